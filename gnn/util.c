@@ -1,0 +1,104 @@
+/* util.c — status names, messages, checked allocation, temp-file outputs,
+ * clocks, the thread count. */
+#include "gnnkd_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <cblas.h>
+
+const char *gnnkd_status_name(int status) {
+    switch (status) {
+    case GNNKD_OK: return "GNNKD_OK";
+    case GNNKD_EINVAL: return "GNNKD_EINVAL";
+    case GNNKD_EDATA: return "GNNKD_EDATA";
+    case GNNKD_EIO: return "GNNKD_EIO";
+    case GNNKD_ENOMEM: return "GNNKD_ENOMEM";
+    case GNNKD_ENUMERIC: return "GNNKD_ENUMERIC";
+    case GNNKD_EINTERNAL: return "GNNKD_EINTERNAL";
+    default: return "GNNKD_UNKNOWN";
+    }
+}
+
+int gnnkd_exit_code(int status) {
+    if (status == GNNKD_OK) return 0;
+    if (status == GNNKD_EINVAL || status == GNNKD_EDATA || status == GNNKD_EIO) return 2;
+    return 1;
+}
+
+const char *gnnkd_version(void) { return GNNKD_VERSION_STRING; }
+
+void gnnkd_set_threads(int n) {
+    if (n <= 0) n = omp_get_num_procs();
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+int gnnkd_get_threads(void) { return omp_get_max_threads(); }
+
+void gk_msg(char *msg, const char *fmt, ...) {
+    if (msg == NULL) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, GNNKD_MSG_LEN, fmt, ap);
+    va_end(ap);
+}
+
+void *gk_calloc(size_t count, size_t size) {
+    if (count == 0) count = 1;
+    if (size != 0 && count > SIZE_MAX / size) return NULL;
+    return calloc(count, size);
+}
+
+void gnnkd_csr_clear(gnnkd_csr *a) {
+    if (a == NULL) return;
+    free(a->rowptr);
+    free(a->colidx);
+    free(a->val);
+    memset(a, 0, sizeof *a);
+}
+
+FILE *gk_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg) {
+    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL) gk_msg(msg, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int gk_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg) {
+    int err = ferror(f);
+    if (fclose(f) != 0) err = 1;
+    if (!ok || err) {
+        remove(tmp);
+        if (ok) gk_msg(msg, "%s: write failed: %s", path, strerror(errno));
+        return ok ? GNNKD_EIO : GNNKD_OK;
+    }
+    if (rename(tmp, path) != 0) {
+        gk_msg(msg, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
+        remove(tmp);
+        return GNNKD_EIO;
+    }
+    return GNNKD_OK;
+}
+
+double gk_normal(uint64_t key, uint64_t counter) {
+    double u1 = ((double)(gk_mix64(key ^ gk_mix64(2 * counter)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    double u2 = (double)(gk_mix64(key ^ gk_mix64(2 * counter + 1)) >> 11) * (1.0 / 9007199254740992.0);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+double gk_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double gk_peak_rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+}

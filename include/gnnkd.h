@@ -1,0 +1,355 @@
+/*
+ * gnnkd.h — the public API of gnnkd, knowledge distillation for graph neural
+ * networks. This header is the manual: read it top to bottom.
+ *
+ * Conventions (as in LAGraph and igraph):
+ *   - Every function that can fail returns an int status (GNNKD_OK = 0) and
+ *     takes `char *msg` last: a buffer of GNNKD_MSG_LEN bytes (or NULL) that
+ *     receives "where: what went wrong" on failure. For malformed input files
+ *     `where` is "file:line".
+ *   - Arguments: outputs first, then inputs, then msg.
+ *   - Objects come in pairs: gnnkd_x_new / gnnkd_x_free (free takes the
+ *     address of the pointer, frees it and sets it to NULL; NULL is fine).
+ *   - Node ids and dimensions are int32_t; nonzero counts are int64_t.
+ *   - Dense matrices are row-major float arrays; shapes are given as (rows, cols).
+ *   - No global state except the OpenMP thread count (gnnkd_set_threads).
+ */
+#ifndef GNNKD_H
+#define GNNKD_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GNNKD_VERSION "0.1.0"
+#define GNNKD_MSG_LEN 512
+#define GNNKD_MAX_LAYERS 8
+
+/* ------------------------------------------------------------------------ */
+/* Status                                                                   */
+/* ------------------------------------------------------------------------ */
+
+enum {
+    GNNKD_OK = 0,
+    GNNKD_EINVAL = 1,    /* a bad argument or option: a usage error */
+    GNNKD_EDATA = 2,     /* malformed input data */
+    GNNKD_EIO = 3,       /* a file could not be opened, read or written */
+    GNNKD_ENOMEM = 4,    /* out of memory, or a size too large to allocate */
+    GNNKD_ENUMERIC = 5,  /* NaN or Inf appeared while training */
+    GNNKD_EINTERNAL = 6  /* a library below (GraphBLAS, igraph) failed */
+};
+
+/* The status's name, e.g. "GNNKD_EDATA". */
+const char *gnnkd_status_name(int status);
+
+/* The process exit code for a status: 0 for GNNKD_OK, 2 for usage and data
+ * errors (EINVAL, EDATA, EIO), 1 for the rest. */
+int gnnkd_exit_code(int status);
+
+/* The version string of the library, e.g. "0.1.0". */
+const char *gnnkd_version(void);
+
+/* Sets the number of OpenMP (and OpenBLAS) threads; n <= 0 means all cores.
+ * This is the library's only global state. */
+void gnnkd_set_threads(int n);
+int gnnkd_get_threads(void);
+
+/* ------------------------------------------------------------------------ */
+/* Sparse matrices (CSR)                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Compressed sparse rows: row i's entries are colidx[rowptr[i] .. rowptr[i+1]),
+ * columns ascending within a row. val is NULL for a pattern (all ones). */
+typedef struct {
+    int32_t nrows, ncols;
+    int64_t *rowptr; /* nrows + 1 */
+    int32_t *colidx; /* nnz */
+    float *val;      /* nnz, or NULL */
+} gnnkd_csr;
+
+static inline int64_t gnnkd_csr_nnz(const gnnkd_csr *a) { return a->rowptr ? a->rowptr[a->nrows] : 0; }
+
+/* Frees the arrays of a and zeroes it (a itself is not freed). */
+void gnnkd_csr_clear(gnnkd_csr *a);
+
+/* ------------------------------------------------------------------------ */
+/* Datasets (loaders/)                                                      */
+/* ------------------------------------------------------------------------ */
+
+enum { GNNKD_TRAIN = 0, GNNKD_VAL = 1, GNNKD_TEST = 2 };
+
+/* A node-classification dataset: an undirected graph, node features, labels
+ * and a train/validation/test split. Fields may be read directly. */
+typedef struct {
+    char name[128];
+    int32_t n;       /* nodes */
+    int32_t nfeat;   /* feature dimension */
+    int32_t nclass;  /* classes; labels are 0..nclass-1 */
+    gnnkd_csr adj;   /* (n, n) symmetric pattern, no self loops, no duplicates */
+    gnnkd_csr x;     /* (n, nfeat) sparse features; x.rowptr is NULL if dense */
+    float *xdense;   /* (n, nfeat) dense features, or NULL if sparse */
+    int32_t *label;  /* (n) class of each node, -1 = unlabelled */
+    int32_t *split[3];  /* node ids of GNNKD_TRAIN, GNNKD_VAL, GNNKD_TEST */
+    int32_t nsplit[3];  /* their lengths */
+} gnnkd_dataset;
+
+/* A new, empty dataset (all fields zero). */
+int gnnkd_dataset_new(gnnkd_dataset **d, char *msg);
+void gnnkd_dataset_free(gnnkd_dataset **d);
+
+/* Reads a dataset folder in the gnnkd format: adjacency.mtx, features.mtx
+ * (MatrixMarket coordinate; pattern/real/integer; general/symmetric),
+ * labels.txt, train.txt, val.txt, test.txt, classes.txt. Every malformed input
+ * is a GNNKD_EDATA naming the file and line; a missing file is GNNKD_EIO.
+ * Features are kept as read (see gnnkd_dataset_normalize_features). */
+int gnnkd_dataset_load_dir(gnnkd_dataset **d, const char *dir, char *msg);
+
+/* Opens a dataset by specification:
+ *   - "synthetic" or "synthetic:KEY=VALUE,..." : the built-in generator;
+ *   - a value containing '/' : a dataset folder, read directly;
+ *   - otherwise NAME : the folder data_dir/NAME, where data_dir defaults (NULL)
+ *     to the environment variable GNNKD_DATA. */
+int gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir, char *msg);
+
+/* Scales each feature row to sum 1 (rows that sum to 0 are left as they are),
+ * as Kipf & Welling do. */
+void gnnkd_dataset_normalize_features(gnnkd_dataset *d);
+
+/* Writes d as a dataset folder in the format read by gnnkd_dataset_load_dir.
+ * Each file is written to a temporary name and renamed. */
+int gnnkd_dataset_save_dir(const gnnkd_dataset *d, const char *dir, char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* The normalised adjacency (gnn/graph.c)                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Â = D^-1/2 (A + I) D^-1/2, held as a GraphBLAS matrix and as CSR arrays. */
+typedef struct gnnkd_graph gnnkd_graph;
+
+/* Builds Â from a symmetric adjacency pattern (self loops in adj are ignored).
+ * O(nnz). */
+int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg);
+void gnnkd_graph_free(gnnkd_graph **g);
+
+/* Â as CSR with values, for the kernels. Owned by g. */
+const gnnkd_csr *gnnkd_graph_csr(const gnnkd_graph *g);
+
+/* ------------------------------------------------------------------------ */
+/* Models (gnn/)                                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef enum { GNNKD_MODEL_GCN = 0, GNNKD_MODEL_MLP = 1 } gnnkd_model_kind;
+
+/* The shape of a model: nlayers weight layers; layer l maps dims[l] to
+ * dims[l+1]; dims[0] is the feature dimension, dims[nlayers] the classes.
+ * ReLU and dropout sit between layers; dropout also applies to the input. */
+typedef struct {
+    gnnkd_model_kind kind;
+    int nlayers;
+    int32_t dims[GNNKD_MAX_LAYERS + 1];
+    float dropout;
+} gnnkd_model_spec;
+
+/* Parses "gcn:16", "gcn:64,64", "mlp:256,256", "mlp" (= mlp:64), "gcn"
+ * (= gcn:16): the kind and the hidden widths. Fills kind, nlayers and the
+ * hidden dims; dims[0], dims[nlayers] and dropout are set by the caller or
+ * by gnnkd_model_new. */
+int gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg);
+
+/* Writes "gcn:16" style text for spec into buf. */
+void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec);
+
+typedef struct gnnkd_model gnnkd_model;
+
+/* A model of the given shape with Glorot-uniform weights and zero biases,
+ * drawn from seed; spec->dims[0] must be nin and dims[nlayers] nout (they are
+ * filled in if 0). */
+int gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int32_t nin,
+                    int32_t nout, uint64_t seed, char *msg);
+void gnnkd_model_free(gnnkd_model **m);
+
+const gnnkd_model_spec *gnnkd_model_get_spec(const gnnkd_model *m);
+int64_t gnnkd_model_num_params(const gnnkd_model *m);
+
+/* Forward pass over all n nodes of d. training != 0 applies dropout with the
+ * mask drawn from (seed, step): the same key gives the same mask on any
+ * number of threads. *logits (n, nclass) is owned by m and valid until the
+ * next forward. GCN models need g; MLPs ignore it (NULL is fine). */
+int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
+                        const gnnkd_graph *g, int training, uint64_t seed,
+                        uint64_t step, char *msg);
+
+/* Backward pass of the last forward: accumulates (+=) parameter gradients
+ * from dlogits (n, nclass). */
+int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_dataset *d,
+                         const gnnkd_graph *g, char *msg);
+
+/* Saves m: magic, version, shape, parameters and a CRC-32, written to a
+ * temporary file and renamed. */
+int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg);
+
+/* Loads a model written by gnnkd_model_save; a bad magic, version, shape or
+ * checksum is GNNKD_EDATA. */
+int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* .npy files (NumPy format, float32, 2-D, C order)                         */
+/* ------------------------------------------------------------------------ */
+
+int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols, char *msg);
+
+/* Reads a 2-D (or 1-D, as (rows, 1)) float32 or float64 .npy file into a new
+ * float array (free with free()). */
+int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Losses (distill/loss.c)                                                  */
+/* ------------------------------------------------------------------------ */
+/*
+ * Each takes logits (n, C) and a list of rows idx (nidx of them), returns
+ * the mean loss over those rows, and, if dlogits is not NULL, adds
+ * weight * d(loss)/d(logits) into dlogits (n, C).
+ */
+
+/* Softmax cross-entropy with hard labels. */
+double gnnkd_loss_ce(float *dlogits, const float *logits, const int32_t *label,
+                     const int32_t *idx, int64_t nidx, int32_t C, float weight);
+
+/* Knowledge distillation (Hinton et al. 2015): T^2 * CE(q, softmax(s/T)),
+ * with q (n, C) the teacher's softened probabilities. Gradient:
+ * weight * T * (softmax(s/T) - q) / nidx. If kl is not NULL it receives
+ * T^2 * mean KL(q || softmax(s/T)) (same gradient, zero at a perfect match). */
+double gnnkd_loss_kd(float *dlogits, double *kl, const float *logits, const float *q,
+                     const int32_t *idx, int64_t nidx, int32_t C, float T, float weight);
+
+/* Model compression (Bucilua et al. 2006; logit regression as in Ba & Caruana
+ * 2014): (1/C) * ||s - t||^2 / 2 with t (n, C) the teacher's logits.
+ * Gradient: weight * (s - t) / (C * nidx). */
+double gnnkd_loss_compress(float *dlogits, const float *logits, const float *t,
+                           const int32_t *idx, int64_t nidx, int32_t C, float weight);
+
+/* Row-wise softmax(z / T) of z (n, C) into p (n, C). */
+void gnnkd_softmax(float *p, const float *z, int64_t n, int32_t C, float T);
+
+/* Accuracy of argmax(logits) over the rows idx. */
+double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *idx,
+                      int64_t nidx, int32_t C);
+
+/* ------------------------------------------------------------------------ */
+/* Training (distill/train.c)                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+    GNNKD_SELECT_VAL_LOSS = 0, /* Kipf: stop once val loss exceeds the mean of
+                                  the previous `patience` epochs; keep the last */
+    GNNKD_SELECT_VAL_ACC = 1   /* keep the weights of the best val accuracy;
+                                  stop after `patience` epochs without gain */
+} gnnkd_select;
+
+typedef enum {
+    GNNKD_METHOD_SCRATCH = 0,  /* hard labels only */
+    GNNKD_METHOD_KD = 1,       /* Hinton et al. 2015 */
+    GNNKD_METHOD_COMPRESS = 2  /* Bucilua et al. 2006, logit regression */
+} gnnkd_method;
+
+/* What one epoch reports to a progress callback. */
+typedef struct {
+    int epoch;
+    double train_loss, val_loss, val_acc, train_acc;
+    double seconds;
+} gnnkd_epoch_info;
+
+typedef struct {
+    float lr, beta1, beta2, eps;  /* Adam */
+    float weight_decay;           /* L2, times w^2/2 */
+    int decay_all_layers;         /* 0: first layer only (Kipf) */
+    int epochs;                   /* at most */
+    int patience;                 /* early-stopping window */
+    gnnkd_select select;
+    uint64_t seed;                /* weights and dropout */
+    /* Called after every epoch if not NULL; returning non-zero stops training. */
+    int (*progress)(void *ctx, const gnnkd_epoch_info *e);
+    void *progress_ctx;
+} gnnkd_train_options;
+
+/* Kipf & Welling's settings: lr 0.01, Adam (0.9, 0.999, 1e-8), weight decay
+ * 5e-4 on the first layer, 200 epochs, patience 10, seed 0. */
+void gnnkd_train_options_default(gnnkd_train_options *o);
+
+/* The soft targets of distillation. The target array is (n, C): the teacher's
+ * softened probabilities for KD (see gnnkd_teacher_targets), its logits for
+ * compression. Loss = alpha * soft term over the transfer set +
+ * (1 - alpha) * cross-entropy over the training nodes. */
+typedef struct {
+    gnnkd_method method;
+    float alpha;
+    float temperature;       /* KD only */
+    const float *target;     /* (n, C) */
+    const int32_t *transfer; /* node ids of the transfer set */
+    int32_t ntransfer;
+} gnnkd_objective;
+
+typedef struct {
+    int epochs;           /* epochs run */
+    int best_epoch;       /* the epoch whose weights were kept (1-based) */
+    double acc[3], loss[3];  /* accuracy and hard cross-entropy on train/val/test */
+    double train_seconds;
+    double epoch_seconds_median;
+} gnnkd_train_result;
+
+/* Trains m on d (and g for GCNs) with Adam, dropout, weight decay and early
+ * stopping; obj NULL (or method SCRATCH) means hard labels only. On return m
+ * holds the selected weights and r their accuracies. */
+int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
+                const gnnkd_graph *g, const gnnkd_train_options *o,
+                const gnnkd_objective *obj, char *msg);
+
+/* Evaluates m (no dropout) on the three splits of d; logits (n, C) may be
+ * NULL or receive a copy of the logits. */
+int gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits,
+                   const gnnkd_dataset *d, const gnnkd_graph *g, char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Teachers and ensembles (distill/teacher.c)                               */
+/* ------------------------------------------------------------------------ */
+
+/* A teacher: the logits (n, C) of one or more members over all nodes. */
+typedef struct gnnkd_teacher gnnkd_teacher;
+
+int gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C, char *msg);
+void gnnkd_teacher_free(gnnkd_teacher **t);
+
+/* Adds a member given by its logits (n, C) (copied). */
+int gnnkd_teacher_add_logits(gnnkd_teacher *t, const float *logits, char *msg);
+
+/* Adds a member given by a model (its logits over d are computed), a model
+ * file or a .npy logits file (the path's ending decides). */
+int gnnkd_teacher_add_model(gnnkd_teacher *t, gnnkd_model *m, const gnnkd_dataset *d,
+                            const gnnkd_graph *g, char *msg);
+int gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gnnkd_dataset *d,
+                           const gnnkd_graph *g, char *msg);
+
+int gnnkd_teacher_members(const gnnkd_teacher *t);
+
+/* The distillation target (n, C) for a method: for KD the mean of the
+ * members' softmax(z / T); for compression the mean of their logits, each row
+ * centred to zero mean if center is set. */
+int gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method method,
+                          float T, int center, char *msg);
+
+/* The accuracy of the ensemble (argmax of the mean softmax at T = 1) on idx. */
+double gnnkd_teacher_accuracy(const gnnkd_teacher *t, const int32_t *label,
+                              const int32_t *idx, int64_t nidx);
+
+/* ---- graph inputs, synthetic graphs, statistics, splits: see below ---- */
+/* (loaders/graphio.c, loaders/synthetic.c, loaders/stats.c, loaders/split.c) */
+
+/* ---- speed benchmark support (gnn/ and benchmarks/) ---- */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GNNKD_H */
