@@ -344,10 +344,21 @@ int gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method me
 double gnnkd_teacher_accuracy(const gnnkd_teacher *t, const int32_t *label,
                               const int32_t *idx, int64_t nidx);
 
-/* ---- graph inputs, synthetic graphs, statistics, splits: see below ---- */
-/* (loaders/graphio.c, loaders/synthetic.c, loaders/stats.c, loaders/split.c) */
+/* ------------------------------------------------------------------------ */
+/* Synthetic graphs (loaders/synthetic.c)                                   */
+/* ------------------------------------------------------------------------ */
 
-/* ---- speed benchmark support (gnn/ and benchmarks/) ---- */
+/* A contextual stochastic block model from a specification "synthetic" or
+ * "synthetic:KEY=VALUE,..." (see the keys below). Deterministic for a seed. */
+int gnnkd_dataset_synthetic(gnnkd_dataset **d, const char *spec, char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Graph files, statistics, splits (loaders/graphio.c, stats.c, split.c)    */
+/* ------------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------------ */
+/* Speed (gnn/ and benchmarks/)                                             */
+/* ------------------------------------------------------------------------ */
 
 #ifdef __cplusplus
 }
