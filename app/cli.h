@@ -66,3 +66,72 @@ int cli_int(const char *cmd, const char *opt, const char *arg, long lo, long hi,
 int cli_float(const char *cmd, const char *opt, const char *arg, double lo, double hi, double *out);
 
 #endif
+
+/* ---- training options shared by train and distill ------------------------ */
+
+typedef struct {
+    gnnkd_train_options train;
+    int select_set, patience_set;
+    int runs;                 /* --runs: seeds seed, seed+1, ... */
+    int threads;              /* --threads (0: all cores) */
+    int json;                 /* --json */
+    int quiet;                /* --quiet: no progress even on a terminal */
+    const char *save;         /* --save PATH */
+    const char *save_logits;  /* --save-logits PATH.npy */
+} cli_run;
+
+#define CLI_RUN_OPTIONS                                                \
+    {"lr", required_argument, 0, 1100},                                \
+    {"weight-decay", required_argument, 0, 1101},                      \
+    {"decay-all", no_argument, 0, 1102},                               \
+    {"epochs", required_argument, 0, 1103},                            \
+    {"patience", required_argument, 0, 1104},                          \
+    {"select", required_argument, 0, 1105},                            \
+    {"seed", required_argument, 0, 1106},                              \
+    {"runs", required_argument, 0, 1107},                              \
+    {"threads", required_argument, 0, 1108},                           \
+    {"save", required_argument, 0, 1109},                              \
+    {"save-logits", required_argument, 0, 1110},                       \
+    {"json", no_argument, 0, 1111},                                    \
+    {"quiet", no_argument, 0, 1112}
+
+extern const char *CLI_RUN_HELP;
+
+void cli_run_defaults(cli_run *o);
+/* 1: taken; 0: not a run option; -1: a bad value (already reported). */
+int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg);
+/* After parsing: the selection rule's default patience, threads. */
+void cli_run_finish(cli_run *o);
+
+/* The path for run r's output: path itself for one run, else
+ * "<stem>-seed<seed><ext>". */
+void cli_run_path(char *buf, size_t len, const char *path, int runs, unsigned long long seed);
+
+/* A progress line on stderr if it is a terminal (ctx: a cli_progress). */
+typedef struct {
+    const char *label;
+    int epochs;
+    int enabled;
+} cli_progress;
+int cli_progress_cb(void *ctx, const gnnkd_epoch_info *e);
+void cli_progress_done(const cli_progress *p);
+
+/* Results of several runs (seeds). */
+typedef struct {
+    int n;
+    double *test_acc, *val_acc, *epochs, *train_seconds, *epoch_seconds;
+} cli_runs;
+int cli_runs_new(cli_runs *r, int n);
+void cli_runs_free(cli_runs *r);
+void cli_runs_add(cli_runs *r, const gnnkd_train_result *res);
+
+/* JSON: {"mean":m,"std":s,"values":[...]} ; the runs' standard keys. */
+struct cJSON;
+struct cJSON *cli_json_stat(const double *x, int n);
+void cli_json_add_runs(struct cJSON *root, const cli_runs *r);
+struct cJSON *cli_json_model(const gnnkd_model_spec *s, int64_t params);
+/* Prints root to stdout (one line) and frees it. */
+void cli_json_print(struct cJSON *root);
+
+/* "  test  0.8150 ± 0.0050" style summary lines. */
+void cli_runs_print(FILE *f, const char *title, const cli_runs *r);

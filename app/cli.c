@@ -1,0 +1,255 @@
+/* cli.c — what the train and distill subcommands share: option parsing,
+ * progress, run statistics and the JSON schema of a set of runs. */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gnnkd_internal.h"
+
+int cli_fail(const char *cmd, int status, const char *msg) {
+    fprintf(stderr, "gnnkd %s: %s\n", cmd, msg && msg[0] ? msg : gnnkd_status_name(status));
+    return gnnkd_exit_code(status);
+}
+
+void cli_mean_std(const double *x, int n, double *mean, double *std) {
+    double m = 0.0, v = 0.0;
+    for (int i = 0; i < n; i++) m += x[i];
+    m = n ? m / n : 0.0;
+    for (int i = 0; i < n; i++) v += (x[i] - m) * (x[i] - m);
+    *mean = m;
+    *std = n > 1 ? sqrt(v / (n - 1)) : 0.0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double cli_median(const double *x, int n) {
+    if (n == 0) return 0.0;
+    double *s = malloc((size_t)n * sizeof *s);
+    if (s == NULL) return NAN;
+    memcpy(s, x, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    double med = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+    return med;
+}
+
+int cli_int(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out) {
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "gnnkd %s: --%s takes a whole number from %ld to %ld, got '%s'\n", cmd, opt,
+                lo, hi, arg);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_float(const char *cmd, const char *opt, const char *arg, double lo, double hi, double *out) {
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || end == arg || *end != '\0' || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "gnnkd %s: --%s takes a number from %g to %g, got '%s'\n", cmd, opt, lo,
+                hi, arg);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+const char *CLI_RUN_HELP =
+    "Training:\n"
+    "  --lr X                  Adam learning rate (0.01)\n"
+    "  --weight-decay X        L2 weight decay (5e-4), first layer only unless --decay-all\n"
+    "  --decay-all             apply weight decay to every layer's weights\n"
+    "  --epochs N              at most N epochs (200)\n"
+    "  --select val-loss|val-acc  model selection: Kipf's early stopping on validation\n"
+    "                          loss, keeping the last weights (default), or the weights\n"
+    "                          of the best validation accuracy\n"
+    "  --patience N            early-stopping window (10 for val-loss, 100 for val-acc;\n"
+    "                          0 = never stop early)\n"
+    "  --seed N                seed of weights and dropout (0)\n"
+    "  --runs N                N runs with seeds seed, seed+1, ... (1)\n"
+    "  --threads N             OpenMP threads (all cores)\n"
+    "  --save PATH             save the trained model (with several runs: PATH-seedS)\n"
+    "  --save-logits PATH.npy  save the logits of all nodes as float32 .npy\n"
+    "  --json                  print one JSON object on stdout\n"
+    "  --quiet                 no progress line\n";
+
+void cli_run_defaults(cli_run *o) {
+    memset(o, 0, sizeof *o);
+    gnnkd_train_options_default(&o->train);
+    o->runs = 1;
+}
+
+int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
+    double x;
+    long v;
+    switch (code) {
+    case 1100:
+        if (!cli_float(cmd, "lr", arg, 1e-12, 100.0, &x)) return -1;
+        o->train.lr = (float)x;
+        return 1;
+    case 1101:
+        if (!cli_float(cmd, "weight-decay", arg, 0.0, 100.0, &x)) return -1;
+        o->train.weight_decay = (float)x;
+        return 1;
+    case 1102: o->train.decay_all_layers = 1; return 1;
+    case 1103:
+        if (!cli_int(cmd, "epochs", arg, 1, 1000000, &v)) return -1;
+        o->train.epochs = (int)v;
+        return 1;
+    case 1104:
+        if (!cli_int(cmd, "patience", arg, 0, 1000000, &v)) return -1;
+        o->train.patience = (int)v;
+        o->patience_set = 1;
+        return 1;
+    case 1105:
+        if (!strcmp(arg, "val-loss")) o->train.select = GNNKD_SELECT_VAL_LOSS;
+        else if (!strcmp(arg, "val-acc")) o->train.select = GNNKD_SELECT_VAL_ACC;
+        else {
+            fprintf(stderr, "gnnkd %s: --select takes val-loss or val-acc, got '%s'\n", cmd, arg);
+            return -1;
+        }
+        o->select_set = 1;
+        return 1;
+    case 1106:
+        if (!cli_int(cmd, "seed", arg, 0, 2147483647L, &v)) return -1;
+        o->train.seed = (uint64_t)v;
+        return 1;
+    case 1107:
+        if (!cli_int(cmd, "runs", arg, 1, 10000, &v)) return -1;
+        o->runs = (int)v;
+        return 1;
+    case 1108:
+        if (!cli_int(cmd, "threads", arg, 0, 4096, &v)) return -1;
+        o->threads = (int)v;
+        return 1;
+    case 1109: o->save = arg; return 1;
+    case 1110: o->save_logits = arg; return 1;
+    case 1111: o->json = 1; return 1;
+    case 1112: o->quiet = 1; return 1;
+    default: return 0;
+    }
+}
+
+void cli_run_finish(cli_run *o) {
+    if (!o->patience_set && o->train.select == GNNKD_SELECT_VAL_ACC) o->train.patience = 100;
+    gnnkd_set_threads(o->threads);
+}
+
+void cli_run_path(char *buf, size_t len, const char *path, int runs, unsigned long long seed) {
+    if (runs <= 1) {
+        snprintf(buf, len, "%s", path);
+        return;
+    }
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL || (slash && dot < slash)) dot = path + strlen(path);
+    snprintf(buf, len, "%.*s-seed%llu%s", (int)(dot - path), path, seed, dot);
+}
+
+int cli_progress_cb(void *ctx, const gnnkd_epoch_info *e) {
+    const cli_progress *p = ctx;
+    if (p->enabled)
+        fprintf(stderr, "\r%s epoch %4d/%d  loss %.4f  val loss %.4f  val acc %.4f  %.1fs ", p->label,
+                e->epoch, p->epochs, e->train_loss, e->val_loss, e->val_acc, e->seconds);
+    return 0;
+}
+
+void cli_progress_done(const cli_progress *p) {
+    if (p->enabled) fprintf(stderr, "\r\033[K");
+}
+
+int cli_runs_new(cli_runs *r, int n) {
+    memset(r, 0, sizeof *r);
+    double *all = calloc((size_t)n * 5, sizeof(double));
+    if (all == NULL) return GNNKD_ENOMEM;
+    r->test_acc = all;
+    r->val_acc = all + n;
+    r->epochs = all + 2 * n;
+    r->train_seconds = all + 3 * n;
+    r->epoch_seconds = all + 4 * n;
+    return GNNKD_OK;
+}
+
+void cli_runs_free(cli_runs *r) {
+    free(r->test_acc);
+    memset(r, 0, sizeof *r);
+}
+
+void cli_runs_add(cli_runs *r, const gnnkd_train_result *res) {
+    r->test_acc[r->n] = res->acc[GNNKD_TEST];
+    r->val_acc[r->n] = res->acc[GNNKD_VAL];
+    r->epochs[r->n] = res->epochs;
+    r->train_seconds[r->n] = res->train_seconds;
+    r->epoch_seconds[r->n] = res->epoch_seconds_median;
+    r->n++;
+}
+
+cJSON *cli_json_stat(const double *x, int n) {
+    double mean, std;
+    cli_mean_std(x, n, &mean, &std);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "mean", mean);
+    cJSON_AddNumberToObject(o, "std", std);
+    cJSON_AddItemToObject(o, "values", cJSON_CreateDoubleArray(x, n));
+    return o;
+}
+
+void cli_json_add_runs(cJSON *root, const cli_runs *r) {
+    cJSON_AddNumberToObject(root, "runs", r->n);
+    cJSON_AddItemToObject(root, "test_acc", cli_json_stat(r->test_acc, r->n));
+    cJSON_AddItemToObject(root, "val_acc", cli_json_stat(r->val_acc, r->n));
+    cJSON_AddItemToObject(root, "epochs", cli_json_stat(r->epochs, r->n));
+    cJSON_AddItemToObject(root, "train_seconds", cli_json_stat(r->train_seconds, r->n));
+    cJSON *spe = cJSON_CreateObject();
+    cJSON_AddNumberToObject(spe, "median", cli_median(r->epoch_seconds, r->n));
+    cJSON_AddItemToObject(spe, "values", cJSON_CreateDoubleArray(r->epoch_seconds, r->n));
+    cJSON_AddItemToObject(root, "seconds_per_epoch", spe);
+    cJSON_AddNumberToObject(root, "peak_rss_mb", gk_peak_rss_mb());
+}
+
+cJSON *cli_json_model(const gnnkd_model_spec *s, int64_t params) {
+    char text[128];
+    gnnkd_model_spec_format(text, sizeof text, s);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "spec", text);
+    cJSON_AddStringToObject(o, "kind", s->kind == GNNKD_MODEL_GCN ? "gcn" : "mlp");
+    cJSON_AddNumberToObject(o, "layers", s->nlayers);
+    cJSON_AddItemToObject(o, "hidden", cJSON_CreateIntArray(s->dims + 1, s->nlayers - 1));
+    cJSON_AddNumberToObject(o, "dropout", s->dropout);
+    cJSON_AddNumberToObject(o, "params", (double)params);
+    return o;
+}
+
+void cli_json_print(cJSON *root) {
+    char *text = cJSON_PrintUnformatted(root);
+    if (text) {
+        puts(text);
+        free(text);
+    }
+    cJSON_Delete(root);
+}
+
+void cli_runs_print(FILE *f, const char *title, const cli_runs *r) {
+    double m, s;
+    fprintf(f, "%s (%d run%s)\n", title, r->n, r->n == 1 ? "" : "s");
+    cli_mean_std(r->test_acc, r->n, &m, &s);
+    fprintf(f, "  test accuracy   %.4f ± %.4f\n", m, s);
+    cli_mean_std(r->val_acc, r->n, &m, &s);
+    fprintf(f, "  val accuracy    %.4f ± %.4f\n", m, s);
+    cli_mean_std(r->epochs, r->n, &m, &s);
+    fprintf(f, "  epochs          %.1f ± %.1f\n", m, s);
+    fprintf(f, "  s/epoch         %.5f (median)\n", cli_median(r->epoch_seconds, r->n));
+}

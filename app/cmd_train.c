@@ -1,0 +1,239 @@
+/* cmd_train.c — `gnnkd train` (train a GCN or MLP over several seeds) and
+ * `gnnkd eval` (evaluate a saved model). */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void train_help(FILE *f) {
+    fprintf(f,
+            "usage: gnnkd train [options]\n\n"
+            "Trains a GCN (Kipf & Welling) or an MLP on a node-classification dataset.\n\n"
+            "Model:\n"
+            "  --model KIND[:H1,H2,...]  gcn or mlp with hidden widths (gcn:16)\n"
+            "  --hidden H1,H2,...      hidden widths (overrides those of --model)\n"
+            "  --layers L              L weight layers, every hidden layer as wide as the first\n"
+            "  --dropout P             dropout on the input and hidden layers (0.5)\n\n"
+            "%s\n%s\n"
+            "Example: gnnkd train --dataset cora --runs 10 --json\n",
+            CLI_DATA_HELP, CLI_RUN_HELP);
+}
+
+/* Builds the model shape from --model, --hidden and --layers. */
+static int model_spec(gnnkd_model_spec *s, const char *model, const char *hidden, long layers,
+                      double dropout, char *msg) {
+    char text[256];
+    int rc = gnnkd_model_spec_parse(s, model, msg);
+    if (rc != GNNKD_OK) return rc;
+    if (hidden) {
+        snprintf(text, sizeof text, "%s:%s", s->kind == GNNKD_MODEL_GCN ? "gcn" : "mlp", hidden);
+        if ((rc = gnnkd_model_spec_parse(s, text, msg)) != GNNKD_OK) return rc;
+    }
+    if (layers > 0) {
+        if (layers > GNNKD_MAX_LAYERS) {
+            snprintf(msg, GNNKD_MSG_LEN, "--layers takes 1 to %d", GNNKD_MAX_LAYERS);
+            return GNNKD_EINVAL;
+        }
+        int32_t width = s->nlayers > 1 ? s->dims[1] : 16;
+        s->nlayers = (int)layers;
+        for (int l = 1; l < s->nlayers; l++) s->dims[l] = width;
+    }
+    if (dropout >= 0) s->dropout = (float)dropout;
+    return GNNKD_OK;
+}
+
+/* Opens the dataset and, for GCNs, builds Â. */
+static int open_data(gnnkd_dataset **d, gnnkd_graph **g, const cli_data *data, int need_graph,
+                     char *msg) {
+    int rc = cli_open_dataset(d, data, msg);
+    if (rc == GNNKD_OK && need_graph) rc = gnnkd_graph_new(g, &(*d)->adj, msg);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv) {
+    static const struct option opts[] = {
+        CLI_DATA_OPTIONS, CLI_RUN_OPTIONS,
+        {"model", required_argument, 0, 'm'},
+        {"hidden", required_argument, 0, 'H'},
+        {"layers", required_argument, 0, 'L'},
+        {"dropout", required_argument, 0, 'p'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    cli_data data = {0};
+    cli_run run;
+    cli_run_defaults(&run);
+    const char *model = "gcn:16", *hidden = NULL;
+    long layers = 0;
+    double dropout = -1.0;
+    int c, r;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_data_option(&data, c, optarg)) continue;
+        if ((r = cli_run_option("train", &run, c, optarg)) != 0) {
+            if (r < 0) return 2;
+            continue;
+        }
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'H': hidden = optarg; break;
+        case 'L':
+            if (!cli_int("train", "layers", optarg, 1, GNNKD_MAX_LAYERS, &layers)) return 2;
+            break;
+        case 'p':
+            if (!cli_float("train", "dropout", optarg, 0.0, 0.99, &dropout)) return 2;
+            break;
+        case 'h': train_help(stdout); return 0;
+        default: train_help(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gnnkd train: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    cli_run_finish(&run);
+
+    char msg[GNNKD_MSG_LEN] = "", path[4096];
+    gnnkd_model_spec spec;
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph *g = NULL;
+    gnnkd_model *m = NULL;
+    float *logits = NULL;
+    cli_runs runs = {0};
+    int rc = model_spec(&spec, model, hidden, layers, dropout, msg);
+    if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, spec.kind == GNNKD_MODEL_GCN, msg);
+    if (rc == GNNKD_OK) rc = cli_runs_new(&runs, run.runs);
+    if (rc == GNNKD_OK && run.save_logits && !(logits = malloc((size_t)d->n * d->nclass * sizeof(float))))
+        rc = GNNKD_ENOMEM;
+    for (int k = 0; rc == GNNKD_OK && k < run.runs; k++) {
+        gnnkd_train_options o = run.train;
+        o.seed = run.train.seed + (uint64_t)k;
+        char label[64];
+        snprintf(label, sizeof label, "run %d/%d", k + 1, run.runs);
+        cli_progress prog = {label, o.epochs, !run.quiet && isatty(2)};
+        o.progress = cli_progress_cb;
+        o.progress_ctx = &prog;
+        gnnkd_train_result res;
+        rc = gnnkd_model_new(&m, &spec, d->nfeat, d->nclass, o.seed, msg);
+        if (rc == GNNKD_OK) rc = gnnkd_train(m, &res, d, g, &o, NULL, msg);
+        cli_progress_done(&prog);
+        if (rc == GNNKD_OK) cli_runs_add(&runs, &res);
+        if (rc == GNNKD_OK && run.save) {
+            cli_run_path(path, sizeof path, run.save, run.runs, (unsigned long long)o.seed);
+            rc = gnnkd_model_save(m, path, msg);
+        }
+        if (rc == GNNKD_OK && run.save_logits) {
+            cli_run_path(path, sizeof path, run.save_logits, run.runs, (unsigned long long)o.seed);
+            rc = gnnkd_evaluate(m, &res, logits, d, g, msg);
+            if (rc == GNNKD_OK) rc = gnnkd_npy_write(path, logits, d->n, d->nclass, msg);
+        }
+        if (rc == GNNKD_OK && k == 0) spec = *gnnkd_model_get_spec(m); /* dims filled in */
+        int64_t params = m ? gnnkd_model_num_params(m) : 0;
+        gnnkd_model_free(&m);
+        if (rc == GNNKD_OK && k == run.runs - 1) {
+            if (run.json) {
+                cJSON *root = cJSON_CreateObject();
+                cJSON_AddStringToObject(root, "dataset", d->name);
+                cJSON_AddItemToObject(root, "model", cli_json_model(&spec, params));
+                cJSON_AddNumberToObject(root, "seed", (double)run.train.seed);
+                cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
+                cJSON_AddStringToObject(root, "select",
+                                        run.train.select == GNNKD_SELECT_VAL_ACC ? "val-acc" : "val-loss");
+                cli_json_add_runs(root, &runs);
+                cli_json_print(root);
+            } else {
+                char title[256], text[128];
+                gnnkd_model_spec_format(text, sizeof text, &spec);
+                snprintf(title, sizeof title, "%s on %s, %lld parameters", text, d->name, (long long)params);
+                cli_runs_print(stdout, title, &runs);
+            }
+        }
+    }
+    free(logits);
+    cli_runs_free(&runs);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+    return rc == GNNKD_OK ? 0 : cli_fail("train", rc, msg);
+}
+
+static void eval_help(FILE *f) {
+    fprintf(f,
+            "usage: gnnkd eval --load MODEL [options]\n\n"
+            "Evaluates a saved model on a dataset's train, validation and test nodes.\n\n"
+            "  --load PATH             the model file (from gnnkd train --save)\n"
+            "  --save-logits PATH.npy  save the logits of all nodes\n"
+            "  --json                  print one JSON object\n\n%s",
+            CLI_DATA_HELP);
+}
+
+int cmd_eval(int argc, char **argv) {
+    static const struct option opts[] = {
+        CLI_DATA_OPTIONS,
+        {"load", required_argument, 0, 'l'},
+        {"save-logits", required_argument, 0, 's'},
+        {"json", no_argument, 0, 'j'},
+        {"threads", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    cli_data data = {0};
+    const char *load = NULL, *save_logits = NULL;
+    int json = 0, c;
+    long threads = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_data_option(&data, c, optarg)) continue;
+        switch (c) {
+        case 'l': load = optarg; break;
+        case 's': save_logits = optarg; break;
+        case 'j': json = 1; break;
+        case 't':
+            if (!cli_int("eval", "threads", optarg, 0, 4096, &threads)) return 2;
+            break;
+        case 'h': eval_help(stdout); return 0;
+        default: eval_help(stderr); return 2;
+        }
+    }
+    if (load == NULL || optind < argc) {
+        fprintf(stderr, "gnnkd eval: %s (see --help)\n", load ? "unexpected argument" : "--load PATH is required");
+        return 2;
+    }
+    gnnkd_set_threads((int)threads);
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_model *m = NULL;
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph *g = NULL;
+    float *logits = NULL;
+    gnnkd_train_result res = {0};
+    int rc = gnnkd_model_load(&m, load, msg);
+    const gnnkd_model_spec *s = rc == GNNKD_OK ? gnnkd_model_get_spec(m) : NULL;
+    if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, s->kind == GNNKD_MODEL_GCN, msg);
+    if (rc == GNNKD_OK && (s->dims[0] != d->nfeat || s->dims[s->nlayers] != d->nclass)) {
+        snprintf(msg, sizeof msg, "%s: the model maps %d features to %d classes; dataset %s has %d and %d",
+                 load, s->dims[0], s->dims[s->nlayers], d->name, d->nfeat, d->nclass);
+        rc = GNNKD_EINVAL;
+    }
+    if (rc == GNNKD_OK && !(logits = malloc((size_t)d->n * d->nclass * sizeof(float)))) rc = GNNKD_ENOMEM;
+    if (rc == GNNKD_OK) rc = gnnkd_evaluate(m, &res, logits, d, g, msg);
+    if (rc == GNNKD_OK && save_logits) rc = gnnkd_npy_write(save_logits, logits, d->n, d->nclass, msg);
+    if (rc == GNNKD_OK) {
+        if (json) {
+            cJSON *root = cJSON_CreateObject();
+            cJSON_AddStringToObject(root, "dataset", d->name);
+            cJSON_AddItemToObject(root, "model", cli_json_model(s, gnnkd_model_num_params(m)));
+            cJSON_AddNumberToObject(root, "train_acc", res.acc[GNNKD_TRAIN]);
+            cJSON_AddNumberToObject(root, "val_acc", res.acc[GNNKD_VAL]);
+            cJSON_AddNumberToObject(root, "test_acc", res.acc[GNNKD_TEST]);
+            cJSON_AddNumberToObject(root, "test_loss", res.loss[GNNKD_TEST]);
+            cli_json_print(root);
+        } else {
+            printf("%s on %s: train %.4f  val %.4f  test %.4f (accuracy)\n", load, d->name,
+                   res.acc[GNNKD_TRAIN], res.acc[GNNKD_VAL], res.acc[GNNKD_TEST]);
+        }
+    }
+    free(logits);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+    gnnkd_model_free(&m);
+    return rc == GNNKD_OK ? 0 : cli_fail("eval", rc, msg);
+}

@@ -1,0 +1,173 @@
+/* train.c — the one training loop every model goes through: plain training
+ * on hard labels, knowledge distillation and model compression differ only in
+ * the objective. Adam, dropout, weight decay, early stopping or best-epoch
+ * selection; nothing is allocated inside the epoch loop. */
+#include "gnnkd_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+void gnnkd_train_options_default(gnnkd_train_options *o) {
+    memset(o, 0, sizeof *o);
+    o->lr = 0.01f;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.999f;
+    o->eps = 1e-8f;
+    o->weight_decay = 5e-4f;
+    o->decay_all_layers = 0;
+    o->epochs = 200;
+    o->patience = 10;
+    o->select = GNNKD_SELECT_VAL_LOSS;
+    o->seed = 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Checks that the model, dataset, graph and objective fit together. */
+static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_graph *g,
+                        const gnnkd_train_options *o, const gnnkd_objective *obj, char *msg) {
+#define GK_FREE_ALL
+    const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
+    GK_CHECK(s->dims[0] == d->nfeat && s->dims[s->nlayers] == d->nclass, GNNKD_EINVAL,
+             "the model maps %d features to %d classes, the dataset %s has %d and %d",
+             s->dims[0], s->dims[s->nlayers], d->name, d->nfeat, d->nclass);
+    GK_CHECK(s->kind != GNNKD_MODEL_GCN || g != NULL, GNNKD_EINVAL, "a GCN needs the graph");
+    GK_CHECK(d->nsplit[GNNKD_TRAIN] > 0, GNNKD_EINVAL, "dataset %s has no training nodes", d->name);
+    for (int sp = 0; sp < 3; sp++)
+        for (int32_t k = 0; k < d->nsplit[sp]; k++) {
+            int32_t i = d->split[sp][k];
+            GK_CHECK(i >= 0 && i < d->n && d->label[i] >= 0 && d->label[i] < d->nclass,
+                     GNNKD_EINVAL, "dataset %s: split node %d has no valid label", d->name, i);
+        }
+    GK_CHECK(o->epochs > 0 && o->lr > 0.0f && o->patience >= 0, GNNKD_EINVAL,
+             "training options: epochs and lr must be positive, patience non-negative");
+    if (obj && obj->method != GNNKD_METHOD_SCRATCH) {
+        GK_CHECK(obj->target != NULL && obj->transfer != NULL, GNNKD_EINVAL,
+                 "distillation needs a target and a transfer set");
+        GK_CHECK(obj->alpha >= 0.0f && obj->alpha <= 1.0f, GNNKD_EINVAL,
+                 "alpha must be in [0, 1], got %g", (double)obj->alpha);
+        GK_CHECK(obj->method != GNNKD_METHOD_KD || obj->temperature > 0.0f, GNNKD_EINVAL,
+                 "temperature must be positive, got %g", (double)obj->temperature);
+        for (int32_t k = 0; k < obj->ntransfer; k++)
+            GK_CHECK(obj->transfer[k] >= 0 && obj->transfer[k] < d->n, GNNKD_EINVAL,
+                     "transfer node %d is outside 0..%d", obj->transfer[k], d->n - 1);
+    }
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+int gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits,
+                   const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
+#define GK_FREE_ALL
+    const float *z = NULL;
+    GK_TRY(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg));
+    for (int sp = 0; sp < 3; sp++) {
+        r->acc[sp] = gnnkd_accuracy(z, d->label, d->split[sp], d->nsplit[sp], d->nclass);
+        r->loss[sp] = gnnkd_loss_ce(NULL, z, d->label, d->split[sp], d->nsplit[sp], d->nclass, 1.0f);
+    }
+    if (logits) memcpy(logits, z, (size_t)d->n * (size_t)d->nclass * sizeof(float));
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
+                const gnnkd_graph *g, const gnnkd_train_options *o,
+                const gnnkd_objective *obj, char *msg) {
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        free(dlogits);                                                                    \
+        free(best);                                                                       \
+        free(val_loss);                                                                   \
+        free(step_seconds);                                                               \
+    } while (0)
+    float *dlogits = NULL, *best = NULL;
+    double *val_loss = NULL, *step_seconds = NULL;
+    GK_TRY(check_inputs(m, d, g, o, obj, msg));
+    const int32_t C = d->nclass;
+    const int64_t nparams = gnnkd_model_num_params(m);
+    const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
+    const float soft_w = method == GNNKD_METHOD_SCRATCH ? 0.0f : obj->alpha;
+    const float hard_w = 1.0f - soft_w;
+    const int32_t *train = d->split[GNNKD_TRAIN];
+    const int32_t ntrain = d->nsplit[GNNKD_TRAIN];
+
+    GK_ALLOC(dlogits, (int64_t)d->n * C);
+    GK_ALLOC(val_loss, o->epochs);
+    GK_ALLOC(step_seconds, o->epochs);
+    if (o->select == GNNKD_SELECT_VAL_ACC) GK_ALLOC(best, nparams);
+    gk_model_reset_adam(m);
+
+    double t_start = gk_now(), best_acc = -1.0, best_loss = INFINITY;
+    int epoch = 0, best_epoch = 0, since_best = 0;
+    while (epoch < o->epochs) {
+        epoch++;
+        /* one training step: forward with dropout, loss, backward, Adam */
+        double t0 = gk_now();
+        const float *z = NULL;
+        GK_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)epoch, msg));
+        memset(dlogits, 0, (size_t)d->n * C * sizeof(float));
+        gk_model_zero_grad(m);
+        double loss = 0.0;
+        if (hard_w > 0.0f) loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, train, ntrain, C, hard_w);
+        if (method == GNNKD_METHOD_KD)
+            loss += soft_w * gnnkd_loss_kd(dlogits, NULL, z, obj->target, obj->transfer,
+                                           obj->ntransfer, C, obj->temperature, soft_w);
+        else if (method == GNNKD_METHOD_COMPRESS)
+            loss += soft_w * gnnkd_loss_compress(dlogits, z, obj->target, obj->transfer,
+                                                 obj->ntransfer, C, soft_w);
+        loss += gk_model_l2(m, o);
+        GK_CHECK(isfinite(loss), GNNKD_ENUMERIC,
+                 "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, loss);
+        GK_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
+        gk_model_adam_step(m, o, epoch);
+        step_seconds[epoch - 1] = gk_now() - t0;
+
+        /* validation, without dropout */
+        gnnkd_train_result now;
+        GK_TRY(gnnkd_evaluate(m, &now, NULL, d, g, msg));
+        val_loss[epoch - 1] = now.loss[GNNKD_VAL];
+        if (o->progress) {
+            gnnkd_epoch_info e = {epoch, loss, now.loss[GNNKD_VAL], now.acc[GNNKD_VAL],
+                                  now.acc[GNNKD_TRAIN], gk_now() - t_start};
+            if (o->progress(o->progress_ctx, &e)) break;
+        }
+
+        if (o->select == GNNKD_SELECT_VAL_ACC) {
+            /* best validation accuracy; ties go to the lower validation loss */
+            double acc = now.acc[GNNKD_VAL];
+            if (acc > best_acc || (acc == best_acc && now.loss[GNNKD_VAL] < best_loss)) {
+                best_acc = acc;
+                best_loss = now.loss[GNNKD_VAL];
+                best_epoch = epoch;
+                since_best = 0;
+                memcpy(best, gk_model_params(m), (size_t)nparams * sizeof(float));
+            } else if (o->patience > 0 && ++since_best >= o->patience) {
+                break;
+            }
+        } else {
+            /* Kipf & Welling: stop once the validation loss exceeds the mean of
+             * the previous `patience` epochs; keep the last weights */
+            best_epoch = epoch;
+            if (o->patience > 0 && epoch > o->patience) {
+                double mean = 0.0;
+                for (int k = epoch - 1 - o->patience; k < epoch - 1; k++) mean += val_loss[k];
+                if (val_loss[epoch - 1] > mean / o->patience) break;
+            }
+        }
+    }
+    if (best) memcpy(gk_model_params(m), best, (size_t)nparams * sizeof(float));
+
+    memset(r, 0, sizeof *r);
+    GK_TRY(gnnkd_evaluate(m, r, NULL, d, g, msg));
+    r->epochs = epoch;
+    r->best_epoch = best_epoch;
+    r->train_seconds = gk_now() - t_start;
+    qsort(step_seconds, (size_t)epoch, sizeof(double), cmp_double);
+    r->epoch_seconds_median = step_seconds[epoch / 2];
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
