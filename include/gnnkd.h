@@ -349,12 +349,161 @@ double gnnkd_teacher_accuracy(const gnnkd_teacher *t, const int32_t *label,
 /* ------------------------------------------------------------------------ */
 
 /* A contextual stochastic block model from a specification "synthetic" or
- * "synthetic:KEY=VALUE,..." (see the keys below). Deterministic for a seed. */
+ * "synthetic:KEY=VALUE,..." (see the keys below). Deterministic for a seed:
+ * the same spec gives the same dataset on any number of threads.
+ *
+ * Structure: igraph_sbm_game (seeded from `seed` through a private igraph
+ * RNG) with `classes` blocks of near-equal size (the first n % classes
+ * blocks one node larger) and two edge probabilities chosen so that the
+ * expected number of edges is nodes * degree / 2 and the expected fraction
+ * of them inside a class is `homophily`. Undirected, no loops, no
+ * duplicates. Node i belongs to class i * classes / nodes's block, i.e.
+ * blocks are consecutive node ranges, and every node is labelled.
+ * Features: dense (xdense), x = mu[class] + N(0, I); the class means are
+ * orthogonal (class c puts snr / sqrt(2 b) on its own b = features / classes
+ * coordinates), so any two means are exactly `snr` apart. Drawn with
+ * gk_normal, keyed by (seed, node).
+ * Split: Planetoid-like, `train-per-class` random nodes of each class for
+ * training, then `val` and `test` random other nodes.
+ *
+ * Keys (defaults = preset=cora):
+ *   preset=cora|scale  start from a preset; later keys override it
+ *   nodes=N classes=K degree=D (mean degree) homophily=H (0..1)
+ *   features=F (>= classes) snr=S (>= 0) seed=N
+ *   train-per-class=T val=V test=E
+ * Presets:
+ *   cora   nodes=2708 classes=7 degree=3.9 homophily=0.81 features=64
+ *          snr=1.5 train-per-class=20 val=500 test=1000: like Cora, a 2-layer
+ *          GCN clearly beats an MLP trained from scratch
+ *   scale  nodes=1000000 classes=10 degree=20 (~10M undirected edges)
+ *          homophily=0.8 features=128 snr=1.5: for timing; about 4 s and
+ *          1.3 GB peak on two cores
+ * Errors: an unknown key, a malformed or out-of-range value: GNNKD_EINVAL
+ * naming it. O(nodes * features + edges). */
 int gnnkd_dataset_synthetic(gnnkd_dataset **d, const char *spec, char *msg);
 
 /* ------------------------------------------------------------------------ */
 /* Graph files, statistics, splits (loaders/graphio.c, stats.c, split.c)    */
 /* ------------------------------------------------------------------------ */
+
+/* What reading a graph file dropped or changed to give a simple undirected
+ * graph. */
+typedef struct {
+    int directed;          /* the file declared a directed graph: symmetrised */
+    int64_t file_edges;    /* edges (arcs) as read from the file */
+    int64_t self_loops;    /* dropped */
+    int64_t duplicates;    /* dropped: a pair seen before (either direction
+                              for undirected files, the same direction for
+                              directed ones) */
+    int64_t reciprocal;    /* directed files: arc pairs u->v, v->u merged
+                              into one edge */
+    int64_t edges;         /* undirected edges kept */
+} gnnkd_graph_counts;
+
+/* Reads a graph structure with igraph, and optionally node features and
+ * labels, into a new dataset.
+ *
+ * format: "edgelist", "ncol", "lgl", "pajek", "graphml", "gml", "dimacs",
+ * or NULL to guess from graph_path's extension: .txt .edges .el edgelist,
+ * .ncol, .lgl, .net .paj pajek, .graphml, .gml, .dimacs .max dimacs.
+ * Edge lists, NCOL and LGL files are read as undirected (every line is an
+ * edge; "1 2" after "2 1" is a duplicate); GraphML, GML and Pajek files say
+ * whether they are directed and DIMACS files are directed; directed graphs
+ * are symmetrised. Self loops and duplicate edges are dropped and counted in
+ * *counts (may be NULL). Weights and other attributes are ignored.
+ *
+ * Rows: which node of the file is row i of the features and labels.
+ *   - edgelist: node id k (0-based) is row k; n = the largest id + 1.
+ *   - pajek, dimacs: vertex k (1-based, as numbered in the file) is row k-1.
+ *   - ncol, lgl (the names), graphml (the node id attribute), gml (the id
+ *     key): if every name is a decimal integer, rows follow the names in
+ *     ascending numeric order (so names 0..n-1 or 1..n keep their order);
+ *     otherwise rows follow the order in which the file first mentions
+ *     each node (igraph's vertex order).
+ *
+ * features_path (NULL for none): .mtx (MatrixMarket coordinate, sparse x)
+ * or .npy (float32/64, dense xdense), one row per node. Without features
+ * the nodes get a sparse one-hot stand-in: the identity (nfeat = n) when
+ * n <= 20000, otherwise a one-hot of the log-degree bucket
+ * floor(log2(degree + 1)) (nfeat = the largest bucket + 1).
+ * labels_path (NULL for none: all -1, nclass 0): .npy (one column) or
+ * text, one integer class (or -1) per line; nclass = the largest + 1.
+ * The split is left empty (see gnnkd_dataset_split).
+ *
+ * Errors: a file igraph cannot parse is GNNKD_EDATA "path: igraph's reason";
+ * a missing file GNNKD_EIO; an unknown format GNNKD_EINVAL; a features or
+ * labels file whose row count is not n is GNNKD_EDATA naming that file.
+ * O(edges log edges + feature size). */
+int gnnkd_dataset_load_graph(gnnkd_dataset **d, gnnkd_graph_counts *counts,
+                             const char *graph_path, const char *format,
+                             const char *features_path, const char *labels_path, char *msg);
+
+/* Builds a dataset's adjacency from an edge list: pairs (u[e], v[e]) of
+ * node ids in [0, n), symmetrised, self loops and duplicates dropped and
+ * counted (as for gnnkd_dataset_load_graph; directed tells whether (u, v)
+ * and (v, u) are reciprocal arcs or duplicates). counts may be NULL.
+ * Replaces d->adj and sets d->n. O(m) plus a radix sort. */
+int gnnkd_dataset_set_edges(gnnkd_dataset *d, gnnkd_graph_counts *counts, int32_t n,
+                            const int32_t *u, const int32_t *v, int64_t m, int directed,
+                            char *msg);
+
+/* A summary of a dataset (gnnkd info). */
+typedef struct {
+    int32_t nodes;
+    int64_t edges;             /* undirected */
+    int32_t isolated;          /* nodes of degree 0 */
+    int32_t degree_min, degree_max;
+    double degree_mean;        /* 2 * edges / nodes */
+    double degree_median;      /* the mean of the middle two for even n */
+    int32_t components;        /* connected components (igraph, weak) */
+    int32_t largest_component; /* nodes in the largest one */
+    double clustering;         /* mean local clustering coefficient over all
+                                  nodes, nodes of degree < 2 counting as 0
+                                  (igraph_transitivity_avglocal_undirected,
+                                  IGRAPH_TRANSITIVITY_ZERO) */
+    int64_t labelled_edges;    /* edges whose ends are both labelled */
+    double edge_homophily;     /* the fraction of those joining the same
+                                  class; NaN if there are none */
+    int32_t labelled;          /* nodes with a label */
+    int32_t nclass;
+    int32_t *class_count;      /* (nclass) nodes per class; gnnkd_stats_clear */
+    int32_t nfeat;
+    int64_t feature_nnz;       /* nonzero feature values */
+    double feature_density;    /* feature_nnz / (nodes * nfeat) */
+    int dense_features;        /* 1 if d->xdense */
+    int32_t nsplit[3];
+} gnnkd_stats;
+
+/* Computes s for d; components and clustering with igraph. Free with
+ * gnnkd_stats_clear. O(edges * max degree + feature size). */
+int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg);
+void gnnkd_stats_clear(gnnkd_stats *s);
+
+/* Splits. Each replaces d's split with sorted, disjoint node lists drawn
+ * among labelled nodes with the seed (the same seed, the same split), and
+ * fails with GNNKD_EINVAL naming the class when a class has too few
+ * labelled nodes for the request, or when too few nodes are left.
+ *
+ * random: train_per_class nodes of each class for training, then nval and
+ * ntest nodes drawn from the other labelled nodes (Planetoid-like). */
+int gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_t nval,
+                               int32_t ntest, uint64_t seed, char *msg);
+
+/* per-class: train_per_class and val_per_class nodes of each class; every
+ * other labelled node is a test node (as in CPF and GLNN). */
+int gnnkd_dataset_split_per_class(gnnkd_dataset *d, int32_t train_per_class,
+                                  int32_t val_per_class, uint64_t seed, char *msg);
+
+/* Applies a split given as text: "planetoid" (keep d's split),
+ * "random:T:V:E" or "per-class:T:V". */
+int gnnkd_dataset_split(gnnkd_dataset *d, const char *spec, uint64_t seed, char *msg);
+
+/* Keeps only the largest connected component (igraph's weak components;
+ * between equal sizes the one holding the smallest node id), renumbering
+ * nodes in their old order: adjacency, features, labels and split lists
+ * (nodes outside the component leave the split) all follow. O(n + edges +
+ * feature size). */
+int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
 
 /* ------------------------------------------------------------------------ */
 /* Speed (gnn/ and benchmarks/)                                             */
