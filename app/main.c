@@ -11,6 +11,7 @@ static const struct {
 } COMMANDS[] = {
     {"train", cmd_train, "train a GCN or MLP on a dataset"},
     {"eval", cmd_eval, "evaluate a saved model"},
+    {"distill", cmd_distill, "distil a teacher into a student (KD, compression, scratch)"},
 };
 
 static void usage(FILE *f) {

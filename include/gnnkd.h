@@ -344,6 +344,22 @@ int gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method me
 double gnnkd_teacher_accuracy(const gnnkd_teacher *t, const int32_t *label,
                               const int32_t *idx, int64_t nidx);
 
+/* The transfer set S of distillation: every node (the transductive default,
+ * unlabelled nodes included), the training nodes, every node but the
+ * training nodes, or the node ids of a file (one 0-based id a line). */
+typedef enum {
+    GNNKD_TRANSFER_ALL = 0,
+    GNNKD_TRANSFER_TRAIN = 1,
+    GNNKD_TRANSFER_UNLABELED = 2,
+    GNNKD_TRANSFER_FILE = 3
+} gnnkd_transfer;
+
+/* A new array (free with free()) of the transfer nodes of d, ascending. path
+ * is read for GNNKD_TRANSFER_FILE (ids out of range or repeated are
+ * GNNKD_EDATA naming the line) and ignored otherwise. */
+int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnkd_transfer kind,
+                         const char *path, char *msg);
+
 /* ------------------------------------------------------------------------ */
 /* Synthetic graphs (loaders/synthetic.c)                                   */
 /* ------------------------------------------------------------------------ */
