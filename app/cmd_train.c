@@ -143,7 +143,7 @@ int cmd_train(int argc, char **argv) {
                 cli_json_add_runs(root, &runs);
                 cli_json_print(root);
             } else {
-                char title[256], text[128];
+                char title[512], text[128];
                 gnnkd_model_spec_format(text, sizeof text, &spec);
                 snprintf(title, sizeof title, "%s on %s, %lld parameters", text, d->name, (long long)params);
                 cli_runs_print(stdout, title, &runs);
