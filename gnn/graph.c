@@ -1,0 +1,211 @@
+/* graph.c — the normalised adjacency Â = D^-1/2 (A + I) D^-1/2 of Kipf &
+ * Welling, built with SuiteSparse:GraphBLAS and exported as sorted CSR for
+ * the kernels. */
+#include "kernels.h"
+
+#include <GraphBLAS.h>
+#include <pthread.h>
+#include <string.h>
+
+struct gnnkd_graph {
+    GrB_Matrix ahat; /* (n, n) FP32 */
+    gnnkd_csr csr;   /* the same matrix, for gk_spmm */
+};
+
+/* GraphBLAS may be initialised once per process; every graph shares it. */
+static pthread_once_t grb_once = PTHREAD_ONCE_INIT;
+static GrB_Info grb_init_info = GrB_PANIC;
+
+static void grb_init(void) { grb_init_info = GrB_init(GrB_NONBLOCKING); }
+
+static int grb_ready(char *msg) {
+    pthread_once(&grb_once, grb_init);
+    if (grb_init_info != GrB_SUCCESS) {
+        gk_msg(msg, "GrB_init: GraphBLAS failed to start (GrB_Info %d)", (int)grb_init_info);
+        return GNNKD_EINTERNAL;
+    }
+    return GNNKD_OK;
+}
+
+/* Runs a GraphBLAS call; on failure cleans up and returns GNNKD_EINTERNAL
+ * naming the call. */
+#define GRB_TRY(call)                                                                      \
+    do {                                                                                   \
+        GrB_Info grb_info_ = (call);                                                       \
+        if (grb_info_ != GrB_SUCCESS)                                                      \
+            GK_FAIL(grb_info_ == GrB_OUT_OF_MEMORY ? GNNKD_ENOMEM : GNNKD_EINTERNAL,       \
+                    "%s: GraphBLAS error %d in %s", __func__, (int)grb_info_, #call);      \
+    } while (0)
+
+static int check_square_csr(const gnnkd_csr *a, char *msg) {
+    if (a == NULL || a->nrows < 0 || a->nrows != a->ncols || (a->nrows > 0 && !a->rowptr)) {
+        gk_msg(msg, "gnnkd_graph_new: the adjacency must be a square CSR matrix");
+        return GNNKD_EINVAL;
+    }
+    if (a->nrows == 0) return GNNKD_OK;
+    if (a->rowptr[0] != 0) {
+        gk_msg(msg, "gnnkd_graph_new: rowptr[0] is %lld, not 0", (long long)a->rowptr[0]);
+        return GNNKD_EINVAL;
+    }
+    for (int32_t r = 0; r < a->nrows; r++) {
+        if (a->rowptr[r + 1] < a->rowptr[r]) {
+            gk_msg(msg, "gnnkd_graph_new: rowptr decreases at row %d", r);
+            return GNNKD_EINVAL;
+        }
+        for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++)
+            if (a->colidx[k] < 0 || a->colidx[k] >= a->ncols) {
+                gk_msg(msg, "gnnkd_graph_new: row %d has column %d outside 0..%d", r,
+                       a->colidx[k], a->ncols - 1);
+                return GNNKD_EINVAL;
+            }
+    }
+    return GNNKD_OK;
+}
+
+/* GraphBLAS does not promise sorted rows on export; the kernels and the
+ * header do. Rows are short, and already sorted in practice. */
+static void sort_rows(gnnkd_csr *a) {
+    for (int32_t r = 0; r < a->nrows; r++)
+        for (int64_t k = a->rowptr[r] + 1; k < a->rowptr[r + 1]; k++) {
+            int32_t c = a->colidx[k];
+            float v = a->val[k];
+            int64_t j = k;
+            for (; j > a->rowptr[r] && a->colidx[j - 1] > c; j--) {
+                a->colidx[j] = a->colidx[j - 1];
+                a->val[j] = a->val[j - 1];
+            }
+            a->colidx[j] = c;
+            a->val[j] = v;
+        }
+}
+
+int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
+    gnnkd_graph *out = NULL;
+    GrB_Index *ti = NULL, *tj = NULL, *ap = NULL, *ai = NULL;
+    float *tx = NULL;
+    GrB_Matrix a = NULL, d = NULL, ad = NULL;
+    GrB_Vector deg = NULL;
+#define GK_FREE_ALL                                                                        \
+    do {                                                                                   \
+        free(ti);                                                                          \
+        free(tj);                                                                          \
+        free(tx);                                                                          \
+        free(ap);                                                                          \
+        free(ai);                                                                          \
+        GrB_free(&a);                                                                      \
+        GrB_free(&d);                                                                      \
+        GrB_free(&ad);                                                                     \
+        GrB_free(&deg);                                                                    \
+        gnnkd_graph_free(&out);                                                            \
+    } while (0)
+    if (g == NULL) GK_FAIL(GNNKD_EINVAL, "gnnkd_graph_new: g is NULL");
+    *g = NULL;
+    GK_TRY(check_square_csr(adj, msg));
+    GK_TRY(grb_ready(msg));
+    GrB_Index n = (GrB_Index)adj->nrows;
+    int64_t nnz = gnnkd_csr_nnz(adj);
+
+    // A + I as tuples: every off-diagonal entry of adj, then the diagonal
+    GK_ALLOC(ti, nnz + (int64_t)n);
+    GK_ALLOC(tj, nnz + (int64_t)n);
+    GK_ALLOC(tx, nnz + (int64_t)n);
+    GrB_Index nt = 0;
+    for (GrB_Index r = 0; r < n; r++)
+        for (int64_t k = adj->rowptr[r]; k < adj->rowptr[r + 1]; k++)
+            if ((GrB_Index)adj->colidx[k] != r) {
+                ti[nt] = r;
+                tj[nt] = (GrB_Index)adj->colidx[k];
+                tx[nt++] = 1.0f;
+            }
+    for (GrB_Index r = 0; r < n; r++) {
+        ti[nt] = r;
+        tj[nt] = r;
+        tx[nt++] = 1.0f;
+    }
+    GRB_TRY(GrB_Matrix_new(&a, GrB_FP32, n, n));
+    // FIRST: a duplicated edge is still one edge of weight 1
+    GRB_TRY(GrB_Matrix_build_FP32(a, ti, tj, tx, nt, GrB_FIRST_FP32));
+    GK_FREE(ti);
+    GK_FREE(tj);
+    GK_FREE(tx);
+
+    // deg = row sums of A + I (>= 1), then deg^-1/2 in place
+    GRB_TRY(GrB_Vector_new(&deg, GrB_FP32, n));
+    GRB_TRY(GrB_Matrix_reduce_Monoid(deg, NULL, NULL, GrB_PLUS_MONOID_FP32, a, NULL));
+    GRB_TRY(GrB_Vector_apply(deg, NULL, NULL, GrB_MINV_FP32, deg, NULL));
+    GRB_TRY(GrB_Vector_apply(deg, NULL, NULL, GxB_SQRT_FP32, deg, NULL));
+    GRB_TRY(GrB_Matrix_diag(&d, deg, 0));
+
+    GK_ALLOC(out, 1);
+    GRB_TRY(GrB_Matrix_new(&ad, GrB_FP32, n, n));
+    GRB_TRY(GrB_mxm(ad, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, a, d, NULL));
+    GRB_TRY(GrB_Matrix_new(&out->ahat, GrB_FP32, n, n));
+    GRB_TRY(GrB_mxm(out->ahat, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, d, ad, NULL));
+    GRB_TRY(GrB_Matrix_wait(out->ahat, GrB_MATERIALIZE));
+
+    // export a copy as CSR, converting GraphBLAS's 64-bit indices
+    GrB_Index np = 0, ni = 0, nx = 0;
+    GRB_TRY(GrB_Matrix_exportSize(&np, &ni, &nx, GrB_CSR_FORMAT, out->ahat));
+    GK_ALLOC(ap, np);
+    GK_ALLOC(ai, ni);
+    GK_ALLOC(out->csr.val, nx);
+    GRB_TRY(GrB_Matrix_export_FP32(ap, ai, out->csr.val, &np, &ni, &nx, GrB_CSR_FORMAT,
+                                   out->ahat));
+    GK_CHECK(np == n + 1 && ni == nx && ap[n] == nx, GNNKD_EINTERNAL,
+             "gnnkd_graph_new: GraphBLAS exported an inconsistent CSR matrix");
+    out->csr.nrows = out->csr.ncols = (int32_t)n;
+    GK_ALLOC(out->csr.rowptr, n + 1);
+    GK_ALLOC(out->csr.colidx, ni);
+    for (GrB_Index r = 0; r <= n; r++) out->csr.rowptr[r] = (int64_t)ap[r];
+    for (GrB_Index k = 0; k < ni; k++) out->csr.colidx[k] = (int32_t)ai[k];
+    sort_rows(&out->csr);
+
+    *g = out;
+    out = NULL;
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+void gnnkd_graph_free(gnnkd_graph **g) {
+    if (g == NULL || *g == NULL) return;
+    GrB_free(&(*g)->ahat);
+    gnnkd_csr_clear(&(*g)->csr);
+    free(*g);
+    *g = NULL;
+}
+
+const gnnkd_csr *gnnkd_graph_csr(const gnnkd_graph *g) { return g ? &g->csr : NULL; }
+
+int gk_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h, char *msg) {
+    GrB_Index *ti = NULL, *tj = NULL;
+    float *tx = NULL;
+    GrB_Matrix xm = NULL, ym = NULL;
+#define GK_FREE_ALL                                                                        \
+    do {                                                                                   \
+        free(ti);                                                                          \
+        free(tj);                                                                          \
+        free(tx);                                                                          \
+        GrB_free(&xm);                                                                     \
+        GrB_free(&ym);                                                                     \
+    } while (0)
+    GrB_Index n = (GrB_Index)g->csr.nrows, len = n * (GrB_Index)h, got = len;
+    GK_ALLOC(ti, len);
+    GK_ALLOC(tj, len);
+    GK_ALLOC(tx, len);
+    for (GrB_Index e = 0; e < len; e++) {
+        ti[e] = e / (GrB_Index)h;
+        tj[e] = e % (GrB_Index)h;
+        tx[e] = x[e];
+    }
+    GRB_TRY(GrB_Matrix_new(&xm, GrB_FP32, n, (GrB_Index)h));
+    GRB_TRY(GrB_Matrix_build_FP32(xm, ti, tj, tx, len, GrB_PLUS_FP32));
+    GRB_TRY(GrB_Matrix_new(&ym, GrB_FP32, n, (GrB_Index)h));
+    GRB_TRY(GrB_mxm(ym, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, g->ahat, xm, NULL));
+    GRB_TRY(GrB_Matrix_extractTuples_FP32(ti, tj, tx, &got, ym));
+    memset(y, 0, sizeof *y * (size_t)len);
+    for (GrB_Index e = 0; e < got; e++) y[ti[e] * (GrB_Index)h + tj[e]] = tx[e];
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}

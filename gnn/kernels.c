@@ -1,0 +1,120 @@
+/* kernels.c — the hot paths: sparse times dense (forward and transposed) and
+ * the dense GEMMs, each with a plain reference version for the tests. */
+#include "kernels.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+/* ---- y = A x ----------------------------------------------------------------- */
+
+void gk_spmm(float *restrict y, const gnnkd_csr *a, const float *restrict val,
+             const float *restrict x, int32_t h) {
+    // y is (n, h), a is (n, m) with values val (nnz), x is (m, h)
+    const int64_t *rowptr = a->rowptr;
+    const int32_t *colidx = a->colidx;
+    // dynamic: power-law degrees make equal row blocks very unequal work
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int64_t r = 0; r < a->nrows; r++) {
+        float *restrict yr = y + r * h;
+        for (int32_t c = 0; c < h; c++) yr[c] = 0.0f;
+        for (int64_t k = rowptr[r]; k < rowptr[r + 1]; k++) {
+            float v = val ? val[k] : 1.0f;
+            const float *restrict xr = x + (int64_t)colidx[k] * h;
+            for (int32_t c = 0; c < h; c++) yr[c] += v * xr[c];
+        }
+    }
+}
+
+void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h) {
+    for (int64_t r = 0; r < a->nrows; r++)
+        for (int32_t c = 0; c < h; c++) {
+            double s = 0.0;
+            for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++)
+                s += (double)(val ? val[k] : 1.0f) * x[(int64_t)a->colidx[k] * h + c];
+            y[r * h + c] = (float)s;
+        }
+}
+
+/* ---- dx += A^T g --------------------------------------------------------------- */
+
+void gk_spmm_t(float *restrict dx, float *restrict partial, int nparts, const gnnkd_csr *a,
+               const float *restrict val, const float *restrict g, int32_t h) {
+    // dx is (m, h), partial is (nparts, m, h), a is (n, m), val is (nnz), g is (n, h)
+    const int64_t *rowptr = a->rowptr;
+    const int32_t *colidx = a->colidx;
+    int64_t mh = (int64_t)a->ncols * h;
+    int nt = omp_get_max_threads();
+    if (nt > nparts + 1) nt = nparts + 1;
+#pragma omp parallel num_threads(nt)
+    {
+        int tid = omp_get_thread_num(), used = omp_get_num_threads();
+        float *restrict acc = tid == 0 ? dx : partial + (int64_t)(tid - 1) * mh;
+        if (tid > 0) memset(acc, 0, sizeof *acc * (size_t)mh);
+        // static: the row blocks, hence the bits, depend only on the thread count
+#pragma omp for schedule(static)
+        for (int64_t r = 0; r < a->nrows; r++) {
+            const float *restrict gr = g + r * h;
+            for (int64_t k = rowptr[r]; k < rowptr[r + 1]; k++) {
+                float v = val ? val[k] : 1.0f;
+                float *restrict ar = acc + (int64_t)colidx[k] * h;
+                for (int32_t c = 0; c < h; c++) ar[c] += v * gr[c];
+            }
+        }
+#pragma omp for schedule(static)
+        for (int64_t e = 0; e < mh; e++)
+            for (int t = 1; t < used; t++) dx[e] += partial[(int64_t)(t - 1) * mh + e];
+    }
+}
+
+void gk_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float *g, int32_t h) {
+    for (int64_t r = 0; r < a->nrows; r++)
+        for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++)
+            for (int32_t c = 0; c < h; c++)
+                dx[(int64_t)a->colidx[k] * h + c] += (val ? val[k] : 1.0f) * g[r * h + c];
+}
+
+/* ---- dense products ------------------------------------------------------------ */
+
+void gk_matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
+                       int32_t o) {
+    // out is (n, o), inp is (n, i), w is (i, o)
+    if (n == 0 || o == 0) return;
+    if (i == 0) {
+        memset(out, 0, sizeof *out * (size_t)n * (size_t)o);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, o, i, 1.0f, inp, i, w, o,
+                0.0f, out, o);
+}
+
+void gk_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t n, int32_t i,
+                           int32_t o) {
+    for (int64_t r = 0; r < n; r++)
+        for (int32_t c = 0; c < o; c++) {
+            double s = 0.0;
+            for (int32_t k = 0; k < i; k++) s += (double)inp[r * i + k] * w[(int64_t)k * o + c];
+            out[r * o + c] = (float)s;
+        }
+}
+
+void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
+                        const float *w, int64_t n, int32_t i, int32_t o) {
+    // dinp is (n, i) or NULL, dw is (i, o), dout is (n, o), inp is (n, i), w is (i, o)
+    if (n == 0 || i == 0 || o == 0) return;
+    if (dinp)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, i, o, 1.0f, dout, o, w, o,
+                    1.0f, dinp, i);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i, o, (int)n, 1.0f, inp, i, dout, o,
+                1.0f, dw, o);
+}
+
+void gk_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
+                            const float *w, int64_t n, int32_t i, int32_t o) {
+    for (int64_t r = 0; r < n; r++)
+        for (int32_t k = 0; k < i; k++)
+            for (int32_t c = 0; c < o; c++) {
+                if (dinp) dinp[r * i + k] += dout[r * o + c] * w[(int64_t)k * o + c];
+                dw[(int64_t)k * o + c] += inp[r * i + k] * dout[r * o + c];
+            }
+}

@@ -1,0 +1,103 @@
+/* layers.c — the layers of the models, each a forward and a backward pass
+ * over flat arrays, built from the kernels of kernels.c. */
+#include "kernels.h"
+
+/* ---- X w, for a sparse or a dense X ---------------------------------------- */
+
+void gk_linear_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
+                       const float *w, int32_t n, int32_t i, int32_t o) {
+    // out is (n, o), X is (n, i) sparse (xs, xval) or dense inp, w is (i, o)
+    if (xs)
+        gk_spmm(out, xs, xval, w, o);
+    else
+        gk_matmul_forward(out, inp, w, n, i, o);
+}
+
+void gk_linear_backward(float *dinp, float *dw, float *partial, int nparts, const float *dout,
+                        const gnnkd_csr *xs, const float *xval, const float *inp,
+                        const float *w, int32_t n, int32_t i, int32_t o) {
+    // dinp is (n, i) or NULL, dw is (i, o), dout is (n, o)
+    if (xs)
+        gk_spmm_t(dw, partial, nparts, xs, xval, dout, o); // the input gradient is never needed
+    else
+        gk_matmul_backward(dinp, dw, dout, inp, w, n, i, o);
+}
+
+/* ---- bias ---------------------------------------------------------------------- */
+
+void gk_bias_forward(float *out, const float *b, int32_t n, int32_t o) {
+    // out is (n, o), b is (o)
+#pragma omp parallel for schedule(static)
+    for (int32_t r = 0; r < n; r++)
+        for (int32_t c = 0; c < o; c++) out[(int64_t)r * o + c] += b[c];
+}
+
+void gk_bias_backward(float *db, const float *dout, int32_t n, int32_t o) {
+    // db is (o), dout is (n, o); serial so the sum's order never changes
+    for (int32_t r = 0; r < n; r++)
+        for (int32_t c = 0; c < o; c++) db[c] += dout[(int64_t)r * o + c];
+}
+
+/* ---- fully connected ----------------------------------------------------------- */
+
+void gk_dense_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
+                      const float *w, const float *b, int32_t n, int32_t i, int32_t o) {
+    // out is (n, o), X is (n, i), w is (i, o), b is (o)
+    gk_linear_forward(out, xs, xval, inp, w, n, i, o);
+    gk_bias_forward(out, b, n, o);
+}
+
+void gk_dense_backward(float *dinp, float *dw, float *db, float *partial, int nparts,
+                       const float *dout, const gnnkd_csr *xs, const float *xval,
+                       const float *inp, const float *w, int32_t n, int32_t i, int32_t o) {
+    gk_bias_backward(db, dout, n, o);
+    gk_linear_backward(dinp, dw, partial, nparts, dout, xs, xval, inp, w, n, i, o);
+}
+
+/* ---- graph convolution --------------------------------------------------------- */
+
+void gk_gcn_forward(float *out, float *t, const gnnkd_csr *ahat, const gnnkd_csr *xs,
+                    const float *xval, const float *inp, const float *w, const float *b,
+                    int32_t n, int32_t i, int32_t o) {
+    // out is (n, o), t is (n, o), ahat is (n, n), X is (n, i), w is (i, o), b is (o)
+    gk_linear_forward(t, xs, xval, inp, w, n, i, o);
+    gk_spmm(out, ahat, ahat->val, t, o);
+    gk_bias_forward(out, b, n, o);
+}
+
+void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partial, int nparts,
+                     const float *dout, const gnnkd_csr *ahat, const gnnkd_csr *xs,
+                     const float *xval, const float *inp, const float *w, int32_t n,
+                     int32_t i, int32_t o) {
+    // gt is (n, o): the gradient of t = X w, which is Â^T dout = Â dout
+    gk_bias_backward(db, dout, n, o);
+    gk_spmm(gt, ahat, ahat->val, dout, o);
+    gk_linear_backward(dinp, dw, partial, nparts, gt, xs, xval, inp, w, n, i, o);
+}
+
+/* ---- ReLU and dropout ------------------------------------------------------------ */
+
+void gk_relu_forward(float *out, const float *inp, int64_t len) {
+#pragma omp parallel for schedule(static)
+    for (int64_t e = 0; e < len; e++) out[e] = inp[e] > 0.0f ? inp[e] : 0.0f;
+}
+
+void gk_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len) {
+#pragma omp parallel for schedule(static)
+    for (int64_t e = 0; e < len; e++)
+        if (inp[e] > 0.0f) dinp[e] += dout[e];
+}
+
+void gk_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key) {
+    float scale = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static)
+    for (int64_t e = 0; e < len; e++)
+        out[e] = gk_uniform(key, (uint64_t)e) >= p ? inp[e] * scale : 0.0f;
+}
+
+void gk_dropout_backward(float *dinp, const float *dout, int64_t len, float p, uint64_t key) {
+    float scale = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static)
+    for (int64_t e = 0; e < len; e++)
+        if (gk_uniform(key, (uint64_t)e) >= p) dinp[e] += dout[e] * scale;
+}

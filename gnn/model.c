@@ -1,0 +1,422 @@
+/* model.c — GCN and MLP models: shape specifications, parameters carved from
+ * one allocation (as in llm.c), the forward and backward passes over all
+ * nodes, and Adam. */
+#include "kernels.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+/* Widths beyond this are surely a typo, and keep every size product in range. */
+#define GK_MAX_WIDTH (1 << 20)
+/* The counter stream of the weight initialisation; dropout uses the training
+ * steps, which never get this far. */
+#define GK_INIT_STREAM UINT64_MAX
+
+/* ---- specifications ------------------------------------------------------------ */
+
+int gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg) {
+    if (spec == NULL || text == NULL) {
+        gk_msg(msg, "gnnkd_model_spec_parse: spec and text must not be NULL");
+        return GNNKD_EINVAL;
+    }
+    memset(spec, 0, sizeof *spec);
+    const char *colon = strchr(text, ':');
+    size_t klen = colon ? (size_t)(colon - text) : strlen(text);
+    int32_t width;
+    if (klen == 3 && !strncmp(text, "gcn", 3)) {
+        spec->kind = GNNKD_MODEL_GCN;
+        width = 16; // Kipf & Welling
+    } else if (klen == 3 && !strncmp(text, "mlp", 3)) {
+        spec->kind = GNNKD_MODEL_MLP;
+        width = 64;
+    } else {
+        gk_msg(msg, "model '%s': the kind must be gcn or mlp (e.g. gcn:16, mlp:256,256)", text);
+        return GNNKD_EINVAL;
+    }
+    spec->dropout = 0.5f;
+    if (colon == NULL) {
+        spec->nlayers = 2;
+        spec->dims[1] = width;
+        return GNNKD_OK;
+    }
+    const char *p = colon + 1;
+    int nhidden = 0;
+    for (;;) {
+        if (!isdigit((unsigned char)*p)) {
+            gk_msg(msg, "model '%s': expected a hidden width at '%s'", text, p);
+            return GNNKD_EINVAL;
+        }
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (errno != 0 || v <= 0 || v > GK_MAX_WIDTH) {
+            gk_msg(msg, "model '%s': hidden widths must be 1..%d", text, GK_MAX_WIDTH);
+            return GNNKD_EINVAL;
+        }
+        if (nhidden == GNNKD_MAX_LAYERS - 1) {
+            gk_msg(msg, "model '%s': at most %d hidden layers", text, GNNKD_MAX_LAYERS - 1);
+            return GNNKD_EINVAL;
+        }
+        spec->dims[1 + nhidden++] = (int32_t)v;
+        p = end;
+        if (*p == '\0') break;
+        if (*p != ',') {
+            gk_msg(msg, "model '%s': unexpected '%c' after a width", text, *p);
+            return GNNKD_EINVAL;
+        }
+        p++;
+    }
+    spec->nlayers = nhidden + 1;
+    return GNNKD_OK;
+}
+
+void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec) {
+    if (buf == NULL || len == 0) return;
+    size_t used = (size_t)snprintf(buf, len, "%s:", spec->kind == GNNKD_MODEL_MLP ? "mlp" : "gcn");
+    for (int l = 1; l < spec->nlayers && used < len; l++)
+        used += (size_t)snprintf(buf + used, len - used, l > 1 ? ",%d" : "%d", spec->dims[l]);
+}
+
+/* ---- parameters ----------------------------------------------------------------- */
+
+/* Checks a complete spec (dims[0] and dims[nlayers] filled in) and counts its
+ * parameters. */
+int gk_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg) {
+    if (s->kind != GNNKD_MODEL_GCN && s->kind != GNNKD_MODEL_MLP) {
+        gk_msg(msg, "model: unknown kind %d", (int)s->kind);
+        return GNNKD_EINVAL;
+    }
+    if (s->nlayers < 2 || s->nlayers > GNNKD_MAX_LAYERS) {
+        gk_msg(msg, "model: %d layers; 2..%d are supported", s->nlayers, GNNKD_MAX_LAYERS);
+        return GNNKD_EINVAL;
+    }
+    if (!(s->dropout >= 0.0f && s->dropout < 1.0f)) {
+        gk_msg(msg, "model: dropout %g is not in [0, 1)", (double)s->dropout);
+        return GNNKD_EINVAL;
+    }
+    int64_t total = 0;
+    for (int l = 0; l <= s->nlayers; l++)
+        if (s->dims[l] <= 0 || s->dims[l] > (l == 0 ? INT32_MAX : GK_MAX_WIDTH)) {
+            gk_msg(msg, "model: layer dimension %d is %d", l, s->dims[l]);
+            return GNNKD_EINVAL;
+        }
+    for (int l = 0; l < s->nlayers; l++)
+        total += (int64_t)s->dims[l] * s->dims[l + 1] + s->dims[l + 1]; // < 2^52 each
+    *nparams = total;
+    return GNNKD_OK;
+}
+
+/* Points w, b, dw, db into the flat arrays: layer by layer, W (in, out)
+ * row-major, then b (out). */
+static void carve(gnnkd_model *m) {
+    int64_t off = 0;
+    for (int l = 0; l < m->spec.nlayers; l++) {
+        int64_t nw = (int64_t)m->spec.dims[l] * m->spec.dims[l + 1];
+        m->w[l] = m->params + off;
+        m->dw[l] = m->grads + off;
+        off += nw;
+        m->b[l] = m->params + off;
+        m->db[l] = m->grads + off;
+        off += m->spec.dims[l + 1];
+    }
+}
+
+int gk_model_alloc(gnnkd_model **m, const gnnkd_model_spec *spec, char *msg) {
+    gnnkd_model *out = NULL;
+#define GK_FREE_ALL gnnkd_model_free(&out)
+    int64_t np = 0;
+    GK_TRY(gk_model_spec_check(&np, spec, msg));
+    GK_ALLOC(out, 1);
+    out->spec = *spec;
+    out->nparams = np;
+    GK_ALLOC(out->params, np);
+    GK_ALLOC(out->grads, np);
+    GK_ALLOC(out->adam_m, np);
+    GK_ALLOC(out->adam_v, np);
+    carve(out);
+    *m = out;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+int gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int32_t nin, int32_t nout,
+                    uint64_t seed, char *msg) {
+    if (m == NULL || spec == NULL) {
+        gk_msg(msg, "gnnkd_model_new: m and spec must not be NULL");
+        return GNNKD_EINVAL;
+    }
+    *m = NULL;
+    gnnkd_model_spec s = *spec;
+    if (s.nlayers < 2 || s.nlayers > GNNKD_MAX_LAYERS) {
+        gk_msg(msg, "gnnkd_model_new: %d layers; 2..%d are supported", s.nlayers,
+               GNNKD_MAX_LAYERS);
+        return GNNKD_EINVAL;
+    }
+    if (s.dims[0] == 0) s.dims[0] = nin;
+    if (s.dims[s.nlayers] == 0) s.dims[s.nlayers] = nout;
+    if (s.dims[0] != nin || s.dims[s.nlayers] != nout) {
+        gk_msg(msg, "gnnkd_model_new: the spec maps %d to %d features, the data %d to %d",
+               s.dims[0], s.dims[s.nlayers], nin, nout);
+        return GNNKD_EINVAL;
+    }
+    int rc = gk_model_alloc(m, &s, msg);
+    if (rc != GNNKD_OK) return rc;
+    // Glorot & Bengio (2010) uniform weights; zero biases (from calloc)
+    for (int l = 0; l < s.nlayers; l++) {
+        float r = sqrtf(6.0f / (float)(s.dims[l] + s.dims[l + 1]));
+        uint64_t key = gk_key(seed, GK_INIT_STREAM, (uint64_t)l);
+        int64_t nw = (int64_t)s.dims[l] * s.dims[l + 1];
+        for (int64_t e = 0; e < nw; e++)
+            (*m)->w[l][e] = r * (2.0f * gk_uniform(key, (uint64_t)e) - 1.0f);
+    }
+    return GNNKD_OK;
+}
+
+void gnnkd_model_free(gnnkd_model **m) {
+    if (m == NULL || *m == NULL) return;
+    free((*m)->params);
+    free((*m)->grads);
+    free((*m)->adam_m);
+    free((*m)->adam_v);
+    free((*m)->ws);
+    free(*m);
+    *m = NULL;
+}
+
+const gnnkd_model_spec *gnnkd_model_get_spec(const gnnkd_model *m) { return &m->spec; }
+int64_t gnnkd_model_num_params(const gnnkd_model *m) { return m->nparams; }
+
+float *gk_model_params(gnnkd_model *m) { return m->params; }
+float *gk_model_grads(gnnkd_model *m) { return m->grads; }
+
+void gk_model_zero_grad(gnnkd_model *m) {
+    memset(m->grads, 0, sizeof *m->grads * (size_t)m->nparams);
+}
+
+void gk_model_reset_adam(gnnkd_model *m) {
+    memset(m->adam_m, 0, sizeof *m->adam_m * (size_t)m->nparams);
+    memset(m->adam_v, 0, sizeof *m->adam_v * (size_t)m->nparams);
+}
+
+static int decayed(const gnnkd_train_options *o, int l) { return l == 0 || o->decay_all_layers; }
+
+void gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
+    const gnnkd_model_spec *s = &m->spec;
+    for (int l = 0; l < s->nlayers; l++) {
+        if (!decayed(o, l)) continue;
+        int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1];
+        for (int64_t e = 0; e < nw; e++) m->dw[l][e] += o->weight_decay * m->w[l][e];
+    }
+    // Kingma & Ba (2015), with the bias corrections folded into the step size
+    float b1 = o->beta1, b2 = o->beta2;
+    float c1 = (float)(1.0 - pow(b1, t)), c2 = (float)(1.0 - pow(b2, t));
+    float lr = o->lr, eps = o->eps;
+    float *p = m->params, *g = m->grads, *mm = m->adam_m, *vv = m->adam_v;
+    for (int64_t e = 0; e < m->nparams; e++) {
+        mm[e] = b1 * mm[e] + (1.0f - b1) * g[e];
+        vv[e] = b2 * vv[e] + (1.0f - b2) * g[e] * g[e];
+        p[e] -= lr * (mm[e] / c1) / (sqrtf(vv[e] / c2) + eps);
+    }
+}
+
+double gk_model_l2(const gnnkd_model *m, const gnnkd_train_options *o) {
+    const gnnkd_model_spec *s = &m->spec;
+    double sum = 0.0;
+    for (int l = 0; l < s->nlayers; l++) {
+        if (!decayed(o, l)) continue;
+        int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1];
+        for (int64_t e = 0; e < nw; e++) sum += (double)m->w[l][e] * m->w[l][e];
+    }
+    return o->weight_decay * sum / 2.0;
+}
+
+/* ---- forward and backward ------------------------------------------------------- */
+
+static int is_sparse(const gnnkd_dataset *d) { return d->x.rowptr != NULL; }
+
+static int check_data(const gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_graph *g,
+                      const char *where, char *msg) {
+    const gnnkd_model_spec *s = &m->spec;
+    if (d == NULL || d->n <= 0) {
+        gk_msg(msg, "%s: the dataset is NULL or has no nodes", where);
+        return GNNKD_EINVAL;
+    }
+    if (d->nfeat != s->dims[0]) {
+        gk_msg(msg, "%s: the model expects %d features, %s has %d", where, s->dims[0], d->name,
+               d->nfeat);
+        return GNNKD_EINVAL;
+    }
+    if (is_sparse(d) ? (d->x.nrows != d->n || d->x.ncols != d->nfeat) : d->xdense == NULL) {
+        gk_msg(msg, "%s: %s has no (n, nfeat) feature matrix", where, d->name);
+        return GNNKD_EINVAL;
+    }
+    if (s->kind == GNNKD_MODEL_GCN) {
+        const gnnkd_csr *a = gnnkd_graph_csr(g);
+        if (a == NULL || a->nrows != d->n) {
+            gk_msg(msg, "%s: a GCN needs the normalised adjacency of the dataset's %d nodes",
+                   where, d->n);
+            return GNNKD_EINVAL;
+        }
+    }
+    return GNNKD_OK;
+}
+
+/* Sizes the workspace for d's n (and feature nnz) and the thread count, and
+ * carves it; a no-op when they have not changed since the last call. */
+static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
+    const gnnkd_model_spec *s = &m->spec;
+    int L = s->nlayers, threads = omp_get_max_threads();
+    int64_t nnz = is_sparse(d) ? gnnkd_csr_nnz(&d->x) : -1;
+    if (m->ws && m->ws_n == d->n && m->ws_nnz == nnz && m->ws_threads == threads)
+        return GNNKD_OK;
+    free(m->ws);
+    m->ws = NULL;
+    m->have_forward = 0;
+
+    int64_t n = d->n, maxd = 0, total = 0;
+    for (int l = 1; l <= L; l++) maxd = s->dims[l] > maxd ? s->dims[l] : maxd;
+    int64_t sz_z[GNNKD_MAX_LAYERS], sz_h[GNNKD_MAX_LAYERS];
+    for (int l = 0; l < L; l++) {
+        sz_z[l] = n * s->dims[l + 1];
+        sz_h[l] = l > 0 ? n * s->dims[l] : 0;
+        total += sz_z[l] + sz_h[l];
+    }
+    int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : n * s->dims[0]) : 0;
+    int nparts = nnz >= 0 ? threads - 1 : 0;
+    int64_t sz_partial = (int64_t)nparts * s->dims[0] * s->dims[1];
+    total += sz_xin + 3 * n * maxd + sz_partial;
+
+    float *p = gk_calloc((size_t)total, sizeof *p);
+    if (p == NULL) {
+        gk_msg(msg, "model: out of memory for a workspace of %lld floats", (long long)total);
+        return GNNKD_ENOMEM;
+    }
+    m->ws = p;
+    for (int l = 0; l < L; l++) {
+        m->z[l] = p, p += sz_z[l];
+        m->h[l] = l > 0 ? p : NULL, p += sz_h[l];
+    }
+    m->xin = p, p += sz_xin;
+    m->t = p, p += n * maxd;
+    m->g1 = p, p += n * maxd;
+    m->g2 = p, p += n * maxd;
+    m->partial = p;
+    m->nparts = nparts;
+    m->ws_n = d->n;
+    m->ws_nnz = nnz;
+    m->ws_threads = threads;
+    return GNNKD_OK;
+}
+
+/* Layer l of the model on input (xs, xval) or inp, into out. */
+static void layer_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat, int l,
+                          const gnnkd_csr *xs, const float *xval, const float *inp, int32_t n) {
+    int32_t i = m->spec.dims[l], o = m->spec.dims[l + 1];
+    if (m->spec.kind == GNNKD_MODEL_GCN)
+        gk_gcn_forward(out, m->t, ahat, xs, xval, inp, m->w[l], m->b[l], n, i, o);
+    else
+        gk_dense_forward(out, xs, xval, inp, m->w[l], m->b[l], n, i, o);
+}
+
+int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
+                        const gnnkd_graph *g, int training, uint64_t seed, uint64_t step,
+                        char *msg) {
+    if (m == NULL || logits == NULL) {
+        gk_msg(msg, "gnnkd_model_forward: m and logits must not be NULL");
+        return GNNKD_EINVAL;
+    }
+    int rc = check_data(m, d, g, "gnnkd_model_forward", msg);
+    if (rc == GNNKD_OK) rc = workspace(m, d, msg);
+    if (rc != GNNKD_OK) return rc;
+    const gnnkd_model_spec *s = &m->spec;
+    int L = s->nlayers, drop = training && s->dropout > 0.0f;
+    int32_t n = d->n;
+    float p = s->dropout;
+    const gnnkd_csr *ahat = gnnkd_graph_csr(g);
+
+    // the first layer's input, after dropout: sparse values or a dense matrix
+    const gnnkd_csr *xs = is_sparse(d) ? &d->x : NULL;
+    const float *xval = NULL, *x0 = NULL;
+    if (xs) {
+        xval = d->x.val;
+        if (drop) {
+            int64_t nnz = gnnkd_csr_nnz(xs);
+            for (int64_t k = 0; k < nnz; k++) m->xin[k] = d->x.val ? d->x.val[k] : 1.0f;
+            gk_dropout_forward(m->xin, m->xin, nnz, p, gk_key(seed, step, 0));
+            xval = m->xin;
+        }
+    } else {
+        x0 = d->xdense;
+        if (drop) {
+            gk_dropout_forward(m->xin, d->xdense, (int64_t)n * s->dims[0], p,
+                               gk_key(seed, step, 0));
+            x0 = m->xin;
+        }
+    }
+    layer_forward(m, m->z[0], ahat, 0, xs, xval, x0, n);
+    for (int l = 1; l < L; l++) {
+        int64_t len = (int64_t)n * s->dims[l];
+        gk_relu_forward(m->h[l], m->z[l - 1], len);
+        if (drop) gk_dropout_forward(m->h[l], m->h[l], len, p, gk_key(seed, step, (uint64_t)l));
+        layer_forward(m, m->z[l], ahat, l, NULL, NULL, m->h[l], n);
+    }
+    m->have_forward = 1;
+    m->fwd_dropout = drop;
+    m->fwd_seed = seed;
+    m->fwd_step = step;
+    m->fwd_xval = xval;
+    m->fwd_x0 = x0;
+    *logits = m->z[L - 1];
+    return GNNKD_OK;
+}
+
+int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_dataset *d,
+                         const gnnkd_graph *g, char *msg) {
+    if (m == NULL || dlogits == NULL) {
+        gk_msg(msg, "gnnkd_model_backward: m and dlogits must not be NULL");
+        return GNNKD_EINVAL;
+    }
+    int rc = check_data(m, d, g, "gnnkd_model_backward", msg);
+    if (rc != GNNKD_OK) return rc;
+    int64_t nnz = is_sparse(d) ? gnnkd_csr_nnz(&d->x) : -1;
+    if (!m->have_forward || d->n != m->ws_n || nnz != m->ws_nnz) {
+        gk_msg(msg, "gnnkd_model_backward: no forward pass over this dataset to go back through");
+        return GNNKD_EINVAL;
+    }
+    const gnnkd_model_spec *s = &m->spec;
+    const gnnkd_csr *ahat = gnnkd_graph_csr(g);
+    const gnnkd_csr *xs = is_sparse(d) ? &d->x : NULL;
+    int32_t n = d->n;
+    float p = s->dropout;
+    // dz: the gradient of layer l's output; dh of its input; dr of the ReLU's
+    // output (before dropout). t doubles as dr: the layers are done with it.
+    const float *dz = dlogits;
+    for (int l = s->nlayers - 1; l >= 0; l--) {
+        int32_t i = s->dims[l], o = s->dims[l + 1];
+        float *dh = l > 0 ? m->g2 : NULL;
+        const float *inp = l > 0 ? m->h[l] : m->fwd_x0;
+        const gnnkd_csr *lxs = l > 0 ? NULL : xs;
+        if (dh) memset(dh, 0, sizeof *dh * (size_t)n * (size_t)i);
+        if (s->kind == GNNKD_MODEL_GCN)
+            gk_gcn_backward(dh, m->dw[l], m->db[l], m->t, m->partial, m->nparts, dz, ahat, lxs,
+                            m->fwd_xval, inp, m->w[l], n, i, o);
+        else
+            gk_dense_backward(dh, m->dw[l], m->db[l], m->partial, m->nparts, dz, lxs,
+                              m->fwd_xval, inp, m->w[l], n, i, o);
+        if (l == 0) break;
+        int64_t len = (int64_t)n * i;
+        const float *dr = dh;
+        if (m->fwd_dropout) {
+            memset(m->t, 0, sizeof *m->t * (size_t)len);
+            gk_dropout_backward(m->t, dh, len, p, gk_key(m->fwd_seed, m->fwd_step, (uint64_t)l));
+            dr = m->t;
+        }
+        memset(m->g1, 0, sizeof *m->g1 * (size_t)len);
+        gk_relu_backward(m->g1, dr, m->z[l - 1], len);
+        dz = m->g1;
+    }
+    return GNNKD_OK;
+}

@@ -1,0 +1,174 @@
+/* model_io.c — model files. Little-endian, in order:
+ *   char magic[8] = "GNNKDMDL"; uint32 version = 1; uint32 kind;
+ *   uint32 nlayers; int32 dims[nlayers + 1]; float dropout; int64 nparams;
+ *   float params[nparams]; uint32 crc32 (zlib) of every byte before it. */
+#include "kernels.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zlib.h>
+
+#define GK_MAGIC "GNNKDMDL"
+#define GK_MODEL_VERSION 1u
+
+/* Bytes in a file of nlayers layers and nparams parameters. */
+static int64_t file_size(int nlayers, int64_t nparams) {
+    return 8 + 4 + 4 + 4 + 4 * (int64_t)(nlayers + 1) + 4 + 8 + 4 * nparams + 4;
+}
+
+static uint8_t *put_u32(uint8_t *p, uint32_t v) {
+    for (int b = 0; b < 4; b++) p[b] = (uint8_t)(v >> (8 * b));
+    return p + 4;
+}
+static uint8_t *put_u64(uint8_t *p, uint64_t v) {
+    for (int b = 0; b < 8; b++) p[b] = (uint8_t)(v >> (8 * b));
+    return p + 8;
+}
+static uint8_t *put_f32(uint8_t *p, float f) {
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    return put_u32(p, v);
+}
+static uint32_t get_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get_u64(const uint8_t *p) { return get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+static float get_f32(const uint8_t *p) {
+    uint32_t v = get_u32(p);
+    float f;
+    memcpy(&f, &v, 4);
+    return f;
+}
+
+/* zlib's crc32 takes a uInt length; feed it in pieces. */
+static uint32_t checksum(const uint8_t *p, int64_t len) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (len > 0) {
+        uInt chunk = len > (1 << 30) ? (1u << 30) : (uInt)len;
+        crc = crc32(crc, p, chunk);
+        p += chunk;
+        len -= chunk;
+    }
+    return (uint32_t)crc;
+}
+
+int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg) {
+    uint8_t *buf = NULL;
+#define GK_FREE_ALL free(buf)
+    if (m == NULL || path == NULL)
+        GK_FAIL(GNNKD_EINVAL, "gnnkd_model_save: m and path must not be NULL");
+    const gnnkd_model_spec *s = &m->spec;
+    int64_t size = file_size(s->nlayers, m->nparams);
+    GK_ALLOC(buf, size);
+    uint8_t *p = buf;
+    memcpy(p, GK_MAGIC, 8);
+    p = put_u32(p + 8, GK_MODEL_VERSION);
+    p = put_u32(p, (uint32_t)s->kind);
+    p = put_u32(p, (uint32_t)s->nlayers);
+    for (int l = 0; l <= s->nlayers; l++) p = put_u32(p, (uint32_t)s->dims[l]);
+    p = put_f32(p, s->dropout);
+    p = put_u64(p, (uint64_t)m->nparams);
+    for (int64_t e = 0; e < m->nparams; e++) p = put_f32(p, m->params[e]);
+    put_u32(p, checksum(buf, size - 4));
+
+    char tmp[4096];
+    FILE *f = gk_open_tmp(path, tmp, sizeof tmp, msg);
+    GK_CHECK(f != NULL, GNNKD_EIO, "%s: cannot write: %s", path, strerror(errno));
+    int ok = fwrite(buf, 1, (size_t)size, f) == (size_t)size;
+    int err = errno;
+    int rc = gk_commit_file(f, tmp, path, ok, msg); // removes the temporary file if !ok
+    GK_CHECK(ok, GNNKD_EIO, "%s: write failed: %s", path, strerror(err));
+    GK_FREE_ALL;
+    return rc;
+#undef GK_FREE_ALL
+}
+
+/* Reads the whole file into a new buffer. */
+static int slurp(uint8_t **out, int64_t *len, const char *path, char *msg) {
+    uint8_t *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        gk_msg(msg, "%s: cannot open: %s", path, strerror(errno));
+        return GNNKD_EIO;
+    }
+    int64_t cap = 1 << 16, n = 0;
+    for (;;) {
+        uint8_t *bigger = realloc(buf, (size_t)cap);
+        if (bigger == NULL) {
+            free(buf);
+            fclose(f);
+            gk_msg(msg, "%s: out of memory reading the file", path);
+            return GNNKD_ENOMEM;
+        }
+        buf = bigger;
+        n += (int64_t)fread(buf + n, 1, (size_t)(cap - n), f);
+        if (n < cap) break;
+        cap *= 2;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        gk_msg(msg, "%s: read error", path);
+        return GNNKD_EIO;
+    }
+    *out = buf;
+    *len = n;
+    return GNNKD_OK;
+}
+
+int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
+    uint8_t *buf = NULL;
+    gnnkd_model *out = NULL;
+#define GK_FREE_ALL                                                                        \
+    do {                                                                                   \
+        free(buf);                                                                         \
+        gnnkd_model_free(&out);                                                            \
+    } while (0)
+    if (m == NULL || path == NULL) GK_FAIL(GNNKD_EINVAL, "gnnkd_model_load: m and path must not be NULL");
+    *m = NULL;
+    int64_t len = 0;
+    GK_TRY(slurp(&buf, &len, path, msg));
+    const int64_t fixed = 8 + 4 + 4 + 4;
+    GK_CHECK(len >= fixed && !memcmp(buf, GK_MAGIC, 8), GNNKD_EDATA,
+             "%s: not a gnnkd model file (bad magic)", path);
+    uint32_t version = get_u32(buf + 8), kind = get_u32(buf + 12), nlayers = get_u32(buf + 16);
+    GK_CHECK(version == GK_MODEL_VERSION, GNNKD_EDATA,
+             "%s: model file version %u; this gnnkd reads version %u", path, version,
+             GK_MODEL_VERSION);
+    GK_CHECK(kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP, GNNKD_EDATA,
+             "%s: unknown model kind %u", path, kind);
+    GK_CHECK(nlayers >= 2 && nlayers <= GNNKD_MAX_LAYERS, GNNKD_EDATA,
+             "%s: %u layers; 2..%d are supported", path, nlayers, GNNKD_MAX_LAYERS);
+    GK_CHECK(len >= file_size((int)nlayers, 0), GNNKD_EDATA, "%s: truncated header", path);
+
+    gnnkd_model_spec s;
+    memset(&s, 0, sizeof s);
+    s.kind = (gnnkd_model_kind)kind;
+    s.nlayers = (int)nlayers;
+    const uint8_t *p = buf + fixed;
+    for (int l = 0; l <= s.nlayers; l++, p += 4) {
+        s.dims[l] = (int32_t)get_u32(p);
+        GK_CHECK(s.dims[l] > 0, GNNKD_EDATA, "%s: dimension %d is %d", path, l, s.dims[l]);
+    }
+    s.dropout = get_f32(p);
+    int64_t nparams = (int64_t)get_u64(p + 4), expect = 0;
+    p += 12;
+    char why[GNNKD_MSG_LEN];
+    GK_CHECK(gk_model_spec_check(&expect, &s, why) == GNNKD_OK, GNNKD_EDATA, "%s: %s", path, why);
+    GK_CHECK(nparams == expect, GNNKD_EDATA, "%s: %lld parameters, but the shape has %lld",
+             path, (long long)nparams, (long long)expect);
+    GK_CHECK(len == file_size(s.nlayers, nparams), GNNKD_EDATA,
+             "%s: %lld bytes, expected %lld (truncated or trailing data)", path, (long long)len,
+             (long long)file_size(s.nlayers, nparams));
+    GK_CHECK(checksum(buf, len - 4) == get_u32(buf + len - 4), GNNKD_EDATA,
+             "%s: checksum mismatch (the file is corrupted)", path);
+
+    GK_TRY(gk_model_alloc(&out, &s, msg));
+    for (int64_t e = 0; e < nparams; e++, p += 4) out->params[e] = get_f32(p);
+    *m = out;
+    out = NULL;
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
