@@ -1,0 +1,154 @@
+/* test_kernels.c — every fast kernel against its plain reference, on random
+ * shapes with empty rows, h = 1, n = 1 and non-square matrices, on 1 and 2
+ * threads. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* A random (n, m) CSR with about density * m entries a row, every third
+ * row empty, values in [-1, 1). */
+static void random_csr(gnnkd_csr *a, int32_t n, int32_t m, double density, uint64_t seed) {
+    a->nrows = n;
+    a->ncols = m;
+    a->rowptr = calloc((size_t)n + 1, sizeof *a->rowptr);
+    a->colidx = calloc((size_t)n * m + 1, sizeof *a->colidx);
+    a->val = calloc((size_t)n * m + 1, sizeof *a->val);
+    for (int32_t i = 0; i < n; i++) {
+        a->rowptr[i + 1] = a->rowptr[i];
+        if (i % 3 == 1) continue;
+        for (int32_t j = 0; j < m; j++)
+            if (gk_uniform(seed, (uint64_t)i * m + j) < density) {
+                a->val[a->rowptr[i + 1]] = 2.0f * gk_uniform(seed + 1, (uint64_t)i * m + j) - 1.0f;
+                a->colidx[a->rowptr[i + 1]++] = j;
+            }
+    }
+}
+
+static float *random_array(int64_t len, uint64_t seed) {
+    float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
+    for (int64_t e = 0; e < len; e++) x[e] = 2.0f * gk_uniform(seed, (uint64_t)e) - 1.0f;
+    return x;
+}
+
+static void assert_close(const float *a, const float *b, int64_t len, double tol, const char *what) {
+    for (int64_t e = 0; e < len; e++)
+        cr_assert(fabs((double)a[e] - b[e]) <= tol * (1.0 + fabs((double)b[e])),
+                  "%s: element %lld: %g vs reference %g", what, (long long)e, a[e], b[e]);
+}
+
+static const int32_t SHAPES[][3] = { // n, m, h
+    {1, 1, 1}, {1, 7, 3}, {7, 1, 5}, {13, 13, 1}, {37, 11, 16}, {11, 50, 9}, {200, 80, 33}, {70, 300, 64},
+};
+#define NSHAPES (int)(sizeof SHAPES / sizeof SHAPES[0])
+
+Test(kernels, spmm_matches_reference) {
+    for (int threads = 1; threads <= 2; threads++) {
+        gnnkd_set_threads(threads);
+        for (int s = 0; s < NSHAPES; s++) {
+            int32_t n = SHAPES[s][0], m = SHAPES[s][1], h = SHAPES[s][2];
+            gnnkd_csr a;
+            random_csr(&a, n, m, 0.3, 100 + s);
+            float *x = random_array((int64_t)m * h, 200 + s);
+            float *y = random_array((int64_t)n * h, 1), *yr = random_array((int64_t)n * h, 2);
+            gk_spmm(y, &a, a.val, x, h); // overwrites whatever y held
+            gk_spmm_ref(yr, &a, a.val, x, h);
+            assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm with values");
+            gk_spmm(y, &a, NULL, x, h);
+            gk_spmm_ref(yr, &a, NULL, x, h);
+            assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm of a pattern");
+            free(x);
+            free(y);
+            free(yr);
+            gnnkd_csr_clear(&a);
+        }
+    }
+}
+
+Test(kernels, spmm_t_matches_reference_for_any_partials) {
+    for (int threads = 1; threads <= 2; threads++) {
+        gnnkd_set_threads(threads);
+        for (int s = 0; s < NSHAPES; s++) {
+            int32_t n = SHAPES[s][0], m = SHAPES[s][1], h = SHAPES[s][2];
+            gnnkd_csr a;
+            random_csr(&a, n, m, 0.3, 300 + s);
+            float *g = random_array((int64_t)n * h, 400 + s);
+            float *partial = random_array(3 * (int64_t)m * h, 9); // garbage: must be cleared
+            for (int nparts = 0; nparts <= 3; nparts++) {
+                // both start from the same non-zero dx: the kernel accumulates
+                float *dx = random_array((int64_t)m * h, 5), *dxr = random_array((int64_t)m * h, 5);
+                gk_spmm_t(dx, partial, nparts, &a, a.val, g, h);
+                gk_spmm_t_ref(dxr, &a, a.val, g, h);
+                assert_close(dx, dxr, (int64_t)m * h, 1e-5, "spmm_t");
+                free(dx);
+                free(dxr);
+            }
+            free(g);
+            free(partial);
+            gnnkd_csr_clear(&a);
+        }
+    }
+}
+
+Test(kernels, spmm_t_same_bits_when_repeated) {
+    gnnkd_set_threads(2);
+    gnnkd_csr a;
+    random_csr(&a, 500, 40, 0.2, 77);
+    float *g = random_array(500 * 8, 78), *partial = calloc(40 * 8, sizeof(float));
+    float *dx1 = calloc(40 * 8, sizeof(float)), *dx2 = calloc(40 * 8, sizeof(float));
+    gk_spmm_t(dx1, partial, 1, &a, a.val, g, 8);
+    gk_spmm_t(dx2, partial, 1, &a, a.val, g, 8);
+    cr_assert(memcmp(dx1, dx2, sizeof(float) * 40 * 8) == 0);
+    free(g);
+    free(partial);
+    free(dx1);
+    free(dx2);
+    gnnkd_csr_clear(&a);
+}
+
+Test(kernels, matmul_matches_reference) {
+    for (int threads = 1; threads <= 2; threads++) {
+        gnnkd_set_threads(threads);
+        for (int s = 0; s < NSHAPES; s++) {
+            int32_t n = SHAPES[s][0], i = SHAPES[s][1], o = SHAPES[s][2];
+            float *inp = random_array((int64_t)n * i, 10 + s), *w = random_array((int64_t)i * o, 20 + s);
+            float *dout = random_array((int64_t)n * o, 30 + s);
+            float *out = random_array((int64_t)n * o, 1), *outr = random_array((int64_t)n * o, 2);
+            gk_matmul_forward(out, inp, w, n, i, o);
+            gk_matmul_forward_ref(outr, inp, w, n, i, o);
+            assert_close(out, outr, (int64_t)n * o, 1e-5, "matmul forward");
+
+            float *dinp = random_array((int64_t)n * i, 3), *dinpr = random_array((int64_t)n * i, 3);
+            float *dw = random_array((int64_t)i * o, 4), *dwr = random_array((int64_t)i * o, 4);
+            gk_matmul_backward(dinp, dw, dout, inp, w, n, i, o);
+            gk_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
+            assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "matmul backward dinp");
+            assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw");
+            // without an input gradient only dw moves
+            gk_matmul_backward(NULL, dw, dout, inp, w, n, i, o);
+            gk_matmul_backward_ref(NULL, dwr, dout, inp, w, n, i, o);
+            assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw only");
+            free(inp), free(w), free(dout), free(out), free(outr);
+            free(dinp), free(dinpr), free(dw), free(dwr);
+        }
+    }
+}
+
+/* Row r of (A x) is sum_k A(r, k) x(k, :); check one value by hand. */
+Test(kernels, spmm_small_by_hand) {
+    int64_t rowptr[4] = {0, 2, 2, 3};
+    int32_t colidx[3] = {0, 2, 1};
+    float val[3] = {2.0f, -1.0f, 0.5f};
+    gnnkd_csr a = {3, 3, rowptr, colidx, val};
+    float x[6] = {1, 2, 3, 4, 5, 6}; // (3, 2)
+    float y[6];
+    gk_spmm(y, &a, val, x, 2);
+    float want[6] = {2 * 1 - 5, 2 * 2 - 6, 0, 0, 0.5f * 3, 0.5f * 4};
+    for (int e = 0; e < 6; e++) cr_assert_eq(y[e], want[e], "element %d", e);
+    float dx[6] = {0};
+    gk_spmm_t(dx, NULL, 0, &a, val, y, 2); // A^T y
+    float wantt[6] = {2 * y[0], 2 * y[1], 0.5f * y[4], 0.5f * y[5], -y[0], -y[1]};
+    for (int e = 0; e < 6; e++) cr_assert_eq(dx[e], wantt[e], "transpose element %d", e);
+}
