@@ -207,9 +207,9 @@ int gnnkd_dataset_load_dir(gnnkd_dataset **out, const char *dir, char *msg) {
     if (h.nrows == h.ncols && h.nrows != nlabel) {
         int64_t at = nlabel > h.nrows ? (int64_t)h.nrows + 1 : (lastline > 0 ? lastline : 1);
         GK_FAIL(GNNKD_EDATA,
-                "%s:%lld: expected %d labels, one per node (%s:%lld declares %d nodes), found %lld",
-                lpath, (long long)at, h.nrows, path, (long long)h.size_line, h.nrows,
-                (long long)nlabel);
+                "%s:%lld: expected %d labels, one per node, found %lld (%s:%lld: the size line "
+                "declares %d nodes)", lpath, (long long)at, h.nrows, (long long)nlabel, path,
+                (long long)h.size_line, h.nrows);
     }
     GK_TRY(gk_mtx_read_graph(&d->adj, NULL, &t, &h, msg));
     gk_text_close(&t);
