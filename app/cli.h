@@ -45,7 +45,8 @@ enum { CLI_DATA_FIRST = 1000 };
     {"features", required_argument, 0, 1005},                      \
     {"labels", required_argument, 0, 1006},                        \
     {"split", required_argument, 0, 1007},                         \
-    {"lcc", no_argument, 0, 1008}
+    {"lcc", no_argument, 0, 1008},                                 \
+    {"split-seed", required_argument, 0, 1009}
 
 /* Help text for those options. */
 extern const char *CLI_DATA_HELP;

@@ -1,15 +1,34 @@
 /* cli_data.c — the dataset options shared by every subcommand. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *CLI_DATA_HELP =
     "Dataset:\n"
     "  --dataset NAME|DIR|synthetic[:K=V,...]  NAME is read from $GNNKD_DATA/NAME\n"
-    "                          (default: synthetic)\n"
+    "                          (default: synthetic = synthetic:preset=cora; keys: preset=\n"
+    "                          cora|scale, nodes, classes, degree, homophily, features,\n"
+    "                          snr, seed, train-per-class, val, test)\n"
     "  --data-dir DIR          where NAME is looked up (overrides $GNNKD_DATA)\n"
-    "  --raw-features          do not row-normalise the features\n";
+    "  --graph FILE            a graph file instead of --dataset, read with igraph\n"
+    "  --format F              its format: edgelist, ncol, lgl, pajek, graphml, gml, dimacs\n"
+    "                          (default: from the extension: .txt .edges .el .ncol .lgl\n"
+    "                          .net .paj .graphml .gml .dimacs .max)\n"
+    "  --features FILE         node features for --graph: .mtx or .npy, one row per node\n"
+    "                          (default: one-hot node ids, or one-hot log-degree buckets\n"
+    "                          above 20000 nodes)\n"
+    "  --labels FILE           node labels for --graph: .npy or text, one class (or -1)\n"
+    "                          per line; rows follow the file's node ids (see gnnkd.h)\n"
+    "  --lcc                   keep only the largest connected component\n"
+    "  --split S               planetoid (the dataset's own split, the default),\n"
+    "                          random:T:V:E (T per class, V val, E test) or\n"
+    "                          per-class:T:V (T and V per class, the rest test);\n"
+    "                          drawn after --lcc\n"
+    "  --split-seed N          seed of --split (0)\n"
+    "  --raw-features          do not row-normalise the features (features with\n"
+    "                          negative values never are)\n";
 
 int cli_data_option(cli_data *o, int code, const char *arg) {
     switch (code) {
@@ -22,14 +41,75 @@ int cli_data_option(cli_data *o, int code, const char *arg) {
     case 1006: o->labels = arg; return 1;
     case 1007: o->split = arg; return 1;
     case 1008: o->lcc = 1; return 1;
+    case 1009: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 10);
+        /* A bad value is reported here and left unclaimed, so that the
+         * caller stops with its usage message and exit code 2. */
+        if (errno || end == arg || *end != '\0' || arg[0] == '-') {
+            fprintf(stderr, "gnnkd: --split-seed takes a whole number >= 0, got '%s'\n", arg);
+            return 0;
+        }
+        o->split_seed = v;
+        return 1;
+    }
     default: return 0;
     }
 }
 
+/* Tells the user what reading a graph file changed. */
+static void report_graph(const cli_data *o, const gnnkd_dataset *d, const gnnkd_graph_counts *c) {
+    if (c->directed)
+        fprintf(stderr, "gnnkd: %s: directed graph made undirected (%lld reciprocal arc pairs merged)\n",
+                o->graph, (long long)c->reciprocal);
+    if (c->self_loops || c->duplicates)
+        fprintf(stderr, "gnnkd: %s: dropped %lld self loops and %lld duplicate edges\n", o->graph,
+                (long long)c->self_loops, (long long)c->duplicates);
+    if (o->features == NULL)
+        fprintf(stderr, "gnnkd: %s: no --features: using %s (%d features)\n", o->graph,
+                d->n <= 20000 ? "one-hot node ids" : "one-hot log-degree buckets", d->nfeat);
+}
+
+/* Row sums of signed features (such as the synthetic Gaussians) mean
+ * nothing and can be near 0, blowing a row up: only nonnegative features
+ * (bags of words, TF-IDF) are row-normalised. */
+static int has_negative_features(const gnnkd_dataset *d) {
+    if (d->xdense) {
+        for (int64_t k = 0; k < (int64_t)d->n * d->nfeat; k++)
+            if (d->xdense[k] < 0) return 1;
+    } else if (d->x.val) {
+        for (int64_t k = 0; k < gnnkd_csr_nnz(&d->x); k++)
+            if (d->x.val[k] < 0) return 1;
+    }
+    return 0;
+}
+
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
-    const char *spec = o->dataset ? o->dataset : "synthetic";
-    int rc = gnnkd_dataset_open(d, spec, o->data_dir, msg);
-    if (rc != GNNKD_OK) return rc;
-    if (!o->raw_features) gnnkd_dataset_normalize_features(*d);
+    int rc;
+    *d = NULL;
+    if (o->graph) {
+        if (o->dataset) {
+            snprintf(msg, GNNKD_MSG_LEN, "--dataset and --graph name two datasets: give one");
+            return GNNKD_EINVAL;
+        }
+        gnnkd_graph_counts counts;
+        rc = gnnkd_dataset_load_graph(d, &counts, o->graph, o->format, o->features, o->labels, msg);
+        if (rc == GNNKD_OK) report_graph(o, *d, &counts);
+    } else {
+        if (o->format || o->features || o->labels) {
+            snprintf(msg, GNNKD_MSG_LEN, "--%s goes with --graph FILE",
+                     o->format ? "format" : o->features ? "features" : "labels");
+            return GNNKD_EINVAL;
+        }
+        rc = gnnkd_dataset_open(d, o->dataset ? o->dataset : "synthetic", o->data_dir, msg);
+    }
+    if (rc == GNNKD_OK && o->lcc) rc = gnnkd_dataset_lcc(*d, msg);
+    if (rc == GNNKD_OK && o->split) rc = gnnkd_dataset_split(*d, o->split, o->split_seed, msg);
+    if (rc != GNNKD_OK) {
+        gnnkd_dataset_free(d);
+        return rc;
+    }
+    if (!o->raw_features && !has_negative_features(*d)) gnnkd_dataset_normalize_features(*d);
     return GNNKD_OK;
 }

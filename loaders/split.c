@@ -1,0 +1,284 @@
+/* split.c — seeded train/validation/test splits, and the largest connected
+ * component as a dataset of its own. */
+#include "graphs_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The labelled nodes of d in an order shuffled by seed (Fisher-Yates with
+ * counter-based draws, so the order depends on the seed alone). */
+static int shuffled_labelled(int32_t **out, int32_t *nout, const gnnkd_dataset *d, uint64_t seed,
+                             char *msg) {
+    int32_t *l = NULL;
+#define GK_FREE_ALL free(l)
+    GK_CHECK(d->label != NULL && d->nclass > 0, GNNKD_EINVAL,
+             "split: %s has no labels to split", d->name);
+    int32_t m = 0;
+    for (int32_t i = 0; i < d->n; i++) m += d->label[i] >= 0;
+    GK_ALLOC(l, m);
+    m = 0;
+    for (int32_t i = 0; i < d->n; i++)
+        if (d->label[i] >= 0) l[m++] = i;
+    uint64_t key = gk_key(seed, 0x5350u /* "SP" */, 0);
+    for (int32_t i = m - 1; i > 0; i--) {
+        int32_t j = (int32_t)(gk_mix64(key ^ gk_mix64((uint64_t)i)) % (uint64_t)(i + 1));
+        int32_t t = l[i];
+        l[i] = l[j];
+        l[j] = t;
+    }
+    *out = l;
+    *nout = m;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+/* Sorts the three lists and gives them to d in place of its split. */
+static void install_split(gnnkd_dataset *d, int32_t *s[3], const int32_t ns[3]) {
+    for (int k = 0; k < 3; k++) {
+        qsort(s[k], (size_t)ns[k], sizeof *s[k], cmp_i32);
+        free(d->split[k]);
+        d->split[k] = s[k];
+        d->nsplit[k] = ns[k];
+        s[k] = NULL;
+    }
+}
+
+/* Shared by both splits: takes per-class quotas (train, then val) in
+ * shuffled order; what is left goes to `rest` in shuffled order. */
+static int take_per_class(int32_t *s[3], int32_t ns[3], int32_t *rest, int32_t *nrest,
+                          const gnnkd_dataset *d, const int32_t *l, int32_t m, int32_t tpc,
+                          int32_t vpc, char *msg) {
+    int32_t *got = NULL;
+#define GK_FREE_ALL free(got)
+    GK_ALLOC(got, d->nclass);
+    for (int32_t c = 0; c < d->nclass; c++) got[c] = 0;
+    for (int32_t i = 0; i < m; i++) got[d->label[l[i]]]++;
+    for (int32_t c = 0; c < d->nclass; c++)
+        GK_CHECK(got[c] >= tpc + vpc, GNNKD_EINVAL,
+                 "split: class %d has %d labelled nodes, fewer than the %d asked for (%d train + "
+                 "%d validation per class)", c, got[c], tpc + vpc, tpc, vpc);
+    memset(got, 0, (size_t)d->nclass * sizeof *got);
+    *nrest = 0;
+    for (int32_t i = 0; i < m; i++) {
+        int32_t c = d->label[l[i]], k = got[c]++;
+        if (k < tpc) s[GNNKD_TRAIN][ns[GNNKD_TRAIN]++] = l[i];
+        else if (k < tpc + vpc) s[GNNKD_VAL][ns[GNNKD_VAL]++] = l[i];
+        else rest[(*nrest)++] = l[i];
+    }
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+int gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_t nval,
+                               int32_t ntest, uint64_t seed, char *msg) {
+    int32_t *l = NULL, *rest = NULL, *s[3] = {NULL, NULL, NULL};
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        free(l);                                                                          \
+        free(rest);                                                                       \
+        for (int k_ = 0; k_ < 3; k_++) free(s[k_]);                                      \
+    } while (0)
+    GK_CHECK(d != NULL && train_per_class >= 0 && nval >= 0 && ntest >= 0, GNNKD_EINVAL,
+             "split random: sizes must be >= 0");
+    int32_t m = 0, nrest = 0, ns[3] = {0, 0, 0};
+    GK_TRY(shuffled_labelled(&l, &m, d, seed, msg));
+    GK_ALLOC(s[GNNKD_TRAIN], m);
+    GK_ALLOC(s[GNNKD_VAL], (int64_t)nval);
+    GK_ALLOC(s[GNNKD_TEST], (int64_t)ntest);
+    GK_ALLOC(rest, m);
+    GK_TRY(take_per_class(s, ns, rest, &nrest, d, l, m, train_per_class, 0, msg));
+    GK_CHECK((int64_t)nval + ntest <= nrest, GNNKD_EINVAL,
+             "split random: %d labelled nodes are left after training, fewer than the %lld "
+             "asked for (%d validation + %d test)", nrest, (long long)nval + ntest, nval, ntest);
+    memcpy(s[GNNKD_VAL], rest, (size_t)nval * sizeof *rest);
+    memcpy(s[GNNKD_TEST], rest + nval, (size_t)ntest * sizeof *rest);
+    ns[GNNKD_VAL] = nval;
+    ns[GNNKD_TEST] = ntest;
+    install_split(d, s, ns);
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+int gnnkd_dataset_split_per_class(gnnkd_dataset *d, int32_t train_per_class,
+                                  int32_t val_per_class, uint64_t seed, char *msg) {
+    int32_t *l = NULL, *s[3] = {NULL, NULL, NULL};
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        free(l);                                                                          \
+        for (int k_ = 0; k_ < 3; k_++) free(s[k_]);                                      \
+    } while (0)
+    GK_CHECK(d != NULL && train_per_class >= 0 && val_per_class >= 0, GNNKD_EINVAL,
+             "split per-class: sizes must be >= 0");
+    int32_t m = 0, ns[3] = {0, 0, 0};
+    GK_TRY(shuffled_labelled(&l, &m, d, seed, msg));
+    for (int k = 0; k < 3; k++) GK_ALLOC(s[k], m);
+    GK_TRY(take_per_class(s, ns, s[GNNKD_TEST], &ns[GNNKD_TEST], d, l, m, train_per_class,
+                          val_per_class, msg));
+    install_split(d, s, ns);
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+/* Reads ":N" from *p as a whole number in [0, INT32_MAX]. */
+static int split_number(const char **p, int32_t *v) {
+    if (**p != ':') return 0;
+    const char *s = *p + 1;
+    if (*s < '0' || *s > '9') return 0;
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (errno != 0 || x > INT32_MAX) return 0;
+    *v = (int32_t)x;
+    *p = end;
+    return 1;
+}
+
+int gnnkd_dataset_split(gnnkd_dataset *d, const char *spec, uint64_t seed, char *msg) {
+    if (d == NULL || spec == NULL) {
+        gk_msg(msg, "split: no dataset or specification");
+        return GNNKD_EINVAL;
+    }
+    if (strcmp(spec, "planetoid") == 0) return GNNKD_OK;
+    int32_t a, b, c;
+    const char *p;
+    if (strncmp(spec, "random", 6) == 0) {
+        p = spec + 6;
+        if (split_number(&p, &a) && split_number(&p, &b) && split_number(&p, &c) && *p == '\0')
+            return gnnkd_dataset_split_random(d, a, b, c, seed, msg);
+    } else if (strncmp(spec, "per-class", 9) == 0) {
+        p = spec + 9;
+        if (split_number(&p, &a) && split_number(&p, &b) && *p == '\0')
+            return gnnkd_dataset_split_per_class(d, a, b, seed, msg);
+    }
+    gk_msg(msg, "split '%s': expected planetoid, random:TRAIN_PER_CLASS:VAL:TEST or "
+                "per-class:TRAIN_PER_CLASS:VAL_PER_CLASS", spec);
+    return GNNKD_EINVAL;
+}
+
+int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
+    int32_t *memb = NULL, *csize = NULL, *id = NULL, *label = NULL, *s[3] = {NULL, NULL, NULL};
+    gnnkd_csr adj = {0}, x = {0};
+    float *xdense = NULL;
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        free(memb);                                                                       \
+        free(csize);                                                                      \
+        free(id);                                                                         \
+        free(label);                                                                      \
+        for (int k_ = 0; k_ < 3; k_++) free(s[k_]);                                      \
+        gnnkd_csr_clear(&adj);                                                            \
+        gnnkd_csr_clear(&x);                                                              \
+        free(xdense);                                                                     \
+    } while (0)
+    GK_CHECK(d != NULL && d->adj.rowptr != NULL, GNNKD_EINVAL, "lcc: no graph");
+    int32_t ncomp = 0, n = d->n;
+    if (n == 0) return GNNKD_OK;
+    GK_TRY(gk_components(&memb, &csize, &ncomp, &d->adj, msg));
+    /* igraph numbers components by their smallest node, so the first of the
+     * largest holds the smallest node id among them. */
+    int32_t best = 0;
+    for (int32_t k = 1; k < ncomp; k++)
+        if (csize[k] > csize[best]) best = k;
+    int32_t nn = csize[best];
+    if (nn == n) {
+        GK_FREE_ALL;
+        return GNNKD_OK;
+    }
+
+    GK_ALLOC(id, n);
+    int32_t k = 0;
+    for (int32_t i = 0; i < n; i++) id[i] = memb[i] == best ? k++ : -1;
+
+    /* Neighbours of a kept node are in its component, and id keeps order,
+     * so rows stay sorted. */
+    GK_ALLOC(adj.rowptr, (int64_t)nn + 1);
+    int64_t nnz = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (id[i] >= 0) nnz += d->adj.rowptr[i + 1] - d->adj.rowptr[i];
+    GK_ALLOC(adj.colidx, nnz);
+    nnz = 0;
+    for (int32_t i = 0; i < n; i++) {
+        if (id[i] < 0) continue;
+        for (int64_t p = d->adj.rowptr[i]; p < d->adj.rowptr[i + 1]; p++)
+            adj.colidx[nnz++] = id[d->adj.colidx[p]];
+        adj.rowptr[id[i] + 1] = nnz;
+    }
+    adj.nrows = adj.ncols = nn;
+
+    if (d->xdense) {
+        GK_ALLOC(xdense, (int64_t)nn * d->nfeat);
+        for (int32_t i = 0; i < n; i++)
+            if (id[i] >= 0)
+                memcpy(xdense + (int64_t)id[i] * d->nfeat, d->xdense + (int64_t)i * d->nfeat,
+                       (size_t)d->nfeat * sizeof *xdense);
+    } else if (d->x.rowptr) {
+        int64_t fnz = 0;
+        for (int32_t i = 0; i < n; i++)
+            if (id[i] >= 0) fnz += d->x.rowptr[i + 1] - d->x.rowptr[i];
+        GK_ALLOC(x.rowptr, (int64_t)nn + 1);
+        GK_ALLOC(x.colidx, fnz);
+        if (d->x.val) GK_ALLOC(x.val, fnz);
+        fnz = 0;
+        for (int32_t i = 0; i < n; i++) {
+            if (id[i] < 0) continue;
+            int64_t p0 = d->x.rowptr[i], len = d->x.rowptr[i + 1] - p0;
+            memcpy(x.colidx + fnz, d->x.colidx + p0, (size_t)len * sizeof *x.colidx);
+            if (d->x.val) memcpy(x.val + fnz, d->x.val + p0, (size_t)len * sizeof *x.val);
+            fnz += len;
+            x.rowptr[id[i] + 1] = fnz;
+        }
+        x.nrows = nn;
+        x.ncols = d->x.ncols;
+    }
+
+    if (d->label) {
+        GK_ALLOC(label, nn);
+        for (int32_t i = 0; i < n; i++)
+            if (id[i] >= 0) label[id[i]] = d->label[i];
+    }
+    int32_t ns[3] = {0, 0, 0};
+    for (int c = 0; c < 3; c++) {
+        GK_ALLOC(s[c], d->nsplit[c]);
+        for (int32_t t = 0; t < d->nsplit[c]; t++) {
+            int32_t v = d->split[c][t];
+            if (v >= 0 && v < n && id[v] >= 0) s[c][ns[c]++] = id[v];
+        }
+    }
+
+    /* Everything is built: swap it in. */
+    gnnkd_csr_clear(&d->adj);
+    d->adj = adj;
+    memset(&adj, 0, sizeof adj);
+    if (d->xdense) {
+        free(d->xdense);
+        d->xdense = xdense;
+        xdense = NULL;
+    } else if (d->x.rowptr) {
+        gnnkd_csr_clear(&d->x);
+        d->x = x;
+        memset(&x, 0, sizeof x);
+    }
+    if (d->label) {
+        free(d->label);
+        d->label = label;
+        label = NULL;
+    }
+    for (int c = 0; c < 3; c++) {
+        free(d->split[c]);
+        d->split[c] = s[c];
+        d->nsplit[c] = ns[c];
+        s[c] = NULL;
+    }
+    d->n = nn;
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}

@@ -1,0 +1,171 @@
+/* stats.c — what `gnnkd info` reports about a dataset: degrees, components
+ * and clustering (igraph), homophily, classes, features, split sizes. */
+#include "graphs_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+int gk_components(int32_t **memb, int32_t **csize, int32_t *ncomp, const gnnkd_csr *adj,
+                  char *msg) {
+    igraph_t g;
+    int have_g = 0, have_m = 0, have_c = 0;
+    igraph_vector_int_t m, c;
+    int32_t *om = NULL, *oc = NULL;
+    gk_igraph_scope scope;
+    gk_igraph_begin(&scope, 0);
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        if (have_g) igraph_destroy(&g);                                                   \
+        if (have_m) igraph_vector_int_destroy(&m);                                        \
+        if (have_c) igraph_vector_int_destroy(&c);                                        \
+        free(om);                                                                         \
+        free(oc);                                                                         \
+        gk_igraph_end(&scope);                                                            \
+    } while (0)
+    GK_TRY(gk_igraph_from_adj(&g, adj, msg));
+    have_g = 1;
+    GK_CHECK(igraph_vector_int_init(&m, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "components: out of memory");
+    have_m = 1;
+    GK_CHECK(igraph_vector_int_init(&c, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "components: out of memory");
+    have_c = 1;
+    igraph_integer_t no = 0;
+    igraph_error_t rc = igraph_connected_components(&g, &m, &c, &no, IGRAPH_WEAK);
+    GK_CHECK(rc == IGRAPH_SUCCESS, GNNKD_EINTERNAL, "igraph_connected_components: %s",
+             gk_igraph_reason(rc));
+    int32_t n = adj->nrows;
+    GK_ALLOC(om, n);
+    GK_ALLOC(oc, no);
+    for (int32_t i = 0; i < n; i++) om[i] = (int32_t)VECTOR(m)[i];
+    for (igraph_integer_t k = 0; k < no; k++) oc[k] = (int32_t)VECTOR(c)[k];
+    *memb = om;
+    *csize = oc;
+    *ncomp = (int32_t)no;
+    om = oc = NULL;
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+void gnnkd_stats_clear(gnnkd_stats *s) {
+    if (s == NULL) return;
+    free(s->class_count);
+    memset(s, 0, sizeof *s);
+}
+
+/* Mean local clustering with nodes of degree < 2 as 0 (igraph's ZERO mode). */
+static int clustering(double *out, const gnnkd_csr *adj, char *msg) {
+    igraph_t g;
+    int have_g = 0;
+    gk_igraph_scope scope;
+    gk_igraph_begin(&scope, 0);
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        if (have_g) igraph_destroy(&g);                                                   \
+        gk_igraph_end(&scope);                                                            \
+    } while (0)
+    GK_TRY(gk_igraph_from_adj(&g, adj, msg));
+    have_g = 1;
+    igraph_real_t c = 0;
+    igraph_error_t rc = igraph_transitivity_avglocal_undirected(&g, &c, IGRAPH_TRANSITIVITY_ZERO);
+    GK_CHECK(rc == IGRAPH_SUCCESS, GNNKD_EINTERNAL, "igraph_transitivity_avglocal_undirected: %s",
+             gk_igraph_reason(rc));
+    *out = c;
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg) {
+    gnnkd_stats r = {0};
+    int32_t *memb = NULL, *csize = NULL;
+    int64_t *hist = NULL;
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        free(memb);                                                                       \
+        free(csize);                                                                      \
+        free(hist);                                                                       \
+        gnnkd_stats_clear(&r);                                                            \
+    } while (0)
+    GK_CHECK(s != NULL && d != NULL, GNNKD_EINVAL, "stats: no dataset");
+    memset(s, 0, sizeof *s);
+    const gnnkd_csr *adj = &d->adj;
+    int32_t n = d->n;
+    GK_CHECK(adj->rowptr != NULL && adj->nrows == n, GNNKD_EINVAL,
+             "stats: the dataset has no adjacency of %d rows", n);
+    r.nodes = n;
+    r.edges = gnnkd_csr_nnz(adj) / 2;
+
+    /* Degrees: a histogram gives the median without sorting. */
+    GK_ALLOC(hist, (int64_t)n + 1);
+    r.degree_min = n > 0 ? INT32_MAX : 0;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t deg = (int32_t)(adj->rowptr[i + 1] - adj->rowptr[i]);
+        hist[deg]++;
+        if (deg < r.degree_min) r.degree_min = deg;
+        if (deg > r.degree_max) r.degree_max = deg;
+    }
+    r.isolated = n > 0 ? (int32_t)hist[0] : 0;
+    r.degree_mean = n > 0 ? 2.0 * (double)r.edges / n : 0;
+    if (n > 0) {
+        int64_t lo = (n - 1) / 2, hi = n / 2, seen = 0;
+        double a = -1, b = -1;
+        for (int32_t k = 0; k <= n && b < 0; k++) {
+            seen += hist[k];
+            if (a < 0 && seen > lo) a = k;
+            if (b < 0 && seen > hi) b = k;
+        }
+        r.degree_median = (a + b) / 2;
+    }
+
+    if (n > 0) {
+        GK_TRY(gk_components(&memb, &csize, &r.components, adj, msg));
+        for (int32_t k = 0; k < r.components; k++)
+            if (csize[k] > r.largest_component) r.largest_component = csize[k];
+        GK_TRY(clustering(&r.clustering, adj, msg));
+    }
+
+    /* Each undirected edge once (j > i). */
+    int64_t same = 0;
+    if (d->label) {
+        for (int32_t i = 0; i < n; i++) {
+            if (d->label[i] < 0) continue;
+            for (int64_t p = adj->rowptr[i]; p < adj->rowptr[i + 1]; p++) {
+                int32_t j = adj->colidx[p];
+                if (j <= i || d->label[j] < 0) continue;
+                r.labelled_edges++;
+                same += d->label[i] == d->label[j];
+            }
+        }
+    }
+    r.edge_homophily = r.labelled_edges > 0 ? (double)same / (double)r.labelled_edges : NAN;
+
+    r.nclass = d->nclass;
+    GK_ALLOC(r.class_count, r.nclass);
+    for (int32_t i = 0; d->label && i < n; i++) {
+        int32_t y = d->label[i];
+        if (y < 0) continue;
+        GK_CHECK(y < r.nclass, GNNKD_EINVAL, "stats: node %d has label %d, beyond %d classes", i,
+                 y, r.nclass);
+        r.labelled++;
+        r.class_count[y]++;
+    }
+
+    r.nfeat = d->nfeat;
+    if (d->xdense) {
+        r.dense_features = 1;
+        int64_t total = (int64_t)n * d->nfeat;
+        for (int64_t k = 0; k < total; k++) r.feature_nnz += d->xdense[k] != 0.0f;
+    } else if (d->x.rowptr) {
+        /* Stored entries can hold explicit zeros; count values. */
+        for (int64_t p = 0; p < gnnkd_csr_nnz(&d->x); p++)
+            r.feature_nnz += d->x.val == NULL || d->x.val[p] != 0.0f;
+    }
+    r.feature_density = n > 0 && d->nfeat > 0 ? (double)r.feature_nnz / ((double)n * d->nfeat) : 0;
+    for (int k = 0; k < 3; k++) r.nsplit[k] = d->nsplit[k];
+
+    *s = r;
+    memset(&r, 0, sizeof r);
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
