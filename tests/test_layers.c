@@ -1,0 +1,230 @@
+/* test_layers.c — every layer's backward pass against central finite
+ * differences of the loss 0.5 * sum((out - target)^2), computed in double
+ * from the float forward pass. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+
+enum { DENSE, GCN, RELU, DROPOUT };
+
+/* One layer and its inputs; the input is sparse (xs, xval) or dense inp. */
+typedef struct {
+    int kind;
+    int32_t n, i, o;
+    const gnnkd_csr *ahat, *xs;
+    float *xval, *inp, *w, *b;
+    float *out, *t, *target; /* (n, o), (n, o), (n, o) */
+    float p;
+    uint64_t key;
+} layer;
+
+static void forward(layer *c) {
+    int64_t len = (int64_t)c->n * c->o;
+    switch (c->kind) {
+    case DENSE: gk_dense_forward(c->out, c->xs, c->xval, c->inp, c->w, c->b, c->n, c->i, c->o); break;
+    case GCN: gk_gcn_forward(c->out, c->t, c->ahat, c->xs, c->xval, c->inp, c->w, c->b, c->n, c->i, c->o); break;
+    case RELU: gk_relu_forward(c->out, c->inp, len); break;
+    case DROPOUT: gk_dropout_forward(c->out, c->inp, len, c->p, c->key); break;
+    }
+}
+
+static double loss(layer *c) {
+    forward(c);
+    double s = 0.0;
+    for (int64_t e = 0; e < (int64_t)c->n * c->o; e++) {
+        double r = (double)c->out[e] - c->target[e];
+        s += 0.5 * r * r;
+    }
+    return s;
+}
+
+/* The analytic gradients: dout = out - target, then the layer's backward. */
+static void backward(layer *c, float *dinp, float *dw, float *db) {
+    int64_t len = (int64_t)c->n * c->o;
+    forward(c);
+    float *dout = malloc(sizeof *dout * (size_t)len), *gt = calloc((size_t)len, sizeof *gt);
+    float *partial = calloc((size_t)c->i * c->o, sizeof *partial);
+    for (int64_t e = 0; e < len; e++) dout[e] = c->out[e] - c->target[e];
+    switch (c->kind) {
+    case DENSE: gk_dense_backward(dinp, dw, db, partial, 1, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o); break;
+    case GCN: gk_gcn_backward(dinp, dw, db, gt, partial, 1, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o); break;
+    case RELU: gk_relu_backward(dinp, dout, c->inp, len); break;
+    case DROPOUT: gk_dropout_backward(dinp, dout, len, c->p, c->key); break;
+    }
+    free(dout);
+    free(gt);
+    free(partial);
+}
+
+/* Compares grad with central differences of the loss in every entry of x. */
+static void check(layer *c, float *x, const float *grad, int64_t len, const char *what) {
+    const float eps = 1e-3f;
+    for (int64_t e = 0; e < len; e++) {
+        float keep = x[e];
+        x[e] = keep + eps;
+        double up = loss(c);
+        x[e] = keep - eps;
+        double down = loss(c);
+        x[e] = keep;
+        double fd = (up - down) / (2.0 * (double)eps);
+        double tol = 1e-2 * fmax(fabs(fd), fabs((double)grad[e])) + 2e-3;
+        cr_assert(fabs(fd - grad[e]) <= tol, "%s[%lld]: backward %g, finite differences %g", what,
+                  (long long)e, grad[e], fd);
+    }
+}
+
+static float *random_array(int64_t len, uint64_t seed, float scale) {
+    float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
+    for (int64_t e = 0; e < len; e++) x[e] = scale * (2.0f * gk_uniform(seed, (uint64_t)e) - 1.0f);
+    return x;
+}
+
+/* A random symmetric pattern with an isolated node 0, normalised. */
+static gnnkd_graph *random_graph(int32_t n, uint64_t seed) {
+    gnnkd_csr a = {n, n, calloc((size_t)n + 1, sizeof(int64_t)), calloc((size_t)n * n + 1, sizeof(int32_t)), NULL};
+    for (int32_t r = 0; r < n; r++) {
+        a.rowptr[r + 1] = a.rowptr[r];
+        for (int32_t j = 1; j < n; j++) {
+            int32_t lo = r < j ? r : j, hi = r < j ? j : r;
+            if (r != j && r > 0 && gk_uniform(seed, (uint64_t)lo * n + hi) < 0.3) a.colidx[a.rowptr[r + 1]++] = j;
+        }
+    }
+    gnnkd_graph *g = NULL;
+    char msg[GNNKD_MSG_LEN];
+    cr_assert_eq(gnnkd_graph_new(&g, &a, msg), GNNKD_OK, "%s", msg);
+    gnnkd_csr_clear(&a);
+    return g;
+}
+
+/* A random sparse (n, f) feature pattern, about 40% full, row 2 empty. */
+static void random_features(gnnkd_csr *x, int32_t n, int32_t f, uint64_t seed) {
+    x->nrows = n;
+    x->ncols = f;
+    x->rowptr = calloc((size_t)n + 1, sizeof *x->rowptr);
+    x->colidx = calloc((size_t)n * f + 1, sizeof *x->colidx);
+    x->val = NULL;
+    for (int32_t r = 0; r < n; r++) {
+        x->rowptr[r + 1] = x->rowptr[r];
+        for (int32_t j = 0; j < f; j++)
+            if (r != 2 && gk_uniform(seed, (uint64_t)r * f + j) < 0.4) x->colidx[x->rowptr[r + 1]++] = j;
+    }
+}
+
+/* Checks dw, db and (for a dense input) dinp of a DENSE or GCN layer. */
+static void check_weight_layer(int kind, int sparse) {
+    int32_t n = 9, i = 6, o = 4;
+    gnnkd_graph *g = kind == GCN ? random_graph(n, 42) : NULL;
+    gnnkd_csr xs = {0};
+    layer c = {.kind = kind, .n = n, .i = i, .o = o, .ahat = gnnkd_graph_csr(g)};
+    if (sparse) {
+        random_features(&xs, n, i, 43);
+        c.xs = &xs;
+        c.xval = random_array(gnnkd_csr_nnz(&xs), 44, 1.0f);
+    } else {
+        c.inp = random_array((int64_t)n * i, 45, 1.0f);
+    }
+    c.w = random_array((int64_t)i * o, 46, 0.7f);
+    c.b = random_array(o, 47, 0.3f);
+    c.out = calloc((size_t)n * o, sizeof(float));
+    c.t = calloc((size_t)n * o, sizeof(float));
+    c.target = random_array((int64_t)n * o, 48, 1.0f);
+    float *dinp = sparse ? NULL : calloc((size_t)n * i, sizeof(float));
+    float *dw = calloc((size_t)i * o, sizeof(float)), *db = calloc((size_t)o, sizeof(float));
+    backward(&c, dinp, dw, db);
+    check(&c, c.w, dw, (int64_t)i * o, "dw");
+    check(&c, c.b, db, o, "db");
+    if (!sparse) check(&c, c.inp, dinp, (int64_t)n * i, "dinp");
+    // backward accumulates: a second pass doubles the gradients
+    float *dw2 = malloc(sizeof(float) * (size_t)i * o);
+    memcpy(dw2, dw, sizeof(float) * (size_t)i * o);
+    backward(&c, dinp, dw, db);
+    for (int64_t e = 0; e < (int64_t)i * o; e++) cr_assert_float_eq(dw[e], 2.0f * dw2[e], 1e-5);
+    free(dw2), free(dinp), free(dw), free(db), free(c.xval), free(c.inp), free(c.w), free(c.b);
+    free(c.out), free(c.t), free(c.target);
+    gnnkd_csr_clear(&xs);
+    gnnkd_graph_free(&g);
+}
+
+Test(layers, dense_backward) { check_weight_layer(DENSE, 0); }
+Test(layers, gcn_backward) { check_weight_layer(GCN, 0); }
+Test(layers, dense_sparse_input_backward) { check_weight_layer(DENSE, 1); }
+Test(layers, gcn_sparse_input_backward) { check_weight_layer(GCN, 1); }
+
+Test(layers, gcn_forward_is_ahat_x_w_plus_b) {
+    int32_t n = 7, i = 5, o = 3;
+    gnnkd_graph *g = random_graph(n, 3);
+    float *x = random_array((int64_t)n * i, 4, 1.0f), *w = random_array((int64_t)i * o, 5, 1.0f);
+    float *b = random_array(o, 6, 1.0f), *xw = malloc(sizeof(float) * n * o), *ref = malloc(sizeof(float) * n * o);
+    float *out = malloc(sizeof(float) * n * o), *t = malloc(sizeof(float) * n * o);
+    gk_matmul_forward_ref(xw, x, w, n, i, o);
+    gk_spmm_ref(ref, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, xw, o);
+    gk_gcn_forward(out, t, gnnkd_graph_csr(g), NULL, NULL, x, w, b, n, i, o);
+    for (int e = 0; e < n * o; e++) cr_assert_float_eq(out[e], ref[e] + b[e % o], 1e-5);
+    free(x), free(w), free(b), free(xw), free(ref), free(out), free(t);
+    gnnkd_graph_free(&g);
+}
+
+Test(layers, relu_backward) {
+    int32_t n = 5, o = 7;
+    layer c = {.kind = RELU, .n = n, .i = o, .o = o};
+    c.inp = random_array((int64_t)n * o, 50, 1.0f);
+    for (int e = 0; e < n * o; e++) c.inp[e] += c.inp[e] < 0 ? -0.05f : 0.05f; // away from the kink
+    c.out = calloc((size_t)n * o, sizeof(float));
+    c.target = random_array((int64_t)n * o, 51, 1.0f);
+    float *dinp = calloc((size_t)n * o, sizeof(float));
+    backward(&c, dinp, NULL, NULL);
+    check(&c, c.inp, dinp, (int64_t)n * o, "relu dinp");
+    forward(&c);
+    for (int e = 0; e < n * o; e++) cr_assert_eq(c.out[e], c.inp[e] > 0 ? c.inp[e] : 0.0f);
+    free(c.inp), free(c.out), free(c.target), free(dinp);
+}
+
+Test(layers, dropout_backward_with_fixed_mask) {
+    int32_t n = 6, o = 8;
+    layer c = {.kind = DROPOUT, .n = n, .i = o, .o = o, .p = 0.4f, .key = gk_key(1, 2, 3)};
+    c.inp = random_array((int64_t)n * o, 60, 1.0f);
+    c.out = calloc((size_t)n * o, sizeof(float));
+    c.target = random_array((int64_t)n * o, 61, 1.0f);
+    float *dinp = calloc((size_t)n * o, sizeof(float));
+    backward(&c, dinp, NULL, NULL);
+    check(&c, c.inp, dinp, (int64_t)n * o, "dropout dinp");
+    free(c.inp), free(c.out), free(c.target), free(dinp);
+}
+
+Test(layers, dropout_mask_rate_scale_and_threads) {
+    int64_t len = 200000;
+    float p = 0.3f;
+    float *x = malloc(sizeof(float) * len), *y1 = malloc(sizeof(float) * len), *y2 = malloc(sizeof(float) * len);
+    for (int64_t e = 0; e < len; e++) x[e] = 1.0f + (float)(e % 5);
+    gnnkd_set_threads(1);
+    gk_dropout_forward(y1, x, len, p, gk_key(9, 1, 0));
+    gnnkd_set_threads(2);
+    gk_dropout_forward(y2, x, len, p, gk_key(9, 1, 0));
+    cr_assert(memcmp(y1, y2, sizeof(float) * len) == 0, "the mask depends on the thread count");
+    int64_t kept = 0;
+    for (int64_t e = 0; e < len; e++) {
+        if (y1[e] != 0.0f) {
+            kept++;
+            cr_assert_float_eq(y1[e], x[e] / (1.0f - p), 1e-6);
+        }
+    }
+    cr_assert(fabs((double)kept / len - (1.0 - p)) < 0.01, "kept %lld of %lld", (long long)kept, (long long)len);
+    gk_dropout_forward(y2, x, len, p, gk_key(9, 2, 0)); // another step, another mask
+    cr_assert(memcmp(y1, y2, sizeof(float) * len) != 0);
+    // in place gives the same as out of place
+    memcpy(y2, x, sizeof(float) * len);
+    gk_dropout_forward(y2, y2, len, p, gk_key(9, 1, 0));
+    cr_assert(memcmp(y1, y2, sizeof(float) * len) == 0);
+    free(x), free(y1), free(y2);
+}
+
+Test(layers, bias_backward_sums_columns) {
+    float dout[6] = {1, 2, 3, 4, 5, 6}, db[3] = {1, 1, 1};
+    gk_bias_backward(db, dout, 2, 3);
+    cr_assert_eq(db[0], 6.0f);
+    cr_assert_eq(db[1], 8.0f);
+    cr_assert_eq(db[2], 10.0f);
+}
