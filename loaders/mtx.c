@@ -205,8 +205,8 @@ int gk_mtx_read_header(gk_mtx_header *h, gk_text *t, char *msg) {
     int64_t v[3];
     for (int k = 0; k < 3; k++) {
         if (!gk_parse_int(&p, &v[k])) {
-            gk_msg(msg, "%s:%lld: expected the size line 'ROWS COLS NNZ' (3 integers), found %s "
-                        "as number %d", path, (long long)t->line, gk_token(tok, sizeof tok, p), k + 1);
+            gk_msg(msg, "%s:%lld: expected the size line 'ROWS COLS NNZ' (3 integers), found "
+                        "'%.60s'", path, (long long)t->line, s);
             return GNNKD_EDATA;
         }
     }

@@ -53,7 +53,7 @@ int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols
     int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen;
     int64_t count = rows * cols;
     if (host_is_little_endian()) {
-        ok = ok && fwrite(a, sizeof *a, (size_t)count, f) == (size_t)count;
+        ok = ok && (count == 0 || fwrite(a, sizeof *a, (size_t)count, f) == (size_t)count);
     } else {
         for (int64_t k = 0; k < count && ok; k++) {
             float v = a[k];
