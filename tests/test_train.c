@@ -1,0 +1,197 @@
+/* test_train.c — Adam against a hand-computed step, seeded reproducibility,
+ * Kipf's GCN on Cora, early stopping, and the meeting point of KD and model
+ * compression on Cora. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnnkd_internal.h"
+
+static gnnkd_dataset *load(const char *name) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *d = NULL;
+    cr_assert_not_null(getenv("GNNKD_DATA"), "set GNNKD_DATA to the citation graphs' folder");
+    cr_assert_eq(gnnkd_dataset_open(&d, name, NULL, msg), GNNKD_OK, "%s", msg);
+    gnnkd_dataset_normalize_features(d);
+    return d;
+}
+
+static gnnkd_model *model(const char *text, const gnnkd_dataset *d, uint64_t seed) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_model_spec s;
+    gnnkd_model *m = NULL;
+    cr_assert_eq(gnnkd_model_spec_parse(&s, text, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_model_new(&m, &s, d->nfeat, d->nclass, seed, msg), GNNKD_OK, "%s", msg);
+    return m;
+}
+
+/* Two Adam steps on every parameter of a small MLP, against the update
+ * written out by hand (Kingma & Ba, Algorithm 1), weight decay on layer 0 only. */
+Test(train, adam_matches_hand_computed_steps) {
+    gnnkd_dataset d = {.n = 1, .nfeat = 3, .nclass = 2};
+    gnnkd_model *m = model("mlp:4", &d, 1);
+    const int64_t np = gnnkd_model_num_params(m);
+    cr_assert_eq(np, 3 * 4 + 4 + 4 * 2 + 2);
+    float *p = gk_model_params(m), *g = gk_model_grads(m);
+    float *p0 = malloc(np * sizeof *p0), *mm = calloc(np, sizeof *mm), *vv = calloc(np, sizeof *vv);
+    memcpy(p0, p, np * sizeof *p0);
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    o.weight_decay = 0.1f;
+    for (int t = 1; t <= 2; t++) {
+        for (int64_t e = 0; e < np; e++) g[e] = 0.01f * (float)(e % 7) - 0.03f * t;
+        float gg[64];
+        for (int64_t e = 0; e < np; e++) gg[e] = g[e] + (e < 12 ? 0.1f * p0[e] : 0.0f); /* W1 is first */
+        gk_model_adam_step(m, &o, t);
+        for (int64_t e = 0; e < np; e++) {
+            mm[e] = 0.9f * mm[e] + 0.1f * gg[e];
+            vv[e] = 0.999f * vv[e] + 0.001f * gg[e] * gg[e];
+            double mhat = mm[e] / (1 - pow(0.9, t)), vhat = vv[e] / (1 - pow(0.999, t));
+            p0[e] -= (float)(0.01 * mhat / (sqrt(vhat) + 1e-8));
+            cr_assert(fabsf(p[e] - p0[e]) < 1e-6f, "t=%d param %ld: %g vs %g", t, (long)e, p[e], p0[e]);
+        }
+    }
+    free(p0), free(mm), free(vv);
+    gnnkd_model_free(&m);
+}
+
+/* The same seed and thread count give the same bits; another seed does not. */
+Test(train, same_seed_same_bits) {
+    gnnkd_dataset *d = load("cora");
+    gnnkd_graph *g = NULL;
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    o.epochs = 30;
+    float *first = NULL;
+    int64_t np = 0;
+    for (int k = 0; k < 3; k++) {
+        o.seed = k < 2 ? 5 : 6;
+        gnnkd_model *m = model("gcn:16", d, o.seed);
+        gnnkd_train_result r;
+        cr_assert_eq(gnnkd_train(m, &r, d, g, &o, NULL, NULL), GNNKD_OK);
+        np = gnnkd_model_num_params(m);
+        if (k == 0) {
+            first = malloc(np * sizeof *first);
+            memcpy(first, gk_model_params(m), np * sizeof *first);
+        } else if (k == 1) {
+            cr_assert_arr_eq(first, gk_model_params(m), np * sizeof *first);
+        } else {
+            cr_assert(memcmp(first, gk_model_params(m), np * sizeof *first) != 0);
+        }
+        gnnkd_model_free(&m);
+    }
+    free(first);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+}
+
+/* Kipf & Welling's recipe on Cora: 2-layer GCN, 16 hidden, their settings. */
+Test(train, kipf_gcn_on_cora, .timeout = 600) {
+    gnnkd_dataset *d = load("cora");
+    gnnkd_graph *g = NULL;
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    gnnkd_model *m = model("gcn:16", d, 0);
+    gnnkd_train_result r;
+    char msg[GNNKD_MSG_LEN] = "";
+    cr_assert_eq(gnnkd_train(m, &r, d, g, &o, NULL, msg), GNNKD_OK, "%s", msg);
+    cr_log_info("cora gcn:16 seed 0: test %.4f after %d epochs", r.acc[GNNKD_TEST], r.epochs);
+    cr_assert_geq(r.acc[GNNKD_TEST], 0.79);
+    cr_assert_gt(r.epochs, o.patience);
+    cr_assert_leq(r.epochs, o.epochs);
+    /* the result describes the weights the model holds */
+    gnnkd_train_result again;
+    cr_assert_eq(gnnkd_evaluate(m, &again, NULL, d, g, NULL), GNNKD_OK);
+    cr_assert_eq(again.acc[GNNKD_TEST], r.acc[GNNKD_TEST]);
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+}
+
+/* Best-validation-accuracy selection keeps the weights of its best epoch. */
+Test(train, val_acc_selection_keeps_best_weights) {
+    gnnkd_dataset *d = load("cora");
+    gnnkd_graph *g = NULL;
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    o.select = GNNKD_SELECT_VAL_ACC;
+    o.epochs = 60;
+    o.patience = 0;
+    gnnkd_model *m = model("gcn:16", d, 3);
+    gnnkd_train_result r;
+    cr_assert_eq(gnnkd_train(m, &r, d, g, &o, NULL, NULL), GNNKD_OK);
+    cr_assert_eq(r.epochs, 60);
+    cr_assert(r.best_epoch >= 1 && r.best_epoch <= 60);
+    /* train again for exactly best_epoch epochs: the same weights */
+    gnnkd_model *m2 = model("gcn:16", d, 3);
+    gnnkd_train_result r2;
+    o.select = GNNKD_SELECT_VAL_LOSS;
+    o.patience = 0;
+    o.epochs = r.best_epoch;
+    cr_assert_eq(gnnkd_train(m2, &r2, d, g, &o, NULL, NULL), GNNKD_OK);
+    cr_assert_arr_eq(gk_model_params(m), gk_model_params(m2), gnnkd_model_num_params(m) * sizeof(float));
+    gnnkd_model_free(&m);
+    gnnkd_model_free(&m2);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+}
+
+/* For large T and zero-mean teacher logits, KD's gradient tends to model
+ * compression's: an MLP student trained by KD at T = 1000 (alpha = 1) and one
+ * trained by compression on centred logits end with near-identical predictions. */
+Test(train, kd_at_high_temperature_meets_compression, .timeout = 600) {
+    gnnkd_dataset *d = load("cora");
+    gnnkd_graph *g = NULL;
+    char msg[GNNKD_MSG_LEN] = "";
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    gnnkd_model *tm = model("gcn:16", d, 0);
+    gnnkd_train_result r;
+    cr_assert_eq(gnnkd_train(tm, &r, d, g, &o, NULL, msg), GNNKD_OK, "%s", msg);
+    gnnkd_teacher *t = NULL;
+    cr_assert_eq(gnnkd_teacher_new(&t, d->n, d->nclass, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_add_model(t, tm, d, g, NULL), GNNKD_OK);
+    int32_t *all = NULL, nall = 0;
+    cr_assert_eq(gnnkd_transfer_nodes(&all, &nall, d, GNNKD_TRANSFER_ALL, NULL, NULL), GNNKD_OK);
+    cr_assert_eq(nall, d->n);
+
+    const size_t nc = (size_t)d->n * d->nclass;
+    float *target = malloc(nc * sizeof *target), *z[2];
+    const gnnkd_method methods[2] = {GNNKD_METHOD_KD, GNNKD_METHOD_COMPRESS};
+    double acc[2];
+    o.epochs = 100;
+    o.patience = 0;
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(gnnkd_teacher_targets(target, t, methods[k], 1000.0f, 1, NULL), GNNKD_OK);
+        gnnkd_objective obj = {methods[k], 1.0f, 1000.0f, target, all, nall};
+        gnnkd_model *s = model("mlp:64", d, 1);
+        cr_assert_eq(gnnkd_train(s, &r, d, g, &o, &obj, msg), GNNKD_OK, "%s", msg);
+        acc[k] = r.acc[GNNKD_TEST];
+        z[k] = malloc(nc * sizeof(float));
+        cr_assert_eq(gnnkd_evaluate(s, &r, z[k], d, g, NULL), GNNKD_OK);
+        gnnkd_model_free(&s);
+    }
+    int32_t same = 0;
+    for (int32_t i = 0; i < d->n; i++) {
+        int a = 0, b = 0;
+        for (int j = 1; j < d->nclass; j++) {
+            if (z[0][i * d->nclass + j] > z[0][i * d->nclass + a]) a = j;
+            if (z[1][i * d->nclass + j] > z[1][i * d->nclass + b]) b = j;
+        }
+        same += a == b;
+    }
+    cr_log_info("KD T=1000 test %.4f, compression %.4f, same prediction on %d of %d nodes", acc[0],
+                acc[1], same, d->n);
+    cr_assert_geq(same, 0.97 * d->n);
+    cr_assert_lt(fabs(acc[0] - acc[1]), 0.01);
+    free(z[0]), free(z[1]), free(target), free(all);
+    gnnkd_teacher_free(&t);
+    gnnkd_model_free(&tm);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+}
