@@ -55,7 +55,8 @@ const char *gk_token(char *buf, size_t len, const char *s);
 typedef struct {
     int pattern;      /* field pattern: no values (read as 1) */
     int integer;      /* field integer (else real or pattern) */
-    int symmetric;    /* symmetry symmetric: one triangle stored */
+    int symmetric;    /* symmetry symmetric: each off-diagonal pair stored once, in
+                         either triangle; (i, j) and (j, i) both is a duplicate */
     int32_t nrows, ncols;
     int64_t nnz;      /* entries declared (stored, before mirroring) */
     int64_t size_line;
