@@ -91,8 +91,8 @@ int gk_mtx_load_matrix(gnnkd_csr *a, const char *path, char *msg);
 int gk_mtx_save_graph(const gnnkd_csr *adj, const char *path, const char *comment, char *msg);
 
 /* Writes a sparse (x) or dense (xdense, (nrows, ncols), when x is NULL)
- * matrix as "coordinate real general", the nonzeros with %.9g so that float
- * values read back exactly. */
+ * matrix as "coordinate real general", each nonzero as the shortest %g text
+ * (6 to 9 digits) that reads back as the same float. */
 int gk_mtx_save_matrix(const gnnkd_csr *x, const float *xdense, int32_t nrows, int32_t ncols,
                        const char *path, const char *comment, char *msg);
 

@@ -537,10 +537,22 @@ int gk_mtx_save_graph(const gnnkd_csr *adj, const char *path, const char *commen
     fprintf(f, "%%%%MatrixMarket matrix coordinate pattern symmetric\n");
     if (comment) fprintf(f, "%% %s\n", comment);
     fprintf(f, "%d %d %lld\n", adj->nrows, adj->ncols, (long long)lower);
-    for (int32_t i = 0; i < adj->nrows; i++)
-        for (int64_t q = adj->rowptr[i]; q < adj->rowptr[i + 1] && adj->colidx[q] < i; q++)
-            fprintf(f, "%d %d\n", i + 1, adj->colidx[q] + 1);
+    /* Column by column, as the shared datasets are written: the lower
+     * triangle's column j is the upper part of row j of a symmetric matrix. */
+    for (int32_t j = 0; j < adj->nrows; j++)
+        for (int64_t q = adj->rowptr[j]; q < adj->rowptr[j + 1]; q++)
+            if (adj->colidx[q] > j) fprintf(f, "%d %d\n", adj->colidx[q] + 1, j + 1);
     return gk_commit_file(f, tmp, path, 1, msg);
+}
+
+/* The shortest %g text (at least 6, at most 9 digits) that reads back as v. */
+static const char *float_text(char *buf, size_t len, float v) {
+    for (int digits = 6; digits < 9; digits++) {
+        snprintf(buf, len, "%.*g", digits, (double)v);
+        if (strtof(buf, NULL) == v) return buf;
+    }
+    snprintf(buf, len, "%.9g", (double)v);
+    return buf;
 }
 
 int gk_mtx_save_matrix(const gnnkd_csr *x, const float *xdense, int32_t nrows, int32_t ncols,
@@ -556,15 +568,17 @@ int gk_mtx_save_matrix(const gnnkd_csr *x, const float *xdense, int32_t nrows, i
     fprintf(f, "%%%%MatrixMarket matrix coordinate real general\n");
     if (comment) fprintf(f, "%% %s\n", comment);
     fprintf(f, "%d %d %lld\n", nrows, ncols, (long long)nnz);
+    char num[32];
     for (int32_t i = 0; i < nrows; i++) {
         if (x != NULL) {
             for (int64_t q = x->rowptr[i]; q < x->rowptr[i + 1]; q++)
-                fprintf(f, "%d %d %.9g\n", i + 1, x->colidx[q] + 1,
-                        x->val ? (double)x->val[q] : 1.0);
+                fprintf(f, "%d %d %s\n", i + 1, x->colidx[q] + 1,
+                        float_text(num, sizeof num, x->val ? x->val[q] : 1.0f));
         } else {
             const float *r = xdense + (int64_t)i * ncols;
             for (int32_t j = 0; j < ncols; j++)
-                if (r[j] != 0.0f) fprintf(f, "%d %d %.9g\n", i + 1, j + 1, (double)r[j]);
+                if (r[j] != 0.0f)
+                    fprintf(f, "%d %d %s\n", i + 1, j + 1, float_text(num, sizeof num, r[j]));
         }
     }
     return gk_commit_file(f, tmp, path, 1, msg);
