@@ -249,6 +249,11 @@ static int check_data(const gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_
                d->nfeat);
         return GNNKD_EINVAL;
     }
+    if (d->nclass != s->dims[s->nlayers]) {
+        gk_msg(msg, "%s: the model predicts %d classes, %s has %d", where, s->dims[s->nlayers],
+               d->name, d->nclass);
+        return GNNKD_EINVAL;
+    }
     if (is_sparse(d) ? (d->x.nrows != d->n || d->x.ncols != d->nfeat) : d->xdense == NULL) {
         gk_msg(msg, "%s: %s has no (n, nfeat) feature matrix", where, d->name);
         return GNNKD_EINVAL;

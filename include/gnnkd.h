@@ -129,8 +129,11 @@ int gnnkd_dataset_save_dir(const gnnkd_dataset *d, const char *dir, char *msg);
 /* Â = D^-1/2 (A + I) D^-1/2, held as a GraphBLAS matrix and as CSR arrays. */
 typedef struct gnnkd_graph gnnkd_graph;
 
-/* Builds Â from a symmetric adjacency pattern (self loops in adj are ignored).
- * O(nnz). */
+/* Builds Â from a symmetric adjacency pattern (self loops in adj are ignored,
+ * a repeated edge counts once, an isolated node gets Â_ii = 1) with
+ * SuiteSparse:GraphBLAS, and keeps a CSR copy with sorted rows. adj->val is
+ * not read. GNNKD_EINVAL if adj is not a square, well-formed CSR matrix;
+ * GNNKD_EINTERNAL if GraphBLAS fails. O(nnz + n). */
 int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg);
 void gnnkd_graph_free(gnnkd_graph **g);
 
@@ -154,19 +157,24 @@ typedef struct {
 } gnnkd_model_spec;
 
 /* Parses "gcn:16", "gcn:64,64", "mlp:256,256", "mlp" (= mlp:64), "gcn"
- * (= gcn:16): the kind and the hidden widths. Fills kind, nlayers and the
- * hidden dims; dims[0], dims[nlayers] and dropout are set by the caller or
- * by gnnkd_model_new. */
+ * (= gcn:16): the kind and the hidden widths. Fills kind, nlayers, the
+ * hidden dims and dropout = 0.5 (Kipf & Welling); dims[0] and dims[nlayers]
+ * are left 0 for gnnkd_model_new. Anything else (another kind, an empty,
+ * zero, negative or non-numeric width, spaces, more than
+ * GNNKD_MAX_LAYERS - 1 hidden layers) is GNNKD_EINVAL. */
 int gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg);
 
-/* Writes "gcn:16" style text for spec into buf. */
+/* Writes "gcn:16" style text for spec into buf (truncated to len). */
 void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec);
 
 typedef struct gnnkd_model gnnkd_model;
 
 /* A model of the given shape with Glorot-uniform weights and zero biases,
  * drawn from seed; spec->dims[0] must be nin and dims[nlayers] nout (they are
- * filled in if 0). */
+ * filled in if 0). spec->dropout is used as given and must be in [0, 1);
+ * nlayers must be 2..GNNKD_MAX_LAYERS. Weight e of layer l is
+ * U(-r, r), r = sqrt(6 / (in + out)), a function of (seed, l, e) only.
+ * GNNKD_EINVAL for a bad shape, GNNKD_ENOMEM. */
 int gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int32_t nin,
                     int32_t nout, uint64_t seed, char *msg);
 void gnnkd_model_free(gnnkd_model **m);
@@ -177,22 +185,32 @@ int64_t gnnkd_model_num_params(const gnnkd_model *m);
 /* Forward pass over all n nodes of d. training != 0 applies dropout with the
  * mask drawn from (seed, step): the same key gives the same mask on any
  * number of threads. *logits (n, nclass) is owned by m and valid until the
- * next forward. GCN models need g; MLPs ignore it (NULL is fine). */
+ * next forward. GCN models need g; MLPs ignore it (NULL is fine).
+ * Sparse features (d->x) are never densified. The first forward over a
+ * dataset allocates the model's workspace; later ones over the same n reuse
+ * it. The same seed, step and thread count give bit-identical logits;
+ * another thread count changes only the summation order. GNNKD_EINVAL if d's
+ * features or classes do not match the model, or g is not d's graph;
+ * GNNKD_ENOMEM. O(nnz(Â) h + nnz(X) dims[1] + n sum dims[l] dims[l+1]). */
 int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
                         const gnnkd_graph *g, int training, uint64_t seed,
                         uint64_t step, char *msg);
 
 /* Backward pass of the last forward: accumulates (+=) parameter gradients
- * from dlogits (n, nclass). */
+ * (see the trainer's internals) from dlogits (n, nclass), with the last
+ * forward's dropout masks. GNNKD_EINVAL if no forward over a dataset of this
+ * shape came before. */
 int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_dataset *d,
                          const gnnkd_graph *g, char *msg);
 
 /* Saves m: magic, version, shape, parameters and a CRC-32, written to a
- * temporary file and renamed. */
+ * temporary file and renamed (the format is in gnn/model_io.c).
+ * GNNKD_EIO if it cannot be written. */
 int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg);
 
-/* Loads a model written by gnnkd_model_save; a bad magic, version, shape or
- * checksum is GNNKD_EDATA. */
+/* Loads a model written by gnnkd_model_save; a bad magic, version, shape,
+ * length or checksum is GNNKD_EDATA ("path: reason"), an unreadable file
+ * GNNKD_EIO. Adam's moments start at zero. */
 int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg);
 
 /* ------------------------------------------------------------------------ */
