@@ -17,7 +17,15 @@ static void gk_igraph_keep_error(const char *reason, const char *file, int line,
     (void)file;
     (void)line;
     (void)err;
-    snprintf(gk_igraph_last_reason, sizeof gk_igraph_last_reason, "%s", reason);
+    /* igraph calls the handler again at each level an error passes up,
+     * often with an empty reason: keep the outermost reason first, then
+     * the deeper cause. */
+    if (reason != NULL && reason[0] != '\0') {
+        char inner[GNNKD_MSG_LEN];
+        snprintf(inner, sizeof inner, "%s", gk_igraph_last_reason);
+        snprintf(gk_igraph_last_reason, sizeof gk_igraph_last_reason, "%s%s%s", reason,
+                 inner[0] ? ": " : "", inner);
+    }
     IGRAPH_FINALLY_FREE(); /* what igraph_error_handler_ignore does too */
 }
 
@@ -453,7 +461,7 @@ static int read_labels(gnnkd_dataset *d, const char *path, const char *graph, ch
             int64_t y;
             char tok[48];
             GK_CHECK(gk_parse_int(&s, &y) && gk_is_blank(s) && y >= -1 && y < MAX_CLASSES,
-                     GNNKD_EDATA, "%s:%lld: expected a class id (0, 1, ...) or -1, found '%s'",
+                     GNNKD_EDATA, "%s:%lld: expected a class id (0, 1, ...) or -1, found %s",
                      path, (long long)t.line, gk_token(tok, sizeof tok, line));
             GK_CHECK(i < n, GNNKD_EDATA, "%s:%lld: more labels than the %d nodes of %s", path,
                      (long long)t.line, n, graph);
