@@ -47,18 +47,19 @@ static int check_square_csr(const gnnkd_csr *a, char *msg) {
         gk_msg(msg, "gnnkd_graph_new: rowptr[0] is %lld, not 0", (long long)a->rowptr[0]);
         return GNNKD_EINVAL;
     }
-    for (int32_t r = 0; r < a->nrows; r++) {
+    // rowptr first: only a monotone rowptr bounds every row by rowptr[n]
+    for (int32_t r = 0; r < a->nrows; r++)
         if (a->rowptr[r + 1] < a->rowptr[r]) {
             gk_msg(msg, "gnnkd_graph_new: rowptr decreases at row %d", r);
             return GNNKD_EINVAL;
         }
+    for (int32_t r = 0; r < a->nrows; r++)
         for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++)
             if (a->colidx[k] < 0 || a->colidx[k] >= a->ncols) {
                 gk_msg(msg, "gnnkd_graph_new: row %d has column %d outside 0..%d", r,
                        a->colidx[k], a->ncols - 1);
                 return GNNKD_EINVAL;
             }
-    }
     return GNNKD_OK;
 }
 

@@ -109,8 +109,9 @@ Test(graph, rejects_bad_input) {
     cr_assert_eq(gnnkd_graph_new(&g, &a, msg), GNNKD_EINVAL);
     cr_assert(strstr(msg, "square") != NULL, "%s", msg);
     a.ncols = 2;
-    rowptr[1] = 3;
+    rowptr[1] = 3; // then row 1 would run backwards, row 0 past the end
     cr_assert_eq(gnnkd_graph_new(&g, &a, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "decreases") != NULL, "%s", msg);
     cr_assert_eq(gnnkd_graph_new(&g, NULL, msg), GNNKD_EINVAL);
 }
 
