@@ -1,0 +1,863 @@
+/* speed.c — `gnnkd bench-speed`: seconds per training epoch, inference
+ * milliseconds, peak memory and a per-kernel roofline of GCN and MLP
+ * training, plus the per-node inference latency of a GCN teacher against an
+ * MLP student.
+ *
+ * Every measurement runs in a child process (fork): the machine ceilings,
+ * whose STREAM arrays would otherwise dominate the peak memory, and each
+ * (dataset, model, threads) configuration, so that each reports its own peak
+ * RSS. The parent never starts an OpenMP team itself, which keeps fork safe
+ * with libgomp. */
+#include "cli.h"
+#include "speed.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gnnkd_internal.h"
+
+#define MAX_ITEMS 32
+
+typedef struct {
+    cli_data data;
+    const char *datasets[MAX_ITEMS];
+    int ndatasets;
+    gnnkd_model_spec models[MAX_ITEMS];
+    int nmodels;
+    int threads[MAX_ITEMS];
+    int nthreads;
+    int warmup, epochs, infer_repeats;
+    double kernel_seconds;
+    unsigned long long seed;
+    int latency;      /* 0: none, 1: also, 2: only */
+    int latency_nodes;
+    gnnkd_model_spec student, teacher;
+    int json, quiet;
+    const char *out;
+    roofline_machine machine[MAX_ITEMS]; /* one per thread count */
+    int nmachine;
+} speed_opts;
+
+static void speed_help(FILE *f) {
+    fprintf(f,
+            "usage: gnnkd bench-speed [options]\n\n"
+            "Times GCN and MLP training and inference: seconds per epoch (forward with\n"
+            "dropout, loss, backward, Adam; median and min-max after a warm-up), full-graph\n"
+            "inference milliseconds (eval mode), peak resident memory, and each kernel of\n"
+            "the epoch timed alone on the model's shapes: time share, GFLOP/s, GB/s and the\n"
+            "fraction of its roofline bound max(flops / SGEMM rate, bytes / STREAM triad),\n"
+            "both ceilings measured in the same run. Each configuration runs in its own\n"
+            "process, so its peak RSS is its own.\n\n"
+            "What to run (each option may be repeated or take a comma-separated list):\n"
+            "  --dataset D             datasets (cora,citeseer,pubmed); synthetic[:K=V,...] too\n"
+            "  --model M               models (gcn:16,gcn:256); e.g. mlp:64, gcn:64,64\n"
+            "  --threads N             thread counts (1 and all cores); 0 = all cores\n\n"
+            "Timing:\n"
+            "  --epochs N              timed epochs (50), after --warmup N untimed ones (5)\n"
+            "  --infer-repeats N       timed full-graph inference passes (20, after 3 untimed)\n"
+            "  --kernel-seconds X      time each kernel alone for at least X seconds (0.05)\n"
+            "  --seed N                seed of weights and dropout (0)\n\n"
+            "Per-node latency (GLNN's comparison; fresh weights: latency does not depend on\n"
+            "training; one thread):\n"
+            "  --latency               also time single-node inference on each dataset\n"
+            "  --latency-only          only that\n"
+            "  --latency-nodes N       random query nodes (1000)\n"
+            "  --student M, --teacher M  the two models (mlp:64, gcn:256)\n\n"
+            "Output:\n"
+            "  --json                  one JSON object per line (one per configuration)\n"
+            "  --out DIR               also write DIR/bench-speed.json and .md\n"
+            "  --quiet                 no progress lines on stderr\n\n"
+            "%s\n"
+            "Example: gnnkd bench-speed --dataset pubmed --model gcn:256 --threads 2 --json\n",
+            CLI_DATA_HELP);
+}
+
+/* ---- options ------------------------------------------------------------------ */
+
+/* Splits a comma-separated list into items, where a piece that continues the
+ * previous item stays with it: KEY=VALUE after a synthetic spec, a width after
+ * a model spec ("gcn:64,64"). Items point into text, which is modified. */
+static int split_list(char **items, int *nitems, char *text, int is_model) {
+    for (char *p = strtok(text, ","); p; p = strtok(NULL, ",")) {
+        int cont = *nitems > 0 &&
+                   (is_model ? (*p >= '0' && *p <= '9')
+                             : (strchr(p, '=') && !strchr(p, ':') && !strchr(p, '/')));
+        if (cont) {
+            p[-1] = ','; // rejoin with the previous item: strtok left a NUL here
+            continue;
+        }
+        if (*nitems == MAX_ITEMS) return 0;
+        items[(*nitems)++] = p;
+    }
+    return 1;
+}
+
+static int model_list(speed_opts *o, char *text) {
+    char *items[MAX_ITEMS];
+    int n = 0;
+    if (!split_list(items, &n, text, 1)) {
+        fprintf(stderr, "gnnkd bench-speed: at most %d models\n", MAX_ITEMS);
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        char msg[GNNKD_MSG_LEN] = "";
+        if (o->nmodels == MAX_ITEMS) {
+            fprintf(stderr, "gnnkd bench-speed: at most %d models\n", MAX_ITEMS);
+            return 0;
+        }
+        if (gnnkd_model_spec_parse(&o->models[o->nmodels++], items[i], msg) != GNNKD_OK) {
+            fprintf(stderr, "gnnkd bench-speed: --model: %s\n", msg);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int threads_list(speed_opts *o, char *text) {
+    for (char *p = strtok(text, ","); p; p = strtok(NULL, ",")) {
+        long v;
+        if (!cli_int("bench-speed", "threads", p, 0, 4096, &v)) return 0;
+        if (o->nthreads == MAX_ITEMS) {
+            fprintf(stderr, "gnnkd bench-speed: at most %d thread counts\n", MAX_ITEMS);
+            return 0;
+        }
+        o->threads[o->nthreads++] = v == 0 ? omp_get_num_procs() : (int)v;
+    }
+    return 1;
+}
+
+/* Removes repeated thread counts, keeping the first of each. */
+static void unique_threads(speed_opts *o) {
+    int k = 0;
+    for (int i = 0; i < o->nthreads; i++) {
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= o->threads[j] == o->threads[i];
+        if (!seen) o->threads[k++] = o->threads[i];
+    }
+    o->nthreads = k;
+}
+
+/* ---- child processes ------------------------------------------------------------- */
+
+typedef int (*child_fn)(cJSON **out, const speed_opts *o, const void *arg, char *msg);
+
+static int write_all(int fd, const char *p, size_t len) {
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Runs fn in a forked child and returns the JSON it produced, or its status
+ * and message. The child sends one line of text through a pipe: the JSON on
+ * success, the message on failure (its exit code is then the status). */
+static int in_child(cJSON **out, child_fn fn, const speed_opts *o, const void *arg, char *msg) {
+    int fds[2];
+    *out = NULL;
+    if (pipe(fds) != 0) {
+        gk_msg(msg, "bench-speed: pipe: %s", strerror(errno));
+        return GNNKD_EINTERNAL;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        gk_msg(msg, "bench-speed: fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return GNNKD_EINTERNAL;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        char cmsg[GNNKD_MSG_LEN] = "";
+        cJSON *res = NULL;
+        int rc = fn(&res, o, arg, cmsg);
+        char *text = rc == GNNKD_OK ? cJSON_PrintUnformatted(res) : NULL;
+        if (rc == GNNKD_OK && text == NULL) {
+            rc = GNNKD_ENOMEM;
+            snprintf(cmsg, sizeof cmsg, "bench-speed: out of memory for the JSON output");
+        }
+        const char *body = rc == GNNKD_OK ? text : cmsg;
+        if (write_all(fds[1], body, strlen(body)) != 0 && rc == GNNKD_OK) rc = GNNKD_EIO;
+        close(fds[1]);
+        free(text);
+        cJSON_Delete(res);
+        _exit(rc);
+    }
+    close(fds[1]);
+    size_t len = 0, cap = 4096;
+    char *text = malloc(cap);
+    int ok = text != NULL;
+    for (;;) {
+        if (ok && len + 1 == cap) {
+            char *bigger = realloc(text, cap * 2);
+            if (bigger == NULL) ok = 0;
+            else text = bigger, cap *= 2;
+        }
+        char sink[4096];
+        ssize_t r = ok ? read(fds[0], text + len, cap - 1 - len) : read(fds[0], sink, sizeof sink);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        if (ok) len += (size_t)r;
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    int rc = GNNKD_OK;
+    if (!ok) {
+        gk_msg(msg, "bench-speed: out of memory reading a result");
+        rc = GNNKD_ENOMEM;
+    } else if (WIFSIGNALED(status)) {
+        gk_msg(msg, "bench-speed: the measuring process died of signal %d (%s)", WTERMSIG(status),
+               strsignal(WTERMSIG(status)));
+        rc = GNNKD_EINTERNAL;
+    } else {
+        text[len] = '\0';
+        rc = WIFEXITED(status) ? WEXITSTATUS(status) : GNNKD_EINTERNAL;
+        if (rc != GNNKD_OK) {
+            gk_msg(msg, "%s", len ? text : "bench-speed: the measuring process failed");
+        } else if ((*out = cJSON_Parse(text)) == NULL) {
+            gk_msg(msg, "bench-speed: the measuring process sent no valid JSON");
+            rc = GNNKD_EINTERNAL;
+        }
+    }
+    free(text);
+    return rc;
+}
+
+/* ---- machine ceilings --------------------------------------------------------- */
+
+static int machine_child(cJSON **out, const speed_opts *o, const void *arg, char *msg) {
+    (void)arg;
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; i < o->nthreads; i++) {
+        roofline_machine m;
+        int rc = roofline_measure(&m, o->threads[i], msg);
+        if (rc != GNNKD_OK) {
+            cJSON_Delete(list);
+            return rc;
+        }
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "threads", m.threads);
+        cJSON_AddNumberToObject(e, "stream_gbs", m.stream_gbs);
+        cJSON_AddNumberToObject(e, "sgemm_gflops", m.sgemm_gflops);
+        cJSON_AddNumberToObject(e, "stream_mb", m.stream_mb);
+        cJSON_AddNumberToObject(e, "sgemm_n", m.sgemm_n);
+        cJSON_AddItemToArray(list, e);
+    }
+    *out = list;
+    return GNNKD_OK;
+}
+
+static double num(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const roofline_machine *machine_for(const speed_opts *o, int threads) {
+    for (int i = 0; i < o->nmachine; i++)
+        if (o->machine[i].threads == threads) return &o->machine[i];
+    return NULL;
+}
+
+/* ---- one configuration -------------------------------------------------------- */
+
+typedef struct {
+    const char *dataset;
+    const gnnkd_model_spec *model;
+    int threads;
+} config;
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Sorts x and returns its median. */
+static double median_sorted(double *x, int n) {
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+static cJSON *json_kernels(const speed_plan *p, const roofline_machine *mach, double epoch,
+                           double *bound_total, double *flops_total, double *bytes_total,
+                           cJSON **groups) {
+    cJSON *list = cJSON_CreateArray();
+    double gsec[SPEED_NGROUPS] = {0}, gflops[SPEED_NGROUPS] = {0}, gbytes[SPEED_NGROUPS] = {0},
+           gbound[SPEED_NGROUPS] = {0};
+    *bound_total = *flops_total = *bytes_total = 0.0;
+    for (int k = 0; k < p->nkernels; k++) {
+        const speed_kernel *e = &p->k[k];
+        double sec = e->seconds * e->calls, bound = roofline_bound(mach, e->flops, e->bytes);
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "name", e->name);
+        cJSON_AddStringToObject(j, "group", speed_group_name(e->group));
+        cJSON_AddNumberToObject(j, "calls", e->calls);
+        cJSON_AddNumberToObject(j, "seconds", sec);
+        cJSON_AddNumberToObject(j, "seconds_per_call", e->seconds);
+        cJSON_AddNumberToObject(j, "share", sec / epoch);
+        cJSON_AddNumberToObject(j, "flops", e->flops);
+        cJSON_AddNumberToObject(j, "bytes", e->bytes);
+        cJSON_AddNumberToObject(j, "gflops", e->flops / e->seconds * 1e-9);
+        cJSON_AddNumberToObject(j, "gbs", e->bytes / e->seconds * 1e-9);
+        cJSON_AddNumberToObject(j, "bound_seconds", bound);
+        cJSON_AddStringToObject(j, "bound_by",
+                                e->flops / mach->sgemm_gflops > e->bytes / mach->stream_gbs
+                                    ? "compute"
+                                    : "memory");
+        cJSON_AddNumberToObject(j, "roofline_fraction", bound / e->seconds);
+        cJSON_AddItemToArray(list, j);
+        gsec[e->group] += sec;
+        gflops[e->group] += e->flops * e->calls;
+        gbytes[e->group] += e->bytes * e->calls;
+        gbound[e->group] += bound * e->calls;
+        *bound_total += bound * e->calls;
+        *flops_total += e->flops * e->calls;
+        *bytes_total += e->bytes * e->calls;
+    }
+    *groups = cJSON_CreateArray();
+    for (int gi = 0; gi < SPEED_NGROUPS; gi++) {
+        if (gsec[gi] == 0.0) continue;
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "name", speed_group_name((speed_group)gi));
+        cJSON_AddNumberToObject(j, "seconds", gsec[gi]);
+        cJSON_AddNumberToObject(j, "share", gsec[gi] / epoch);
+        cJSON_AddNumberToObject(j, "gflops", gflops[gi] / gsec[gi] * 1e-9);
+        cJSON_AddNumberToObject(j, "gbs", gbytes[gi] / gsec[gi] * 1e-9);
+        cJSON_AddNumberToObject(j, "roofline_fraction", gbound[gi] / gsec[gi]);
+        cJSON_AddItemToArray(*groups, j);
+    }
+    return list;
+}
+
+static int config_child(cJSON **out, const speed_opts *o, const void *arg, char *msg) {
+    const config *cf = arg;
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph *g = NULL;
+    gnnkd_model *m = NULL;
+    float *dlogits = NULL;
+    double *et = NULL, *it = NULL;
+    speed_plan *plan = NULL;
+    cJSON *res = NULL;
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        gnnkd_dataset_free(&d);                                                           \
+        gnnkd_graph_free(&g);                                                             \
+        gnnkd_model_free(&m);                                                             \
+        free(dlogits);                                                                    \
+        free(et);                                                                         \
+        free(it);                                                                         \
+        free(plan);                                                                       \
+        cJSON_Delete(res);                                                                \
+    } while (0)
+    gnnkd_set_threads(cf->threads);
+    const int threads = gnnkd_get_threads();
+    const roofline_machine *mach = machine_for(o, threads);
+    GK_CHECK(mach != NULL, GNNKD_EINTERNAL, "bench-speed: no ceilings for %d threads", threads);
+    cli_data data = o->data;
+    data.dataset = cf->dataset;
+    GK_TRY(cli_open_dataset(&d, &data, msg));
+    GK_CHECK(d->nsplit[GNNKD_TRAIN] > 0, GNNKD_EINVAL, "dataset %s has no training nodes",
+             cf->dataset);
+    const int gcn = cf->model->kind == GNNKD_MODEL_GCN;
+    if (gcn) GK_TRY(gnnkd_graph_new(&g, &d->adj, msg));
+    GK_TRY(gnnkd_model_new(&m, cf->model, d->nfeat, d->nclass, o->seed, msg));
+    const gnnkd_model_spec spec = *gnnkd_model_get_spec(m), *s = &spec; // outlives m
+    const int32_t C = d->nclass;
+    gnnkd_train_options topt;
+    gnnkd_train_options_default(&topt);
+    GK_ALLOC(dlogits, (int64_t)d->n * C);
+    GK_ALLOC(et, o->epochs);
+    GK_ALLOC(it, o->infer_repeats);
+
+    // training epochs, exactly as gnnkd_train runs them (without validation)
+    for (int e = 1; e <= o->warmup + o->epochs; e++) {
+        double t0 = gk_now();
+        const float *z = NULL;
+        GK_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)e, msg));
+        memset(dlogits, 0, sizeof *dlogits * (size_t)d->n * (size_t)C);
+        gk_model_zero_grad(m);
+        double loss = gnnkd_loss_ce(dlogits, z, d->label, d->split[GNNKD_TRAIN],
+                                    d->nsplit[GNNKD_TRAIN], C, 1.0f) +
+                      gk_model_l2(m, &topt);
+        GK_CHECK(isfinite(loss), GNNKD_ENUMERIC, "epoch %d: the training loss is %g", e, loss);
+        GK_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
+        gk_model_adam_step(m, &topt, e);
+        if (e > o->warmup) et[e - o->warmup - 1] = gk_now() - t0;
+    }
+    // full-graph inference
+    for (int r = -3; r < o->infer_repeats; r++) {
+        double t0 = gk_now();
+        const float *z = NULL;
+        GK_TRY(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg));
+        if (r >= 0) it[r] = gk_now() - t0;
+    }
+    const double rss = gk_peak_rss_mb(); // before the kernels' own buffers
+    gnnkd_train_result tr;
+    GK_TRY(gnnkd_evaluate(m, &tr, NULL, d, g, msg));
+    const double emed = median_sorted(et, o->epochs), imed = median_sorted(it, o->infer_repeats);
+
+    // the kernels of the epoch, alone
+    GK_ALLOC(plan, 1);
+    speed_plan_epoch(plan, s, d, g);
+    gnnkd_model_free(&m); // its workspace is not needed any more
+    GK_TRY(speed_plan_time(plan, s, d, g, o->kernel_seconds, msg));
+
+    char mtext[128];
+    gnnkd_model_spec_format(mtext, sizeof mtext, s);
+    res = cJSON_CreateObject();
+    cJSON_AddStringToObject(res, "impl", "gnnkd");
+    cJSON_AddStringToObject(res, "version", gnnkd_version());
+    cJSON_AddStringToObject(res, "dataset", cf->dataset);
+    cJSON_AddStringToObject(res, "model", mtext);
+    cJSON_AddNumberToObject(res, "threads", threads);
+    cJSON_AddNumberToObject(res, "nodes", d->n);
+    cJSON_AddNumberToObject(res, "features", d->nfeat);
+    cJSON_AddNumberToObject(res, "feature_nnz",
+                            d->x.rowptr ? (double)gnnkd_csr_nnz(&d->x) : (double)d->n * d->nfeat);
+    cJSON_AddNumberToObject(res, "adjacency_nnz", g ? (double)gnnkd_csr_nnz(gnnkd_graph_csr(g)) : 0.0);
+    cJSON_AddNumberToObject(res, "classes", C);
+    cJSON_AddNumberToObject(res, "epochs", o->warmup + o->epochs);
+    cJSON_AddNumberToObject(res, "warmup_epochs", o->warmup);
+    cJSON_AddNumberToObject(res, "timed_epochs", o->epochs);
+    cJSON *ep = cJSON_AddObjectToObject(res, "epoch_seconds");
+    cJSON_AddNumberToObject(ep, "median", emed);
+    cJSON_AddNumberToObject(ep, "min", et[0]);
+    cJSON_AddNumberToObject(ep, "max", et[o->epochs - 1]);
+    cJSON *inf = cJSON_AddObjectToObject(res, "inference_ms");
+    cJSON_AddNumberToObject(inf, "median", 1e3 * imed);
+    cJSON_AddNumberToObject(inf, "min", 1e3 * it[0]);
+    cJSON_AddNumberToObject(inf, "max", 1e3 * it[o->infer_repeats - 1]);
+    cJSON_AddNumberToObject(res, "inference_repeats", o->infer_repeats);
+    cJSON_AddNumberToObject(res, "peak_rss_mb", round(rss * 10.0) / 10.0);
+    cJSON_AddStringToObject(res, "peak_rss_scope", "this configuration's own process");
+    cJSON_AddNumberToObject(res, "test_acc", tr.acc[GNNKD_TEST]);
+
+    double bound, flops, bytes;
+    cJSON *groups = NULL;
+    cJSON *kernels = json_kernels(plan, mach, emed, &bound, &flops, &bytes, &groups);
+    cJSON_AddItemToObject(res, "kernels", kernels);
+    cJSON_AddItemToObject(res, "groups", groups);
+    double ksum = 0.0;
+    for (int k = 0; k < plan->nkernels; k++) ksum += plan->k[k].seconds * plan->k[k].calls;
+    cJSON_AddNumberToObject(res, "kernel_seconds", ksum);
+    cJSON *mj = cJSON_AddObjectToObject(res, "machine");
+    cJSON_AddNumberToObject(mj, "threads", mach->threads);
+    cJSON_AddNumberToObject(mj, "stream_gbs", mach->stream_gbs);
+    cJSON_AddNumberToObject(mj, "sgemm_gflops", mach->sgemm_gflops);
+    cJSON_AddNumberToObject(res, "flops_per_epoch", flops);
+    cJSON_AddNumberToObject(res, "bytes_per_epoch", bytes);
+    cJSON_AddNumberToObject(res, "roofline_bound_seconds", bound);
+    cJSON_AddNumberToObject(res, "roofline_fraction", bound / emed);
+    *out = res;
+    res = NULL;
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+/* ---- per-node latency ---------------------------------------------------------- */
+
+static cJSON *json_latency_model(const gnnkd_model *m, const speed_latency *r) {
+    char text[128];
+    gnnkd_model_spec_format(text, sizeof text, gnnkd_model_get_spec(m));
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "model", text);
+    cJSON_AddNumberToObject(j, "median_us", r->median_us);
+    cJSON_AddNumberToObject(j, "p99_us", r->p99_us);
+    cJSON_AddNumberToObject(j, "mean_us", r->mean_us);
+    cJSON_AddNumberToObject(j, "nodes_read_median", r->hood_median);
+    cJSON_AddNumberToObject(j, "nodes_read_max", r->hood_max);
+    cJSON_AddNumberToObject(j, "max_abs_diff", r->max_abs_diff);
+    cJSON_AddNumberToObject(j, "full_graph_ms", r->full_graph_ms);
+    return j;
+}
+
+static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char *msg) {
+    const char *dataset = arg;
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph *g = NULL;
+    gnnkd_model *student = NULL, *teacher = NULL;
+    int32_t *perm = NULL;
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        gnnkd_dataset_free(&d);                                                           \
+        gnnkd_graph_free(&g);                                                             \
+        gnnkd_model_free(&student);                                                       \
+        gnnkd_model_free(&teacher);                                                       \
+        free(perm);                                                                       \
+    } while (0)
+    gnnkd_set_threads(1); // one query, one core: what a serving process does
+    cli_data data = o->data;
+    data.dataset = dataset;
+    GK_TRY(cli_open_dataset(&d, &data, msg));
+    GK_TRY(gnnkd_graph_new(&g, &d->adj, msg));
+    GK_TRY(gnnkd_model_new(&student, &o->student, d->nfeat, d->nclass, o->seed, msg));
+    GK_TRY(gnnkd_model_new(&teacher, &o->teacher, d->nfeat, d->nclass, o->seed, msg));
+
+    // distinct random query nodes: a partial Fisher-Yates shuffle
+    int32_t nq = o->latency_nodes < d->n ? o->latency_nodes : d->n;
+    GK_ALLOC(perm, d->n);
+    for (int32_t i = 0; i < d->n; i++) perm[i] = i;
+    uint64_t key = gk_key(o->seed, 0x1a7e, 0);
+    for (int32_t i = 0; i < nq; i++) {
+        int32_t j = i + (int32_t)(gk_uniform(key, (uint64_t)i) * (float)(d->n - i));
+        if (j >= d->n) j = d->n - 1;
+        int32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    speed_latency rs, rt;
+    GK_TRY(speed_latency_measure(&rs, student, d, g, perm, nq, msg));
+    GK_TRY(speed_latency_measure(&rt, teacher, d, g, perm, nq, msg));
+
+    cJSON *res = cJSON_CreateObject();
+    cJSON_AddStringToObject(res, "section", "latency");
+    cJSON_AddStringToObject(res, "dataset", dataset);
+    cJSON_AddNumberToObject(res, "threads", 1);
+    cJSON_AddNumberToObject(res, "queries", nq);
+    cJSON_AddStringToObject(res, "weights", "fresh (latency does not depend on training)");
+    cJSON_AddItemToObject(res, "student", json_latency_model(student, &rs));
+    cJSON_AddItemToObject(res, "teacher", json_latency_model(teacher, &rt));
+    cJSON_AddNumberToObject(res, "speedup_median", rt.median_us / rs.median_us);
+    cJSON_AddNumberToObject(res, "speedup_p99", rt.p99_us / rs.p99_us);
+    *out = res;
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+/* ---- output ------------------------------------------------------------------------ */
+
+static const char *str(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "?";
+}
+
+static double sub(const cJSON *o, const char *key, const char *inner) {
+    return num(cJSON_GetObjectItemCaseSensitive(o, key), inner);
+}
+
+/* A configuration as text: a Markdown table when md, else aligned columns. */
+static void print_config(FILE *f, const cJSON *r, int md) {
+    fprintf(f, "%s%s %s, %d thread%s: epoch %.3f ms (min %.3f, max %.3f), inference %.3f ms, "
+               "peak RSS %.1f MiB, roofline %.0f%%, test acc %.3f\n",
+            md ? "### " : "", str(r, "dataset"), str(r, "model"), (int)num(r, "threads"),
+            num(r, "threads") == 1 ? "" : "s", 1e3 * sub(r, "epoch_seconds", "median"),
+            1e3 * sub(r, "epoch_seconds", "min"), 1e3 * sub(r, "epoch_seconds", "max"),
+            sub(r, "inference_ms", "median"), num(r, "peak_rss_mb"),
+            100.0 * num(r, "roofline_fraction"), num(r, "test_acc"));
+    if (md)
+        fprintf(f, "\n| kernel | calls | ms/epoch | share | GFLOP/s | GB/s | bound | roofline |\n"
+                   "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n");
+    else
+        fprintf(f, "  %-36s %5s %9s %6s %8s %7s %8s %8s\n", "kernel", "calls", "ms/epoch",
+                "share", "GFLOP/s", "GB/s", "bound", "roofline");
+    const cJSON *k;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(r, "kernels")) {
+        const char *fmt = md ? "| %s | %d | %.3f | %.1f%% | %.2f | %.2f | %s | %.1f%% |\n"
+                             : "  %-36s %5d %9.3f %5.1f%% %8.2f %7.2f %8s %7.1f%%\n";
+        fprintf(f, fmt, str(k, "name"), (int)num(k, "calls"), 1e3 * num(k, "seconds"),
+                100.0 * num(k, "share"), num(k, "gflops"), num(k, "gbs"), str(k, "bound_by"),
+                100.0 * num(k, "roofline_fraction"));
+    }
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(r, "groups")) {
+        const char *fmt = md ? "| **%s** | | %.3f | %.1f%% | %.2f | %.2f | | %.1f%% |\n"
+                             : "  = %-34s %5s %9.3f %5.1f%% %8.2f %7.2f %8s %7.1f%%\n";
+        if (md)
+            fprintf(f, fmt, str(k, "name"), 1e3 * num(k, "seconds"), 100.0 * num(k, "share"),
+                    num(k, "gflops"), num(k, "gbs"), 100.0 * num(k, "roofline_fraction"));
+        else
+            fprintf(f, fmt, str(k, "name"), "", 1e3 * num(k, "seconds"), 100.0 * num(k, "share"),
+                    num(k, "gflops"), num(k, "gbs"), "", 100.0 * num(k, "roofline_fraction"));
+    }
+    fprintf(f, "%s  kernels alone sum to %.3f ms of the %.3f ms epoch; the epoch's bound is "
+               "%.3f ms\n\n",
+            md ? "\n" : "", 1e3 * num(r, "kernel_seconds"), 1e3 * sub(r, "epoch_seconds", "median"),
+            1e3 * num(r, "roofline_bound_seconds"));
+}
+
+static void print_latency(FILE *f, const cJSON *r, int md) {
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "student"),
+                *te = cJSON_GetObjectItemCaseSensitive(r, "teacher");
+    fprintf(f, "%sper-node inference on %s, 1 thread, %d random nodes (fresh weights)\n%s",
+            md ? "### " : "", str(r, "dataset"), (int)num(r, "queries"),
+            md ? "\n| model | median us | p99 us | nodes read (median / max) | full graph ms |\n"
+                 "| --- | ---: | ---: | ---: | ---: |\n"
+               : "");
+    const cJSON *ms[2] = {st, te};
+    for (int i = 0; i < 2; i++)
+        fprintf(f, md ? "| %s | %.2f | %.2f | %.0f / %.0f | %.3f |\n"
+                      : "  %-10s median %9.2f us  p99 %9.2f us  nodes read %6.0f (max %.0f)  "
+                        "full graph %.3f ms\n",
+                str(ms[i], "model"), num(ms[i], "median_us"), num(ms[i], "p99_us"),
+                num(ms[i], "nodes_read_median"), num(ms[i], "nodes_read_max"),
+                num(ms[i], "full_graph_ms"));
+    fprintf(f, "%s  %s is %.1fx faster at the median, %.1fx at p99\n\n", md ? "\n" : "",
+            str(st, "model"), num(r, "speedup_median"), num(r, "speedup_p99"));
+}
+
+static void print_machine(FILE *f, const speed_opts *o, int md) {
+    fprintf(f, md ? "Machine ceilings (measured in the same run):\n\n" : "machine ceilings:\n");
+    for (int i = 0; i < o->nmachine; i++)
+        fprintf(f, "%s%d thread%s: STREAM triad %.1f GB/s (%.0f MiB), SGEMM %.1f GFLOP/s (n = %d)\n",
+                md ? "- " : "  ", o->machine[i].threads, o->machine[i].threads == 1 ? "" : "s",
+                o->machine[i].stream_gbs, o->machine[i].stream_mb, o->machine[i].sgemm_gflops,
+                o->machine[i].sgemm_n);
+    fprintf(f, "\n");
+}
+
+static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *results, char *msg) {
+    char path[4096], tmp[4200];
+    if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
+        gk_msg(msg, "%s: cannot create the folder: %s", o->out, strerror(errno));
+        return GNNKD_EIO;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "version", gnnkd_version());
+    cJSON_AddItemReferenceToObject(doc, "machine", machine);
+    cJSON_AddItemReferenceToObject(doc, "results", (cJSON *)results);
+    char *text = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    snprintf(path, sizeof path, "%s/bench-speed.json", o->out);
+    FILE *f = gk_open_tmp(path, tmp, sizeof tmp, msg);
+    if (f == NULL) {
+        free(text);
+        return GNNKD_EIO;
+    }
+    int ok = text != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    free(text);
+    int rc = gk_commit_file(f, tmp, path, ok, msg);
+    if (rc != GNNKD_OK) return rc;
+    if (!ok) {
+        gk_msg(msg, "%s: out of memory for the JSON text", path);
+        return GNNKD_ENOMEM;
+    }
+
+    snprintf(path, sizeof path, "%s/bench-speed.md", o->out);
+    if ((f = gk_open_tmp(path, tmp, sizeof tmp, msg)) == NULL) return GNNKD_EIO;
+    fprintf(f, "# gnnkd bench-speed (gnnkd %s)\n\n", gnnkd_version());
+    print_machine(f, o, 1);
+    fprintf(f, "Epoch: forward with dropout, loss, backward, Adam; %d warm-up epochs, then %d "
+               "timed.\nKernels: each timed alone on the epoch's shapes; share = its time per "
+               "epoch / the epoch's median; roofline = max(flops / SGEMM, bytes / STREAM) / "
+               "time.\n\n",
+            o->warmup, o->epochs);
+    const cJSON *r;
+    cJSON_ArrayForEach(r, results) {
+        if (!strcmp(str(r, "section"), "latency")) print_latency(f, r, 1);
+        else print_config(f, r, 1);
+    }
+    return gk_commit_file(f, tmp, path, 1, msg);
+}
+
+/* ---- the command ------------------------------------------------------------------- */
+
+static int run_all(speed_opts *o, char *msg) {
+    cJSON *machine = NULL, *results = cJSON_CreateArray();
+    int rc = GNNKD_OK;
+    const int progress = !o->quiet && isatty(STDERR_FILENO);
+    if (o->latency != 2) {
+        if (progress) fprintf(stderr, "bench-speed: measuring the machine's ceilings\n");
+        rc = in_child(&machine, machine_child, o, NULL, msg);
+        const cJSON *e;
+        if (rc == GNNKD_OK)
+            cJSON_ArrayForEach(e, machine) {
+                roofline_machine *m = &o->machine[o->nmachine++];
+                m->threads = (int)num(e, "threads");
+                m->stream_gbs = num(e, "stream_gbs");
+                m->sgemm_gflops = num(e, "sgemm_gflops");
+                m->stream_mb = num(e, "stream_mb");
+                m->sgemm_n = (int)num(e, "sgemm_n");
+                // the children ask for these thread counts and may get fewer
+            }
+        if (rc == GNNKD_OK && !o->json) print_machine(stdout, o, 0);
+    }
+    for (int i = 0; rc == GNNKD_OK && o->latency != 2 && i < o->ndatasets; i++)
+        for (int j = 0; rc == GNNKD_OK && j < o->nmodels; j++)
+            for (int t = 0; rc == GNNKD_OK && t < o->nthreads; t++) {
+                config cf = {o->datasets[i], &o->models[j], o->threads[t]};
+                cJSON *r = NULL;
+                char mtext[128];
+                gnnkd_model_spec_format(mtext, sizeof mtext, cf.model);
+                if (progress)
+                    fprintf(stderr, "bench-speed: %s %s, %d thread(s)\n", cf.dataset, mtext,
+                            cf.threads);
+                rc = in_child(&r, config_child, o, &cf, msg);
+                if (rc != GNNKD_OK) break;
+                if (o->json) {
+                    char *text = cJSON_PrintUnformatted(r);
+                    if (text) puts(text);
+                    free(text);
+                    fflush(stdout);
+                } else {
+                    print_config(stdout, r, 0);
+                }
+                cJSON_AddItemToArray(results, r);
+            }
+    for (int i = 0; rc == GNNKD_OK && o->latency && i < o->ndatasets; i++) {
+        cJSON *r = NULL;
+        if (progress) fprintf(stderr, "bench-speed: per-node latency on %s\n", o->datasets[i]);
+        rc = in_child(&r, latency_child, o, o->datasets[i], msg);
+        if (rc != GNNKD_OK) break;
+        if (o->json) {
+            char *text = cJSON_PrintUnformatted(r);
+            if (text) puts(text);
+            free(text);
+            fflush(stdout);
+        } else {
+            print_latency(stdout, r, 0);
+        }
+        cJSON_AddItemToArray(results, r);
+    }
+    if (rc == GNNKD_OK && o->out) {
+        if (machine == NULL) machine = cJSON_CreateArray();
+        rc = write_outputs(o, machine, results, msg);
+    }
+    cJSON_Delete(machine);
+    cJSON_Delete(results);
+    return rc;
+}
+
+int cmd_bench_speed(int argc, char **argv) {
+    static const struct option opts[] = {
+        CLI_DATA_OPTIONS,
+        {"model", required_argument, 0, 'm'},
+        {"threads", required_argument, 0, 't'},
+        {"epochs", required_argument, 0, 'e'},
+        {"warmup", required_argument, 0, 'w'},
+        {"infer-repeats", required_argument, 0, 'i'},
+        {"kernel-seconds", required_argument, 0, 'k'},
+        {"seed", required_argument, 0, 's'},
+        {"latency", no_argument, 0, 'l'},
+        {"latency-only", no_argument, 0, 'L'},
+        {"latency-nodes", required_argument, 0, 'n'},
+        {"student", required_argument, 0, 'S'},
+        {"teacher", required_argument, 0, 'T'},
+        {"json", no_argument, 0, 'j'},
+        {"out", required_argument, 0, 'o'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    speed_opts *o = calloc(1, sizeof *o);
+    // option values are split in place, so each list option gets its own copy
+    char *copies[3 * MAX_ITEMS] = {0};
+    int ncopies = 0, c, code = 0;
+    char msg[GNNKD_MSG_LEN] = "";
+    if (o == NULL) return cli_fail("bench-speed", GNNKD_ENOMEM, "out of memory");
+    o->warmup = 5;
+    o->epochs = 50;
+    o->infer_repeats = 20;
+    o->kernel_seconds = 0.05;
+    o->latency_nodes = 1000;
+    gnnkd_model_spec_parse(&o->student, "mlp:64", NULL);
+    gnnkd_model_spec_parse(&o->teacher, "gcn:256", NULL);
+    optind = 1;
+    while (code == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        long v;
+        double x;
+        char *copy = NULL;
+        if (c == 1000 || c == 'm' || c == 't') {
+            if (ncopies == 3 * MAX_ITEMS || (copy = strdup(optarg)) == NULL) {
+                fprintf(stderr, "gnnkd bench-speed: too many list options\n");
+                code = 2;
+                break;
+            }
+            copies[ncopies++] = copy;
+        }
+        if (c == 1000) {
+            if (!split_list((char **)o->datasets, &o->ndatasets, copy, 0)) {
+                fprintf(stderr, "gnnkd bench-speed: at most %d datasets\n", MAX_ITEMS);
+                code = 2;
+            }
+            continue;
+        }
+        if (cli_data_option(&o->data, c, optarg)) continue;
+        switch (c) {
+        case 'm': code = model_list(o, copy) ? 0 : 2; break;
+        case 't': code = threads_list(o, copy) ? 0 : 2; break;
+        case 'e':
+            code = cli_int("bench-speed", "epochs", optarg, 1, 1000000, &v) ? 0 : 2;
+            o->epochs = (int)v;
+            break;
+        case 'w':
+            code = cli_int("bench-speed", "warmup", optarg, 0, 1000000, &v) ? 0 : 2;
+            o->warmup = (int)v;
+            break;
+        case 'i':
+            code = cli_int("bench-speed", "infer-repeats", optarg, 1, 1000000, &v) ? 0 : 2;
+            o->infer_repeats = (int)v;
+            break;
+        case 'k':
+            code = cli_float("bench-speed", "kernel-seconds", optarg, 0.0, 3600.0, &x) ? 0 : 2;
+            o->kernel_seconds = x;
+            break;
+        case 's':
+            code = cli_int("bench-speed", "seed", optarg, 0, 2147483647L, &v) ? 0 : 2;
+            o->seed = (unsigned long long)v;
+            break;
+        case 'l': o->latency = o->latency ? o->latency : 1; break;
+        case 'L': o->latency = 2; break;
+        case 'n':
+            code = cli_int("bench-speed", "latency-nodes", optarg, 1, 100000000, &v) ? 0 : 2;
+            o->latency_nodes = (int)v;
+            break;
+        case 'S':
+        case 'T':
+            if (gnnkd_model_spec_parse(c == 'S' ? &o->student : &o->teacher, optarg, msg) !=
+                GNNKD_OK) {
+                fprintf(stderr, "gnnkd bench-speed: --%s: %s\n", c == 'S' ? "student" : "teacher",
+                        msg);
+                code = 2;
+            }
+            break;
+        case 'j': o->json = 1; break;
+        case 'o': o->out = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'h':
+            speed_help(stdout);
+            code = -1;
+            break;
+        default:
+            speed_help(stderr);
+            code = 2;
+        }
+    }
+    if (code == 0 && optind < argc) {
+        fprintf(stderr, "gnnkd bench-speed: unexpected argument '%s'\n", argv[optind]);
+        code = 2;
+    }
+    if (code == 0) {
+        static char defaults_d[] = "cora,citeseer,pubmed", defaults_m[] = "gcn:16,gcn:256";
+        char dd[sizeof defaults_d], dm[sizeof defaults_m];
+        if (o->ndatasets == 0) {
+            memcpy(dd, defaults_d, sizeof dd);
+            split_list((char **)o->datasets, &o->ndatasets, dd, 0);
+        }
+        if (o->nmodels == 0) {
+            memcpy(dm, defaults_m, sizeof dm);
+            model_list(o, dm);
+        }
+        if (o->nthreads == 0) {
+            o->threads[o->nthreads++] = 1;
+            o->threads[o->nthreads++] = omp_get_num_procs();
+        }
+        unique_threads(o);
+        int rc = run_all(o, msg);
+        code = rc == GNNKD_OK ? 0 : cli_fail("bench-speed", rc, msg);
+    }
+    for (int i = 0; i < ncopies; i++) free(copies[i]);
+    free(o);
+    return code < 0 ? 0 : code;
+}

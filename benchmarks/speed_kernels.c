@@ -1,0 +1,298 @@
+/* speed_kernels.c — one training epoch taken apart: the list of kernel calls
+ * that gnn/model.c makes for a model on a dataset, with each call's FLOPs and
+ * minimal memory traffic, and each timed alone on buffers of its shapes. */
+#include "speed.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* The calls of an epoch, in the order gnnkd_model_forward / _backward and
+ * the trainer make them. */
+enum {
+    OP_DROPOUT_XS,   /* copy of X's values, then dropout on them (nnz) */
+    OP_DROPOUT_XD,   /* dropout of the dense features into a buffer (n, F) */
+    OP_SPMM_X,       /* X (n, F) sparse times W (F, o) */
+    OP_SPMM_XT,      /* dW (F, o) += X^T G (n, o), sparse X */
+    OP_AHAT,         /* Â (n, n) times a dense (n, h) */
+    OP_GEMM_X,       /* X (n, F) dense times W (F, o) */
+    OP_GEMM_XT,      /* dW (F, o) += X^T G, dense X, no input gradient */
+    OP_GEMM_FWD,     /* H (n, i) times W (i, o) */
+    OP_GEMM_BWD,     /* dH += G W^T and dW += H^T G */
+    OP_BIAS_FWD,
+    OP_BIAS_BWD,
+    OP_RELU_FWD,
+    OP_RELU_BWD,     /* zeroing of the gradient, then the masked add */
+    OP_DROPOUT_FWD,  /* in place on a hidden (n, h) */
+    OP_DROPOUT_BWD,  /* zeroing of the gradient, then the masked add */
+    OP_ZERO,         /* zeroing of a hidden layer's input gradient */
+    OP_LOSS,         /* zeroing of dlogits and grads, cross-entropy, L2 */
+    OP_ADAM
+};
+
+const char *speed_group_name(speed_group g) {
+    static const char *names[SPEED_NGROUPS] = {"sparse features", "adjacency", "gemm",
+                                               "elementwise"};
+    return g >= 0 && g < SPEED_NGROUPS ? names[g] : "?";
+}
+
+static double csr_bytes(const gnnkd_csr *a, int with_values) {
+    int64_t nnz = gnnkd_csr_nnz(a);
+    return 8.0 * (a->nrows + 1) + 4.0 * nnz + (with_values ? 4.0 * nnz : 0.0);
+}
+
+/* Appends a call, or counts one more of an identical call. */
+static void add(speed_plan *p, int op, speed_group group, int64_t rows, int64_t in, int64_t out,
+                double flops, double bytes, const char *fmt, ...)
+    __attribute__((format(printf, 9, 10)));
+
+static void add(speed_plan *p, int op, speed_group group, int64_t rows, int64_t in, int64_t out,
+                double flops, double bytes, const char *fmt, ...) {
+    for (int k = 0; k < p->nkernels; k++) {
+        speed_kernel *e = &p->k[k];
+        if (e->op == op && e->rows == rows && e->in == in && e->out == out) {
+            e->calls++;
+            return;
+        }
+    }
+    if (p->nkernels == (int)(sizeof p->k / sizeof p->k[0])) return; // 8 layers fit
+    speed_kernel *e = &p->k[p->nkernels++];
+    memset(e, 0, sizeof *e);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->name, sizeof e->name, fmt, ap);
+    va_end(ap);
+    e->op = op;
+    e->group = group;
+    e->rows = rows;
+    e->in = in;
+    e->out = out;
+    e->calls = 1;
+    e->flops = flops;
+    e->bytes = bytes;
+}
+
+void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_dataset *d,
+                      const gnnkd_graph *g) {
+    memset(p, 0, sizeof *p);
+    const int gcn = s->kind == GNNKD_MODEL_GCN, L = s->nlayers;
+    const int drop = s->dropout > 0.0f, sparse = d->x.rowptr != NULL;
+    const int64_t n = d->n, F = s->dims[0], C = s->dims[L];
+    const int64_t nnzx = sparse ? gnnkd_csr_nnz(&d->x) : 0;
+    const gnnkd_csr *ahat = gcn ? gnnkd_graph_csr(g) : NULL;
+    const double nnza = ahat ? (double)gnnkd_csr_nnz(ahat) : 0.0;
+    const double xb = sparse ? csr_bytes(&d->x, 1) : 0.0, ab = ahat ? csr_bytes(ahat, 1) : 0.0;
+    int64_t nparams = 0;
+    for (int l = 0; l < L; l++) nparams += (int64_t)s->dims[l] * s->dims[l + 1] + s->dims[l + 1];
+    const double w0 = (double)F * s->dims[1];
+
+    // forward
+    if (drop && sparse)
+        add(p, OP_DROPOUT_XS, SPEED_ELEMENTWISE, nnzx, 0, 0, (double)nnzx, 8.0 * nnzx,
+            "dropout X (nnz %lld)", (long long)nnzx);
+    if (drop && !sparse)
+        add(p, OP_DROPOUT_XD, SPEED_ELEMENTWISE, n * F, 0, 0, (double)(n * F), 8.0 * n * F,
+            "dropout X (n,%lld)", (long long)F);
+    for (int l = 0; l < L; l++) {
+        int64_t i = s->dims[l], o = s->dims[l + 1];
+        if (l > 0) {
+            add(p, OP_RELU_FWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i), 8.0 * n * i,
+                "relu (n,%lld)", (long long)i);
+            if (drop)
+                add(p, OP_DROPOUT_FWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i),
+                    8.0 * n * i, "dropout (n,%lld)", (long long)i);
+        }
+        if (l == 0 && sparse)
+            add(p, OP_SPMM_X, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * nnzx * o,
+                xb + 4.0 * F * o + 4.0 * n * o, "X*W sparse (n,%lld)->(n,%lld)", (long long)F,
+                (long long)o);
+        else
+            add(p, l == 0 ? OP_GEMM_X : OP_GEMM_FWD, SPEED_GEMM, n, i, o, 2.0 * n * i * o,
+                4.0 * (n * i + i * o + n * o), "%s*W (n,%lld)x(%lld,%lld)", l == 0 ? "X" : "H",
+                (long long)i, (long long)i, (long long)o);
+        if (gcn)
+            add(p, OP_AHAT, SPEED_ADJACENCY, n, o, o, 2.0 * nnza * o, ab + 8.0 * n * o,
+                "A*T (n,%lld)", (long long)o);
+        add(p, OP_BIAS_FWD, SPEED_ELEMENTWISE, n, 0, o, (double)(n * o), 8.0 * n * o + 4.0 * o,
+            "bias (n,%lld)", (long long)o);
+    }
+    add(p, OP_LOSS, SPEED_ELEMENTWISE, n, 0, C, 2.0 * w0,
+        4.0 * n * C + 4.0 * nparams + 8.0 * d->nsplit[GNNKD_TRAIN] * C + 4.0 * w0,
+        "loss, zero grads (n,%lld)", (long long)C);
+
+    // backward
+    for (int l = L - 1; l >= 0; l--) {
+        int64_t i = s->dims[l], o = s->dims[l + 1];
+        if (l > 0)
+            add(p, OP_ZERO, SPEED_ELEMENTWISE, n * i, 0, 0, 0.0, 4.0 * n * i, "zero (n,%lld)",
+                (long long)i);
+        add(p, OP_BIAS_BWD, SPEED_ELEMENTWISE, n, 0, o, (double)(n * o), 4.0 * n * o + 8.0 * o,
+            "bias grad (n,%lld)", (long long)o);
+        if (gcn)
+            add(p, OP_AHAT, SPEED_ADJACENCY, n, o, o, 2.0 * nnza * o, ab + 8.0 * n * o,
+                "A*T (n,%lld)", (long long)o);
+        if (l > 0)
+            add(p, OP_GEMM_BWD, SPEED_GEMM, n, i, o, 4.0 * n * i * o,
+                4.0 * (n * o + i * o + 2 * n * i) + 4.0 * (n * i + n * o + 2 * i * o),
+                "dH,dW (n,%lld)x(%lld,%lld)", (long long)o, (long long)o, (long long)i);
+        else if (sparse)
+            add(p, OP_SPMM_XT, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * nnzx * o,
+                xb + 4.0 * n * o + 8.0 * F * o, "X^T*G sparse ->(%lld,%lld)", (long long)F,
+                (long long)o);
+        else
+            add(p, OP_GEMM_XT, SPEED_GEMM, n, F, o, 2.0 * n * F * o,
+                4.0 * (n * F + n * o + 2 * F * o), "X^T*G (%lld,n)x(n,%lld)", (long long)F,
+                (long long)o);
+        if (l > 0) {
+            if (drop)
+                add(p, OP_DROPOUT_BWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i),
+                    8.0 * n * i, "dropout grad (n,%lld)", (long long)i);
+            add(p, OP_RELU_BWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i), 12.0 * n * i,
+                "relu grad (n,%lld)", (long long)i);
+        }
+    }
+    add(p, OP_ADAM, SPEED_ELEMENTWISE, nparams, 0, 0, 12.0 * nparams + 2.0 * w0,
+        28.0 * nparams + 12.0 * w0, "adam (%lld params)", (long long)nparams);
+}
+
+/* ---- timing ---------------------------------------------------------------- */
+
+/* What the calls run on: buffers of the largest shapes, the model for the
+ * loss and Adam, and the sparse matrices themselves. */
+typedef struct {
+    const gnnkd_dataset *d;
+    const gnnkd_csr *ahat;
+    gnnkd_model *m;
+    gnnkd_train_options o;
+    float *xval;        /* (nnz of X) */
+    float *a, *b, *c;   /* (n, widest) each; a also holds a dense input */
+    float *w, *dw, *bias, *dbias;
+    float *partial;     /* gk_spmm_t's scratch */
+    int nparts;
+    float p;            /* dropout */
+    int adam_t;
+} bench_bufs;
+
+static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
+    const gnnkd_dataset *d = B->d;
+    int32_t rows = (int32_t)k->rows, in = (int32_t)k->in, out = (int32_t)k->out;
+    uint64_t key = gk_key(7, rep, (uint64_t)k->op);
+    switch (k->op) {
+    case OP_DROPOUT_XS:
+        for (int64_t e = 0; e < k->rows; e++) B->xval[e] = d->x.val ? d->x.val[e] : 1.0f;
+        gk_dropout_forward(B->xval, B->xval, k->rows, B->p, key);
+        break;
+    case OP_DROPOUT_XD: gk_dropout_forward(B->a, d->xdense, k->rows, B->p, key); break;
+    case OP_SPMM_X: gk_spmm(B->b, &d->x, B->xval, B->w, out); break;
+    case OP_SPMM_XT: gk_spmm_t(B->dw, B->partial, B->nparts, &d->x, B->xval, B->b, out); break;
+    case OP_AHAT: gk_spmm(B->c, B->ahat, B->ahat->val, B->b, out); break;
+    case OP_GEMM_X: gk_matmul_forward(B->b, d->xdense, B->w, rows, in, out); break;
+    case OP_GEMM_XT: gk_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out); break;
+    case OP_GEMM_FWD: gk_matmul_forward(B->b, B->a, B->w, rows, in, out); break;
+    case OP_GEMM_BWD: gk_matmul_backward(B->a, B->dw, B->b, B->c, B->w, rows, in, out); break;
+    case OP_BIAS_FWD: gk_bias_forward(B->b, B->bias, rows, out); break;
+    case OP_BIAS_BWD: gk_bias_backward(B->dbias, B->b, rows, out); break;
+    case OP_RELU_FWD: gk_relu_forward(B->a, B->b, k->rows); break;
+    case OP_RELU_BWD:
+        memset(B->a, 0, sizeof *B->a * (size_t)k->rows);
+        gk_relu_backward(B->a, B->b, B->c, k->rows);
+        break;
+    // out of place (the model works in place): repeats must not keep doubling a
+    case OP_DROPOUT_FWD: gk_dropout_forward(B->a, B->b, k->rows, B->p, key); break;
+    case OP_DROPOUT_BWD:
+        memset(B->a, 0, sizeof *B->a * (size_t)k->rows);
+        gk_dropout_backward(B->a, B->b, k->rows, B->p, key);
+        break;
+    case OP_ZERO: memset(B->a, 0, sizeof *B->a * (size_t)k->rows); break;
+    case OP_LOSS: {
+        memset(B->b, 0, sizeof *B->b * (size_t)rows * (size_t)out);
+        gk_model_zero_grad(B->m);
+        volatile double loss = gnnkd_loss_ce(B->b, B->c, d->label, d->split[GNNKD_TRAIN],
+                                             d->nsplit[GNNKD_TRAIN], out, 1.0f) +
+                               gk_model_l2(B->m, &B->o);
+        (void)loss;
+        break;
+    }
+    case OP_ADAM: gk_model_adam_step(B->m, &B->o, ++B->adam_t); break;
+    }
+}
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void fill(float *x, int64_t len, uint64_t key) {
+    for (int64_t e = 0; e < len; e++) x[e] = gk_uniform(key, (uint64_t)e) - 0.5f;
+}
+
+#define SPEED_MAX_REPS 1000
+
+int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_dataset *d,
+                    const gnnkd_graph *g, double min_seconds, char *msg) {
+    bench_bufs B = {0};
+    double *times = NULL;
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        gnnkd_model_free(&B.m);                                                           \
+        free(B.xval);                                                                     \
+        free(B.a);                                                                        \
+        free(B.b);                                                                        \
+        free(B.c);                                                                        \
+        free(B.w);                                                                        \
+        free(B.dw);                                                                       \
+        free(B.bias);                                                                     \
+        free(B.dbias);                                                                    \
+        free(B.partial);                                                                  \
+        free(times);                                                                      \
+    } while (0)
+    const int L = s->nlayers, sparse = d->x.rowptr != NULL;
+    const int64_t n = d->n;
+    int64_t wide = 0, wmax = 0;
+    for (int l = 0; l <= L; l++)
+        if ((l > 0 || !sparse) && s->dims[l] > wide) wide = s->dims[l];
+    for (int l = 0; l < L; l++)
+        if ((int64_t)s->dims[l] * s->dims[l + 1] > wmax) wmax = (int64_t)s->dims[l] * s->dims[l + 1];
+    B.d = d;
+    B.ahat = s->kind == GNNKD_MODEL_GCN ? gnnkd_graph_csr(g) : NULL;
+    B.p = s->dropout;
+    gnnkd_train_options_default(&B.o);
+    GK_TRY(gnnkd_model_new(&B.m, s, d->nfeat, d->nclass, 1, msg));
+    GK_ALLOC(B.xval, sparse ? gnnkd_csr_nnz(&d->x) : 1);
+    GK_ALLOC(B.a, n * wide);
+    GK_ALLOC(B.b, n * wide);
+    GK_ALLOC(B.c, n * wide);
+    GK_ALLOC(B.w, wmax);
+    GK_ALLOC(B.dw, wmax);
+    GK_ALLOC(B.bias, wide);
+    GK_ALLOC(B.dbias, wide);
+    B.nparts = sparse ? gnnkd_get_threads() - 1 : 0;
+    GK_ALLOC(B.partial, (int64_t)B.nparts * s->dims[0] * s->dims[1]);
+    GK_ALLOC(times, SPEED_MAX_REPS);
+    if (sparse)
+        for (int64_t e = 0; e < gnnkd_csr_nnz(&d->x); e++) B.xval[e] = d->x.val ? d->x.val[e] : 1.0f;
+    fill(B.a, n * wide, 1);
+    fill(B.b, n * wide, 2);
+    fill(B.c, n * wide, 3);
+    fill(B.w, wmax, 4);
+    fill(B.bias, wide, 5);
+
+    for (int k = 0; k < p->nkernels; k++) {
+        speed_kernel *e = &p->k[k];
+        run_once(&B, e, 0); // warm: caches, page faults, OpenBLAS's threads
+        double total = 0.0;
+        int reps = 0;
+        while (reps < SPEED_MAX_REPS && (reps < 3 || total < min_seconds)) {
+            double t0 = gk_now();
+            run_once(&B, e, (uint64_t)reps + 1);
+            times[reps] = gk_now() - t0;
+            total += times[reps++];
+        }
+        qsort(times, (size_t)reps, sizeof *times, cmp_double);
+        e->seconds = reps % 2 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
+    }
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
