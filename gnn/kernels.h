@@ -95,6 +95,14 @@ void gk_relu_backward(float *dinp, const float *dout, const float *inp, int64_t 
 void gk_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key);
 void gk_dropout_backward(float *dinp, const float *dout, int64_t len, float p, uint64_t key);
 
+/* The backward pass of out = dropout(relu(inp)) from out alone: out > 0
+ * exactly where inp > 0 and the mask kept the element, so dinp += dout * scale
+ * there, with scale = 1 / (1 - p) (1 without dropout). Saves recomputing the
+ * mask and a pass over the activations; gk_dropout_backward and
+ * gk_relu_backward are its reference. */
+void gk_relu_dropout_backward(float *dinp, const float *dout, const float *out, int64_t len,
+                              float scale);
+
 /* ---- the model object (model.c, model_io.c) ------------------------------------ */
 
 struct gnnkd_model {
@@ -119,7 +127,6 @@ struct gnnkd_model {
 
     /* What the last forward did, for backward. */
     int have_forward, fwd_dropout;
-    uint64_t fwd_seed, fwd_step;
     const float *fwd_xval, *fwd_x0; /* the first layer's input */
 };
 

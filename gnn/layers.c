@@ -101,3 +101,10 @@ void gk_dropout_backward(float *dinp, const float *dout, int64_t len, float p, u
     for (int64_t e = 0; e < len; e++)
         if (gk_uniform(key, (uint64_t)e) >= p) dinp[e] += dout[e] * scale;
 }
+
+void gk_relu_dropout_backward(float *dinp, const float *dout, const float *out, int64_t len,
+                              float scale) {
+#pragma omp parallel for schedule(static)
+    for (int64_t e = 0; e < len; e++)
+        if (out[e] > 0.0f) dinp[e] += dout[e] * scale;
+}

@@ -370,8 +370,6 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
     }
     m->have_forward = 1;
     m->fwd_dropout = drop;
-    m->fwd_seed = seed;
-    m->fwd_step = step;
     m->fwd_xval = xval;
     m->fwd_x0 = x0;
     *logits = m->z[L - 1];
@@ -396,8 +394,7 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
     const gnnkd_csr *xs = is_sparse(d) ? &d->x : NULL;
     int32_t n = d->n;
     float p = s->dropout;
-    // dz: the gradient of layer l's output; dh of its input; dr of the ReLU's
-    // output (before dropout). t doubles as dr: the layers are done with it.
+    // dz: the gradient of layer l's output (g1); dh: of its input (g2)
     const float *dz = dlogits;
     for (int l = s->nlayers - 1; l >= 0; l--) {
         int32_t i = s->dims[l], o = s->dims[l + 1];
@@ -413,14 +410,8 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
                               m->fwd_xval, inp, m->w[l], n, i, o);
         if (l == 0) break;
         int64_t len = (int64_t)n * i;
-        const float *dr = dh;
-        if (m->fwd_dropout) {
-            memset(m->t, 0, sizeof *m->t * (size_t)len);
-            gk_dropout_backward(m->t, dh, len, p, gk_key(m->fwd_seed, m->fwd_step, (uint64_t)l));
-            dr = m->t;
-        }
         memset(m->g1, 0, sizeof *m->g1 * (size_t)len);
-        gk_relu_backward(m->g1, dr, m->z[l - 1], len);
+        gk_relu_dropout_backward(m->g1, dh, m->h[l], len, m->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f);
         dz = m->g1;
     }
     return GNNKD_OK;

@@ -228,3 +228,23 @@ Test(layers, bias_backward_sums_columns) {
     cr_assert_eq(db[1], 8.0f);
     cr_assert_eq(db[2], 10.0f);
 }
+
+/* The fused backward of dropout(relu(x)) equals the two backward passes. */
+Test(layers, relu_dropout_backward_matches_composition) {
+    int64_t len = 5000;
+    float p = 0.5f;
+    uint64_t key = gk_key(4, 5, 1);
+    float *x = random_array(len, 70, 1.0f), *dout = random_array(len, 71, 1.0f);
+    float *h = malloc(sizeof(float) * len), *tmp = calloc(len, sizeof(float));
+    float *ref = calloc(len, sizeof(float)), *fused = calloc(len, sizeof(float));
+    gk_relu_forward(h, x, len);
+    gk_dropout_forward(h, h, len, p, key);
+    gk_dropout_backward(tmp, dout, len, p, key);
+    gk_relu_backward(ref, tmp, x, len);
+    gk_relu_dropout_backward(fused, dout, h, len, 1.0f / (1.0f - p));
+    cr_assert(memcmp(ref, fused, sizeof(float) * len) == 0);
+    int64_t nonzero = 0;
+    for (int64_t e = 0; e < len; e++) nonzero += fused[e] != 0.0f;
+    cr_assert(nonzero > len / 8 && nonzero < len / 2, "%lld of %lld pass", (long long)nonzero, (long long)len);
+    free(x), free(dout), free(h), free(tmp), free(ref), free(fused);
+}
