@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# gnnkd bench-speed: the JSON keys the PyTorch comparison (benchmarks/peers)
+# reads, one object per configuration, the --out files, and the single-node
+# inference paths, which bench-speed checks against the full-graph forward
+# (a mismatch fails the run). Needs GNNKD_BIN and GNNKD_DATA (with cora).
+set -u
+
+fail() { echo "sh_speed: FAIL: $*" >&2; exit 1; }
+
+[ -n "${GNNKD_BIN:-}" ] && [ -x "$GNNKD_BIN" ] || fail "GNNKD_BIN is not an executable"
+[ -n "${GNNKD_DATA:-}" ] && [ -d "$GNNKD_DATA/cora" ] || fail "GNNKD_DATA has no cora folder"
+command -v python3 >/dev/null || fail "python3 is needed to read the JSON"
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/gnnkd-speed.XXXXXX")" || fail "mktemp failed"
+trap 'rm -rf "$tmp"' EXIT
+quick=(--epochs 5 --warmup 1 --infer-repeats 3 --kernel-seconds 0 --threads 1)
+
+# One configuration: one JSON object with the keys of the comparison.
+"$GNNKD_BIN" bench-speed --dataset cora --model gcn:16 "${quick[@]}" --json \
+  >"$tmp/one.json" 2>"$tmp/err" || { cat "$tmp/err" >&2; fail "bench-speed --json exited $?"; }
+python3 - "$tmp/one.json" <<'EOF' || fail "the JSON of one configuration"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, "expected one line, got %d" % len(lines)
+r = json.loads(lines[0])
+assert r["dataset"] == "cora" and r["model"] == "gcn:16" and r["threads"] == 1, r
+e = r["epoch_seconds"]
+assert 0 < e["min"] <= e["median"] <= e["max"], e
+assert r["timed_epochs"] == 5 and r["warmup_epochs"] == 1
+assert r["inference_ms"]["median"] > 0 and r["peak_rss_mb"] > 0
+assert r["machine"]["stream_gbs"] > 0 and r["machine"]["sgemm_gflops"] > 0
+assert r["roofline_fraction"] > 0 and r["roofline_bound_seconds"] > 0
+names = [k["name"] for k in r["kernels"]]
+assert any(n.startswith("X*W sparse") for n in names), names
+assert any(n.startswith("X^T*G sparse") for n in names), names
+assert any(n.startswith("A*T") for n in names), names
+for k in r["kernels"]:
+    for key in ("name", "seconds", "share", "gflops", "gbs", "roofline_fraction", "calls"):
+        assert key in k, (key, k)
+    assert k["seconds"] > 0 and k["roofline_fraction"] > 0, k
+a_hat = [k for k in r["kernels"] if k["name"] == "A*T (n,16)"][0]
+assert a_hat["calls"] == 2, a_hat  # forward and backward
+assert 0 <= r["test_acc"] <= 1
+EOF
+
+# Several configurations: one object per line; --out writes both files whole.
+"$GNNKD_BIN" bench-speed --dataset cora --model gcn:16,mlp:64 "${quick[@]}" --json \
+  --out "$tmp/out" >"$tmp/two.json" 2>"$tmp/err" || { cat "$tmp/err" >&2; fail "two models"; }
+[ "$(wc -l <"$tmp/two.json")" -eq 2 ] || fail "two configurations gave $(wc -l <"$tmp/two.json") lines"
+[ -s "$tmp/out/bench-speed.json" ] && [ -s "$tmp/out/bench-speed.md" ] || fail "--out files missing"
+ls "$tmp/out" | grep -q tmp && fail "--out left a temporary file"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['results'])==2" \
+  "$tmp/out/bench-speed.json" || fail "bench-speed.json does not hold both results"
+grep -q '^| kernel |' "$tmp/out/bench-speed.md" || fail "bench-speed.md has no kernel table"
+
+# The readable table.
+"$GNNKD_BIN" bench-speed --dataset cora --model mlp:16 "${quick[@]}" >"$tmp/table" 2>&1 ||
+  fail "the table run failed"
+grep -q 'STREAM triad' "$tmp/table" && grep -q 'roofline' "$tmp/table" || fail "no table"
+
+# Single-node inference: sparse features (cora) and dense ones (synthetic),
+# two- and three-layer GCNs; bench-speed fails if any answer differs from the
+# full-graph forward's row.
+for args in "--dataset cora" "--dataset synthetic --teacher gcn:16,16 --student mlp:32,32"; do
+  # shellcheck disable=SC2086
+  "$GNNKD_BIN" bench-speed $args --latency-only --latency-nodes 200 --json >"$tmp/lat.json" \
+    2>"$tmp/err" || { cat "$tmp/err" >&2; fail "latency ($args)"; }
+  python3 - "$tmp/lat.json" <<'EOF' || fail "latency JSON ($args)"
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+assert r["section"] == "latency" and r["queries"] == 200, r
+for m in ("student", "teacher"):
+    x = r[m]
+    assert 0 < x["median_us"] <= x["p99_us"], x
+    assert x["max_abs_diff"] < 1e-3, x
+assert r["student"]["nodes_read_max"] == 1
+assert r["teacher"]["nodes_read_median"] > 1
+EOF
+done
+
+# Usage errors exit 2.
+"$GNNKD_BIN" bench-speed --epochs 0 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--epochs 0 should exit 2"
+"$GNNKD_BIN" bench-speed --model rnn:3 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--model rnn:3 should exit 2"
+"$GNNKD_BIN" bench-speed --dataset nosuchdataset --latency-only >/dev/null 2>&1
+[ $? -eq 2 ] || fail "a missing dataset should exit 2"
+echo "sh_speed: ok"
