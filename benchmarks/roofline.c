@@ -62,7 +62,8 @@ static double stream_triad(double *mb, char *msg) {
 
 static double sgemm_rate(int n, char *msg) {
     size_t nn = (size_t)n * (size_t)n;
-    float *a = gk_calloc(nn, sizeof *a), *b = gk_calloc(nn, sizeof *b), *c = gk_calloc(nn, sizeof *c);
+    float *a = gk_calloc(nn, sizeof *a), *b = gk_calloc(nn, sizeof *b);
+    float *c = gk_calloc(nn, sizeof *c);
     if (a == NULL || b == NULL || c == NULL) {
         free(a);
         free(b);

@@ -426,7 +426,8 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     cJSON_AddNumberToObject(res, "features", d->nfeat);
     cJSON_AddNumberToObject(res, "feature_nnz",
                             d->x.rowptr ? (double)gnnkd_csr_nnz(&d->x) : (double)d->n * d->nfeat);
-    cJSON_AddNumberToObject(res, "adjacency_nnz", g ? (double)gnnkd_csr_nnz(gnnkd_graph_csr(g)) : 0.0);
+    cJSON_AddNumberToObject(res, "adjacency_nnz",
+                            g ? (double)gnnkd_csr_nnz(gnnkd_graph_csr(g)) : 0.0);
     cJSON_AddNumberToObject(res, "classes", C);
     cJSON_AddNumberToObject(res, "epochs", o->warmup + o->epochs);
     cJSON_AddNumberToObject(res, "warmup_epochs", o->warmup);
@@ -611,7 +612,8 @@ static void print_latency(FILE *f, const cJSON *r, int md) {
 static void print_machine(FILE *f, const speed_opts *o, int md) {
     fprintf(f, md ? "Machine ceilings (measured in the same run):\n\n" : "machine ceilings:\n");
     for (int i = 0; i < o->nmachine; i++)
-        fprintf(f, "%s%d thread%s: STREAM triad %.1f GB/s (%.0f MiB), SGEMM %.1f GFLOP/s (n = %d)\n",
+        fprintf(f, "%s%d thread%s: STREAM triad %.1f GB/s (%.0f MiB), SGEMM %.1f GFLOP/s "
+                   "(n = %d)\n",
                 md ? "- " : "  ", o->machine[i].threads, o->machine[i].threads == 1 ? "" : "s",
                 o->machine[i].stream_gbs, o->machine[i].stream_mb, o->machine[i].sgemm_gflops,
                 o->machine[i].sgemm_n);

@@ -9,7 +9,8 @@
 #include "kernels.h"
 
 /* The calls of an epoch, in the order gnnkd_model_forward / _backward and
- * the trainer make them. */
+ * the trainer make them: speed_plan_epoch mirrors gnn/model.c and must follow
+ * it (the JSON's kernel_seconds against the epoch's median shows a drift). */
 enum {
     OP_DROPOUT_XS,   /* copy of X's values, then dropout on them (nnz) */
     OP_DROPOUT_XD,   /* dropout of the dense features into a buffer (n, F) */
@@ -23,9 +24,8 @@ enum {
     OP_BIAS_FWD,
     OP_BIAS_BWD,
     OP_RELU_FWD,
-    OP_RELU_BWD,     /* zeroing of the gradient, then the masked add */
     OP_DROPOUT_FWD,  /* in place on a hidden (n, h) */
-    OP_DROPOUT_BWD,  /* zeroing of the gradient, then the masked add */
+    OP_RELU_DROP_BWD, /* zeroing of the gradient, then dropout(relu)'s masked add */
     OP_ZERO,         /* zeroing of a hidden layer's input gradient */
     OP_LOSS,         /* zeroing of dlogits and grads, cross-entropy, L2 */
     OP_ADAM
@@ -144,13 +144,9 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
             add(p, OP_GEMM_XT, SPEED_GEMM, n, F, o, 2.0 * n * F * o,
                 4.0 * (n * F + n * o + 2 * F * o), "X^T*G (%lld,n)x(n,%lld)", (long long)F,
                 (long long)o);
-        if (l > 0) {
-            if (drop)
-                add(p, OP_DROPOUT_BWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i),
-                    8.0 * n * i, "dropout grad (n,%lld)", (long long)i);
-            add(p, OP_RELU_BWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i), 12.0 * n * i,
-                "relu grad (n,%lld)", (long long)i);
-        }
+        if (l > 0)
+            add(p, OP_RELU_DROP_BWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i),
+                12.0 * n * i, "relu+dropout grad (n,%lld)", (long long)i);
     }
     add(p, OP_ADAM, SPEED_ELEMENTWISE, nparams, 0, 0, 12.0 * nparams + 2.0 * w0,
         28.0 * nparams + 12.0 * w0, "adam (%lld params)", (long long)nparams);
@@ -194,15 +190,11 @@ static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
     case OP_BIAS_FWD: gk_bias_forward(B->b, B->bias, rows, out); break;
     case OP_BIAS_BWD: gk_bias_backward(B->dbias, B->b, rows, out); break;
     case OP_RELU_FWD: gk_relu_forward(B->a, B->b, k->rows); break;
-    case OP_RELU_BWD:
-        memset(B->a, 0, sizeof *B->a * (size_t)k->rows);
-        gk_relu_backward(B->a, B->b, B->c, k->rows);
-        break;
     // out of place (the model works in place): repeats must not keep doubling a
     case OP_DROPOUT_FWD: gk_dropout_forward(B->a, B->b, k->rows, B->p, key); break;
-    case OP_DROPOUT_BWD:
+    case OP_RELU_DROP_BWD:
         memset(B->a, 0, sizeof *B->a * (size_t)k->rows);
-        gk_dropout_backward(B->a, B->b, k->rows, B->p, key);
+        gk_relu_dropout_backward(B->a, B->b, B->c, k->rows, 1.0f / (1.0f - B->p));
         break;
     case OP_ZERO: memset(B->a, 0, sizeof *B->a * (size_t)k->rows); break;
     case OP_LOSS: {
@@ -252,8 +244,10 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     int64_t wide = 0, wmax = 0;
     for (int l = 0; l <= L; l++)
         if ((l > 0 || !sparse) && s->dims[l] > wide) wide = s->dims[l];
-    for (int l = 0; l < L; l++)
-        if ((int64_t)s->dims[l] * s->dims[l + 1] > wmax) wmax = (int64_t)s->dims[l] * s->dims[l + 1];
+    for (int l = 0; l < L; l++) {
+        int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1];
+        if (nw > wmax) wmax = nw;
+    }
     B.d = d;
     B.ahat = s->kind == GNNKD_MODEL_GCN ? gnnkd_graph_csr(g) : NULL;
     B.p = s->dropout;
@@ -270,8 +264,8 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     B.nparts = sparse ? gnnkd_get_threads() - 1 : 0;
     GK_ALLOC(B.partial, (int64_t)B.nparts * s->dims[0] * s->dims[1]);
     GK_ALLOC(times, SPEED_MAX_REPS);
-    if (sparse)
-        for (int64_t e = 0; e < gnnkd_csr_nnz(&d->x); e++) B.xval[e] = d->x.val ? d->x.val[e] : 1.0f;
+    for (int64_t e = 0; sparse && e < gnnkd_csr_nnz(&d->x); e++)
+        B.xval[e] = d->x.val ? d->x.val[e] : 1.0f;
     fill(B.a, n * wide, 1);
     fill(B.b, n * wide, 2);
     fill(B.c, n * wide, 3);

@@ -178,6 +178,10 @@ static int cmp_double(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
+static double median_sorted(const double *x, int32_t n) {
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
 int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset *d,
                           const gnnkd_graph *g, const int32_t *query, int32_t nquery, char *msg) {
     speed_node_ws *ws = NULL;
@@ -239,10 +243,10 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
     qsort(us, (size_t)nquery, sizeof *us, cmp_double);
     qsort(hood, (size_t)nquery, sizeof *hood, cmp_double);
     r->queries = nquery;
-    r->median_us = nquery % 2 ? us[nquery / 2] : 0.5 * (us[nquery / 2 - 1] + us[nquery / 2]);
     r->p99_us = us[(int32_t)ceil(0.99 * nquery) - 1]; // nearest rank
     r->mean_us = sum / nquery;
-    r->hood_median = nquery % 2 ? hood[nquery / 2] : 0.5 * (hood[nquery / 2 - 1] + hood[nquery / 2]);
+    r->median_us = median_sorted(us, nquery);
+    r->hood_median = median_sorted(hood, nquery);
     GK_FREE_ALL;
     return GNNKD_OK;
 #undef GK_FREE_ALL

@@ -46,7 +46,8 @@ EOF
 # Several configurations: one object per line; --out writes both files whole.
 "$GNNKD_BIN" bench-speed --dataset cora --model gcn:16,mlp:64 "${quick[@]}" --json \
   --out "$tmp/out" >"$tmp/two.json" 2>"$tmp/err" || { cat "$tmp/err" >&2; fail "two models"; }
-[ "$(wc -l <"$tmp/two.json")" -eq 2 ] || fail "two configurations gave $(wc -l <"$tmp/two.json") lines"
+lines="$(wc -l <"$tmp/two.json")"
+[ "$lines" -eq 2 ] || fail "two configurations gave $lines lines"
 [ -s "$tmp/out/bench-speed.json" ] && [ -s "$tmp/out/bench-speed.md" ] || fail "--out files missing"
 ls "$tmp/out" | grep -q tmp && fail "--out left a temporary file"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['results'])==2" \
