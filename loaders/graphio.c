@@ -21,10 +21,19 @@ static void gk_igraph_keep_error(const char *reason, const char *file, int line,
      * often with an empty reason: keep the outermost reason first, then
      * the deeper cause. */
     if (reason != NULL && reason[0] != '\0') {
-        char inner[GNNKD_MSG_LEN];
-        snprintf(inner, sizeof inner, "%s", gk_igraph_last_reason);
-        snprintf(gk_igraph_last_reason, sizeof gk_igraph_last_reason, "%s%s%s", reason,
-                 inner[0] ? ": " : "", inner);
+        char joined[sizeof gk_igraph_last_reason];
+        size_t len = strlen(reason), cap = sizeof joined - 1;
+        if (len > cap) len = cap;
+        memcpy(joined, reason, len);
+        if (gk_igraph_last_reason[0] && len + 2 < cap) {
+            size_t more = strlen(gk_igraph_last_reason);
+            if (more > cap - len - 2) more = cap - len - 2;
+            memcpy(joined + len, ": ", 2);
+            memcpy(joined + len + 2, gk_igraph_last_reason, more);
+            len += 2 + more;
+        }
+        joined[len] = '\0';
+        memcpy(gk_igraph_last_reason, joined, len + 1);
     }
     IGRAPH_FINALLY_FREE(); /* what igraph_error_handler_ignore does too */
 }
