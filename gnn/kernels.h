@@ -89,9 +89,9 @@ void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partia
 void gk_relu_forward(float *out, const float *inp, int64_t len);
 void gk_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len);
 
-/* Inverted dropout: element e is kept, and scaled by 1 / (1 - p), iff
- * gk_uniform(key, e) >= p, so the mask is a function of (key, e) only.
- * out may be inp. The backward pass recomputes the mask from the key. */
+/* Inverted dropout: element e is kept, and scaled by 1 / (1 - p), with
+ * probability 1 - p, by a mask that is a function of (key, e) only (see
+ * layers.c). out may be inp. The backward pass recomputes the mask. */
 void gk_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key);
 void gk_dropout_backward(float *dinp, const float *dout, int64_t len, float p, uint64_t key);
 
