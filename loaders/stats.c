@@ -52,24 +52,36 @@ void gnnkd_stats_clear(gnnkd_stats *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Mean local clustering with nodes of degree < 2 as 0 (igraph's ZERO mode). */
-static int clustering(double *out, const gnnkd_csr *adj, char *msg) {
+/* Components (the count and the largest) and the mean local clustering
+ * (nodes of degree < 2 as 0, igraph's ZERO mode), from one igraph graph. */
+static int igraph_measures(int32_t *ncomp, int32_t *largest, double *clustering,
+                           const gnnkd_csr *adj, char *msg) {
     igraph_t g;
-    int have_g = 0;
+    igraph_vector_int_t csize;
+    int have_g = 0, have_c = 0;
     gk_igraph_scope scope;
     gk_igraph_begin(&scope, 0);
 #define GK_FREE_ALL                                                                       \
     do {                                                                                  \
         if (have_g) igraph_destroy(&g);                                                   \
+        if (have_c) igraph_vector_int_destroy(&csize);                                    \
         gk_igraph_end(&scope);                                                            \
     } while (0)
     GK_TRY(gk_igraph_from_adj(&g, adj, msg));
     have_g = 1;
+    GK_CHECK(igraph_vector_int_init(&csize, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "stats: out of memory");
+    have_c = 1;
+    igraph_integer_t no = 0;
+    igraph_error_t rc = igraph_connected_components(&g, NULL, &csize, &no, IGRAPH_WEAK);
+    GK_CHECK(rc == IGRAPH_SUCCESS, GNNKD_EINTERNAL, "igraph_connected_components: %s",
+             gk_igraph_reason(rc));
+    *ncomp = (int32_t)no;
+    *largest = no > 0 ? (int32_t)igraph_vector_int_max(&csize) : 0;
     igraph_real_t c = 0;
-    igraph_error_t rc = igraph_transitivity_avglocal_undirected(&g, &c, IGRAPH_TRANSITIVITY_ZERO);
+    rc = igraph_transitivity_avglocal_undirected(&g, &c, IGRAPH_TRANSITIVITY_ZERO);
     GK_CHECK(rc == IGRAPH_SUCCESS, GNNKD_EINTERNAL, "igraph_transitivity_avglocal_undirected: %s",
              gk_igraph_reason(rc));
-    *out = c;
+    *clustering = c;
     GK_FREE_ALL;
     return GNNKD_OK;
 #undef GK_FREE_ALL
@@ -77,12 +89,9 @@ static int clustering(double *out, const gnnkd_csr *adj, char *msg) {
 
 int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg) {
     gnnkd_stats r = {0};
-    int32_t *memb = NULL, *csize = NULL;
     int64_t *hist = NULL;
 #define GK_FREE_ALL                                                                       \
     do {                                                                                  \
-        free(memb);                                                                       \
-        free(csize);                                                                      \
         free(hist);                                                                       \
         gnnkd_stats_clear(&r);                                                            \
     } while (0)
@@ -117,12 +126,8 @@ int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg) {
         r.degree_median = (a + b) / 2;
     }
 
-    if (n > 0) {
-        GK_TRY(gk_components(&memb, &csize, &r.components, adj, msg));
-        for (int32_t k = 0; k < r.components; k++)
-            if (csize[k] > r.largest_component) r.largest_component = csize[k];
-        GK_TRY(clustering(&r.clustering, adj, msg));
-    }
+    if (n > 0)
+        GK_TRY(igraph_measures(&r.components, &r.largest_component, &r.clustering, adj, msg));
 
     /* Each undirected edge once (j > i). */
     int64_t same = 0;
