@@ -48,6 +48,12 @@ int cmd_convert(int argc, char **argv) {
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_dataset *d = NULL;
     int rc = cli_open_dataset(&d, &data, msg);
+    /* The folder format needs at least one class: refuse rather than write
+     * a folder that --dataset cannot read back. */
+    if (rc == GNNKD_OK && d->nclass < 1) {
+        snprintf(msg, sizeof msg, "%s has no labels: give --labels FILE to convert it", d->name);
+        rc = GNNKD_EINVAL;
+    }
     if (rc == GNNKD_OK) rc = gnnkd_dataset_save_dir(d, out, msg);
     if (rc == GNNKD_OK)
         printf("wrote %s: %d nodes, %lld edges, %d features, %d classes, split %d/%d/%d\n", out,

@@ -76,6 +76,10 @@ grep -q "^gnnkd info: split: class 0 has" "$tmp/err" || fail "split error: $(cat
 "$GNNKD_BIN" convert --dataset synthetic >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] || fail "convert without --out should exit with 2"
 
+"$GNNKD_BIN" convert --graph "$g/small.edges" --out "$tmp/nolabels" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] || fail "convert of a graph without labels should exit with 2"
+grep -q "^gnnkd convert: small has no labels" "$tmp/err" || fail "convert without labels: $(cat "$tmp/err")"
+
 # convert freezes a synthetic graph; reading the folder back gives the same figures.
 spec="synthetic:nodes=600,classes=3,features=6,val=100,test=200,seed=4"
 a="$("$GNNKD_BIN" info --dataset "$spec" --split per-class:10:10 --json 2>/dev/null)" || fail "info $spec"
