@@ -13,8 +13,9 @@ void gk_spmm(float *restrict y, const gnnkd_csr *a, const float *restrict val,
     // y is (n, h), a is (n, m) with values val (nnz), x is (m, h)
     const int64_t *rowptr = a->rowptr;
     const int32_t *colidx = a->colidx;
+    int64_t work = (gnnkd_csr_nnz(a) + a->nrows) * h;
     // dynamic: power-law degrees make equal row blocks very unequal work
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (work > GK_PAR_MIN)
     for (int64_t r = 0; r < a->nrows; r++) {
         float *restrict yr = y + r * h;
         for (int32_t c = 0; c < h; c++) yr[c] = 0.0f;
@@ -46,6 +47,7 @@ void gk_spmm_t(float *restrict dx, float *restrict partial, int nparts, const gn
     int64_t mh = (int64_t)a->ncols * h;
     int nt = omp_get_max_threads();
     if (nt > nparts + 1) nt = nparts + 1;
+    if (gnnkd_csr_nnz(a) * h <= GK_PAR_MIN) nt = 1;
 #pragma omp parallel num_threads(nt)
     {
         int tid = omp_get_thread_num(), used = omp_get_num_threads();

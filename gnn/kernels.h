@@ -11,6 +11,10 @@
 
 #include "gnnkd_internal.h"
 
+/* Loops with less work than this (in multiply-adds or elements) run on one
+ * thread: waking a team costs more, and much more on a busy machine. */
+#define GK_PAR_MIN 32768
+
 /* ---- sparse and dense products (kernels.c) -------------------------------- */
 
 /* y = A x. A (n, m) is the CSR structure a with values val (nnz; NULL means

@@ -29,7 +29,7 @@ void gk_linear_backward(float *dinp, float *dw, float *partial, int nparts, cons
 
 void gk_bias_forward(float *out, const float *b, int32_t n, int32_t o) {
     // out is (n, o), b is (o)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((int64_t)n * o > GK_PAR_MIN)
     for (int32_t r = 0; r < n; r++)
         for (int32_t c = 0; c < o; c++) out[(int64_t)r * o + c] += b[c];
 }
@@ -80,12 +80,12 @@ void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partia
 /* ---- ReLU and dropout ------------------------------------------------------------ */
 
 void gk_relu_forward(float *out, const float *inp, int64_t len) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
     for (int64_t e = 0; e < len; e++) out[e] = inp[e] > 0.0f ? inp[e] : 0.0f;
 }
 
 void gk_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
     for (int64_t e = 0; e < len; e++)
         dinp[e] += inp[e] > 0.0f ? dout[e] : 0.0f;
 }
@@ -117,7 +117,7 @@ static inline float keep_or_zero(float x, uint32_t bits, uint32_t threshold) {
 void gk_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key) {
     float scale = 1.0f / (1.0f - p);
     uint32_t threshold = keep_threshold(p);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
     for (int64_t q = 0; q < (len + 1) / 2; q++) {
         uint64_t r = gk_mix64(key + (uint64_t)q * GK_GOLDEN); // == kept(key, 2q or 2q+1)
         int64_t e = 2 * q;
@@ -129,14 +129,14 @@ void gk_dropout_forward(float *out, const float *inp, int64_t len, float p, uint
 void gk_dropout_backward(float *dinp, const float *dout, int64_t len, float p, uint64_t key) {
     float scale = 1.0f / (1.0f - p);
     uint32_t threshold = keep_threshold(p);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
     for (int64_t e = 0; e < len; e++)
         if (kept(key, e, threshold)) dinp[e] += dout[e] * scale;
 }
 
 void gk_relu_dropout_backward(float *dinp, const float *dout, const float *out, int64_t len,
                               float scale) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
     for (int64_t e = 0; e < len; e++)
         dinp[e] += out[e] > 0.0f ? dout[e] * scale : 0.0f; // a select, which vectorises
 }

@@ -95,8 +95,9 @@ Test(kernels, spmm_t_matches_reference_for_any_partials) {
 Test(kernels, spmm_t_same_bits_when_repeated) {
     gnnkd_set_threads(2);
     gnnkd_csr a;
-    random_csr(&a, 500, 40, 0.2, 77);
-    float *g = random_array(500 * 8, 78), *partial = calloc(40 * 8, sizeof(float));
+    random_csr(&a, 3000, 40, 0.2, 77); // big enough to run on 2 threads
+    cr_assert_gt(gnnkd_csr_nnz(&a) * 8, GK_PAR_MIN);
+    float *g = random_array(3000 * 8, 78), *partial = calloc(40 * 8, sizeof(float));
     float *dx1 = calloc(40 * 8, sizeof(float)), *dx2 = calloc(40 * 8, sizeof(float));
     gk_spmm_t(dx1, partial, 1, &a, a.val, g, 8);
     gk_spmm_t(dx2, partial, 1, &a, a.val, g, 8);
