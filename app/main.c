@@ -12,6 +12,8 @@ static const struct {
     {"train", cmd_train, "train a GCN or MLP on a dataset"},
     {"eval", cmd_eval, "evaluate a saved model"},
     {"distill", cmd_distill, "distil a teacher into a student (KD, compression, scratch)"},
+    {"info", cmd_info, "describe a dataset: size, degrees, components, clustering, homophily"},
+    {"convert", cmd_convert, "write any dataset (graph file, synthetic) as a gnnkd folder"},
 };
 
 static void usage(FILE *f) {
