@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gnnkd_internal.h"
@@ -279,6 +280,14 @@ typedef struct {
     int threads;
 } config;
 
+/* CPU seconds of all the process's threads: against the wall clock, tells
+ * how much of its cores a run really had on a shared machine. */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_double(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
@@ -306,6 +315,7 @@ static cJSON *json_kernels(const speed_plan *p, const roofline_machine *mach, do
         cJSON_AddNumberToObject(j, "calls", e->calls);
         cJSON_AddNumberToObject(j, "seconds", sec);
         cJSON_AddNumberToObject(j, "seconds_per_call", e->seconds);
+        cJSON_AddNumberToObject(j, "seconds_per_call_min", e->seconds_min);
         cJSON_AddNumberToObject(j, "share", sec / epoch);
         cJSON_AddNumberToObject(j, "flops", e->flops);
         cJSON_AddNumberToObject(j, "bytes", e->bytes);
@@ -347,7 +357,7 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     gnnkd_graph *g = NULL;
     gnnkd_model *m = NULL;
     float *dlogits = NULL;
-    double *et = NULL, *it = NULL;
+    double *et = NULL, *it = NULL, *ect = NULL;
     speed_plan *plan = NULL;
     cJSON *res = NULL;
 #define GK_FREE_ALL                                                                       \
@@ -358,6 +368,7 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
         free(dlogits);                                                                    \
         free(et);                                                                         \
         free(it);                                                                         \
+        free(ect);                                                                        \
         free(plan);                                                                       \
         cJSON_Delete(res);                                                                \
     } while (0)
@@ -372,6 +383,7 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
              cf->dataset);
     const int gcn = cf->model->kind == GNNKD_MODEL_GCN;
     if (gcn) GK_TRY(gnnkd_graph_new(&g, &d->adj, msg));
+    const double load_rss = gk_peak_rss_mb(); // loading's own peak, for comparison
     GK_TRY(gnnkd_model_new(&m, cf->model, d->nfeat, d->nclass, o->seed, msg));
     const gnnkd_model_spec spec = *gnnkd_model_get_spec(m), *s = &spec; // outlives m
     const int32_t C = d->nclass;
@@ -379,11 +391,12 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     gnnkd_train_options_default(&topt);
     GK_ALLOC(dlogits, (int64_t)d->n * C);
     GK_ALLOC(et, o->epochs);
+    GK_ALLOC(ect, o->epochs);
     GK_ALLOC(it, o->infer_repeats);
 
     // training epochs, exactly as gnnkd_train runs them (without validation)
     for (int e = 1; e <= o->warmup + o->epochs; e++) {
-        double t0 = gk_now();
+        double t0 = gk_now(), c0 = cpu_now();
         const float *z = NULL;
         GK_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)e, msg));
         memset(dlogits, 0, sizeof *dlogits * (size_t)d->n * (size_t)C);
@@ -394,7 +407,10 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
         GK_CHECK(isfinite(loss), GNNKD_ENUMERIC, "epoch %d: the training loss is %g", e, loss);
         GK_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
         gk_model_adam_step(m, &topt, e);
-        if (e > o->warmup) et[e - o->warmup - 1] = gk_now() - t0;
+        if (e > o->warmup) {
+            et[e - o->warmup - 1] = gk_now() - t0;
+            ect[e - o->warmup - 1] = cpu_now() - c0;
+        }
     }
     // full-graph inference
     for (int r = -3; r < o->infer_repeats; r++) {
@@ -407,6 +423,7 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     gnnkd_train_result tr;
     GK_TRY(gnnkd_evaluate(m, &tr, NULL, d, g, msg));
     const double emed = median_sorted(et, o->epochs), imed = median_sorted(it, o->infer_repeats);
+    const double cmed = median_sorted(ect, o->epochs);
 
     // the kernels of the epoch, alone
     GK_ALLOC(plan, 1);
@@ -436,6 +453,8 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     cJSON_AddNumberToObject(ep, "median", emed);
     cJSON_AddNumberToObject(ep, "min", et[0]);
     cJSON_AddNumberToObject(ep, "max", et[o->epochs - 1]);
+    // below 1 when other processes took the cores: the timings are then inflated
+    cJSON_AddNumberToObject(res, "epoch_cpu_share", cmed / (emed * threads));
     cJSON *inf = cJSON_AddObjectToObject(res, "inference_ms");
     cJSON_AddNumberToObject(inf, "median", 1e3 * imed);
     cJSON_AddNumberToObject(inf, "min", 1e3 * it[0]);
@@ -443,6 +462,7 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     cJSON_AddNumberToObject(res, "inference_repeats", o->infer_repeats);
     cJSON_AddNumberToObject(res, "peak_rss_mb", round(rss * 10.0) / 10.0);
     cJSON_AddStringToObject(res, "peak_rss_scope", "this configuration's own process");
+    cJSON_AddNumberToObject(res, "load_peak_rss_mb", round(load_rss * 10.0) / 10.0);
     cJSON_AddNumberToObject(res, "test_acc", tr.acc[GNNKD_TEST]);
 
     double bound, flops, bytes;
@@ -553,12 +573,13 @@ static double sub(const cJSON *o, const char *key, const char *inner) {
 /* A configuration as text: a Markdown table when md, else aligned columns. */
 static void print_config(FILE *f, const cJSON *r, int md) {
     fprintf(f, "%s%s %s, %d thread%s: epoch %.3f ms (min %.3f, max %.3f), inference %.3f ms, "
-               "peak RSS %.1f MiB, roofline %.0f%%, test acc %.3f\n",
+               "peak RSS %.1f MiB, roofline %.0f%%, test acc %.3f, cpu share %.0f%%\n",
             md ? "### " : "", str(r, "dataset"), str(r, "model"), (int)num(r, "threads"),
             num(r, "threads") == 1 ? "" : "s", 1e3 * sub(r, "epoch_seconds", "median"),
             1e3 * sub(r, "epoch_seconds", "min"), 1e3 * sub(r, "epoch_seconds", "max"),
             sub(r, "inference_ms", "median"), num(r, "peak_rss_mb"),
-            100.0 * num(r, "roofline_fraction"), num(r, "test_acc"));
+            100.0 * num(r, "roofline_fraction"), num(r, "test_acc"),
+            100.0 * num(r, "epoch_cpu_share"));
     if (md)
         fprintf(f, "\n| kernel | calls | ms/epoch | share | GFLOP/s | GB/s | bound | roofline |\n"
                    "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n");

@@ -49,6 +49,7 @@ typedef struct {
     int calls;            /* per epoch */
     double flops, bytes;  /* per call: 2 nnz h, 2 m k n; minimal traffic */
     double seconds;       /* per call, the median in isolation */
+    double seconds_min;   /* per call, the fastest (the least disturbed) */
 } speed_kernel;
 
 typedef struct {

@@ -285,6 +285,7 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
         }
         qsort(times, (size_t)reps, sizeof *times, cmp_double);
         e->seconds = reps % 2 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
+        e->seconds_min = times[0];
     }
     GK_FREE_ALL;
     return GNNKD_OK;
