@@ -125,7 +125,8 @@ struct gnnkd_model {
     float *z[GNNKD_MAX_LAYERS]; /* (n, dims[l+1]) layer outputs; z[nlayers-1] = logits */
     float *h[GNNKD_MAX_LAYERS]; /* (n, dims[l]) inputs of layers l >= 1 */
     float *xin;      /* input after dropout: (nnz) sparse values or (n, dims[0]) */
-    float *t, *g1, *g2; /* (n, max dims[1..]) each: scratch and gradients */
+    float *t;        /* (n, max dims[1..]) GCN scratch: X w, then Â dz; NULL for MLPs */
+    float *g1, *g2;  /* (n, max dims[1..]) each: gradients of a layer's output and input */
     float *partial;  /* (nparts, dims[0], dims[1]) for gk_spmm_t */
     int nparts;
 

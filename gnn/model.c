@@ -292,7 +292,8 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : n * s->dims[0]) : 0;
     int nparts = nnz >= 0 ? threads - 1 : 0;
     int64_t sz_partial = (int64_t)nparts * s->dims[0] * s->dims[1];
-    total += sz_xin + 3 * n * maxd + sz_partial;
+    int64_t sz_t = s->kind == GNNKD_MODEL_GCN ? n * maxd : 0; // X w and Â dz
+    total += sz_xin + sz_t + 2 * n * maxd + sz_partial;
 
     float *p = gk_calloc((size_t)total, sizeof *p);
     if (p == NULL) {
@@ -305,7 +306,7 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         m->h[l] = l > 0 ? p : NULL, p += sz_h[l];
     }
     m->xin = p, p += sz_xin;
-    m->t = p, p += n * maxd;
+    m->t = sz_t ? p : NULL, p += sz_t;
     m->g1 = p, p += n * maxd;
     m->g2 = p, p += n * maxd;
     m->partial = p;
