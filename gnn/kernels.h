@@ -79,8 +79,9 @@ void gk_dense_backward(float *dinp, float *dw, float *db, float *partial, int np
                        const float *inp, const float *w, int32_t n, int32_t i, int32_t o);
 
 /* Graph convolution (Kipf & Welling): out (n, o) = Â (X w) + b, with t (n, o)
- * receiving X w (the cheaper order: o <= i). Â is symmetric, so the backward
- * pass multiplies by Â again; gt (n, o) is its workspace. */
+ * receiving X w. X w first: a sparse X is never densified, and for the usual
+ * o <= i the product with Â is the cheaper one. Â is symmetric, so the
+ * backward pass multiplies by Â again; gt (n, o) is its workspace. */
 void gk_gcn_forward(float *out, float *t, const gnnkd_csr *ahat, const gnnkd_csr *xs,
                     const float *xval, const float *inp, const float *w, const float *b,
                     int32_t n, int32_t i, int32_t o);
