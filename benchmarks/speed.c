@@ -56,7 +56,8 @@ static void speed_help(FILE *f) {
             "both ceilings measured in the same run. Each configuration runs in its own\n"
             "process, so its peak RSS is its own.\n\n"
             "What to run (each option may be repeated or take a comma-separated list):\n"
-            "  --dataset D             datasets (cora,citeseer,pubmed); synthetic[:K=V,...] too\n"
+            "  --dataset D             datasets (cora,citeseer,pubmed); synthetic[:K=V,...] too;\n"
+            "                          or one --graph FILE (see the dataset options below)\n"
             "  --model M               models (gcn:16,gcn:256); e.g. mlp:64, gcn:64,64\n"
             "  --threads N             thread counts (1 and all cores); 0 = all cores\n\n"
             "Timing:\n"
@@ -377,7 +378,7 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     const roofline_machine *mach = machine_for(o, threads);
     GK_CHECK(mach != NULL, GNNKD_EINTERNAL, "bench-speed: no ceilings for %d threads", threads);
     cli_data data = o->data;
-    data.dataset = cf->dataset;
+    data.dataset = o->data.graph ? NULL : cf->dataset; // a --graph file is named as such
     GK_TRY(cli_open_dataset(&d, &data, msg));
     GK_CHECK(d->nsplit[GNNKD_TRAIN] > 0, GNNKD_EINVAL, "dataset %s has no training nodes",
              cf->dataset);
@@ -521,7 +522,7 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     } while (0)
     gnnkd_set_threads(1); // one query, one core: what a serving process does
     cli_data data = o->data;
-    data.dataset = dataset;
+    data.dataset = o->data.graph ? NULL : dataset;
     GK_TRY(cli_open_dataset(&d, &data, msg));
     GK_TRY(gnnkd_graph_new(&g, &d->adj, msg));
     GK_TRY(gnnkd_model_new(&student, &o->student, d->nfeat, d->nclass, o->seed, msg));
@@ -861,10 +862,16 @@ int cmd_bench_speed(int argc, char **argv) {
         fprintf(stderr, "gnnkd bench-speed: unexpected argument '%s'\n", argv[optind]);
         code = 2;
     }
+    if (code == 0 && o->data.graph && o->ndatasets > 0) {
+        fprintf(stderr, "gnnkd bench-speed: --dataset and --graph name two datasets: give one\n");
+        code = 2;
+    }
     if (code == 0) {
         static char defaults_d[] = "cora,citeseer,pubmed", defaults_m[] = "gcn:16,gcn:256";
         char dd[sizeof defaults_d], dm[sizeof defaults_m];
-        if (o->ndatasets == 0) {
+        if (o->data.graph) {
+            o->datasets[o->ndatasets++] = o->data.graph;
+        } else if (o->ndatasets == 0) {
             memcpy(dd, defaults_d, sizeof dd);
             split_list((char **)o->datasets, &o->ndatasets, dd, 0);
         }
