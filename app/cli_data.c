@@ -71,20 +71,6 @@ static void report_graph(const cli_data *o, const gnnkd_dataset *d, const gnnkd_
                 d->n <= 20000 ? "one-hot node ids" : "one-hot log-degree buckets", d->nfeat);
 }
 
-/* Row sums of signed features (such as the synthetic Gaussians) mean
- * nothing and can be near 0, blowing a row up: only nonnegative features
- * (bags of words, TF-IDF) are row-normalised. */
-static int has_negative_features(const gnnkd_dataset *d) {
-    if (d->xdense) {
-        for (int64_t k = 0; k < (int64_t)d->n * d->nfeat; k++)
-            if (d->xdense[k] < 0) return 1;
-    } else if (d->x.val) {
-        for (int64_t k = 0; k < gnnkd_csr_nnz(&d->x); k++)
-            if (d->x.val[k] < 0) return 1;
-    }
-    return 0;
-}
-
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
     int rc;
     *d = NULL;
@@ -110,6 +96,6 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
         gnnkd_dataset_free(d);
         return rc;
     }
-    if (!o->raw_features && !has_negative_features(*d)) gnnkd_dataset_normalize_features(*d);
+    if (!o->raw_features) gnnkd_dataset_normalize_features(*d);
     return GNNKD_OK;
 }

@@ -115,7 +115,9 @@ int gnnkd_dataset_load_dir(gnnkd_dataset **d, const char *dir, char *msg);
 int gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir, char *msg);
 
 /* Scales each feature row to sum 1 (rows that sum to 0 are left as they are),
- * as Kipf & Welling do. */
+ * as Kipf & Welling do for bags of words. Features with a negative value
+ * anywhere (such as the synthetic Gaussians) are left as they are: their row
+ * sums mean nothing. O(nnz). */
 void gnnkd_dataset_normalize_features(gnnkd_dataset *d);
 
 /* Writes d as a dataset folder in the format read by gnnkd_dataset_load_dir.

@@ -276,7 +276,22 @@ int gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir
 
 /* ---- features ------------------------------------------------------------- */
 
+/* 1 if any feature is negative. */
+static int has_negative_features(const gnnkd_dataset *d) {
+    if (d->xdense) {
+        for (int64_t k = 0; k < (int64_t)d->n * d->nfeat; k++)
+            if (d->xdense[k] < 0) return 1;
+    } else if (d->x.val) {
+        for (int64_t k = 0; k < gnnkd_csr_nnz(&d->x); k++)
+            if (d->x.val[k] < 0) return 1;
+    }
+    return 0;
+}
+
 void gnnkd_dataset_normalize_features(gnnkd_dataset *d) {
+    /* Row sums of signed features (such as the synthetic Gaussians) mean
+     * nothing and can be near 0, blowing a row up. */
+    if (has_negative_features(d)) return;
     if (d->xdense != NULL) {
         for (int32_t i = 0; i < d->n; i++) {
             float *r = d->xdense + (int64_t)i * d->nfeat;
