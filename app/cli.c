@@ -103,6 +103,7 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
     case 1101:
         if (!cli_float(cmd, "weight-decay", arg, 0.0, 100.0, &x)) return -1;
         o->train.weight_decay = (float)x;
+        o->weight_decay_set = 1;
         return 1;
     case 1102: o->train.decay_all_layers = 1; return 1;
     case 1103:

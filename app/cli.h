@@ -72,7 +72,7 @@ int cli_float(const char *cmd, const char *opt, const char *arg, double lo, doub
 
 typedef struct {
     gnnkd_train_options train;
-    int select_set, patience_set;
+    int select_set, patience_set, weight_decay_set;
     int runs;                 /* --runs: seeds seed, seed+1, ... */
     int threads;              /* --threads (0: all cores) */
     int json;                 /* --json */

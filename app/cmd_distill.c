@@ -29,6 +29,10 @@ static void distill_help(FILE *f) {
             "  --alpha A               weight of the soft term; 1-A on the hard labels (0.9)\n"
             "  --center                compress: centre each teacher logit row to zero mean\n"
             "  --transfer S            all, train, unlabeled or a file of node ids (all)\n\n"
+            "Teachers are trained with Kipf & Welling's recipe (the defaults of gnnkd train).\n"
+            "The training options below are the student's. Their defaults differ from\n"
+            "gnnkd train's: --select val-acc, and --weight-decay 0 for kd and compress\n"
+            "(the soft targets regularise) but 5e-4 for scratch.\n\n"
             "%s\n%s\n"
             "Example: gnnkd distill --dataset cora --teacher gcn:64 --student mlp:64 --runs 10\n",
             CLI_DATA_HELP, CLI_RUN_HELP);
@@ -56,7 +60,8 @@ static int make_teacher(gnnkd_teacher **t, teacher_opts *to, const cli_run *run,
     for (long j = 0; rc == GNNKD_OK && to->spec && j < to->ensemble; j++) {
         gnnkd_model *m = NULL;
         gnnkd_train_result res;
-        gnnkd_train_options o = run->train;
+        gnnkd_train_options o; /* Kipf's recipe, whatever the student's */
+        gnnkd_train_options_default(&o);
         o.seed = seed + 7919u * (uint64_t)j; /* member 0 = `gnnkd train --seed seed` */
         char label[64], path[4096];
         snprintf(label, sizeof label, "teacher %ld", j + 1);
@@ -161,6 +166,13 @@ int cmd_distill(int argc, char **argv) {
         return 2;
     }
     if (!to.spec && !to.nfiles) to.spec = "gcn:64";
+    /* Students: the soft targets on every node regularise, and weight decay
+     * only keeps a distilled student from fitting them (Cora, MLP-64, KD:
+     * 0.787 with Kipf's 5e-4, 0.819 without); from hard labels alone Kipf's
+     * decay is what serves a small model best (0.589 vs 0.555). Students
+     * keep their best validation epoch. */
+    if (!run.weight_decay_set) run.train.weight_decay = method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
+    if (!run.select_set) run.train.select = GNNKD_SELECT_VAL_ACC;
     cli_run_finish(&run);
 
     char msg[GNNKD_MSG_LEN] = "", path[4096];
