@@ -1,0 +1,285 @@
+/* bench_table.c — the benchmark's grid and its rows: results.csv is written
+ * one flushed line per trained student and read back to resume a run and to
+ * make the summary, so that the summary depends on the file alone. */
+#include "bench.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gnnkd_internal.h"
+
+/* ---- the grid ---------------------------------------------------------------- */
+
+int bench_nconfigs(const bench_grid *g) { return 1 + g->ntemps * g->nalphas + g->nalphas; }
+
+void bench_config(const bench_grid *g, int k, gnnkd_method *method, int *t, int *a) {
+    const int nkd = g->ntemps * g->nalphas;
+    if (k == 0) {
+        *method = GNNKD_METHOD_SCRATCH;
+        *t = *a = -1;
+    } else if (k <= nkd) {
+        *method = GNNKD_METHOD_KD;
+        *t = (k - 1) / g->nalphas;
+        *a = (k - 1) % g->nalphas;
+    } else {
+        *method = GNNKD_METHOD_COMPRESS;
+        *t = -1;
+        *a = k - 1 - nkd;
+    }
+}
+
+const char *bench_method_name(gnnkd_method m) {
+    return m == GNNKD_METHOD_KD ? "kd" : m == GNNKD_METHOD_COMPRESS ? "compress" : "scratch";
+}
+
+const char *bench_select_name(gnnkd_select s) {
+    return s == GNNKD_SELECT_VAL_ACC ? "val-acc" : "val-loss";
+}
+
+/* ---- rows -------------------------------------------------------------------- */
+
+void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int student, int config, int seed) {
+    gnnkd_method method;
+    int t, a;
+    bench_config(g, config, &method, &t, &a);
+    memset(r, 0, sizeof *r);
+    snprintf(r->dataset, sizeof r->dataset, "%s", g->dataset[dataset]);
+    snprintf(r->teacher, sizeof r->teacher, "%s", g->teacher);
+    snprintf(r->student, sizeof r->student, "%s", g->student[student]);
+    snprintf(r->method, sizeof r->method, "%s", bench_method_name(method));
+    if (t >= 0) snprintf(r->T, sizeof r->T, "%g", g->temp[t]);
+    if (a >= 0) snprintf(r->alpha, sizeof r->alpha, "%g", g->alpha[a]);
+    snprintf(r->transfer, sizeof r->transfer, "all");
+    r->seed = g->seed0 + seed;
+    snprintf(r->select, sizeof r->select, "%s", bench_select_name(g->select));
+}
+
+int bench_row_same_key(const bench_row *a, const bench_row *b) {
+    return a->seed == b->seed && !strcmp(a->dataset, b->dataset) && !strcmp(a->teacher, b->teacher) &&
+           !strcmp(a->student, b->student) && !strcmp(a->method, b->method) &&
+           !strcmp(a->T, b->T) && !strcmp(a->alpha, b->alpha) && !strcmp(a->transfer, b->transfer);
+}
+
+int bench_table_add(bench_table *t, const bench_row *r, char *msg) {
+    if (t->n == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 256;
+        bench_row *grown = realloc(t->row, (size_t)cap * sizeof *grown);
+        if (grown == NULL) {
+            gk_msg(msg, "bench: out of memory for %d result rows", cap);
+            return GNNKD_ENOMEM;
+        }
+        t->row = grown;
+        t->cap = cap;
+    }
+    t->row[t->n++] = *r;
+    return GNNKD_OK;
+}
+
+void bench_table_free(bench_table *t) {
+    free(t->row);
+    memset(t, 0, sizeof *t);
+}
+
+/* A linear search: a full run has fewer than a thousand rows. */
+const bench_row *bench_table_find(const bench_table *t, const bench_row *key) {
+    for (int i = 0; i < t->n; i++)
+        if (bench_row_same_key(&t->row[i], key)) return &t->row[i];
+    return NULL;
+}
+
+/* ---- CSV ----------------------------------------------------------------------- */
+
+static const char *CSV_HEADER =
+    "dataset,teacher,student,method,T,alpha,transfer,seed,select,val_acc,test_acc,epochs,"
+    "train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,"
+    "teacher_inference_ms";
+enum { CSV_FIELDS = 18 };
+
+const char *BENCH_CURVE_HEADER =
+    "dataset,teacher,student,method,T,alpha,transfer,seed,epoch,train_loss,val_loss,val_acc,"
+    "train_acc";
+
+void bench_csv_field(FILE *f, const char *s) {
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int bench_csv_split(char *line, char **field, int max) {
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max) return max + 1; /* too many: the caller reports the count */
+        char *out = p;
+        field[n++] = out;
+        if (*p == '"') {
+            /* quoted: "" is a quote; copy down over the quotes in place */
+            p++;
+            for (;;) {
+                if (*p == '\0') return -1;
+                if (*p == '"' && p[1] == '"') {
+                    *out++ = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    *out++ = *p++;
+                }
+            }
+            if (*p != ',' && *p != '\0') return -1;
+        } else {
+            while (*p != ',' && *p != '\0') out++, p++;
+        }
+        int last = *p == '\0';
+        *out = '\0';
+        if (last) return n;
+        p++;
+    }
+}
+
+static void key_fields(FILE *f, const bench_row *r) {
+    bench_csv_field(f, r->dataset);
+    fputc(',', f);
+    bench_csv_field(f, r->teacher);
+    fputc(',', f);
+    bench_csv_field(f, r->student);
+    fprintf(f, ",%s,%s,%s,%s,%ld", r->method, r->T, r->alpha, r->transfer, r->seed);
+}
+
+int bench_csv_open(FILE **f, const char *path, char *msg) {
+    *f = fopen(path, "a");
+    if (*f == NULL) {
+        gk_msg(msg, "%s: %s", path, strerror(errno));
+        return GNNKD_EIO;
+    }
+    if (ftell(*f) == 0 && (fprintf(*f, "%s\n", CSV_HEADER) < 0 || fflush(*f) != 0)) {
+        gk_msg(msg, "%s: %s", path, strerror(errno));
+        fclose(*f);
+        *f = NULL;
+        return GNNKD_EIO;
+    }
+    return GNNKD_OK;
+}
+
+int bench_csv_append(FILE *f, const bench_row *r, const char *path, char *msg) {
+    key_fields(f, r);
+    fprintf(f, ",%s,%.6g,%.6g,%d,%.6g,%.6g,%lld,%lld,%.6g,%.6g\n", r->select, r->val_acc,
+            r->test_acc, r->epochs, r->train_seconds, r->inference_ms, r->student_params,
+            r->teacher_params, r->teacher_test_acc, r->teacher_inference_ms);
+    if (ferror(f) || fflush(f) != 0) {
+        gk_msg(msg, "%s: %s", path, strerror(errno));
+        return GNNKD_EIO;
+    }
+    return GNNKD_OK;
+}
+
+static int parse_double(const char *s, double *v) {
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return errno == 0 && end != s && *end == '\0';
+}
+
+static int parse_ll(const char *s, long long *v) {
+    char *end;
+    errno = 0;
+    *v = strtoll(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0';
+}
+
+/* Copies a text field, refusing one that does not fit. */
+static int copy_field(char *dst, size_t len, const char *src) {
+    if (strlen(src) >= len) return 0;
+    memcpy(dst, src, strlen(src) + 1);
+    return 1;
+}
+
+static int parse_row(bench_row *r, char **f) {
+    long long seed, epochs;
+    memset(r, 0, sizeof *r);
+    int ok = copy_field(r->dataset, sizeof r->dataset, f[0]) &&
+             copy_field(r->teacher, sizeof r->teacher, f[1]) &&
+             copy_field(r->student, sizeof r->student, f[2]) &&
+             copy_field(r->method, sizeof r->method, f[3]) && copy_field(r->T, sizeof r->T, f[4]) &&
+             copy_field(r->alpha, sizeof r->alpha, f[5]) &&
+             copy_field(r->transfer, sizeof r->transfer, f[6]) && parse_ll(f[7], &seed) &&
+             copy_field(r->select, sizeof r->select, f[8]) && parse_double(f[9], &r->val_acc) &&
+             parse_double(f[10], &r->test_acc) && parse_ll(f[11], &epochs) &&
+             parse_double(f[12], &r->train_seconds) && parse_double(f[13], &r->inference_ms) &&
+             parse_ll(f[14], &r->student_params) && parse_ll(f[15], &r->teacher_params) &&
+             parse_double(f[16], &r->teacher_test_acc) &&
+             parse_double(f[17], &r->teacher_inference_ms);
+    r->seed = ok ? (long)seed : 0;
+    r->epochs = ok ? (int)epochs : 0;
+    return ok;
+}
+
+int bench_csv_load(bench_table *t, const char *path, char *msg) {
+#define GK_FREE_ALL                                                                       \
+    do {                                                                                  \
+        free(line);                                                                       \
+        if (f) fclose(f);                                                                 \
+    } while (0)
+    char *line = NULL;
+    size_t cap = 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL && errno == ENOENT) return GNNKD_OK;
+    GK_CHECK(f != NULL, GNNKD_EIO, "%s: %s", path, strerror(errno));
+    long long lineno = 0;
+    long complete = 0; /* bytes up to the last newline */
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (line[len - 1] != '\n') {
+            /* a run killed in the middle of a row: forget the fragment */
+            fprintf(stderr, "gnnkd bench: %s:%lld: dropping an unfinished last line\n", path, lineno);
+            GK_CHECK(truncate(path, complete) == 0, GNNKD_EIO, "%s: %s", path, strerror(errno));
+            break;
+        }
+        complete += (long)len;
+        line[--len] = '\0';
+        if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
+        if (lineno == 1) {
+            GK_CHECK(!strcmp(line, CSV_HEADER), GNNKD_EDATA,
+                     "%s:1: not a results file of this gnnkd bench (the header differs)", path);
+            continue;
+        }
+        if (len == 0) continue;
+        char *field[CSV_FIELDS + 1];
+        int n = bench_csv_split(line, field, CSV_FIELDS);
+        bench_row r;
+        GK_CHECK(n == CSV_FIELDS, GNNKD_EDATA, "%s:%lld: expected %d fields, found %s", path,
+                 lineno, CSV_FIELDS, n < 0 ? "an unterminated quote" : "another count");
+        GK_CHECK(parse_row(&r, field), GNNKD_EDATA, "%s:%lld: a field is too long or not a number",
+                 path, lineno);
+        GK_TRY(bench_table_add(t, &r, msg));
+    }
+    GK_CHECK(!ferror(f), GNNKD_EIO, "%s: %s", path, strerror(errno));
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
+int bench_curve_append(FILE *f, const bench_row *key, const bench_curve *c, const char *path,
+                       char *msg) {
+    for (int e = 0; e < c->n; e++) {
+        key_fields(f, key);
+        fprintf(f, ",%d,%.6g,%.6g,%.6g,%.6g\n", e + 1, c->train_loss[e], c->val_loss[e],
+                c->val_acc[e], c->train_acc[e]);
+    }
+    if (ferror(f) || fflush(f) != 0) {
+        gk_msg(msg, "%s: %s", path, strerror(errno));
+        return GNNKD_EIO;
+    }
+    return GNNKD_OK;
+}
