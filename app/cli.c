@@ -73,10 +73,10 @@ const char *CLI_RUN_HELP =
     "  --weight-decay X        L2 weight decay (5e-4), first layer only unless --decay-all\n"
     "  --decay-all             apply weight decay to every layer's weights\n"
     "  --epochs N              at most N epochs (200)\n"
-    "  --select val-loss|val-acc  model selection: Kipf's early stopping on validation\n"
-    "                          loss, keeping the last weights (default), or the weights\n"
-    "                          of the best validation accuracy\n"
-    "  --patience N            early-stopping window (10 for val-loss, 100 for val-acc;\n"
+    "  --select val-acc|val-loss  model selection: the weights of the best validation\n"
+    "                          accuracy (default), or Kipf's early stopping on the\n"
+    "                          validation loss, keeping the last weights\n"
+    "  --patience N            early-stopping window (100 for val-acc, 10 for val-loss;\n"
     "                          0 = never stop early)\n"
     "  --seed N                seed of weights and dropout (0)\n"
     "  --runs N                N runs with seeds seed, seed+1, ... (1)\n"
@@ -145,7 +145,7 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
 }
 
 void cli_run_finish(cli_run *o) {
-    if (!o->patience_set && o->train.select == GNNKD_SELECT_VAL_ACC) o->train.patience = 100;
+    if (!o->patience_set && o->train.select == GNNKD_SELECT_VAL_LOSS) o->train.patience = 10;
     gnnkd_set_threads(o->threads);
 }
 

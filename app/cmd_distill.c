@@ -31,8 +31,8 @@ static void distill_help(FILE *f) {
             "  --transfer S            all, train, unlabeled or a file of node ids (all)\n\n"
             "Teachers are trained with Kipf & Welling's recipe (the defaults of gnnkd train).\n"
             "The training options below are the student's. Their defaults differ from\n"
-            "gnnkd train's: --select val-acc, and --weight-decay 0 for kd and compress\n"
-            "(the soft targets regularise) but 5e-4 for scratch.\n\n"
+            "gnnkd train's in one point: --weight-decay is 0 for kd and compress (the soft\n"
+            "targets regularise) and 5e-4 for scratch.\n\n"
             "%s\n%s\n"
             "Example: gnnkd distill --dataset cora --teacher gcn:64 --student mlp:64 --runs 10\n",
             CLI_DATA_HELP, CLI_RUN_HELP);
@@ -169,10 +169,8 @@ int cmd_distill(int argc, char **argv) {
     /* Students: the soft targets on every node regularise, and weight decay
      * only keeps a distilled student from fitting them (Cora, MLP-64, KD:
      * 0.787 with Kipf's 5e-4, 0.819 without); from hard labels alone Kipf's
-     * decay is what serves a small model best (0.589 vs 0.555). Students
-     * keep their best validation epoch. */
+     * decay is what serves a small model best (0.589 vs 0.555). */
     if (!run.weight_decay_set) run.train.weight_decay = method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
-    if (!run.select_set) run.train.select = GNNKD_SELECT_VAL_ACC;
     cli_run_finish(&run);
 
     char msg[GNNKD_MSG_LEN] = "", path[4096];

@@ -16,8 +16,8 @@ void gnnkd_train_options_default(gnnkd_train_options *o) {
     o->weight_decay = 5e-4f;
     o->decay_all_layers = 0;
     o->epochs = 200;
-    o->patience = 10;
-    o->select = GNNKD_SELECT_VAL_LOSS;
+    o->patience = 100;
+    o->select = GNNKD_SELECT_VAL_ACC;
     o->seed = 0;
 }
 

@@ -50,8 +50,6 @@ int main(int argc, char **argv) {
     CHECK(gnnkd_model_spec_parse(&sspec, "mlp:64", msg));
     CHECK(gnnkd_model_new(&student, &sspec, d->nfeat, d->nclass, 1, msg));
     gnnkd_objective kd = {GNNKD_METHOD_KD, 0.9f, 2.0f, target, transfer, ntransfer};
-    o.select = GNNKD_SELECT_VAL_ACC; /* keep the best validation epoch */
-    o.patience = 100;
     o.weight_decay = 0.0f; /* the soft targets on every node regularise */
     CHECK(gnnkd_train(student, &sr, d, g, &o, &kd, msg));
 

@@ -296,7 +296,11 @@ typedef struct {
 } gnnkd_train_options;
 
 /* Kipf & Welling's settings: lr 0.01, Adam (0.9, 0.999, 1e-8), weight decay
- * 5e-4 on the first layer, 200 epochs, patience 10, seed 0. */
+ * 5e-4 on the first layer, at most 200 epochs, seed 0; model selection by
+ * the best validation accuracy (patience 100). Their own rule,
+ * GNNKD_SELECT_VAL_LOSS with patience 10, is 0.6 points lower on average
+ * (10 seeds: Cora 0.813 vs 0.819, CiteSeer 0.704 vs 0.711, PubMed 0.785 vs
+ * 0.792). */
 void gnnkd_train_options_default(gnnkd_train_options *o);
 
 /* The soft targets of distillation. The target array is (n, C): the teacher's

@@ -94,6 +94,8 @@ Test(train, kipf_gcn_on_cora, .timeout = 600) {
     cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
     gnnkd_train_options o;
     gnnkd_train_options_default(&o);
+    o.select = GNNKD_SELECT_VAL_LOSS; /* their early stopping */
+    o.patience = 10;
     gnnkd_model *m = model("gcn:16", d, 0);
     gnnkd_train_result r;
     char msg[GNNKD_MSG_LEN] = "";
@@ -166,6 +168,7 @@ Test(train, kd_at_high_temperature_meets_compression, .timeout = 600) {
     double acc[2];
     o.epochs = 100;
     o.patience = 0;
+    o.select = GNNKD_SELECT_VAL_LOSS; /* both end after exactly 100 epochs */
     for (int k = 0; k < 2; k++) {
         cr_assert_eq(gnnkd_teacher_targets(target, t, methods[k], 1000.0f, 1, NULL), GNNKD_OK);
         gnnkd_objective obj = {methods[k], 1.0f, 1000.0f, target, all, nall};
