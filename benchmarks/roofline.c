@@ -89,9 +89,35 @@ static double sgemm_rate(int n, char *msg) {
     return 2.0 * (double)n * n * n / best * 1e-9;
 }
 
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The median cost of entering and leaving an empty parallel region: about a
+ * microsecond on idle cores, milliseconds when other processes hold them (a
+ * sleeping team member must be scheduled again), which then inflates every
+ * kernel of a multi-threaded epoch. */
+static double omp_region_us(void) {
+    enum { REPS = 201 };
+    double t[REPS];
+    volatile int sink = 0;
+    for (int rep = 0; rep < REPS; rep++) {
+        double t0 = gk_now();
+#pragma omp parallel
+        {
+            if (omp_get_thread_num() == 0) sink = sink + 1;
+        }
+        t[rep] = 1e6 * (gk_now() - t0);
+    }
+    qsort(t, REPS, sizeof *t, cmp_double);
+    return t[REPS / 2];
+}
+
 int roofline_measure(roofline_machine *m, int threads, char *msg) {
     gnnkd_set_threads(threads);
     m->threads = gnnkd_get_threads();
+    m->omp_region_us = omp_region_us();
     m->stream_gbs = stream_triad(&m->stream_mb, msg);
     if (m->stream_gbs < 0.0) return GNNKD_ENOMEM;
     m->sgemm_n = ROOFLINE_SGEMM_N;

@@ -256,6 +256,7 @@ static int machine_child(cJSON **out, const speed_opts *o, const void *arg, char
         cJSON_AddNumberToObject(e, "sgemm_gflops", m.sgemm_gflops);
         cJSON_AddNumberToObject(e, "stream_mb", m.stream_mb);
         cJSON_AddNumberToObject(e, "sgemm_n", m.sgemm_n);
+        cJSON_AddNumberToObject(e, "omp_region_us", m.omp_region_us);
         cJSON_AddItemToArray(list, e);
     }
     *out = list;
@@ -478,6 +479,7 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     cJSON_AddNumberToObject(mj, "threads", mach->threads);
     cJSON_AddNumberToObject(mj, "stream_gbs", mach->stream_gbs);
     cJSON_AddNumberToObject(mj, "sgemm_gflops", mach->sgemm_gflops);
+    cJSON_AddNumberToObject(mj, "omp_region_us", mach->omp_region_us);
     cJSON_AddNumberToObject(res, "flops_per_epoch", flops);
     cJSON_AddNumberToObject(res, "bytes_per_epoch", bytes);
     cJSON_AddNumberToObject(res, "roofline_bound_seconds", bound);
@@ -635,10 +637,10 @@ static void print_machine(FILE *f, const speed_opts *o, int md) {
     fprintf(f, md ? "Machine ceilings (measured in the same run):\n\n" : "machine ceilings:\n");
     for (int i = 0; i < o->nmachine; i++)
         fprintf(f, "%s%d thread%s: STREAM triad %.1f GB/s (%.0f MiB), SGEMM %.1f GFLOP/s "
-                   "(n = %d)\n",
+                   "(n = %d), empty parallel region %.1f us\n",
                 md ? "- " : "  ", o->machine[i].threads, o->machine[i].threads == 1 ? "" : "s",
                 o->machine[i].stream_gbs, o->machine[i].stream_mb, o->machine[i].sgemm_gflops,
-                o->machine[i].sgemm_n);
+                o->machine[i].sgemm_n, o->machine[i].omp_region_us);
     fprintf(f, "\n");
 }
 
@@ -704,6 +706,7 @@ static int run_all(speed_opts *o, char *msg) {
                 m->sgemm_gflops = num(e, "sgemm_gflops");
                 m->stream_mb = num(e, "stream_mb");
                 m->sgemm_n = (int)num(e, "sgemm_n");
+                m->omp_region_us = num(e, "omp_region_us");
                 // the children ask for these thread counts and may get fewer
             }
         if (rc == GNNKD_OK && !o->json) print_machine(stdout, o, 0);

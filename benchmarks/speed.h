@@ -17,6 +17,7 @@ typedef struct {
     double sgemm_gflops; /* OpenBLAS SGEMM on square matrices, best of 3 */
     double stream_mb;    /* the triad's three arrays together, MiB */
     int sgemm_n;         /* the SGEMM's order */
+    double omp_region_us; /* an empty OpenMP parallel region, median */
 } roofline_machine;
 
 /* Measures the ceilings with threads OpenMP/OpenBLAS threads. Allocates a
