@@ -29,8 +29,8 @@ static void bench_help(FILE *f) {
             "Grid:\n"
             "  --datasets LIST         dataset names or folders (cora,citeseer,pubmed); or one\n"
             "                          dataset by the dataset options below\n"
-            "  --teacher SPEC          the teacher, trained per seed with Kipf's settings\n"
-            "                          (val-loss early stopping, patience 10) (gcn:64)\n"
+            "  --teacher SPEC          the teacher, trained per seed with gnnkd train's\n"
+            "                          defaults (gcn:64)\n"
             "  --students LIST         students, e.g. gcn:8,mlp:64,64 (gcn:8,mlp:64)\n"
             "  --temperatures LIST     KD temperatures (1,2,4,8)\n"
             "  --alphas LIST           weights of the soft term, KD and compression (0.5,0.9)\n"
@@ -38,10 +38,12 @@ static void bench_help(FILE *f) {
             "  --seed S                the first seed (0)\n"
             "  --quick                 2 seeds, for a smoke run (unless --seeds)\n"
             "Students' training:\n"
-            "  --select val-acc|val-loss  model selection of the students (val-acc: the\n"
-            "                          weights of the best validation accuracy)\n"
+            "  --select val-acc|val-loss  model selection of the students (as gnnkd train:\n"
+            "                          val-acc, the weights of the best validation accuracy)\n"
             "  --epochs N              at most N epochs (200)\n"
             "  --patience N            early-stopping window (100 for val-acc, 10 for val-loss)\n"
+            "  --weight-decay X        L2 on the first layer (as gnnkd distill: 0 for kd and\n"
+            "                          compress, whose soft targets regularise; 5e-4 for scratch)\n"
             "Run:\n"
             "  --out DIR               the results folder; must be new or empty\n"
             "                          (results/YYYYmmdd-HHMMSS)\n"
@@ -448,6 +450,7 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
                                    bd->transfer, bd->ntransfer};
             o = r->student_opts;
             o.seed = (uint64_t)seed;
+            o.weight_decay = bench_weight_decay(g, method);
             o.progress_ctx = w;
             GK_TRY(gnnkd_model_new(&sm, &sspec[st], d->nfeat, d->nclass, o.seed, msg));
             GK_TRY(gnnkd_train(sm, &res, d, bd->g, &o, &obj, msg));
@@ -523,34 +526,55 @@ static int workers_new(bench_run *r, int n, size_t target_len, char *msg) {
 static int run_all(bench_run *r, const bench_data *bd, const gnnkd_model_spec *tspec,
                    const gnnkd_model_spec *sspec, int jobs, int threads, char *msg) {
     const bench_grid *g = r->g;
+    const int n = g->ndatasets * g->seeds;
     int rc = GNNKD_OK;
-    for (int i = 0; rc == GNNKD_OK && i < g->ndatasets; i++) {
-        if (jobs == 1) {
-            for (int si = 0; rc == GNNKD_OK && si < g->seeds; si++)
-                rc = run_seed(&r->worker[0], i, si, &bd[i], tspec, sspec, msg);
-            continue;
-        }
-        gnnkd_set_threads(1); /* inherited by every job: one thread each */
+    if (jobs == 1) {
+        for (int k = 0; rc == GNNKD_OK && k < n; k++)
+            rc = run_seed(&r->worker[0], k / g->seeds, k % g->seeds, &bd[k / g->seeds], tspec, sspec, msg);
+        return rc;
+    }
+    gnnkd_set_threads(1); /* inherited by every job: one thread each */
+    /* one loop over (dataset, seed): no thread waits at the end of a dataset */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs)
-        for (int si = 0; si < g->seeds; si++) {
-            int failed;
+    for (int k = 0; k < n; k++) {
+        int failed;
 #pragma omp atomic read
-            failed = rc;
-            if (failed) continue;
-            char m[GNNKD_MSG_LEN] = "";
-            int one = run_seed(&r->worker[omp_get_thread_num()], i, si, &bd[i], tspec, sspec, m);
-            if (one != GNNKD_OK) {
+        failed = rc;
+        if (failed) continue;
+        char m[GNNKD_MSG_LEN] = "";
+        int one = run_seed(&r->worker[omp_get_thread_num()], k / g->seeds, k % g->seeds,
+                           &bd[k / g->seeds], tspec, sspec, m);
+        if (one != GNNKD_OK) {
 #pragma omp critical(bench_error)
-                if (rc == GNNKD_OK) {
-                    snprintf(msg, GNNKD_MSG_LEN, "%s", m);
+            if (rc == GNNKD_OK) {
+                snprintf(msg, GNNKD_MSG_LEN, "%s", m);
 #pragma omp atomic write
-                    rc = one;
-                }
+                rc = one;
             }
         }
-        gnnkd_set_threads(threads);
     }
+    gnnkd_set_threads(threads);
     return rc;
+}
+
+/* A resumed run keeps the rows it has only if they were trained the same
+ * way: otherwise the summary would mix two settings. */
+static int check_resume(const bench_grid *g, const bench_table *rows, const char *path, char *msg) {
+    bench_row key;
+    for (int d = 0; d < g->ndatasets; d++)
+        for (int si = 0; si < g->seeds; si++)
+            for (int st = 0; st < g->nstudents; st++)
+                for (int k = 0; k < bench_nconfigs(g); k++) {
+                    bench_row_key(&key, g, d, st, k, si);
+                    const bench_row *r = bench_table_find(rows, &key);
+                    if (r && strcmp(r->training, key.training)) {
+                        gk_msg(msg, "%s: the %s %s row of seed %ld was trained with \"%s\", this run "
+                                    "would use \"%s\"; resume with the options of that run",
+                               path, r->student, r->method, r->seed, r->training, key.training);
+                        return GNNKD_EINVAL;
+                    }
+                }
+    return GNNKD_OK;
 }
 
 /* ---- the command ----------------------------------------------------------------------- */
@@ -569,6 +593,7 @@ int cmd_bench(int argc, char **argv) {
         {"select", required_argument, 0, 'l'},
         {"epochs", required_argument, 0, 'e'},
         {"patience", required_argument, 0, 'p'},
+        {"weight-decay", required_argument, 0, 'w'},
         {"out", required_argument, 0, 'o'},
         {"resume", required_argument, 0, 'r'},
         {"threads", required_argument, 0, 'j'},
@@ -585,10 +610,13 @@ int cmd_bench(int argc, char **argv) {
     long v, threads = 0, jobs = 0;
     char msg[GNNKD_MSG_LEN] = "";
 
+    gnnkd_train_options defaults;
+    gnnkd_train_options_default(&defaults);
     memset(&grid, 0, sizeof grid);
     grid.seeds = 10;
-    grid.select = GNNKD_SELECT_VAL_ACC;
-    grid.epochs = 200;
+    grid.select = defaults.select;
+    grid.epochs = defaults.epochs;
+    grid.weight_decay = -1.0;
     grid.ntemps = 4;
     memcpy(grid.temp, (double[]){1, 2, 4, 8}, 4 * sizeof(double));
     grid.nalphas = 2;
@@ -637,6 +665,9 @@ int cmd_bench(int argc, char **argv) {
             grid.patience = (int)v;
             patience_set = 1;
             break;
+        case 'w':
+            if (!cli_float("bench", "weight-decay", optarg, 0.0, 100.0, &grid.weight_decay)) return 2;
+            break;
         case 'o': out = optarg; break;
         case 'r': resume = optarg; break;
         case 'j':
@@ -665,13 +696,16 @@ int cmd_bench(int argc, char **argv) {
         return 2;
     }
     if (quick && !seeds_set) grid.seeds = 2;
-    if (!patience_set) grid.patience = grid.select == GNNKD_SELECT_VAL_ACC ? 100 : 10;
+    /* as gnnkd train: the library's window for its rule, Kipf's 10 for val-loss */
+    if (!patience_set)
+        grid.patience = grid.select == defaults.select           ? defaults.patience
+                        : grid.select == GNNKD_SELECT_VAL_LOSS ? 10
+                                                                : 100;
     if (gnnkd_model_spec_parse(&tspec, teacher, msg) != GNNKD_OK) return cli_fail("bench", GNNKD_EINVAL, msg);
     gnnkd_model_spec_format(grid.teacher, sizeof grid.teacher, &tspec);
     gnnkd_set_threads((int)threads);
     threads = gnnkd_get_threads();
     if (jobs == 0) jobs = threads;
-    if (jobs > grid.seeds) jobs = grid.seeds;
 
     /* the datasets: one from the dataset options, or the list */
     cli_data each[BENCH_MAX_LIST];
@@ -698,6 +732,7 @@ int cmd_bench(int argc, char **argv) {
         }
     }
 
+    if (jobs > (long)grid.ndatasets * grid.seeds) jobs = (long)grid.ndatasets * grid.seeds;
     bench_env env = {.start = gk_now(), .threads = (int)threads, .jobs = (int)jobs};
     time_t now = time(NULL);
     strftime(env.start_time, sizeof env.start_time, "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
@@ -707,17 +742,20 @@ int cmd_bench(int argc, char **argv) {
     bench_table rows = {0};
     bench_summary sum = {0};
     bench_run r = {.g = &grid, .rows = &rows, .start = env.start};
-    gnnkd_train_options_default(&r.teacher_opts); /* Kipf & Welling */
+    r.teacher_opts = defaults;
     r.teacher_opts.progress = on_epoch;
-    gnnkd_train_options_default(&r.student_opts);
+    bench_training_text(grid.teacher_training, sizeof grid.teacher_training, defaults.select,
+                        defaults.patience, defaults.epochs, defaults.weight_decay);
+    r.student_opts = defaults;
     r.student_opts.select = grid.select;
     r.student_opts.epochs = grid.epochs;
     r.student_opts.patience = grid.patience;
     r.student_opts.progress = on_epoch;
     r.show = !quiet && isatty(2);
 
-    int rc = prepare_out(dir, sizeof dir, out, resume, msg);
-    /* every dataset first: a bad name fails now, not an hour later */
+    /* every dataset first: a bad name fails now, not an hour later, and
+     * before any folder is made */
+    int rc = GNNKD_OK;
     size_t target_len = 0;
     for (int i = 0; rc == GNNKD_OK && i < grid.ndatasets; i++) {
         rc = data_open(&bd[i], &each[i], msg);
@@ -732,17 +770,13 @@ int cmd_bench(int argc, char **argv) {
         size_t len = (size_t)(grid.ntemps + 1) * (size_t)bd[i].d->n * (size_t)bd[i].d->nclass;
         if (len > target_len) target_len = len;
     }
+    if (rc == GNNKD_OK) rc = prepare_out(dir, sizeof dir, out, resume, msg);
     if (rc == GNNKD_OK) {
         snprintf(r.csv_path, sizeof r.csv_path, "%s/results.csv", dir);
         snprintf(r.curves_path, sizeof r.curves_path, "%s/curves.csv", dir);
         rc = bench_csv_load(&rows, r.csv_path, msg);
     }
-    for (int i = 0; rc == GNNKD_OK && i < rows.n; i++)
-        if (strcmp(rows.row[i].select, bench_select_name(grid.select))) {
-            gk_msg(msg, "%s holds students selected by %s; resume with --select %s", r.csv_path,
-                   rows.row[i].select, rows.row[i].select);
-            rc = GNNKD_EINVAL;
-        }
+    if (rc == GNNKD_OK) rc = check_resume(&grid, &rows, r.csv_path, msg);
     env.resumed = resume != NULL;
     env.rows_before = rows.n;
     if (rc == GNNKD_OK) rc = bench_csv_open(&r.csv, r.csv_path, msg);

@@ -28,8 +28,12 @@ typedef struct {
     double temp[BENCH_MAX_LIST], alpha[BENCH_MAX_LIST];
     int seeds;        /* seeds seed0, seed0 + 1, ... */
     long seed0;
-    gnnkd_select select; /* of the students; teachers use Kipf's rule */
+    char teacher_training[96]; /* gnnkd train's defaults, as bench_training_text */
+    gnnkd_select select; /* of the students */
     int epochs, patience;
+    double weight_decay; /* of every student, or < 0: as gnnkd distill, 0 when
+                            distilled (the soft targets regularise), 5e-4
+                            (Kipf's) from scratch */
 } bench_grid;
 
 int bench_nconfigs(const bench_grid *g);
@@ -38,14 +42,21 @@ int bench_nconfigs(const bench_grid *g);
 void bench_config(const bench_grid *g, int k, gnnkd_method *method, int *t, int *a);
 const char *bench_method_name(gnnkd_method m);
 const char *bench_select_name(gnnkd_select s);
+/* The weight decay of a student trained by method. */
+float bench_weight_decay(const bench_grid *g, gnnkd_method method);
+/* "select=val-acc patience=100 epochs=200 weight_decay=0": how a model is trained. */
+void bench_training_text(char *buf, size_t len, gnnkd_select select, int patience, int epochs,
+                         double weight_decay);
 
 /* One line of results.csv: one trained student. The first eight fields are
- * the key; T and alpha are "" where they do not apply. */
+ * the key; T and alpha are "" where they do not apply. training says how
+ * the student was trained ("select=val-acc patience=100 epochs=200
+ * weight_decay=0"): a resumed run must not mix two ways. */
 typedef struct {
     char dataset[BENCH_NAME_LEN], teacher[BENCH_SPEC_LEN], student[BENCH_SPEC_LEN];
     char method[16], T[BENCH_NUM_LEN], alpha[BENCH_NUM_LEN], transfer[16];
     long seed;
-    char select[16];
+    char training[96];
     double val_acc, test_acc;
     int epochs;
     double train_seconds, inference_ms;
@@ -53,7 +64,7 @@ typedef struct {
     double teacher_test_acc, teacher_inference_ms;
 } bench_row;
 
-/* Fills the key fields (and select) of r for a job of the grid. */
+/* Fills the key fields (and training) of r for a job of the grid. */
 void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int student, int config, int seed);
 int bench_row_same_key(const bench_row *a, const bench_row *b);
 

@@ -174,10 +174,7 @@ static cJSON *summary_json(const bench_summary *s) {
     cJSON *arr = cJSON_AddArrayToObject(set, "datasets");
     for (int d = 0; d < g->ndatasets; d++) cJSON_AddItemToArray(arr, cJSON_CreateString(g->dataset[d]));
     cJSON_AddStringToObject(set, "teacher", g->teacher);
-    cJSON_AddStringToObject(set, "teacher_training",
-                            "Kipf & Welling: Adam lr 0.01, weight decay 5e-4 on the first layer, "
-                            "dropout 0.5, at most 200 epochs, early stopping on validation loss "
-                            "(patience 10), last weights");
+    cJSON_AddStringToObject(set, "teacher_training", g->teacher_training);
     arr = cJSON_AddArrayToObject(set, "students");
     for (int st = 0; st < g->nstudents; st++) cJSON_AddItemToArray(arr, cJSON_CreateString(g->student[st]));
     cJSON_AddItemToObject(set, "temperatures", cJSON_CreateDoubleArray(g->temp, g->ntemps));
@@ -187,6 +184,9 @@ static cJSON *summary_json(const bench_summary *s) {
     cJSON_AddStringToObject(set, "select", bench_select_name(g->select));
     cJSON_AddNumberToObject(set, "patience", g->patience);
     cJSON_AddNumberToObject(set, "epochs", g->epochs);
+    cJSON *wd = cJSON_AddObjectToObject(set, "weight_decay");
+    for (int m = 0; m < 3; m++)
+        cJSON_AddNumberToObject(wd, bench_method_name((gnnkd_method)m), bench_weight_decay(g, (gnnkd_method)m));
     cJSON_AddStringToObject(set, "transfer", "all");
     cJSON_AddStringToObject(set, "compress_target", "teacher logits, each row centred to zero mean");
     cJSON_AddStringToObject(set, "choice",
@@ -248,6 +248,13 @@ static const char *pct(char *buf, size_t len, double mean, double std, int n) {
     return buf;
 }
 
+/* A difference of accuracies in percentage points, "+1.2" (never "-0.0"). */
+static const char *pp(char *buf, size_t len, double diff) {
+    double x = 100 * diff;
+    snprintf(buf, len, "%+.1f", fabs(x) < 0.05 ? 0.0 : x);
+    return buf;
+}
+
 /* The chosen setting of configuration k as text: "T=2, α=0.9". */
 static const char *setting(char *buf, size_t len, const bench_grid *g, int k) {
     gnnkd_method method;
@@ -289,21 +296,22 @@ static void headline(FILE *f, const bench_summary *s) {
 
 static void markdown(FILE *f, const bench_summary *s, int plots) {
     const bench_grid *g = s->grid;
-    char a[64], b[64];
+    char a[64], b[64], gain[16], gap[16];
     fprintf(f, "# gnnkd bench: knowledge distillation vs model compression\n\n");
     fprintf(f, "## Test accuracy (%%), mean ± std over %d seed%s\n\n", g->seeds, g->seeds > 1 ? "s" : "");
     headline(f, s);
     fprintf(f,
             "\nKD and compression at the setting chosen by mean validation accuracy (shown in "
             "brackets), never by test accuracy.\n\n"
-            "Teacher %s, trained per seed with Kipf & Welling's settings (early stopping on "
-            "validation loss, patience 10). Students: at most %d epochs, model selection %s "
-            "(patience %d)%s. Seeds %ld to %ld. Transfer set: all nodes. Compression regresses "
-            "the teacher's logits, each row centred to zero mean: the limit KD approaches as T "
-            "grows.\n\n",
-            g->teacher, g->epochs, bench_select_name(g->select), g->patience,
+            "Teacher %s, trained per seed with gnnkd train's defaults (Kipf & Welling's recipe; "
+            "%s). Students: at most %d epochs, model selection %s "
+            "(patience %d)%s; weight decay %g from scratch, %g for KD and compression. Seeds %ld "
+            "to %ld. Transfer set: all nodes. Compression regresses the teacher's logits, each "
+            "row centred to zero mean: the limit KD approaches as T grows.\n\n",
+            g->teacher, g->teacher_training, g->epochs, bench_select_name(g->select), g->patience,
             g->select == GNNKD_SELECT_VAL_ACC ? ", keeping the weights of the best validation accuracy"
                                               : ", keeping the last weights",
+            (double)bench_weight_decay(g, GNNKD_METHOD_SCRATCH), (double)bench_weight_decay(g, GNNKD_METHOD_KD),
             g->seed0, g->seed0 + g->seeds - 1);
 
     fprintf(f, "## Chosen settings\n\n"
@@ -315,10 +323,11 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
                 int k = bench_chosen(s, d, st, (gnnkd_method)m);
                 if (k < 0) continue;
                 const bench_stat *x = bench_stat_at(s, d, st, k), *sc = bench_stat_at(s, d, st, 0);
-                fprintf(f, "| %s | %s | %s | %s | %.1f | %s | %+.1f | %+.1f |\n", g->dataset[d],
+                fprintf(f, "| %s | %s | %s | %s | %.1f | %s | %s | %s |\n", g->dataset[d],
                         g->student[st], m == 1 ? "KD" : "compression", setting(a, sizeof a, g, k),
                         100 * x->val_mean, pct(b, sizeof b, x->test_mean, x->test_std, x->n),
-                        100 * (x->test_mean - sc->test_mean), 100 * (x->test_mean - x->teacher_mean));
+                        pp(gain, sizeof gain, x->test_mean - sc->test_mean),
+                        pp(gap, sizeof gap, x->test_mean - x->teacher_mean));
             }
 
     fprintf(f, "\n## Every configuration\n\nGain and gap in percentage points; compression = "
@@ -344,9 +353,10 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
                 if (ti >= 0) fprintf(f, "%g", g->temp[ti]);
                 fprintf(f, " | ");
                 if (ai >= 0) fprintf(f, "%g", g->alpha[ai]);
-                fprintf(f, " | %s | %.1f | %+.1f | %+.1f | %lld | %.1f× | %.3f | %.1f× | %.0f | %.2f | %d |\n",
+                fprintf(f, " | %s | %.1f | %s | %s | %lld | %.1f× | %.3f | %.1f× | %.0f | %.2f | %d |\n",
                         pct(a, sizeof a, x->test_mean, x->test_std, x->n), 100 * x->val_mean,
-                        100 * (x->test_mean - sc->test_mean), 100 * (x->test_mean - x->teacher_mean),
+                        pp(gain, sizeof gain, x->test_mean - sc->test_mean),
+                        pp(gap, sizeof gap, x->test_mean - x->teacher_mean),
                         x->student_params, (double)x->teacher_params / (double)x->student_params,
                         x->inference_ms, x->teacher_inference_ms / x->inference_ms, x->epochs,
                         x->train_seconds, x->n);

@@ -38,6 +38,17 @@ const char *bench_select_name(gnnkd_select s) {
     return s == GNNKD_SELECT_VAL_ACC ? "val-acc" : "val-loss";
 }
 
+void bench_training_text(char *buf, size_t len, gnnkd_select select, int patience, int epochs,
+                         double weight_decay) {
+    snprintf(buf, len, "select=%s patience=%d epochs=%d weight_decay=%g", bench_select_name(select),
+             patience, epochs, weight_decay);
+}
+
+float bench_weight_decay(const bench_grid *g, gnnkd_method method) {
+    if (g->weight_decay >= 0) return (float)g->weight_decay;
+    return method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
+}
+
 /* ---- rows -------------------------------------------------------------------- */
 
 void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int student, int config, int seed) {
@@ -53,7 +64,8 @@ void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int student, 
     if (a >= 0) snprintf(r->alpha, sizeof r->alpha, "%g", g->alpha[a]);
     snprintf(r->transfer, sizeof r->transfer, "all");
     r->seed = g->seed0 + seed;
-    snprintf(r->select, sizeof r->select, "%s", bench_select_name(g->select));
+    bench_training_text(r->training, sizeof r->training, g->select, g->patience, g->epochs,
+                        bench_weight_decay(g, method));
 }
 
 int bench_row_same_key(const bench_row *a, const bench_row *b) {
@@ -92,7 +104,7 @@ const bench_row *bench_table_find(const bench_table *t, const bench_row *key) {
 /* ---- CSV ----------------------------------------------------------------------- */
 
 static const char *CSV_HEADER =
-    "dataset,teacher,student,method,T,alpha,transfer,seed,select,val_acc,test_acc,epochs,"
+    "dataset,teacher,student,method,T,alpha,transfer,seed,training,val_acc,test_acc,epochs,"
     "train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,"
     "teacher_inference_ms";
 enum { CSV_FIELDS = 18 };
@@ -173,7 +185,9 @@ int bench_csv_open(FILE **f, const char *path, char *msg) {
 
 int bench_csv_append(FILE *f, const bench_row *r, const char *path, char *msg) {
     key_fields(f, r);
-    fprintf(f, ",%s,%.6g,%.6g,%d,%.6g,%.6g,%lld,%lld,%.6g,%.6g\n", r->select, r->val_acc,
+    fputc(',', f);
+    bench_csv_field(f, r->training);
+    fprintf(f, ",%.6g,%.6g,%d,%.6g,%.6g,%lld,%lld,%.6g,%.6g\n", r->val_acc,
             r->test_acc, r->epochs, r->train_seconds, r->inference_ms, r->student_params,
             r->teacher_params, r->teacher_test_acc, r->teacher_inference_ms);
     if (ferror(f) || fflush(f) != 0) {
@@ -213,7 +227,7 @@ static int parse_row(bench_row *r, char **f) {
              copy_field(r->method, sizeof r->method, f[3]) && copy_field(r->T, sizeof r->T, f[4]) &&
              copy_field(r->alpha, sizeof r->alpha, f[5]) &&
              copy_field(r->transfer, sizeof r->transfer, f[6]) && parse_ll(f[7], &seed) &&
-             copy_field(r->select, sizeof r->select, f[8]) && parse_double(f[9], &r->val_acc) &&
+             copy_field(r->training, sizeof r->training, f[8]) && parse_double(f[9], &r->val_acc) &&
              parse_double(f[10], &r->test_acc) && parse_ll(f[11], &epochs) &&
              parse_double(f[12], &r->train_seconds) && parse_double(f[13], &r->inference_ms) &&
              parse_ll(f[14], &r->student_params) && parse_ll(f[15], &r->teacher_params) &&
