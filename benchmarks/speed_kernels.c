@@ -286,6 +286,9 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
         qsort(times, (size_t)reps, sizeof *times, cmp_double);
         e->seconds = reps % 2 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
         e->seconds_min = times[0];
+        // at least a clock tick: no infinite rates
+        if (e->seconds < 1e-9) e->seconds = 1e-9;
+        if (e->seconds_min < 1e-9) e->seconds_min = 1e-9;
     }
     GK_FREE_ALL;
     return GNNKD_OK;
