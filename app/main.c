@@ -14,6 +14,7 @@ static const struct {
     {"distill", cmd_distill, "distil a teacher into a student (KD, compression, scratch)"},
     {"info", cmd_info, "describe a dataset: size, degrees, components, clustering, homophily"},
     {"convert", cmd_convert, "write any dataset (graph file, synthetic) as a gnnkd folder"},
+    {"bench", cmd_bench, "benchmark distillation vs compression: CSV, summary, plots"},
     {"bench-speed", cmd_bench_speed, "time training epochs, kernels and inference against rooflines"},
 };
 
