@@ -172,6 +172,34 @@ void cli_progress_done(const cli_progress *p) {
     if (p->enabled) fprintf(stderr, "\r\033[K");
 }
 
+int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, int k,
+                  const char *what, const gnnkd_model_spec *spec, const gnnkd_dataset *d,
+                  const gnnkd_graph *g, const gnnkd_objective *obj, char *msg) {
+    gnnkd_train_options o = run->train;
+    o.seed = run->train.seed + (uint64_t)k;
+    char label[64], path[4096];
+    snprintf(label, sizeof label, "%s %d/%d", what, k + 1, run->runs);
+    cli_progress prog = {label, o.epochs, !run->quiet && isatty(2)};
+    o.progress = cli_progress_cb;
+    o.progress_ctx = &prog;
+    int rc = gnnkd_model_new(m, spec, d->nfeat, d->nclass, o.seed, msg);
+    if (rc == GNNKD_OK) rc = gnnkd_train(*m, res, d, g, &o, obj, msg);
+    cli_progress_done(&prog);
+    if (rc == GNNKD_OK && run->save) {
+        cli_run_path(path, sizeof path, run->save, run->runs, (unsigned long long)o.seed);
+        rc = gnnkd_model_save(*m, path, msg);
+    }
+    if (rc == GNNKD_OK && run->save_logits) {
+        float *logits = malloc((size_t)d->n * (size_t)d->nclass * sizeof *logits);
+        gnnkd_train_result again;
+        cli_run_path(path, sizeof path, run->save_logits, run->runs, (unsigned long long)o.seed);
+        rc = logits ? gnnkd_evaluate(*m, &again, logits, d, g, msg) : GNNKD_ENOMEM;
+        if (rc == GNNKD_OK) rc = gnnkd_npy_write(path, logits, d->n, d->nclass, msg);
+        free(logits);
+    }
+    return rc;
+}
+
 int cli_runs_new(cli_runs *r, int n) {
     memset(r, 0, sizeof *r);
     double *all = calloc((size_t)n * 5, sizeof(double));

@@ -117,6 +117,14 @@ typedef struct {
 int cli_progress_cb(void *ctx, const gnnkd_epoch_info *e);
 void cli_progress_done(const cli_progress *p);
 
+/* Run k of a command: a new model of shape spec, seeded run->train.seed + k,
+ * trained on d (with obj, if not NULL) behind a progress line labelled
+ * "<what> k+1/runs", then saved (--save) and its logits written
+ * (--save-logits) if asked. *m receives the trained model. */
+int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, int k,
+                  const char *what, const gnnkd_model_spec *spec, const gnnkd_dataset *d,
+                  const gnnkd_graph *g, const gnnkd_objective *obj, char *msg);
+
 /* Results of several runs (seeds). */
 typedef struct {
     int n;

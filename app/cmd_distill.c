@@ -173,13 +173,13 @@ int cmd_distill(int argc, char **argv) {
     if (!run.weight_decay_set) run.train.weight_decay = method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
     cli_run_finish(&run);
 
-    char msg[GNNKD_MSG_LEN] = "", path[4096];
+    char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model_spec sspec;
     gnnkd_dataset *d = NULL;
     gnnkd_graph *g = NULL;
     gnnkd_teacher *t = NULL;
     gnnkd_model *m = NULL;
-    float *target = NULL, *logits = NULL;
+    float *target = NULL;
     int32_t *tnodes = NULL, ntnodes = 0;
     double *teacher_acc = NULL;
     cli_runs runs = {0};
@@ -196,7 +196,6 @@ int cmd_distill(int argc, char **argv) {
     if (rc == GNNKD_OK) rc = gnnkd_transfer_nodes(&tnodes, &ntnodes, d, tkind, transfer, msg);
     if (rc == GNNKD_OK) rc = cli_runs_new(&runs, run.runs);
     if (rc == GNNKD_OK && (!(target = malloc((size_t)d->n * d->nclass * sizeof(float))) ||
-                           !(logits = malloc((size_t)d->n * d->nclass * sizeof(float))) ||
                            !(teacher_acc = calloc((size_t)run.runs, sizeof(double)))))
         rc = GNNKD_ENOMEM;
     int64_t sparams = 0;
@@ -211,28 +210,10 @@ int cmd_distill(int argc, char **argv) {
         if (rc != GNNKD_OK) break;
         teacher_acc[k] = gnnkd_teacher_accuracy(t, d->label, d->split[GNNKD_TEST], d->nsplit[GNNKD_TEST]);
 
-        gnnkd_train_options o = run.train;
-        o.seed = seed;
-        char label[64];
-        snprintf(label, sizeof label, "student %d/%d", k + 1, run.runs);
-        cli_progress prog = {label, o.epochs, !run.quiet && isatty(2)};
-        o.progress = cli_progress_cb;
-        o.progress_ctx = &prog;
         gnnkd_objective obj = {method, (float)alpha, (float)temperature, target, tnodes, ntnodes};
         gnnkd_train_result res;
-        rc = gnnkd_model_new(&m, &sspec, d->nfeat, d->nclass, seed, msg);
-        if (rc == GNNKD_OK) rc = gnnkd_train(m, &res, d, g, &o, &obj, msg);
-        cli_progress_done(&prog);
+        rc = cli_train_run(&m, &res, &run, k, "student", &sspec, d, g, &obj, msg);
         if (rc == GNNKD_OK) cli_runs_add(&runs, &res);
-        if (rc == GNNKD_OK && run.save) {
-            cli_run_path(path, sizeof path, run.save, run.runs, (unsigned long long)seed);
-            rc = gnnkd_model_save(m, path, msg);
-        }
-        if (rc == GNNKD_OK && run.save_logits) {
-            cli_run_path(path, sizeof path, run.save_logits, run.runs, (unsigned long long)seed);
-            rc = gnnkd_evaluate(m, &res, logits, d, g, msg);
-            if (rc == GNNKD_OK) rc = gnnkd_npy_write(path, logits, d->n, d->nclass, msg);
-        }
         if (rc == GNNKD_OK) {
             sspec = *gnnkd_model_get_spec(m);
             sparams = gnnkd_model_num_params(m);
@@ -280,8 +261,8 @@ int cmd_distill(int argc, char **argv) {
             cli_runs_print(stdout, title, &runs);
         }
     }
+    gnnkd_model_free(&m);
     free(teacher_acc);
-    free(logits);
     free(target);
     free(tnodes);
     cli_runs_free(&runs);

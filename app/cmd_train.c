@@ -94,63 +94,43 @@ int cmd_train(int argc, char **argv) {
     }
     cli_run_finish(&run);
 
-    char msg[GNNKD_MSG_LEN] = "", path[4096];
+    char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model_spec spec;
     gnnkd_dataset *d = NULL;
     gnnkd_graph *g = NULL;
     gnnkd_model *m = NULL;
-    float *logits = NULL;
     cli_runs runs = {0};
     int rc = model_spec(&spec, model, hidden, layers, dropout, msg);
     if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, spec.kind == GNNKD_MODEL_GCN, msg);
     if (rc == GNNKD_OK) rc = cli_runs_new(&runs, run.runs);
-    if (rc == GNNKD_OK && run.save_logits && !(logits = malloc((size_t)d->n * d->nclass * sizeof(float))))
-        rc = GNNKD_ENOMEM;
+    int64_t params = 0;
     for (int k = 0; rc == GNNKD_OK && k < run.runs; k++) {
-        gnnkd_train_options o = run.train;
-        o.seed = run.train.seed + (uint64_t)k;
-        char label[64];
-        snprintf(label, sizeof label, "run %d/%d", k + 1, run.runs);
-        cli_progress prog = {label, o.epochs, !run.quiet && isatty(2)};
-        o.progress = cli_progress_cb;
-        o.progress_ctx = &prog;
         gnnkd_train_result res;
-        rc = gnnkd_model_new(&m, &spec, d->nfeat, d->nclass, o.seed, msg);
-        if (rc == GNNKD_OK) rc = gnnkd_train(m, &res, d, g, &o, NULL, msg);
-        cli_progress_done(&prog);
-        if (rc == GNNKD_OK) cli_runs_add(&runs, &res);
-        if (rc == GNNKD_OK && run.save) {
-            cli_run_path(path, sizeof path, run.save, run.runs, (unsigned long long)o.seed);
-            rc = gnnkd_model_save(m, path, msg);
+        rc = cli_train_run(&m, &res, &run, k, "run", &spec, d, g, NULL, msg);
+        if (rc == GNNKD_OK) {
+            cli_runs_add(&runs, &res);
+            spec = *gnnkd_model_get_spec(m); /* dims filled in */
+            params = gnnkd_model_num_params(m);
         }
-        if (rc == GNNKD_OK && run.save_logits) {
-            cli_run_path(path, sizeof path, run.save_logits, run.runs, (unsigned long long)o.seed);
-            rc = gnnkd_evaluate(m, &res, logits, d, g, msg);
-            if (rc == GNNKD_OK) rc = gnnkd_npy_write(path, logits, d->n, d->nclass, msg);
-        }
-        if (rc == GNNKD_OK && k == 0) spec = *gnnkd_model_get_spec(m); /* dims filled in */
-        int64_t params = m ? gnnkd_model_num_params(m) : 0;
         gnnkd_model_free(&m);
-        if (rc == GNNKD_OK && k == run.runs - 1) {
-            if (run.json) {
-                cJSON *root = cJSON_CreateObject();
-                cJSON_AddStringToObject(root, "dataset", d->name);
-                cJSON_AddItemToObject(root, "model", cli_json_model(&spec, params));
-                cJSON_AddNumberToObject(root, "seed", (double)run.train.seed);
-                cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
-                cJSON_AddStringToObject(root, "select",
-                                        run.train.select == GNNKD_SELECT_VAL_ACC ? "val-acc" : "val-loss");
-                cli_json_add_runs(root, &runs);
-                cli_json_print(root);
-            } else {
-                char title[512], text[128];
-                gnnkd_model_spec_format(text, sizeof text, &spec);
-                snprintf(title, sizeof title, "%s on %s, %lld parameters", text, d->name, (long long)params);
-                cli_runs_print(stdout, title, &runs);
-            }
-        }
     }
-    free(logits);
+    if (rc == GNNKD_OK && run.json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "dataset", d->name);
+        cJSON_AddItemToObject(root, "model", cli_json_model(&spec, params));
+        cJSON_AddNumberToObject(root, "seed", (double)run.train.seed);
+        cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
+        cJSON_AddStringToObject(root, "select",
+                                run.train.select == GNNKD_SELECT_VAL_ACC ? "val-acc" : "val-loss");
+        cli_json_add_runs(root, &runs);
+        cli_json_print(root);
+    } else if (rc == GNNKD_OK) {
+        char title[512], text[128];
+        gnnkd_model_spec_format(text, sizeof text, &spec);
+        snprintf(title, sizeof title, "%s on %s, %lld parameters", text, d->name, (long long)params);
+        cli_runs_print(stdout, title, &runs);
+    }
+    gnnkd_model_free(&m);
     cli_runs_free(&runs);
     gnnkd_graph_free(&g);
     gnnkd_dataset_free(&d);
