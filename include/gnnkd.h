@@ -319,14 +319,20 @@ typedef struct {
 typedef struct {
     int epochs;           /* epochs run */
     int best_epoch;       /* the epoch whose weights were kept (1-based) */
-    double acc[3], loss[3];  /* accuracy and hard cross-entropy on train/val/test */
-    double train_seconds;
-    double epoch_seconds_median;
+    double acc[3], loss[3];  /* accuracy and hard cross-entropy, by GNNKD_TRAIN/VAL/TEST */
+    double train_seconds;    /* wall time of the whole call */
+    double epoch_seconds_median;  /* the median training step */
 } gnnkd_train_result;
 
 /* Trains m on d (and g for GCNs) with Adam, dropout, weight decay and early
  * stopping; obj NULL (or method SCRATCH) means hard labels only. On return m
- * holds the selected weights and r their accuracies. */
+ * holds the selected weights and r their accuracies; r->epoch_seconds_median
+ * is the median training step (forward, backward, Adam) without the
+ * per-epoch validation pass, which r->train_seconds includes. Nothing is
+ * allocated inside the epoch loop. GNNKD_EINVAL if the model does not fit d,
+ * a split node is unlabelled, an option or the objective is out of range;
+ * GNNKD_ENUMERIC if the loss becomes NaN or infinite; GNNKD_ENOMEM.
+ * O(epochs * forward). */
 int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
                 const gnnkd_graph *g, const gnnkd_train_options *o,
                 const gnnkd_objective *obj, char *msg);
