@@ -53,8 +53,9 @@ static void speed_help(FILE *f) {
             "inference milliseconds (eval mode), peak resident memory, and each kernel of\n"
             "the epoch timed alone on the model's shapes: time share, GFLOP/s, GB/s and the\n"
             "fraction of its roofline bound max(flops / SGEMM rate, bytes / STREAM triad),\n"
-            "both ceilings measured in the same run. Each configuration runs in its own\n"
-            "process, so its peak RSS is its own.\n\n"
+            "both ceilings measured in the same run (above 100%: the data fit in cache).\n"
+            "Each configuration runs in its own process, so its peak RSS is its own; its\n"
+            "cpu share below 100% says other processes held the cores.\n\n"
             "What to run (each option may be repeated or take a comma-separated list):\n"
             "  --dataset D             datasets (cora,citeseer,pubmed); synthetic[:K=V,...] too;\n"
             "                          or one --graph FILE (see the dataset options below)\n"
@@ -678,7 +679,9 @@ static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *resul
     fprintf(f, "Epoch: forward with dropout, loss, backward, Adam; %d warm-up epochs, then %d "
                "timed.\nKernels: each timed alone on the epoch's shapes; share = its time per "
                "epoch / the epoch's median; roofline = max(flops / SGEMM, bytes / STREAM) / "
-               "time.\n\n",
+               "time, above 100%% when the data fit in cache (STREAM measures DRAM).\n"
+               "cpu share = CPU time / (wall time x threads): below 100%%, other processes "
+               "held the cores and the times are inflated.\n\n",
             o->warmup, o->epochs);
     const cJSON *r;
     cJSON_ArrayForEach(r, results) {
