@@ -79,6 +79,11 @@ assert r["teacher"]["nodes_read_median"] > 1
 EOF
 done
 
+# The help text is printed whole (it is a printf format).
+"$GNNKD_BIN" bench-speed --help >"$tmp/help" || fail "--help exited $?"
+grep -q 'cpu share below 100% says' "$tmp/help" && grep -q '^Example:' "$tmp/help" ||
+  fail "--help is garbled"
+
 # Usage errors exit 2.
 "$GNNKD_BIN" bench-speed --epochs 0 >/dev/null 2>&1
 [ $? -eq 2 ] || fail "--epochs 0 should exit 2"
