@@ -6,6 +6,7 @@
  * summary, plots and environment are written from the rows at the end. */
 #include "bench.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <omp.h>
@@ -100,8 +101,8 @@ static int parse_students(const char *text, bench_grid *g, gnnkd_model_spec *spe
     g->nstudents = 0;
     char *start = buf;
     for (char *p = buf;; p++) {
-        if (*p != '\0' && !(*p == ',' && !(p[1] >= '0' && p[1] <= '9'))) continue;
         int last = *p == '\0';
+        if (!last && !(*p == ',' && !isdigit((unsigned char)p[1]))) continue;
         *p = '\0';
         if (g->nstudents == BENCH_MAX_LIST) {
             fprintf(stderr, "gnnkd bench: --students: at most %d students\n", BENCH_MAX_LIST);
@@ -162,6 +163,10 @@ static int dir_is_empty(const char *dir) {
  * results/<time> new or empty, never overwriting earlier results. */
 static int prepare_out(char *dir, size_t len, const char *out, const char *resume, char *msg) {
     struct stat st;
+    if (strlen(resume ? resume : out ? out : "") >= len - 64) {
+        gk_msg(msg, "the results folder's path is too long");
+        return GNNKD_EINVAL;
+    }
     if (resume) {
         snprintf(dir, len, "%s", resume);
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {

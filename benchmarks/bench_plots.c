@@ -329,14 +329,17 @@ static int write_script(const bench_summary *s, const char *dir, char *msg) {
             "set grid\n");
     int rc = GNNKD_OK;
 
-    snprintf(title, sizeof title, "Test accuracy against KD temperature (mean ± std over %d seeds)", g->seeds);
+    const char *plural = g->seeds > 1 ? "s" : "";
+    snprintf(title, sizeof title, "Test accuracy against KD temperature (mean ± std over %d seed%s)",
+             g->seeds, plural);
     figure_begin(gp, "accuracy_vs_temperature", 440 * g->nstudents, 380 * g->ndatasets + 40,
                  g->ndatasets, g->nstudents, title);
     for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++)
         for (int st = 0; rc == GNNKD_OK && st < g->nstudents; st++) rc = temperature_panel(gp, s, d, st, dir, msg);
     figure_end(gp);
 
-    snprintf(title, sizeof title, "Test accuracy against student size (chosen settings, %d seeds)", g->seeds);
+    snprintf(title, sizeof title, "Test accuracy against student size (chosen settings, %d seed%s)",
+             g->seeds, plural);
     figure_begin(gp, "accuracy_vs_size", 460 * g->ndatasets, 460, 1, g->ndatasets, title);
     for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++) rc = size_panel(gp, s, d, dir, msg);
     figure_end(gp);

@@ -400,8 +400,8 @@ int bench_summary_write(const bench_summary *s, const char *dir, int plots, FILE
     snprintf(path, sizeof path, "%s/summary.md", dir);
     if (rc == GNNKD_OK) rc = write_file(path, NULL, s, plots, msg);
     if (rc == GNNKD_OK && echo) {
-        fprintf(echo, "Test accuracy (%%), mean ± std over %d seeds; KD and compression chosen by "
-                      "validation accuracy:\n\n", s->grid->seeds);
+        fprintf(echo, "Test accuracy (%%), mean ± std over %d seed%s; KD and compression chosen by "
+                      "validation accuracy:\n\n", s->grid->seeds, s->grid->seeds > 1 ? "s" : "");
         headline(echo, s);
     }
     return rc;
