@@ -12,10 +12,10 @@
  * the trainer make them: speed_plan_epoch mirrors gnn/model.c and must follow
  * it (the JSON's kernel_seconds against the epoch's median shows a drift). */
 enum {
-    OP_DROPOUT_XS,   /* copy of X's values, then dropout on them (nnz) */
+    OP_DROPOUT_XS,   /* the kept entries of X into a CSR (nnz -> about (1 - p) nnz) */
     OP_DROPOUT_XD,   /* dropout of the dense features into a buffer (n, F) */
-    OP_SPMM_X,       /* X (n, F) sparse times W (F, o) */
-    OP_SPMM_XT,      /* dW (F, o) += X^T G (n, o), sparse X */
+    OP_SPMM_X,       /* X (n, F) sparse (after dropout: its kept entries) times W (F, o) */
+    OP_SPMM_XT,      /* dW (F, o) += X^T G (n, o), sparse X (kept entries) */
     OP_AHAT,         /* Â (n, n) times a dense (n, h) */
     OP_GEMM_X,       /* X (n, F) dense times W (F, o) */
     OP_GEMM_XT,      /* dW (F, o) += X^T G, dense X, no input gradient */
@@ -23,10 +23,9 @@ enum {
     OP_GEMM_BWD,     /* dH += G W^T and dW += H^T G */
     OP_BIAS_FWD,
     OP_BIAS_BWD,
-    OP_RELU_FWD,
-    OP_DROPOUT_FWD,  /* in place on a hidden (n, h) */
-    OP_RELU_DROP_BWD, /* zeroing of the gradient, then dropout(relu)'s masked add */
-    OP_ZERO,         /* zeroing of a hidden layer's input gradient */
+    OP_RELU_FWD,     /* without dropout */
+    OP_RELU_DROP_FWD, /* dropout(relu) of a hidden (n, h) in one pass */
+    OP_RELU_DROP_BWD, /* dropout(relu)'s masked gradient, overwriting */
     OP_LOSS,         /* zeroing of dlogits and grads, cross-entropy, L2 */
     OP_ADAM
 };
@@ -80,16 +79,19 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
     const int drop = s->dropout > 0.0f, sparse = d->x.rowptr != NULL;
     const int64_t n = d->n, F = s->dims[0], C = s->dims[L];
     const int64_t nnzx = sparse ? gnnkd_csr_nnz(&d->x) : 0;
+    // the entries X w and X^T g see: dropout drops about p of them
+    const int64_t kept = drop ? (int64_t)((1.0 - s->dropout) * (double)nnzx + 0.5) : nnzx;
     const gnnkd_csr *ahat = gcn ? gnnkd_graph_csr(g) : NULL;
     const double nnza = ahat ? (double)gnnkd_csr_nnz(ahat) : 0.0;
-    const double xb = sparse ? csr_bytes(&d->x, 1) : 0.0, ab = ahat ? csr_bytes(ahat, 1) : 0.0;
+    const double xb = sparse ? 8.0 * (n + 1) + 8.0 * kept : 0.0, ab = ahat ? csr_bytes(ahat, 1) : 0.0;
     int64_t nparams = 0;
     for (int l = 0; l < L; l++) nparams += (int64_t)s->dims[l] * s->dims[l + 1] + s->dims[l + 1];
     const double w0 = (double)F * s->dims[1];
 
     // forward
     if (drop && sparse)
-        add(p, OP_DROPOUT_XS, SPEED_ELEMENTWISE, nnzx, 0, 0, (double)nnzx, 8.0 * nnzx,
+        add(p, OP_DROPOUT_XS, SPEED_ELEMENTWISE, nnzx, 0, 0, (double)nnzx,
+            csr_bytes(&d->x, d->x.val != NULL) + 8.0 * (n + 1) + 8.0 * kept,
             "dropout X (nnz %lld)", (long long)nnzx);
     if (drop && !sparse)
         add(p, OP_DROPOUT_XD, SPEED_ELEMENTWISE, n * F, 0, 0, (double)(n * F), 8.0 * n * F,
@@ -97,14 +99,15 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
     for (int l = 0; l < L; l++) {
         int64_t i = s->dims[l], o = s->dims[l + 1];
         if (l > 0) {
-            add(p, OP_RELU_FWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i), 8.0 * n * i,
-                "relu (n,%lld)", (long long)i);
             if (drop)
-                add(p, OP_DROPOUT_FWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i),
-                    8.0 * n * i, "dropout (n,%lld)", (long long)i);
+                add(p, OP_RELU_DROP_FWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i),
+                    8.0 * n * i, "relu+dropout (n,%lld)", (long long)i);
+            else
+                add(p, OP_RELU_FWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i), 8.0 * n * i,
+                    "relu (n,%lld)", (long long)i);
         }
         if (l == 0 && sparse)
-            add(p, OP_SPMM_X, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * nnzx * o,
+            add(p, OP_SPMM_X, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
                 xb + 4.0 * F * o + 4.0 * n * o, "X*W sparse (n,%lld)->(n,%lld)", (long long)F,
                 (long long)o);
         else
@@ -124,9 +127,6 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
     // backward
     for (int l = L - 1; l >= 0; l--) {
         int64_t i = s->dims[l], o = s->dims[l + 1];
-        if (l > 0)
-            add(p, OP_ZERO, SPEED_ELEMENTWISE, n * i, 0, 0, 0.0, 4.0 * n * i, "zero (n,%lld)",
-                (long long)i);
         add(p, OP_BIAS_BWD, SPEED_ELEMENTWISE, n, 0, o, (double)(n * o), 4.0 * n * o + 8.0 * o,
             "bias grad (n,%lld)", (long long)o);
         if (gcn)
@@ -137,7 +137,7 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
                 4.0 * (n * o + i * o + 2 * n * i) + 4.0 * (n * i + n * o + 2 * i * o),
                 "dH,dW (n,%lld)x(%lld,%lld)", (long long)o, (long long)o, (long long)i);
         else if (sparse)
-            add(p, OP_SPMM_XT, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * nnzx * o,
+            add(p, OP_SPMM_XT, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
                 xb + 4.0 * n * o + 8.0 * F * o, "X^T*G sparse ->(%lld,%lld)", (long long)F,
                 (long long)o);
         else
@@ -159,9 +159,10 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
 typedef struct {
     const gnnkd_dataset *d;
     const gnnkd_csr *ahat;
+    gnnkd_csr xd;       /* X after dropout: rowptr, colidx, val as for X */
     gnnkd_model *m;
     gnnkd_train_options o;
-    float *xval;        /* (nnz of X) */
+    const gnnkd_csr *xs; /* what X w sees: xd with dropout, else X */
     float *a, *b, *c;   /* (n, widest) each; a also holds a dense input */
     float *w, *dw, *bias, *dbias;
     float *partial;     /* gk_spmm_t's scratch */
@@ -175,13 +176,10 @@ static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
     int32_t rows = (int32_t)k->rows, in = (int32_t)k->in, out = (int32_t)k->out;
     uint64_t key = gk_key(7, rep, (uint64_t)k->op);
     switch (k->op) {
-    case OP_DROPOUT_XS:
-        for (int64_t e = 0; e < k->rows; e++) B->xval[e] = d->x.val ? d->x.val[e] : 1.0f;
-        gk_dropout_forward(B->xval, B->xval, k->rows, B->p, key);
-        break;
+    case OP_DROPOUT_XS: gk_dropout_csr(&B->xd, &d->x, B->p, key); break;
     case OP_DROPOUT_XD: gk_dropout_forward(B->a, d->xdense, k->rows, B->p, key); break;
-    case OP_SPMM_X: gk_spmm(B->b, &d->x, B->xval, B->w, out); break;
-    case OP_SPMM_XT: gk_spmm_t(B->dw, B->partial, B->nparts, &d->x, B->xval, B->b, out); break;
+    case OP_SPMM_X: gk_spmm(B->b, B->xs, B->xs->val, B->w, out); break;
+    case OP_SPMM_XT: gk_spmm_t(B->dw, B->partial, B->nparts, B->xs, B->xs->val, B->b, out); break;
     case OP_AHAT: gk_spmm(B->c, B->ahat, B->ahat->val, B->b, out); break;
     case OP_GEMM_X: gk_matmul_forward(B->b, d->xdense, B->w, rows, in, out); break;
     case OP_GEMM_XT: gk_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out); break;
@@ -190,13 +188,10 @@ static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
     case OP_BIAS_FWD: gk_bias_forward(B->b, B->bias, rows, out); break;
     case OP_BIAS_BWD: gk_bias_backward(B->dbias, B->b, rows, out); break;
     case OP_RELU_FWD: gk_relu_forward(B->a, B->b, k->rows); break;
-    // out of place (the model works in place): repeats must not keep doubling a
-    case OP_DROPOUT_FWD: gk_dropout_forward(B->a, B->b, k->rows, B->p, key); break;
+    case OP_RELU_DROP_FWD: gk_relu_dropout_forward(B->a, B->b, k->rows, B->p, key); break;
     case OP_RELU_DROP_BWD:
-        memset(B->a, 0, sizeof *B->a * (size_t)k->rows);
         gk_relu_dropout_backward(B->a, B->b, B->c, k->rows, 1.0f / (1.0f - B->p));
         break;
-    case OP_ZERO: memset(B->a, 0, sizeof *B->a * (size_t)k->rows); break;
     case OP_LOSS: {
         memset(B->b, 0, sizeof *B->b * (size_t)rows * (size_t)out);
         gk_model_zero_grad(B->m);
@@ -228,7 +223,9 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
 #define GK_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_model_free(&B.m);                                                           \
-        free(B.xval);                                                                     \
+        free(B.xd.rowptr);                                                                \
+        free(B.xd.colidx);                                                                \
+        free(B.xd.val);                                                                   \
         free(B.a);                                                                        \
         free(B.b);                                                                        \
         free(B.c);                                                                        \
@@ -253,7 +250,9 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     B.p = s->dropout;
     gnnkd_train_options_default(&B.o);
     GK_TRY(gnnkd_model_new(&B.m, s, d->nfeat, d->nclass, 1, msg));
-    GK_ALLOC(B.xval, sparse ? gnnkd_csr_nnz(&d->x) : 1);
+    GK_ALLOC(B.xd.rowptr, sparse ? n + 1 : 1);
+    GK_ALLOC(B.xd.colidx, sparse ? gnnkd_csr_nnz(&d->x) : 1);
+    GK_ALLOC(B.xd.val, sparse ? gnnkd_csr_nnz(&d->x) : 1);
     GK_ALLOC(B.a, n * wide);
     GK_ALLOC(B.b, n * wide);
     GK_ALLOC(B.c, n * wide);
@@ -264,8 +263,11 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     B.nparts = sparse ? gnnkd_get_threads() - 1 : 0;
     GK_ALLOC(B.partial, (int64_t)B.nparts * s->dims[0] * s->dims[1]);
     GK_ALLOC(times, SPEED_MAX_REPS);
-    for (int64_t e = 0; sparse && e < gnnkd_csr_nnz(&d->x); e++)
-        B.xval[e] = d->x.val ? d->x.val[e] : 1.0f;
+    B.xs = &d->x;
+    if (sparse && B.p > 0.0f) { // the model's first dropout, for X w and X^T g
+        gk_dropout_csr(&B.xd, &d->x, B.p, gk_key(7, 0, 0));
+        B.xs = &B.xd;
+    }
     fill(B.a, n * wide, 1);
     fill(B.b, n * wide, 2);
     fill(B.c, n * wide, 3);

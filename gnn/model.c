@@ -182,6 +182,8 @@ void gnnkd_model_free(gnnkd_model **m) {
     free((*m)->adam_m);
     free((*m)->adam_v);
     free((*m)->ws);
+    free((*m)->xd.rowptr);
+    free((*m)->xd.colidx);
     free(*m);
     *m = NULL;
 }
@@ -277,8 +279,9 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     int64_t nnz = is_sparse(d) ? gnnkd_csr_nnz(&d->x) : -1;
     if (m->ws && m->ws_n == d->n && m->ws_nnz == nnz && m->ws_threads == threads)
         return GNNKD_OK;
-    free(m->ws);
-    m->ws = NULL;
+    GK_FREE(m->ws);
+    GK_FREE(m->xd.rowptr);
+    GK_FREE(m->xd.colidx);
     m->have_forward = 0;
 
     int64_t n = d->n, maxd = 0, total = 0;
@@ -300,12 +303,25 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         gk_msg(msg, "model: out of memory for a workspace of %lld floats", (long long)total);
         return GNNKD_ENOMEM;
     }
+    if (nnz >= 0 && sz_xin > 0) {
+        m->xd.rowptr = gk_calloc((size_t)n + 1, sizeof *m->xd.rowptr);
+        m->xd.colidx = gk_calloc((size_t)nnz, sizeof *m->xd.colidx);
+        if (m->xd.rowptr == NULL || m->xd.colidx == NULL) {
+            free(p);
+            GK_FREE(m->xd.rowptr);
+            GK_FREE(m->xd.colidx);
+            gk_msg(msg, "model: out of memory for the dropped features (%lld nonzeros)",
+                   (long long)nnz);
+            return GNNKD_ENOMEM;
+        }
+    }
     m->ws = p;
     for (int l = 0; l < L; l++) {
         m->z[l] = p, p += sz_z[l];
         m->h[l] = l > 0 ? p : NULL, p += sz_h[l];
     }
     m->xin = p, p += sz_xin;
+    m->xd.val = m->xd.rowptr ? m->xin : NULL;
     m->t = sz_t ? p : NULL, p += sz_t;
     m->g1 = p, p += n * maxd;
     m->g2 = p, p += n * maxd;
@@ -349,10 +365,9 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
     if (xs) {
         xval = d->x.val;
         if (drop) {
-            int64_t nnz = gnnkd_csr_nnz(xs);
-            for (int64_t k = 0; k < nnz; k++) m->xin[k] = d->x.val ? d->x.val[k] : 1.0f;
-            gk_dropout_forward(m->xin, m->xin, nnz, p, gk_key(seed, step, 0));
-            xval = m->xin;
+            gk_dropout_csr(&m->xd, xs, p, gk_key(seed, step, 0));
+            xs = &m->xd;
+            xval = m->xd.val;
         }
     } else {
         x0 = d->xdense;
@@ -365,12 +380,15 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
     layer_forward(m, m->z[0], ahat, 0, xs, xval, x0, n);
     for (int l = 1; l < L; l++) {
         int64_t len = (int64_t)n * s->dims[l];
-        gk_relu_forward(m->h[l], m->z[l - 1], len);
-        if (drop) gk_dropout_forward(m->h[l], m->h[l], len, p, gk_key(seed, step, (uint64_t)l));
+        if (drop)
+            gk_relu_dropout_forward(m->h[l], m->z[l - 1], len, p, gk_key(seed, step, (uint64_t)l));
+        else
+            gk_relu_forward(m->h[l], m->z[l - 1], len);
         layer_forward(m, m->z[l], ahat, l, NULL, NULL, m->h[l], n);
     }
     m->have_forward = 1;
     m->fwd_dropout = drop;
+    m->fwd_xs = xs;
     m->fwd_xval = xval;
     m->fwd_x0 = x0;
     *logits = m->z[L - 1];
@@ -392,7 +410,7 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
     }
     const gnnkd_model_spec *s = &m->spec;
     const gnnkd_csr *ahat = gnnkd_graph_csr(g);
-    const gnnkd_csr *xs = is_sparse(d) ? &d->x : NULL;
+    const gnnkd_csr *xs = m->fwd_xs;
     int32_t n = d->n;
     float p = s->dropout;
     // dz: the gradient of layer l's output (g1); dh: of its input (g2)
@@ -402,7 +420,6 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
         float *dh = l > 0 ? m->g2 : NULL;
         const float *inp = l > 0 ? m->h[l] : m->fwd_x0;
         const gnnkd_csr *lxs = l > 0 ? NULL : xs;
-        if (dh) memset(dh, 0, sizeof *dh * (size_t)n * (size_t)i);
         if (s->kind == GNNKD_MODEL_GCN)
             gk_gcn_backward(dh, m->dw[l], m->db[l], m->t, m->partial, m->nparts, dz, ahat, lxs,
                             m->fwd_xval, inp, m->w[l], n, i, o);
@@ -411,7 +428,6 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
                               m->fwd_xval, inp, m->w[l], n, i, o);
         if (l == 0) break;
         int64_t len = (int64_t)n * i;
-        memset(m->g1, 0, sizeof *m->g1 * (size_t)len);
         gk_relu_dropout_backward(m->g1, dh, m->h[l], len, m->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f);
         dz = m->g1;
     }

@@ -153,3 +153,26 @@ Test(kernels, spmm_small_by_hand) {
     float wantt[6] = {2 * y[0], 2 * y[1], 0.5f * y[4], 0.5f * y[5], -y[0], -y[1]};
     for (int e = 0; e < 6; e++) cr_assert_eq(dx[e], wantt[e], "transpose element %d", e);
 }
+
+/* The one-pass backward of a narrow layer (o <= 16), big enough to run on
+ * 2 threads: against the reference, and the same bits when repeated. */
+Test(kernels, matmul_backward_narrow_on_threads) {
+    int32_t n = 3001, i = 40, o = 3;
+    cr_assert_gt((int64_t)n * i * o, GK_PAR_MIN);
+    float *inp = random_array((int64_t)n * i, 11), *w = random_array((int64_t)i * o, 12);
+    float *dout = random_array((int64_t)n * o, 13);
+    for (int threads = 1; threads <= 2; threads++) {
+        gnnkd_set_threads(threads);
+        float *dinp = random_array((int64_t)n * i, 3), *dinpr = random_array((int64_t)n * i, 3);
+        float *dw = random_array((int64_t)i * o, 4), *dwr = random_array((int64_t)i * o, 4);
+        float *dw2 = random_array((int64_t)i * o, 4);
+        gk_matmul_backward(dinp, dw, dout, inp, w, n, i, o);
+        gk_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
+        assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "narrow dinp");
+        assert_close(dw, dwr, (int64_t)i * o, 1e-4, "narrow dw");
+        gk_matmul_backward(dinpr, dw2, dout, inp, w, n, i, o);
+        cr_assert(memcmp(dw, dw2, sizeof(float) * (size_t)i * o) == 0, "dw differs on %d threads", threads);
+        free(dinp), free(dinpr), free(dw), free(dwr), free(dw2);
+    }
+    free(inp), free(w), free(dout);
+}

@@ -248,3 +248,59 @@ Test(layers, relu_dropout_backward_matches_composition) {
     cr_assert(nonzero > len / 8 && nonzero < len / 2, "%lld of %lld pass", (long long)nonzero, (long long)len);
     free(x), free(dout), free(h), free(tmp), free(ref), free(fused);
 }
+
+/* The fused forward equals relu then dropout, bit for bit. */
+Test(layers, relu_dropout_forward_matches_composition) {
+    int64_t len = 100001; // odd: the last pair is half
+    uint64_t key = gk_key(4, 5, 1);
+    float *x = random_array(len, 72, 1.0f), *ref = malloc(sizeof(float) * len), *fused = malloc(sizeof(float) * len);
+    for (int threads = 1; threads <= 2; threads++) {
+        gnnkd_set_threads(threads);
+        gk_relu_forward(ref, x, len);
+        gk_dropout_forward(ref, ref, len, 0.5f, key);
+        gk_relu_dropout_forward(fused, x, len, 0.5f, key);
+        cr_assert(memcmp(ref, fused, sizeof(float) * len) == 0);
+    }
+    free(x), free(ref), free(fused);
+}
+
+/* Dropping a sparse X's entries keeps exactly those gk_dropout_forward keeps,
+ * in order, scaled; rows may end up empty. */
+static void check_dropout_csr(int with_values) {
+    int32_t n = 40, f = 30;
+    float p = 0.5f;
+    uint64_t key = gk_key(8, 3, 0);
+    gnnkd_csr x;
+    random_features(&x, n, f, 90);
+    int64_t nnz = gnnkd_csr_nnz(&x);
+    if (with_values) x.val = random_array(nnz, 91, 1.0f);
+    float *vals = malloc(sizeof(float) * (size_t)nnz), *dropped = malloc(sizeof(float) * (size_t)nnz);
+    for (int64_t k = 0; k < nnz; k++) vals[k] = x.val ? x.val[k] : 1.0f;
+    gk_dropout_forward(dropped, vals, nnz, p, key);
+    gnnkd_csr xd = {0, 0, calloc((size_t)n + 1, sizeof(int64_t)), calloc((size_t)nnz, sizeof(int32_t)),
+                    calloc((size_t)nnz, sizeof(float))};
+    gk_dropout_csr(&xd, &x, p, key);
+    cr_assert_eq(xd.nrows, n);
+    cr_assert_eq(xd.ncols, f);
+    int empty = 0;
+    for (int32_t r = 0; r < n; r++) {
+        int64_t j = xd.rowptr[r];
+        for (int64_t k = x.rowptr[r]; k < x.rowptr[r + 1]; k++) {
+            if (dropped[k] == 0.0f) continue;
+            cr_assert_lt(j, xd.rowptr[r + 1], "row %d keeps too few", r);
+            cr_assert_eq(xd.colidx[j], x.colidx[k]);
+            cr_assert_eq(xd.val[j], dropped[k]);
+            j++;
+        }
+        cr_assert_eq(j, xd.rowptr[r + 1], "row %d keeps too many", r);
+        empty += xd.rowptr[r] == xd.rowptr[r + 1];
+    }
+    cr_assert_gt(empty, 0);
+    free(vals), free(dropped), free(x.val);
+    x.val = NULL;
+    gnnkd_csr_clear(&x);
+    gnnkd_csr_clear(&xd);
+}
+
+Test(layers, dropout_csr_keeps_the_mask) { check_dropout_csr(0); }
+Test(layers, dropout_csr_keeps_the_mask_with_values) { check_dropout_csr(1); }
