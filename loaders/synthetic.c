@@ -17,7 +17,7 @@ typedef struct {
 } syn_params;
 
 static const syn_params PRESET_CORA = {
-    .nodes = 2708, .classes = 7, .degree = 3.9, .homophily = 0.81, .features = 64, .snr = 2,
+    .nodes = 2708, .classes = 7, .degree = 3.9, .homophily = 0.81, .features = 256, .snr = 2,
     .seed = 0, .train_per_class = 20, .val = 500, .test = 1000};
 static const syn_params PRESET_SCALE = {
     .nodes = 1000000, .classes = 10, .degree = 20, .homophily = 0.8, .features = 128, .snr = 2,
