@@ -1,6 +1,8 @@
 /* graph.c — the normalised adjacency Â = D^-1/2 (A + I) D^-1/2 of Kipf &
  * Welling, built with SuiteSparse:GraphBLAS and exported as sorted CSR for
- * the kernels. */
+ * the kernels. Only the CSR is kept: holding the GraphBLAS matrix too cost
+ * the 1M-node scale graph another copy of Â (11M entries); the reference
+ * product rebuilds it. */
 #include "kernels.h"
 
 #include <GraphBLAS.h>
@@ -8,8 +10,7 @@
 #include <string.h>
 
 struct gnnkd_graph {
-    GrB_Matrix ahat; /* (n, n) FP32 */
-    gnnkd_csr csr;   /* the same matrix, for gk_spmm */
+    gnnkd_csr csr; /* Â (n, n), for gk_spmm */
 };
 
 /* GraphBLAS may be initialised once per process; every graph shares it. */
@@ -84,7 +85,7 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     gnnkd_graph *out = NULL;
     GrB_Index *ti = NULL, *tj = NULL, *ap = NULL, *ai = NULL;
     float *tx = NULL;
-    GrB_Matrix a = NULL, d = NULL, ad = NULL;
+    GrB_Matrix a = NULL, d = NULL, ad = NULL, ahat = NULL;
     GrB_Vector deg = NULL;
 #define GK_FREE_ALL                                                                        \
     do {                                                                                   \
@@ -96,6 +97,7 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
         GrB_free(&a);                                                                      \
         GrB_free(&d);                                                                      \
         GrB_free(&ad);                                                                     \
+        GrB_free(&ahat);                                                                   \
         GrB_free(&deg);                                                                    \
         gnnkd_graph_free(&out);                                                            \
     } while (0)
@@ -140,18 +142,21 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     GK_ALLOC(out, 1);
     GRB_TRY(GrB_Matrix_new(&ad, GrB_FP32, n, n));
     GRB_TRY(GrB_mxm(ad, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, a, d, NULL));
-    GRB_TRY(GrB_Matrix_new(&out->ahat, GrB_FP32, n, n));
-    GRB_TRY(GrB_mxm(out->ahat, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, d, ad, NULL));
-    GRB_TRY(GrB_Matrix_wait(out->ahat, GrB_MATERIALIZE));
+    GrB_free(&a);
+    GRB_TRY(GrB_Matrix_new(&ahat, GrB_FP32, n, n));
+    GRB_TRY(GrB_mxm(ahat, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, d, ad, NULL));
+    GrB_free(&ad);
+    GRB_TRY(GrB_Matrix_wait(ahat, GrB_MATERIALIZE));
 
     // export a copy as CSR, converting GraphBLAS's 64-bit indices
     GrB_Index np = 0, ni = 0, nx = 0;
-    GRB_TRY(GrB_Matrix_exportSize(&np, &ni, &nx, GrB_CSR_FORMAT, out->ahat));
+    GRB_TRY(GrB_Matrix_exportSize(&np, &ni, &nx, GrB_CSR_FORMAT, ahat));
     GK_ALLOC(ap, np);
     GK_ALLOC(ai, ni);
     GK_ALLOC(out->csr.val, nx);
     GRB_TRY(GrB_Matrix_export_FP32(ap, ai, out->csr.val, &np, &ni, &nx, GrB_CSR_FORMAT,
-                                   out->ahat));
+                                   ahat));
+    GrB_free(&ahat);
     GK_CHECK(np == n + 1 && ni == nx && ap[n] == nx, GNNKD_EINTERNAL,
              "gnnkd_graph_new: GraphBLAS exported an inconsistent CSR matrix");
     out->csr.nrows = out->csr.ncols = (int32_t)n;
@@ -170,7 +175,6 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
 
 void gnnkd_graph_free(gnnkd_graph **g) {
     if (g == NULL || *g == NULL) return;
-    GrB_free(&(*g)->ahat);
     gnnkd_csr_clear(&(*g)->csr);
     free(*g);
     *g = NULL;
@@ -178,19 +182,46 @@ void gnnkd_graph_free(gnnkd_graph **g) {
 
 const gnnkd_csr *gnnkd_graph_csr(const gnnkd_graph *g) { return g ? &g->csr : NULL; }
 
+/* Â as a GraphBLAS matrix, built from the CSR (for the reference only). */
+static int graph_grb(GrB_Matrix *ahat, const gnnkd_graph *g, char *msg) {
+    const gnnkd_csr *c = &g->csr;
+    GrB_Index n = (GrB_Index)c->nrows, nnz = (GrB_Index)gnnkd_csr_nnz(c);
+    GrB_Index *ti = NULL, *tj = NULL;
+#define GK_FREE_ALL                                                                        \
+    do {                                                                                   \
+        free(ti);                                                                          \
+        free(tj);                                                                          \
+    } while (0)
+    GK_TRY(grb_ready(msg));
+    GK_ALLOC(ti, nnz);
+    GK_ALLOC(tj, nnz);
+    for (GrB_Index r = 0; r < n; r++)
+        for (int64_t k = c->rowptr[r]; k < c->rowptr[r + 1]; k++) {
+            ti[k] = r;
+            tj[k] = (GrB_Index)c->colidx[k];
+        }
+    GRB_TRY(GrB_Matrix_new(ahat, GrB_FP32, n, n));
+    GRB_TRY(GrB_Matrix_build_FP32(*ahat, ti, tj, c->val, nnz, GrB_PLUS_FP32));
+    GK_FREE_ALL;
+    return GNNKD_OK;
+#undef GK_FREE_ALL
+}
+
 int gk_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h, char *msg) {
     GrB_Index *ti = NULL, *tj = NULL;
     float *tx = NULL;
-    GrB_Matrix xm = NULL, ym = NULL;
+    GrB_Matrix ahat = NULL, xm = NULL, ym = NULL;
 #define GK_FREE_ALL                                                                        \
     do {                                                                                   \
         free(ti);                                                                          \
         free(tj);                                                                          \
         free(tx);                                                                          \
+        GrB_free(&ahat);                                                                   \
         GrB_free(&xm);                                                                     \
         GrB_free(&ym);                                                                     \
     } while (0)
     GrB_Index n = (GrB_Index)g->csr.nrows, len = n * (GrB_Index)h, got = len;
+    GK_TRY(graph_grb(&ahat, g, msg));
     GK_ALLOC(ti, len);
     GK_ALLOC(tj, len);
     GK_ALLOC(tx, len);
@@ -202,7 +233,7 @@ int gk_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h,
     GRB_TRY(GrB_Matrix_new(&xm, GrB_FP32, n, (GrB_Index)h));
     GRB_TRY(GrB_Matrix_build_FP32(xm, ti, tj, tx, len, GrB_PLUS_FP32));
     GRB_TRY(GrB_Matrix_new(&ym, GrB_FP32, n, (GrB_Index)h));
-    GRB_TRY(GrB_mxm(ym, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, g->ahat, xm, NULL));
+    GRB_TRY(GrB_mxm(ym, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, ahat, xm, NULL));
     GRB_TRY(GrB_Matrix_extractTuples_FP32(ti, tj, tx, &got, ym));
     memset(y, 0, sizeof *y * (size_t)len);
     for (GrB_Index e = 0; e < got; e++) y[ti[e] * (GrB_Index)h + tj[e]] = tx[e];
