@@ -13,7 +13,8 @@
  * it (the JSON's kernel_seconds against the epoch's median shows a drift). */
 enum {
     OP_DROPOUT_XS,   /* the kept entries of X into a CSR (nnz -> about (1 - p) nnz) */
-    OP_DROPOUT_XD,   /* dropout of the dense features into a buffer (n, F) */
+    OP_DROPOUT_XD,   /* dropout of the dense features, block by block into a buffer;
+                        drawn again in backward (gk_dropout_matmul_*) */
     OP_SPMM_X,       /* X (n, F) sparse (after dropout: its kept entries) times W (F, o) */
     OP_SPMM_XT,      /* dW (F, o) += X^T G (n, o), sparse X (kept entries) */
     OP_AHAT,         /* Â (n, n) times a dense (n, h) */
@@ -140,7 +141,10 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
             add(p, OP_SPMM_XT, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
                 xb + 4.0 * n * o + 8.0 * F * o, "X^T*G sparse ->(%lld,%lld)", (long long)F,
                 (long long)o);
-        else
+        else if (drop)
+            add(p, OP_DROPOUT_XD, SPEED_ELEMENTWISE, n * F, 0, 0, (double)(n * F), 8.0 * n * F,
+                "dropout X (n,%lld)", (long long)F);
+        if (l == 0 && !sparse)
             add(p, OP_GEMM_XT, SPEED_GEMM, n, F, o, 2.0 * n * F * o,
                 4.0 * (n * F + n * o + 2 * F * o), "X^T*G (%lld,n)x(n,%lld)", (long long)F,
                 (long long)o);

@@ -131,6 +131,18 @@ void gk_relu_dropout_backward(float *dinp, const float *dout, const float *out, 
  * work (Kipf's sparse_dropout and PyTorch do the same). */
 void gk_dropout_csr(gnnkd_csr *out, const gnnkd_csr *x, float p, uint64_t key);
 
+/* X w and dw += X^T dout for X = dropout(inp) of a dense inp (n, i), with
+ * gk_dropout_forward's mask (key) over its n i elements, without holding X:
+ * blocks of GK_DROP_ROWS rows are dropped into buf (GK_DROP_ROWS, i) and
+ * multiplied; the backward pass draws the same mask again. On the scale
+ * graph (1M x 128) a dense dropped copy of X was 512 MB. */
+#define GK_DROP_ROWS 4096 /* even: every block starts a mask pair */
+void gk_dropout_matmul_forward(float *out, float *buf, const float *inp, const float *w,
+                               int32_t n, int32_t i, int32_t o, float p, uint64_t key);
+void gk_dropout_matmul_backward(float *dw, float *buf, const float *dout, const float *inp,
+                                const float *w, int32_t n, int32_t i, int32_t o, float p,
+                                uint64_t key);
+
 /* ---- the model object (model.c, model_io.c) ------------------------------------ */
 
 struct gnnkd_model {
@@ -148,7 +160,8 @@ struct gnnkd_model {
     int ws_threads;
     float *z[GNNKD_MAX_LAYERS]; /* (n, dims[l+1]) layer outputs; z[nlayers-1] = logits */
     float *h[GNNKD_MAX_LAYERS]; /* (n, dims[l]) inputs of layers l >= 1 */
-    float *xin;      /* input after dropout: (nnz) sparse values or (n, dims[0]) */
+    float *xin;      /* input after dropout: (nnz) sparse values, or for dense
+                        features a (GK_DROP_ROWS, dims[0]) block */
     gnnkd_csr xd;    /* sparse input after dropout: the kept entries, val = xin */
     float *t;        /* (n, max dims[1..]) GCN scratch: X w, then Â dz; NULL for MLPs */
     float *g1, *g2;  /* (n, max dims[1..]) each: gradients of a layer's output and input */
@@ -157,6 +170,7 @@ struct gnnkd_model {
 
     /* What the last forward did, for backward. */
     int have_forward, fwd_dropout;
+    uint64_t fwd_key0; /* the input's mask */
     const gnnkd_csr *fwd_xs;        /* the first layer's input: sparse */
     const float *fwd_xval, *fwd_x0; /* or dense */
 };

@@ -180,3 +180,33 @@ void gk_dropout_csr(gnnkd_csr *out, const gnnkd_csr *x, float p, uint64_t key) {
         out->rowptr[row + 1] = j;
     }
 }
+
+/* ---- X w for X = dropout(a dense input), never materialised --------------- */
+
+/* Block b of rows starts at element e0 = b GK_DROP_ROWS i, which is even, so
+ * its mask is gk_dropout_forward's from the pair counter e0 / 2 on: the same
+ * key advanced by e0 / 2 steps. */
+static uint64_t block_key(uint64_t key, int64_t r0, int32_t i) {
+    return key + (uint64_t)(r0 * i / 2) * GK_GOLDEN;
+}
+
+void gk_dropout_matmul_forward(float *out, float *buf, const float *inp, const float *w,
+                               int32_t n, int32_t i, int32_t o, float p, uint64_t key) {
+    // out is (n, o), buf is (GK_DROP_ROWS, i), inp is (n, i), w is (i, o)
+    for (int64_t r0 = 0; r0 < n; r0 += GK_DROP_ROWS) {
+        int64_t rows = n - r0 < GK_DROP_ROWS ? n - r0 : GK_DROP_ROWS;
+        gk_dropout_forward(buf, inp + r0 * i, rows * i, p, block_key(key, r0, i));
+        gk_matmul_forward(out + r0 * o, buf, w, rows, i, o);
+    }
+}
+
+void gk_dropout_matmul_backward(float *dw, float *buf, const float *dout, const float *inp,
+                                const float *w, int32_t n, int32_t i, int32_t o, float p,
+                                uint64_t key) {
+    // dw is (i, o), buf is (GK_DROP_ROWS, i), dout is (n, o), inp is (n, i)
+    for (int64_t r0 = 0; r0 < n; r0 += GK_DROP_ROWS) {
+        int64_t rows = n - r0 < GK_DROP_ROWS ? n - r0 : GK_DROP_ROWS;
+        gk_dropout_forward(buf, inp + r0 * i, rows * i, p, block_key(key, r0, i));
+        gk_matmul_backward(NULL, dw, dout + r0 * o, buf, w, rows, i, o);
+    }
+}

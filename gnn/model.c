@@ -292,7 +292,8 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         sz_h[l] = l > 0 ? n * s->dims[l] : 0;
         total += sz_z[l] + sz_h[l];
     }
-    int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : n * s->dims[0]) : 0;
+    int64_t rows = n < GK_DROP_ROWS ? n : GK_DROP_ROWS;
+    int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : rows * s->dims[0]) : 0;
     int nparts = nnz >= 0 ? threads - 1 : 0;
     int64_t sz_partial = (int64_t)nparts * s->dims[0] * s->dims[1];
     int64_t sz_t = s->kind == GNNKD_MODEL_GCN ? n * maxd : 0; // X w and Â dz
@@ -343,6 +344,21 @@ static void layer_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat, int
         gk_dense_forward(out, xs, xval, inp, m->w[l], m->b[l], n, i, o);
 }
 
+/* Layer 0 on dense features with dropout: as layer_forward on the dropped
+ * features, which are never held whole (gk_dropout_matmul_forward). */
+static void dropped_dense_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
+                                  const float *x, int32_t n, uint64_t key) {
+    int32_t i = m->spec.dims[0], o = m->spec.dims[1];
+    float p = m->spec.dropout;
+    if (m->spec.kind == GNNKD_MODEL_GCN) {
+        gk_dropout_matmul_forward(m->t, m->xin, x, m->w[0], n, i, o, p, key);
+        gk_spmm(out, ahat, ahat->val, m->t, o);
+    } else {
+        gk_dropout_matmul_forward(out, m->xin, x, m->w[0], n, i, o, p, key);
+    }
+    gk_bias_forward(out, m->b[0], n, o);
+}
+
 int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
                         const gnnkd_graph *g, int training, uint64_t seed, uint64_t step,
                         char *msg) {
@@ -371,13 +387,12 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
         }
     } else {
         x0 = d->xdense;
-        if (drop) {
-            gk_dropout_forward(m->xin, d->xdense, (int64_t)n * s->dims[0], p,
-                               gk_key(seed, step, 0));
-            x0 = m->xin;
-        }
     }
-    layer_forward(m, m->z[0], ahat, 0, xs, xval, x0, n);
+    uint64_t key0 = gk_key(seed, step, 0);
+    if (drop && !xs)
+        dropped_dense_forward(m, m->z[0], ahat, x0, n, key0);
+    else
+        layer_forward(m, m->z[0], ahat, 0, xs, xval, x0, n);
     for (int l = 1; l < L; l++) {
         int64_t len = (int64_t)n * s->dims[l];
         if (drop)
@@ -388,6 +403,7 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
     }
     m->have_forward = 1;
     m->fwd_dropout = drop;
+    m->fwd_key0 = key0;
     m->fwd_xs = xs;
     m->fwd_xval = xval;
     m->fwd_x0 = x0;
@@ -420,7 +436,16 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
         float *dh = l > 0 ? m->g2 : NULL;
         const float *inp = l > 0 ? m->h[l] : m->fwd_x0;
         const gnnkd_csr *lxs = l > 0 ? NULL : xs;
-        if (s->kind == GNNKD_MODEL_GCN)
+        if (l == 0 && !xs && m->fwd_dropout) { // dropped dense features
+            const float *gz = dz;
+            gk_bias_backward(m->db[0], dz, n, o);
+            if (s->kind == GNNKD_MODEL_GCN) {
+                gk_spmm(m->t, ahat, ahat->val, dz, o); // Â^T dz = Â dz
+                gz = m->t;
+            }
+            gk_dropout_matmul_backward(m->dw[0], m->xin, gz, inp, m->w[0], n, i, o, p,
+                                       m->fwd_key0);
+        } else if (s->kind == GNNKD_MODEL_GCN)
             gk_gcn_backward(dh, m->dw[l], m->db[l], m->t, m->partial, m->nparts, dz, ahat, lxs,
                             m->fwd_xval, inp, m->w[l], n, i, o);
         else

@@ -304,3 +304,25 @@ static void check_dropout_csr(int with_values) {
 
 Test(layers, dropout_csr_keeps_the_mask) { check_dropout_csr(0); }
 Test(layers, dropout_csr_keeps_the_mask_with_values) { check_dropout_csr(1); }
+
+/* X w and X^T g for X = dropout(inp) by blocks equal the same products on
+ * the whole dropped matrix: several blocks, an odd width (blocks start
+ * mid-pair only if the code is wrong), a short last block. */
+Test(layers, dropout_matmul_matches_whole_dropout) {
+    int32_t n = 2 * GK_DROP_ROWS + 3, i = 3, o = 5;
+    float p = 0.5f;
+    uint64_t key = gk_key(6, 7, 0);
+    float *x = random_array((int64_t)n * i, 80, 1.0f), *w = random_array((int64_t)i * o, 81, 1.0f);
+    float *g = random_array((int64_t)n * o, 82, 1.0f), *xd = malloc(sizeof(float) * n * i);
+    float *buf = malloc(sizeof(float) * GK_DROP_ROWS * i);
+    float *out = malloc(sizeof(float) * n * o), *ref = malloc(sizeof(float) * n * o);
+    float *dw = calloc((size_t)i * o, sizeof(float)), *dwr = calloc((size_t)i * o, sizeof(float));
+    gk_dropout_forward(xd, x, (int64_t)n * i, p, key);
+    gk_matmul_forward_ref(ref, xd, w, n, i, o);
+    gk_dropout_matmul_forward(out, buf, x, w, n, i, o, p, key);
+    for (int64_t e = 0; e < (int64_t)n * o; e++) cr_assert_float_eq(out[e], ref[e], 1e-5, "out[%lld]", (long long)e);
+    gk_matmul_backward_ref(NULL, dwr, g, xd, w, n, i, o);
+    gk_dropout_matmul_backward(dw, buf, g, x, w, n, i, o, p, key);
+    for (int e = 0; e < i * o; e++) cr_assert_float_eq(dw[e], dwr[e], 1e-3 * (1.0 + fabsf(dwr[e])), "dw[%d]", e);
+    free(x), free(w), free(g), free(xd), free(buf), free(out), free(ref), free(dw), free(dwr);
+}
