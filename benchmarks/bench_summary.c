@@ -355,10 +355,9 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
                 if (ai >= 0) fprintf(f, "%g", g->alpha[ai]);
                 fprintf(f, " | %s | %.1f | %s | %s | %lld | %.1f× | %.3f | %.1f× | %.0f | %.2f | %d |\n",
                         pct(a, sizeof a, x->test_mean, x->test_std, x->n), 100 * x->val_mean,
-                        pp(gain, sizeof gain, x->test_mean - sc->test_mean),
-                        pp(gap, sizeof gap, x->test_mean - x->teacher_mean),
-                        x->student_params, (double)x->teacher_params / (double)x->student_params,
-                        x->inference_ms, x->teacher_inference_ms / x->inference_ms, x->epochs,
+                        k == 0 ? "–" : pp(gain, sizeof gain, x->test_mean - sc->test_mean),
+                        pp(gap, sizeof gap, x->test_mean - x->teacher_mean), x->student_params,
+                        (double)x->teacher_params / (double)x->student_params, x->inference_ms, x->teacher_inference_ms / x->inference_ms, x->epochs,
                         x->train_seconds, x->n);
             }
     }
