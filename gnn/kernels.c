@@ -8,10 +8,12 @@
 
 /* ---- y = A x ----------------------------------------------------------------- */
 
-/* Prefetch distance in nonzeros: the neighbour rows of Â are random reads;
- * fetching 16 nonzeros ahead took the scale graph's Â T (h 64) from 1685 to
- * 732 ms and PubMed's (h 256) from 10.2 to 6.2 ms. */
+/* Prefetch distance in nonzeros: the neighbour rows of Â are random reads
+ * from an x too big for the caches; fetching them 16 nonzeros ahead took the
+ * scale graph's Â T (1M nodes, 1 thread) from 273 to 195 ms at h 10 and
+ * from 762 to 727 ms at h 64. */
 #define GK_PREFETCH_AHEAD 16
+#define GK_PREFETCH_BYTES (32LL << 20)
 
 GK_VECTOR void gk_spmm(float *restrict y, const gnnkd_csr *a, const float *restrict val,
                        const float *restrict x, int32_t h) {
@@ -20,6 +22,10 @@ GK_VECTOR void gk_spmm(float *restrict y, const gnnkd_csr *a, const float *restr
     const int32_t *colidx = a->colidx;
     const int64_t nnz = gnnkd_csr_nnz(a);
     int64_t work = (nnz + a->nrows) * h;
+    // prefetch only when x is far bigger than the caches: on PubMed (x of
+    // 20 MB at h 256) it cost 15%
+    const int ahead = (int64_t)a->ncols * h * (int64_t)sizeof(float) > GK_PREFETCH_BYTES ? GK_PREFETCH_AHEAD : 0;
+    const int32_t rowbytes = h * (int32_t)sizeof(float);
     // dynamic: power-law degrees make equal row blocks very unequal work
 #pragma omp parallel for schedule(dynamic, 64) if (work > GK_PAR_MIN)
     for (int64_t r = 0; r < a->nrows; r++) {
@@ -29,10 +35,10 @@ GK_VECTOR void gk_spmm(float *restrict y, const gnnkd_csr *a, const float *restr
         // four nonzeros per pass over yr: a quarter of its loads and stores
         // (PubMed X W, h 256: 37.6 -> 20.2 ms)
         for (; k + 4 <= end; k += 4) {
-            if (k + GK_PREFETCH_AHEAD + 4 <= nnz)
+            if (ahead && k + ahead + 4 <= nnz)
                 for (int j = 0; j < 4; j++) {
-                    const char *p = (const char *)(x + (int64_t)colidx[k + GK_PREFETCH_AHEAD + j] * h);
-                    for (int32_t b = 0; b < h * (int32_t)sizeof(float); b += 64) __builtin_prefetch(p + b);
+                    const char *p = (const char *)(x + (int64_t)colidx[k + ahead + j] * h);
+                    for (int32_t b = 0; b < rowbytes; b += 64) __builtin_prefetch(p + b);
                 }
             float v0 = val ? val[k] : 1.0f, v1 = val ? val[k + 1] : 1.0f;
             float v2 = val ? val[k + 2] : 1.0f, v3 = val ? val[k + 3] : 1.0f;

@@ -136,7 +136,7 @@ void gk_dropout_csr(gnnkd_csr *out, const gnnkd_csr *x, float p, uint64_t key);
  * blocks of GK_DROP_ROWS rows are dropped into buf (GK_DROP_ROWS, i) and
  * multiplied; the backward pass draws the same mask again. On the scale
  * graph (1M x 128) a dense dropped copy of X was 512 MB. */
-#define GK_DROP_ROWS 4096 /* even: every block starts a mask pair */
+#define GK_DROP_ROWS 4096
 void gk_dropout_matmul_forward(float *out, float *buf, const float *inp, const float *w,
                                int32_t n, int32_t i, int32_t o, float p, uint64_t key);
 void gk_dropout_matmul_backward(float *dw, float *buf, const float *dout, const float *inp,
