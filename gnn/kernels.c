@@ -107,12 +107,52 @@ void gk_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float 
 
 /* ---- dense products ------------------------------------------------------------ */
 
+/* out (n, o) = inp w for a narrow w (o <= GK_NARROW_O: the logits): o dot
+ * products a row, each over 8 lanes then summed, against w^T held on the
+ * stack. PubMed's (n, 256) x (256, 3): OpenBLAS 2.5 ms, this 1.4 ms. */
+#define GK_NARROW_O 16
+#define GK_NARROW_IO 8192 /* i o floats, on each thread's stack */
+typedef float gk_v8 __attribute__((vector_size(32)));
+
+GK_VECTOR static void matmul_forward_narrow(float *restrict out, const float *restrict inp,
+                                            const float *restrict w, int64_t n, int32_t i,
+                                            int32_t o) {
+    float wt[GK_NARROW_IO]; // w^T (o, i)
+    for (int32_t k = 0; k < i; k++)
+        for (int32_t c = 0; c < o; c++) wt[(int64_t)c * i + k] = w[(int64_t)k * o + c];
+    int32_t i8 = i & ~7;
+#pragma omp parallel for schedule(static) if (n * i * o > GK_PAR_MIN)
+    for (int64_t r = 0; r < n; r++) {
+        const float *restrict x = inp + r * i;
+        gk_v8 acc[GK_NARROW_O] = {{0}};
+        for (int32_t k = 0; k < i8; k += 8) {
+            gk_v8 xv;
+            memcpy(&xv, x + k, sizeof xv);
+            for (int32_t c = 0; c < o; c++) {
+                gk_v8 wv;
+                memcpy(&wv, wt + (int64_t)c * i + k, sizeof wv);
+                acc[c] += xv * wv;
+            }
+        }
+        for (int32_t c = 0; c < o; c++) {
+            float sum = ((acc[c][0] + acc[c][1]) + (acc[c][2] + acc[c][3])) +
+                        ((acc[c][4] + acc[c][5]) + (acc[c][6] + acc[c][7]));
+            for (int32_t k = i8; k < i; k++) sum += x[k] * wt[(int64_t)c * i + k];
+            out[r * o + c] = sum;
+        }
+    }
+}
+
 void gk_matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
                        int32_t o) {
     // out is (n, o), inp is (n, i), w is (i, o)
     if (n == 0 || o == 0) return;
     if (i == 0) {
         memset(out, 0, sizeof *out * (size_t)n * (size_t)o);
+        return;
+    }
+    if (o <= GK_NARROW_O && (int64_t)i * o <= GK_NARROW_IO) {
+        matmul_forward_narrow(out, inp, w, n, i, o);
         return;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, o, i, 1.0f, inp, i, w, o,
@@ -135,9 +175,6 @@ void gk_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t
  * o 3: 5.8 -> 2.6 ms). Each thread sums its static block of rows into a
  * private dw^T; the blocks are added in thread order, so the bits depend
  * only on the thread count. */
-#define GK_NARROW_O 16
-#define GK_NARROW_IO 8192 /* i o floats, on each thread's stack */
-
 GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restrict dw,
                                              const float *restrict dout,
                                              const float *restrict inp, const float *restrict w,

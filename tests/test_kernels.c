@@ -154,8 +154,9 @@ Test(kernels, spmm_small_by_hand) {
     for (int e = 0; e < 6; e++) cr_assert_eq(dx[e], wantt[e], "transpose element %d", e);
 }
 
-/* The one-pass backward of a narrow layer (o <= 16), big enough to run on
- * 2 threads: against the reference, and the same bits when repeated. */
+/* The one-pass backward and the forward of a narrow layer (o <= 16), big
+ * enough to run on 2 threads: against the reference, and the same bits when
+ * repeated. */
 Test(kernels, matmul_backward_narrow_on_threads) {
     int32_t n = 3001, i = 40, o = 3;
     cr_assert_gt((int64_t)n * i * o, GK_PAR_MIN);
@@ -172,6 +173,11 @@ Test(kernels, matmul_backward_narrow_on_threads) {
         assert_close(dw, dwr, (int64_t)i * o, 1e-4, "narrow dw");
         gk_matmul_backward(dinpr, dw2, dout, inp, w, n, i, o);
         cr_assert(memcmp(dw, dw2, sizeof(float) * (size_t)i * o) == 0, "dw differs on %d threads", threads);
+        float *out = random_array((int64_t)n * o, 5), *outr = random_array((int64_t)n * o, 6);
+        gk_matmul_forward(out, inp, w, n, i, o);
+        gk_matmul_forward_ref(outr, inp, w, n, i, o);
+        assert_close(out, outr, (int64_t)n * o, 1e-5, "narrow forward");
+        free(out), free(outr);
         free(dinp), free(dinpr), free(dw), free(dwr), free(dw2);
     }
     free(inp), free(w), free(dout);
