@@ -35,9 +35,16 @@ void gk_bias_forward(float *out, const float *b, int32_t n, int32_t o) {
 }
 
 void gk_bias_backward(float *db, const float *dout, int32_t n, int32_t o) {
-    // db is (o), dout is (n, o); serial so the sum's order never changes
-    for (int32_t r = 0; r < n; r++)
-        for (int32_t c = 0; c < o; c++) db[c] += dout[(int64_t)r * o + c];
+    // db is (o), dout is (n, o). Threads split the columns, in blocks of 16,
+    // and each column is summed over the rows in order: the same bits on any
+    // thread count.
+    int32_t nb = (o + 15) / 16;
+#pragma omp parallel for schedule(static) if ((int64_t)n * o > GK_PAR_MIN && nb > 1)
+    for (int32_t b = 0; b < nb; b++) {
+        int32_t c0 = 16 * b, c1 = c0 + 16 < o ? c0 + 16 : o;
+        for (int32_t r = 0; r < n; r++)
+            for (int32_t c = c0; c < c1; c++) db[c] += dout[(int64_t)r * o + c];
+    }
 }
 
 /* ---- fully connected ----------------------------------------------------------- */

@@ -210,13 +210,16 @@ void gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     for (int l = 0; l < s->nlayers; l++) {
         if (!decayed(o, l)) continue;
         int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1];
-        for (int64_t e = 0; e < nw; e++) m->dw[l][e] += o->weight_decay * m->w[l][e];
+        float *dw = m->dw[l], *w = m->w[l], wd = o->weight_decay;
+#pragma omp parallel for schedule(static) if (nw > GK_PAR_MIN)
+        for (int64_t e = 0; e < nw; e++) dw[e] += wd * w[e];
     }
     // Kingma & Ba (2015), with the bias corrections folded into the step size
     float b1 = o->beta1, b2 = o->beta2;
     float c1 = (float)(1.0 - pow(b1, t)), c2 = (float)(1.0 - pow(b2, t));
     float lr = o->lr, eps = o->eps;
     float *p = m->params, *g = m->grads, *mm = m->adam_m, *vv = m->adam_v;
+#pragma omp parallel for schedule(static) if (m->nparams > GK_PAR_MIN)
     for (int64_t e = 0; e < m->nparams; e++) {
         mm[e] = b1 * mm[e] + (1.0f - b1) * g[e];
         vv[e] = b2 * vv[e] + (1.0f - b2) * g[e] * g[e];
