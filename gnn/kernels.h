@@ -14,6 +14,11 @@
 /* Loops with less work than this (in multiply-adds or elements) run on one
  * thread: waking a team costs more, and much more on a busy machine. */
 #define GK_PAR_MIN 32768
+/* The same for loops that only stream memory (bias, ReLU, masked
+ * gradients, Adam): a team barely speeds them up, and on a busy machine each
+ * parallel region may wait a whole time slice for its second thread
+ * (bench-speed measured 8 ms an empty region at load 3 on 2 cores). */
+#define GK_PAR_MIN_STREAM (1 << 20)
 
 /* The hot kernels are compiled twice, for AVX2 + FMA machines (x86-64-v3)
  * and the baseline, and picked at load time: 8-wide vectors took PubMed's

@@ -29,7 +29,7 @@ void gk_linear_backward(float *dinp, float *dw, float *partial, int nparts, cons
 
 void gk_bias_forward(float *out, const float *b, int32_t n, int32_t o) {
     // out is (n, o), b is (o)
-#pragma omp parallel for schedule(static) if ((int64_t)n * o > GK_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)n * o > GK_PAR_MIN_STREAM)
     for (int32_t r = 0; r < n; r++)
         for (int32_t c = 0; c < o; c++) out[(int64_t)r * o + c] += b[c];
 }
@@ -39,7 +39,7 @@ void gk_bias_backward(float *db, const float *dout, int32_t n, int32_t o) {
     // and each column is summed over the rows in order: the same bits on any
     // thread count.
     int32_t nb = (o + 15) / 16;
-#pragma omp parallel for schedule(static) if ((int64_t)n * o > GK_PAR_MIN && nb > 1)
+#pragma omp parallel for schedule(static) if ((int64_t)n * o > GK_PAR_MIN_STREAM && nb > 1)
     for (int32_t b = 0; b < nb; b++) {
         int32_t c0 = 16 * b, c1 = c0 + 16 < o ? c0 + 16 : o;
         for (int32_t r = 0; r < n; r++)
@@ -87,12 +87,12 @@ void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partia
 /* ---- ReLU and dropout ------------------------------------------------------------ */
 
 void gk_relu_forward(float *out, const float *inp, int64_t len) {
-#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
+#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN_STREAM)
     for (int64_t e = 0; e < len; e++) out[e] = inp[e] > 0.0f ? inp[e] : 0.0f;
 }
 
 void gk_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len) {
-#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
+#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN_STREAM)
     for (int64_t e = 0; e < len; e++)
         dinp[e] += inp[e] > 0.0f ? dout[e] : 0.0f;
 }
@@ -158,7 +158,7 @@ GK_VECTOR void gk_relu_dropout_backward(float *restrict dinp, const float *restr
     // a bit mask, not a select: GCC left the select a branch per element,
     // mispredicted half the time (PubMed (n, 256): 15.3 -> 2.2 ms). A mask
     // rather than a 0/1 factor keeps dropped gradients +0, never -0.
-#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
+#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN_STREAM)
     for (int64_t e = 0; e < len; e++)
         dinp[e] = keep_or_zero(dout[e] * scale, out[e] > 0.0f, 1);
 }

@@ -211,7 +211,7 @@ void gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
         if (!decayed(o, l)) continue;
         int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1];
         float *dw = m->dw[l], *w = m->w[l], wd = o->weight_decay;
-#pragma omp parallel for schedule(static) if (nw > GK_PAR_MIN)
+#pragma omp parallel for schedule(static) if (nw > GK_PAR_MIN_STREAM)
         for (int64_t e = 0; e < nw; e++) dw[e] += wd * w[e];
     }
     // Kingma & Ba (2015), with the bias corrections folded into the step size
@@ -219,7 +219,7 @@ void gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     float c1 = (float)(1.0 - pow(b1, t)), c2 = (float)(1.0 - pow(b2, t));
     float lr = o->lr, eps = o->eps;
     float *p = m->params, *g = m->grads, *mm = m->adam_m, *vv = m->adam_v;
-#pragma omp parallel for schedule(static) if (m->nparams > GK_PAR_MIN)
+#pragma omp parallel for schedule(static) if (m->nparams > GK_PAR_MIN_STREAM)
     for (int64_t e = 0; e < m->nparams; e++) {
         mm[e] = b1 * mm[e] + (1.0f - b1) * g[e];
         vv[e] = b2 * vv[e] + (1.0f - b2) * g[e] * g[e];
