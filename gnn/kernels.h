@@ -138,10 +138,13 @@ void gk_dropout_csr(gnnkd_csr *out, const gnnkd_csr *x, float p, uint64_t key);
 
 /* X w and dw += X^T dout for X = dropout(inp) of a dense inp (n, i), with
  * gk_dropout_forward's mask (key) over its n i elements, without holding X:
- * blocks of GK_DROP_ROWS rows are dropped into buf (GK_DROP_ROWS, i) and
- * multiplied; the backward pass draws the same mask again. On the scale
- * graph (1M x 128) a dense dropped copy of X was 512 MB. */
-#define GK_DROP_ROWS 4096
+ * blocks of gk_drop_rows(i) rows are dropped into buf (gk_drop_rows(i), i)
+ * and multiplied; the backward pass draws the same mask again. On the scale
+ * graph (1M x 128) a dense dropped copy of X was 512 MB; blocks are 16 MB:
+ * each block switches between our threads and OpenBLAS's, which on a busy
+ * machine can cost a time slice, so there are few of them. */
+#define GK_DROP_FLOATS (1 << 22)
+static inline int64_t gk_drop_rows(int32_t i) { return i > 0 && i < GK_DROP_FLOATS ? GK_DROP_FLOATS / i : 1; }
 void gk_dropout_matmul_forward(float *out, float *buf, const float *inp, const float *w,
                                int32_t n, int32_t i, int32_t o, float p, uint64_t key);
 void gk_dropout_matmul_backward(float *dw, float *buf, const float *dout, const float *inp,
@@ -166,7 +169,7 @@ struct gnnkd_model {
     float *z[GNNKD_MAX_LAYERS]; /* (n, dims[l+1]) layer outputs; z[nlayers-1] = logits */
     float *h[GNNKD_MAX_LAYERS]; /* (n, dims[l]) inputs of layers l >= 1 */
     float *xin;      /* input after dropout: (nnz) sparse values, or for dense
-                        features a (GK_DROP_ROWS, dims[0]) block */
+                        features a (gk_drop_rows(dims[0]), dims[0]) block */
     gnnkd_csr xd;    /* sparse input after dropout: the kept entries, val = xin */
     float *t;        /* (n, max dims[1..]) GCN scratch: X w, then Â dz; NULL for MLPs */
     float *g1, *g2;  /* (n, max dims[1..]) each: gradients of a layer's output and input */

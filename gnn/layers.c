@@ -212,9 +212,10 @@ GK_VECTOR void gk_dropout_csr(gnnkd_csr *out, const gnnkd_csr *x, float p, uint6
 
 void gk_dropout_matmul_forward(float *out, float *buf, const float *inp, const float *w,
                                int32_t n, int32_t i, int32_t o, float p, uint64_t key) {
-    // out is (n, o), buf is (GK_DROP_ROWS, i), inp is (n, i), w is (i, o)
-    for (int64_t r0 = 0; r0 < n; r0 += GK_DROP_ROWS) {
-        int64_t rows = n - r0 < GK_DROP_ROWS ? n - r0 : GK_DROP_ROWS;
+    // out is (n, o), buf is (B, i) with B = gk_drop_rows(i), inp is (n, i), w is (i, o)
+    int64_t B = gk_drop_rows(i);
+    for (int64_t r0 = 0; r0 < n; r0 += B) {
+        int64_t rows = n - r0 < B ? n - r0 : B;
         dropout_range(buf, inp + r0 * i, r0 * i, rows * i, p, key);
         gk_matmul_forward(out + r0 * o, buf, w, rows, i, o);
     }
@@ -223,9 +224,10 @@ void gk_dropout_matmul_forward(float *out, float *buf, const float *inp, const f
 void gk_dropout_matmul_backward(float *dw, float *buf, const float *dout, const float *inp,
                                 const float *w, int32_t n, int32_t i, int32_t o, float p,
                                 uint64_t key) {
-    // dw is (i, o), buf is (GK_DROP_ROWS, i), dout is (n, o), inp is (n, i)
-    for (int64_t r0 = 0; r0 < n; r0 += GK_DROP_ROWS) {
-        int64_t rows = n - r0 < GK_DROP_ROWS ? n - r0 : GK_DROP_ROWS;
+    // dw is (i, o), buf is (B, i) with B = gk_drop_rows(i), dout is (n, o), inp is (n, i)
+    int64_t B = gk_drop_rows(i);
+    for (int64_t r0 = 0; r0 < n; r0 += B) {
+        int64_t rows = n - r0 < B ? n - r0 : B;
         dropout_range(buf, inp + r0 * i, r0 * i, rows * i, p, key);
         gk_matmul_backward(NULL, dw, dout + r0 * o, buf, w, rows, i, o);
     }

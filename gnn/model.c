@@ -295,7 +295,7 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         sz_h[l] = l > 0 ? n * s->dims[l] : 0;
         total += sz_z[l] + sz_h[l];
     }
-    int64_t rows = n < GK_DROP_ROWS ? n : GK_DROP_ROWS;
+    int64_t rows = n < gk_drop_rows(s->dims[0]) ? n : gk_drop_rows(s->dims[0]);
     int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : rows * s->dims[0]) : 0;
     int nparts = nnz >= 0 ? threads - 1 : 0;
     int64_t sz_partial = (int64_t)nparts * s->dims[0] * s->dims[1];

@@ -309,12 +309,12 @@ Test(layers, dropout_csr_keeps_the_mask_with_values) { check_dropout_csr(1); }
  * the whole dropped matrix: several blocks, an odd width (blocks start
  * mid-pair only if the code is wrong), a short last block. */
 Test(layers, dropout_matmul_matches_whole_dropout) {
-    int32_t n = 2 * GK_DROP_ROWS + 3, i = 3, o = 5;
+    int32_t i = 3, o = 5, n = (int32_t)(2 * gk_drop_rows(i) + 3);
     float p = 0.5f;
     uint64_t key = gk_key(6, 7, 0);
     float *x = random_array((int64_t)n * i, 80, 1.0f), *w = random_array((int64_t)i * o, 81, 1.0f);
     float *g = random_array((int64_t)n * o, 82, 1.0f), *xd = malloc(sizeof(float) * n * i);
-    float *buf = malloc(sizeof(float) * GK_DROP_ROWS * i);
+    float *buf = malloc(sizeof(float) * (size_t)gk_drop_rows(i) * i);
     float *out = malloc(sizeof(float) * n * o), *ref = malloc(sizeof(float) * n * o);
     float *dw = calloc((size_t)i * o, sizeof(float)), *dwr = calloc((size_t)i * o, sizeof(float));
     gk_dropout_forward(xd, x, (int64_t)n * i, p, key);
