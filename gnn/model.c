@@ -205,25 +205,36 @@ void gk_model_reset_adam(gnnkd_model *m) {
 
 static int decayed(const gnnkd_train_options *o, int l) { return l == 0 || o->decay_all_layers; }
 
+/* One pass over params, grads and the moments, the decay folded in (the
+ * grads are left as the backward pass made them). Division and sqrtf bound
+ * it, and sqrtf keeps it scalar: GCC vectorises it only under
+ * -fno-math-errno, which an optimize attribute does not turn on. */
+static void adam_range(float *restrict p, const float *restrict g, float *restrict mm,
+                       float *restrict vv, int64_t len, float wd, float b1, float b2, float c1,
+                       float c2, float lr, float eps) {
+    float step = lr / c1, inv_c2 = 1.0f / c2; // one division an element, not three
+#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN_STREAM)
+    for (int64_t e = 0; e < len; e++) {
+        float ge = g[e] + wd * p[e];
+        mm[e] = b1 * mm[e] + (1.0f - b1) * ge;
+        vv[e] = b2 * vv[e] + (1.0f - b2) * ge * ge;
+        p[e] -= step * mm[e] / (sqrtf(vv[e] * inv_c2) + eps);
+    }
+}
+
 void gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     const gnnkd_model_spec *s = &m->spec;
-    for (int l = 0; l < s->nlayers; l++) {
-        if (!decayed(o, l)) continue;
-        int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1];
-        float *dw = m->dw[l], *w = m->w[l], wd = o->weight_decay;
-#pragma omp parallel for schedule(static) if (nw > GK_PAR_MIN_STREAM)
-        for (int64_t e = 0; e < nw; e++) dw[e] += wd * w[e];
-    }
     // Kingma & Ba (2015), with the bias corrections folded into the step size
     float b1 = o->beta1, b2 = o->beta2;
     float c1 = (float)(1.0 - pow(b1, t)), c2 = (float)(1.0 - pow(b2, t));
-    float lr = o->lr, eps = o->eps;
-    float *p = m->params, *g = m->grads, *mm = m->adam_m, *vv = m->adam_v;
-#pragma omp parallel for schedule(static) if (m->nparams > GK_PAR_MIN_STREAM)
-    for (int64_t e = 0; e < m->nparams; e++) {
-        mm[e] = b1 * mm[e] + (1.0f - b1) * g[e];
-        vv[e] = b2 * vv[e] + (1.0f - b2) * g[e] * g[e];
-        p[e] -= lr * (mm[e] / c1) / (sqrtf(vv[e] / c2) + eps);
+    for (int l = 0; l < s->nlayers; l++) {
+        int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1], off = m->w[l] - m->params;
+        float wd = decayed(o, l) ? o->weight_decay : 0.0f; // biases never decay
+        adam_range(m->params + off, m->grads + off, m->adam_m + off, m->adam_v + off, nw, wd,
+                   b1, b2, c1, c2, o->lr, o->eps);
+        off += nw; // b[l] follows W[l]
+        adam_range(m->params + off, m->grads + off, m->adam_m + off, m->adam_v + off,
+                   s->dims[l + 1], 0.0f, b1, b2, c1, c2, o->lr, o->eps);
     }
 }
 
