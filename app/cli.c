@@ -262,12 +262,17 @@ cJSON *cli_json_model(const gnnkd_model_spec *s, int64_t params) {
     return o;
 }
 
-void cli_json_print(cJSON *root) {
+int cli_json_puts(const cJSON *root) {
     char *text = cJSON_PrintUnformatted(root);
-    if (text) {
-        puts(text);
-        free(text);
-    }
+    if (text == NULL) return 0;
+    puts(text);
+    free(text);
+    fflush(stdout);
+    return 1;
+}
+
+void cli_json_print(cJSON *root) {
+    cli_json_puts(root);
     cJSON_Delete(root);
 }
 

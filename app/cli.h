@@ -139,7 +139,9 @@ struct cJSON;
 struct cJSON *cli_json_stat(const double *x, int n);
 void cli_json_add_runs(struct cJSON *root, const cli_runs *r);
 struct cJSON *cli_json_model(const gnnkd_model_spec *s, int64_t params);
-/* Prints root to stdout (one line) and frees it. */
+/* Prints root to stdout as one line and flushes; 0 if out of memory. */
+int cli_json_puts(const struct cJSON *root);
+/* cli_json_puts, then frees root. */
 void cli_json_print(struct cJSON *root);
 
 /* "  test  0.8150 ± 0.0050" style summary lines. */

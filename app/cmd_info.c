@@ -86,12 +86,9 @@ static int print_json(const gnnkd_dataset *d, const gnnkd_stats *s, double t_loa
     cJSON_AddNumberToObject(o, "load_seconds", t_load);
     cJSON_AddNumberToObject(o, "stats_seconds", t_stats);
     cJSON_AddNumberToObject(o, "peak_rss_mb", gk_peak_rss_mb());
-    char *text = cJSON_PrintUnformatted(o);
+    int ok = cli_json_puts(o);
     cJSON_Delete(o);
-    if (text == NULL) return GNNKD_ENOMEM;
-    printf("%s\n", text);
-    free(text);
-    return GNNKD_OK;
+    return ok ? GNNKD_OK : GNNKD_ENOMEM;
 }
 
 int cmd_info(int argc, char **argv) {

@@ -727,10 +727,7 @@ static int run_all(speed_opts *o, char *msg) {
                 rc = in_child(&r, config_child, o, &cf, msg);
                 if (rc != GNNKD_OK) break;
                 if (o->json) {
-                    char *text = cJSON_PrintUnformatted(r);
-                    if (text) puts(text);
-                    free(text);
-                    fflush(stdout);
+                    cli_json_puts(r);
                 } else {
                     print_config(stdout, r, 0);
                 }
@@ -742,10 +739,7 @@ static int run_all(speed_opts *o, char *msg) {
         rc = in_child(&r, latency_child, o, o->datasets[i], msg);
         if (rc != GNNKD_OK) break;
         if (o->json) {
-            char *text = cJSON_PrintUnformatted(r);
-            if (text) puts(text);
-            free(text);
-            fflush(stdout);
+            cli_json_puts(r);
         } else {
             print_latency(stdout, r, 0);
         }
