@@ -96,22 +96,32 @@ typedef struct {
     int32_t nsplit[3];  /* their lengths */
 } gnnkd_dataset;
 
-/* A new, empty dataset (all fields zero). */
+/* A new, empty dataset (all fields zero). GNNKD_ENOMEM. */
 int gnnkd_dataset_new(gnnkd_dataset **d, char *msg);
 void gnnkd_dataset_free(gnnkd_dataset **d);
 
 /* Reads a dataset folder in the gnnkd format: adjacency.mtx, features.mtx
  * (MatrixMarket coordinate; pattern/real/integer; general/symmetric),
  * labels.txt, train.txt, val.txt, test.txt, classes.txt. Every malformed input
- * is a GNNKD_EDATA naming the file and line; a missing file is GNNKD_EIO.
- * Features are kept as read (see gnnkd_dataset_normalize_features). */
+ * is a GNNKD_EDATA naming the file and line ("path:line: what was
+ * expected, what was found"): bad banner or size line, wrong entry counts,
+ * indices out of range, duplicates, an asymmetric adjacency, NaN/Inf or
+ * non-numeric values, labels outside 0..nclass-1 other than -1, split ids
+ * out of range, repeated or overlapping, an unlabelled split node, and a
+ * declared size the file is too short to hold (refused before allocating).
+ * A missing file is GNNKD_EIO. Self loops in the adjacency are dropped.
+ * Features are kept as read (see gnnkd_dataset_normalize_features).
+ * O(file size). */
 int gnnkd_dataset_load_dir(gnnkd_dataset **d, const char *dir, char *msg);
 
 /* Opens a dataset by specification:
  *   - "synthetic" or "synthetic:KEY=VALUE,..." : the built-in generator;
  *   - a value containing '/' : a dataset folder, read directly;
  *   - otherwise NAME : the folder data_dir/NAME, where data_dir defaults (NULL)
- *     to the environment variable GNNKD_DATA. */
+ *     to the environment variable GNNKD_DATA.
+ * d->name is NAME or the folder's last component. GNNKD_EINVAL if NAME is
+ * given and neither data_dir nor GNNKD_DATA is; otherwise as the loader or
+ * the generator. */
 int gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir, char *msg);
 
 /* Scales each feature row to sum 1 (rows that sum to 0 are left as they are),
@@ -120,20 +130,22 @@ int gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir
  * sums mean nothing. O(nnz). */
 void gnnkd_dataset_normalize_features(gnnkd_dataset *d);
 
-/* Writes d as a dataset folder in the format read by gnnkd_dataset_load_dir.
- * Each file is written to a temporary name and renamed. */
+/* Writes d as a dataset folder in the format read by gnnkd_dataset_load_dir
+ * (creating the folder if needed); floats are written so that they read
+ * back bit for bit. Each file is written to a temporary name and renamed.
+ * GNNKD_EIO if the folder or a file cannot be written. O(nnz). */
 int gnnkd_dataset_save_dir(const gnnkd_dataset *d, const char *dir, char *msg);
 
 /* ------------------------------------------------------------------------ */
 /* The normalised adjacency (gnn/graph.c)                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Â = D^-1/2 (A + I) D^-1/2, held as a GraphBLAS matrix and as CSR arrays. */
+/* Â = D^-1/2 (A + I) D^-1/2, built with GraphBLAS and held as CSR arrays. */
 typedef struct gnnkd_graph gnnkd_graph;
 
 /* Builds Â from a symmetric adjacency pattern (self loops in adj are ignored,
  * a repeated edge counts once, an isolated node gets Â_ii = 1) with
- * SuiteSparse:GraphBLAS, and keeps a CSR copy with sorted rows. adj->val is
+ * SuiteSparse:GraphBLAS, and keeps its CSR export with sorted rows. adj->val is
  * not read. GNNKD_EINVAL if adj is not a square, well-formed CSR matrix;
  * GNNKD_EINTERNAL if GraphBLAS fails. O(nnz + n). */
 int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg);
@@ -219,10 +231,14 @@ int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg);
 /* .npy files (NumPy format, float32, 2-D, C order)                         */
 /* ------------------------------------------------------------------------ */
 
+/* Writes a (rows, cols) as NumPy's format 1.0 ('<f4', C order), through a
+ * temporary file and a rename. GNNKD_EIO if it cannot be written. */
 int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols, char *msg);
 
 /* Reads a 2-D (or 1-D, as (rows, 1)) float32 or float64 .npy file into a new
- * float array (free with free()). */
+ * float array (free with free()). Another dtype, Fortran order, a bad magic
+ * or header, or truncated data is GNNKD_EDATA naming the file; a missing
+ * file GNNKD_EIO. */
 int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, char *msg);
 
 /* ------------------------------------------------------------------------ */
