@@ -12,7 +12,8 @@
  * the trainer make them: speed_plan_epoch mirrors gnn/model.c and must follow
  * it (the JSON's kernel_seconds against the epoch's median shows a drift). */
 enum {
-    OP_DROPOUT_XS,   /* the kept entries of X into a CSR (nnz -> about (1 - p) nnz) */
+    OP_DROPOUT_XS,   /* the kept entries of X into a CSR (nnz -> about (1 - p) nnz),
+                        times W (F, o), in one pass */
     OP_DROPOUT_XD,   /* dropout of the dense features, block by block into a buffer;
                         drawn again in backward (gk_dropout_matmul_*) */
     OP_SPMM_X,       /* X (n, F) sparse (after dropout: its kept entries) times W (F, o) */
@@ -90,10 +91,6 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
     const double w0 = (double)F * s->dims[1];
 
     // forward
-    if (drop && sparse)
-        add(p, OP_DROPOUT_XS, SPEED_ELEMENTWISE, nnzx, 0, 0, (double)nnzx,
-            csr_bytes(&d->x, d->x.val != NULL) + 8.0 * (n + 1) + 8.0 * kept,
-            "dropout X (nnz %lld)", (long long)nnzx);
     if (drop && !sparse)
         add(p, OP_DROPOUT_XD, SPEED_ELEMENTWISE, n * F, 0, 0, (double)(n * F), 8.0 * n * F,
             "dropout X (n,%lld)", (long long)F);
@@ -107,7 +104,12 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
                 add(p, OP_RELU_FWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i), 8.0 * n * i,
                     "relu (n,%lld)", (long long)i);
         }
-        if (l == 0 && sparse)
+        if (l == 0 && sparse && drop)
+            add(p, OP_DROPOUT_XS, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
+                csr_bytes(&d->x, d->x.val != NULL) + 8.0 * (n + 1) + 8.0 * kept +
+                    4.0 * F * o + 4.0 * n * o,
+                "X*W sparse+dropout (nnz %lld)->(n,%lld)", (long long)nnzx, (long long)o);
+        else if (l == 0 && sparse)
             add(p, OP_SPMM_X, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
                 xb + 4.0 * F * o + 4.0 * n * o, "X*W sparse (n,%lld)->(n,%lld)", (long long)F,
                 (long long)o);
@@ -164,6 +166,7 @@ typedef struct {
     const gnnkd_dataset *d;
     const gnnkd_csr *ahat;
     gnnkd_csr xd;       /* X after dropout: rowptr, colidx, val as for X */
+    uint8_t *keep;      /* (nnz) its mask */
     gnnkd_model *m;
     gnnkd_train_options o;
     const gnnkd_csr *xs; /* what X w sees: xd with dropout, else X */
@@ -180,7 +183,7 @@ static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
     int32_t rows = (int32_t)k->rows, in = (int32_t)k->in, out = (int32_t)k->out;
     uint64_t key = gk_key(7, rep, (uint64_t)k->op);
     switch (k->op) {
-    case OP_DROPOUT_XS: gk_dropout_csr(&B->xd, &d->x, B->p, key); break;
+    case OP_DROPOUT_XS: gk_dropout_spmm(B->b, &B->xd, B->keep, &d->x, B->w, out, B->p, key); break;
     case OP_DROPOUT_XD: gk_dropout_forward(B->a, d->xdense, k->rows, B->p, key); break;
     case OP_SPMM_X: gk_spmm(B->b, B->xs, B->xs->val, B->w, out); break;
     case OP_SPMM_XT: gk_spmm_t(B->dw, B->partial, B->nparts, B->xs, B->xs->val, B->b, out); break;
@@ -230,6 +233,7 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
         free(B.xd.rowptr);                                                                \
         free(B.xd.colidx);                                                                \
         free(B.xd.val);                                                                   \
+        free(B.keep);                                                                     \
         free(B.a);                                                                        \
         free(B.b);                                                                        \
         free(B.c);                                                                        \
@@ -257,6 +261,7 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     GK_ALLOC(B.xd.rowptr, sparse ? n + 1 : 1);
     GK_ALLOC(B.xd.colidx, sparse ? gnnkd_csr_nnz(&d->x) : 1);
     GK_ALLOC(B.xd.val, sparse ? gnnkd_csr_nnz(&d->x) : 1);
+    GK_ALLOC(B.keep, sparse ? gnnkd_csr_nnz(&d->x) : 1);
     GK_ALLOC(B.a, n * wide);
     GK_ALLOC(B.b, n * wide);
     GK_ALLOC(B.c, n * wide);
@@ -269,7 +274,7 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     GK_ALLOC(times, SPEED_MAX_REPS);
     B.xs = &d->x;
     if (sparse && B.p > 0.0f) { // the model's first dropout, for X w and X^T g
-        gk_dropout_csr(&B.xd, &d->x, B.p, gk_key(7, 0, 0));
+        gk_dropout_spmm(B.b, &B.xd, B.keep, &d->x, B.w, s->dims[1], B.p, gk_key(7, 0, 0));
         B.xs = &B.xd;
     }
     fill(B.a, n * wide, 1);

@@ -18,46 +18,52 @@
 /* Rows of y no wider than GK_SPMM_SMALL (the logits, GCN-16) sum in
  * registers, H a constant: the generic loop, with its runtime trip count,
  * took PubMed's Â T at h 3 from 0.90 to 0.28 ms, at h 16 from 0.77 to 0.49
- * and X W (h 16) from 0.97 to 0.53 ms. */
+ * and X W (h 16) from 0.97 to 0.53 ms. Two sums, over the even and the odd
+ * nonzeros, halve the chain of dependent adds (CiteSeer's dropped X W, h 16:
+ * 0.095 -> 0.054 ms). */
 #define GK_SPMM_SMALL 16
 #define GK_SPMM_ROW(H)                                                                     \
     case H: {                                                                              \
-        float acc[H] = {0};                                                                \
-        for (; k < end; k++) {                                                             \
-            if (ahead && k + ahead < nnz)                                                  \
+        float acc0[H] = {0}, acc1[H] = {0};                                                \
+        for (; k + 2 <= end; k += 2) {                                                     \
+            if (ahead && k + ahead + 1 < nnz) {                                            \
                 __builtin_prefetch(x + (int64_t)colidx[k + ahead] * H);                    \
-            float v = val ? val[k] : 1.0f;                                                 \
-            const float *restrict xr = x + (int64_t)colidx[k] * H;                         \
-            for (int32_t c = 0; c < H; c++) acc[c] += v * xr[c];                           \
+                __builtin_prefetch(x + (int64_t)colidx[k + ahead + 1] * H);                \
+            }                                                                              \
+            float v0 = val ? val[k] : 1.0f, v1 = val ? val[k + 1] : 1.0f;                  \
+            const float *restrict x0 = x + (int64_t)colidx[k] * H;                         \
+            const float *restrict x1 = x + (int64_t)colidx[k + 1] * H;                     \
+            for (int32_t c = 0; c < H; c++) {                                              \
+                acc0[c] += v0 * x0[c];                                                     \
+                acc1[c] += v1 * x1[c];                                                     \
+            }                                                                              \
         }                                                                                  \
-        for (int32_t c = 0; c < H; c++) yr[c] = acc[c];                                    \
-        break;                                                                             \
+        if (k < end) {                                                                     \
+            float v0 = val ? val[k] : 1.0f;                                                \
+            const float *restrict x0 = x + (int64_t)colidx[k] * H;                         \
+            for (int32_t c = 0; c < H; c++) acc0[c] += v0 * x0[c];                         \
+        }                                                                                  \
+        for (int32_t c = 0; c < H; c++) yr[c] = acc0[c] + acc1[c];                         \
+        continue;                                                                          \
     }
 
-GK_VECTOR void gk_spmm(float *restrict y, const gnnkd_csr *a, const float *restrict val,
-                       const float *restrict x, int32_t h) {
-    // y is (n, h), a is (n, m) with values val (nnz), x is (m, h)
-    const int64_t *rowptr = a->rowptr;
-    const int32_t *colidx = a->colidx;
-    const int64_t nnz = gnnkd_csr_nnz(a);
-    int64_t work = (nnz + a->nrows) * h;
-    // prefetch only when x is far bigger than the caches: on PubMed (x of
-    // 20 MB at h 256) it cost 15%
-    const int ahead = (int64_t)a->ncols * h * (int64_t)sizeof(float) > GK_PREFETCH_BYTES ? GK_PREFETCH_AHEAD : 0;
+/* Rows r0 .. r1-1 of y (n, h) = A x, A given by rowptr, colidx and val (NULL:
+ * all ones). ahead > 0 prefetches that many nonzeros ahead (nnz bounds it).
+ * A function of its own, never inlined: GCC vectorised these loops well
+ * only here (inlined into a bigger loop, it kept the sums in memory). */
+GK_VECTOR __attribute__((noinline)) static void
+spmm_rows(float *restrict y, const int64_t *restrict rowptr, const int32_t *restrict colidx,
+          const float *restrict val, const float *restrict x, int64_t r0, int64_t r1, int32_t h,
+          int ahead, int64_t nnz) {
     const int32_t rowbytes = h * (int32_t)sizeof(float);
-    // dynamic: power-law degrees make equal row blocks very unequal work
-#pragma omp parallel for schedule(dynamic, 64) if (work > GK_PAR_MIN)
-    for (int64_t r = 0; r < a->nrows; r++) {
+    for (int64_t r = r0; r < r1; r++) {
         float *restrict yr = y + r * h;
         int64_t k = rowptr[r], end = rowptr[r + 1];
-        if (h <= GK_SPMM_SMALL) {
-            switch (h) {
-                GK_SPMM_ROW(1) GK_SPMM_ROW(2) GK_SPMM_ROW(3) GK_SPMM_ROW(4)
-                GK_SPMM_ROW(5) GK_SPMM_ROW(6) GK_SPMM_ROW(7) GK_SPMM_ROW(8)
-                GK_SPMM_ROW(9) GK_SPMM_ROW(10) GK_SPMM_ROW(11) GK_SPMM_ROW(12)
-                GK_SPMM_ROW(13) GK_SPMM_ROW(14) GK_SPMM_ROW(15) GK_SPMM_ROW(16)
-            }
-            continue;
+        switch (h) {
+            GK_SPMM_ROW(1) GK_SPMM_ROW(2) GK_SPMM_ROW(3) GK_SPMM_ROW(4)
+            GK_SPMM_ROW(5) GK_SPMM_ROW(6) GK_SPMM_ROW(7) GK_SPMM_ROW(8)
+            GK_SPMM_ROW(9) GK_SPMM_ROW(10) GK_SPMM_ROW(11) GK_SPMM_ROW(12)
+            GK_SPMM_ROW(13) GK_SPMM_ROW(14) GK_SPMM_ROW(15) GK_SPMM_ROW(16)
         }
         for (int32_t c = 0; c < h; c++) yr[c] = 0.0f;
         // four nonzeros per pass over yr: a quarter of its loads and stores
@@ -84,6 +90,105 @@ GK_VECTOR void gk_spmm(float *restrict y, const gnnkd_csr *a, const float *restr
     }
 }
 
+void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h) {
+    // y is (n, h), a is (n, m) with values val (nnz), x is (m, h)
+    const int64_t nnz = gnnkd_csr_nnz(a), n = a->nrows, chunk = 64;
+    int64_t work = (nnz + n) * h;
+    // prefetch only when x is far bigger than the caches: on PubMed (x of
+    // 20 MB at h 256) it cost 15%
+    const int ahead = (int64_t)a->ncols * h * (int64_t)sizeof(float) > GK_PREFETCH_BYTES ? GK_PREFETCH_AHEAD : 0;
+    // dynamic: power-law degrees make equal row blocks very unequal work
+#pragma omp parallel for schedule(dynamic, 1) if (work > GK_PAR_MIN)
+    for (int64_t r0 = 0; r0 < n; r0 += chunk)
+        spmm_rows(y, a->rowptr, a->colidx, val, x, r0, r0 + chunk < n ? r0 + chunk : n, h, ahead, nnz);
+}
+
+/* ---- y = dropout(X) w, keeping dropout(X) for the backward pass ----------- */
+
+/* The first row of the block that starts at work w0, work being nonzeros
+ * plus rows (rowptr[r] + r rises with r). */
+static int64_t block_start(const int64_t *rowptr, int64_t n, int64_t w0) {
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (rowptr[mid] + mid < w0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+GK_VECTOR void gk_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restrict keep,
+                               const gnnkd_csr *x, const float *restrict w, int32_t h, float p,
+                               uint64_t key) {
+    // y is (n, h), x is (n, m), w is (m, h), keep is (nnz); xd gets dropout(x)
+    const float scale = 1.0f / (1.0f - p);
+    const uint32_t threshold = gk_keep_threshold(p);
+    const int64_t n = x->nrows, nnz = gnnkd_csr_nnz(x), *rowptr = x->rowptr;
+    const int32_t *restrict xc = x->colidx;
+    const float *restrict xv = x->val;
+    int32_t *restrict col = xd->colidx;
+    float *restrict val = xd->val;
+    int64_t *restrict xdptr = xd->rowptr;
+    int64_t kept[GK_MAX_THREADS];
+    int nt = (nnz + n) * h > GK_PAR_MIN ? omp_get_max_threads() : 1;
+    if (nt > GK_MAX_THREADS) nt = GK_MAX_THREADS;
+    xd->nrows = x->nrows;
+    xd->ncols = x->ncols;
+    xdptr[0] = 0;
+    // Each thread takes a block of rows of equal work: draws their mask and
+    // counts what each row keeps; then, once every block's count is known,
+    // writes its kept entries in place and multiplies each row while it is
+    // in L1. No serial pass.
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        int64_t r0 = block_start(rowptr, n, (nnz + n) * t / T);
+        int64_t r1 = t == T - 1 ? n : block_start(rowptr, n, (nnz + n) * (t + 1) / T);
+        // the mask, vectorised over the whole block; then each row's count
+        // (bounds in locals: keep, a char array, may alias rowptr for GCC)
+        const int64_t k0 = rowptr[r0], k1 = rowptr[r1];
+        for (int64_t k = k0; k < k1; k++) keep[k] = gk_mask_bits(key, k) >= threshold;
+        int64_t total = 0, last = r0; // last: the block's last row that keeps any
+        for (int64_t r = r0; r < r1; r++) {
+            const int64_t kb = rowptr[r], ke = rowptr[r + 1];
+            uint32_t count = 0;
+            for (int64_t k = kb; k < ke; k++) count += keep[k];
+            xdptr[r + 1] = count; // for now
+            total += count;
+            if (count) last = r;
+        }
+        kept[t] = total;
+#pragma omp barrier
+        int64_t j = 0;
+        for (int u = 0; u < t; u++) j += kept[u];
+        for (int64_t r = r0; r < r1; r++) {
+            const int64_t kb = rowptr[r], ke = rowptr[r + 1], end = j + xdptr[r + 1];
+            // branch-free, the mask being a coin toss: every entry is
+            // written, and only kept ones advance j. So a row's trailing
+            // dropped entries write one past its end, which a later row of
+            // the block overwrites; the block's last row that keeps any
+            // stops at its last kept entry instead (a slower loop), so
+            // nothing lands in the next block.
+            if (r < last)
+                for (int64_t k = kb; k < ke; k++) {
+                    col[j] = xc[k];
+                    val[j] = (xv ? xv[k] : 1.0f) * scale;
+                    j += keep[k];
+                }
+            else
+                for (int64_t k = kb; j < end; k++) {
+                    col[j] = xc[k];
+                    val[j] = (xv ? xv[k] : 1.0f) * scale;
+                    j += keep[k];
+                }
+            xdptr[r + 1] = end;
+        }
+#pragma omp barrier
+        // xdptr[r0] came from the block before
+        spmm_rows(y, xdptr, col, val, w, r0, r1, h, 0, 0);
+    }
+}
+
 void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h) {
     for (int64_t r = 0; r < a->nrows; r++)
         for (int32_t c = 0; c < h; c++) {
@@ -96,33 +201,75 @@ void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x,
 
 /* ---- dx += A^T g --------------------------------------------------------------- */
 
+/* ar (H) += v g (H), 8 lanes at a time, H a constant: spelt out in vectors
+ * because GCC unrolled the plain loop into scalars here (CiteSeer's dropped
+ * X^T G, h 16: 0.36 ms so, XXX ms in vectors). */
+typedef float gk_v8 __attribute__((vector_size(32)));
+__attribute__((always_inline)) static inline void axpy_row(float *restrict ar, float v,
+                                                           const float *restrict g, int32_t H) {
+    int32_t c = 0;
+    for (; c + 8 <= H; c += 8) {
+        gk_v8 a, b;
+        memcpy(&a, ar + c, sizeof a);
+        memcpy(&b, g + c, sizeof b);
+        a += v * b;
+        memcpy(ar + c, &a, sizeof a);
+    }
+    for (; c < H; c++) ar[c] += v * g[c];
+}
+
+/* The scatter of rows r0 .. r1-1: acc (m, h) += A^T g over them. */
+#define GK_SPMMT_ROW(H)                                                                    \
+    case H:                                                                                \
+        for (; k < end; k++)                                                               \
+            axpy_row(acc + (int64_t)colidx[k] * H, val ? val[k] : 1.0f, gr, H);            \
+        continue;
+
+GK_VECTOR __attribute__((noinline)) static void
+spmm_t_rows(float *restrict acc, const int64_t *restrict rowptr, const int32_t *restrict colidx,
+            const float *restrict val, const float *restrict g, int64_t r0, int64_t r1,
+            int32_t h) {
+    for (int64_t r = r0; r < r1; r++) {
+        const float *restrict gr = g + r * h;
+        int64_t k = rowptr[r], end = rowptr[r + 1];
+        switch (h) {
+            GK_SPMMT_ROW(1) GK_SPMMT_ROW(2) GK_SPMMT_ROW(3) GK_SPMMT_ROW(4)
+            GK_SPMMT_ROW(5) GK_SPMMT_ROW(6) GK_SPMMT_ROW(7) GK_SPMMT_ROW(8)
+            GK_SPMMT_ROW(9) GK_SPMMT_ROW(10) GK_SPMMT_ROW(11) GK_SPMMT_ROW(12)
+            GK_SPMMT_ROW(13) GK_SPMMT_ROW(14) GK_SPMMT_ROW(15) GK_SPMMT_ROW(16)
+        }
+        for (; k < end; k++) {
+            float v = val ? val[k] : 1.0f;
+            float *restrict ar = acc + (int64_t)colidx[k] * h;
+            for (int32_t c = 0; c < h; c++) ar[c] += v * gr[c];
+        }
+    }
+}
+
 GK_VECTOR void gk_spmm_t(float *restrict dx, float *restrict partial, int nparts, const gnnkd_csr *a,
                const float *restrict val, const float *restrict g, int32_t h) {
     // dx is (m, h), partial is (nparts, m, h), a is (n, m), val is (nnz), g is (n, h)
-    const int64_t *rowptr = a->rowptr;
-    const int32_t *colidx = a->colidx;
-    int64_t mh = (int64_t)a->ncols * h;
+    int64_t mh = (int64_t)a->ncols * h, n = a->nrows;
     int nt = omp_get_max_threads();
+    // a team only when the scatter outweighs clearing and adding the
+    // partials: CiteSeer's dropped X^T G (14 nonzeros a column) took as
+    // long on 2 threads as on 1
+    if (gnnkd_csr_nnz(a) * h <= GK_PAR_MIN || gnnkd_csr_nnz(a) < 32 * (int64_t)a->ncols) nt = 1;
+    // Each thread scatters a static block of rows, thread 0 straight into
+    // dx, the others into partials that are then added in thread order.
+    // (Splitting the columns instead shares every cache line of dx between
+    // the threads: 2.5x slower on CiteSeer at h 16.)
     if (nt > nparts + 1) nt = nparts + 1;
-    if (gnnkd_csr_nnz(a) * h <= GK_PAR_MIN) nt = 1;
 #pragma omp parallel num_threads(nt)
     {
-        int tid = omp_get_thread_num(), used = omp_get_num_threads();
-        float *restrict acc = tid == 0 ? dx : partial + (int64_t)(tid - 1) * mh;
-        if (tid > 0) memset(acc, 0, sizeof *acc * (size_t)mh);
-        // static: the row blocks, hence the bits, depend only on the thread count
-#pragma omp for schedule(static)
-        for (int64_t r = 0; r < a->nrows; r++) {
-            const float *restrict gr = g + r * h;
-            for (int64_t k = rowptr[r]; k < rowptr[r + 1]; k++) {
-                float v = val ? val[k] : 1.0f;
-                float *restrict ar = acc + (int64_t)colidx[k] * h;
-                for (int32_t c = 0; c < h; c++) ar[c] += v * gr[c];
-            }
-        }
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        float *restrict acc = t == 0 ? dx : partial + (int64_t)(t - 1) * mh;
+        if (t > 0) memset(acc, 0, sizeof *acc * (size_t)mh);
+        spmm_t_rows(acc, a->rowptr, a->colidx, val, g, n * t / T, n * (t + 1) / T, h);
+#pragma omp barrier
 #pragma omp for schedule(static)
         for (int64_t e = 0; e < mh; e++)
-            for (int t = 1; t < used; t++) dx[e] += partial[(int64_t)(t - 1) * mh + e];
+            for (int u = 1; u < T; u++) dx[e] += partial[(int64_t)(u - 1) * mh + e];
     }
 }
 
@@ -140,10 +287,10 @@ void gk_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float 
  * stack. PubMed's (n, 256) x (256, 3): OpenBLAS 2.5 ms, this 1.4 ms. */
 #define GK_NARROW_O 16
 #define GK_NARROW_IO 8192 /* i o floats, on each thread's stack */
-typedef float gk_v8 __attribute__((vector_size(32)));
-
 /* Below i = 64 OpenBLAS wins (PubMed (n, 16) x (16, 3): 0.10 ms, the narrow
- * kernels 0.76 forward and 0.29 vs 0.09 ms backward). */
+ * kernels 0.76 forward and 0.29 vs 0.09 ms backward; CiteSeer (n, 16) x
+ * (16, 6) in explicit 8-lane vectors: 0.032 and 0.052 ms against 0.017 and
+ * 0.022). */
 static int narrow(int32_t i, int32_t o) {
     return o <= GK_NARROW_O && i >= 64 && (int64_t)i * o <= GK_NARROW_IO;
 }

@@ -97,28 +97,6 @@ void gk_relu_backward(float *dinp, const float *dout, const float *inp, int64_t 
         dinp[e] += inp[e] > 0.0f ? dout[e] : 0.0f;
 }
 
-/* The mask: element e is kept when a 32-bit hash of (key, e) is at least
- * p 2^32 — a pure function of (key, e), so any thread count draws the same
- * mask. The hash is two rounds of Wellons's lowbias32 (a bijection of the
- * low 32 bits of e, keyed by both halves of key and e's high bits): 32-bit
- * multiplies vectorise (AVX2 vpmulld) where SplitMix64's 64-bit ones do not.
- * PubMed's (n, 256) relu+dropout: 6.1 -> 2.5 ms. */
-static inline uint32_t lowbias32(uint32_t x) {
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
-}
-
-static inline uint32_t mask_bits(uint64_t key, int64_t e) {
-    uint32_t hi = (uint32_t)((uint64_t)e >> 32) * 0x9e3779b9U;
-    return lowbias32(lowbias32((uint32_t)e ^ (uint32_t)key) ^ (uint32_t)(key >> 32) ^ hi);
-}
-
-static inline uint32_t keep_threshold(float p) { return (uint32_t)((double)p * 4294967296.0); }
-
 /* x if bits >= threshold, else +0, without a branch: the mask is a coin
  * toss, and mispredicted branches cost more than the hashing did. */
 static inline float keep_or_zero(float x, uint32_t bits, uint32_t threshold) {
@@ -134,10 +112,10 @@ static inline float keep_or_zero(float x, uint32_t bits, uint32_t threshold) {
 GK_VECTOR static void dropout_range(float *out, const float *inp, int64_t e0, int64_t len,
                                     float p, uint64_t key) {
     float scale = 1.0f / (1.0f - p);
-    uint32_t threshold = keep_threshold(p);
+    uint32_t threshold = gk_keep_threshold(p);
 #pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
     for (int64_t e = 0; e < len; e++)
-        out[e] = keep_or_zero(inp[e] * scale, mask_bits(key, e0 + e), threshold);
+        out[e] = keep_or_zero(inp[e] * scale, gk_mask_bits(key, e0 + e), threshold);
 }
 
 void gk_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key) {
@@ -147,10 +125,10 @@ void gk_dropout_forward(float *out, const float *inp, int64_t len, float p, uint
 GK_VECTOR void gk_dropout_backward(float *restrict dinp, const float *restrict dout, int64_t len,
                                    float p, uint64_t key) {
     float scale = 1.0f / (1.0f - p);
-    uint32_t threshold = keep_threshold(p);
+    uint32_t threshold = gk_keep_threshold(p);
 #pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
     for (int64_t e = 0; e < len; e++)
-        dinp[e] += keep_or_zero(dout[e] * scale, mask_bits(key, e), threshold);
+        dinp[e] += keep_or_zero(dout[e] * scale, gk_mask_bits(key, e), threshold);
 }
 
 GK_VECTOR void gk_relu_dropout_backward(float *restrict dinp, const float *restrict dout,
@@ -166,45 +144,13 @@ GK_VECTOR void gk_relu_dropout_backward(float *restrict dinp, const float *restr
 GK_VECTOR void gk_relu_dropout_forward(float *out, const float *inp, int64_t len, float p,
                                        uint64_t key) {
     float scale = 1.0f / (1.0f - p);
-    uint32_t threshold = keep_threshold(p);
+    uint32_t threshold = gk_keep_threshold(p);
 #pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
     for (int64_t e = 0; e < len; e++) {
         // ReLU as a mask too: GCC made the select a branch, mispredicted on
         // half the activations
-        uint32_t keep = (mask_bits(key, e) >= threshold) & (inp[e] > 0.0f);
+        uint32_t keep = (gk_mask_bits(key, e) >= threshold) & (inp[e] > 0.0f);
         out[e] = keep_or_zero(inp[e] * scale, keep, 1);
-    }
-}
-
-GK_VECTOR void gk_dropout_csr(gnnkd_csr *out, const gnnkd_csr *x, float p, uint64_t key) {
-    // out's arrays hold x's nnz. First every entry, dropped ones marked by
-    // column -1 (parallel, vectorised hashing); then the kept ones slide
-    // down in place, row by row (serial, branch-free). Serial with one hash
-    // per entry: 2.6 ms on PubMed; this way 1.1 ms.
-    float scale = 1.0f / (1.0f - p);
-    uint32_t threshold = keep_threshold(p);
-    int64_t nnz = gnnkd_csr_nnz(x);
-    const float *xv = x->val;
-    const int32_t *restrict xc = x->colidx;
-    int32_t *restrict col = out->colidx;
-    float *restrict val = out->val;
-#pragma omp parallel for schedule(static) if (nnz > GK_PAR_MIN)
-    for (int64_t k = 0; k < nnz; k++) {
-        int32_t c = xc[k]; // loaded unconditionally, or the loop does not vectorise
-        col[k] = mask_bits(key, k) >= threshold ? c : -1;
-    }
-    int64_t j = 0;
-    out->nrows = x->nrows;
-    out->ncols = x->ncols;
-    out->rowptr[0] = 0;
-    for (int32_t row = 0; row < x->nrows; row++) {
-        for (int64_t k = x->rowptr[row]; k < x->rowptr[row + 1]; k++) {
-            int32_t c = col[k];
-            col[j] = c;
-            val[j] = (xv ? xv[k] : 1.0f) * scale;
-            j += c >= 0;
-        }
-        out->rowptr[row + 1] = j;
     }
 }
 

@@ -3,7 +3,7 @@
 # with sudo available). Safe to run again.
 set -euo pipefail
 packages=(build-essential cmake pkg-config
-  libsuitesparse-dev libgraphblas-dev libopenblas-dev libigraph-dev
+  libsuitesparse-dev libgraphblas-dev libopenblas-dev libopenblas-openmp-dev libigraph-dev
   libcriterion-dev libcjson-dev zlib1g-dev
   python3-numpy python3-scipy gnuplot-nox)
 missing=()

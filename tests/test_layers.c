@@ -265,45 +265,81 @@ Test(layers, relu_dropout_forward_matches_composition) {
 }
 
 /* Dropping a sparse X's entries keeps exactly those gk_dropout_forward keeps,
- * in order, scaled; rows may end up empty. */
-static void check_dropout_csr(int with_values) {
-    int32_t n = 40, f = 30;
+ * in order, scaled; rows may end up empty, and the first and last rows are
+ * empty to start with (the thread blocks' edges). Y = dropout(X) w matches
+ * the reference product on the kept entries, and every thread count gives
+ * the same bits. */
+static void check_dropout_spmm(int with_values) {
+    int32_t n = 400, f = 30, h = 16;
     float p = 0.5f;
     uint64_t key = gk_key(8, 3, 0);
     gnnkd_csr x;
     random_features(&x, n, f, 90);
+    for (int32_t r = 0; r < n; r++) // rows 0, n-2, n-1 empty too
+        if (r == 0 || r >= n - 2) {
+            int64_t len = x.rowptr[r + 1] - x.rowptr[r];
+            memmove(x.colidx + x.rowptr[r], x.colidx + x.rowptr[r + 1],
+                    sizeof(int32_t) * (size_t)(x.rowptr[n] - x.rowptr[r + 1]));
+            for (int32_t q = r + 1; q <= n; q++) x.rowptr[q] -= len;
+        }
     int64_t nnz = gnnkd_csr_nnz(&x);
+    cr_assert_gt((nnz + n) * h, GK_PAR_MIN, "big enough for a team");
     if (with_values) x.val = random_array(nnz, 91, 1.0f);
     float *vals = malloc(sizeof(float) * (size_t)nnz), *dropped = malloc(sizeof(float) * (size_t)nnz);
     for (int64_t k = 0; k < nnz; k++) vals[k] = x.val ? x.val[k] : 1.0f;
     gk_dropout_forward(dropped, vals, nnz, p, key);
-    gnnkd_csr xd = {0, 0, calloc((size_t)n + 1, sizeof(int64_t)), calloc((size_t)nnz, sizeof(int32_t)),
-                    calloc((size_t)nnz, sizeof(float))};
-    gk_dropout_csr(&xd, &x, p, key);
-    cr_assert_eq(xd.nrows, n);
-    cr_assert_eq(xd.ncols, f);
-    int empty = 0;
-    for (int32_t r = 0; r < n; r++) {
-        int64_t j = xd.rowptr[r];
-        for (int64_t k = x.rowptr[r]; k < x.rowptr[r + 1]; k++) {
-            if (dropped[k] == 0.0f) continue;
-            cr_assert_lt(j, xd.rowptr[r + 1], "row %d keeps too few", r);
-            cr_assert_eq(xd.colidx[j], x.colidx[k]);
-            cr_assert_eq(xd.val[j], dropped[k]);
-            j++;
+    float *w = random_array((int64_t)f * h, 92, 1.0f), *yref = malloc(sizeof(float) * (size_t)n * h);
+    float *y1 = NULL;
+    gnnkd_csr x1 = {0};
+    for (int threads = 1; threads <= 3; threads++) {
+        gnnkd_set_threads(threads);
+        gnnkd_csr xd = {0, 0, calloc((size_t)n + 1, sizeof(int64_t)), calloc((size_t)nnz, sizeof(int32_t)),
+                        calloc((size_t)nnz, sizeof(float))};
+        float *y = random_array((int64_t)n * h, 93, 1.0f); // overwritten
+        uint8_t *keep = malloc((size_t)nnz);
+        gk_dropout_spmm(y, &xd, keep, &x, w, h, p, key);
+        free(keep);
+        cr_assert_eq(xd.nrows, n);
+        cr_assert_eq(xd.ncols, f);
+        int empty = 0;
+        for (int32_t r = 0; r < n; r++) {
+            int64_t j = xd.rowptr[r];
+            for (int64_t k = x.rowptr[r]; k < x.rowptr[r + 1]; k++) {
+                if (dropped[k] == 0.0f) continue;
+                cr_assert_lt(j, xd.rowptr[r + 1], "row %d keeps too few", r);
+                cr_assert_eq(xd.colidx[j], x.colidx[k], "threads %d row %d k %lld j %lld dropped %g val %g", threads, r, (long long)k, (long long)j, dropped[k], xd.val[j]);
+                cr_assert_eq(xd.val[j], dropped[k]);
+                j++;
+            }
+            cr_assert_eq(j, xd.rowptr[r + 1], "row %d keeps too many", r);
+            empty += xd.rowptr[r] == xd.rowptr[r + 1];
         }
-        cr_assert_eq(j, xd.rowptr[r + 1], "row %d keeps too many", r);
-        empty += xd.rowptr[r] == xd.rowptr[r + 1];
+        cr_assert_gt(empty, 3);
+        gk_spmm_ref(yref, &xd, xd.val, w, h);
+        for (int64_t e = 0; e < (int64_t)n * h; e++)
+            cr_assert_float_eq(y[e], yref[e], 1e-5f * (1.0f + fabsf(yref[e])), "y element %lld", (long long)e);
+        if (threads == 1) {
+            x1 = xd, y1 = y;
+            continue;
+        }
+        int64_t kept = xd.rowptr[n];
+        cr_assert(memcmp(xd.rowptr, x1.rowptr, sizeof(int64_t) * ((size_t)n + 1)) == 0);
+        cr_assert(memcmp(xd.colidx, x1.colidx, sizeof(int32_t) * (size_t)kept) == 0);
+        cr_assert(memcmp(xd.val, x1.val, sizeof(float) * (size_t)kept) == 0);
+        cr_assert(memcmp(y, y1, sizeof(float) * (size_t)n * h) == 0, "y differs on %d threads", threads);
+        gnnkd_csr_clear(&xd);
+        free(y);
     }
-    cr_assert_gt(empty, 0);
+    gnnkd_set_threads(0);
+    gnnkd_csr_clear(&x1);
+    free(y1), free(w), free(yref);
     free(vals), free(dropped), free(x.val);
     x.val = NULL;
     gnnkd_csr_clear(&x);
-    gnnkd_csr_clear(&xd);
 }
 
-Test(layers, dropout_csr_keeps_the_mask) { check_dropout_csr(0); }
-Test(layers, dropout_csr_keeps_the_mask_with_values) { check_dropout_csr(1); }
+Test(layers, dropout_spmm_keeps_the_mask) { check_dropout_spmm(0); }
+Test(layers, dropout_spmm_keeps_the_mask_with_values) { check_dropout_spmm(1); }
 
 /* X w and X^T g for X = dropout(inp) by blocks equal the same products on
  * the whole dropped matrix: several blocks, an odd width (blocks start
