@@ -135,53 +135,40 @@ GK_VECTOR void gk_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restri
     xd->nrows = x->nrows;
     xd->ncols = x->ncols;
     xdptr[0] = 0;
-    // Each thread takes a block of rows of equal work: draws their mask and
-    // counts what each row keeps; then, once every block's count is known,
-    // writes its kept entries in place and multiplies each row while it is
-    // in L1. No serial pass.
+    // Each thread takes a block of rows of equal work and draws its mask;
+    // then, once every block's count is known, writes its kept entries in
+    // place. No serial pass.
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
         int64_t r0 = block_start(rowptr, n, (nnz + n) * t / T);
         int64_t r1 = t == T - 1 ? n : block_start(rowptr, n, (nnz + n) * (t + 1) / T);
-        // the mask, vectorised over the whole block; then each row's count
         // (bounds in locals: keep, a char array, may alias rowptr for GCC)
         const int64_t k0 = rowptr[r0], k1 = rowptr[r1];
-        for (int64_t k = k0; k < k1; k++) keep[k] = gk_mask_bits(key, k) >= threshold;
-        int64_t total = 0, last = r0; // last: the block's last row that keeps any
-        for (int64_t r = r0; r < r1; r++) {
-            const int64_t kb = rowptr[r], ke = rowptr[r + 1];
-            uint32_t count = 0;
-            for (int64_t k = kb; k < ke; k++) count += keep[k];
-            xdptr[r + 1] = count; // for now
-            total += count;
-            if (count) last = r;
+        uint32_t count = 0; // per block: < 2^32 entries a thread
+        for (int64_t k = k0; k < k1; k++) {
+            uint8_t b = gk_mask_bits(key, k) >= threshold;
+            keep[k] = b;
+            count += b;
         }
-        kept[t] = total;
+        int64_t last = k1 - 1; // the block's last kept entry
+        while (last >= k0 && !keep[last]) last--;
+        kept[t] = count;
 #pragma omp barrier
         int64_t j = 0;
         for (int u = 0; u < t; u++) j += kept[u];
         for (int64_t r = r0; r < r1; r++) {
-            const int64_t kb = rowptr[r], ke = rowptr[r + 1], end = j + xdptr[r + 1];
             // branch-free, the mask being a coin toss: every entry is
-            // written, and only kept ones advance j. So a row's trailing
-            // dropped entries write one past its end, which a later row of
-            // the block overwrites; the block's last row that keeps any
-            // stops at its last kept entry instead (a slower loop), so
-            // nothing lands in the next block.
-            if (r < last)
-                for (int64_t k = kb; k < ke; k++) {
-                    col[j] = xc[k];
-                    val[j] = (xv ? xv[k] : 1.0f) * scale;
-                    j += keep[k];
-                }
-            else
-                for (int64_t k = kb; j < end; k++) {
-                    col[j] = xc[k];
-                    val[j] = (xv ? xv[k] : 1.0f) * scale;
-                    j += keep[k];
-                }
-            xdptr[r + 1] = end;
+            // written, and only kept ones advance j. Dropped entries after
+            // the block's last kept one are not visited, so nothing lands
+            // in the next block's range.
+            const int64_t kb = rowptr[r], ke = rowptr[r + 1] <= last ? rowptr[r + 1] : last + 1;
+            for (int64_t k = kb; k < ke; k++) {
+                col[j] = xc[k];
+                val[j] = (xv ? xv[k] : 1.0f) * scale;
+                j += keep[k];
+            }
+            xdptr[r + 1] = j;
         }
 #pragma omp barrier
         // xdptr[r0] came from the block before

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gnnkd vs PyTorch: installs Debian's torch if missing, builds gnnkd if
 # ./build/gnnkd is absent, then runs compare.py over cora, citeseer, pubmed x
-# gcn:16, gcn:256 x 1, 2 threads. Arguments are passed on to compare.py, e.g.
-#   benchmarks/peers/run.sh --datasets pubmed --threads 2
+# gcn:16, gcn:256 x 1, 2 threads, each side 3 times, alternating which goes
+# first (--repeats N). Arguments are passed on to compare.py, e.g.
+#   benchmarks/peers/run.sh --datasets pubmed --threads 2 --repeats 5
 # Environment: GNNKD_DATA (default: ../shared/datasets next to the repository),
 # GNNKD (the program, default build/gnnkd), OUT (default build/peers/compare.md).
 # A benchmark, not part of CI.
