@@ -23,14 +23,16 @@ enum {
     OP_GEMM_XT,      /* dW (F, o) += X^T G, dense X, no input gradient */
     OP_GEMM_FWD,     /* H (n, i) times W (i, o) */
     OP_GEMM_BWD,     /* dH += G W^T and dW += H^T G */
-    OP_BIAS_FWD,
+    OP_EPILOGUE,     /* bias, ReLU and dropout of a dense product, in one pass */
     OP_BIAS_BWD,
-    OP_RELU_FWD,     /* without dropout */
-    OP_RELU_DROP_FWD, /* dropout(relu) of a hidden (n, h) in one pass */
     OP_RELU_DROP_BWD, /* dropout(relu)'s masked gradient, overwriting */
     OP_LOSS,         /* zeroing of dlogits and grads, cross-entropy, L2 */
     OP_ADAM
 };
+
+/* A call's epilogue (kept in its `in`): what gk_epilogue does after it. */
+enum { EPI_NONE, EPI_BIAS, EPI_RELU, EPI_RELU_DROP };
+static const char *epi_name[] = {"", "+bias", "+bias,relu", "+bias,relu,dropout"};
 
 const char *speed_group_name(speed_group g) {
     static const char *names[SPEED_NGROUPS] = {"sparse features", "adjacency", "gemm",
@@ -96,32 +98,30 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
             "dropout X (n,%lld)", (long long)F);
     for (int l = 0; l < L; l++) {
         int64_t i = s->dims[l], o = s->dims[l + 1];
-        if (l > 0) {
-            if (drop)
-                add(p, OP_RELU_DROP_FWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i),
-                    8.0 * n * i, "relu+dropout (n,%lld)", (long long)i);
-            else
-                add(p, OP_RELU_FWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i), 8.0 * n * i,
-                    "relu (n,%lld)", (long long)i);
-        }
+        // the layer's epilogue: the bias, and for a hidden layer ReLU and dropout
+        const int epi = l < L - 1 ? (drop ? EPI_RELU_DROP : EPI_RELU) : EPI_BIAS;
+        const int xepi = gcn ? EPI_NONE : epi; // who ends with it: X W, or Â T
         if (l == 0 && sparse && drop)
-            add(p, OP_DROPOUT_XS, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
+            add(p, OP_DROPOUT_XS, SPEED_SPARSE_FEATURES, n, xepi, o, 2.0 * kept * o,
                 csr_bytes(&d->x, d->x.val != NULL) + 8.0 * (n + 1) + 8.0 * kept +
                     4.0 * F * o + 4.0 * n * o,
-                "X*W sparse+dropout (nnz %lld)->(n,%lld)", (long long)nnzx, (long long)o);
-        else if (l == 0 && sparse)
-            add(p, OP_SPMM_X, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
-                xb + 4.0 * F * o + 4.0 * n * o, "X*W sparse (n,%lld)->(n,%lld)", (long long)F,
+                "X*W sparse+dropout%s (nnz %lld)->(n,%lld)", epi_name[xepi], (long long)nnzx,
                 (long long)o);
-        else
+        else if (l == 0 && sparse)
+            add(p, OP_SPMM_X, SPEED_SPARSE_FEATURES, n, xepi, o, 2.0 * kept * o,
+                xb + 4.0 * F * o + 4.0 * n * o, "X*W sparse%s (n,%lld)->(n,%lld)",
+                epi_name[xepi], (long long)F, (long long)o);
+        else {
             add(p, l == 0 ? OP_GEMM_X : OP_GEMM_FWD, SPEED_GEMM, n, i, o, 2.0 * n * i * o,
                 4.0 * (n * i + i * o + n * o), "%s*W (n,%lld)x(%lld,%lld)", l == 0 ? "X" : "H",
                 (long long)i, (long long)i, (long long)o);
+            if (!gcn)
+                add(p, OP_EPILOGUE, SPEED_ELEMENTWISE, n, epi, o, (double)(n * o),
+                    8.0 * n * o + 4.0 * o, "%s (n,%lld)", epi_name[epi] + 1, (long long)o);
+        }
         if (gcn)
-            add(p, OP_AHAT, SPEED_ADJACENCY, n, o, o, 2.0 * nnza * o, ab + 8.0 * n * o,
-                "A*T (n,%lld)", (long long)o);
-        add(p, OP_BIAS_FWD, SPEED_ELEMENTWISE, n, 0, o, (double)(n * o), 8.0 * n * o + 4.0 * o,
-            "bias (n,%lld)", (long long)o);
+            add(p, OP_AHAT, SPEED_ADJACENCY, n, epi, o, 2.0 * nnza * o, ab + 8.0 * n * o,
+                "A*T%s (n,%lld)", epi_name[epi], (long long)o);
     }
     add(p, OP_LOSS, SPEED_ELEMENTWISE, n, 0, C, 2.0 * w0,
         4.0 * n * C + 4.0 * nparams + 8.0 * d->nsplit[GNNKD_TRAIN] * C + 4.0 * w0,
@@ -133,7 +133,7 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
         add(p, OP_BIAS_BWD, SPEED_ELEMENTWISE, n, 0, o, (double)(n * o), 4.0 * n * o + 8.0 * o,
             "bias grad (n,%lld)", (long long)o);
         if (gcn)
-            add(p, OP_AHAT, SPEED_ADJACENCY, n, o, o, 2.0 * nnza * o, ab + 8.0 * n * o,
+            add(p, OP_AHAT, SPEED_ADJACENCY, n, EPI_NONE, o, 2.0 * nnza * o, ab + 8.0 * n * o,
                 "A*T (n,%lld)", (long long)o);
         if (l > 0)
             add(p, OP_GEMM_BWD, SPEED_GEMM, n, i, o, 4.0 * n * i * o,
@@ -182,20 +182,21 @@ static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
     const gnnkd_dataset *d = B->d;
     int32_t rows = (int32_t)k->rows, in = (int32_t)k->in, out = (int32_t)k->out;
     uint64_t key = gk_key(7, rep, (uint64_t)k->op);
+    // the epilogue of the forward calls that have one (their `in`)
+    gk_epilogue epi = {B->bias, in >= EPI_RELU, in == EPI_RELU_DROP ? B->p : 0.0f, key};
+    const gk_epilogue *ep = in == EPI_NONE ? NULL : &epi;
     switch (k->op) {
-    case OP_DROPOUT_XS: gk_dropout_spmm(B->b, &B->xd, B->keep, &d->x, B->w, out, B->p, key); break;
+    case OP_DROPOUT_XS: gk_dropout_spmm(B->b, &B->xd, B->keep, &d->x, B->w, out, B->p, key, ep); break;
     case OP_DROPOUT_XD: gk_dropout_forward(B->a, d->xdense, k->rows, B->p, key); break;
-    case OP_SPMM_X: gk_spmm(B->b, B->xs, B->xs->val, B->w, out); break;
+    case OP_SPMM_X: gk_spmm(B->b, B->xs, B->xs->val, B->w, out, ep); break;
     case OP_SPMM_XT: gk_spmm_t(B->dw, B->partial, B->nparts, B->xs, B->xs->val, B->b, out); break;
-    case OP_AHAT: gk_spmm(B->c, B->ahat, B->ahat->val, B->b, out); break;
+    case OP_AHAT: gk_spmm(B->c, B->ahat, B->ahat->val, B->b, out, ep); break;
     case OP_GEMM_X: gk_matmul_forward(B->b, d->xdense, B->w, rows, in, out); break;
     case OP_GEMM_XT: gk_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out); break;
     case OP_GEMM_FWD: gk_matmul_forward(B->b, B->a, B->w, rows, in, out); break;
     case OP_GEMM_BWD: gk_matmul_backward(B->a, B->dw, B->b, B->c, B->w, rows, in, out); break;
-    case OP_BIAS_FWD: gk_bias_forward(B->b, B->bias, rows, out); break;
+    case OP_EPILOGUE: gk_epilogue_forward(B->b, rows, out, ep); break;
     case OP_BIAS_BWD: gk_bias_backward(B->dbias, B->b, rows, out); break;
-    case OP_RELU_FWD: gk_relu_forward(B->a, B->b, k->rows); break;
-    case OP_RELU_DROP_FWD: gk_relu_dropout_forward(B->a, B->b, k->rows, B->p, key); break;
     case OP_RELU_DROP_BWD:
         gk_relu_dropout_backward(B->a, B->b, B->c, k->rows, 1.0f / (1.0f - B->p));
         break;
@@ -274,7 +275,7 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     GK_ALLOC(times, SPEED_MAX_REPS);
     B.xs = &d->x;
     if (sparse && B.p > 0.0f) { // the model's first dropout, for X w and X^T g
-        gk_dropout_spmm(B.b, &B.xd, B.keep, &d->x, B.w, s->dims[1], B.p, gk_key(7, 0, 0));
+        gk_dropout_spmm(B.b, &B.xd, B.keep, &d->x, B.w, s->dims[1], B.p, gk_key(7, 0, 0), NULL);
         B.xs = &B.xd;
     }
     fill(B.a, n * wide, 1);

@@ -44,26 +44,66 @@
             for (int32_t c = 0; c < H; c++) acc0[c] += v0 * x0[c];                         \
         }                                                                                  \
         for (int32_t c = 0; c < H; c++) yr[c] = acc0[c] + acc1[c];                         \
-        continue;                                                                          \
+        if (ep) epilogue_row(yr, r, H, ep); /* H a constant: whole vectors */             \
+        break;                                                                             \
     }
 
+/* The epilogue of row r of y (n, h). */
+__attribute__((always_inline)) static inline void epilogue_row(float *restrict yr, int64_t r,
+                                                               int32_t h,
+                                                               const gk_epilogue *ep) {
+    if (ep->bias)
+        for (int32_t c = 0; c < h; c++) yr[c] += ep->bias[c];
+    if (ep->p > 0.0f) {
+        const float scale = 1.0f / (1.0f - ep->p);
+        const uint32_t threshold = gk_keep_threshold(ep->p);
+        const int64_t e0 = r * h;
+        const uint32_t lo = (uint32_t)e0, hi = gk_mask_hi(e0);
+        if (gk_mask_run(e0, e0 + h) == e0 + h) // the row's e share their high bits
+            for (int32_t c = 0; c < h; c++) {
+                // ReLU as a mask too: a select became a mispredicted branch
+                uint32_t keep = (gk_mask_mix(ep->key, lo + (uint32_t)c, hi) >= threshold) &
+                                (yr[c] > 0.0f);
+                yr[c] = gk_keep_or_zero(yr[c] * scale, keep, 1);
+            }
+        else
+            for (int32_t c = 0; c < h; c++) {
+                uint32_t keep = (gk_mask_bits(ep->key, e0 + c) >= threshold) & (yr[c] > 0.0f);
+                yr[c] = gk_keep_or_zero(yr[c] * scale, keep, 1);
+            }
+    } else if (ep->relu) {
+        for (int32_t c = 0; c < h; c++) yr[c] = gk_keep_or_zero(yr[c], yr[c] > 0.0f, 1);
+    }
+}
+
+GK_VECTOR void gk_epilogue_forward(float *restrict y, int64_t n, int32_t h, const gk_epilogue *ep) {
+    if (ep == NULL || (ep->bias == NULL && !ep->relu)) return;
+    int64_t len = n * h;
+#pragma omp parallel for schedule(static) if (len > (ep->p > 0.0f ? GK_PAR_MIN : GK_PAR_MIN_STREAM))
+    for (int64_t r = 0; r < n; r++) epilogue_row(y + r * h, r, h, ep);
+}
+
 /* Rows r0 .. r1-1 of y (n, h) = A x, A given by rowptr, colidx and val (NULL:
- * all ones). ahead > 0 prefetches that many nonzeros ahead (nnz bounds it).
+ * all ones), then the epilogue ep (or NULL). ahead > 0 prefetches that many
+ * nonzeros ahead (nnz bounds it).
  * A function of its own, never inlined: GCC vectorised these loops well
  * only here (inlined into a bigger loop, it kept the sums in memory). */
 GK_VECTOR __attribute__((noinline)) static void
 spmm_rows(float *restrict y, const int64_t *restrict rowptr, const int32_t *restrict colidx,
           const float *restrict val, const float *restrict x, int64_t r0, int64_t r1, int32_t h,
-          int ahead, int64_t nnz) {
+          int ahead, int64_t nnz, const gk_epilogue *ep) {
     const int32_t rowbytes = h * (int32_t)sizeof(float);
     for (int64_t r = r0; r < r1; r++) {
         float *restrict yr = y + r * h;
         int64_t k = rowptr[r], end = rowptr[r + 1];
-        switch (h) {
-            GK_SPMM_ROW(1) GK_SPMM_ROW(2) GK_SPMM_ROW(3) GK_SPMM_ROW(4)
-            GK_SPMM_ROW(5) GK_SPMM_ROW(6) GK_SPMM_ROW(7) GK_SPMM_ROW(8)
-            GK_SPMM_ROW(9) GK_SPMM_ROW(10) GK_SPMM_ROW(11) GK_SPMM_ROW(12)
-            GK_SPMM_ROW(13) GK_SPMM_ROW(14) GK_SPMM_ROW(15) GK_SPMM_ROW(16)
+        if (h <= GK_SPMM_SMALL) {
+            switch (h) {
+                GK_SPMM_ROW(1) GK_SPMM_ROW(2) GK_SPMM_ROW(3) GK_SPMM_ROW(4)
+                GK_SPMM_ROW(5) GK_SPMM_ROW(6) GK_SPMM_ROW(7) GK_SPMM_ROW(8)
+                GK_SPMM_ROW(9) GK_SPMM_ROW(10) GK_SPMM_ROW(11) GK_SPMM_ROW(12)
+                GK_SPMM_ROW(13) GK_SPMM_ROW(14) GK_SPMM_ROW(15) GK_SPMM_ROW(16)
+            }
+            continue;
         }
         for (int32_t c = 0; c < h; c++) yr[c] = 0.0f;
         // four nonzeros per pass over yr: a quarter of its loads and stores
@@ -87,10 +127,12 @@ spmm_rows(float *restrict y, const int64_t *restrict rowptr, const int32_t *rest
             const float *restrict xr = x + (int64_t)colidx[k] * h;
             for (int32_t c = 0; c < h; c++) yr[c] += v * xr[c];
         }
+        if (ep) epilogue_row(yr, r, h, ep);
     }
 }
 
-void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h) {
+void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
+             const gk_epilogue *ep) {
     // y is (n, h), a is (n, m) with values val (nnz), x is (m, h)
     const int64_t nnz = gnnkd_csr_nnz(a), n = a->nrows, chunk = 64;
     int64_t work = (nnz + n) * h;
@@ -100,7 +142,8 @@ void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int
     // dynamic: power-law degrees make equal row blocks very unequal work
 #pragma omp parallel for schedule(dynamic, 1) if (work > GK_PAR_MIN)
     for (int64_t r0 = 0; r0 < n; r0 += chunk)
-        spmm_rows(y, a->rowptr, a->colidx, val, x, r0, r0 + chunk < n ? r0 + chunk : n, h, ahead, nnz);
+        spmm_rows(y, a->rowptr, a->colidx, val, x, r0, r0 + chunk < n ? r0 + chunk : n, h, ahead, nnz,
+                  ep);
 }
 
 /* ---- y = dropout(X) w, keeping dropout(X) for the backward pass ----------- */
@@ -119,7 +162,7 @@ static int64_t block_start(const int64_t *rowptr, int64_t n, int64_t w0) {
 
 GK_VECTOR void gk_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restrict keep,
                                const gnnkd_csr *x, const float *restrict w, int32_t h, float p,
-                               uint64_t key) {
+                               uint64_t key, const gk_epilogue *ep) {
     // y is (n, h), x is (n, m), w is (m, h), keep is (nnz); xd gets dropout(x)
     const float scale = 1.0f / (1.0f - p);
     const uint32_t threshold = gk_keep_threshold(p);
@@ -146,10 +189,15 @@ GK_VECTOR void gk_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restri
         // (bounds in locals: keep, a char array, may alias rowptr for GCC)
         const int64_t k0 = rowptr[r0], k1 = rowptr[r1];
         uint32_t count = 0; // per block: < 2^32 entries a thread
-        for (int64_t k = k0; k < k1; k++) {
-            uint8_t b = gk_mask_bits(key, k) >= threshold;
-            keep[k] = b;
-            count += b;
+        for (int64_t s0 = k0, s1; s0 < k1; s0 = s1) { // runs sharing their high bits
+            s1 = gk_mask_run(s0, k1);
+            const uint32_t lo = (uint32_t)s0, hi = gk_mask_hi(s0), len = (uint32_t)(s1 - s0);
+            uint8_t *restrict kr = keep + s0;
+            for (uint32_t j = 0; j < len; j++) {
+                uint8_t b = gk_mask_mix(key, lo + j, hi) >= threshold;
+                kr[j] = b;
+                count += b;
+            }
         }
         int64_t last = k1 - 1; // the block's last kept entry
         while (last >= k0 && !keep[last]) last--;
@@ -172,7 +220,7 @@ GK_VECTOR void gk_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restri
         }
 #pragma omp barrier
         // xdptr[r0] came from the block before
-        spmm_rows(y, xdptr, col, val, w, r0, r1, h, 0, 0);
+        spmm_rows(y, xdptr, col, val, w, r0, r1, h, 0, 0, ep);
     }
 }
 
@@ -269,6 +317,18 @@ void gk_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float 
 
 /* ---- dense products ------------------------------------------------------------ */
 
+/* OpenBLAS's OpenMP build takes its team size from omp_get_max_threads():
+ * a product of fewer than GK_BLAS_PAR_MIN multiply-adds runs on one thread
+ * (this thread's ICV, set and restored). CiteSeer's (n, 6) x (6, 16)
+ * backward: 0.021 ms on 1 thread, 0.078-0.088 ms on 2. */
+#define GK_BLAS_PAR_MIN (1 << 22)
+static int blas_begin(int64_t n, int32_t i, int32_t o) {
+    int nt = omp_get_max_threads();
+    if (nt > 1 && n * i * o < GK_BLAS_PAR_MIN) omp_set_num_threads(1);
+    return nt;
+}
+static void blas_end(int nt) { omp_set_num_threads(nt); }
+
 /* out (n, o) = inp w for a narrow w (o <= GK_NARROW_O: the logits): o dot
  * products a row, each over 8 lanes then summed, against w^T held on the
  * stack. PubMed's (n, 256) x (256, 3): OpenBLAS 2.5 ms, this 1.4 ms. */
@@ -323,8 +383,10 @@ void gk_matmul_forward(float *out, const float *inp, const float *w, int64_t n, 
         matmul_forward_narrow(out, inp, w, n, i, o);
         return;
     }
+    int nt = blas_begin(n, i, o);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, o, i, 1.0f, inp, i, w, o,
                 0.0f, out, o);
+    blas_end(nt);
 }
 
 void gk_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t n, int32_t i,
@@ -390,11 +452,13 @@ void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *
         return;
     }
     // beta 0: dinp is overwritten, no zeroing pass before
+    int nt = blas_begin(n, i, o);
     if (dinp)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, i, o, 1.0f, dout, o, w, o,
                     0.0f, dinp, i);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i, o, (int)n, 1.0f, inp, i, dout, o,
                 1.0f, dw, o);
+    blas_end(nt);
 }
 
 void gk_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,

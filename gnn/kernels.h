@@ -11,6 +11,8 @@
 
 #include "gnnkd_internal.h"
 
+#include <string.h>
+
 /* Loops with less work than this (in multiply-adds or elements) run on one
  * thread: waking a team costs more, and much more on a busy machine. */
 #define GK_PAR_MIN 32768
@@ -46,19 +48,56 @@ static inline uint32_t gk_lowbias32(uint32_t x) {
     return x;
 }
 
+/* The hash of e from its low 32 bits lo and gk_mask_hi(e): loops over a run
+ * of e that shares its high bits hash in 32-bit lanes only. */
+static inline uint32_t gk_mask_hi(int64_t e) { return (uint32_t)((uint64_t)e >> 32) * 0x9e3779b9U; }
+static inline uint32_t gk_mask_mix(uint64_t key, uint32_t lo, uint32_t hi) {
+    return gk_lowbias32(gk_lowbias32(lo ^ (uint32_t)key) ^ (uint32_t)(key >> 32) ^ hi);
+}
 static inline uint32_t gk_mask_bits(uint64_t key, int64_t e) {
-    uint32_t hi = (uint32_t)((uint64_t)e >> 32) * 0x9e3779b9U;
-    return gk_lowbias32(gk_lowbias32((uint32_t)e ^ (uint32_t)key) ^ (uint32_t)(key >> 32) ^ hi);
+    return gk_mask_mix(key, (uint32_t)e, gk_mask_hi(e));
+}
+/* The end of the run of e0 that shares its high 32 bits, capped at e1. */
+static inline int64_t gk_mask_run(int64_t e0, int64_t e1) {
+    int64_t end = (int64_t)(((uint64_t)e0 | 0xffffffffULL) + 1);
+    return end < e1 ? end : e1;
 }
 
 static inline uint32_t gk_keep_threshold(float p) { return (uint32_t)((double)p * 4294967296.0); }
 
+/* x if bits >= threshold, else +0, without a branch: the mask is a coin
+ * toss, and mispredicted branches cost more than the hashing did. */
+static inline float gk_keep_or_zero(float x, uint32_t bits, uint32_t threshold) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u &= 0u - (uint32_t)(bits >= threshold);
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* What a layer does to its product before storing it, row by row while the
+ * row is in L1: y + bias (if bias), then max(., 0) (if relu) and, if p > 0,
+ * dropout by gk_dropout_forward's mask (key, element r h + c) of the (n, h)
+ * output. A hidden layer's output is then the next layer's input in one
+ * pass, where bias, then ReLU and dropout, took two more. */
+typedef struct {
+    const float *bias; /* (h) or NULL */
+    int relu;
+    float p;           /* dropout after the ReLU (relu must be set), or 0 */
+    uint64_t key;
+} gk_epilogue;
+
+/* y (n, h) = the epilogue of y, in place (ep may be NULL: nothing). */
+void gk_epilogue_forward(float *y, int64_t n, int32_t h, const gk_epilogue *ep);
+
 /* ---- sparse and dense products (kernels.c) -------------------------------- */
 
-/* y = A x. A (n, m) is the CSR structure a with values val (nnz; NULL means
- * all ones: a->val is NOT consulted, so a caller may pass dropout-scaled
- * values), x is (m, h), y is (n, h) and is overwritten. Row-parallel. */
-void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h);
+/* y = A x, then the epilogue ep (NULL: none). A (n, m) is the CSR structure
+ * a with values val (nnz; NULL means all ones: a->val is NOT consulted, so a
+ * caller may pass dropout-scaled values), x is (m, h), y is (n, h) and is
+ * overwritten. Row-parallel. */
+void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
+             const gk_epilogue *ep);
 void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h);
 
 /* y (n, h) = dropout(X) w for a sparse X (n, m), w (m, h), and xd =
@@ -71,7 +110,7 @@ void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x,
  * GK_MAX_THREADS threads; the bits do not depend on their number. */
 #define GK_MAX_THREADS 256
 void gk_dropout_spmm(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x, const float *w,
-                     int32_t h, float p, uint64_t key);
+                     int32_t h, float p, uint64_t key, const gk_epilogue *ep);
 
 /* dx += A^T g with A (n, m) = (structure a, values val), g (n, h), dx (m, h).
  * Each thread scatters its static block of rows; thread 0 straight into dx,
@@ -110,32 +149,34 @@ int gk_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h,
  * the scratch of gk_spmm_t for the sparse case. The first layer never
  * computes an input gradient (dinp NULL). */
 
-/* Linear map out (n, o) = X w (i, o), overwritten. */
+/* Linear map out (n, o) = X w (i, o), overwritten, then the epilogue ep
+ * (or NULL). */
 void gk_linear_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
-                       const float *w, int32_t n, int32_t i, int32_t o);
+                       const float *w, int32_t n, int32_t i, int32_t o, const gk_epilogue *ep);
 /* dw += X^T dout, and dinp (n, i) = dout w^T (overwritten) for a dense input
  * if dinp. */
 void gk_linear_backward(float *dinp, float *dw, float *partial, int nparts, const float *dout,
                         const gnnkd_csr *xs, const float *xval, const float *inp,
                         const float *w, int32_t n, int32_t i, int32_t o);
 
-/* out (n, o) += b (o) on every row; db (o) += the column sums of dout. */
-void gk_bias_forward(float *out, const float *b, int32_t n, int32_t o);
+/* db (o) += the column sums of dout (n, o). (The forward pass adds the bias
+ * in the epilogue.) */
 void gk_bias_backward(float *db, const float *dout, int32_t n, int32_t o);
 
-/* Fully connected (MLP) layer: out (n, o) = X w + b. */
+/* Fully connected (MLP) layer: out (n, o) = the epilogue ep (the bias b, and
+ * for a hidden layer ReLU and dropout) of X w. */
 void gk_dense_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
-                      const float *w, const float *b, int32_t n, int32_t i, int32_t o);
+                      const float *w, const gk_epilogue *ep, int32_t n, int32_t i, int32_t o);
 void gk_dense_backward(float *dinp, float *dw, float *db, float *partial, int nparts,
                        const float *dout, const gnnkd_csr *xs, const float *xval,
                        const float *inp, const float *w, int32_t n, int32_t i, int32_t o);
 
-/* Graph convolution (Kipf & Welling): out (n, o) = Â (X w) + b, with t (n, o)
- * receiving X w. X w first: a sparse X is never densified, and for the usual
+/* Graph convolution (Kipf & Welling): out (n, o) = Â (X w) + b, and the rest
+ * of the epilogue ep, with t (n, o) receiving X w. X w first: a sparse X is never densified, and for the usual
  * o <= i the product with Â is the cheaper one. Â is symmetric, so the
  * backward pass multiplies by Â again; gt (n, o) is its workspace. */
 void gk_gcn_forward(float *out, float *t, const gnnkd_csr *ahat, const gnnkd_csr *xs,
-                    const float *xval, const float *inp, const float *w, const float *b,
+                    const float *xval, const float *inp, const float *w, const gk_epilogue *ep,
                     int32_t n, int32_t i, int32_t o);
 void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partial, int nparts,
                      const float *dout, const gnnkd_csr *ahat, const gnnkd_csr *xs,
@@ -147,14 +188,11 @@ void gk_relu_forward(float *out, const float *inp, int64_t len);
 void gk_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len);
 
 /* Inverted dropout: element e is kept, and scaled by 1 / (1 - p), with
- * probability 1 - p, by a mask that is a function of (key, e) only (see
- * layers.c). out may be inp. The backward pass recomputes the mask. */
+ * probability 1 - p, by a mask that is a function of (key, e) only
+ * (gk_mask_bits). out may be inp. The backward pass recomputes the mask.
+ * With gk_relu_forward, the reference of gk_epilogue's ReLU and dropout. */
 void gk_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key);
 void gk_dropout_backward(float *dinp, const float *dout, int64_t len, float p, uint64_t key);
-
-/* out = dropout(relu(inp)) in one pass, the same mask as gk_dropout_forward
- * (which, after gk_relu_forward, is its reference). out may be inp. */
-void gk_relu_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key);
 
 /* The backward pass of out = dropout(relu(inp)) from out alone: out > 0
  * exactly where inp > 0 and the mask kept the element, so dinp = dout * scale
@@ -195,8 +233,9 @@ struct gnnkd_model {
     int32_t ws_n;
     int64_t ws_nnz;  /* -1 for dense features */
     int ws_threads;
-    float *z[GNNKD_MAX_LAYERS]; /* (n, dims[l+1]) layer outputs; z[nlayers-1] = logits */
-    float *h[GNNKD_MAX_LAYERS]; /* (n, dims[l]) inputs of layers l >= 1 */
+    float *logits;              /* (n, dims[nlayers]) */
+    float *h[GNNKD_MAX_LAYERS]; /* (n, dims[l]) inputs of layers l >= 1, each the
+                                   epilogue (bias, ReLU, dropout) of layer l-1 */
     float *xin;      /* input after dropout: (nnz) sparse values, or for dense
                         features a (gk_drop_rows(dims[0]), dims[0]) block */
     gnnkd_csr xd;    /* sparse input after dropout: the kept entries, val = xin */

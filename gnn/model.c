@@ -310,12 +310,12 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
 
     int64_t n = d->n, maxd = 0, total = 0;
     for (int l = 1; l <= L; l++) maxd = s->dims[l] > maxd ? s->dims[l] : maxd;
-    int64_t sz_z[GNNKD_MAX_LAYERS], sz_h[GNNKD_MAX_LAYERS];
+    int64_t sz_h[GNNKD_MAX_LAYERS];
     for (int l = 0; l < L; l++) {
-        sz_z[l] = n * s->dims[l + 1];
         sz_h[l] = l > 0 ? n * s->dims[l] : 0;
-        total += sz_z[l] + sz_h[l];
+        total += sz_h[l];
     }
+    total += n * s->dims[L]; // the logits
     int64_t rows = n < gk_drop_rows(s->dims[0]) ? n : gk_drop_rows(s->dims[0]);
     int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : rows * s->dims[0]) : 0;
     int nparts = nnz >= 0 ? threads - 1 : 0;
@@ -343,10 +343,8 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         }
     }
     m->ws = p;
-    for (int l = 0; l < L; l++) {
-        m->z[l] = p, p += sz_z[l];
-        m->h[l] = l > 0 ? p : NULL, p += sz_h[l];
-    }
+    for (int l = 0; l < L; l++) m->h[l] = l > 0 ? p : NULL, p += sz_h[l];
+    m->logits = p, p += n * s->dims[L];
     m->xin = p, p += sz_xin;
     m->xd.val = m->xd.rowptr ? m->xin : NULL;
     m->t = sz_t ? p : NULL, p += sz_t;
@@ -360,14 +358,15 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     return GNNKD_OK;
 }
 
-/* Layer l of the model on input (xs, xval) or inp, into out. */
+/* Layer l of the model on input (xs, xval) or inp, into out, ending with ep. */
 static void layer_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat, int l,
-                          const gnnkd_csr *xs, const float *xval, const float *inp, int32_t n) {
+                          const gnnkd_csr *xs, const float *xval, const float *inp, int32_t n,
+                          const gk_epilogue *ep) {
     int32_t i = m->spec.dims[l], o = m->spec.dims[l + 1];
     if (m->spec.kind == GNNKD_MODEL_GCN)
-        gk_gcn_forward(out, m->t, ahat, xs, xval, inp, m->w[l], m->b[l], n, i, o);
+        gk_gcn_forward(out, m->t, ahat, xs, xval, inp, m->w[l], ep, n, i, o);
     else
-        gk_dense_forward(out, xs, xval, inp, m->w[l], m->b[l], n, i, o);
+        gk_dense_forward(out, xs, xval, inp, m->w[l], ep, n, i, o);
 }
 
 /* Layer 0 with dropout on its input: the dropped features are multiplied as
@@ -375,16 +374,18 @@ static void layer_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat, int
  * (gk_dropout_spmm); dense ones are never held whole
  * (gk_dropout_matmul_forward). */
 static void dropped_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
-                            const gnnkd_dataset *d, uint64_t key) {
+                            const gnnkd_dataset *d, uint64_t key, const gk_epilogue *ep) {
     int32_t n = d->n, i = m->spec.dims[0], o = m->spec.dims[1];
     float p = m->spec.dropout;
-    float *xw = m->spec.kind == GNNKD_MODEL_GCN ? m->t : out;
-    if (is_sparse(d))
-        gk_dropout_spmm(xw, &m->xd, m->xkeep, &d->x, m->w[0], o, p, key);
-    else
+    int gcn = m->spec.kind == GNNKD_MODEL_GCN;
+    float *xw = gcn ? m->t : out;
+    if (is_sparse(d)) {
+        gk_dropout_spmm(xw, &m->xd, m->xkeep, &d->x, m->w[0], o, p, key, gcn ? NULL : ep);
+    } else {
         gk_dropout_matmul_forward(xw, m->xin, d->xdense, m->w[0], n, i, o, p, key);
-    if (m->spec.kind == GNNKD_MODEL_GCN) gk_spmm(out, ahat, ahat->val, m->t, o);
-    gk_bias_forward(out, m->b[0], n, o);
+        if (!gcn) gk_epilogue_forward(out, n, o, ep);
+    }
+    if (gcn) gk_spmm(out, ahat, ahat->val, m->t, o, ep);
 }
 
 int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
@@ -407,20 +408,21 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
     // sparse ones are m->xd
     const gnnkd_csr *xs = is_sparse(d) ? &d->x : NULL;
     const float *xval = xs ? d->x.val : NULL, *x0 = xs ? NULL : d->xdense;
+    // layer l writes the next layer's input h[l + 1], after bias, ReLU and
+    // dropout, in its epilogue; the last one the logits
     uint64_t key0 = gk_key(seed, step, 0);
-    if (drop) {
-        dropped_forward(m, m->z[0], ahat, d, key0);
-        if (xs) xs = &m->xd, xval = m->xd.val;
-    } else {
-        layer_forward(m, m->z[0], ahat, 0, xs, xval, x0, n);
-    }
-    for (int l = 1; l < L; l++) {
-        int64_t len = (int64_t)n * s->dims[l];
-        if (drop)
-            gk_relu_dropout_forward(m->h[l], m->z[l - 1], len, p, gk_key(seed, step, (uint64_t)l));
-        else
-            gk_relu_forward(m->h[l], m->z[l - 1], len);
-        layer_forward(m, m->z[l], ahat, l, NULL, NULL, m->h[l], n);
+    for (int l = 0; l < L; l++) {
+        int hidden = l < L - 1;
+        float *out = hidden ? m->h[l + 1] : m->logits;
+        gk_epilogue ep = {m->b[l], hidden, drop && hidden ? p : 0.0f,
+                          gk_key(seed, step, (uint64_t)l + 1)};
+        if (l == 0 && drop) {
+            dropped_forward(m, out, ahat, d, key0, &ep);
+            if (xs) xs = &m->xd, xval = m->xd.val;
+        } else {
+            layer_forward(m, out, ahat, l, l == 0 ? xs : NULL, l == 0 ? xval : NULL,
+                          l == 0 ? x0 : m->h[l], n, &ep);
+        }
     }
     m->have_forward = 1;
     m->fwd_dropout = drop;
@@ -428,7 +430,7 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
     m->fwd_xs = xs;
     m->fwd_xval = xval;
     m->fwd_x0 = x0;
-    *logits = m->z[L - 1];
+    *logits = m->logits;
     return GNNKD_OK;
 }
 
@@ -461,7 +463,7 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
             const float *gz = dz;
             gk_bias_backward(m->db[0], dz, n, o);
             if (s->kind == GNNKD_MODEL_GCN) {
-                gk_spmm(m->t, ahat, ahat->val, dz, o); // Â^T dz = Â dz
+                gk_spmm(m->t, ahat, ahat->val, dz, o, NULL); // Â^T dz = Â dz
                 gz = m->t;
             }
             gk_dropout_matmul_backward(m->dw[0], m->xin, gz, inp, m->w[0], n, i, o, p,

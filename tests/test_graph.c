@@ -125,7 +125,7 @@ Test(graph, graphblas_product_matches_kernel) {
     float *x = malloc(sizeof *x * n * h), *y = malloc(sizeof *y * n * h), *yr = malloc(sizeof *yr * n * h);
     for (int e = 0; e < n * h; e++) x[e] = gk_uniform(3, (uint64_t)e) - 0.5f;
     cr_assert_eq(gk_graph_spmm_ref(yr, g, x, h, msg), GNNKD_OK, "%s", msg);
-    gk_spmm(y, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, x, h);
+    gk_spmm(y, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, x, h, NULL);
     for (int e = 0; e < n * h; e++) cr_assert_float_eq(y[e], yr[e], 1e-5, "element %d", e);
     free(x);
     free(y);

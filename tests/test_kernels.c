@@ -54,10 +54,10 @@ Test(kernels, spmm_matches_reference) {
             random_csr(&a, n, m, 0.3, 100 + s);
             float *x = random_array((int64_t)m * h, 200 + s);
             float *y = random_array((int64_t)n * h, 1), *yr = random_array((int64_t)n * h, 2);
-            gk_spmm(y, &a, a.val, x, h); // overwrites whatever y held
+            gk_spmm(y, &a, a.val, x, h, NULL); // overwrites whatever y held
             gk_spmm_ref(yr, &a, a.val, x, h);
             assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm with values");
-            gk_spmm(y, &a, NULL, x, h);
+            gk_spmm(y, &a, NULL, x, h, NULL);
             gk_spmm_ref(yr, &a, NULL, x, h);
             assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm of a pattern");
             free(x);
@@ -146,7 +146,7 @@ Test(kernels, spmm_small_by_hand) {
     gnnkd_csr a = {3, 3, rowptr, colidx, val};
     float x[6] = {1, 2, 3, 4, 5, 6}; // (3, 2)
     float y[6];
-    gk_spmm(y, &a, val, x, 2);
+    gk_spmm(y, &a, val, x, 2, NULL);
     float want[6] = {2 * 1 - 5, 2 * 2 - 6, 0, 0, 0.5f * 3, 0.5f * 4};
     for (int e = 0; e < 6; e++) cr_assert_eq(y[e], want[e], "element %d", e);
     float dx[6] = {0};

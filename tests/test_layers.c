@@ -24,8 +24,8 @@ typedef struct {
 static void forward(layer *c) {
     int64_t len = (int64_t)c->n * c->o;
     switch (c->kind) {
-    case DENSE: gk_dense_forward(c->out, c->xs, c->xval, c->inp, c->w, c->b, c->n, c->i, c->o); break;
-    case GCN: gk_gcn_forward(c->out, c->t, c->ahat, c->xs, c->xval, c->inp, c->w, c->b, c->n, c->i, c->o); break;
+    case DENSE: gk_dense_forward(c->out, c->xs, c->xval, c->inp, c->w, &(gk_epilogue){c->b}, c->n, c->i, c->o); break;
+    case GCN: gk_gcn_forward(c->out, c->t, c->ahat, c->xs, c->xval, c->inp, c->w, &(gk_epilogue){c->b}, c->n, c->i, c->o); break;
     case RELU: gk_relu_forward(c->out, c->inp, len); break;
     case DROPOUT: gk_dropout_forward(c->out, c->inp, len, c->p, c->key); break;
     }
@@ -161,7 +161,7 @@ Test(layers, gcn_forward_is_ahat_x_w_plus_b) {
     float *out = malloc(sizeof(float) * n * o), *t = malloc(sizeof(float) * n * o);
     gk_matmul_forward_ref(xw, x, w, n, i, o);
     gk_spmm_ref(ref, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, xw, o);
-    gk_gcn_forward(out, t, gnnkd_graph_csr(g), NULL, NULL, x, w, b, n, i, o);
+    gk_gcn_forward(out, t, gnnkd_graph_csr(g), NULL, NULL, x, w, &(gk_epilogue){b}, n, i, o);
     for (int e = 0; e < n * o; e++) cr_assert_float_eq(out[e], ref[e] + b[e % o], 1e-5);
     free(x), free(w), free(b), free(xw), free(ref), free(out), free(t);
     gnnkd_graph_free(&g);
@@ -249,19 +249,51 @@ Test(layers, relu_dropout_backward_matches_composition) {
     free(x), free(dout), free(h), free(tmp), free(ref), free(fused);
 }
 
-/* The fused forward equals relu then dropout, bit for bit. */
-Test(layers, relu_dropout_forward_matches_composition) {
-    int64_t len = 100001; // odd: the last pair is half
+/* The epilogue (bias, then ReLU, then dropout) equals its three steps done
+ * one by one, bit for bit: on its own, and at the end of A x for a narrow
+ * (register) and a wide row, on 1 and 2 threads. */
+static void epilogue_reference(float *y, const float *b, int64_t n, int32_t h, int relu, float p,
+                               uint64_t key) {
+    for (int64_t r = 0; r < n; r++)
+        for (int32_t c = 0; c < h; c++) y[r * h + c] += b[c];
+    if (relu) gk_relu_forward(y, y, n * h);
+    if (p > 0.0f) gk_dropout_forward(y, y, n * h, p, key);
+}
+
+Test(layers, epilogue_matches_composition) {
     uint64_t key = gk_key(4, 5, 1);
-    float *x = random_array(len, 72, 1.0f), *ref = malloc(sizeof(float) * len), *fused = malloc(sizeof(float) * len);
+    const int32_t widths[] = {6, 16, 40};
     for (int threads = 1; threads <= 2; threads++) {
         gnnkd_set_threads(threads);
-        gk_relu_forward(ref, x, len);
-        gk_dropout_forward(ref, ref, len, 0.5f, key);
-        gk_relu_dropout_forward(fused, x, len, 0.5f, key);
-        cr_assert(memcmp(ref, fused, sizeof(float) * len) == 0);
+        for (int wi = 0; wi < 3; wi++)
+            for (int kind = 0; kind < 3; kind++) { // bias; + relu; + relu, dropout
+                int32_t h = widths[wi], n = 5001, f = 30;
+                int64_t len = (int64_t)n * h;
+                gk_epilogue ep = {NULL, kind >= 1, kind == 2 ? 0.5f : 0.0f, key};
+                float *b = random_array(h, 73, 1.0f), *x = random_array(len, 72, 1.0f);
+                float *ref = malloc(sizeof(float) * len), *fused = malloc(sizeof(float) * len);
+                ep.bias = b;
+                memcpy(ref, x, sizeof(float) * len);
+                epilogue_reference(ref, b, n, h, ep.relu, ep.p, key);
+                memcpy(fused, x, sizeof(float) * len);
+                gk_epilogue_forward(fused, n, h, &ep);
+                cr_assert(memcmp(ref, fused, sizeof(float) * len) == 0, "alone: h %d kind %d", h, kind);
+                // at the end of A w (a sparse (n, f) times w (f, h))
+                gnnkd_csr a;
+                random_features(&a, n, f, 74);
+                float *w = random_array((int64_t)f * h, 75, 1.0f);
+                gk_spmm(ref, &a, NULL, w, h, NULL);
+                epilogue_reference(ref, b, n, h, ep.relu, ep.p, key);
+                gk_spmm(fused, &a, NULL, w, h, &ep);
+                cr_assert(memcmp(ref, fused, sizeof(float) * len) == 0, "spmm: h %d kind %d", h, kind);
+                int64_t zeros = 0;
+                for (int64_t e = 0; e < len; e++) zeros += fused[e] == 0.0f;
+                cr_assert(kind == 0 ? zeros < len / 100 : zeros > len / 4, "%lld zeros", (long long)zeros);
+                gnnkd_csr_clear(&a);
+                free(w), free(b), free(x), free(ref), free(fused);
+            }
     }
-    free(x), free(ref), free(fused);
+    gnnkd_set_threads(0);
 }
 
 /* Dropping a sparse X's entries keeps exactly those gk_dropout_forward keeps,
@@ -297,7 +329,7 @@ static void check_dropout_spmm(int with_values) {
                         calloc((size_t)nnz, sizeof(float))};
         float *y = random_array((int64_t)n * h, 93, 1.0f); // overwritten
         uint8_t *keep = malloc((size_t)nnz);
-        gk_dropout_spmm(y, &xd, keep, &x, w, h, p, key);
+        gk_dropout_spmm(y, &xd, keep, &x, w, h, p, key, NULL);
         free(keep);
         cr_assert_eq(xd.nrows, n);
         cr_assert_eq(xd.ncols, f);
