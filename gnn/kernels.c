@@ -15,6 +15,24 @@
 #define GK_PREFETCH_AHEAD 16
 #define GK_PREFETCH_BYTES (32LL << 20)
 
+/* ar (H) += v g (H), 8 lanes at a time: spelt out in vectors because GCC
+ * made scalar code of the plain loop in places (CiteSeer's dropped X^T G,
+ * h 16: 0.36 ms so, 0.07 ms in vectors; Â T's last nonzeros at h 256: a
+ * third of its time). */
+typedef float gk_v8 __attribute__((vector_size(32)));
+__attribute__((always_inline)) static inline void axpy_row(float *restrict ar, float v,
+                                                           const float *restrict g, int32_t H) {
+    int32_t c = 0;
+    for (; c + 8 <= H; c += 8) {
+        gk_v8 a, b;
+        memcpy(&a, ar + c, sizeof a);
+        memcpy(&b, g + c, sizeof b);
+        a += v * b;
+        memcpy(ar + c, &a, sizeof a);
+    }
+    for (; c < H; c++) ar[c] += v * g[c];
+}
+
 /* Rows of y no wider than GK_SPMM_SMALL (the logits, GCN-16) sum in
  * registers, H a constant: the generic loop, with its runtime trip count,
  * took PubMed's Â T at h 3 from 0.90 to 0.28 ms, at h 16 from 0.77 to 0.49
@@ -122,11 +140,7 @@ spmm_rows(float *restrict y, const int64_t *restrict rowptr, const int32_t *rest
             const float *restrict x3 = x + (int64_t)colidx[k + 3] * h;
             for (int32_t c = 0; c < h; c++) yr[c] += v0 * x0[c] + v1 * x1[c] + v2 * x2[c] + v3 * x3[c];
         }
-        for (; k < end; k++) {
-            float v = val ? val[k] : 1.0f;
-            const float *restrict xr = x + (int64_t)colidx[k] * h;
-            for (int32_t c = 0; c < h; c++) yr[c] += v * xr[c];
-        }
+        for (; k < end; k++) axpy_row(yr, val ? val[k] : 1.0f, x + (int64_t)colidx[k] * h, h);
         if (ep) epilogue_row(yr, r, h, ep);
     }
 }
@@ -236,23 +250,6 @@ void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x,
 
 /* ---- dx += A^T g --------------------------------------------------------------- */
 
-/* ar (H) += v g (H), 8 lanes at a time, H a constant: spelt out in vectors
- * because GCC unrolled the plain loop into scalars here (CiteSeer's dropped
- * X^T G, h 16: 0.36 ms so, XXX ms in vectors). */
-typedef float gk_v8 __attribute__((vector_size(32)));
-__attribute__((always_inline)) static inline void axpy_row(float *restrict ar, float v,
-                                                           const float *restrict g, int32_t H) {
-    int32_t c = 0;
-    for (; c + 8 <= H; c += 8) {
-        gk_v8 a, b;
-        memcpy(&a, ar + c, sizeof a);
-        memcpy(&b, g + c, sizeof b);
-        a += v * b;
-        memcpy(ar + c, &a, sizeof a);
-    }
-    for (; c < H; c++) ar[c] += v * g[c];
-}
-
 /* The scatter of rows r0 .. r1-1: acc (m, h) += A^T g over them. */
 #define GK_SPMMT_ROW(H)                                                                    \
     case H:                                                                                \
@@ -281,15 +278,16 @@ spmm_t_rows(float *restrict acc, const int64_t *restrict rowptr, const int32_t *
     }
 }
 
+#define GK_SPMMT_PAR_MIN (1 << 22)
 GK_VECTOR void gk_spmm_t(float *restrict dx, float *restrict partial, int nparts, const gnnkd_csr *a,
                const float *restrict val, const float *restrict g, int32_t h) {
     // dx is (m, h), partial is (nparts, m, h), a is (n, m), val is (nnz), g is (n, h)
     int64_t mh = (int64_t)a->ncols * h, n = a->nrows;
     int nt = omp_get_max_threads();
     // a team only when the scatter outweighs clearing and adding the
-    // partials: CiteSeer's dropped X^T G (14 nonzeros a column) took as
-    // long on 2 threads as on 1
-    if (gnnkd_csr_nnz(a) * h <= GK_PAR_MIN || gnnkd_csr_nnz(a) < 32 * (int64_t)a->ncols) nt = 1;
+    // partials: CiteSeer's dropped X^T G at h 16 (0.8M multiply-adds) took
+    // as long on 2 threads as on 1; at h 256, 1.2 ms against 2.1 ms
+    if (gnnkd_csr_nnz(a) * h < GK_SPMMT_PAR_MIN) nt = 1;
     // Each thread scatters a static block of rows, thread 0 straight into
     // dx, the others into partials that are then added in thread order.
     // (Splitting the columns instead shares every cache line of dx between

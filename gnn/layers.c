@@ -33,9 +33,8 @@ GK_VECTOR void gk_bias_backward(float *restrict db, const float *restrict dout, 
                                 int32_t o) {
     // db is (o), dout is (n, o). Narrow (o <= 16): dout read as one flat
     // array in chunks of P = lcm(o, 8) floats, whole vectors, column
-    // e % o of chunk element e (CiteSeer (n, 6): 0.011 -> XXX ms). Wider: by
-    // columns in blocks of 16, each column summed over the rows in order,
-    // threads splitting the blocks. The same bits on any thread count.
+    // e % o of chunk element e (CiteSeer (n, 6): 0.011 -> 0.003 ms). Each
+    // column sums its rows in the same order on any thread count.
     if (o <= 16) {
         int32_t P = o;
         while (P % 8) P += o;
@@ -47,10 +46,12 @@ GK_VECTOR void gk_bias_backward(float *restrict db, const float *restrict dout, 
         for (int32_t j = 0; j < P; j++) db[j % o] += acc[j];
         return;
     }
-    int32_t nb = (o + 15) / 16;
+    // Wider: threads split the columns in blocks of 64, and each sums its
+    // block over the rows in order, 8 lanes at a time
+    int32_t nb = (o + 63) / 64;
 #pragma omp parallel for schedule(static) if ((int64_t)n * o > GK_PAR_MIN_STREAM && nb > 1)
     for (int32_t b = 0; b < nb; b++) {
-        int32_t c0 = 16 * b, c1 = c0 + 16 < o ? c0 + 16 : o;
+        int32_t c0 = 64 * b, c1 = c0 + 64 < o ? c0 + 64 : o;
         for (int32_t r = 0; r < n; r++)
             for (int32_t c = c0; c < c1; c++) db[c] += dout[(int64_t)r * o + c];
     }
