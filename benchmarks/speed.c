@@ -400,13 +400,13 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     // another thread's time only at scheduler ticks (4 ms), longer than an
     // epoch
     double wall0 = 0.0, cpu0 = 0.0;
+    gk_model_zero_grad(m); // then each Adam step leaves them zero
     for (int e = 1; e <= o->warmup + o->epochs; e++) {
         if (e == o->warmup + 1) wall0 = gk_now(), cpu0 = cpu_now();
         double t0 = gk_now();
         const float *z = NULL;
         GK_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)e, msg));
         memset(dlogits, 0, sizeof *dlogits * (size_t)d->n * (size_t)C);
-        gk_model_zero_grad(m);
         double loss = gnnkd_loss_ce(dlogits, z, d->label, d->split[GNNKD_TRAIN],
                                     d->nsplit[GNNKD_TRAIN], C, 1.0f) +
                       gk_model_l2(m, &topt);

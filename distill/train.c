@@ -99,6 +99,7 @@ int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
     GK_ALLOC(step_seconds, o->epochs);
     if (o->select == GNNKD_SELECT_VAL_ACC) GK_ALLOC(best, nparams);
     gk_model_reset_adam(m);
+    gk_model_zero_grad(m); // then each Adam step leaves them zero
 
     double t_start = gk_now(), best_acc = -1.0, best_loss = INFINITY;
     int epoch = 0, best_epoch = 0, since_best = 0;
@@ -109,7 +110,6 @@ int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
         const float *z = NULL;
         GK_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)epoch, msg));
         memset(dlogits, 0, (size_t)d->n * C * sizeof(float));
-        gk_model_zero_grad(m);
         double loss = 0.0;
         if (hard_w > 0.0f) loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, train, ntrain, C, hard_w);
         if (method == GNNKD_METHOD_KD)

@@ -104,7 +104,8 @@ void gk_model_zero_grad(gnnkd_model *m);
 
 /* One Adam step (t = 1, 2, ...) on all parameters, after adding the weight
  * decay gradient weight_decay * W to the weights (first layer only unless
- * o->decay_all_layers; biases never). */
+ * o->decay_all_layers; biases never). It zeroes the gradients it used: the
+ * next backward pass accumulates from zero. */
 void gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t);
 
 /* weight_decay * sum(W^2) / 2 over the decayed weights, for reporting. */

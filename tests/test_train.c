@@ -50,6 +50,7 @@ Test(train, adam_matches_hand_computed_steps) {
             double mhat = mm[e] / (1 - pow(0.9, t)), vhat = vv[e] / (1 - pow(0.999, t));
             p0[e] -= (float)(0.01 * mhat / (sqrt(vhat) + 1e-8));
             cr_assert(fabsf(p[e] - p0[e]) < 1e-6f, "t=%d param %ld: %g vs %g", t, (long)e, p[e], p0[e]);
+            cr_assert_eq(g[e], 0.0f, "the step consumes the gradient %ld", (long)e);
         }
     }
     free(p0), free(mm), free(vv);
