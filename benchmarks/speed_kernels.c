@@ -22,10 +22,9 @@ enum {
     OP_GEMM_X,       /* X (n, F) dense times W (F, o) */
     OP_GEMM_XT,      /* dW (F, o) += X^T G, dense X, no input gradient */
     OP_GEMM_FWD,     /* H (n, i) times W (i, o) */
-    OP_GEMM_BWD,     /* dH += G W^T and dW += H^T G */
+    OP_GEMM_BWD,     /* dH = G W^T (ReLU and dropout gated) and dW += H^T G */
     OP_EPILOGUE,     /* bias, ReLU and dropout of a dense product, in one pass */
     OP_BIAS_BWD,
-    OP_RELU_DROP_BWD, /* dropout(relu)'s masked gradient, overwriting */
     OP_LOSS,         /* zeroing of dlogits, cross-entropy, L2 */
     OP_ADAM
 };
@@ -135,10 +134,11 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
         if (gcn)
             add(p, OP_AHAT, SPEED_ADJACENCY, n, EPI_NONE, o, 2.0 * nnza * o, ab + 8.0 * n * o,
                 "A*T (n,%lld)", (long long)o);
-        if (l > 0)
-            add(p, OP_GEMM_BWD, SPEED_GEMM, n, i, o, 4.0 * n * i * o,
+        if (l > 0) // with the ReLU and dropout gradient of the layer before
+            add(p, OP_GEMM_BWD, SPEED_GEMM, n, i, o, 4.0 * n * i * o + (double)(n * i),
                 4.0 * (n * o + i * o + 2 * n * i) + 4.0 * (n * i + n * o + 2 * i * o),
-                "dH,dW (n,%lld)x(%lld,%lld)", (long long)o, (long long)o, (long long)i);
+                "dH,dW+relu,dropout grad (n,%lld)x(%lld,%lld)", (long long)o, (long long)o,
+                (long long)i);
         else if (sparse)
             add(p, OP_SPMM_XT, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
                 xb + 4.0 * n * o + 8.0 * F * o, "X^T*G sparse ->(%lld,%lld)", (long long)F,
@@ -150,9 +150,6 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
             add(p, OP_GEMM_XT, SPEED_GEMM, n, F, o, 2.0 * n * F * o,
                 4.0 * (n * F + n * o + 2 * F * o), "X^T*G (%lld,n)x(n,%lld)", (long long)F,
                 (long long)o);
-        if (l > 0)
-            add(p, OP_RELU_DROP_BWD, SPEED_ELEMENTWISE, n * i, 0, 0, (double)(n * i),
-                12.0 * n * i, "relu+dropout grad (n,%lld)", (long long)i);
     }
     add(p, OP_ADAM, SPEED_ELEMENTWISE, nparams, 0, 0, 12.0 * nparams + 2.0 * w0,
         32.0 * nparams + 12.0 * w0, "adam (%lld params)", (long long)nparams);
@@ -192,14 +189,11 @@ static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
     case OP_SPMM_XT: gk_spmm_t(B->dw, B->partial, B->nparts, B->xs, B->xs->val, B->b, out); break;
     case OP_AHAT: gk_spmm(B->c, B->ahat, B->ahat->val, B->b, out, ep); break;
     case OP_GEMM_X: gk_matmul_forward(B->b, d->xdense, B->w, rows, in, out); break;
-    case OP_GEMM_XT: gk_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out); break;
+    case OP_GEMM_XT: gk_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out, 0.0f); break;
     case OP_GEMM_FWD: gk_matmul_forward(B->b, B->a, B->w, rows, in, out); break;
-    case OP_GEMM_BWD: gk_matmul_backward(B->a, B->dw, B->b, B->c, B->w, rows, in, out); break;
+    case OP_GEMM_BWD: gk_matmul_backward(B->a, B->dw, B->b, B->c, B->w, rows, in, out, 1.0f / (1.0f - B->p)); break;
     case OP_EPILOGUE: gk_epilogue_forward(B->b, rows, out, ep); break;
     case OP_BIAS_BWD: gk_bias_backward(B->dbias, B->b, rows, out); break;
-    case OP_RELU_DROP_BWD:
-        gk_relu_dropout_backward(B->a, B->b, B->c, k->rows, 1.0f / (1.0f - B->p));
-        break;
     case OP_LOSS: {
         memset(B->b, 0, sizeof *B->b * (size_t)rows * (size_t)out);
         volatile double loss = gnnkd_loss_ce(B->b, B->c, d->label, d->split[GNNKD_TRAIN],

@@ -406,7 +406,7 @@ void gk_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t
 GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restrict dw,
                                              const float *restrict dout,
                                              const float *restrict inp, const float *restrict w,
-                                             int64_t n, int32_t i, int32_t o) {
+                                             int64_t n, int32_t i, int32_t o, float gate) {
     float wt[GK_NARROW_IO]; // w^T (o, i)
     for (int32_t k = 0; k < i; k++)
         for (int32_t c = 0; c < o; c++) wt[(int64_t)c * i + k] = w[(int64_t)k * o + c];
@@ -423,6 +423,8 @@ GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restri
                 for (int32_t k = 0; k < i; k++) dx[k] = 0.0f;
                 for (int32_t c = 0; c < o; c++)
                     for (int32_t k = 0; k < i; k++) dx[k] += g[c] * wt[(int64_t)c * i + k];
+                if (gate > 0.0f) // the row of inp is in L1 already
+                    for (int32_t k = 0; k < i; k++) dx[k] = gk_keep_or_zero(dx[k] * gate, x[k] > 0.0f, 1);
             }
             for (int32_t c = 0; c < o; c++)
                 for (int32_t k = 0; k < i; k++) acc[(int64_t)c * i + k] += g[c] * x[k];
@@ -438,7 +440,7 @@ GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restri
 }
 
 void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                        const float *w, int64_t n, int32_t i, int32_t o) {
+                        const float *w, int64_t n, int32_t i, int32_t o, float gate) {
     // dinp is (n, i) or NULL, dw is (i, o), dout is (n, o), inp is (n, i), w is (i, o)
     if (n == 0 || i == 0) return;
     if (o == 0) {
@@ -446,7 +448,7 @@ void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *
         return;
     }
     if (narrow(i, o)) {
-        matmul_backward_narrow(dinp, dw, dout, inp, w, n, i, o);
+        matmul_backward_narrow(dinp, dw, dout, inp, w, n, i, o, gate);
         return;
     }
     // beta 0: dinp is overwritten, no zeroing pass before
@@ -457,6 +459,7 @@ void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i, o, (int)n, 1.0f, inp, i, dout, o,
                 1.0f, dw, o);
     blas_end(nt);
+    if (dinp && gate > 0.0f) gk_relu_dropout_backward(dinp, dinp, inp, (int64_t)n * i, gate);
 }
 
 void gk_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,

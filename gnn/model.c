@@ -454,11 +454,13 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
     const gnnkd_csr *xs = m->fwd_xs;
     int32_t n = d->n;
     float p = s->dropout;
-    // dz: the gradient of layer l's output (g1); dh: of its input (g2)
+    // dz: the gradient of layer l's output; dh: of the layer before's, past
+    // its ReLU and dropout (the backward pass gates it: gate)
     const float *dz = dlogits;
+    const float gate = m->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f;
     for (int l = s->nlayers - 1; l >= 0; l--) {
         int32_t i = s->dims[l], o = s->dims[l + 1];
-        float *dh = l > 0 ? m->g2 : NULL;
+        float *dh = l == 0 ? NULL : dz == m->g1 ? m->g2 : m->g1;
         const float *inp = l > 0 ? m->h[l] : m->fwd_x0;
         const gnnkd_csr *lxs = l > 0 ? NULL : xs;
         if (l == 0 && !xs && m->fwd_dropout) { // dropped dense features
@@ -472,14 +474,11 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
                                        m->fwd_key0);
         } else if (s->kind == GNNKD_MODEL_GCN)
             gk_gcn_backward(dh, m->dw[l], m->db[l], m->t, m->partial, m->nparts, dz, ahat, lxs,
-                            m->fwd_xval, inp, m->w[l], n, i, o);
+                            m->fwd_xval, inp, m->w[l], n, i, o, l > 0 ? gate : 0.0f);
         else
             gk_dense_backward(dh, m->dw[l], m->db[l], m->partial, m->nparts, dz, lxs,
-                              m->fwd_xval, inp, m->w[l], n, i, o);
-        if (l == 0) break;
-        int64_t len = (int64_t)n * i;
-        gk_relu_dropout_backward(m->g1, dh, m->h[l], len, m->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f);
-        dz = m->g1;
+                              m->fwd_xval, inp, m->w[l], n, i, o, l > 0 ? gate : 0.0f);
+        dz = dh;
     }
     return GNNKD_OK;
 }

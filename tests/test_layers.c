@@ -49,8 +49,8 @@ static void backward(layer *c, float *dinp, float *dw, float *db) {
     float *partial = calloc((size_t)c->i * c->o, sizeof *partial);
     for (int64_t e = 0; e < len; e++) dout[e] = c->out[e] - c->target[e];
     switch (c->kind) {
-    case DENSE: gk_dense_backward(dinp, dw, db, partial, 1, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o); break;
-    case GCN: gk_gcn_backward(dinp, dw, db, gt, partial, 1, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o); break;
+    case DENSE: gk_dense_backward(dinp, dw, db, partial, 1, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, 0.0f); break;
+    case GCN: gk_gcn_backward(dinp, dw, db, gt, partial, 1, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, 0.0f); break;
     case RELU: gk_relu_backward(dinp, dout, c->inp, len); break;
     case DROPOUT: gk_dropout_backward(dinp, dout, len, c->p, c->key); break;
     }
