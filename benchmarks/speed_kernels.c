@@ -164,13 +164,13 @@ typedef struct {
     const gnnkd_csr *ahat;
     gnnkd_csr xd;       /* X after dropout: rowptr, colidx, val as for X */
     uint8_t *keep;      /* (nnz) its mask */
+    float *partial;     /* gk_spmm_t's scratch */
+    int nparts;
     gnnkd_model *m;
     gnnkd_train_options o;
     const gnnkd_csr *xs; /* what X w sees: xd with dropout, else X */
     float *a, *b, *c;   /* (n, widest) each; a also holds a dense input */
     float *w, *dw, *bias, *dbias;
-    float *partial;     /* gk_spmm_t's scratch */
-    int nparts;
     float p;            /* dropout */
     int adam_t;
 } bench_bufs;
@@ -228,6 +228,7 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
         free(B.xd.colidx);                                                                \
         free(B.xd.val);                                                                   \
         free(B.keep);                                                                     \
+        free(B.partial);                                                                  \
         free(B.a);                                                                        \
         free(B.b);                                                                        \
         free(B.c);                                                                        \
@@ -235,7 +236,6 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
         free(B.dw);                                                                       \
         free(B.bias);                                                                     \
         free(B.dbias);                                                                    \
-        free(B.partial);                                                                  \
         free(times);                                                                      \
     } while (0)
     const int L = s->nlayers, sparse = d->x.rowptr != NULL;
@@ -256,6 +256,8 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     GK_ALLOC(B.xd.colidx, sparse ? gnnkd_csr_nnz(&d->x) : 1);
     GK_ALLOC(B.xd.val, sparse ? gnnkd_csr_nnz(&d->x) : 1);
     GK_ALLOC(B.keep, sparse ? gnnkd_csr_nnz(&d->x) : 1);
+    B.nparts = sparse && gk_spmm_t_partials(n, s->dims[0]) ? gnnkd_get_threads() - 1 : 0;
+    GK_ALLOC(B.partial, (int64_t)B.nparts * s->dims[0] * s->dims[1]);
     GK_ALLOC(B.a, n * wide);
     GK_ALLOC(B.b, n * wide);
     GK_ALLOC(B.c, n * wide);
@@ -263,8 +265,6 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     GK_ALLOC(B.dw, wmax);
     GK_ALLOC(B.bias, wide);
     GK_ALLOC(B.dbias, wide);
-    B.nparts = sparse ? gnnkd_get_threads() - 1 : 0;
-    GK_ALLOC(B.partial, (int64_t)B.nparts * s->dims[0] * s->dims[1]);
     GK_ALLOC(times, SPEED_MAX_REPS);
     B.xs = &d->x;
     if (sparse && B.p > 0.0f) { // the model's first dropout, for X w and X^T g

@@ -250,59 +250,70 @@ void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x,
 
 /* ---- dx += A^T g --------------------------------------------------------------- */
 
-/* The scatter of rows r0 .. r1-1: acc (m, h) += A^T g over them. */
+/* The first k in [lo, hi) with colidx[k] >= c (columns ascend in a row). */
+static inline int64_t first_col(const int32_t *colidx, int64_t lo, int64_t hi, int32_t c) {
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (colidx[mid] < c) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* acc (m, h) += A^T g over rows r0 .. r1-1 of A and its columns c0 .. c1-1
+ * (a row's nonzeros there found by bisection). */
 #define GK_SPMMT_ROW(H)                                                                    \
     case H:                                                                                \
-        for (; k < end; k++)                                                               \
-            axpy_row(acc + (int64_t)colidx[k] * H, val ? val[k] : 1.0f, gr, H);            \
+        for (; k < ke; k++) axpy_row(acc + (int64_t)colidx[k] * H, val ? val[k] : 1.0f, gr, H); \
         continue;
 
 GK_VECTOR __attribute__((noinline)) static void
-spmm_t_rows(float *restrict acc, const int64_t *restrict rowptr, const int32_t *restrict colidx,
-            const float *restrict val, const float *restrict g, int64_t r0, int64_t r1,
-            int32_t h) {
+spmm_t_block(float *restrict acc, const gnnkd_csr *a, const float *restrict val,
+             const float *restrict g, int32_t h, int64_t r0, int64_t r1, int32_t c0, int32_t c1) {
+    const int64_t *restrict rowptr = a->rowptr;
+    const int32_t *restrict colidx = a->colidx;
     for (int64_t r = r0; r < r1; r++) {
         const float *restrict gr = g + r * h;
-        int64_t k = rowptr[r], end = rowptr[r + 1];
+        int64_t k = rowptr[r], ke = rowptr[r + 1];
+        if (c0 > 0) k = first_col(colidx, k, ke, c0);
+        if (c1 < a->ncols) ke = first_col(colidx, k, ke, c1);
         switch (h) {
             GK_SPMMT_ROW(1) GK_SPMMT_ROW(2) GK_SPMMT_ROW(3) GK_SPMMT_ROW(4)
             GK_SPMMT_ROW(5) GK_SPMMT_ROW(6) GK_SPMMT_ROW(7) GK_SPMMT_ROW(8)
             GK_SPMMT_ROW(9) GK_SPMMT_ROW(10) GK_SPMMT_ROW(11) GK_SPMMT_ROW(12)
             GK_SPMMT_ROW(13) GK_SPMMT_ROW(14) GK_SPMMT_ROW(15) GK_SPMMT_ROW(16)
         }
-        for (; k < end; k++) {
-            float v = val ? val[k] : 1.0f;
-            float *restrict ar = acc + (int64_t)colidx[k] * h;
-            for (int32_t c = 0; c < h; c++) ar[c] += v * gr[c];
-        }
+        for (; k < ke; k++) axpy_row(acc + (int64_t)colidx[k] * h, val ? val[k] : 1.0f, gr, h);
     }
 }
 
-#define GK_SPMMT_PAR_MIN (1 << 22)
-GK_VECTOR void gk_spmm_t(float *restrict dx, float *restrict partial, int nparts, const gnnkd_csr *a,
-               const float *restrict val, const float *restrict g, int32_t h) {
+void gk_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
+               const float *g, int32_t h) {
     // dx is (m, h), partial is (nparts, m, h), a is (n, m), val is (nnz), g is (n, h)
-    int64_t mh = (int64_t)a->ncols * h, n = a->nrows;
-    int nt = omp_get_max_threads();
-    // a team only when the scatter outweighs clearing and adding the
-    // partials: CiteSeer's dropped X^T G at h 16 (0.8M multiply-adds) took
-    // as long on 2 threads as on 1; at h 256, 1.2 ms against 2.1 ms
-    if (gnnkd_csr_nnz(a) * h < GK_SPMMT_PAR_MIN) nt = 1;
-    // Each thread scatters a static block of rows, thread 0 straight into
-    // dx, the others into partials that are then added in thread order.
-    // (Splitting the columns instead shares every cache line of dx between
-    // the threads: 2.5x slower on CiteSeer at h 16.)
-    if (nt > nparts + 1) nt = nparts + 1;
+    const int64_t m = a->ncols, n = a->nrows, mh = m * h;
+    int nt = gnnkd_csr_nnz(a) * h > GK_PAR_MIN ? omp_get_max_threads() : 1;
+    // Two ways to share the scatter. Tall A (PubMed's X: 500 columns, 19717
+    // rows): blocks of A's rows, thread 0 into dx, the others into partials
+    // that are then added in thread order; g is read once. Else ranges of
+    // A's columns, each thread adding into its own rows of dx every row's
+    // nonzeros there: no partials to clear and add (at 2 threads the only
+    // way CiteSeer's X^T G, h 16, beat 1 thread), but every thread reads
+    // all of g (PubMed, h 256: 8.2-10.0 ms against 6.9-7.8 by rows).
+    const int by_rows = nt > 1 && nparts >= nt - 1 && 4 * m < n;
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
-        float *restrict acc = t == 0 ? dx : partial + (int64_t)(t - 1) * mh;
-        if (t > 0) memset(acc, 0, sizeof *acc * (size_t)mh);
-        spmm_t_rows(acc, a->rowptr, a->colidx, val, g, n * t / T, n * (t + 1) / T, h);
+        if (by_rows) {
+            float *acc = t == 0 ? dx : partial + (int64_t)(t - 1) * mh;
+            if (t > 0) memset(acc, 0, sizeof *acc * (size_t)mh);
+            spmm_t_block(acc, a, val, g, h, n * t / T, n * (t + 1) / T, 0, (int32_t)m);
 #pragma omp barrier
 #pragma omp for schedule(static)
-        for (int64_t e = 0; e < mh; e++)
-            for (int u = 1; u < T; u++) dx[e] += partial[(int64_t)(u - 1) * mh + e];
+            for (int64_t e = 0; e < mh; e++)
+                for (int u = 1; u < T; u++) dx[e] += partial[(int64_t)(u - 1) * mh + e];
+        } else {
+            spmm_t_block(dx, a, val, g, h, 0, n, (int32_t)(m * t / T), (int32_t)(m * (t + 1) / T));
+        }
     }
 }
 

@@ -112,15 +112,19 @@ void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x,
 void gk_dropout_spmm(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x, const float *w,
                      int32_t h, float p, uint64_t key, const gk_epilogue *ep);
 
-/* dx += A^T g with A (n, m) = (structure a, values val), g (n, h), dx (m, h).
- * Each thread scatters its static block of rows; thread 0 straight into dx,
- * thread t > 0 into partial + (t-1) m h, which are then summed into dx. So at
- * most nparts + 1 threads run, partial holds nparts m h floats, and the
- * result is the same bits for the same number of threads. (On PubMed,
- * m = 500, h = 256, this is 4.8x faster than gathering through a
- * precomputed transpose: the scatter target stays in L2, g is streamed.) */
+/* dx += A^T g with A (n, m) = (structure a, values val), g (n, h), dx (m, h),
+ * scattered row by row of A without a transpose. A team splits either A's
+ * columns (each thread owns rows of dx: no scratch, the same bits on any
+ * thread count; A's columns must ascend within its rows, as gnnkd_csr
+ * promises) or, for a tall A (4 m < n) when partial holds nparts >= threads
+ * - 1 blocks of m h floats, A's rows (the same bits for the same number of
+ * threads). (On PubMed, m = 500, h = 256, scattering is 4.8x faster than
+ * gathering through a precomputed transpose: the scatter target stays in
+ * L2, g is streamed.) */
 void gk_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
                const float *g, int32_t h);
+/* Whether gk_spmm_t on an (n, m) A wants partials: the workspace's rule. */
+static inline int gk_spmm_t_partials(int64_t n, int64_t m) { return 4 * m < n; }
 void gk_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float *g, int32_t h);
 
 /* out (n, o) = inp (n, i) w (i, o), overwritten (cblas_sgemm). */
@@ -245,7 +249,7 @@ struct gnnkd_model {
     uint8_t *xkeep;  /* (nnz) its mask, scratch of gk_dropout_spmm */
     float *t;        /* (n, max dims[1..]) GCN scratch: X w, then Â dz; NULL for MLPs */
     float *g1, *g2;  /* (n, max dims[1..]) each: gradients of a layer's output and input */
-    float *partial;  /* (nparts, dims[0], dims[1]) for gk_spmm_t */
+    float *partial;  /* (nparts, dims[0], dims[1]) for gk_spmm_t, if it wants them */
     int nparts;
 
     /* What the last forward did, for backward. */

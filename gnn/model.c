@@ -320,9 +320,9 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     total += n * s->dims[L]; // the logits
     int64_t rows = n < gk_drop_rows(s->dims[0]) ? n : gk_drop_rows(s->dims[0]);
     int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : rows * s->dims[0]) : 0;
-    int nparts = nnz >= 0 ? threads - 1 : 0;
-    int64_t sz_partial = (int64_t)nparts * s->dims[0] * s->dims[1];
     int64_t sz_t = s->kind == GNNKD_MODEL_GCN ? n * maxd : 0; // X w and Â dz
+    int nparts = nnz >= 0 && gk_spmm_t_partials(n, s->dims[0]) ? threads - 1 : 0;
+    int64_t sz_partial = (int64_t)nparts * s->dims[0] * s->dims[1];
     total += sz_xin + sz_t + 2 * n * maxd + sz_partial;
 
     float *p = gk_calloc((size_t)total, sizeof *p);

@@ -68,7 +68,7 @@ Test(kernels, spmm_matches_reference) {
     }
 }
 
-Test(kernels, spmm_t_matches_reference_for_any_partials) {
+Test(kernels, spmm_t_matches_reference) {
     for (int threads = 1; threads <= 2; threads++) {
         gnnkd_set_threads(threads);
         for (int s = 0; s < NSHAPES; s++) {
@@ -76,37 +76,75 @@ Test(kernels, spmm_t_matches_reference_for_any_partials) {
             gnnkd_csr a;
             random_csr(&a, n, m, 0.3, 300 + s);
             float *g = random_array((int64_t)n * h, 400 + s);
-            float *partial = random_array(3 * (int64_t)m * h, 9); // garbage: must be cleared
-            for (int nparts = 0; nparts <= 3; nparts++) {
-                // both start from the same non-zero dx: the kernel accumulates
-                float *dx = random_array((int64_t)m * h, 5), *dxr = random_array((int64_t)m * h, 5);
-                gk_spmm_t(dx, partial, nparts, &a, a.val, g, h);
-                gk_spmm_t_ref(dxr, &a, a.val, g, h);
-                assert_close(dx, dxr, (int64_t)m * h, 1e-5, "spmm_t");
-                free(dx);
-                free(dxr);
-            }
-            free(g);
-            free(partial);
+            // both start from the same non-zero dx: the kernel accumulates
+            float *dx = random_array((int64_t)m * h, 5), *dxr = random_array((int64_t)m * h, 5);
+            gk_spmm_t(dx, NULL, 0, &a, a.val, g, h);
+            gk_spmm_t_ref(dxr, &a, a.val, g, h);
+            assert_close(dx, dxr, (int64_t)m * h, 1e-5, "spmm_t");
+            free(dx), free(dxr), free(g);
             gnnkd_csr_clear(&a);
         }
     }
 }
 
-Test(kernels, spmm_t_same_bits_when_repeated) {
-    gnnkd_set_threads(2);
+/* Big enough for a team: threads own ranges of dx's rows, so 1, 2 and 3
+ * threads give the same bits, a narrow (h 8) and a wide (h 40) row, values
+ * and a pattern, a column range with no nonzeros at all. */
+Test(kernels, spmm_t_same_bits_on_any_threads) {
     gnnkd_csr a;
-    random_csr(&a, 3000, 40, 0.2, 77); // big enough to run on 2 threads
-    cr_assert_gt(gnnkd_csr_nnz(&a) * 8, GK_PAR_MIN);
-    float *g = random_array(3000 * 8, 78), *partial = calloc(40 * 8, sizeof(float));
-    float *dx1 = calloc(40 * 8, sizeof(float)), *dx2 = calloc(40 * 8, sizeof(float));
-    gk_spmm_t(dx1, partial, 1, &a, a.val, g, 8);
-    gk_spmm_t(dx2, partial, 1, &a, a.val, g, 8);
-    cr_assert(memcmp(dx1, dx2, sizeof(float) * 40 * 8) == 0);
-    free(g);
-    free(partial);
-    free(dx1);
-    free(dx2);
+    random_csr(&a, 3000, 60, 0.2, 77);
+    for (int64_t k = 0; k < gnnkd_csr_nnz(&a); k++) // columns 20..29 empty
+        if (a.colidx[k] >= 20 && a.colidx[k] < 30) a.colidx[k] = k % 2 ? 19 : 30;
+    for (int32_t r = 0; r < a.nrows; r++) // ascending again: a sort of each row
+        for (int64_t k = a.rowptr[r] + 1; k < a.rowptr[r + 1]; k++)
+            for (int64_t q = k; q > a.rowptr[r] && a.colidx[q - 1] > a.colidx[q]; q--) {
+                int32_t c = a.colidx[q]; a.colidx[q] = a.colidx[q - 1]; a.colidx[q - 1] = c;
+                float v = a.val[q]; a.val[q] = a.val[q - 1]; a.val[q - 1] = v;
+            }
+    const int32_t hs[2] = {8, 40};
+    for (int hi = 0; hi < 2; hi++)
+        for (int pattern = 0; pattern <= 1; pattern++) {
+            int32_t h = hs[hi];
+            const float *val = pattern ? NULL : a.val;
+            cr_assert_gt(gnnkd_csr_nnz(&a) * h, GK_PAR_MIN);
+            float *g = random_array(3000 * (int64_t)h, 78), *dx[4], *ref = calloc(60 * (size_t)h, sizeof(float));
+            gk_spmm_t_ref(ref, &a, val, g, h);
+            for (int threads = 1; threads <= 3; threads++) {
+                gnnkd_set_threads(threads);
+                dx[threads] = calloc(60 * (size_t)h, sizeof(float));
+                gk_spmm_t(dx[threads], NULL, 0, &a, val, g, h); // no partials: by columns
+                assert_close(dx[threads], ref, 60 * (int64_t)h, 1e-5, "spmm_t on a team");
+                cr_assert(memcmp(dx[threads], dx[1], sizeof(float) * 60 * (size_t)h) == 0,
+                          "h %d: %d threads differ from 1", h, threads);
+            }
+            for (int threads = 1; threads <= 3; threads++) free(dx[threads]);
+            free(g), free(ref);
+        }
+    gnnkd_set_threads(0);
+    gnnkd_csr_clear(&a);
+}
+
+/* A tall A with partials: blocks of rows into garbage-filled partials, on 2
+ * and 3 threads, against the reference; the same bits when repeated. */
+Test(kernels, spmm_t_by_rows_with_partials) {
+    gnnkd_csr a;
+    random_csr(&a, 3000, 60, 0.2, 79);
+    cr_assert(gk_spmm_t_partials(a.nrows, a.ncols));
+    int32_t h = 24;
+    float *g = random_array(3000 * (int64_t)h, 80), *partial = random_array(2 * 60 * (int64_t)h, 81);
+    float *ref = calloc(60 * (size_t)h, sizeof(float));
+    gk_spmm_t_ref(ref, &a, a.val, g, h);
+    for (int threads = 2; threads <= 3; threads++) {
+        gnnkd_set_threads(threads);
+        float *dx1 = calloc(60 * (size_t)h, sizeof(float)), *dx2 = calloc(60 * (size_t)h, sizeof(float));
+        gk_spmm_t(dx1, partial, 2, &a, a.val, g, h);
+        gk_spmm_t(dx2, partial, 2, &a, a.val, g, h);
+        assert_close(dx1, ref, 60 * (int64_t)h, 1e-5, "spmm_t by rows");
+        cr_assert(memcmp(dx1, dx2, sizeof(float) * 60 * (size_t)h) == 0, "repeated on %d threads", threads);
+        free(dx1), free(dx2);
+    }
+    gnnkd_set_threads(0);
+    free(g), free(partial), free(ref);
     gnnkd_csr_clear(&a);
 }
 

@@ -46,17 +46,15 @@ static void backward(layer *c, float *dinp, float *dw, float *db) {
     int64_t len = (int64_t)c->n * c->o;
     forward(c);
     float *dout = malloc(sizeof *dout * (size_t)len), *gt = calloc((size_t)len, sizeof *gt);
-    float *partial = calloc((size_t)c->i * c->o, sizeof *partial);
     for (int64_t e = 0; e < len; e++) dout[e] = c->out[e] - c->target[e];
     switch (c->kind) {
-    case DENSE: gk_dense_backward(dinp, dw, db, partial, 1, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, 0.0f); break;
-    case GCN: gk_gcn_backward(dinp, dw, db, gt, partial, 1, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, 0.0f); break;
+    case DENSE: gk_dense_backward(dinp, dw, db, NULL, 0, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, 0.0f); break;
+    case GCN: gk_gcn_backward(dinp, dw, db, gt, NULL, 0, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, 0.0f); break;
     case RELU: gk_relu_backward(dinp, dout, c->inp, len); break;
     case DROPOUT: gk_dropout_backward(dinp, dout, len, c->p, c->key); break;
     }
     free(dout);
     free(gt);
-    free(partial);
 }
 
 /* Compares grad with central differences of the loss in every entry of x. */
