@@ -401,6 +401,7 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     // epoch
     double wall0 = 0.0, cpu0 = 0.0;
     gk_model_zero_grad(m); // then each Adam step leaves them zero
+    double l2 = gk_model_l2(m, &topt); // then each Adam step returns it
     for (int e = 1; e <= o->warmup + o->epochs; e++) {
         if (e == o->warmup + 1) wall0 = gk_now(), cpu0 = cpu_now();
         double t0 = gk_now();
@@ -408,11 +409,10 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
         GK_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)e, msg));
         memset(dlogits, 0, sizeof *dlogits * (size_t)d->n * (size_t)C);
         double loss = gnnkd_loss_ce(dlogits, z, d->label, d->split[GNNKD_TRAIN],
-                                    d->nsplit[GNNKD_TRAIN], C, 1.0f) +
-                      gk_model_l2(m, &topt);
+                                    d->nsplit[GNNKD_TRAIN], C, 1.0f) + l2;
         GK_CHECK(isfinite(loss), GNNKD_ENUMERIC, "epoch %d: the training loss is %g", e, loss);
         GK_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
-        gk_model_adam_step(m, &topt, e);
+        l2 = gk_model_adam_step(m, &topt, e);
         if (e > o->warmup) et[e - o->warmup - 1] = gk_now() - t0;
     }
     const double cpu_share = (cpu_now() - cpu0) / ((gk_now() - wall0) * threads);

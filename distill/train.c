@@ -100,6 +100,7 @@ int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
     if (o->select == GNNKD_SELECT_VAL_ACC) GK_ALLOC(best, nparams);
     gk_model_reset_adam(m);
     gk_model_zero_grad(m); // then each Adam step leaves them zero
+    double l2 = gk_model_l2(m, o); // then each Adam step returns it
 
     double t_start = gk_now(), best_acc = -1.0, best_loss = INFINITY;
     int epoch = 0, best_epoch = 0, since_best = 0;
@@ -118,11 +119,11 @@ int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
         else if (method == GNNKD_METHOD_COMPRESS)
             loss += soft_w * gnnkd_loss_compress(dlogits, z, obj->target, obj->transfer,
                                                  obj->ntransfer, C, soft_w);
-        loss += gk_model_l2(m, o);
+        loss += l2;
         GK_CHECK(isfinite(loss), GNNKD_ENUMERIC,
                  "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, loss);
         GK_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
-        gk_model_adam_step(m, o, epoch);
+        l2 = gk_model_adam_step(m, o, epoch);
         step_seconds[epoch - 1] = gk_now() - t0;
 
         /* validation, without dropout */

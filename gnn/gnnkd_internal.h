@@ -105,8 +105,10 @@ void gk_model_zero_grad(gnnkd_model *m);
 /* One Adam step (t = 1, 2, ...) on all parameters, after adding the weight
  * decay gradient weight_decay * W to the weights (first layer only unless
  * o->decay_all_layers; biases never). It zeroes the gradients it used: the
- * next backward pass accumulates from zero. */
-void gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t);
+ * next backward pass accumulates from zero. Returns gk_model_l2 of the new
+ * weights, summed on the way (the next epoch's decay term, without a pass
+ * of its own). */
+double gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t);
 
 /* weight_decay * sum(W^2) / 2 over the decayed weights, for reporting. */
 double gk_model_l2(const gnnkd_model *m, const gnnkd_train_options *o);

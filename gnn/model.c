@@ -212,35 +212,56 @@ static int decayed(const gnnkd_train_options *o, int l) { return l == 0 || o->de
  * it; -fno-math-errno (CMakeLists.txt) lets GCC vectorise sqrtf, 8 lanes in
  * the AVX2 clone, the same IEEE operations in the same order. CiteSeer
  * gcn:256 (950k parameters): 4.2 ms scalar, 0.6 ms in 4 SSE lanes. */
-GK_VECTOR static void adam_range(float *restrict p, float *restrict g, float *restrict mm,
-                                 float *restrict vv, int64_t len, float wd, float b1, float b2,
-                                 float c1, float c2, float lr, float eps) {
+GK_VECTOR static double adam_range(float *restrict p, float *restrict g, float *restrict mm,
+                                   float *restrict vv, int64_t len, float wd, float b1, float b2,
+                                   float c1, float c2, float lr, float eps) {
     const float step = lr / c1, inv_c2 = 1.0f / c2, a1 = 1.0f - b1, a2 = 1.0f - b2;
     // GK_PAR_MIN, not _STREAM: the square roots and divisions bound it
-#pragma omp parallel for schedule(static) if (len > GK_PAR_MIN)
-    for (int64_t e = 0; e < len; e++) {
-        float ge = g[e] + wd * p[e];
-        mm[e] = b1 * mm[e] + a1 * ge;
-        vv[e] = b2 * vv[e] + a2 * ge * ge;
-        p[e] -= step * mm[e] / (sqrtf(vv[e] * inv_c2) + eps);
-        g[e] = 0.0f; // consumed: the next backward pass starts from zero
+    int nt = len > GK_PAR_MIN ? omp_get_max_threads() : 1;
+    if (nt > GK_MAX_THREADS) nt = GK_MAX_THREADS;
+    double part[GK_MAX_THREADS] = {0}, total = 0.0;
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        const int64_t e0 = len * t / T, e1 = len * (t + 1) / T;
+        // the squares of the new weights in float sums over 1024 of them
+        // (omp simd: vector lanes may reorder the sum), then in double
+        for (int64_t q0 = e0; q0 < e1; q0 += 1024) {
+            const int64_t q1 = q0 + 1024 < e1 ? q0 + 1024 : e1;
+            float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+            for (int64_t e = q0; e < q1; e++) {
+                float ge = g[e] + wd * p[e];
+                mm[e] = b1 * mm[e] + a1 * ge;
+                vv[e] = b2 * vv[e] + a2 * ge * ge;
+                p[e] -= step * mm[e] / (sqrtf(vv[e] * inv_c2) + eps);
+                g[e] = 0.0f; // consumed: the next backward pass starts from zero
+                sq += p[e] * p[e];
+            }
+            part[t] += sq;
+        }
     }
+    for (int t = 0; t < nt; t++) total += part[t]; // in thread order
+    return total;
 }
 
-void gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
+double gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     const gnnkd_model_spec *s = &m->spec;
     // Kingma & Ba (2015), with the bias corrections folded into the step size
     float b1 = o->beta1, b2 = o->beta2;
     float c1 = (float)(1.0 - pow(b1, t)), c2 = (float)(1.0 - pow(b2, t));
+    double l2 = 0.0;
     for (int l = 0; l < s->nlayers; l++) {
         int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1], off = m->w[l] - m->params;
         float wd = decayed(o, l) ? o->weight_decay : 0.0f; // biases never decay
-        adam_range(m->params + off, m->grads + off, m->adam_m + off, m->adam_v + off, nw, wd,
-                   b1, b2, c1, c2, o->lr, o->eps);
+        double sq = adam_range(m->params + off, m->grads + off, m->adam_m + off,
+                               m->adam_v + off, nw, wd, b1, b2, c1, c2, o->lr, o->eps);
+        if (decayed(o, l)) l2 += sq;
         off += nw; // b[l] follows W[l]
         adam_range(m->params + off, m->grads + off, m->adam_m + off, m->adam_v + off,
                    s->dims[l + 1], 0.0f, b1, b2, c1, c2, o->lr, o->eps);
     }
+    return o->weight_decay * l2 / 2.0;
 }
 
 double gk_model_l2(const gnnkd_model *m, const gnnkd_train_options *o) {

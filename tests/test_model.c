@@ -320,7 +320,9 @@ Test(model, adam_step_and_decay) {
     float *p1 = malloc(sizeof(float) * np);
     memcpy(p1, p, sizeof(float) * np);
     memcpy(g, g0, sizeof(float) * np);
-    gk_model_adam_step(m, &o, 2);
+    double l2_after = gk_model_adam_step(m, &o, 2); // the decay term of the new weights
+    cr_assert_float_eq(l2_after, gk_model_l2(m, &o), 1e-6 * gk_model_l2(m, &o), "%.9g vs %.9g",
+                       l2_after, gk_model_l2(m, &o));
     for (int64_t e = 0; e < np; e++) {
         double w0 = p0[e], w1 = p1[e], raw = g0[e];
         int decayed = e < 12;
