@@ -469,3 +469,20 @@ Test(model, cora_forward_backward) {
     gnnkd_graph_free(&g);
     gnnkd_dataset_free(&d);
 }
+
+/* On a layer big enough for a team, the L2 term Adam sums on its way equals
+ * gk_model_l2 of the new weights, on 1 and 2 threads. */
+Test(model, adam_l2_on_a_team) {
+    gnnkd_model *m = make_model("mlp:64", 1000, 3, 0.0f, 6); // 64000 decayed weights
+    float *g = gk_model_grads(m);
+    gnnkd_train_options o = {.lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 5e-4f};
+    for (int threads = 1; threads <= 2; threads++) {
+        gnnkd_set_threads(threads);
+        for (int64_t e = 0; e < gnnkd_model_num_params(m); e++) g[e] = 0.01f * (float)(e % 13) - 0.06f;
+        double l2 = gk_model_adam_step(m, &o, threads);
+        cr_assert_float_eq(l2, gk_model_l2(m, &o), 1e-6 * l2, "%d threads: %.9g vs %.9g", threads, l2,
+                           gk_model_l2(m, &o));
+    }
+    gnnkd_set_threads(0);
+    gnnkd_model_free(&m);
+}
