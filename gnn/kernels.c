@@ -145,23 +145,6 @@ spmm_rows(float *restrict y, const int64_t *restrict rowptr, const int32_t *rest
     }
 }
 
-void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
-             const gk_epilogue *ep) {
-    // y is (n, h), a is (n, m) with values val (nnz), x is (m, h)
-    const int64_t nnz = gnnkd_csr_nnz(a), n = a->nrows, chunk = 64;
-    int64_t work = (nnz + n) * h;
-    // prefetch only when x is far bigger than the caches: on PubMed (x of
-    // 20 MB at h 256) it cost 15%
-    const int ahead = (int64_t)a->ncols * h * (int64_t)sizeof(float) > GK_PREFETCH_BYTES ? GK_PREFETCH_AHEAD : 0;
-    // dynamic: power-law degrees make equal row blocks very unequal work
-#pragma omp parallel for schedule(dynamic, 1) if (work > GK_PAR_MIN)
-    for (int64_t r0 = 0; r0 < n; r0 += chunk)
-        spmm_rows(y, a->rowptr, a->colidx, val, x, r0, r0 + chunk < n ? r0 + chunk : n, h, ahead, nnz,
-                  ep);
-}
-
-/* ---- y = dropout(X) w, keeping dropout(X) for the backward pass ----------- */
-
 /* The first row of the block that starts at work w0, work being nonzeros
  * plus rows (rowptr[r] + r rises with r). */
 static int64_t block_start(const int64_t *rowptr, int64_t n, int64_t w0) {
@@ -173,6 +156,29 @@ static int64_t block_start(const int64_t *rowptr, int64_t n, int64_t w0) {
     }
     return lo;
 }
+
+void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
+             const gk_epilogue *ep) {
+    // y is (n, h), a is (n, m) with values val (nnz), x is (m, h)
+    const int64_t nnz = gnnkd_csr_nnz(a), n = a->nrows;
+    int64_t work = (nnz + n) * h;
+    // prefetch only when x is far bigger than the caches: on PubMed (x of
+    // 20 MB at h 256) it cost 15%
+    const int ahead = (int64_t)a->ncols * h * (int64_t)sizeof(float) > GK_PREFETCH_BYTES ? GK_PREFETCH_AHEAD : 0;
+    // static blocks of equal work (nonzeros + rows): power-law degrees make
+    // equal row counts very unequal work, and the same rows stay on the
+    // same core from one product to the next
+#pragma omp parallel if (work > GK_PAR_MIN)
+    {
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        int64_t r0 = block_start(a->rowptr, n, (nnz + n) * t / T);
+        int64_t r1 = t == T - 1 ? n : block_start(a->rowptr, n, (nnz + n) * (t + 1) / T);
+        spmm_rows(y, a->rowptr, a->colidx, val, x, r0, r1, h, ahead, nnz, ep);
+    }
+}
+
+/* ---- y = dropout(X) w, keeping dropout(X) for the backward pass ----------- */
+
 
 GK_VECTOR void gk_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restrict keep,
                                const gnnkd_csr *x, const float *restrict w, int32_t h, float p,
