@@ -42,6 +42,7 @@ static void assert_close(const float *a, const float *b, int64_t len, double tol
 static const int32_t SHAPES[][3] = { // n, m, h
     {1, 1, 1}, {1, 7, 3}, {7, 1, 5}, {13, 13, 1}, {37, 11, 16}, {11, 50, 9}, {200, 80, 33}, {70, 300, 64},
     {1, 70, 2}, {9, 64, 16}, // the narrow GEMMs (i >= 64, o <= 16)
+    {50, 40, 256}, {30, 20, 128}, // rows held in registers (AVX-512)
 };
 #define NSHAPES (int)(sizeof SHAPES / sizeof SHAPES[0])
 
