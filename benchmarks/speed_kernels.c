@@ -129,15 +129,16 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
     // backward
     for (int l = L - 1; l >= 0; l--) {
         int64_t i = s->dims[l], o = s->dims[l + 1];
-        add(p, OP_BIAS_BWD, SPEED_ELEMENTWISE, n, 0, o, (double)(n * o), 4.0 * n * o + 8.0 * o,
-            "bias grad (n,%lld)", (long long)o);
+        if (l == L - 1) // the others come with the layer above's dH
+            add(p, OP_BIAS_BWD, SPEED_ELEMENTWISE, n, 0, o, (double)(n * o), 4.0 * n * o + 8.0 * o,
+                "bias grad (n,%lld)", (long long)o);
         if (gcn)
             add(p, OP_AHAT, SPEED_ADJACENCY, n, EPI_NONE, o, 2.0 * nnza * o, ab + 8.0 * n * o,
                 "A*T (n,%lld)", (long long)o);
-        if (l > 0) // with the ReLU and dropout gradient of the layer before
-            add(p, OP_GEMM_BWD, SPEED_GEMM, n, i, o, 4.0 * n * i * o + (double)(n * i),
+        if (l > 0) // with the ReLU, dropout and bias gradients of the layer before
+            add(p, OP_GEMM_BWD, SPEED_GEMM, n, i, o, 4.0 * n * i * o + 2.0 * n * i,
                 4.0 * (n * o + i * o + 2 * n * i) + 4.0 * (n * i + n * o + 2 * i * o),
-                "dH,dW+relu,dropout grad (n,%lld)x(%lld,%lld)", (long long)o, (long long)o,
+                "dH,dW+relu,dropout,bias grad (n,%lld)x(%lld,%lld)", (long long)o, (long long)o,
                 (long long)i);
         else if (sparse)
             add(p, OP_SPMM_XT, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
@@ -189,9 +190,13 @@ static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
     case OP_SPMM_XT: gk_spmm_t(B->dw, B->partial, B->nparts, B->xs, B->xs->val, B->b, out); break;
     case OP_AHAT: gk_spmm(B->c, B->ahat, B->ahat->val, B->b, out, ep); break;
     case OP_GEMM_X: gk_matmul_forward(B->b, d->xdense, B->w, rows, in, out); break;
-    case OP_GEMM_XT: gk_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out, 0.0f); break;
+    case OP_GEMM_XT: gk_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out, NULL); break;
     case OP_GEMM_FWD: gk_matmul_forward(B->b, B->a, B->w, rows, in, out); break;
-    case OP_GEMM_BWD: gk_matmul_backward(B->a, B->dw, B->b, B->c, B->w, rows, in, out, 1.0f / (1.0f - B->p)); break;
+    case OP_GEMM_BWD: {
+        gk_gate gate = {1.0f / (1.0f - B->p), B->dbias};
+        gk_matmul_backward(B->a, B->dw, B->b, B->c, B->w, rows, in, out, &gate);
+        break;
+    }
     case OP_EPILOGUE: gk_epilogue_forward(B->b, rows, out, ep); break;
     case OP_BIAS_BWD: gk_bias_backward(B->dbias, B->b, rows, out); break;
     case OP_LOSS: {

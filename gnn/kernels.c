@@ -460,7 +460,8 @@ void gk_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t
 GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restrict dw,
                                              const float *restrict dout,
                                              const float *restrict inp, const float *restrict w,
-                                             int64_t n, int32_t i, int32_t o, float gate) {
+                                             int64_t n, int32_t i, int32_t o,
+                                             const gk_gate *gate) {
     float wt[GK_NARROW_IO]; // w^T (o, i)
     for (int32_t k = 0; k < i; k++)
         for (int32_t c = 0; c < o; c++) wt[(int64_t)c * i + k] = w[(int64_t)k * o + c];
@@ -468,7 +469,11 @@ GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restri
 #pragma omp parallel num_threads(nt)
     {
         float acc[GK_NARROW_IO]; // this thread's dw^T (o, i)
+        float dbacc[GK_NARROW_IO]; // and column sums of dinp (i)
         memset(acc, 0, sizeof(float) * (size_t)i * (size_t)o);
+        memset(dbacc, 0, sizeof(float) * (size_t)i);
+        const float scale = gate ? gate->scale : 0.0f;
+        float *restrict db = gate && dinp ? gate->db : NULL;
 #pragma omp for schedule(static)
         for (int64_t r = 0; r < n; r++) {
             const float *restrict x = inp + r * i, *restrict g = dout + r * o;
@@ -477,8 +482,10 @@ GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restri
                 for (int32_t k = 0; k < i; k++) dx[k] = 0.0f;
                 for (int32_t c = 0; c < o; c++)
                     for (int32_t k = 0; k < i; k++) dx[k] += g[c] * wt[(int64_t)c * i + k];
-                if (gate > 0.0f) // the row of inp is in L1 already
-                    for (int32_t k = 0; k < i; k++) dx[k] = gk_keep_or_zero(dx[k] * gate, x[k] > 0.0f, 1);
+                if (scale > 0.0f) // the row of inp is in L1 already
+                    for (int32_t k = 0; k < i; k++) dx[k] = gk_keep_or_zero(dx[k] * scale, x[k] > 0.0f, 1);
+                if (db)
+                    for (int32_t k = 0; k < i; k++) dbacc[k] += dx[k];
             }
             for (int32_t c = 0; c < o; c++)
                 for (int32_t k = 0; k < i; k++) acc[(int64_t)c * i + k] += g[c] * x[k];
@@ -487,14 +494,18 @@ GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restri
 #pragma omp for ordered schedule(static, 1)
         for (int t = 0; t < omp_get_num_threads(); t++) {
 #pragma omp ordered
-            for (int32_t k = 0; k < i; k++)
-                for (int32_t c = 0; c < o; c++) dw[(int64_t)k * o + c] += acc[(int64_t)c * i + k];
+            {
+                for (int32_t k = 0; k < i; k++)
+                    for (int32_t c = 0; c < o; c++) dw[(int64_t)k * o + c] += acc[(int64_t)c * i + k];
+                if (db)
+                    for (int32_t k = 0; k < i; k++) db[k] += dbacc[k];
+            }
         }
     }
 }
 
 void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                        const float *w, int64_t n, int32_t i, int32_t o, float gate) {
+                        const float *w, int64_t n, int32_t i, int32_t o, const gk_gate *gate) {
     // dinp is (n, i) or NULL, dw is (i, o), dout is (n, o), inp is (n, i), w is (i, o)
     if (n == 0 || i == 0) return;
     if (o == 0) {
@@ -513,7 +524,9 @@ void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i, o, (int)n, 1.0f, inp, i, dout, o,
                 1.0f, dw, o);
     blas_end(nt);
-    if (dinp && gate > 0.0f) gk_relu_dropout_backward(dinp, dinp, inp, (int64_t)n * i, gate);
+    if (dinp && gate && gate->scale > 0.0f)
+        gk_relu_dropout_backward(dinp, dinp, inp, (int64_t)n * i, gate->scale);
+    if (dinp && gate && gate->db) gk_bias_backward(gate->db, dinp, (int32_t)n, i);
 }
 
 void gk_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,

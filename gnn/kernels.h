@@ -135,13 +135,22 @@ void gk_matmul_forward(float *out, const float *inp, const float *w, int64_t n, 
 void gk_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t n, int32_t i,
                            int32_t o);
 
+/* What a backward pass does to the input gradient dinp (n, i) it writes,
+ * row by row while the row is in L1: scale > 0 gates it by the input's ReLU
+ * and dropout (the input is dropout(relu(z)) of the layer before, and dinp
+ * becomes the gradient of z: gk_relu_dropout_backward with that scale); db
+ * (i), if not NULL, gets its column sums, the layer before's bias gradient
+ * (which saves a pass over dinp). */
+typedef struct {
+    float scale;
+    float *db;
+} gk_gate;
+
 /* dinp (n, i) = dout (n, o) w^T, overwritten (skipped when dinp is NULL:
- * input gradients always land in a fresh buffer, so no zeroing pass), and
- * dw (i, o) += inp^T dout. gate > 0: inp is dropout(relu(z)) of the layer
- * before, and dinp is already the gradient of z, gk_relu_dropout_backward
- * (scale gate) applied row by row while inp's row is in L1. */
+ * input gradients always land in a fresh buffer, so no zeroing pass), then
+ * gate (or NULL); and dw (i, o) += inp^T dout. */
 void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                        const float *w, int64_t n, int32_t i, int32_t o, float gate);
+                        const float *w, int64_t n, int32_t i, int32_t o, const gk_gate *gate);
 void gk_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
                             const float *w, int64_t n, int32_t i, int32_t o);
 
@@ -165,7 +174,7 @@ void gk_linear_forward(float *out, const gnnkd_csr *xs, const float *xval, const
  * if dinp. */
 void gk_linear_backward(float *dinp, float *dw, float *partial, int nparts, const float *dout,
                         const gnnkd_csr *xs, const float *xval, const float *inp,
-                        const float *w, int32_t n, int32_t i, int32_t o, float gate);
+                        const float *w, int32_t n, int32_t i, int32_t o, const gk_gate *gate);
 
 /* db (o) += the column sums of dout (n, o). (The forward pass adds the bias
  * in the epilogue.) */
@@ -178,7 +187,7 @@ void gk_dense_forward(float *out, const gnnkd_csr *xs, const float *xval, const 
 void gk_dense_backward(float *dinp, float *dw, float *db, float *partial, int nparts,
                        const float *dout, const gnnkd_csr *xs, const float *xval,
                        const float *inp, const float *w, int32_t n, int32_t i, int32_t o,
-                       float gate);
+                       const gk_gate *gate);
 
 /* Graph convolution (Kipf & Welling): out (n, o) = Â (X w) + b, and the rest
  * of the epilogue ep, with t (n, o) receiving X w. X w first: a sparse X is never densified, and for the usual
@@ -190,7 +199,7 @@ void gk_gcn_forward(float *out, float *t, const gnnkd_csr *ahat, const gnnkd_csr
 void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partial, int nparts,
                      const float *dout, const gnnkd_csr *ahat, const gnnkd_csr *xs,
                      const float *xval, const float *inp, const float *w, int32_t n,
-                     int32_t i, int32_t o, float gate);
+                     int32_t i, int32_t o, const gk_gate *gate);
 
 /* out (len) = max(inp, 0); out may be inp. dinp += dout where inp > 0. */
 void gk_relu_forward(float *out, const float *inp, int64_t len);

@@ -19,7 +19,7 @@ void gk_linear_forward(float *out, const gnnkd_csr *xs, const float *xval, const
 
 void gk_linear_backward(float *dinp, float *dw, float *partial, int nparts, const float *dout,
                         const gnnkd_csr *xs, const float *xval, const float *inp,
-                        const float *w, int32_t n, int32_t i, int32_t o, float gate) {
+                        const float *w, int32_t n, int32_t i, int32_t o, const gk_gate *gate) {
     // dinp is (n, i) or NULL, dw is (i, o), dout is (n, o)
     if (xs)
         gk_spmm_t(dw, partial, nparts, xs, xval, dout, o); // the input gradient is never needed
@@ -68,8 +68,8 @@ void gk_dense_forward(float *out, const gnnkd_csr *xs, const float *xval, const 
 void gk_dense_backward(float *dinp, float *dw, float *db, float *partial, int nparts,
                        const float *dout, const gnnkd_csr *xs, const float *xval,
                        const float *inp, const float *w, int32_t n, int32_t i, int32_t o,
-                       float gate) {
-    gk_bias_backward(db, dout, n, o);
+                       const gk_gate *gate) {
+    if (db) gk_bias_backward(db, dout, n, o);
     gk_linear_backward(dinp, dw, partial, nparts, dout, xs, xval, inp, w, n, i, o, gate);
 }
 
@@ -86,9 +86,9 @@ void gk_gcn_forward(float *out, float *t, const gnnkd_csr *ahat, const gnnkd_csr
 void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partial, int nparts,
                      const float *dout, const gnnkd_csr *ahat, const gnnkd_csr *xs,
                      const float *xval, const float *inp, const float *w, int32_t n,
-                     int32_t i, int32_t o, float gate) {
+                     int32_t i, int32_t o, const gk_gate *gate) {
     // gt is (n, o): the gradient of t = X w, which is Â^T dout = Â dout
-    gk_bias_backward(db, dout, n, o);
+    if (db) gk_bias_backward(db, dout, n, o);
     gk_spmm(gt, ahat, ahat->val, dout, o, NULL);
     gk_linear_backward(dinp, dw, partial, nparts, gt, xs, xval, inp, w, n, i, o, gate);
 }
@@ -161,6 +161,6 @@ void gk_dropout_matmul_backward(float *dw, float *buf, const float *dout, const 
     for (int64_t r0 = 0; r0 < n; r0 += B) {
         int64_t rows = n - r0 < B ? n - r0 : B;
         dropout_range(buf, inp + r0 * i, r0 * i, rows * i, p, key);
-        gk_matmul_backward(NULL, dw, dout + r0 * o, buf, w, rows, i, o, 0.0f);
+        gk_matmul_backward(NULL, dw, dout + r0 * o, buf, w, rows, i, o, NULL);
     }
 }

@@ -476,17 +476,20 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
     int32_t n = d->n;
     float p = s->dropout;
     // dz: the gradient of layer l's output; dh: of the layer before's, past
-    // its ReLU and dropout (the backward pass gates it: gate)
+    // its ReLU and dropout, and with the layer before's bias gradient: layer
+    // l's backward pass gates and sums it as it goes (gate)
     const float *dz = dlogits;
-    const float gate = m->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f;
+    const float scale = m->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f;
     for (int l = s->nlayers - 1; l >= 0; l--) {
         int32_t i = s->dims[l], o = s->dims[l + 1];
         float *dh = l == 0 ? NULL : dz == m->g1 ? m->g2 : m->g1;
         const float *inp = l > 0 ? m->h[l] : m->fwd_x0;
         const gnnkd_csr *lxs = l > 0 ? NULL : xs;
+        float *db = l == s->nlayers - 1 ? m->db[l] : NULL; // else the layer above's gate did it
+        const gk_gate gate = {scale, l > 0 ? m->db[l - 1] : NULL}, *lg = l > 0 ? &gate : NULL;
         if (l == 0 && !xs && m->fwd_dropout) { // dropped dense features
             const float *gz = dz;
-            gk_bias_backward(m->db[0], dz, n, o);
+            if (db) gk_bias_backward(db, dz, n, o);
             if (s->kind == GNNKD_MODEL_GCN) {
                 gk_spmm(m->t, ahat, ahat->val, dz, o, NULL); // Â^T dz = Â dz
                 gz = m->t;
@@ -494,11 +497,11 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
             gk_dropout_matmul_backward(m->dw[0], m->xin, gz, inp, m->w[0], n, i, o, p,
                                        m->fwd_key0);
         } else if (s->kind == GNNKD_MODEL_GCN)
-            gk_gcn_backward(dh, m->dw[l], m->db[l], m->t, m->partial, m->nparts, dz, ahat, lxs,
-                            m->fwd_xval, inp, m->w[l], n, i, o, l > 0 ? gate : 0.0f);
+            gk_gcn_backward(dh, m->dw[l], db, m->t, m->partial, m->nparts, dz, ahat, lxs,
+                            m->fwd_xval, inp, m->w[l], n, i, o, lg);
         else
-            gk_dense_backward(dh, m->dw[l], m->db[l], m->partial, m->nparts, dz, lxs,
-                              m->fwd_xval, inp, m->w[l], n, i, o, l > 0 ? gate : 0.0f);
+            gk_dense_backward(dh, m->dw[l], db, m->partial, m->nparts, dz, lxs,
+                              m->fwd_xval, inp, m->w[l], n, i, o, lg);
         dz = dh;
     }
     return GNNKD_OK;

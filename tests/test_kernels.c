@@ -163,21 +163,29 @@ Test(kernels, matmul_matches_reference) {
 
             float *dinp = random_array((int64_t)n * i, 3), *dinpr = random_array((int64_t)n * i, 3);
             float *dw = random_array((int64_t)i * o, 4), *dwr = random_array((int64_t)i * o, 4);
-            gk_matmul_backward(dinp, dw, dout, inp, w, n, i, o, 0.0f);
+            gk_matmul_backward(dinp, dw, dout, inp, w, n, i, o, NULL);
             gk_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
             assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "matmul backward dinp");
             assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw");
             // gated by the input's ReLU and dropout (scale 2): zero where inp <= 0
-            float *dwg = random_array((int64_t)i * o, 4);
-            gk_matmul_backward(dinp, dwg, dout, inp, w, n, i, o, 2.0f);
+            // and the column sums of the gated dinp into db (from 1s)
+            float *dwg = random_array((int64_t)i * o, 4), *db = malloc(sizeof(float) * (size_t)i);
+            for (int32_t k = 0; k < i; k++) db[k] = 1.0f;
+            gk_matmul_backward(dinp, dwg, dout, inp, w, n, i, o, &(gk_gate){2.0f, db});
             for (int64_t e = 0; e < (int64_t)n * i; e++) dinpr[e] = inp[e] > 0.0f ? 2.0f * dinpr[e] : 0.0f;
             assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "matmul backward gated dinp");
+            for (int32_t k = 0; k < i; k++) {
+                double sum = 1.0;
+                for (int32_t r = 0; r < n; r++) sum += dinpr[(int64_t)r * i + k];
+                cr_assert(fabs(db[k] - sum) <= 1e-4 * (1.0 + fabs(sum)), "db[%d] %g vs %g", k, db[k], sum);
+            }
+            free(db);
             for (int64_t e = 0; e < (int64_t)n * i; e++)
                 if (inp[e] <= 0.0f) cr_assert(dinp[e] == 0.0f && !signbit(dinp[e]), "a gated gradient is +0");
             assert_close(dwg, dwr, (int64_t)i * o, 1e-5, "matmul backward dw, gated");
             free(dwg);
             // without an input gradient only dw moves
-            gk_matmul_backward(NULL, dw, dout, inp, w, n, i, o, 0.0f);
+            gk_matmul_backward(NULL, dw, dout, inp, w, n, i, o, NULL);
             gk_matmul_backward_ref(NULL, dwr, dout, inp, w, n, i, o);
             assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw only");
             free(inp), free(w), free(dout), free(out), free(outr);
@@ -216,11 +224,11 @@ Test(kernels, matmul_backward_narrow_on_threads) {
         float *dinp = random_array((int64_t)n * i, 3), *dinpr = random_array((int64_t)n * i, 3);
         float *dw = random_array((int64_t)i * o, 4), *dwr = random_array((int64_t)i * o, 4);
         float *dw2 = random_array((int64_t)i * o, 4);
-        gk_matmul_backward(dinp, dw, dout, inp, w, n, i, o, 0.0f);
+        gk_matmul_backward(dinp, dw, dout, inp, w, n, i, o, NULL);
         gk_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
         assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "narrow dinp");
         assert_close(dw, dwr, (int64_t)i * o, 1e-4, "narrow dw");
-        gk_matmul_backward(dinpr, dw2, dout, inp, w, n, i, o, 0.0f);
+        gk_matmul_backward(dinpr, dw2, dout, inp, w, n, i, o, NULL);
         cr_assert(memcmp(dw, dw2, sizeof(float) * (size_t)i * o) == 0, "dw differs on %d threads", threads);
         float *out = random_array((int64_t)n * o, 5), *outr = random_array((int64_t)n * o, 6);
         gk_matmul_forward(out, inp, w, n, i, o);

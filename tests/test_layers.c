@@ -48,8 +48,8 @@ static void backward(layer *c, float *dinp, float *dw, float *db) {
     float *dout = malloc(sizeof *dout * (size_t)len), *gt = calloc((size_t)len, sizeof *gt);
     for (int64_t e = 0; e < len; e++) dout[e] = c->out[e] - c->target[e];
     switch (c->kind) {
-    case DENSE: gk_dense_backward(dinp, dw, db, NULL, 0, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, 0.0f); break;
-    case GCN: gk_gcn_backward(dinp, dw, db, gt, NULL, 0, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, 0.0f); break;
+    case DENSE: gk_dense_backward(dinp, dw, db, NULL, 0, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL); break;
+    case GCN: gk_gcn_backward(dinp, dw, db, gt, NULL, 0, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL); break;
     case RELU: gk_relu_backward(dinp, dout, c->inp, len); break;
     case DROPOUT: gk_dropout_backward(dinp, dout, len, c->p, c->key); break;
     }
