@@ -18,7 +18,6 @@ enum {
                         drawn again in backward (gk_dropout_matmul_*) */
     OP_SPMM_X,       /* X (n, F) sparse (after dropout: its kept entries) times W (F, o) */
     OP_SPMM_XT,      /* dW (F, o) += X^T G (n, o), sparse X (kept entries) */
-    OP_SPMM_XT_AHAT, /* dW (F, o) += X^T (Â G): GCN layer 0 (Â G made on the way, or first) */
     OP_AHAT,         /* Â (n, n) times a dense (n, h) */
     OP_GEMM_X,       /* X (n, F) dense times W (F, o) */
     OP_GEMM_XT,      /* dW (F, o) += X^T G, dense X, no input gradient */
@@ -133,7 +132,7 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
         if (l == L - 1) // the others come with the layer above's dH
             add(p, OP_BIAS_BWD, SPEED_ELEMENTWISE, n, 0, o, (double)(n * o), 4.0 * n * o + 8.0 * o,
                 "bias grad (n,%lld)", (long long)o);
-        if (gcn && !(l == 0 && sparse)) // layer 0 of sparse X: Â G inside X^T (Â G)
+        if (gcn)
             add(p, OP_AHAT, SPEED_ADJACENCY, n, EPI_NONE, o, 2.0 * nnza * o, ab + 8.0 * n * o,
                 "A*T (n,%lld)", (long long)o);
         if (l > 0) // with the ReLU, dropout and bias gradients of the layer before
@@ -141,10 +140,6 @@ void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_data
                 4.0 * (n * o + i * o + 2 * n * i) + 4.0 * (n * i + n * o + 2 * i * o),
                 "dH,dW+relu,dropout,bias grad (n,%lld)x(%lld,%lld)", (long long)o, (long long)o,
                 (long long)i);
-        else if (sparse && gcn)
-            add(p, OP_SPMM_XT_AHAT, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o + 2.0 * nnza * o,
-                xb + ab + 4.0 * n * o + 8.0 * F * o, "X^T*(A*G) sparse ->(%lld,%lld)",
-                (long long)F, (long long)o);
         else if (sparse)
             add(p, OP_SPMM_XT, SPEED_SPARSE_FEATURES, n, F, o, 2.0 * kept * o,
                 xb + 4.0 * n * o + 8.0 * F * o, "X^T*G sparse ->(%lld,%lld)", (long long)F,
@@ -193,9 +188,6 @@ static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
     case OP_DROPOUT_XD: gk_dropout_forward(B->a, d->xdense, k->rows, B->p, key); break;
     case OP_SPMM_X: gk_spmm(B->b, B->xs, B->xs->val, B->w, out, ep); break;
     case OP_SPMM_XT: gk_spmm_t(B->dw, B->partial, B->nparts, B->xs, B->xs->val, B->b, out); break;
-    case OP_SPMM_XT_AHAT:
-        gk_spmm_t_ahat(B->dw, B->partial, B->nparts, B->xs, B->xs->val, B->ahat, B->b, B->c, out);
-        break;
     case OP_AHAT: gk_spmm(B->c, B->ahat, B->ahat->val, B->b, out, ep); break;
     case OP_GEMM_X: gk_matmul_forward(B->b, d->xdense, B->w, rows, in, out); break;
     case OP_GEMM_XT: gk_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out, NULL); break;

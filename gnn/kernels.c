@@ -333,8 +333,7 @@ static inline int64_t first_col(const int32_t *colidx, int64_t lo, int64_t hi, i
 
 GK_VECTOR __attribute__((noinline)) static void
 spmm_t_block(float *restrict acc, const gnnkd_csr *a, const float *restrict val,
-             const float *restrict g, int32_t h, int64_t r0, int64_t r1, int32_t c0, int32_t c1,
-             const gnnkd_csr *ahat, float *restrict grow) {
+             const float *restrict g, int32_t h, int64_t r0, int64_t r1, int32_t c0, int32_t c1) {
     const int64_t *restrict rowptr = a->rowptr;
     const int32_t *restrict colidx = a->colidx;
     const int wide = wide_rows(h);
@@ -343,13 +342,6 @@ spmm_t_block(float *restrict acc, const gnnkd_csr *a, const float *restrict val,
         int64_t k = rowptr[r], ke = rowptr[r + 1];
         if (c0 > 0) k = first_col(colidx, k, ke, c0);
         if (c1 < a->ncols) ke = first_col(colidx, k, ke, c1);
-        if (ahat) { // g is Â times g: its row r, made here (none for an empty row)
-            if (k == ke) continue;
-            for (int32_t c = 0; c < h; c++) grow[c] = 0.0f;
-            for (int64_t q = ahat->rowptr[r]; q < ahat->rowptr[r + 1]; q++)
-                axpy_row(grow, ahat->val[q], g + (int64_t)ahat->colidx[q] * h, h);
-            gr = grow;
-        }
         if (wide) {
             switch (h) { GK_SPMMT_WIDE(64) GK_SPMMT_WIDE(128) GK_SPMMT_WIDE(256) }
         }
@@ -365,14 +357,6 @@ spmm_t_block(float *restrict acc, const gnnkd_csr *a, const float *restrict val,
 
 void gk_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
                const float *g, int32_t h) {
-    gk_spmm_t_ahat(dx, partial, nparts, a, val, NULL, g, NULL, h);
-}
-
-/* The rows of Â g held in one thread's scratch: up to this many floats. */
-#define GK_GROW_MAX 1024
-
-void gk_spmm_t_ahat(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
-                    const gnnkd_csr *ahat, const float *g, float *gt, int32_t h) {
     // dx is (m, h), partial is (nparts, m, h), a is (n, m), val is (nnz), g is (n, h)
     const int64_t m = a->ncols, n = a->nrows, mh = m * h;
     int nt = gnnkd_csr_nnz(a) * h > GK_PAR_MIN ? omp_get_max_threads() : 1;
@@ -384,29 +368,19 @@ void gk_spmm_t_ahat(float *dx, float *partial, int nparts, const gnnkd_csr *a, c
     // way CiteSeer's X^T G, h 16, beat 1 thread), but every thread reads
     // all of g (PubMed, h 256: 8.2-10.0 ms against 6.9-7.8 by rows).
     const int by_rows = nt > 1 && nparts >= nt - 1 && 4 * m < n;
-    // With Â: where each row of A is one thread's (by rows, or one thread),
-    // the row of Â g it needs is made as it goes, in L1, never stored: on
-    // PubMed (h 256) that saves writing and reading 20 MB. Splitting the
-    // columns, every thread would make every row: Â g first, into gt.
-    if (ahat && ((nt > 1 && !by_rows) || h > GK_GROW_MAX)) {
-        gk_spmm(gt, ahat, ahat->val, g, h, NULL);
-        g = gt, ahat = NULL;
-    }
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
-        float grow[GK_GROW_MAX];
         if (by_rows) {
             float *acc = t == 0 ? dx : partial + (int64_t)(t - 1) * mh;
             if (t > 0) memset(acc, 0, sizeof *acc * (size_t)mh);
-            spmm_t_block(acc, a, val, g, h, n * t / T, n * (t + 1) / T, 0, (int32_t)m, ahat, grow);
+            spmm_t_block(acc, a, val, g, h, n * t / T, n * (t + 1) / T, 0, (int32_t)m);
 #pragma omp barrier
 #pragma omp for schedule(static)
             for (int64_t e = 0; e < mh; e++)
                 for (int u = 1; u < T; u++) dx[e] += partial[(int64_t)(u - 1) * mh + e];
         } else {
-            spmm_t_block(dx, a, val, g, h, 0, n, (int32_t)(m * t / T), (int32_t)(m * (t + 1) / T),
-                         ahat, grow);
+            spmm_t_block(dx, a, val, g, h, 0, n, (int32_t)(m * t / T), (int32_t)(m * (t + 1) / T));
         }
     }
 }

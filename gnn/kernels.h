@@ -125,11 +125,6 @@ void gk_dropout_spmm(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x,
  * L2, g is streamed.) */
 void gk_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
                const float *g, int32_t h);
-/* dx += A^T (Â g) for Â (n, n): as gk_spmm_t of gt = Â g, but where a thread
- * owns whole rows of A, each row of Â g is made when it is needed and never
- * stored; gt (n, h) is scratch for the other case. */
-void gk_spmm_t_ahat(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
-                    const gnnkd_csr *ahat, const float *g, float *gt, int32_t h);
 /* Whether gk_spmm_t on an (n, m) A wants partials: the workspace's rule. */
 static inline int gk_spmm_t_partials(int64_t n, int64_t m) { return 4 * m < n; }
 void gk_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float *g, int32_t h);

@@ -89,10 +89,6 @@ void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partia
                      int32_t i, int32_t o, const gk_gate *gate) {
     // gt is (n, o): the gradient of t = X w, which is Â^T dout = Â dout
     if (db) gk_bias_backward(db, dout, n, o);
-    if (xs) { // sparse X: X^T (Â dout) in one kernel, which may never hold Â dout
-        gk_spmm_t_ahat(dw, partial, nparts, xs, xval, ahat, dout, gt, o);
-        return;
-    }
     gk_spmm(gt, ahat, ahat->val, dout, o, NULL);
     gk_linear_backward(dinp, dw, partial, nparts, gt, xs, xval, inp, w, n, i, o, gate);
 }

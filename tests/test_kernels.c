@@ -149,36 +149,6 @@ Test(kernels, spmm_t_by_rows_with_partials) {
     gnnkd_csr_clear(&a);
 }
 
-/* X^T (Â g) in one kernel: making Â g's rows on the way (1 thread, or by
- * rows into partials) or into gt first (by columns), against the two
- * reference products, for a narrow and a wide row. */
-Test(kernels, spmm_t_ahat_matches_reference) {
-    gnnkd_csr a, ahat;
-    random_csr(&a, 3000, 60, 0.2, 82);    // tall: by rows when partials are given
-    random_csr(&ahat, 3000, 3000, 0.002, 83);
-    const int32_t hs[2] = {16, 256};
-    for (int hi = 0; hi < 2; hi++) {
-        int32_t h = hs[hi];
-        float *g = random_array(3000 * (int64_t)h, 84), *gt = malloc(sizeof(float) * 3000 * (size_t)h);
-        float *agr = malloc(sizeof(float) * 3000 * (size_t)h), *ref = calloc(60 * (size_t)h, sizeof(float));
-        float *partial = random_array(60 * (int64_t)h, 85);
-        gk_spmm_ref(agr, &ahat, ahat.val, g, h);
-        gk_spmm_t_ref(ref, &a, a.val, agr, h);
-        for (int threads = 1; threads <= 2; threads++)
-            for (int parts = 0; parts <= 1; parts++) {
-                gnnkd_set_threads(threads);
-                float *dx = calloc(60 * (size_t)h, sizeof(float));
-                gk_spmm_t_ahat(dx, parts ? partial : NULL, parts, &a, a.val, &ahat, g, gt, h);
-                assert_close(dx, ref, 60 * (int64_t)h, 1e-4, "spmm_t_ahat");
-                free(dx);
-            }
-        free(g), free(gt), free(agr), free(ref), free(partial);
-    }
-    gnnkd_set_threads(0);
-    gnnkd_csr_clear(&a);
-    gnnkd_csr_clear(&ahat);
-}
-
 Test(kernels, matmul_matches_reference) {
     for (int threads = 1; threads <= 2; threads++) {
         gnnkd_set_threads(threads);
