@@ -201,7 +201,9 @@ void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partia
                      const float *xval, const float *inp, const float *w, int32_t n,
                      int32_t i, int32_t o, const gk_gate *gate);
 
-/* out (len) = max(inp, 0); out may be inp. dinp += dout where inp > 0. */
+/* out (len) = max(inp, 0); out may be inp. dinp += dout where inp > 0.
+ * The models do these in gk_epilogue and gk_gate; these are the tests'
+ * references (as is gk_dropout_backward). */
 void gk_relu_forward(float *out, const float *inp, int64_t len);
 void gk_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len);
 
