@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gnnkd_internal.h"
+#include "core/internal.h"
 
 static void bench_help(FILE *f) {
     fprintf(f,
@@ -130,7 +130,7 @@ static int parse_students(const char *text, bench_grid *g, gnnkd_model_spec *spe
 static int mkdir_p(const char *path, char *msg) {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        gk_msg(msg, "%s: path too long", path);
+        gkd_msg(msg, "%s: path too long", path);
         return GNNKD_EINVAL;
     }
     for (char *p = buf + 1;; p++) {
@@ -138,7 +138,7 @@ static int mkdir_p(const char *path, char *msg) {
         char c = *p;
         *p = '\0';
         if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-            gk_msg(msg, "%s: %s", buf, strerror(errno));
+            gkd_msg(msg, "%s: %s", buf, strerror(errno));
             return GNNKD_EIO;
         }
         *p = c;
@@ -164,13 +164,13 @@ static int dir_is_empty(const char *dir) {
 static int prepare_out(char *dir, size_t len, const char *out, const char *resume, char *msg) {
     struct stat st;
     if (strlen(resume ? resume : out ? out : "") >= len - 64) {
-        gk_msg(msg, "the results folder's path is too long");
+        gkd_msg(msg, "the results folder's path is too long");
         return GNNKD_EINVAL;
     }
     if (resume) {
         snprintf(dir, len, "%s", resume);
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            gk_msg(msg, "--resume %s: no such folder", dir);
+            gkd_msg(msg, "--resume %s: no such folder", dir);
             return GNNKD_EINVAL;
         }
         return GNNKD_OK;
@@ -187,11 +187,11 @@ static int prepare_out(char *dir, size_t len, const char *out, const char *resum
     if (rc != GNNKD_OK) return rc;
     int empty = dir_is_empty(dir);
     if (empty < 0) {
-        gk_msg(msg, "%s: not a folder", dir);
+        gkd_msg(msg, "%s: not a folder", dir);
         return GNNKD_EIO;
     }
     if (!empty) {
-        gk_msg(msg, "%s already holds files; give a new --out folder, or --resume %s to continue "
+        gkd_msg(msg, "%s already holds files; give a new --out folder, or --resume %s to continue "
                     "that run", dir, dir);
         return GNNKD_EINVAL;
     }
@@ -241,7 +241,7 @@ static void fmt_duration(char *buf, size_t len, double s) {
 /* Called in the critical section "bench_progress". */
 static void progress_draw(bench_run *r, int force) {
     if (!r->show) return;
-    double now = gk_now();
+    double now = gkd_now();
     if (!force && now - r->last_draw < 0.25) return;
     r->last_draw = now;
     char elapsed[32], left[32] = "?";
@@ -343,10 +343,10 @@ static int time_forward(double *ms, gnnkd_model *m, const gnnkd_dataset *d, cons
     double t[REPS];
     const float *z = NULL;
     for (int k = 0; k < WARMUP + REPS; k++) {
-        double t0 = gk_now();
+        double t0 = gkd_now();
         int rc = gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg);
         if (rc != GNNKD_OK) return rc;
-        if (k >= WARMUP) t[k - WARMUP] = 1e3 * (gk_now() - t0);
+        if (k >= WARMUP) t[k - WARMUP] = 1e3 * (gkd_now() - t0);
     }
     *ms = cli_median(t, REPS);
     return GNNKD_OK;
@@ -379,7 +379,7 @@ static int save_job(bench_worker *w, const bench_row *row, int student, char *ms
  * results.csv does not have yet. */
 static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
                     const gnnkd_model_spec *tspec, const gnnkd_model_spec *sspec, char *msg) {
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_model_free(&tm);                                                            \
         gnnkd_model_free(&sm);                                                            \
@@ -416,24 +416,24 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
     o.progress_ctx = w;
     gnnkd_train_result res;
     double teacher_ms;
-    GK_TRY(gnnkd_model_new(&tm, tspec, d->nfeat, d->nclass, o.seed, msg));
-    GK_TRY(gnnkd_train(tm, &res, d, bd->g, &o, NULL, msg));
-    GK_TRY(time_forward(&teacher_ms, tm, d, bd->g, msg));
+    GKD_TRY(gnnkd_model_new(&tm, tspec, d->nfeat, d->nclass, o.seed, msg));
+    GKD_TRY(gnnkd_train(tm, &res, d, bd->g, &o, NULL, msg));
+    GKD_TRY(time_forward(&teacher_ms, tm, d, bd->g, msg));
     const double teacher_acc = res.acc[GNNKD_TEST];
     const long long teacher_params = gnnkd_model_num_params(tm);
     bench_row_key(&row, g, di, 0, 0, si);
     snprintf(row.student, sizeof row.student, "%s", g->teacher);
     snprintf(row.method, sizeof row.method, "teacher");
-    GK_TRY(save_job(w, &row, 0, msg));
+    GKD_TRY(save_job(w, &row, 0, msg));
     job_end(w);
 
-    GK_TRY(gnnkd_teacher_new(&t, d->n, d->nclass, msg));
-    GK_TRY(gnnkd_teacher_add_model(t, tm, d, bd->g, msg));
+    GKD_TRY(gnnkd_teacher_new(&t, d->n, d->nclass, msg));
+    GKD_TRY(gnnkd_teacher_add_model(t, tm, d, bd->g, msg));
     for (int ti = 0; ti < g->ntemps; ti++)
-        GK_TRY(gnnkd_teacher_targets(w->target + (size_t)ti * one, t, GNNKD_METHOD_KD,
+        GKD_TRY(gnnkd_teacher_targets(w->target + (size_t)ti * one, t, GNNKD_METHOD_KD,
                                      (float)g->temp[ti], 0, msg));
     /* centred logits: the limit of KD as T grows, where the two methods meet */
-    GK_TRY(gnnkd_teacher_targets(w->target + (size_t)g->ntemps * one, t, GNNKD_METHOD_COMPRESS,
+    GKD_TRY(gnnkd_teacher_targets(w->target + (size_t)g->ntemps * one, t, GNNKD_METHOD_COMPRESS,
                                  1.0f, 1, msg));
 
     for (int st = 0; st < g->nstudents; st++) {
@@ -457,9 +457,9 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
             o.seed = (uint64_t)seed;
             o.weight_decay = bench_weight_decay(g, method);
             o.progress_ctx = w;
-            GK_TRY(gnnkd_model_new(&sm, &sspec[st], d->nfeat, d->nclass, o.seed, msg));
-            GK_TRY(gnnkd_train(sm, &res, d, bd->g, &o, &obj, msg));
-            GK_TRY(time_forward(&row.inference_ms, sm, d, bd->g, msg));
+            GKD_TRY(gnnkd_model_new(&sm, &sspec[st], d->nfeat, d->nclass, o.seed, msg));
+            GKD_TRY(gnnkd_train(sm, &res, d, bd->g, &o, &obj, msg));
+            GKD_TRY(time_forward(&row.inference_ms, sm, d, bd->g, msg));
             row.val_acc = res.acc[GNNKD_VAL];
             row.test_acc = res.acc[GNNKD_TEST];
             row.epochs = res.epochs;
@@ -469,13 +469,13 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
             row.teacher_test_acc = teacher_acc;
             row.teacher_inference_ms = teacher_ms;
             gnnkd_model_free(&sm);
-            GK_TRY(save_job(w, &row, 1, msg));
+            GKD_TRY(save_job(w, &row, 1, msg));
             job_end(w);
         }
     }
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 static void data_free(bench_data *bd) {
@@ -505,23 +505,23 @@ static void workers_free(bench_run *r) {
 /* One worker per job slot, each with targets for the largest dataset and a
  * curve as long as the longest training. */
 static int workers_new(bench_run *r, int n, size_t target_len, char *msg) {
-#define GK_FREE_ALL workers_free(r)
+#define GKD_FREE_ALL workers_free(r)
     int cap = r->student_opts.epochs > r->teacher_opts.epochs ? r->student_opts.epochs
                                                               : r->teacher_opts.epochs;
-    GK_ALLOC(r->worker, n);
+    GKD_ALLOC(r->worker, n);
     r->nworkers = n;
     for (int i = 0; i < n; i++) {
         bench_worker *w = &r->worker[i];
         w->run = r;
-        GK_ALLOC(w->target, target_len);
-        GK_ALLOC(w->curve.train_loss, 4 * (size_t)cap);
+        GKD_ALLOC(w->target, target_len);
+        GKD_ALLOC(w->curve.train_loss, 4 * (size_t)cap);
         w->curve.cap = cap;
         w->curve.val_loss = w->curve.train_loss + cap;
         w->curve.val_acc = w->curve.train_loss + 2 * cap;
         w->curve.train_acc = w->curve.train_loss + 3 * cap;
     }
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 /* Runs every seed of every dataset, jobs seeds at a time: each seed on one
@@ -573,7 +573,7 @@ static int check_resume(const bench_grid *g, const bench_table *rows, const char
                     bench_row_key(&key, g, d, st, k, si);
                     const bench_row *r = bench_table_find(rows, &key);
                     if (r && strcmp(r->training, key.training)) {
-                        gk_msg(msg, "%s: the %s %s row of seed %ld was trained with \"%s\", this run "
+                        gkd_msg(msg, "%s: the %s %s row of seed %ld was trained with \"%s\", this run "
                                     "would use \"%s\"; resume with the options of that run",
                                path, r->student, r->method, r->seed, r->training, key.training);
                         return GNNKD_EINVAL;
@@ -738,7 +738,7 @@ int cmd_bench(int argc, char **argv) {
     }
 
     if (jobs > (long)grid.ndatasets * grid.seeds) jobs = (long)grid.ndatasets * grid.seeds;
-    bench_env env = {.start = gk_now(), .threads = (int)threads, .jobs = (int)jobs};
+    bench_env env = {.start = gkd_now(), .threads = (int)threads, .jobs = (int)jobs};
     time_t now = time(NULL);
     strftime(env.start_time, sizeof env.start_time, "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
     char dir[4096];
@@ -769,7 +769,7 @@ int cmd_bench(int argc, char **argv) {
                  bd[i].d->name[0] ? bd[i].d->name : each[i].dataset ? each[i].dataset : each[i].graph);
         for (int k = 0; k < i; k++)
             if (!strcmp(grid.dataset[k], grid.dataset[i])) {
-                gk_msg(msg, "the dataset %s appears twice", grid.dataset[i]);
+                gkd_msg(msg, "the dataset %s appears twice", grid.dataset[i]);
                 rc = GNNKD_EINVAL;
             }
         size_t len = (size_t)(grid.ntemps + 1) * (size_t)bd[i].d->n * (size_t)bd[i].d->nclass;
@@ -788,7 +788,7 @@ int cmd_bench(int argc, char **argv) {
     if (rc == GNNKD_OK) {
         r.curves = fopen(r.curves_path, "a");
         if (r.curves == NULL) {
-            gk_msg(msg, "%s: %s", r.curves_path, strerror(errno));
+            gkd_msg(msg, "%s: %s", r.curves_path, strerror(errno));
             rc = GNNKD_EIO;
         } else if (ftell(r.curves) == 0) {
             fprintf(r.curves, "%s\n", BENCH_CURVE_HEADER);
@@ -804,16 +804,16 @@ int cmd_bench(int argc, char **argv) {
             r.work_total += grid.seeds * w;
         }
         r.jobs = (long)grid.ndatasets * grid.seeds * (1 + grid.nstudents * bench_nconfigs(&grid));
-        r.run_start = gk_now();
+        r.run_start = gkd_now();
         rc = run_all(&r, bd, &tspec, sspec, (int)jobs, (int)threads, msg);
     }
     if (r.show) fprintf(stderr, "\r\033[K");
     if (r.csv && fclose(r.csv) != 0 && rc == GNNKD_OK) {
-        gk_msg(msg, "%s: %s", r.csv_path, strerror(errno));
+        gkd_msg(msg, "%s: %s", r.csv_path, strerror(errno));
         rc = GNNKD_EIO;
     }
     if (r.curves && fclose(r.curves) != 0 && rc == GNNKD_OK) {
-        gk_msg(msg, "%s: %s", r.curves_path, strerror(errno));
+        gkd_msg(msg, "%s: %s", r.curves_path, strerror(errno));
         rc = GNNKD_EIO;
     }
     env.rows_run = (int)r.rows_run;

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gnnkd_internal.h"
+#include "core/internal.h"
 
 int bench_run_program(const char *const *argv, const char *dir, const char *log, char *out,
                       size_t len) {
@@ -159,23 +159,23 @@ int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, ch
 
     cJSON_AddStringToObject(root, "start_time", e->start_time);
     cJSON_AddBoolToObject(root, "finished", e->finished);
-    if (e->finished) cJSON_AddNumberToObject(root, "total_seconds", gk_now() - e->start);
+    if (e->finished) cJSON_AddNumberToObject(root, "total_seconds", gkd_now() - e->start);
     else cJSON_AddNullToObject(root, "total_seconds");
     cJSON_AddBoolToObject(root, "resumed", e->resumed);
     cJSON_AddNumberToObject(root, "rows_before", e->rows_before);
     cJSON_AddNumberToObject(root, "rows_run", e->rows_run);
     cJSON_AddBoolToObject(root, "plots", e->plots);
-    cJSON_AddNumberToObject(root, "peak_rss_mb", gk_peak_rss_mb());
+    cJSON_AddNumberToObject(root, "peak_rss_mb", gkd_peak_rss_mb());
     cJSON_AddNumberToObject(root, "seeds", g->seeds);
 
     char *json = cJSON_Print(root);
     cJSON_Delete(root);
     if (json == NULL) {
-        gk_msg(msg, "env.json: out of memory");
+        gkd_msg(msg, "env.json: out of memory");
         return GNNKD_ENOMEM;
     }
     snprintf(path, sizeof path, "%s/env.json", dir);
-    FILE *f = gk_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) {
         free(json);
         return GNNKD_EIO;
@@ -183,5 +183,5 @@ int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, ch
     fputs(json, f);
     fputc('\n', f);
     free(json);
-    return gk_commit_file(f, tmp, path, 1, msg);
+    return gkd_commit_file(f, tmp, path, 1, msg);
 }

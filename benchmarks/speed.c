@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gnnkd_internal.h"
+#include "gnn/gnn.h"
 
 #define MAX_ITEMS 32
 
@@ -168,14 +168,14 @@ static int in_child(cJSON **out, child_fn fn, const speed_opts *o, const void *a
     int fds[2];
     *out = NULL;
     if (pipe(fds) != 0) {
-        gk_msg(msg, "bench-speed: pipe: %s", strerror(errno));
+        gkd_msg(msg, "bench-speed: pipe: %s", strerror(errno));
         return GNNKD_EINTERNAL;
     }
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        gk_msg(msg, "bench-speed: fork: %s", strerror(errno));
+        gkd_msg(msg, "bench-speed: fork: %s", strerror(errno));
         close(fds[0]);
         close(fds[1]);
         return GNNKD_EINTERNAL;
@@ -219,19 +219,19 @@ static int in_child(cJSON **out, child_fn fn, const speed_opts *o, const void *a
     }
     int rc = GNNKD_OK;
     if (!ok) {
-        gk_msg(msg, "bench-speed: out of memory reading a result");
+        gkd_msg(msg, "bench-speed: out of memory reading a result");
         rc = GNNKD_ENOMEM;
     } else if (WIFSIGNALED(status)) {
-        gk_msg(msg, "bench-speed: the measuring process died of signal %d (%s)", WTERMSIG(status),
+        gkd_msg(msg, "bench-speed: the measuring process died of signal %d (%s)", WTERMSIG(status),
                strsignal(WTERMSIG(status)));
         rc = GNNKD_EINTERNAL;
     } else {
         text[len] = '\0';
         rc = WIFEXITED(status) ? WEXITSTATUS(status) : GNNKD_EINTERNAL;
         if (rc != GNNKD_OK) {
-            gk_msg(msg, "%s", len ? text : "bench-speed: the measuring process failed");
+            gkd_msg(msg, "%s", len ? text : "bench-speed: the measuring process failed");
         } else if ((*out = cJSON_Parse(text)) == NULL) {
-            gk_msg(msg, "bench-speed: the measuring process sent no valid JSON");
+            gkd_msg(msg, "bench-speed: the measuring process sent no valid JSON");
             rc = GNNKD_EINTERNAL;
         }
     }
@@ -363,7 +363,7 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     double *et = NULL, *it = NULL;
     speed_plan *plan = NULL;
     cJSON *res = NULL;
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_dataset_free(&d);                                                           \
         gnnkd_graph_free(&g);                                                             \
@@ -377,62 +377,62 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     gnnkd_set_threads(cf->threads);
     const int threads = gnnkd_get_threads();
     const roofline_machine *mach = machine_for(o, threads);
-    GK_CHECK(mach != NULL, GNNKD_EINTERNAL, "bench-speed: no ceilings for %d threads", threads);
+    GKD_CHECK(mach != NULL, GNNKD_EINTERNAL, "bench-speed: no ceilings for %d threads", threads);
     cli_data data = o->data;
     data.dataset = o->data.graph ? NULL : cf->dataset; // a --graph file is named as such
-    GK_TRY(cli_open_dataset(&d, &data, msg));
-    GK_CHECK(d->nsplit[GNNKD_TRAIN] > 0, GNNKD_EINVAL, "dataset %s has no training nodes",
+    GKD_TRY(cli_open_dataset(&d, &data, msg));
+    GKD_CHECK(d->nsplit[GNNKD_TRAIN] > 0, GNNKD_EINVAL, "dataset %s has no training nodes",
              cf->dataset);
     const int gcn = cf->model->kind == GNNKD_MODEL_GCN;
-    if (gcn) GK_TRY(gnnkd_graph_new(&g, &d->adj, msg));
-    const double load_rss = gk_peak_rss_mb(); // loading's own peak, for comparison
-    GK_TRY(gnnkd_model_new(&m, cf->model, d->nfeat, d->nclass, o->seed, msg));
+    if (gcn) GKD_TRY(gnnkd_graph_new(&g, &d->adj, msg));
+    const double load_rss = gkd_peak_rss_mb(); // loading's own peak, for comparison
+    GKD_TRY(gnnkd_model_new(&m, cf->model, d->nfeat, d->nclass, o->seed, msg));
     const gnnkd_model_spec spec = *gnnkd_model_get_spec(m), *s = &spec; // outlives m
     const int32_t C = d->nclass;
     gnnkd_train_options topt;
     gnnkd_train_options_default(&topt);
-    GK_ALLOC(dlogits, (int64_t)d->n * C);
-    GK_ALLOC(et, o->epochs);
-    GK_ALLOC(it, o->infer_repeats);
+    GKD_ALLOC(dlogits, (int64_t)d->n * C);
+    GKD_ALLOC(et, o->epochs);
+    GKD_ALLOC(it, o->infer_repeats);
 
     // training epochs, exactly as gnnkd_train runs them (without validation);
     // the CPU share over all timed epochs at once: the process clock counts
     // another thread's time only at scheduler ticks (4 ms), longer than an
     // epoch
     double wall0 = 0.0, cpu0 = 0.0;
-    gk_model_zero_grad(m); // then each Adam step leaves them zero
-    double l2 = gk_model_l2(m, &topt); // then each Adam step returns it
+    gkd_model_zero_grad(m); // then each Adam step leaves them zero
+    double l2 = gkd_model_l2(m, &topt); // then each Adam step returns it
     for (int e = 1; e <= o->warmup + o->epochs; e++) {
-        if (e == o->warmup + 1) wall0 = gk_now(), cpu0 = cpu_now();
-        double t0 = gk_now();
+        if (e == o->warmup + 1) wall0 = gkd_now(), cpu0 = cpu_now();
+        double t0 = gkd_now();
         const float *z = NULL;
-        GK_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)e, msg));
+        GKD_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)e, msg));
         memset(dlogits, 0, sizeof *dlogits * (size_t)d->n * (size_t)C);
         double loss = gnnkd_loss_ce(dlogits, z, d->label, d->split[GNNKD_TRAIN],
                                     d->nsplit[GNNKD_TRAIN], C, 1.0f) + l2;
-        GK_CHECK(isfinite(loss), GNNKD_ENUMERIC, "epoch %d: the training loss is %g", e, loss);
-        GK_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
-        l2 = gk_model_adam_step(m, &topt, e);
-        if (e > o->warmup) et[e - o->warmup - 1] = gk_now() - t0;
+        GKD_CHECK(isfinite(loss), GNNKD_ENUMERIC, "epoch %d: the training loss is %g", e, loss);
+        GKD_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
+        l2 = gkd_model_adam_step(m, &topt, e);
+        if (e > o->warmup) et[e - o->warmup - 1] = gkd_now() - t0;
     }
-    const double cpu_share = (cpu_now() - cpu0) / ((gk_now() - wall0) * threads);
+    const double cpu_share = (cpu_now() - cpu0) / ((gkd_now() - wall0) * threads);
     // full-graph inference
     for (int r = -3; r < o->infer_repeats; r++) {
-        double t0 = gk_now();
+        double t0 = gkd_now();
         const float *z = NULL;
-        GK_TRY(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg));
-        if (r >= 0) it[r] = gk_now() - t0;
+        GKD_TRY(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg));
+        if (r >= 0) it[r] = gkd_now() - t0;
     }
-    const double rss = gk_peak_rss_mb(); // before the kernels' own buffers
+    const double rss = gkd_peak_rss_mb(); // before the kernels' own buffers
     gnnkd_train_result tr;
-    GK_TRY(gnnkd_evaluate(m, &tr, NULL, d, g, msg));
+    GKD_TRY(gnnkd_evaluate(m, &tr, NULL, d, g, msg));
     const double emed = median_sorted(et, o->epochs), imed = median_sorted(it, o->infer_repeats);
 
     // the kernels of the epoch, alone
-    GK_ALLOC(plan, 1);
+    GKD_ALLOC(plan, 1);
     speed_plan_epoch(plan, s, d, g);
     gnnkd_model_free(&m); // its workspace is not needed any more
-    GK_TRY(speed_plan_time(plan, s, d, g, o->kernel_seconds, msg));
+    GKD_TRY(speed_plan_time(plan, s, d, g, o->kernel_seconds, msg));
 
     char mtext[128];
     gnnkd_model_spec_format(mtext, sizeof mtext, s);
@@ -487,9 +487,9 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     cJSON_AddNumberToObject(res, "roofline_fraction", bound / emed);
     *out = res;
     res = NULL;
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 /* ---- per-node latency ---------------------------------------------------------- */
@@ -515,7 +515,7 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     gnnkd_graph *g = NULL;
     gnnkd_model *student = NULL, *teacher = NULL;
     int32_t *perm = NULL;
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_dataset_free(&d);                                                           \
         gnnkd_graph_free(&g);                                                             \
@@ -526,26 +526,26 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     gnnkd_set_threads(1); // one query, one core: what a serving process does
     cli_data data = o->data;
     data.dataset = o->data.graph ? NULL : dataset;
-    GK_TRY(cli_open_dataset(&d, &data, msg));
-    GK_TRY(gnnkd_graph_new(&g, &d->adj, msg));
-    GK_TRY(gnnkd_model_new(&student, &o->student, d->nfeat, d->nclass, o->seed, msg));
-    GK_TRY(gnnkd_model_new(&teacher, &o->teacher, d->nfeat, d->nclass, o->seed, msg));
+    GKD_TRY(cli_open_dataset(&d, &data, msg));
+    GKD_TRY(gnnkd_graph_new(&g, &d->adj, msg));
+    GKD_TRY(gnnkd_model_new(&student, &o->student, d->nfeat, d->nclass, o->seed, msg));
+    GKD_TRY(gnnkd_model_new(&teacher, &o->teacher, d->nfeat, d->nclass, o->seed, msg));
 
     // distinct random query nodes: a partial Fisher-Yates shuffle
     int32_t nq = o->latency_nodes < d->n ? o->latency_nodes : d->n;
-    GK_ALLOC(perm, d->n);
+    GKD_ALLOC(perm, d->n);
     for (int32_t i = 0; i < d->n; i++) perm[i] = i;
-    uint64_t key = gk_key(o->seed, 0x1a7e, 0);
+    uint64_t key = gkd_key(o->seed, 0x1a7e, 0);
     for (int32_t i = 0; i < nq; i++) {
-        int32_t j = i + (int32_t)(gk_uniform(key, (uint64_t)i) * (float)(d->n - i));
+        int32_t j = i + (int32_t)(gkd_uniform(key, (uint64_t)i) * (float)(d->n - i));
         if (j >= d->n) j = d->n - 1;
         int32_t t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
     }
     speed_latency rs, rt;
-    GK_TRY(speed_latency_measure(&rs, student, d, g, perm, nq, msg));
-    GK_TRY(speed_latency_measure(&rt, teacher, d, g, perm, nq, msg));
+    GKD_TRY(speed_latency_measure(&rs, student, d, g, perm, nq, msg));
+    GKD_TRY(speed_latency_measure(&rt, teacher, d, g, perm, nq, msg));
 
     cJSON *res = cJSON_CreateObject();
     cJSON_AddStringToObject(res, "section", "latency");
@@ -558,9 +558,9 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     cJSON_AddNumberToObject(res, "speedup_median", rt.median_us / rs.median_us);
     cJSON_AddNumberToObject(res, "speedup_p99", rt.p99_us / rs.p99_us);
     *out = res;
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 /* ---- output ------------------------------------------------------------------------ */
@@ -648,7 +648,7 @@ static void print_machine(FILE *f, const speed_opts *o, int md) {
 static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *results, char *msg) {
     char path[4096], tmp[4200];
     if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
-        gk_msg(msg, "%s: cannot create the folder: %s", o->out, strerror(errno));
+        gkd_msg(msg, "%s: cannot create the folder: %s", o->out, strerror(errno));
         return GNNKD_EIO;
     }
     cJSON *doc = cJSON_CreateObject();
@@ -658,22 +658,22 @@ static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *resul
     char *text = cJSON_Print(doc);
     cJSON_Delete(doc);
     snprintf(path, sizeof path, "%s/bench-speed.json", o->out);
-    FILE *f = gk_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) {
         free(text);
         return GNNKD_EIO;
     }
     int ok = text != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     free(text);
-    int rc = gk_commit_file(f, tmp, path, ok, msg);
+    int rc = gkd_commit_file(f, tmp, path, ok, msg);
     if (rc != GNNKD_OK) return rc;
     if (!ok) {
-        gk_msg(msg, "%s: out of memory for the JSON text", path);
+        gkd_msg(msg, "%s: out of memory for the JSON text", path);
         return GNNKD_ENOMEM;
     }
 
     snprintf(path, sizeof path, "%s/bench-speed.md", o->out);
-    if ((f = gk_open_tmp(path, tmp, sizeof tmp, msg)) == NULL) return GNNKD_EIO;
+    if ((f = gkd_open_tmp(path, tmp, sizeof tmp, msg)) == NULL) return GNNKD_EIO;
     fprintf(f, "# gnnkd bench-speed (gnnkd %s)\n\n", gnnkd_version());
     print_machine(f, o, 1);
     fprintf(f, "Epoch: forward with dropout, loss, backward, Adam; %d warm-up epochs, then %d "
@@ -688,7 +688,7 @@ static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *resul
         if (!strcmp(str(r, "section"), "latency")) print_latency(f, r, 1);
         else print_config(f, r, 1);
     }
-    return gk_commit_file(f, tmp, path, 1, msg);
+    return gkd_commit_file(f, tmp, path, 1, msg);
 }
 
 /* ---- the command ------------------------------------------------------------------- */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "gnn/kernels.h"
 
 /* The calls of an epoch, in the order gnnkd_model_forward / _backward and
  * the trainer make them: speed_plan_epoch mirrors gnn/model.c and must follow
@@ -15,7 +15,7 @@ enum {
     OP_DROPOUT_XS,   /* the kept entries of X into a CSR (nnz -> about (1 - p) nnz),
                         times W (F, o), in one pass */
     OP_DROPOUT_XD,   /* dropout of the dense features, block by block into a buffer;
-                        drawn again in backward (gk_dropout_matmul_*) */
+                        drawn again in backward (gkd_dropout_matmul_*) */
     OP_SPMM_X,       /* X (n, F) sparse (after dropout: its kept entries) times W (F, o) */
     OP_SPMM_XT,      /* dW (F, o) += X^T G (n, o), sparse X (kept entries) */
     OP_AHAT,         /* Â (n, n) times a dense (n, h) */
@@ -29,7 +29,7 @@ enum {
     OP_ADAM
 };
 
-/* A call's epilogue (kept in its `in`): what gk_epilogue does after it. */
+/* A call's epilogue (kept in its `in`): what gkd_epilogue does after it. */
 enum { EPI_NONE, EPI_BIAS, EPI_RELU, EPI_RELU_DROP };
 static const char *epi_name[] = {"", "+bias", "+bias,relu", "+bias,relu,dropout"};
 
@@ -165,7 +165,7 @@ typedef struct {
     const gnnkd_csr *ahat;
     gnnkd_csr xd;       /* X after dropout: rowptr, colidx, val as for X */
     uint8_t *keep;      /* (nnz) its mask */
-    float *partial;     /* gk_spmm_t's scratch */
+    float *partial;     /* gkd_spmm_t's scratch */
     int nparts;
     gnnkd_model *m;
     gnnkd_train_options o;
@@ -179,26 +179,26 @@ typedef struct {
 static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
     const gnnkd_dataset *d = B->d;
     int32_t rows = (int32_t)k->rows, in = (int32_t)k->in, out = (int32_t)k->out;
-    uint64_t key = gk_key(7, rep, (uint64_t)k->op);
+    uint64_t key = gkd_key(7, rep, (uint64_t)k->op);
     // the epilogue of the forward calls that have one (their `in`)
-    gk_epilogue epi = {B->bias, in >= EPI_RELU, in == EPI_RELU_DROP ? B->p : 0.0f, key};
-    const gk_epilogue *ep = in == EPI_NONE ? NULL : &epi;
+    gkd_epilogue epi = {B->bias, in >= EPI_RELU, in == EPI_RELU_DROP ? B->p : 0.0f, key};
+    const gkd_epilogue *ep = in == EPI_NONE ? NULL : &epi;
     switch (k->op) {
-    case OP_DROPOUT_XS: gk_dropout_spmm(B->b, &B->xd, B->keep, &d->x, B->w, out, B->p, key, ep); break;
-    case OP_DROPOUT_XD: gk_dropout_forward(B->a, d->xdense, k->rows, B->p, key); break;
-    case OP_SPMM_X: gk_spmm(B->b, B->xs, B->xs->val, B->w, out, ep); break;
-    case OP_SPMM_XT: gk_spmm_t(B->dw, B->partial, B->nparts, B->xs, B->xs->val, B->b, out); break;
-    case OP_AHAT: gk_spmm(B->c, B->ahat, B->ahat->val, B->b, out, ep); break;
-    case OP_GEMM_X: gk_matmul_forward(B->b, d->xdense, B->w, rows, in, out); break;
-    case OP_GEMM_XT: gk_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out, NULL); break;
-    case OP_GEMM_FWD: gk_matmul_forward(B->b, B->a, B->w, rows, in, out); break;
+    case OP_DROPOUT_XS: gkd_dropout_spmm(B->b, &B->xd, B->keep, &d->x, B->w, out, B->p, key, ep); break;
+    case OP_DROPOUT_XD: gkd_dropout_forward(B->a, d->xdense, k->rows, B->p, key); break;
+    case OP_SPMM_X: gkd_spmm(B->b, B->xs, B->xs->val, B->w, out, ep); break;
+    case OP_SPMM_XT: gkd_spmm_t(B->dw, B->partial, B->nparts, B->xs, B->xs->val, B->b, out); break;
+    case OP_AHAT: gkd_spmm(B->c, B->ahat, B->ahat->val, B->b, out, ep); break;
+    case OP_GEMM_X: gkd_matmul_forward(B->b, d->xdense, B->w, rows, in, out); break;
+    case OP_GEMM_XT: gkd_matmul_backward(NULL, B->dw, B->b, d->xdense, B->w, rows, in, out, NULL); break;
+    case OP_GEMM_FWD: gkd_matmul_forward(B->b, B->a, B->w, rows, in, out); break;
     case OP_GEMM_BWD: {
-        gk_gate gate = {1.0f / (1.0f - B->p), B->dbias};
-        gk_matmul_backward(B->a, B->dw, B->b, B->c, B->w, rows, in, out, &gate);
+        gkd_gate gate = {1.0f / (1.0f - B->p), B->dbias};
+        gkd_matmul_backward(B->a, B->dw, B->b, B->c, B->w, rows, in, out, &gate);
         break;
     }
-    case OP_EPILOGUE: gk_epilogue_forward(B->b, rows, out, ep); break;
-    case OP_BIAS_BWD: gk_bias_backward(B->dbias, B->b, rows, out); break;
+    case OP_EPILOGUE: gkd_epilogue_forward(B->b, rows, out, ep); break;
+    case OP_BIAS_BWD: gkd_bias_backward(B->dbias, B->b, rows, out); break;
     case OP_LOSS: {
         memset(B->b, 0, sizeof *B->b * (size_t)rows * (size_t)out);
         volatile double loss = gnnkd_loss_ce(B->b, B->c, d->label, d->split[GNNKD_TRAIN],
@@ -206,7 +206,7 @@ static void run_once(bench_bufs *B, const speed_kernel *k, uint64_t rep) {
         (void)loss;
         break;
     }
-    case OP_ADAM: gk_model_adam_step(B->m, &B->o, ++B->adam_t); break;
+    case OP_ADAM: gkd_model_adam_step(B->m, &B->o, ++B->adam_t); break;
     }
 }
 
@@ -216,7 +216,7 @@ static int cmp_double(const void *x, const void *y) {
 }
 
 static void fill(float *x, int64_t len, uint64_t key) {
-    for (int64_t e = 0; e < len; e++) x[e] = gk_uniform(key, (uint64_t)e) - 0.5f;
+    for (int64_t e = 0; e < len; e++) x[e] = gkd_uniform(key, (uint64_t)e) - 0.5f;
 }
 
 #define SPEED_MAX_REPS 1000
@@ -225,7 +225,7 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
                     const gnnkd_graph *g, double min_seconds, char *msg) {
     bench_bufs B = {0};
     double *times = NULL;
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_model_free(&B.m);                                                           \
         free(B.xd.rowptr);                                                                \
@@ -255,24 +255,24 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
     B.ahat = s->kind == GNNKD_MODEL_GCN ? gnnkd_graph_csr(g) : NULL;
     B.p = s->dropout;
     gnnkd_train_options_default(&B.o);
-    GK_TRY(gnnkd_model_new(&B.m, s, d->nfeat, d->nclass, 1, msg));
-    GK_ALLOC(B.xd.rowptr, sparse ? n + 1 : 1);
-    GK_ALLOC(B.xd.colidx, sparse ? gnnkd_csr_nnz(&d->x) : 1);
-    GK_ALLOC(B.xd.val, sparse ? gnnkd_csr_nnz(&d->x) : 1);
-    GK_ALLOC(B.keep, sparse ? gnnkd_csr_nnz(&d->x) : 1);
-    B.nparts = sparse && gk_spmm_t_partials(n, s->dims[0]) ? gnnkd_get_threads() - 1 : 0;
-    GK_ALLOC(B.partial, (int64_t)B.nparts * s->dims[0] * s->dims[1]);
-    GK_ALLOC(B.a, n * wide);
-    GK_ALLOC(B.b, n * wide);
-    GK_ALLOC(B.c, n * wide);
-    GK_ALLOC(B.w, wmax);
-    GK_ALLOC(B.dw, wmax);
-    GK_ALLOC(B.bias, wide);
-    GK_ALLOC(B.dbias, wide);
-    GK_ALLOC(times, SPEED_MAX_REPS);
+    GKD_TRY(gnnkd_model_new(&B.m, s, d->nfeat, d->nclass, 1, msg));
+    GKD_ALLOC(B.xd.rowptr, sparse ? n + 1 : 1);
+    GKD_ALLOC(B.xd.colidx, sparse ? gnnkd_csr_nnz(&d->x) : 1);
+    GKD_ALLOC(B.xd.val, sparse ? gnnkd_csr_nnz(&d->x) : 1);
+    GKD_ALLOC(B.keep, sparse ? gnnkd_csr_nnz(&d->x) : 1);
+    B.nparts = sparse && gkd_spmm_t_partials(n, s->dims[0]) ? gnnkd_get_threads() - 1 : 0;
+    GKD_ALLOC(B.partial, (int64_t)B.nparts * s->dims[0] * s->dims[1]);
+    GKD_ALLOC(B.a, n * wide);
+    GKD_ALLOC(B.b, n * wide);
+    GKD_ALLOC(B.c, n * wide);
+    GKD_ALLOC(B.w, wmax);
+    GKD_ALLOC(B.dw, wmax);
+    GKD_ALLOC(B.bias, wide);
+    GKD_ALLOC(B.dbias, wide);
+    GKD_ALLOC(times, SPEED_MAX_REPS);
     B.xs = &d->x;
     if (sparse && B.p > 0.0f) { // the model's first dropout, for X w and X^T g
-        gk_dropout_spmm(B.b, &B.xd, B.keep, &d->x, B.w, s->dims[1], B.p, gk_key(7, 0, 0), NULL);
+        gkd_dropout_spmm(B.b, &B.xd, B.keep, &d->x, B.w, s->dims[1], B.p, gkd_key(7, 0, 0), NULL);
         B.xs = &B.xd;
     }
     fill(B.a, n * wide, 1);
@@ -287,9 +287,9 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
         double total = 0.0;
         int reps = 0;
         while (reps < SPEED_MAX_REPS && (reps < 3 || total < min_seconds)) {
-            double t0 = gk_now();
+            double t0 = gkd_now();
             run_once(&B, e, (uint64_t)reps + 1);
-            times[reps] = gk_now() - t0;
+            times[reps] = gkd_now() - t0;
             total += times[reps++];
         }
         qsort(times, (size_t)reps, sizeof *times, cmp_double);
@@ -299,7 +299,7 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
         if (e->seconds < 1e-9) e->seconds = 1e-9;
         if (e->seconds_min < 1e-9) e->seconds_min = 1e-9;
     }
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }

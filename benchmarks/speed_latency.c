@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "gnnkd_internal.h"
+#include "gnn/gnn.h"
 
 struct speed_node_ws {
     int32_t n;
@@ -19,15 +19,15 @@ struct speed_node_ws {
 
 int speed_node_ws_new(speed_node_ws **ws, int32_t n, char *msg) {
     speed_node_ws *w = NULL;
-#define GK_FREE_ALL speed_node_ws_free(&w)
-    GK_ALLOC(w, 1);
+#define GKD_FREE_ALL speed_node_ws_free(&w)
+    GKD_ALLOC(w, 1);
     w->n = n;
-    GK_ALLOC(w->local, n);
-    GK_ALLOC(w->nodes, n);
+    GKD_ALLOC(w->local, n);
+    GKD_ALLOC(w->nodes, n);
     for (int32_t i = 0; i < n; i++) w->local[i] = -1;
     *ws = w;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 void speed_node_ws_free(speed_node_ws **ws) {
@@ -47,16 +47,16 @@ static int reserve(speed_node_ws *w, int64_t floats, char *msg) {
     free(w->in);
     free(w->t);
     free(w->out);
-    w->in = gk_calloc((size_t)floats, sizeof(float));
-    w->t = gk_calloc((size_t)floats, sizeof(float));
-    w->out = gk_calloc((size_t)floats, sizeof(float));
+    w->in = gkd_calloc((size_t)floats, sizeof(float));
+    w->t = gkd_calloc((size_t)floats, sizeof(float));
+    w->out = gkd_calloc((size_t)floats, sizeof(float));
     if (w->in == NULL || w->t == NULL || w->out == NULL) {
         free(w->in);
         free(w->t);
         free(w->out);
         w->in = w->t = w->out = NULL;
         w->cap = 0;
-        gk_msg(msg, "speed_node_forward: out of memory for %lld floats", (long long)floats);
+        gkd_msg(msg, "speed_node_forward: out of memory for %lld floats", (long long)floats);
         return GNNKD_ENOMEM;
     }
     w->cap = floats;
@@ -75,7 +75,7 @@ static void row_times(float *restrict t, const float *restrict x, const float *r
 }
 
 /* t (o) = row r of the features times w (F, o); the same order of
- * operations as gk_spmm for sparse rows. */
+ * operations as gkd_spmm for sparse rows. */
 static void feature_row_times(float *restrict t, const gnnkd_dataset *d, int32_t r,
                               const float *restrict w, int32_t o) {
     if (d->x.rowptr == NULL) {
@@ -96,7 +96,7 @@ int speed_node_forward(float *logits, int32_t *hood, speed_node_ws *ws, gnnkd_mo
     const int L = s->nlayers, gcn = s->kind == GNNKD_MODEL_GCN;
     const gnnkd_csr *a = gcn ? gnnkd_graph_csr(g) : NULL;
     if (v < 0 || v >= d->n || ws->n != d->n || (gcn && (a == NULL || a->nrows != d->n))) {
-        gk_msg(msg, "speed_node_forward: node %d, or the workspace or graph, does not fit %s",
+        gkd_msg(msg, "speed_node_forward: node %d, or the workspace or graph, does not fit %s",
                v, d->name);
         return GNNKD_EINVAL;
     }
@@ -132,7 +132,7 @@ int speed_node_forward(float *logits, int32_t *hood, speed_node_ws *ws, gnnkd_mo
     }
 
     // the parameters, layer by layer: W (in, out) row-major, then b (out)
-    const float *p = gk_model_params(m);
+    const float *p = gkd_model_params(m);
     for (int l = 0; l < L; l++) {
         int32_t i = s->dims[l], o = s->dims[l + 1];
         const float *w = p, *b = p + (int64_t)i * o;
@@ -187,7 +187,7 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
     speed_node_ws *ws = NULL;
     float *out = NULL;
     double *us = NULL, *hood = NULL;
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         speed_node_ws_free(&ws);                                                          \
         free(out);                                                                        \
@@ -196,18 +196,18 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
     } while (0)
     const int32_t C = gnnkd_model_get_spec(m)->dims[gnnkd_model_get_spec(m)->nlayers];
     memset(r, 0, sizeof *r);
-    GK_CHECK(nquery > 0, GNNKD_EINVAL, "speed_latency_measure: no query nodes");
-    GK_TRY(speed_node_ws_new(&ws, d->n, msg));
-    GK_ALLOC(out, C);
-    GK_ALLOC(us, nquery);
-    GK_ALLOC(hood, nquery);
+    GKD_CHECK(nquery > 0, GNNKD_EINVAL, "speed_latency_measure: no query nodes");
+    GKD_TRY(speed_node_ws_new(&ws, d->n, msg));
+    GKD_ALLOC(out, C);
+    GKD_ALLOC(us, nquery);
+    GKD_ALLOC(hood, nquery);
 
     const float *full = NULL;
     double ft[5];
     for (int k = 0; k < 5; k++) {
-        double t0 = gk_now();
-        GK_TRY(gnnkd_model_forward(m, &full, d, g, 0, 0, 0, msg));
-        ft[k] = gk_now() - t0;
+        double t0 = gkd_now();
+        GKD_TRY(gnnkd_model_forward(m, &full, d, g, 0, 0, 0, msg));
+        ft[k] = gkd_now() - t0;
     }
     qsort(ft, 5, sizeof *ft, cmp_double);
     r->full_graph_ms = 1e3 * ft[2];
@@ -221,11 +221,11 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
     // the check doubles as the warm-up that sizes the workspace
     for (int32_t q = 0; q < nquery; q++) {
         int32_t v = query[q], h = 0;
-        GK_TRY(speed_node_forward(out, &h, ws, m, d, g, v, msg));
+        GKD_TRY(speed_node_forward(out, &h, ws, m, d, g, v, msg));
         for (int32_t c = 0; c < C; c++) {
             double ref = full[(int64_t)v * C + c], diff = fabs((double)out[c] - ref);
             if (diff > r->max_abs_diff) r->max_abs_diff = diff;
-            GK_CHECK(diff <= tol, GNNKD_EINTERNAL,
+            GKD_CHECK(diff <= tol, GNNKD_EINTERNAL,
                      "node %d, class %d: the single-node forward gives %.8g, the full graph "
                      "%.8g (tolerance %.3g)",
                      v, c, (double)out[c], ref, tol);
@@ -234,9 +234,9 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
         if (h > r->hood_max) r->hood_max = h;
     }
     for (int32_t q = 0; q < nquery; q++) {
-        double t0 = gk_now();
-        GK_TRY(speed_node_forward(out, NULL, ws, m, d, g, query[q], msg));
-        us[q] = 1e6 * (gk_now() - t0);
+        double t0 = gkd_now();
+        GKD_TRY(speed_node_forward(out, NULL, ws, m, d, g, query[q], msg));
+        us[q] = 1e6 * (gkd_now() - t0);
     }
     double sum = 0.0;
     for (int32_t q = 0; q < nquery; q++) sum += us[q];
@@ -247,7 +247,7 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
     r->mean_us = sum / nquery;
     r->median_us = median_sorted(us, nquery);
     r->hood_median = median_sorted(hood, nquery);
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }

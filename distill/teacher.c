@@ -1,7 +1,7 @@
 /* teacher.c — a teacher is the logits of one or more trained models over all
  * nodes; an ensemble's target averages its members (softened probabilities
  * for KD, logits for compression). */
-#include "gnnkd_internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 
@@ -12,49 +12,49 @@ struct gnnkd_teacher {
 };
 
 int gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C, char *msg) {
-#define GK_FREE_ALL gnnkd_teacher_free(&tt)
+#define GKD_FREE_ALL gnnkd_teacher_free(&tt)
     gnnkd_teacher *tt = NULL;
-    GK_CHECK(t != NULL && n > 0 && C > 0, GNNKD_EINVAL, "gnnkd_teacher_new: bad arguments");
-    GK_ALLOC(tt, 1);
+    GKD_CHECK(t != NULL && n > 0 && C > 0, GNNKD_EINVAL, "gnnkd_teacher_new: bad arguments");
+    GKD_ALLOC(tt, 1);
     tt->n = n;
     tt->C = C;
     *t = tt;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 void gnnkd_teacher_free(gnnkd_teacher **t) {
     if (t == NULL || *t == NULL) return;
     free((*t)->logits);
-    GK_FREE(*t);
+    GKD_FREE(*t);
 }
 
 int gnnkd_teacher_members(const gnnkd_teacher *t) { return t->members; }
 
 int gnnkd_teacher_add_logits(gnnkd_teacher *t, const float *logits, char *msg) {
-#define GK_FREE_ALL
+#define GKD_FREE_ALL
     const size_t one = (size_t)t->n * (size_t)t->C;
     float *grown = realloc(t->logits, (size_t)(t->members + 1) * one * sizeof(float));
-    GK_CHECK(grown != NULL, GNNKD_ENOMEM, "gnnkd_teacher_add_logits: out of memory");
+    GKD_CHECK(grown != NULL, GNNKD_ENOMEM, "gnnkd_teacher_add_logits: out of memory");
     t->logits = grown;
     memcpy(t->logits + (size_t)t->members * one, logits, one * sizeof(float));
     t->members++;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_teacher_add_model(gnnkd_teacher *t, gnnkd_model *m, const gnnkd_dataset *d,
                             const gnnkd_graph *g, char *msg) {
-#define GK_FREE_ALL
+#define GKD_FREE_ALL
     const float *logits = NULL;
     const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
-    GK_CHECK(d->n == t->n && s->dims[s->nlayers] == t->C, GNNKD_EINVAL,
+    GKD_CHECK(d->n == t->n && s->dims[s->nlayers] == t->C, GNNKD_EINVAL,
              "teacher model: it predicts %d classes for a dataset of %d nodes, "
              "but the teacher holds %d classes over %d nodes",
              s->dims[s->nlayers], d->n, t->C, t->n);
-    GK_TRY(gnnkd_model_forward(m, &logits, d, g, 0, 0, 0, msg));
+    GKD_TRY(gnnkd_model_forward(m, &logits, d, g, 0, 0, 0, msg));
     return gnnkd_teacher_add_logits(t, logits, msg);
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -64,7 +64,7 @@ static int ends_with(const char *s, const char *suffix) {
 
 int gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gnnkd_dataset *d,
                            const gnnkd_graph *g, char *msg) {
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(a);                                                                          \
         gnnkd_model_free(&m);                                                             \
@@ -73,34 +73,34 @@ int gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gnnkd_datas
     gnnkd_model *m = NULL;
     if (ends_with(path, ".npy")) {
         int64_t rows = 0, cols = 0;
-        GK_TRY(gnnkd_npy_read(&a, &rows, &cols, path, msg));
-        GK_CHECK(rows == t->n && cols == t->C, GNNKD_EDATA,
+        GKD_TRY(gnnkd_npy_read(&a, &rows, &cols, path, msg));
+        GKD_CHECK(rows == t->n && cols == t->C, GNNKD_EDATA,
                  "%s: teacher logits have shape (%lld, %lld), expected (%d, %d) "
                  "(nodes, classes of the dataset)", path, (long long)rows, (long long)cols, t->n, t->C);
-        GK_TRY(gnnkd_teacher_add_logits(t, a, msg));
+        GKD_TRY(gnnkd_teacher_add_logits(t, a, msg));
     } else {
-        GK_TRY(gnnkd_model_load(&m, path, msg));
-        GK_CHECK(gnnkd_model_get_spec(m)->dims[0] == d->nfeat, GNNKD_EDATA,
+        GKD_TRY(gnnkd_model_load(&m, path, msg));
+        GKD_CHECK(gnnkd_model_get_spec(m)->dims[0] == d->nfeat, GNNKD_EDATA,
                  "%s: the model takes %d features, the dataset has %d", path,
                  gnnkd_model_get_spec(m)->dims[0], d->nfeat);
-        GK_TRY(gnnkd_teacher_add_model(t, m, d, g, msg));
+        GKD_TRY(gnnkd_teacher_add_model(t, m, d, g, msg));
     }
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method method,
                           float T, int center, char *msg) {
-#define GK_FREE_ALL free(p)
+#define GKD_FREE_ALL free(p)
     float *p = NULL;
-    GK_CHECK(t->members > 0, GNNKD_EINVAL, "teacher: no members");
-    GK_CHECK(method != GNNKD_METHOD_KD || T > 0.0f, GNNKD_EINVAL,
+    GKD_CHECK(t->members > 0, GNNKD_EINVAL, "teacher: no members");
+    GKD_CHECK(method != GNNKD_METHOD_KD || T > 0.0f, GNNKD_EINVAL,
              "temperature must be positive, got %g", (double)T);
     const int64_t one = (int64_t)t->n * t->C;
     const float w = 1.0f / (float)t->members;
     memset(target, 0, (size_t)one * sizeof(float));
-    if (method == GNNKD_METHOD_KD) GK_ALLOC(p, one);
+    if (method == GNNKD_METHOD_KD) GKD_ALLOC(p, one);
     for (int k = 0; k < t->members; k++) {
         const float *z = t->logits + (size_t)k * (size_t)one;
         if (p) gnnkd_softmax(p, z, t->n, t->C, T);
@@ -116,14 +116,14 @@ int gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method me
             for (int32_t j = 0; j < t->C; j++) row[j] -= (float)mean;
         }
     }
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 double gnnkd_teacher_accuracy(const gnnkd_teacher *t, const int32_t *label, const int32_t *idx,
                               int64_t nidx) {
-    float *p = gk_calloc((size_t)t->n * (size_t)t->C, sizeof(float));
+    float *p = gkd_calloc((size_t)t->n * (size_t)t->C, sizeof(float));
     if (p == NULL) return -1.0;
     if (gnnkd_teacher_targets(p, t, GNNKD_METHOD_KD, 1.0f, 0, NULL) != GNNKD_OK) {
         free(p);

@@ -2,7 +2,7 @@
  * on hard labels, knowledge distillation and model compression differ only in
  * the objective. Adam, dropout, weight decay, early stopping or best-epoch
  * selection; nothing is allocated inside the epoch loop. */
-#include "gnnkd_internal.h"
+#include "gnn/gnn.h"
 
 #include <math.h>
 #include <string.h>
@@ -29,54 +29,54 @@ static int cmp_double(const void *a, const void *b) {
 /* Checks that the model, dataset, graph and objective fit together. */
 static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_graph *g,
                         const gnnkd_train_options *o, const gnnkd_objective *obj, char *msg) {
-#define GK_FREE_ALL
+#define GKD_FREE_ALL
     const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
-    GK_CHECK(s->dims[0] == d->nfeat && s->dims[s->nlayers] == d->nclass, GNNKD_EINVAL,
+    GKD_CHECK(s->dims[0] == d->nfeat && s->dims[s->nlayers] == d->nclass, GNNKD_EINVAL,
              "the model maps %d features to %d classes, the dataset %s has %d and %d",
              s->dims[0], s->dims[s->nlayers], d->name, d->nfeat, d->nclass);
-    GK_CHECK(s->kind != GNNKD_MODEL_GCN || g != NULL, GNNKD_EINVAL, "a GCN needs the graph");
-    GK_CHECK(d->nsplit[GNNKD_TRAIN] > 0, GNNKD_EINVAL, "dataset %s has no training nodes", d->name);
+    GKD_CHECK(s->kind != GNNKD_MODEL_GCN || g != NULL, GNNKD_EINVAL, "a GCN needs the graph");
+    GKD_CHECK(d->nsplit[GNNKD_TRAIN] > 0, GNNKD_EINVAL, "dataset %s has no training nodes", d->name);
     for (int sp = 0; sp < 3; sp++)
         for (int32_t k = 0; k < d->nsplit[sp]; k++) {
             int32_t i = d->split[sp][k];
-            GK_CHECK(i >= 0 && i < d->n && d->label[i] >= 0 && d->label[i] < d->nclass,
+            GKD_CHECK(i >= 0 && i < d->n && d->label[i] >= 0 && d->label[i] < d->nclass,
                      GNNKD_EINVAL, "dataset %s: split node %d has no valid label", d->name, i);
         }
-    GK_CHECK(o->epochs > 0 && o->lr > 0.0f && o->patience >= 0, GNNKD_EINVAL,
+    GKD_CHECK(o->epochs > 0 && o->lr > 0.0f && o->patience >= 0, GNNKD_EINVAL,
              "training options: epochs and lr must be positive, patience non-negative");
     if (obj && obj->method != GNNKD_METHOD_SCRATCH) {
-        GK_CHECK(obj->target != NULL && obj->transfer != NULL, GNNKD_EINVAL,
+        GKD_CHECK(obj->target != NULL && obj->transfer != NULL, GNNKD_EINVAL,
                  "distillation needs a target and a transfer set");
-        GK_CHECK(obj->alpha >= 0.0f && obj->alpha <= 1.0f, GNNKD_EINVAL,
+        GKD_CHECK(obj->alpha >= 0.0f && obj->alpha <= 1.0f, GNNKD_EINVAL,
                  "alpha must be in [0, 1], got %g", (double)obj->alpha);
-        GK_CHECK(obj->method != GNNKD_METHOD_KD || obj->temperature > 0.0f, GNNKD_EINVAL,
+        GKD_CHECK(obj->method != GNNKD_METHOD_KD || obj->temperature > 0.0f, GNNKD_EINVAL,
                  "temperature must be positive, got %g", (double)obj->temperature);
         for (int32_t k = 0; k < obj->ntransfer; k++)
-            GK_CHECK(obj->transfer[k] >= 0 && obj->transfer[k] < d->n, GNNKD_EINVAL,
+            GKD_CHECK(obj->transfer[k] >= 0 && obj->transfer[k] < d->n, GNNKD_EINVAL,
                      "transfer node %d is outside 0..%d", obj->transfer[k], d->n - 1);
     }
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits,
                    const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
-#define GK_FREE_ALL
+#define GKD_FREE_ALL
     const float *z = NULL;
-    GK_TRY(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg));
+    GKD_TRY(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg));
     for (int sp = 0; sp < 3; sp++) {
         r->acc[sp] = gnnkd_accuracy(z, d->label, d->split[sp], d->nsplit[sp], d->nclass);
         r->loss[sp] = gnnkd_loss_ce(NULL, z, d->label, d->split[sp], d->nsplit[sp], d->nclass, 1.0f);
     }
     if (logits) memcpy(logits, z, (size_t)d->n * (size_t)d->nclass * sizeof(float));
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
                 const gnnkd_graph *g, const gnnkd_train_options *o,
                 const gnnkd_objective *obj, char *msg) {
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(dlogits);                                                                    \
         free(best);                                                                       \
@@ -85,7 +85,7 @@ int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
     } while (0)
     float *dlogits = NULL, *best = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
-    GK_TRY(check_inputs(m, d, g, o, obj, msg));
+    GKD_TRY(check_inputs(m, d, g, o, obj, msg));
     const int32_t C = d->nclass;
     const int64_t nparams = gnnkd_model_num_params(m);
     const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
@@ -94,22 +94,22 @@ int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
     const int32_t *train = d->split[GNNKD_TRAIN];
     const int32_t ntrain = d->nsplit[GNNKD_TRAIN];
 
-    GK_ALLOC(dlogits, (int64_t)d->n * C);
-    GK_ALLOC(val_loss, o->epochs);
-    GK_ALLOC(step_seconds, o->epochs);
-    if (o->select == GNNKD_SELECT_VAL_ACC) GK_ALLOC(best, nparams);
-    gk_model_reset_adam(m);
-    gk_model_zero_grad(m); // then each Adam step leaves them zero
-    double l2 = gk_model_l2(m, o); // then each Adam step returns it
+    GKD_ALLOC(dlogits, (int64_t)d->n * C);
+    GKD_ALLOC(val_loss, o->epochs);
+    GKD_ALLOC(step_seconds, o->epochs);
+    if (o->select == GNNKD_SELECT_VAL_ACC) GKD_ALLOC(best, nparams);
+    gkd_model_reset_adam(m);
+    gkd_model_zero_grad(m); // then each Adam step leaves them zero
+    double l2 = gkd_model_l2(m, o); // then each Adam step returns it
 
-    double t_start = gk_now(), best_acc = -1.0, best_loss = INFINITY;
+    double t_start = gkd_now(), best_acc = -1.0, best_loss = INFINITY;
     int epoch = 0, best_epoch = 0, since_best = 0;
     while (epoch < o->epochs) {
         epoch++;
         /* one training step: forward with dropout, loss, backward, Adam */
-        double t0 = gk_now();
+        double t0 = gkd_now();
         const float *z = NULL;
-        GK_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)epoch, msg));
+        GKD_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)epoch, msg));
         memset(dlogits, 0, (size_t)d->n * C * sizeof(float));
         double loss = 0.0;
         if (hard_w > 0.0f) loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, train, ntrain, C, hard_w);
@@ -120,19 +120,19 @@ int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
             loss += soft_w * gnnkd_loss_compress(dlogits, z, obj->target, obj->transfer,
                                                  obj->ntransfer, C, soft_w);
         loss += l2;
-        GK_CHECK(isfinite(loss), GNNKD_ENUMERIC,
+        GKD_CHECK(isfinite(loss), GNNKD_ENUMERIC,
                  "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, loss);
-        GK_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
-        l2 = gk_model_adam_step(m, o, epoch);
-        step_seconds[epoch - 1] = gk_now() - t0;
+        GKD_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
+        l2 = gkd_model_adam_step(m, o, epoch);
+        step_seconds[epoch - 1] = gkd_now() - t0;
 
         /* validation, without dropout */
         gnnkd_train_result now;
-        GK_TRY(gnnkd_evaluate(m, &now, NULL, d, g, msg));
+        GKD_TRY(gnnkd_evaluate(m, &now, NULL, d, g, msg));
         val_loss[epoch - 1] = now.loss[GNNKD_VAL];
         if (o->progress) {
             gnnkd_epoch_info e = {epoch, loss, now.loss[GNNKD_VAL], now.acc[GNNKD_VAL],
-                                  now.acc[GNNKD_TRAIN], gk_now() - t_start};
+                                  now.acc[GNNKD_TRAIN], gkd_now() - t_start};
             if (o->progress(o->progress_ctx, &e)) break;
         }
 
@@ -144,7 +144,7 @@ int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
                 best_loss = now.loss[GNNKD_VAL];
                 best_epoch = epoch;
                 since_best = 0;
-                memcpy(best, gk_model_params(m), (size_t)nparams * sizeof(float));
+                memcpy(best, gkd_model_params(m), (size_t)nparams * sizeof(float));
             } else if (o->patience > 0 && ++since_best >= o->patience) {
                 break;
             }
@@ -159,16 +159,16 @@ int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
             }
         }
     }
-    if (best) memcpy(gk_model_params(m), best, (size_t)nparams * sizeof(float));
+    if (best) memcpy(gkd_model_params(m), best, (size_t)nparams * sizeof(float));
 
     memset(r, 0, sizeof *r);
-    GK_TRY(gnnkd_evaluate(m, r, NULL, d, g, msg));
+    GKD_TRY(gnnkd_evaluate(m, r, NULL, d, g, msg));
     r->epochs = epoch;
     r->best_epoch = best_epoch;
-    r->train_seconds = gk_now() - t_start;
+    r->train_seconds = gkd_now() - t_start;
     qsort(step_seconds, (size_t)epoch, sizeof(double), cmp_double);
     r->epoch_seconds_median = step_seconds[epoch / 2];
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }

@@ -1,53 +1,52 @@
 /* transfer.c — which nodes the student learns the teacher's outputs on. */
-#include "gnnkd_internal.h"
-#include "../loaders/loaders_internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 
 static int read_ids(int32_t **ids, int32_t *count, const char *path, int32_t n, char *msg) {
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
-        gk_text_close(&t);                                                                \
+        gkd_text_close(&t);                                                                \
         free(seen);                                                                       \
         free(out);                                                                        \
     } while (0)
-    gk_text t = {0};
+    gkd_text t = {0};
     uint8_t *seen = NULL;
     int32_t *out = NULL, k = 0;
     char tok[64];
-    GK_TRY(gk_text_open(&t, path, msg));
-    GK_ALLOC(seen, n);
+    GKD_TRY(gkd_text_open(&t, path, msg));
+    GKD_ALLOC(seen, n);
     char *line;
-    while ((line = gk_text_next(&t)) != NULL) {
-        if (gk_is_blank(line)) continue;
+    while ((line = gkd_text_next(&t)) != NULL) {
+        if (gkd_is_blank(line)) continue;
         const char *s = line;
         int64_t v;
-        GK_CHECK(gk_parse_int(&s, &v) && gk_is_blank(s), GNNKD_EDATA,
+        GKD_CHECK(gkd_parse_int(&s, &v) && gkd_is_blank(s), GNNKD_EDATA,
                  "%s:%lld: expected one node id, found '%s'", path, (long long)t.line,
-                 gk_token(tok, sizeof tok, line));
-        GK_CHECK(v >= 0 && v < n, GNNKD_EDATA, "%s:%lld: node id %lld is outside 0..%d", path,
+                 gkd_token(tok, sizeof tok, line));
+        GKD_CHECK(v >= 0 && v < n, GNNKD_EDATA, "%s:%lld: node id %lld is outside 0..%d", path,
                  (long long)t.line, (long long)v, n - 1);
-        GK_CHECK(!seen[v], GNNKD_EDATA, "%s:%lld: node id %lld appears twice", path,
+        GKD_CHECK(!seen[v], GNNKD_EDATA, "%s:%lld: node id %lld appears twice", path,
                  (long long)t.line, (long long)v);
         seen[v] = 1;
         k++;
     }
-    GK_CHECK(k > 0, GNNKD_EDATA, "%s: no node ids", path);
-    GK_ALLOC(out, k);
+    GKD_CHECK(k > 0, GNNKD_EDATA, "%s: no node ids", path);
+    GKD_ALLOC(out, k);
     k = 0;
     for (int32_t i = 0; i < n; i++)
         if (seen[i]) out[k++] = i;
     *ids = out;
     *count = k;
     out = NULL;
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnkd_transfer kind,
                          const char *path, char *msg) {
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(in_train);                                                                   \
         free(out);                                                                        \
@@ -55,21 +54,21 @@ int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnk
     uint8_t *in_train = NULL;
     int32_t *out = NULL, k = 0;
     if (kind == GNNKD_TRANSFER_FILE) {
-        GK_CHECK(path != NULL, GNNKD_EINVAL, "transfer set: no file given");
+        GKD_CHECK(path != NULL, GNNKD_EINVAL, "transfer set: no file given");
         return read_ids(ids, n, path, d->n, msg);
     }
-    GK_CHECK(kind >= GNNKD_TRANSFER_ALL && kind <= GNNKD_TRANSFER_UNLABELED, GNNKD_EINVAL,
+    GKD_CHECK(kind >= GNNKD_TRANSFER_ALL && kind <= GNNKD_TRANSFER_UNLABELED, GNNKD_EINVAL,
              "transfer set: unknown kind %d", (int)kind);
-    GK_ALLOC(in_train, d->n);
+    GKD_ALLOC(in_train, d->n);
     for (int32_t j = 0; j < d->nsplit[GNNKD_TRAIN]; j++) in_train[d->split[GNNKD_TRAIN][j]] = 1;
-    GK_ALLOC(out, d->n);
+    GKD_ALLOC(out, d->n);
     for (int32_t i = 0; i < d->n; i++)
         if (kind == GNNKD_TRANSFER_ALL || (kind == GNNKD_TRANSFER_TRAIN) == (in_train[i] == 1))
             out[k++] = i;
     *ids = out;
     *n = k;
     out = NULL;
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }

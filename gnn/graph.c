@@ -3,14 +3,14 @@
  * the kernels. Only the CSR is kept: holding the GraphBLAS matrix too cost
  * the 1M-node scale graph another copy of Â (11M entries); the reference
  * product rebuilds it. */
-#include "kernels.h"
+#include "gnn/kernels.h"
 
 #include <GraphBLAS.h>
 #include <pthread.h>
 #include <string.h>
 
 struct gnnkd_graph {
-    gnnkd_csr csr; /* Â (n, n), for gk_spmm */
+    gnnkd_csr csr; /* Â (n, n), for gkd_spmm */
 };
 
 /* GraphBLAS may be initialised once per process; every graph shares it. */
@@ -22,7 +22,7 @@ static void grb_init(void) { grb_init_info = GrB_init(GrB_NONBLOCKING); }
 static int grb_ready(char *msg) {
     pthread_once(&grb_once, grb_init);
     if (grb_init_info != GrB_SUCCESS) {
-        gk_msg(msg, "GrB_init: GraphBLAS failed to start (GrB_Info %d)", (int)grb_init_info);
+        gkd_msg(msg, "GrB_init: GraphBLAS failed to start (GrB_Info %d)", (int)grb_init_info);
         return GNNKD_EINTERNAL;
     }
     return GNNKD_OK;
@@ -34,30 +34,30 @@ static int grb_ready(char *msg) {
     do {                                                                                   \
         GrB_Info grb_info_ = (call);                                                       \
         if (grb_info_ != GrB_SUCCESS)                                                      \
-            GK_FAIL(grb_info_ == GrB_OUT_OF_MEMORY ? GNNKD_ENOMEM : GNNKD_EINTERNAL,       \
+            GKD_FAIL(grb_info_ == GrB_OUT_OF_MEMORY ? GNNKD_ENOMEM : GNNKD_EINTERNAL,       \
                     "%s: GraphBLAS error %d in %s", __func__, (int)grb_info_, #call);      \
     } while (0)
 
 static int check_square_csr(const gnnkd_csr *a, char *msg) {
     if (a == NULL || a->nrows < 0 || a->nrows != a->ncols || (a->nrows > 0 && !a->rowptr)) {
-        gk_msg(msg, "gnnkd_graph_new: the adjacency must be a square CSR matrix");
+        gkd_msg(msg, "gnnkd_graph_new: the adjacency must be a square CSR matrix");
         return GNNKD_EINVAL;
     }
     if (a->nrows == 0) return GNNKD_OK;
     if (a->rowptr[0] != 0) {
-        gk_msg(msg, "gnnkd_graph_new: rowptr[0] is %lld, not 0", (long long)a->rowptr[0]);
+        gkd_msg(msg, "gnnkd_graph_new: rowptr[0] is %lld, not 0", (long long)a->rowptr[0]);
         return GNNKD_EINVAL;
     }
     // rowptr first: only a monotone rowptr bounds every row by rowptr[n]
     for (int32_t r = 0; r < a->nrows; r++)
         if (a->rowptr[r + 1] < a->rowptr[r]) {
-            gk_msg(msg, "gnnkd_graph_new: rowptr decreases at row %d", r);
+            gkd_msg(msg, "gnnkd_graph_new: rowptr decreases at row %d", r);
             return GNNKD_EINVAL;
         }
     for (int32_t r = 0; r < a->nrows; r++)
         for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++)
             if (a->colidx[k] < 0 || a->colidx[k] >= a->ncols) {
-                gk_msg(msg, "gnnkd_graph_new: row %d has column %d outside 0..%d", r,
+                gkd_msg(msg, "gnnkd_graph_new: row %d has column %d outside 0..%d", r,
                        a->colidx[k], a->ncols - 1);
                 return GNNKD_EINVAL;
             }
@@ -87,7 +87,7 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     float *tx = NULL;
     GrB_Matrix a = NULL, d = NULL, ad = NULL, ahat = NULL;
     GrB_Vector deg = NULL;
-#define GK_FREE_ALL                                                                        \
+#define GKD_FREE_ALL                                                                        \
     do {                                                                                   \
         free(ti);                                                                          \
         free(tj);                                                                          \
@@ -101,17 +101,17 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
         GrB_free(&deg);                                                                    \
         gnnkd_graph_free(&out);                                                            \
     } while (0)
-    if (g == NULL) GK_FAIL(GNNKD_EINVAL, "gnnkd_graph_new: g is NULL");
+    if (g == NULL) GKD_FAIL(GNNKD_EINVAL, "gnnkd_graph_new: g is NULL");
     *g = NULL;
-    GK_TRY(check_square_csr(adj, msg));
-    GK_TRY(grb_ready(msg));
+    GKD_TRY(check_square_csr(adj, msg));
+    GKD_TRY(grb_ready(msg));
     GrB_Index n = (GrB_Index)adj->nrows;
     int64_t nnz = gnnkd_csr_nnz(adj);
 
     // A + I as tuples: every off-diagonal entry of adj, then the diagonal
-    GK_ALLOC(ti, nnz + (int64_t)n);
-    GK_ALLOC(tj, nnz + (int64_t)n);
-    GK_ALLOC(tx, nnz + (int64_t)n);
+    GKD_ALLOC(ti, nnz + (int64_t)n);
+    GKD_ALLOC(tj, nnz + (int64_t)n);
+    GKD_ALLOC(tx, nnz + (int64_t)n);
     GrB_Index nt = 0;
     for (GrB_Index r = 0; r < n; r++)
         for (int64_t k = adj->rowptr[r]; k < adj->rowptr[r + 1]; k++)
@@ -128,9 +128,9 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     GRB_TRY(GrB_Matrix_new(&a, GrB_FP32, n, n));
     // FIRST: a duplicated edge is still one edge of weight 1
     GRB_TRY(GrB_Matrix_build_FP32(a, ti, tj, tx, nt, GrB_FIRST_FP32));
-    GK_FREE(ti);
-    GK_FREE(tj);
-    GK_FREE(tx);
+    GKD_FREE(ti);
+    GKD_FREE(tj);
+    GKD_FREE(tx);
 
     // deg = row sums of A + I (>= 1), then deg^-1/2 in place
     GRB_TRY(GrB_Vector_new(&deg, GrB_FP32, n));
@@ -139,7 +139,7 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     GRB_TRY(GrB_Vector_apply(deg, NULL, NULL, GxB_SQRT_FP32, deg, NULL));
     GRB_TRY(GrB_Matrix_diag(&d, deg, 0));
 
-    GK_ALLOC(out, 1);
+    GKD_ALLOC(out, 1);
     GRB_TRY(GrB_Matrix_new(&ad, GrB_FP32, n, n));
     GRB_TRY(GrB_mxm(ad, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, a, d, NULL));
     GrB_free(&a);
@@ -151,26 +151,26 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     // export a copy as CSR, converting GraphBLAS's 64-bit indices
     GrB_Index np = 0, ni = 0, nx = 0;
     GRB_TRY(GrB_Matrix_exportSize(&np, &ni, &nx, GrB_CSR_FORMAT, ahat));
-    GK_ALLOC(ap, np);
-    GK_ALLOC(ai, ni);
-    GK_ALLOC(out->csr.val, nx);
+    GKD_ALLOC(ap, np);
+    GKD_ALLOC(ai, ni);
+    GKD_ALLOC(out->csr.val, nx);
     GRB_TRY(GrB_Matrix_export_FP32(ap, ai, out->csr.val, &np, &ni, &nx, GrB_CSR_FORMAT,
                                    ahat));
     GrB_free(&ahat);
-    GK_CHECK(np == n + 1 && ni == nx && ap[n] == nx, GNNKD_EINTERNAL,
+    GKD_CHECK(np == n + 1 && ni == nx && ap[n] == nx, GNNKD_EINTERNAL,
              "gnnkd_graph_new: GraphBLAS exported an inconsistent CSR matrix");
     out->csr.nrows = out->csr.ncols = (int32_t)n;
-    GK_ALLOC(out->csr.rowptr, n + 1);
-    GK_ALLOC(out->csr.colidx, ni);
+    GKD_ALLOC(out->csr.rowptr, n + 1);
+    GKD_ALLOC(out->csr.colidx, ni);
     for (GrB_Index r = 0; r <= n; r++) out->csr.rowptr[r] = (int64_t)ap[r];
     for (GrB_Index k = 0; k < ni; k++) out->csr.colidx[k] = (int32_t)ai[k];
     sort_rows(&out->csr);
 
     *g = out;
     out = NULL;
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 void gnnkd_graph_free(gnnkd_graph **g) {
@@ -187,14 +187,14 @@ static int graph_grb(GrB_Matrix *ahat, const gnnkd_graph *g, char *msg) {
     const gnnkd_csr *c = &g->csr;
     GrB_Index n = (GrB_Index)c->nrows, nnz = (GrB_Index)gnnkd_csr_nnz(c);
     GrB_Index *ti = NULL, *tj = NULL;
-#define GK_FREE_ALL                                                                        \
+#define GKD_FREE_ALL                                                                        \
     do {                                                                                   \
         free(ti);                                                                          \
         free(tj);                                                                          \
     } while (0)
-    GK_TRY(grb_ready(msg));
-    GK_ALLOC(ti, nnz);
-    GK_ALLOC(tj, nnz);
+    GKD_TRY(grb_ready(msg));
+    GKD_ALLOC(ti, nnz);
+    GKD_ALLOC(tj, nnz);
     for (GrB_Index r = 0; r < n; r++)
         for (int64_t k = c->rowptr[r]; k < c->rowptr[r + 1]; k++) {
             ti[k] = r;
@@ -202,16 +202,16 @@ static int graph_grb(GrB_Matrix *ahat, const gnnkd_graph *g, char *msg) {
         }
     GRB_TRY(GrB_Matrix_new(ahat, GrB_FP32, n, n));
     GRB_TRY(GrB_Matrix_build_FP32(*ahat, ti, tj, c->val, nnz, GrB_PLUS_FP32));
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
-int gk_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h, char *msg) {
+int gkd_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h, char *msg) {
     GrB_Index *ti = NULL, *tj = NULL;
     float *tx = NULL;
     GrB_Matrix ahat = NULL, xm = NULL, ym = NULL;
-#define GK_FREE_ALL                                                                        \
+#define GKD_FREE_ALL                                                                        \
     do {                                                                                   \
         free(ti);                                                                          \
         free(tj);                                                                          \
@@ -221,10 +221,10 @@ int gk_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h,
         GrB_free(&ym);                                                                     \
     } while (0)
     GrB_Index n = (GrB_Index)g->csr.nrows, len = n * (GrB_Index)h, got = len;
-    GK_TRY(graph_grb(&ahat, g, msg));
-    GK_ALLOC(ti, len);
-    GK_ALLOC(tj, len);
-    GK_ALLOC(tx, len);
+    GKD_TRY(graph_grb(&ahat, g, msg));
+    GKD_ALLOC(ti, len);
+    GKD_ALLOC(tj, len);
+    GKD_ALLOC(tx, len);
     for (GrB_Index e = 0; e < len; e++) {
         ti[e] = e / (GrB_Index)h;
         tj[e] = e % (GrB_Index)h;
@@ -237,7 +237,7 @@ int gk_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h,
     GRB_TRY(GrB_Matrix_extractTuples_FP32(ti, tj, tx, &got, ym));
     memset(y, 0, sizeof *y * (size_t)len);
     for (GrB_Index e = 0; e < got; e++) y[ti[e] * (GrB_Index)h + tj[e]] = tx[e];
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }

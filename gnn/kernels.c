@@ -1,6 +1,6 @@
 /* kernels.c — the hot paths: sparse times dense (forward and transposed) and
  * the dense GEMMs, each with a plain reference version for the tests. */
-#include "kernels.h"
+#include "gnn/kernels.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -12,15 +12,15 @@
  * from an x too big for the caches; fetching them 16 nonzeros ahead took the
  * scale graph's Â T (1M nodes, 1 thread) from 273 to 195 ms at h 10 and
  * from 762 to 727 ms at h 64. */
-#define GK_PREFETCH_AHEAD 16
-#define GK_PREFETCH_BYTES (32LL << 20)
+#define GKD_PREFETCH_AHEAD 16
+#define GKD_PREFETCH_BYTES (32LL << 20)
 
 /* ar (H) += v g (H), 8 lanes at a time: spelt out in vectors because GCC
  * made scalar code of the plain loop in places (CiteSeer's dropped X^T G,
  * h 16: 0.36 ms so, 0.07 ms in vectors; Â T's last nonzeros at h 256: a
  * third of its time). */
-typedef float gk_v8 __attribute__((vector_size(32)));
-typedef float gk_v16 __attribute__((vector_size(64)));
+typedef float gkd_v8 __attribute__((vector_size(32)));
+typedef float gkd_v16 __attribute__((vector_size(64)));
 
 /* Rows of 64 to 256 floats held whole in 16-lane registers (a row of X W or
  * Â T being summed, g's row in X^T G): only with AVX-512's 32 registers; the
@@ -37,7 +37,7 @@ __attribute__((always_inline)) static inline void axpy_row(float *restrict ar, f
                                                            const float *restrict g, int32_t H) {
     int32_t c = 0;
     for (; c + 8 <= H; c += 8) {
-        gk_v8 a, b;
+        gkd_v8 a, b;
         memcpy(&a, ar + c, sizeof a);
         memcpy(&b, g + c, sizeof b);
         a += v * b;
@@ -46,14 +46,14 @@ __attribute__((always_inline)) static inline void axpy_row(float *restrict ar, f
     for (; c < H; c++) ar[c] += v * g[c];
 }
 
-/* Rows of y no wider than GK_SPMM_SMALL (the logits, GCN-16) sum in
+/* Rows of y no wider than GKD_SPMM_SMALL (the logits, GCN-16) sum in
  * registers, H a constant: the generic loop, with its runtime trip count,
  * took PubMed's Â T at h 3 from 0.90 to 0.28 ms, at h 16 from 0.77 to 0.49
  * and X W (h 16) from 0.97 to 0.53 ms. Two sums, over the even and the odd
  * nonzeros, halve the chain of dependent adds (CiteSeer's dropped X W, h 16:
  * 0.095 -> 0.054 ms). */
-#define GK_SPMM_SMALL 16
-#define GK_SPMM_ROW(H)                                                                     \
+#define GKD_SPMM_SMALL 16
+#define GKD_SPMM_ROW(H)                                                                     \
     case H: {                                                                              \
         float acc0[H] = {0}, acc1[H] = {0};                                                \
         for (; k + 2 <= end; k += 2) {                                                     \
@@ -82,35 +82,35 @@ __attribute__((always_inline)) static inline void axpy_row(float *restrict ar, f
 /* The epilogue of row r of y (n, h). */
 __attribute__((always_inline)) static inline void epilogue_row(float *restrict yr, int64_t r,
                                                                int32_t h,
-                                                               const gk_epilogue *ep) {
+                                                               const gkd_epilogue *ep) {
     if (ep->bias)
         for (int32_t c = 0; c < h; c++) yr[c] += ep->bias[c];
     if (ep->p > 0.0f) {
         const float scale = 1.0f / (1.0f - ep->p);
-        const uint32_t threshold = gk_keep_threshold(ep->p);
+        const uint32_t threshold = gkd_keep_threshold(ep->p);
         const int64_t e0 = r * h;
-        const uint32_t lo = (uint32_t)e0, hi = gk_mask_hi(e0);
-        if (gk_mask_run(e0, e0 + h) == e0 + h) // the row's e share their high bits
+        const uint32_t lo = (uint32_t)e0, hi = gkd_mask_hi(e0);
+        if (gkd_mask_run(e0, e0 + h) == e0 + h) // the row's e share their high bits
             for (int32_t c = 0; c < h; c++) {
                 // ReLU as a mask too: a select became a mispredicted branch
-                uint32_t keep = (gk_mask_mix(ep->key, lo + (uint32_t)c, hi) >= threshold) &
+                uint32_t keep = (gkd_mask_mix(ep->key, lo + (uint32_t)c, hi) >= threshold) &
                                 (yr[c] > 0.0f);
-                yr[c] = gk_keep_or_zero(yr[c] * scale, keep, 1);
+                yr[c] = gkd_keep_or_zero(yr[c] * scale, keep, 1);
             }
         else
             for (int32_t c = 0; c < h; c++) {
-                uint32_t keep = (gk_mask_bits(ep->key, e0 + c) >= threshold) & (yr[c] > 0.0f);
-                yr[c] = gk_keep_or_zero(yr[c] * scale, keep, 1);
+                uint32_t keep = (gkd_mask_bits(ep->key, e0 + c) >= threshold) & (yr[c] > 0.0f);
+                yr[c] = gkd_keep_or_zero(yr[c] * scale, keep, 1);
             }
     } else if (ep->relu) {
-        for (int32_t c = 0; c < h; c++) yr[c] = gk_keep_or_zero(yr[c], yr[c] > 0.0f, 1);
+        for (int32_t c = 0; c < h; c++) yr[c] = gkd_keep_or_zero(yr[c], yr[c] > 0.0f, 1);
     }
 }
 
-GK_VECTOR void gk_epilogue_forward(float *restrict y, int64_t n, int32_t h, const gk_epilogue *ep) {
+GKD_VECTOR void gkd_epilogue_forward(float *restrict y, int64_t n, int32_t h, const gkd_epilogue *ep) {
     if (ep == NULL || (ep->bias == NULL && !ep->relu)) return;
     int64_t len = n * h;
-#pragma omp parallel for schedule(static) if (len > (ep->p > 0.0f ? GK_PAR_MIN : GK_PAR_MIN_STREAM))
+#pragma omp parallel for schedule(static) if (len > (ep->p > 0.0f ? GKD_PAR_MIN : GKD_PAR_MIN_STREAM))
     for (int64_t r = 0; r < n; r++) epilogue_row(y + r * h, r, h, ep);
 }
 
@@ -118,14 +118,14 @@ GK_VECTOR void gk_epilogue_forward(float *restrict y, int64_t n, int32_t h, cons
  * of the instructions of the 8-lane loop (which loads and stores y's row
  * every 4 nonzeros): PubMed's dropped X W (h 256, W in L2), 1 thread: 7.6 ->
  * 6.6 ms; Â T, bound by its gathers, neither gained nor lost. */
-#define GK_SPMM_WIDE(H)                                                                    \
+#define GKD_SPMM_WIDE(H)                                                                    \
     case H: {                                                                              \
-        gk_v16 acc[H / 16] = {{0}};                                                        \
+        gkd_v16 acc[H / 16] = {{0}};                                                        \
         for (; k < end; k++) {                                                             \
             float v = val ? val[k] : 1.0f;                                                 \
             const float *restrict xr = x + (int64_t)colidx[k] * H;                         \
             for (int j = 0; j < H / 16; j++) {                                             \
-                gk_v16 b;                                                                  \
+                gkd_v16 b;                                                                  \
                 memcpy(&b, xr + 16 * j, sizeof b);                                         \
                 acc[j] += v * b;                                                           \
             }                                                                              \
@@ -140,24 +140,24 @@ GK_VECTOR void gk_epilogue_forward(float *restrict y, int64_t n, int32_t h, cons
  * nonzeros ahead (nnz bounds it).
  * A function of its own, never inlined: GCC vectorised these loops well
  * only here (inlined into a bigger loop, it kept the sums in memory). */
-GK_VECTOR __attribute__((noinline)) static void
+GKD_VECTOR __attribute__((noinline)) static void
 spmm_rows(float *restrict y, const int64_t *restrict rowptr, const int32_t *restrict colidx,
           const float *restrict val, const float *restrict x, int64_t r0, int64_t r1, int32_t h,
-          int ahead, int64_t nnz, const gk_epilogue *ep) {
+          int ahead, int64_t nnz, const gkd_epilogue *ep) {
     const int32_t rowbytes = h * (int32_t)sizeof(float);
     const int wide = !ahead && wide_rows(h);
     for (int64_t r = r0; r < r1; r++) {
         float *restrict yr = y + r * h;
         int64_t k = rowptr[r], end = rowptr[r + 1];
         if (wide) {
-            switch (h) { GK_SPMM_WIDE(64) GK_SPMM_WIDE(128) GK_SPMM_WIDE(256) }
+            switch (h) { GKD_SPMM_WIDE(64) GKD_SPMM_WIDE(128) GKD_SPMM_WIDE(256) }
         }
-        if (h <= GK_SPMM_SMALL) {
+        if (h <= GKD_SPMM_SMALL) {
             switch (h) {
-                GK_SPMM_ROW(1) GK_SPMM_ROW(2) GK_SPMM_ROW(3) GK_SPMM_ROW(4)
-                GK_SPMM_ROW(5) GK_SPMM_ROW(6) GK_SPMM_ROW(7) GK_SPMM_ROW(8)
-                GK_SPMM_ROW(9) GK_SPMM_ROW(10) GK_SPMM_ROW(11) GK_SPMM_ROW(12)
-                GK_SPMM_ROW(13) GK_SPMM_ROW(14) GK_SPMM_ROW(15) GK_SPMM_ROW(16)
+                GKD_SPMM_ROW(1) GKD_SPMM_ROW(2) GKD_SPMM_ROW(3) GKD_SPMM_ROW(4)
+                GKD_SPMM_ROW(5) GKD_SPMM_ROW(6) GKD_SPMM_ROW(7) GKD_SPMM_ROW(8)
+                GKD_SPMM_ROW(9) GKD_SPMM_ROW(10) GKD_SPMM_ROW(11) GKD_SPMM_ROW(12)
+                GKD_SPMM_ROW(13) GKD_SPMM_ROW(14) GKD_SPMM_ROW(15) GKD_SPMM_ROW(16)
             }
             continue;
         }
@@ -195,18 +195,18 @@ static int64_t block_start(const int64_t *rowptr, int64_t n, int64_t w0) {
     return lo;
 }
 
-void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
-             const gk_epilogue *ep) {
+void gkd_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
+             const gkd_epilogue *ep) {
     // y is (n, h), a is (n, m) with values val (nnz), x is (m, h)
     const int64_t nnz = gnnkd_csr_nnz(a), n = a->nrows;
     int64_t work = (nnz + n) * h;
     // prefetch only when x is far bigger than the caches: on PubMed (x of
     // 20 MB at h 256) it cost 15%
-    const int ahead = (int64_t)a->ncols * h * (int64_t)sizeof(float) > GK_PREFETCH_BYTES ? GK_PREFETCH_AHEAD : 0;
+    const int ahead = (int64_t)a->ncols * h * (int64_t)sizeof(float) > GKD_PREFETCH_BYTES ? GKD_PREFETCH_AHEAD : 0;
     // static blocks of equal work (nonzeros + rows): power-law degrees make
     // equal row counts very unequal work, and the same rows stay on the
     // same core from one product to the next
-#pragma omp parallel if (work > GK_PAR_MIN)
+#pragma omp parallel if (work > GKD_PAR_MIN)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
         int64_t r0 = block_start(a->rowptr, n, (nnz + n) * t / T);
@@ -218,21 +218,21 @@ void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int
 /* ---- y = dropout(X) w, keeping dropout(X) for the backward pass ----------- */
 
 
-GK_VECTOR void gk_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restrict keep,
+GKD_VECTOR void gkd_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restrict keep,
                                const gnnkd_csr *x, const float *restrict w, int32_t h, float p,
-                               uint64_t key, const gk_epilogue *ep) {
+                               uint64_t key, const gkd_epilogue *ep) {
     // y is (n, h), x is (n, m), w is (m, h), keep is (nnz); xd gets dropout(x)
     const float scale = 1.0f / (1.0f - p);
-    const uint32_t threshold = gk_keep_threshold(p);
+    const uint32_t threshold = gkd_keep_threshold(p);
     const int64_t n = x->nrows, nnz = gnnkd_csr_nnz(x), *rowptr = x->rowptr;
     const int32_t *restrict xc = x->colidx;
     const float *restrict xv = x->val;
     int32_t *restrict col = xd->colidx;
     float *restrict val = xd->val;
     int64_t *restrict xdptr = xd->rowptr;
-    int64_t kept[GK_MAX_THREADS];
-    int nt = (nnz + n) * h > GK_PAR_MIN ? omp_get_max_threads() : 1;
-    if (nt > GK_MAX_THREADS) nt = GK_MAX_THREADS;
+    int64_t kept[GKD_MAX_THREADS];
+    int nt = (nnz + n) * h > GKD_PAR_MIN ? omp_get_max_threads() : 1;
+    if (nt > GKD_MAX_THREADS) nt = GKD_MAX_THREADS;
     xd->nrows = x->nrows;
     xd->ncols = x->ncols;
     xdptr[0] = 0;
@@ -248,11 +248,11 @@ GK_VECTOR void gk_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restri
         const int64_t k0 = rowptr[r0], k1 = rowptr[r1];
         uint32_t count = 0; // per block: < 2^32 entries a thread
         for (int64_t s0 = k0, s1; s0 < k1; s0 = s1) { // runs sharing their high bits
-            s1 = gk_mask_run(s0, k1);
-            const uint32_t lo = (uint32_t)s0, hi = gk_mask_hi(s0), len = (uint32_t)(s1 - s0);
+            s1 = gkd_mask_run(s0, k1);
+            const uint32_t lo = (uint32_t)s0, hi = gkd_mask_hi(s0), len = (uint32_t)(s1 - s0);
             uint8_t *restrict kr = keep + s0;
             for (uint32_t j = 0; j < len; j++) {
-                uint8_t b = gk_mask_mix(key, lo + j, hi) >= threshold;
+                uint8_t b = gkd_mask_mix(key, lo + j, hi) >= threshold;
                 kr[j] = b;
                 count += b;
             }
@@ -282,7 +282,7 @@ GK_VECTOR void gk_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restri
     }
 }
 
-void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h) {
+void gkd_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h) {
     for (int64_t r = 0; r < a->nrows; r++)
         for (int32_t c = 0; c < h; c++) {
             double s = 0.0;
@@ -306,7 +306,7 @@ static inline int64_t first_col(const int32_t *colidx, int64_t lo, int64_t hi, i
 
 /* acc (m, h) += A^T g over rows r0 .. r1-1 of A and its columns c0 .. c1-1
  * (a row's nonzeros there found by bisection). */
-#define GK_SPMMT_ROW(H)                                                                    \
+#define GKD_SPMMT_ROW(H)                                                                    \
     case H:                                                                                \
         for (; k < ke; k++) axpy_row(acc + (int64_t)colidx[k] * H, val ? val[k] : 1.0f, gr, H); \
         continue;
@@ -314,15 +314,15 @@ static inline int64_t first_col(const int32_t *colidx, int64_t lo, int64_t hi, i
 /* The scatter of a row with g's row of H floats (64, 128, 256) held in H / 16
  * registers: a load, an FMA and a store a register a nonzero, where 8-lane
  * vectors also reload g (PubMed, h 256, 1 thread: 12.6-18.1 -> 9.8-10.9 ms). */
-#define GK_SPMMT_WIDE(H)                                                                   \
+#define GKD_SPMMT_WIDE(H)                                                                   \
     case H: {                                                                              \
-        gk_v16 gv[H / 16];                                                                 \
+        gkd_v16 gv[H / 16];                                                                 \
         memcpy(gv, gr, sizeof gv);                                                         \
         for (; k < ke; k++) {                                                              \
             float v = val ? val[k] : 1.0f;                                                 \
             float *restrict ar = acc + (int64_t)colidx[k] * H;                             \
             for (int j = 0; j < H / 16; j++) {                                             \
-                gk_v16 b;                                                                  \
+                gkd_v16 b;                                                                  \
                 memcpy(&b, ar + 16 * j, sizeof b);                                         \
                 b += v * gv[j];                                                            \
                 memcpy(ar + 16 * j, &b, sizeof b);                                         \
@@ -331,7 +331,7 @@ static inline int64_t first_col(const int32_t *colidx, int64_t lo, int64_t hi, i
         continue;                                                                          \
     }
 
-GK_VECTOR __attribute__((noinline)) static void
+GKD_VECTOR __attribute__((noinline)) static void
 spmm_t_block(float *restrict acc, const gnnkd_csr *a, const float *restrict val,
              const float *restrict g, int32_t h, int64_t r0, int64_t r1, int32_t c0, int32_t c1) {
     const int64_t *restrict rowptr = a->rowptr;
@@ -343,23 +343,23 @@ spmm_t_block(float *restrict acc, const gnnkd_csr *a, const float *restrict val,
         if (c0 > 0) k = first_col(colidx, k, ke, c0);
         if (c1 < a->ncols) ke = first_col(colidx, k, ke, c1);
         if (wide) {
-            switch (h) { GK_SPMMT_WIDE(64) GK_SPMMT_WIDE(128) GK_SPMMT_WIDE(256) }
+            switch (h) { GKD_SPMMT_WIDE(64) GKD_SPMMT_WIDE(128) GKD_SPMMT_WIDE(256) }
         }
         switch (h) {
-            GK_SPMMT_ROW(1) GK_SPMMT_ROW(2) GK_SPMMT_ROW(3) GK_SPMMT_ROW(4)
-            GK_SPMMT_ROW(5) GK_SPMMT_ROW(6) GK_SPMMT_ROW(7) GK_SPMMT_ROW(8)
-            GK_SPMMT_ROW(9) GK_SPMMT_ROW(10) GK_SPMMT_ROW(11) GK_SPMMT_ROW(12)
-            GK_SPMMT_ROW(13) GK_SPMMT_ROW(14) GK_SPMMT_ROW(15) GK_SPMMT_ROW(16)
+            GKD_SPMMT_ROW(1) GKD_SPMMT_ROW(2) GKD_SPMMT_ROW(3) GKD_SPMMT_ROW(4)
+            GKD_SPMMT_ROW(5) GKD_SPMMT_ROW(6) GKD_SPMMT_ROW(7) GKD_SPMMT_ROW(8)
+            GKD_SPMMT_ROW(9) GKD_SPMMT_ROW(10) GKD_SPMMT_ROW(11) GKD_SPMMT_ROW(12)
+            GKD_SPMMT_ROW(13) GKD_SPMMT_ROW(14) GKD_SPMMT_ROW(15) GKD_SPMMT_ROW(16)
         }
         for (; k < ke; k++) axpy_row(acc + (int64_t)colidx[k] * h, val ? val[k] : 1.0f, gr, h);
     }
 }
 
-void gk_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
+void gkd_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
                const float *g, int32_t h) {
     // dx is (m, h), partial is (nparts, m, h), a is (n, m), val is (nnz), g is (n, h)
     const int64_t m = a->ncols, n = a->nrows, mh = m * h;
-    int nt = gnnkd_csr_nnz(a) * h > GK_PAR_MIN ? omp_get_max_threads() : 1;
+    int nt = gnnkd_csr_nnz(a) * h > GKD_PAR_MIN ? omp_get_max_threads() : 1;
     // Two ways to share the scatter. Tall A (PubMed's X: 500 columns, 19717
     // rows): blocks of A's rows, thread 0 into dx, the others into partials
     // that are then added in thread order; g is read once. Else ranges of
@@ -385,7 +385,7 @@ void gk_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const 
     }
 }
 
-void gk_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float *g, int32_t h) {
+void gkd_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float *g, int32_t h) {
     for (int64_t r = 0; r < a->nrows; r++)
         for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++)
             for (int32_t c = 0; c < h; c++)
@@ -395,46 +395,46 @@ void gk_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float 
 /* ---- dense products ------------------------------------------------------------ */
 
 /* OpenBLAS's OpenMP build takes its team size from omp_get_max_threads():
- * a product of fewer than GK_BLAS_PAR_MIN multiply-adds runs on one thread
+ * a product of fewer than GKD_BLAS_PAR_MIN multiply-adds runs on one thread
  * (this thread's ICV, set and restored). CiteSeer's (n, 6) x (6, 16)
  * backward: 0.021 ms on 1 thread, 0.078-0.088 ms on 2. */
-#define GK_BLAS_PAR_MIN (1 << 22)
+#define GKD_BLAS_PAR_MIN (1 << 22)
 static int blas_begin(int64_t n, int32_t i, int32_t o) {
     int nt = omp_get_max_threads();
-    if (nt > 1 && n * i * o < GK_BLAS_PAR_MIN) omp_set_num_threads(1);
+    if (nt > 1 && n * i * o < GKD_BLAS_PAR_MIN) omp_set_num_threads(1);
     return nt;
 }
 static void blas_end(int nt) { omp_set_num_threads(nt); }
 
-/* out (n, o) = inp w for a narrow w (o <= GK_NARROW_O: the logits): o dot
+/* out (n, o) = inp w for a narrow w (o <= GKD_NARROW_O: the logits): o dot
  * products a row, each over 8 lanes then summed, against w^T held on the
  * stack. PubMed's (n, 256) x (256, 3): OpenBLAS 2.5 ms, this 1.4 ms. */
-#define GK_NARROW_O 16
-#define GK_NARROW_IO 8192 /* i o floats, on each thread's stack */
+#define GKD_NARROW_O 16
+#define GKD_NARROW_IO 8192 /* i o floats, on each thread's stack */
 /* Below i = 64 OpenBLAS wins (PubMed (n, 16) x (16, 3): 0.10 ms, the narrow
  * kernels 0.76 forward and 0.29 vs 0.09 ms backward; CiteSeer (n, 16) x
  * (16, 6) in explicit 8-lane vectors: 0.032 and 0.052 ms against 0.017 and
  * 0.022). */
 static int narrow(int32_t i, int32_t o) {
-    return o <= GK_NARROW_O && i >= 64 && (int64_t)i * o <= GK_NARROW_IO;
+    return o <= GKD_NARROW_O && i >= 64 && (int64_t)i * o <= GKD_NARROW_IO;
 }
 
-GK_VECTOR static void matmul_forward_narrow(float *restrict out, const float *restrict inp,
+GKD_VECTOR static void matmul_forward_narrow(float *restrict out, const float *restrict inp,
                                             const float *restrict w, int64_t n, int32_t i,
                                             int32_t o) {
-    float wt[GK_NARROW_IO]; // w^T (o, i)
+    float wt[GKD_NARROW_IO]; // w^T (o, i)
     for (int32_t k = 0; k < i; k++)
         for (int32_t c = 0; c < o; c++) wt[(int64_t)c * i + k] = w[(int64_t)k * o + c];
     int32_t i8 = i & ~7;
-#pragma omp parallel for schedule(static) if (n * i * o > GK_PAR_MIN)
+#pragma omp parallel for schedule(static) if (n * i * o > GKD_PAR_MIN)
     for (int64_t r = 0; r < n; r++) {
         const float *restrict x = inp + r * i;
-        gk_v8 acc[GK_NARROW_O] = {{0}};
+        gkd_v8 acc[GKD_NARROW_O] = {{0}};
         for (int32_t k = 0; k < i8; k += 8) {
-            gk_v8 xv;
+            gkd_v8 xv;
             memcpy(&xv, x + k, sizeof xv);
             for (int32_t c = 0; c < o; c++) {
-                gk_v8 wv;
+                gkd_v8 wv;
                 memcpy(&wv, wt + (int64_t)c * i + k, sizeof wv);
                 acc[c] += xv * wv;
             }
@@ -448,7 +448,7 @@ GK_VECTOR static void matmul_forward_narrow(float *restrict out, const float *re
     }
 }
 
-void gk_matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
+void gkd_matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
                        int32_t o) {
     // out is (n, o), inp is (n, i), w is (i, o)
     if (n == 0 || o == 0) return;
@@ -466,7 +466,7 @@ void gk_matmul_forward(float *out, const float *inp, const float *w, int64_t n, 
     blas_end(nt);
 }
 
-void gk_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t n, int32_t i,
+void gkd_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t n, int32_t i,
                            int32_t o) {
     for (int64_t r = 0; r < n; r++)
         for (int32_t c = 0; c < o; c++) {
@@ -476,25 +476,25 @@ void gk_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t
         }
 }
 
-/* dw and dinp of a narrow layer (o <= GK_NARROW_O, the logits) in one pass
+/* dw and dinp of a narrow layer (o <= GKD_NARROW_O, the logits) in one pass
  * over the rows: each row of inp and dout is read once, where two GEMMs
  * read them twice and OpenBLAS does little with a k of 3 (PubMed, i 256,
  * o 3: 5.8 -> 2.6 ms). Each thread sums its static block of rows into a
  * private dw^T; the blocks are added in thread order, so the bits depend
  * only on the thread count. */
-GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restrict dw,
+GKD_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restrict dw,
                                              const float *restrict dout,
                                              const float *restrict inp, const float *restrict w,
                                              int64_t n, int32_t i, int32_t o,
-                                             const gk_gate *gate) {
-    float wt[GK_NARROW_IO]; // w^T (o, i)
+                                             const gkd_gate *gate) {
+    float wt[GKD_NARROW_IO]; // w^T (o, i)
     for (int32_t k = 0; k < i; k++)
         for (int32_t c = 0; c < o; c++) wt[(int64_t)c * i + k] = w[(int64_t)k * o + c];
-    int nt = n * i * o > GK_PAR_MIN ? omp_get_max_threads() : 1;
+    int nt = n * i * o > GKD_PAR_MIN ? omp_get_max_threads() : 1;
 #pragma omp parallel num_threads(nt)
     {
-        float acc[GK_NARROW_IO]; // this thread's dw^T (o, i)
-        float dbacc[GK_NARROW_IO]; // and column sums of dinp (i)
+        float acc[GKD_NARROW_IO]; // this thread's dw^T (o, i)
+        float dbacc[GKD_NARROW_IO]; // and column sums of dinp (i)
         memset(acc, 0, sizeof(float) * (size_t)i * (size_t)o);
         memset(dbacc, 0, sizeof(float) * (size_t)i);
         const float scale = gate ? gate->scale : 0.0f;
@@ -508,7 +508,7 @@ GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restri
                 for (int32_t c = 0; c < o; c++)
                     for (int32_t k = 0; k < i; k++) dx[k] += g[c] * wt[(int64_t)c * i + k];
                 if (scale > 0.0f) // the row of inp is in L1 already
-                    for (int32_t k = 0; k < i; k++) dx[k] = gk_keep_or_zero(dx[k] * scale, x[k] > 0.0f, 1);
+                    for (int32_t k = 0; k < i; k++) dx[k] = gkd_keep_or_zero(dx[k] * scale, x[k] > 0.0f, 1);
                 if (db)
                     for (int32_t k = 0; k < i; k++) dbacc[k] += dx[k];
             }
@@ -529,8 +529,8 @@ GK_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restri
     }
 }
 
-void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                        const float *w, int64_t n, int32_t i, int32_t o, const gk_gate *gate) {
+void gkd_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
+                        const float *w, int64_t n, int32_t i, int32_t o, const gkd_gate *gate) {
     // dinp is (n, i) or NULL, dw is (i, o), dout is (n, o), inp is (n, i), w is (i, o)
     if (n == 0 || i == 0) return;
     if (o == 0) {
@@ -550,11 +550,11 @@ void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *
                 1.0f, dw, o);
     blas_end(nt);
     if (dinp && gate && gate->scale > 0.0f)
-        gk_relu_dropout_backward(dinp, dinp, inp, (int64_t)n * i, gate->scale);
-    if (dinp && gate && gate->db) gk_bias_backward(gate->db, dinp, (int32_t)n, i);
+        gkd_relu_dropout_backward(dinp, dinp, inp, (int64_t)n * i, gate->scale);
+    if (dinp && gate && gate->db) gkd_bias_backward(gate->db, dinp, (int32_t)n, i);
 }
 
-void gk_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
+void gkd_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
                             const float *w, int64_t n, int32_t i, int32_t o) {
     if (dinp) memset(dinp, 0, sizeof *dinp * (size_t)n * (size_t)i);
     for (int64_t r = 0; r < n; r++)
@@ -563,4 +563,44 @@ void gk_matmul_backward_ref(float *dinp, float *dw, const float *dout, const flo
                 if (dinp) dinp[r * i + k] += dout[r * o + c] * w[(int64_t)k * o + c];
                 dw[(int64_t)k * o + c] += inp[r * i + k] * dout[r * o + c];
             }
+}
+
+/* ---- elementwise gradients ----------------------------------------------- */
+
+GKD_VECTOR void gkd_bias_backward(float *restrict db, const float *restrict dout, int32_t n,
+                                int32_t o) {
+    // db is (o), dout is (n, o). Narrow (o <= 16): dout read as one flat
+    // array in chunks of P = lcm(o, 8) floats, whole vectors, column
+    // e % o of chunk element e (CiteSeer (n, 6): 0.011 -> 0.003 ms). Each
+    // column sums its rows in the same order on any thread count.
+    if (o <= 16) {
+        int32_t P = o;
+        while (P % 8) P += o;
+        float acc[128] = {0}; // P <= 128
+        int64_t len = (int64_t)n * o, e = 0;
+        for (; e + P <= len; e += P)
+            for (int32_t j = 0; j < P; j++) acc[j] += dout[e + j];
+        for (int32_t j = 0; e + j < len; j++) acc[j] += dout[e + j];
+        for (int32_t j = 0; j < P; j++) db[j % o] += acc[j];
+        return;
+    }
+    // Wider: threads split the columns in blocks of 64, and each sums its
+    // block over the rows in order, 8 lanes at a time
+    int32_t nb = (o + 63) / 64;
+#pragma omp parallel for schedule(static) if ((int64_t)n * o > GKD_PAR_MIN_STREAM && nb > 1)
+    for (int32_t b = 0; b < nb; b++) {
+        int32_t c0 = 64 * b, c1 = c0 + 64 < o ? c0 + 64 : o;
+        for (int32_t r = 0; r < n; r++)
+            for (int32_t c = c0; c < c1; c++) db[c] += dout[(int64_t)r * o + c];
+    }
+}
+
+GKD_VECTOR void gkd_relu_dropout_backward(float *restrict dinp, const float *restrict dout,
+                                        const float *restrict out, int64_t len, float scale) {
+    // a bit mask, not a select: GCC left the select a branch per element,
+    // mispredicted half the time (PubMed (n, 256): 15.3 -> 2.2 ms). A mask
+    // rather than a 0/1 factor keeps dropped gradients +0, never -0.
+#pragma omp parallel for schedule(static) if (len > GKD_PAR_MIN_STREAM)
+    for (int64_t e = 0; e < len; e++)
+        dinp[e] = gkd_keep_or_zero(dout[e] * scale, out[e] > 0.0f, 1);
 }

@@ -1,5 +1,5 @@
 /*
- * kernels.h — the numerical core behind the models (private, prefix gk_).
+ * kernels.h — the numerical core behind the models (private, prefix gkd_).
  *
  * As in llm.c, every operation is a plain function over flat row-major float
  * arrays: outputs first, then inputs, then the shape integers. Backward
@@ -9,18 +9,18 @@
 #ifndef GNNKD_KERNELS_H
 #define GNNKD_KERNELS_H
 
-#include "gnnkd_internal.h"
+#include "gnn/gnn.h"
 
 #include <string.h>
 
 /* Loops with less work than this (in multiply-adds or elements) run on one
  * thread: waking a team costs more, and much more on a busy machine. */
-#define GK_PAR_MIN 32768
+#define GKD_PAR_MIN 32768
 /* The same for loops that only stream memory (bias, ReLU, masked
  * gradients, Adam): a team barely speeds them up, and on a busy machine each
  * parallel region may wait a whole time slice for its second thread
  * (bench-speed measured 8 ms an empty region at load 3 on 2 cores). */
-#define GK_PAR_MIN_STREAM (1 << 20)
+#define GKD_PAR_MIN_STREAM (1 << 20)
 
 /* The hot kernels are compiled three times, for AVX-512 machines
  * (x86-64-v4), AVX2 + FMA ones (x86-64-v3) and the baseline, and picked at
@@ -28,9 +28,9 @@
  * from 12.0 to 7.3 ms; X^T G holds g's wide rows in 16-lane registers (see
  * kernels.c). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#define GK_VECTOR __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define GKD_VECTOR __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
-#define GK_VECTOR
+#define GKD_VECTOR
 #endif
 
 /* ---- dropout masks ------------------------------------------------------- */
@@ -41,7 +41,7 @@
  * low 32 bits of e, keyed by both halves of key and e's high bits): 32-bit
  * multiplies vectorise (AVX2 vpmulld) where SplitMix64's 64-bit ones do not.
  * PubMed's (n, 256) relu+dropout: 6.1 -> 2.5 ms. */
-static inline uint32_t gk_lowbias32(uint32_t x) {
+static inline uint32_t gkd_lowbias32(uint32_t x) {
     x ^= x >> 16;
     x *= 0x7feb352dU;
     x ^= x >> 15;
@@ -50,26 +50,26 @@ static inline uint32_t gk_lowbias32(uint32_t x) {
     return x;
 }
 
-/* The hash of e from its low 32 bits lo and gk_mask_hi(e): loops over a run
+/* The hash of e from its low 32 bits lo and gkd_mask_hi(e): loops over a run
  * of e that shares its high bits hash in 32-bit lanes only. */
-static inline uint32_t gk_mask_hi(int64_t e) { return (uint32_t)((uint64_t)e >> 32) * 0x9e3779b9U; }
-static inline uint32_t gk_mask_mix(uint64_t key, uint32_t lo, uint32_t hi) {
-    return gk_lowbias32(gk_lowbias32(lo ^ (uint32_t)key) ^ (uint32_t)(key >> 32) ^ hi);
+static inline uint32_t gkd_mask_hi(int64_t e) { return (uint32_t)((uint64_t)e >> 32) * 0x9e3779b9U; }
+static inline uint32_t gkd_mask_mix(uint64_t key, uint32_t lo, uint32_t hi) {
+    return gkd_lowbias32(gkd_lowbias32(lo ^ (uint32_t)key) ^ (uint32_t)(key >> 32) ^ hi);
 }
-static inline uint32_t gk_mask_bits(uint64_t key, int64_t e) {
-    return gk_mask_mix(key, (uint32_t)e, gk_mask_hi(e));
+static inline uint32_t gkd_mask_bits(uint64_t key, int64_t e) {
+    return gkd_mask_mix(key, (uint32_t)e, gkd_mask_hi(e));
 }
 /* The end of the run of e0 that shares its high 32 bits, capped at e1. */
-static inline int64_t gk_mask_run(int64_t e0, int64_t e1) {
+static inline int64_t gkd_mask_run(int64_t e0, int64_t e1) {
     int64_t end = (int64_t)(((uint64_t)e0 | 0xffffffffULL) + 1);
     return end < e1 ? end : e1;
 }
 
-static inline uint32_t gk_keep_threshold(float p) { return (uint32_t)((double)p * 4294967296.0); }
+static inline uint32_t gkd_keep_threshold(float p) { return (uint32_t)((double)p * 4294967296.0); }
 
 /* x if bits >= threshold, else +0, without a branch: the mask is a coin
  * toss, and mispredicted branches cost more than the hashing did. */
-static inline float gk_keep_or_zero(float x, uint32_t bits, uint32_t threshold) {
+static inline float gkd_keep_or_zero(float x, uint32_t bits, uint32_t threshold) {
     uint32_t u;
     memcpy(&u, &x, sizeof u);
     u &= 0u - (uint32_t)(bits >= threshold);
@@ -79,7 +79,7 @@ static inline float gk_keep_or_zero(float x, uint32_t bits, uint32_t threshold) 
 
 /* What a layer does to its product before storing it, row by row while the
  * row is in L1: y + bias (if bias), then max(., 0) (if relu) and, if p > 0,
- * dropout by gk_dropout_forward's mask (key, element r h + c) of the (n, h)
+ * dropout by gkd_dropout_forward's mask (key, element r h + c) of the (n, h)
  * output. A hidden layer's output is then the next layer's input in one
  * pass, where bias, then ReLU and dropout, took two more. */
 typedef struct {
@@ -87,10 +87,10 @@ typedef struct {
     int relu;
     float p;           /* dropout after the ReLU (relu must be set), or 0 */
     uint64_t key;
-} gk_epilogue;
+} gkd_epilogue;
 
 /* y (n, h) = the epilogue of y, in place (ep may be NULL: nothing). */
-void gk_epilogue_forward(float *y, int64_t n, int32_t h, const gk_epilogue *ep);
+void gkd_epilogue_forward(float *y, int64_t n, int32_t h, const gkd_epilogue *ep);
 
 /* ---- sparse and dense products (kernels.c) -------------------------------- */
 
@@ -98,21 +98,21 @@ void gk_epilogue_forward(float *y, int64_t n, int32_t h, const gk_epilogue *ep);
  * a with values val (nnz; NULL means all ones: a->val is NOT consulted, so a
  * caller may pass dropout-scaled values), x is (m, h), y is (n, h) and is
  * overwritten. Row-parallel. */
-void gk_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
-             const gk_epilogue *ep);
-void gk_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h);
+void gkd_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
+             const gkd_epilogue *ep);
+void gkd_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h);
 
 /* y (n, h) = dropout(X) w for a sparse X (n, m), w (m, h), and xd =
  * dropout(X): the entries of x (values 1 if x->val is NULL) that
- * gk_dropout_forward's mask over x's nnz values keeps, scaled by
+ * gkd_dropout_forward's mask over x's nnz values keeps, scaled by
  * 1 / (1 - p). xd->rowptr (n + 1), colidx and val (nnz of x) are the
  * caller's, and keep (nnz of x) is scratch for the mask. X w and X^T g then
  * do about 1 - p of the work (Kipf's sparse_dropout and PyTorch do the
  * same); dropping and multiplying in one pass reads each row once. At most
- * GK_MAX_THREADS threads; the bits do not depend on their number. */
-#define GK_MAX_THREADS 256
-void gk_dropout_spmm(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x, const float *w,
-                     int32_t h, float p, uint64_t key, const gk_epilogue *ep);
+ * GKD_MAX_THREADS threads; the bits do not depend on their number. */
+#define GKD_MAX_THREADS 256
+void gkd_dropout_spmm(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x, const float *w,
+                     int32_t h, float p, uint64_t key, const gkd_epilogue *ep);
 
 /* dx += A^T g with A (n, m) = (structure a, values val), g (n, h), dx (m, h),
  * scattered row by row of A without a transpose. A team splits either A's
@@ -123,118 +123,118 @@ void gk_dropout_spmm(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x,
  * threads). (On PubMed, m = 500, h = 256, scattering is 4.8x faster than
  * gathering through a precomputed transpose: the scatter target stays in
  * L2, g is streamed.) */
-void gk_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
+void gkd_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
                const float *g, int32_t h);
-/* Whether gk_spmm_t on an (n, m) A wants partials: the workspace's rule. */
-static inline int gk_spmm_t_partials(int64_t n, int64_t m) { return 4 * m < n; }
-void gk_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float *g, int32_t h);
+/* Whether gkd_spmm_t on an (n, m) A wants partials: the workspace's rule. */
+static inline int gkd_spmm_t_partials(int64_t n, int64_t m) { return 4 * m < n; }
+void gkd_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float *g, int32_t h);
 
 /* out (n, o) = inp (n, i) w (i, o), overwritten (cblas_sgemm). */
-void gk_matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
+void gkd_matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
                        int32_t o);
-void gk_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t n, int32_t i,
+void gkd_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t n, int32_t i,
                            int32_t o);
 
 /* What a backward pass does to the input gradient dinp (n, i) it writes,
  * row by row while the row is in L1: scale > 0 gates it by the input's ReLU
  * and dropout (the input is dropout(relu(z)) of the layer before, and dinp
- * becomes the gradient of z: gk_relu_dropout_backward with that scale); db
+ * becomes the gradient of z: gkd_relu_dropout_backward with that scale); db
  * (i), if not NULL, gets its column sums, the layer before's bias gradient
  * (which saves a pass over dinp). */
 typedef struct {
     float scale;
     float *db;
-} gk_gate;
+} gkd_gate;
 
 /* dinp (n, i) = dout (n, o) w^T, overwritten (skipped when dinp is NULL:
  * input gradients always land in a fresh buffer, so no zeroing pass), then
  * gate (or NULL); and dw (i, o) += inp^T dout. */
-void gk_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                        const float *w, int64_t n, int32_t i, int32_t o, const gk_gate *gate);
-void gk_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
+void gkd_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
+                        const float *w, int64_t n, int32_t i, int32_t o, const gkd_gate *gate);
+void gkd_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
                             const float *w, int64_t n, int32_t i, int32_t o);
 
 /* ---- the normalised adjacency as a GraphBLAS product (graph.c) ----------- */
 
-/* y (n, h) = Â x (n, h) computed by GrB_mxm: the reference for gk_spmm. */
-int gk_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h, char *msg);
+/* y (n, h) = Â x (n, h) computed by GrB_mxm: the reference for gkd_spmm. */
+int gkd_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h, char *msg);
 
 /* ---- layers (layers.c) -----------------------------------------------------
 
  * The input X (n, i) of a layer is either sparse, xs != NULL with values
  * xval (nnz; dropout already applied), or dense, inp. partial / nparts is
- * the scratch of gk_spmm_t for the sparse case. The first layer never
+ * the scratch of gkd_spmm_t for the sparse case. The first layer never
  * computes an input gradient (dinp NULL). */
 
 /* Linear map out (n, o) = X w (i, o), overwritten, then the epilogue ep
  * (or NULL). */
-void gk_linear_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
-                       const float *w, int32_t n, int32_t i, int32_t o, const gk_epilogue *ep);
+void gkd_linear_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
+                       const float *w, int32_t n, int32_t i, int32_t o, const gkd_epilogue *ep);
 /* dw += X^T dout, and dinp (n, i) = dout w^T (overwritten) for a dense input
  * if dinp. */
-void gk_linear_backward(float *dinp, float *dw, float *partial, int nparts, const float *dout,
+void gkd_linear_backward(float *dinp, float *dw, float *partial, int nparts, const float *dout,
                         const gnnkd_csr *xs, const float *xval, const float *inp,
-                        const float *w, int32_t n, int32_t i, int32_t o, const gk_gate *gate);
+                        const float *w, int32_t n, int32_t i, int32_t o, const gkd_gate *gate);
 
 /* db (o) += the column sums of dout (n, o). (The forward pass adds the bias
  * in the epilogue.) */
-void gk_bias_backward(float *db, const float *dout, int32_t n, int32_t o);
+void gkd_bias_backward(float *db, const float *dout, int32_t n, int32_t o);
 
 /* Fully connected (MLP) layer: out (n, o) = the epilogue ep (the bias b, and
  * for a hidden layer ReLU and dropout) of X w. */
-void gk_dense_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
-                      const float *w, const gk_epilogue *ep, int32_t n, int32_t i, int32_t o);
-void gk_dense_backward(float *dinp, float *dw, float *db, float *partial, int nparts,
+void gkd_dense_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
+                      const float *w, const gkd_epilogue *ep, int32_t n, int32_t i, int32_t o);
+void gkd_dense_backward(float *dinp, float *dw, float *db, float *partial, int nparts,
                        const float *dout, const gnnkd_csr *xs, const float *xval,
                        const float *inp, const float *w, int32_t n, int32_t i, int32_t o,
-                       const gk_gate *gate);
+                       const gkd_gate *gate);
 
 /* Graph convolution (Kipf & Welling): out (n, o) = Â (X w) + b, and the rest
  * of the epilogue ep, with t (n, o) receiving X w. X w first: a sparse X is never densified, and for the usual
  * o <= i the product with Â is the cheaper one. Â is symmetric, so the
  * backward pass multiplies by Â again; gt (n, o) is its workspace. */
-void gk_gcn_forward(float *out, float *t, const gnnkd_csr *ahat, const gnnkd_csr *xs,
-                    const float *xval, const float *inp, const float *w, const gk_epilogue *ep,
+void gkd_gcn_forward(float *out, float *t, const gnnkd_csr *ahat, const gnnkd_csr *xs,
+                    const float *xval, const float *inp, const float *w, const gkd_epilogue *ep,
                     int32_t n, int32_t i, int32_t o);
-void gk_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partial, int nparts,
+void gkd_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partial, int nparts,
                      const float *dout, const gnnkd_csr *ahat, const gnnkd_csr *xs,
                      const float *xval, const float *inp, const float *w, int32_t n,
-                     int32_t i, int32_t o, const gk_gate *gate);
+                     int32_t i, int32_t o, const gkd_gate *gate);
 
 /* out (len) = max(inp, 0); out may be inp. dinp += dout where inp > 0.
- * The models do these in gk_epilogue and gk_gate; these are the tests'
- * references (as is gk_dropout_backward). */
-void gk_relu_forward(float *out, const float *inp, int64_t len);
-void gk_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len);
+ * The models do these in gkd_epilogue and gkd_gate; these are the tests'
+ * references (as is gkd_dropout_backward). */
+void gkd_relu_forward(float *out, const float *inp, int64_t len);
+void gkd_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len);
 
 /* Inverted dropout: element e is kept, and scaled by 1 / (1 - p), with
  * probability 1 - p, by a mask that is a function of (key, e) only
- * (gk_mask_bits). out may be inp. The backward pass recomputes the mask.
- * With gk_relu_forward, the reference of gk_epilogue's ReLU and dropout. */
-void gk_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key);
-void gk_dropout_backward(float *dinp, const float *dout, int64_t len, float p, uint64_t key);
+ * (gkd_mask_bits). out may be inp. The backward pass recomputes the mask.
+ * With gkd_relu_forward, the reference of gkd_epilogue's ReLU and dropout. */
+void gkd_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key);
+void gkd_dropout_backward(float *dinp, const float *dout, int64_t len, float p, uint64_t key);
 
 /* The backward pass of out = dropout(relu(inp)) from out alone: out > 0
  * exactly where inp > 0 and the mask kept the element, so dinp = dout * scale
  * there and 0 elsewhere (overwritten: no zeroing pass), with scale =
  * 1 / (1 - p) (1 without dropout). Saves recomputing the mask and a pass over
- * the activations; gk_dropout_backward and gk_relu_backward are its
+ * the activations; gkd_dropout_backward and gkd_relu_backward are its
  * reference. */
-void gk_relu_dropout_backward(float *dinp, const float *dout, const float *out, int64_t len,
+void gkd_relu_dropout_backward(float *dinp, const float *dout, const float *out, int64_t len,
                               float scale);
 
 /* X w and dw += X^T dout for X = dropout(inp) of a dense inp (n, i), with
- * gk_dropout_forward's mask (key) over its n i elements, without holding X:
- * blocks of gk_drop_rows(i) rows are dropped into buf (gk_drop_rows(i), i)
+ * gkd_dropout_forward's mask (key) over its n i elements, without holding X:
+ * blocks of gkd_drop_rows(i) rows are dropped into buf (gkd_drop_rows(i), i)
  * and multiplied; the backward pass draws the same mask again. On the scale
  * graph (1M x 128) a dense dropped copy of X was 512 MB; blocks are 16 MB:
  * each block switches between our threads and OpenBLAS's, which on a busy
  * machine can cost a time slice, so there are few of them. */
-#define GK_DROP_FLOATS (1 << 22)
-static inline int64_t gk_drop_rows(int32_t i) { return i > 0 && i < GK_DROP_FLOATS ? GK_DROP_FLOATS / i : 1; }
-void gk_dropout_matmul_forward(float *out, float *buf, const float *inp, const float *w,
+#define GKD_DROP_FLOATS (1 << 22)
+static inline int64_t gkd_drop_rows(int32_t i) { return i > 0 && i < GKD_DROP_FLOATS ? GKD_DROP_FLOATS / i : 1; }
+void gkd_dropout_matmul_forward(float *out, float *buf, const float *inp, const float *w,
                                int32_t n, int32_t i, int32_t o, float p, uint64_t key);
-void gk_dropout_matmul_backward(float *dw, float *buf, const float *dout, const float *inp,
+void gkd_dropout_matmul_backward(float *dw, float *buf, const float *dout, const float *inp,
                                 const float *w, int32_t n, int32_t i, int32_t o, float p,
                                 uint64_t key);
 
@@ -257,12 +257,12 @@ struct gnnkd_model {
     float *h[GNNKD_MAX_LAYERS]; /* (n, dims[l]) inputs of layers l >= 1, each the
                                    epilogue (bias, ReLU, dropout) of layer l-1 */
     float *xin;      /* input after dropout: (nnz) sparse values, or for dense
-                        features a (gk_drop_rows(dims[0]), dims[0]) block */
+                        features a (gkd_drop_rows(dims[0]), dims[0]) block */
     gnnkd_csr xd;    /* sparse input after dropout: the kept entries, val = xin */
-    uint8_t *xkeep;  /* (nnz) its mask, scratch of gk_dropout_spmm */
+    uint8_t *xkeep;  /* (nnz) its mask, scratch of gkd_dropout_spmm */
     float *t;        /* (n, max dims[1..]) GCN scratch: X w, then Â dz; NULL for MLPs */
     float *g1, *g2;  /* (n, max dims[1..]) each: gradients of a layer's output and input */
-    float *partial;  /* (nparts, dims[0], dims[1]) for gk_spmm_t, if it wants them */
+    float *partial;  /* (nparts, dims[0], dims[1]) for gkd_spmm_t, if it wants them */
     int nparts;
 
     /* What the last forward did, for backward. */
@@ -273,9 +273,9 @@ struct gnnkd_model {
 };
 
 /* Checks a complete spec and counts its parameters (GNNKD_EINVAL if bad). */
-int gk_model_spec_check(int64_t *nparams, const gnnkd_model_spec *spec, char *msg);
+int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *spec, char *msg);
 
 /* A model of a complete spec with zero parameters. */
-int gk_model_alloc(gnnkd_model **m, const gnnkd_model_spec *spec, char *msg);
+int gkd_model_alloc(gnnkd_model **m, const gnnkd_model_spec *spec, char *msg);
 
 #endif /* GNNKD_KERNELS_H */

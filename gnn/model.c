@@ -1,7 +1,7 @@
 /* model.c — GCN and MLP models: shape specifications, parameters carved from
  * one allocation (as in llm.c), the forward and backward passes over all
  * nodes, and Adam. */
-#include "kernels.h"
+#include "gnn/kernels.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,16 +10,16 @@
 #include <string.h>
 
 /* Widths beyond this are surely a typo, and keep every size product in range. */
-#define GK_MAX_WIDTH (1 << 20)
+#define GKD_MAX_WIDTH (1 << 20)
 /* The counter stream of the weight initialisation; dropout uses the training
  * steps, which never get this far. */
-#define GK_INIT_STREAM UINT64_MAX
+#define GKD_INIT_STREAM UINT64_MAX
 
 /* ---- specifications ------------------------------------------------------------ */
 
 int gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg) {
     if (spec == NULL || text == NULL) {
-        gk_msg(msg, "gnnkd_model_spec_parse: spec and text must not be NULL");
+        gkd_msg(msg, "gnnkd_model_spec_parse: spec and text must not be NULL");
         return GNNKD_EINVAL;
     }
     memset(spec, 0, sizeof *spec);
@@ -33,7 +33,7 @@ int gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg) 
         spec->kind = GNNKD_MODEL_MLP;
         width = 64;
     } else {
-        gk_msg(msg, "model '%s': the kind must be gcn or mlp (e.g. gcn:16, mlp:256,256)", text);
+        gkd_msg(msg, "model '%s': the kind must be gcn or mlp (e.g. gcn:16, mlp:256,256)", text);
         return GNNKD_EINVAL;
     }
     spec->dropout = 0.5f;
@@ -46,25 +46,25 @@ int gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg) 
     int nhidden = 0;
     for (;;) {
         if (!isdigit((unsigned char)*p)) {
-            gk_msg(msg, "model '%s': expected a hidden width at '%s'", text, p);
+            gkd_msg(msg, "model '%s': expected a hidden width at '%s'", text, p);
             return GNNKD_EINVAL;
         }
         char *end;
         errno = 0;
         long v = strtol(p, &end, 10);
-        if (errno != 0 || v <= 0 || v > GK_MAX_WIDTH) {
-            gk_msg(msg, "model '%s': hidden widths must be 1..%d", text, GK_MAX_WIDTH);
+        if (errno != 0 || v <= 0 || v > GKD_MAX_WIDTH) {
+            gkd_msg(msg, "model '%s': hidden widths must be 1..%d", text, GKD_MAX_WIDTH);
             return GNNKD_EINVAL;
         }
         if (nhidden == GNNKD_MAX_LAYERS - 1) {
-            gk_msg(msg, "model '%s': at most %d hidden layers", text, GNNKD_MAX_LAYERS - 1);
+            gkd_msg(msg, "model '%s': at most %d hidden layers", text, GNNKD_MAX_LAYERS - 1);
             return GNNKD_EINVAL;
         }
         spec->dims[1 + nhidden++] = (int32_t)v;
         p = end;
         if (*p == '\0') break;
         if (*p != ',') {
-            gk_msg(msg, "model '%s': unexpected '%c' after a width", text, *p);
+            gkd_msg(msg, "model '%s': unexpected '%c' after a width", text, *p);
             return GNNKD_EINVAL;
         }
         p++;
@@ -84,23 +84,23 @@ void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec
 
 /* Checks a complete spec (dims[0] and dims[nlayers] filled in) and counts its
  * parameters. */
-int gk_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg) {
+int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg) {
     if (s->kind != GNNKD_MODEL_GCN && s->kind != GNNKD_MODEL_MLP) {
-        gk_msg(msg, "model: unknown kind %d", (int)s->kind);
+        gkd_msg(msg, "model: unknown kind %d", (int)s->kind);
         return GNNKD_EINVAL;
     }
     if (s->nlayers < 2 || s->nlayers > GNNKD_MAX_LAYERS) {
-        gk_msg(msg, "model: %d layers; 2..%d are supported", s->nlayers, GNNKD_MAX_LAYERS);
+        gkd_msg(msg, "model: %d layers; 2..%d are supported", s->nlayers, GNNKD_MAX_LAYERS);
         return GNNKD_EINVAL;
     }
     if (!(s->dropout >= 0.0f && s->dropout < 1.0f)) {
-        gk_msg(msg, "model: dropout %g is not in [0, 1)", (double)s->dropout);
+        gkd_msg(msg, "model: dropout %g is not in [0, 1)", (double)s->dropout);
         return GNNKD_EINVAL;
     }
     int64_t total = 0;
     for (int l = 0; l <= s->nlayers; l++)
-        if (s->dims[l] <= 0 || s->dims[l] > (l == 0 ? INT32_MAX : GK_MAX_WIDTH)) {
-            gk_msg(msg, "model: layer dimension %d is %d", l, s->dims[l]);
+        if (s->dims[l] <= 0 || s->dims[l] > (l == 0 ? INT32_MAX : GKD_MAX_WIDTH)) {
+            gkd_msg(msg, "model: layer dimension %d is %d", l, s->dims[l]);
             return GNNKD_EINVAL;
         }
     for (int l = 0; l < s->nlayers; l++)
@@ -124,53 +124,53 @@ static void carve(gnnkd_model *m) {
     }
 }
 
-int gk_model_alloc(gnnkd_model **m, const gnnkd_model_spec *spec, char *msg) {
+int gkd_model_alloc(gnnkd_model **m, const gnnkd_model_spec *spec, char *msg) {
     gnnkd_model *out = NULL;
-#define GK_FREE_ALL gnnkd_model_free(&out)
+#define GKD_FREE_ALL gnnkd_model_free(&out)
     int64_t np = 0;
-    GK_TRY(gk_model_spec_check(&np, spec, msg));
-    GK_ALLOC(out, 1);
+    GKD_TRY(gkd_model_spec_check(&np, spec, msg));
+    GKD_ALLOC(out, 1);
     out->spec = *spec;
     out->nparams = np;
-    GK_ALLOC(out->params, np);
-    GK_ALLOC(out->grads, np);
-    GK_ALLOC(out->adam_m, np);
-    GK_ALLOC(out->adam_v, np);
+    GKD_ALLOC(out->params, np);
+    GKD_ALLOC(out->grads, np);
+    GKD_ALLOC(out->adam_m, np);
+    GKD_ALLOC(out->adam_v, np);
     carve(out);
     *m = out;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int32_t nin, int32_t nout,
                     uint64_t seed, char *msg) {
     if (m == NULL || spec == NULL) {
-        gk_msg(msg, "gnnkd_model_new: m and spec must not be NULL");
+        gkd_msg(msg, "gnnkd_model_new: m and spec must not be NULL");
         return GNNKD_EINVAL;
     }
     *m = NULL;
     gnnkd_model_spec s = *spec;
     if (s.nlayers < 2 || s.nlayers > GNNKD_MAX_LAYERS) {
-        gk_msg(msg, "gnnkd_model_new: %d layers; 2..%d are supported", s.nlayers,
+        gkd_msg(msg, "gnnkd_model_new: %d layers; 2..%d are supported", s.nlayers,
                GNNKD_MAX_LAYERS);
         return GNNKD_EINVAL;
     }
     if (s.dims[0] == 0) s.dims[0] = nin;
     if (s.dims[s.nlayers] == 0) s.dims[s.nlayers] = nout;
     if (s.dims[0] != nin || s.dims[s.nlayers] != nout) {
-        gk_msg(msg, "gnnkd_model_new: the spec maps %d to %d features, the data %d to %d",
+        gkd_msg(msg, "gnnkd_model_new: the spec maps %d to %d features, the data %d to %d",
                s.dims[0], s.dims[s.nlayers], nin, nout);
         return GNNKD_EINVAL;
     }
-    int rc = gk_model_alloc(m, &s, msg);
+    int rc = gkd_model_alloc(m, &s, msg);
     if (rc != GNNKD_OK) return rc;
     // Glorot & Bengio (2010) uniform weights; zero biases (from calloc)
     for (int l = 0; l < s.nlayers; l++) {
         float r = sqrtf(6.0f / (float)(s.dims[l] + s.dims[l + 1]));
-        uint64_t key = gk_key(seed, GK_INIT_STREAM, (uint64_t)l);
+        uint64_t key = gkd_key(seed, GKD_INIT_STREAM, (uint64_t)l);
         int64_t nw = (int64_t)s.dims[l] * s.dims[l + 1];
         for (int64_t e = 0; e < nw; e++)
-            (*m)->w[l][e] = r * (2.0f * gk_uniform(key, (uint64_t)e) - 1.0f);
+            (*m)->w[l][e] = r * (2.0f * gkd_uniform(key, (uint64_t)e) - 1.0f);
     }
     return GNNKD_OK;
 }
@@ -192,14 +192,14 @@ void gnnkd_model_free(gnnkd_model **m) {
 const gnnkd_model_spec *gnnkd_model_get_spec(const gnnkd_model *m) { return &m->spec; }
 int64_t gnnkd_model_num_params(const gnnkd_model *m) { return m->nparams; }
 
-float *gk_model_params(gnnkd_model *m) { return m->params; }
-float *gk_model_grads(gnnkd_model *m) { return m->grads; }
+float *gkd_model_params(gnnkd_model *m) { return m->params; }
+float *gkd_model_grads(gnnkd_model *m) { return m->grads; }
 
-void gk_model_zero_grad(gnnkd_model *m) {
+void gkd_model_zero_grad(gnnkd_model *m) {
     memset(m->grads, 0, sizeof *m->grads * (size_t)m->nparams);
 }
 
-void gk_model_reset_adam(gnnkd_model *m) {
+void gkd_model_reset_adam(gnnkd_model *m) {
     memset(m->adam_m, 0, sizeof *m->adam_m * (size_t)m->nparams);
     memset(m->adam_v, 0, sizeof *m->adam_v * (size_t)m->nparams);
 }
@@ -212,14 +212,14 @@ static int decayed(const gnnkd_train_options *o, int l) { return l == 0 || o->de
  * it; -fno-math-errno (CMakeLists.txt) lets GCC vectorise sqrtf, 8 lanes in
  * the AVX2 clone, the same IEEE operations in the same order. CiteSeer
  * gcn:256 (950k parameters): 4.2 ms scalar, 0.6 ms in 4 SSE lanes. */
-GK_VECTOR static double adam_range(float *restrict p, float *restrict g, float *restrict mm,
+GKD_VECTOR static double adam_range(float *restrict p, float *restrict g, float *restrict mm,
                                    float *restrict vv, int64_t len, float wd, float b1, float b2,
                                    float c1, float c2, float lr, float eps) {
     const float step = lr / c1, inv_c2 = 1.0f / c2, a1 = 1.0f - b1, a2 = 1.0f - b2;
-    // GK_PAR_MIN, not _STREAM: the square roots and divisions bound it
-    int nt = len > GK_PAR_MIN ? omp_get_max_threads() : 1;
-    if (nt > GK_MAX_THREADS) nt = GK_MAX_THREADS;
-    double part[GK_MAX_THREADS] = {0}, total = 0.0;
+    // GKD_PAR_MIN, not _STREAM: the square roots and divisions bound it
+    int nt = len > GKD_PAR_MIN ? omp_get_max_threads() : 1;
+    if (nt > GKD_MAX_THREADS) nt = GKD_MAX_THREADS;
+    double part[GKD_MAX_THREADS] = {0}, total = 0.0;
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
@@ -245,7 +245,7 @@ GK_VECTOR static double adam_range(float *restrict p, float *restrict g, float *
     return total;
 }
 
-double gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
+double gkd_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     const gnnkd_model_spec *s = &m->spec;
     // Kingma & Ba (2015), with the bias corrections folded into the step size
     float b1 = o->beta1, b2 = o->beta2;
@@ -264,7 +264,7 @@ double gk_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     return o->weight_decay * l2 / 2.0;
 }
 
-double gk_model_l2(const gnnkd_model *m, const gnnkd_train_options *o) {
+double gkd_model_l2(const gnnkd_model *m, const gnnkd_train_options *o) {
     const gnnkd_model_spec *s = &m->spec;
     double sum = 0.0;
     for (int l = 0; l < s->nlayers; l++) {
@@ -289,27 +289,27 @@ static int check_data(const gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_
                       const char *where, char *msg) {
     const gnnkd_model_spec *s = &m->spec;
     if (d == NULL || d->n <= 0) {
-        gk_msg(msg, "%s: the dataset is NULL or has no nodes", where);
+        gkd_msg(msg, "%s: the dataset is NULL or has no nodes", where);
         return GNNKD_EINVAL;
     }
     if (d->nfeat != s->dims[0]) {
-        gk_msg(msg, "%s: the model expects %d features, %s has %d", where, s->dims[0], d->name,
+        gkd_msg(msg, "%s: the model expects %d features, %s has %d", where, s->dims[0], d->name,
                d->nfeat);
         return GNNKD_EINVAL;
     }
     if (d->nclass != s->dims[s->nlayers]) {
-        gk_msg(msg, "%s: the model predicts %d classes, %s has %d", where, s->dims[s->nlayers],
+        gkd_msg(msg, "%s: the model predicts %d classes, %s has %d", where, s->dims[s->nlayers],
                d->name, d->nclass);
         return GNNKD_EINVAL;
     }
     if (is_sparse(d) ? (d->x.nrows != d->n || d->x.ncols != d->nfeat) : d->xdense == NULL) {
-        gk_msg(msg, "%s: %s has no (n, nfeat) feature matrix", where, d->name);
+        gkd_msg(msg, "%s: %s has no (n, nfeat) feature matrix", where, d->name);
         return GNNKD_EINVAL;
     }
     if (s->kind == GNNKD_MODEL_GCN) {
         const gnnkd_csr *a = gnnkd_graph_csr(g);
         if (a == NULL || a->nrows != d->n) {
-            gk_msg(msg, "%s: a GCN needs the normalised adjacency of the dataset's %d nodes",
+            gkd_msg(msg, "%s: a GCN needs the normalised adjacency of the dataset's %d nodes",
                    where, d->n);
             return GNNKD_EINVAL;
         }
@@ -325,10 +325,10 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     int64_t nnz = is_sparse(d) ? gnnkd_csr_nnz(&d->x) : -1;
     if (m->ws && m->ws_n == d->n && m->ws_nnz == nnz && m->ws_threads == threads)
         return GNNKD_OK;
-    GK_FREE(m->ws);
-    GK_FREE(m->xd.rowptr);
-    GK_FREE(m->xd.colidx);
-    GK_FREE(m->xkeep);
+    GKD_FREE(m->ws);
+    GKD_FREE(m->xd.rowptr);
+    GKD_FREE(m->xd.colidx);
+    GKD_FREE(m->xkeep);
     m->have_forward = 0;
 
     int64_t n = d->n, maxd = 0, total = 0;
@@ -339,28 +339,28 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         total += sz_h[l];
     }
     total += n * s->dims[L]; // the logits
-    int64_t rows = n < gk_drop_rows(s->dims[0]) ? n : gk_drop_rows(s->dims[0]);
+    int64_t rows = n < gkd_drop_rows(s->dims[0]) ? n : gkd_drop_rows(s->dims[0]);
     int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : rows * s->dims[0]) : 0;
     int64_t sz_t = s->kind == GNNKD_MODEL_GCN ? n * maxd : 0; // X w and Â dz
-    int nparts = nnz >= 0 && gk_spmm_t_partials(n, s->dims[0]) ? threads - 1 : 0;
+    int nparts = nnz >= 0 && gkd_spmm_t_partials(n, s->dims[0]) ? threads - 1 : 0;
     int64_t sz_partial = (int64_t)nparts * s->dims[0] * s->dims[1];
     total += sz_xin + sz_t + 2 * n * maxd + sz_partial;
 
-    float *p = gk_calloc((size_t)total, sizeof *p);
+    float *p = gkd_calloc((size_t)total, sizeof *p);
     if (p == NULL) {
-        gk_msg(msg, "model: out of memory for a workspace of %lld floats", (long long)total);
+        gkd_msg(msg, "model: out of memory for a workspace of %lld floats", (long long)total);
         return GNNKD_ENOMEM;
     }
     if (nnz >= 0 && sz_xin > 0) {
-        m->xd.rowptr = gk_calloc((size_t)n + 1, sizeof *m->xd.rowptr);
-        m->xd.colidx = gk_calloc((size_t)nnz, sizeof *m->xd.colidx);
-        m->xkeep = gk_calloc((size_t)nnz, sizeof *m->xkeep);
+        m->xd.rowptr = gkd_calloc((size_t)n + 1, sizeof *m->xd.rowptr);
+        m->xd.colidx = gkd_calloc((size_t)nnz, sizeof *m->xd.colidx);
+        m->xkeep = gkd_calloc((size_t)nnz, sizeof *m->xkeep);
         if (m->xd.rowptr == NULL || m->xd.colidx == NULL || m->xkeep == NULL) {
             free(p);
-            GK_FREE(m->xd.rowptr);
-            GK_FREE(m->xd.colidx);
-            GK_FREE(m->xkeep);
-            gk_msg(msg, "model: out of memory for the dropped features (%lld nonzeros)",
+            GKD_FREE(m->xd.rowptr);
+            GKD_FREE(m->xd.colidx);
+            GKD_FREE(m->xkeep);
+            gkd_msg(msg, "model: out of memory for the dropped features (%lld nonzeros)",
                    (long long)nnz);
             return GNNKD_ENOMEM;
         }
@@ -384,38 +384,38 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
 /* Layer l of the model on input (xs, xval) or inp, into out, ending with ep. */
 static void layer_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat, int l,
                           const gnnkd_csr *xs, const float *xval, const float *inp, int32_t n,
-                          const gk_epilogue *ep) {
+                          const gkd_epilogue *ep) {
     int32_t i = m->spec.dims[l], o = m->spec.dims[l + 1];
     if (m->spec.kind == GNNKD_MODEL_GCN)
-        gk_gcn_forward(out, m->t, ahat, xs, xval, inp, m->w[l], ep, n, i, o);
+        gkd_gcn_forward(out, m->t, ahat, xs, xval, inp, m->w[l], ep, n, i, o);
     else
-        gk_dense_forward(out, xs, xval, inp, m->w[l], ep, n, i, o);
+        gkd_dense_forward(out, xs, xval, inp, m->w[l], ep, n, i, o);
 }
 
 /* Layer 0 with dropout on its input: the dropped features are multiplied as
  * they are drawn. Sparse ones are kept in m->xd for the backward pass
- * (gk_dropout_spmm); dense ones are never held whole
- * (gk_dropout_matmul_forward). */
+ * (gkd_dropout_spmm); dense ones are never held whole
+ * (gkd_dropout_matmul_forward). */
 static void dropped_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
-                            const gnnkd_dataset *d, uint64_t key, const gk_epilogue *ep) {
+                            const gnnkd_dataset *d, uint64_t key, const gkd_epilogue *ep) {
     int32_t n = d->n, i = m->spec.dims[0], o = m->spec.dims[1];
     float p = m->spec.dropout;
     int gcn = m->spec.kind == GNNKD_MODEL_GCN;
     float *xw = gcn ? m->t : out;
     if (is_sparse(d)) {
-        gk_dropout_spmm(xw, &m->xd, m->xkeep, &d->x, m->w[0], o, p, key, gcn ? NULL : ep);
+        gkd_dropout_spmm(xw, &m->xd, m->xkeep, &d->x, m->w[0], o, p, key, gcn ? NULL : ep);
     } else {
-        gk_dropout_matmul_forward(xw, m->xin, d->xdense, m->w[0], n, i, o, p, key);
-        if (!gcn) gk_epilogue_forward(out, n, o, ep);
+        gkd_dropout_matmul_forward(xw, m->xin, d->xdense, m->w[0], n, i, o, p, key);
+        if (!gcn) gkd_epilogue_forward(out, n, o, ep);
     }
-    if (gcn) gk_spmm(out, ahat, ahat->val, m->t, o, ep);
+    if (gcn) gkd_spmm(out, ahat, ahat->val, m->t, o, ep);
 }
 
 int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
                         const gnnkd_graph *g, int training, uint64_t seed, uint64_t step,
                         char *msg) {
     if (m == NULL || logits == NULL) {
-        gk_msg(msg, "gnnkd_model_forward: m and logits must not be NULL");
+        gkd_msg(msg, "gnnkd_model_forward: m and logits must not be NULL");
         return GNNKD_EINVAL;
     }
     int rc = check_data(m, d, g, "gnnkd_model_forward", msg);
@@ -433,12 +433,12 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
     const float *xval = xs ? d->x.val : NULL, *x0 = xs ? NULL : d->xdense;
     // layer l writes the next layer's input h[l + 1], after bias, ReLU and
     // dropout, in its epilogue; the last one the logits
-    uint64_t key0 = gk_key(seed, step, 0);
+    uint64_t key0 = gkd_key(seed, step, 0);
     for (int l = 0; l < L; l++) {
         int hidden = l < L - 1;
         float *out = hidden ? m->h[l + 1] : m->logits;
-        gk_epilogue ep = {m->b[l], hidden, drop && hidden ? p : 0.0f,
-                          gk_key(seed, step, (uint64_t)l + 1)};
+        gkd_epilogue ep = {m->b[l], hidden, drop && hidden ? p : 0.0f,
+                          gkd_key(seed, step, (uint64_t)l + 1)};
         if (l == 0 && drop) {
             dropped_forward(m, out, ahat, d, key0, &ep);
             if (xs) xs = &m->xd, xval = m->xd.val;
@@ -460,14 +460,14 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
 int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_dataset *d,
                          const gnnkd_graph *g, char *msg) {
     if (m == NULL || dlogits == NULL) {
-        gk_msg(msg, "gnnkd_model_backward: m and dlogits must not be NULL");
+        gkd_msg(msg, "gnnkd_model_backward: m and dlogits must not be NULL");
         return GNNKD_EINVAL;
     }
     int rc = check_data(m, d, g, "gnnkd_model_backward", msg);
     if (rc != GNNKD_OK) return rc;
     int64_t nnz = is_sparse(d) ? gnnkd_csr_nnz(&d->x) : -1;
     if (!m->have_forward || d->n != m->ws_n || nnz != m->ws_nnz) {
-        gk_msg(msg, "gnnkd_model_backward: no forward pass over this dataset to go back through");
+        gkd_msg(msg, "gnnkd_model_backward: no forward pass over this dataset to go back through");
         return GNNKD_EINVAL;
     }
     const gnnkd_model_spec *s = &m->spec;
@@ -486,21 +486,21 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
         const float *inp = l > 0 ? m->h[l] : m->fwd_x0;
         const gnnkd_csr *lxs = l > 0 ? NULL : xs;
         float *db = l == s->nlayers - 1 ? m->db[l] : NULL; // else the layer above's gate did it
-        const gk_gate gate = {scale, l > 0 ? m->db[l - 1] : NULL}, *lg = l > 0 ? &gate : NULL;
+        const gkd_gate gate = {scale, l > 0 ? m->db[l - 1] : NULL}, *lg = l > 0 ? &gate : NULL;
         if (l == 0 && !xs && m->fwd_dropout) { // dropped dense features
             const float *gz = dz;
-            if (db) gk_bias_backward(db, dz, n, o);
+            if (db) gkd_bias_backward(db, dz, n, o);
             if (s->kind == GNNKD_MODEL_GCN) {
-                gk_spmm(m->t, ahat, ahat->val, dz, o, NULL); // Â^T dz = Â dz
+                gkd_spmm(m->t, ahat, ahat->val, dz, o, NULL); // Â^T dz = Â dz
                 gz = m->t;
             }
-            gk_dropout_matmul_backward(m->dw[0], m->xin, gz, inp, m->w[0], n, i, o, p,
+            gkd_dropout_matmul_backward(m->dw[0], m->xin, gz, inp, m->w[0], n, i, o, p,
                                        m->fwd_key0);
         } else if (s->kind == GNNKD_MODEL_GCN)
-            gk_gcn_backward(dh, m->dw[l], db, m->t, m->partial, m->nparts, dz, ahat, lxs,
+            gkd_gcn_backward(dh, m->dw[l], db, m->t, m->partial, m->nparts, dz, ahat, lxs,
                             m->fwd_xval, inp, m->w[l], n, i, o, lg);
         else
-            gk_dense_backward(dh, m->dw[l], db, m->partial, m->nparts, dz, lxs,
+            gkd_dense_backward(dh, m->dw[l], db, m->partial, m->nparts, dz, lxs,
                               m->fwd_xval, inp, m->w[l], n, i, o, lg);
         dz = dh;
     }

@@ -2,14 +2,14 @@
  *   char magic[8] = "GNNKDMDL"; uint32 version = 1; uint32 kind;
  *   uint32 nlayers; int32 dims[nlayers + 1]; float dropout; int64 nparams;
  *   float params[nparams]; uint32 crc32 (zlib) of every byte before it. */
-#include "kernels.h"
+#include "gnn/kernels.h"
 
 #include <errno.h>
 #include <string.h>
 #include <zlib.h>
 
-#define GK_MAGIC "GNNKDMDL"
-#define GK_MODEL_VERSION 1u
+#define GKD_MAGIC "GNNKDMDL"
+#define GKD_MODEL_VERSION 1u
 
 /* Bytes in a file of nlayers layers and nparams parameters. */
 static int64_t file_size(int nlayers, int64_t nparams) {
@@ -54,15 +54,15 @@ static uint32_t checksum(const uint8_t *p, int64_t len) {
 
 int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg) {
     uint8_t *buf = NULL;
-#define GK_FREE_ALL free(buf)
+#define GKD_FREE_ALL free(buf)
     if (m == NULL || path == NULL)
-        GK_FAIL(GNNKD_EINVAL, "gnnkd_model_save: m and path must not be NULL");
+        GKD_FAIL(GNNKD_EINVAL, "gnnkd_model_save: m and path must not be NULL");
     const gnnkd_model_spec *s = &m->spec;
     int64_t size = file_size(s->nlayers, m->nparams);
-    GK_ALLOC(buf, size);
+    GKD_ALLOC(buf, size);
     uint8_t *p = buf;
-    memcpy(p, GK_MAGIC, 8);
-    p = put_u32(p + 8, GK_MODEL_VERSION);
+    memcpy(p, GKD_MAGIC, 8);
+    p = put_u32(p + 8, GKD_MODEL_VERSION);
     p = put_u32(p, (uint32_t)s->kind);
     p = put_u32(p, (uint32_t)s->nlayers);
     for (int l = 0; l <= s->nlayers; l++) p = put_u32(p, (uint32_t)s->dims[l]);
@@ -72,15 +72,15 @@ int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg) {
     put_u32(p, checksum(buf, size - 4));
 
     char tmp[4096];
-    FILE *f = gk_open_tmp(path, tmp, sizeof tmp, msg);
-    GK_CHECK(f != NULL, GNNKD_EIO, "%s: cannot write: %s", path, strerror(errno));
+    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
+    GKD_CHECK(f != NULL, GNNKD_EIO, "%s: cannot write: %s", path, strerror(errno));
     int ok = fwrite(buf, 1, (size_t)size, f) == (size_t)size;
     int err = errno;
-    int rc = gk_commit_file(f, tmp, path, ok, msg); // removes the temporary file if !ok
-    GK_CHECK(ok, GNNKD_EIO, "%s: write failed: %s", path, strerror(err));
-    GK_FREE_ALL;
+    int rc = gkd_commit_file(f, tmp, path, ok, msg); // removes the temporary file if !ok
+    GKD_CHECK(ok, GNNKD_EIO, "%s: write failed: %s", path, strerror(err));
+    GKD_FREE_ALL;
     return rc;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 /* Reads the whole file into a new buffer. */
@@ -88,7 +88,7 @@ static int slurp(uint8_t **out, int64_t *len, const char *path, char *msg) {
     uint8_t *buf = NULL;
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        gk_msg(msg, "%s: cannot open: %s", path, strerror(errno));
+        gkd_msg(msg, "%s: cannot open: %s", path, strerror(errno));
         return GNNKD_EIO;
     }
     int64_t cap = 1 << 16, n = 0;
@@ -97,7 +97,7 @@ static int slurp(uint8_t **out, int64_t *len, const char *path, char *msg) {
         if (bigger == NULL) {
             free(buf);
             fclose(f);
-            gk_msg(msg, "%s: out of memory reading the file", path);
+            gkd_msg(msg, "%s: out of memory reading the file", path);
             return GNNKD_ENOMEM;
         }
         buf = bigger;
@@ -109,7 +109,7 @@ static int slurp(uint8_t **out, int64_t *len, const char *path, char *msg) {
     fclose(f);
     if (err) {
         free(buf);
-        gk_msg(msg, "%s: read error", path);
+        gkd_msg(msg, "%s: read error", path);
         return GNNKD_EIO;
     }
     *out = buf;
@@ -120,27 +120,27 @@ static int slurp(uint8_t **out, int64_t *len, const char *path, char *msg) {
 int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
     uint8_t *buf = NULL;
     gnnkd_model *out = NULL;
-#define GK_FREE_ALL                                                                        \
+#define GKD_FREE_ALL                                                                        \
     do {                                                                                   \
         free(buf);                                                                         \
         gnnkd_model_free(&out);                                                            \
     } while (0)
-    if (m == NULL || path == NULL) GK_FAIL(GNNKD_EINVAL, "gnnkd_model_load: m and path must not be NULL");
+    if (m == NULL || path == NULL) GKD_FAIL(GNNKD_EINVAL, "gnnkd_model_load: m and path must not be NULL");
     *m = NULL;
     int64_t len = 0;
-    GK_TRY(slurp(&buf, &len, path, msg));
+    GKD_TRY(slurp(&buf, &len, path, msg));
     const int64_t fixed = 8 + 4 + 4 + 4;
-    GK_CHECK(len >= fixed && !memcmp(buf, GK_MAGIC, 8), GNNKD_EDATA,
+    GKD_CHECK(len >= fixed && !memcmp(buf, GKD_MAGIC, 8), GNNKD_EDATA,
              "%s: not a gnnkd model file (bad magic)", path);
     uint32_t version = get_u32(buf + 8), kind = get_u32(buf + 12), nlayers = get_u32(buf + 16);
-    GK_CHECK(version == GK_MODEL_VERSION, GNNKD_EDATA,
+    GKD_CHECK(version == GKD_MODEL_VERSION, GNNKD_EDATA,
              "%s: model file version %u; this gnnkd reads version %u", path, version,
-             GK_MODEL_VERSION);
-    GK_CHECK(kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP, GNNKD_EDATA,
+             GKD_MODEL_VERSION);
+    GKD_CHECK(kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP, GNNKD_EDATA,
              "%s: unknown model kind %u", path, kind);
-    GK_CHECK(nlayers >= 2 && nlayers <= GNNKD_MAX_LAYERS, GNNKD_EDATA,
+    GKD_CHECK(nlayers >= 2 && nlayers <= GNNKD_MAX_LAYERS, GNNKD_EDATA,
              "%s: %u layers; 2..%d are supported", path, nlayers, GNNKD_MAX_LAYERS);
-    GK_CHECK(len >= file_size((int)nlayers, 0), GNNKD_EDATA, "%s: truncated header", path);
+    GKD_CHECK(len >= file_size((int)nlayers, 0), GNNKD_EDATA, "%s: truncated header", path);
 
     gnnkd_model_spec s;
     memset(&s, 0, sizeof s);
@@ -149,26 +149,26 @@ int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
     const uint8_t *p = buf + fixed;
     for (int l = 0; l <= s.nlayers; l++, p += 4) {
         s.dims[l] = (int32_t)get_u32(p);
-        GK_CHECK(s.dims[l] > 0, GNNKD_EDATA, "%s: dimension %d is %d", path, l, s.dims[l]);
+        GKD_CHECK(s.dims[l] > 0, GNNKD_EDATA, "%s: dimension %d is %d", path, l, s.dims[l]);
     }
     s.dropout = get_f32(p);
     int64_t nparams = (int64_t)get_u64(p + 4), expect = 0;
     p += 12;
     char why[GNNKD_MSG_LEN];
-    GK_CHECK(gk_model_spec_check(&expect, &s, why) == GNNKD_OK, GNNKD_EDATA, "%s: %s", path, why);
-    GK_CHECK(nparams == expect, GNNKD_EDATA, "%s: %lld parameters, but the shape has %lld",
+    GKD_CHECK(gkd_model_spec_check(&expect, &s, why) == GNNKD_OK, GNNKD_EDATA, "%s: %s", path, why);
+    GKD_CHECK(nparams == expect, GNNKD_EDATA, "%s: %lld parameters, but the shape has %lld",
              path, (long long)nparams, (long long)expect);
-    GK_CHECK(len == file_size(s.nlayers, nparams), GNNKD_EDATA,
+    GKD_CHECK(len == file_size(s.nlayers, nparams), GNNKD_EDATA,
              "%s: %lld bytes, expected %lld (truncated or trailing data)", path, (long long)len,
              (long long)file_size(s.nlayers, nparams));
-    GK_CHECK(checksum(buf, len - 4) == get_u32(buf + len - 4), GNNKD_EDATA,
+    GKD_CHECK(checksum(buf, len - 4) == get_u32(buf + len - 4), GNNKD_EDATA,
              "%s: checksum mismatch (the file is corrupted)", path);
 
-    GK_TRY(gk_model_alloc(&out, &s, msg));
+    GKD_TRY(gkd_model_alloc(&out, &s, msg));
     for (int64_t e = 0; e < nparams; e++, p += 4) out->params[e] = get_f32(p);
     *m = out;
     out = NULL;
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }

@@ -424,7 +424,7 @@ int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnk
  * Features: dense (xdense), x = mu[class] + N(0, I); the class means are
  * orthogonal (class c puts snr / sqrt(2 b) on its own b = features / classes
  * coordinates), so any two means are exactly `snr` apart. Drawn with
- * gk_normal, keyed by (seed, node).
+ * gkd_normal, keyed by (seed, node).
  * Split: Planetoid-like, `train-per-class` random nodes of each class for
  * training, then `val` and `test` random other nodes.
  *

@@ -1,20 +1,20 @@
 /* dataset.c — dataset folders (adjacency.mtx, features.mtx, labels.txt,
  * train/val/test.txt, classes.txt): load with every malformed input named by
  * file and line, open by name or folder, normalise features, save. */
-#include "loaders_internal.h"
+#include "loaders/mtx.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define PATH_LEN 4096
+#define PATH_LEN GKD_PATH_LEN
 
 static const char *SPLIT_FILE[3] = {"train.txt", "val.txt", "test.txt"};
 
 int gnnkd_dataset_new(gnnkd_dataset **d, char *msg) {
-    *d = gk_calloc(1, sizeof **d);
+    *d = gkd_calloc(1, sizeof **d);
     if (*d == NULL) {
-        gk_msg(msg, "gnnkd_dataset_new: out of memory");
+        gkd_msg(msg, "gnnkd_dataset_new: out of memory");
         return GNNKD_ENOMEM;
     }
     return GNNKD_OK;
@@ -31,18 +31,6 @@ void gnnkd_dataset_free(gnnkd_dataset **d) {
     *d = NULL;
 }
 
-/* out = dir/file, without doubling a trailing slash of dir. */
-static int join(char *out, const char *dir, const char *file, char *msg) {
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/') n--;
-    int len = snprintf(out, PATH_LEN, "%.*s/%s", (int)n, dir, file);
-    if (len < 0 || len >= PATH_LEN) {
-        gk_msg(msg, "%s: path too long", dir);
-        return GNNKD_EINVAL;
-    }
-    return GNNKD_OK;
-}
-
 /* The last component of a path, trailing slashes ignored, into name. */
 static void set_name(char *name, size_t len, const char *path) {
     size_t end = strlen(path);
@@ -56,26 +44,26 @@ static void set_name(char *name, size_t len, const char *path) {
 
 /* classes.txt: one positive integer. */
 static int read_classes(int32_t *nclass, const char *path, char *msg) {
-    gk_text t;
+    gkd_text t;
     char tok[64];
-#undef GK_FREE_ALL
-#define GK_FREE_ALL gk_text_close(&t)
-    GK_TRY(gk_text_open(&t, path, msg));
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL gkd_text_close(&t)
+    GKD_TRY(gkd_text_open(&t, path, msg));
     char *s;
-    while ((s = gk_text_next(&t)) != NULL && gk_is_blank(s)) {}
-    GK_CHECK(s != NULL, GNNKD_EDATA,
+    while ((s = gkd_text_next(&t)) != NULL && gkd_is_blank(s)) {}
+    GKD_CHECK(s != NULL, GNNKD_EDATA,
              "%s:%lld: expected the number of classes (a positive integer), found an empty file",
              path, (long long)(t.line > 0 ? t.line : 1));
     const char *p = s;
     int64_t c;
-    GK_CHECK(gk_parse_int(&p, &c) && c >= 1 && c <= INT32_MAX && gk_is_blank(p), GNNKD_EDATA,
+    GKD_CHECK(gkd_parse_int(&p, &c) && c >= 1 && c <= INT32_MAX && gkd_is_blank(p), GNNKD_EDATA,
              "%s:%lld: expected the number of classes (a positive integer), found %s", path,
-             (long long)t.line, gk_token(tok, sizeof tok, s));
-    while ((s = gk_text_next(&t)) != NULL)
-        GK_CHECK(gk_is_blank(s), GNNKD_EDATA,
+             (long long)t.line, gkd_token(tok, sizeof tok, s));
+    while ((s = gkd_text_next(&t)) != NULL)
+        GKD_CHECK(gkd_is_blank(s), GNNKD_EDATA,
                  "%s:%lld: expected only the number of classes, found %s", path,
-                 (long long)t.line, gk_token(tok, sizeof tok, s));
-    gk_text_close(&t);
+                 (long long)t.line, gkd_token(tok, sizeof tok, s));
+    gkd_text_close(&t);
     *nclass = (int32_t)c;
     return GNNKD_OK;
 }
@@ -85,42 +73,42 @@ static int read_classes(int32_t *nclass, const char *path, char *msg) {
  * holds lines: at least *count. */
 static int read_labels(int32_t **label, int64_t *count, int64_t *lastline, const char *path,
                        int32_t nclass, char *msg) {
-    gk_text t;
+    gkd_text t;
     int32_t *lab = NULL;
     char tok[64];
-#undef GK_FREE_ALL
-#define GK_FREE_ALL                                                                       \
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
-        gk_text_close(&t);                                                                \
+        gkd_text_close(&t);                                                                \
         free(lab);                                                                        \
     } while (0)
-    GK_TRY(gk_text_open(&t, path, msg));
+    GKD_TRY(gkd_text_open(&t, path, msg));
     int64_t cap = (int64_t)t.len / 2 + 1; /* each label but the last takes "0\n" or more */
-    GK_ALLOC(lab, cap);
+    GKD_ALLOC(lab, cap);
     int64_t k = 0, blank = 0;
     char *s;
-    while ((s = gk_text_next(&t)) != NULL) {
-        if (gk_is_blank(s)) {
+    while ((s = gkd_text_next(&t)) != NULL) {
+        if (gkd_is_blank(s)) {
             if (blank == 0) blank = t.line;
             continue;
         }
-        GK_CHECK(blank == 0, GNNKD_EDATA,
+        GKD_CHECK(blank == 0, GNNKD_EDATA,
                  "%s:%lld: expected the label of node %lld, found an empty line", path,
                  (long long)blank, (long long)(blank - 1));
         const char *p = s;
         int64_t v;
-        GK_CHECK(gk_parse_int(&p, &v) && gk_is_blank(p), GNNKD_EDATA,
+        GKD_CHECK(gkd_parse_int(&p, &v) && gkd_is_blank(p), GNNKD_EDATA,
                  "%s:%lld: expected a label (an integer), found %s", path, (long long)t.line,
-                 gk_token(tok, sizeof tok, s));
-        GK_CHECK(v >= -1 && v < nclass, GNNKD_EDATA,
+                 gkd_token(tok, sizeof tok, s));
+        GKD_CHECK(v >= -1 && v < nclass, GNNKD_EDATA,
                  "%s:%lld: expected a label in 0..%d (classes.txt) or -1 (none), found %lld",
                  path, (long long)t.line, nclass - 1, (long long)v);
-        GK_CHECK(k < INT32_MAX, GNNKD_EDATA, "%s:%lld: expected at most %d labels", path,
+        GKD_CHECK(k < INT32_MAX, GNNKD_EDATA, "%s:%lld: expected at most %d labels", path,
                  (long long)t.line, INT32_MAX);
         lab[k++] = (int32_t)v;
     }
     *lastline = k; /* the line of the last label */
-    gk_text_close(&t);
+    gkd_text_close(&t);
     *label = lab;
     *count = k;
     return GNNKD_OK;
@@ -131,33 +119,33 @@ static int read_labels(int32_t **label, int64_t *count, int64_t *lastline, const
  * line it came from. */
 static int read_split(gnnkd_dataset *d, int s, const char *path, int8_t *owner, int64_t *line,
                       char *msg) {
-    gk_text t;
+    gkd_text t;
     char tok[64];
-#undef GK_FREE_ALL
-#define GK_FREE_ALL gk_text_close(&t)
-    GK_TRY(gk_text_open(&t, path, msg));
-    GK_ALLOC(d->split[s], d->n); /* at most n: no node comes twice */
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL gkd_text_close(&t)
+    GKD_TRY(gkd_text_open(&t, path, msg));
+    GKD_ALLOC(d->split[s], d->n); /* at most n: no node comes twice */
     int32_t k = 0;
     char *str;
-    while ((str = gk_text_next(&t)) != NULL) {
-        if (gk_is_blank(str)) continue;
+    while ((str = gkd_text_next(&t)) != NULL) {
+        if (gkd_is_blank(str)) continue;
         long long ln = (long long)t.line;
         const char *p = str;
         int64_t v;
-        GK_CHECK(gk_parse_int(&p, &v) && gk_is_blank(p), GNNKD_EDATA,
+        GKD_CHECK(gkd_parse_int(&p, &v) && gkd_is_blank(p), GNNKD_EDATA,
                  "%s:%lld: expected a node id (an integer), found %s", path, ln,
-                 gk_token(tok, sizeof tok, str));
-        GK_CHECK(v >= 0 && v < d->n, GNNKD_EDATA,
+                 gkd_token(tok, sizeof tok, str));
+        GKD_CHECK(v >= 0 && v < d->n, GNNKD_EDATA,
                  "%s:%lld: expected a node id in 0..%d, found %lld", path, ln, d->n - 1,
                  (long long)v);
-        GK_CHECK(owner[v] != s + 1, GNNKD_EDATA,
+        GKD_CHECK(owner[v] != s + 1, GNNKD_EDATA,
                  "%s:%lld: expected each node once, found node %lld again (first on line %lld)",
                  path, ln, (long long)v, (long long)line[v]);
-        GK_CHECK(owner[v] == 0, GNNKD_EDATA,
+        GKD_CHECK(owner[v] == 0, GNNKD_EDATA,
                  "%s:%lld: expected splits without common nodes, found node %lld, already in "
                  "%s (line %lld)", path, ln, (long long)v, SPLIT_FILE[owner[v] - 1],
                  (long long)line[v]);
-        GK_CHECK(d->label[v] >= 0, GNNKD_EDATA,
+        GKD_CHECK(d->label[v] >= 0, GNNKD_EDATA,
                  "%s:%lld: expected a labelled node, found node %lld, whose label is -1 in "
                  "labels.txt", path, ln, (long long)v);
         owner[v] = (int8_t)(s + 1);
@@ -165,7 +153,7 @@ static int read_split(gnnkd_dataset *d, int s, const char *path, int8_t *owner, 
         d->split[s][k++] = (int32_t)v;
     }
     d->nsplit[s] = k;
-    gk_text_close(&t);
+    gkd_text_close(&t);
     return GNNKD_OK;
 }
 
@@ -173,105 +161,68 @@ static int read_split(gnnkd_dataset *d, int s, const char *path, int8_t *owner, 
 
 int gnnkd_dataset_load_dir(gnnkd_dataset **out, const char *dir, char *msg) {
     gnnkd_dataset *d = NULL;
-    gk_text t = {0};
+    gkd_text t = {0};
     int8_t *owner = NULL;
     int64_t *line = NULL;
     char path[PATH_LEN], lpath[PATH_LEN];
-#undef GK_FREE_ALL
-#define GK_FREE_ALL                                                                       \
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_dataset_free(&d);                                                           \
-        gk_text_close(&t);                                                                \
+        gkd_text_close(&t);                                                                \
         free(owner);                                                                      \
         free(line);                                                                       \
     } while (0)
     *out = NULL;
-    GK_CHECK(dir != NULL && dir[0] != '\0', GNNKD_EINVAL,
+    GKD_CHECK(dir != NULL && dir[0] != '\0', GNNKD_EINVAL,
              "gnnkd_dataset_load_dir: expected a folder, found an empty path");
-    GK_TRY(gnnkd_dataset_new(&d, msg));
+    GKD_TRY(gnnkd_dataset_new(&d, msg));
     set_name(d->name, sizeof d->name, dir);
 
-    GK_TRY(join(path, dir, "classes.txt", msg));
-    GK_TRY(read_classes(&d->nclass, path, msg));
+    GKD_TRY(gkd_path_join(path, dir, "classes.txt", msg));
+    GKD_TRY(read_classes(&d->nclass, path, msg));
 
     /* Labels come before the graph: their count bounds n before the
      * adjacency's declared size can make us allocate. */
     int64_t nlabel, lastline;
-    GK_TRY(join(lpath, dir, "labels.txt", msg));
-    GK_TRY(read_labels(&d->label, &nlabel, &lastline, lpath, d->nclass, msg));
+    GKD_TRY(gkd_path_join(lpath, dir, "labels.txt", msg));
+    GKD_TRY(read_labels(&d->label, &nlabel, &lastline, lpath, d->nclass, msg));
 
-    gk_mtx_header h;
-    GK_TRY(join(path, dir, "adjacency.mtx", msg));
-    GK_TRY(gk_text_open(&t, path, msg));
-    GK_TRY(gk_mtx_read_header(&h, &t, msg));
+    gkd_mtx_header h;
+    GKD_TRY(gkd_path_join(path, dir, "adjacency.mtx", msg));
+    GKD_TRY(gkd_text_open(&t, path, msg));
+    GKD_TRY(gkd_mtx_read_header(&h, &t, msg));
     if (h.nrows == h.ncols && h.nrows != nlabel) {
         int64_t at = nlabel > h.nrows ? (int64_t)h.nrows + 1 : (lastline > 0 ? lastline : 1);
-        GK_FAIL(GNNKD_EDATA,
+        GKD_FAIL(GNNKD_EDATA,
                 "%s:%lld: expected %d labels, one per node, found %lld (%s:%lld: the size line "
                 "declares %d nodes)", lpath, (long long)at, h.nrows, (long long)nlabel, path,
                 (long long)h.size_line, h.nrows);
     }
-    GK_TRY(gk_mtx_read_graph(&d->adj, NULL, &t, &h, msg));
-    gk_text_close(&t);
+    GKD_TRY(gkd_mtx_read_graph(&d->adj, NULL, &t, &h, msg));
+    gkd_text_close(&t);
     d->n = d->adj.nrows;
 
-    GK_TRY(join(path, dir, "features.mtx", msg));
-    GK_TRY(gk_text_open(&t, path, msg));
-    GK_TRY(gk_mtx_read_header(&h, &t, msg));
-    GK_CHECK(h.nrows == d->n, GNNKD_EDATA,
+    GKD_TRY(gkd_path_join(path, dir, "features.mtx", msg));
+    GKD_TRY(gkd_text_open(&t, path, msg));
+    GKD_TRY(gkd_mtx_read_header(&h, &t, msg));
+    GKD_CHECK(h.nrows == d->n, GNNKD_EDATA,
              "%s:%lld: expected %d rows, one per node of adjacency.mtx, found %d", path,
              (long long)h.size_line, d->n, h.nrows);
-    GK_TRY(gk_mtx_read_matrix(&d->x, &t, &h, msg));
-    gk_text_close(&t);
+    GKD_TRY(gkd_mtx_read_matrix(&d->x, &t, &h, msg));
+    gkd_text_close(&t);
     d->nfeat = d->x.ncols;
 
-    GK_ALLOC(owner, d->n);
-    GK_ALLOC(line, d->n);
+    GKD_ALLOC(owner, d->n);
+    GKD_ALLOC(line, d->n);
     for (int s = 0; s < 3; s++) {
-        GK_TRY(join(path, dir, SPLIT_FILE[s], msg));
-        GK_TRY(read_split(d, s, path, owner, line, msg));
+        GKD_TRY(gkd_path_join(path, dir, SPLIT_FILE[s], msg));
+        GKD_TRY(read_split(d, s, path, owner, line, msg));
     }
     free(owner);
     free(line);
     *out = d;
     return GNNKD_OK;
-}
-
-int gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir, char *msg) {
-    char path[PATH_LEN];
-    *d = NULL;
-    if (spec == NULL || spec[0] == '\0') {
-        gk_msg(msg, "expected a dataset: a NAME, a folder or synthetic[:KEY=VALUE,...]");
-        return GNNKD_EINVAL;
-    }
-    if (strncmp(spec, "synthetic", 9) == 0 && (spec[9] == '\0' || spec[9] == ':')) {
-        int rc = gnnkd_dataset_synthetic(d, spec, msg);
-        if (rc == GNNKD_OK && (*d)->name[0] == '\0')
-            snprintf((*d)->name, sizeof (*d)->name, "%s", spec);
-        return rc;
-    }
-    if (strchr(spec, '/') != NULL) return gnnkd_dataset_load_dir(d, spec, msg);
-
-    const char *from = "--data-dir";
-    if (data_dir == NULL || data_dir[0] == '\0') {
-        data_dir = getenv("GNNKD_DATA");
-        from = "GNNKD_DATA";
-    }
-    if (data_dir == NULL || data_dir[0] == '\0') {
-        gk_msg(msg, "dataset '%s': set GNNKD_DATA to the folder that holds the datasets "
-                    "(e.g. /path/to/datasets with %s/ in it), or pass --data-dir", spec, spec);
-        return GNNKD_EINVAL;
-    }
-    int rc = join(path, data_dir, spec, msg);
-    if (rc != GNNKD_OK) return rc;
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        gk_msg(msg, "%s: no dataset folder '%s' in %s (from %s)", path, spec, data_dir, from);
-        return GNNKD_EIO;
-    }
-    rc = gnnkd_dataset_load_dir(d, path, msg);
-    if (rc == GNNKD_OK) snprintf((*d)->name, sizeof (*d)->name, "%s", spec);
-    return rc;
 }
 
 /* ---- features ------------------------------------------------------------- */
@@ -309,7 +260,7 @@ void gnnkd_dataset_normalize_features(gnnkd_dataset *d) {
         /* A pattern: the values are ones, which scaling needs written out.
          * Without memory the features stay raw (this function cannot fail). */
         int64_t nnz = gnnkd_csr_nnz(x);
-        x->val = gk_calloc((size_t)nnz, sizeof *x->val);
+        x->val = gkd_calloc((size_t)nnz, sizeof *x->val);
         if (x->val == NULL) return;
         for (int64_t q = 0; q < nnz; q++) x->val[q] = 1.0f;
     }
@@ -327,10 +278,10 @@ void gnnkd_dataset_normalize_features(gnnkd_dataset *d) {
 /* Writes values one a line to path (through a temporary file). */
 static int write_ints(const char *path, const int32_t *v, int64_t count, char *msg) {
     char tmp[PATH_LEN + 32];
-    FILE *f = gk_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     for (int64_t k = 0; k < count; k++) fprintf(f, "%d\n", v[k]);
-    return gk_commit_file(f, tmp, path, 1, msg);
+    return gkd_commit_file(f, tmp, path, 1, msg);
 }
 
 int gnnkd_dataset_save_dir(const gnnkd_dataset *d, const char *dir, char *msg) {
@@ -338,25 +289,25 @@ int gnnkd_dataset_save_dir(const gnnkd_dataset *d, const char *dir, char *msg) {
     if (d->adj.rowptr == NULL || d->adj.nrows != d->n || d->label == NULL ||
         (d->x.rowptr == NULL && d->xdense == NULL) ||
         (d->x.rowptr != NULL && d->x.nrows != d->n)) {
-        gk_msg(msg, "%s: expected a complete dataset (graph, features and labels of %d nodes)",
+        gkd_msg(msg, "%s: expected a complete dataset (graph, features and labels of %d nodes)",
                dir, d->n);
         return GNNKD_EINVAL;
     }
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        gk_msg(msg, "%s: cannot create the folder: %s", dir, strerror(errno));
+        gkd_msg(msg, "%s: cannot create the folder: %s", dir, strerror(errno));
         return GNNKD_EIO;
     }
     int rc;
 #define SAVE(file, call)                                                                   \
     do {                                                                                   \
-        if ((rc = join(path, dir, file, msg)) != GNNKD_OK) return rc;                      \
+        if ((rc = gkd_path_join(path, dir, file, msg)) != GNNKD_OK) return rc;                      \
         if ((rc = (call)) != GNNKD_OK) return rc;                                          \
     } while (0)
     snprintf(comment, sizeof comment, "gnnkd dataset %s: undirected graph, lower triangle",
              d->name);
-    SAVE("adjacency.mtx", gk_mtx_save_graph(&d->adj, path, comment, msg));
+    SAVE("adjacency.mtx", gkd_mtx_save_graph(&d->adj, path, comment, msg));
     snprintf(comment, sizeof comment, "gnnkd dataset %s: node features", d->name);
-    SAVE("features.mtx", gk_mtx_save_matrix(d->x.rowptr ? &d->x : NULL, d->xdense, d->n,
+    SAVE("features.mtx", gkd_mtx_save_matrix(d->x.rowptr ? &d->x : NULL, d->xdense, d->n,
                                             d->nfeat, path, comment, msg));
     SAVE("labels.txt", write_ints(path, d->label, d->n, msg));
     for (int s = 0; s < 3; s++)

@@ -1,7 +1,6 @@
-/* mtx.c — numbered text lines, strict numbers, and MatrixMarket coordinate
- * files read into CSR (with every malformed input named by file and line)
- * and written back. */
-#include "loaders_internal.h"
+/* mtx.c — MatrixMarket coordinate files read into CSR (with every malformed
+ * input named by file and line) and written back. */
+#include "loaders/mtx.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,127 +8,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-/* ---- numbered lines ------------------------------------------------------ */
-
-int gk_text_open(gk_text *t, const char *path, char *msg) {
-    memset(t, 0, sizeof *t);
-    t->path = path;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        gk_msg(msg, "%s: cannot open: %s", path, strerror(errno));
-        return GNNKD_EIO;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        gk_msg(msg, "%s: not a regular file", path);
-        fclose(f);
-        return GNNKD_EIO;
-    }
-    size_t size = (size_t)st.st_size;
-    t->buf = malloc(size + 1);
-    if (t->buf == NULL) {
-        gk_msg(msg, "%s: out of memory reading %zu bytes", path, size);
-        fclose(f);
-        return GNNKD_ENOMEM;
-    }
-    size_t got = fread(t->buf, 1, size, f);
-    int err = ferror(f);
-    fclose(f);
-    if (got != size || err) {
-        gk_msg(msg, "%s: read failed after %zu of %zu bytes", path, got, size);
-        return GNNKD_EIO;
-    }
-    t->buf[size] = '\0';
-    t->len = size;
-    /* Lines are C strings: a NUL inside one would silently cut it short. */
-    const char *nul = memchr(t->buf, '\0', size);
-    if (nul != NULL) {
-        int64_t line = 1;
-        for (const char *p = t->buf; p < nul; p++) line += (*p == '\n');
-        gk_msg(msg, "%s:%lld: expected text, found a NUL byte", path, (long long)line);
-        return GNNKD_EDATA;
-    }
-    return GNNKD_OK;
-}
-
-void gk_text_close(gk_text *t) {
-    free(t->buf);
-    t->buf = NULL;
-    t->len = t->pos = 0;
-}
-
-char *gk_text_next(gk_text *t) {
-    if (t->pos >= t->len) return NULL;
-    char *s = t->buf + t->pos;
-    char *nl = memchr(s, '\n', t->len - t->pos);
-    size_t n = nl ? (size_t)(nl - s) : t->len - t->pos;
-    t->pos += n + (nl != NULL);
-    s[n] = '\0';
-    if (n > 0 && s[n - 1] == '\r') s[n - 1] = '\0';
-    t->line++;
-    return s;
-}
-
-static int is_blank_char(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-int gk_is_blank(const char *s) {
-    while (is_blank_char(*s)) s++;
-    return *s == '\0';
-}
-
-int gk_parse_int(const char **s, int64_t *v) {
-    const char *p = *s;
-    while (is_blank_char(*p)) p++;
-    int neg = 0;
-    if (*p == '-' || *p == '+') neg = (*p++ == '-');
-    if (*p < '0' || *p > '9') return 0;
-    uint64_t x = 0;
-    /* The magnitude may reach 2^63 only for a negative number. */
-    const uint64_t lim = (uint64_t)INT64_MAX + (uint64_t)neg;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        uint64_t dgt = (uint64_t)(*p - '0');
-        if (x > (lim - dgt) / 10) return 0;
-        x = 10 * x + dgt;
-    }
-    if (*p != '\0' && !is_blank_char(*p)) return 0;
-    *v = neg ? (int64_t)(0 - x) : (int64_t)x;
-    *s = p;
-    return 1;
-}
-
-int gk_parse_float(const char **s, float *v) {
-    char *end;
-    const char *p = *s;
-    while (is_blank_char(*p)) p++;
-    if (*p == '\0') return 0;
-    float x = strtof(p, &end);
-    if (end == p || (*end != '\0' && !is_blank_char(*end)) || !isfinite(x)) return 0;
-    *v = x;
-    *s = end;
-    return 1;
-}
-
-const char *gk_token(char *buf, size_t len, const char *s) {
-    while (is_blank_char(*s)) s++;
-    if (*s == '\0') {
-        snprintf(buf, len, "end of line");
-        return buf;
-    }
-    size_t n = 0;
-    while (s[n] != '\0' && !is_blank_char(s[n]) && n < 40) n++;
-    snprintf(buf, len, "'%.*s'", (int)n, s);
-    return buf;
-}
-
 /* ---- MatrixMarket: header ---------------------------------------------- */
 
 /* The next line that is neither a comment nor blank, or NULL at the end. */
-static char *next_data_line(gk_text *t) {
+static char *next_data_line(gkd_text *t) {
     char *s;
-    while ((s = gk_text_next(t)) != NULL)
-        if (s[0] != '%' && !gk_is_blank(s)) return s;
+    while ((s = gkd_text_next(t)) != NULL)
+        if (s[0] != '%' && !gkd_is_blank(s)) return s;
     return NULL;
 }
 
@@ -144,13 +29,13 @@ static int split_words(char *s, char **w, int max) {
     return n;
 }
 
-int gk_mtx_read_header(gk_mtx_header *h, gk_text *t, char *msg) {
+int gkd_mtx_read_header(gkd_mtx_header *h, gkd_text *t, char *msg) {
     const char *path = t->path;
     char tok[64];
     memset(h, 0, sizeof *h);
-    char *s = gk_text_next(t);
+    char *s = gkd_text_next(t);
     if (s == NULL) {
-        gk_msg(msg, "%s:1: expected the banner '%%%%MatrixMarket matrix coordinate FIELD "
+        gkd_msg(msg, "%s:1: expected the banner '%%%%MatrixMarket matrix coordinate FIELD "
                     "SYMMETRY', found an empty file", path);
         return GNNKD_EDATA;
     }
@@ -159,22 +44,22 @@ int gk_mtx_read_header(gk_mtx_header *h, gk_text *t, char *msg) {
     snprintf(copy, sizeof copy, "%s", s);
     int nw = split_words(s, w, 6);
     if (nw < 1 || strcmp(w[0], "%%MatrixMarket") != 0) {
-        gk_msg(msg, "%s:1: expected the banner '%%%%MatrixMarket matrix coordinate FIELD "
-                    "SYMMETRY', found %s", path, gk_token(tok, sizeof tok, copy));
+        gkd_msg(msg, "%s:1: expected the banner '%%%%MatrixMarket matrix coordinate FIELD "
+                    "SYMMETRY', found %s", path, gkd_token(tok, sizeof tok, copy));
         return GNNKD_EDATA;
     }
     if (nw != 5) {
-        gk_msg(msg, "%s:1: expected 5 words in the banner '%%%%MatrixMarket matrix coordinate "
+        gkd_msg(msg, "%s:1: expected 5 words in the banner '%%%%MatrixMarket matrix coordinate "
                     "FIELD SYMMETRY', found %s%d", path, nw > 6 ? "more than " : "",
                nw > 6 ? 6 : nw);
         return GNNKD_EDATA;
     }
     if (strcasecmp(w[1], "matrix") != 0) {
-        gk_msg(msg, "%s:1: expected object 'matrix', found '%.40s'", path, w[1]);
+        gkd_msg(msg, "%s:1: expected object 'matrix', found '%.40s'", path, w[1]);
         return GNNKD_EDATA;
     }
     if (strcasecmp(w[2], "coordinate") != 0) {
-        gk_msg(msg, "%s:1: unsupported format '%.40s': expected 'coordinate'", path, w[2]);
+        gkd_msg(msg, "%s:1: unsupported format '%.40s': expected 'coordinate'", path, w[2]);
         return GNNKD_EDATA;
     }
     if (strcasecmp(w[3], "pattern") == 0)
@@ -182,21 +67,21 @@ int gk_mtx_read_header(gk_mtx_header *h, gk_text *t, char *msg) {
     else if (strcasecmp(w[3], "integer") == 0)
         h->integer = 1;
     else if (strcasecmp(w[3], "real") != 0 && strcasecmp(w[3], "double") != 0) {
-        gk_msg(msg, "%s:1: unsupported field '%.40s': expected pattern, real or integer",
+        gkd_msg(msg, "%s:1: unsupported field '%.40s': expected pattern, real or integer",
                path, w[3]);
         return GNNKD_EDATA;
     }
     if (strcasecmp(w[4], "symmetric") == 0)
         h->symmetric = 1;
     else if (strcasecmp(w[4], "general") != 0) {
-        gk_msg(msg, "%s:1: unsupported symmetry '%.40s': expected general or symmetric",
+        gkd_msg(msg, "%s:1: unsupported symmetry '%.40s': expected general or symmetric",
                path, w[4]);
         return GNNKD_EDATA;
     }
 
     s = next_data_line(t);
     if (s == NULL) {
-        gk_msg(msg, "%s:%lld: expected the size line 'ROWS COLS NNZ', found the end of the file",
+        gkd_msg(msg, "%s:%lld: expected the size line 'ROWS COLS NNZ', found the end of the file",
                path, (long long)t->line);
         return GNNKD_EDATA;
     }
@@ -204,35 +89,35 @@ int gk_mtx_read_header(gk_mtx_header *h, gk_text *t, char *msg) {
     const char *p = s;
     int64_t v[3];
     for (int k = 0; k < 3; k++) {
-        if (!gk_parse_int(&p, &v[k])) {
-            gk_msg(msg, "%s:%lld: expected the size line 'ROWS COLS NNZ' (3 integers), found "
+        if (!gkd_parse_int(&p, &v[k])) {
+            gkd_msg(msg, "%s:%lld: expected the size line 'ROWS COLS NNZ' (3 integers), found "
                         "'%.60s'", path, (long long)t->line, s);
             return GNNKD_EDATA;
         }
     }
-    if (!gk_is_blank(p)) {
-        gk_msg(msg, "%s:%lld: expected the size line 'ROWS COLS NNZ', found extra text %s",
-               path, (long long)t->line, gk_token(tok, sizeof tok, p));
+    if (!gkd_is_blank(p)) {
+        gkd_msg(msg, "%s:%lld: expected the size line 'ROWS COLS NNZ', found extra text %s",
+               path, (long long)t->line, gkd_token(tok, sizeof tok, p));
         return GNNKD_EDATA;
     }
     for (int k = 0; k < 2; k++) {
         if (v[k] < 1 || v[k] > INT32_MAX) {
-            gk_msg(msg, "%s:%lld: expected %s between 1 and %d, found %lld", path,
+            gkd_msg(msg, "%s:%lld: expected %s between 1 and %d, found %lld", path,
                    (long long)t->line, k ? "COLS" : "ROWS", INT32_MAX, (long long)v[k]);
             return GNNKD_EDATA;
         }
     }
     /* Each entry takes at least "i j\n": 4 bytes. A larger count is a lie
      * that would make us allocate for entries that are not there. */
-    int64_t most = (int64_t)(gk_text_left(t) + 1) / 4;
+    int64_t most = (int64_t)(gkd_text_left(t) + 1) / 4;
     if (v[2] < 0 || v[2] > most) {
-        gk_msg(msg, "%s:%lld: expected NNZ between 0 and %lld (the rest of the file holds no "
+        gkd_msg(msg, "%s:%lld: expected NNZ between 0 and %lld (the rest of the file holds no "
                     "more entries), found %lld", path, (long long)t->line, (long long)most,
                (long long)v[2]);
         return GNNKD_EDATA;
     }
     if (h->symmetric && v[0] != v[1]) {
-        gk_msg(msg, "%s:%lld: expected a square size for a symmetric matrix, found %lld x %lld",
+        gkd_msg(msg, "%s:%lld: expected a square size for a symmetric matrix, found %lld x %lld",
                path, (long long)t->line, (long long)v[0], (long long)v[1]);
         return GNNKD_EDATA;
     }
@@ -260,49 +145,49 @@ static void coo_free(coo *c) {
     memset(c, 0, sizeof *c);
 }
 
-static int read_entries(coo *c, gk_text *t, const gk_mtx_header *h, char *msg) {
-#undef GK_FREE_ALL
-#define GK_FREE_ALL coo_free(c)
+static int read_entries(coo *c, gkd_text *t, const gkd_mtx_header *h, char *msg) {
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL coo_free(c)
     const char *path = t->path;
     char tok[64];
     memset(c, 0, sizeof *c);
-    GK_ALLOC(c->row, h->nnz);
-    GK_ALLOC(c->col, h->nnz);
-    GK_ALLOC(c->val, h->nnz);
-    GK_ALLOC(c->line, h->nnz);
+    GKD_ALLOC(c->row, h->nnz);
+    GKD_ALLOC(c->col, h->nnz);
+    GKD_ALLOC(c->val, h->nnz);
+    GKD_ALLOC(c->line, h->nnz);
     int64_t k = 0;
     char *s;
     while ((s = next_data_line(t)) != NULL) {
         long long ln = (long long)t->line;
-        GK_CHECK(k < h->nnz, GNNKD_EDATA,
+        GKD_CHECK(k < h->nnz, GNNKD_EDATA,
                  "%s:%lld: expected no more entries (the size line declares %lld), found another",
                  path, ln, (long long)h->nnz);
         const char *p = s;
         int64_t i, j;
         float v = 1.0f;
-        GK_CHECK(gk_parse_int(&p, &i), GNNKD_EDATA,
+        GKD_CHECK(gkd_parse_int(&p, &i), GNNKD_EDATA,
                  "%s:%lld: expected a row index (an integer), found %s", path, ln,
-                 gk_token(tok, sizeof tok, p));
-        GK_CHECK(gk_parse_int(&p, &j), GNNKD_EDATA,
+                 gkd_token(tok, sizeof tok, p));
+        GKD_CHECK(gkd_parse_int(&p, &j), GNNKD_EDATA,
                  "%s:%lld: expected a column index (an integer), found %s", path, ln,
-                 gk_token(tok, sizeof tok, p));
+                 gkd_token(tok, sizeof tok, p));
         if (h->integer) {
             int64_t iv;
-            GK_CHECK(gk_parse_int(&p, &iv), GNNKD_EDATA,
+            GKD_CHECK(gkd_parse_int(&p, &iv), GNNKD_EDATA,
                      "%s:%lld: expected an integer value, found %s", path, ln,
-                     gk_token(tok, sizeof tok, p));
+                     gkd_token(tok, sizeof tok, p));
             v = (float)iv;
         } else if (!h->pattern) {
-            GK_CHECK(gk_parse_float(&p, &v), GNNKD_EDATA,
+            GKD_CHECK(gkd_parse_float(&p, &v), GNNKD_EDATA,
                      "%s:%lld: expected a finite real value, found %s", path, ln,
-                     gk_token(tok, sizeof tok, p));
+                     gkd_token(tok, sizeof tok, p));
         }
-        GK_CHECK(gk_is_blank(p), GNNKD_EDATA, "%s:%lld: expected the end of the line, found %s",
-                 path, ln, gk_token(tok, sizeof tok, p));
-        GK_CHECK(i >= 1 && i <= h->nrows, GNNKD_EDATA,
+        GKD_CHECK(gkd_is_blank(p), GNNKD_EDATA, "%s:%lld: expected the end of the line, found %s",
+                 path, ln, gkd_token(tok, sizeof tok, p));
+        GKD_CHECK(i >= 1 && i <= h->nrows, GNNKD_EDATA,
                  "%s:%lld: expected a row index in 1..%d, found %lld", path, ln, h->nrows,
                  (long long)i);
-        GK_CHECK(j >= 1 && j <= h->ncols, GNNKD_EDATA,
+        GKD_CHECK(j >= 1 && j <= h->ncols, GNNKD_EDATA,
                  "%s:%lld: expected a column index in 1..%d, found %lld", path, ln, h->ncols,
                  (long long)j);
         c->row[k] = (int32_t)(i - 1);
@@ -311,7 +196,7 @@ static int read_entries(coo *c, gk_text *t, const gk_mtx_header *h, char *msg) {
         c->line[k] = t->line;
         k++;
     }
-    GK_CHECK(k == h->nnz, GNNKD_EDATA,
+    GKD_CHECK(k == h->nnz, GNNKD_EDATA,
              "%s:%lld: expected %lld entries (as the size line declares), found the end of the "
              "file after %lld", path, (long long)t->line, (long long)h->nnz, (long long)k);
     c->nnz = k;
@@ -343,8 +228,8 @@ static int coo_to_csr(gnnkd_csr *a, int64_t **lines, const coo *c, int32_t nrows
                       int32_t ncols, int mirror, const char *path, char *msg) {
     slot *s = NULL;
     int64_t *next = NULL;
-#undef GK_FREE_ALL
-#define GK_FREE_ALL                                                                       \
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(s);                                                                          \
         free(next);                                                                       \
@@ -353,22 +238,22 @@ static int coo_to_csr(gnnkd_csr *a, int64_t **lines, const coo *c, int32_t nrows
     memset(a, 0, sizeof *a);
     a->nrows = nrows;
     a->ncols = ncols;
-    GK_ALLOC(a->rowptr, (int64_t)nrows + 1);
+    GKD_ALLOC(a->rowptr, (int64_t)nrows + 1);
     for (int64_t k = 0; k < c->nnz; k++) {
         a->rowptr[c->row[k] + 1]++;
         if (mirror && c->row[k] != c->col[k]) a->rowptr[c->col[k] + 1]++;
     }
     for (int32_t i = 0; i < nrows; i++) a->rowptr[i + 1] += a->rowptr[i];
     int64_t nnz = a->rowptr[nrows];
-    GK_ALLOC(s, nnz);
-    GK_ALLOC(next, nrows);
+    GKD_ALLOC(s, nnz);
+    GKD_ALLOC(next, nrows);
     memcpy(next, a->rowptr, (size_t)nrows * sizeof *next);
     for (int64_t k = 0; k < c->nnz; k++) {
         int32_t i = c->row[k], j = c->col[k];
         s[next[i]++] = (slot){j, c->val[k], c->line[k]};
         if (mirror && i != j) s[next[j]++] = (slot){i, c->val[k], -c->line[k]};
     }
-    GK_FREE(next);
+    GKD_FREE(next);
 
     int64_t dup = -1, dup_first = 0; /* the slot that repeats an earlier one */
     int32_t dup_row = 0;
@@ -392,23 +277,23 @@ static int coo_to_csr(gnnkd_csr *a, int64_t **lines, const coo *c, int32_t nrows
         /* Show the entry as written on its line. */
         int32_t ri = dup_row, cj = s[dup].col;
         if (s[dup].line < 0) ri = s[dup].col, cj = dup_row;
-        GK_FAIL(GNNKD_EDATA,
+        GKD_FAIL(GNNKD_EDATA,
                 "%s:%lld: expected each position once, found entry (%d, %d) again (first on "
                 "line %lld%s)", path, (long long)llabs(s[dup].line), ri + 1, cj + 1,
                 (long long)dup_first,
                 mirror ? "; a symmetric file stores only one of (i, j) and (j, i)" : "");
     }
 
-    GK_ALLOC(a->colidx, nnz);
-    GK_ALLOC(a->val, nnz);
+    GKD_ALLOC(a->colidx, nnz);
+    GKD_ALLOC(a->val, nnz);
     for (int64_t q = 0; q < nnz; q++) {
         a->colidx[q] = s[q].col;
         a->val[q] = s[q].val;
     }
     if (lines) {
         /* Reuse the slots' memory would be smaller; the lines are short-lived. */
-        int64_t *l = gk_calloc((size_t)nnz, sizeof *l);
-        if (l == NULL) GK_FAIL(GNNKD_ENOMEM, "%s: out of memory", path);
+        int64_t *l = gkd_calloc((size_t)nnz, sizeof *l);
+        if (l == NULL) GKD_FAIL(GNNKD_ENOMEM, "%s: out of memory", path);
         for (int64_t q = 0; q < nnz; q++) l[q] = llabs(s[q].line);
         *lines = l;
     }
@@ -429,22 +314,22 @@ static int csr_has(const gnnkd_csr *a, int32_t i, int32_t j) {
     return lo < a->rowptr[i + 1] && a->colidx[lo] == j;
 }
 
-int gk_mtx_read_graph(gnnkd_csr *adj, int64_t *nself, gk_text *t, const gk_mtx_header *h,
+int gkd_mtx_read_graph(gnnkd_csr *adj, int64_t *nself, gkd_text *t, const gkd_mtx_header *h,
                       char *msg) {
     coo c = {0};
     int64_t *lines = NULL;
-#undef GK_FREE_ALL
-#define GK_FREE_ALL                                                                       \
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         coo_free(&c);                                                                     \
         free(lines);                                                                      \
         gnnkd_csr_clear(adj);                                                             \
     } while (0)
     memset(adj, 0, sizeof *adj);
-    GK_CHECK(h->nrows == h->ncols, GNNKD_EDATA,
+    GKD_CHECK(h->nrows == h->ncols, GNNKD_EDATA,
              "%s:%lld: expected a square adjacency matrix, found %d x %d", t->path,
              (long long)h->size_line, h->nrows, h->ncols);
-    GK_TRY(read_entries(&c, t, h, msg));
+    GKD_TRY(read_entries(&c, t, h, msg));
     int64_t m = 0, loops = 0;
     for (int64_t k = 0; k < c.nnz; k++) {
         if (c.row[k] == c.col[k]) {
@@ -457,7 +342,7 @@ int gk_mtx_read_graph(gnnkd_csr *adj, int64_t *nself, gk_text *t, const gk_mtx_h
         m++;
     }
     c.nnz = m;
-    GK_TRY(coo_to_csr(adj, h->symmetric ? NULL : &lines, &c, h->nrows, h->ncols, h->symmetric,
+    GKD_TRY(coo_to_csr(adj, h->symmetric ? NULL : &lines, &c, h->nrows, h->ncols, h->symmetric,
                       t->path, msg));
     if (!h->symmetric) {
         /* Report the earliest line whose mirror image is missing. */
@@ -469,62 +354,62 @@ int gk_mtx_read_graph(gnnkd_csr *adj, int64_t *nself, gk_text *t, const gk_mtx_h
                     bad = q;
                     bi = i;
                 }
-        GK_CHECK(bad < 0, GNNKD_EDATA,
+        GKD_CHECK(bad < 0, GNNKD_EDATA,
                  "%s:%lld: expected a symmetric adjacency (an undirected graph), found entry "
                  "(%d, %d) without (%d, %d)", t->path, (long long)lines[bad], bi + 1,
                  adj->colidx[bad] + 1, adj->colidx[bad] + 1, bi + 1);
     }
-    GK_FREE(adj->val); /* a pattern */
+    GKD_FREE(adj->val); /* a pattern */
     coo_free(&c);
     free(lines);
     if (nself) *nself = loops;
     return GNNKD_OK;
 }
 
-int gk_mtx_read_matrix(gnnkd_csr *a, gk_text *t, const gk_mtx_header *h, char *msg) {
+int gkd_mtx_read_matrix(gnnkd_csr *a, gkd_text *t, const gkd_mtx_header *h, char *msg) {
     coo c = {0};
-#undef GK_FREE_ALL
-#define GK_FREE_ALL                                                                       \
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         coo_free(&c);                                                                     \
         gnnkd_csr_clear(a);                                                               \
     } while (0)
     memset(a, 0, sizeof *a);
-    GK_TRY(read_entries(&c, t, h, msg));
-    GK_TRY(coo_to_csr(a, NULL, &c, h->nrows, h->ncols, h->symmetric, t->path, msg));
+    GKD_TRY(read_entries(&c, t, h, msg));
+    GKD_TRY(coo_to_csr(a, NULL, &c, h->nrows, h->ncols, h->symmetric, t->path, msg));
     coo_free(&c);
     return GNNKD_OK;
 }
 
-int gk_mtx_load_graph(gnnkd_csr *adj, int64_t *nself, const char *path, char *msg) {
-    gk_text t;
-    gk_mtx_header h;
-    int rc = gk_text_open(&t, path, msg);
-    if (rc == GNNKD_OK) rc = gk_mtx_read_header(&h, &t, msg);
-    if (rc == GNNKD_OK) rc = gk_mtx_read_graph(adj, nself, &t, &h, msg);
-    gk_text_close(&t);
+int gkd_mtx_load_graph(gnnkd_csr *adj, int64_t *nself, const char *path, char *msg) {
+    gkd_text t;
+    gkd_mtx_header h;
+    int rc = gkd_text_open(&t, path, msg);
+    if (rc == GNNKD_OK) rc = gkd_mtx_read_header(&h, &t, msg);
+    if (rc == GNNKD_OK) rc = gkd_mtx_read_graph(adj, nself, &t, &h, msg);
+    gkd_text_close(&t);
     return rc;
 }
 
-int gk_mtx_load_matrix(gnnkd_csr *a, const char *path, char *msg) {
-    gk_text t;
-    gk_mtx_header h;
-    int rc = gk_text_open(&t, path, msg);
-    if (rc == GNNKD_OK) rc = gk_mtx_read_header(&h, &t, msg);
-    if (rc == GNNKD_OK) rc = gk_mtx_read_matrix(a, &t, &h, msg);
-    gk_text_close(&t);
+int gkd_mtx_load_matrix(gnnkd_csr *a, const char *path, char *msg) {
+    gkd_text t;
+    gkd_mtx_header h;
+    int rc = gkd_text_open(&t, path, msg);
+    if (rc == GNNKD_OK) rc = gkd_mtx_read_header(&h, &t, msg);
+    if (rc == GNNKD_OK) rc = gkd_mtx_read_matrix(a, &t, &h, msg);
+    gkd_text_close(&t);
     return rc;
 }
 
 /* ---- MatrixMarket: writing ----------------------------------------------- */
 
-int gk_mtx_save_graph(const gnnkd_csr *adj, const char *path, const char *comment, char *msg) {
+int gkd_mtx_save_graph(const gnnkd_csr *adj, const char *path, const char *comment, char *msg) {
     int64_t lower = 0;
     for (int32_t i = 0; i < adj->nrows; i++)
         for (int64_t q = adj->rowptr[i]; q < adj->rowptr[i + 1]; q++) {
             int32_t j = adj->colidx[q];
             if (j == i || !csr_has(adj, j, i)) {
-                gk_msg(msg, "%s: expected a symmetric adjacency without self loops, found "
+                gkd_msg(msg, "%s: expected a symmetric adjacency without self loops, found "
                             "entry (%d, %d)%s", path, i + 1, j + 1,
                        j == i ? "" : " without its mirror");
                 return GNNKD_EINVAL;
@@ -532,7 +417,7 @@ int gk_mtx_save_graph(const gnnkd_csr *adj, const char *path, const char *commen
             lower += (j < i);
         }
     char tmp[4096];
-    FILE *f = gk_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     fprintf(f, "%%%%MatrixMarket matrix coordinate pattern symmetric\n");
     if (comment) fprintf(f, "%% %s\n", comment);
@@ -542,7 +427,7 @@ int gk_mtx_save_graph(const gnnkd_csr *adj, const char *path, const char *commen
     for (int32_t j = 0; j < adj->nrows; j++)
         for (int64_t q = adj->rowptr[j]; q < adj->rowptr[j + 1]; q++)
             if (adj->colidx[q] > j) fprintf(f, "%d %d\n", adj->colidx[q] + 1, j + 1);
-    return gk_commit_file(f, tmp, path, 1, msg);
+    return gkd_commit_file(f, tmp, path, 1, msg);
 }
 
 /* The shortest %g text (at least 6, at most 9 digits) that reads back as v. */
@@ -555,7 +440,7 @@ static const char *float_text(char *buf, size_t len, float v) {
     return buf;
 }
 
-int gk_mtx_save_matrix(const gnnkd_csr *x, const float *xdense, int32_t nrows, int32_t ncols,
+int gkd_mtx_save_matrix(const gnnkd_csr *x, const float *xdense, int32_t nrows, int32_t ncols,
                        const char *path, const char *comment, char *msg) {
     int64_t nnz = 0;
     if (x != NULL)
@@ -563,7 +448,7 @@ int gk_mtx_save_matrix(const gnnkd_csr *x, const float *xdense, int32_t nrows, i
     else
         for (int64_t k = 0; k < (int64_t)nrows * ncols; k++) nnz += (xdense[k] != 0.0f);
     char tmp[4096];
-    FILE *f = gk_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     fprintf(f, "%%%%MatrixMarket matrix coordinate real general\n");
     if (comment) fprintf(f, "%% %s\n", comment);
@@ -581,5 +466,5 @@ int gk_mtx_save_matrix(const gnnkd_csr *x, const float *xdense, int32_t nrows, i
                     fprintf(f, "%d %d %s\n", i + 1, j + 1, float_text(num, sizeof num, r[j]));
         }
     }
-    return gk_commit_file(f, tmp, path, 1, msg);
+    return gkd_commit_file(f, tmp, path, 1, msg);
 }

@@ -1,6 +1,6 @@
 /* npy.c — NumPy .npy files: float32 matrices out, float32/float64 vectors
  * and matrices in (format versions 1.0, 2.0, 3.0; little-endian, C order). */
-#include "loaders_internal.h"
+#include "loaders/mtx.h"
 
 #include <errno.h>
 #include <string.h>
@@ -24,7 +24,7 @@ static void swap_bytes(void *p, size_t width) {
 
 int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols, char *msg) {
     if (rows < 0 || cols < 0 || (rows > 0 && cols > 0 && a == NULL)) {
-        gk_msg(msg, "%s: expected a (rows, cols) array, found shape (%lld, %lld)", path,
+        gkd_msg(msg, "%s: expected a (rows, cols) array, found shape (%lld, %lld)", path,
                (long long)rows, (long long)cols);
         return GNNKD_EINVAL;
     }
@@ -48,7 +48,7 @@ int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols
     pre[9] = (uint8_t)(hlen >> 8);
 
     char tmp[4096];
-    FILE *f = gk_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen;
     int64_t count = rows * cols;
@@ -62,11 +62,11 @@ int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols
         }
     }
     if (!ok) {
-        gk_msg(msg, "%s: write failed: %s", path, strerror(errno));
-        gk_commit_file(f, tmp, path, 0, NULL); /* removes the temporary file */
+        gkd_msg(msg, "%s: write failed: %s", path, strerror(errno));
+        gkd_commit_file(f, tmp, path, 0, NULL); /* removes the temporary file */
         return GNNKD_EIO;
     }
-    return gk_commit_file(f, tmp, path, 1, msg);
+    return gkd_commit_file(f, tmp, path, 1, msg);
 }
 
 /* ---- reading the header: a Python dict literal ------------------------------ */
@@ -180,8 +180,8 @@ int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, ch
     char *header = NULL;
     void *raw = NULL;
     float *out = NULL;
-#undef GK_FREE_ALL
-#define GK_FREE_ALL                                                                       \
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         if (f) fclose(f);                                                                 \
         free(header);                                                                     \
@@ -191,14 +191,14 @@ int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, ch
     *a = NULL;
     *rows = *cols = 0;
     f = fopen(path, "rb");
-    GK_CHECK(f != NULL, GNNKD_EIO, "%s: cannot open: %s", path, strerror(errno));
+    GKD_CHECK(f != NULL, GNNKD_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    GK_CHECK(fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode), GNNKD_EIO,
+    GKD_CHECK(fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode), GNNKD_EIO,
              "%s: not a regular file", path);
     int64_t size = (int64_t)st.st_size;
 
     uint8_t pre[12];
-    GK_CHECK(size >= 10 && fread(pre, 1, 10, f) == 10 && memcmp(pre, NPY_MAGIC, 6) == 0,
+    GKD_CHECK(size >= 10 && fread(pre, 1, 10, f) == 10 && memcmp(pre, NPY_MAGIC, 6) == 0,
              GNNKD_EDATA, "%s: expected a .npy file (magic \\x93NUMPY), found other bytes", path);
     int major = pre[6];
     int64_t hlen, start;
@@ -206,19 +206,19 @@ int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, ch
         hlen = pre[8] | (int64_t)pre[9] << 8;
         start = 10;
     } else if (major == 2 || major == 3) {
-        GK_CHECK(fread(pre + 10, 1, 2, f) == 2, GNNKD_EDATA,
+        GKD_CHECK(fread(pre + 10, 1, 2, f) == 2, GNNKD_EDATA,
                  "%s: expected a .npy header length, found the end of the file", path);
         hlen = pre[8] | (int64_t)pre[9] << 8 | (int64_t)pre[10] << 16 | (int64_t)pre[11] << 24;
         start = 12;
     } else {
-        GK_FAIL(GNNKD_EDATA, "%s: expected .npy format version 1, 2 or 3, found %d.%d", path,
+        GKD_FAIL(GNNKD_EDATA, "%s: expected .npy format version 1, 2 or 3, found %d.%d", path,
                 major, pre[7]);
     }
-    GK_CHECK(hlen <= size - start, GNNKD_EDATA,
+    GKD_CHECK(hlen <= size - start, GNNKD_EDATA,
              "%s: expected a header of %lld bytes, found a file of %lld bytes", path,
              (long long)hlen, (long long)size);
-    GK_ALLOC(header, hlen + 1);
-    GK_CHECK(fread(header, 1, (size_t)hlen, f) == (size_t)hlen, GNNKD_EIO,
+    GKD_ALLOC(header, hlen + 1);
+    GKD_CHECK(fread(header, 1, (size_t)hlen, f) == (size_t)hlen, GNNKD_EIO,
              "%s: read failed in the header", path);
 
     char descr[32] = "";
@@ -226,43 +226,43 @@ int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, ch
     int64_t dims[8];
     const char *bad;
     cursor c = {header, header + hlen};
-    GK_CHECK(parse_header(&c, descr, sizeof descr, &fortran, dims, &ndim, &bad), GNNKD_EDATA,
+    GKD_CHECK(parse_header(&c, descr, sizeof descr, &fortran, dims, &ndim, &bad), GNNKD_EDATA,
              "%s: expected in the header %s, found \"%.*s\"", path, bad,
              (int)(hlen < 200 ? hlen : 200), header);
     int width = strcmp(descr, "<f4") == 0 ? 4 : strcmp(descr, "<f8") == 0 ? 8 : 0;
-    GK_CHECK(width != 0, GNNKD_EDATA, "%s: expected dtype '<f4' or '<f8', found '%s'", path,
+    GKD_CHECK(width != 0, GNNKD_EDATA, "%s: expected dtype '<f4' or '<f8', found '%s'", path,
              descr);
-    GK_CHECK(!fortran, GNNKD_EDATA, "%s: expected C order, found fortran_order True", path);
-    GK_CHECK(ndim == 1 || ndim == 2, GNNKD_EDATA, "%s: expected a 1-D or 2-D array, found %d-D",
+    GKD_CHECK(!fortran, GNNKD_EDATA, "%s: expected C order, found fortran_order True", path);
+    GKD_CHECK(ndim == 1 || ndim == 2, GNNKD_EDATA, "%s: expected a 1-D or 2-D array, found %d-D",
              path, ndim);
     int64_t r = dims[0], cc = ndim == 2 ? dims[1] : 1;
     /* The declared size is checked against the file before any allocation. */
     int64_t data = size - start - hlen;
-    GK_CHECK(cc == 0 || r <= data / width / cc, GNNKD_EDATA,
+    GKD_CHECK(cc == 0 || r <= data / width / cc, GNNKD_EDATA,
              "%s: expected %lld x %lld values of %d bytes, found only %lld bytes of data", path,
              (long long)r, (long long)cc, width, (long long)data);
     int64_t count = r * cc;
-    GK_CHECK(count * width == data, GNNKD_EDATA,
+    GKD_CHECK(count * width == data, GNNKD_EDATA,
              "%s: expected %lld bytes of data for shape (%lld, %lld), found %lld", path,
              (long long)(count * width), (long long)r, (long long)cc, (long long)data);
 
-    GK_ALLOC(out, count);
+    GKD_ALLOC(out, count);
     if (width == 4) {
-        GK_CHECK(fread(out, 4, (size_t)count, f) == (size_t)count, GNNKD_EIO,
+        GKD_CHECK(fread(out, 4, (size_t)count, f) == (size_t)count, GNNKD_EIO,
                  "%s: read failed in the data", path);
         if (!host_is_little_endian())
             for (int64_t k = 0; k < count; k++) swap_bytes(&out[k], 4);
     } else {
         double *dbl;
-        GK_ALLOC(dbl, count);
+        GKD_ALLOC(dbl, count);
         raw = dbl;
-        GK_CHECK(fread(dbl, 8, (size_t)count, f) == (size_t)count, GNNKD_EIO,
+        GKD_CHECK(fread(dbl, 8, (size_t)count, f) == (size_t)count, GNNKD_EIO,
                  "%s: read failed in the data", path);
         for (int64_t k = 0; k < count; k++) {
             if (!host_is_little_endian()) swap_bytes(&dbl[k], 8);
             out[k] = (float)dbl[k];
         }
-        GK_FREE(raw);
+        GKD_FREE(raw);
     }
     fclose(f);
     free(header);

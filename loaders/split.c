@@ -1,6 +1,6 @@
 /* split.c — seeded train/validation/test splits, and the largest connected
  * component as a dataset of its own. */
-#include "graphs_internal.h"
+#include "loaders/igraph_bridge.h"
 
 #include <errno.h>
 #include <string.h>
@@ -15,18 +15,18 @@ static int cmp_i32(const void *a, const void *b) {
 static int shuffled_labelled(int32_t **out, int32_t *nout, const gnnkd_dataset *d, uint64_t seed,
                              char *msg) {
     int32_t *l = NULL;
-#define GK_FREE_ALL free(l)
-    GK_CHECK(d->label != NULL && d->nclass > 0, GNNKD_EINVAL,
+#define GKD_FREE_ALL free(l)
+    GKD_CHECK(d->label != NULL && d->nclass > 0, GNNKD_EINVAL,
              "split: %s has no labels to split", d->name);
     int32_t m = 0;
     for (int32_t i = 0; i < d->n; i++) m += d->label[i] >= 0;
-    GK_ALLOC(l, m);
+    GKD_ALLOC(l, m);
     m = 0;
     for (int32_t i = 0; i < d->n; i++)
         if (d->label[i] >= 0) l[m++] = i;
-    uint64_t key = gk_key(seed, 0x5350u /* "SP" */, 0);
+    uint64_t key = gkd_key(seed, 0x5350u /* "SP" */, 0);
     for (int32_t i = m - 1; i > 0; i--) {
-        int32_t j = (int32_t)(gk_mix64(key ^ gk_mix64((uint64_t)i)) % (uint64_t)(i + 1));
+        int32_t j = (int32_t)(gkd_mix64(key ^ gkd_mix64((uint64_t)i)) % (uint64_t)(i + 1));
         int32_t t = l[i];
         l[i] = l[j];
         l[j] = t;
@@ -34,7 +34,7 @@ static int shuffled_labelled(int32_t **out, int32_t *nout, const gnnkd_dataset *
     *out = l;
     *nout = m;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 /* Sorts the three lists and gives them to d in place of its split. */
@@ -54,12 +54,12 @@ static int take_per_class(int32_t *s[3], int32_t ns[3], int32_t *rest, int32_t *
                           const gnnkd_dataset *d, const int32_t *l, int32_t m, int32_t tpc,
                           int32_t vpc, char *msg) {
     int32_t *got = NULL;
-#define GK_FREE_ALL free(got)
-    GK_ALLOC(got, d->nclass);
+#define GKD_FREE_ALL free(got)
+    GKD_ALLOC(got, d->nclass);
     for (int32_t c = 0; c < d->nclass; c++) got[c] = 0;
     for (int32_t i = 0; i < m; i++) got[d->label[l[i]]]++;
     for (int32_t c = 0; c < d->nclass; c++)
-        GK_CHECK(got[c] >= tpc + vpc, GNNKD_EINVAL,
+        GKD_CHECK(got[c] >= tpc + vpc, GNNKD_EINVAL,
                  "split: class %d has %d labelled nodes, fewer than the %d asked for (%d train + "
                  "%d validation per class)", c, got[c], tpc + vpc, tpc, vpc);
     memset(got, 0, (size_t)d->nclass * sizeof *got);
@@ -70,30 +70,30 @@ static int take_per_class(int32_t *s[3], int32_t ns[3], int32_t *rest, int32_t *
         else if (k < tpc + vpc) s[GNNKD_VAL][ns[GNNKD_VAL]++] = l[i];
         else rest[(*nrest)++] = l[i];
     }
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_t nval,
                                int32_t ntest, uint64_t seed, char *msg) {
     int32_t *l = NULL, *rest = NULL, *s[3] = {NULL, NULL, NULL};
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(l);                                                                          \
         free(rest);                                                                       \
         for (int k_ = 0; k_ < 3; k_++) free(s[k_]);                                      \
     } while (0)
-    GK_CHECK(d != NULL && train_per_class >= 0 && nval >= 0 && ntest >= 0, GNNKD_EINVAL,
+    GKD_CHECK(d != NULL && train_per_class >= 0 && nval >= 0 && ntest >= 0, GNNKD_EINVAL,
              "split random: sizes must be >= 0");
     int32_t m = 0, nrest = 0, ns[3] = {0, 0, 0};
-    GK_TRY(shuffled_labelled(&l, &m, d, seed, msg));
-    GK_ALLOC(s[GNNKD_TRAIN], m);
-    GK_ALLOC(s[GNNKD_VAL], (int64_t)nval);
-    GK_ALLOC(s[GNNKD_TEST], (int64_t)ntest);
-    GK_ALLOC(rest, m);
-    GK_TRY(take_per_class(s, ns, rest, &nrest, d, l, m, train_per_class, 0, msg));
-    GK_CHECK((int64_t)nval + ntest <= nrest, GNNKD_EINVAL,
+    GKD_TRY(shuffled_labelled(&l, &m, d, seed, msg));
+    GKD_ALLOC(s[GNNKD_TRAIN], m);
+    GKD_ALLOC(s[GNNKD_VAL], (int64_t)nval);
+    GKD_ALLOC(s[GNNKD_TEST], (int64_t)ntest);
+    GKD_ALLOC(rest, m);
+    GKD_TRY(take_per_class(s, ns, rest, &nrest, d, l, m, train_per_class, 0, msg));
+    GKD_CHECK((int64_t)nval + ntest <= nrest, GNNKD_EINVAL,
              "split random: %d labelled nodes are left after training, fewer than the %lld "
              "asked for (%d validation + %d test)", nrest, (long long)nval + ntest, nval, ntest);
     memcpy(s[GNNKD_VAL], rest, (size_t)nval * sizeof *rest);
@@ -101,30 +101,30 @@ int gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_
     ns[GNNKD_VAL] = nval;
     ns[GNNKD_TEST] = ntest;
     install_split(d, s, ns);
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_dataset_split_per_class(gnnkd_dataset *d, int32_t train_per_class,
                                   int32_t val_per_class, uint64_t seed, char *msg) {
     int32_t *l = NULL, *s[3] = {NULL, NULL, NULL};
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(l);                                                                          \
         for (int k_ = 0; k_ < 3; k_++) free(s[k_]);                                      \
     } while (0)
-    GK_CHECK(d != NULL && train_per_class >= 0 && val_per_class >= 0, GNNKD_EINVAL,
+    GKD_CHECK(d != NULL && train_per_class >= 0 && val_per_class >= 0, GNNKD_EINVAL,
              "split per-class: sizes must be >= 0");
     int32_t m = 0, ns[3] = {0, 0, 0};
-    GK_TRY(shuffled_labelled(&l, &m, d, seed, msg));
-    for (int k = 0; k < 3; k++) GK_ALLOC(s[k], m);
-    GK_TRY(take_per_class(s, ns, s[GNNKD_TEST], &ns[GNNKD_TEST], d, l, m, train_per_class,
+    GKD_TRY(shuffled_labelled(&l, &m, d, seed, msg));
+    for (int k = 0; k < 3; k++) GKD_ALLOC(s[k], m);
+    GKD_TRY(take_per_class(s, ns, s[GNNKD_TEST], &ns[GNNKD_TEST], d, l, m, train_per_class,
                           val_per_class, msg));
     install_split(d, s, ns);
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 /* Reads ":N" from *p as a whole number in [0, INT32_MAX]. */
@@ -143,7 +143,7 @@ static int split_number(const char **p, int32_t *v) {
 
 int gnnkd_dataset_split(gnnkd_dataset *d, const char *spec, uint64_t seed, char *msg) {
     if (d == NULL || spec == NULL) {
-        gk_msg(msg, "split: no dataset or specification");
+        gkd_msg(msg, "split: no dataset or specification");
         return GNNKD_EINVAL;
     }
     if (strcmp(spec, "planetoid") == 0) return GNNKD_OK;
@@ -158,7 +158,7 @@ int gnnkd_dataset_split(gnnkd_dataset *d, const char *spec, uint64_t seed, char 
         if (split_number(&p, &a) && split_number(&p, &b) && *p == '\0')
             return gnnkd_dataset_split_per_class(d, a, b, seed, msg);
     }
-    gk_msg(msg, "split '%s': expected planetoid, random:TRAIN_PER_CLASS:VAL:TEST or "
+    gkd_msg(msg, "split '%s': expected planetoid, random:TRAIN_PER_CLASS:VAL:TEST or "
                 "per-class:TRAIN_PER_CLASS:VAL_PER_CLASS", spec);
     return GNNKD_EINVAL;
 }
@@ -167,7 +167,7 @@ int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
     int32_t *memb = NULL, *csize = NULL, *id = NULL, *label = NULL, *s[3] = {NULL, NULL, NULL};
     gnnkd_csr adj = {0}, x = {0};
     float *xdense = NULL;
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(memb);                                                                       \
         free(csize);                                                                      \
@@ -178,10 +178,10 @@ int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
         gnnkd_csr_clear(&x);                                                              \
         free(xdense);                                                                     \
     } while (0)
-    GK_CHECK(d != NULL && d->adj.rowptr != NULL, GNNKD_EINVAL, "lcc: no graph");
+    GKD_CHECK(d != NULL && d->adj.rowptr != NULL, GNNKD_EINVAL, "lcc: no graph");
     int32_t ncomp = 0, n = d->n;
     if (n == 0) return GNNKD_OK;
-    GK_TRY(gk_components(&memb, &csize, &ncomp, &d->adj, msg));
+    GKD_TRY(gkd_components(&memb, &csize, &ncomp, &d->adj, msg));
     /* igraph numbers components by their smallest node, so the first of the
      * largest holds the smallest node id among them. */
     int32_t best = 0;
@@ -189,21 +189,21 @@ int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
         if (csize[k] > csize[best]) best = k;
     int32_t nn = csize[best];
     if (nn == n) {
-        GK_FREE_ALL;
+        GKD_FREE_ALL;
         return GNNKD_OK;
     }
 
-    GK_ALLOC(id, n);
+    GKD_ALLOC(id, n);
     int32_t k = 0;
     for (int32_t i = 0; i < n; i++) id[i] = memb[i] == best ? k++ : -1;
 
     /* Neighbours of a kept node are in its component, and id keeps order,
      * so rows stay sorted. */
-    GK_ALLOC(adj.rowptr, (int64_t)nn + 1);
+    GKD_ALLOC(adj.rowptr, (int64_t)nn + 1);
     int64_t nnz = 0;
     for (int32_t i = 0; i < n; i++)
         if (id[i] >= 0) nnz += d->adj.rowptr[i + 1] - d->adj.rowptr[i];
-    GK_ALLOC(adj.colidx, nnz);
+    GKD_ALLOC(adj.colidx, nnz);
     nnz = 0;
     for (int32_t i = 0; i < n; i++) {
         if (id[i] < 0) continue;
@@ -214,7 +214,7 @@ int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
     adj.nrows = adj.ncols = nn;
 
     if (d->xdense) {
-        GK_ALLOC(xdense, (int64_t)nn * d->nfeat);
+        GKD_ALLOC(xdense, (int64_t)nn * d->nfeat);
         for (int32_t i = 0; i < n; i++)
             if (id[i] >= 0)
                 memcpy(xdense + (int64_t)id[i] * d->nfeat, d->xdense + (int64_t)i * d->nfeat,
@@ -223,9 +223,9 @@ int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
         int64_t fnz = 0;
         for (int32_t i = 0; i < n; i++)
             if (id[i] >= 0) fnz += d->x.rowptr[i + 1] - d->x.rowptr[i];
-        GK_ALLOC(x.rowptr, (int64_t)nn + 1);
-        GK_ALLOC(x.colidx, fnz);
-        if (d->x.val) GK_ALLOC(x.val, fnz);
+        GKD_ALLOC(x.rowptr, (int64_t)nn + 1);
+        GKD_ALLOC(x.colidx, fnz);
+        if (d->x.val) GKD_ALLOC(x.val, fnz);
         fnz = 0;
         for (int32_t i = 0; i < n; i++) {
             if (id[i] < 0) continue;
@@ -240,13 +240,13 @@ int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
     }
 
     if (d->label) {
-        GK_ALLOC(label, nn);
+        GKD_ALLOC(label, nn);
         for (int32_t i = 0; i < n; i++)
             if (id[i] >= 0) label[id[i]] = d->label[i];
     }
     int32_t ns[3] = {0, 0, 0};
     for (int c = 0; c < 3; c++) {
-        GK_ALLOC(s[c], d->nsplit[c]);
+        GKD_ALLOC(s[c], d->nsplit[c]);
         for (int32_t t = 0; t < d->nsplit[c]; t++) {
             int32_t v = d->split[c][t];
             if (v >= 0 && v < n && id[v] >= 0) s[c][ns[c]++] = id[v];
@@ -278,7 +278,7 @@ int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
         s[c] = NULL;
     }
     d->n = nn;
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }

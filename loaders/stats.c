@@ -1,50 +1,9 @@
 /* stats.c — what `gnnkd info` reports about a dataset: degrees, components
  * and clustering (igraph), homophily, classes, features, split sizes. */
-#include "graphs_internal.h"
+#include "loaders/igraph_bridge.h"
 
 #include <math.h>
 #include <string.h>
-
-int gk_components(int32_t **memb, int32_t **csize, int32_t *ncomp, const gnnkd_csr *adj,
-                  char *msg) {
-    igraph_t g;
-    int have_g = 0, have_m = 0, have_c = 0;
-    igraph_vector_int_t m, c;
-    int32_t *om = NULL, *oc = NULL;
-    gk_igraph_scope scope;
-    gk_igraph_begin(&scope, 0);
-#define GK_FREE_ALL                                                                       \
-    do {                                                                                  \
-        if (have_g) igraph_destroy(&g);                                                   \
-        if (have_m) igraph_vector_int_destroy(&m);                                        \
-        if (have_c) igraph_vector_int_destroy(&c);                                        \
-        free(om);                                                                         \
-        free(oc);                                                                         \
-        gk_igraph_end(&scope);                                                            \
-    } while (0)
-    GK_TRY(gk_igraph_from_adj(&g, adj, msg));
-    have_g = 1;
-    GK_CHECK(igraph_vector_int_init(&m, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "components: out of memory");
-    have_m = 1;
-    GK_CHECK(igraph_vector_int_init(&c, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "components: out of memory");
-    have_c = 1;
-    igraph_integer_t no = 0;
-    igraph_error_t rc = igraph_connected_components(&g, &m, &c, &no, IGRAPH_WEAK);
-    GK_CHECK(rc == IGRAPH_SUCCESS, GNNKD_EINTERNAL, "igraph_connected_components: %s",
-             gk_igraph_reason(rc));
-    int32_t n = adj->nrows;
-    GK_ALLOC(om, n);
-    GK_ALLOC(oc, no);
-    for (int32_t i = 0; i < n; i++) om[i] = (int32_t)VECTOR(m)[i];
-    for (igraph_integer_t k = 0; k < no; k++) oc[k] = (int32_t)VECTOR(c)[k];
-    *memb = om;
-    *csize = oc;
-    *ncomp = (int32_t)no;
-    om = oc = NULL;
-    GK_FREE_ALL;
-    return GNNKD_OK;
-#undef GK_FREE_ALL
-}
 
 void gnnkd_stats_clear(gnnkd_stats *s) {
     if (s == NULL) return;
@@ -59,53 +18,53 @@ static int igraph_measures(int32_t *ncomp, int32_t *largest, double *clustering,
     igraph_t g;
     igraph_vector_int_t csize;
     int have_g = 0, have_c = 0;
-    gk_igraph_scope scope;
-    gk_igraph_begin(&scope, 0);
-#define GK_FREE_ALL                                                                       \
+    gkd_igraph_scope scope;
+    gkd_igraph_begin(&scope, 0);
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         if (have_g) igraph_destroy(&g);                                                   \
         if (have_c) igraph_vector_int_destroy(&csize);                                    \
-        gk_igraph_end(&scope);                                                            \
+        gkd_igraph_end(&scope);                                                            \
     } while (0)
-    GK_TRY(gk_igraph_from_adj(&g, adj, msg));
+    GKD_TRY(gkd_igraph_from_adj(&g, adj, msg));
     have_g = 1;
-    GK_CHECK(igraph_vector_int_init(&csize, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "stats: out of memory");
+    GKD_CHECK(igraph_vector_int_init(&csize, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "stats: out of memory");
     have_c = 1;
     igraph_integer_t no = 0;
     igraph_error_t rc = igraph_connected_components(&g, NULL, &csize, &no, IGRAPH_WEAK);
-    GK_CHECK(rc == IGRAPH_SUCCESS, GNNKD_EINTERNAL, "igraph_connected_components: %s",
-             gk_igraph_reason(rc));
+    GKD_CHECK(rc == IGRAPH_SUCCESS, GNNKD_EINTERNAL, "igraph_connected_components: %s",
+             gkd_igraph_reason(rc));
     *ncomp = (int32_t)no;
     *largest = no > 0 ? (int32_t)igraph_vector_int_max(&csize) : 0;
     igraph_real_t c = 0;
     rc = igraph_transitivity_avglocal_undirected(&g, &c, IGRAPH_TRANSITIVITY_ZERO);
-    GK_CHECK(rc == IGRAPH_SUCCESS, GNNKD_EINTERNAL, "igraph_transitivity_avglocal_undirected: %s",
-             gk_igraph_reason(rc));
+    GKD_CHECK(rc == IGRAPH_SUCCESS, GNNKD_EINTERNAL, "igraph_transitivity_avglocal_undirected: %s",
+             gkd_igraph_reason(rc));
     *clustering = c;
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg) {
     gnnkd_stats r = {0};
     int64_t *hist = NULL;
-#define GK_FREE_ALL                                                                       \
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(hist);                                                                       \
         gnnkd_stats_clear(&r);                                                            \
     } while (0)
-    GK_CHECK(s != NULL && d != NULL, GNNKD_EINVAL, "stats: no dataset");
+    GKD_CHECK(s != NULL && d != NULL, GNNKD_EINVAL, "stats: no dataset");
     memset(s, 0, sizeof *s);
     const gnnkd_csr *adj = &d->adj;
     int32_t n = d->n;
-    GK_CHECK(adj->rowptr != NULL && adj->nrows == n, GNNKD_EINVAL,
+    GKD_CHECK(adj->rowptr != NULL && adj->nrows == n, GNNKD_EINVAL,
              "stats: the dataset has no adjacency of %d rows", n);
     r.nodes = n;
     r.edges = gnnkd_csr_nnz(adj) / 2;
 
     /* Degrees: a histogram gives the median without sorting. */
-    GK_ALLOC(hist, (int64_t)n + 1);
+    GKD_ALLOC(hist, (int64_t)n + 1);
     r.degree_min = n > 0 ? INT32_MAX : 0;
     for (int32_t i = 0; i < n; i++) {
         int32_t deg = (int32_t)(adj->rowptr[i + 1] - adj->rowptr[i]);
@@ -127,7 +86,7 @@ int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg) {
     }
 
     if (n > 0)
-        GK_TRY(igraph_measures(&r.components, &r.largest_component, &r.clustering, adj, msg));
+        GKD_TRY(igraph_measures(&r.components, &r.largest_component, &r.clustering, adj, msg));
 
     /* Each undirected edge once (j > i). */
     int64_t same = 0;
@@ -145,11 +104,11 @@ int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg) {
     r.edge_homophily = r.labelled_edges > 0 ? (double)same / (double)r.labelled_edges : NAN;
 
     r.nclass = d->nclass;
-    GK_ALLOC(r.class_count, r.nclass);
+    GKD_ALLOC(r.class_count, r.nclass);
     for (int32_t i = 0; d->label && i < n; i++) {
         int32_t y = d->label[i];
         if (y < 0) continue;
-        GK_CHECK(y < r.nclass, GNNKD_EINVAL, "stats: node %d has label %d, beyond %d classes", i,
+        GKD_CHECK(y < r.nclass, GNNKD_EINVAL, "stats: node %d has label %d, beyond %d classes", i,
                  y, r.nclass);
         r.labelled++;
         r.class_count[y]++;
@@ -170,7 +129,7 @@ int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg) {
 
     *s = r;
     memset(&r, 0, sizeof r);
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }

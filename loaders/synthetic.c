@@ -1,6 +1,6 @@
 /* synthetic.c — contextual stochastic block models: igraph's SBM for the
  * structure, Gaussian class-conditional features, a Planetoid-like split. */
-#include "graphs_internal.h"
+#include "loaders/igraph_bridge.h"
 
 #include <errno.h>
 #include <math.h>
@@ -50,7 +50,7 @@ static int set_key(syn_params *p, const char *key, const char *val, const char *
         if (strcmp(val, "cora") == 0) *p = PRESET_CORA;
         else if (strcmp(val, "scale") == 0) *p = PRESET_SCALE;
         else {
-            gk_msg(msg, "%s: unknown preset '%s' (expected cora or scale)", spec, val);
+            gkd_msg(msg, "%s: unknown preset '%s' (expected cora or scale)", spec, val);
             return GNNKD_EINVAL;
         }
     } else if (strcmp(key, "nodes") == 0) ok = parse_int(val, &i) && i >= 1 && i < INT32_MAX, p->nodes = i;
@@ -64,12 +64,12 @@ static int set_key(syn_params *p, const char *key, const char *val, const char *
     else if (strcmp(key, "val") == 0) ok = parse_int(val, &i) && i >= 0 && i < INT32_MAX, p->val = i;
     else if (strcmp(key, "test") == 0) ok = parse_int(val, &i) && i >= 0 && i < INT32_MAX, p->test = i;
     else {
-        gk_msg(msg, "%s: unknown key '%s' (expected preset, nodes, classes, degree, homophily, "
+        gkd_msg(msg, "%s: unknown key '%s' (expected preset, nodes, classes, degree, homophily, "
                     "features, snr, seed, train-per-class, val, test)", spec, key);
         return GNNKD_EINVAL;
     }
     if (!ok) {
-        gk_msg(msg, "%s: bad value '%s' for %s", spec, val, key);
+        gkd_msg(msg, "%s: bad value '%s' for %s", spec, val, key);
         return GNNKD_EINVAL;
     }
     return GNNKD_OK;
@@ -79,12 +79,12 @@ static int parse_spec(syn_params *p, const char *spec, char *msg) {
     char buf[512];
     *p = PRESET_CORA;
     if (strncmp(spec, "synthetic", 9) != 0 || (spec[9] != '\0' && spec[9] != ':')) {
-        gk_msg(msg, "%s: a synthetic specification starts with 'synthetic'", spec);
+        gkd_msg(msg, "%s: a synthetic specification starts with 'synthetic'", spec);
         return GNNKD_EINVAL;
     }
     if (spec[9] == '\0') return GNNKD_OK;
     if (strlen(spec + 10) >= sizeof buf) {
-        gk_msg(msg, "synthetic: specification too long");
+        gkd_msg(msg, "synthetic: specification too long");
         return GNNKD_EINVAL;
     }
     strcpy(buf, spec + 10);
@@ -93,7 +93,7 @@ static int parse_spec(syn_params *p, const char *spec, char *msg) {
         if (next) *next++ = '\0';
         char *eq = strchr(item, '=');
         if (eq == NULL) {
-            gk_msg(msg, "%s: expected KEY=VALUE, found '%s'", spec, item);
+            gkd_msg(msg, "%s: expected KEY=VALUE, found '%s'", spec, item);
             return GNNKD_EINVAL;
         }
         *eq = '\0';
@@ -112,9 +112,9 @@ static int sbm_edges(gnnkd_dataset *d, const syn_params *p, const char *spec, ch
     igraph_t g;
     int have_rng = 0, have_pref = 0, have_sizes = 0, have_ev = 0, have_g = 0;
     int32_t *u = NULL, *v = NULL;
-    gk_igraph_scope scope;
-    gk_igraph_begin(&scope, 0);
-#define GK_FREE_ALL                                                                       \
+    gkd_igraph_scope scope;
+    gkd_igraph_begin(&scope, 0);
+#define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         if (have_g) igraph_destroy(&g);                                                   \
         if (have_ev) igraph_vector_int_destroy(&ev);                                      \
@@ -124,12 +124,12 @@ static int sbm_edges(gnnkd_dataset *d, const syn_params *p, const char *spec, ch
         if (have_rng) igraph_rng_destroy(&rng);                                           \
         free(u);                                                                          \
         free(v);                                                                          \
-        gk_igraph_end(&scope);                                                            \
+        gkd_igraph_end(&scope);                                                            \
     } while (0)
     int64_t n = p->nodes, k = p->classes;
     /* Consecutive blocks, the first n % k one node larger. */
     double pairs_in = 0, pairs_all = (double)n * (double)(n - 1) / 2;
-    GK_CHECK(igraph_vector_int_init(&sizes, k) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "%s: out of memory", spec);
+    GKD_CHECK(igraph_vector_int_init(&sizes, k) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "%s: out of memory", spec);
     have_sizes = 1;
     for (int64_t c = 0; c < k; c++) {
         int64_t s = n / k + (c < n % k);
@@ -139,99 +139,99 @@ static int sbm_edges(gnnkd_dataset *d, const syn_params *p, const char *spec, ch
     double m = (double)n * p->degree / 2, pairs_out = pairs_all - pairs_in;
     double p_in = pairs_in > 0 ? m * p->homophily / pairs_in : 0;
     double p_out = pairs_out > 0 ? m * (1 - p->homophily) / pairs_out : 0;
-    GK_CHECK((pairs_in > 0 || p->homophily == 0 || m == 0) &&
+    GKD_CHECK((pairs_in > 0 || p->homophily == 0 || m == 0) &&
              (pairs_out > 0 || p->homophily == 1 || m == 0), GNNKD_EINVAL,
              "%s: homophily %g is impossible with %lld classes of %lld nodes", spec,
              p->homophily, (long long)k, (long long)n);
-    GK_CHECK(p_in <= 1 && p_out <= 1, GNNKD_EINVAL,
+    GKD_CHECK(p_in <= 1 && p_out <= 1, GNNKD_EINVAL,
              "%s: mean degree %g with homophily %g needs edge probabilities %.3g (within "
              "classes) and %.3g (between), above 1", spec, p->degree, p->homophily, p_in, p_out);
 
-    GK_CHECK(igraph_matrix_init(&pref, k, k) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "%s: out of memory", spec);
+    GKD_CHECK(igraph_matrix_init(&pref, k, k) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "%s: out of memory", spec);
     have_pref = 1;
     for (int64_t a = 0; a < k; a++)
         for (int64_t b = 0; b < k; b++) MATRIX(pref, a, b) = a == b ? p_in : p_out;
 
-    GK_CHECK(igraph_rng_init(&rng, &igraph_rngtype_pcg32) == IGRAPH_SUCCESS, GNNKD_ENOMEM,
+    GKD_CHECK(igraph_rng_init(&rng, &igraph_rngtype_pcg32) == IGRAPH_SUCCESS, GNNKD_ENOMEM,
              "%s: out of memory", spec);
     have_rng = 1;
     igraph_rng_seed(&rng, (igraph_uint_t)p->seed);
     old_rng = igraph_rng_default();
     igraph_rng_set_default(&rng);
     igraph_error_t rc = igraph_sbm_game(&g, n, &pref, &sizes, IGRAPH_UNDIRECTED, 0);
-    GK_CHECK(rc == IGRAPH_SUCCESS, rc == IGRAPH_ENOMEM ? GNNKD_ENOMEM : GNNKD_EINTERNAL,
-             "%s: igraph_sbm_game: %s", spec, gk_igraph_reason(rc));
+    GKD_CHECK(rc == IGRAPH_SUCCESS, rc == IGRAPH_ENOMEM ? GNNKD_ENOMEM : GNNKD_EINTERNAL,
+             "%s: igraph_sbm_game: %s", spec, gkd_igraph_reason(rc));
     have_g = 1;
     igraph_rng_set_default(old_rng);
     old_rng = NULL;
 
     int64_t ne = igraph_ecount(&g);
-    GK_CHECK(igraph_vector_int_init(&ev, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "%s: out of memory", spec);
+    GKD_CHECK(igraph_vector_int_init(&ev, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM, "%s: out of memory", spec);
     have_ev = 1;
-    GK_CHECK(igraph_get_edgelist(&g, &ev, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM,
+    GKD_CHECK(igraph_get_edgelist(&g, &ev, 0) == IGRAPH_SUCCESS, GNNKD_ENOMEM,
              "%s: out of memory for %lld edges", spec, (long long)ne);
     igraph_destroy(&g);
     have_g = 0;
-    GK_ALLOC(u, ne);
-    GK_ALLOC(v, ne);
+    GKD_ALLOC(u, ne);
+    GKD_ALLOC(v, ne);
     for (int64_t e = 0; e < ne; e++) {
         u[e] = (int32_t)VECTOR(ev)[2 * e];
         v[e] = (int32_t)VECTOR(ev)[2 * e + 1];
     }
     igraph_vector_int_destroy(&ev);
     have_ev = 0;
-    GK_TRY(gnnkd_dataset_set_edges(d, NULL, (int32_t)n, u, v, ne, 0, msg));
+    GKD_TRY(gnnkd_dataset_set_edges(d, NULL, (int32_t)n, u, v, ne, 0, msg));
 
-    GK_ALLOC(d->label, n);
+    GKD_ALLOC(d->label, n);
     int32_t i = 0;
     for (int64_t c = 0; c < k; c++)
         for (int64_t t = 0; t < VECTOR(sizes)[c]; t++) d->label[i++] = (int32_t)c;
     d->nclass = (int32_t)k;
-    GK_FREE_ALL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }
 
 int gnnkd_dataset_synthetic(gnnkd_dataset **d, const char *spec, char *msg) {
     gnnkd_dataset *out = NULL;
-#define GK_FREE_ALL gnnkd_dataset_free(&out)
-    GK_CHECK(d != NULL && spec != NULL, GNNKD_EINVAL, "synthetic: no specification");
+#define GKD_FREE_ALL gnnkd_dataset_free(&out)
+    GKD_CHECK(d != NULL && spec != NULL, GNNKD_EINVAL, "synthetic: no specification");
     *d = NULL;
     syn_params p;
-    GK_TRY(parse_spec(&p, spec, msg));
-    GK_CHECK(p.classes <= p.nodes, GNNKD_EINVAL, "%s: %lld classes need at least as many nodes",
+    GKD_TRY(parse_spec(&p, spec, msg));
+    GKD_CHECK(p.classes <= p.nodes, GNNKD_EINVAL, "%s: %lld classes need at least as many nodes",
              spec, (long long)p.classes);
-    GK_CHECK(p.features >= p.classes, GNNKD_EINVAL,
+    GKD_CHECK(p.features >= p.classes, GNNKD_EINVAL,
              "%s: features (%lld) must be at least classes (%lld)", spec, (long long)p.features,
              (long long)p.classes);
-    GK_CHECK((double)p.nodes * (double)p.features <= 4e9, GNNKD_EINVAL,
+    GKD_CHECK((double)p.nodes * (double)p.features <= 4e9, GNNKD_EINVAL,
              "%s: %lld x %lld dense features are too many", spec, (long long)p.nodes,
              (long long)p.features);
 
-    GK_TRY(gnnkd_dataset_new(&out, msg));
+    GKD_TRY(gnnkd_dataset_new(&out, msg));
     snprintf(out->name, sizeof out->name, "%s", spec);
-    GK_TRY(sbm_edges(out, &p, spec, msg));
+    GKD_TRY(sbm_edges(out, &p, spec, msg));
 
     /* Class c's mean is snr / sqrt(2b) on its own b coordinates: two means
      * are exactly snr apart. Counter-based noise: any thread count. */
     int64_t n = p.nodes, f = p.features, b = p.features / p.classes;
     float mu = (float)(p.snr / sqrt(2.0 * (double)b));
-    GK_ALLOC(out->xdense, n * f);
+    GKD_ALLOC(out->xdense, n * f);
     out->nfeat = (int32_t)f;
-    uint64_t key = gk_key(p.seed, 0x464555u /* "FEU" */, 0);
+    uint64_t key = gkd_key(p.seed, 0x464555u /* "FEU" */, 0);
     float *x = out->xdense;
     const int32_t *label = out->label;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; i++) {
         float *row = x + i * f;
-        for (int64_t j = 0; j < f; j++) row[j] = (float)gk_normal(key, (uint64_t)(i * f + j));
+        for (int64_t j = 0; j < f; j++) row[j] = (float)gkd_normal(key, (uint64_t)(i * f + j));
         int64_t c = label[i];
         for (int64_t j = c * b; j < (c + 1) * b; j++) row[j] += mu;
     }
 
-    GK_TRY(gnnkd_dataset_split_random(out, (int32_t)p.train_per_class, (int32_t)p.val,
+    GKD_TRY(gnnkd_dataset_split_random(out, (int32_t)p.train_per_class, (int32_t)p.val,
                                       (int32_t)p.test, p.seed, msg));
     *d = out;
     return GNNKD_OK;
-#undef GK_FREE_ALL
+#undef GKD_FREE_ALL
 }

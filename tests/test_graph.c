@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "gnn/kernels.h"
 
 /* A random symmetric pattern on n nodes with edge probability p, nodes
  * 0..nisolated-1 isolated, and one self loop on node n-1 (to be ignored). */
@@ -12,7 +12,7 @@ static void random_graph(gnnkd_csr *a, int32_t n, double p, int32_t nisolated, u
     char *dense = calloc((size_t)n * n, 1);
     for (int32_t i = nisolated; i < n; i++)
         for (int32_t j = nisolated; j < i; j++)
-            if (gk_uniform(seed, (uint64_t)i * n + j) < p) dense[i * n + j] = dense[j * n + i] = 1;
+            if (gkd_uniform(seed, (uint64_t)i * n + j) < p) dense[i * n + j] = dense[j * n + i] = 1;
     dense[(n - 1) * n + (n - 1)] = 1;
     a->nrows = a->ncols = n;
     a->rowptr = calloc((size_t)n + 1, sizeof *a->rowptr);
@@ -123,9 +123,9 @@ Test(graph, graphblas_product_matches_kernel) {
     cr_assert_eq(gnnkd_graph_new(&g, &a, msg), GNNKD_OK, "%s", msg);
     int32_t n = 30, h = 5;
     float *x = malloc(sizeof *x * n * h), *y = malloc(sizeof *y * n * h), *yr = malloc(sizeof *yr * n * h);
-    for (int e = 0; e < n * h; e++) x[e] = gk_uniform(3, (uint64_t)e) - 0.5f;
-    cr_assert_eq(gk_graph_spmm_ref(yr, g, x, h, msg), GNNKD_OK, "%s", msg);
-    gk_spmm(y, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, x, h, NULL);
+    for (int e = 0; e < n * h; e++) x[e] = gkd_uniform(3, (uint64_t)e) - 0.5f;
+    cr_assert_eq(gkd_graph_spmm_ref(yr, g, x, h, msg), GNNKD_OK, "%s", msg);
+    gkd_spmm(y, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, x, h, NULL);
     for (int e = 0; e < n * h; e++) cr_assert_float_eq(y[e], yr[e], 1e-5, "element %d", e);
     free(x);
     free(y);

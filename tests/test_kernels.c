@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "gnn/kernels.h"
 
 /* A random (n, m) CSR with about density * m entries a row, every third
  * row empty, values in [-1, 1). */
@@ -20,8 +20,8 @@ static void random_csr(gnnkd_csr *a, int32_t n, int32_t m, double density, uint6
         a->rowptr[i + 1] = a->rowptr[i];
         if (i % 3 == 1) continue;
         for (int32_t j = 0; j < m; j++)
-            if (gk_uniform(seed, (uint64_t)i * m + j) < density) {
-                a->val[a->rowptr[i + 1]] = 2.0f * gk_uniform(seed + 1, (uint64_t)i * m + j) - 1.0f;
+            if (gkd_uniform(seed, (uint64_t)i * m + j) < density) {
+                a->val[a->rowptr[i + 1]] = 2.0f * gkd_uniform(seed + 1, (uint64_t)i * m + j) - 1.0f;
                 a->colidx[a->rowptr[i + 1]++] = j;
             }
     }
@@ -29,7 +29,7 @@ static void random_csr(gnnkd_csr *a, int32_t n, int32_t m, double density, uint6
 
 static float *random_array(int64_t len, uint64_t seed) {
     float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
-    for (int64_t e = 0; e < len; e++) x[e] = 2.0f * gk_uniform(seed, (uint64_t)e) - 1.0f;
+    for (int64_t e = 0; e < len; e++) x[e] = 2.0f * gkd_uniform(seed, (uint64_t)e) - 1.0f;
     return x;
 }
 
@@ -55,11 +55,11 @@ Test(kernels, spmm_matches_reference) {
             random_csr(&a, n, m, 0.3, 100 + s);
             float *x = random_array((int64_t)m * h, 200 + s);
             float *y = random_array((int64_t)n * h, 1), *yr = random_array((int64_t)n * h, 2);
-            gk_spmm(y, &a, a.val, x, h, NULL); // overwrites whatever y held
-            gk_spmm_ref(yr, &a, a.val, x, h);
+            gkd_spmm(y, &a, a.val, x, h, NULL); // overwrites whatever y held
+            gkd_spmm_ref(yr, &a, a.val, x, h);
             assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm with values");
-            gk_spmm(y, &a, NULL, x, h, NULL);
-            gk_spmm_ref(yr, &a, NULL, x, h);
+            gkd_spmm(y, &a, NULL, x, h, NULL);
+            gkd_spmm_ref(yr, &a, NULL, x, h);
             assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm of a pattern");
             free(x);
             free(y);
@@ -79,8 +79,8 @@ Test(kernels, spmm_t_matches_reference) {
             float *g = random_array((int64_t)n * h, 400 + s);
             // both start from the same non-zero dx: the kernel accumulates
             float *dx = random_array((int64_t)m * h, 5), *dxr = random_array((int64_t)m * h, 5);
-            gk_spmm_t(dx, NULL, 0, &a, a.val, g, h);
-            gk_spmm_t_ref(dxr, &a, a.val, g, h);
+            gkd_spmm_t(dx, NULL, 0, &a, a.val, g, h);
+            gkd_spmm_t_ref(dxr, &a, a.val, g, h);
             assert_close(dx, dxr, (int64_t)m * h, 1e-5, "spmm_t");
             free(dx), free(dxr), free(g);
             gnnkd_csr_clear(&a);
@@ -107,13 +107,13 @@ Test(kernels, spmm_t_same_bits_on_any_threads) {
         for (int pattern = 0; pattern <= 1; pattern++) {
             int32_t h = hs[hi];
             const float *val = pattern ? NULL : a.val;
-            cr_assert_gt(gnnkd_csr_nnz(&a) * h, GK_PAR_MIN);
+            cr_assert_gt(gnnkd_csr_nnz(&a) * h, GKD_PAR_MIN);
             float *g = random_array(3000 * (int64_t)h, 78), *dx[4], *ref = calloc(60 * (size_t)h, sizeof(float));
-            gk_spmm_t_ref(ref, &a, val, g, h);
+            gkd_spmm_t_ref(ref, &a, val, g, h);
             for (int threads = 1; threads <= 3; threads++) {
                 gnnkd_set_threads(threads);
                 dx[threads] = calloc(60 * (size_t)h, sizeof(float));
-                gk_spmm_t(dx[threads], NULL, 0, &a, val, g, h); // no partials: by columns
+                gkd_spmm_t(dx[threads], NULL, 0, &a, val, g, h); // no partials: by columns
                 assert_close(dx[threads], ref, 60 * (int64_t)h, 1e-5, "spmm_t on a team");
                 cr_assert(memcmp(dx[threads], dx[1], sizeof(float) * 60 * (size_t)h) == 0,
                           "h %d: %d threads differ from 1", h, threads);
@@ -130,16 +130,16 @@ Test(kernels, spmm_t_same_bits_on_any_threads) {
 Test(kernels, spmm_t_by_rows_with_partials) {
     gnnkd_csr a;
     random_csr(&a, 3000, 60, 0.2, 79);
-    cr_assert(gk_spmm_t_partials(a.nrows, a.ncols));
+    cr_assert(gkd_spmm_t_partials(a.nrows, a.ncols));
     int32_t h = 24;
     float *g = random_array(3000 * (int64_t)h, 80), *partial = random_array(2 * 60 * (int64_t)h, 81);
     float *ref = calloc(60 * (size_t)h, sizeof(float));
-    gk_spmm_t_ref(ref, &a, a.val, g, h);
+    gkd_spmm_t_ref(ref, &a, a.val, g, h);
     for (int threads = 2; threads <= 3; threads++) {
         gnnkd_set_threads(threads);
         float *dx1 = calloc(60 * (size_t)h, sizeof(float)), *dx2 = calloc(60 * (size_t)h, sizeof(float));
-        gk_spmm_t(dx1, partial, 2, &a, a.val, g, h);
-        gk_spmm_t(dx2, partial, 2, &a, a.val, g, h);
+        gkd_spmm_t(dx1, partial, 2, &a, a.val, g, h);
+        gkd_spmm_t(dx2, partial, 2, &a, a.val, g, h);
         assert_close(dx1, ref, 60 * (int64_t)h, 1e-5, "spmm_t by rows");
         cr_assert(memcmp(dx1, dx2, sizeof(float) * 60 * (size_t)h) == 0, "repeated on %d threads", threads);
         free(dx1), free(dx2);
@@ -157,21 +157,21 @@ Test(kernels, matmul_matches_reference) {
             float *inp = random_array((int64_t)n * i, 10 + s), *w = random_array((int64_t)i * o, 20 + s);
             float *dout = random_array((int64_t)n * o, 30 + s);
             float *out = random_array((int64_t)n * o, 1), *outr = random_array((int64_t)n * o, 2);
-            gk_matmul_forward(out, inp, w, n, i, o);
-            gk_matmul_forward_ref(outr, inp, w, n, i, o);
+            gkd_matmul_forward(out, inp, w, n, i, o);
+            gkd_matmul_forward_ref(outr, inp, w, n, i, o);
             assert_close(out, outr, (int64_t)n * o, 1e-5, "matmul forward");
 
             float *dinp = random_array((int64_t)n * i, 3), *dinpr = random_array((int64_t)n * i, 3);
             float *dw = random_array((int64_t)i * o, 4), *dwr = random_array((int64_t)i * o, 4);
-            gk_matmul_backward(dinp, dw, dout, inp, w, n, i, o, NULL);
-            gk_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
+            gkd_matmul_backward(dinp, dw, dout, inp, w, n, i, o, NULL);
+            gkd_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
             assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "matmul backward dinp");
             assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw");
             // gated by the input's ReLU and dropout (scale 2): zero where inp <= 0
             // and the column sums of the gated dinp into db (from 1s)
             float *dwg = random_array((int64_t)i * o, 4), *db = malloc(sizeof(float) * (size_t)i);
             for (int32_t k = 0; k < i; k++) db[k] = 1.0f;
-            gk_matmul_backward(dinp, dwg, dout, inp, w, n, i, o, &(gk_gate){2.0f, db});
+            gkd_matmul_backward(dinp, dwg, dout, inp, w, n, i, o, &(gkd_gate){2.0f, db});
             for (int64_t e = 0; e < (int64_t)n * i; e++) dinpr[e] = inp[e] > 0.0f ? 2.0f * dinpr[e] : 0.0f;
             assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "matmul backward gated dinp");
             for (int32_t k = 0; k < i; k++) {
@@ -185,8 +185,8 @@ Test(kernels, matmul_matches_reference) {
             assert_close(dwg, dwr, (int64_t)i * o, 1e-5, "matmul backward dw, gated");
             free(dwg);
             // without an input gradient only dw moves
-            gk_matmul_backward(NULL, dw, dout, inp, w, n, i, o, NULL);
-            gk_matmul_backward_ref(NULL, dwr, dout, inp, w, n, i, o);
+            gkd_matmul_backward(NULL, dw, dout, inp, w, n, i, o, NULL);
+            gkd_matmul_backward_ref(NULL, dwr, dout, inp, w, n, i, o);
             assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw only");
             free(inp), free(w), free(dout), free(out), free(outr);
             free(dinp), free(dinpr), free(dw), free(dwr);
@@ -202,11 +202,11 @@ Test(kernels, spmm_small_by_hand) {
     gnnkd_csr a = {3, 3, rowptr, colidx, val};
     float x[6] = {1, 2, 3, 4, 5, 6}; // (3, 2)
     float y[6];
-    gk_spmm(y, &a, val, x, 2, NULL);
+    gkd_spmm(y, &a, val, x, 2, NULL);
     float want[6] = {2 * 1 - 5, 2 * 2 - 6, 0, 0, 0.5f * 3, 0.5f * 4};
     for (int e = 0; e < 6; e++) cr_assert_eq(y[e], want[e], "element %d", e);
     float dx[6] = {0};
-    gk_spmm_t(dx, NULL, 0, &a, val, y, 2); // A^T y
+    gkd_spmm_t(dx, NULL, 0, &a, val, y, 2); // A^T y
     float wantt[6] = {2 * y[0], 2 * y[1], 0.5f * y[4], 0.5f * y[5], -y[0], -y[1]};
     for (int e = 0; e < 6; e++) cr_assert_eq(dx[e], wantt[e], "transpose element %d", e);
 }
@@ -216,7 +216,7 @@ Test(kernels, spmm_small_by_hand) {
  * repeated. */
 Test(kernels, matmul_backward_narrow_on_threads) {
     int32_t n = 3001, i = 67, o = 3; // i >= 64: the narrow kernels, not OpenBLAS
-    cr_assert_gt((int64_t)n * i * o, GK_PAR_MIN);
+    cr_assert_gt((int64_t)n * i * o, GKD_PAR_MIN);
     float *inp = random_array((int64_t)n * i, 11), *w = random_array((int64_t)i * o, 12);
     float *dout = random_array((int64_t)n * o, 13);
     for (int threads = 1; threads <= 2; threads++) {
@@ -224,15 +224,15 @@ Test(kernels, matmul_backward_narrow_on_threads) {
         float *dinp = random_array((int64_t)n * i, 3), *dinpr = random_array((int64_t)n * i, 3);
         float *dw = random_array((int64_t)i * o, 4), *dwr = random_array((int64_t)i * o, 4);
         float *dw2 = random_array((int64_t)i * o, 4);
-        gk_matmul_backward(dinp, dw, dout, inp, w, n, i, o, NULL);
-        gk_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
+        gkd_matmul_backward(dinp, dw, dout, inp, w, n, i, o, NULL);
+        gkd_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
         assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "narrow dinp");
         assert_close(dw, dwr, (int64_t)i * o, 1e-4, "narrow dw");
-        gk_matmul_backward(dinpr, dw2, dout, inp, w, n, i, o, NULL);
+        gkd_matmul_backward(dinpr, dw2, dout, inp, w, n, i, o, NULL);
         cr_assert(memcmp(dw, dw2, sizeof(float) * (size_t)i * o) == 0, "dw differs on %d threads", threads);
         float *out = random_array((int64_t)n * o, 5), *outr = random_array((int64_t)n * o, 6);
-        gk_matmul_forward(out, inp, w, n, i, o);
-        gk_matmul_forward_ref(outr, inp, w, n, i, o);
+        gkd_matmul_forward(out, inp, w, n, i, o);
+        gkd_matmul_forward_ref(outr, inp, w, n, i, o);
         assert_close(out, outr, (int64_t)n * o, 1e-5, "narrow forward");
         free(out), free(outr);
         free(dinp), free(dinpr), free(dw), free(dwr), free(dw2);

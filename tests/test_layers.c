@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "gnn/kernels.h"
 
 enum { DENSE, GCN, RELU, DROPOUT };
 
@@ -24,10 +24,10 @@ typedef struct {
 static void forward(layer *c) {
     int64_t len = (int64_t)c->n * c->o;
     switch (c->kind) {
-    case DENSE: gk_dense_forward(c->out, c->xs, c->xval, c->inp, c->w, &(gk_epilogue){c->b}, c->n, c->i, c->o); break;
-    case GCN: gk_gcn_forward(c->out, c->t, c->ahat, c->xs, c->xval, c->inp, c->w, &(gk_epilogue){c->b}, c->n, c->i, c->o); break;
-    case RELU: gk_relu_forward(c->out, c->inp, len); break;
-    case DROPOUT: gk_dropout_forward(c->out, c->inp, len, c->p, c->key); break;
+    case DENSE: gkd_dense_forward(c->out, c->xs, c->xval, c->inp, c->w, &(gkd_epilogue){c->b}, c->n, c->i, c->o); break;
+    case GCN: gkd_gcn_forward(c->out, c->t, c->ahat, c->xs, c->xval, c->inp, c->w, &(gkd_epilogue){c->b}, c->n, c->i, c->o); break;
+    case RELU: gkd_relu_forward(c->out, c->inp, len); break;
+    case DROPOUT: gkd_dropout_forward(c->out, c->inp, len, c->p, c->key); break;
     }
 }
 
@@ -48,10 +48,10 @@ static void backward(layer *c, float *dinp, float *dw, float *db) {
     float *dout = malloc(sizeof *dout * (size_t)len), *gt = calloc((size_t)len, sizeof *gt);
     for (int64_t e = 0; e < len; e++) dout[e] = c->out[e] - c->target[e];
     switch (c->kind) {
-    case DENSE: gk_dense_backward(dinp, dw, db, NULL, 0, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL); break;
-    case GCN: gk_gcn_backward(dinp, dw, db, gt, NULL, 0, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL); break;
-    case RELU: gk_relu_backward(dinp, dout, c->inp, len); break;
-    case DROPOUT: gk_dropout_backward(dinp, dout, len, c->p, c->key); break;
+    case DENSE: gkd_dense_backward(dinp, dw, db, NULL, 0, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL); break;
+    case GCN: gkd_gcn_backward(dinp, dw, db, gt, NULL, 0, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL); break;
+    case RELU: gkd_relu_backward(dinp, dout, c->inp, len); break;
+    case DROPOUT: gkd_dropout_backward(dinp, dout, len, c->p, c->key); break;
     }
     free(dout);
     free(gt);
@@ -76,7 +76,7 @@ static void check(layer *c, float *x, const float *grad, int64_t len, const char
 
 static float *random_array(int64_t len, uint64_t seed, float scale) {
     float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
-    for (int64_t e = 0; e < len; e++) x[e] = scale * (2.0f * gk_uniform(seed, (uint64_t)e) - 1.0f);
+    for (int64_t e = 0; e < len; e++) x[e] = scale * (2.0f * gkd_uniform(seed, (uint64_t)e) - 1.0f);
     return x;
 }
 
@@ -87,7 +87,7 @@ static gnnkd_graph *random_graph(int32_t n, uint64_t seed) {
         a.rowptr[r + 1] = a.rowptr[r];
         for (int32_t j = 1; j < n; j++) {
             int32_t lo = r < j ? r : j, hi = r < j ? j : r;
-            if (r != j && r > 0 && gk_uniform(seed, (uint64_t)lo * n + hi) < 0.3) a.colidx[a.rowptr[r + 1]++] = j;
+            if (r != j && r > 0 && gkd_uniform(seed, (uint64_t)lo * n + hi) < 0.3) a.colidx[a.rowptr[r + 1]++] = j;
         }
     }
     gnnkd_graph *g = NULL;
@@ -107,7 +107,7 @@ static void random_features(gnnkd_csr *x, int32_t n, int32_t f, uint64_t seed) {
     for (int32_t r = 0; r < n; r++) {
         x->rowptr[r + 1] = x->rowptr[r];
         for (int32_t j = 0; j < f; j++)
-            if (r != 2 && gk_uniform(seed, (uint64_t)r * f + j) < 0.4) x->colidx[x->rowptr[r + 1]++] = j;
+            if (r != 2 && gkd_uniform(seed, (uint64_t)r * f + j) < 0.4) x->colidx[x->rowptr[r + 1]++] = j;
     }
 }
 
@@ -157,9 +157,9 @@ Test(layers, gcn_forward_is_ahat_x_w_plus_b) {
     float *x = random_array((int64_t)n * i, 4, 1.0f), *w = random_array((int64_t)i * o, 5, 1.0f);
     float *b = random_array(o, 6, 1.0f), *xw = malloc(sizeof(float) * n * o), *ref = malloc(sizeof(float) * n * o);
     float *out = malloc(sizeof(float) * n * o), *t = malloc(sizeof(float) * n * o);
-    gk_matmul_forward_ref(xw, x, w, n, i, o);
-    gk_spmm_ref(ref, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, xw, o);
-    gk_gcn_forward(out, t, gnnkd_graph_csr(g), NULL, NULL, x, w, &(gk_epilogue){b}, n, i, o);
+    gkd_matmul_forward_ref(xw, x, w, n, i, o);
+    gkd_spmm_ref(ref, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, xw, o);
+    gkd_gcn_forward(out, t, gnnkd_graph_csr(g), NULL, NULL, x, w, &(gkd_epilogue){b}, n, i, o);
     for (int e = 0; e < n * o; e++) cr_assert_float_eq(out[e], ref[e] + b[e % o], 1e-5);
     free(x), free(w), free(b), free(xw), free(ref), free(out), free(t);
     gnnkd_graph_free(&g);
@@ -182,7 +182,7 @@ Test(layers, relu_backward) {
 
 Test(layers, dropout_backward_with_fixed_mask) {
     int32_t n = 6, o = 8;
-    layer c = {.kind = DROPOUT, .n = n, .i = o, .o = o, .p = 0.4f, .key = gk_key(1, 2, 3)};
+    layer c = {.kind = DROPOUT, .n = n, .i = o, .o = o, .p = 0.4f, .key = gkd_key(1, 2, 3)};
     c.inp = random_array((int64_t)n * o, 60, 1.0f);
     c.out = calloc((size_t)n * o, sizeof(float));
     c.target = random_array((int64_t)n * o, 61, 1.0f);
@@ -198,9 +198,9 @@ Test(layers, dropout_mask_rate_scale_and_threads) {
     float *x = malloc(sizeof(float) * len), *y1 = malloc(sizeof(float) * len), *y2 = malloc(sizeof(float) * len);
     for (int64_t e = 0; e < len; e++) x[e] = 1.0f + (float)(e % 5);
     gnnkd_set_threads(1);
-    gk_dropout_forward(y1, x, len, p, gk_key(9, 1, 0));
+    gkd_dropout_forward(y1, x, len, p, gkd_key(9, 1, 0));
     gnnkd_set_threads(2);
-    gk_dropout_forward(y2, x, len, p, gk_key(9, 1, 0));
+    gkd_dropout_forward(y2, x, len, p, gkd_key(9, 1, 0));
     cr_assert(memcmp(y1, y2, sizeof(float) * len) == 0, "the mask depends on the thread count");
     int64_t kept = 0;
     for (int64_t e = 0; e < len; e++) {
@@ -210,18 +210,18 @@ Test(layers, dropout_mask_rate_scale_and_threads) {
         }
     }
     cr_assert(fabs((double)kept / len - (1.0 - p)) < 0.01, "kept %lld of %lld", (long long)kept, (long long)len);
-    gk_dropout_forward(y2, x, len, p, gk_key(9, 2, 0)); // another step, another mask
+    gkd_dropout_forward(y2, x, len, p, gkd_key(9, 2, 0)); // another step, another mask
     cr_assert(memcmp(y1, y2, sizeof(float) * len) != 0);
     // in place gives the same as out of place
     memcpy(y2, x, sizeof(float) * len);
-    gk_dropout_forward(y2, y2, len, p, gk_key(9, 1, 0));
+    gkd_dropout_forward(y2, y2, len, p, gkd_key(9, 1, 0));
     cr_assert(memcmp(y1, y2, sizeof(float) * len) == 0);
     free(x), free(y1), free(y2);
 }
 
 Test(layers, bias_backward_sums_columns) {
     float dout[6] = {1, 2, 3, 4, 5, 6}, db[3] = {1, 1, 1};
-    gk_bias_backward(db, dout, 2, 3);
+    gkd_bias_backward(db, dout, 2, 3);
     cr_assert_eq(db[0], 6.0f);
     cr_assert_eq(db[1], 8.0f);
     cr_assert_eq(db[2], 10.0f);
@@ -231,15 +231,15 @@ Test(layers, bias_backward_sums_columns) {
 Test(layers, relu_dropout_backward_matches_composition) {
     int64_t len = 5000;
     float p = 0.5f;
-    uint64_t key = gk_key(4, 5, 1);
+    uint64_t key = gkd_key(4, 5, 1);
     float *x = random_array(len, 70, 1.0f), *dout = random_array(len, 71, 1.0f);
     float *h = malloc(sizeof(float) * len), *tmp = calloc(len, sizeof(float));
     float *ref = calloc(len, sizeof(float)), *fused = calloc(len, sizeof(float));
-    gk_relu_forward(h, x, len);
-    gk_dropout_forward(h, h, len, p, key);
-    gk_dropout_backward(tmp, dout, len, p, key);
-    gk_relu_backward(ref, tmp, x, len);
-    gk_relu_dropout_backward(fused, dout, h, len, 1.0f / (1.0f - p));
+    gkd_relu_forward(h, x, len);
+    gkd_dropout_forward(h, h, len, p, key);
+    gkd_dropout_backward(tmp, dout, len, p, key);
+    gkd_relu_backward(ref, tmp, x, len);
+    gkd_relu_dropout_backward(fused, dout, h, len, 1.0f / (1.0f - p));
     cr_assert(memcmp(ref, fused, sizeof(float) * len) == 0);
     int64_t nonzero = 0;
     for (int64_t e = 0; e < len; e++) nonzero += fused[e] != 0.0f;
@@ -254,12 +254,12 @@ static void epilogue_reference(float *y, const float *b, int64_t n, int32_t h, i
                                uint64_t key) {
     for (int64_t r = 0; r < n; r++)
         for (int32_t c = 0; c < h; c++) y[r * h + c] += b[c];
-    if (relu) gk_relu_forward(y, y, n * h);
-    if (p > 0.0f) gk_dropout_forward(y, y, n * h, p, key);
+    if (relu) gkd_relu_forward(y, y, n * h);
+    if (p > 0.0f) gkd_dropout_forward(y, y, n * h, p, key);
 }
 
 Test(layers, epilogue_matches_composition) {
-    uint64_t key = gk_key(4, 5, 1);
+    uint64_t key = gkd_key(4, 5, 1);
     const int32_t widths[] = {6, 16, 40};
     for (int threads = 1; threads <= 2; threads++) {
         gnnkd_set_threads(threads);
@@ -267,22 +267,22 @@ Test(layers, epilogue_matches_composition) {
             for (int kind = 0; kind < 3; kind++) { // bias; + relu; + relu, dropout
                 int32_t h = widths[wi], n = 5001, f = 30;
                 int64_t len = (int64_t)n * h;
-                gk_epilogue ep = {NULL, kind >= 1, kind == 2 ? 0.5f : 0.0f, key};
+                gkd_epilogue ep = {NULL, kind >= 1, kind == 2 ? 0.5f : 0.0f, key};
                 float *b = random_array(h, 73, 1.0f), *x = random_array(len, 72, 1.0f);
                 float *ref = malloc(sizeof(float) * len), *fused = malloc(sizeof(float) * len);
                 ep.bias = b;
                 memcpy(ref, x, sizeof(float) * len);
                 epilogue_reference(ref, b, n, h, ep.relu, ep.p, key);
                 memcpy(fused, x, sizeof(float) * len);
-                gk_epilogue_forward(fused, n, h, &ep);
+                gkd_epilogue_forward(fused, n, h, &ep);
                 cr_assert(memcmp(ref, fused, sizeof(float) * len) == 0, "alone: h %d kind %d", h, kind);
                 // at the end of A w (a sparse (n, f) times w (f, h))
                 gnnkd_csr a;
                 random_features(&a, n, f, 74);
                 float *w = random_array((int64_t)f * h, 75, 1.0f);
-                gk_spmm(ref, &a, NULL, w, h, NULL);
+                gkd_spmm(ref, &a, NULL, w, h, NULL);
                 epilogue_reference(ref, b, n, h, ep.relu, ep.p, key);
-                gk_spmm(fused, &a, NULL, w, h, &ep);
+                gkd_spmm(fused, &a, NULL, w, h, &ep);
                 cr_assert(memcmp(ref, fused, sizeof(float) * len) == 0, "spmm: h %d kind %d", h, kind);
                 int64_t zeros = 0;
                 for (int64_t e = 0; e < len; e++) zeros += fused[e] == 0.0f;
@@ -294,7 +294,7 @@ Test(layers, epilogue_matches_composition) {
     gnnkd_set_threads(0);
 }
 
-/* Dropping a sparse X's entries keeps exactly those gk_dropout_forward keeps,
+/* Dropping a sparse X's entries keeps exactly those gkd_dropout_forward keeps,
  * in order, scaled; rows may end up empty, and the first and last rows are
  * empty to start with (the thread blocks' edges). Y = dropout(X) w matches
  * the reference product on the kept entries, and every thread count gives
@@ -302,7 +302,7 @@ Test(layers, epilogue_matches_composition) {
 static void check_dropout_spmm(int with_values) {
     int32_t n = 400, f = 30, h = 16;
     float p = 0.5f;
-    uint64_t key = gk_key(8, 3, 0);
+    uint64_t key = gkd_key(8, 3, 0);
     gnnkd_csr x;
     random_features(&x, n, f, 90);
     for (int32_t r = 0; r < n; r++) // rows 0, n-2, n-1 empty too
@@ -313,11 +313,11 @@ static void check_dropout_spmm(int with_values) {
             for (int32_t q = r + 1; q <= n; q++) x.rowptr[q] -= len;
         }
     int64_t nnz = gnnkd_csr_nnz(&x);
-    cr_assert_gt((nnz + n) * h, GK_PAR_MIN, "big enough for a team");
+    cr_assert_gt((nnz + n) * h, GKD_PAR_MIN, "big enough for a team");
     if (with_values) x.val = random_array(nnz, 91, 1.0f);
     float *vals = malloc(sizeof(float) * (size_t)nnz), *dropped = malloc(sizeof(float) * (size_t)nnz);
     for (int64_t k = 0; k < nnz; k++) vals[k] = x.val ? x.val[k] : 1.0f;
-    gk_dropout_forward(dropped, vals, nnz, p, key);
+    gkd_dropout_forward(dropped, vals, nnz, p, key);
     float *w = random_array((int64_t)f * h, 92, 1.0f), *yref = malloc(sizeof(float) * (size_t)n * h);
     float *y1 = NULL;
     gnnkd_csr x1 = {0};
@@ -327,7 +327,7 @@ static void check_dropout_spmm(int with_values) {
                         calloc((size_t)nnz, sizeof(float))};
         float *y = random_array((int64_t)n * h, 93, 1.0f); // overwritten
         uint8_t *keep = malloc((size_t)nnz);
-        gk_dropout_spmm(y, &xd, keep, &x, w, h, p, key, NULL);
+        gkd_dropout_spmm(y, &xd, keep, &x, w, h, p, key, NULL);
         free(keep);
         cr_assert_eq(xd.nrows, n);
         cr_assert_eq(xd.ncols, f);
@@ -345,7 +345,7 @@ static void check_dropout_spmm(int with_values) {
             empty += xd.rowptr[r] == xd.rowptr[r + 1];
         }
         cr_assert_gt(empty, 3);
-        gk_spmm_ref(yref, &xd, xd.val, w, h);
+        gkd_spmm_ref(yref, &xd, xd.val, w, h);
         for (int64_t e = 0; e < (int64_t)n * h; e++)
             cr_assert_float_eq(y[e], yref[e], 1e-5f * (1.0f + fabsf(yref[e])), "y element %lld", (long long)e);
         if (threads == 1) {
@@ -375,20 +375,20 @@ Test(layers, dropout_spmm_keeps_the_mask_with_values) { check_dropout_spmm(1); }
  * the whole dropped matrix: several blocks, an odd width (blocks start
  * mid-pair only if the code is wrong), a short last block. */
 Test(layers, dropout_matmul_matches_whole_dropout) {
-    int32_t i = 3, o = 5, n = (int32_t)(2 * gk_drop_rows(i) + 3);
+    int32_t i = 3, o = 5, n = (int32_t)(2 * gkd_drop_rows(i) + 3);
     float p = 0.5f;
-    uint64_t key = gk_key(6, 7, 0);
+    uint64_t key = gkd_key(6, 7, 0);
     float *x = random_array((int64_t)n * i, 80, 1.0f), *w = random_array((int64_t)i * o, 81, 1.0f);
     float *g = random_array((int64_t)n * o, 82, 1.0f), *xd = malloc(sizeof(float) * n * i);
-    float *buf = malloc(sizeof(float) * (size_t)gk_drop_rows(i) * i);
+    float *buf = malloc(sizeof(float) * (size_t)gkd_drop_rows(i) * i);
     float *out = malloc(sizeof(float) * n * o), *ref = malloc(sizeof(float) * n * o);
     float *dw = calloc((size_t)i * o, sizeof(float)), *dwr = calloc((size_t)i * o, sizeof(float));
-    gk_dropout_forward(xd, x, (int64_t)n * i, p, key);
-    gk_matmul_forward_ref(ref, xd, w, n, i, o);
-    gk_dropout_matmul_forward(out, buf, x, w, n, i, o, p, key);
+    gkd_dropout_forward(xd, x, (int64_t)n * i, p, key);
+    gkd_matmul_forward_ref(ref, xd, w, n, i, o);
+    gkd_dropout_matmul_forward(out, buf, x, w, n, i, o, p, key);
     for (int64_t e = 0; e < (int64_t)n * o; e++) cr_assert_float_eq(out[e], ref[e], 1e-5, "out[%lld]", (long long)e);
-    gk_matmul_backward_ref(NULL, dwr, g, xd, w, n, i, o);
-    gk_dropout_matmul_backward(dw, buf, g, x, w, n, i, o, p, key);
+    gkd_matmul_backward_ref(NULL, dwr, g, xd, w, n, i, o);
+    gkd_dropout_matmul_backward(dw, buf, g, x, w, n, i, o, p, key);
     for (int e = 0; e < i * o; e++) cr_assert_float_eq(dw[e], dwr[e], 1e-3 * (1.0 + fabsf(dwr[e])), "dw[%d]", e);
     free(x), free(w), free(g), free(xd), free(buf), free(out), free(ref), free(dw), free(dwr);
 }

@@ -5,8 +5,7 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
-#include "gnnkd.h"
-#include "../loaders/loaders_internal.h"
+#include "loaders/mtx.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -186,9 +185,9 @@ static const figures KNOWN[3] = {
 static void check_known(const figures *k) {
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_dataset *d = NULL;
-    double t0 = gk_now();
+    double t0 = gkd_now();
     int rc = gnnkd_dataset_open(&d, k->name, citation_data(), msg);
-    double dt = gk_now() - t0;
+    double dt = gkd_now() - t0;
     cr_assert_eq(rc, GNNKD_OK, "%s", msg);
     cr_log_info("%s loaded in %.3f s", k->name, dt);
     cr_assert_str_eq(d->name, k->name);
@@ -409,7 +408,7 @@ Test(loader, self_loops_counted) {
     write_text(p, "%%MatrixMarket matrix coordinate pattern general\n3 3 5\n1 1\n2 1\n1 2\n3 3\n2 2\n");
     gnnkd_csr a = {0};
     int64_t nself = -1;
-    cr_assert_eq(gk_mtx_load_graph(&a, &nself, p, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gkd_mtx_load_graph(&a, &nself, p, msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(nself, 3);
     cr_assert_eq(gnnkd_csr_nnz(&a), 2);
     check_graph(&a);
@@ -423,7 +422,7 @@ Test(loader, symmetric_matrix_mirrored) {
     snprintf(p, sizeof p, "%s/sym.mtx", dir);
     write_text(p, "%%MatrixMarket matrix coordinate real symmetric\n3 3 3\n3 1 2.5\n2 2 4\n3 2 -1\n");
     gnnkd_csr a = {0};
-    cr_assert_eq(gk_mtx_load_matrix(&a, p, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gkd_mtx_load_matrix(&a, p, msg), GNNKD_OK, "%s", msg);
     int64_t rowptr[4] = {0, 1, 3, 5};
     int32_t colidx[5] = {2, 1, 2, 0, 1};
     float val[5] = {2.5f, 4, -1, 2.5f, -1};
@@ -441,22 +440,22 @@ Test(loader, strict_numbers) {
     int64_t want[] = {0, -1, 7, 42, INT64_MAX, INT64_MIN};
     for (int k = 0; k < 6; k++) {
         const char *p = ok[k];
-        cr_expect(gk_parse_int(&p, &v), "%s", ok[k]);
+        cr_expect(gkd_parse_int(&p, &v), "%s", ok[k]);
         cr_expect_eq(v, want[k], "%s", ok[k]);
     }
     const char *bad[] = {"", "-", "x", "1x", "1.0", "9223372036854775808", "0x10"};
     for (int k = 0; k < 7; k++) {
         const char *p = bad[k];
-        cr_expect(!gk_parse_int(&p, &v), "'%s' accepted", bad[k]);
+        cr_expect(!gkd_parse_int(&p, &v), "'%s' accepted", bad[k]);
         cr_expect_eq(p, bad[k]);
     }
     const char *fbad[] = {"nan", "inf", "-Infinity", "1e39", "1.5.", "", "1,5"};
     for (int k = 0; k < 7; k++) {
         const char *p = fbad[k];
-        cr_expect(!gk_parse_float(&p, &f), "'%s' accepted", fbad[k]);
+        cr_expect(!gkd_parse_float(&p, &f), "'%s' accepted", fbad[k]);
     }
     const char *p = " 0.1 ";
-    cr_expect(gk_parse_float(&p, &f));
+    cr_expect(gkd_parse_float(&p, &f));
     cr_expect_eq(f, 0.1f);
 }
 

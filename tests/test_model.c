@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kernels.h"
+#include "gnn/kernels.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -27,7 +27,7 @@ static gnnkd_dataset *make_data(int32_t n, int32_t f, int32_t C, int sparse, uin
         a->rowptr[r + 1] = a->rowptr[r];
         for (int32_t j = 1; j < n; j++) {
             int32_t lo = r < j ? r : j, hi = r < j ? j : r;
-            if (r > 0 && r != j && gk_uniform(seed, (uint64_t)lo * n + hi) < 0.25)
+            if (r > 0 && r != j && gkd_uniform(seed, (uint64_t)lo * n + hi) < 0.25)
                 a->colidx[a->rowptr[r + 1]++] = j;
         }
     }
@@ -41,17 +41,17 @@ static gnnkd_dataset *make_data(int32_t n, int32_t f, int32_t C, int sparse, uin
         for (int32_t r = 0; r < n; r++) {
             x->rowptr[r + 1] = x->rowptr[r];
             for (int32_t j = 0; j < f; j++)
-                if (gk_uniform(seed + 1, (uint64_t)r * f + j) < 0.4) {
-                    x->val[x->rowptr[r + 1]] = gk_uniform(seed + 2, (uint64_t)r * f + j) + 0.1f;
+                if (gkd_uniform(seed + 1, (uint64_t)r * f + j) < 0.4) {
+                    x->val[x->rowptr[r + 1]] = gkd_uniform(seed + 2, (uint64_t)r * f + j) + 0.1f;
                     x->colidx[x->rowptr[r + 1]++] = j;
                 }
         }
     } else {
         d->xdense = malloc(sizeof *d->xdense * (size_t)n * f);
-        for (int64_t e = 0; e < (int64_t)n * f; e++) d->xdense[e] = 2.0f * gk_uniform(seed + 3, (uint64_t)e) - 1.0f;
+        for (int64_t e = 0; e < (int64_t)n * f; e++) d->xdense[e] = 2.0f * gkd_uniform(seed + 3, (uint64_t)e) - 1.0f;
     }
     d->label = malloc(sizeof *d->label * (size_t)n);
-    for (int32_t r = 0; r < n; r++) d->label[r] = (int32_t)(gk_mix64(seed + (uint64_t)r) % (uint64_t)C);
+    for (int32_t r = 0; r < n; r++) d->label[r] = (int32_t)(gkd_mix64(seed + (uint64_t)r) % (uint64_t)C);
     return d;
 }
 
@@ -125,7 +125,7 @@ Test(model, new_shapes_and_glorot_init) {
     cr_assert_eq(gnnkd_model_num_params(m), 30 * 16 + 16 + 16 * 4 + 4);
     const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
     cr_assert(s->dims[0] == 30 && s->dims[1] == 16 && s->dims[2] == 4);
-    const float *p = gk_model_params(m);
+    const float *p = gkd_model_params(m);
     float r0 = sqrtf(6.0f / 46.0f), r1 = sqrtf(6.0f / 20.0f);
     double mean = 0;
     for (int e = 0; e < 30 * 16; e++) {
@@ -136,8 +136,8 @@ Test(model, new_shapes_and_glorot_init) {
     for (int e = 0; e < 16; e++) cr_assert_eq(p[30 * 16 + e], 0.0f, "bias not zero");
     for (int e = 0; e < 64; e++) cr_assert(fabsf(p[30 * 16 + 16 + e]) <= r1);
     gnnkd_model *same = make_model("gcn:16", 30, 4, 0.5f, 1), *other = make_model("gcn:16", 30, 4, 0.5f, 2);
-    cr_assert(memcmp(p, gk_model_params(same), sizeof(float) * (size_t)gnnkd_model_num_params(m)) == 0);
-    cr_assert(memcmp(p, gk_model_params(other), sizeof(float) * (size_t)gnnkd_model_num_params(m)) != 0);
+    cr_assert(memcmp(p, gkd_model_params(same), sizeof(float) * (size_t)gnnkd_model_num_params(m)) == 0);
+    cr_assert(memcmp(p, gkd_model_params(other), sizeof(float) * (size_t)gnnkd_model_num_params(m)) != 0);
     gnnkd_model_free(&m);
     gnnkd_model_free(&same);
     gnnkd_model_free(&other);
@@ -175,17 +175,17 @@ static void check_model_gradient(const char *text, int sparse, int training) {
     char msg[GNNKD_MSG_LEN];
     cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
     gnnkd_model *m = make_model(text, f, C, 0.3f, 8);
-    float *p = gk_model_params(m), *grad = gk_model_grads(m);
+    float *p = gkd_model_params(m), *grad = gkd_model_grads(m);
     int64_t np = gnnkd_model_num_params(m);
     // give the biases values so that no ReLU input sits exactly on 0
     for (int64_t e = 0; e < np; e++)
-        if (p[e] == 0.0f) p[e] = 0.1f * (2.0f * gk_uniform(99, (uint64_t)e) - 1.0f);
+        if (p[e] == 0.0f) p[e] = 0.1f * (2.0f * gkd_uniform(99, (uint64_t)e) - 1.0f);
 
     const float *logits = NULL;
     float *dlogits = malloc(sizeof(float) * (size_t)n * C);
     cr_assert_eq(gnnkd_model_forward(m, &logits, d, g, training, 5, 3, msg), GNNKD_OK, "%s", msg);
     ce(dlogits, logits, d->label, n, C);
-    gk_model_zero_grad(m);
+    gkd_model_zero_grad(m);
     cr_assert_eq(gnnkd_model_backward(m, dlogits, d, g, msg), GNNKD_OK, "%s", msg);
 
     int skipped = 0;
@@ -304,7 +304,7 @@ Test(model, adam_step_and_decay) {
     gnnkd_model *m = make_model("mlp:3", 4, 2, 0.0f, 5);
     int64_t np = gnnkd_model_num_params(m); // W0 12, b0 3, W1 6, b1 2
     cr_assert_eq(np, 23);
-    float *p = gk_model_params(m), *g = gk_model_grads(m);
+    float *p = gkd_model_params(m), *g = gkd_model_grads(m);
     float *p0 = malloc(sizeof(float) * np);
     for (int64_t e = 0; e < np; e++) g[e] = 0.1f * (float)(e % 7) - 0.3f;
     for (int64_t e = 12; e < 15; e++) p[e] = 0.5f; // non-zero biases: must not decay
@@ -312,17 +312,17 @@ Test(model, adam_step_and_decay) {
     gnnkd_train_options o = {.lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.1f};
     double l2 = 0;
     for (int e = 0; e < 12; e++) l2 += 0.5 * (double)0.1f * p[e] * p[e];
-    cr_assert_float_eq(gk_model_l2(m, &o), l2, 1e-9, "%.12g vs %.12g", gk_model_l2(m, &o), l2);
+    cr_assert_float_eq(gkd_model_l2(m, &o), l2, 1e-9, "%.12g vs %.12g", gkd_model_l2(m, &o), l2);
     float *g0 = malloc(sizeof(float) * np);
     memcpy(g0, g, sizeof(float) * np);
     // two steps with the same raw gradient; check the second against the formula
-    gk_model_adam_step(m, &o, 1);
+    gkd_model_adam_step(m, &o, 1);
     float *p1 = malloc(sizeof(float) * np);
     memcpy(p1, p, sizeof(float) * np);
     memcpy(g, g0, sizeof(float) * np);
-    double l2_after = gk_model_adam_step(m, &o, 2); // the decay term of the new weights
-    cr_assert_float_eq(l2_after, gk_model_l2(m, &o), 1e-6 * gk_model_l2(m, &o), "%.9g vs %.9g",
-                       l2_after, gk_model_l2(m, &o));
+    double l2_after = gkd_model_adam_step(m, &o, 2); // the decay term of the new weights
+    cr_assert_float_eq(l2_after, gkd_model_l2(m, &o), 1e-6 * gkd_model_l2(m, &o), "%.9g vs %.9g",
+                       l2_after, gkd_model_l2(m, &o));
     for (int64_t e = 0; e < np; e++) {
         double w0 = p0[e], w1 = p1[e], raw = g0[e];
         int decayed = e < 12;
@@ -335,9 +335,9 @@ Test(model, adam_step_and_decay) {
         cr_assert_float_eq(p[e], want2, 1e-6, "step 2, parameter %lld", (long long)e);
     }
     // decay of all layers changes the second layer's step
-    gk_model_reset_adam(m);
+    gkd_model_reset_adam(m);
     o.decay_all_layers = 1;
-    cr_assert(gk_model_l2(m, &o) > gk_model_l2(m, &(gnnkd_train_options){.weight_decay = 0.1f}));
+    cr_assert(gkd_model_l2(m, &o) > gkd_model_l2(m, &(gnnkd_train_options){.weight_decay = 0.1f}));
     free(p0), free(p1), free(g0);
     gnnkd_model_free(&m);
 }
@@ -456,12 +456,12 @@ Test(model, cora_forward_backward) {
         int32_t v = d->split[GNNKD_TRAIN][r];
         dl[(int64_t)v * d->nclass + d->label[v]] = -1.0f;
     }
-    gk_model_zero_grad(m);
+    gkd_model_zero_grad(m);
     cr_assert_eq(gnnkd_model_backward(m, dl, d, g, msg), GNNKD_OK, "%s", msg);
     double norm = 0;
     for (int64_t e = 0; e < gnnkd_model_num_params(m); e++) {
-        cr_assert(isfinite(gk_model_grads(m)[e]));
-        norm += fabs(gk_model_grads(m)[e]);
+        cr_assert(isfinite(gkd_model_grads(m)[e]));
+        norm += fabs(gkd_model_grads(m)[e]);
     }
     cr_assert_gt(norm, 0.0);
     free(dl);
@@ -471,17 +471,17 @@ Test(model, cora_forward_backward) {
 }
 
 /* On a layer big enough for a team, the L2 term Adam sums on its way equals
- * gk_model_l2 of the new weights, on 1 and 2 threads. */
+ * gkd_model_l2 of the new weights, on 1 and 2 threads. */
 Test(model, adam_l2_on_a_team) {
     gnnkd_model *m = make_model("mlp:64", 1000, 3, 0.0f, 6); // 64000 decayed weights
-    float *g = gk_model_grads(m);
+    float *g = gkd_model_grads(m);
     gnnkd_train_options o = {.lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 5e-4f};
     for (int threads = 1; threads <= 2; threads++) {
         gnnkd_set_threads(threads);
         for (int64_t e = 0; e < gnnkd_model_num_params(m); e++) g[e] = 0.01f * (float)(e % 13) - 0.06f;
-        double l2 = gk_model_adam_step(m, &o, threads);
-        cr_assert_float_eq(l2, gk_model_l2(m, &o), 1e-6 * l2, "%d threads: %.9g vs %.9g", threads, l2,
-                           gk_model_l2(m, &o));
+        double l2 = gkd_model_adam_step(m, &o, threads);
+        cr_assert_float_eq(l2, gkd_model_l2(m, &o), 1e-6 * l2, "%d threads: %.9g vs %.9g", threads, l2,
+                           gkd_model_l2(m, &o));
     }
     gnnkd_set_threads(0);
     gnnkd_model_free(&m);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gnnkd_internal.h"
+#include "gnn/gnn.h"
 
 static gnnkd_dataset *load(const char *name) {
     char msg[GNNKD_MSG_LEN] = "";
@@ -33,7 +33,7 @@ Test(train, adam_matches_hand_computed_steps) {
     gnnkd_model *m = model("mlp:4", &d, 1);
     const int64_t np = gnnkd_model_num_params(m);
     cr_assert_eq(np, 3 * 4 + 4 + 4 * 2 + 2);
-    float *p = gk_model_params(m), *g = gk_model_grads(m);
+    float *p = gkd_model_params(m), *g = gkd_model_grads(m);
     float *p0 = malloc(np * sizeof *p0), *mm = calloc(np, sizeof *mm), *vv = calloc(np, sizeof *vv);
     memcpy(p0, p, np * sizeof *p0);
     gnnkd_train_options o;
@@ -43,7 +43,7 @@ Test(train, adam_matches_hand_computed_steps) {
         for (int64_t e = 0; e < np; e++) g[e] = 0.01f * (float)(e % 7) - 0.03f * t;
         float gg[64];
         for (int64_t e = 0; e < np; e++) gg[e] = g[e] + (e < 12 ? 0.1f * p0[e] : 0.0f); /* W1 is first */
-        gk_model_adam_step(m, &o, t);
+        gkd_model_adam_step(m, &o, t);
         for (int64_t e = 0; e < np; e++) {
             mm[e] = 0.9f * mm[e] + 0.1f * gg[e];
             vv[e] = 0.999f * vv[e] + 0.001f * gg[e] * gg[e];
@@ -75,11 +75,11 @@ Test(train, same_seed_same_bits) {
         np = gnnkd_model_num_params(m);
         if (k == 0) {
             first = malloc(np * sizeof *first);
-            memcpy(first, gk_model_params(m), np * sizeof *first);
+            memcpy(first, gkd_model_params(m), np * sizeof *first);
         } else if (k == 1) {
-            cr_assert_arr_eq(first, gk_model_params(m), np * sizeof *first);
+            cr_assert_arr_eq(first, gkd_model_params(m), np * sizeof *first);
         } else {
-            cr_assert(memcmp(first, gk_model_params(m), np * sizeof *first) != 0);
+            cr_assert(memcmp(first, gkd_model_params(m), np * sizeof *first) != 0);
         }
         gnnkd_model_free(&m);
     }
@@ -136,7 +136,7 @@ Test(train, val_acc_selection_keeps_best_weights) {
     o.patience = 0;
     o.epochs = r.best_epoch;
     cr_assert_eq(gnnkd_train(m2, &r2, d, g, &o, NULL, NULL), GNNKD_OK);
-    cr_assert_arr_eq(gk_model_params(m), gk_model_params(m2), gnnkd_model_num_params(m) * sizeof(float));
+    cr_assert_arr_eq(gkd_model_params(m), gkd_model_params(m2), gnnkd_model_num_params(m) * sizeof(float));
     gnnkd_model_free(&m);
     gnnkd_model_free(&m2);
     gnnkd_graph_free(&g);

@@ -1,12 +1,12 @@
 /*
- * graphs_internal.h — what graphio.c, stats.c, split.c and synthetic.c share:
+ * igraph_bridge.h — what the igraph users of loaders/ share (igraph_bridge.c):
  * calling igraph without letting it abort the process, and moving a graph
  * between gnnkd's CSR and igraph_t.
  */
-#ifndef GNNKD_GRAPHS_INTERNAL_H
-#define GNNKD_GRAPHS_INTERNAL_H
+#ifndef GKD_LOADERS_IGRAPH_BRIDGE_H
+#define GKD_LOADERS_IGRAPH_BRIDGE_H
 
-#include "gnnkd_internal.h"
+#include "core/internal.h"
 
 #include <igraph.h>
 
@@ -15,31 +15,31 @@
  * variables (this igraph is built without thread-local storage). A scope
  * installs a handler that returns instead of aborting (and keeps igraph's
  * reason for our message) and, if asked, the C attribute table that the
- * readers need for node names; gk_igraph_end puts back what was there, so
+ * readers need for node names; gkd_igraph_end puts back what was there, so
  * the library leaves no igraph setting behind.
  */
 typedef struct {
     igraph_error_handler_t *error;
     igraph_attribute_table_t *attributes;
     int set_attributes;
-} gk_igraph_scope;
+} gkd_igraph_scope;
 
-void gk_igraph_begin(gk_igraph_scope *s, int attributes);
-void gk_igraph_end(gk_igraph_scope *s);
+void gkd_igraph_begin(gkd_igraph_scope *s, int attributes);
+void gkd_igraph_end(gkd_igraph_scope *s);
 
 /* igraph's reason for the last error it reported (its handler takes no user
  * pointer, so this is the one piece of static storage), or the generic text
  * of rc if none was kept. */
-const char *gk_igraph_reason(igraph_error_t rc);
+const char *gkd_igraph_reason(igraph_error_t rc);
 
 /* g = the undirected graph of a symmetric CSR pattern, each edge once.
  * g is left uninitialised on failure. O(edges). */
-int gk_igraph_from_adj(igraph_t *g, const gnnkd_csr *adj, char *msg);
+int gkd_igraph_from_adj(igraph_t *g, const gnnkd_csr *adj, char *msg);
 
 /* Weak components of adj: memb (n, allocated here; component of each node,
  * numbered in the order of their smallest node) and their sizes csize
  * (*ncomp of them, allocated here). */
-int gk_components(int32_t **memb, int32_t **csize, int32_t *ncomp, const gnnkd_csr *adj,
+int gkd_components(int32_t **memb, int32_t **csize, int32_t *ncomp, const gnnkd_csr *adj,
                   char *msg);
 
-#endif /* GNNKD_GRAPHS_INTERNAL_H */
+#endif /* GKD_LOADERS_IGRAPH_BRIDGE_H */

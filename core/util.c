@@ -1,6 +1,6 @@
 /* util.c — status names, messages, checked allocation, temp-file outputs,
  * clocks, the thread count. */
-#include "gnnkd_internal.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -40,7 +40,7 @@ void gnnkd_set_threads(int n) {
 
 int gnnkd_get_threads(void) { return omp_get_max_threads(); }
 
-void gk_msg(char *msg, const char *fmt, ...) {
+void gkd_msg(char *msg, const char *fmt, ...) {
     if (msg == NULL) return;
     va_list ap;
     va_start(ap, fmt);
@@ -48,7 +48,7 @@ void gk_msg(char *msg, const char *fmt, ...) {
     va_end(ap);
 }
 
-void *gk_calloc(size_t count, size_t size) {
+void *gkd_calloc(size_t count, size_t size) {
     if (count == 0) count = 1;
     if (size != 0 && count > SIZE_MAX / size) return NULL;
     return calloc(count, size);
@@ -62,43 +62,54 @@ void gnnkd_csr_clear(gnnkd_csr *a) {
     memset(a, 0, sizeof *a);
 }
 
-FILE *gk_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg) {
+FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg) {
     snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
-    if (f == NULL) gk_msg(msg, "%s: cannot write: %s", path, strerror(errno));
+    if (f == NULL) gkd_msg(msg, "%s: cannot write: %s", path, strerror(errno));
     return f;
 }
 
-int gk_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg) {
+int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg) {
     int err = ferror(f);
     if (fclose(f) != 0) err = 1;
     if (!ok || err) {
         remove(tmp);
-        if (ok) gk_msg(msg, "%s: write failed: %s", path, strerror(errno));
+        if (ok) gkd_msg(msg, "%s: write failed: %s", path, strerror(errno));
         return ok ? GNNKD_EIO : GNNKD_OK;
     }
     if (rename(tmp, path) != 0) {
-        gk_msg(msg, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
+        gkd_msg(msg, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
         remove(tmp);
         return GNNKD_EIO;
     }
     return GNNKD_OK;
 }
 
-double gk_normal(uint64_t key, uint64_t counter) {
-    double u1 = ((double)(gk_mix64(key ^ gk_mix64(2 * counter)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    double u2 = (double)(gk_mix64(key ^ gk_mix64(2 * counter + 1)) >> 11) * (1.0 / 9007199254740992.0);
+double gkd_normal(uint64_t key, uint64_t counter) {
+    double u1 = ((double)(gkd_mix64(key ^ gkd_mix64(2 * counter)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    double u2 = (double)(gkd_mix64(key ^ gkd_mix64(2 * counter + 1)) >> 11) * (1.0 / 9007199254740992.0);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-double gk_now(void) {
+double gkd_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-double gk_peak_rss_mb(void) {
+double gkd_peak_rss_mb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+}
+
+int gkd_path_join(char *out, const char *dir, const char *file, char *msg) {
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    int len = snprintf(out, GKD_PATH_LEN, "%.*s/%s", (int)n, dir, file);
+    if (len < 0 || len >= GKD_PATH_LEN) {
+        gkd_msg(msg, "%s: path too long", dir);
+        return GNNKD_EINVAL;
+    }
+    return GNNKD_OK;
 }

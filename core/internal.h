@@ -1,0 +1,144 @@
+/*
+ * internal.h — the ground floor every module of the library stands on and
+ * users never see: error handling (LAGraph style), checked allocation,
+ * outputs written through a temporary file, the counter-based random
+ * numbers, clocks, numbered text lines and strict numbers. Internal names
+ * carry the prefix gkd_ (gkd_ belongs to METIS's GKlib).
+ */
+#ifndef GKD_CORE_INTERNAL_H
+#define GKD_CORE_INTERNAL_H
+
+#include "gnnkd.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- messages and error handling ---------------------------------------- */
+
+/* Writes a printf-style message into msg (GNNKD_MSG_LEN bytes), if msg. */
+void gkd_msg(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * A function that creates things defines GKD_FREE_ALL (freeing everything it
+ * may have created; every pointer starts as NULL) and then uses:
+ *   GKD_TRY(call)                 run a gnnkd call; on failure clean up, return its status
+ *   GKD_FAIL(status, fmt, ...)    write msg, clean up, return status
+ *   GKD_CHECK(cond, status, fmt, ...)
+ *   GKD_ALLOC(p, count)           p = zeroed array of count elements, or fail with ENOMEM
+ * The function's message buffer must be called msg.
+ */
+#define GKD_TRY(call)                                                                      \
+    do {                                                                                  \
+        int gkd_rc_ = (call);                                                              \
+        if (gkd_rc_ != GNNKD_OK) {                                                         \
+            GKD_FREE_ALL;                                                                  \
+            return gkd_rc_;                                                                \
+        }                                                                                 \
+    } while (0)
+#define GKD_FAIL(status, ...)                                                              \
+    do {                                                                                  \
+        gkd_msg(msg, __VA_ARGS__);                                                         \
+        GKD_FREE_ALL;                                                                      \
+        return (status);                                                                  \
+    } while (0)
+#define GKD_CHECK(cond, status, ...)                                                       \
+    do {                                                                                  \
+        if (!(cond)) GKD_FAIL(status, __VA_ARGS__);                                        \
+    } while (0)
+#define GKD_ALLOC(p, count)                                                                \
+    do {                                                                                  \
+        (p) = gkd_calloc((size_t)(count), sizeof *(p));                                    \
+        if ((p) == NULL)                                                                  \
+            GKD_FAIL(GNNKD_ENOMEM, "%s: out of memory for %lld elements of %zu bytes",     \
+                    __func__, (long long)(count), sizeof *(p));                           \
+    } while (0)
+
+/* calloc that refuses overflowing sizes and never returns NULL for count 0. */
+void *gkd_calloc(size_t count, size_t size);
+
+/* Frees *p and sets it to NULL. */
+#define GKD_FREE(p)                                                                        \
+    do {                                                                                  \
+        free(p);                                                                          \
+        (p) = NULL;                                                                       \
+    } while (0)
+
+/* ---- files ------------------------------------------------------------------ */
+
+/* Opens path.tmp.<pid> for writing; gkd_commit_file closes it and renames it to
+ * path (or removes it if ok is 0). Outputs never appear half-written. */
+FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg);
+int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg);
+
+/* Paths the library builds are at most this long. */
+#define GKD_PATH_LEN 4096
+
+/* out (GKD_PATH_LEN bytes) = dir/file, without doubling a trailing slash of
+ * dir; GNNKD_EINVAL naming dir if it is too long. */
+int gkd_path_join(char *out, const char *dir, const char *file, char *msg);
+
+/* ---- random numbers ------------------------------------------------------- */
+
+/* Counter-based: a value is a pure function of (key, counter), so a parallel
+ * loop draws the same numbers on any number of threads. */
+static inline uint64_t gkd_mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static inline uint64_t gkd_key(uint64_t seed, uint64_t a, uint64_t b) {
+    return gkd_mix64(gkd_mix64(gkd_mix64(seed) ^ a) ^ b);
+}
+/* Uniform in [0, 1) with 24 bits. */
+static inline float gkd_uniform(uint64_t key, uint64_t counter) {
+    return (float)(gkd_mix64(key ^ gkd_mix64(counter)) >> 40) * (1.0f / 16777216.0f);
+}
+/* Standard normal (Box-Muller) from two counters. */
+double gkd_normal(uint64_t key, uint64_t counter);
+
+/* ---- clocks and memory ---------------------------------------------------- */
+
+double gkd_now(void);          /* monotonic seconds */
+double gkd_peak_rss_mb(void);  /* peak resident set size of the process, MiB */
+
+/* ---- numbered lines ---------------------------------------------------- */
+
+/* A text file read whole into memory. gkd_text_next hands out its lines one
+ * at a time (NUL-terminated, without "\n" or "\r\n"); line is the 1-based
+ * number of the line last handed out. */
+typedef struct {
+    const char *path;
+    char *buf;       /* len + 1 bytes */
+    size_t len, pos; /* pos: the start of the next line */
+    int64_t line;
+} gkd_text;
+
+/* Opens and reads path; a NUL byte in it is GNNKD_EDATA. Close t even on
+ * failure (gkd_text_close is safe on a zeroed or failed gkd_text). */
+int gkd_text_open(gkd_text *t, const char *path, char *msg);
+void gkd_text_close(gkd_text *t);
+
+/* The next line, or NULL at the end of the file. */
+char *gkd_text_next(gkd_text *t);
+
+/* Bytes not yet handed out: a bound on what the rest of the file can hold. */
+static inline size_t gkd_text_left(const gkd_text *t) { return t->len - t->pos; }
+
+/* 1 if s holds only blanks (spaces, tabs, \r, \f, \v). */
+int gkd_is_blank(const char *s);
+
+/* Strict numbers: each skips leading blanks, reads one whole token into *v
+ * and advances *s past it; the token must end at a blank or the end of the
+ * line ("12x" is not a number). 0 (and *s unchanged) if the token is not a
+ * decimal integer in int64 range / a finite float. */
+int gkd_parse_int(const char **s, int64_t *v);
+int gkd_parse_float(const char **s, float *v);
+
+/* Copies the token at s (after blanks, at most 40 characters, or
+ * "end of line") into buf, for "found '...'" in messages. */
+const char *gkd_token(char *buf, size_t len, const char *s);
+
+#endif /* GKD_CORE_INTERNAL_H */

@@ -1,0 +1,32 @@
+/*
+ * gnn.h — what gnn/ offers the layers above it inside the library (the
+ * trainer in distill/): the flat parameter arrays and the optimiser step.
+ * Kernels stay private to gnn/ (kernels.h).
+ */
+#ifndef GKD_GNN_H
+#define GKD_GNN_H
+
+#include "core/internal.h"
+
+/* ---- model internals shared with the trainer (gnn/model.c) ----------------- */
+
+/* The flat parameter and gradient arrays of m (gnnkd_model_num_params long). */
+float *gkd_model_params(gnnkd_model *m);
+float *gkd_model_grads(gnnkd_model *m);
+void gkd_model_zero_grad(gnnkd_model *m);
+
+/* One Adam step (t = 1, 2, ...) on all parameters, after adding the weight
+ * decay gradient weight_decay * W to the weights (first layer only unless
+ * o->decay_all_layers; biases never). It zeroes the gradients it used: the
+ * next backward pass accumulates from zero. Returns gkd_model_l2 of the new
+ * weights, summed on the way (the next epoch's decay term, without a pass
+ * of its own). */
+double gkd_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t);
+
+/* weight_decay * sum(W^2) / 2 over the decayed weights, for reporting. */
+double gkd_model_l2(const gnnkd_model *m, const gnnkd_train_options *o);
+
+/* Resets Adam's moments and step (before training a loaded model again). */
+void gkd_model_reset_adam(gnnkd_model *m);
+
+#endif /* GKD_GNN_H */
