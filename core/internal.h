@@ -20,6 +20,13 @@
 /* Writes a printf-style message into msg (GNNKD_MSG_LEN bytes), if msg. */
 void gkd_msg(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Every public function clears msg on entry (LAGraph's LG_CLEAR_MSG): a
+ * caller never reads a stale message after a success. */
+#define GKD_CLEAR_MSG                                                                     \
+    do {                                                                                  \
+        if (msg) msg[0] = '\0';                                                           \
+    } while (0)
+
 /*
  * A function that creates things defines GKD_FREE_ALL (freeing everything it
  * may have created; every pointer starts as NULL) and then uses:

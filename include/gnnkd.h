@@ -32,7 +32,18 @@ extern "C" {
 /* Status                                                                   */
 /* ------------------------------------------------------------------------ */
 
-enum {
+/* Every public declaration carries GNNKD_API: the library is built with
+ * hidden visibility, so what is not declared here does not exist for a user.
+ * GNNKD_NODISCARD marks the functions whose status must be read. */
+#if defined(__GNUC__)
+#define GNNKD_API __attribute__((visibility("default")))
+#define GNNKD_NODISCARD __attribute__((warn_unused_result))
+#else
+#define GNNKD_API
+#define GNNKD_NODISCARD
+#endif
+
+typedef enum gnnkd_status {
     GNNKD_OK = 0,
     GNNKD_EINVAL = 1,    /* a bad argument or option: a usage error */
     GNNKD_EDATA = 2,     /* malformed input data */
@@ -40,7 +51,7 @@ enum {
     GNNKD_ENOMEM = 4,    /* out of memory, or a size too large to allocate */
     GNNKD_ENUMERIC = 5,  /* NaN or Inf appeared while training */
     GNNKD_EINTERNAL = 6  /* a library below (GraphBLAS, igraph) failed */
-};
+} gnnkd_status;
 
 /* The status's name, e.g. "GNNKD_EDATA". */
 const char *gnnkd_status_name(int status);
