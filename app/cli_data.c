@@ -92,10 +92,10 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
     }
     if (rc == GNNKD_OK && o->lcc) rc = gnnkd_dataset_lcc(*d, msg);
     if (rc == GNNKD_OK && o->split) rc = gnnkd_dataset_split(*d, o->split, o->split_seed, msg);
+    if (rc == GNNKD_OK && !o->raw_features) rc = gnnkd_dataset_normalize_features(*d, msg);
     if (rc != GNNKD_OK) {
         gnnkd_dataset_free(d);
         return rc;
     }
-    if (!o->raw_features) gnnkd_dataset_normalize_features(*d);
     return GNNKD_OK;
 }

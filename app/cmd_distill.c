@@ -207,8 +207,10 @@ int cmd_distill(int argc, char **argv) {
             if (rc == GNNKD_OK && method != GNNKD_METHOD_SCRATCH)
                 rc = gnnkd_teacher_targets(target, t, method, (float)temperature, center, msg);
         }
+        if (rc == GNNKD_OK)
+            rc = gnnkd_teacher_accuracy(&teacher_acc[k], t, d->label, d->split[GNNKD_TEST],
+                                        d->nsplit[GNNKD_TEST], msg);
         if (rc != GNNKD_OK) break;
-        teacher_acc[k] = gnnkd_teacher_accuracy(t, d->label, d->split[GNNKD_TEST], d->nsplit[GNNKD_TEST]);
 
         gnnkd_objective obj = {method, (float)alpha, (float)temperature, target, tnodes, ntnodes};
         gnnkd_train_result res;

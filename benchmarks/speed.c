@@ -785,8 +785,9 @@ int cmd_bench_speed(int argc, char **argv) {
     o->infer_repeats = 20;
     o->kernel_seconds = 0.05;
     o->latency_nodes = 1000;
-    gnnkd_model_spec_parse(&o->student, "mlp:64", NULL);
-    gnnkd_model_spec_parse(&o->teacher, "gcn:256", NULL);
+    if (gnnkd_model_spec_parse(&o->student, "mlp:64", NULL) != GNNKD_OK ||
+        gnnkd_model_spec_parse(&o->teacher, "gcn:256", NULL) != GNNKD_OK)
+        code = 1; /* fixed specs: cannot happen */
     optind = 1;
     while (code == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         long v;

@@ -17,11 +17,15 @@
 
 /* ---- messages and error handling ---------------------------------------- */
 
-/* Writes a printf-style message into msg (GNNKD_MSG_LEN bytes), if msg. */
+/* Writes a printf-style message into msg (GNNKD_MSG_LEN bytes), if msg is
+ * not NULL and still empty: the first error is kept, and a caller's
+ * GKD_FAIL after a failed call does not overwrite the deeper reason
+ * (LAGraph's LG_ERROR_MSG). A buffer passed as msg must start empty. */
 void gkd_msg(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Every public function clears msg on entry (LAGraph's LG_CLEAR_MSG): a
- * caller never reads a stale message after a success. */
+ * caller never reads a stale message after a success, and gkd_msg can keep
+ * the first error. */
 #define GKD_CLEAR_MSG                                                                     \
     do {                                                                                  \
         if (msg) msg[0] = '\0';                                                           \
@@ -71,6 +75,16 @@ void *gkd_calloc(size_t count, size_t size);
         free(p);                                                                          \
         (p) = NULL;                                                                       \
     } while (0)
+
+/* ---- libraries below ------------------------------------------------------- */
+
+/* GraphBLAS is started once per process, on first need (or by gnnkd_init).
+ * Every use of it sits between gkd_grb_begin, which starts it if needed and
+ * fails after gnnkd_finalize (nothing to end then), and gkd_grb_end; any
+ * number of threads may be between the two at once, and gnnkd_finalize
+ * waits for them. */
+int gkd_grb_begin(char *msg);
+void gkd_grb_end(void);
 
 /* ---- files ------------------------------------------------------------------ */
 

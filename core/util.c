@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cblas.h>
 
-const char *gnnkd_status_name(int status) {
+const char *gnnkd_status_name(gnnkd_status status) {
     switch (status) {
     case GNNKD_OK: return "GNNKD_OK";
     case GNNKD_EINVAL: return "GNNKD_EINVAL";
@@ -24,13 +24,13 @@ const char *gnnkd_status_name(int status) {
     }
 }
 
-int gnnkd_exit_code(int status) {
+int gnnkd_exit_code(gnnkd_status status) {
     if (status == GNNKD_OK) return 0;
     if (status == GNNKD_EINVAL || status == GNNKD_EDATA || status == GNNKD_EIO) return 2;
     return 1;
 }
 
-const char *gnnkd_version(void) { return GNNKD_VERSION_STRING; }
+const char *gnnkd_version(void) { return GNNKD_VERSION; }
 
 void gnnkd_set_threads(int n) {
     if (n <= 0) n = omp_get_num_procs();
@@ -41,7 +41,7 @@ void gnnkd_set_threads(int n) {
 int gnnkd_get_threads(void) { return omp_get_max_threads(); }
 
 void gkd_msg(char *msg, const char *fmt, ...) {
-    if (msg == NULL) return;
+    if (msg == NULL || msg[0] != '\0') return; /* the first error is kept */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, GNNKD_MSG_LEN, fmt, ap);

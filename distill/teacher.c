@@ -11,9 +11,11 @@ struct gnnkd_teacher {
     float *logits; /* (members, n, C) */
 };
 
-int gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C, char *msg) {
+gnnkd_status gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C, char *msg) {
+    GKD_CLEAR_MSG;
 #define GKD_FREE_ALL gnnkd_teacher_free(&tt)
     gnnkd_teacher *tt = NULL;
+    if (t != NULL) *t = NULL;
     GKD_CHECK(t != NULL && n > 0 && C > 0, GNNKD_EINVAL, "gnnkd_teacher_new: bad arguments");
     GKD_ALLOC(tt, 1);
     tt->n = n;
@@ -31,7 +33,8 @@ void gnnkd_teacher_free(gnnkd_teacher **t) {
 
 int gnnkd_teacher_members(const gnnkd_teacher *t) { return t->members; }
 
-int gnnkd_teacher_add_logits(gnnkd_teacher *t, const float *logits, char *msg) {
+gnnkd_status gnnkd_teacher_add_logits(gnnkd_teacher *t, const float *logits, char *msg) {
+    GKD_CLEAR_MSG;
 #define GKD_FREE_ALL
     const size_t one = (size_t)t->n * (size_t)t->C;
     float *grown = realloc(t->logits, (size_t)(t->members + 1) * one * sizeof(float));
@@ -43,8 +46,9 @@ int gnnkd_teacher_add_logits(gnnkd_teacher *t, const float *logits, char *msg) {
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_teacher_add_model(gnnkd_teacher *t, gnnkd_model *m, const gnnkd_dataset *d,
-                            const gnnkd_graph *g, char *msg) {
+gnnkd_status gnnkd_teacher_add_model(gnnkd_teacher *t, gnnkd_model *m, const gnnkd_dataset *d,
+                                     const gnnkd_graph *g, char *msg) {
+    GKD_CLEAR_MSG;
 #define GKD_FREE_ALL
     const float *logits = NULL;
     const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
@@ -62,8 +66,9 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-int gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gnnkd_dataset *d,
-                           const gnnkd_graph *g, char *msg) {
+gnnkd_status gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gnnkd_dataset *d,
+                                    const gnnkd_graph *g, char *msg) {
+    GKD_CLEAR_MSG;
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(a);                                                                          \
@@ -90,8 +95,9 @@ int gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gnnkd_datas
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method method,
-                          float T, int center, char *msg) {
+gnnkd_status gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method method,
+                                   float T, int center, char *msg) {
+    GKD_CLEAR_MSG;
 #define GKD_FREE_ALL free(p)
     float *p = NULL;
     GKD_CHECK(t->members > 0, GNNKD_EINVAL, "teacher: no members");
@@ -121,15 +127,16 @@ int gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method me
 #undef GKD_FREE_ALL
 }
 
-double gnnkd_teacher_accuracy(const gnnkd_teacher *t, const int32_t *label, const int32_t *idx,
-                              int64_t nidx) {
-    float *p = gkd_calloc((size_t)t->n * (size_t)t->C, sizeof(float));
-    if (p == NULL) return -1.0;
-    if (gnnkd_teacher_targets(p, t, GNNKD_METHOD_KD, 1.0f, 0, NULL) != GNNKD_OK) {
-        free(p);
-        return -1.0;
-    }
-    double acc = gnnkd_accuracy(p, label, idx, nidx, t->C);
-    free(p);
-    return acc;
+gnnkd_status gnnkd_teacher_accuracy(double *acc, const gnnkd_teacher *t, const int32_t *label,
+                                    const int32_t *idx, int64_t nidx, char *msg) {
+    GKD_CLEAR_MSG;
+#define GKD_FREE_ALL free(p)
+    float *p = NULL;
+    GKD_CHECK(acc != NULL && t != NULL, GNNKD_EINVAL, "gnnkd_teacher_accuracy: acc and t must not be NULL");
+    GKD_ALLOC(p, (int64_t)t->n * t->C);
+    GKD_TRY(gnnkd_teacher_targets(p, t, GNNKD_METHOD_KD, 1.0f, 0, msg));
+    *acc = gnnkd_accuracy(p, label, idx, nidx, t->C);
+    GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
 }

@@ -59,8 +59,9 @@ static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_grap
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits,
-                   const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
+gnnkd_status gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits,
+                            const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
+    GKD_CLEAR_MSG;
 #define GKD_FREE_ALL
     const float *z = NULL;
     GKD_TRY(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg));
@@ -73,9 +74,10 @@ int gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits,
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
-                const gnnkd_graph *g, const gnnkd_train_options *o,
-                const gnnkd_objective *obj, char *msg) {
+gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
+                         const gnnkd_graph *g, const gnnkd_train_options *o,
+                         const gnnkd_objective *obj, char *msg) {
+    GKD_CLEAR_MSG;
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(dlogits);                                                                    \

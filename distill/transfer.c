@@ -44,8 +44,9 @@ static int read_ids(int32_t **ids, int32_t *count, const char *path, int32_t n, 
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnkd_transfer kind,
-                         const char *path, char *msg) {
+gnnkd_status gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnkd_transfer kind,
+                                  const char *path, char *msg) {
+    GKD_CLEAR_MSG;
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(in_train);                                                                   \
@@ -53,6 +54,10 @@ int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnk
     } while (0)
     uint8_t *in_train = NULL;
     int32_t *out = NULL, k = 0;
+    GKD_CHECK(ids != NULL && n != NULL && d != NULL, GNNKD_EINVAL,
+             "transfer set: ids, n and d must not be NULL");
+    *ids = NULL;
+    *n = 0;
     if (kind == GNNKD_TRANSFER_FILE) {
         GKD_CHECK(path != NULL, GNNKD_EINVAL, "transfer set: no file given");
         return read_ids(ids, n, path, d->n, msg);

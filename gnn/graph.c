@@ -6,27 +6,11 @@
 #include "gnn/kernels.h"
 
 #include <GraphBLAS.h>
-#include <pthread.h>
 #include <string.h>
 
 struct gnnkd_graph {
     gnnkd_csr csr; /* Â (n, n), for gkd_spmm */
 };
-
-/* GraphBLAS may be initialised once per process; every graph shares it. */
-static pthread_once_t grb_once = PTHREAD_ONCE_INIT;
-static GrB_Info grb_init_info = GrB_PANIC;
-
-static void grb_init(void) { grb_init_info = GrB_init(GrB_NONBLOCKING); }
-
-static int grb_ready(char *msg) {
-    pthread_once(&grb_once, grb_init);
-    if (grb_init_info != GrB_SUCCESS) {
-        gkd_msg(msg, "GrB_init: GraphBLAS failed to start (GrB_Info %d)", (int)grb_init_info);
-        return GNNKD_EINTERNAL;
-    }
-    return GNNKD_OK;
-}
 
 /* Runs a GraphBLAS call; on failure cleans up and returns GNNKD_EINTERNAL
  * naming the call. */
@@ -81,12 +65,14 @@ static void sort_rows(gnnkd_csr *a) {
         }
 }
 
-int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
+gnnkd_status gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
+    GKD_CLEAR_MSG;
     gnnkd_graph *out = NULL;
     GrB_Index *ti = NULL, *tj = NULL, *ap = NULL, *ai = NULL;
     float *tx = NULL;
     GrB_Matrix a = NULL, d = NULL, ad = NULL, ahat = NULL;
     GrB_Vector deg = NULL;
+    int grb = 0; /* between gkd_grb_begin and gkd_grb_end */
 #define GKD_FREE_ALL                                                                        \
     do {                                                                                   \
         free(ti);                                                                          \
@@ -99,12 +85,14 @@ int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
         GrB_free(&ad);                                                                     \
         GrB_free(&ahat);                                                                   \
         GrB_free(&deg);                                                                    \
+        if (grb) gkd_grb_end();                                                            \
         gnnkd_graph_free(&out);                                                            \
     } while (0)
     if (g == NULL) GKD_FAIL(GNNKD_EINVAL, "gnnkd_graph_new: g is NULL");
     *g = NULL;
     GKD_TRY(check_square_csr(adj, msg));
-    GKD_TRY(grb_ready(msg));
+    GKD_TRY(gkd_grb_begin(msg));
+    grb = 1;
     GrB_Index n = (GrB_Index)adj->nrows;
     int64_t nnz = gnnkd_csr_nnz(adj);
 
@@ -192,7 +180,6 @@ static int graph_grb(GrB_Matrix *ahat, const gnnkd_graph *g, char *msg) {
         free(ti);                                                                          \
         free(tj);                                                                          \
     } while (0)
-    GKD_TRY(grb_ready(msg));
     GKD_ALLOC(ti, nnz);
     GKD_ALLOC(tj, nnz);
     for (GrB_Index r = 0; r < n; r++)
@@ -211,6 +198,7 @@ int gkd_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h
     GrB_Index *ti = NULL, *tj = NULL;
     float *tx = NULL;
     GrB_Matrix ahat = NULL, xm = NULL, ym = NULL;
+    int grb = 0;
 #define GKD_FREE_ALL                                                                        \
     do {                                                                                   \
         free(ti);                                                                          \
@@ -219,8 +207,11 @@ int gkd_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h
         GrB_free(&ahat);                                                                   \
         GrB_free(&xm);                                                                     \
         GrB_free(&ym);                                                                     \
+        if (grb) gkd_grb_end();                                                            \
     } while (0)
     GrB_Index n = (GrB_Index)g->csr.nrows, len = n * (GrB_Index)h, got = len;
+    GKD_TRY(gkd_grb_begin(msg));
+    grb = 1;
     GKD_TRY(graph_grb(&ahat, g, msg));
     GKD_ALLOC(ti, len);
     GKD_ALLOC(tj, len);

@@ -17,7 +17,8 @@
 
 /* ---- specifications ------------------------------------------------------------ */
 
-int gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg) {
+gnnkd_status gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg) {
+    GKD_CLEAR_MSG;
     if (spec == NULL || text == NULL) {
         gkd_msg(msg, "gnnkd_model_spec_parse: spec and text must not be NULL");
         return GNNKD_EINVAL;
@@ -142,8 +143,9 @@ int gkd_model_alloc(gnnkd_model **m, const gnnkd_model_spec *spec, char *msg) {
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int32_t nin, int32_t nout,
-                    uint64_t seed, char *msg) {
+gnnkd_status gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int32_t nin, int32_t nout,
+                             uint64_t seed, char *msg) {
+    GKD_CLEAR_MSG;
     if (m == NULL || spec == NULL) {
         gkd_msg(msg, "gnnkd_model_new: m and spec must not be NULL");
         return GNNKD_EINVAL;
@@ -411,9 +413,10 @@ static void dropped_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
     if (gcn) gkd_spmm(out, ahat, ahat->val, m->t, o, ep);
 }
 
-int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
-                        const gnnkd_graph *g, int training, uint64_t seed, uint64_t step,
-                        char *msg) {
+gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
+                                 const gnnkd_graph *g, int training, uint64_t seed, uint64_t step,
+                                 char *msg) {
+    GKD_CLEAR_MSG;
     if (m == NULL || logits == NULL) {
         gkd_msg(msg, "gnnkd_model_forward: m and logits must not be NULL");
         return GNNKD_EINVAL;
@@ -457,8 +460,9 @@ int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_datase
     return GNNKD_OK;
 }
 
-int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_dataset *d,
-                         const gnnkd_graph *g, char *msg) {
+gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_dataset *d,
+                                  const gnnkd_graph *g, char *msg) {
+    GKD_CLEAR_MSG;
     if (m == NULL || dlogits == NULL) {
         gkd_msg(msg, "gnnkd_model_backward: m and dlogits must not be NULL");
         return GNNKD_EINVAL;

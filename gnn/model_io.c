@@ -52,7 +52,8 @@ static uint32_t checksum(const uint8_t *p, int64_t len) {
     return (uint32_t)crc;
 }
 
-int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg) {
+gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg) {
+    GKD_CLEAR_MSG;
     uint8_t *buf = NULL;
 #define GKD_FREE_ALL free(buf)
     if (m == NULL || path == NULL)
@@ -117,7 +118,8 @@ static int slurp(uint8_t **out, int64_t *len, const char *path, char *msg) {
     return GNNKD_OK;
 }
 
-int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
+gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
+    GKD_CLEAR_MSG;
     uint8_t *buf = NULL;
     gnnkd_model *out = NULL;
 #define GKD_FREE_ALL                                                                        \
@@ -154,7 +156,7 @@ int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
     s.dropout = get_f32(p);
     int64_t nparams = (int64_t)get_u64(p + 4), expect = 0;
     p += 12;
-    char why[GNNKD_MSG_LEN];
+    char why[GNNKD_MSG_LEN] = "";
     GKD_CHECK(gkd_model_spec_check(&expect, &s, why) == GNNKD_OK, GNNKD_EDATA, "%s: %s", path, why);
     GKD_CHECK(nparams == expect, GNNKD_EDATA, "%s: %lld parameters, but the shape has %lld",
              path, (long long)nparams, (long long)expect);

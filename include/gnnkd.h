@@ -1,18 +1,37 @@
 /*
  * gnnkd.h — the public API of gnnkd, knowledge distillation for graph neural
- * networks. This header is the manual: read it top to bottom.
+ * networks. This header is the manual: read it top to bottom. Its sections
+ * follow the library's modules: core, sparse matrices, loaders (datasets,
+ * .npy, synthetic graphs, graph files, statistics, splits), gnn (the
+ * normalised adjacency, models), distill (losses, training, teachers,
+ * transfer sets).
  *
  * Conventions (as in LAGraph and igraph):
- *   - Every function that can fail returns an int status (GNNKD_OK = 0) and
- *     takes `char *msg` last: a buffer of GNNKD_MSG_LEN bytes (or NULL) that
- *     receives "where: what went wrong" on failure. For malformed input files
- *     `where` is "file:line".
+ *   - Every function that can fail returns a gnnkd_status (GNNKD_OK = 0),
+ *     which must be read (GNNKD_NODISCARD), and takes `char *msg` last: a
+ *     buffer of GNNKD_MSG_LEN bytes, or NULL. msg is cleared on entry; on
+ *     failure it holds the first error met, "where: what went wrong" (for
+ *     malformed input files `where` is "file:line").
  *   - Arguments: outputs first, then inputs, then msg.
- *   - Objects come in pairs: gnnkd_x_new / gnnkd_x_free (free takes the
- *     address of the pointer, frees it and sets it to NULL; NULL is fine).
+ *   - Objects come in pairs: gnnkd_x_new (or a loader) / gnnkd_x_free. A
+ *     constructor sets its output to NULL first, so it is NULL after a
+ *     failure; free takes the address of the pointer, frees the object and
+ *     sets the pointer to NULL; NULL is fine.
+ *   - Ownership, unless a function's comment says otherwise ("Ownership:"):
+ *     pointer arguments are borrowed for the call only; the library keeps no
+ *     pointer to them and never frees them. Arrays it allocates for the
+ *     caller are freed with free(); objects with their gnnkd_x_free.
  *   - Node ids and dimensions are int32_t; nonzero counts are int64_t.
  *   - Dense matrices are row-major float arrays; shapes are given as (rows, cols).
- *   - No global state except the OpenMP thread count (gnnkd_set_threads).
+ *   - Global state: GraphBLAS (started once, on first need or by
+ *     gnnkd_init, released by gnnkd_finalize), the thread counts that
+ *     gnnkd_set_threads sets, and igraph's process-wide settings, which the
+ *     library changes only while it holds its own lock and always puts back.
+ *     Nothing else is shared between calls.
+ *   - Threads: unless a section says otherwise, functions may be called from
+ *     several threads at once on distinct objects; an object (dataset, graph,
+ *     model, teacher) is used by one thread at a time, except that objects
+ *     passed as const may be read by several threads together.
  */
 #ifndef GNNKD_H
 #define GNNKD_H
@@ -20,17 +39,14 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "gnnkd_version.h" /* GNNKD_VERSION, generated from the build */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define GNNKD_VERSION "0.1.0"
 #define GNNKD_MSG_LEN 512
 #define GNNKD_MAX_LAYERS 8
-
-/* ------------------------------------------------------------------------ */
-/* Status                                                                   */
-/* ------------------------------------------------------------------------ */
 
 /* Every public declaration carries GNNKD_API: the library is built with
  * hidden visibility, so what is not declared here does not exist for a user.
@@ -43,6 +59,10 @@ extern "C" {
 #define GNNKD_NODISCARD
 #endif
 
+/* ======================================================================== */
+/* core: status, version, library state, threads                           */
+/* ======================================================================== */
+
 typedef enum gnnkd_status {
     GNNKD_OK = 0,
     GNNKD_EINVAL = 1,    /* a bad argument or option: a usage error */
@@ -53,27 +73,52 @@ typedef enum gnnkd_status {
     GNNKD_EINTERNAL = 6  /* a library below (GraphBLAS, igraph) failed */
 } gnnkd_status;
 
-/* The status's name, e.g. "GNNKD_EDATA". */
-const char *gnnkd_status_name(int status);
+/* The status's name, e.g. "GNNKD_EDATA" ("GNNKD_UNKNOWN" for another value).
+ * Ownership: a static string. */
+GNNKD_API const char *gnnkd_status_name(gnnkd_status status);
 
 /* The process exit code for a status: 0 for GNNKD_OK, 2 for usage and data
  * errors (EINVAL, EDATA, EIO), 1 for the rest. */
-int gnnkd_exit_code(int status);
+GNNKD_API int gnnkd_exit_code(gnnkd_status status);
 
-/* The version string of the library, e.g. "0.1.0". */
-const char *gnnkd_version(void);
+/* The version of the library binary, e.g. "0.1.0"; GNNKD_VERSION is the
+ * version of this header (the two differ only if a program runs against
+ * another build than it was compiled with). Ownership: a static string. */
+GNNKD_API const char *gnnkd_version(void);
 
-/* Sets the number of OpenMP (and OpenBLAS) threads; n <= 0 means all cores.
- * This is the library's only global state. */
-void gnnkd_set_threads(int n);
-int gnnkd_get_threads(void);
+/* Starts what the library needs from the libraries below it (GraphBLAS) now,
+ * so that a failure shows here rather than in the first gnnkd_graph_new.
+ * Optional: every function starts what it needs itself, once, on first use.
+ * Calling it again is a cheap GNNKD_OK. GNNKD_EINTERNAL if GraphBLAS fails
+ * to start; GNNKD_EINVAL after gnnkd_finalize (GraphBLAS starts once per
+ * process). Thread-safe. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_init(char *msg);
 
-/* ------------------------------------------------------------------------ */
+/* Releases GraphBLAS (GrB_finalize). Call it once, at the end, when no other
+ * thread is inside the library (it waits for graphs being built). Afterwards
+ * gnnkd_init and gnnkd_graph_new fail with GNNKD_EINVAL; everything else,
+ * including existing graphs, models and datasets, keeps working, and the
+ * objects are still freed as usual. A second call does nothing. igraph needs
+ * no release: the library leaves none of igraph's settings behind. */
+GNNKD_API void gnnkd_finalize(void);
+
+/* Sets the number of threads of the library's parallel loops; n <= 0 means
+ * all cores. OpenMP keeps this count per calling thread: it applies to the
+ * later calls made from the thread that set it (and to that thread's own
+ * OpenMP regions), while other threads keep theirs (by default
+ * OMP_NUM_THREADS or all cores). OpenBLAS's thread count, set here too, is
+ * process-wide. gnnkd_get_threads is the calling thread's count. */
+GNNKD_API void gnnkd_set_threads(int n);
+GNNKD_API int gnnkd_get_threads(void);
+
+/* ======================================================================== */
 /* Sparse matrices (CSR)                                                    */
-/* ------------------------------------------------------------------------ */
+/* ======================================================================== */
 
 /* Compressed sparse rows: row i's entries are colidx[rowptr[i] .. rowptr[i+1]),
- * columns ascending within a row. val is NULL for a pattern (all ones). */
+ * columns ascending within a row. val is NULL for a pattern (all ones).
+ * The arrays are allocated with malloc: a gnnkd_csr the library fills is
+ * released with gnnkd_csr_clear (or by the object that owns it). */
 typedef struct {
     int32_t nrows, ncols;
     int64_t *rowptr; /* nrows + 1 */
@@ -83,17 +128,19 @@ typedef struct {
 
 static inline int64_t gnnkd_csr_nnz(const gnnkd_csr *a) { return a->rowptr ? a->rowptr[a->nrows] : 0; }
 
-/* Frees the arrays of a and zeroes it (a itself is not freed). */
-void gnnkd_csr_clear(gnnkd_csr *a);
+/* Frees the arrays of a and zeroes it (a itself is not freed). NULL is fine. */
+GNNKD_API void gnnkd_csr_clear(gnnkd_csr *a);
 
-/* ------------------------------------------------------------------------ */
-/* Datasets (loaders/)                                                      */
-/* ------------------------------------------------------------------------ */
+/* ======================================================================== */
+/* loaders: datasets                                                        */
+/* ======================================================================== */
 
 enum { GNNKD_TRAIN = 0, GNNKD_VAL = 1, GNNKD_TEST = 2 };
 
 /* A node-classification dataset: an undirected graph, node features, labels
- * and a train/validation/test split. Fields may be read directly. */
+ * and a train/validation/test split. Fields may be read directly; the
+ * dataset owns every array in it (allocated with malloc, all freed by
+ * gnnkd_dataset_free), so a caller who replaces one frees the old one. */
 typedef struct {
     char name[128];
     int32_t n;       /* nodes */
@@ -107,9 +154,12 @@ typedef struct {
     int32_t nsplit[3];  /* their lengths */
 } gnnkd_dataset;
 
-/* A new, empty dataset (all fields zero). GNNKD_ENOMEM. */
-int gnnkd_dataset_new(gnnkd_dataset **d, char *msg);
-void gnnkd_dataset_free(gnnkd_dataset **d);
+/* A new, empty dataset (all fields zero). GNNKD_ENOMEM.
+ * Ownership: the caller frees *d with gnnkd_dataset_free. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_new(gnnkd_dataset **d, char *msg);
+
+/* Frees d's arrays and d, and sets *d to NULL. NULL is fine. */
+GNNKD_API void gnnkd_dataset_free(gnnkd_dataset **d);
 
 /* Reads a dataset folder in the gnnkd format: adjacency.mtx, features.mtx
  * (MatrixMarket coordinate; pattern/real/integer; general/symmetric),
@@ -122,8 +172,9 @@ void gnnkd_dataset_free(gnnkd_dataset **d);
  * declared size the file is too short to hold (refused before allocating).
  * A missing file is GNNKD_EIO. Self loops in the adjacency are dropped.
  * Features are kept as read (see gnnkd_dataset_normalize_features).
- * O(file size). */
-int gnnkd_dataset_load_dir(gnnkd_dataset **d, const char *dir, char *msg);
+ * O(file size). Ownership: a new dataset, freed with gnnkd_dataset_free. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_dir(gnnkd_dataset **d,
+                                                             const char *dir, char *msg);
 
 /* Opens a dataset by specification:
  *   - "synthetic" or "synthetic:KEY=VALUE,..." : the built-in generator;
@@ -132,294 +183,45 @@ int gnnkd_dataset_load_dir(gnnkd_dataset **d, const char *dir, char *msg);
  *     to the environment variable GNNKD_DATA.
  * d->name is NAME or the folder's last component. GNNKD_EINVAL if NAME is
  * given and neither data_dir nor GNNKD_DATA is; otherwise as the loader or
- * the generator. */
-int gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir, char *msg);
+ * the generator. Ownership: a new dataset, freed with gnnkd_dataset_free. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_open(gnnkd_dataset **d, const char *spec,
+                                                         const char *data_dir, char *msg);
 
 /* Scales each feature row to sum 1 (rows that sum to 0 are left as they are),
  * as Kipf & Welling do for bags of words. Features with a negative value
  * anywhere (such as the synthetic Gaussians) are left as they are: their row
- * sums mean nothing. O(nnz). */
-void gnnkd_dataset_normalize_features(gnnkd_dataset *d);
+ * sums mean nothing. Pattern features get a value array (all ones before
+ * scaling): GNNKD_ENOMEM if it cannot be allocated, and then d is unchanged.
+ * GNNKD_EINVAL if d is NULL. O(nnz). Ownership: changes d in place. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d,
+                                                                       char *msg);
 
 /* Writes d as a dataset folder in the format read by gnnkd_dataset_load_dir
  * (creating the folder if needed); floats are written so that they read
  * back bit for bit. Each file is written to a temporary name and renamed.
  * GNNKD_EIO if the folder or a file cannot be written. O(nnz). */
-int gnnkd_dataset_save_dir(const gnnkd_dataset *d, const char *dir, char *msg);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_save_dir(const gnnkd_dataset *d,
+                                                             const char *dir, char *msg);
 
-/* ------------------------------------------------------------------------ */
-/* The normalised adjacency (gnn/graph.c)                                   */
-/* ------------------------------------------------------------------------ */
-
-/* Â = D^-1/2 (A + I) D^-1/2, built with GraphBLAS and held as CSR arrays. */
-typedef struct gnnkd_graph gnnkd_graph;
-
-/* Builds Â from a symmetric adjacency pattern (self loops in adj are ignored,
- * a repeated edge counts once, an isolated node gets Â_ii = 1) with
- * SuiteSparse:GraphBLAS, and keeps its CSR export with sorted rows. adj->val is
- * not read. GNNKD_EINVAL if adj is not a square, well-formed CSR matrix;
- * GNNKD_EINTERNAL if GraphBLAS fails. O(nnz + n). */
-int gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg);
-void gnnkd_graph_free(gnnkd_graph **g);
-
-/* Â as CSR with values, for the kernels. Owned by g. */
-const gnnkd_csr *gnnkd_graph_csr(const gnnkd_graph *g);
-
-/* ------------------------------------------------------------------------ */
-/* Models (gnn/)                                                            */
-/* ------------------------------------------------------------------------ */
-
-typedef enum { GNNKD_MODEL_GCN = 0, GNNKD_MODEL_MLP = 1 } gnnkd_model_kind;
-
-/* The shape of a model: nlayers weight layers; layer l maps dims[l] to
- * dims[l+1]; dims[0] is the feature dimension, dims[nlayers] the classes.
- * ReLU and dropout sit between layers; dropout also applies to the input. */
-typedef struct {
-    gnnkd_model_kind kind;
-    int nlayers;
-    int32_t dims[GNNKD_MAX_LAYERS + 1];
-    float dropout;
-} gnnkd_model_spec;
-
-/* Parses "gcn:16", "gcn:64,64", "mlp:256,256", "mlp" (= mlp:64), "gcn"
- * (= gcn:16): the kind and the hidden widths. Fills kind, nlayers, the
- * hidden dims and dropout = 0.5 (Kipf & Welling); dims[0] and dims[nlayers]
- * are left 0 for gnnkd_model_new. Anything else (another kind, an empty,
- * zero, negative or non-numeric width, spaces, more than
- * GNNKD_MAX_LAYERS - 1 hidden layers) is GNNKD_EINVAL. */
-int gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg);
-
-/* Writes "gcn:16" style text for spec into buf (truncated to len). */
-void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec);
-
-typedef struct gnnkd_model gnnkd_model;
-
-/* A model of the given shape with Glorot-uniform weights and zero biases,
- * drawn from seed; spec->dims[0] must be nin and dims[nlayers] nout (they are
- * filled in if 0). spec->dropout is used as given and must be in [0, 1);
- * nlayers must be 2..GNNKD_MAX_LAYERS. Weight e of layer l is
- * U(-r, r), r = sqrt(6 / (in + out)), a function of (seed, l, e) only.
- * GNNKD_EINVAL for a bad shape, GNNKD_ENOMEM. */
-int gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int32_t nin,
-                    int32_t nout, uint64_t seed, char *msg);
-void gnnkd_model_free(gnnkd_model **m);
-
-const gnnkd_model_spec *gnnkd_model_get_spec(const gnnkd_model *m);
-int64_t gnnkd_model_num_params(const gnnkd_model *m);
-
-/* Forward pass over all n nodes of d. training != 0 applies dropout with the
- * mask drawn from (seed, step): the same key gives the same mask on any
- * number of threads. *logits (n, nclass) is owned by m and valid until the
- * next forward. GCN models need g; MLPs ignore it (NULL is fine).
- * Sparse features (d->x) are never densified. The first forward over a
- * dataset allocates the model's workspace; later ones over the same n reuse
- * it. The same seed, step and thread count give bit-identical logits;
- * another thread count changes only the summation order. GNNKD_EINVAL if d's
- * features or classes do not match the model, or g is not d's graph;
- * GNNKD_ENOMEM. O(nnz(Â) h + nnz(X) dims[1] + n sum dims[l] dims[l+1]). */
-int gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
-                        const gnnkd_graph *g, int training, uint64_t seed,
-                        uint64_t step, char *msg);
-
-/* Backward pass of the last forward: accumulates (+=) parameter gradients
- * (see the trainer's internals) from dlogits (n, nclass), with the last
- * forward's dropout masks. GNNKD_EINVAL if no forward over a dataset of this
- * shape came before. */
-int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_dataset *d,
-                         const gnnkd_graph *g, char *msg);
-
-/* Saves m: magic, version, shape, parameters and a CRC-32, written to a
- * temporary file and renamed (the format is in gnn/model_io.c).
- * GNNKD_EIO if it cannot be written. */
-int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg);
-
-/* Loads a model written by gnnkd_model_save; a bad magic, version, shape,
- * length or checksum is GNNKD_EDATA ("path: reason"), an unreadable file
- * GNNKD_EIO. Adam's moments start at zero. */
-int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg);
-
-/* ------------------------------------------------------------------------ */
-/* .npy files (NumPy format, float32, 2-D, C order)                         */
-/* ------------------------------------------------------------------------ */
+/* ======================================================================== */
+/* loaders: .npy files (NumPy format, float32, 2-D, C order)                */
+/* ======================================================================== */
 
 /* Writes a (rows, cols) as NumPy's format 1.0 ('<f4', C order), through a
  * temporary file and a rename. GNNKD_EIO if it cannot be written. */
-int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols, char *msg);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_npy_write(const char *path, const float *a,
+                                                      int64_t rows, int64_t cols, char *msg);
 
 /* Reads a 2-D (or 1-D, as (rows, 1)) float32 or float64 .npy file into a new
- * float array (free with free()). Another dtype, Fortran order, a bad magic
- * or header, or truncated data is GNNKD_EDATA naming the file; a missing
- * file GNNKD_EIO. */
-int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, char *msg);
+ * float array. Another dtype, Fortran order, a bad magic or header, or
+ * truncated data is GNNKD_EDATA naming the file; a missing file GNNKD_EIO.
+ * Ownership: *a is new; the caller frees it with free(). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols,
+                                                     const char *path, char *msg);
 
-/* ------------------------------------------------------------------------ */
-/* Losses (distill/loss.c)                                                  */
-/* ------------------------------------------------------------------------ */
-/*
- * Each takes logits (n, C) and a list of rows idx (nidx of them), returns
- * the mean loss over those rows, and, if dlogits is not NULL, adds
- * weight * d(loss)/d(logits) into dlogits (n, C).
- */
-
-/* Softmax cross-entropy with hard labels. */
-double gnnkd_loss_ce(float *dlogits, const float *logits, const int32_t *label,
-                     const int32_t *idx, int64_t nidx, int32_t C, float weight);
-
-/* Knowledge distillation (Hinton et al. 2015): T^2 * CE(q, softmax(s/T)),
- * with q (n, C) the teacher's softened probabilities. Gradient:
- * weight * T * (softmax(s/T) - q) / nidx. If kl is not NULL it receives
- * T^2 * mean KL(q || softmax(s/T)) (same gradient, zero at a perfect match). */
-double gnnkd_loss_kd(float *dlogits, double *kl, const float *logits, const float *q,
-                     const int32_t *idx, int64_t nidx, int32_t C, float T, float weight);
-
-/* Model compression (Bucilua et al. 2006; logit regression as in Ba & Caruana
- * 2014): (1/C) * ||s - t||^2 / 2 with t (n, C) the teacher's logits.
- * Gradient: weight * (s - t) / (C * nidx). */
-double gnnkd_loss_compress(float *dlogits, const float *logits, const float *t,
-                           const int32_t *idx, int64_t nidx, int32_t C, float weight);
-
-/* Row-wise softmax(z / T) of z (n, C) into p (n, C). */
-void gnnkd_softmax(float *p, const float *z, int64_t n, int32_t C, float T);
-
-/* Accuracy of argmax(logits) over the rows idx. */
-double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *idx,
-                      int64_t nidx, int32_t C);
-
-/* ------------------------------------------------------------------------ */
-/* Training (distill/train.c)                                               */
-/* ------------------------------------------------------------------------ */
-
-typedef enum {
-    GNNKD_SELECT_VAL_LOSS = 0, /* Kipf: stop once val loss exceeds the mean of
-                                  the previous `patience` epochs; keep the last */
-    GNNKD_SELECT_VAL_ACC = 1   /* keep the weights of the best val accuracy;
-                                  stop after `patience` epochs without gain */
-} gnnkd_select;
-
-typedef enum {
-    GNNKD_METHOD_SCRATCH = 0,  /* hard labels only */
-    GNNKD_METHOD_KD = 1,       /* Hinton et al. 2015 */
-    GNNKD_METHOD_COMPRESS = 2  /* Bucilua et al. 2006, logit regression */
-} gnnkd_method;
-
-/* What one epoch reports to a progress callback. */
-typedef struct {
-    int epoch;
-    double train_loss, val_loss, val_acc, train_acc;
-    double seconds;
-} gnnkd_epoch_info;
-
-typedef struct {
-    float lr, beta1, beta2, eps;  /* Adam */
-    float weight_decay;           /* L2, times w^2/2 */
-    int decay_all_layers;         /* 0: first layer only (Kipf) */
-    int epochs;                   /* at most */
-    int patience;                 /* early-stopping window */
-    gnnkd_select select;
-    uint64_t seed;                /* weights and dropout */
-    /* Called after every epoch if not NULL; returning non-zero stops training. */
-    int (*progress)(void *ctx, const gnnkd_epoch_info *e);
-    void *progress_ctx;
-} gnnkd_train_options;
-
-/* Kipf & Welling's settings: lr 0.01, Adam (0.9, 0.999, 1e-8), weight decay
- * 5e-4 on the first layer, at most 200 epochs, seed 0; model selection by
- * the best validation accuracy (patience 100). Their own rule,
- * GNNKD_SELECT_VAL_LOSS with patience 10, is 0.6 points lower on average
- * (10 seeds: Cora 0.813 vs 0.819, CiteSeer 0.704 vs 0.711, PubMed 0.785 vs
- * 0.792). */
-void gnnkd_train_options_default(gnnkd_train_options *o);
-
-/* The soft targets of distillation. The target array is (n, C): the teacher's
- * softened probabilities for KD (see gnnkd_teacher_targets), its logits for
- * compression. Loss = alpha * soft term over the transfer set +
- * (1 - alpha) * cross-entropy over the training nodes. */
-typedef struct {
-    gnnkd_method method;
-    float alpha;
-    float temperature;       /* KD only */
-    const float *target;     /* (n, C) */
-    const int32_t *transfer; /* node ids of the transfer set */
-    int32_t ntransfer;
-} gnnkd_objective;
-
-typedef struct {
-    int epochs;           /* epochs run */
-    int best_epoch;       /* the epoch whose weights were kept (1-based) */
-    double acc[3], loss[3];  /* accuracy and hard cross-entropy, by GNNKD_TRAIN/VAL/TEST */
-    double train_seconds;    /* wall time of the whole call */
-    double epoch_seconds_median;  /* the median training step */
-} gnnkd_train_result;
-
-/* Trains m on d (and g for GCNs) with Adam, dropout, weight decay and early
- * stopping; obj NULL (or method SCRATCH) means hard labels only. On return m
- * holds the selected weights and r their accuracies; r->epoch_seconds_median
- * is the median training step (forward, backward, Adam) without the
- * per-epoch validation pass, which r->train_seconds includes. Nothing is
- * allocated inside the epoch loop. GNNKD_EINVAL if the model does not fit d,
- * a split node is unlabelled, an option or the objective is out of range;
- * GNNKD_ENUMERIC if the loss becomes NaN or infinite; GNNKD_ENOMEM.
- * O(epochs * forward). */
-int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
-                const gnnkd_graph *g, const gnnkd_train_options *o,
-                const gnnkd_objective *obj, char *msg);
-
-/* Evaluates m (no dropout) on the three splits of d; logits (n, C) may be
- * NULL or receive a copy of the logits. */
-int gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits,
-                   const gnnkd_dataset *d, const gnnkd_graph *g, char *msg);
-
-/* ------------------------------------------------------------------------ */
-/* Teachers and ensembles (distill/teacher.c)                               */
-/* ------------------------------------------------------------------------ */
-
-/* A teacher: the logits (n, C) of one or more members over all nodes. */
-typedef struct gnnkd_teacher gnnkd_teacher;
-
-int gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C, char *msg);
-void gnnkd_teacher_free(gnnkd_teacher **t);
-
-/* Adds a member given by its logits (n, C) (copied). */
-int gnnkd_teacher_add_logits(gnnkd_teacher *t, const float *logits, char *msg);
-
-/* Adds a member given by a model (its logits over d are computed), a model
- * file or a .npy logits file (the path's ending decides). */
-int gnnkd_teacher_add_model(gnnkd_teacher *t, gnnkd_model *m, const gnnkd_dataset *d,
-                            const gnnkd_graph *g, char *msg);
-int gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gnnkd_dataset *d,
-                           const gnnkd_graph *g, char *msg);
-
-int gnnkd_teacher_members(const gnnkd_teacher *t);
-
-/* The distillation target (n, C) for a method: for KD the mean of the
- * members' softmax(z / T); for compression the mean of their logits, each row
- * centred to zero mean if center is set. */
-int gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method method,
-                          float T, int center, char *msg);
-
-/* The accuracy of the ensemble (argmax of the mean softmax at T = 1) on idx. */
-double gnnkd_teacher_accuracy(const gnnkd_teacher *t, const int32_t *label,
-                              const int32_t *idx, int64_t nidx);
-
-/* The transfer set S of distillation: every node (the transductive default,
- * unlabelled nodes included), the training nodes, every node but the
- * training nodes, or the node ids of a file (one 0-based id a line). */
-typedef enum {
-    GNNKD_TRANSFER_ALL = 0,
-    GNNKD_TRANSFER_TRAIN = 1,
-    GNNKD_TRANSFER_UNLABELED = 2,
-    GNNKD_TRANSFER_FILE = 3
-} gnnkd_transfer;
-
-/* A new array (free with free()) of the transfer nodes of d, ascending. path
- * is read for GNNKD_TRANSFER_FILE (ids out of range or repeated are
- * GNNKD_EDATA naming the line) and ignored otherwise. */
-int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnkd_transfer kind,
-                         const char *path, char *msg);
-
-/* ------------------------------------------------------------------------ */
-/* Synthetic graphs (loaders/synthetic.c)                                   */
-/* ------------------------------------------------------------------------ */
+/* ======================================================================== */
+/* loaders: synthetic graphs                                                */
+/* ======================================================================== */
 
 /* A contextual stochastic block model from a specification "synthetic" or
  * "synthetic:KEY=VALUE,..." (see the keys below). Deterministic for a seed:
@@ -434,8 +236,8 @@ int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnk
  * every node is labelled with its block.
  * Features: dense (xdense), x = mu[class] + N(0, I); the class means are
  * orthogonal (class c puts snr / sqrt(2 b) on its own b = features / classes
- * coordinates), so any two means are exactly `snr` apart. Drawn with
- * gkd_normal, keyed by (seed, node).
+ * coordinates), so any two means are exactly `snr` apart. Drawn with a
+ * counter-based generator keyed by (seed, node).
  * Split: Planetoid-like, `train-per-class` random nodes of each class for
  * training, then `val` and `test` random other nodes.
  *
@@ -453,17 +255,23 @@ int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnk
  *          teacher: KD from gcn:64 gives it 0.698 (64: 0.558)
  *   scale  nodes=1000000 classes=10 degree=20 (~10M undirected edges)
  *          homophily=0.8 features=128 snr=2 train-per-class=20 val=500
- *          test=1000: for timing. igraph_sbm_game handles this size
- *          (geometric skipping, O(nodes + edges)): measured 20 s and
- *          600 MB peak on two busy cores (load 12), most of it igraph's
- *          edge list and the 512 MB of features.
+ *          test=1000: for timing; the 512 MB of dense features dominate
+ *          its memory.
  * Errors: an unknown key, a malformed or out-of-range value: GNNKD_EINVAL
- * naming it. O(nodes * features + edges). */
-int gnnkd_dataset_synthetic(gnnkd_dataset **d, const char *spec, char *msg);
+ * naming it. O(nodes * features + edges).
+ * Ownership: a new dataset, freed with gnnkd_dataset_free. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_synthetic(gnnkd_dataset **d,
+                                                              const char *spec, char *msg);
 
-/* ------------------------------------------------------------------------ */
-/* Graph files, statistics, splits (loaders/graphio.c, stats.c, split.c)    */
-/* ------------------------------------------------------------------------ */
+/* ======================================================================== */
+/* loaders: graph files, statistics, splits                                 */
+/* ======================================================================== */
+/* The functions here that use igraph (gnnkd_dataset_load_graph,
+ * gnnkd_dataset_synthetic above, gnnkd_dataset_stats, gnnkd_dataset_lcc)
+ * may be called from several threads: they take turns on one library lock,
+ * because igraph keeps its error handler, attribute table and random number
+ * generator in process-wide variables. A program that calls igraph itself
+ * must not do so while another thread is in one of them. */
 
 /* What reading a graph file dropped or changed to give a simple undirected
  * graph. */
@@ -512,19 +320,21 @@ typedef struct {
  * Errors: a file igraph cannot parse is GNNKD_EDATA "path: igraph's reason";
  * a missing file GNNKD_EIO; an unknown format GNNKD_EINVAL; a features or
  * labels file whose row count is not n is GNNKD_EDATA naming that file.
- * O(edges log edges + feature size). */
-int gnnkd_dataset_load_graph(gnnkd_dataset **d, gnnkd_graph_counts *counts,
-                             const char *graph_path, const char *format,
-                             const char *features_path, const char *labels_path, char *msg);
+ * O(edges log edges + feature size).
+ * Ownership: a new dataset, freed with gnnkd_dataset_free. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_graph(
+    gnnkd_dataset **d, gnnkd_graph_counts *counts, const char *graph_path, const char *format,
+    const char *features_path, const char *labels_path, char *msg);
 
 /* Builds a dataset's adjacency from an edge list: pairs (u[e], v[e]) of
  * node ids in [0, n), symmetrised, self loops and duplicates dropped and
  * counted (as for gnnkd_dataset_load_graph; directed tells whether (u, v)
  * and (v, u) are reciprocal arcs or duplicates). counts may be NULL.
- * Replaces d->adj and sets d->n. O(m) plus a radix sort. */
-int gnnkd_dataset_set_edges(gnnkd_dataset *d, gnnkd_graph_counts *counts, int32_t n,
-                            const int32_t *u, const int32_t *v, int64_t m, int directed,
-                            char *msg);
+ * O(m) plus a radix sort. Ownership: u and v are read, not kept; d->adj is
+ * replaced (the old one freed) and d->n set; d is unchanged on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_set_edges(
+    gnnkd_dataset *d, gnnkd_graph_counts *counts, int32_t n, const int32_t *u, const int32_t *v,
+    int64_t m, int directed, char *msg);
 
 /* A summary of a dataset (gnnkd info). */
 typedef struct {
@@ -553,40 +363,365 @@ typedef struct {
     int32_t nsplit[3];
 } gnnkd_stats;
 
-/* Computes s for d; components and clustering with igraph. Free with
- * gnnkd_stats_clear. O(edges * max degree + feature size). */
-int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg);
-void gnnkd_stats_clear(gnnkd_stats *s);
+/* Computes s for d; components and clustering with igraph.
+ * O(edges * max degree + feature size). Ownership: s is overwritten (not
+ * freed: clear a used one first); s->class_count is new, released with
+ * gnnkd_stats_clear(s). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d,
+                                                          char *msg);
 
-/* Splits. Each replaces d's split with sorted, disjoint node lists drawn
- * among labelled nodes with the seed (the same seed, the same split), and
- * fails with GNNKD_EINVAL naming the class when a class has too few
- * labelled nodes for the request, or when too few nodes are left.
+/* Frees s->class_count and zeroes s (s itself is not freed). NULL is fine. */
+GNNKD_API void gnnkd_stats_clear(gnnkd_stats *s);
+
+/* Splits. Each replaces d's split (freeing the old lists; d keeps its split
+ * on failure) with sorted, disjoint node lists drawn among labelled nodes
+ * with the seed (the same seed, the same split), and fails with
+ * GNNKD_EINVAL naming the class when a class has too few labelled nodes for
+ * the request, or when too few nodes are left.
  *
  * random: train_per_class nodes of each class for training, then nval and
  * ntest nodes drawn from the other labelled nodes (Planetoid-like). */
-int gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_t nval,
-                               int32_t ntest, uint64_t seed, char *msg);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split_random(
+    gnnkd_dataset *d, int32_t train_per_class, int32_t nval, int32_t ntest, uint64_t seed,
+    char *msg);
 
 /* per-class: train_per_class and val_per_class nodes of each class; every
  * other labelled node is a test node (as in CPF and GLNN). */
-int gnnkd_dataset_split_per_class(gnnkd_dataset *d, int32_t train_per_class,
-                                  int32_t val_per_class, uint64_t seed, char *msg);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split_per_class(
+    gnnkd_dataset *d, int32_t train_per_class, int32_t val_per_class, uint64_t seed, char *msg);
 
 /* Applies a split given as text: "planetoid" (keep d's split),
- * "random:T:V:E" or "per-class:T:V". */
-int gnnkd_dataset_split(gnnkd_dataset *d, const char *spec, uint64_t seed, char *msg);
+ * "random:T:V:E" or "per-class:T:V"; anything else is GNNKD_EINVAL. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split(gnnkd_dataset *d, const char *spec,
+                                                          uint64_t seed, char *msg);
 
 /* Keeps only the largest connected component (igraph's weak components;
  * between equal sizes the one holding the smallest node id), renumbering
  * nodes in their old order: adjacency, features, labels and split lists
  * (nodes outside the component leave the split) all follow. O(n + edges +
- * feature size). */
-int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
+ * feature size). Ownership: d's arrays are replaced by new ones (the old
+ * ones freed), so pointers into them taken before are stale; d is
+ * unchanged on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
 
-/* ------------------------------------------------------------------------ */
-/* Speed (gnn/ and benchmarks/)                                             */
-/* ------------------------------------------------------------------------ */
+/* ======================================================================== */
+/* gnn: the normalised adjacency                                            */
+/* ======================================================================== */
+
+/* Â = D^-1/2 (A + I) D^-1/2, built with GraphBLAS and held as CSR arrays. */
+typedef struct gnnkd_graph gnnkd_graph;
+
+/* Builds Â from a symmetric adjacency pattern (self loops in adj are ignored,
+ * a repeated edge counts once, an isolated node gets Â_ii = 1) with
+ * SuiteSparse:GraphBLAS, and keeps its CSR export with sorted rows. adj->val is
+ * not read. GNNKD_EINVAL if adj is not a square, well-formed CSR matrix or
+ * after gnnkd_finalize; GNNKD_EINTERNAL if GraphBLAS fails. Starts GraphBLAS
+ * on first use (see gnnkd_init). O(nnz + n). Several threads may build
+ * graphs at once. Ownership: adj is read, not kept (the graph holds its own
+ * arrays); the caller frees *g with gnnkd_graph_free. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj,
+                                                      char *msg);
+
+/* Frees g and sets *g to NULL. NULL is fine. */
+GNNKD_API void gnnkd_graph_free(gnnkd_graph **g);
+
+/* Â as CSR with values, for the kernels. Ownership: owned by g, valid until
+ * gnnkd_graph_free; do not change or free it. */
+GNNKD_API const gnnkd_csr *gnnkd_graph_csr(const gnnkd_graph *g);
+
+/* ======================================================================== */
+/* gnn: models                                                              */
+/* ======================================================================== */
+/* A model holds its parameters, gradients, Adam's moments and the workspace
+ * of its passes: forward and backward write into it, so one model is used
+ * by one thread at a time (a thread each for distinct models is fine). */
+
+typedef enum { GNNKD_MODEL_GCN = 0, GNNKD_MODEL_MLP = 1 } gnnkd_model_kind;
+
+/* The shape of a model: nlayers weight layers; layer l maps dims[l] to
+ * dims[l+1]; dims[0] is the feature dimension, dims[nlayers] the classes.
+ * ReLU and dropout sit between layers; dropout also applies to the input. */
+typedef struct {
+    gnnkd_model_kind kind;
+    int nlayers;
+    int32_t dims[GNNKD_MAX_LAYERS + 1];
+    float dropout;
+} gnnkd_model_spec;
+
+/* Parses "gcn:16", "gcn:64,64", "mlp:256,256", "mlp" (= mlp:64), "gcn"
+ * (= gcn:16): the kind and the hidden widths. Fills kind, nlayers, the
+ * hidden dims and dropout = 0.5 (Kipf & Welling); dims[0] and dims[nlayers]
+ * are left 0 for gnnkd_model_new. Anything else (another kind, an empty,
+ * zero, negative or non-numeric width, spaces, more than
+ * GNNKD_MAX_LAYERS - 1 hidden layers) is GNNKD_EINVAL.
+ * Ownership: fills the caller's *spec. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_spec_parse(gnnkd_model_spec *spec,
+                                                             const char *text, char *msg);
+
+/* Writes "gcn:16" style text for spec into buf (truncated to len). */
+GNNKD_API void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec);
+
+typedef struct gnnkd_model gnnkd_model;
+
+/* A model of the given shape with Glorot-uniform weights and zero biases,
+ * drawn from seed; spec->dims[0] must be nin and dims[nlayers] nout (they are
+ * filled in if 0). spec->dropout is used as given and must be in [0, 1);
+ * nlayers must be 2..GNNKD_MAX_LAYERS. Weight e of layer l is
+ * U(-r, r), r = sqrt(6 / (in + out)), a function of (seed, l, e) only.
+ * GNNKD_EINVAL for a bad shape, GNNKD_ENOMEM.
+ * Ownership: spec is copied; the caller frees *m with gnnkd_model_free. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec,
+                                                      int32_t nin, int32_t nout, uint64_t seed,
+                                                      char *msg);
+
+/* Frees m and sets *m to NULL. NULL is fine. */
+GNNKD_API void gnnkd_model_free(gnnkd_model **m);
+
+/* m's shape and parameter count. Ownership: the spec is owned by m, valid
+ * until gnnkd_model_free. */
+GNNKD_API const gnnkd_model_spec *gnnkd_model_get_spec(const gnnkd_model *m);
+GNNKD_API int64_t gnnkd_model_num_params(const gnnkd_model *m);
+
+/* Forward pass over all n nodes of d. training != 0 applies dropout with the
+ * mask drawn from (seed, step): the same key gives the same mask on any
+ * number of threads. GCN models need g; MLPs ignore it (NULL is fine).
+ * Sparse features (d->x) are never densified. The first forward over a
+ * dataset allocates the model's workspace; later ones over the same n reuse
+ * it. The same seed, step and thread count give bit-identical logits;
+ * another thread count changes only the summation order. GNNKD_EINVAL if d's
+ * features or classes do not match the model, or g is not d's graph;
+ * GNNKD_ENOMEM. O(nnz(Â) h + nnz(X) dims[1] + n sum dims[l] dims[l+1]).
+ * Ownership: *logits (n, nclass) is owned by m and valid until the next
+ * forward or gnnkd_model_free. m remembers d's features for the backward
+ * pass: d (and g) must stay alive and unchanged until then. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits,
+                                                          const gnnkd_dataset *d,
+                                                          const gnnkd_graph *g, int training,
+                                                          uint64_t seed, uint64_t step, char *msg);
+
+/* Backward pass of the last forward: accumulates (+=) parameter gradients
+ * (held by m) from dlogits (n, nclass), with the last forward's dropout
+ * masks; d and g must be the ones of that forward. GNNKD_EINVAL if no
+ * forward over a dataset of this shape came before. Ownership: dlogits is
+ * read, not kept. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits,
+                                                           const gnnkd_dataset *d,
+                                                           const gnnkd_graph *g, char *msg);
+
+/* Saves m: magic, version, shape, parameters and a CRC-32, written to a
+ * temporary file and renamed (the format is in gnn/model_io.c).
+ * GNNKD_EIO if it cannot be written. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path,
+                                                       char *msg);
+
+/* Loads a model written by gnnkd_model_save; a bad magic, version, shape,
+ * length or checksum is GNNKD_EDATA ("path: reason"), an unreadable file
+ * GNNKD_EIO. Adam's moments start at zero.
+ * Ownership: a new model, freed with gnnkd_model_free. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path,
+                                                       char *msg);
+
+/* ======================================================================== */
+/* distill: losses                                                          */
+/* ======================================================================== */
+/*
+ * Each takes logits (n, C) and a list of rows idx (nidx of them), returns
+ * the mean loss over those rows, and, if dlogits is not NULL, adds
+ * weight * d(loss)/d(logits) into dlogits (n, C). They cannot fail and
+ * allocate nothing; they write only into dlogits (and kl).
+ */
+
+/* Softmax cross-entropy with hard labels. */
+GNNKD_API double gnnkd_loss_ce(float *dlogits, const float *logits, const int32_t *label,
+                               const int32_t *idx, int64_t nidx, int32_t C, float weight);
+
+/* Knowledge distillation (Hinton et al. 2015): T^2 * CE(q, softmax(s/T)),
+ * with q (n, C) the teacher's softened probabilities. Gradient:
+ * weight * T * (softmax(s/T) - q) / nidx. If kl is not NULL it receives
+ * T^2 * mean KL(q || softmax(s/T)) (same gradient, zero at a perfect match). */
+GNNKD_API double gnnkd_loss_kd(float *dlogits, double *kl, const float *logits, const float *q,
+                               const int32_t *idx, int64_t nidx, int32_t C, float T,
+                               float weight);
+
+/* Model compression (Bucilua et al. 2006; logit regression as in Ba & Caruana
+ * 2014): (1/C) * ||s - t||^2 / 2 with t (n, C) the teacher's logits.
+ * Gradient: weight * (s - t) / (C * nidx). */
+GNNKD_API double gnnkd_loss_compress(float *dlogits, const float *logits, const float *t,
+                                     const int32_t *idx, int64_t nidx, int32_t C, float weight);
+
+/* Row-wise softmax(z / T) of z (n, C) into the caller's p (n, C). */
+GNNKD_API void gnnkd_softmax(float *p, const float *z, int64_t n, int32_t C, float T);
+
+/* Accuracy of argmax(logits) over the rows idx. */
+GNNKD_API double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *idx,
+                                int64_t nidx, int32_t C);
+
+/* ======================================================================== */
+/* distill: training                                                        */
+/* ======================================================================== */
+
+typedef enum {
+    GNNKD_SELECT_VAL_LOSS = 0, /* Kipf: stop once val loss exceeds the mean of
+                                  the previous `patience` epochs; keep the last */
+    GNNKD_SELECT_VAL_ACC = 1   /* keep the weights of the best val accuracy;
+                                  stop after `patience` epochs without gain */
+} gnnkd_select;
+
+typedef enum {
+    GNNKD_METHOD_SCRATCH = 0,  /* hard labels only */
+    GNNKD_METHOD_KD = 1,       /* Hinton et al. 2015 */
+    GNNKD_METHOD_COMPRESS = 2  /* Bucilua et al. 2006, logit regression */
+} gnnkd_method;
+
+/* What one epoch reports to a progress callback. */
+typedef struct {
+    int epoch;
+    double train_loss, val_loss, val_acc, train_acc;
+    double seconds;
+} gnnkd_epoch_info;
+
+typedef struct {
+    float lr, beta1, beta2, eps;  /* Adam */
+    float weight_decay;           /* L2, times w^2/2 */
+    int decay_all_layers;         /* 0: first layer only (Kipf) */
+    int epochs;                   /* at most */
+    int patience;                 /* early-stopping window */
+    gnnkd_select select;
+    uint64_t seed;                /* weights and dropout */
+    /* Called after every epoch if not NULL, on the calling thread; returning
+     * non-zero stops training. progress_ctx is passed through, not kept. */
+    int (*progress)(void *ctx, const gnnkd_epoch_info *e);
+    void *progress_ctx;
+} gnnkd_train_options;
+
+/* Kipf & Welling's settings: lr 0.01, Adam (0.9, 0.999, 1e-8), weight decay
+ * 5e-4 on the first layer, at most 200 epochs, seed 0; model selection by
+ * the best validation accuracy (patience 100), which scores higher on
+ * Cora, CiteSeer and PubMed (10 seeds) than their own rule,
+ * GNNKD_SELECT_VAL_LOSS with patience 10. Fills the caller's *o. */
+GNNKD_API void gnnkd_train_options_default(gnnkd_train_options *o);
+
+/* The soft targets of distillation. The target array is (n, C): the teacher's
+ * softened probabilities for KD (see gnnkd_teacher_targets), its logits for
+ * compression. Loss = alpha * soft term over the transfer set +
+ * (1 - alpha) * cross-entropy over the training nodes. The arrays are
+ * borrowed: they must stay alive during gnnkd_train. */
+typedef struct {
+    gnnkd_method method;
+    float alpha;
+    float temperature;       /* KD only */
+    const float *target;     /* (n, C) */
+    const int32_t *transfer; /* node ids of the transfer set */
+    int32_t ntransfer;
+} gnnkd_objective;
+
+typedef struct {
+    int epochs;           /* epochs run */
+    int best_epoch;       /* the epoch whose weights were kept (1-based) */
+    double acc[3], loss[3];  /* accuracy and hard cross-entropy, by GNNKD_TRAIN/VAL/TEST */
+    double train_seconds;    /* wall time of the whole call */
+    double epoch_seconds_median;  /* the median training step */
+} gnnkd_train_result;
+
+/* Trains m on d (and g for GCNs) with Adam, dropout, weight decay and early
+ * stopping; obj NULL (or method SCRATCH) means hard labels only. On return m
+ * holds the selected weights and r their accuracies; r->epoch_seconds_median
+ * is the median training step (forward, backward, Adam) without the
+ * per-epoch validation pass, which r->train_seconds includes. Nothing is
+ * allocated inside the epoch loop. GNNKD_EINVAL if the model does not fit d,
+ * a split node is unlabelled, an option or the objective is out of range;
+ * GNNKD_ENUMERIC if the loss becomes NaN or infinite; GNNKD_ENOMEM.
+ * O(epochs * forward). Ownership: m is changed in place; d, g, o and obj
+ * are read during the call only; r is the caller's. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r,
+                                                  const gnnkd_dataset *d, const gnnkd_graph *g,
+                                                  const gnnkd_train_options *o,
+                                                  const gnnkd_objective *obj, char *msg);
+
+/* Evaluates m (no dropout) on the three splits of d: fills r->acc and
+ * r->loss and leaves the rest of r as it is. Ownership: logits (n, C), the
+ * caller's array, receives a copy of the logits if not NULL; m's workspace
+ * is used. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r,
+                                                     float *logits, const gnnkd_dataset *d,
+                                                     const gnnkd_graph *g, char *msg);
+
+/* ======================================================================== */
+/* distill: teachers and ensembles                                          */
+/* ======================================================================== */
+
+/* A teacher: the logits (n, C) of one or more members over all nodes. */
+typedef struct gnnkd_teacher gnnkd_teacher;
+
+/* An empty teacher for n nodes and C classes. GNNKD_EINVAL unless n, C > 0.
+ * Ownership: the caller frees *t with gnnkd_teacher_free. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C,
+                                                        char *msg);
+
+/* Frees t and sets *t to NULL. NULL is fine. */
+GNNKD_API void gnnkd_teacher_free(gnnkd_teacher **t);
+
+/* Adds a member given by its logits (n, C). GNNKD_ENOMEM.
+ * Ownership: the logits are copied into t. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_teacher_add_logits(gnnkd_teacher *t,
+                                                               const float *logits, char *msg);
+
+/* Adds a member given by a model (its logits over d are computed, without
+ * dropout), a model file or a .npy logits file (the path's ending decides).
+ * GNNKD_EINVAL (model) or GNNKD_EDATA (file) if its nodes or classes do not
+ * match t or its features d; as gnnkd_model_load or gnnkd_npy_read.
+ * Ownership: the logits are copied into t; m is borrowed (its workspace is
+ * used, so not by another thread meanwhile); a file's model is freed
+ * before returning. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_teacher_add_model(gnnkd_teacher *t, gnnkd_model *m,
+                                                              const gnnkd_dataset *d,
+                                                              const gnnkd_graph *g, char *msg);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path,
+                                                             const gnnkd_dataset *d,
+                                                             const gnnkd_graph *g, char *msg);
+
+/* The number of members added. */
+GNNKD_API int gnnkd_teacher_members(const gnnkd_teacher *t);
+
+/* The distillation target (n, C) for a method: for KD the mean of the
+ * members' softmax(z / T); for compression the mean of their logits, each row
+ * centred to zero mean if center is set. GNNKD_EINVAL without members or
+ * for T <= 0 with KD; GNNKD_ENOMEM. Ownership: written into the caller's
+ * target array (n, C). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_teacher_targets(float *target, const gnnkd_teacher *t,
+                                                            gnnkd_method method, float T,
+                                                            int center, char *msg);
+
+/* *acc = the accuracy of the ensemble (argmax of the mean softmax at T = 1)
+ * on the rows idx. GNNKD_EINVAL without members; GNNKD_ENOMEM (it needs an
+ * (n, C) array for the call). *acc is left unchanged on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_teacher_accuracy(double *acc, const gnnkd_teacher *t,
+                                                             const int32_t *label,
+                                                             const int32_t *idx, int64_t nidx,
+                                                             char *msg);
+
+/* ======================================================================== */
+/* distill: transfer sets                                                   */
+/* ======================================================================== */
+
+/* The transfer set S of distillation: every node (the transductive default,
+ * unlabelled nodes included), the training nodes, every node but the
+ * training nodes, or the node ids of a file (one 0-based id a line). */
+typedef enum {
+    GNNKD_TRANSFER_ALL = 0,
+    GNNKD_TRANSFER_TRAIN = 1,
+    GNNKD_TRANSFER_UNLABELED = 2,
+    GNNKD_TRANSFER_FILE = 3
+} gnnkd_transfer;
+
+/* The transfer nodes of d, ascending, *n of them. path is read for
+ * GNNKD_TRANSFER_FILE (ids out of range or repeated are GNNKD_EDATA naming
+ * the line) and ignored otherwise. Ownership: *ids is a new array; the
+ * caller frees it with free(). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_transfer_nodes(int32_t **ids, int32_t *n,
+                                                           const gnnkd_dataset *d,
+                                                           gnnkd_transfer kind, const char *path,
+                                                           char *msg);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,8 @@
 
 static const char *SPLIT_FILE[3] = {"train.txt", "val.txt", "test.txt"};
 
-int gnnkd_dataset_new(gnnkd_dataset **d, char *msg) {
+gnnkd_status gnnkd_dataset_new(gnnkd_dataset **d, char *msg) {
+    GKD_CLEAR_MSG;
     *d = gkd_calloc(1, sizeof **d);
     if (*d == NULL) {
         gkd_msg(msg, "gnnkd_dataset_new: out of memory");
@@ -159,7 +160,8 @@ static int read_split(gnnkd_dataset *d, int s, const char *path, int8_t *owner, 
 
 /* ---- load ------------------------------------------------------------------ */
 
-int gnnkd_dataset_load_dir(gnnkd_dataset **out, const char *dir, char *msg) {
+gnnkd_status gnnkd_dataset_load_dir(gnnkd_dataset **out, const char *dir, char *msg) {
+    GKD_CLEAR_MSG;
     gnnkd_dataset *d = NULL;
     gkd_text t = {0};
     int8_t *owner = NULL;
@@ -239,10 +241,14 @@ static int has_negative_features(const gnnkd_dataset *d) {
     return 0;
 }
 
-void gnnkd_dataset_normalize_features(gnnkd_dataset *d) {
+gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d, char *msg) {
+    GKD_CLEAR_MSG;
+#undef GKD_FREE_ALL
+#define GKD_FREE_ALL
+    GKD_CHECK(d != NULL, GNNKD_EINVAL, "normalize features: no dataset");
     /* Row sums of signed features (such as the synthetic Gaussians) mean
      * nothing and can be near 0, blowing a row up. */
-    if (has_negative_features(d)) return;
+    if (has_negative_features(d)) return GNNKD_OK;
     if (d->xdense != NULL) {
         for (int32_t i = 0; i < d->n; i++) {
             float *r = d->xdense + (int64_t)i * d->nfeat;
@@ -252,16 +258,14 @@ void gnnkd_dataset_normalize_features(gnnkd_dataset *d) {
             float inv = (float)(1.0 / sum);
             for (int32_t j = 0; j < d->nfeat; j++) r[j] *= inv;
         }
-        return;
+        return GNNKD_OK;
     }
     gnnkd_csr *x = &d->x;
-    if (x->rowptr == NULL) return;
+    if (x->rowptr == NULL) return GNNKD_OK;
     if (x->val == NULL) {
-        /* A pattern: the values are ones, which scaling needs written out.
-         * Without memory the features stay raw (this function cannot fail). */
+        /* A pattern: the values are ones, which scaling needs written out. */
         int64_t nnz = gnnkd_csr_nnz(x);
-        x->val = gkd_calloc((size_t)nnz, sizeof *x->val);
-        if (x->val == NULL) return;
+        GKD_ALLOC(x->val, nnz);
         for (int64_t q = 0; q < nnz; q++) x->val[q] = 1.0f;
     }
     for (int32_t i = 0; i < x->nrows; i++) {
@@ -271,6 +275,8 @@ void gnnkd_dataset_normalize_features(gnnkd_dataset *d) {
         float inv = (float)(1.0 / sum);
         for (int64_t q = x->rowptr[i]; q < x->rowptr[i + 1]; q++) x->val[q] *= inv;
     }
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
 }
 
 /* ---- save ------------------------------------------------------------------ */
@@ -284,7 +290,8 @@ static int write_ints(const char *path, const int32_t *v, int64_t count, char *m
     return gkd_commit_file(f, tmp, path, 1, msg);
 }
 
-int gnnkd_dataset_save_dir(const gnnkd_dataset *d, const char *dir, char *msg) {
+gnnkd_status gnnkd_dataset_save_dir(const gnnkd_dataset *d, const char *dir, char *msg) {
+    GKD_CLEAR_MSG;
     char path[PATH_LEN], comment[256];
     if (d->adj.rowptr == NULL || d->adj.nrows != d->n || d->label == NULL ||
         (d->x.rowptr == NULL && d->xdense == NULL) ||

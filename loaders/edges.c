@@ -24,9 +24,10 @@ static void sort_u64(uint64_t *a, uint64_t *tmp, int64_t (*count)[256], int64_t 
     }
 }
 
-int gnnkd_dataset_set_edges(gnnkd_dataset *d, gnnkd_graph_counts *counts, int32_t n,
-                            const int32_t *u, const int32_t *v, int64_t m, int directed,
-                            char *msg) {
+gnnkd_status gnnkd_dataset_set_edges(gnnkd_dataset *d, gnnkd_graph_counts *counts, int32_t n,
+                                     const int32_t *u, const int32_t *v, int64_t m, int directed,
+                                     char *msg) {
+    GKD_CLEAR_MSG;
     uint64_t *key = NULL, *tmp = NULL;
     gnnkd_csr adj = {0};
     int64_t *fill = NULL, (*count)[256] = NULL;

@@ -320,9 +320,10 @@ static int read_labels(gnnkd_dataset *d, const char *path, const char *graph, ch
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_dataset_load_graph(gnnkd_dataset **d, gnnkd_graph_counts *counts,
-                             const char *graph_path, const char *format,
-                             const char *features_path, const char *labels_path, char *msg) {
+gnnkd_status gnnkd_dataset_load_graph(gnnkd_dataset **d, gnnkd_graph_counts *counts,
+                                      const char *graph_path, const char *format,
+                                      const char *features_path, const char *labels_path, char *msg) {
+    GKD_CLEAR_MSG;
     gnnkd_dataset *out = NULL;
 #define GKD_FREE_ALL gnnkd_dataset_free(&out)
     GKD_CHECK(d != NULL && graph_path != NULL, GNNKD_EINVAL, "load_graph: no graph file given");

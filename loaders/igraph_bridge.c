@@ -2,11 +2,19 @@
  * aborting, gnnkd's CSR to igraph_t, connected components. */
 #include "loaders/igraph_bridge.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* ---- calling igraph ------------------------------------------------------- */
 
-static char gkd_igraph_last_reason[GNNKD_MSG_LEN];
+/* One scope at a time in the process: igraph's handler, attribute table,
+ * default RNG and FINALLY stack are process-wide. Recursive, so that a
+ * scope may call a function that opens its own. */
+static pthread_mutex_t gkd_igraph_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+/* The handler takes no user pointer; igraph calls it on the thread that
+ * made the failing call, so each thread keeps its own reason. */
+static _Thread_local char gkd_igraph_last_reason[GNNKD_MSG_LEN];
 
 static void gkd_igraph_keep_error(const char *reason, const char *file, int line,
                                  igraph_error_t err) {
@@ -35,6 +43,7 @@ static void gkd_igraph_keep_error(const char *reason, const char *file, int line
 }
 
 void gkd_igraph_begin(gkd_igraph_scope *s, int attributes) {
+    pthread_mutex_lock(&gkd_igraph_lock);
     gkd_igraph_last_reason[0] = '\0';
     s->error = igraph_set_error_handler(gkd_igraph_keep_error);
     s->set_attributes = attributes;
@@ -44,6 +53,7 @@ void gkd_igraph_begin(gkd_igraph_scope *s, int attributes) {
 void gkd_igraph_end(gkd_igraph_scope *s) {
     if (s->set_attributes) igraph_set_attribute_table(s->attributes);
     igraph_set_error_handler(s->error);
+    pthread_mutex_unlock(&gkd_igraph_lock);
 }
 
 const char *gkd_igraph_reason(igraph_error_t rc) {

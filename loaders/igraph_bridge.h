@@ -11,11 +11,14 @@
 #include <igraph.h>
 
 /*
- * igraph keeps its error handler and attribute table in process-wide
- * variables (this igraph is built without thread-local storage). A scope
- * installs a handler that returns instead of aborting (and keeps igraph's
- * reason for our message) and, if asked, the C attribute table that the
- * readers need for node names; gkd_igraph_end puts back what was there, so
+ * igraph keeps its error handler, attribute table, default RNG and cleanup
+ * stack in process-wide variables (Debian's igraph is built without
+ * thread-local storage). Every use of igraph sits in a scope: begin takes
+ * the library's igraph lock (one scope at a time in the process; a scope
+ * may nest inside another on the same thread), installs a handler that
+ * returns instead of aborting (and keeps igraph's reason for our message)
+ * and, if asked, the C attribute table that the readers need for node
+ * names; gkd_igraph_end puts back what was there and releases the lock, so
  * the library leaves no igraph setting behind.
  */
 typedef struct {
@@ -27,12 +30,12 @@ typedef struct {
 void gkd_igraph_begin(gkd_igraph_scope *s, int attributes);
 void gkd_igraph_end(gkd_igraph_scope *s);
 
-/* igraph's reason for the last error it reported (its handler takes no user
- * pointer, so this is the one piece of static storage), or the generic text
- * of rc if none was kept. */
+/* igraph's reason for the last error it reported on this thread in the
+ * current scope (thread-local: the handler takes no user pointer), or the
+ * generic text of rc if none was kept. */
 const char *gkd_igraph_reason(igraph_error_t rc);
 
-/* g = the undirected graph of a symmetric CSR pattern, each edge once.
+/* Inside a scope: g = the undirected graph of a symmetric CSR pattern, each edge once.
  * g is left uninitialised on failure. O(edges). */
 int gkd_igraph_from_adj(igraph_t *g, const gnnkd_csr *adj, char *msg);
 

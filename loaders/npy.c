@@ -22,7 +22,8 @@ static void swap_bytes(void *p, size_t width) {
     }
 }
 
-int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols, char *msg) {
+gnnkd_status gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols, char *msg) {
+    GKD_CLEAR_MSG;
     if (rows < 0 || cols < 0 || (rows > 0 && cols > 0 && a == NULL)) {
         gkd_msg(msg, "%s: expected a (rows, cols) array, found shape (%lld, %lld)", path,
                (long long)rows, (long long)cols);
@@ -175,7 +176,8 @@ static int parse_header(cursor *c, char *descr, size_t dlen, int *fortran, int64
     return have == 7;
 }
 
-int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, char *msg) {
+gnnkd_status gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, char *msg) {
+    GKD_CLEAR_MSG;
     FILE *f = NULL;
     char *header = NULL;
     void *raw = NULL;

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir, char *msg) {
+gnnkd_status gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir, char *msg) {
+    GKD_CLEAR_MSG;
     char path[GKD_PATH_LEN];
     *d = NULL;
     if (spec == NULL || spec[0] == '\0') {

@@ -75,8 +75,9 @@ static int take_per_class(int32_t *s[3], int32_t ns[3], int32_t *rest, int32_t *
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_t nval,
-                               int32_t ntest, uint64_t seed, char *msg) {
+gnnkd_status gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_t nval,
+                                        int32_t ntest, uint64_t seed, char *msg) {
+    GKD_CLEAR_MSG;
     int32_t *l = NULL, *rest = NULL, *s[3] = {NULL, NULL, NULL};
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
@@ -106,8 +107,9 @@ int gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_dataset_split_per_class(gnnkd_dataset *d, int32_t train_per_class,
-                                  int32_t val_per_class, uint64_t seed, char *msg) {
+gnnkd_status gnnkd_dataset_split_per_class(gnnkd_dataset *d, int32_t train_per_class,
+                                           int32_t val_per_class, uint64_t seed, char *msg) {
+    GKD_CLEAR_MSG;
     int32_t *l = NULL, *s[3] = {NULL, NULL, NULL};
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
@@ -141,7 +143,8 @@ static int split_number(const char **p, int32_t *v) {
     return 1;
 }
 
-int gnnkd_dataset_split(gnnkd_dataset *d, const char *spec, uint64_t seed, char *msg) {
+gnnkd_status gnnkd_dataset_split(gnnkd_dataset *d, const char *spec, uint64_t seed, char *msg) {
+    GKD_CLEAR_MSG;
     if (d == NULL || spec == NULL) {
         gkd_msg(msg, "split: no dataset or specification");
         return GNNKD_EINVAL;
@@ -163,7 +166,8 @@ int gnnkd_dataset_split(gnnkd_dataset *d, const char *spec, uint64_t seed, char 
     return GNNKD_EINVAL;
 }
 
-int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
+gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
+    GKD_CLEAR_MSG;
     int32_t *memb = NULL, *csize = NULL, *id = NULL, *label = NULL, *s[3] = {NULL, NULL, NULL};
     gnnkd_csr adj = {0}, x = {0};
     float *xdense = NULL;

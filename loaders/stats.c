@@ -46,7 +46,8 @@ static int igraph_measures(int32_t *ncomp, int32_t *largest, double *clustering,
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg) {
+gnnkd_status gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d, char *msg) {
+    GKD_CLEAR_MSG;
     gnnkd_stats r = {0};
     int64_t *hist = NULL;
 #define GKD_FREE_ALL                                                                       \

@@ -192,7 +192,8 @@ static int sbm_edges(gnnkd_dataset *d, const syn_params *p, const char *spec, ch
 #undef GKD_FREE_ALL
 }
 
-int gnnkd_dataset_synthetic(gnnkd_dataset **d, const char *spec, char *msg) {
+gnnkd_status gnnkd_dataset_synthetic(gnnkd_dataset **d, const char *spec, char *msg) {
+    GKD_CLEAR_MSG;
     gnnkd_dataset *out = NULL;
 #define GKD_FREE_ALL gnnkd_dataset_free(&out)
     GKD_CHECK(d != NULL && spec != NULL, GNNKD_EINVAL, "synthetic: no specification");

@@ -182,17 +182,38 @@ Test(teacher, ensemble_averages_probabilities_and_logits) {
     float target[3], pa[3], pb[3];
     gnnkd_teacher *t = NULL;
     cr_assert_eq(gnnkd_teacher_new(&t, 1, 3, NULL), GNNKD_OK);
-    gnnkd_teacher_add_logits(t, a, NULL);
-    gnnkd_teacher_add_logits(t, b, NULL);
+    cr_assert_eq(gnnkd_teacher_add_logits(t, a, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_add_logits(t, b, NULL), GNNKD_OK);
     cr_assert_eq(gnnkd_teacher_members(t), 2);
-    gnnkd_teacher_targets(target, t, GNNKD_METHOD_KD, 4.0f, 0, NULL);
+    cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_KD, 4.0f, 0, NULL), GNNKD_OK);
     gnnkd_softmax(pa, a, 1, 3, 4.0f);
     gnnkd_softmax(pb, b, 1, 3, 4.0f);
     for (int j = 0; j < 3; j++) cr_assert_float_eq(target[j], 0.5f * (pa[j] + pb[j]), 1e-7);
-    gnnkd_teacher_targets(target, t, GNNKD_METHOD_COMPRESS, 1.0f, 1, NULL);
+    cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_COMPRESS, 1.0f, 1, NULL), GNNKD_OK);
     /* mean logits (2, 1, 1.5), centred: (0.5, -0.5, 0) */
     cr_assert_float_eq(target[0], 0.5f, 1e-6);
     cr_assert_float_eq(target[1], -0.5f, 1e-6);
     cr_assert_float_eq(target[2], 0.0f, 1e-6);
+    gnnkd_teacher_free(&t);
+}
+
+Test(teacher, accuracy_is_a_status_and_a_value) {
+    /* mean softmax of (1, 2, 3) and (3, 0, 0) is about (0.50, 0.15, 0.36): class 0 */
+    const float a[3] = {1, 2, 3}, b[3] = {3, 0, 0};
+    const int32_t label0[1] = {0}, label2[1] = {2}, idx[1] = {0};
+    char msg[GNNKD_MSG_LEN] = "stale";
+    double acc = -7;
+    gnnkd_teacher *t = NULL;
+    cr_assert_eq(gnnkd_teacher_new(&t, 1, 3, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_accuracy(&acc, t, label0, idx, 1, msg), GNNKD_EINVAL);
+    cr_expect(strstr(msg, "no members") != NULL, "%s", msg);
+    cr_expect_eq(acc, -7, "acc is left alone on failure");
+    cr_assert_eq(gnnkd_teacher_add_logits(t, a, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_add_logits(t, b, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_accuracy(&acc, t, label0, idx, 1, msg), GNNKD_OK);
+    cr_expect_eq(msg[0], '\0', "msg is cleared on success: %s", msg);
+    cr_expect_eq(acc, 1.0);
+    cr_assert_eq(gnnkd_teacher_accuracy(&acc, t, label2, idx, 1, msg), GNNKD_OK);
+    cr_expect_eq(acc, 0.0);
     gnnkd_teacher_free(&t);
 }

@@ -148,7 +148,7 @@ Test(model, new_rejects_bad_shapes) {
     gnnkd_model_spec s;
     gnnkd_model *m = NULL;
     char msg[GNNKD_MSG_LEN];
-    gnnkd_model_spec_parse(&s, "gcn:16", NULL);
+    cr_assert_eq(gnnkd_model_spec_parse(&s, "gcn:16", NULL), GNNKD_OK);
     s.dims[0] = 10;
     cr_assert_eq(gnnkd_model_new(&m, &s, 11, 3, 0, msg), GNNKD_EINVAL);
     cr_assert_null(m);
