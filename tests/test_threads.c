@@ -1,7 +1,8 @@
 /* test_threads.c — what gnnkd.h promises about threads and global state:
  * igraph users (graph files, synthetic graphs, statistics) called from
  * several threads at once, each getting its own result and its own message;
- * normalised adjacencies built in parallel; gnnkd_init / gnnkd_finalize;
+ * normalised adjacencies built and models trained in parallel;
+ * gnnkd_init / gnnkd_finalize;
  * msg cleared on entry with the first error kept. */
 #include <criterion/criterion.h>
 
@@ -184,6 +185,67 @@ Test(threads, graphs_built_in_parallel_are_identical) {
         gnnkd_graph_free(&ref[k]);
         gnnkd_dataset_free(&d[k]);
     }
+}
+
+/* ---- models trained in parallel ------------------------------------------- */
+
+typedef struct {
+    const gnnkd_dataset *d;
+    const gnnkd_graph *g;
+    uint64_t seed;
+    float *logits; /* (n, C) after training */
+    char error[2 * GNNKD_MSG_LEN];
+} train_job;
+
+/* Trains gcn:8 for 30 epochs on one OpenMP thread (OpenMP's count is the
+ * calling thread's) and keeps the logits. */
+static void *train_worker(void *arg) {
+    train_job *j = arg;
+    char msg[GNNKD_MSG_LEN];
+    gnnkd_model *m = NULL;
+    gnnkd_model_spec spec;
+    gnnkd_train_options o;
+    gnnkd_train_result r;
+    gnnkd_set_threads(1);
+    gnnkd_train_options_default(&o);
+    o.epochs = 30;
+    o.seed = j->seed;
+    if (gnnkd_model_spec_parse(&spec, "gcn:8", msg) != GNNKD_OK) JOB_FAIL(j, "%s", msg);
+    if (gnnkd_model_new(&m, &spec, j->d->nfeat, j->d->nclass, j->seed, msg) != GNNKD_OK)
+        JOB_FAIL(j, "%s", msg);
+    if (gnnkd_train(m, &r, j->d, j->g, &o, NULL, msg) != GNNKD_OK) JOB_FAIL(j, "%s", msg);
+    if (gnnkd_evaluate(m, &r, j->logits, j->d, j->g, msg) != GNNKD_OK) JOB_FAIL(j, "%s", msg);
+done:
+    gnnkd_model_free(&m);
+    return NULL;
+}
+
+Test(threads, models_trained_in_parallel_match_one_thread) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph *g = NULL;
+    cr_assert_eq(gnnkd_dataset_synthetic(&d, SYNTH "5", msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
+    size_t len = (size_t)d->n * (size_t)d->nclass;
+    train_job ref = {d, g, 0, calloc(len, sizeof(float)), ""}, job[NTHREADS];
+    train_worker(&ref);
+    cr_assert_eq(ref.error[0], '\0', "%s", ref.error);
+    pthread_t th[NTHREADS];
+    for (int t = 0; t < NTHREADS; t++) {
+        job[t] = (train_job){d, g, (uint64_t)(t % 2), calloc(len, sizeof(float)), ""};
+        cr_assert_eq(pthread_create(&th[t], NULL, train_worker, &job[t]), 0);
+    }
+    for (int t = 0; t < NTHREADS; t++) pthread_join(th[t], NULL);
+    for (int t = 0; t < NTHREADS; t++) {
+        cr_expect_eq(job[t].error[0], '\0', "thread %d: %s", t, job[t].error);
+        int same = memcmp(job[t].logits, ref.logits, len * sizeof(float)) == 0;
+        cr_expect_eq(same, t % 2 == 0, "thread %d: seed %d gives %s logits", t, t % 2,
+                     same ? "seed 0's" : "other");
+        free(job[t].logits);
+    }
+    free(ref.logits);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
 }
 
 /* ---- gnnkd_init / gnnkd_finalize ------------------------------------------ */
