@@ -94,9 +94,9 @@ GNNKD_API const char *gnnkd_version(void);
  * process). Thread-safe. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_init(char *msg);
 
-/* Releases GraphBLAS (GrB_finalize). Call it once, at the end, when no other
- * thread is inside the library (it waits for graphs being built). Afterwards
- * gnnkd_init and gnnkd_graph_new fail with GNNKD_EINVAL; everything else,
+/* Releases GraphBLAS (GrB_finalize), at the end of a program; it waits for
+ * graphs being built on other threads to finish. Afterwards gnnkd_init and
+ * gnnkd_graph_new fail with GNNKD_EINVAL; everything else,
  * including existing graphs, models and datasets, keeps working, and the
  * objects are still freed as usual. A second call does nothing. igraph needs
  * no release: the library leaves none of igraph's settings behind. */
