@@ -132,7 +132,8 @@ gnnkd_status gnnkd_teacher_accuracy(double *acc, const gnnkd_teacher *t, const i
     GKD_CLEAR_MSG;
 #define GKD_FREE_ALL free(p)
     float *p = NULL;
-    GKD_CHECK(acc != NULL && t != NULL, GNNKD_EINVAL, "gnnkd_teacher_accuracy: acc and t must not be NULL");
+    GKD_CHECK(acc != NULL && t != NULL, GNNKD_EINVAL,
+             "gnnkd_teacher_accuracy: acc and t must not be NULL");
     GKD_ALLOC(p, (int64_t)t->n * t->C);
     GKD_TRY(gnnkd_teacher_targets(p, t, GNNKD_METHOD_KD, 1.0f, 0, msg));
     *acc = gnnkd_accuracy(p, label, idx, nidx, t->C);

@@ -44,8 +44,8 @@ static int read_ids(int32_t **ids, int32_t *count, const char *path, int32_t n, 
 #undef GKD_FREE_ALL
 }
 
-gnnkd_status gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnkd_transfer kind,
-                                  const char *path, char *msg) {
+gnnkd_status gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d,
+                                  gnnkd_transfer kind, const char *path, char *msg) {
     GKD_CLEAR_MSG;
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \

@@ -470,9 +470,9 @@ typedef struct gnnkd_model gnnkd_model;
  * U(-r, r), r = sqrt(6 / (in + out)), a function of (seed, l, e) only.
  * GNNKD_EINVAL for a bad shape, GNNKD_ENOMEM.
  * Ownership: spec is copied; the caller frees *m with gnnkd_model_free. */
-GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec,
-                                                      int32_t nin, int32_t nout, uint64_t seed,
-                                                      char *msg);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_new(gnnkd_model **m,
+                                                      const gnnkd_model_spec *spec, int32_t nin,
+                                                      int32_t nout, uint64_t seed, char *msg);
 
 /* Frees m and sets *m to NULL. NULL is fine. */
 GNNKD_API void gnnkd_model_free(gnnkd_model **m);
