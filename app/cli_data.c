@@ -96,6 +96,7 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
         gnnkd_dataset_free(d);
         return rc;
     }
-    if (!o->raw_features) gnnkd_dataset_normalize_features(*d);
-    return GNNKD_OK;
+    if (!o->raw_features && (rc = gnnkd_dataset_normalize_features(*d, msg)) != GNNKD_OK)
+        gnnkd_dataset_free(d);
+    return rc;
 }

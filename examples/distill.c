@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
     gnnkd_train_result tr, sr;
 
     CHECK(gnnkd_dataset_open(&d, argc > 1 ? argv[1] : "synthetic", NULL, msg));
-    gnnkd_dataset_normalize_features(d);
+    CHECK(gnnkd_dataset_normalize_features(d, msg));
     CHECK(gnnkd_graph_new(&g, &d->adj, msg));
     gnnkd_train_options_default(&o);
 

@@ -135,11 +135,14 @@ int gnnkd_dataset_load_dir(gnnkd_dataset **d, const char *dir, char *msg);
  * the generator. */
 int gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char *data_dir, char *msg);
 
-/* Scales each feature row to sum 1 (rows that sum to 0 are left as they are),
- * as Kipf & Welling do for bags of words. Features with a negative value
- * anywhere (such as the synthetic Gaussians) are left as they are: their row
- * sums mean nothing. O(nnz). */
-void gnnkd_dataset_normalize_features(gnnkd_dataset *d);
+/* Scales each feature row of d in place to sum 1 (rows that sum to 0 are
+ * left as they are), as Kipf & Welling do for bags of words. Features with a
+ * negative value anywhere (such as the synthetic Gaussians) are left as they
+ * are: their row sums mean nothing. Sparse pattern features (x.val NULL) get
+ * a new x.val array, owned by d. GNNKD_ENOMEM if that array cannot be
+ * allocated; d is then unchanged. O(nnz). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d,
+                                                                        char *msg);
 
 /* Writes d as a dataset folder in the format read by gnnkd_dataset_load_dir
  * (creating the folder if needed); floats are written so that they read

@@ -239,10 +239,11 @@ static int has_negative_features(const gnnkd_dataset *d) {
     return 0;
 }
 
-void gnnkd_dataset_normalize_features(gnnkd_dataset *d) {
+gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d, char *msg) {
+    GKD_CLEAR_MSG;
     /* Row sums of signed features (such as the synthetic Gaussians) mean
      * nothing and can be near 0, blowing a row up. */
-    if (has_negative_features(d)) return;
+    if (has_negative_features(d)) return GNNKD_OK;
     if (d->xdense != NULL) {
         for (int32_t i = 0; i < d->n; i++) {
             float *r = d->xdense + (int64_t)i * d->nfeat;
@@ -252,17 +253,21 @@ void gnnkd_dataset_normalize_features(gnnkd_dataset *d) {
             float inv = (float)(1.0 / sum);
             for (int32_t j = 0; j < d->nfeat; j++) r[j] *= inv;
         }
-        return;
+        return GNNKD_OK;
     }
     gnnkd_csr *x = &d->x;
-    if (x->rowptr == NULL) return;
+    if (x->rowptr == NULL) return GNNKD_OK;
     if (x->val == NULL) {
-        /* A pattern: the values are ones, which scaling needs written out.
-         * Without memory the features stay raw (this function cannot fail). */
+        /* A pattern: the values are ones, which scaling needs written out. */
         int64_t nnz = gnnkd_csr_nnz(x);
-        x->val = gkd_calloc((size_t)nnz, sizeof *x->val);
-        if (x->val == NULL) return;
-        for (int64_t q = 0; q < nnz; q++) x->val[q] = 1.0f;
+        float *val = gkd_calloc((size_t)nnz, sizeof *val);
+        if (val == NULL) {
+            gkd_msg(msg, "gnnkd_dataset_normalize_features: out of memory for the %lld values "
+                         "of the pattern features", (long long)nnz);
+            return GNNKD_ENOMEM;
+        }
+        for (int64_t q = 0; q < nnz; q++) val[q] = 1.0f;
+        x->val = val;
     }
     for (int32_t i = 0; i < x->nrows; i++) {
         double sum = 0.0;
@@ -271,6 +276,7 @@ void gnnkd_dataset_normalize_features(gnnkd_dataset *d) {
         float inv = (float)(1.0 / sum);
         for (int64_t q = x->rowptr[i]; q < x->rowptr[i + 1]; q++) x->val[q] *= inv;
     }
+    return GNNKD_OK;
 }
 
 /* ---- save ------------------------------------------------------------------ */

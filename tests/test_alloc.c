@@ -55,7 +55,7 @@ static int scenario(const char *dir, const char *tmp) {
     o.epochs = 3;
 
     STEP(gnnkd_dataset_load_dir(&d, dir, msg));
-    gnnkd_dataset_normalize_features(d);
+    STEP(gnnkd_dataset_normalize_features(d, msg));
     STEP(gnnkd_graph_new(&g, &d->adj, msg));
     STEP(gnnkd_model_spec_parse(&spec, "gcn:8", msg));
     STEP(gnnkd_model_new(&t, &spec, d->nfeat, d->nclass, 1, msg));

@@ -483,7 +483,7 @@ Test(loader, round_trip_tiny) {
     cr_assert_eq(gnnkd_dataset_load_dir(&d, tiny, msg), GNNKD_OK, "%s", msg);
     round_trip(d);
     /* Normalised features (values like 1/3) must come back bit for bit too. */
-    gnnkd_dataset_normalize_features(d);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, NULL), GNNKD_OK);
     round_trip(d);
     gnnkd_dataset_free(&d);
 }
@@ -492,7 +492,7 @@ Test(loader, round_trip_cora) {
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_dataset *d = NULL;
     cr_assert_eq(gnnkd_dataset_open(&d, "cora", citation_data(), msg), GNNKD_OK, "%s", msg);
-    gnnkd_dataset_normalize_features(d);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, NULL), GNNKD_OK);
     round_trip(d);
     gnnkd_dataset_free(&d);
 }
@@ -502,7 +502,7 @@ Test(loader, save_dense_features) {
     snprintf(tiny, sizeof tiny, "%s/tiny", test_data());
     gnnkd_dataset *d = NULL;
     cr_assert_eq(gnnkd_dataset_load_dir(&d, tiny, msg), GNNKD_OK, "%s", msg);
-    gnnkd_dataset_normalize_features(d);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, NULL), GNNKD_OK);
     gnnkd_csr sparse = d->x; /* kept to compare with */
     memset(&d->x, 0, sizeof d->x);
     d->xdense = calloc((size_t)d->n * d->nfeat, sizeof(float));
@@ -547,7 +547,7 @@ Test(loader, normalize_rows) {
     snprintf(tiny, sizeof tiny, "%s/tiny", test_data());
     gnnkd_dataset *d = NULL;
     cr_assert_eq(gnnkd_dataset_load_dir(&d, tiny, msg), GNNKD_OK, "%s", msg);
-    gnnkd_dataset_normalize_features(d);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, NULL), GNNKD_OK);
     /* Rows (1, 3), (2, 2), (0.5, 0.25, 0.25), (7), (1, 0.375), () by hand. */
     float want[10] = {0.25f, 0.75f, 0.5f, 0.5f, 0.5f, 0.25f, 0.25f, 1, 1 / 1.375f, 0.375f / 1.375f};
     for (int q = 0; q < 10; q++) cr_expect_float_eq(d->x.val[q], want[q], 1e-7f, "value %d", q);
@@ -560,13 +560,35 @@ Test(loader, normalize_rows) {
     memcpy(x, raw, sizeof raw);
     gnnkd_csr_clear(&d->x);
     d->xdense = x;
-    gnnkd_dataset_normalize_features(d);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, NULL), GNNKD_OK);
     for (int i = 0; i < 6; i++) {
         double s = 0;
         for (int j = 0; j < 4; j++) s += x[i * 4 + j];
         cr_expect_float_eq(s, i == 5 ? 0.0 : 1.0, 1e-6, "row %d sums to %g", i, s);
     }
     cr_expect_float_eq(x[0 * 4 + 2], 0.75f, 1e-7f);
+    gnnkd_dataset_free(&d);
+}
+
+/* Pattern features (no values) get values written out, 1 / row length; an
+ * empty row stays empty; msg is cleared. */
+Test(loader, normalize_pattern) {
+    char g[4096], f[4096], msg[GNNKD_MSG_LEN] = "stale";
+    snprintf(g, sizeof g, "%s/graphs/small.edges", test_data());
+    snprintf(f, sizeof f, "%s/graphs/small.pattern.mtx", test_data());
+    gnnkd_dataset *d = NULL;
+    cr_assert_eq(gnnkd_dataset_load_graph(&d, NULL, g, NULL, f, NULL, msg), GNNKD_OK, "%s", msg);
+    /* the reader writes a pattern's ones out; the one-hot stand-in of a graph
+     * without features has none, as these rows now */
+    free(d->x.val);
+    d->x.val = NULL;
+    const float want[7] = {0.5f, 0.5f, 1.0f, 1 / 3.0f, 1 / 3.0f, 1 / 3.0f, 1.0f};
+    strcpy(msg, "stale");
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK);
+    cr_expect_str_eq(msg, "");
+    cr_assert_not_null(d->x.val);
+    cr_assert_eq(gnnkd_csr_nnz(&d->x), 7);
+    for (int q = 0; q < 7; q++) cr_expect_float_eq(d->x.val[q], want[q], 1e-7f, "value %d", q);
     gnnkd_dataset_free(&d);
 }
 

@@ -13,7 +13,7 @@ static gnnkd_dataset *load(const char *name) {
     gnnkd_dataset *d = NULL;
     cr_assert_not_null(getenv("GNNKD_DATA"), "set GNNKD_DATA to the citation graphs' folder");
     cr_assert_eq(gnnkd_dataset_open(&d, name, NULL, msg), GNNKD_OK, "%s", msg);
-    gnnkd_dataset_normalize_features(d);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, NULL), GNNKD_OK);
     return d;
 }
 
