@@ -7,10 +7,8 @@
 set -euo pipefail
 
 : "${GNNKD_BIN:?GNNKD_BIN must name the gnnkd program}"
-if [ -z "${GNNKD_DATA:-}" ]; then
-    echo "sh_bench: GNNKD_DATA is not set: it must name the folder holding cora/" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+need_data cora
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() {

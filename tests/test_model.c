@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gnn/kernels.h"
+#include "tests/common.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -440,8 +441,7 @@ Test(model, file_damage_rejected, .init = make_dir, .fini = remove_dir) {
 /* ---- Cora, when the datasets are at hand ------------------------------------------------ */
 
 Test(model, cora_forward_backward) {
-    const char *root = getenv("GNNKD_DATA");
-    if (root == NULL || *root == '\0') cr_skip_test("GNNKD_DATA is not set");
+    const char *root = test_citation_root("cora");
     char path[4096], msg[GNNKD_MSG_LEN];
     snprintf(path, sizeof path, "%s/cora", root);
     gnnkd_dataset *d = NULL;
