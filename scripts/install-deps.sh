@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config
   libsuitesparse-dev libgraphblas-dev libopenblas-dev libopenblas-openmp-dev libigraph-dev
   libcriterion-dev libcjson-dev zlib1g-dev
-  python3-numpy python3-scipy gnuplot-nox)
+  python3-numpy python3-scipy gnuplot-nox jq)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,14 +3,13 @@
 # T in {1, 2}. Checks every output, the row count of the grid, that the
 # teacher beats an MLP trained from scratch, that KD and compression are
 # chosen by validation accuracy, and that --resume neither repeats a row nor
-# loses one after a kill.
+# loses one after a kill. The JSON is read with jq (scripts/install-deps.sh),
+# so every machine runs the same checks.
 set -euo pipefail
 
 : "${GNNKD_BIN:?GNNKD_BIN must name the gnnkd program}"
-if [ -z "${GNNKD_DATA:-}" ]; then
-    echo "sh_bench: GNNKD_DATA is not set: it must name the folder holding cora/" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+need_data cora
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() {
@@ -49,40 +48,45 @@ for m in scratch kd compress; do
     grep -q ",gcn:8,$m," "$out/results.csv" || fail "no gcn:8 $m rows"
 done
 
-# ---- summary.json ---------------------------------------------------------------
-if [ -x /usr/bin/python3 ]; then
-    /usr/bin/python3 - "$out/summary.json" "$out/env.json" <<'EOF' || fail "summary.json or env.json: see above"
-import json, sys
-s = json.load(open(sys.argv[1]))
-env = json.load(open(sys.argv[2]))
-assert s["settings"]["select"] == "val-acc", s["settings"]["select"]
-assert s["settings"]["seeds"] == 2
-assert len(s["results"]) == 14, len(s["results"])
-assert all(r["seeds"] == 2 for r in s["results"])
-teacher = s["teachers"][0]["test_acc"]["mean"]
-chosen = {(x["student"], x["method"]): x for x in s["selected"]}
-mlp = chosen[("mlp:64", "scratch")]["test_acc"]["mean"]
-assert teacher > mlp + 0.05, f"teacher {teacher:.3f} does not beat the MLP from scratch {mlp:.3f}"
+# ---- summary.json and env.json: the same checks on every machine (jq) --------------
+command -v jq >/dev/null || fail "jq is needed to read the JSON (scripts/install-deps.sh installs it)"
+# jqcheck WHAT FILTER: FILTER, run on $s (summary.json) and $e (env.json), must
+# give true; anything else it gives is printed as the reason.
+jqcheck() {
+    local got
+    got=$(jq -cn --slurpfile s "$out/summary.json" --slurpfile e "$out/env.json" \
+        "(\$s[0]) as \$s | (\$e[0]) as \$e | $2" 2>&1) || fail "$1: jq: $got"
+    [ "$got" = true ] || fail "$1: $got"
+}
+jqcheck "summary.json: settings" \
+    'if $s.settings.select == "val-acc" and $s.settings.seeds == 2 then true else $s.settings end'
+jqcheck "summary.json: results" \
+    '($s.results | length) as $n | if $n == 14 and all($s.results[]; .seeds == 2) then true
+     else "\($n) results (expected 14), seeds \([$s.results[].seeds])" end'
+jqcheck "the teacher does not beat the MLP from scratch by 5 points" \
+    '$s.teachers[0].test_acc.mean as $t
+     | [$s.selected[] | select(.student == "mlp:64" and .method == "scratch")] as $m
+     | if ($m | length) == 1 and $t > $m[0].test_acc.mean + 0.05 then true
+       else "teacher \($t), mlp:64 from scratch \([$m[].test_acc.mean])" end'
 # the choice is the best mean validation accuracy, whatever the test accuracy says
-for (student, method), x in chosen.items():
-    if method == "scratch":
-        continue
-    best = max(r["val_acc"]["mean"] for r in s["results"]
-               if r["student"] == student and r["method"] == method)
-    assert x["val_acc"]["mean"] == best, (student, method)
-    assert (method == "kd") == (x["T"] is not None)
-for key in ("cpu_model", "cores", "threads", "git_commit", "libraries", "command", "total_seconds"):
-    assert key in env, key
-assert env["finished"] and env["rows_run"] == 28
-EOF
-else
-    grep -q '"teachers"' "$out/summary.json" && grep -q '"selected"' "$out/summary.json" ||
-        fail "summary.json lacks teachers or selected"
-    # without Python, compare the same means in results.csv
-    awk -F, 'NR > 1 && $3 == "mlp:64" && $4 == "scratch" { t += $17; m += $11; n++ }
-             END { exit !(n == 2 && t / n > m / n + 0.05) }' "$out/results.csv" ||
-        fail "the teacher does not beat the MLP from scratch"
-fi
+jqcheck "a selected row is not the best validation accuracy of its student and method" \
+    '[$s.selected[] | select(.method != "scratch") | . as $x
+      | ([$s.results[] | select(.student == $x.student and .method == $x.method) | .val_acc.mean] | max) as $best
+      | select($x.val_acc.mean != $best or (($x.method == "kd") != ($x.T != null)))
+      | "\($x.student) \($x.method) T=\($x.T): val \($x.val_acc.mean), best \($best)"]
+     | if length == 0 and ($s.selected | map(select(.method != "scratch")) | length) == 4 then true else . end'
+jqcheck "env.json" \
+    '[("cpu_model", "cores", "threads", "git_commit", "libraries", "command", "total_seconds")
+      | select(. as $k | $e | has($k) | not)] as $missing
+     | if $missing == [] and $e.finished == true and $e.rows_run == 28 then true
+       else "missing \($missing), finished \($e.finished), rows_run \($e.rows_run)" end'
+# summary.json agrees with results.csv: the MLP's mean test accuracy from scratch
+csv_mean=$(awk -F, 'NR > 1 && $3 == "mlp:64" && $4 == "scratch" { m += $11; n++ }
+                    END { if (n == 2) printf "%.12f", m / n }' "$out/results.csv")
+[ -n "$csv_mean" ] || fail "results.csv: not 2 rows of mlp:64 from scratch"
+jqcheck "summary.json and results.csv disagree on the MLP from scratch" \
+    "[\$s.selected[] | select(.student == \"mlp:64\" and .method == \"scratch\") | .test_acc.mean][0] as \$m
+     | if (\$m - $csv_mean | fabs) < 1e-9 then true else \"summary \(\$m), results.csv $csv_mean\" end"
 
 # ---- plots -----------------------------------------------------------------------
 if command -v gnuplot >/dev/null; then

@@ -15,9 +15,29 @@ out=$("$GNNKD_BIN" train --dataset "$tiny" --epochs 5 --runs 2 --json --save "$t
 has_keys "$out" dataset model runs test_acc val_acc epochs train_seconds seconds_per_epoch peak_rss_mb mean std values median
 grep -q '"runs":2' <<<"$out"
 test -f "$tmp/m-seed0.bin" && test -f "$tmp/m-seed1.bin" && test -f "$tmp/z-seed0.npy" && test -f "$tmp/z-seed1.npy"
-# eval reproduces the accuracy of a saved model
 out=$("$GNNKD_BIN" eval --dataset "$tiny" --load "$tmp/m-seed0.bin" --json)
 has_keys "$out" dataset model train_acc val_acc test_acc
+# eval reproduces the accuracies of each saved model exactly: the file holds
+# the selected weights, and an accuracy is k/n, the same double for the same k.
+# A small synthetic graph, where the two seeds' accuracies are neither 0 nor 1
+# nor equal, so that a wrong model, split or file is seen.
+syn="synthetic:nodes=300,classes=3,features=12,degree=4,snr=1,train-per-class=10,val=60,test=120"
+out=$("$GNNKD_BIN" train --dataset "$syn" --epochs 20 --runs 2 --json --save "$tmp/s.bin")
+# value JSON KEY: the number after "KEY": (a flat value)
+value() { grep -o "\"$2\":[-0-9.eE+]*" <<<"$1" | head -n 1 | cut -d: -f2; }
+# run_value JSON KEY SEED: element SEED of KEY's "values" array
+run_value() { grep -o "\"$2\":{[^}]*}" <<<"$1" | sed 's/.*"values":\[\([^]]*\)\].*/\1/' | cut -d, -f$(($3 + 1)); }
+for seed in 0 1; do
+  ev=$("$GNNKD_BIN" eval --dataset "$syn" --load "$tmp/s-seed$seed.bin" --json)
+  for k in test_acc val_acc; do
+    want=$(run_value "$out" $k $seed); got=$(value "$ev" $k)
+    [ -n "$want" ] && [ -n "$got" ] || { echo "FAIL: $k of seed $seed not found: train '$want', eval '$got'"; exit 1; }
+    awk -v a="$want" -v b="$got" 'BEGIN { exit !(a == b && a > 0 && a < 1) }' ||
+      { echo "FAIL: seed $seed: eval $k $got, train reported $want"; exit 1; }
+  done
+done
+[ "$(run_value "$out" test_acc 0)" != "$(run_value "$out" test_acc 1)" ] ||
+  { echo "FAIL: both seeds have the same test accuracy: the comparison could not tell the files apart"; exit 1; }
 # distill from a model file and a logits file (an ensemble of two)
 out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/m-seed0.bin" --teacher "$tmp/z-seed1.npy" \
   --student gcn:4 --method compress --center --epochs 5 --json)

@@ -8,7 +8,8 @@ fail() { echo "sh_info: FAIL: $*" >&2; exit 1; }
 
 [ -n "${GNNKD_BIN:-}" ] || fail "GNNKD_BIN is not set (ctest sets it)"
 [ -n "${GNNKD_TEST_DATA:-}" ] || fail "GNNKD_TEST_DATA is not set (ctest sets it)"
-[ -n "${GNNKD_DATA:-}" ] || fail "GNNKD_DATA is not set (it must point at the shared datasets folder)"
+. "$(dirname "$0")/lib.sh"
+need_data cora
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gnnkd-info.XXXXXX")" || fail "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT

@@ -6,8 +6,8 @@ set -u
 
 fail() { echo "sh_planetoid: FAIL: $*" >&2; exit 1; }
 
-[ -n "${GNNKD_DATA:-}" ] || fail "GNNKD_DATA is not set (it must point at the shared datasets folder)"
-[ -d "$GNNKD_DATA/planetoid-raw" ] || fail "$GNNKD_DATA/planetoid-raw does not exist"
+. "$(dirname "$0")/lib.sh"
+need_data cora citeseer pubmed planetoid-raw
 SRC="${GNNKD_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 FETCH="$SRC/scripts/fetch-planetoid.sh"
 [ -f "$FETCH" ] || fail "$FETCH not found"

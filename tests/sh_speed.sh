@@ -8,7 +8,8 @@ set -u
 fail() { echo "sh_speed: FAIL: $*" >&2; exit 1; }
 
 [ -n "${GNNKD_BIN:-}" ] && [ -x "$GNNKD_BIN" ] || fail "GNNKD_BIN is not an executable"
-[ -n "${GNNKD_DATA:-}" ] && [ -d "$GNNKD_DATA/cora" ] || fail "GNNKD_DATA has no cora folder"
+. "$(dirname "$0")/lib.sh"
+need_data cora
 command -v python3 >/dev/null || fail "python3 is needed to read the JSON"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gnnkd-speed.XXXXXX")" || fail "mktemp failed"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gnn/kernels.h"
+#include "tests/common.h"
 
 /* A random symmetric pattern on n nodes with edge probability p, nodes
  * 0..nisolated-1 isolated, and one self loop on node n-1 (to be ignored). */
@@ -134,11 +135,10 @@ Test(graph, graphblas_product_matches_kernel) {
     gnnkd_csr_clear(&a);
 }
 
-/* Cora, when the datasets are at hand (CI sets GNNKD_DATA): every entry is
+/* Cora (GNNKD_DATA is required): every entry is
  * 1 / sqrt((deg_i + 1) (deg_j + 1)). */
 Test(graph, cora) {
-    const char *root = getenv("GNNKD_DATA");
-    if (root == NULL || *root == '\0') cr_skip_test("GNNKD_DATA is not set");
+    const char *root = test_citation_root("cora");
     char dir[4096], msg[GNNKD_MSG_LEN];
     snprintf(dir, sizeof dir, "%s/cora", root);
     gnnkd_dataset *d = NULL;

@@ -6,6 +6,7 @@
 #include <criterion/logging.h>
 
 #include "loaders/mtx.h"
+#include "tests/common.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -23,13 +24,6 @@ static const char *test_data(void) {
     return p;
 }
 
-/* The citation graphs are required: CI always sets GNNKD_DATA. */
-static const char *citation_data(void) {
-    const char *p = getenv("GNNKD_DATA");
-    cr_assert(p != NULL && p[0] != '\0',
-              "GNNKD_DATA is not set: point it at the folder holding cora/, citeseer/, pubmed/");
-    return p;
-}
 
 static void write_text(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
@@ -186,7 +180,7 @@ static void check_known(const figures *k) {
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_dataset *d = NULL;
     double t0 = gkd_now();
-    int rc = gnnkd_dataset_open(&d, k->name, citation_data(), msg);
+    int rc = gnnkd_dataset_open(&d, k->name, test_citation_root(k->name), msg);
     double dt = gkd_now() - t0;
     cr_assert_eq(rc, GNNKD_OK, "%s", msg);
     cr_log_info("%s loaded in %.3f s", k->name, dt);
@@ -491,7 +485,7 @@ Test(loader, round_trip_tiny) {
 Test(loader, round_trip_cora) {
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_dataset *d = NULL;
-    cr_assert_eq(gnnkd_dataset_open(&d, "cora", citation_data(), msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_open(&d, "cora", test_citation_root("cora"), msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK, "%s", msg);
     round_trip(d);
     gnnkd_dataset_free(&d);
@@ -567,6 +561,28 @@ Test(loader, normalize_rows) {
         cr_expect_float_eq(s, i == 5 ? 0.0 : 1.0, 1e-6, "row %d sums to %g", i, s);
     }
     cr_expect_float_eq(x[0 * 4 + 2], 0.75f, 1e-7f);
+    gnnkd_dataset_free(&d);
+}
+
+/* Pattern features (no values) get values written out, 1 / row length; an
+ * empty row stays empty; msg is cleared. */
+Test(loader, normalize_pattern) {
+    char g[4096], f[4096], msg[GNNKD_MSG_LEN] = "stale";
+    snprintf(g, sizeof g, "%s/graphs/small.edges", test_data());
+    snprintf(f, sizeof f, "%s/graphs/small.pattern.mtx", test_data());
+    gnnkd_dataset *d = NULL;
+    cr_assert_eq(gnnkd_dataset_load_graph(&d, NULL, g, NULL, f, NULL, msg), GNNKD_OK, "%s", msg);
+    /* the reader writes a pattern's ones out; the one-hot stand-in of a graph
+     * without features has none, as these rows now */
+    free(d->x.val);
+    d->x.val = NULL;
+    const float want[7] = {0.5f, 0.5f, 1.0f, 1 / 3.0f, 1 / 3.0f, 1 / 3.0f, 1.0f};
+    strcpy(msg, "stale");
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK);
+    cr_expect_str_eq(msg, "");
+    cr_assert_not_null(d->x.val);
+    cr_assert_eq(gnnkd_csr_nnz(&d->x), 7);
+    for (int q = 0; q < 7; q++) cr_expect_float_eq(d->x.val[q], want[q], 1e-7f, "value %d", q);
     gnnkd_dataset_free(&d);
 }
 
@@ -652,13 +668,13 @@ Test(loader, save_matches_shared_cora) {
     /* The shared folders' layout, byte for byte but for the comment line. */
     char msg[GNNKD_MSG_LEN] = "", dir[64], a[4200], b[4200];
     gnnkd_dataset *d = NULL;
-    cr_assert_eq(gnnkd_dataset_open(&d, "cora", citation_data(), msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_open(&d, "cora", test_citation_root("cora"), msg), GNNKD_OK, "%s", msg);
     strcpy(dir, "/tmp/gnnkd_same_XXXXXX");
     cr_assert(mkdtemp(dir) != NULL);
     cr_assert_eq(gnnkd_dataset_save_dir(d, dir, msg), GNNKD_OK, "%s", msg);
     for (int k = 0; k < 7; k++) {
         snprintf(a, sizeof a, "%s/%s", dir, FILES[k]);
-        snprintf(b, sizeof b, "%s/cora/%s", citation_data(), FILES[k]);
+        snprintf(b, sizeof b, "%s/cora/%s", test_citation_root("cora"), FILES[k]);
         int skip = k < 2 ? 2 : 0;
         char *x = slurp(a, skip), *y = slurp(b, skip);
         cr_expect_str_eq(x, y, "%s differs from %s", a, b);

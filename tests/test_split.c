@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include "gnnkd.h"
+#include "tests/common.h"
 
 #include <igraph.h>
 #include <stdlib.h>
@@ -181,9 +182,7 @@ Test(split, lcc_matches_igraph) {
 }
 
 Test(split, lcc_of_cora) {
-    const char *p = getenv("GNNKD_DATA");
-    cr_assert(p != NULL && p[0] != '\0',
-              "GNNKD_DATA is not set: point it at the folder holding cora/, citeseer/, pubmed/");
+    const char *p = test_citation_root("cora");
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_dataset *d = NULL;
     cr_assert_eq(gnnkd_dataset_open(&d, "cora", p, msg), GNNKD_OK, "%s", msg);

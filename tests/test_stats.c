@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 
 #include "gnnkd.h"
+#include "tests/common.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -22,9 +23,7 @@ static gnnkd_dataset *load_small(void) {
 }
 
 static gnnkd_dataset *open_citation(const char *name) {
-    const char *p = getenv("GNNKD_DATA");
-    cr_assert(p != NULL && p[0] != '\0',
-              "GNNKD_DATA is not set: point it at the folder holding cora/, citeseer/, pubmed/");
+    const char *p = test_citation_root(name);
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_dataset *d = NULL;
     cr_assert_eq(gnnkd_dataset_open(&d, name, p, msg), GNNKD_OK, "%s", msg);

@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "gnn/gnn.h"
+#include "tests/common.h"
 
 static gnnkd_dataset *load(const char *name) {
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_dataset *d = NULL;
-    cr_assert_not_null(getenv("GNNKD_DATA"), "set GNNKD_DATA to the citation graphs' folder");
-    cr_assert_eq(gnnkd_dataset_open(&d, name, NULL, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_open(&d, name, test_citation_root(name), msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK, "%s", msg);
     return d;
 }

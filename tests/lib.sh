@@ -1,0 +1,19 @@
+# lib.sh — sourced by the sh_*.sh tests: where the data are.
+
+# need_data DATASET...: GNNKD_DATA must be set and hold each DATASET folder
+# (cora, planetoid-raw, ...). Fails the test (exit 1), never skips it: a
+# skipped test cannot fail.
+need_data() {
+    local d why=""
+    if [ -z "${GNNKD_DATA:-}" ]; then
+        why="GNNKD_DATA is not set"
+    else
+        for d in "$@"; do
+            [ -d "$GNNKD_DATA/$d" ] || { why="GNNKD_DATA=$GNNKD_DATA has no $d/"; break; }
+        done
+    fi
+    if [ -n "$why" ]; then
+        echo "$(basename "$0" .sh): FAIL: $why: set GNNKD_DATA to the folder with cora/, citeseer/, pubmed/" >&2
+        exit 1
+    fi
+}
