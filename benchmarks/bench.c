@@ -206,7 +206,8 @@ typedef struct bench_run bench_run;
  * thread, with its own targets and curve. */
 typedef struct {
     bench_run *run;
-    float *target;      /* (ntemps + 1, n, C) of the largest dataset: KD per T, then compression */
+    const struct bench_data *data; /* of the current seed */
+    double teacher_ms;  /* the current teacher's inference time */
     bench_curve curve;  /* of the current training, kept for the first seed */
     int recording;
     double job_work, job_part; /* the current job's estimated work, and the part done */
@@ -353,11 +354,9 @@ static int time_forward(double *ms, gnnkd_model *m, const gnnkd_dataset *d, cons
 }
 
 /* One dataset, loaded once for every seed and job. */
-typedef struct {
+typedef struct bench_data {
     gnnkd_dataset *d;
     gnnkd_graph *g;
-    int32_t *transfer;
-    int32_t ntransfer;
 } bench_data;
 
 /* Appends a finished job: its curve (first seed) and, for a student, its
@@ -375,136 +374,132 @@ static int save_job(bench_worker *w, const bench_row *row, int student, char *ms
     return rc;
 }
 
+/* The teacher's hook: its full-graph inference time (ctx: the worker). */
+static gnnkd_status teacher_trained(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg) {
+    bench_worker *w = ctx;
+    return time_forward(&w->teacher_ms, m, w->data->d, w->data->g, msg);
+}
+
+/* The rows of one seed that results.csv does not have yet. */
+static int rows_left(const bench_run *r, int di, int si) {
+    bench_row row;
+    int left = 0;
+    for (int st = 0; st < r->g->nstudents; st++)
+        for (int k = 0; k < bench_nconfigs(r->g); k++) {
+            bench_row_key(&row, r->g, di, st, k, si);
+            if (bench_table_find(r->rows, &row) == NULL) left++;
+        }
+    return left;
+}
+
+/* Trains the student of job (st, k) from t into row. */
+static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnnkd_teacher *t,
+                       long seed, const gnnkd_model_spec *sspec, char *msg) {
+    const bench_grid *g = w->run->g;
+    const bench_data *bd = w->data;
+    gnnkd_distill_options o;
+    gnnkd_train_result res;
+    gnnkd_model *sm = NULL;
+    bench_student_options(&o, g, k, &sspec[st]);
+    o.student_train.progress = on_epoch;
+    o.student_train.progress_ctx = w;
+    job_begin(w, job_cost(&sspec[st], bd->d, bd->g), "%s seed %ld %s %s%s%s%s%s", row->dataset, seed,
+              row->student, row->method, row->T[0] ? " T=" : "", row->T, row->alpha[0] ? " alpha=" : "",
+              row->alpha);
+    int rc = gnnkd_distill_student(&sm, &res, &o, t, (uint64_t)seed, bd->d, bd->g, msg);
+    if (rc == GNNKD_OK) rc = time_forward(&row->inference_ms, sm, bd->d, bd->g, msg);
+    if (rc == GNNKD_OK) {
+        row->val_acc = res.acc[GNNKD_VAL];
+        row->test_acc = res.acc[GNNKD_TEST];
+        row->epochs = res.epochs;
+        row->train_seconds = res.train_seconds;
+        row->student_params = gnnkd_model_num_params(sm);
+    }
+    gnnkd_model_free(&sm);
+    return rc;
+}
+
 /* Trains the teacher of one seed and every student job of the seed that
  * results.csv does not have yet. */
 static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
                     const gnnkd_model_spec *tspec, const gnnkd_model_spec *sspec, char *msg) {
-#define GKD_FREE_ALL                                                                       \
-    do {                                                                                  \
-        gnnkd_model_free(&tm);                                                            \
-        gnnkd_model_free(&sm);                                                            \
-        gnnkd_teacher_free(&t);                                                           \
-    } while (0)
+#define GKD_FREE_ALL gnnkd_teacher_free(&t)
     bench_run *r = w->run;
     const bench_grid *g = r->g;
-    const gnnkd_dataset *d = bd->d;
     const int nconf = bench_nconfigs(g);
-    const size_t one = (size_t)d->n * (size_t)d->nclass;
     const long seed = g->seed0 + si;
-    gnnkd_model *tm = NULL, *sm = NULL;
     gnnkd_teacher *t = NULL;
+    int64_t tparams = 0;
     bench_row row;
-
-    int left = 0;
-    for (int st = 0; st < g->nstudents; st++)
-        for (int k = 0; k < nconf; k++) {
-            bench_row_key(&row, g, di, st, k, si);
-            if (bench_table_find(r->rows, &row) == NULL) left++;
-        }
     /* the teacher counts as a job, skipped with its seed */
-    if (left == 0) {
-        double work = job_cost(tspec, d, bd->g);
-        for (int st = 0; st < g->nstudents; st++) work += nconf * job_cost(&sspec[st], d, bd->g);
+    if (rows_left(r, di, si) == 0) {
+        double work = job_cost(tspec, bd->d, bd->g);
+        for (int st = 0; st < g->nstudents; st++) work += nconf * job_cost(&sspec[st], bd->d, bd->g);
         job_skip(r, 1 + (long)g->nstudents * nconf, work);
         return GNNKD_OK;
     }
     w->recording = si == 0;
+    w->data = bd;
 
-    job_begin(w, job_cost(tspec, d, bd->g), "%s seed %ld teacher %s", g->dataset[di], seed, g->teacher);
-    gnnkd_train_options o = r->teacher_opts;
-    o.seed = (uint64_t)seed;
-    o.progress_ctx = w;
-    gnnkd_train_result res;
-    double teacher_ms;
-    GKD_TRY(gnnkd_model_new(&tm, tspec, d->nfeat, d->nclass, o.seed, msg));
-    GKD_TRY(gnnkd_train(tm, &res, d, bd->g, &o, NULL, msg));
-    GKD_TRY(time_forward(&teacher_ms, tm, d, bd->g, msg));
-    const double teacher_acc = res.acc[GNNKD_TEST];
-    const long long teacher_params = gnnkd_model_num_params(tm);
+    job_begin(w, job_cost(tspec, bd->d, bd->g), "%s seed %ld teacher %s", g->dataset[di], seed, g->teacher);
+    gnnkd_distill_options o;
+    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, g->select);
+    o.teacher = *tspec;
+    o.teacher_train.progress = on_epoch;
+    o.teacher_train.progress_ctx = w;
+    o.member_trained = teacher_trained;
+    o.member_ctx = w;
+    GKD_TRY(gnnkd_distill_teacher(&t, &tparams, &o, (uint64_t)seed, bd->d, bd->g, msg));
+    const double tacc = gnnkd_teacher_accuracy(t, bd->d->label, bd->d->split[GNNKD_TEST],
+                                               bd->d->nsplit[GNNKD_TEST]);
+    GKD_CHECK(tacc >= 0.0, GNNKD_ENOMEM, "bench: out of memory for the teacher's accuracy");
     bench_row_key(&row, g, di, 0, 0, si);
     snprintf(row.student, sizeof row.student, "%s", g->teacher);
     snprintf(row.method, sizeof row.method, "teacher");
     GKD_TRY(save_job(w, &row, 0, msg));
     job_end(w);
 
-    GKD_TRY(gnnkd_teacher_new(&t, d->n, d->nclass, msg));
-    GKD_TRY(gnnkd_teacher_add_model(t, tm, d, bd->g, msg));
-    for (int ti = 0; ti < g->ntemps; ti++)
-        GKD_TRY(gnnkd_teacher_targets(w->target + (size_t)ti * one, t, GNNKD_METHOD_KD,
-                                     (float)g->temp[ti], 0, msg));
-    /* centred logits: the limit of KD as T grows, where the two methods meet */
-    GKD_TRY(gnnkd_teacher_targets(w->target + (size_t)g->ntemps * one, t, GNNKD_METHOD_COMPRESS,
-                                 1.0f, 1, msg));
-
-    for (int st = 0; st < g->nstudents; st++) {
-        double work = job_cost(&sspec[st], d, bd->g);
+    for (int st = 0; st < g->nstudents; st++)
         for (int k = 0; k < nconf; k++) {
-            gnnkd_method method;
-            int ti, ai;
-            bench_config(g, k, &method, &ti, &ai);
             bench_row_key(&row, g, di, st, k, si);
             if (bench_table_find(r->rows, &row) != NULL) {
-                job_skip(r, 1, work);
+                job_skip(r, 1, job_cost(&sspec[st], bd->d, bd->g));
                 continue;
             }
-            job_begin(w, work, "%s seed %ld %s %s%s%s%s%s", g->dataset[di], seed, row.student,
-                      row.method, ti >= 0 ? " T=" : "", row.T, ai >= 0 ? " alpha=" : "", row.alpha);
-            gnnkd_objective obj = {method, ai >= 0 ? (float)g->alpha[ai] : 0.0f,
-                                   ti >= 0 ? (float)g->temp[ti] : 1.0f,
-                                   w->target + (size_t)(ti >= 0 ? ti : g->ntemps) * one,
-                                   bd->transfer, bd->ntransfer};
-            o = r->student_opts;
-            o.seed = (uint64_t)seed;
-            o.weight_decay = bench_weight_decay(g, method);
-            o.progress_ctx = w;
-            GKD_TRY(gnnkd_model_new(&sm, &sspec[st], d->nfeat, d->nclass, o.seed, msg));
-            GKD_TRY(gnnkd_train(sm, &res, d, bd->g, &o, &obj, msg));
-            GKD_TRY(time_forward(&row.inference_ms, sm, d, bd->g, msg));
-            row.val_acc = res.acc[GNNKD_VAL];
-            row.test_acc = res.acc[GNNKD_TEST];
-            row.epochs = res.epochs;
-            row.train_seconds = res.train_seconds;
-            row.student_params = gnnkd_model_num_params(sm);
-            row.teacher_params = teacher_params;
-            row.teacher_test_acc = teacher_acc;
-            row.teacher_inference_ms = teacher_ms;
-            gnnkd_model_free(&sm);
+            GKD_TRY(run_student(w, &row, st, k, t, seed, sspec, msg));
+            row.teacher_params = tparams;
+            row.teacher_test_acc = tacc;
+            row.teacher_inference_ms = w->teacher_ms;
             GKD_TRY(save_job(w, &row, 1, msg));
             job_end(w);
         }
-    }
     GKD_FREE_ALL;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
 }
 
 static void data_free(bench_data *bd) {
-    free(bd->transfer);
     gnnkd_graph_free(&bd->g);
     gnnkd_dataset_free(&bd->d);
 }
 
-/* Loads a dataset, builds Â and the transfer set (all nodes). */
+/* Loads a dataset and builds Â. */
 static int data_open(bench_data *bd, const cli_data *opts, char *msg) {
     int rc = cli_open_dataset(&bd->d, opts, msg);
     if (rc == GNNKD_OK) rc = gnnkd_graph_new(&bd->g, &bd->d->adj, msg);
-    if (rc == GNNKD_OK)
-        rc = gnnkd_transfer_nodes(&bd->transfer, &bd->ntransfer, bd->d, GNNKD_TRANSFER_ALL, NULL, msg);
     return rc;
 }
 
 static void workers_free(bench_run *r) {
     for (int w = 0; r->worker && w < r->nworkers; w++) {
-        free(r->worker[w].target);
         free(r->worker[w].curve.train_loss);
     }
     free(r->worker);
     r->worker = NULL;
 }
 
-/* One worker per job slot, each with targets for the largest dataset and a
- * curve as long as the longest training. */
-static int workers_new(bench_run *r, int n, size_t target_len, char *msg) {
+/* One worker per job slot, each with a curve as long as the longest training. */
+static int workers_new(bench_run *r, int n, char *msg) {
 #define GKD_FREE_ALL workers_free(r)
     int cap = r->student_opts.epochs > r->teacher_opts.epochs ? r->student_opts.epochs
                                                               : r->teacher_opts.epochs;
@@ -513,7 +508,6 @@ static int workers_new(bench_run *r, int n, size_t target_len, char *msg) {
     for (int i = 0; i < n; i++) {
         bench_worker *w = &r->worker[i];
         w->run = r;
-        GKD_ALLOC(w->target, target_len);
         GKD_ALLOC(w->curve.train_loss, 4 * (size_t)cap);
         w->curve.cap = cap;
         w->curve.val_loss = w->curve.train_loss + cap;
@@ -654,10 +648,8 @@ int cmd_bench(int argc, char **argv) {
             break;
         case 'q': quick = 1; break;
         case 'l':
-            if (!strcmp(optarg, "val-acc")) grid.select = GNNKD_SELECT_VAL_ACC;
-            else if (!strcmp(optarg, "val-loss")) grid.select = GNNKD_SELECT_VAL_LOSS;
-            else {
-                fprintf(stderr, "gnnkd bench: --select takes val-acc or val-loss, got '%s'\n", optarg);
+            if (gnnkd_select_parse(&grid.select, optarg, msg) != GNNKD_OK) {
+                fprintf(stderr, "gnnkd bench: --select: %s\n", msg);
                 return 2;
             }
             break;
@@ -701,11 +693,11 @@ int cmd_bench(int argc, char **argv) {
         return 2;
     }
     if (quick && !seeds_set) grid.seeds = 2;
-    /* as gnnkd train: the library's window for its rule, Kipf's 10 for val-loss */
-    if (!patience_set)
-        grid.patience = grid.select == defaults.select           ? defaults.patience
-                        : grid.select == GNNKD_SELECT_VAL_LOSS ? 10
-                                                                : 100;
+    if (!patience_set) { /* the library's window for the rule */
+        gnnkd_train_options rule;
+        gnnkd_train_options_for(&rule, GNNKD_METHOD_SCRATCH, grid.select);
+        grid.patience = rule.patience;
+    }
     if (gnnkd_model_spec_parse(&tspec, teacher, msg) != GNNKD_OK) return cli_fail("bench", GNNKD_EINVAL, msg);
     gnnkd_model_spec_format(grid.teacher, sizeof grid.teacher, &tspec);
     gnnkd_set_threads((int)threads);
@@ -761,7 +753,6 @@ int cmd_bench(int argc, char **argv) {
     /* every dataset first: a bad name fails now, not an hour later, and
      * before any folder is made */
     int rc = GNNKD_OK;
-    size_t target_len = 0;
     for (int i = 0; rc == GNNKD_OK && i < grid.ndatasets; i++) {
         rc = data_open(&bd[i], &each[i], msg);
         if (rc != GNNKD_OK) break;
@@ -772,8 +763,6 @@ int cmd_bench(int argc, char **argv) {
                 gkd_msg(msg, "the dataset %s appears twice", grid.dataset[i]);
                 rc = GNNKD_EINVAL;
             }
-        size_t len = (size_t)(grid.ntemps + 1) * (size_t)bd[i].d->n * (size_t)bd[i].d->nclass;
-        if (len > target_len) target_len = len;
     }
     if (rc == GNNKD_OK) rc = prepare_out(dir, sizeof dir, out, resume, msg);
     if (rc == GNNKD_OK) {
@@ -795,7 +784,7 @@ int cmd_bench(int argc, char **argv) {
         }
     }
     if (rc == GNNKD_OK) rc = bench_env_write(dir, &env, &grid, msg);
-    if (rc == GNNKD_OK) rc = workers_new(&r, (int)jobs, target_len, msg);
+    if (rc == GNNKD_OK) rc = workers_new(&r, (int)jobs, msg);
     if (rc == GNNKD_OK) {
         for (int i = 0; i < grid.ndatasets; i++) {
             double w = job_cost(&tspec, bd[i].d, bd[i].g);

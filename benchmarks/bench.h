@@ -40,10 +40,14 @@ int bench_nconfigs(const bench_grid *g);
 /* The method of configuration k and its temperature and alpha indices (-1
  * where they do not apply). */
 void bench_config(const bench_grid *g, int k, gnnkd_method *method, int *t, int *a);
-const char *bench_method_name(gnnkd_method m);
-const char *bench_select_name(gnnkd_select s);
 /* The weight decay of a student trained by method. */
 float bench_weight_decay(const bench_grid *g, gnnkd_method method);
+/* The options of the student of configuration config: the library's recipe
+ * for its method and the grid's selection rule, with the grid's epochs,
+ * patience and weight decay, temperature, alpha, and centred logits for
+ * compression. */
+void bench_student_options(gnnkd_distill_options *o, const bench_grid *g, int config,
+                           const gnnkd_model_spec *student);
 /* "select=val-acc patience=100 epochs=200 weight_decay=0": how a model is trained. */
 void bench_training_text(char *buf, size_t len, gnnkd_select select, int patience, int epochs,
                          double weight_decay);

@@ -153,7 +153,7 @@ static void add_config(cJSON *o, const bench_summary *s, int d, int st, int k) {
     bench_config(g, k, &method, &ti, &ai);
     cJSON_AddStringToObject(o, "dataset", g->dataset[d]);
     cJSON_AddStringToObject(o, "student", g->student[st]);
-    cJSON_AddStringToObject(o, "method", bench_method_name(method));
+    cJSON_AddStringToObject(o, "method", gnnkd_method_name(method));
     if (ti >= 0) cJSON_AddNumberToObject(o, "T", g->temp[ti]);
     else cJSON_AddNullToObject(o, "T");
     if (ai >= 0) cJSON_AddNumberToObject(o, "alpha", g->alpha[ai]);
@@ -181,12 +181,12 @@ static cJSON *summary_json(const bench_summary *s) {
     cJSON_AddItemToObject(set, "alphas", cJSON_CreateDoubleArray(g->alpha, g->nalphas));
     cJSON_AddNumberToObject(set, "seeds", g->seeds);
     cJSON_AddNumberToObject(set, "first_seed", (double)g->seed0);
-    cJSON_AddStringToObject(set, "select", bench_select_name(g->select));
+    cJSON_AddStringToObject(set, "select", gnnkd_select_name(g->select));
     cJSON_AddNumberToObject(set, "patience", g->patience);
     cJSON_AddNumberToObject(set, "epochs", g->epochs);
     cJSON *wd = cJSON_AddObjectToObject(set, "weight_decay");
     for (int m = 0; m < 3; m++)
-        cJSON_AddNumberToObject(wd, bench_method_name((gnnkd_method)m), bench_weight_decay(g, (gnnkd_method)m));
+        cJSON_AddNumberToObject(wd, gnnkd_method_name((gnnkd_method)m), bench_weight_decay(g, (gnnkd_method)m));
     cJSON_AddStringToObject(set, "transfer", "all");
     cJSON_AddStringToObject(set, "compress_target", "teacher logits, each row centred to zero mean");
     cJSON_AddStringToObject(set, "choice",
@@ -308,7 +308,7 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
             "(patience %d)%s; weight decay %g from scratch, %g for KD and compression. Seeds %ld "
             "to %ld. Transfer set: all nodes. Compression regresses the teacher's logits, each "
             "row centred to zero mean: the limit KD approaches as T grows.\n\n",
-            g->teacher, g->teacher_training, g->epochs, bench_select_name(g->select), g->patience,
+            g->teacher, g->teacher_training, g->epochs, gnnkd_select_name(g->select), g->patience,
             g->select == GNNKD_SELECT_VAL_ACC ? ", keeping the weights of the best validation accuracy"
                                               : ", keeping the last weights",
             (double)bench_weight_decay(g, GNNKD_METHOD_SCRATCH), (double)bench_weight_decay(g, GNNKD_METHOD_KD),
@@ -349,7 +349,7 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
                 int ti, ai;
                 bench_config(g, k, &method, &ti, &ai);
                 int chosen = method != GNNKD_METHOD_SCRATCH && bench_chosen(s, d, st, method) == k;
-                fprintf(f, "| %s | %s%s | ", g->student[st], bench_method_name(method), chosen ? " ✓" : "");
+                fprintf(f, "| %s | %s%s | ", g->student[st], gnnkd_method_name(method), chosen ? " ✓" : "");
                 if (ti >= 0) fprintf(f, "%g", g->temp[ti]);
                 fprintf(f, " | ");
                 if (ai >= 0) fprintf(f, "%g", g->alpha[ai]);

@@ -30,23 +30,32 @@ void bench_config(const bench_grid *g, int k, gnnkd_method *method, int *t, int 
     }
 }
 
-const char *bench_method_name(gnnkd_method m) {
-    return m == GNNKD_METHOD_KD ? "kd" : m == GNNKD_METHOD_COMPRESS ? "compress" : "scratch";
-}
-
-const char *bench_select_name(gnnkd_select s) {
-    return s == GNNKD_SELECT_VAL_ACC ? "val-acc" : "val-loss";
-}
-
 void bench_training_text(char *buf, size_t len, gnnkd_select select, int patience, int epochs,
                          double weight_decay) {
-    snprintf(buf, len, "select=%s patience=%d epochs=%d weight_decay=%g", bench_select_name(select),
+    snprintf(buf, len, "select=%s patience=%d epochs=%d weight_decay=%g", gnnkd_select_name(select),
              patience, epochs, weight_decay);
 }
 
 float bench_weight_decay(const bench_grid *g, gnnkd_method method) {
     if (g->weight_decay >= 0) return (float)g->weight_decay;
-    return method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
+    gnnkd_train_options o;
+    gnnkd_train_options_for(&o, method, g->select);
+    return o.weight_decay;
+}
+
+void bench_student_options(gnnkd_distill_options *o, const bench_grid *g, int config,
+                           const gnnkd_model_spec *student) {
+    gnnkd_method method;
+    int t, a;
+    bench_config(g, config, &method, &t, &a);
+    gnnkd_distill_options_default(o, method, g->select);
+    o->student = *student;
+    o->student_train.epochs = g->epochs;
+    o->student_train.patience = g->patience;
+    o->student_train.weight_decay = bench_weight_decay(g, method);
+    if (t >= 0) o->temperature = (float)g->temp[t];
+    if (a >= 0) o->alpha = (float)g->alpha[a];
+    o->center = 1; /* centred logits: the limit of KD as T grows, where the two methods meet */
 }
 
 /* ---- rows -------------------------------------------------------------------- */
@@ -59,7 +68,7 @@ void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int student, 
     snprintf(r->dataset, sizeof r->dataset, "%s", g->dataset[dataset]);
     snprintf(r->teacher, sizeof r->teacher, "%s", g->teacher);
     snprintf(r->student, sizeof r->student, "%s", g->student[student]);
-    snprintf(r->method, sizeof r->method, "%s", bench_method_name(method));
+    snprintf(r->method, sizeof r->method, "%s", gnnkd_method_name(method));
     if (t >= 0) snprintf(r->T, sizeof r->T, "%g", g->temp[t]);
     if (a >= 0) snprintf(r->alpha, sizeof r->alpha, "%g", g->alpha[a]);
     snprintf(r->transfer, sizeof r->transfer, "all");

@@ -72,20 +72,6 @@ int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_datase
 
 /* ---- single-node inference (speed_latency.c) ----------------------------- */
 
-/* The workspace of the single-node paths; grows to the largest
- * neighbourhood seen, so repeated queries allocate nothing. */
-typedef struct speed_node_ws speed_node_ws;
-
-int speed_node_ws_new(speed_node_ws **ws, int32_t n, char *msg);
-void speed_node_ws_free(speed_node_ws **ws);
-
-/* The logits (nclass) of node v under model m in eval mode, computed from v's
- * L-hop neighbourhood only (L = the model's layers) for a GCN, from v's own
- * features only for an MLP. Equal, up to rounding, to row v of the full-graph
- * gnnkd_model_forward. *hood receives the nodes read (1 for an MLP). */
-int speed_node_forward(float *logits, int32_t *hood, speed_node_ws *ws, gnnkd_model *m,
-                       const gnnkd_dataset *d, const gnnkd_graph *g, int32_t v, char *msg);
-
 /* Per-node latency of model m over the query nodes (one thread): each
  * answer is first checked against row v of the full-graph forward (a
  * mismatch beyond rounding is GNNKD_EINTERNAL), then each query is timed

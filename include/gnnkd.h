@@ -588,6 +588,161 @@ int gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
 /* Speed (gnn/ and benchmarks/)                                             */
 /* ------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------ */
+/* Names of the options (distill/recipe.c)                                  */
+/* ------------------------------------------------------------------------ */
+
+/* "scratch", "kd", "compress" (and "?" for another value): the names the
+ * command line and result files use. Static strings; O(1). */
+GNNKD_API const char *gnnkd_method_name(gnnkd_method m);
+/* The method named text. GNNKD_EINVAL naming text and the three names if it
+ * is none of them. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_method_parse(gnnkd_method *m, const char *text,
+                                                          char *msg);
+/* "val-loss", "val-acc" (and "?"). */
+GNNKD_API const char *gnnkd_select_name(gnnkd_select s);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_select_parse(gnnkd_select *s, const char *text,
+                                                          char *msg);
+/* "all", "train", "unlabeled", "file" (and "?"). */
+GNNKD_API const char *gnnkd_transfer_name(gnnkd_transfer t);
+/* "all", "train" or "unlabeled"; any other non-empty text is the path of a
+ * node-id file (GNNKD_TRANSFER_FILE). GNNKD_EINVAL for NULL or "". */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_transfer_parse(gnnkd_transfer *t, const char *text,
+                                                            char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* The distillation recipe (distill/recipe.c)                               */
+/* ------------------------------------------------------------------------ */
+
+/* Training options of a model trained by method with the selection rule
+ * select: gnnkd_train_options_default, then weight decay 0 for a student of
+ * KD or compression (the soft targets on every node regularise; Cora,
+ * mlp:64: 0.819 without decay, 0.787 with 5e-4) and 5e-4 from scratch, and
+ * patience 100 for GNNKD_SELECT_VAL_ACC, 10 (Kipf's window) for
+ * GNNKD_SELECT_VAL_LOSS. The one place these defaults are decided. O(1). */
+GNNKD_API void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method method,
+                                       gnnkd_select select);
+
+/* Everything one distillation needs besides the data and the seed. */
+typedef struct {
+    /* the teacher: trained per seed (ensemble members of spec teacher), or
+     * the files teacher_files (model files or .npy logits; borrowed) */
+    gnnkd_model_spec teacher;          /* gcn:64 */
+    int ensemble;                      /* members trained per seed (1) */
+    const char *const *teacher_files;  /* NULL: train */
+    int nteacher_files;
+    gnnkd_train_options teacher_train; /* Kipf's recipe: gnnkd_train_options_default */
+    /* the student and the objective */
+    gnnkd_model_spec student;          /* mlp:64 */
+    gnnkd_train_options student_train; /* gnnkd_train_options_for(method, select) */
+    gnnkd_method method;
+    float temperature;                 /* KD (1) */
+    float alpha;                       /* weight of the soft term (0.9) */
+    int center;                        /* compression: centre the logit rows (0) */
+    gnnkd_transfer transfer;           /* (GNNKD_TRANSFER_ALL) */
+    const char *transfer_path;         /* for GNNKD_TRANSFER_FILE (borrowed) */
+    /* Called after each trained member (not for files), if not NULL, with
+     * the member's model (still owned by the runner), its index j and seed;
+     * a status other than GNNKD_OK stops the run with that status (the hook
+     * writes msg). */
+    gnnkd_status (*member_trained)(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg);
+    void *member_ctx;
+} gnnkd_distill_options;
+
+/* The defaults of a distillation by method whose student selects its
+ * weights by select: teacher gcn:64 trained with Kipf's recipe, one member,
+ * student mlp:64 trained with gnnkd_train_options_for(method, select),
+ * temperature 1, alpha 0.9, no centring, transfer set all nodes. O(1). */
+GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
+                                             gnnkd_select select);
+
+/* The seed of ensemble member j of a run seeded seed: seed + 7919 j
+ * (member 0 is `gnnkd train --seed seed`). */
+GNNKD_API uint64_t gnnkd_distill_member_seed(uint64_t seed, int j);
+
+/* The teacher of a run: o->teacher_files if given (each loaded, GCN models
+ * run over d and g), otherwise o->ensemble models of spec o->teacher, member
+ * j seeded gnnkd_distill_member_seed(seed, j) and trained on d with
+ * o->teacher_train (its seed replaced). *t is new (gnnkd_teacher_free);
+ * *params (may be NULL) receives the trained members' parameters (0 for
+ * files). Errors: GNNKD_EINVAL for no files and ensemble < 1 or a spec
+ * that does not fit d, and those of the loader and gnnkd_train; nothing
+ * is left allocated on failure. O(ensemble * training). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
+                                                             const gnnkd_distill_options *o,
+                                                             uint64_t seed,
+                                                             const gnnkd_dataset *d,
+                                                             const gnnkd_graph *g, char *msg);
+
+/* A student of spec o->student seeded seed, trained on d with
+ * o->student_train (its seed replaced by seed) and the objective of
+ * o->method from t (the targets and transfer set are built here; t is
+ * borrowed and not read for GNNKD_METHOD_SCRATCH, NULL is fine then).
+ * *student (may be NULL: the model is freed) receives the trained model,
+ * owned by the caller (gnnkd_model_free). Errors: GNNKD_EINVAL for an
+ * objective out of range or a missing teacher, and those of
+ * gnnkd_transfer_nodes, gnnkd_teacher_targets and gnnkd_train; nothing is
+ * left allocated on failure. O(training + n C). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_student(gnnkd_model **student,
+                                                             gnnkd_train_result *r,
+                                                             const gnnkd_distill_options *o,
+                                                             const gnnkd_teacher *t, uint64_t seed,
+                                                             const gnnkd_dataset *d,
+                                                             const gnnkd_graph *g, char *msg);
+
+/* What gnnkd_distill reports. */
+typedef struct {
+    int teacher_members;
+    int64_t teacher_params;     /* trained members' parameters, 0 for files */
+    double teacher_acc[3];      /* the ensemble (argmax of the mean softmax at
+                                   T = 1) by GNNKD_TRAIN/VAL/TEST */
+    gnnkd_train_result student; /* the student's selected weights */
+    int64_t student_params;
+} gnnkd_distill_result;
+
+/* One run of the recipe: gnnkd_distill_teacher, the teacher's accuracy,
+ * then gnnkd_distill_student, all with seed. *student as for
+ * gnnkd_distill_student (may be NULL). Errors: as those two; GNNKD_ENOMEM.
+ * O(training of the teacher and the student). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill(gnnkd_distill_result *r, gnnkd_model **student,
+                                                     const gnnkd_distill_options *o, uint64_t seed,
+                                                     const gnnkd_dataset *d, const gnnkd_graph *g,
+                                                     char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Inference for a few nodes (gnn/infer.c)                                  */
+/* ------------------------------------------------------------------------ */
+
+/* The workspace of gnnkd_model_forward_nodes: index arrays of the dataset's
+ * n nodes and row buffers that grow to the largest receptive field seen, so
+ * repeated calls on the same or a smaller field allocate nothing. One per
+ * thread; it may serve any model and dataset. */
+typedef struct gnnkd_infer gnnkd_infer;
+
+/* A new, empty workspace (freed with gnnkd_infer_free). GNNKD_ENOMEM. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_infer_new(gnnkd_infer **w, char *msg);
+GNNKD_API void gnnkd_infer_free(gnnkd_infer **w);
+
+/* Eval-mode logits (nnodes, nclass) of the nodes nodes[0 .. nnodes) into
+ * logits (the caller's), computed as a server answering queries would: a
+ * GCN of L layers from the nodes' L-hop receptive field only (every layer
+ * runs on the field, never on the whole graph), an MLP from the nodes' own
+ * feature rows. Nodes may repeat. Equal to the rows of gnnkd_model_forward
+ * (training 0) up to float rounding (the sums run in another order).
+ * *field (may be NULL) receives the number of distinct nodes read. m, d and
+ * g are borrowed, read only. Errors: GNNKD_EINVAL for a node outside
+ * 0..n-1, a model that does not fit d or a GCN without d's graph;
+ * GNNKD_ENOMEM when the workspace must grow. Cost: O(field's nnz(Â) h +
+ * field's nnz(X) dims[1] + field sum dims[l] dims[l+1]); the workspace holds
+ * 2 n int32 plus 3 field max(dims[1..]) floats. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_forward_nodes(float *logits, int64_t *field,
+                                                                 gnnkd_infer *w,
+                                                                 const gnnkd_model *m,
+                                                                 const gnnkd_dataset *d,
+                                                                 const gnnkd_graph *g,
+                                                                 const int32_t *nodes,
+                                                                 int32_t nnodes, char *msg);
+
 #ifdef __cplusplus
 }
 #endif
