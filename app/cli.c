@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 int cli_fail(const char *cmd, int status, const char *msg) {
     fprintf(stderr, "gnnkd %s: %s\n", cmd, msg && msg[0] ? msg : gnnkd_status_name(status));
@@ -257,7 +257,7 @@ void cli_json_add_runs(cJSON *root, const cli_runs *r) {
     cJSON_AddNumberToObject(spe, "median", cli_median(r->epoch_seconds, r->n));
     cJSON_AddItemToObject(spe, "values", cJSON_CreateDoubleArray(r->epoch_seconds, r->n));
     cJSON_AddItemToObject(root, "seconds_per_epoch", spe);
-    cJSON_AddNumberToObject(root, "peak_rss_mb", gkd_peak_rss_mb());
+    cJSON_AddNumberToObject(root, "peak_rss_mb", util_peak_rss_mb());
 }
 
 cJSON *cli_json_model(const gnnkd_model_spec *s, int64_t params) {

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 static void bench_help(FILE *f) {
     fprintf(f,
@@ -130,7 +130,7 @@ static int parse_students(const char *text, bench_grid *g, gnnkd_model_spec *spe
 static int mkdir_p(const char *path, char *msg) {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        gkd_msg(msg, "%s: path too long", path);
+        util_msg(msg, "%s: path too long", path);
         return GNNKD_EINVAL;
     }
     for (char *p = buf + 1;; p++) {
@@ -138,7 +138,7 @@ static int mkdir_p(const char *path, char *msg) {
         char c = *p;
         *p = '\0';
         if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-            gkd_msg(msg, "%s: %s", buf, strerror(errno));
+            util_msg(msg, "%s: %s", buf, strerror(errno));
             return GNNKD_EIO;
         }
         *p = c;
@@ -164,13 +164,13 @@ static int dir_is_empty(const char *dir) {
 static int prepare_out(char *dir, size_t len, const char *out, const char *resume, char *msg) {
     struct stat st;
     if (strlen(resume ? resume : out ? out : "") >= len - 64) {
-        gkd_msg(msg, "the results folder's path is too long");
+        util_msg(msg, "the results folder's path is too long");
         return GNNKD_EINVAL;
     }
     if (resume) {
         snprintf(dir, len, "%s", resume);
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            gkd_msg(msg, "--resume %s: no such folder", dir);
+            util_msg(msg, "--resume %s: no such folder", dir);
             return GNNKD_EINVAL;
         }
         return GNNKD_OK;
@@ -187,11 +187,11 @@ static int prepare_out(char *dir, size_t len, const char *out, const char *resum
     if (rc != GNNKD_OK) return rc;
     int empty = dir_is_empty(dir);
     if (empty < 0) {
-        gkd_msg(msg, "%s: not a folder", dir);
+        util_msg(msg, "%s: not a folder", dir);
         return GNNKD_EIO;
     }
     if (!empty) {
-        gkd_msg(msg, "%s already holds files; give a new --out folder, or --resume %s to continue "
+        util_msg(msg, "%s already holds files; give a new --out folder, or --resume %s to continue "
                     "that run", dir, dir);
         return GNNKD_EINVAL;
     }
@@ -242,7 +242,7 @@ static void fmt_duration(char *buf, size_t len, double s) {
 /* Called in the critical section "bench_progress". */
 static void progress_draw(bench_run *r, int force) {
     if (!r->show) return;
-    double now = gkd_now();
+    double now = util_now();
     if (!force && now - r->last_draw < 0.25) return;
     r->last_draw = now;
     char elapsed[32], left[32] = "?";
@@ -344,10 +344,10 @@ static int time_forward(double *ms, gnnkd_model *m, const gnnkd_dataset *d, cons
     double t[REPS];
     const float *z = NULL;
     for (int k = 0; k < WARMUP + REPS; k++) {
-        double t0 = gkd_now();
+        double t0 = util_now();
         int rc = gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg);
         if (rc != GNNKD_OK) return rc;
-        if (k >= WARMUP) t[k - WARMUP] = 1e3 * (gkd_now() - t0);
+        if (k >= WARMUP) t[k - WARMUP] = 1e3 * (util_now() - t0);
     }
     *ms = cli_median(t, REPS);
     return GNNKD_OK;
@@ -423,7 +423,7 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
  * results.csv does not have yet. */
 static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
                     const gnnkd_model_spec *tspec, const gnnkd_model_spec *sspec, char *msg) {
-#define GKD_FREE_ALL gnnkd_teacher_free(&t)
+#define UTIL_FREE_ALL gnnkd_teacher_free(&t)
     bench_run *r = w->run;
     const bench_grid *g = r->g;
     const int nconf = bench_nconfigs(g);
@@ -449,14 +449,14 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
     o.teacher_train.progress_ctx = w;
     o.member_trained = teacher_trained;
     o.member_ctx = w;
-    GKD_TRY(gnnkd_distill_teacher(&t, &tparams, &o, (uint64_t)seed, bd->d, bd->g, msg));
+    UTIL_TRY(gnnkd_distill_teacher(&t, &tparams, &o, (uint64_t)seed, bd->d, bd->g, msg));
     const double tacc = gnnkd_teacher_accuracy(t, bd->d->label, bd->d->split[GNNKD_TEST],
                                                bd->d->nsplit[GNNKD_TEST]);
-    GKD_CHECK(tacc >= 0.0, GNNKD_ENOMEM, "bench: out of memory for the teacher's accuracy");
+    UTIL_CHECK(tacc >= 0.0, GNNKD_ENOMEM, "bench: out of memory for the teacher's accuracy");
     bench_row_key(&row, g, di, 0, 0, si);
     snprintf(row.student, sizeof row.student, "%s", g->teacher);
     snprintf(row.method, sizeof row.method, "teacher");
-    GKD_TRY(save_job(w, &row, 0, msg));
+    UTIL_TRY(save_job(w, &row, 0, msg));
     job_end(w);
 
     for (int st = 0; st < g->nstudents; st++)
@@ -466,16 +466,16 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
                 job_skip(r, 1, job_cost(&sspec[st], bd->d, bd->g));
                 continue;
             }
-            GKD_TRY(run_student(w, &row, st, k, t, seed, sspec, msg));
+            UTIL_TRY(run_student(w, &row, st, k, t, seed, sspec, msg));
             row.teacher_params = tparams;
             row.teacher_test_acc = tacc;
             row.teacher_inference_ms = w->teacher_ms;
-            GKD_TRY(save_job(w, &row, 1, msg));
+            UTIL_TRY(save_job(w, &row, 1, msg));
             job_end(w);
         }
-    GKD_FREE_ALL;
+    UTIL_FREE_ALL;
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }
 
 static void data_free(bench_data *bd) {
@@ -500,22 +500,22 @@ static void workers_free(bench_run *r) {
 
 /* One worker per job slot, each with a curve as long as the longest training. */
 static int workers_new(bench_run *r, int n, char *msg) {
-#define GKD_FREE_ALL workers_free(r)
+#define UTIL_FREE_ALL workers_free(r)
     int cap = r->student_opts.epochs > r->teacher_opts.epochs ? r->student_opts.epochs
                                                               : r->teacher_opts.epochs;
-    GKD_ALLOC(r->worker, n);
+    UTIL_ALLOC(r->worker, n);
     r->nworkers = n;
     for (int i = 0; i < n; i++) {
         bench_worker *w = &r->worker[i];
         w->run = r;
-        GKD_ALLOC(w->curve.train_loss, 4 * (size_t)cap);
+        UTIL_ALLOC(w->curve.train_loss, 4 * (size_t)cap);
         w->curve.cap = cap;
         w->curve.val_loss = w->curve.train_loss + cap;
         w->curve.val_acc = w->curve.train_loss + 2 * cap;
         w->curve.train_acc = w->curve.train_loss + 3 * cap;
     }
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }
 
 /* Runs every seed of every dataset, jobs seeds at a time: each seed on one
@@ -567,7 +567,7 @@ static int check_resume(const bench_grid *g, const bench_table *rows, const char
                     bench_row_key(&key, g, d, st, k, si);
                     const bench_row *r = bench_table_find(rows, &key);
                     if (r && strcmp(r->training, key.training)) {
-                        gkd_msg(msg, "%s: the %s %s row of seed %ld was trained with \"%s\", this run "
+                        util_msg(msg, "%s: the %s %s row of seed %ld was trained with \"%s\", this run "
                                     "would use \"%s\"; resume with the options of that run",
                                path, r->student, r->method, r->seed, r->training, key.training);
                         return GNNKD_EINVAL;
@@ -730,7 +730,7 @@ int cmd_bench(int argc, char **argv) {
     }
 
     if (jobs > (long)grid.ndatasets * grid.seeds) jobs = (long)grid.ndatasets * grid.seeds;
-    bench_env env = {.start = gkd_now(), .threads = (int)threads, .jobs = (int)jobs};
+    bench_env env = {.start = util_now(), .threads = (int)threads, .jobs = (int)jobs};
     time_t now = time(NULL);
     strftime(env.start_time, sizeof env.start_time, "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
     char dir[4096];
@@ -760,7 +760,7 @@ int cmd_bench(int argc, char **argv) {
                  bd[i].d->name[0] ? bd[i].d->name : each[i].dataset ? each[i].dataset : each[i].graph);
         for (int k = 0; k < i; k++)
             if (!strcmp(grid.dataset[k], grid.dataset[i])) {
-                gkd_msg(msg, "the dataset %s appears twice", grid.dataset[i]);
+                util_msg(msg, "the dataset %s appears twice", grid.dataset[i]);
                 rc = GNNKD_EINVAL;
             }
     }
@@ -777,7 +777,7 @@ int cmd_bench(int argc, char **argv) {
     if (rc == GNNKD_OK) {
         r.curves = fopen(r.curves_path, "a");
         if (r.curves == NULL) {
-            gkd_msg(msg, "%s: %s", r.curves_path, strerror(errno));
+            util_msg(msg, "%s: %s", r.curves_path, strerror(errno));
             rc = GNNKD_EIO;
         } else if (ftell(r.curves) == 0) {
             fprintf(r.curves, "%s\n", BENCH_CURVE_HEADER);
@@ -793,16 +793,16 @@ int cmd_bench(int argc, char **argv) {
             r.work_total += grid.seeds * w;
         }
         r.jobs = (long)grid.ndatasets * grid.seeds * (1 + grid.nstudents * bench_nconfigs(&grid));
-        r.run_start = gkd_now();
+        r.run_start = util_now();
         rc = run_all(&r, bd, &tspec, sspec, (int)jobs, (int)threads, msg);
     }
     if (r.show) fprintf(stderr, "\r\033[K");
     if (r.csv && fclose(r.csv) != 0 && rc == GNNKD_OK) {
-        gkd_msg(msg, "%s: %s", r.csv_path, strerror(errno));
+        util_msg(msg, "%s: %s", r.csv_path, strerror(errno));
         rc = GNNKD_EIO;
     }
     if (r.curves && fclose(r.curves) != 0 && rc == GNNKD_OK) {
-        gkd_msg(msg, "%s: %s", r.curves_path, strerror(errno));
+        util_msg(msg, "%s: %s", r.curves_path, strerror(errno));
         rc = GNNKD_EIO;
     }
     env.rows_run = (int)r.rows_run;

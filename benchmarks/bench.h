@@ -154,7 +154,7 @@ int bench_plots_write(const bench_summary *s, const char *dir, int *made, char *
 /* ---- environment (bench_env.c) --------------------------------------------- */
 
 typedef struct {
-    double start;        /* gkd_now() at start */
+    double start;        /* util_now() at start */
     char start_time[64]; /* ISO 8601, local time with offset */
     int finished;
     int resumed;

@@ -15,52 +15,43 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "util.h"
+
+/* What the child of bench_run_program runs. */
+typedef struct {
+    const char *const *argv;
+    const char *dir, *log;
+    int capture;
+} program;
+
+static int exec_program(void *ctx, int fd) {
+    const program *p = ctx;
+    // only async-signal-safe calls until exec
+    int sink = open(p->log ? p->log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (sink >= 0) {
+        dup2(sink, 2);
+        dup2(p->capture ? fd : sink, 1);
+    }
+    if (p->dir && chdir(p->dir) != 0) return 127;
+    execvp(p->argv[0], (char *const *)p->argv);
+    return 127;
+}
 
 int bench_run_program(const char *const *argv, const char *dir, const char *log, char *out,
                       size_t len) {
-    int pipefd[2] = {-1, -1};
-    if (out && pipe(pipefd) != 0) return -1;
-    fflush(NULL); /* nothing buffered may be written twice */
-    pid_t pid = fork();
-    if (pid < 0) {
-        if (out) {
-            close(pipefd[0]);
-            close(pipefd[1]);
-        }
-        return -1;
-    }
-    if (pid == 0) {
-        /* the child: only async-signal-safe calls until exec */
-        int sink = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (sink >= 0) {
-            dup2(sink, 2);
-            dup2(out ? pipefd[1] : sink, 1);
-        }
-        if (out) close(pipefd[0]);
-        if (dir && chdir(dir) != 0) _exit(127);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
+    program p = {argv, dir, log, out != NULL};
+    char *text = NULL;
     size_t used = 0;
+    int status = 0;
+    if (util_child(&text, &used, &status, exec_program, &p) != 0) return -1;
     if (out) {
-        /* read to the end, dropping what does not fit, so the child never blocks */
-        char drop[256];
-        close(pipefd[1]);
-        for (;;) {
-            size_t room = len - 1 - used;
-            ssize_t k = read(pipefd[0], room ? out + used : drop, room ? room : sizeof drop);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) break;
-            if (room) used += (size_t)k;
-        }
-        close(pipefd[0]);
-        while (used > 0 && (out[used - 1] == '\n' || out[used - 1] == ' ')) used--;
+        used = text ? used : 0;
+        if (used > len - 1) used = len - 1; // what does not fit is dropped
+        while (used > 0 && (text[used - 1] == '\n' || text[used - 1] == ' ')) used--;
+        if (used) memcpy(out, text, used);
         out[used] = '\0';
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
+    free(text);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
@@ -159,23 +150,23 @@ int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, ch
 
     cJSON_AddStringToObject(root, "start_time", e->start_time);
     cJSON_AddBoolToObject(root, "finished", e->finished);
-    if (e->finished) cJSON_AddNumberToObject(root, "total_seconds", gkd_now() - e->start);
+    if (e->finished) cJSON_AddNumberToObject(root, "total_seconds", util_now() - e->start);
     else cJSON_AddNullToObject(root, "total_seconds");
     cJSON_AddBoolToObject(root, "resumed", e->resumed);
     cJSON_AddNumberToObject(root, "rows_before", e->rows_before);
     cJSON_AddNumberToObject(root, "rows_run", e->rows_run);
     cJSON_AddBoolToObject(root, "plots", e->plots);
-    cJSON_AddNumberToObject(root, "peak_rss_mb", gkd_peak_rss_mb());
+    cJSON_AddNumberToObject(root, "peak_rss_mb", util_peak_rss_mb());
     cJSON_AddNumberToObject(root, "seeds", g->seeds);
 
     char *json = cJSON_Print(root);
     cJSON_Delete(root);
     if (json == NULL) {
-        gkd_msg(msg, "env.json: out of memory");
+        util_msg(msg, "env.json: out of memory");
         return GNNKD_ENOMEM;
     }
     snprintf(path, sizeof path, "%s/env.json", dir);
-    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = util_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) {
         free(json);
         return GNNKD_EIO;
@@ -183,5 +174,5 @@ int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, ch
     fputs(json, f);
     fputc('\n', f);
     free(json);
-    return gkd_commit_file(f, tmp, path, 1, msg);
+    return util_commit_file(f, tmp, path, 1, msg);
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 int bench_chosen(const bench_summary *s, int d, int st, gnnkd_method method) {
     if (method == GNNKD_METHOD_SCRATCH) return 0;
@@ -38,7 +38,7 @@ static double mean_of(const double *x, int n) {
 }
 
 int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_table *t, char *msg) {
-#define GKD_FREE_ALL                                                                       \
+#define UTIL_FREE_ALL                                                                       \
     do {                                                                                  \
         free(val);                                                                        \
         bench_summary_free(s);                                                            \
@@ -49,16 +49,16 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
     s->nconf = bench_nconfigs(g);
     const int nd = g->ndatasets, ns = g->nstudents, S = g->seeds;
     const size_t ngroups = (size_t)nd * ns * s->nconf;
-    GKD_ALLOC(s->stat, ngroups);
-    GKD_ALLOC(s->stat[0].test, ngroups * S);
-    GKD_ALLOC(s->teacher, (size_t)nd * S);
-    GKD_ALLOC(s->teacher_n, nd);
-    GKD_ALLOC(s->teacher_mean, nd);
-    GKD_ALLOC(s->teacher_std, nd);
-    GKD_ALLOC(s->teacher_ms, nd);
-    GKD_ALLOC(s->teacher_params, nd);
-    GKD_ALLOC(s->best, (size_t)nd * ns * 2);
-    GKD_ALLOC(val, 4 * (size_t)S);
+    UTIL_ALLOC(s->stat, ngroups);
+    UTIL_ALLOC(s->stat[0].test, ngroups * S);
+    UTIL_ALLOC(s->teacher, (size_t)nd * S);
+    UTIL_ALLOC(s->teacher_n, nd);
+    UTIL_ALLOC(s->teacher_mean, nd);
+    UTIL_ALLOC(s->teacher_std, nd);
+    UTIL_ALLOC(s->teacher_ms, nd);
+    UTIL_ALLOC(s->teacher_params, nd);
+    UTIL_ALLOC(s->best, (size_t)nd * ns * 2);
+    UTIL_ALLOC(val, 4 * (size_t)S);
     double *ims = val + S, *tms = val + 2 * S, *tacc = val + 3 * S;
 
     bench_row key;
@@ -132,7 +132,7 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
     }
     free(val);
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }
 
 /* ---- summary.json -------------------------------------------------------------- */
@@ -377,11 +377,11 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
 /* Writes path through a temporary file, by text (JSON) or by markdown(). */
 static int write_file(const char *path, const char *text, const bench_summary *s, int plots, char *msg) {
     char tmp[4300];
-    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = util_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     if (text) fputs(text, f);
     else markdown(f, s, plots);
-    return gkd_commit_file(f, tmp, path, 1, msg);
+    return util_commit_file(f, tmp, path, 1, msg);
 }
 
 int bench_summary_write(const bench_summary *s, const char *dir, int plots, FILE *echo, char *msg) {
@@ -390,7 +390,7 @@ int bench_summary_write(const bench_summary *s, const char *dir, int plots, FILE
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     if (text == NULL) {
-        gkd_msg(msg, "summary.json: out of memory");
+        util_msg(msg, "summary.json: out of memory");
         return GNNKD_ENOMEM;
     }
     snprintf(path, sizeof path, "%s/summary.json", dir);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 /* ---- the grid ---------------------------------------------------------------- */
 
@@ -88,7 +88,7 @@ int bench_table_add(bench_table *t, const bench_row *r, char *msg) {
         int cap = t->cap ? 2 * t->cap : 256;
         bench_row *grown = realloc(t->row, (size_t)cap * sizeof *grown);
         if (grown == NULL) {
-            gkd_msg(msg, "bench: out of memory for %d result rows", cap);
+            util_msg(msg, "bench: out of memory for %d result rows", cap);
             return GNNKD_ENOMEM;
         }
         t->row = grown;
@@ -180,11 +180,11 @@ static void key_fields(FILE *f, const bench_row *r) {
 int bench_csv_open(FILE **f, const char *path, char *msg) {
     *f = fopen(path, "a");
     if (*f == NULL) {
-        gkd_msg(msg, "%s: %s", path, strerror(errno));
+        util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
     }
     if (ftell(*f) == 0 && (fprintf(*f, "%s\n", CSV_HEADER) < 0 || fflush(*f) != 0)) {
-        gkd_msg(msg, "%s: %s", path, strerror(errno));
+        util_msg(msg, "%s: %s", path, strerror(errno));
         fclose(*f);
         *f = NULL;
         return GNNKD_EIO;
@@ -200,7 +200,7 @@ int bench_csv_append(FILE *f, const bench_row *r, const char *path, char *msg) {
             r->test_acc, r->epochs, r->train_seconds, r->inference_ms, r->student_params,
             r->teacher_params, r->teacher_test_acc, r->teacher_inference_ms);
     if (ferror(f) || fflush(f) != 0) {
-        gkd_msg(msg, "%s: %s", path, strerror(errno));
+        util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
     }
     return GNNKD_OK;
@@ -248,7 +248,7 @@ static int parse_row(bench_row *r, char **f) {
 }
 
 int bench_csv_load(bench_table *t, const char *path, char *msg) {
-#define GKD_FREE_ALL                                                                       \
+#define UTIL_FREE_ALL                                                                       \
     do {                                                                                  \
         free(line);                                                                       \
         if (f) fclose(f);                                                                 \
@@ -257,7 +257,7 @@ int bench_csv_load(bench_table *t, const char *path, char *msg) {
     size_t cap = 0;
     FILE *f = fopen(path, "r");
     if (f == NULL && errno == ENOENT) return GNNKD_OK;
-    GKD_CHECK(f != NULL, GNNKD_EIO, "%s: %s", path, strerror(errno));
+    UTIL_CHECK(f != NULL, GNNKD_EIO, "%s: %s", path, strerror(errno));
     long long lineno = 0;
     long complete = 0; /* bytes up to the last newline */
     ssize_t len;
@@ -266,14 +266,14 @@ int bench_csv_load(bench_table *t, const char *path, char *msg) {
         if (line[len - 1] != '\n') {
             /* a run killed in the middle of a row: forget the fragment */
             fprintf(stderr, "gnnkd bench: %s:%lld: dropping an unfinished last line\n", path, lineno);
-            GKD_CHECK(truncate(path, complete) == 0, GNNKD_EIO, "%s: %s", path, strerror(errno));
+            UTIL_CHECK(truncate(path, complete) == 0, GNNKD_EIO, "%s: %s", path, strerror(errno));
             break;
         }
         complete += (long)len;
         line[--len] = '\0';
         if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
         if (lineno == 1) {
-            GKD_CHECK(!strcmp(line, CSV_HEADER), GNNKD_EDATA,
+            UTIL_CHECK(!strcmp(line, CSV_HEADER), GNNKD_EDATA,
                      "%s:1: not a results file of this gnnkd bench (the header differs)", path);
             continue;
         }
@@ -281,16 +281,16 @@ int bench_csv_load(bench_table *t, const char *path, char *msg) {
         char *field[CSV_FIELDS + 1];
         int n = bench_csv_split(line, field, CSV_FIELDS);
         bench_row r;
-        GKD_CHECK(n == CSV_FIELDS, GNNKD_EDATA, "%s:%lld: expected %d fields, found %s", path,
+        UTIL_CHECK(n == CSV_FIELDS, GNNKD_EDATA, "%s:%lld: expected %d fields, found %s", path,
                  lineno, CSV_FIELDS, n < 0 ? "an unterminated quote" : "another count");
-        GKD_CHECK(parse_row(&r, field), GNNKD_EDATA, "%s:%lld: a field is too long or not a number",
+        UTIL_CHECK(parse_row(&r, field), GNNKD_EDATA, "%s:%lld: a field is too long or not a number",
                  path, lineno);
-        GKD_TRY(bench_table_add(t, &r, msg));
+        UTIL_TRY(bench_table_add(t, &r, msg));
     }
-    GKD_CHECK(!ferror(f), GNNKD_EIO, "%s: %s", path, strerror(errno));
-    GKD_FREE_ALL;
+    UTIL_CHECK(!ferror(f), GNNKD_EIO, "%s: %s", path, strerror(errno));
+    UTIL_FREE_ALL;
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }
 
 int bench_curve_append(FILE *f, const bench_row *key, const bench_curve *c, const char *path,
@@ -301,7 +301,7 @@ int bench_curve_append(FILE *f, const bench_row *key, const bench_curve *c, cons
                 c->val_acc[e], c->train_acc[e]);
     }
     if (ferror(f) || fflush(f) != 0) {
-        gkd_msg(msg, "%s: %s", path, strerror(errno));
+        util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
     }
     return GNNKD_OK;

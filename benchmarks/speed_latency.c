@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 /* ---- the latency benchmark ------------------------------------------------ */
 
@@ -25,7 +25,7 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
     gnnkd_infer *ws = NULL;
     float *out = NULL;
     double *us = NULL, *hood = NULL;
-#define GKD_FREE_ALL                                                                       \
+#define UTIL_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_infer_free(&ws);                                                          \
         free(out);                                                                        \
@@ -34,18 +34,18 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
     } while (0)
     const int32_t C = gnnkd_model_get_spec(m)->dims[gnnkd_model_get_spec(m)->nlayers];
     memset(r, 0, sizeof *r);
-    GKD_CHECK(nquery > 0, GNNKD_EINVAL, "speed_latency_measure: no query nodes");
-    GKD_TRY(gnnkd_infer_new(&ws, msg));
-    GKD_ALLOC(out, C);
-    GKD_ALLOC(us, nquery);
-    GKD_ALLOC(hood, nquery);
+    UTIL_CHECK(nquery > 0, GNNKD_EINVAL, "speed_latency_measure: no query nodes");
+    UTIL_TRY(gnnkd_infer_new(&ws, msg));
+    UTIL_ALLOC(out, C);
+    UTIL_ALLOC(us, nquery);
+    UTIL_ALLOC(hood, nquery);
 
     const float *full = NULL;
     double ft[5];
     for (int k = 0; k < 5; k++) {
-        double t0 = gkd_now();
-        GKD_TRY(gnnkd_model_forward(m, &full, d, g, 0, 0, 0, msg));
-        ft[k] = gkd_now() - t0;
+        double t0 = util_now();
+        UTIL_TRY(gnnkd_model_forward(m, &full, d, g, 0, 0, 0, msg));
+        ft[k] = util_now() - t0;
     }
     qsort(ft, 5, sizeof *ft, cmp_double);
     r->full_graph_ms = 1e3 * ft[2];
@@ -60,11 +60,11 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
     for (int32_t q = 0; q < nquery; q++) {
         int32_t v = query[q];
         int64_t h = 0;
-        GKD_TRY(gnnkd_model_forward_nodes(out, &h, ws, m, d, g, &query[q], 1, msg));
+        UTIL_TRY(gnnkd_model_forward_nodes(out, &h, ws, m, d, g, &query[q], 1, msg));
         for (int32_t c = 0; c < C; c++) {
             double ref = full[(int64_t)v * C + c], diff = fabs((double)out[c] - ref);
             if (diff > r->max_abs_diff) r->max_abs_diff = diff;
-            GKD_CHECK(diff <= tol, GNNKD_EINTERNAL,
+            UTIL_CHECK(diff <= tol, GNNKD_EINTERNAL,
                      "node %d, class %d: the single-node forward gives %.8g, the full graph "
                      "%.8g (tolerance %.3g)",
                      v, c, (double)out[c], ref, tol);
@@ -73,9 +73,9 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
         if (h > r->hood_max) r->hood_max = (int32_t)h;
     }
     for (int32_t q = 0; q < nquery; q++) {
-        double t0 = gkd_now();
-        GKD_TRY(gnnkd_model_forward_nodes(out, NULL, ws, m, d, g, &query[q], 1, msg));
-        us[q] = 1e6 * (gkd_now() - t0);
+        double t0 = util_now();
+        UTIL_TRY(gnnkd_model_forward_nodes(out, NULL, ws, m, d, g, &query[q], 1, msg));
+        us[q] = 1e6 * (util_now() - t0);
     }
     double sum = 0.0;
     for (int32_t q = 0; q < nquery; q++) sum += us[q];
@@ -86,7 +86,7 @@ int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset 
     r->mean_us = sum / nquery;
     r->median_us = median_sorted(us, nquery);
     r->hood_median = median_sorted(hood, nquery);
-    GKD_FREE_ALL;
+    UTIL_FREE_ALL;
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }

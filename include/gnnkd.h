@@ -349,6 +349,7 @@ typedef struct {
     double acc[3], loss[3];  /* accuracy and hard cross-entropy, by GNNKD_TRAIN/VAL/TEST */
     double train_seconds;    /* wall time of the whole call */
     double epoch_seconds_median;  /* the median training step */
+    double epoch_seconds_min, epoch_seconds_max; /* the fastest and slowest step */
 } gnnkd_train_result;
 
 /* Trains m on d (and g for GCNs) with Adam, dropout, weight decay and early
@@ -742,6 +743,57 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_forward_nodes(float *logits, 
                                                                  const gnnkd_graph *g,
                                                                  const int32_t *nodes,
                                                                  int32_t nnodes, char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Profiling the kernels (gnn/profile.c)                                    */
+/* ------------------------------------------------------------------------ */
+
+/* What a kernel mostly streams or computes. */
+typedef enum {
+    GNNKD_PROFILE_SPARSE_FEATURES = 0, /* sparse X times dense, and its transpose */
+    GNNKD_PROFILE_ADJACENCY = 1,       /* Â times dense */
+    GNNKD_PROFILE_GEMM = 2,            /* dense products */
+    GNNKD_PROFILE_ELEMENTWISE = 3,     /* bias, ReLU, dropout, loss, Adam */
+    GNNKD_PROFILE_NGROUPS = 4
+} gnnkd_profile_group;
+
+/* "sparse features", "adjacency", "gemm", "elementwise" (and "?"). */
+GNNKD_API const char *gnnkd_profile_group_name(gnnkd_profile_group g);
+
+#define GNNKD_PROFILE_MAX 64
+
+/* The kernel calls of one name, e.g. "A*T+bias,relu,dropout (n,256)": the
+ * same kernel on the same shapes with the same epilogue. */
+typedef struct {
+    char name[64];
+    gnnkd_profile_group group;
+    int64_t calls;
+    double seconds;      /* all calls together */
+    double seconds_min;  /* the fastest call */
+    double flops;        /* all calls together (multiply-adds count 2) */
+    double bytes;        /* all calls together: the least memory traffic each
+                            needs (every operand read once, outputs written once) */
+} gnnkd_profile_entry;
+
+/* A profile: filled by the kernel calls of the models it is attached to. */
+typedef struct {
+    int nentries;
+    gnnkd_profile_entry entry[GNNKD_PROFILE_MAX]; /* in order of first call */
+    int64_t dropped; /* calls of names beyond GNNKD_PROFILE_MAX, not recorded */
+} gnnkd_profile;
+
+/* Empties p. O(1). */
+GNNKD_API void gnnkd_profile_clear(gnnkd_profile *p);
+
+/* Attaches p (the caller's; borrowed until detached) to m, or detaches it
+ * (p NULL). While attached, every kernel call of gnnkd_model_forward and
+ * gnnkd_model_backward on m, and gnnkd_train's loss and Adam step, adds its
+ * wall time, flops and bytes to p's entry of its name (the name carries the
+ * shapes: n stands for the nodes). gnnkd_train records its training steps
+ * only: it detaches p during each validation pass. Without a profile the
+ * passes read no clock. Profiling changes no result, bit for bit. A profile
+ * is written without a lock: one per model, or models used one at a time. */
+GNNKD_API void gnnkd_model_set_profile(gnnkd_model *m, gnnkd_profile *p);
 
 #ifdef __cplusplus
 }
