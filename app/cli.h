@@ -66,8 +66,6 @@ double cli_median(const double *x, int n);
 int cli_int(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);
 int cli_float(const char *cmd, const char *opt, const char *arg, double lo, double hi, double *out);
 
-#endif
-
 /* ---- training options shared by train and distill ------------------------ */
 
 typedef struct {
@@ -153,3 +151,5 @@ void cli_json_print(struct cJSON *root);
 
 /* "  test  0.8150 ± 0.0050" style summary lines. */
 void cli_runs_print(FILE *f, const char *title, const cli_runs *r);
+
+#endif

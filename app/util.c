@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -114,4 +115,42 @@ int util_child(char **out, size_t *len, int *status, int (*child)(void *ctx, int
     *out = text;
     *len = text ? used : 0;
     return 0;
+}
+
+/* What the child of util_run_program runs. */
+typedef struct {
+    const char *const *argv;
+    const char *dir, *log;
+    int capture;
+} program;
+
+static int exec_program(void *ctx, int fd) {
+    const program *p = ctx;
+    // only async-signal-safe calls until exec
+    int sink = open(p->log ? p->log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (sink >= 0) {
+        dup2(sink, 2);
+        dup2(p->capture ? fd : sink, 1);
+    }
+    if (p->dir && chdir(p->dir) != 0) return 127;
+    execvp(p->argv[0], (char *const *)p->argv);
+    return 127;
+}
+
+int util_run_program(const char *const *argv, const char *dir, const char *log, char *out,
+                      size_t len) {
+    program p = {argv, dir, log, out != NULL};
+    char *text = NULL;
+    size_t used = 0;
+    int status = 0;
+    if (util_child(&text, &used, &status, exec_program, &p) != 0) return -1;
+    if (out) {
+        used = text ? used : 0;
+        if (used > len - 1) used = len - 1; // what does not fit is dropped
+        while (used > 0 && (text[used - 1] == '\n' || text[used - 1] == ' ')) used--;
+        if (used) memcpy(out, text, used);
+        out[used] = '\0';
+    }
+    free(text);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }

@@ -60,4 +60,11 @@ float util_uniform(uint64_t seed, uint64_t counter);
  * process could be made. */
 int util_child(char **out, size_t *len, int *status, int (*child)(void *ctx, int fd), void *ctx);
 
+/* Runs argv[0] (looked up in PATH) in dir (NULL: here) with stdout and stderr
+ * going to log (NULL: /dev/null), or stdout into out (len bytes, trailing
+ * whitespace trimmed) if out is not NULL. Returns the exit status, 127 if
+ * the program could not be started, -1 if no process could be made. */
+int util_run_program(const char *const *argv, const char *dir, const char *log, char *out,
+                     size_t len);
+
 #endif

@@ -4,7 +4,12 @@
  * each trained student is one flushed row of results.csv, so a killed run
  * loses at most the job it was in and --resume picks up from there. The
  * summary, plots and environment are written from the rows at the end. */
-#include "bench.h"
+#include "bench_env.h"
+#include "bench_grid.h"
+#include "bench_plots.h"
+#include "bench_summary.h"
+#include "bench_table.h"
+#include "cli.h"
 
 #include <ctype.h>
 #include <dirent.h>

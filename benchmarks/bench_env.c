@@ -1,8 +1,7 @@
 /* bench_env.c — env.json, what a reader needs to trust or rerun a benchmark:
  * the machine, the versions of gnnkd and the libraries below it, the exact
- * command, the git commit, and the times. Also the one helper that runs
- * other programs (git, gnuplot). */
-#include "bench.h"
+ * command, the git commit, and the times. */
+#include "bench_env.h"
 
 #include <GraphBLAS.h>
 #include <cblas.h>
@@ -16,44 +15,6 @@
 #include <unistd.h>
 
 #include "util.h"
-
-/* What the child of bench_run_program runs. */
-typedef struct {
-    const char *const *argv;
-    const char *dir, *log;
-    int capture;
-} program;
-
-static int exec_program(void *ctx, int fd) {
-    const program *p = ctx;
-    // only async-signal-safe calls until exec
-    int sink = open(p->log ? p->log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (sink >= 0) {
-        dup2(sink, 2);
-        dup2(p->capture ? fd : sink, 1);
-    }
-    if (p->dir && chdir(p->dir) != 0) return 127;
-    execvp(p->argv[0], (char *const *)p->argv);
-    return 127;
-}
-
-int bench_run_program(const char *const *argv, const char *dir, const char *log, char *out,
-                      size_t len) {
-    program p = {argv, dir, log, out != NULL};
-    char *text = NULL;
-    size_t used = 0;
-    int status = 0;
-    if (util_child(&text, &used, &status, exec_program, &p) != 0) return -1;
-    if (out) {
-        used = text ? used : 0;
-        if (used > len - 1) used = len - 1; // what does not fit is dropped
-        while (used > 0 && (text[used - 1] == '\n' || text[used - 1] == ' ')) used--;
-        if (used) memcpy(out, text, used);
-        out[used] = '\0';
-    }
-    free(text);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
 
 /* The "model name" line of /proc/cpuinfo. */
 static void cpu_model(char *buf, size_t len) {
@@ -129,13 +90,13 @@ int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, ch
 
     source_dir(src, sizeof src);
     const char *rev[] = {"git", "-C", src, "rev-parse", "HEAD", NULL};
-    if (bench_run_program(rev, NULL, NULL, text, sizeof text) != 0 || text[0] == '\0')
+    if (util_run_program(rev, NULL, NULL, text, sizeof text) != 0 || text[0] == '\0')
         snprintf(text, sizeof text, "unknown");
     cJSON_AddStringToObject(root, "git_commit", text);
     if (strcmp(text, "unknown")) {
         /* tracked files changed since that commit */
         const char *diff[] = {"git", "-C", src, "diff", "--quiet", "HEAD", "--", NULL};
-        int st = bench_run_program(diff, NULL, NULL, NULL, 0);
+        int st = util_run_program(diff, NULL, NULL, NULL, 0);
         if (st == 0 || st == 1) cJSON_AddBoolToObject(root, "git_dirty", st == 1);
     }
     cJSON_AddStringToObject(root, "source_dir", src);

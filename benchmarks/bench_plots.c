@@ -5,7 +5,7 @@
  *                            alpha), scratch and compression as bands
  *   accuracy_vs_size         test accuracy against student parameters
  *   curves                   validation accuracy per epoch, first seed */
-#include "bench.h"
+#include "bench_plots.h"
 
 #include <errno.h>
 #include <math.h>
@@ -365,7 +365,7 @@ int bench_plots_write(const bench_summary *s, const char *dir, int *made, char *
 
     snprintf(log, sizeof log, "%s/plots/gnuplot.log", dir);
     const char *argv[] = {"gnuplot", "plots.gp", NULL};
-    int status = bench_run_program(argv, pdir, log, NULL, 0);
+    int status = util_run_program(argv, pdir, log, NULL, 0);
     if (status == 127 || status < 0) {
         fprintf(stderr, "gnnkd bench: warning: could not run gnuplot, so no plots were drawn; the data "
                         "and script are in %s (install gnuplot, e.g. gnuplot-nox, and run "

@@ -3,7 +3,8 @@
  * teacher, the gain over scratch, compression ratio and speed-up, and the
  * configuration of each method chosen by validation accuracy (never by test
  * accuracy). */
-#include "bench.h"
+#include "bench_summary.h"
+#include "cli.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -795,6 +795,18 @@ GNNKD_API void gnnkd_profile_clear(gnnkd_profile *p);
  * is written without a lock: one per model, or models used one at a time. */
 GNNKD_API void gnnkd_model_set_profile(gnnkd_model *m, gnnkd_profile *p);
 
+/* ------------------------------------------------------------------------ */
+/* Constants the programs show (loaders/graphio.c)                          */
+/* ------------------------------------------------------------------------ */
+
+/* A graph read without features gets one-hot node ids up to this many nodes,
+ * one-hot log-degree buckets beyond (gnnkd_dataset_load_graph). */
+#define GNNKD_ONE_HOT_MAX_NODES 20000
+
+/* A macro's value as a string literal, for help texts. */
+#define GNNKD_STR_(x) #x
+#define GNNKD_STR(x) GNNKD_STR_(x)
+
 #ifdef __cplusplus
 }
 #endif
