@@ -225,7 +225,7 @@ struct bench_run {
     const bench_table *rows;
     FILE *csv, *curves;
     char csv_path[4200], curves_path[4200];
-    gnnkd_train_options teacher_opts, student_opts;
+    int max_epochs; /* of the teacher and the students: a curve's length */
     bench_worker *worker;
     int nworkers;
     long rows_run;
@@ -329,8 +329,7 @@ static int on_epoch(void *ctx, const gnnkd_epoch_info *e) {
         c->train_acc[k] = e->train_acc;
         c->n = e->epoch;
     }
-    int most = r->student_opts.epochs > r->teacher_opts.epochs ? r->student_opts.epochs
-                                                               : r->teacher_opts.epochs;
+    const int most = r->max_epochs;
 #pragma omp critical(bench_progress)
     {
         w->job_part = w->job_work * e->epoch / most;
@@ -506,8 +505,7 @@ static void workers_free(bench_run *r) {
 /* One worker per job slot, each with a curve as long as the longest training. */
 static int workers_new(bench_run *r, int n, char *msg) {
 #define UTIL_FREE_ALL workers_free(r)
-    int cap = r->student_opts.epochs > r->teacher_opts.epochs ? r->student_opts.epochs
-                                                              : r->teacher_opts.epochs;
+    const int cap = r->max_epochs;
     UTIL_ALLOC(r->worker, n);
     r->nworkers = n;
     for (int i = 0; i < n; i++) {
@@ -583,7 +581,94 @@ static int check_resume(const bench_grid *g, const bench_table *rows, const char
 
 /* ---- the command ----------------------------------------------------------------------- */
 
-int cmd_bench(int argc, char **argv) {
+/* The command line of gnnkd bench. */
+typedef struct {
+    bench_grid grid;
+    gnnkd_model_spec tspec, sspec[BENCH_MAX_LIST];
+    cli_data data, each[BENCH_MAX_LIST]; /* each dataset's options */
+    char names[512];                     /* each[i].dataset points into it */
+    const char *out, *resume;
+    int plots, quiet;
+    int teacher_epochs; /* the recipe's */
+    long threads, jobs;
+} bench_args;
+
+/* One option of the grid or the run; 0: taken, otherwise 1 + the exit code. */
+static int parse_one(bench_args *a, int c, const char *arg, const char **datasets,
+                     const char **teacher, int *quick, int *seeds_set, int *patience_set) {
+    bench_grid *g = &a->grid;
+    char msg[GNNKD_MSG_LEN];
+    long v;
+    switch (c) {
+    case 'D': *datasets = arg; return 0;
+    case 'T': *teacher = arg; return 0;
+    case 's': return parse_students(arg, g, a->sspec) ? 0 : 3;
+    case 't': return parse_numbers("temperatures", arg, g->temp, &g->ntemps, 1e-3, 1e6) ? 0 : 3;
+    case 'a': return parse_numbers("alphas", arg, g->alpha, &g->nalphas, 0.0, 1.0) ? 0 : 3;
+    case 'n':
+        if (!cli_int("bench", "seeds", arg, 1, 100000, &v)) return 3;
+        g->seeds = (int)v, *seeds_set = 1;
+        return 0;
+    case 'S':
+        if (!cli_int("bench", "seed", arg, 0, 2147483647L, &v)) return 3;
+        g->seed0 = v;
+        return 0;
+    case 'q': *quick = 1; return 0;
+    case 'l':
+        if (gnnkd_select_parse(&g->select, arg, msg) == GNNKD_OK) return 0;
+        fprintf(stderr, "gnnkd bench: --select: %s\n", msg);
+        return 3;
+    case 'e':
+        if (!cli_int("bench", "epochs", arg, 1, 1000000, &v)) return 3;
+        g->epochs = (int)v;
+        return 0;
+    case 'p':
+        if (!cli_int("bench", "patience", arg, 0, 1000000, &v)) return 3;
+        g->patience = (int)v, *patience_set = 1;
+        return 0;
+    case 'w': return cli_float("bench", "weight-decay", arg, 0.0, 100.0, &g->weight_decay) ? 0 : 3;
+    case 'o': a->out = arg; return 0;
+    case 'r': a->resume = arg; return 0;
+    case 'j': return cli_int("bench", "threads", arg, 0, 4096, &a->threads) ? 0 : 3;
+    case 'J': return cli_int("bench", "jobs", arg, 0, 4096, &a->jobs) ? 0 : 3;
+    case 'P': a->plots = 0; return 0;
+    case 'Q': a->quiet = 1; return 0;
+    case 'h': bench_help(stdout); return 1;
+    default: bench_help(stderr); return 3;
+    }
+}
+
+/* The datasets: the one the dataset options name, or the --datasets list. */
+static int split_datasets(bench_args *a, const char *datasets) {
+    if (a->data.dataset || a->data.graph) {
+        if (datasets) {
+            fprintf(stderr, "gnnkd bench: give --datasets or one dataset (--dataset, --graph), not both\n");
+            return 0;
+        }
+        a->each[0] = a->data;
+        a->grid.ndatasets = 1;
+        return 1;
+    }
+    if (snprintf(a->names, sizeof a->names, "%s", datasets ? datasets : "cora,citeseer,pubmed") >=
+        (int)sizeof a->names) {
+        fprintf(stderr, "gnnkd bench: --datasets: the list is too long\n");
+        return 0;
+    }
+    for (char *item = a->names, *next; item; item = next) {
+        next = strchr(item, ',');
+        if (next) *next++ = '\0';
+        if (a->grid.ndatasets == BENCH_MAX_LIST || *item == '\0') {
+            fprintf(stderr, "gnnkd bench: --datasets takes 1 to %d names, comma-separated\n", BENCH_MAX_LIST);
+            return 0;
+        }
+        a->each[a->grid.ndatasets] = a->data;
+        a->each[a->grid.ndatasets++].dataset = item;
+    }
+    return 1;
+}
+
+/* Parses argv into a; 0 on success, otherwise 1 + the exit code. */
+static int parse_args(bench_args *a, int argc, char **argv) {
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         {"datasets", required_argument, 0, 'D'},
@@ -606,229 +691,185 @@ int cmd_bench(int argc, char **argv) {
         {"quiet", no_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    bench_grid grid;
-    gnnkd_model_spec tspec, sspec[BENCH_MAX_LIST];
-    cli_data data = {0};
-    const char *datasets = NULL, *teacher = "gcn:64", *out = NULL, *resume = NULL;
-    int quick = 0, seeds_set = 0, patience_set = 0, plots = 1, quiet = 0, c;
-    long v, threads = 0, jobs = 0;
+    const char *datasets = NULL, *teacher = NULL;
+    int quick = 0, seeds_set = 0, patience_set = 0, c, r;
     char msg[GNNKD_MSG_LEN] = "";
-
-    gnnkd_train_options defaults;
-    gnnkd_train_options_default(&defaults);
-    memset(&grid, 0, sizeof grid);
-    grid.seeds = 10;
-    grid.select = defaults.select;
-    grid.epochs = defaults.epochs;
-    grid.weight_decay = -1.0;
-    grid.ntemps = 4;
-    memcpy(grid.temp, (double[]){1, 2, 4, 8}, 4 * sizeof(double));
-    grid.nalphas = 2;
-    memcpy(grid.alpha, (double[]){0.5, 0.9}, 2 * sizeof(double));
-    parse_students("gcn:8,mlp:64", &grid, sspec);
-
+    gnnkd_distill_options def; /* the recipe's teacher and training */
+    gnnkd_distill_options_default(&def, GNNKD_METHOD_SCRATCH, GNNKD_SELECT_VAL_ACC);
+    memset(a, 0, sizeof *a);
+    a->plots = 1;
+    bench_grid *g = &a->grid;
+    g->seeds = 10;
+    g->select = def.student_train.select;
+    g->epochs = def.student_train.epochs;
+    g->weight_decay = -1.0;
+    g->ntemps = 4;
+    memcpy(g->temp, (double[]){1, 2, 4, 8}, 4 * sizeof(double));
+    g->nalphas = 2;
+    memcpy(g->alpha, (double[]){0.5, 0.9}, 2 * sizeof(double));
+    parse_students("gcn:8,mlp:64", g, a->sspec);
+    a->tspec = def.teacher;
+    a->teacher_epochs = def.teacher_train.epochs;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_data_option(&data, c, optarg)) continue;
-        switch (c) {
-        case 'D': datasets = optarg; break;
-        case 'T': teacher = optarg; break;
-        case 's':
-            if (!parse_students(optarg, &grid, sspec)) return 2;
-            break;
-        case 't':
-            if (!parse_numbers("temperatures", optarg, grid.temp, &grid.ntemps, 1e-3, 1e6)) return 2;
-            break;
-        case 'a':
-            if (!parse_numbers("alphas", optarg, grid.alpha, &grid.nalphas, 0.0, 1.0)) return 2;
-            break;
-        case 'n':
-            if (!cli_int("bench", "seeds", optarg, 1, 100000, &v)) return 2;
-            grid.seeds = (int)v;
-            seeds_set = 1;
-            break;
-        case 'S':
-            if (!cli_int("bench", "seed", optarg, 0, 2147483647L, &v)) return 2;
-            grid.seed0 = v;
-            break;
-        case 'q': quick = 1; break;
-        case 'l':
-            if (gnnkd_select_parse(&grid.select, optarg, msg) != GNNKD_OK) {
-                fprintf(stderr, "gnnkd bench: --select: %s\n", msg);
-                return 2;
-            }
-            break;
-        case 'e':
-            if (!cli_int("bench", "epochs", optarg, 1, 1000000, &v)) return 2;
-            grid.epochs = (int)v;
-            break;
-        case 'p':
-            if (!cli_int("bench", "patience", optarg, 0, 1000000, &v)) return 2;
-            grid.patience = (int)v;
-            patience_set = 1;
-            break;
-        case 'w':
-            if (!cli_float("bench", "weight-decay", optarg, 0.0, 100.0, &grid.weight_decay)) return 2;
-            break;
-        case 'o': out = optarg; break;
-        case 'r': resume = optarg; break;
-        case 'j':
-            if (!cli_int("bench", "threads", optarg, 0, 4096, &threads)) return 2;
-            break;
-        case 'J':
-            if (!cli_int("bench", "jobs", optarg, 0, 4096, &jobs)) return 2;
-            break;
-        case 'P': plots = 0; break;
-        case 'Q': quiet = 1; break;
-        case 'h': bench_help(stdout); return 0;
-        default: bench_help(stderr); return 2;
-        }
+        if (cli_data_option(&a->data, c, optarg)) continue;
+        if ((r = parse_one(a, c, optarg, &datasets, &teacher, &quick, &seeds_set, &patience_set)) != 0)
+            return r;
     }
     if (optind < argc) {
         fprintf(stderr, "gnnkd bench: unexpected argument '%s' (see --help)\n", argv[optind]);
-        return 2;
+        return 3;
     }
-    if (out && resume) {
+    if (a->out && a->resume) {
         fprintf(stderr, "gnnkd bench: give --out for a new run or --resume for an old one, not both\n");
-        return 2;
+        return 3;
     }
-    int single = data.dataset || data.graph;
-    if (single && datasets) {
-        fprintf(stderr, "gnnkd bench: give --datasets or one dataset (--dataset, --graph), not both\n");
-        return 2;
-    }
-    if (quick && !seeds_set) grid.seeds = 2;
+    if (!split_datasets(a, datasets)) return 3;
+    if (quick && !seeds_set) g->seeds = 2;
     if (!patience_set) { /* the library's window for the rule */
         gnnkd_train_options rule;
-        gnnkd_train_options_for(&rule, GNNKD_METHOD_SCRATCH, grid.select);
-        grid.patience = rule.patience;
+        gnnkd_train_options_for(&rule, GNNKD_METHOD_SCRATCH, g->select);
+        g->patience = rule.patience;
     }
-    if (gnnkd_model_spec_parse(&tspec, teacher, msg) != GNNKD_OK) return cli_fail("bench", GNNKD_EINVAL, msg);
-    gnnkd_model_spec_format(grid.teacher, sizeof grid.teacher, &tspec);
-    gnnkd_set_threads((int)threads);
-    threads = gnnkd_get_threads();
-    if (jobs == 0) jobs = threads;
+    if (teacher && gnnkd_model_spec_parse(&a->tspec, teacher, msg) != GNNKD_OK)
+        return 1 + cli_fail("bench", GNNKD_EINVAL, msg);
+    gnnkd_model_spec_format(g->teacher, sizeof g->teacher, &a->tspec);
+    bench_training_text(g->teacher_training, sizeof g->teacher_training, def.teacher_train.select,
+                        def.teacher_train.patience, def.teacher_train.epochs,
+                        def.teacher_train.weight_decay);
+    gnnkd_set_threads((int)a->threads);
+    a->threads = gnnkd_get_threads();
+    if (a->jobs == 0) a->jobs = a->threads;
+    if (a->jobs > (long)g->ndatasets * g->seeds) a->jobs = (long)g->ndatasets * g->seeds;
+    return 0;
+}
 
-    /* the datasets: one from the dataset options, or the list */
-    cli_data each[BENCH_MAX_LIST];
-    char names[512]; /* each[i].dataset points into it */
-    if (single) {
-        each[0] = data;
-        grid.ndatasets = 1;
-    } else {
-        if (snprintf(names, sizeof names, "%s", datasets ? datasets : "cora,citeseer,pubmed") >=
-            (int)sizeof names) {
-            fprintf(stderr, "gnnkd bench: --datasets: the list is too long\n");
-            return 2;
-        }
-        for (char *item = names, *next; item; item = next) {
-            next = strchr(item, ',');
-            if (next) *next++ = '\0';
-            if (grid.ndatasets == BENCH_MAX_LIST || *item == '\0') {
-                fprintf(stderr, "gnnkd bench: --datasets takes 1 to %d names, comma-separated\n",
-                        BENCH_MAX_LIST);
-                return 2;
+/* Every dataset first: a bad name fails now, not an hour later, and before
+ * any folder is made. */
+static int open_datasets(bench_data *bd, bench_args *a, char *msg) {
+    bench_grid *g = &a->grid;
+    for (int i = 0; i < g->ndatasets; i++) {
+        int rc = data_open(&bd[i], &a->each[i], msg);
+        if (rc != GNNKD_OK) return rc;
+        snprintf(g->dataset[i], BENCH_NAME_LEN, "%s",
+                 bd[i].d->name[0] ? bd[i].d->name : a->each[i].dataset ? a->each[i].dataset : a->each[i].graph);
+        for (int k = 0; k < i; k++)
+            if (!strcmp(g->dataset[k], g->dataset[i])) {
+                util_msg(msg, "the dataset %s appears twice", g->dataset[i]);
+                return GNNKD_EINVAL;
             }
-            each[grid.ndatasets] = data;
-            each[grid.ndatasets++].dataset = item;
+    }
+    return GNNKD_OK;
+}
+
+/* The results folder, the rows it has (resume), the open results.csv and
+ * curves.csv, env.json, and the workers. */
+static int prepare_run(bench_run *r, bench_table *rows, bench_env *env, char *dir, size_t len,
+                       const bench_args *a, char *msg) {
+    const bench_grid *g = &a->grid;
+    int rc = prepare_out(dir, len, a->out, a->resume, msg);
+    if (rc == GNNKD_OK) {
+        snprintf(r->csv_path, sizeof r->csv_path, "%s/results.csv", dir);
+        snprintf(r->curves_path, sizeof r->curves_path, "%s/curves.csv", dir);
+        rc = bench_csv_load(rows, r->csv_path, msg);
+    }
+    if (rc == GNNKD_OK) rc = check_resume(g, rows, r->csv_path, msg);
+    env->resumed = a->resume != NULL;
+    env->rows_before = rows->n;
+    if (rc == GNNKD_OK) rc = bench_csv_open(&r->csv, r->csv_path, msg);
+    if (rc == GNNKD_OK) {
+        r->curves = fopen(r->curves_path, "a");
+        if (r->curves == NULL) {
+            util_msg(msg, "%s: %s", r->curves_path, strerror(errno));
+            rc = GNNKD_EIO;
+        } else if (ftell(r->curves) == 0) {
+            fprintf(r->curves, "%s\n", BENCH_CURVE_HEADER);
         }
     }
+    if (rc == GNNKD_OK) rc = bench_env_write(dir, env, g, msg);
+    if (rc == GNNKD_OK) rc = workers_new(r, (int)a->jobs, msg);
+    return rc;
+}
 
-    if (jobs > (long)grid.ndatasets * grid.seeds) jobs = (long)grid.ndatasets * grid.seeds;
-    bench_env env = {.start = util_now(), .threads = (int)threads, .jobs = (int)jobs};
+/* Trains every job the rows lack, with the progress line's estimates. */
+static int run_jobs(bench_run *r, const bench_data *bd, const bench_args *a, char *msg) {
+    const bench_grid *g = &a->grid;
+    for (int i = 0; i < g->ndatasets; i++) {
+        double w = job_cost(&a->tspec, bd[i].d, bd[i].g);
+        for (int st = 0; st < g->nstudents; st++)
+            w += bench_nconfigs(g) * job_cost(&a->sspec[st], bd[i].d, bd[i].g);
+        r->work_total += g->seeds * w;
+    }
+    r->jobs = (long)g->ndatasets * g->seeds * (1 + g->nstudents * bench_nconfigs(g));
+    r->run_start = util_now();
+    int rc = run_all(r, bd, &a->tspec, a->sspec, (int)a->jobs, (int)a->threads, msg);
+    if (r->show) fprintf(stderr, "\r\033[K");
+    return rc;
+}
+
+/* Closes the run's files; the first error wins. */
+static int close_run(bench_run *r, int rc, char *msg) {
+    if (r->csv && fclose(r->csv) != 0 && rc == GNNKD_OK) {
+        util_msg(msg, "%s: %s", r->csv_path, strerror(errno));
+        rc = GNNKD_EIO;
+    }
+    if (r->curves && fclose(r->curves) != 0 && rc == GNNKD_OK) {
+        util_msg(msg, "%s: %s", r->curves_path, strerror(errno));
+        rc = GNNKD_EIO;
+    }
+    r->csv = r->curves = NULL;
+    return rc;
+}
+
+/* The reports, made from the file: the same on a fresh or a resumed run. */
+static int report(bench_table *rows, bench_summary *sum, bench_env *env, const bench_run *r,
+                  const char *dir, const bench_args *a, char *msg) {
+    bench_table_free(rows);
+    int rc = bench_csv_load(rows, r->csv_path, msg);
+    if (rc == GNNKD_OK) rc = bench_summary_compute(sum, &a->grid, rows, msg);
+    if (rc == GNNKD_OK && a->plots) rc = bench_plots_write(sum, dir, &env->plots, msg);
+    if (rc == GNNKD_OK) rc = bench_summary_write(sum, dir, env->plots, stdout, msg);
+    if (rc == GNNKD_OK) {
+        env->finished = 1;
+        rc = bench_env_write(dir, env, &a->grid, msg);
+    }
+    if (rc == GNNKD_OK)
+        printf("\n%d rows (%d new) in %s/results.csv; summary in %s/summary.md\n", rows->n,
+               env->rows_run, dir, dir);
+    return rc;
+}
+
+int cmd_bench(int argc, char **argv) {
+    bench_args *a = calloc(1, sizeof *a);
+    if (a == NULL) return cli_fail("bench", GNNKD_ENOMEM, "out of memory");
+    int code = parse_args(a, argc, argv);
+    if (code != 0) {
+        free(a);
+        return code - 1;
+    }
+    char msg[GNNKD_MSG_LEN] = "", dir[4096];
+    bench_env env = {.start = util_now(), .threads = (int)a->threads, .jobs = (int)a->jobs};
     time_t now = time(NULL);
     strftime(env.start_time, sizeof env.start_time, "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
-    char dir[4096];
     bench_data bd[BENCH_MAX_LIST];
     memset(bd, 0, sizeof bd);
     bench_table rows = {0};
     bench_summary sum = {0};
-    bench_run r = {.g = &grid, .rows = &rows, .start = env.start};
-    r.teacher_opts = defaults;
-    r.teacher_opts.progress = on_epoch;
-    bench_training_text(grid.teacher_training, sizeof grid.teacher_training, defaults.select,
-                        defaults.patience, defaults.epochs, defaults.weight_decay);
-    r.student_opts = defaults;
-    r.student_opts.select = grid.select;
-    r.student_opts.epochs = grid.epochs;
-    r.student_opts.patience = grid.patience;
-    r.student_opts.progress = on_epoch;
-    r.show = !quiet && isatty(2);
+    bench_run r = {.g = &a->grid, .rows = &rows, .start = env.start};
+    r.max_epochs = a->grid.epochs > a->teacher_epochs ? a->grid.epochs : a->teacher_epochs;
+    r.show = !a->quiet && isatty(2);
 
-    /* every dataset first: a bad name fails now, not an hour later, and
-     * before any folder is made */
-    int rc = GNNKD_OK;
-    for (int i = 0; rc == GNNKD_OK && i < grid.ndatasets; i++) {
-        rc = data_open(&bd[i], &each[i], msg);
-        if (rc != GNNKD_OK) break;
-        snprintf(grid.dataset[i], BENCH_NAME_LEN, "%s",
-                 bd[i].d->name[0] ? bd[i].d->name : each[i].dataset ? each[i].dataset : each[i].graph);
-        for (int k = 0; k < i; k++)
-            if (!strcmp(grid.dataset[k], grid.dataset[i])) {
-                util_msg(msg, "the dataset %s appears twice", grid.dataset[i]);
-                rc = GNNKD_EINVAL;
-            }
-    }
-    if (rc == GNNKD_OK) rc = prepare_out(dir, sizeof dir, out, resume, msg);
-    if (rc == GNNKD_OK) {
-        snprintf(r.csv_path, sizeof r.csv_path, "%s/results.csv", dir);
-        snprintf(r.curves_path, sizeof r.curves_path, "%s/curves.csv", dir);
-        rc = bench_csv_load(&rows, r.csv_path, msg);
-    }
-    if (rc == GNNKD_OK) rc = check_resume(&grid, &rows, r.csv_path, msg);
-    env.resumed = resume != NULL;
-    env.rows_before = rows.n;
-    if (rc == GNNKD_OK) rc = bench_csv_open(&r.csv, r.csv_path, msg);
-    if (rc == GNNKD_OK) {
-        r.curves = fopen(r.curves_path, "a");
-        if (r.curves == NULL) {
-            util_msg(msg, "%s: %s", r.curves_path, strerror(errno));
-            rc = GNNKD_EIO;
-        } else if (ftell(r.curves) == 0) {
-            fprintf(r.curves, "%s\n", BENCH_CURVE_HEADER);
-        }
-    }
-    if (rc == GNNKD_OK) rc = bench_env_write(dir, &env, &grid, msg);
-    if (rc == GNNKD_OK) rc = workers_new(&r, (int)jobs, msg);
-    if (rc == GNNKD_OK) {
-        for (int i = 0; i < grid.ndatasets; i++) {
-            double w = job_cost(&tspec, bd[i].d, bd[i].g);
-            for (int st = 0; st < grid.nstudents; st++)
-                w += bench_nconfigs(&grid) * job_cost(&sspec[st], bd[i].d, bd[i].g);
-            r.work_total += grid.seeds * w;
-        }
-        r.jobs = (long)grid.ndatasets * grid.seeds * (1 + grid.nstudents * bench_nconfigs(&grid));
-        r.run_start = util_now();
-        rc = run_all(&r, bd, &tspec, sspec, (int)jobs, (int)threads, msg);
-    }
-    if (r.show) fprintf(stderr, "\r\033[K");
-    if (r.csv && fclose(r.csv) != 0 && rc == GNNKD_OK) {
-        util_msg(msg, "%s: %s", r.csv_path, strerror(errno));
-        rc = GNNKD_EIO;
-    }
-    if (r.curves && fclose(r.curves) != 0 && rc == GNNKD_OK) {
-        util_msg(msg, "%s: %s", r.curves_path, strerror(errno));
-        rc = GNNKD_EIO;
-    }
+    int rc = open_datasets(bd, a, msg);
+    if (rc == GNNKD_OK) rc = prepare_run(&r, &rows, &env, dir, sizeof dir, a, msg);
+    if (rc == GNNKD_OK) rc = run_jobs(&r, bd, a, msg);
+    rc = close_run(&r, rc, msg);
     env.rows_run = (int)r.rows_run;
-
-    /* the reports come from the file, the same on a fresh or a resumed run */
-    bench_table_free(&rows);
-    if (rc == GNNKD_OK) rc = bench_csv_load(&rows, r.csv_path, msg);
-    if (rc == GNNKD_OK) rc = bench_summary_compute(&sum, &grid, &rows, msg);
-    if (rc == GNNKD_OK && plots) rc = bench_plots_write(&sum, dir, &env.plots, msg);
-    if (rc == GNNKD_OK) rc = bench_summary_write(&sum, dir, env.plots, stdout, msg);
-    if (rc == GNNKD_OK) {
-        env.finished = 1;
-        rc = bench_env_write(dir, &env, &grid, msg);
-    }
-    if (rc == GNNKD_OK)
-        printf("\n%d rows (%d new) in %s/results.csv; summary in %s/summary.md\n", rows.n,
-               env.rows_run, dir, dir);
+    if (rc == GNNKD_OK) rc = report(&rows, &sum, &env, &r, dir, a, msg);
 
     workers_free(&r);
     bench_summary_free(&sum);
     bench_table_free(&rows);
-    for (int i = 0; i < grid.ndatasets; i++) data_free(&bd[i]);
+    for (int i = 0; i < a->grid.ndatasets; i++) data_free(&bd[i]);
+    free(a);
     return rc == GNNKD_OK ? 0 : cli_fail("bench", rc, msg);
 }

@@ -716,7 +716,92 @@ static int run_all(speed_opts *o, char *msg) {
     return rc;
 }
 
-int cmd_bench_speed(int argc, char **argv) {
+/* The option lists are split in place: each gets its own copy, freed with o. */
+typedef struct {
+    speed_opts o;
+    char *copies[3 * MAX_ITEMS];
+    int ncopies;
+    char defaults[2][64]; /* the default dataset and model lists, split in place */
+} speed_args;
+
+static void args_free(speed_args *a) {
+    for (int i = 0; a && i < a->ncopies; i++) free(a->copies[i]);
+    free(a);
+}
+
+/* One option; 0: taken, otherwise 1 + the exit code. */
+static int parse_one(speed_args *a, int c, const char *arg) {
+    speed_opts *o = &a->o;
+    char msg[GNNKD_MSG_LEN] = "", *copy = NULL;
+    long v;
+    if (c == 1000 || c == 'm' || c == 't') {
+        if (a->ncopies == 3 * MAX_ITEMS || (copy = strdup(arg)) == NULL) {
+            fprintf(stderr, "gnnkd bench-speed: too many list options\n");
+            return 3;
+        }
+        a->copies[a->ncopies++] = copy;
+    }
+    if (c == 1000) {
+        if (split_list((char **)o->datasets, &o->ndatasets, copy, 0)) return 0;
+        fprintf(stderr, "gnnkd bench-speed: at most %d datasets\n", MAX_ITEMS);
+        return 3;
+    }
+    if (cli_data_option(&o->data, c, arg)) return 0;
+    switch (c) {
+    case 'm': return model_list(o, copy) ? 0 : 3;
+    case 't': return threads_list(o, copy) ? 0 : 3;
+    case 'e':
+        if (!cli_int("bench-speed", "epochs", arg, 1, 1000000, &v)) return 3;
+        o->epochs = (int)v;
+        return 0;
+    case 'w':
+        if (!cli_int("bench-speed", "warmup", arg, 0, 1000000, &v)) return 3;
+        o->warmup = (int)v;
+        return 0;
+    case 'i':
+        if (!cli_int("bench-speed", "infer-repeats", arg, 1, 1000000, &v)) return 3;
+        o->infer_repeats = (int)v;
+        return 0;
+    case 's':
+        if (!cli_int("bench-speed", "seed", arg, 0, 2147483647L, &v)) return 3;
+        o->seed = (unsigned long long)v;
+        return 0;
+    case 'l': o->latency = o->latency ? o->latency : 1; return 0;
+    case 'L': o->latency = 2; return 0;
+    case 'n':
+        if (!cli_int("bench-speed", "latency-nodes", arg, 1, 100000000, &v)) return 3;
+        o->latency_nodes = (int)v;
+        return 0;
+    case 'S':
+    case 'T':
+        if (gnnkd_model_spec_parse(c == 'S' ? &o->student : &o->teacher, arg, msg) == GNNKD_OK) return 0;
+        fprintf(stderr, "gnnkd bench-speed: --%s: %s\n", c == 'S' ? "student" : "teacher", msg);
+        return 3;
+    case 'j': o->json = 1; return 0;
+    case 'o': o->out = arg; return 0;
+    case 'q': o->quiet = 1; return 0;
+    case 'h': speed_help(stdout); return 1;
+    default: speed_help(stderr); return 3;
+    }
+}
+
+/* The lists not given: cora,citeseer,pubmed; gcn:16,gcn:256; 1 and all cores. */
+static void fill_defaults(speed_args *a) {
+    speed_opts *o = &a->o;
+    snprintf(a->defaults[0], sizeof a->defaults[0], "cora,citeseer,pubmed");
+    snprintf(a->defaults[1], sizeof a->defaults[1], "gcn:16,gcn:256");
+    if (o->data.graph) o->datasets[o->ndatasets++] = o->data.graph;
+    else if (o->ndatasets == 0) split_list((char **)o->datasets, &o->ndatasets, a->defaults[0], 0);
+    if (o->nmodels == 0) model_list(o, a->defaults[1]);
+    if (o->nthreads == 0) {
+        o->threads[o->nthreads++] = 1;
+        o->threads[o->nthreads++] = omp_get_num_procs();
+    }
+    unique_threads(o);
+}
+
+/* Parses argv into a; 0 on success, otherwise 1 + the exit code. */
+static int parse_args(speed_args *a, int argc, char **argv) {
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         {"model", required_argument, 0, 'm'},
@@ -735,114 +820,38 @@ int cmd_bench_speed(int argc, char **argv) {
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    speed_opts *o = calloc(1, sizeof *o);
-    // option values are split in place, so each list option gets its own copy
-    char *copies[3 * MAX_ITEMS] = {0};
-    int ncopies = 0, c, code = 0;
-    char msg[GNNKD_MSG_LEN] = "";
-    if (o == NULL) return cli_fail("bench-speed", GNNKD_ENOMEM, "out of memory");
+    speed_opts *o = &a->o;
+    int c, r;
     o->warmup = 5;
     o->epochs = 50;
     o->infer_repeats = 20;
     o->latency_nodes = 1000;
-    gnnkd_model_spec_parse(&o->student, "mlp:64", NULL);
-    gnnkd_model_spec_parse(&o->teacher, "gcn:256", NULL);
+    (void)!gnnkd_model_spec_parse(&o->student, "mlp:64", NULL); // both parse
+    (void)!gnnkd_model_spec_parse(&o->teacher, "gcn:256", NULL);
     optind = 1;
-    while (code == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        long v;
-        char *copy = NULL;
-        if (c == 1000 || c == 'm' || c == 't') {
-            if (ncopies == 3 * MAX_ITEMS || (copy = strdup(optarg)) == NULL) {
-                fprintf(stderr, "gnnkd bench-speed: too many list options\n");
-                code = 2;
-                break;
-            }
-            copies[ncopies++] = copy;
-        }
-        if (c == 1000) {
-            if (!split_list((char **)o->datasets, &o->ndatasets, copy, 0)) {
-                fprintf(stderr, "gnnkd bench-speed: at most %d datasets\n", MAX_ITEMS);
-                code = 2;
-            }
-            continue;
-        }
-        if (cli_data_option(&o->data, c, optarg)) continue;
-        switch (c) {
-        case 'm': code = model_list(o, copy) ? 0 : 2; break;
-        case 't': code = threads_list(o, copy) ? 0 : 2; break;
-        case 'e':
-            code = cli_int("bench-speed", "epochs", optarg, 1, 1000000, &v) ? 0 : 2;
-            o->epochs = (int)v;
-            break;
-        case 'w':
-            code = cli_int("bench-speed", "warmup", optarg, 0, 1000000, &v) ? 0 : 2;
-            o->warmup = (int)v;
-            break;
-        case 'i':
-            code = cli_int("bench-speed", "infer-repeats", optarg, 1, 1000000, &v) ? 0 : 2;
-            o->infer_repeats = (int)v;
-            break;
-        case 's':
-            code = cli_int("bench-speed", "seed", optarg, 0, 2147483647L, &v) ? 0 : 2;
-            o->seed = (unsigned long long)v;
-            break;
-        case 'l': o->latency = o->latency ? o->latency : 1; break;
-        case 'L': o->latency = 2; break;
-        case 'n':
-            code = cli_int("bench-speed", "latency-nodes", optarg, 1, 100000000, &v) ? 0 : 2;
-            o->latency_nodes = (int)v;
-            break;
-        case 'S':
-        case 'T':
-            if (gnnkd_model_spec_parse(c == 'S' ? &o->student : &o->teacher, optarg, msg) !=
-                GNNKD_OK) {
-                fprintf(stderr, "gnnkd bench-speed: --%s: %s\n", c == 'S' ? "student" : "teacher",
-                        msg);
-                code = 2;
-            }
-            break;
-        case 'j': o->json = 1; break;
-        case 'o': o->out = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'h':
-            speed_help(stdout);
-            code = -1;
-            break;
-        default:
-            speed_help(stderr);
-            code = 2;
-        }
-    }
-    if (code == 0 && optind < argc) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+        if ((r = parse_one(a, c, optarg)) != 0) return r;
+    if (optind < argc) {
         fprintf(stderr, "gnnkd bench-speed: unexpected argument '%s'\n", argv[optind]);
-        code = 2;
+        return 3;
     }
-    if (code == 0 && o->data.graph && o->ndatasets > 0) {
+    if (o->data.graph && o->ndatasets > 0) {
         fprintf(stderr, "gnnkd bench-speed: --dataset and --graph name two datasets: give one\n");
-        code = 2;
+        return 3;
     }
+    fill_defaults(a);
+    return 0;
+}
+
+int cmd_bench_speed(int argc, char **argv) {
+    speed_args *a = calloc(1, sizeof *a);
+    if (a == NULL) return cli_fail("bench-speed", GNNKD_ENOMEM, "out of memory");
+    int code = parse_args(a, argc, argv);
     if (code == 0) {
-        static char defaults_d[] = "cora,citeseer,pubmed", defaults_m[] = "gcn:16,gcn:256";
-        char dd[sizeof defaults_d], dm[sizeof defaults_m];
-        if (o->data.graph) {
-            o->datasets[o->ndatasets++] = o->data.graph;
-        } else if (o->ndatasets == 0) {
-            memcpy(dd, defaults_d, sizeof dd);
-            split_list((char **)o->datasets, &o->ndatasets, dd, 0);
-        }
-        if (o->nmodels == 0) {
-            memcpy(dm, defaults_m, sizeof dm);
-            model_list(o, dm);
-        }
-        if (o->nthreads == 0) {
-            o->threads[o->nthreads++] = 1;
-            o->threads[o->nthreads++] = omp_get_num_procs();
-        }
-        unique_threads(o);
-        int rc = run_all(o, msg);
-        code = rc == GNNKD_OK ? 0 : cli_fail("bench-speed", rc, msg);
+        char msg[GNNKD_MSG_LEN] = "";
+        int rc = run_all(&a->o, msg);
+        code = 1 + (rc == GNNKD_OK ? 0 : cli_fail("bench-speed", rc, msg));
     }
-    for (int i = 0; i < ncopies; i++) free(copies[i]);
-    free(o);
-    return code < 0 ? 0 : code;
+    args_free(a);
+    return code - 1;
 }

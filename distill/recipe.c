@@ -4,6 +4,7 @@
  * student. The command line, the benchmark and the example call it. */
 #include "core/internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- names ----------------------------------------------------------------------- */
@@ -24,19 +25,31 @@ static int index_of(const char *const *names, int count, const char *text) {
     return -1;
 }
 
+/* *v = the index of text in names, or GNNKD_EINVAL naming what and the names. */
+static int parse_name(int *v, const char *const *names, int count, const char *text,
+                      const char *what, char *msg) {
+    int k = index_of(names, count, text);
+    if (v == NULL || k < 0) {
+        char list[128] = "";
+        for (int j = 0; j < count; j++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                     j == 0 ? "" : j == count - 1 ? " or " : ", ", names[j]);
+        gkd_msg(msg, "%s '%s': expected %s", what, text ? text : "(null)", list);
+        return GNNKD_EINVAL;
+    }
+    *v = k;
+    return GNNKD_OK;
+}
+
 const char *gnnkd_method_name(gnnkd_method m) {
     return name_of(METHOD_NAMES, GKD_COUNT(METHOD_NAMES), (int)m);
 }
 
 gnnkd_status gnnkd_method_parse(gnnkd_method *m, const char *text, char *msg) {
     GKD_CLEAR_MSG;
-    int k = index_of(METHOD_NAMES, GKD_COUNT(METHOD_NAMES), text);
-    if (m == NULL || k < 0) {
-        gkd_msg(msg, "method '%s': expected kd, compress or scratch", text ? text : "(null)");
-        return GNNKD_EINVAL;
-    }
-    *m = (gnnkd_method)k;
-    return GNNKD_OK;
+    int k = 0, rc = parse_name(&k, METHOD_NAMES, GKD_COUNT(METHOD_NAMES), text, "method", msg);
+    if (rc == GNNKD_OK && m) *m = (gnnkd_method)k;
+    return m ? rc : GNNKD_EINVAL;
 }
 
 const char *gnnkd_select_name(gnnkd_select s) {
@@ -45,13 +58,9 @@ const char *gnnkd_select_name(gnnkd_select s) {
 
 gnnkd_status gnnkd_select_parse(gnnkd_select *s, const char *text, char *msg) {
     GKD_CLEAR_MSG;
-    int k = index_of(SELECT_NAMES, GKD_COUNT(SELECT_NAMES), text);
-    if (s == NULL || k < 0) {
-        gkd_msg(msg, "selection rule '%s': expected val-loss or val-acc", text ? text : "(null)");
-        return GNNKD_EINVAL;
-    }
-    *s = (gnnkd_select)k;
-    return GNNKD_OK;
+    int k = 0, rc = parse_name(&k, SELECT_NAMES, GKD_COUNT(SELECT_NAMES), text, "selection rule", msg);
+    if (rc == GNNKD_OK && s) *s = (gnnkd_select)k;
+    return s ? rc : GNNKD_EINVAL;
 }
 
 const char *gnnkd_transfer_name(gnnkd_transfer t) {
