@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 int cli_fail(const char *cmd, int status, const char *msg) {
     fprintf(stderr, "gnnkd %s: %s\n", cmd, msg && msg[0] ? msg : gnnkd_status_name(status));
@@ -115,15 +115,15 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
         o->train.patience = (int)v;
         o->patience_set = 1;
         return 1;
-    case 1105:
-        if (!strcmp(arg, "val-loss")) o->train.select = GNNKD_SELECT_VAL_LOSS;
-        else if (!strcmp(arg, "val-acc")) o->train.select = GNNKD_SELECT_VAL_ACC;
-        else {
-            fprintf(stderr, "gnnkd %s: --select takes val-loss or val-acc, got '%s'\n", cmd, arg);
+    case 1105: {
+        char msg[GNNKD_MSG_LEN];
+        if (gnnkd_select_parse(&o->train.select, arg, msg) != GNNKD_OK) {
+            fprintf(stderr, "gnnkd %s: --select: %s\n", cmd, msg);
             return -1;
         }
         o->select_set = 1;
         return 1;
+    }
     case 1106:
         if (!cli_int(cmd, "seed", arg, 0, 2147483647L, &v)) return -1;
         o->train.seed = (uint64_t)v;
@@ -144,8 +144,11 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
     }
 }
 
-void cli_run_finish(cli_run *o) {
-    if (!o->patience_set && o->train.select == GNNKD_SELECT_VAL_LOSS) o->train.patience = 10;
+void cli_run_finish(cli_run *o, gnnkd_method method) {
+    gnnkd_train_options base; // the library decides what the options left unset are
+    gnnkd_train_options_for(&base, method, o->train.select);
+    if (!o->patience_set) o->train.patience = base.patience;
+    if (!o->weight_decay_set) o->train.weight_decay = base.weight_decay;
     gnnkd_set_threads(o->threads);
 }
 
@@ -177,7 +180,7 @@ int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, 
                   const gnnkd_graph *g, const gnnkd_objective *obj, char *msg) {
     gnnkd_train_options o = run->train;
     o.seed = run->train.seed + (uint64_t)k;
-    char label[64], path[4096];
+    char label[64];
     snprintf(label, sizeof label, "%s %d/%d", what, k + 1, run->runs);
     cli_progress prog = {label, o.epochs, !run->quiet && isatty(2)};
     o.progress = cli_progress_cb;
@@ -185,15 +188,23 @@ int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, 
     int rc = gnnkd_model_new(m, spec, d->nfeat, d->nclass, o.seed, msg);
     if (rc == GNNKD_OK) rc = gnnkd_train(*m, res, d, g, &o, obj, msg);
     cli_progress_done(&prog);
-    if (rc == GNNKD_OK && run->save) {
-        cli_run_path(path, sizeof path, run->save, run->runs, (unsigned long long)o.seed);
-        rc = gnnkd_model_save(*m, path, msg);
+    if (rc == GNNKD_OK) rc = cli_save_run(*m, run, o.seed, d, g, msg);
+    return rc;
+}
+
+int cli_save_run(gnnkd_model *m, const cli_run *run, uint64_t seed, const gnnkd_dataset *d,
+                 const gnnkd_graph *g, char *msg) {
+    char path[4096];
+    int rc = GNNKD_OK;
+    if (run->save) {
+        cli_run_path(path, sizeof path, run->save, run->runs, (unsigned long long)seed);
+        rc = gnnkd_model_save(m, path, msg);
     }
     if (rc == GNNKD_OK && run->save_logits) {
         float *logits = malloc((size_t)d->n * (size_t)d->nclass * sizeof *logits);
         gnnkd_train_result again;
-        cli_run_path(path, sizeof path, run->save_logits, run->runs, (unsigned long long)o.seed);
-        rc = logits ? gnnkd_evaluate(*m, &again, logits, d, g, msg) : GNNKD_ENOMEM;
+        cli_run_path(path, sizeof path, run->save_logits, run->runs, (unsigned long long)seed);
+        rc = logits ? gnnkd_evaluate(m, &again, logits, d, g, msg) : GNNKD_ENOMEM;
         if (rc == GNNKD_OK) rc = gnnkd_npy_write(path, logits, d->n, d->nclass, msg);
         free(logits);
     }
@@ -246,7 +257,7 @@ void cli_json_add_runs(cJSON *root, const cli_runs *r) {
     cJSON_AddNumberToObject(spe, "median", cli_median(r->epoch_seconds, r->n));
     cJSON_AddItemToObject(spe, "values", cJSON_CreateDoubleArray(r->epoch_seconds, r->n));
     cJSON_AddItemToObject(root, "seconds_per_epoch", spe);
-    cJSON_AddNumberToObject(root, "peak_rss_mb", gkd_peak_rss_mb());
+    cJSON_AddNumberToObject(root, "peak_rss_mb", util_peak_rss_mb());
 }
 
 cJSON *cli_json_model(const gnnkd_model_spec *s, int64_t params) {

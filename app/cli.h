@@ -66,8 +66,6 @@ double cli_median(const double *x, int n);
 int cli_int(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);
 int cli_float(const char *cmd, const char *opt, const char *arg, double lo, double hi, double *out);
 
-#endif
-
 /* ---- training options shared by train and distill ------------------------ */
 
 typedef struct {
@@ -101,8 +99,10 @@ extern const char *CLI_RUN_HELP;
 void cli_run_defaults(cli_run *o);
 /* 1: taken; 0: not a run option; -1: a bad value (already reported). */
 int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg);
-/* After parsing: the selection rule's default patience, threads. */
-void cli_run_finish(cli_run *o);
+/* After parsing: the patience and weight decay left unset, as the library
+ * decides them for method and the selection rule (gnnkd_train_options_for);
+ * the thread count. */
+void cli_run_finish(cli_run *o, gnnkd_method method);
 
 /* The path for run r's output: path itself for one run, else
  * "<stem>-seed<seed><ext>". */
@@ -125,6 +125,11 @@ int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, 
                   const char *what, const gnnkd_model_spec *spec, const gnnkd_dataset *d,
                   const gnnkd_graph *g, const gnnkd_objective *obj, char *msg);
 
+/* Saves m (--save) and writes its logits (--save-logits) if asked, under
+ * the path of the run seeded seed. */
+int cli_save_run(gnnkd_model *m, const cli_run *run, uint64_t seed, const gnnkd_dataset *d,
+                 const gnnkd_graph *g, char *msg);
+
 /* Results of several runs (seeds). */
 typedef struct {
     int n;
@@ -146,3 +151,5 @@ void cli_json_print(struct cJSON *root);
 
 /* "  test  0.8150 ± 0.0050" style summary lines. */
 void cli_runs_print(FILE *f, const char *title, const cli_runs *r);
+
+#endif

@@ -18,7 +18,7 @@ const char *CLI_DATA_HELP =
     "                          .net .paj .graphml .gml .dimacs .max)\n"
     "  --features FILE         node features for --graph: .mtx or .npy, one row per node\n"
     "                          (default: one-hot node ids, or one-hot log-degree buckets\n"
-    "                          above 20000 nodes)\n"
+    "                          above " GNNKD_STR(GNNKD_ONE_HOT_MAX_NODES) " nodes)\n"
     "  --labels FILE           node labels for --graph: .npy or text, one class (or -1)\n"
     "                          per line; rows follow the file's node ids (see gnnkd.h)\n"
     "  --lcc                   keep only the largest connected component\n"
@@ -68,7 +68,7 @@ static void report_graph(const cli_data *o, const gnnkd_dataset *d, const gnnkd_
                 (long long)c->self_loops, (long long)c->duplicates);
     if (o->features == NULL)
         fprintf(stderr, "gnnkd: %s: no --features: using %s (%d features)\n", o->graph,
-                d->n <= 20000 ? "one-hot node ids" : "one-hot log-degree buckets", d->nfeat);
+                d->n <= GNNKD_ONE_HOT_MAX_NODES ? "one-hot node ids" : "one-hot log-degree buckets", d->nfeat);
 }
 
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {

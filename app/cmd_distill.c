@@ -40,54 +40,60 @@ static void distill_help(FILE *f) {
 
 static int is_spec(const char *s) { return !strncmp(s, "gcn", 3) || !strncmp(s, "mlp", 3); }
 
+/* The command line of gnnkd distill. */
 typedef struct {
+    cli_data data;
+    cli_run run;
     const char *files[MAX_TEACHERS];
     int nfiles;
-    const char *spec; /* trained per seed */
     long ensemble;
-    const char *save;
-    gnnkd_model_spec tspec;
-    int64_t params;
-} teacher_opts;
+    const char *teacher, *student, *transfer, *save_teacher;
+    gnnkd_method method;
+    double temperature, alpha, dropout;
+    int center;
+} distill_args;
 
-/* Trains (or, for files, loads) the teacher of one run. */
-static int make_teacher(gnnkd_teacher **t, teacher_opts *to, const cli_run *run, uint64_t seed,
-                        const gnnkd_dataset *d, const gnnkd_graph *g, int quiet, char *msg) {
-    int rc = gnnkd_teacher_new(t, d->n, d->nclass, msg);
-    for (int f = 0; rc == GNNKD_OK && f < to->nfiles; f++)
-        rc = gnnkd_teacher_add_file(*t, to->files[f], d, g, msg);
-    to->params = 0;
-    for (long j = 0; rc == GNNKD_OK && to->spec && j < to->ensemble; j++) {
-        gnnkd_model *m = NULL;
-        gnnkd_train_result res;
-        gnnkd_train_options o; /* Kipf's recipe, whatever the student's */
-        gnnkd_train_options_default(&o);
-        o.seed = seed + 7919u * (uint64_t)j; /* member 0 = `gnnkd train --seed seed` */
-        char label[64], path[4096];
-        snprintf(label, sizeof label, "teacher %ld", j + 1);
-        cli_progress prog = {label, o.epochs, !quiet && isatty(2)};
-        o.progress = cli_progress_cb;
-        o.progress_ctx = &prog;
-        rc = gnnkd_model_new(&m, &to->tspec, d->nfeat, d->nclass, o.seed, msg);
-        if (rc == GNNKD_OK) rc = gnnkd_train(m, &res, d, g, &o, NULL, msg);
-        cli_progress_done(&prog);
-        if (rc == GNNKD_OK) rc = gnnkd_teacher_add_model(*t, m, d, g, msg);
-        if (rc == GNNKD_OK && to->save) {
-            cli_run_path(path, sizeof path, to->save, run->runs * (int)to->ensemble, (unsigned long long)o.seed);
-            rc = gnnkd_model_save(m, path, msg);
+/* 0: go on; otherwise 1 + the exit code (help or a usage error). */
+static int parse_one(distill_args *a, int c, const char *arg) {
+    char msg[GNNKD_MSG_LEN];
+    switch (c) {
+    case 'T':
+        if (is_spec(arg)) {
+            a->teacher = arg;
+        } else if (a->nfiles < MAX_TEACHERS) {
+            a->files[a->nfiles++] = arg;
+        } else {
+            fprintf(stderr, "gnnkd distill: at most %d teacher files\n", MAX_TEACHERS);
+            return 3;
         }
-        if (m) to->params += gnnkd_model_num_params(m);
-        if (rc == GNNKD_OK) to->tspec = *gnnkd_model_get_spec(m);
-        gnnkd_model_free(&m);
+        return 0;
+    case 'E': return cli_int("distill", "ensemble", arg, 1, MAX_TEACHERS, &a->ensemble) ? 0 : 3;
+    case 'S': a->save_teacher = arg; return 0;
+    case 's': a->student = arg; return 0;
+    case 'p': return cli_float("distill", "dropout", arg, 0.0, 0.99, &a->dropout) ? 0 : 3;
+    case 'M':
+        if (gnnkd_method_parse(&a->method, arg, msg) == GNNKD_OK) return 0;
+        fprintf(stderr, "gnnkd distill: --method: %s\n", msg);
+        return 3;
+    case 't': return cli_float("distill", "temperature", arg, 1e-3, 1e6, &a->temperature) ? 0 : 3;
+    case 'a': return cli_float("distill", "alpha", arg, 0.0, 1.0, &a->alpha) ? 0 : 3;
+    case 'c': a->center = 1; return 0;
+    case 'x': a->transfer = arg; return 0;
+    case 'h': distill_help(stdout); return 1;
+    default: distill_help(stderr); return 3;
     }
-    return rc;
 }
 
-static const char *method_name(gnnkd_method m) {
-    return m == GNNKD_METHOD_KD ? "kd" : m == GNNKD_METHOD_COMPRESS ? "compress" : "scratch";
+/* The shortest decimal of a float option ("0.9", not 0.899999976): as a
+ * user would have typed it. */
+static double typed(float f) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%g", (double)f);
+    return strtod(buf, NULL);
 }
 
-int cmd_distill(int argc, char **argv) {
+/* Parses argv into a; 0 on success, otherwise 1 + the exit code. */
+static int parse_args(distill_args *a, int argc, char **argv) {
     static const struct option opts[] = {
         CLI_DATA_OPTIONS, CLI_RUN_OPTIONS,
         {"teacher", required_argument, 0, 'T'},
@@ -102,173 +108,185 @@ int cmd_distill(int argc, char **argv) {
         {"transfer", required_argument, 0, 'x'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    cli_data data = {0};
-    cli_run run;
-    cli_run_defaults(&run);
-    teacher_opts to = {.ensemble = 1};
-    const char *student = "mlp:64", *transfer = "all";
-    gnnkd_method method = GNNKD_METHOD_KD;
-    double temperature = 1.0, alpha = 0.9, dropout = -1.0;
-    int center = 0, c, r;
+    gnnkd_distill_options def;
+    gnnkd_distill_options_default(&def, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
+    memset(a, 0, sizeof *a);
+    cli_run_defaults(&a->run);
+    a->ensemble = def.ensemble;
+    a->method = def.method;
+    a->temperature = typed(def.temperature);
+    a->alpha = typed(def.alpha);
+    a->center = def.center;
+    a->dropout = -1.0;
+    int c, r;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_data_option(&data, c, optarg)) continue;
-        if ((r = cli_run_option("distill", &run, c, optarg)) != 0) {
-            if (r < 0) return 2;
+        if (cli_data_option(&a->data, c, optarg)) continue;
+        if ((r = cli_run_option("distill", &a->run, c, optarg)) != 0) {
+            if (r < 0) return 3;
             continue;
         }
-        switch (c) {
-        case 'T':
-            if (is_spec(optarg)) {
-                to.spec = optarg;
-            } else if (to.nfiles < MAX_TEACHERS) {
-                to.files[to.nfiles++] = optarg;
-            } else {
-                fprintf(stderr, "gnnkd distill: at most %d teacher files\n", MAX_TEACHERS);
-                return 2;
-            }
-            break;
-        case 'E':
-            if (!cli_int("distill", "ensemble", optarg, 1, MAX_TEACHERS, &to.ensemble)) return 2;
-            break;
-        case 'S': to.save = optarg; break;
-        case 's': student = optarg; break;
-        case 'p':
-            if (!cli_float("distill", "dropout", optarg, 0.0, 0.99, &dropout)) return 2;
-            break;
-        case 'M':
-            if (!strcmp(optarg, "kd")) method = GNNKD_METHOD_KD;
-            else if (!strcmp(optarg, "compress")) method = GNNKD_METHOD_COMPRESS;
-            else if (!strcmp(optarg, "scratch")) method = GNNKD_METHOD_SCRATCH;
-            else {
-                fprintf(stderr, "gnnkd distill: --method takes kd, compress or scratch, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 't':
-            if (!cli_float("distill", "temperature", optarg, 1e-3, 1e6, &temperature)) return 2;
-            break;
-        case 'a':
-            if (!cli_float("distill", "alpha", optarg, 0.0, 1.0, &alpha)) return 2;
-            break;
-        case 'c': center = 1; break;
-        case 'x': transfer = optarg; break;
-        case 'h': distill_help(stdout); return 0;
-        default: distill_help(stderr); return 2;
-        }
+        if ((r = parse_one(a, c, optarg)) != 0) return r;
     }
     if (optind < argc) {
         fprintf(stderr, "gnnkd distill: unexpected argument '%s' (see --help)\n", argv[optind]);
-        return 2;
+        return 3;
     }
-    if (to.spec && to.nfiles) {
+    if (a->teacher && a->nfiles) {
         fprintf(stderr, "gnnkd distill: give teacher files or a teacher to train, not both\n");
-        return 2;
+        return 3;
     }
-    if (!to.spec && !to.nfiles) to.spec = "gcn:64";
-    /* Students: the soft targets on every node regularise, and weight decay
-     * only keeps a distilled student from fitting them (Cora, MLP-64, KD:
-     * 0.787 with Kipf's 5e-4, 0.819 without); from hard labels alone Kipf's
-     * decay is what serves a small model best (0.589 vs 0.555). */
-    if (!run.weight_decay_set) run.train.weight_decay = method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
-    cli_run_finish(&run);
+    cli_run_finish(&a->run, a->method);
+    return 0;
+}
 
-    char msg[GNNKD_MSG_LEN] = "";
-    gnnkd_model_spec sspec;
-    gnnkd_dataset *d = NULL;
-    gnnkd_graph *g = NULL;
-    gnnkd_teacher *t = NULL;
-    gnnkd_model *m = NULL;
-    float *target = NULL;
-    int32_t *tnodes = NULL, ntnodes = 0;
-    double *teacher_acc = NULL;
-    cli_runs runs = {0};
-    gnnkd_transfer tkind = !strcmp(transfer, "all")         ? GNNKD_TRANSFER_ALL
-                           : !strcmp(transfer, "train")     ? GNNKD_TRANSFER_TRAIN
-                           : !strcmp(transfer, "unlabeled") ? GNNKD_TRANSFER_UNLABELED
-                                                            : GNNKD_TRANSFER_FILE;
-    int rc = gnnkd_model_spec_parse(&sspec, student, msg);
-    if (rc == GNNKD_OK && to.spec) rc = gnnkd_model_spec_parse(&to.tspec, to.spec, msg);
-    if (rc == GNNKD_OK && dropout >= 0) sspec.dropout = to.tspec.dropout = (float)dropout;
-    if (rc == GNNKD_OK) rc = cli_open_dataset(&d, &data, msg);
-    /* the graph is needed by GCN students and by GCN teachers, trained or loaded */
-    if (rc == GNNKD_OK) rc = gnnkd_graph_new(&g, &d->adj, msg);
-    if (rc == GNNKD_OK) rc = gnnkd_transfer_nodes(&tnodes, &ntnodes, d, tkind, transfer, msg);
-    if (rc == GNNKD_OK) rc = cli_runs_new(&runs, run.runs);
-    if (rc == GNNKD_OK && (!(target = malloc((size_t)d->n * d->nclass * sizeof(float))) ||
-                           !(teacher_acc = calloc((size_t)run.runs, sizeof(double)))))
-        rc = GNNKD_ENOMEM;
-    int64_t sparams = 0;
-    for (int k = 0; rc == GNNKD_OK && k < run.runs; k++) {
-        uint64_t seed = run.train.seed + (uint64_t)k;
-        if (k == 0 || to.spec) {
-            gnnkd_teacher_free(&t);
-            rc = make_teacher(&t, &to, &run, seed, d, g, run.quiet, msg);
-            if (rc == GNNKD_OK && method != GNNKD_METHOD_SCRATCH)
-                rc = gnnkd_teacher_targets(target, t, method, (float)temperature, center, msg);
-        }
-        if (rc == GNNKD_OK)
-            rc = gnnkd_teacher_accuracy(&teacher_acc[k], t, d->label, d->split[GNNKD_TEST],
-                                        d->nsplit[GNNKD_TEST], msg);
-        if (rc != GNNKD_OK) break;
+/* What a run shares with the hook that saves and labels each teacher member. */
+typedef struct {
+    const distill_args *a;
+    cli_progress prog;
+    char label[64];
+} distill_ctx;
 
-        gnnkd_objective obj = {method, (float)alpha, (float)temperature, target, tnodes, ntnodes};
-        gnnkd_train_result res;
-        rc = cli_train_run(&m, &res, &run, k, "student", &sspec, d, g, &obj, msg);
-        if (rc == GNNKD_OK) cli_runs_add(&runs, &res);
+static gnnkd_status member_trained(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg) {
+    distill_ctx *x = ctx;
+    cli_progress_done(&x->prog);
+    snprintf(x->label, sizeof x->label, "teacher %d", j + 2);
+    if (x->a->save_teacher == NULL) return GNNKD_OK;
+    char path[4096];
+    cli_run_path(path, sizeof path, x->a->save_teacher, x->a->run.runs * (int)x->a->ensemble,
+                 (unsigned long long)seed);
+    return gnnkd_model_save(m, path, msg);
+}
+
+/* The library's options for the command line a (ctx: the hook's). */
+static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_args *a, char *msg) {
+    gnnkd_distill_options_default(o, a->method, a->run.train.select);
+    o->student_train = a->run.train; // the recipe's, with the user's options on top
+    o->ensemble = (int)a->ensemble;
+    o->teacher_files = a->nfiles ? a->files : NULL;
+    o->nteacher_files = a->nfiles;
+    o->temperature = (float)a->temperature;
+    o->alpha = (float)a->alpha;
+    o->center = a->center;
+    o->transfer_path = a->transfer;
+    int rc = a->transfer ? gnnkd_transfer_parse(&o->transfer, a->transfer, msg) : GNNKD_OK;
+    if (rc == GNNKD_OK && a->student) rc = gnnkd_model_spec_parse(&o->student, a->student, msg);
+    if (rc == GNNKD_OK && a->teacher) rc = gnnkd_model_spec_parse(&o->teacher, a->teacher, msg);
+    if (a->dropout >= 0) o->student.dropout = o->teacher.dropout = (float)a->dropout;
+    ctx->a = a;
+    snprintf(ctx->label, sizeof ctx->label, "teacher 1");
+    ctx->prog = (cli_progress){ctx->label, o->teacher_train.epochs, !a->run.quiet && isatty(2)};
+    o->teacher_train.progress = cli_progress_cb;
+    o->teacher_train.progress_ctx = &ctx->prog;
+    o->member_trained = member_trained;
+    o->member_ctx = ctx;
+    return rc;
+}
+
+/* Every seed's run: the teacher's test accuracy into tacc, the student's
+ * results into runs, the last result into *last. */
+static int run_all(gnnkd_distill_result *last, double *tacc, cli_runs *runs,
+                   gnnkd_distill_options *o, distill_ctx *ctx, const gnnkd_dataset *d,
+                   const gnnkd_graph *g, char *msg) {
+    const cli_run *run = &ctx->a->run;
+    int rc = GNNKD_OK;
+    for (int k = 0; rc == GNNKD_OK && k < run->runs; k++) {
+        uint64_t seed = run->train.seed + (uint64_t)k;
+        char label[64];
+        snprintf(label, sizeof label, "student %d/%d", k + 1, run->runs);
+        cli_progress sprog = {label, o->student_train.epochs, ctx->prog.enabled};
+        o->student_train.progress = cli_progress_cb;
+        o->student_train.progress_ctx = &sprog;
+        snprintf(ctx->label, sizeof ctx->label, "teacher 1");
+        gnnkd_model *m = NULL;
+        rc = gnnkd_distill(last, &m, o, seed, d, g, msg);
+        cli_progress_done(&sprog);
+        if (rc == GNNKD_OK) rc = cli_save_run(m, run, seed, d, g, msg);
         if (rc == GNNKD_OK) {
-            sspec = *gnnkd_model_get_spec(m);
-            sparams = gnnkd_model_num_params(m);
+            tacc[k] = last->teacher_acc[GNNKD_TEST];
+            cli_runs_add(runs, &last->student);
         }
         gnnkd_model_free(&m);
     }
-    if (rc == GNNKD_OK) {
-        char stext[128], ttext[128];
-        gnnkd_model_spec_format(stext, sizeof stext, &sspec);
-        if (to.spec) gnnkd_model_spec_format(ttext, sizeof ttext, &to.tspec);
-        else snprintf(ttext, sizeof ttext, "%d file%s", to.nfiles, to.nfiles > 1 ? "s" : "");
-        if (run.json) {
-            cJSON *root = cJSON_CreateObject();
-            cJSON_AddStringToObject(root, "dataset", d->name);
-            cJSON_AddItemToObject(root, "model", cli_json_model(&sspec, sparams));
-            cJSON *tj = cJSON_CreateObject();
-            cJSON_AddStringToObject(tj, "spec", ttext);
-            cJSON_AddNumberToObject(tj, "members", gnnkd_teacher_members(t));
-            if (to.nfiles) {
-                cJSON *files = cJSON_AddArrayToObject(tj, "files");
-                for (int f = 0; f < to.nfiles; f++) cJSON_AddItemToArray(files, cJSON_CreateString(to.files[f]));
-            }
-            cJSON_AddItemToObject(root, "teacher", tj);
-            cJSON_AddStringToObject(root, "method", method_name(method));
-            cJSON_AddNumberToObject(root, "temperature", temperature);
-            cJSON_AddNumberToObject(root, "alpha", alpha);
-            cJSON_AddBoolToObject(root, "center", center);
-            cJSON_AddStringToObject(root, "transfer", transfer);
-            cJSON_AddNumberToObject(root, "transfer_nodes", ntnodes);
-            cJSON_AddItemToObject(root, "teacher_test_acc", cli_json_stat(teacher_acc, runs.n));
-            if (to.spec) cJSON_AddNumberToObject(root, "teacher_params", (double)to.params);
-            else cJSON_AddNullToObject(root, "teacher_params");
-            cJSON_AddNumberToObject(root, "student_params", (double)sparams);
-            cJSON_AddNumberToObject(root, "seed", (double)run.train.seed);
-            cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
-            cli_json_add_runs(root, &runs);
-            cli_json_print(root);
-        } else {
-            char title[512];
-            double mt, st;
-            cli_mean_std(teacher_acc, runs.n, &mt, &st);
-            printf("teacher %s on %s: test accuracy %.4f ± %.4f\n", ttext, d->name, mt, st);
-            snprintf(title, sizeof title, "student %s (%lld parameters) by %s, T=%g, alpha=%g, transfer %s",
-                     stext, (long long)sparams, method_name(method), temperature, alpha, transfer);
-            cli_runs_print(stdout, title, &runs);
-        }
+    return rc;
+}
+
+static void report(const distill_args *a, const gnnkd_distill_options *o,
+                   const gnnkd_distill_result *last, const double *tacc, const cli_runs *runs,
+                   const gnnkd_dataset *d, int32_t ntransfer) {
+    char stext[128], ttext[128];
+    const char *transfer = a->transfer ? a->transfer : gnnkd_transfer_name(o->transfer);
+    gnnkd_model_spec_format(stext, sizeof stext, &o->student);
+    if (!a->nfiles) gnnkd_model_spec_format(ttext, sizeof ttext, &o->teacher);
+    else snprintf(ttext, sizeof ttext, "%d file%s", a->nfiles, a->nfiles > 1 ? "s" : "");
+    if (!a->run.json) {
+        char title[512];
+        double mt, st;
+        cli_mean_std(tacc, runs->n, &mt, &st);
+        printf("teacher %s on %s: test accuracy %.4f ± %.4f\n", ttext, d->name, mt, st);
+        snprintf(title, sizeof title, "student %s (%lld parameters) by %s, T=%g, alpha=%g, transfer %s",
+                 stext, (long long)last->student_params, gnnkd_method_name(a->method),
+                 a->temperature, a->alpha, transfer);
+        cli_runs_print(stdout, title, runs);
+        return;
     }
-    gnnkd_model_free(&m);
-    free(teacher_acc);
-    free(target);
+    gnnkd_model_spec sspec = o->student;
+    sspec.dims[0] = d->nfeat;
+    sspec.dims[sspec.nlayers] = d->nclass;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "dataset", d->name);
+    cJSON_AddItemToObject(root, "model", cli_json_model(&sspec, last->student_params));
+    cJSON *tj = cJSON_CreateObject();
+    cJSON_AddStringToObject(tj, "spec", ttext);
+    cJSON_AddNumberToObject(tj, "members", last->teacher_members);
+    if (a->nfiles) {
+        cJSON *files = cJSON_AddArrayToObject(tj, "files");
+        for (int f = 0; f < a->nfiles; f++) cJSON_AddItemToArray(files, cJSON_CreateString(a->files[f]));
+    }
+    cJSON_AddItemToObject(root, "teacher", tj);
+    cJSON_AddStringToObject(root, "method", gnnkd_method_name(a->method));
+    cJSON_AddNumberToObject(root, "temperature", a->temperature);
+    cJSON_AddNumberToObject(root, "alpha", a->alpha);
+    cJSON_AddBoolToObject(root, "center", a->center);
+    cJSON_AddStringToObject(root, "transfer", transfer);
+    cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer);
+    cJSON_AddItemToObject(root, "teacher_test_acc", cli_json_stat(tacc, runs->n));
+    if (!a->nfiles) cJSON_AddNumberToObject(root, "teacher_params", (double)last->teacher_params);
+    else cJSON_AddNullToObject(root, "teacher_params");
+    cJSON_AddNumberToObject(root, "student_params", (double)last->student_params);
+    cJSON_AddNumberToObject(root, "seed", (double)a->run.train.seed);
+    cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
+    cli_json_add_runs(root, runs);
+    cli_json_print(root);
+}
+
+int cmd_distill(int argc, char **argv) {
+    distill_args a;
+    int r = parse_args(&a, argc, argv);
+    if (r != 0) return r - 1;
+
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_distill_options o;
+    distill_ctx ctx;
+    gnnkd_distill_result last = {0};
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph *g = NULL;
+    int32_t *tnodes = NULL, ntnodes = 0;
+    double *tacc = NULL;
+    cli_runs runs = {0};
+    int rc = prepare(&o, &ctx, &a, msg);
+    if (rc == GNNKD_OK) rc = cli_open_dataset(&d, &a.data, msg);
+    /* the graph is needed by GCN students and by GCN teachers, trained or loaded */
+    if (rc == GNNKD_OK) rc = gnnkd_graph_new(&g, &d->adj, msg);
+    /* the transfer set's size for the report; a bad file fails before training */
+    if (rc == GNNKD_OK) rc = gnnkd_transfer_nodes(&tnodes, &ntnodes, d, o.transfer, o.transfer_path, msg);
+    if (rc == GNNKD_OK) rc = cli_runs_new(&runs, a.run.runs);
+    if (rc == GNNKD_OK && !(tacc = calloc((size_t)a.run.runs, sizeof *tacc))) rc = GNNKD_ENOMEM;
+    if (rc == GNNKD_OK) rc = run_all(&last, tacc, &runs, &o, &ctx, d, g, msg);
+    if (rc == GNNKD_OK) report(&a, &o, &last, tacc, &runs, d, ntnodes);
+    free(tacc);
     free(tnodes);
     cli_runs_free(&runs);
-    gnnkd_teacher_free(&t);
     gnnkd_graph_free(&g);
     gnnkd_dataset_free(&d);
     return rc == GNNKD_OK ? 0 : cli_fail("distill", rc, msg);

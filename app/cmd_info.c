@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 static void info_help(FILE *f) {
     fprintf(f,
@@ -50,7 +50,7 @@ static void print_table(const gnnkd_dataset *d, const gnnkd_stats *s, double t_l
     printf("split            train %d, val %d, test %d\n", s->nsplit[0], s->nsplit[1],
            s->nsplit[2]);
     printf("time             load %.2f s, statistics %.2f s, peak RSS %.0f MiB\n", t_load,
-           t_stats, gkd_peak_rss_mb());
+           t_stats, util_peak_rss_mb());
 }
 
 static int print_json(const gnnkd_dataset *d, const gnnkd_stats *s, double t_load,
@@ -85,7 +85,7 @@ static int print_json(const gnnkd_dataset *d, const gnnkd_stats *s, double t_loa
     cJSON_AddNumberToObject(o, "test", s->nsplit[2]);
     cJSON_AddNumberToObject(o, "load_seconds", t_load);
     cJSON_AddNumberToObject(o, "stats_seconds", t_stats);
-    cJSON_AddNumberToObject(o, "peak_rss_mb", gkd_peak_rss_mb());
+    cJSON_AddNumberToObject(o, "peak_rss_mb", util_peak_rss_mb());
     int ok = cli_json_puts(o);
     cJSON_Delete(o);
     return ok ? GNNKD_OK : GNNKD_ENOMEM;
@@ -117,11 +117,11 @@ int cmd_info(int argc, char **argv) {
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_dataset *d = NULL;
     gnnkd_stats s = {0};
-    double t0 = gkd_now();
+    double t0 = util_now();
     int rc = cli_open_dataset(&d, &data, msg);
-    double t1 = gkd_now();
+    double t1 = util_now();
     if (rc == GNNKD_OK) rc = gnnkd_dataset_stats(&s, d, msg);
-    double t2 = gkd_now();
+    double t2 = util_now();
     if (rc == GNNKD_OK) {
         if (json) rc = print_json(d, &s, t1 - t0, t2 - t1);
         else print_table(d, &s, t1 - t0, t2 - t1);

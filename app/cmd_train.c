@@ -92,7 +92,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "gnnkd train: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
-    cli_run_finish(&run);
+    cli_run_finish(&run, GNNKD_METHOD_SCRATCH);
 
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model_spec spec;
@@ -120,8 +120,7 @@ int cmd_train(int argc, char **argv) {
         cJSON_AddItemToObject(root, "model", cli_json_model(&spec, params));
         cJSON_AddNumberToObject(root, "seed", (double)run.train.seed);
         cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
-        cJSON_AddStringToObject(root, "select",
-                                run.train.select == GNNKD_SELECT_VAL_ACC ? "val-acc" : "val-loss");
+        cJSON_AddStringToObject(root, "select", gnnkd_select_name(run.train.select));
         cli_json_add_runs(root, &runs);
         cli_json_print(root);
     } else if (rc == GNNKD_OK) {

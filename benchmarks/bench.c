@@ -4,7 +4,12 @@
  * each trained student is one flushed row of results.csv, so a killed run
  * loses at most the job it was in and --resume picks up from there. The
  * summary, plots and environment are written from the rows at the end. */
-#include "bench.h"
+#include "bench_env.h"
+#include "bench_grid.h"
+#include "bench_plots.h"
+#include "bench_summary.h"
+#include "bench_table.h"
+#include "cli.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -17,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 static void bench_help(FILE *f) {
     fprintf(f,
@@ -130,7 +135,7 @@ static int parse_students(const char *text, bench_grid *g, gnnkd_model_spec *spe
 static int mkdir_p(const char *path, char *msg) {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        gkd_msg(msg, "%s: path too long", path);
+        util_msg(msg, "%s: path too long", path);
         return GNNKD_EINVAL;
     }
     for (char *p = buf + 1;; p++) {
@@ -138,7 +143,7 @@ static int mkdir_p(const char *path, char *msg) {
         char c = *p;
         *p = '\0';
         if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-            gkd_msg(msg, "%s: %s", buf, strerror(errno));
+            util_msg(msg, "%s: %s", buf, strerror(errno));
             return GNNKD_EIO;
         }
         *p = c;
@@ -164,13 +169,13 @@ static int dir_is_empty(const char *dir) {
 static int prepare_out(char *dir, size_t len, const char *out, const char *resume, char *msg) {
     struct stat st;
     if (strlen(resume ? resume : out ? out : "") >= len - 64) {
-        gkd_msg(msg, "the results folder's path is too long");
+        util_msg(msg, "the results folder's path is too long");
         return GNNKD_EINVAL;
     }
     if (resume) {
         snprintf(dir, len, "%s", resume);
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            gkd_msg(msg, "--resume %s: no such folder", dir);
+            util_msg(msg, "--resume %s: no such folder", dir);
             return GNNKD_EINVAL;
         }
         return GNNKD_OK;
@@ -187,11 +192,11 @@ static int prepare_out(char *dir, size_t len, const char *out, const char *resum
     if (rc != GNNKD_OK) return rc;
     int empty = dir_is_empty(dir);
     if (empty < 0) {
-        gkd_msg(msg, "%s: not a folder", dir);
+        util_msg(msg, "%s: not a folder", dir);
         return GNNKD_EIO;
     }
     if (!empty) {
-        gkd_msg(msg, "%s already holds files; give a new --out folder, or --resume %s to continue "
+        util_msg(msg, "%s already holds files; give a new --out folder, or --resume %s to continue "
                     "that run", dir, dir);
         return GNNKD_EINVAL;
     }
@@ -206,7 +211,8 @@ typedef struct bench_run bench_run;
  * thread, with its own targets and curve. */
 typedef struct {
     bench_run *run;
-    float *target;      /* (ntemps + 1, n, C) of the largest dataset: KD per T, then compression */
+    const struct bench_data *data; /* of the current seed */
+    double teacher_ms;  /* the current teacher's inference time */
     bench_curve curve;  /* of the current training, kept for the first seed */
     int recording;
     double job_work, job_part; /* the current job's estimated work, and the part done */
@@ -219,7 +225,7 @@ struct bench_run {
     const bench_table *rows;
     FILE *csv, *curves;
     char csv_path[4200], curves_path[4200];
-    gnnkd_train_options teacher_opts, student_opts;
+    int max_epochs; /* of the teacher and the students: a curve's length */
     bench_worker *worker;
     int nworkers;
     long rows_run;
@@ -241,7 +247,7 @@ static void fmt_duration(char *buf, size_t len, double s) {
 /* Called in the critical section "bench_progress". */
 static void progress_draw(bench_run *r, int force) {
     if (!r->show) return;
-    double now = gkd_now();
+    double now = util_now();
     if (!force && now - r->last_draw < 0.25) return;
     r->last_draw = now;
     char elapsed[32], left[32] = "?";
@@ -323,8 +329,7 @@ static int on_epoch(void *ctx, const gnnkd_epoch_info *e) {
         c->train_acc[k] = e->train_acc;
         c->n = e->epoch;
     }
-    int most = r->student_opts.epochs > r->teacher_opts.epochs ? r->student_opts.epochs
-                                                               : r->teacher_opts.epochs;
+    const int most = r->max_epochs;
 #pragma omp critical(bench_progress)
     {
         w->job_part = w->job_work * e->epoch / most;
@@ -343,21 +348,19 @@ static int time_forward(double *ms, gnnkd_model *m, const gnnkd_dataset *d, cons
     double t[REPS];
     const float *z = NULL;
     for (int k = 0; k < WARMUP + REPS; k++) {
-        double t0 = gkd_now();
+        double t0 = util_now();
         int rc = gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg);
         if (rc != GNNKD_OK) return rc;
-        if (k >= WARMUP) t[k - WARMUP] = 1e3 * (gkd_now() - t0);
+        if (k >= WARMUP) t[k - WARMUP] = 1e3 * (util_now() - t0);
     }
     *ms = cli_median(t, REPS);
     return GNNKD_OK;
 }
 
 /* One dataset, loaded once for every seed and job. */
-typedef struct {
+typedef struct bench_data {
     gnnkd_dataset *d;
     gnnkd_graph *g;
-    int32_t *transfer;
-    int32_t ntransfer;
 } bench_data;
 
 /* Appends a finished job: its curve (first seed) and, for a student, its
@@ -375,153 +378,147 @@ static int save_job(bench_worker *w, const bench_row *row, int student, char *ms
     return rc;
 }
 
+/* The teacher's hook: its full-graph inference time (ctx: the worker). */
+static gnnkd_status teacher_trained(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg) {
+    bench_worker *w = ctx;
+    return time_forward(&w->teacher_ms, m, w->data->d, w->data->g, msg);
+}
+
+/* The rows of one seed that results.csv does not have yet. */
+static int rows_left(const bench_run *r, int di, int si) {
+    bench_row row;
+    int left = 0;
+    for (int st = 0; st < r->g->nstudents; st++)
+        for (int k = 0; k < bench_nconfigs(r->g); k++) {
+            bench_row_key(&row, r->g, di, st, k, si);
+            if (bench_table_find(r->rows, &row) == NULL) left++;
+        }
+    return left;
+}
+
+/* Trains the student of job (st, k) from t into row. */
+static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnnkd_teacher *t,
+                       long seed, const gnnkd_model_spec *sspec, char *msg) {
+    const bench_grid *g = w->run->g;
+    const bench_data *bd = w->data;
+    gnnkd_distill_options o;
+    gnnkd_train_result res;
+    gnnkd_model *sm = NULL;
+    bench_student_options(&o, g, k, &sspec[st]);
+    o.student_train.progress = on_epoch;
+    o.student_train.progress_ctx = w;
+    job_begin(w, job_cost(&sspec[st], bd->d, bd->g), "%s seed %ld %s %s%s%s%s%s", row->dataset, seed,
+              row->student, row->method, row->T[0] ? " T=" : "", row->T, row->alpha[0] ? " alpha=" : "",
+              row->alpha);
+    int rc = gnnkd_distill_student(&sm, &res, &o, t, (uint64_t)seed, bd->d, bd->g, msg);
+    if (rc == GNNKD_OK) rc = time_forward(&row->inference_ms, sm, bd->d, bd->g, msg);
+    if (rc == GNNKD_OK) {
+        row->val_acc = res.acc[GNNKD_VAL];
+        row->test_acc = res.acc[GNNKD_TEST];
+        row->epochs = res.epochs;
+        row->train_seconds = res.train_seconds;
+        row->student_params = gnnkd_model_num_params(sm);
+    }
+    gnnkd_model_free(&sm);
+    return rc;
+}
+
 /* Trains the teacher of one seed and every student job of the seed that
  * results.csv does not have yet. */
 static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
                     const gnnkd_model_spec *tspec, const gnnkd_model_spec *sspec, char *msg) {
-#define GKD_FREE_ALL                                                                       \
-    do {                                                                                  \
-        gnnkd_model_free(&tm);                                                            \
-        gnnkd_model_free(&sm);                                                            \
-        gnnkd_teacher_free(&t);                                                           \
-    } while (0)
+#define UTIL_FREE_ALL gnnkd_teacher_free(&t)
     bench_run *r = w->run;
     const bench_grid *g = r->g;
-    const gnnkd_dataset *d = bd->d;
     const int nconf = bench_nconfigs(g);
-    const size_t one = (size_t)d->n * (size_t)d->nclass;
     const long seed = g->seed0 + si;
-    gnnkd_model *tm = NULL, *sm = NULL;
     gnnkd_teacher *t = NULL;
+    int64_t tparams = 0;
     bench_row row;
-
-    int left = 0;
-    for (int st = 0; st < g->nstudents; st++)
-        for (int k = 0; k < nconf; k++) {
-            bench_row_key(&row, g, di, st, k, si);
-            if (bench_table_find(r->rows, &row) == NULL) left++;
-        }
     /* the teacher counts as a job, skipped with its seed */
-    if (left == 0) {
-        double work = job_cost(tspec, d, bd->g);
-        for (int st = 0; st < g->nstudents; st++) work += nconf * job_cost(&sspec[st], d, bd->g);
+    if (rows_left(r, di, si) == 0) {
+        double work = job_cost(tspec, bd->d, bd->g);
+        for (int st = 0; st < g->nstudents; st++) work += nconf * job_cost(&sspec[st], bd->d, bd->g);
         job_skip(r, 1 + (long)g->nstudents * nconf, work);
         return GNNKD_OK;
     }
     w->recording = si == 0;
+    w->data = bd;
 
-    job_begin(w, job_cost(tspec, d, bd->g), "%s seed %ld teacher %s", g->dataset[di], seed, g->teacher);
-    gnnkd_train_options o = r->teacher_opts;
-    o.seed = (uint64_t)seed;
-    o.progress_ctx = w;
-    gnnkd_train_result res;
-    double teacher_ms;
-    GKD_TRY(gnnkd_model_new(&tm, tspec, d->nfeat, d->nclass, o.seed, msg));
-    GKD_TRY(gnnkd_train(tm, &res, d, bd->g, &o, NULL, msg));
-    GKD_TRY(time_forward(&teacher_ms, tm, d, bd->g, msg));
-    const double teacher_acc = res.acc[GNNKD_TEST];
-    const long long teacher_params = gnnkd_model_num_params(tm);
+    job_begin(w, job_cost(tspec, bd->d, bd->g), "%s seed %ld teacher %s", g->dataset[di], seed, g->teacher);
+    gnnkd_distill_options o;
+    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, g->select);
+    o.teacher = *tspec;
+    o.teacher_train.progress = on_epoch;
+    o.teacher_train.progress_ctx = w;
+    o.member_trained = teacher_trained;
+    o.member_ctx = w;
+    UTIL_TRY(gnnkd_distill_teacher(&t, &tparams, &o, (uint64_t)seed, bd->d, bd->g, msg));
+    double tacc;
+    UTIL_TRY(gnnkd_teacher_accuracy(&tacc, t, bd->d->label, bd->d->split[GNNKD_TEST],
+                                    bd->d->nsplit[GNNKD_TEST], msg));
     bench_row_key(&row, g, di, 0, 0, si);
     snprintf(row.student, sizeof row.student, "%s", g->teacher);
     snprintf(row.method, sizeof row.method, "teacher");
-    GKD_TRY(save_job(w, &row, 0, msg));
+    UTIL_TRY(save_job(w, &row, 0, msg));
     job_end(w);
 
-    GKD_TRY(gnnkd_teacher_new(&t, d->n, d->nclass, msg));
-    GKD_TRY(gnnkd_teacher_add_model(t, tm, d, bd->g, msg));
-    for (int ti = 0; ti < g->ntemps; ti++)
-        GKD_TRY(gnnkd_teacher_targets(w->target + (size_t)ti * one, t, GNNKD_METHOD_KD,
-                                     (float)g->temp[ti], 0, msg));
-    /* centred logits: the limit of KD as T grows, where the two methods meet */
-    GKD_TRY(gnnkd_teacher_targets(w->target + (size_t)g->ntemps * one, t, GNNKD_METHOD_COMPRESS,
-                                 1.0f, 1, msg));
-
-    for (int st = 0; st < g->nstudents; st++) {
-        double work = job_cost(&sspec[st], d, bd->g);
+    for (int st = 0; st < g->nstudents; st++)
         for (int k = 0; k < nconf; k++) {
-            gnnkd_method method;
-            int ti, ai;
-            bench_config(g, k, &method, &ti, &ai);
             bench_row_key(&row, g, di, st, k, si);
             if (bench_table_find(r->rows, &row) != NULL) {
-                job_skip(r, 1, work);
+                job_skip(r, 1, job_cost(&sspec[st], bd->d, bd->g));
                 continue;
             }
-            job_begin(w, work, "%s seed %ld %s %s%s%s%s%s", g->dataset[di], seed, row.student,
-                      row.method, ti >= 0 ? " T=" : "", row.T, ai >= 0 ? " alpha=" : "", row.alpha);
-            gnnkd_objective obj = {method, ai >= 0 ? (float)g->alpha[ai] : 0.0f,
-                                   ti >= 0 ? (float)g->temp[ti] : 1.0f,
-                                   w->target + (size_t)(ti >= 0 ? ti : g->ntemps) * one,
-                                   bd->transfer, bd->ntransfer};
-            o = r->student_opts;
-            o.seed = (uint64_t)seed;
-            o.weight_decay = bench_weight_decay(g, method);
-            o.progress_ctx = w;
-            GKD_TRY(gnnkd_model_new(&sm, &sspec[st], d->nfeat, d->nclass, o.seed, msg));
-            GKD_TRY(gnnkd_train(sm, &res, d, bd->g, &o, &obj, msg));
-            GKD_TRY(time_forward(&row.inference_ms, sm, d, bd->g, msg));
-            row.val_acc = res.acc[GNNKD_VAL];
-            row.test_acc = res.acc[GNNKD_TEST];
-            row.epochs = res.epochs;
-            row.train_seconds = res.train_seconds;
-            row.student_params = gnnkd_model_num_params(sm);
-            row.teacher_params = teacher_params;
-            row.teacher_test_acc = teacher_acc;
-            row.teacher_inference_ms = teacher_ms;
-            gnnkd_model_free(&sm);
-            GKD_TRY(save_job(w, &row, 1, msg));
+            UTIL_TRY(run_student(w, &row, st, k, t, seed, sspec, msg));
+            row.teacher_params = tparams;
+            row.teacher_test_acc = tacc;
+            row.teacher_inference_ms = w->teacher_ms;
+            UTIL_TRY(save_job(w, &row, 1, msg));
             job_end(w);
         }
-    }
-    GKD_FREE_ALL;
+    UTIL_FREE_ALL;
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }
 
 static void data_free(bench_data *bd) {
-    free(bd->transfer);
     gnnkd_graph_free(&bd->g);
     gnnkd_dataset_free(&bd->d);
 }
 
-/* Loads a dataset, builds Â and the transfer set (all nodes). */
+/* Loads a dataset and builds Â. */
 static int data_open(bench_data *bd, const cli_data *opts, char *msg) {
     int rc = cli_open_dataset(&bd->d, opts, msg);
     if (rc == GNNKD_OK) rc = gnnkd_graph_new(&bd->g, &bd->d->adj, msg);
-    if (rc == GNNKD_OK)
-        rc = gnnkd_transfer_nodes(&bd->transfer, &bd->ntransfer, bd->d, GNNKD_TRANSFER_ALL, NULL, msg);
     return rc;
 }
 
 static void workers_free(bench_run *r) {
     for (int w = 0; r->worker && w < r->nworkers; w++) {
-        free(r->worker[w].target);
         free(r->worker[w].curve.train_loss);
     }
     free(r->worker);
     r->worker = NULL;
 }
 
-/* One worker per job slot, each with targets for the largest dataset and a
- * curve as long as the longest training. */
-static int workers_new(bench_run *r, int n, size_t target_len, char *msg) {
-#define GKD_FREE_ALL workers_free(r)
-    int cap = r->student_opts.epochs > r->teacher_opts.epochs ? r->student_opts.epochs
-                                                              : r->teacher_opts.epochs;
-    GKD_ALLOC(r->worker, n);
+/* One worker per job slot, each with a curve as long as the longest training. */
+static int workers_new(bench_run *r, int n, char *msg) {
+#define UTIL_FREE_ALL workers_free(r)
+    const int cap = r->max_epochs;
+    UTIL_ALLOC(r->worker, n);
     r->nworkers = n;
     for (int i = 0; i < n; i++) {
         bench_worker *w = &r->worker[i];
         w->run = r;
-        GKD_ALLOC(w->target, target_len);
-        GKD_ALLOC(w->curve.train_loss, 4 * (size_t)cap);
+        UTIL_ALLOC(w->curve.train_loss, 4 * (size_t)cap);
         w->curve.cap = cap;
         w->curve.val_loss = w->curve.train_loss + cap;
         w->curve.val_acc = w->curve.train_loss + 2 * cap;
         w->curve.train_acc = w->curve.train_loss + 3 * cap;
     }
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }
 
 /* Runs every seed of every dataset, jobs seeds at a time: each seed on one
@@ -573,7 +570,7 @@ static int check_resume(const bench_grid *g, const bench_table *rows, const char
                     bench_row_key(&key, g, d, st, k, si);
                     const bench_row *r = bench_table_find(rows, &key);
                     if (r && strcmp(r->training, key.training)) {
-                        gkd_msg(msg, "%s: the %s %s row of seed %ld was trained with \"%s\", this run "
+                        util_msg(msg, "%s: the %s %s row of seed %ld was trained with \"%s\", this run "
                                     "would use \"%s\"; resume with the options of that run",
                                path, r->student, r->method, r->seed, r->training, key.training);
                         return GNNKD_EINVAL;
@@ -584,7 +581,94 @@ static int check_resume(const bench_grid *g, const bench_table *rows, const char
 
 /* ---- the command ----------------------------------------------------------------------- */
 
-int cmd_bench(int argc, char **argv) {
+/* The command line of gnnkd bench. */
+typedef struct {
+    bench_grid grid;
+    gnnkd_model_spec tspec, sspec[BENCH_MAX_LIST];
+    cli_data data, each[BENCH_MAX_LIST]; /* each dataset's options */
+    char names[512];                     /* each[i].dataset points into it */
+    const char *out, *resume;
+    int plots, quiet;
+    int teacher_epochs; /* the recipe's */
+    long threads, jobs;
+} bench_args;
+
+/* One option of the grid or the run; 0: taken, otherwise 1 + the exit code. */
+static int parse_one(bench_args *a, int c, const char *arg, const char **datasets,
+                     const char **teacher, int *quick, int *seeds_set, int *patience_set) {
+    bench_grid *g = &a->grid;
+    char msg[GNNKD_MSG_LEN];
+    long v;
+    switch (c) {
+    case 'D': *datasets = arg; return 0;
+    case 'T': *teacher = arg; return 0;
+    case 's': return parse_students(arg, g, a->sspec) ? 0 : 3;
+    case 't': return parse_numbers("temperatures", arg, g->temp, &g->ntemps, 1e-3, 1e6) ? 0 : 3;
+    case 'a': return parse_numbers("alphas", arg, g->alpha, &g->nalphas, 0.0, 1.0) ? 0 : 3;
+    case 'n':
+        if (!cli_int("bench", "seeds", arg, 1, 100000, &v)) return 3;
+        g->seeds = (int)v, *seeds_set = 1;
+        return 0;
+    case 'S':
+        if (!cli_int("bench", "seed", arg, 0, 2147483647L, &v)) return 3;
+        g->seed0 = v;
+        return 0;
+    case 'q': *quick = 1; return 0;
+    case 'l':
+        if (gnnkd_select_parse(&g->select, arg, msg) == GNNKD_OK) return 0;
+        fprintf(stderr, "gnnkd bench: --select: %s\n", msg);
+        return 3;
+    case 'e':
+        if (!cli_int("bench", "epochs", arg, 1, 1000000, &v)) return 3;
+        g->epochs = (int)v;
+        return 0;
+    case 'p':
+        if (!cli_int("bench", "patience", arg, 0, 1000000, &v)) return 3;
+        g->patience = (int)v, *patience_set = 1;
+        return 0;
+    case 'w': return cli_float("bench", "weight-decay", arg, 0.0, 100.0, &g->weight_decay) ? 0 : 3;
+    case 'o': a->out = arg; return 0;
+    case 'r': a->resume = arg; return 0;
+    case 'j': return cli_int("bench", "threads", arg, 0, 4096, &a->threads) ? 0 : 3;
+    case 'J': return cli_int("bench", "jobs", arg, 0, 4096, &a->jobs) ? 0 : 3;
+    case 'P': a->plots = 0; return 0;
+    case 'Q': a->quiet = 1; return 0;
+    case 'h': bench_help(stdout); return 1;
+    default: bench_help(stderr); return 3;
+    }
+}
+
+/* The datasets: the one the dataset options name, or the --datasets list. */
+static int split_datasets(bench_args *a, const char *datasets) {
+    if (a->data.dataset || a->data.graph) {
+        if (datasets) {
+            fprintf(stderr, "gnnkd bench: give --datasets or one dataset (--dataset, --graph), not both\n");
+            return 0;
+        }
+        a->each[0] = a->data;
+        a->grid.ndatasets = 1;
+        return 1;
+    }
+    if (snprintf(a->names, sizeof a->names, "%s", datasets ? datasets : "cora,citeseer,pubmed") >=
+        (int)sizeof a->names) {
+        fprintf(stderr, "gnnkd bench: --datasets: the list is too long\n");
+        return 0;
+    }
+    for (char *item = a->names, *next; item; item = next) {
+        next = strchr(item, ',');
+        if (next) *next++ = '\0';
+        if (a->grid.ndatasets == BENCH_MAX_LIST || *item == '\0') {
+            fprintf(stderr, "gnnkd bench: --datasets takes 1 to %d names, comma-separated\n", BENCH_MAX_LIST);
+            return 0;
+        }
+        a->each[a->grid.ndatasets] = a->data;
+        a->each[a->grid.ndatasets++].dataset = item;
+    }
+    return 1;
+}
+
+/* Parses argv into a; 0 on success, otherwise 1 + the exit code. */
+static int parse_args(bench_args *a, int argc, char **argv) {
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         {"datasets", required_argument, 0, 'D'},
@@ -607,234 +691,185 @@ int cmd_bench(int argc, char **argv) {
         {"quiet", no_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    bench_grid grid;
-    gnnkd_model_spec tspec, sspec[BENCH_MAX_LIST];
-    cli_data data = {0};
-    const char *datasets = NULL, *teacher = "gcn:64", *out = NULL, *resume = NULL;
-    int quick = 0, seeds_set = 0, patience_set = 0, plots = 1, quiet = 0, c;
-    long v, threads = 0, jobs = 0;
+    const char *datasets = NULL, *teacher = NULL;
+    int quick = 0, seeds_set = 0, patience_set = 0, c, r;
     char msg[GNNKD_MSG_LEN] = "";
-
-    gnnkd_train_options defaults;
-    gnnkd_train_options_default(&defaults);
-    memset(&grid, 0, sizeof grid);
-    grid.seeds = 10;
-    grid.select = defaults.select;
-    grid.epochs = defaults.epochs;
-    grid.weight_decay = -1.0;
-    grid.ntemps = 4;
-    memcpy(grid.temp, (double[]){1, 2, 4, 8}, 4 * sizeof(double));
-    grid.nalphas = 2;
-    memcpy(grid.alpha, (double[]){0.5, 0.9}, 2 * sizeof(double));
-    parse_students("gcn:8,mlp:64", &grid, sspec);
-
+    gnnkd_distill_options def; /* the recipe's teacher and training */
+    gnnkd_distill_options_default(&def, GNNKD_METHOD_SCRATCH, GNNKD_SELECT_VAL_ACC);
+    memset(a, 0, sizeof *a);
+    a->plots = 1;
+    bench_grid *g = &a->grid;
+    g->seeds = 10;
+    g->select = def.student_train.select;
+    g->epochs = def.student_train.epochs;
+    g->weight_decay = -1.0;
+    g->ntemps = 4;
+    memcpy(g->temp, (double[]){1, 2, 4, 8}, 4 * sizeof(double));
+    g->nalphas = 2;
+    memcpy(g->alpha, (double[]){0.5, 0.9}, 2 * sizeof(double));
+    parse_students("gcn:8,mlp:64", g, a->sspec);
+    a->tspec = def.teacher;
+    a->teacher_epochs = def.teacher_train.epochs;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_data_option(&data, c, optarg)) continue;
-        switch (c) {
-        case 'D': datasets = optarg; break;
-        case 'T': teacher = optarg; break;
-        case 's':
-            if (!parse_students(optarg, &grid, sspec)) return 2;
-            break;
-        case 't':
-            if (!parse_numbers("temperatures", optarg, grid.temp, &grid.ntemps, 1e-3, 1e6)) return 2;
-            break;
-        case 'a':
-            if (!parse_numbers("alphas", optarg, grid.alpha, &grid.nalphas, 0.0, 1.0)) return 2;
-            break;
-        case 'n':
-            if (!cli_int("bench", "seeds", optarg, 1, 100000, &v)) return 2;
-            grid.seeds = (int)v;
-            seeds_set = 1;
-            break;
-        case 'S':
-            if (!cli_int("bench", "seed", optarg, 0, 2147483647L, &v)) return 2;
-            grid.seed0 = v;
-            break;
-        case 'q': quick = 1; break;
-        case 'l':
-            if (!strcmp(optarg, "val-acc")) grid.select = GNNKD_SELECT_VAL_ACC;
-            else if (!strcmp(optarg, "val-loss")) grid.select = GNNKD_SELECT_VAL_LOSS;
-            else {
-                fprintf(stderr, "gnnkd bench: --select takes val-acc or val-loss, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'e':
-            if (!cli_int("bench", "epochs", optarg, 1, 1000000, &v)) return 2;
-            grid.epochs = (int)v;
-            break;
-        case 'p':
-            if (!cli_int("bench", "patience", optarg, 0, 1000000, &v)) return 2;
-            grid.patience = (int)v;
-            patience_set = 1;
-            break;
-        case 'w':
-            if (!cli_float("bench", "weight-decay", optarg, 0.0, 100.0, &grid.weight_decay)) return 2;
-            break;
-        case 'o': out = optarg; break;
-        case 'r': resume = optarg; break;
-        case 'j':
-            if (!cli_int("bench", "threads", optarg, 0, 4096, &threads)) return 2;
-            break;
-        case 'J':
-            if (!cli_int("bench", "jobs", optarg, 0, 4096, &jobs)) return 2;
-            break;
-        case 'P': plots = 0; break;
-        case 'Q': quiet = 1; break;
-        case 'h': bench_help(stdout); return 0;
-        default: bench_help(stderr); return 2;
-        }
+        if (cli_data_option(&a->data, c, optarg)) continue;
+        if ((r = parse_one(a, c, optarg, &datasets, &teacher, &quick, &seeds_set, &patience_set)) != 0)
+            return r;
     }
     if (optind < argc) {
         fprintf(stderr, "gnnkd bench: unexpected argument '%s' (see --help)\n", argv[optind]);
-        return 2;
+        return 3;
     }
-    if (out && resume) {
+    if (a->out && a->resume) {
         fprintf(stderr, "gnnkd bench: give --out for a new run or --resume for an old one, not both\n");
-        return 2;
+        return 3;
     }
-    int single = data.dataset || data.graph;
-    if (single && datasets) {
-        fprintf(stderr, "gnnkd bench: give --datasets or one dataset (--dataset, --graph), not both\n");
-        return 2;
+    if (!split_datasets(a, datasets)) return 3;
+    if (quick && !seeds_set) g->seeds = 2;
+    if (!patience_set) { /* the library's window for the rule */
+        gnnkd_train_options rule;
+        gnnkd_train_options_for(&rule, GNNKD_METHOD_SCRATCH, g->select);
+        g->patience = rule.patience;
     }
-    if (quick && !seeds_set) grid.seeds = 2;
-    /* as gnnkd train: the library's window for its rule, Kipf's 10 for val-loss */
-    if (!patience_set)
-        grid.patience = grid.select == defaults.select           ? defaults.patience
-                        : grid.select == GNNKD_SELECT_VAL_LOSS ? 10
-                                                                : 100;
-    if (gnnkd_model_spec_parse(&tspec, teacher, msg) != GNNKD_OK) return cli_fail("bench", GNNKD_EINVAL, msg);
-    gnnkd_model_spec_format(grid.teacher, sizeof grid.teacher, &tspec);
-    gnnkd_set_threads((int)threads);
-    threads = gnnkd_get_threads();
-    if (jobs == 0) jobs = threads;
+    if (teacher && gnnkd_model_spec_parse(&a->tspec, teacher, msg) != GNNKD_OK)
+        return 1 + cli_fail("bench", GNNKD_EINVAL, msg);
+    gnnkd_model_spec_format(g->teacher, sizeof g->teacher, &a->tspec);
+    bench_training_text(g->teacher_training, sizeof g->teacher_training, def.teacher_train.select,
+                        def.teacher_train.patience, def.teacher_train.epochs,
+                        def.teacher_train.weight_decay);
+    gnnkd_set_threads((int)a->threads);
+    a->threads = gnnkd_get_threads();
+    if (a->jobs == 0) a->jobs = a->threads;
+    if (a->jobs > (long)g->ndatasets * g->seeds) a->jobs = (long)g->ndatasets * g->seeds;
+    return 0;
+}
 
-    /* the datasets: one from the dataset options, or the list */
-    cli_data each[BENCH_MAX_LIST];
-    char names[512]; /* each[i].dataset points into it */
-    if (single) {
-        each[0] = data;
-        grid.ndatasets = 1;
-    } else {
-        if (snprintf(names, sizeof names, "%s", datasets ? datasets : "cora,citeseer,pubmed") >=
-            (int)sizeof names) {
-            fprintf(stderr, "gnnkd bench: --datasets: the list is too long\n");
-            return 2;
-        }
-        for (char *item = names, *next; item; item = next) {
-            next = strchr(item, ',');
-            if (next) *next++ = '\0';
-            if (grid.ndatasets == BENCH_MAX_LIST || *item == '\0') {
-                fprintf(stderr, "gnnkd bench: --datasets takes 1 to %d names, comma-separated\n",
-                        BENCH_MAX_LIST);
-                return 2;
+/* Every dataset first: a bad name fails now, not an hour later, and before
+ * any folder is made. */
+static int open_datasets(bench_data *bd, bench_args *a, char *msg) {
+    bench_grid *g = &a->grid;
+    for (int i = 0; i < g->ndatasets; i++) {
+        int rc = data_open(&bd[i], &a->each[i], msg);
+        if (rc != GNNKD_OK) return rc;
+        snprintf(g->dataset[i], BENCH_NAME_LEN, "%s",
+                 bd[i].d->name[0] ? bd[i].d->name : a->each[i].dataset ? a->each[i].dataset : a->each[i].graph);
+        for (int k = 0; k < i; k++)
+            if (!strcmp(g->dataset[k], g->dataset[i])) {
+                util_msg(msg, "the dataset %s appears twice", g->dataset[i]);
+                return GNNKD_EINVAL;
             }
-            each[grid.ndatasets] = data;
-            each[grid.ndatasets++].dataset = item;
+    }
+    return GNNKD_OK;
+}
+
+/* The results folder, the rows it has (resume), the open results.csv and
+ * curves.csv, env.json, and the workers. */
+static int prepare_run(bench_run *r, bench_table *rows, bench_env *env, char *dir, size_t len,
+                       const bench_args *a, char *msg) {
+    const bench_grid *g = &a->grid;
+    int rc = prepare_out(dir, len, a->out, a->resume, msg);
+    if (rc == GNNKD_OK) {
+        snprintf(r->csv_path, sizeof r->csv_path, "%s/results.csv", dir);
+        snprintf(r->curves_path, sizeof r->curves_path, "%s/curves.csv", dir);
+        rc = bench_csv_load(rows, r->csv_path, msg);
+    }
+    if (rc == GNNKD_OK) rc = check_resume(g, rows, r->csv_path, msg);
+    env->resumed = a->resume != NULL;
+    env->rows_before = rows->n;
+    if (rc == GNNKD_OK) rc = bench_csv_open(&r->csv, r->csv_path, msg);
+    if (rc == GNNKD_OK) {
+        r->curves = fopen(r->curves_path, "a");
+        if (r->curves == NULL) {
+            util_msg(msg, "%s: %s", r->curves_path, strerror(errno));
+            rc = GNNKD_EIO;
+        } else if (ftell(r->curves) == 0) {
+            fprintf(r->curves, "%s\n", BENCH_CURVE_HEADER);
         }
     }
+    if (rc == GNNKD_OK) rc = bench_env_write(dir, env, g, msg);
+    if (rc == GNNKD_OK) rc = workers_new(r, (int)a->jobs, msg);
+    return rc;
+}
 
-    if (jobs > (long)grid.ndatasets * grid.seeds) jobs = (long)grid.ndatasets * grid.seeds;
-    bench_env env = {.start = gkd_now(), .threads = (int)threads, .jobs = (int)jobs};
+/* Trains every job the rows lack, with the progress line's estimates. */
+static int run_jobs(bench_run *r, const bench_data *bd, const bench_args *a, char *msg) {
+    const bench_grid *g = &a->grid;
+    for (int i = 0; i < g->ndatasets; i++) {
+        double w = job_cost(&a->tspec, bd[i].d, bd[i].g);
+        for (int st = 0; st < g->nstudents; st++)
+            w += bench_nconfigs(g) * job_cost(&a->sspec[st], bd[i].d, bd[i].g);
+        r->work_total += g->seeds * w;
+    }
+    r->jobs = (long)g->ndatasets * g->seeds * (1 + g->nstudents * bench_nconfigs(g));
+    r->run_start = util_now();
+    int rc = run_all(r, bd, &a->tspec, a->sspec, (int)a->jobs, (int)a->threads, msg);
+    if (r->show) fprintf(stderr, "\r\033[K");
+    return rc;
+}
+
+/* Closes the run's files; the first error wins. */
+static int close_run(bench_run *r, int rc, char *msg) {
+    if (r->csv && fclose(r->csv) != 0 && rc == GNNKD_OK) {
+        util_msg(msg, "%s: %s", r->csv_path, strerror(errno));
+        rc = GNNKD_EIO;
+    }
+    if (r->curves && fclose(r->curves) != 0 && rc == GNNKD_OK) {
+        util_msg(msg, "%s: %s", r->curves_path, strerror(errno));
+        rc = GNNKD_EIO;
+    }
+    r->csv = r->curves = NULL;
+    return rc;
+}
+
+/* The reports, made from the file: the same on a fresh or a resumed run. */
+static int report(bench_table *rows, bench_summary *sum, bench_env *env, const bench_run *r,
+                  const char *dir, const bench_args *a, char *msg) {
+    bench_table_free(rows);
+    int rc = bench_csv_load(rows, r->csv_path, msg);
+    if (rc == GNNKD_OK) rc = bench_summary_compute(sum, &a->grid, rows, msg);
+    if (rc == GNNKD_OK && a->plots) rc = bench_plots_write(sum, dir, &env->plots, msg);
+    if (rc == GNNKD_OK) rc = bench_summary_write(sum, dir, env->plots, stdout, msg);
+    if (rc == GNNKD_OK) {
+        env->finished = 1;
+        rc = bench_env_write(dir, env, &a->grid, msg);
+    }
+    if (rc == GNNKD_OK)
+        printf("\n%d rows (%d new) in %s/results.csv; summary in %s/summary.md\n", rows->n,
+               env->rows_run, dir, dir);
+    return rc;
+}
+
+int cmd_bench(int argc, char **argv) {
+    bench_args *a = calloc(1, sizeof *a);
+    if (a == NULL) return cli_fail("bench", GNNKD_ENOMEM, "out of memory");
+    int code = parse_args(a, argc, argv);
+    if (code != 0) {
+        free(a);
+        return code - 1;
+    }
+    char msg[GNNKD_MSG_LEN] = "", dir[4096];
+    bench_env env = {.start = util_now(), .threads = (int)a->threads, .jobs = (int)a->jobs};
     time_t now = time(NULL);
     strftime(env.start_time, sizeof env.start_time, "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
-    char dir[4096];
     bench_data bd[BENCH_MAX_LIST];
     memset(bd, 0, sizeof bd);
     bench_table rows = {0};
     bench_summary sum = {0};
-    bench_run r = {.g = &grid, .rows = &rows, .start = env.start};
-    r.teacher_opts = defaults;
-    r.teacher_opts.progress = on_epoch;
-    bench_training_text(grid.teacher_training, sizeof grid.teacher_training, defaults.select,
-                        defaults.patience, defaults.epochs, defaults.weight_decay);
-    r.student_opts = defaults;
-    r.student_opts.select = grid.select;
-    r.student_opts.epochs = grid.epochs;
-    r.student_opts.patience = grid.patience;
-    r.student_opts.progress = on_epoch;
-    r.show = !quiet && isatty(2);
+    bench_run r = {.g = &a->grid, .rows = &rows, .start = env.start};
+    r.max_epochs = a->grid.epochs > a->teacher_epochs ? a->grid.epochs : a->teacher_epochs;
+    r.show = !a->quiet && isatty(2);
 
-    /* every dataset first: a bad name fails now, not an hour later, and
-     * before any folder is made */
-    int rc = GNNKD_OK;
-    size_t target_len = 0;
-    for (int i = 0; rc == GNNKD_OK && i < grid.ndatasets; i++) {
-        rc = data_open(&bd[i], &each[i], msg);
-        if (rc != GNNKD_OK) break;
-        snprintf(grid.dataset[i], BENCH_NAME_LEN, "%s",
-                 bd[i].d->name[0] ? bd[i].d->name : each[i].dataset ? each[i].dataset : each[i].graph);
-        for (int k = 0; k < i; k++)
-            if (!strcmp(grid.dataset[k], grid.dataset[i])) {
-                gkd_msg(msg, "the dataset %s appears twice", grid.dataset[i]);
-                rc = GNNKD_EINVAL;
-            }
-        size_t len = (size_t)(grid.ntemps + 1) * (size_t)bd[i].d->n * (size_t)bd[i].d->nclass;
-        if (len > target_len) target_len = len;
-    }
-    if (rc == GNNKD_OK) rc = prepare_out(dir, sizeof dir, out, resume, msg);
-    if (rc == GNNKD_OK) {
-        snprintf(r.csv_path, sizeof r.csv_path, "%s/results.csv", dir);
-        snprintf(r.curves_path, sizeof r.curves_path, "%s/curves.csv", dir);
-        rc = bench_csv_load(&rows, r.csv_path, msg);
-    }
-    if (rc == GNNKD_OK) rc = check_resume(&grid, &rows, r.csv_path, msg);
-    env.resumed = resume != NULL;
-    env.rows_before = rows.n;
-    if (rc == GNNKD_OK) rc = bench_csv_open(&r.csv, r.csv_path, msg);
-    if (rc == GNNKD_OK) {
-        r.curves = fopen(r.curves_path, "a");
-        if (r.curves == NULL) {
-            gkd_msg(msg, "%s: %s", r.curves_path, strerror(errno));
-            rc = GNNKD_EIO;
-        } else if (ftell(r.curves) == 0) {
-            fprintf(r.curves, "%s\n", BENCH_CURVE_HEADER);
-        }
-    }
-    if (rc == GNNKD_OK) rc = bench_env_write(dir, &env, &grid, msg);
-    if (rc == GNNKD_OK) rc = workers_new(&r, (int)jobs, target_len, msg);
-    if (rc == GNNKD_OK) {
-        for (int i = 0; i < grid.ndatasets; i++) {
-            double w = job_cost(&tspec, bd[i].d, bd[i].g);
-            for (int st = 0; st < grid.nstudents; st++)
-                w += bench_nconfigs(&grid) * job_cost(&sspec[st], bd[i].d, bd[i].g);
-            r.work_total += grid.seeds * w;
-        }
-        r.jobs = (long)grid.ndatasets * grid.seeds * (1 + grid.nstudents * bench_nconfigs(&grid));
-        r.run_start = gkd_now();
-        rc = run_all(&r, bd, &tspec, sspec, (int)jobs, (int)threads, msg);
-    }
-    if (r.show) fprintf(stderr, "\r\033[K");
-    if (r.csv && fclose(r.csv) != 0 && rc == GNNKD_OK) {
-        gkd_msg(msg, "%s: %s", r.csv_path, strerror(errno));
-        rc = GNNKD_EIO;
-    }
-    if (r.curves && fclose(r.curves) != 0 && rc == GNNKD_OK) {
-        gkd_msg(msg, "%s: %s", r.curves_path, strerror(errno));
-        rc = GNNKD_EIO;
-    }
+    int rc = open_datasets(bd, a, msg);
+    if (rc == GNNKD_OK) rc = prepare_run(&r, &rows, &env, dir, sizeof dir, a, msg);
+    if (rc == GNNKD_OK) rc = run_jobs(&r, bd, a, msg);
+    rc = close_run(&r, rc, msg);
     env.rows_run = (int)r.rows_run;
-
-    /* the reports come from the file, the same on a fresh or a resumed run */
-    bench_table_free(&rows);
-    if (rc == GNNKD_OK) rc = bench_csv_load(&rows, r.csv_path, msg);
-    if (rc == GNNKD_OK) rc = bench_summary_compute(&sum, &grid, &rows, msg);
-    if (rc == GNNKD_OK && plots) rc = bench_plots_write(&sum, dir, &env.plots, msg);
-    if (rc == GNNKD_OK) rc = bench_summary_write(&sum, dir, env.plots, stdout, msg);
-    if (rc == GNNKD_OK) {
-        env.finished = 1;
-        rc = bench_env_write(dir, &env, &grid, msg);
-    }
-    if (rc == GNNKD_OK)
-        printf("\n%d rows (%d new) in %s/results.csv; summary in %s/summary.md\n", rows.n,
-               env.rows_run, dir, dir);
+    if (rc == GNNKD_OK) rc = report(&rows, &sum, &env, &r, dir, a, msg);
 
     workers_free(&r);
     bench_summary_free(&sum);
     bench_table_free(&rows);
-    for (int i = 0; i < grid.ndatasets; i++) data_free(&bd[i]);
+    for (int i = 0; i < a->grid.ndatasets; i++) data_free(&bd[i]);
+    free(a);
     return rc == GNNKD_OK ? 0 : cli_fail("bench", rc, msg);
 }

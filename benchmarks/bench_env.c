@@ -1,8 +1,7 @@
 /* bench_env.c — env.json, what a reader needs to trust or rerun a benchmark:
  * the machine, the versions of gnnkd and the libraries below it, the exact
- * command, the git commit, and the times. Also the one helper that runs
- * other programs (git, gnuplot). */
-#include "bench.h"
+ * command, the git commit, and the times. */
+#include "bench_env.h"
 
 #include <GraphBLAS.h>
 #include <cblas.h>
@@ -15,54 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/internal.h"
-
-int bench_run_program(const char *const *argv, const char *dir, const char *log, char *out,
-                      size_t len) {
-    int pipefd[2] = {-1, -1};
-    if (out && pipe(pipefd) != 0) return -1;
-    fflush(NULL); /* nothing buffered may be written twice */
-    pid_t pid = fork();
-    if (pid < 0) {
-        if (out) {
-            close(pipefd[0]);
-            close(pipefd[1]);
-        }
-        return -1;
-    }
-    if (pid == 0) {
-        /* the child: only async-signal-safe calls until exec */
-        int sink = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (sink >= 0) {
-            dup2(sink, 2);
-            dup2(out ? pipefd[1] : sink, 1);
-        }
-        if (out) close(pipefd[0]);
-        if (dir && chdir(dir) != 0) _exit(127);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    size_t used = 0;
-    if (out) {
-        /* read to the end, dropping what does not fit, so the child never blocks */
-        char drop[256];
-        close(pipefd[1]);
-        for (;;) {
-            size_t room = len - 1 - used;
-            ssize_t k = read(pipefd[0], room ? out + used : drop, room ? room : sizeof drop);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) break;
-            if (room) used += (size_t)k;
-        }
-        close(pipefd[0]);
-        while (used > 0 && (out[used - 1] == '\n' || out[used - 1] == ' ')) used--;
-        out[used] = '\0';
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
+#include "util.h"
 
 /* The "model name" line of /proc/cpuinfo. */
 static void cpu_model(char *buf, size_t len) {
@@ -138,13 +90,13 @@ int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, ch
 
     source_dir(src, sizeof src);
     const char *rev[] = {"git", "-C", src, "rev-parse", "HEAD", NULL};
-    if (bench_run_program(rev, NULL, NULL, text, sizeof text) != 0 || text[0] == '\0')
+    if (util_run_program(rev, NULL, NULL, text, sizeof text) != 0 || text[0] == '\0')
         snprintf(text, sizeof text, "unknown");
     cJSON_AddStringToObject(root, "git_commit", text);
     if (strcmp(text, "unknown")) {
         /* tracked files changed since that commit */
         const char *diff[] = {"git", "-C", src, "diff", "--quiet", "HEAD", "--", NULL};
-        int st = bench_run_program(diff, NULL, NULL, NULL, 0);
+        int st = util_run_program(diff, NULL, NULL, NULL, 0);
         if (st == 0 || st == 1) cJSON_AddBoolToObject(root, "git_dirty", st == 1);
     }
     cJSON_AddStringToObject(root, "source_dir", src);
@@ -159,23 +111,23 @@ int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, ch
 
     cJSON_AddStringToObject(root, "start_time", e->start_time);
     cJSON_AddBoolToObject(root, "finished", e->finished);
-    if (e->finished) cJSON_AddNumberToObject(root, "total_seconds", gkd_now() - e->start);
+    if (e->finished) cJSON_AddNumberToObject(root, "total_seconds", util_now() - e->start);
     else cJSON_AddNullToObject(root, "total_seconds");
     cJSON_AddBoolToObject(root, "resumed", e->resumed);
     cJSON_AddNumberToObject(root, "rows_before", e->rows_before);
     cJSON_AddNumberToObject(root, "rows_run", e->rows_run);
     cJSON_AddBoolToObject(root, "plots", e->plots);
-    cJSON_AddNumberToObject(root, "peak_rss_mb", gkd_peak_rss_mb());
+    cJSON_AddNumberToObject(root, "peak_rss_mb", util_peak_rss_mb());
     cJSON_AddNumberToObject(root, "seeds", g->seeds);
 
     char *json = cJSON_Print(root);
     cJSON_Delete(root);
     if (json == NULL) {
-        gkd_msg(msg, "env.json: out of memory");
+        util_msg(msg, "env.json: out of memory");
         return GNNKD_ENOMEM;
     }
     snprintf(path, sizeof path, "%s/env.json", dir);
-    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = util_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) {
         free(json);
         return GNNKD_EIO;
@@ -183,5 +135,5 @@ int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, ch
     fputs(json, f);
     fputc('\n', f);
     free(json);
-    return gkd_commit_file(f, tmp, path, 1, msg);
+    return util_commit_file(f, tmp, path, 1, msg);
 }

@@ -5,7 +5,7 @@
  *                            alpha), scratch and compression as bands
  *   accuracy_vs_size         test accuracy against student parameters
  *   curves                   validation accuracy per epoch, first seed */
-#include "bench.h"
+#include "bench_plots.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 enum { PATH_LEN = 4300 };
 
@@ -32,14 +32,14 @@ static FILE *open_data(const char *dir, const char *name, char *msg) {
     char path[PATH_LEN];
     snprintf(path, sizeof path, "%s/plots/%s", dir, name);
     FILE *f = fopen(path, "w");
-    if (f == NULL) gkd_msg(msg, "%s: %s", path, strerror(errno));
+    if (f == NULL) util_msg(msg, "%s: %s", path, strerror(errno));
     return f;
 }
 
 static int close_data(FILE *f, const char *dir, const char *name, char *msg) {
     int err = ferror(f);
     if (fclose(f) != 0 || err) {
-        gkd_msg(msg, "%s/plots/%s: write failed: %s", dir, name, strerror(errno));
+        util_msg(msg, "%s/plots/%s: write failed: %s", dir, name, strerror(errno));
         return GNNKD_EIO;
     }
     return GNNKD_OK;
@@ -246,7 +246,7 @@ static int curves_panel(FILE *gp, const bench_summary *s, int d, const char *dir
     const int cap = o.epochs > g->epochs ? o.epochs : g->epochs;
     double *acc = calloc((size_t)cap, sizeof *acc);
     if (acc == NULL) {
-        gkd_msg(msg, "plots: out of memory");
+        util_msg(msg, "plots: out of memory");
         return GNNKD_ENOMEM;
     }
     snprintf(path, sizeof path, "%s/curves.csv", dir);
@@ -315,7 +315,7 @@ static int write_script(const bench_summary *s, const char *dir, char *msg) {
     const bench_grid *g = s->grid;
     char path[PATH_LEN], tmp[PATH_LEN + 32], title[256];
     snprintf(path, sizeof path, "%s/plots/plots.gp", dir);
-    FILE *gp = gkd_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *gp = util_open_tmp(path, tmp, sizeof tmp, msg);
     if (gp == NULL) return GNNKD_EIO;
     fprintf(gp,
             "# plots.gp — written by gnnkd bench; run `gnuplot plots.gp` in this folder.\n"
@@ -348,7 +348,7 @@ static int write_script(const bench_summary *s, const char *dir, char *msg) {
     figure_begin(gp, "curves", 480 * g->ndatasets, 500, 1, g->ndatasets, title);
     for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++) rc = curves_panel(gp, s, d, dir, msg);
     figure_end(gp);
-    int rc2 = gkd_commit_file(gp, tmp, path, rc == GNNKD_OK, msg);
+    int rc2 = util_commit_file(gp, tmp, path, rc == GNNKD_OK, msg);
     return rc != GNNKD_OK ? rc : rc2;
 }
 
@@ -357,7 +357,7 @@ int bench_plots_write(const bench_summary *s, const char *dir, int *made, char *
     *made = 0;
     snprintf(pdir, sizeof pdir, "%s/plots", dir);
     if (mkdir(pdir, 0777) != 0 && errno != EEXIST) {
-        gkd_msg(msg, "%s: %s", pdir, strerror(errno));
+        util_msg(msg, "%s: %s", pdir, strerror(errno));
         return GNNKD_EIO;
     }
     int rc = write_script(s, dir, msg);
@@ -365,7 +365,7 @@ int bench_plots_write(const bench_summary *s, const char *dir, int *made, char *
 
     snprintf(log, sizeof log, "%s/plots/gnuplot.log", dir);
     const char *argv[] = {"gnuplot", "plots.gp", NULL};
-    int status = bench_run_program(argv, pdir, log, NULL, 0);
+    int status = util_run_program(argv, pdir, log, NULL, 0);
     if (status == 127 || status < 0) {
         fprintf(stderr, "gnnkd bench: warning: could not run gnuplot, so no plots were drawn; the data "
                         "and script are in %s (install gnuplot, e.g. gnuplot-nox, and run "

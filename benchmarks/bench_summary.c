@@ -3,7 +3,8 @@
  * teacher, the gain over scratch, compression ratio and speed-up, and the
  * configuration of each method chosen by validation accuracy (never by test
  * accuracy). */
-#include "bench.h"
+#include "bench_summary.h"
+#include "cli.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 int bench_chosen(const bench_summary *s, int d, int st, gnnkd_method method) {
     if (method == GNNKD_METHOD_SCRATCH) return 0;
@@ -38,7 +39,7 @@ static double mean_of(const double *x, int n) {
 }
 
 int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_table *t, char *msg) {
-#define GKD_FREE_ALL                                                                       \
+#define UTIL_FREE_ALL                                                                       \
     do {                                                                                  \
         free(val);                                                                        \
         bench_summary_free(s);                                                            \
@@ -49,16 +50,16 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
     s->nconf = bench_nconfigs(g);
     const int nd = g->ndatasets, ns = g->nstudents, S = g->seeds;
     const size_t ngroups = (size_t)nd * ns * s->nconf;
-    GKD_ALLOC(s->stat, ngroups);
-    GKD_ALLOC(s->stat[0].test, ngroups * S);
-    GKD_ALLOC(s->teacher, (size_t)nd * S);
-    GKD_ALLOC(s->teacher_n, nd);
-    GKD_ALLOC(s->teacher_mean, nd);
-    GKD_ALLOC(s->teacher_std, nd);
-    GKD_ALLOC(s->teacher_ms, nd);
-    GKD_ALLOC(s->teacher_params, nd);
-    GKD_ALLOC(s->best, (size_t)nd * ns * 2);
-    GKD_ALLOC(val, 4 * (size_t)S);
+    UTIL_ALLOC(s->stat, ngroups);
+    UTIL_ALLOC(s->stat[0].test, ngroups * S);
+    UTIL_ALLOC(s->teacher, (size_t)nd * S);
+    UTIL_ALLOC(s->teacher_n, nd);
+    UTIL_ALLOC(s->teacher_mean, nd);
+    UTIL_ALLOC(s->teacher_std, nd);
+    UTIL_ALLOC(s->teacher_ms, nd);
+    UTIL_ALLOC(s->teacher_params, nd);
+    UTIL_ALLOC(s->best, (size_t)nd * ns * 2);
+    UTIL_ALLOC(val, 4 * (size_t)S);
     double *ims = val + S, *tms = val + 2 * S, *tacc = val + 3 * S;
 
     bench_row key;
@@ -132,7 +133,7 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
     }
     free(val);
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }
 
 /* ---- summary.json -------------------------------------------------------------- */
@@ -153,7 +154,7 @@ static void add_config(cJSON *o, const bench_summary *s, int d, int st, int k) {
     bench_config(g, k, &method, &ti, &ai);
     cJSON_AddStringToObject(o, "dataset", g->dataset[d]);
     cJSON_AddStringToObject(o, "student", g->student[st]);
-    cJSON_AddStringToObject(o, "method", bench_method_name(method));
+    cJSON_AddStringToObject(o, "method", gnnkd_method_name(method));
     if (ti >= 0) cJSON_AddNumberToObject(o, "T", g->temp[ti]);
     else cJSON_AddNullToObject(o, "T");
     if (ai >= 0) cJSON_AddNumberToObject(o, "alpha", g->alpha[ai]);
@@ -181,12 +182,12 @@ static cJSON *summary_json(const bench_summary *s) {
     cJSON_AddItemToObject(set, "alphas", cJSON_CreateDoubleArray(g->alpha, g->nalphas));
     cJSON_AddNumberToObject(set, "seeds", g->seeds);
     cJSON_AddNumberToObject(set, "first_seed", (double)g->seed0);
-    cJSON_AddStringToObject(set, "select", bench_select_name(g->select));
+    cJSON_AddStringToObject(set, "select", gnnkd_select_name(g->select));
     cJSON_AddNumberToObject(set, "patience", g->patience);
     cJSON_AddNumberToObject(set, "epochs", g->epochs);
     cJSON *wd = cJSON_AddObjectToObject(set, "weight_decay");
     for (int m = 0; m < 3; m++)
-        cJSON_AddNumberToObject(wd, bench_method_name((gnnkd_method)m), bench_weight_decay(g, (gnnkd_method)m));
+        cJSON_AddNumberToObject(wd, gnnkd_method_name((gnnkd_method)m), bench_weight_decay(g, (gnnkd_method)m));
     cJSON_AddStringToObject(set, "transfer", "all");
     cJSON_AddStringToObject(set, "compress_target", "teacher logits, each row centred to zero mean");
     cJSON_AddStringToObject(set, "choice",
@@ -308,7 +309,7 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
             "(patience %d)%s; weight decay %g from scratch, %g for KD and compression. Seeds %ld "
             "to %ld. Transfer set: all nodes. Compression regresses the teacher's logits, each "
             "row centred to zero mean: the limit KD approaches as T grows.\n\n",
-            g->teacher, g->teacher_training, g->epochs, bench_select_name(g->select), g->patience,
+            g->teacher, g->teacher_training, g->epochs, gnnkd_select_name(g->select), g->patience,
             g->select == GNNKD_SELECT_VAL_ACC ? ", keeping the weights of the best validation accuracy"
                                               : ", keeping the last weights",
             (double)bench_weight_decay(g, GNNKD_METHOD_SCRATCH), (double)bench_weight_decay(g, GNNKD_METHOD_KD),
@@ -349,7 +350,7 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
                 int ti, ai;
                 bench_config(g, k, &method, &ti, &ai);
                 int chosen = method != GNNKD_METHOD_SCRATCH && bench_chosen(s, d, st, method) == k;
-                fprintf(f, "| %s | %s%s | ", g->student[st], bench_method_name(method), chosen ? " ✓" : "");
+                fprintf(f, "| %s | %s%s | ", g->student[st], gnnkd_method_name(method), chosen ? " ✓" : "");
                 if (ti >= 0) fprintf(f, "%g", g->temp[ti]);
                 fprintf(f, " | ");
                 if (ai >= 0) fprintf(f, "%g", g->alpha[ai]);
@@ -377,11 +378,11 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
 /* Writes path through a temporary file, by text (JSON) or by markdown(). */
 static int write_file(const char *path, const char *text, const bench_summary *s, int plots, char *msg) {
     char tmp[4300];
-    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = util_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     if (text) fputs(text, f);
     else markdown(f, s, plots);
-    return gkd_commit_file(f, tmp, path, 1, msg);
+    return util_commit_file(f, tmp, path, 1, msg);
 }
 
 int bench_summary_write(const bench_summary *s, const char *dir, int plots, FILE *echo, char *msg) {
@@ -390,7 +391,7 @@ int bench_summary_write(const bench_summary *s, const char *dir, int plots, FILE
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     if (text == NULL) {
-        gkd_msg(msg, "summary.json: out of memory");
+        util_msg(msg, "summary.json: out of memory");
         return GNNKD_ENOMEM;
     }
     snprintf(path, sizeof path, "%s/summary.json", dir);

@@ -1,53 +1,14 @@
-/* bench_table.c — the benchmark's grid and its rows: results.csv is written
- * one flushed line per trained student and read back to resume a run and to
- * make the summary, so that the summary depends on the file alone. */
-#include "bench.h"
+/* bench_table.c — the benchmark's rows: results.csv is written one flushed
+ * line per trained student and read back to resume a run and to make the
+ * summary, so that the summary depends on the file alone. */
+#include "bench_table.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/internal.h"
-
-/* ---- the grid ---------------------------------------------------------------- */
-
-int bench_nconfigs(const bench_grid *g) { return 1 + g->ntemps * g->nalphas + g->nalphas; }
-
-void bench_config(const bench_grid *g, int k, gnnkd_method *method, int *t, int *a) {
-    const int nkd = g->ntemps * g->nalphas;
-    if (k == 0) {
-        *method = GNNKD_METHOD_SCRATCH;
-        *t = *a = -1;
-    } else if (k <= nkd) {
-        *method = GNNKD_METHOD_KD;
-        *t = (k - 1) / g->nalphas;
-        *a = (k - 1) % g->nalphas;
-    } else {
-        *method = GNNKD_METHOD_COMPRESS;
-        *t = -1;
-        *a = k - 1 - nkd;
-    }
-}
-
-const char *bench_method_name(gnnkd_method m) {
-    return m == GNNKD_METHOD_KD ? "kd" : m == GNNKD_METHOD_COMPRESS ? "compress" : "scratch";
-}
-
-const char *bench_select_name(gnnkd_select s) {
-    return s == GNNKD_SELECT_VAL_ACC ? "val-acc" : "val-loss";
-}
-
-void bench_training_text(char *buf, size_t len, gnnkd_select select, int patience, int epochs,
-                         double weight_decay) {
-    snprintf(buf, len, "select=%s patience=%d epochs=%d weight_decay=%g", bench_select_name(select),
-             patience, epochs, weight_decay);
-}
-
-float bench_weight_decay(const bench_grid *g, gnnkd_method method) {
-    if (g->weight_decay >= 0) return (float)g->weight_decay;
-    return method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
-}
+#include "util.h"
 
 /* ---- rows -------------------------------------------------------------------- */
 
@@ -59,7 +20,7 @@ void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int student, 
     snprintf(r->dataset, sizeof r->dataset, "%s", g->dataset[dataset]);
     snprintf(r->teacher, sizeof r->teacher, "%s", g->teacher);
     snprintf(r->student, sizeof r->student, "%s", g->student[student]);
-    snprintf(r->method, sizeof r->method, "%s", bench_method_name(method));
+    snprintf(r->method, sizeof r->method, "%s", gnnkd_method_name(method));
     if (t >= 0) snprintf(r->T, sizeof r->T, "%g", g->temp[t]);
     if (a >= 0) snprintf(r->alpha, sizeof r->alpha, "%g", g->alpha[a]);
     snprintf(r->transfer, sizeof r->transfer, "all");
@@ -79,7 +40,7 @@ int bench_table_add(bench_table *t, const bench_row *r, char *msg) {
         int cap = t->cap ? 2 * t->cap : 256;
         bench_row *grown = realloc(t->row, (size_t)cap * sizeof *grown);
         if (grown == NULL) {
-            gkd_msg(msg, "bench: out of memory for %d result rows", cap);
+            util_msg(msg, "bench: out of memory for %d result rows", cap);
             return GNNKD_ENOMEM;
         }
         t->row = grown;
@@ -171,11 +132,11 @@ static void key_fields(FILE *f, const bench_row *r) {
 int bench_csv_open(FILE **f, const char *path, char *msg) {
     *f = fopen(path, "a");
     if (*f == NULL) {
-        gkd_msg(msg, "%s: %s", path, strerror(errno));
+        util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
     }
     if (ftell(*f) == 0 && (fprintf(*f, "%s\n", CSV_HEADER) < 0 || fflush(*f) != 0)) {
-        gkd_msg(msg, "%s: %s", path, strerror(errno));
+        util_msg(msg, "%s: %s", path, strerror(errno));
         fclose(*f);
         *f = NULL;
         return GNNKD_EIO;
@@ -191,7 +152,7 @@ int bench_csv_append(FILE *f, const bench_row *r, const char *path, char *msg) {
             r->test_acc, r->epochs, r->train_seconds, r->inference_ms, r->student_params,
             r->teacher_params, r->teacher_test_acc, r->teacher_inference_ms);
     if (ferror(f) || fflush(f) != 0) {
-        gkd_msg(msg, "%s: %s", path, strerror(errno));
+        util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
     }
     return GNNKD_OK;
@@ -239,7 +200,7 @@ static int parse_row(bench_row *r, char **f) {
 }
 
 int bench_csv_load(bench_table *t, const char *path, char *msg) {
-#define GKD_FREE_ALL                                                                       \
+#define UTIL_FREE_ALL                                                                       \
     do {                                                                                  \
         free(line);                                                                       \
         if (f) fclose(f);                                                                 \
@@ -248,7 +209,7 @@ int bench_csv_load(bench_table *t, const char *path, char *msg) {
     size_t cap = 0;
     FILE *f = fopen(path, "r");
     if (f == NULL && errno == ENOENT) return GNNKD_OK;
-    GKD_CHECK(f != NULL, GNNKD_EIO, "%s: %s", path, strerror(errno));
+    UTIL_CHECK(f != NULL, GNNKD_EIO, "%s: %s", path, strerror(errno));
     long long lineno = 0;
     long complete = 0; /* bytes up to the last newline */
     ssize_t len;
@@ -257,14 +218,14 @@ int bench_csv_load(bench_table *t, const char *path, char *msg) {
         if (line[len - 1] != '\n') {
             /* a run killed in the middle of a row: forget the fragment */
             fprintf(stderr, "gnnkd bench: %s:%lld: dropping an unfinished last line\n", path, lineno);
-            GKD_CHECK(truncate(path, complete) == 0, GNNKD_EIO, "%s: %s", path, strerror(errno));
+            UTIL_CHECK(truncate(path, complete) == 0, GNNKD_EIO, "%s: %s", path, strerror(errno));
             break;
         }
         complete += (long)len;
         line[--len] = '\0';
         if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
         if (lineno == 1) {
-            GKD_CHECK(!strcmp(line, CSV_HEADER), GNNKD_EDATA,
+            UTIL_CHECK(!strcmp(line, CSV_HEADER), GNNKD_EDATA,
                      "%s:1: not a results file of this gnnkd bench (the header differs)", path);
             continue;
         }
@@ -272,16 +233,16 @@ int bench_csv_load(bench_table *t, const char *path, char *msg) {
         char *field[CSV_FIELDS + 1];
         int n = bench_csv_split(line, field, CSV_FIELDS);
         bench_row r;
-        GKD_CHECK(n == CSV_FIELDS, GNNKD_EDATA, "%s:%lld: expected %d fields, found %s", path,
+        UTIL_CHECK(n == CSV_FIELDS, GNNKD_EDATA, "%s:%lld: expected %d fields, found %s", path,
                  lineno, CSV_FIELDS, n < 0 ? "an unterminated quote" : "another count");
-        GKD_CHECK(parse_row(&r, field), GNNKD_EDATA, "%s:%lld: a field is too long or not a number",
+        UTIL_CHECK(parse_row(&r, field), GNNKD_EDATA, "%s:%lld: a field is too long or not a number",
                  path, lineno);
-        GKD_TRY(bench_table_add(t, &r, msg));
+        UTIL_TRY(bench_table_add(t, &r, msg));
     }
-    GKD_CHECK(!ferror(f), GNNKD_EIO, "%s: %s", path, strerror(errno));
-    GKD_FREE_ALL;
+    UTIL_CHECK(!ferror(f), GNNKD_EIO, "%s: %s", path, strerror(errno));
+    UTIL_FREE_ALL;
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }
 
 int bench_curve_append(FILE *f, const bench_row *key, const bench_curve *c, const char *path,
@@ -292,7 +253,7 @@ int bench_curve_append(FILE *f, const bench_row *key, const bench_curve *c, cons
                 c->val_acc[e], c->train_acc[e]);
     }
     if (ferror(f) || fflush(f) != 0) {
-        gkd_msg(msg, "%s: %s", path, strerror(errno));
+        util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
     }
     return GNNKD_OK;

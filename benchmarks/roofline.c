@@ -7,7 +7,7 @@
 #include <omp.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "util.h"
 
 /* Each triad array is 4x the last-level cache, within these bounds (some
  * virtual machines report absurd cache sizes). */
@@ -32,7 +32,7 @@ static double stream_triad(double *mb, char *msg) {
         free(a);
         free(b);
         free(c);
-        gkd_msg(msg, "roofline: out of memory for the STREAM arrays (3 x %ld MiB)", bytes >> 20);
+        util_msg(msg, "roofline: out of memory for the STREAM arrays (3 x %ld MiB)", bytes >> 20);
         return -1.0;
     }
 #pragma omp parallel for schedule(static)
@@ -44,10 +44,10 @@ static double stream_triad(double *mb, char *msg) {
     const double s = 3.0;
     double best = 1e30;
     for (int rep = 0; rep < ROOFLINE_STREAM_REPS; rep++) {
-        double t0 = gkd_now();
+        double t0 = util_now();
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < len; i++) a[i] = b[i] + s * c[i];
-        double t = gkd_now() - t0;
+        double t = util_now() - t0;
         if (t < best) best = t;
     }
     volatile double sink = a[len / 2]; // keeps the triad from being optimised away
@@ -62,25 +62,25 @@ static double stream_triad(double *mb, char *msg) {
 
 static double sgemm_rate(int n, char *msg) {
     size_t nn = (size_t)n * (size_t)n;
-    float *a = gkd_calloc(nn, sizeof *a), *b = gkd_calloc(nn, sizeof *b);
-    float *c = gkd_calloc(nn, sizeof *c);
+    float *a = calloc(nn, sizeof *a), *b = calloc(nn, sizeof *b);
+    float *c = calloc(nn, sizeof *c);
     if (a == NULL || b == NULL || c == NULL) {
         free(a);
         free(b);
         free(c);
-        gkd_msg(msg, "roofline: out of memory for the SGEMM matrices");
+        util_msg(msg, "roofline: out of memory for the SGEMM matrices");
         return -1.0;
     }
     for (size_t e = 0; e < nn; e++) {
-        a[e] = gkd_uniform(1, e) - 0.5f;
-        b[e] = gkd_uniform(2, e) - 0.5f;
+        a[e] = util_uniform(1, e) - 0.5f;
+        b[e] = util_uniform(2, e) - 0.5f;
     }
     double best = 1e30;
     for (int rep = 0; rep <= ROOFLINE_SGEMM_REPS; rep++) { // rep 0 warms up OpenBLAS's threads
-        double t0 = gkd_now();
+        double t0 = util_now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
                     n);
-        double t = gkd_now() - t0;
+        double t = util_now() - t0;
         if (rep > 0 && t < best) best = t;
     }
     free(a);
@@ -103,12 +103,12 @@ static double omp_region_us(void) {
     double t[REPS];
     volatile int sink = 0;
     for (int rep = 0; rep < REPS; rep++) {
-        double t0 = gkd_now();
+        double t0 = util_now();
 #pragma omp parallel
         {
             if (omp_get_thread_num() == 0) sink = sink + 1;
         }
-        t[rep] = 1e6 * (gkd_now() - t0);
+        t[rep] = 1e6 * (util_now() - t0);
     }
     qsort(t, REPS, sizeof *t, cmp_double);
     return t[REPS / 2];

@@ -10,6 +10,7 @@
  * with libgomp. */
 #include "cli.h"
 #include "speed.h"
+#include "util.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -19,9 +20,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <stdlib.h>
 #include <unistd.h>
 
-#include "gnn/gnn.h"
 
 #define MAX_ITEMS 32
 
@@ -34,7 +35,6 @@ typedef struct {
     int threads[MAX_ITEMS];
     int nthreads;
     int warmup, epochs, infer_repeats;
-    double kernel_seconds;
     unsigned long long seed;
     int latency;      /* 0: none, 1: also, 2: only */
     int latency_nodes;
@@ -50,8 +50,8 @@ static void speed_help(FILE *f) {
             "usage: gnnkd bench-speed [options]\n\n"
             "Times GCN and MLP training and inference: seconds per epoch (forward with\n"
             "dropout, loss, backward, Adam; median and min-max after a warm-up), full-graph\n"
-            "inference milliseconds (eval mode), peak resident memory, and each kernel of\n"
-            "the epoch timed alone on the model's shapes: time share, GFLOP/s, GB/s and the\n"
+            "inference milliseconds (eval mode), peak resident memory, and each kernel call\n"
+            "of the model's own epochs (its profile): time share, GFLOP/s, GB/s and the\n"
             "fraction of its roofline bound max(flops / SGEMM rate, bytes / STREAM triad),\n"
             "both ceilings measured in the same run (above 100%%: the data fit in cache).\n"
             "Each configuration runs in its own process, so its peak RSS is its own; its\n"
@@ -64,7 +64,6 @@ static void speed_help(FILE *f) {
             "Timing:\n"
             "  --epochs N              timed epochs (50), after --warmup N untimed ones (5)\n"
             "  --infer-repeats N       timed full-graph inference passes (20, after 3 untimed)\n"
-            "  --kernel-seconds X      time each kernel alone for at least X seconds (0.05)\n"
             "  --seed N                seed of weights and dropout (0)\n\n"
             "Per-node latency (GLNN's comparison; fresh weights: latency does not depend on\n"
             "training; one thread):\n"
@@ -161,77 +160,58 @@ static int write_all(int fd, const char *p, size_t len) {
     return 0;
 }
 
+/* What a measuring child runs. */
+typedef struct {
+    child_fn fn;
+    const speed_opts *o;
+    const void *arg;
+} child_job;
+
+/* The child's side: the JSON on success, the message on failure (the exit
+ * code is then the status). */
+static int child_main(void *ctx, int fd) {
+    const child_job *job = ctx;
+    char cmsg[GNNKD_MSG_LEN] = "";
+    cJSON *res = NULL;
+    int rc = job->fn(&res, job->o, job->arg, cmsg);
+    char *text = rc == GNNKD_OK ? cJSON_PrintUnformatted(res) : NULL;
+    if (rc == GNNKD_OK && text == NULL) {
+        rc = GNNKD_ENOMEM;
+        snprintf(cmsg, sizeof cmsg, "bench-speed: out of memory for the JSON output");
+    }
+    const char *body = rc == GNNKD_OK ? text : cmsg;
+    if (write_all(fd, body, strlen(body)) != 0 && rc == GNNKD_OK) rc = GNNKD_EIO;
+    close(fd);
+    free(text);
+    cJSON_Delete(res);
+    return rc;
+}
+
 /* Runs fn in a forked child and returns the JSON it produced, or its status
- * and message. The child sends one line of text through a pipe: the JSON on
- * success, the message on failure (its exit code is then the status). */
+ * and message. */
 static int in_child(cJSON **out, child_fn fn, const speed_opts *o, const void *arg, char *msg) {
-    int fds[2];
+    child_job job = {fn, o, arg};
+    char *text = NULL;
+    size_t len = 0;
+    int status = 0, rc = GNNKD_OK;
     *out = NULL;
-    if (pipe(fds) != 0) {
-        gkd_msg(msg, "bench-speed: pipe: %s", strerror(errno));
+    if (util_child(&text, &len, &status, child_main, &job) != 0) {
+        util_msg(msg, "bench-speed: cannot start a measuring process: %s", strerror(errno));
         return GNNKD_EINTERNAL;
     }
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        gkd_msg(msg, "bench-speed: fork: %s", strerror(errno));
-        close(fds[0]);
-        close(fds[1]);
-        return GNNKD_EINTERNAL;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        char cmsg[GNNKD_MSG_LEN] = "";
-        cJSON *res = NULL;
-        int rc = fn(&res, o, arg, cmsg);
-        char *text = rc == GNNKD_OK ? cJSON_PrintUnformatted(res) : NULL;
-        if (rc == GNNKD_OK && text == NULL) {
-            rc = GNNKD_ENOMEM;
-            snprintf(cmsg, sizeof cmsg, "bench-speed: out of memory for the JSON output");
-        }
-        const char *body = rc == GNNKD_OK ? text : cmsg;
-        if (write_all(fds[1], body, strlen(body)) != 0 && rc == GNNKD_OK) rc = GNNKD_EIO;
-        close(fds[1]);
-        free(text);
-        cJSON_Delete(res);
-        _exit(rc);
-    }
-    close(fds[1]);
-    size_t len = 0, cap = 4096;
-    char *text = malloc(cap);
-    int ok = text != NULL;
-    for (;;) {
-        if (ok && len + 1 == cap) {
-            char *bigger = realloc(text, cap * 2);
-            if (bigger == NULL) ok = 0;
-            else text = bigger, cap *= 2;
-        }
-        char sink[4096];
-        ssize_t r = ok ? read(fds[0], text + len, cap - 1 - len) : read(fds[0], sink, sizeof sink);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        if (ok) len += (size_t)r;
-    }
-    close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    int rc = GNNKD_OK;
-    if (!ok) {
-        gkd_msg(msg, "bench-speed: out of memory reading a result");
+    if (text == NULL) {
+        util_msg(msg, "bench-speed: out of memory reading a result");
         rc = GNNKD_ENOMEM;
     } else if (WIFSIGNALED(status)) {
-        gkd_msg(msg, "bench-speed: the measuring process died of signal %d (%s)", WTERMSIG(status),
-               strsignal(WTERMSIG(status)));
+        util_msg(msg, "bench-speed: the measuring process died of signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
         rc = GNNKD_EINTERNAL;
     } else {
-        text[len] = '\0';
         rc = WIFEXITED(status) ? WEXITSTATUS(status) : GNNKD_EINTERNAL;
         if (rc != GNNKD_OK) {
-            gkd_msg(msg, "%s", len ? text : "bench-speed: the measuring process failed");
+            util_msg(msg, "%s", len ? text : "bench-speed: the measuring process failed");
         } else if ((*out = cJSON_Parse(text)) == NULL) {
-            gkd_msg(msg, "bench-speed: the measuring process sent no valid JSON");
+            util_msg(msg, "bench-speed: the measuring process sent no valid JSON");
             rc = GNNKD_EINTERNAL;
         }
     }
@@ -283,198 +263,68 @@ typedef struct {
     int threads;
 } config;
 
-/* CPU seconds of all the process's threads: against the wall clock, tells
- * how much of its cores a run really had on a shared machine. */
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int cmp_double(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
 }
 
-/* Sorts x and returns its median. */
-static double median_sorted(double *x, int n) {
-    qsort(x, (size_t)n, sizeof *x, cmp_double);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+/* Per-call figures of a profile entry over the timed epochs, and its roofline. */
+static cJSON *json_kernel(const gnnkd_profile_entry *e, const roofline_machine *mach, int epochs,
+                          double epoch) {
+    const double sec = e->seconds / epochs, call = e->seconds / (double)e->calls;
+    const double flops = e->flops / (double)e->calls, bytes = e->bytes / (double)e->calls;
+    const double bound = roofline_bound(mach, flops, bytes);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", e->name);
+    cJSON_AddStringToObject(j, "group", gnnkd_profile_group_name(e->group));
+    cJSON_AddNumberToObject(j, "calls", (double)e->calls / epochs);
+    cJSON_AddNumberToObject(j, "seconds", sec);
+    cJSON_AddNumberToObject(j, "seconds_per_call", call);
+    cJSON_AddNumberToObject(j, "seconds_per_call_min", e->seconds_min);
+    cJSON_AddNumberToObject(j, "share", sec / epoch);
+    cJSON_AddNumberToObject(j, "flops", flops);
+    cJSON_AddNumberToObject(j, "bytes", bytes);
+    cJSON_AddNumberToObject(j, "gflops", flops / call * 1e-9);
+    cJSON_AddNumberToObject(j, "gbs", bytes / call * 1e-9);
+    cJSON_AddNumberToObject(j, "bound_seconds", bound);
+    cJSON_AddStringToObject(j, "bound_by",
+                            flops / mach->sgemm_gflops > bytes / mach->stream_gbs ? "compute" : "memory");
+    cJSON_AddNumberToObject(j, "roofline_fraction", bound / call);
+    return j;
 }
 
-static cJSON *json_kernels(const speed_plan *p, const roofline_machine *mach, double epoch,
-                           double *bound_total, double *flops_total, double *bytes_total,
-                           cJSON **groups) {
-    cJSON *list = cJSON_CreateArray();
-    double gsec[SPEED_NGROUPS] = {0}, gflops[SPEED_NGROUPS] = {0}, gbytes[SPEED_NGROUPS] = {0},
-           gbound[SPEED_NGROUPS] = {0};
-    *bound_total = *flops_total = *bytes_total = 0.0;
-    for (int k = 0; k < p->nkernels; k++) {
-        const speed_kernel *e = &p->k[k];
-        double sec = e->seconds * e->calls, bound = roofline_bound(mach, e->flops, e->bytes);
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "name", e->name);
-        cJSON_AddStringToObject(j, "group", speed_group_name(e->group));
-        cJSON_AddNumberToObject(j, "calls", e->calls);
-        cJSON_AddNumberToObject(j, "seconds", sec);
-        cJSON_AddNumberToObject(j, "seconds_per_call", e->seconds);
-        cJSON_AddNumberToObject(j, "seconds_per_call_min", e->seconds_min);
-        cJSON_AddNumberToObject(j, "share", sec / epoch);
-        cJSON_AddNumberToObject(j, "flops", e->flops);
-        cJSON_AddNumberToObject(j, "bytes", e->bytes);
-        cJSON_AddNumberToObject(j, "gflops", e->flops / e->seconds * 1e-9);
-        cJSON_AddNumberToObject(j, "gbs", e->bytes / e->seconds * 1e-9);
-        cJSON_AddNumberToObject(j, "bound_seconds", bound);
-        cJSON_AddStringToObject(j, "bound_by",
-                                e->flops / mach->sgemm_gflops > e->bytes / mach->stream_gbs
-                                    ? "compute"
-                                    : "memory");
-        cJSON_AddNumberToObject(j, "roofline_fraction", bound / e->seconds);
-        cJSON_AddItemToArray(list, j);
-        gsec[e->group] += sec;
-        gflops[e->group] += e->flops * e->calls;
-        gbytes[e->group] += e->bytes * e->calls;
-        gbound[e->group] += bound * e->calls;
-        *bound_total += bound * e->calls;
-        *flops_total += e->flops * e->calls;
-        *bytes_total += e->bytes * e->calls;
+/* The kernels of the model's own epochs (its profile over epochs timed
+ * epochs), by kernel and by group, into res. */
+static void json_kernels(cJSON *res, const gnnkd_profile *p, const roofline_machine *mach,
+                         int epochs, double epoch) {
+    double gsec[GNNKD_PROFILE_NGROUPS] = {0}, gflops[GNNKD_PROFILE_NGROUPS] = {0},
+           gbytes[GNNKD_PROFILE_NGROUPS] = {0}, gbound[GNNKD_PROFILE_NGROUPS] = {0};
+    double bound = 0.0, flops = 0.0, bytes = 0.0, ksum = 0.0;
+    cJSON *list = cJSON_AddArrayToObject(res, "kernels");
+    for (int k = 0; k < p->nentries; k++) {
+        const gnnkd_profile_entry *e = &p->entry[k];
+        const double b = roofline_bound(mach, e->flops / (double)e->calls, e->bytes / (double)e->calls) *
+                         (double)e->calls / epochs;
+        cJSON_AddItemToArray(list, json_kernel(e, mach, epochs, epoch));
+        gsec[e->group] += e->seconds / epochs;
+        gflops[e->group] += e->flops / epochs;
+        gbytes[e->group] += e->bytes / epochs;
+        gbound[e->group] += b;
+        bound += b, flops += e->flops / epochs, bytes += e->bytes / epochs;
+        ksum += e->seconds / epochs;
     }
-    *groups = cJSON_CreateArray();
-    for (int gi = 0; gi < SPEED_NGROUPS; gi++) {
+    cJSON *groups = cJSON_AddArrayToObject(res, "groups");
+    for (int gi = 0; gi < GNNKD_PROFILE_NGROUPS; gi++) {
         if (gsec[gi] == 0.0) continue;
         cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "name", speed_group_name((speed_group)gi));
+        cJSON_AddStringToObject(j, "name", gnnkd_profile_group_name((gnnkd_profile_group)gi));
         cJSON_AddNumberToObject(j, "seconds", gsec[gi]);
         cJSON_AddNumberToObject(j, "share", gsec[gi] / epoch);
         cJSON_AddNumberToObject(j, "gflops", gflops[gi] / gsec[gi] * 1e-9);
         cJSON_AddNumberToObject(j, "gbs", gbytes[gi] / gsec[gi] * 1e-9);
         cJSON_AddNumberToObject(j, "roofline_fraction", gbound[gi] / gsec[gi]);
-        cJSON_AddItemToArray(*groups, j);
+        cJSON_AddItemToArray(groups, j);
     }
-    return list;
-}
-
-static int config_child(cJSON **out, const speed_opts *o, const void *arg, char *msg) {
-    const config *cf = arg;
-    gnnkd_dataset *d = NULL;
-    gnnkd_graph *g = NULL;
-    gnnkd_model *m = NULL;
-    float *dlogits = NULL;
-    double *et = NULL, *it = NULL;
-    speed_plan *plan = NULL;
-    cJSON *res = NULL;
-#define GKD_FREE_ALL                                                                       \
-    do {                                                                                  \
-        gnnkd_dataset_free(&d);                                                           \
-        gnnkd_graph_free(&g);                                                             \
-        gnnkd_model_free(&m);                                                             \
-        free(dlogits);                                                                    \
-        free(et);                                                                         \
-        free(it);                                                                         \
-        free(plan);                                                                       \
-        cJSON_Delete(res);                                                                \
-    } while (0)
-    gnnkd_set_threads(cf->threads);
-    const int threads = gnnkd_get_threads();
-    const roofline_machine *mach = machine_for(o, threads);
-    GKD_CHECK(mach != NULL, GNNKD_EINTERNAL, "bench-speed: no ceilings for %d threads", threads);
-    cli_data data = o->data;
-    data.dataset = o->data.graph ? NULL : cf->dataset; // a --graph file is named as such
-    GKD_TRY(cli_open_dataset(&d, &data, msg));
-    GKD_CHECK(d->nsplit[GNNKD_TRAIN] > 0, GNNKD_EINVAL, "dataset %s has no training nodes",
-             cf->dataset);
-    const int gcn = cf->model->kind == GNNKD_MODEL_GCN;
-    if (gcn) GKD_TRY(gnnkd_graph_new(&g, &d->adj, msg));
-    const double load_rss = gkd_peak_rss_mb(); // loading's own peak, for comparison
-    GKD_TRY(gnnkd_model_new(&m, cf->model, d->nfeat, d->nclass, o->seed, msg));
-    const gnnkd_model_spec spec = *gnnkd_model_get_spec(m), *s = &spec; // outlives m
-    const int32_t C = d->nclass;
-    gnnkd_train_options topt;
-    gnnkd_train_options_default(&topt);
-    GKD_ALLOC(dlogits, (int64_t)d->n * C);
-    GKD_ALLOC(et, o->epochs);
-    GKD_ALLOC(it, o->infer_repeats);
-
-    // training epochs, exactly as gnnkd_train runs them (without validation);
-    // the CPU share over all timed epochs at once: the process clock counts
-    // another thread's time only at scheduler ticks (4 ms), longer than an
-    // epoch
-    double wall0 = 0.0, cpu0 = 0.0;
-    gkd_model_zero_grad(m); // then each Adam step leaves them zero
-    double l2 = gkd_model_l2(m, &topt); // then each Adam step returns it
-    for (int e = 1; e <= o->warmup + o->epochs; e++) {
-        if (e == o->warmup + 1) wall0 = gkd_now(), cpu0 = cpu_now();
-        double t0 = gkd_now();
-        const float *z = NULL;
-        GKD_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)e, msg));
-        memset(dlogits, 0, sizeof *dlogits * (size_t)d->n * (size_t)C);
-        double loss = gnnkd_loss_ce(dlogits, z, d->label, d->split[GNNKD_TRAIN],
-                                    d->nsplit[GNNKD_TRAIN], C, 1.0f) + l2;
-        GKD_CHECK(isfinite(loss), GNNKD_ENUMERIC, "epoch %d: the training loss is %g", e, loss);
-        GKD_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
-        l2 = gkd_model_adam_step(m, &topt, e);
-        if (e > o->warmup) et[e - o->warmup - 1] = gkd_now() - t0;
-    }
-    const double cpu_share = (cpu_now() - cpu0) / ((gkd_now() - wall0) * threads);
-    // full-graph inference
-    for (int r = -3; r < o->infer_repeats; r++) {
-        double t0 = gkd_now();
-        const float *z = NULL;
-        GKD_TRY(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg));
-        if (r >= 0) it[r] = gkd_now() - t0;
-    }
-    const double rss = gkd_peak_rss_mb(); // before the kernels' own buffers
-    gnnkd_train_result tr;
-    GKD_TRY(gnnkd_evaluate(m, &tr, NULL, d, g, msg));
-    const double emed = median_sorted(et, o->epochs), imed = median_sorted(it, o->infer_repeats);
-
-    // the kernels of the epoch, alone
-    GKD_ALLOC(plan, 1);
-    speed_plan_epoch(plan, s, d, g);
-    gnnkd_model_free(&m); // its workspace is not needed any more
-    GKD_TRY(speed_plan_time(plan, s, d, g, o->kernel_seconds, msg));
-
-    char mtext[128];
-    gnnkd_model_spec_format(mtext, sizeof mtext, s);
-    res = cJSON_CreateObject();
-    cJSON_AddStringToObject(res, "impl", "gnnkd");
-    cJSON_AddStringToObject(res, "version", gnnkd_version());
-    cJSON_AddStringToObject(res, "dataset", cf->dataset);
-    cJSON_AddStringToObject(res, "model", mtext);
-    cJSON_AddNumberToObject(res, "threads", threads);
-    cJSON_AddNumberToObject(res, "nodes", d->n);
-    cJSON_AddNumberToObject(res, "features", d->nfeat);
-    cJSON_AddNumberToObject(res, "feature_nnz",
-                            d->x.rowptr ? (double)gnnkd_csr_nnz(&d->x) : (double)d->n * d->nfeat);
-    cJSON_AddNumberToObject(res, "adjacency_nnz",
-                            g ? (double)gnnkd_csr_nnz(gnnkd_graph_csr(g)) : 0.0);
-    cJSON_AddNumberToObject(res, "classes", C);
-    cJSON_AddNumberToObject(res, "epochs", o->warmup + o->epochs);
-    cJSON_AddNumberToObject(res, "warmup_epochs", o->warmup);
-    cJSON_AddNumberToObject(res, "timed_epochs", o->epochs);
-    cJSON *ep = cJSON_AddObjectToObject(res, "epoch_seconds");
-    cJSON_AddNumberToObject(ep, "median", emed);
-    cJSON_AddNumberToObject(ep, "min", et[0]);
-    cJSON_AddNumberToObject(ep, "max", et[o->epochs - 1]);
-    // below 1 when other processes took the cores: the timings are then inflated
-    cJSON_AddNumberToObject(res, "epoch_cpu_share", cpu_share);
-    cJSON *inf = cJSON_AddObjectToObject(res, "inference_ms");
-    cJSON_AddNumberToObject(inf, "median", 1e3 * imed);
-    cJSON_AddNumberToObject(inf, "min", 1e3 * it[0]);
-    cJSON_AddNumberToObject(inf, "max", 1e3 * it[o->infer_repeats - 1]);
-    cJSON_AddNumberToObject(res, "inference_repeats", o->infer_repeats);
-    cJSON_AddNumberToObject(res, "peak_rss_mb", round(rss * 10.0) / 10.0);
-    cJSON_AddStringToObject(res, "peak_rss_scope", "this configuration's own process");
-    cJSON_AddNumberToObject(res, "load_peak_rss_mb", round(load_rss * 10.0) / 10.0);
-    cJSON_AddNumberToObject(res, "test_acc", tr.acc[GNNKD_TEST]);
-
-    double bound, flops, bytes;
-    cJSON *groups = NULL;
-    cJSON *kernels = json_kernels(plan, mach, emed, &bound, &flops, &bytes, &groups);
-    cJSON_AddItemToObject(res, "kernels", kernels);
-    cJSON_AddItemToObject(res, "groups", groups);
-    double ksum = 0.0;
-    for (int k = 0; k < plan->nkernels; k++) ksum += plan->k[k].seconds * plan->k[k].calls;
     cJSON_AddNumberToObject(res, "kernel_seconds", ksum);
     cJSON *mj = cJSON_AddObjectToObject(res, "machine");
     cJSON_AddNumberToObject(mj, "threads", mach->threads);
@@ -484,12 +334,124 @@ static int config_child(cJSON **out, const speed_opts *o, const void *arg, char 
     cJSON_AddNumberToObject(res, "flops_per_epoch", flops);
     cJSON_AddNumberToObject(res, "bytes_per_epoch", bytes);
     cJSON_AddNumberToObject(res, "roofline_bound_seconds", bound);
-    cJSON_AddNumberToObject(res, "roofline_fraction", bound / emed);
-    *out = res;
-    res = NULL;
-    GKD_FREE_ALL;
-    return GNNKD_OK;
-#undef GKD_FREE_ALL
+    cJSON_AddNumberToObject(res, "roofline_fraction", bound / epoch);
+}
+
+/* What one configuration measured. */
+typedef struct {
+    gnnkd_train_result train; /* of the timed epochs */
+    double cpu_share;         /* of the timed training */
+    double *infer;            /* (infer_repeats) sorted full-graph inference seconds */
+    double rss, load_rss;     /* peak RSS after inference; after loading */
+    gnnkd_profile prof;       /* the timed epochs' kernel calls */
+} config_result;
+
+/* Training through gnnkd_train: warm-up epochs, then the timed ones with
+ * the model's profile attached; every epoch runs (patience 0). Then the
+ * full-graph inference passes. */
+static int config_measure(config_result *cr, const speed_opts *o, gnnkd_model *m,
+                          const gnnkd_dataset *d, const gnnkd_graph *g, int threads, char *msg) {
+    gnnkd_train_options topt;
+    gnnkd_train_options_for(&topt, GNNKD_METHOD_SCRATCH, GNNKD_SELECT_VAL_LOSS);
+    topt.patience = 0;
+    topt.seed = o->seed;
+    int rc = GNNKD_OK;
+    if (o->warmup > 0) {
+        topt.epochs = o->warmup;
+        rc = gnnkd_train(m, &cr->train, d, g, &topt, NULL, msg);
+    }
+    // the CPU share over the whole timed training: the process clock counts
+    // another thread's time only at scheduler ticks, longer than an epoch
+    const double wall0 = util_now(), cpu0 = util_cpu_now();
+    topt.epochs = o->epochs;
+    gnnkd_profile_clear(&cr->prof);
+    gnnkd_model_set_profile(m, &cr->prof);
+    if (rc == GNNKD_OK) rc = gnnkd_train(m, &cr->train, d, g, &topt, NULL, msg);
+    gnnkd_model_set_profile(m, NULL);
+    cr->cpu_share = (util_cpu_now() - cpu0) / ((util_now() - wall0) * threads);
+    for (int r = -3; rc == GNNKD_OK && r < o->infer_repeats; r++) {
+        double t0 = util_now();
+        const float *z = NULL;
+        rc = gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg);
+        if (r >= 0) cr->infer[r] = util_now() - t0;
+    }
+    if (rc == GNNKD_OK) qsort(cr->infer, (size_t)o->infer_repeats, sizeof *cr->infer, cmp_double);
+    cr->rss = util_peak_rss_mb();
+    return rc;
+}
+
+static cJSON *config_json(const config_result *cr, const speed_opts *o, const config *cf,
+                          const gnnkd_model_spec *s, const gnnkd_dataset *d, const gnnkd_graph *g,
+                          const roofline_machine *mach, int threads) {
+    char mtext[128];
+    const int n = o->infer_repeats;
+    const double emed = cr->train.epoch_seconds_median;
+    const double imed = n % 2 ? cr->infer[n / 2] : 0.5 * (cr->infer[n / 2 - 1] + cr->infer[n / 2]);
+    gnnkd_model_spec_format(mtext, sizeof mtext, s);
+    cJSON *res = cJSON_CreateObject();
+    cJSON_AddStringToObject(res, "impl", "gnnkd");
+    cJSON_AddStringToObject(res, "version", gnnkd_version());
+    cJSON_AddStringToObject(res, "dataset", cf->dataset);
+    cJSON_AddStringToObject(res, "model", mtext);
+    cJSON_AddNumberToObject(res, "threads", threads);
+    cJSON_AddNumberToObject(res, "nodes", d->n);
+    cJSON_AddNumberToObject(res, "features", d->nfeat);
+    cJSON_AddNumberToObject(res, "feature_nnz",
+                            d->x.rowptr ? (double)gnnkd_csr_nnz(&d->x) : (double)d->n * d->nfeat);
+    cJSON_AddNumberToObject(res, "adjacency_nnz", g ? (double)gnnkd_csr_nnz(gnnkd_graph_csr(g)) : 0.0);
+    cJSON_AddNumberToObject(res, "classes", d->nclass);
+    cJSON_AddNumberToObject(res, "epochs", o->warmup + o->epochs);
+    cJSON_AddNumberToObject(res, "warmup_epochs", o->warmup);
+    cJSON_AddNumberToObject(res, "timed_epochs", o->epochs);
+    cJSON *ep = cJSON_AddObjectToObject(res, "epoch_seconds");
+    cJSON_AddNumberToObject(ep, "median", emed);
+    cJSON_AddNumberToObject(ep, "min", cr->train.epoch_seconds_min);
+    cJSON_AddNumberToObject(ep, "max", cr->train.epoch_seconds_max);
+    // below 1 when other processes took the cores: the timings are then inflated
+    cJSON_AddNumberToObject(res, "epoch_cpu_share", cr->cpu_share);
+    cJSON *inf = cJSON_AddObjectToObject(res, "inference_ms");
+    cJSON_AddNumberToObject(inf, "median", 1e3 * imed);
+    cJSON_AddNumberToObject(inf, "min", 1e3 * cr->infer[0]);
+    cJSON_AddNumberToObject(inf, "max", 1e3 * cr->infer[n - 1]);
+    cJSON_AddNumberToObject(res, "inference_repeats", n);
+    cJSON_AddNumberToObject(res, "peak_rss_mb", round(cr->rss * 10.0) / 10.0);
+    cJSON_AddStringToObject(res, "peak_rss_scope", "this configuration's own process");
+    cJSON_AddNumberToObject(res, "load_peak_rss_mb", round(cr->load_rss * 10.0) / 10.0);
+    cJSON_AddNumberToObject(res, "test_acc", cr->train.acc[GNNKD_TEST]);
+    json_kernels(res, &cr->prof, mach, o->epochs, emed);
+    return res;
+}
+
+static int config_child(cJSON **out, const speed_opts *o, const void *arg, char *msg) {
+    const config *cf = arg;
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph *g = NULL;
+    gnnkd_model *m = NULL;
+    config_result *cr = NULL;
+    gnnkd_set_threads(cf->threads);
+    const int threads = gnnkd_get_threads();
+    const roofline_machine *mach = machine_for(o, threads);
+    cli_data data = o->data;
+    data.dataset = o->data.graph ? NULL : cf->dataset; // a --graph file is named as such
+    int rc = mach ? GNNKD_OK : GNNKD_EINTERNAL;
+    if (rc != GNNKD_OK) snprintf(msg, GNNKD_MSG_LEN, "bench-speed: no ceilings for %d threads", threads);
+    if (rc == GNNKD_OK) rc = cli_open_dataset(&d, &data, msg);
+    if (rc == GNNKD_OK && cf->model->kind == GNNKD_MODEL_GCN) rc = gnnkd_graph_new(&g, &d->adj, msg);
+    if (rc == GNNKD_OK) rc = gnnkd_model_new(&m, cf->model, d->nfeat, d->nclass, o->seed, msg);
+    if (rc == GNNKD_OK && (!(cr = calloc(1, sizeof *cr)) ||
+                           !(cr->infer = calloc((size_t)o->infer_repeats, sizeof *cr->infer))))
+        rc = GNNKD_ENOMEM;
+    if (rc == GNNKD_OK) {
+        cr->load_rss = util_peak_rss_mb(); // loading's own peak, for comparison
+        rc = config_measure(cr, o, m, d, g, threads, msg);
+    }
+    if (rc == GNNKD_OK) *out = config_json(cr, o, cf, gnnkd_model_get_spec(m), d, g, mach, threads);
+    if (cr) free(cr->infer);
+    free(cr);
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+    return rc;
 }
 
 /* ---- per-node latency ---------------------------------------------------------- */
@@ -515,7 +477,7 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     gnnkd_graph *g = NULL;
     gnnkd_model *student = NULL, *teacher = NULL;
     int32_t *perm = NULL;
-#define GKD_FREE_ALL                                                                       \
+#define UTIL_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_dataset_free(&d);                                                           \
         gnnkd_graph_free(&g);                                                             \
@@ -526,26 +488,26 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     gnnkd_set_threads(1); // one query, one core: what a serving process does
     cli_data data = o->data;
     data.dataset = o->data.graph ? NULL : dataset;
-    GKD_TRY(cli_open_dataset(&d, &data, msg));
-    GKD_TRY(gnnkd_graph_new(&g, &d->adj, msg));
-    GKD_TRY(gnnkd_model_new(&student, &o->student, d->nfeat, d->nclass, o->seed, msg));
-    GKD_TRY(gnnkd_model_new(&teacher, &o->teacher, d->nfeat, d->nclass, o->seed, msg));
+    UTIL_TRY(cli_open_dataset(&d, &data, msg));
+    UTIL_TRY(gnnkd_graph_new(&g, &d->adj, msg));
+    UTIL_TRY(gnnkd_model_new(&student, &o->student, d->nfeat, d->nclass, o->seed, msg));
+    UTIL_TRY(gnnkd_model_new(&teacher, &o->teacher, d->nfeat, d->nclass, o->seed, msg));
 
     // distinct random query nodes: a partial Fisher-Yates shuffle
     int32_t nq = o->latency_nodes < d->n ? o->latency_nodes : d->n;
-    GKD_ALLOC(perm, d->n);
+    UTIL_ALLOC(perm, d->n);
     for (int32_t i = 0; i < d->n; i++) perm[i] = i;
-    uint64_t key = gkd_key(o->seed, 0x1a7e, 0);
+    const uint64_t key = o->seed ^ 0x1a7e; // a stream of its own
     for (int32_t i = 0; i < nq; i++) {
-        int32_t j = i + (int32_t)(gkd_uniform(key, (uint64_t)i) * (float)(d->n - i));
+        int32_t j = i + (int32_t)(util_uniform(key, (uint64_t)i) * (float)(d->n - i));
         if (j >= d->n) j = d->n - 1;
         int32_t t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
     }
     speed_latency rs, rt;
-    GKD_TRY(speed_latency_measure(&rs, student, d, g, perm, nq, msg));
-    GKD_TRY(speed_latency_measure(&rt, teacher, d, g, perm, nq, msg));
+    UTIL_TRY(speed_latency_measure(&rs, student, d, g, perm, nq, msg));
+    UTIL_TRY(speed_latency_measure(&rt, teacher, d, g, perm, nq, msg));
 
     cJSON *res = cJSON_CreateObject();
     cJSON_AddStringToObject(res, "section", "latency");
@@ -558,9 +520,9 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     cJSON_AddNumberToObject(res, "speedup_median", rt.median_us / rs.median_us);
     cJSON_AddNumberToObject(res, "speedup_p99", rt.p99_us / rs.p99_us);
     *out = res;
-    GKD_FREE_ALL;
+    UTIL_FREE_ALL;
     return GNNKD_OK;
-#undef GKD_FREE_ALL
+#undef UTIL_FREE_ALL
 }
 
 /* ---- output ------------------------------------------------------------------------ */
@@ -608,8 +570,8 @@ static void print_config(FILE *f, const cJSON *r, int md) {
             fprintf(f, fmt, str(k, "name"), "", 1e3 * num(k, "seconds"), 100.0 * num(k, "share"),
                     num(k, "gflops"), num(k, "gbs"), "", 100.0 * num(k, "roofline_fraction"));
     }
-    fprintf(f, "%s  kernels alone sum to %.3f ms of the %.3f ms epoch; the epoch's bound is "
-               "%.3f ms\n\n",
+    fprintf(f, "%s  the model's kernel calls take %.3f ms an epoch (mean) of the %.3f ms epoch "
+               "(median); the epoch's bound is %.3f ms\n\n",
             md ? "\n" : "", 1e3 * num(r, "kernel_seconds"), 1e3 * sub(r, "epoch_seconds", "median"),
             1e3 * num(r, "roofline_bound_seconds"));
 }
@@ -648,7 +610,7 @@ static void print_machine(FILE *f, const speed_opts *o, int md) {
 static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *results, char *msg) {
     char path[4096], tmp[4200];
     if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
-        gkd_msg(msg, "%s: cannot create the folder: %s", o->out, strerror(errno));
+        util_msg(msg, "%s: cannot create the folder: %s", o->out, strerror(errno));
         return GNNKD_EIO;
     }
     cJSON *doc = cJSON_CreateObject();
@@ -658,27 +620,27 @@ static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *resul
     char *text = cJSON_Print(doc);
     cJSON_Delete(doc);
     snprintf(path, sizeof path, "%s/bench-speed.json", o->out);
-    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
+    FILE *f = util_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) {
         free(text);
         return GNNKD_EIO;
     }
     int ok = text != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     free(text);
-    int rc = gkd_commit_file(f, tmp, path, ok, msg);
+    int rc = util_commit_file(f, tmp, path, ok, msg);
     if (rc != GNNKD_OK) return rc;
     if (!ok) {
-        gkd_msg(msg, "%s: out of memory for the JSON text", path);
+        util_msg(msg, "%s: out of memory for the JSON text", path);
         return GNNKD_ENOMEM;
     }
 
     snprintf(path, sizeof path, "%s/bench-speed.md", o->out);
-    if ((f = gkd_open_tmp(path, tmp, sizeof tmp, msg)) == NULL) return GNNKD_EIO;
+    if ((f = util_open_tmp(path, tmp, sizeof tmp, msg)) == NULL) return GNNKD_EIO;
     fprintf(f, "# gnnkd bench-speed (gnnkd %s)\n\n", gnnkd_version());
     print_machine(f, o, 1);
-    fprintf(f, "Epoch: forward with dropout, loss, backward, Adam; %d warm-up epochs, then %d "
-               "timed.\nKernels: each timed alone on the epoch's shapes; share = its time per "
-               "epoch / the epoch's median; roofline = max(flops / SGEMM, bytes / STREAM) / "
+    fprintf(f, "Epoch: forward with dropout, loss, backward, Adam (gnnkd_train's step); %d warm-up "
+               "epochs, then %d timed.\nKernels: the model's own calls, recorded by its profile "
+               "over the timed epochs; share = their mean time per epoch / the epoch's median; roofline = max(flops / SGEMM, bytes / STREAM) / "
                "time, above 100%% when the data fit in cache (STREAM measures DRAM).\n"
                "cpu share = CPU time / (wall time x threads): below 100%%, other processes "
                "held the cores and the times are inflated.\n\n",
@@ -688,7 +650,7 @@ static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *resul
         if (!strcmp(str(r, "section"), "latency")) print_latency(f, r, 1);
         else print_config(f, r, 1);
     }
-    return gkd_commit_file(f, tmp, path, 1, msg);
+    return util_commit_file(f, tmp, path, 1, msg);
 }
 
 /* ---- the command ------------------------------------------------------------------- */
@@ -754,7 +716,92 @@ static int run_all(speed_opts *o, char *msg) {
     return rc;
 }
 
-int cmd_bench_speed(int argc, char **argv) {
+/* The option lists are split in place: each gets its own copy, freed with o. */
+typedef struct {
+    speed_opts o;
+    char *copies[3 * MAX_ITEMS];
+    int ncopies;
+    char defaults[2][64]; /* the default dataset and model lists, split in place */
+} speed_args;
+
+static void args_free(speed_args *a) {
+    for (int i = 0; a && i < a->ncopies; i++) free(a->copies[i]);
+    free(a);
+}
+
+/* One option; 0: taken, otherwise 1 + the exit code. */
+static int parse_one(speed_args *a, int c, const char *arg) {
+    speed_opts *o = &a->o;
+    char msg[GNNKD_MSG_LEN] = "", *copy = NULL;
+    long v;
+    if (c == 1000 || c == 'm' || c == 't') {
+        if (a->ncopies == 3 * MAX_ITEMS || (copy = strdup(arg)) == NULL) {
+            fprintf(stderr, "gnnkd bench-speed: too many list options\n");
+            return 3;
+        }
+        a->copies[a->ncopies++] = copy;
+    }
+    if (c == 1000) {
+        if (split_list((char **)o->datasets, &o->ndatasets, copy, 0)) return 0;
+        fprintf(stderr, "gnnkd bench-speed: at most %d datasets\n", MAX_ITEMS);
+        return 3;
+    }
+    if (cli_data_option(&o->data, c, arg)) return 0;
+    switch (c) {
+    case 'm': return model_list(o, copy) ? 0 : 3;
+    case 't': return threads_list(o, copy) ? 0 : 3;
+    case 'e':
+        if (!cli_int("bench-speed", "epochs", arg, 1, 1000000, &v)) return 3;
+        o->epochs = (int)v;
+        return 0;
+    case 'w':
+        if (!cli_int("bench-speed", "warmup", arg, 0, 1000000, &v)) return 3;
+        o->warmup = (int)v;
+        return 0;
+    case 'i':
+        if (!cli_int("bench-speed", "infer-repeats", arg, 1, 1000000, &v)) return 3;
+        o->infer_repeats = (int)v;
+        return 0;
+    case 's':
+        if (!cli_int("bench-speed", "seed", arg, 0, 2147483647L, &v)) return 3;
+        o->seed = (unsigned long long)v;
+        return 0;
+    case 'l': o->latency = o->latency ? o->latency : 1; return 0;
+    case 'L': o->latency = 2; return 0;
+    case 'n':
+        if (!cli_int("bench-speed", "latency-nodes", arg, 1, 100000000, &v)) return 3;
+        o->latency_nodes = (int)v;
+        return 0;
+    case 'S':
+    case 'T':
+        if (gnnkd_model_spec_parse(c == 'S' ? &o->student : &o->teacher, arg, msg) == GNNKD_OK) return 0;
+        fprintf(stderr, "gnnkd bench-speed: --%s: %s\n", c == 'S' ? "student" : "teacher", msg);
+        return 3;
+    case 'j': o->json = 1; return 0;
+    case 'o': o->out = arg; return 0;
+    case 'q': o->quiet = 1; return 0;
+    case 'h': speed_help(stdout); return 1;
+    default: speed_help(stderr); return 3;
+    }
+}
+
+/* The lists not given: cora,citeseer,pubmed; gcn:16,gcn:256; 1 and all cores. */
+static void fill_defaults(speed_args *a) {
+    speed_opts *o = &a->o;
+    snprintf(a->defaults[0], sizeof a->defaults[0], "cora,citeseer,pubmed");
+    snprintf(a->defaults[1], sizeof a->defaults[1], "gcn:16,gcn:256");
+    if (o->data.graph) o->datasets[o->ndatasets++] = o->data.graph;
+    else if (o->ndatasets == 0) split_list((char **)o->datasets, &o->ndatasets, a->defaults[0], 0);
+    if (o->nmodels == 0) model_list(o, a->defaults[1]);
+    if (o->nthreads == 0) {
+        o->threads[o->nthreads++] = 1;
+        o->threads[o->nthreads++] = omp_get_num_procs();
+    }
+    unique_threads(o);
+}
+
+/* Parses argv into a; 0 on success, otherwise 1 + the exit code. */
+static int parse_args(speed_args *a, int argc, char **argv) {
     static const struct option opts[] = {
         CLI_DATA_OPTIONS,
         {"model", required_argument, 0, 'm'},
@@ -762,7 +809,6 @@ int cmd_bench_speed(int argc, char **argv) {
         {"epochs", required_argument, 0, 'e'},
         {"warmup", required_argument, 0, 'w'},
         {"infer-repeats", required_argument, 0, 'i'},
-        {"kernel-seconds", required_argument, 0, 'k'},
         {"seed", required_argument, 0, 's'},
         {"latency", no_argument, 0, 'l'},
         {"latency-only", no_argument, 0, 'L'},
@@ -774,121 +820,38 @@ int cmd_bench_speed(int argc, char **argv) {
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    speed_opts *o = calloc(1, sizeof *o);
-    // option values are split in place, so each list option gets its own copy
-    char *copies[3 * MAX_ITEMS] = {0};
-    int ncopies = 0, c, code = 0;
-    char msg[GNNKD_MSG_LEN] = "";
-    if (o == NULL) return cli_fail("bench-speed", GNNKD_ENOMEM, "out of memory");
+    speed_opts *o = &a->o;
+    int c, r;
     o->warmup = 5;
     o->epochs = 50;
     o->infer_repeats = 20;
-    o->kernel_seconds = 0.05;
     o->latency_nodes = 1000;
-    if (gnnkd_model_spec_parse(&o->student, "mlp:64", NULL) != GNNKD_OK ||
-        gnnkd_model_spec_parse(&o->teacher, "gcn:256", NULL) != GNNKD_OK)
-        code = 1; /* fixed specs: cannot happen */
+    (void)!gnnkd_model_spec_parse(&o->student, "mlp:64", NULL); // both parse
+    (void)!gnnkd_model_spec_parse(&o->teacher, "gcn:256", NULL);
     optind = 1;
-    while (code == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        long v;
-        double x;
-        char *copy = NULL;
-        if (c == 1000 || c == 'm' || c == 't') {
-            if (ncopies == 3 * MAX_ITEMS || (copy = strdup(optarg)) == NULL) {
-                fprintf(stderr, "gnnkd bench-speed: too many list options\n");
-                code = 2;
-                break;
-            }
-            copies[ncopies++] = copy;
-        }
-        if (c == 1000) {
-            if (!split_list((char **)o->datasets, &o->ndatasets, copy, 0)) {
-                fprintf(stderr, "gnnkd bench-speed: at most %d datasets\n", MAX_ITEMS);
-                code = 2;
-            }
-            continue;
-        }
-        if (cli_data_option(&o->data, c, optarg)) continue;
-        switch (c) {
-        case 'm': code = model_list(o, copy) ? 0 : 2; break;
-        case 't': code = threads_list(o, copy) ? 0 : 2; break;
-        case 'e':
-            code = cli_int("bench-speed", "epochs", optarg, 1, 1000000, &v) ? 0 : 2;
-            o->epochs = (int)v;
-            break;
-        case 'w':
-            code = cli_int("bench-speed", "warmup", optarg, 0, 1000000, &v) ? 0 : 2;
-            o->warmup = (int)v;
-            break;
-        case 'i':
-            code = cli_int("bench-speed", "infer-repeats", optarg, 1, 1000000, &v) ? 0 : 2;
-            o->infer_repeats = (int)v;
-            break;
-        case 'k':
-            code = cli_float("bench-speed", "kernel-seconds", optarg, 0.0, 3600.0, &x) ? 0 : 2;
-            o->kernel_seconds = x;
-            break;
-        case 's':
-            code = cli_int("bench-speed", "seed", optarg, 0, 2147483647L, &v) ? 0 : 2;
-            o->seed = (unsigned long long)v;
-            break;
-        case 'l': o->latency = o->latency ? o->latency : 1; break;
-        case 'L': o->latency = 2; break;
-        case 'n':
-            code = cli_int("bench-speed", "latency-nodes", optarg, 1, 100000000, &v) ? 0 : 2;
-            o->latency_nodes = (int)v;
-            break;
-        case 'S':
-        case 'T':
-            if (gnnkd_model_spec_parse(c == 'S' ? &o->student : &o->teacher, optarg, msg) !=
-                GNNKD_OK) {
-                fprintf(stderr, "gnnkd bench-speed: --%s: %s\n", c == 'S' ? "student" : "teacher",
-                        msg);
-                code = 2;
-            }
-            break;
-        case 'j': o->json = 1; break;
-        case 'o': o->out = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'h':
-            speed_help(stdout);
-            code = -1;
-            break;
-        default:
-            speed_help(stderr);
-            code = 2;
-        }
-    }
-    if (code == 0 && optind < argc) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+        if ((r = parse_one(a, c, optarg)) != 0) return r;
+    if (optind < argc) {
         fprintf(stderr, "gnnkd bench-speed: unexpected argument '%s'\n", argv[optind]);
-        code = 2;
+        return 3;
     }
-    if (code == 0 && o->data.graph && o->ndatasets > 0) {
+    if (o->data.graph && o->ndatasets > 0) {
         fprintf(stderr, "gnnkd bench-speed: --dataset and --graph name two datasets: give one\n");
-        code = 2;
+        return 3;
     }
+    fill_defaults(a);
+    return 0;
+}
+
+int cmd_bench_speed(int argc, char **argv) {
+    speed_args *a = calloc(1, sizeof *a);
+    if (a == NULL) return cli_fail("bench-speed", GNNKD_ENOMEM, "out of memory");
+    int code = parse_args(a, argc, argv);
     if (code == 0) {
-        static char defaults_d[] = "cora,citeseer,pubmed", defaults_m[] = "gcn:16,gcn:256";
-        char dd[sizeof defaults_d], dm[sizeof defaults_m];
-        if (o->data.graph) {
-            o->datasets[o->ndatasets++] = o->data.graph;
-        } else if (o->ndatasets == 0) {
-            memcpy(dd, defaults_d, sizeof dd);
-            split_list((char **)o->datasets, &o->ndatasets, dd, 0);
-        }
-        if (o->nmodels == 0) {
-            memcpy(dm, defaults_m, sizeof dm);
-            model_list(o, dm);
-        }
-        if (o->nthreads == 0) {
-            o->threads[o->nthreads++] = 1;
-            o->threads[o->nthreads++] = omp_get_num_procs();
-        }
-        unique_threads(o);
-        int rc = run_all(o, msg);
-        code = rc == GNNKD_OK ? 0 : cli_fail("bench-speed", rc, msg);
+        char msg[GNNKD_MSG_LEN] = "";
+        int rc = run_all(&a->o, msg);
+        code = 1 + (rc == GNNKD_OK ? 0 : cli_fail("bench-speed", rc, msg));
     }
-    for (int i = 0; i < ncopies; i++) free(copies[i]);
-    free(o);
-    return code < 0 ? 0 : code;
+    args_free(a);
+    return code - 1;
 }

@@ -1,7 +1,7 @@
 /*
  * speed.h — what the parts of `gnnkd bench-speed` share: the machine's
- * ceilings (roofline.c), the kernels of one training epoch timed in isolation
- * (speed_kernels.c) and the single-node inference paths (speed_latency.c).
+ * ceilings (roofline.c) and the per-node latency (speed_latency.c); the
+ * kernels of an epoch come from the model's own profile (gnnkd.h).
  * Names carry the prefixes roofline_ and speed_.
  */
 #ifndef GNNKD_SPEED_H
@@ -29,62 +29,7 @@ int roofline_measure(roofline_machine *m, int threads, char *msg);
  * max(flops / peak flops, bytes / peak bandwidth), seconds. */
 double roofline_bound(const roofline_machine *m, double flops, double bytes);
 
-/* ---- the kernels of one training epoch (speed_kernels.c) ----------------- */
-
-typedef enum {
-    SPEED_SPARSE_FEATURES = 0, /* sparse X times dense, and its transpose */
-    SPEED_ADJACENCY = 1,       /* Â times dense */
-    SPEED_GEMM = 2,            /* dense GEMMs */
-    SPEED_ELEMENTWISE = 3,     /* dropout, ReLU, bias, zeroing, loss, Adam */
-    SPEED_NGROUPS = 4
-} speed_group;
-
-const char *speed_group_name(speed_group g);
-
-/* One kernel call of the epoch, with the shapes the model uses. */
-typedef struct {
-    char name[64];        /* e.g. "spmm A*(n,256)" */
-    speed_group group;
-    int op;               /* which call (private to speed_kernels.c) */
-    int64_t rows, in, out; /* its shape (meaning depends on op) */
-    int calls;            /* per epoch */
-    double flops, bytes;  /* per call: 2 nnz h, 2 m k n; minimal traffic */
-    double seconds;       /* per call, the median in isolation */
-    double seconds_min;   /* per call, the fastest (the least disturbed) */
-} speed_kernel;
-
-typedef struct {
-    int nkernels;
-    speed_kernel k[48];
-} speed_plan;
-
-/* The kernel calls of one training epoch (forward with dropout, loss,
- * backward, Adam) of a model of spec s on d, identical calls merged. */
-void speed_plan_epoch(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_dataset *d,
-                      const gnnkd_graph *g);
-
-/* Times every kernel of p in isolation, on buffers of its shapes filled with
- * arbitrary values (the sparse matrices are d's features and g's Â), with
- * the current thread count: seconds is the median of repeats totalling at
- * least min_seconds. */
-int speed_plan_time(speed_plan *p, const gnnkd_model_spec *s, const gnnkd_dataset *d,
-                    const gnnkd_graph *g, double min_seconds, char *msg);
-
 /* ---- single-node inference (speed_latency.c) ----------------------------- */
-
-/* The workspace of the single-node paths; grows to the largest
- * neighbourhood seen, so repeated queries allocate nothing. */
-typedef struct speed_node_ws speed_node_ws;
-
-int speed_node_ws_new(speed_node_ws **ws, int32_t n, char *msg);
-void speed_node_ws_free(speed_node_ws **ws);
-
-/* The logits (nclass) of node v under model m in eval mode, computed from v's
- * L-hop neighbourhood only (L = the model's layers) for a GCN, from v's own
- * features only for an MLP. Equal, up to rounding, to row v of the full-graph
- * gnnkd_model_forward. *hood receives the nodes read (1 for an MLP). */
-int speed_node_forward(float *logits, int32_t *hood, speed_node_ws *ws, gnnkd_model *m,
-                       const gnnkd_dataset *d, const gnnkd_graph *g, int32_t v, char *msg);
 
 /* Per-node latency of model m over the query nodes (one thread): each
  * answer is first checked against row v of the full-graph forward (a

@@ -93,6 +93,9 @@ void gkd_grb_end(void);
 FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg);
 int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg);
 
+/* 1 if s ends with tail, ignoring case (file name extensions). */
+int gkd_ends_with(const char *s, const char *tail);
+
 /* Paths the library builds are at most this long. */
 #define GKD_PATH_LEN 4096
 

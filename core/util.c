@@ -6,6 +6,7 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,11 @@ void gnnkd_csr_clear(gnnkd_csr *a) {
     free(a->colidx);
     free(a->val);
     memset(a, 0, sizeof *a);
+}
+
+int gkd_ends_with(const char *s, const char *tail) {
+    size_t ls = strlen(s), lt = strlen(tail);
+    return ls >= lt && strcasecmp(s + ls - lt, tail) == 0;
 }
 
 FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg) {

@@ -61,11 +61,6 @@ gnnkd_status gnnkd_teacher_add_model(gnnkd_teacher *t, gnnkd_model *m, const gnn
 #undef GKD_FREE_ALL
 }
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 gnnkd_status gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gnnkd_dataset *d,
                                     const gnnkd_graph *g, char *msg) {
     GKD_CLEAR_MSG;
@@ -76,7 +71,7 @@ gnnkd_status gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gn
     } while (0)
     float *a = NULL;
     gnnkd_model *m = NULL;
-    if (ends_with(path, ".npy")) {
+    if (gkd_ends_with(path, ".npy")) {
         int64_t rows = 0, cols = 0;
         GKD_TRY(gnnkd_npy_read(&a, &rows, &cols, path, msg));
         GKD_CHECK(rows == t->n && cols == t->C, GNNKD_EDATA,

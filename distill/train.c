@@ -74,6 +74,26 @@ gnnkd_status gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits
 #undef GKD_FREE_ALL
 }
 
+/* Zeroes dlogits and adds the gradient of the step's loss (without the
+ * decay term); returns the loss. */
+static double step_loss(float *dlogits, const float *z, const gnnkd_dataset *d,
+                        const gnnkd_objective *obj, gnnkd_method method, float hard_w,
+                        float soft_w) {
+    const int32_t C = d->nclass;
+    const int32_t *train = d->split[GNNKD_TRAIN];
+    const int32_t ntrain = d->nsplit[GNNKD_TRAIN];
+    memset(dlogits, 0, (size_t)d->n * C * sizeof(float));
+    double loss = 0.0;
+    if (hard_w > 0.0f) loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, train, ntrain, C, hard_w);
+    if (method == GNNKD_METHOD_KD)
+        loss += soft_w * gnnkd_loss_kd(dlogits, NULL, z, obj->target, obj->transfer,
+                                       obj->ntransfer, C, obj->temperature, soft_w);
+    else if (method == GNNKD_METHOD_COMPRESS)
+        loss += soft_w * gnnkd_loss_compress(dlogits, z, obj->target, obj->transfer,
+                                             obj->ntransfer, C, soft_w);
+    return loss;
+}
+
 gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
                          const gnnkd_graph *g, const gnnkd_train_options *o,
                          const gnnkd_objective *obj, char *msg) {
@@ -93,7 +113,6 @@ gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_data
     const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
     const float soft_w = method == GNNKD_METHOD_SCRATCH ? 0.0f : obj->alpha;
     const float hard_w = 1.0f - soft_w;
-    const int32_t *train = d->split[GNNKD_TRAIN];
     const int32_t ntrain = d->nsplit[GNNKD_TRAIN];
 
     GKD_ALLOC(dlogits, (int64_t)d->n * C);
@@ -112,15 +131,17 @@ gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_data
         double t0 = gkd_now();
         const float *z = NULL;
         GKD_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)epoch, msg));
-        memset(dlogits, 0, (size_t)d->n * C * sizeof(float));
         double loss = 0.0;
-        if (hard_w > 0.0f) loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, train, ntrain, C, hard_w);
-        if (method == GNNKD_METHOD_KD)
-            loss += soft_w * gnnkd_loss_kd(dlogits, NULL, z, obj->target, obj->transfer,
-                                           obj->ntransfer, C, obj->temperature, soft_w);
-        else if (method == GNNKD_METHOD_COMPRESS)
-            loss += soft_w * gnnkd_loss_compress(dlogits, z, obj->target, obj->transfer,
-                                                 obj->ntransfer, C, soft_w);
+        gnnkd_profile *prof = gkd_model_profile(m);
+        if (prof == NULL) {
+            loss = step_loss(dlogits, z, d, obj, method, hard_w, soft_w);
+        } else {
+            double t1 = gkd_now();
+            loss = step_loss(dlogits, z, d, obj, method, hard_w, soft_w);
+            int64_t rows = ntrain + (method == GNNKD_METHOD_SCRATCH ? 0 : obj->ntransfer);
+            gkd_profile_add(prof, GNNKD_PROFILE_ELEMENTWISE, gkd_now() - t1, 4.0 * rows * C,
+                            4.0 * d->n * C + 8.0 * rows * C, "loss, zero dlogits (n,%d)", C);
+        }
         loss += l2;
         GKD_CHECK(isfinite(loss), GNNKD_ENUMERIC,
                  "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, loss);
@@ -128,9 +149,13 @@ gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_data
         l2 = gkd_model_adam_step(m, o, epoch);
         step_seconds[epoch - 1] = gkd_now() - t0;
 
-        /* validation, without dropout */
+        /* validation, without dropout, and without the profile: it records
+         * training steps */
         gnnkd_train_result now;
-        GKD_TRY(gnnkd_evaluate(m, &now, NULL, d, g, msg));
+        gnnkd_model_set_profile(m, NULL);
+        int vrc = gnnkd_evaluate(m, &now, NULL, d, g, msg);
+        gnnkd_model_set_profile(m, prof);
+        GKD_TRY(vrc);
         val_loss[epoch - 1] = now.loss[GNNKD_VAL];
         if (o->progress) {
             gnnkd_epoch_info e = {epoch, loss, now.loss[GNNKD_VAL], now.acc[GNNKD_VAL],
@@ -164,12 +189,18 @@ gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_data
     if (best) memcpy(gkd_model_params(m), best, (size_t)nparams * sizeof(float));
 
     memset(r, 0, sizeof *r);
-    GKD_TRY(gnnkd_evaluate(m, r, NULL, d, g, msg));
+    gnnkd_profile *prof = gkd_model_profile(m);
+    gnnkd_model_set_profile(m, NULL); // the profile records training steps only
+    int erc = gnnkd_evaluate(m, r, NULL, d, g, msg);
+    gnnkd_model_set_profile(m, prof);
+    GKD_TRY(erc);
     r->epochs = epoch;
     r->best_epoch = best_epoch;
     r->train_seconds = gkd_now() - t_start;
     qsort(step_seconds, (size_t)epoch, sizeof(double), cmp_double);
     r->epoch_seconds_median = step_seconds[epoch / 2];
+    r->epoch_seconds_min = step_seconds[0];
+    r->epoch_seconds_max = step_seconds[epoch - 1];
     GKD_FREE_ALL;
     return GNNKD_OK;
 #undef GKD_FREE_ALL

@@ -26,6 +26,14 @@ double gkd_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t);
 /* weight_decay * sum(W^2) / 2 over the decayed weights, for reporting. */
 double gkd_model_l2(const gnnkd_model *m, const gnnkd_train_options *o);
 
+/* The profile attached to m (gnnkd_model_set_profile), or NULL. */
+gnnkd_profile *gkd_model_profile(const gnnkd_model *m);
+
+/* Adds a call of seconds, flops and bytes to p's entry named by fmt (made
+ * if new; counted in p->dropped past GNNKD_PROFILE_MAX names). */
+void gkd_profile_add(gnnkd_profile *p, gnnkd_profile_group group, double seconds, double flops,
+                     double bytes, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* Resets Adam's moments and step (before training a loaded model again). */
 void gkd_model_reset_adam(gnnkd_model *m);
 

@@ -92,6 +92,31 @@ typedef struct {
 /* y (n, h) = the epilogue of y, in place (ep may be NULL: nothing). */
 void gkd_epilogue_forward(float *y, int64_t n, int32_t h, const gkd_epilogue *ep);
 
+/* ---- profiling (profile.c) ------------------------------------------------ */
+
+/* Runs call; if the profile p is not NULL, times it and adds it, with its
+ * flops and bytes (expressions evaluated only then), to p's entry named by
+ * the printf-style rest. Without a profile: the call alone, no clock read. */
+#define GKD_PROFILED(p, group, flops, bytes, call, ...)                                    \
+    do {                                                                                  \
+        if ((p) == NULL) {                                                                \
+            call;                                                                         \
+        } else {                                                                          \
+            double gkd_t0_ = gkd_now();                                                   \
+            call;                                                                         \
+            gkd_profile_add((p), (group), gkd_now() - gkd_t0_, (flops), (bytes), __VA_ARGS__); \
+        }                                                                                 \
+    } while (0)
+
+/* "+bias", "+bias,relu", "+bias,relu,dropout" or "": an epilogue in a name. */
+const char *gkd_epilogue_text(const gkd_epilogue *ep);
+
+/* The least bytes a CSR matrix takes to read: rowptr, colidx and values. */
+static inline double gkd_csr_bytes(const gnnkd_csr *a, int with_values) {
+    double nnz = (double)gnnkd_csr_nnz(a);
+    return 8.0 * (a->nrows + 1) + 4.0 * nnz + (with_values ? 4.0 * nnz : 0.0);
+}
+
 /* ---- sparse and dense products (kernels.c) -------------------------------- */
 
 /* y = A x, then the epilogue ep (NULL: none). A (n, m) is the CSR structure
@@ -164,30 +189,37 @@ int gkd_graph_spmm_ref(float *y, const gnnkd_graph *g, const float *x, int32_t h
  * The input X (n, i) of a layer is either sparse, xs != NULL with values
  * xval (nnz; dropout already applied), or dense, inp. partial / nparts is
  * the scratch of gkd_spmm_t for the sparse case. The first layer never
- * computes an input gradient (dinp NULL). */
+ * computes an input gradient (dinp NULL). prof (or NULL) records each
+ * kernel call (GKD_PROFILED). */
 
 /* Linear map out (n, o) = X w (i, o), overwritten, then the epilogue ep
  * (or NULL). */
 void gkd_linear_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
-                       const float *w, int32_t n, int32_t i, int32_t o, const gkd_epilogue *ep);
+                       const float *w, int32_t n, int32_t i, int32_t o, const gkd_epilogue *ep,
+                       gnnkd_profile *prof);
 /* dw += X^T dout, and dinp (n, i) = dout w^T (overwritten) for a dense input
  * if dinp. */
 void gkd_linear_backward(float *dinp, float *dw, float *partial, int nparts, const float *dout,
                         const gnnkd_csr *xs, const float *xval, const float *inp,
-                        const float *w, int32_t n, int32_t i, int32_t o, const gkd_gate *gate);
+                        const float *w, int32_t n, int32_t i, int32_t o, const gkd_gate *gate,
+                        gnnkd_profile *prof);
 
 /* db (o) += the column sums of dout (n, o). (The forward pass adds the bias
  * in the epilogue.) */
 void gkd_bias_backward(float *db, const float *dout, int32_t n, int32_t o);
+/* The same, recorded in prof (or NULL). */
+void gkd_bias_backward_profiled(float *db, const float *dout, int32_t n, int32_t o,
+                                gnnkd_profile *prof);
 
 /* Fully connected (MLP) layer: out (n, o) = the epilogue ep (the bias b, and
  * for a hidden layer ReLU and dropout) of X w. */
 void gkd_dense_forward(float *out, const gnnkd_csr *xs, const float *xval, const float *inp,
-                      const float *w, const gkd_epilogue *ep, int32_t n, int32_t i, int32_t o);
+                      const float *w, const gkd_epilogue *ep, int32_t n, int32_t i, int32_t o,
+                      gnnkd_profile *prof);
 void gkd_dense_backward(float *dinp, float *dw, float *db, float *partial, int nparts,
                        const float *dout, const gnnkd_csr *xs, const float *xval,
                        const float *inp, const float *w, int32_t n, int32_t i, int32_t o,
-                       const gkd_gate *gate);
+                       const gkd_gate *gate, gnnkd_profile *prof);
 
 /* Graph convolution (Kipf & Welling): out (n, o) = Â (X w) + b, and the rest
  * of the epilogue ep, with t (n, o) receiving X w. X w first: a sparse X is never densified, and for the usual
@@ -195,11 +227,11 @@ void gkd_dense_backward(float *dinp, float *dw, float *db, float *partial, int n
  * backward pass multiplies by Â again; gt (n, o) is its workspace. */
 void gkd_gcn_forward(float *out, float *t, const gnnkd_csr *ahat, const gnnkd_csr *xs,
                     const float *xval, const float *inp, const float *w, const gkd_epilogue *ep,
-                    int32_t n, int32_t i, int32_t o);
+                    int32_t n, int32_t i, int32_t o, gnnkd_profile *prof);
 void gkd_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *partial, int nparts,
                      const float *dout, const gnnkd_csr *ahat, const gnnkd_csr *xs,
                      const float *xval, const float *inp, const float *w, int32_t n,
-                     int32_t i, int32_t o, const gkd_gate *gate);
+                     int32_t i, int32_t o, const gkd_gate *gate, gnnkd_profile *prof);
 
 /* out (len) = max(inp, 0); out may be inp. dinp += dout where inp > 0.
  * The models do these in gkd_epilogue and gkd_gate; these are the tests'
@@ -264,6 +296,8 @@ struct gnnkd_model {
     float *g1, *g2;  /* (n, max dims[1..]) each: gradients of a layer's output and input */
     float *partial;  /* (nparts, dims[0], dims[1]) for gkd_spmm_t, if it wants them */
     int nparts;
+
+    gnnkd_profile *profile; /* the caller's, or NULL: gnnkd_model_set_profile */
 
     /* What the last forward did, for backward. */
     int have_forward, fwd_dropout;

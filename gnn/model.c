@@ -247,7 +247,17 @@ GKD_VECTOR static double adam_range(float *restrict p, float *restrict g, float 
     return total;
 }
 
+static double adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t);
+
 double gkd_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
+    double l2 = 0.0;
+    GKD_PROFILED(m->profile, GNNKD_PROFILE_ELEMENTWISE, 12.0 * (double)m->nparams,
+                 32.0 * (double)m->nparams, l2 = adam_step(m, o, t), "adam (%lld params)",
+                 (long long)m->nparams);
+    return l2;
+}
+
+static double adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     const gnnkd_model_spec *s = &m->spec;
     // Kingma & Ba (2015), with the bias corrections folded into the step size
     float b1 = o->beta1, b2 = o->beta2;
@@ -389,9 +399,9 @@ static void layer_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat, int
                           const gkd_epilogue *ep) {
     int32_t i = m->spec.dims[l], o = m->spec.dims[l + 1];
     if (m->spec.kind == GNNKD_MODEL_GCN)
-        gkd_gcn_forward(out, m->t, ahat, xs, xval, inp, m->w[l], ep, n, i, o);
+        gkd_gcn_forward(out, m->t, ahat, xs, xval, inp, m->w[l], ep, n, i, o, m->profile);
     else
-        gkd_dense_forward(out, xs, xval, inp, m->w[l], ep, n, i, o);
+        gkd_dense_forward(out, xs, xval, inp, m->w[l], ep, n, i, o, m->profile);
 }
 
 /* Layer 0 with dropout on its input: the dropped features are multiplied as
@@ -404,13 +414,29 @@ static void dropped_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
     float p = m->spec.dropout;
     int gcn = m->spec.kind == GNNKD_MODEL_GCN;
     float *xw = gcn ? m->t : out;
+    const gkd_epilogue *xep = gcn ? NULL : ep;
+    gnnkd_profile *prof = m->profile;
     if (is_sparse(d)) {
-        gkd_dropout_spmm(xw, &m->xd, m->xkeep, &d->x, m->w[0], o, p, key, gcn ? NULL : ep);
+        GKD_PROFILED(prof, GNNKD_PROFILE_SPARSE_FEATURES, 2.0 * (double)m->xd.rowptr[n] * o,
+                     gkd_csr_bytes(&d->x, d->x.val != NULL) + 8.0 * (n + 1) +
+                         8.0 * (double)m->xd.rowptr[n] + 4.0 * i * o + 4.0 * n * o,
+                     gkd_dropout_spmm(xw, &m->xd, m->xkeep, &d->x, m->w[0], o, p, key, xep),
+                     "X*W sparse+dropout%s (nnz %lld)->(n,%d)", gkd_epilogue_text(xep),
+                     (long long)gnnkd_csr_nnz(&d->x), o);
     } else {
-        gkd_dropout_matmul_forward(xw, m->xin, d->xdense, m->w[0], n, i, o, p, key);
-        if (!gcn) gkd_epilogue_forward(out, n, o, ep);
+        GKD_PROFILED(prof, GNNKD_PROFILE_GEMM, 2.0 * n * i * o + (double)n * i,
+                     8.0 * n * i + 4.0 * ((double)i * o + n * o),
+                     gkd_dropout_matmul_forward(xw, m->xin, d->xdense, m->w[0], n, i, o, p, key),
+                     "X*W+dropout X (n,%d)x(%d,%d)", i, i, o);
+        if (!gcn)
+            GKD_PROFILED(prof, GNNKD_PROFILE_ELEMENTWISE, (double)n * o, 8.0 * n * o + 4.0 * o,
+                         gkd_epilogue_forward(out, n, o, ep), "%s (n,%d)",
+                         gkd_epilogue_text(ep) + 1, o);
     }
-    if (gcn) gkd_spmm(out, ahat, ahat->val, m->t, o, ep);
+    if (gcn)
+        GKD_PROFILED(prof, GNNKD_PROFILE_ADJACENCY, 2.0 * (double)gnnkd_csr_nnz(ahat) * o,
+                     gkd_csr_bytes(ahat, 1) + 8.0 * n * o, gkd_spmm(out, ahat, ahat->val, m->t, o, ep),
+                     "A*T%s (n,%d)", gkd_epilogue_text(ep), o);
 }
 
 gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
@@ -493,19 +519,25 @@ gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gn
         const gkd_gate gate = {scale, l > 0 ? m->db[l - 1] : NULL}, *lg = l > 0 ? &gate : NULL;
         if (l == 0 && !xs && m->fwd_dropout) { // dropped dense features
             const float *gz = dz;
-            if (db) gkd_bias_backward(db, dz, n, o);
-            if (s->kind == GNNKD_MODEL_GCN) {
-                gkd_spmm(m->t, ahat, ahat->val, dz, o, NULL); // Â^T dz = Â dz
+            if (db) gkd_bias_backward_profiled(db, dz, n, o, m->profile);
+            if (s->kind == GNNKD_MODEL_GCN) { // Â^T dz = Â dz
+                GKD_PROFILED(m->profile, GNNKD_PROFILE_ADJACENCY,
+                             2.0 * (double)gnnkd_csr_nnz(ahat) * o,
+                             gkd_csr_bytes(ahat, 1) + 8.0 * n * o,
+                             gkd_spmm(m->t, ahat, ahat->val, dz, o, NULL), "A*T (n,%d)", o);
                 gz = m->t;
             }
-            gkd_dropout_matmul_backward(m->dw[0], m->xin, gz, inp, m->w[0], n, i, o, p,
-                                       m->fwd_key0);
+            GKD_PROFILED(m->profile, GNNKD_PROFILE_GEMM, 2.0 * n * i * o + (double)n * i,
+                         8.0 * n * i + 4.0 * ((double)n * o + 2.0 * i * o),
+                         gkd_dropout_matmul_backward(m->dw[0], m->xin, gz, inp, m->w[0], n, i, o,
+                                                     p, m->fwd_key0),
+                         "X^T*G+dropout X (%d,n)x(n,%d)", i, o);
         } else if (s->kind == GNNKD_MODEL_GCN)
             gkd_gcn_backward(dh, m->dw[l], db, m->t, m->partial, m->nparts, dz, ahat, lxs,
-                            m->fwd_xval, inp, m->w[l], n, i, o, lg);
+                            m->fwd_xval, inp, m->w[l], n, i, o, lg, m->profile);
         else
             gkd_dense_backward(dh, m->dw[l], db, m->partial, m->nparts, dz, lxs,
-                              m->fwd_xval, inp, m->w[l], n, i, o, lg);
+                              m->fwd_xval, inp, m->w[l], n, i, o, lg, m->profile);
         dz = dh;
     }
     return GNNKD_OK;

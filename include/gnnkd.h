@@ -405,6 +405,18 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split(gnnkd_dataset *d, con
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
 
 /* ======================================================================== */
+/* loaders: constants the programs show                                     */
+/* ======================================================================== */
+
+/* A graph read without features gets one-hot node ids up to this many nodes,
+ * one-hot log-degree buckets beyond (gnnkd_dataset_load_graph). */
+#define GNNKD_ONE_HOT_MAX_NODES 20000
+
+/* A macro's value as a string literal, for help texts. */
+#define GNNKD_STR_(x) #x
+#define GNNKD_STR(x) GNNKD_STR_(x)
+
+/* ======================================================================== */
 /* gnn: the normalised adjacency                                            */
 /* ======================================================================== */
 
@@ -522,6 +534,91 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_load(gnnkd_model **m, const c
                                                        char *msg);
 
 /* ======================================================================== */
+/* gnn: inference for a few nodes (gnn/infer.c)                             */
+/* ======================================================================== */
+
+/* The workspace of gnnkd_model_forward_nodes: index arrays of the dataset's
+ * n nodes and row buffers that grow to the largest receptive field seen, so
+ * repeated calls on the same or a smaller field allocate nothing. One per
+ * thread; it may serve any model and dataset. */
+typedef struct gnnkd_infer gnnkd_infer;
+
+/* A new, empty workspace (freed with gnnkd_infer_free). GNNKD_ENOMEM. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_infer_new(gnnkd_infer **w, char *msg);
+GNNKD_API void gnnkd_infer_free(gnnkd_infer **w);
+
+/* Eval-mode logits (nnodes, nclass) of the nodes nodes[0 .. nnodes) into
+ * logits (the caller's), computed as a server answering queries would: a
+ * GCN of L layers from the nodes' L-hop receptive field only (every layer
+ * runs on the field, never on the whole graph), an MLP from the nodes' own
+ * feature rows. Nodes may repeat. Equal to the rows of gnnkd_model_forward
+ * (training 0) up to float rounding (the sums run in another order).
+ * *field (may be NULL) receives the number of distinct nodes read. m, d and
+ * g are borrowed, read only. Errors: GNNKD_EINVAL for a node outside
+ * 0..n-1, a model that does not fit d or a GCN without d's graph;
+ * GNNKD_ENOMEM when the workspace must grow. Cost: O(field's nnz(Â) h +
+ * field's nnz(X) dims[1] + field sum dims[l] dims[l+1]); the workspace holds
+ * 2 n int32 plus 3 field max(dims[1..]) floats. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_forward_nodes(float *logits, int64_t *field,
+                                                                 gnnkd_infer *w,
+                                                                 const gnnkd_model *m,
+                                                                 const gnnkd_dataset *d,
+                                                                 const gnnkd_graph *g,
+                                                                 const int32_t *nodes,
+                                                                 int32_t nnodes, char *msg);
+
+/* ======================================================================== */
+/* gnn: profiling the kernels (gnn/profile.c)                               */
+/* ======================================================================== */
+
+/* What a kernel mostly streams or computes. */
+typedef enum {
+    GNNKD_PROFILE_SPARSE_FEATURES = 0, /* sparse X times dense, and its transpose */
+    GNNKD_PROFILE_ADJACENCY = 1,       /* Â times dense */
+    GNNKD_PROFILE_GEMM = 2,            /* dense products */
+    GNNKD_PROFILE_ELEMENTWISE = 3,     /* bias, ReLU, dropout, loss, Adam */
+    GNNKD_PROFILE_NGROUPS = 4
+} gnnkd_profile_group;
+
+/* "sparse features", "adjacency", "gemm", "elementwise" (and "?"). */
+GNNKD_API const char *gnnkd_profile_group_name(gnnkd_profile_group g);
+
+#define GNNKD_PROFILE_MAX 64
+
+/* The kernel calls of one name, e.g. "A*T+bias,relu,dropout (n,256)": the
+ * same kernel on the same shapes with the same epilogue. */
+typedef struct {
+    char name[64];
+    gnnkd_profile_group group;
+    int64_t calls;
+    double seconds;      /* all calls together */
+    double seconds_min;  /* the fastest call */
+    double flops;        /* all calls together (multiply-adds count 2) */
+    double bytes;        /* all calls together: the least memory traffic each
+                            needs (every operand read once, outputs written once) */
+} gnnkd_profile_entry;
+
+/* A profile: filled by the kernel calls of the models it is attached to. */
+typedef struct {
+    int nentries;
+    gnnkd_profile_entry entry[GNNKD_PROFILE_MAX]; /* in order of first call */
+    int64_t dropped; /* calls of names beyond GNNKD_PROFILE_MAX, not recorded */
+} gnnkd_profile;
+
+/* Empties p. O(1). */
+GNNKD_API void gnnkd_profile_clear(gnnkd_profile *p);
+
+/* Attaches p (the caller's; borrowed until detached) to m, or detaches it
+ * (p NULL). While attached, every kernel call of gnnkd_model_forward and
+ * gnnkd_model_backward on m, and gnnkd_train's loss and Adam step, adds its
+ * wall time, flops and bytes to p's entry of its name (the name carries the
+ * shapes: n stands for the nodes). gnnkd_train records its training steps
+ * only: it detaches p during each validation pass. Without a profile the
+ * passes read no clock. Profiling changes no result, bit for bit. A profile
+ * is written without a lock: one per model, or models used one at a time. */
+GNNKD_API void gnnkd_model_set_profile(gnnkd_model *m, gnnkd_profile *p);
+
+/* ======================================================================== */
 /* distill: losses                                                          */
 /* ======================================================================== */
 /*
@@ -621,6 +718,7 @@ typedef struct {
     double acc[3], loss[3];  /* accuracy and hard cross-entropy, by GNNKD_TRAIN/VAL/TEST */
     double train_seconds;    /* wall time of the whole call */
     double epoch_seconds_median;  /* the median training step */
+    double epoch_seconds_min, epoch_seconds_max; /* the fastest and slowest step */
 } gnnkd_train_result;
 
 /* Trains m on d (and g for GCNs) with Adam, dropout, weight decay and early
@@ -722,6 +820,127 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_transfer_nodes(int32_t **ids, int32
                                                            const gnnkd_dataset *d,
                                                            gnnkd_transfer kind, const char *path,
                                                            char *msg);
+
+/* ======================================================================== */
+/* distill: names of the options (distill/recipe.c)                         */
+/* ======================================================================== */
+
+/* "scratch", "kd", "compress" (and "?" for another value): the names the
+ * command line and result files use. Static strings; O(1). */
+GNNKD_API const char *gnnkd_method_name(gnnkd_method m);
+/* The method named text. GNNKD_EINVAL naming text and the three names if it
+ * is none of them. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_method_parse(gnnkd_method *m, const char *text,
+                                                          char *msg);
+/* "val-loss", "val-acc" (and "?"). */
+GNNKD_API const char *gnnkd_select_name(gnnkd_select s);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_select_parse(gnnkd_select *s, const char *text,
+                                                          char *msg);
+/* "all", "train", "unlabeled", "file" (and "?"). */
+GNNKD_API const char *gnnkd_transfer_name(gnnkd_transfer t);
+/* "all", "train" or "unlabeled"; any other non-empty text is the path of a
+ * node-id file (GNNKD_TRANSFER_FILE). GNNKD_EINVAL for NULL or "". */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_transfer_parse(gnnkd_transfer *t, const char *text,
+                                                            char *msg);
+
+/* ======================================================================== */
+/* distill: the recipe (distill/recipe.c)                                   */
+/* ======================================================================== */
+
+/* Training options of a model trained by method with the selection rule
+ * select: gnnkd_train_options_default, then weight decay 0 for a student of
+ * KD or compression (the soft targets on every node regularise; Cora,
+ * mlp:64: 0.819 without decay, 0.787 with 5e-4) and 5e-4 from scratch, and
+ * patience 100 for GNNKD_SELECT_VAL_ACC, 10 (Kipf's window) for
+ * GNNKD_SELECT_VAL_LOSS. The one place these defaults are decided. O(1). */
+GNNKD_API void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method method,
+                                       gnnkd_select select);
+
+/* Everything one distillation needs besides the data and the seed. */
+typedef struct {
+    /* the teacher: trained per seed (ensemble members of spec teacher), or
+     * the files teacher_files (model files or .npy logits; borrowed) */
+    gnnkd_model_spec teacher;          /* gcn:64 */
+    int ensemble;                      /* members trained per seed (1) */
+    const char *const *teacher_files;  /* NULL: train */
+    int nteacher_files;
+    gnnkd_train_options teacher_train; /* Kipf's recipe: gnnkd_train_options_default */
+    /* the student and the objective */
+    gnnkd_model_spec student;          /* mlp:64 */
+    gnnkd_train_options student_train; /* gnnkd_train_options_for(method, select) */
+    gnnkd_method method;
+    float temperature;                 /* KD (1) */
+    float alpha;                       /* weight of the soft term (0.9) */
+    int center;                        /* compression: centre the logit rows (0) */
+    gnnkd_transfer transfer;           /* (GNNKD_TRANSFER_ALL) */
+    const char *transfer_path;         /* for GNNKD_TRANSFER_FILE (borrowed) */
+    /* Called after each trained member (not for files), if not NULL, with
+     * the member's model (still owned by the runner), its index j and seed;
+     * a status other than GNNKD_OK stops the run with that status (the hook
+     * writes msg). */
+    gnnkd_status (*member_trained)(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg);
+    void *member_ctx;
+} gnnkd_distill_options;
+
+/* The defaults of a distillation by method whose student selects its
+ * weights by select: teacher gcn:64 trained with Kipf's recipe, one member,
+ * student mlp:64 trained with gnnkd_train_options_for(method, select),
+ * temperature 1, alpha 0.9, no centring, transfer set all nodes. O(1). */
+GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
+                                             gnnkd_select select);
+
+/* The seed of ensemble member j of a run seeded seed: seed + 7919 j
+ * (member 0 is `gnnkd train --seed seed`). */
+GNNKD_API uint64_t gnnkd_distill_member_seed(uint64_t seed, int j);
+
+/* The teacher of a run: o->teacher_files if given (each loaded, GCN models
+ * run over d and g), otherwise o->ensemble models of spec o->teacher, member
+ * j seeded gnnkd_distill_member_seed(seed, j) and trained on d with
+ * o->teacher_train (its seed replaced). *t is new (gnnkd_teacher_free);
+ * *params (may be NULL) receives the trained members' parameters (0 for
+ * files). Errors: GNNKD_EINVAL for no files and ensemble < 1 or a spec
+ * that does not fit d, and those of the loader and gnnkd_train; nothing
+ * is left allocated on failure. O(ensemble * training). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
+                                                             const gnnkd_distill_options *o,
+                                                             uint64_t seed,
+                                                             const gnnkd_dataset *d,
+                                                             const gnnkd_graph *g, char *msg);
+
+/* A student of spec o->student seeded seed, trained on d with
+ * o->student_train (its seed replaced by seed) and the objective of
+ * o->method from t (the targets and transfer set are built here; t is
+ * borrowed and not read for GNNKD_METHOD_SCRATCH, NULL is fine then).
+ * *student (may be NULL: the model is freed) receives the trained model,
+ * owned by the caller (gnnkd_model_free). Errors: GNNKD_EINVAL for an
+ * objective out of range or a missing teacher, and those of
+ * gnnkd_transfer_nodes, gnnkd_teacher_targets and gnnkd_train; nothing is
+ * left allocated on failure. O(training + n C). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_student(gnnkd_model **student,
+                                                             gnnkd_train_result *r,
+                                                             const gnnkd_distill_options *o,
+                                                             const gnnkd_teacher *t, uint64_t seed,
+                                                             const gnnkd_dataset *d,
+                                                             const gnnkd_graph *g, char *msg);
+
+/* What gnnkd_distill reports. */
+typedef struct {
+    int teacher_members;
+    int64_t teacher_params;     /* trained members' parameters, 0 for files */
+    double teacher_acc[3];      /* the ensemble (argmax of the mean softmax at
+                                   T = 1) by GNNKD_TRAIN/VAL/TEST */
+    gnnkd_train_result student; /* the student's selected weights */
+    int64_t student_params;
+} gnnkd_distill_result;
+
+/* One run of the recipe: gnnkd_distill_teacher, the teacher's accuracy,
+ * then gnnkd_distill_student, all with seed. *student as for
+ * gnnkd_distill_student (may be NULL). Errors: as those two; GNNKD_ENOMEM.
+ * O(training of the teacher and the student). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill(gnnkd_distill_result *r, gnnkd_model **student,
+                                                     const gnnkd_distill_options *o, uint64_t seed,
+                                                     const gnnkd_dataset *d, const gnnkd_graph *g,
+                                                     char *msg);
 
 #ifdef __cplusplus
 }

@@ -27,11 +27,6 @@ static const struct {
                   {".paj", FMT_PAJEK},    {".graphml", FMT_GRAPHML}, {".gml", FMT_GML},
                   {".dimacs", FMT_DIMACS}, {".max", FMT_DIMACS}};
 
-static int ends_with(const char *s, const char *tail) {
-    size_t ls = strlen(s), lt = strlen(tail);
-    return ls >= lt && strcasecmp(s + ls - lt, tail) == 0;
-}
-
 static int find_format(fmt_t *f, const char *path, const char *format, char *msg) {
     if (format != NULL) {
         for (size_t i = 0; i < sizeof FORMATS / sizeof FORMATS[0]; i++)
@@ -44,7 +39,7 @@ static int find_format(fmt_t *f, const char *path, const char *format, char *msg
         return GNNKD_EINVAL;
     }
     for (size_t i = 0; i < sizeof EXTENSIONS / sizeof EXTENSIONS[0]; i++)
-        if (ends_with(path, EXTENSIONS[i].ext)) {
+        if (gkd_ends_with(path, EXTENSIONS[i].ext)) {
             *f = EXTENSIONS[i].fmt;
             return GNNKD_OK;
         }
@@ -214,7 +209,7 @@ static int default_features(gnnkd_dataset *d, char *msg) {
     int32_t nfeat = 0;
     for (int32_t i = 0; i < n; i++) {
         int32_t col = i;
-        if (n > 20000) {
+        if (n > GNNKD_ONE_HOT_MAX_NODES) {
             int64_t deg = d->adj.rowptr[i + 1] - d->adj.rowptr[i];
             col = 0;
             while ((deg + 1) >> (col + 1)) col++; /* floor(log2(deg + 1)) */
@@ -240,7 +235,7 @@ static int read_features(gnnkd_dataset *d, const char *path, const char *graph, 
         free(a);                                                                          \
         gnnkd_csr_clear(&x);                                                              \
     } while (0)
-    if (ends_with(path, ".npy")) {
+    if (gkd_ends_with(path, ".npy")) {
         int64_t rows, cols;
         GKD_TRY(gnnkd_npy_read(&a, &rows, &cols, path, msg));
         GKD_CHECK(rows == d->n, GNNKD_EDATA, "%s: %lld feature rows for the %d nodes of %s", path,
@@ -278,7 +273,7 @@ static int read_labels(gnnkd_dataset *d, const char *path, const char *graph, ch
     } while (0)
     int32_t n = d->n, nclass = 0;
     GKD_ALLOC(label, n);
-    if (ends_with(path, ".npy")) {
+    if (gkd_ends_with(path, ".npy")) {
         int64_t rows, cols;
         GKD_TRY(gnnkd_npy_read(&a, &rows, &cols, path, msg));
         GKD_CHECK(cols == 1, GNNKD_EDATA, "%s: labels need one column, found %lld", path,

@@ -14,7 +14,7 @@ command -v python3 >/dev/null || fail "python3 is needed to read the JSON"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gnnkd-speed.XXXXXX")" || fail "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
-quick=(--epochs 5 --warmup 1 --infer-repeats 3 --kernel-seconds 0 --threads 1)
+quick=(--epochs 5 --warmup 1 --infer-repeats 3 --threads 1)
 
 # One configuration: one JSON object with the keys of the comparison.
 "$GNNKD_BIN" bench-speed --dataset cora --model gcn:16 "${quick[@]}" --json \

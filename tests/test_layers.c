@@ -24,8 +24,8 @@ typedef struct {
 static void forward(layer *c) {
     int64_t len = (int64_t)c->n * c->o;
     switch (c->kind) {
-    case DENSE: gkd_dense_forward(c->out, c->xs, c->xval, c->inp, c->w, &(gkd_epilogue){c->b}, c->n, c->i, c->o); break;
-    case GCN: gkd_gcn_forward(c->out, c->t, c->ahat, c->xs, c->xval, c->inp, c->w, &(gkd_epilogue){c->b}, c->n, c->i, c->o); break;
+    case DENSE: gkd_dense_forward(c->out, c->xs, c->xval, c->inp, c->w, &(gkd_epilogue){c->b}, c->n, c->i, c->o, NULL); break;
+    case GCN: gkd_gcn_forward(c->out, c->t, c->ahat, c->xs, c->xval, c->inp, c->w, &(gkd_epilogue){c->b}, c->n, c->i, c->o, NULL); break;
     case RELU: gkd_relu_forward(c->out, c->inp, len); break;
     case DROPOUT: gkd_dropout_forward(c->out, c->inp, len, c->p, c->key); break;
     }
@@ -48,8 +48,8 @@ static void backward(layer *c, float *dinp, float *dw, float *db) {
     float *dout = malloc(sizeof *dout * (size_t)len), *gt = calloc((size_t)len, sizeof *gt);
     for (int64_t e = 0; e < len; e++) dout[e] = c->out[e] - c->target[e];
     switch (c->kind) {
-    case DENSE: gkd_dense_backward(dinp, dw, db, NULL, 0, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL); break;
-    case GCN: gkd_gcn_backward(dinp, dw, db, gt, NULL, 0, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL); break;
+    case DENSE: gkd_dense_backward(dinp, dw, db, NULL, 0, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL, NULL); break;
+    case GCN: gkd_gcn_backward(dinp, dw, db, gt, NULL, 0, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL, NULL); break;
     case RELU: gkd_relu_backward(dinp, dout, c->inp, len); break;
     case DROPOUT: gkd_dropout_backward(dinp, dout, len, c->p, c->key); break;
     }
@@ -159,7 +159,7 @@ Test(layers, gcn_forward_is_ahat_x_w_plus_b) {
     float *out = malloc(sizeof(float) * n * o), *t = malloc(sizeof(float) * n * o);
     gkd_matmul_forward_ref(xw, x, w, n, i, o);
     gkd_spmm_ref(ref, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, xw, o);
-    gkd_gcn_forward(out, t, gnnkd_graph_csr(g), NULL, NULL, x, w, &(gkd_epilogue){b}, n, i, o);
+    gkd_gcn_forward(out, t, gnnkd_graph_csr(g), NULL, NULL, x, w, &(gkd_epilogue){b}, n, i, o, NULL);
     for (int e = 0; e < n * o; e++) cr_assert_float_eq(out[e], ref[e] + b[e % o], 1e-5);
     free(x), free(w), free(b), free(xw), free(ref), free(out), free(t);
     gnnkd_graph_free(&g);

@@ -1,0 +1,220 @@
+/* recipe.c — the distillation recipe: every default of training and
+ * distillation, decided here once, the names of the options, and the runner
+ * that trains a teacher (or loads one), builds its targets and trains the
+ * student. The command line, the benchmark and the example call it. */
+#include "core/internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- names ----------------------------------------------------------------------- */
+
+static const char *const METHOD_NAMES[] = {"scratch", "kd", "compress"};
+static const char *const SELECT_NAMES[] = {"val-loss", "val-acc"};
+static const char *const TRANSFER_NAMES[] = {"all", "train", "unlabeled", "file"};
+#define GKD_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const char *name_of(const char *const *names, int count, int v) {
+    return v >= 0 && v < count ? names[v] : "?";
+}
+
+/* The index of text in names[0 .. count), or -1. */
+static int index_of(const char *const *names, int count, const char *text) {
+    for (int k = 0; text && k < count; k++)
+        if (!strcmp(names[k], text)) return k;
+    return -1;
+}
+
+/* *v = the index of text in names, or GNNKD_EINVAL naming what and the names. */
+static int parse_name(int *v, const char *const *names, int count, const char *text,
+                      const char *what, char *msg) {
+    int k = index_of(names, count, text);
+    if (v == NULL || k < 0) {
+        char list[128] = "";
+        for (int j = 0; j < count; j++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                     j == 0 ? "" : j == count - 1 ? " or " : ", ", names[j]);
+        gkd_msg(msg, "%s '%s': expected %s", what, text ? text : "(null)", list);
+        return GNNKD_EINVAL;
+    }
+    *v = k;
+    return GNNKD_OK;
+}
+
+const char *gnnkd_method_name(gnnkd_method m) {
+    return name_of(METHOD_NAMES, GKD_COUNT(METHOD_NAMES), (int)m);
+}
+
+gnnkd_status gnnkd_method_parse(gnnkd_method *m, const char *text, char *msg) {
+    GKD_CLEAR_MSG;
+    int k = 0, rc = parse_name(&k, METHOD_NAMES, GKD_COUNT(METHOD_NAMES), text, "method", msg);
+    if (rc == GNNKD_OK && m) *m = (gnnkd_method)k;
+    return m ? rc : GNNKD_EINVAL;
+}
+
+const char *gnnkd_select_name(gnnkd_select s) {
+    return name_of(SELECT_NAMES, GKD_COUNT(SELECT_NAMES), (int)s);
+}
+
+gnnkd_status gnnkd_select_parse(gnnkd_select *s, const char *text, char *msg) {
+    GKD_CLEAR_MSG;
+    int k = 0, rc = parse_name(&k, SELECT_NAMES, GKD_COUNT(SELECT_NAMES), text, "selection rule", msg);
+    if (rc == GNNKD_OK && s) *s = (gnnkd_select)k;
+    return s ? rc : GNNKD_EINVAL;
+}
+
+const char *gnnkd_transfer_name(gnnkd_transfer t) {
+    return name_of(TRANSFER_NAMES, GKD_COUNT(TRANSFER_NAMES), (int)t);
+}
+
+gnnkd_status gnnkd_transfer_parse(gnnkd_transfer *t, const char *text, char *msg) {
+    GKD_CLEAR_MSG;
+    if (t == NULL || text == NULL || text[0] == '\0') {
+        gkd_msg(msg, "transfer set: expected all, train, unlabeled or a file of node ids");
+        return GNNKD_EINVAL;
+    }
+    // "file" is not a name: any other text is a path
+    int k = index_of(TRANSFER_NAMES, GKD_COUNT(TRANSFER_NAMES) - 1, text);
+    *t = k >= 0 ? (gnnkd_transfer)k : GNNKD_TRANSFER_FILE;
+    return GNNKD_OK;
+}
+
+/* ---- defaults ------------------------------------------------------------------- */
+
+void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method method, gnnkd_select select) {
+    gnnkd_train_options_default(o);
+    // distilled students: the soft targets on every node regularise, and
+    // decay only keeps them from fitting the targets; from hard labels
+    // alone Kipf's decay serves a small model best
+    o->weight_decay = method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
+    o->select = select;
+    o->patience = select == GNNKD_SELECT_VAL_LOSS ? 10 : 100;
+}
+
+void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
+                                   gnnkd_select select) {
+    memset(o, 0, sizeof *o);
+    // both texts parse: they are the recipe's
+    (void)!gnnkd_model_spec_parse(&o->teacher, "gcn:64", NULL);
+    (void)!gnnkd_model_spec_parse(&o->student, "mlp:64", NULL);
+    o->ensemble = 1;
+    gnnkd_train_options_default(&o->teacher_train); // Kipf's recipe, whatever the student's
+    gnnkd_train_options_for(&o->student_train, method, select);
+    o->method = method;
+    o->temperature = 1.0f;
+    o->alpha = 0.9f;
+    o->center = 0;
+    o->transfer = GNNKD_TRANSFER_ALL;
+}
+
+uint64_t gnnkd_distill_member_seed(uint64_t seed, int j) { return seed + 7919u * (uint64_t)j; }
+
+/* ---- the runner ------------------------------------------------------------------ */
+
+gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
+                                   const gnnkd_distill_options *o, uint64_t seed,
+                                   const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
+    GKD_CLEAR_MSG;
+#define GKD_FREE_ALL                                                                       \
+    do {                                                                                  \
+        gnnkd_model_free(&m);                                                             \
+        gnnkd_teacher_free(&out);                                                         \
+    } while (0)
+    gnnkd_teacher *out = NULL;
+    gnnkd_model *m = NULL;
+    int64_t total = 0;
+    GKD_CHECK(t != NULL && o != NULL && d != NULL, GNNKD_EINVAL,
+              "gnnkd_distill_teacher: t, o and d must not be NULL");
+    const int files = o->teacher_files != NULL && o->nteacher_files > 0;
+    GKD_CHECK(files || o->ensemble >= 1, GNNKD_EINVAL,
+              "gnnkd_distill_teacher: no teacher files and an ensemble of %d", o->ensemble);
+    GKD_TRY(gnnkd_teacher_new(&out, d->n, d->nclass, msg));
+    for (int f = 0; files && f < o->nteacher_files; f++)
+        GKD_TRY(gnnkd_teacher_add_file(out, o->teacher_files[f], d, g, msg));
+    for (int j = 0; !files && j < o->ensemble; j++) {
+        gnnkd_train_options to = o->teacher_train;
+        gnnkd_train_result res;
+        to.seed = gnnkd_distill_member_seed(seed, j);
+        GKD_TRY(gnnkd_model_new(&m, &o->teacher, d->nfeat, d->nclass, to.seed, msg));
+        GKD_TRY(gnnkd_train(m, &res, d, g, &to, NULL, msg));
+        GKD_TRY(gnnkd_teacher_add_model(out, m, d, g, msg));
+        if (o->member_trained) GKD_TRY(o->member_trained(o->member_ctx, m, j, to.seed, msg));
+        total += gnnkd_model_num_params(m);
+        gnnkd_model_free(&m);
+    }
+    if (params) *params = total;
+    *t = out;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
+                                   const gnnkd_distill_options *o, const gnnkd_teacher *t,
+                                   uint64_t seed, const gnnkd_dataset *d, const gnnkd_graph *g,
+                                   char *msg) {
+    GKD_CLEAR_MSG;
+#define GKD_FREE_ALL                                                                       \
+    do {                                                                                  \
+        free(target);                                                                     \
+        free(nodes);                                                                      \
+        gnnkd_model_free(&m);                                                             \
+    } while (0)
+    float *target = NULL;
+    int32_t *nodes = NULL, nnodes = 0;
+    gnnkd_model *m = NULL;
+    GKD_CHECK(r != NULL && o != NULL && d != NULL, GNNKD_EINVAL,
+              "gnnkd_distill_student: r, o and d must not be NULL");
+    const int soft = o->method != GNNKD_METHOD_SCRATCH;
+    GKD_CHECK(!soft || t != NULL, GNNKD_EINVAL, "gnnkd_distill_student: %s needs a teacher",
+              gnnkd_method_name(o->method));
+    gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0};
+    if (soft) {
+        GKD_ALLOC(target, (int64_t)d->n * d->nclass);
+        GKD_TRY(gnnkd_teacher_targets(target, t, o->method, o->temperature, o->center, msg));
+        GKD_TRY(gnnkd_transfer_nodes(&nodes, &nnodes, d, o->transfer, o->transfer_path, msg));
+        obj.target = target;
+        obj.transfer = nodes;
+        obj.ntransfer = nnodes;
+    }
+    gnnkd_train_options so = o->student_train;
+    so.seed = seed;
+    GKD_TRY(gnnkd_model_new(&m, &o->student, d->nfeat, d->nclass, seed, msg));
+    GKD_TRY(gnnkd_train(m, r, d, g, &so, soft ? &obj : NULL, msg));
+    if (student) *student = m, m = NULL;
+    GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+/* The ensemble's accuracy on the three splits. */
+static gnnkd_status teacher_acc(double acc[3], const gnnkd_teacher *t, const gnnkd_dataset *d,
+                                char *msg) {
+    gnnkd_status rc = GNNKD_OK;
+    for (int sp = 0; rc == GNNKD_OK && sp < 3; sp++)
+        rc = gnnkd_teacher_accuracy(&acc[sp], t, d->label, d->split[sp], d->nsplit[sp], msg);
+    return rc;
+}
+
+gnnkd_status gnnkd_distill(gnnkd_distill_result *r, gnnkd_model **student,
+                           const gnnkd_distill_options *o, uint64_t seed, const gnnkd_dataset *d,
+                           const gnnkd_graph *g, char *msg) {
+    GKD_CLEAR_MSG;
+#define GKD_FREE_ALL                                                                       \
+    do {                                                                                  \
+        gnnkd_teacher_free(&t);                                                           \
+        gnnkd_model_free(&m);                                                             \
+    } while (0)
+    gnnkd_teacher *t = NULL;
+    gnnkd_model *m = NULL;
+    GKD_CHECK(r != NULL, GNNKD_EINVAL, "gnnkd_distill: r must not be NULL");
+    memset(r, 0, sizeof *r);
+    GKD_TRY(gnnkd_distill_teacher(&t, &r->teacher_params, o, seed, d, g, msg));
+    r->teacher_members = gnnkd_teacher_members(t);
+    GKD_TRY(teacher_acc(r->teacher_acc, t, d, msg));
+    GKD_TRY(gnnkd_distill_student(&m, &r->student, o, t, seed, d, g, msg));
+    r->student_params = gnnkd_model_num_params(m);
+    if (student) *student = m, m = NULL;
+    GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# gnnkd distill as a caller of the library's recipe: the ensemble's member
+# seeds (seed + 7919 j) in the saved teachers' names, the names of methods
+# and selection rules from the library, and the recipe's defaults in the
+# JSON (tests/test_recipe.c checks the defaults themselves). Needs GNNKD_BIN
+# and GNNKD_TEST_DATA.
+set -euo pipefail
+fail() { echo "sh_distill: FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+tiny="$GNNKD_TEST_DATA/tiny"
+
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --ensemble 2 --seed 3 \
+  --save-teacher "$tmp/t.bin" --epochs 3 --json)
+grep -q '"members":2' <<<"$out" || fail "two members: $out"
+test -f "$tmp/t-seed3.bin" && test -f "$tmp/t-seed7922.bin" || fail "member seeds: $(ls "$tmp")"
+grep -q '"alpha":0.9,' <<<"$out" && grep -q '"temperature":1,' <<<"$out" &&
+  grep -q '"transfer":"all"' <<<"$out" || fail "the recipe's defaults: $out"
+
+for bad in "--method distil:expected scratch, kd or compress" "--select val_acc:expected val-loss or val-acc"; do
+  opt=${bad%%:*}
+  if "$GNNKD_BIN" distill --dataset "$tiny" $opt 2>"$tmp/err"; then fail "$opt was accepted"; fi
+  grep -q "${bad#*:}" "$tmp/err" || fail "$opt: $(cat "$tmp/err")"
+done
+echo "distill recipe ok"
