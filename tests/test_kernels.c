@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gnn/kernels.h"
+#include "tests/forced_isa.h"
 
 /* A random (n, m) CSR with about density * m entries a row, every third
  * row empty, values in [-1, 1). */
@@ -107,7 +108,7 @@ Test(kernels, spmm_t_same_bits_on_any_threads) {
         for (int pattern = 0; pattern <= 1; pattern++) {
             int32_t h = hs[hi];
             const float *val = pattern ? NULL : a.val;
-            cr_assert_gt(gnnkd_csr_nnz(&a) * h, GKD_PAR_MIN);
+            cr_assert_gt(gnnkd_csr_nnz(&a) * h, gkd_tuning.par_min);
             float *g = random_array(3000 * (int64_t)h, 78), *dx[4], *ref = calloc(60 * (size_t)h, sizeof(float));
             gkd_spmm_t_ref(ref, &a, val, g, h);
             for (int threads = 1; threads <= 3; threads++) {
@@ -216,7 +217,7 @@ Test(kernels, spmm_small_by_hand) {
  * repeated. */
 Test(kernels, matmul_backward_narrow_on_threads) {
     int32_t n = 3001, i = 67, o = 3; // i >= 64: the narrow kernels, not OpenBLAS
-    cr_assert_gt((int64_t)n * i * o, GKD_PAR_MIN);
+    cr_assert_gt((int64_t)n * i * o, gkd_tuning.par_min);
     float *inp = random_array((int64_t)n * i, 11), *w = random_array((int64_t)i * o, 12);
     float *dout = random_array((int64_t)n * o, 13);
     for (int threads = 1; threads <= 2; threads++) {

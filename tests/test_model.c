@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gnn/kernels.h"
+#include "tests/forced_isa.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
 
