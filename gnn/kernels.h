@@ -13,9 +13,9 @@
 
 #include <string.h>
 
-/* The settings in force (tuning.c): thresholds the kernels read on every
- * call, a plain load, and the clone of the hot kernels that runs. */
-extern gnnkd_tuning gkd_tuning;
+/* gkd_tuning (gnn.h) holds the settings in force: thresholds the kernels
+ * read on every call, a plain load, and the copy of the hot kernels that
+ * runs. */
 /* Applies the environment's GNNKD_* settings to *t; each malformed or
  * out-of-range one is ignored with a warning on stderr (the last one also in
  * msg). Returns how many were ignored. */

@@ -9,7 +9,7 @@
 #define GKD_TUNING_DEFAULTS                                                                 \
     {                                                                                      \
         .par_min = 32768, .par_min_stream = 1 << 20, .blas_par_min = 1 << 22,              \
-        .narrow_min_in = 64, .drop_floats = 1 << 22, .prefetch_bytes = 32LL << 20,         \
+        .narrow_min_in = 64, .loss_par_min = 65536, .drop_floats = 1 << 22, .prefetch_bytes = 32LL << 20,         \
         .prefetch_ahead = 16, .isa = GNNKD_ISA_BASELINE /* then the best the CPU runs */    \
     }
 static const gnnkd_tuning defaults = GKD_TUNING_DEFAULTS;
@@ -75,6 +75,7 @@ static const field fields[] = {
     {"par_min_stream", "GNNKD_PAR_MIN_STREAM", offsetof(gnnkd_tuning, par_min_stream), 0, INT64_MAX},
     {"blas_par_min", "GNNKD_BLAS_PAR_MIN", offsetof(gnnkd_tuning, blas_par_min), 0, INT64_MAX},
     {"narrow_min_in", "GNNKD_NARROW_MIN_IN", offsetof(gnnkd_tuning, narrow_min_in), 0, INT64_MAX},
+    {"loss_par_min", "GNNKD_LOSS_PAR_MIN", offsetof(gnnkd_tuning, loss_par_min), 0, INT64_MAX},
     {"drop_floats", "GNNKD_DROP_FLOATS", offsetof(gnnkd_tuning, drop_floats), 1, INT64_MAX},
     {"prefetch_bytes", "GNNKD_PREFETCH_BYTES", offsetof(gnnkd_tuning, prefetch_bytes), 0, INT64_MAX},
     {"prefetch_ahead", "GNNKD_PREFETCH_AHEAD", offsetof(gnnkd_tuning, prefetch_ahead), 0, 4096},

@@ -99,6 +99,8 @@ typedef struct gnnkd_tuning {
      * logits) uses gnnkd's own narrow kernel from this many inputs on,
      * OpenBLAS below. */
     int64_t narrow_min_in;
+    /* GNNKD_LOSS_PAR_MIN (65536): the same for the losses, in logits. */
+    int64_t loss_par_min;
     /* GNNKD_DROP_FLOATS (4194304): dense features are dropped out and
      * multiplied in blocks of about this many floats. */
     int64_t drop_floats;
