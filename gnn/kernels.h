@@ -13,21 +13,20 @@
 
 #include <string.h>
 
-/* gkd_tuning (gnn.h) holds the settings in force: thresholds the kernels
- * read on every call, a plain load, and the copy of the hot kernels that
- * runs. */
+/* ---- the settings and the copies of the hot kernels (tuning.c) ------------
+
+ * gkd_tuning (gnn.h) holds the settings in force, thresholds the kernels
+ * read with a plain load. kernels.c is compiled once per gnnkd_isa level
+ * (CMakeLists.txt), its functions static, each copy exporting one table
+ * gkd_kernels_isa<level>; tuning.c points gkd_active at one of them (CPU
+ * features, GNNKD_ISA or gnnkd_tuning_set). The kernels' names below are
+ * wrappers: a load and an indirect call, as target_clones' ifunc was. */
+
 /* Applies the environment's GNNKD_* settings to *t; each malformed or
  * out-of-range one is ignored with a warning on stderr (the last one also in
  * msg). Returns how many were ignored. */
 int gkd_tuning_env(gnnkd_tuning *t, char *msg);
 
-/* ---- the clones of the hot kernels (kernels.c) ----------------------------
-
- * kernels.c is compiled once per gnnkd_isa level (CMakeLists.txt), its
- * functions static, each copy exporting one table gkd_kernels_isa<level>;
- * tuning.c points gkd_active at one of them once (CPU features, GNNKD_ISA
- * or gnnkd_tuning_set). The wrappers below are the kernels' names: a load
- * and an indirect call, as the ifunc of target_clones was. */
 typedef struct gkd_epilogue gkd_epilogue;
 typedef struct gkd_gate gkd_gate;
 typedef struct {
@@ -56,7 +55,7 @@ typedef struct {
 
 extern const gkd_kernels gkd_kernels_isa0; /* baseline: the build's own flags */
 extern const gkd_kernels gkd_kernels_isa1, gkd_kernels_isa2; /* x86-64-v3, x86-64-v4 (x86 only) */
-extern const gkd_kernels *gkd_active; /* the clone in use */
+extern const gkd_kernels *gkd_active; /* the copy in use */
 
 /* ---- dropout masks ------------------------------------------------------- */
 
