@@ -68,7 +68,7 @@ const char *gnnkd_version(void);
 void gnnkd_set_threads(int n);
 int gnnkd_get_threads(void);
 
-/* ---- Tuning: parallel thresholds and the clone of the hot kernels ---------
+/* ---- Tuning: parallel thresholds and the copy of the hot kernels ----------
  * The settings in force are the defaults, then the environment variables
  * named below (read once, when the library is loaded; a malformed or
  * out-of-range value is ignored with a one-line warning on stderr), then

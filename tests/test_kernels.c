@@ -334,7 +334,9 @@ Test(tuning, each_copy_can_be_forced) {
     if (best.isa < GNNKD_ISA_X86_64_V4) {
         t.isa = (gnnkd_isa)(best.isa + 1);
         cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_EINVAL);
-        cr_assert(strstr(msg, gnnkd_isa_name(t.isa)) && strstr(msg, "lacks"), "%s", msg);
+        cr_assert(strstr(msg, gnnkd_isa_name(t.isa)) &&
+                      (strstr(msg, "this CPU lacks it") || strstr(msg, "this build has no such copy")),
+                  "%s", msg);
     }
     free(x), free(y), free(yr);
     gnnkd_csr_clear(&a);
