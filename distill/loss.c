@@ -2,13 +2,13 @@
  * cross-entropy, Hinton's temperature-softened KD term and the logit-matching
  * compression term. Each returns the mean over a row list and, if asked,
  * accumulates weight * gradient into dlogits. */
-#include "core/internal.h"
+#include "gnn/gnn.h"
 
 #include <math.h>
 
-/* Below this many logits a loop stays on one thread: waking a team costs
- * more than a few thousand exps (the training rows of a citation graph). */
-#define GKD_LOSS_PAR_MIN 65536
+/* Below gkd_tuning.loss_par_min logits a loop stays on one thread: waking a
+ * team costs more than a few thousand exps (the training rows of a citation
+ * graph). */
 
 /* log(sum(exp(z / T))) of one row, computed stably. */
 static double logsumexp(const float *z, int32_t C, float T) {
@@ -20,7 +20,7 @@ static double logsumexp(const float *z, int32_t C, float T) {
 }
 
 void gnnkd_softmax(float *p, const float *z, int64_t n, int32_t C, float T) {
-#pragma omp parallel for schedule(static) if (n * C > GKD_LOSS_PAR_MIN)
+#pragma omp parallel for schedule(static) if (n * C > gkd_tuning.loss_par_min)
     for (int64_t i = 0; i < n; i++) {
         double lse = logsumexp(z + i * C, C, T);
         for (int32_t j = 0; j < C; j++) p[i * C + j] = (float)exp((double)z[i * C + j] / T - lse);
@@ -32,7 +32,7 @@ double gnnkd_loss_ce(float *dlogits, const float *logits, const int32_t *label,
     if (nidx == 0) return 0.0;
     double total = 0.0;
     const double g = (double)weight / (double)nidx;
-#pragma omp parallel for schedule(static) reduction(+ : total) if (nidx * C > GKD_LOSS_PAR_MIN)
+#pragma omp parallel for schedule(static) reduction(+ : total) if (nidx * C > gkd_tuning.loss_par_min)
     for (int64_t k = 0; k < nidx; k++) {
         const float *z = logits + (int64_t)idx[k] * C;
         double lse = logsumexp(z, C, 1.0f);
@@ -55,7 +55,7 @@ double gnnkd_loss_kd(float *dlogits, double *kl, const float *logits, const floa
     double ce = 0.0, ent = 0.0;
     /* d(T^2 CE)/ds = T (p - q) */
     const double g = (double)weight * T / (double)nidx;
-#pragma omp parallel for schedule(static) reduction(+ : ce, ent) if (nidx * C > GKD_LOSS_PAR_MIN)
+#pragma omp parallel for schedule(static) reduction(+ : ce, ent) if (nidx * C > gkd_tuning.loss_par_min)
     for (int64_t k = 0; k < nidx; k++) {
         const float *s = logits + (int64_t)idx[k] * C;
         const float *qi = q + (int64_t)idx[k] * C;
@@ -79,7 +79,7 @@ double gnnkd_loss_compress(float *dlogits, const float *logits, const float *t,
     if (nidx == 0) return 0.0;
     double total = 0.0;
     const double g = (double)weight / ((double)C * (double)nidx);
-#pragma omp parallel for schedule(static) reduction(+ : total) if (nidx * C > GKD_LOSS_PAR_MIN)
+#pragma omp parallel for schedule(static) reduction(+ : total) if (nidx * C > gkd_tuning.loss_par_min)
     for (int64_t k = 0; k < nidx; k++) {
         const int64_t off = (int64_t)idx[k] * C;
         for (int32_t j = 0; j < C; j++) {
@@ -95,7 +95,7 @@ double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *
                       int64_t nidx, int32_t C) {
     if (nidx == 0) return 0.0;
     int64_t right = 0;
-#pragma omp parallel for schedule(static) reduction(+ : right) if (nidx * C > GKD_LOSS_PAR_MIN)
+#pragma omp parallel for schedule(static) reduction(+ : right) if (nidx * C > gkd_tuning.loss_par_min)
     for (int64_t k = 0; k < nidx; k++) {
         const float *z = logits + (int64_t)idx[k] * C;
         int32_t best = 0;

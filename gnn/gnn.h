@@ -8,6 +8,10 @@
 
 #include "core/internal.h"
 
+/* The tuning in force (gnn/tuning.c): the kernels' and the losses'
+ * parallel thresholds. */
+extern gnnkd_tuning gkd_tuning;
+
 /* ---- model internals shared with the trainer (gnn/model.c) ----------------- */
 
 /* The flat parameter and gradient arrays of m (gnnkd_model_num_params long). */

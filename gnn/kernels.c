@@ -1,33 +1,42 @@
-/* kernels.c — the hot paths: sparse times dense (forward and transposed) and
- * the dense GEMMs, each with a plain reference version for the tests. */
+/* kernels.c — the hot paths: sparse times dense (forward and transposed),
+ * the dense GEMMs, the elementwise passes and Adam. Their plain reference
+ * versions, for the tests, are in kernels_ref.c.
+ *
+ * This file is compiled once per gnnkd_isa level (CMakeLists.txt), with
+ * GKD_ISA_LEVEL set and that level's -march: every function is static, and
+ * each copy exports only its table, gkd_kernels_isa<level> (tuning.c picks
+ * one). */
 #include "gnn/kernels.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <omp.h>
 #include <string.h>
 
+#ifndef GKD_ISA_LEVEL
+#error "kernels.c is compiled once per level with GKD_ISA_LEVEL set (CMakeLists.txt)"
+#endif
+// the copy a table claims to be is the one the compiler made
+#if GKD_ISA_LEVEL == 2 /* GNNKD_ISA_X86_64_V4 */ && !(defined(__AVX512F__) && defined(__AVX512VL__))
+#error "the x86-64-v4 copy of kernels.c must be compiled with -march=x86-64-v4"
+#endif
+#if GKD_ISA_LEVEL == 1 /* GNNKD_ISA_X86_64_V3 */ && !(defined(__AVX2__) && defined(__FMA__))
+#error "the x86-64-v3 copy of kernels.c must be compiled with -march=x86-64-v3"
+#endif
+
 /* ---- y = A x ----------------------------------------------------------------- */
 
-/* Prefetch distance in nonzeros: the neighbour rows of Â are random reads
- * from an x too big for the caches; fetching them 16 nonzeros ahead took the
- * scale graph's Â T (1M nodes, 1 thread) from 273 to 195 ms at h 10 and
- * from 762 to 727 ms at h 64. */
-#define GKD_PREFETCH_AHEAD 16
-#define GKD_PREFETCH_BYTES (32LL << 20)
-
 /* ar (H) += v g (H), 8 lanes at a time: spelt out in vectors because GCC
- * made scalar code of the plain loop in places (CiteSeer's dropped X^T G,
- * h 16: 0.36 ms so, 0.07 ms in vectors; Â T's last nonzeros at h 256: a
- * third of its time). */
+ * made scalar code of the plain loop in places. */
 typedef float gkd_v8 __attribute__((vector_size(32)));
 typedef float gkd_v16 __attribute__((vector_size(64)));
 
 /* Rows of 64 to 256 floats held whole in 16-lane registers (a row of X W or
  * Â T being summed, g's row in X^T G): only with AVX-512's 32 registers; the
- * other clones keep their own loops. */
+ * other copies keep their own loops. */
 static int wide_rows(int32_t h) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    return (h == 64 || h == 128 || h == 256) && __builtin_cpu_supports("avx512f");
+#ifdef __AVX512F__
+    return h == 64 || h == 128 || h == 256;
 #else
     (void)h;
     return 0;
@@ -47,11 +56,9 @@ __attribute__((always_inline)) static inline void axpy_row(float *restrict ar, f
 }
 
 /* Rows of y no wider than GKD_SPMM_SMALL (the logits, GCN-16) sum in
- * registers, H a constant: the generic loop, with its runtime trip count,
- * took PubMed's Â T at h 3 from 0.90 to 0.28 ms, at h 16 from 0.77 to 0.49
- * and X W (h 16) from 0.97 to 0.53 ms. Two sums, over the even and the odd
- * nonzeros, halve the chain of dependent adds (CiteSeer's dropped X W, h 16:
- * 0.095 -> 0.054 ms). */
+ * registers, H a constant: faster than the generic loop with its runtime
+ * trip count. Two sums, over the even and the odd nonzeros, halve the chain
+ * of dependent adds. */
 #define GKD_SPMM_SMALL 16
 #define GKD_SPMM_ROW(H)                                                                     \
     case H: {                                                                              \
@@ -107,17 +114,17 @@ __attribute__((always_inline)) static inline void epilogue_row(float *restrict y
     }
 }
 
-GKD_VECTOR void gkd_epilogue_forward(float *restrict y, int64_t n, int32_t h, const gkd_epilogue *ep) {
+static void epilogue_forward(float *restrict y, int64_t n, int32_t h, const gkd_epilogue *ep) {
     if (ep == NULL || (ep->bias == NULL && !ep->relu)) return;
     int64_t len = n * h;
-#pragma omp parallel for schedule(static) if (len > (ep->p > 0.0f ? GKD_PAR_MIN : GKD_PAR_MIN_STREAM))
+#pragma omp parallel for schedule(static) \
+    if (len > (ep->p > 0.0f ? gkd_tuning.par_min : gkd_tuning.par_min_stream))
     for (int64_t r = 0; r < n; r++) epilogue_row(y + r * h, r, h, ep);
 }
 
 /* A row of y of H floats (64, 128, 256) summed in H / 16 registers, a third
  * of the instructions of the 8-lane loop (which loads and stores y's row
- * every 4 nonzeros): PubMed's dropped X W (h 256, W in L2), 1 thread: 7.6 ->
- * 6.6 ms; Â T, bound by its gathers, neither gained nor lost. */
+ * every 4 nonzeros). */
 #define GKD_SPMM_WIDE(H)                                                                    \
     case H: {                                                                              \
         gkd_v16 acc[H / 16] = {{0}};                                                        \
@@ -140,7 +147,7 @@ GKD_VECTOR void gkd_epilogue_forward(float *restrict y, int64_t n, int32_t h, co
  * nonzeros ahead (nnz bounds it).
  * A function of its own, never inlined: GCC vectorised these loops well
  * only here (inlined into a bigger loop, it kept the sums in memory). */
-GKD_VECTOR __attribute__((noinline)) static void
+__attribute__((noinline)) static void
 spmm_rows(float *restrict y, const int64_t *restrict rowptr, const int32_t *restrict colidx,
           const float *restrict val, const float *restrict x, int64_t r0, int64_t r1, int32_t h,
           int ahead, int64_t nnz, const gkd_epilogue *ep) {
@@ -163,7 +170,6 @@ spmm_rows(float *restrict y, const int64_t *restrict rowptr, const int32_t *rest
         }
         for (int32_t c = 0; c < h; c++) yr[c] = 0.0f;
         // four nonzeros per pass over yr: a quarter of its loads and stores
-        // (PubMed X W, h 256: 37.6 -> 20.2 ms)
         for (; k + 4 <= end; k += 4) {
             if (ahead && k + ahead + 4 <= nnz)
                 for (int j = 0; j < 4; j++) {
@@ -195,18 +201,20 @@ static int64_t block_start(const int64_t *rowptr, int64_t n, int64_t w0) {
     return lo;
 }
 
-void gkd_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
-             const gkd_epilogue *ep) {
+static void spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
+                 const gkd_epilogue *ep) {
     // y is (n, h), a is (n, m) with values val (nnz), x is (m, h)
     const int64_t nnz = gnnkd_csr_nnz(a), n = a->nrows;
     int64_t work = (nnz + n) * h;
-    // prefetch only when x is far bigger than the caches: on PubMed (x of
-    // 20 MB at h 256) it cost 15%
-    const int ahead = (int64_t)a->ncols * h * (int64_t)sizeof(float) > GKD_PREFETCH_BYTES ? GKD_PREFETCH_AHEAD : 0;
+    // prefetch x's random rows only when x is far bigger than the caches:
+    // below, the prefetches cost more than they save
+    const int ahead = (int64_t)a->ncols * h * (int64_t)sizeof(float) > gkd_tuning.prefetch_bytes
+                          ? (int)gkd_tuning.prefetch_ahead
+                          : 0;
     // static blocks of equal work (nonzeros + rows): power-law degrees make
     // equal row counts very unequal work, and the same rows stay on the
     // same core from one product to the next
-#pragma omp parallel if (work > GKD_PAR_MIN)
+#pragma omp parallel if (work > gkd_tuning.par_min)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
         int64_t r0 = block_start(a->rowptr, n, (nnz + n) * t / T);
@@ -217,10 +225,9 @@ void gkd_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, in
 
 /* ---- y = dropout(X) w, keeping dropout(X) for the backward pass ----------- */
 
-
-GKD_VECTOR void gkd_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restrict keep,
-                               const gnnkd_csr *x, const float *restrict w, int32_t h, float p,
-                               uint64_t key, const gkd_epilogue *ep) {
+static void dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *restrict keep,
+                         const gnnkd_csr *x, const float *restrict w, int32_t h, float p,
+                         uint64_t key, const gkd_epilogue *ep) {
     // y is (n, h), x is (n, m), w is (m, h), keep is (nnz); xd gets dropout(x)
     const float scale = 1.0f / (1.0f - p);
     const uint32_t threshold = gkd_keep_threshold(p);
@@ -231,7 +238,7 @@ GKD_VECTOR void gkd_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *rest
     float *restrict val = xd->val;
     int64_t *restrict xdptr = xd->rowptr;
     int64_t kept[GKD_MAX_THREADS];
-    int nt = (nnz + n) * h > GKD_PAR_MIN ? omp_get_max_threads() : 1;
+    int nt = (nnz + n) * h > gkd_tuning.par_min ? omp_get_max_threads() : 1;
     if (nt > GKD_MAX_THREADS) nt = GKD_MAX_THREADS;
     xd->nrows = x->nrows;
     xd->ncols = x->ncols;
@@ -282,16 +289,6 @@ GKD_VECTOR void gkd_dropout_spmm(float *restrict y, gnnkd_csr *xd, uint8_t *rest
     }
 }
 
-void gkd_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h) {
-    for (int64_t r = 0; r < a->nrows; r++)
-        for (int32_t c = 0; c < h; c++) {
-            double s = 0.0;
-            for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++)
-                s += (double)(val ? val[k] : 1.0f) * x[(int64_t)a->colidx[k] * h + c];
-            y[r * h + c] = (float)s;
-        }
-}
-
 /* ---- dx += A^T g --------------------------------------------------------------- */
 
 /* The first k in [lo, hi) with colidx[k] >= c (columns ascend in a row). */
@@ -313,7 +310,7 @@ static inline int64_t first_col(const int32_t *colidx, int64_t lo, int64_t hi, i
 
 /* The scatter of a row with g's row of H floats (64, 128, 256) held in H / 16
  * registers: a load, an FMA and a store a register a nonzero, where 8-lane
- * vectors also reload g (PubMed, h 256, 1 thread: 12.6-18.1 -> 9.8-10.9 ms). */
+ * vectors also reload g. */
 #define GKD_SPMMT_WIDE(H)                                                                   \
     case H: {                                                                              \
         gkd_v16 gv[H / 16];                                                                 \
@@ -331,7 +328,7 @@ static inline int64_t first_col(const int32_t *colidx, int64_t lo, int64_t hi, i
         continue;                                                                          \
     }
 
-GKD_VECTOR __attribute__((noinline)) static void
+__attribute__((noinline)) static void
 spmm_t_block(float *restrict acc, const gnnkd_csr *a, const float *restrict val,
              const float *restrict g, int32_t h, int64_t r0, int64_t r1, int32_t c0, int32_t c1) {
     const int64_t *restrict rowptr = a->rowptr;
@@ -355,18 +352,17 @@ spmm_t_block(float *restrict acc, const gnnkd_csr *a, const float *restrict val,
     }
 }
 
-void gkd_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
-               const float *g, int32_t h) {
+static void spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
+                   const float *g, int32_t h) {
     // dx is (m, h), partial is (nparts, m, h), a is (n, m), val is (nnz), g is (n, h)
     const int64_t m = a->ncols, n = a->nrows, mh = m * h;
-    int nt = gnnkd_csr_nnz(a) * h > GKD_PAR_MIN ? omp_get_max_threads() : 1;
+    int nt = gnnkd_csr_nnz(a) * h > gkd_tuning.par_min ? omp_get_max_threads() : 1;
     // Two ways to share the scatter. Tall A (PubMed's X: 500 columns, 19717
     // rows): blocks of A's rows, thread 0 into dx, the others into partials
     // that are then added in thread order; g is read once. Else ranges of
     // A's columns, each thread adding into its own rows of dx every row's
-    // nonzeros there: no partials to clear and add (at 2 threads the only
-    // way CiteSeer's X^T G, h 16, beat 1 thread), but every thread reads
-    // all of g (PubMed, h 256: 8.2-10.0 ms against 6.9-7.8 by rows).
+    // nonzeros there: no partials to clear and add, but every thread reads
+    // all of g.
     const int by_rows = nt > 1 && nparts >= nt - 1 && 4 * m < n;
 #pragma omp parallel num_threads(nt)
     {
@@ -385,48 +381,37 @@ void gkd_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const
     }
 }
 
-void gkd_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float *g, int32_t h) {
-    for (int64_t r = 0; r < a->nrows; r++)
-        for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++)
-            for (int32_t c = 0; c < h; c++)
-                dx[(int64_t)a->colidx[k] * h + c] += (val ? val[k] : 1.0f) * g[r * h + c];
-}
-
 /* ---- dense products ------------------------------------------------------------ */
 
 /* OpenBLAS's OpenMP build takes its team size from omp_get_max_threads():
- * a product of fewer than GKD_BLAS_PAR_MIN multiply-adds runs on one thread
- * (this thread's ICV, set and restored). CiteSeer's (n, 6) x (6, 16)
- * backward: 0.021 ms on 1 thread, 0.078-0.088 ms on 2. */
-#define GKD_BLAS_PAR_MIN (1 << 22)
+ * a product of fewer than blas_par_min multiply-adds runs on one thread
+ * (this thread's ICV, set and restored), where a team costs more than it
+ * saves. */
 static int blas_begin(int64_t n, int32_t i, int32_t o) {
     int nt = omp_get_max_threads();
-    if (nt > 1 && n * i * o < GKD_BLAS_PAR_MIN) omp_set_num_threads(1);
+    if (nt > 1 && n * i * o < gkd_tuning.blas_par_min) omp_set_num_threads(1);
     return nt;
 }
 static void blas_end(int nt) { omp_set_num_threads(nt); }
 
 /* out (n, o) = inp w for a narrow w (o <= GKD_NARROW_O: the logits): o dot
  * products a row, each over 8 lanes then summed, against w^T held on the
- * stack. PubMed's (n, 256) x (256, 3): OpenBLAS 2.5 ms, this 1.4 ms. */
+ * stack, where OpenBLAS does little with so few columns. */
 #define GKD_NARROW_O 16
 #define GKD_NARROW_IO 8192 /* i o floats, on each thread's stack */
-/* Below i = 64 OpenBLAS wins (PubMed (n, 16) x (16, 3): 0.10 ms, the narrow
- * kernels 0.76 forward and 0.29 vs 0.09 ms backward; CiteSeer (n, 16) x
- * (16, 6) in explicit 8-lane vectors: 0.032 and 0.052 ms against 0.017 and
- * 0.022). */
+/* For few inputs (i < narrow_min_in) OpenBLAS wins. */
 static int narrow(int32_t i, int32_t o) {
-    return o <= GKD_NARROW_O && i >= 64 && (int64_t)i * o <= GKD_NARROW_IO;
+    return o <= GKD_NARROW_O && i >= gkd_tuning.narrow_min_in && (int64_t)i * o <= GKD_NARROW_IO;
 }
 
-GKD_VECTOR static void matmul_forward_narrow(float *restrict out, const float *restrict inp,
+static void matmul_forward_narrow(float *restrict out, const float *restrict inp,
                                             const float *restrict w, int64_t n, int32_t i,
                                             int32_t o) {
     float wt[GKD_NARROW_IO]; // w^T (o, i)
     for (int32_t k = 0; k < i; k++)
         for (int32_t c = 0; c < o; c++) wt[(int64_t)c * i + k] = w[(int64_t)k * o + c];
     int32_t i8 = i & ~7;
-#pragma omp parallel for schedule(static) if (n * i * o > GKD_PAR_MIN)
+#pragma omp parallel for schedule(static) if (n * i * o > gkd_tuning.par_min)
     for (int64_t r = 0; r < n; r++) {
         const float *restrict x = inp + r * i;
         gkd_v8 acc[GKD_NARROW_O] = {{0}};
@@ -448,8 +433,8 @@ GKD_VECTOR static void matmul_forward_narrow(float *restrict out, const float *r
     }
 }
 
-void gkd_matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
-                       int32_t o) {
+static void matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
+                           int32_t o) {
     // out is (n, o), inp is (n, i), w is (i, o)
     if (n == 0 || o == 0) return;
     if (i == 0) {
@@ -466,23 +451,12 @@ void gkd_matmul_forward(float *out, const float *inp, const float *w, int64_t n,
     blas_end(nt);
 }
 
-void gkd_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t n, int32_t i,
-                           int32_t o) {
-    for (int64_t r = 0; r < n; r++)
-        for (int32_t c = 0; c < o; c++) {
-            double s = 0.0;
-            for (int32_t k = 0; k < i; k++) s += (double)inp[r * i + k] * w[(int64_t)k * o + c];
-            out[r * o + c] = (float)s;
-        }
-}
-
 /* dw and dinp of a narrow layer (o <= GKD_NARROW_O, the logits) in one pass
  * over the rows: each row of inp and dout is read once, where two GEMMs
- * read them twice and OpenBLAS does little with a k of 3 (PubMed, i 256,
- * o 3: 5.8 -> 2.6 ms). Each thread sums its static block of rows into a
- * private dw^T; the blocks are added in thread order, so the bits depend
- * only on the thread count. */
-GKD_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restrict dw,
+ * read them twice and OpenBLAS does little with a k of 3. Each thread sums
+ * its static block of rows into a private dw^T; the blocks are added in
+ * thread order, so the bits depend only on the thread count. */
+static void matmul_backward_narrow(float *restrict dinp, float *restrict dw,
                                              const float *restrict dout,
                                              const float *restrict inp, const float *restrict w,
                                              int64_t n, int32_t i, int32_t o,
@@ -490,7 +464,7 @@ GKD_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restr
     float wt[GKD_NARROW_IO]; // w^T (o, i)
     for (int32_t k = 0; k < i; k++)
         for (int32_t c = 0; c < o; c++) wt[(int64_t)c * i + k] = w[(int64_t)k * o + c];
-    int nt = n * i * o > GKD_PAR_MIN ? omp_get_max_threads() : 1;
+    int nt = n * i * o > gkd_tuning.par_min ? omp_get_max_threads() : 1;
 #pragma omp parallel num_threads(nt)
     {
         float acc[GKD_NARROW_IO]; // this thread's dw^T (o, i)
@@ -529,8 +503,13 @@ GKD_VECTOR static void matmul_backward_narrow(float *restrict dinp, float *restr
     }
 }
 
-void gkd_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                        const float *w, int64_t n, int32_t i, int32_t o, const gkd_gate *gate) {
+static void bias_backward(float *db, const float *dout, int32_t n, int32_t o);
+static void relu_dropout_backward(float *dinp, const float *dout, const float *out, int64_t len,
+                                  float scale);
+
+static void matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
+                            const float *w, int64_t n, int32_t i, int32_t o,
+                            const gkd_gate *gate) {
     // dinp is (n, i) or NULL, dw is (i, o), dout is (n, o), inp is (n, i), w is (i, o)
     if (n == 0 || i == 0) return;
     if (o == 0) {
@@ -550,29 +529,17 @@ void gkd_matmul_backward(float *dinp, float *dw, const float *dout, const float 
                 1.0f, dw, o);
     blas_end(nt);
     if (dinp && gate && gate->scale > 0.0f)
-        gkd_relu_dropout_backward(dinp, dinp, inp, (int64_t)n * i, gate->scale);
-    if (dinp && gate && gate->db) gkd_bias_backward(gate->db, dinp, (int32_t)n, i);
-}
-
-void gkd_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
-                            const float *w, int64_t n, int32_t i, int32_t o) {
-    if (dinp) memset(dinp, 0, sizeof *dinp * (size_t)n * (size_t)i);
-    for (int64_t r = 0; r < n; r++)
-        for (int32_t k = 0; k < i; k++)
-            for (int32_t c = 0; c < o; c++) {
-                if (dinp) dinp[r * i + k] += dout[r * o + c] * w[(int64_t)k * o + c];
-                dw[(int64_t)k * o + c] += inp[r * i + k] * dout[r * o + c];
-            }
+        relu_dropout_backward(dinp, dinp, inp, (int64_t)n * i, gate->scale);
+    if (dinp && gate && gate->db) bias_backward(gate->db, dinp, (int32_t)n, i);
 }
 
 /* ---- elementwise gradients ----------------------------------------------- */
 
-GKD_VECTOR void gkd_bias_backward(float *restrict db, const float *restrict dout, int32_t n,
-                                int32_t o) {
+static void bias_backward(float *restrict db, const float *restrict dout, int32_t n, int32_t o) {
     // db is (o), dout is (n, o). Narrow (o <= 16): dout read as one flat
     // array in chunks of P = lcm(o, 8) floats, whole vectors, column
-    // e % o of chunk element e (CiteSeer (n, 6): 0.011 -> 0.003 ms). Each
-    // column sums its rows in the same order on any thread count.
+    // e % o of chunk element e. Each column sums its rows in the same order
+    // on any thread count.
     if (o <= 16) {
         int32_t P = o;
         while (P % 8) P += o;
@@ -587,7 +554,7 @@ GKD_VECTOR void gkd_bias_backward(float *restrict db, const float *restrict dout
     // Wider: threads split the columns in blocks of 64, and each sums its
     // block over the rows in order, 8 lanes at a time
     int32_t nb = (o + 63) / 64;
-#pragma omp parallel for schedule(static) if ((int64_t)n * o > GKD_PAR_MIN_STREAM && nb > 1)
+#pragma omp parallel for schedule(static) if ((int64_t)n * o > gkd_tuning.par_min_stream && nb > 1)
     for (int32_t b = 0; b < nb; b++) {
         int32_t c0 = 64 * b, c1 = c0 + 64 < o ? c0 + 64 : o;
         for (int32_t r = 0; r < n; r++)
@@ -595,12 +562,83 @@ GKD_VECTOR void gkd_bias_backward(float *restrict db, const float *restrict dout
     }
 }
 
-GKD_VECTOR void gkd_relu_dropout_backward(float *restrict dinp, const float *restrict dout,
-                                        const float *restrict out, int64_t len, float scale) {
+static void relu_dropout_backward(float *restrict dinp, const float *restrict dout,
+                                  const float *restrict out, int64_t len, float scale) {
     // a bit mask, not a select: GCC left the select a branch per element,
-    // mispredicted half the time (PubMed (n, 256): 15.3 -> 2.2 ms). A mask
-    // rather than a 0/1 factor keeps dropped gradients +0, never -0.
-#pragma omp parallel for schedule(static) if (len > GKD_PAR_MIN_STREAM)
+    // mispredicted half the time. A mask rather than a 0/1 factor keeps
+    // dropped gradients +0, never -0.
+#pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min_stream)
     for (int64_t e = 0; e < len; e++)
         dinp[e] = gkd_keep_or_zero(dout[e] * scale, out[e] > 0.0f, 1);
 }
+
+/* ---- dropout of a range of a larger array ------------------------------------- */
+
+static void dropout(float *restrict out, const float *restrict inp, int64_t e0, int64_t len,
+                    float p, uint64_t key) {
+    // out[e] = dropout(inp[e]) for the elements e0 .. e0 + len - 1 of the
+    // array whose mask is key's; out may be inp (element by element)
+    float scale = 1.0f / (1.0f - p);
+    uint32_t threshold = gkd_keep_threshold(p);
+#pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min)
+    for (int64_t e = 0; e < len; e++)
+        out[e] = gkd_keep_or_zero(inp[e] * scale, gkd_mask_bits(key, e0 + e), threshold);
+}
+
+/* ---- Adam ---------------------------------------------------------------------- */
+
+/* One pass over params, grads and the moments, the decay folded in; the
+ * grads are zeroed as they are used, which saves the trainer a pass over
+ * them before the next backward. Division and sqrtf bound it;
+ * -fno-math-errno (CMakeLists.txt) lets GCC vectorise sqrtf, the same IEEE
+ * operations in the same order in every copy. */
+static double adam(float *restrict p, float *restrict g, float *restrict mm, float *restrict vv,
+                   int64_t len, float wd, float b1, float b2, float c1, float c2, float lr,
+                   float eps) {
+    const float step = lr / c1, inv_c2 = 1.0f / c2, a1 = 1.0f - b1, a2 = 1.0f - b2;
+    // par_min, not par_min_stream: the square roots and divisions bound it
+    int nt = len > gkd_tuning.par_min ? omp_get_max_threads() : 1;
+    if (nt > GKD_MAX_THREADS) nt = GKD_MAX_THREADS;
+    double part[GKD_MAX_THREADS] = {0}, total = 0.0;
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        const int64_t e0 = len * t / T, e1 = len * (t + 1) / T;
+        // the squares of the new weights in float sums over 1024 of them
+        // (omp simd: vector lanes may reorder the sum), then in double
+        for (int64_t q0 = e0; q0 < e1; q0 += 1024) {
+            const int64_t q1 = q0 + 1024 < e1 ? q0 + 1024 : e1;
+            float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+            for (int64_t e = q0; e < q1; e++) {
+                float ge = g[e] + wd * p[e];
+                mm[e] = b1 * mm[e] + a1 * ge;
+                vv[e] = b2 * vv[e] + a2 * ge * ge;
+                p[e] -= step * mm[e] / (sqrtf(vv[e] * inv_c2) + eps);
+                g[e] = 0.0f; // consumed: the next backward pass starts from zero
+                sq += p[e] * p[e];
+            }
+            part[t] += sq;
+        }
+    }
+    for (int t = 0; t < nt; t++) total += part[t]; // in thread order
+    return total;
+}
+
+/* ---- this copy's table ------------------------------------------------------------ */
+
+#define GKD_CAT_(a, b) a##b
+#define GKD_CAT(a, b) GKD_CAT_(a, b)
+const gkd_kernels GKD_CAT(gkd_kernels_isa, GKD_ISA_LEVEL) = {
+    .level = GKD_ISA_LEVEL,
+    .epilogue_forward = epilogue_forward,
+    .spmm = spmm,
+    .dropout_spmm = dropout_spmm,
+    .spmm_t = spmm_t,
+    .matmul_forward = matmul_forward,
+    .matmul_backward = matmul_backward,
+    .bias_backward = bias_backward,
+    .relu_dropout_backward = relu_dropout_backward,
+    .dropout = dropout,
+    .adam = adam,
+};

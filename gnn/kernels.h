@@ -13,25 +13,49 @@
 
 #include <string.h>
 
-/* Loops with less work than this (in multiply-adds or elements) run on one
- * thread: waking a team costs more, and much more on a busy machine. */
-#define GKD_PAR_MIN 32768
-/* The same for loops that only stream memory (bias, ReLU, masked
- * gradients, Adam): a team barely speeds them up, and on a busy machine each
- * parallel region may wait a whole time slice for its second thread
- * (bench-speed measured 8 ms an empty region at load 3 on 2 cores). */
-#define GKD_PAR_MIN_STREAM (1 << 20)
+/* ---- the settings and the copies of the hot kernels (tuning.c) ------------
 
-/* The hot kernels are compiled three times, for AVX-512 machines
- * (x86-64-v4), AVX2 + FMA ones (x86-64-v3) and the baseline, and picked at
- * load time: 8-wide vectors took PubMed's X W from 38.5 to 22.2 ms and Â T
- * from 12.0 to 7.3 ms; X^T G holds g's wide rows in 16-lane registers (see
- * kernels.c). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#define GKD_VECTOR __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define GKD_VECTOR
-#endif
+ * gkd_tuning (gnn.h) holds the settings in force, thresholds the kernels
+ * read with a plain load. kernels.c is compiled once per gnnkd_isa level
+ * (CMakeLists.txt), its functions static, each copy exporting one table
+ * gkd_kernels_isa<level>; tuning.c points gkd_active at one of them (CPU
+ * features, GNNKD_ISA or gnnkd_tuning_set). The kernels' names below are
+ * wrappers: a load and an indirect call, as target_clones' ifunc was. */
+
+/* Applies the environment's GNNKD_* settings to *t; each malformed or
+ * out-of-range one is ignored with a warning on stderr (the last one also in
+ * msg). Returns how many were ignored. */
+int gkd_tuning_env(gnnkd_tuning *t, char *msg);
+
+typedef struct gkd_epilogue gkd_epilogue;
+typedef struct gkd_gate gkd_gate;
+typedef struct {
+    int level; /* the gnnkd_isa this copy was compiled for */
+    void (*epilogue_forward)(float *y, int64_t n, int32_t h, const gkd_epilogue *ep);
+    void (*spmm)(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
+                 const gkd_epilogue *ep);
+    void (*dropout_spmm)(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x,
+                         const float *w, int32_t h, float p, uint64_t key,
+                         const gkd_epilogue *ep);
+    void (*spmm_t)(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
+                   const float *g, int32_t h);
+    void (*matmul_forward)(float *out, const float *inp, const float *w, int64_t n, int32_t i,
+                           int32_t o);
+    void (*matmul_backward)(float *dinp, float *dw, const float *dout, const float *inp,
+                            const float *w, int64_t n, int32_t i, int32_t o,
+                            const gkd_gate *gate);
+    void (*bias_backward)(float *db, const float *dout, int32_t n, int32_t o);
+    void (*relu_dropout_backward)(float *dinp, const float *dout, const float *out, int64_t len,
+                                  float scale);
+    void (*dropout)(float *out, const float *inp, int64_t e0, int64_t len, float p,
+                    uint64_t key);
+    double (*adam)(float *p, float *g, float *m, float *v, int64_t len, float wd, float b1,
+                   float b2, float c1, float c2, float lr, float eps);
+} gkd_kernels;
+
+extern const gkd_kernels gkd_kernels_isa0; /* baseline: the build's own flags */
+extern const gkd_kernels gkd_kernels_isa1, gkd_kernels_isa2; /* x86-64-v3, x86-64-v4 (x86 only) */
+extern const gkd_kernels *gkd_active; /* the copy in use */
 
 /* ---- dropout masks ------------------------------------------------------- */
 
@@ -39,8 +63,7 @@
  * p 2^32 — a pure function of (key, e), so any thread count draws the same
  * mask. The hash is two rounds of Wellons's lowbias32 (a bijection of the
  * low 32 bits of e, keyed by both halves of key and e's high bits): 32-bit
- * multiplies vectorise (AVX2 vpmulld) where SplitMix64's 64-bit ones do not.
- * PubMed's (n, 256) relu+dropout: 6.1 -> 2.5 ms. */
+ * multiplies vectorise (AVX2 vpmulld) where SplitMix64's 64-bit ones do not. */
 static inline uint32_t gkd_lowbias32(uint32_t x) {
     x ^= x >> 16;
     x *= 0x7feb352dU;
@@ -82,15 +105,17 @@ static inline float gkd_keep_or_zero(float x, uint32_t bits, uint32_t threshold)
  * dropout by gkd_dropout_forward's mask (key, element r h + c) of the (n, h)
  * output. A hidden layer's output is then the next layer's input in one
  * pass, where bias, then ReLU and dropout, took two more. */
-typedef struct {
+struct gkd_epilogue {
     const float *bias; /* (h) or NULL */
     int relu;
     float p;           /* dropout after the ReLU (relu must be set), or 0 */
     uint64_t key;
-} gkd_epilogue;
+};
 
 /* y (n, h) = the epilogue of y, in place (ep may be NULL: nothing). */
-void gkd_epilogue_forward(float *y, int64_t n, int32_t h, const gkd_epilogue *ep);
+static inline void gkd_epilogue_forward(float *y, int64_t n, int32_t h, const gkd_epilogue *ep) {
+    gkd_active->epilogue_forward(y, n, h, ep);
+}
 
 /* ---- profiling (profile.c) ------------------------------------------------ */
 
@@ -123,8 +148,10 @@ static inline double gkd_csr_bytes(const gnnkd_csr *a, int with_values) {
  * a with values val (nnz; NULL means all ones: a->val is NOT consulted, so a
  * caller may pass dropout-scaled values), x is (m, h), y is (n, h) and is
  * overwritten. Row-parallel. */
-void gkd_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h,
-             const gkd_epilogue *ep);
+static inline void gkd_spmm(float *y, const gnnkd_csr *a, const float *val, const float *x,
+                            int32_t h, const gkd_epilogue *ep) {
+    gkd_active->spmm(y, a, val, x, h, ep);
+}
 void gkd_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x, int32_t h);
 
 /* y (n, h) = dropout(X) w for a sparse X (n, m), w (m, h), and xd =
@@ -136,8 +163,11 @@ void gkd_spmm_ref(float *y, const gnnkd_csr *a, const float *val, const float *x
  * same); dropping and multiplying in one pass reads each row once. At most
  * GKD_MAX_THREADS threads; the bits do not depend on their number. */
 #define GKD_MAX_THREADS 256
-void gkd_dropout_spmm(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x, const float *w,
-                     int32_t h, float p, uint64_t key, const gkd_epilogue *ep);
+static inline void gkd_dropout_spmm(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x,
+                                    const float *w, int32_t h, float p, uint64_t key,
+                                    const gkd_epilogue *ep) {
+    gkd_active->dropout_spmm(y, xd, keep, x, w, h, p, key, ep);
+}
 
 /* dx += A^T g with A (n, m) = (structure a, values val), g (n, h), dx (m, h),
  * scattered row by row of A without a transpose. A team splits either A's
@@ -145,18 +175,21 @@ void gkd_dropout_spmm(float *y, gnnkd_csr *xd, uint8_t *keep, const gnnkd_csr *x
  * thread count; A's columns must ascend within its rows, as gnnkd_csr
  * promises) or, for a tall A (4 m < n) when partial holds nparts >= threads
  * - 1 blocks of m h floats, A's rows (the same bits for the same number of
- * threads). (On PubMed, m = 500, h = 256, scattering is 4.8x faster than
- * gathering through a precomputed transpose: the scatter target stays in
- * L2, g is streamed.) */
-void gkd_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a, const float *val,
-               const float *g, int32_t h);
+ * threads). Scattering beats gathering through a precomputed transpose:
+ * the scatter target (m, h) stays in L2 while g is streamed. */
+static inline void gkd_spmm_t(float *dx, float *partial, int nparts, const gnnkd_csr *a,
+                              const float *val, const float *g, int32_t h) {
+    gkd_active->spmm_t(dx, partial, nparts, a, val, g, h);
+}
 /* Whether gkd_spmm_t on an (n, m) A wants partials: the workspace's rule. */
 static inline int gkd_spmm_t_partials(int64_t n, int64_t m) { return 4 * m < n; }
 void gkd_spmm_t_ref(float *dx, const gnnkd_csr *a, const float *val, const float *g, int32_t h);
 
 /* out (n, o) = inp (n, i) w (i, o), overwritten (cblas_sgemm). */
-void gkd_matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
-                       int32_t o);
+static inline void gkd_matmul_forward(float *out, const float *inp, const float *w, int64_t n,
+                                      int32_t i, int32_t o) {
+    gkd_active->matmul_forward(out, inp, w, n, i, o);
+}
 void gkd_matmul_forward_ref(float *out, const float *inp, const float *w, int64_t n, int32_t i,
                            int32_t o);
 
@@ -166,16 +199,19 @@ void gkd_matmul_forward_ref(float *out, const float *inp, const float *w, int64_
  * becomes the gradient of z: gkd_relu_dropout_backward with that scale); db
  * (i), if not NULL, gets its column sums, the layer before's bias gradient
  * (which saves a pass over dinp). */
-typedef struct {
+struct gkd_gate {
     float scale;
     float *db;
-} gkd_gate;
+};
 
 /* dinp (n, i) = dout (n, o) w^T, overwritten (skipped when dinp is NULL:
  * input gradients always land in a fresh buffer, so no zeroing pass), then
  * gate (or NULL); and dw (i, o) += inp^T dout. */
-void gkd_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                        const float *w, int64_t n, int32_t i, int32_t o, const gkd_gate *gate);
+static inline void gkd_matmul_backward(float *dinp, float *dw, const float *dout,
+                                       const float *inp, const float *w, int64_t n, int32_t i,
+                                       int32_t o, const gkd_gate *gate) {
+    gkd_active->matmul_backward(dinp, dw, dout, inp, w, n, i, o, gate);
+}
 void gkd_matmul_backward_ref(float *dinp, float *dw, const float *dout, const float *inp,
                             const float *w, int64_t n, int32_t i, int32_t o);
 
@@ -206,7 +242,9 @@ void gkd_linear_backward(float *dinp, float *dw, float *partial, int nparts, con
 
 /* db (o) += the column sums of dout (n, o). (The forward pass adds the bias
  * in the epilogue.) */
-void gkd_bias_backward(float *db, const float *dout, int32_t n, int32_t o);
+static inline void gkd_bias_backward(float *db, const float *dout, int32_t n, int32_t o) {
+    gkd_active->bias_backward(db, dout, n, o);
+}
 /* The same, recorded in prof (or NULL). */
 void gkd_bias_backward_profiled(float *db, const float *dout, int32_t n, int32_t o,
                                 gnnkd_profile *prof);
@@ -242,8 +280,16 @@ void gkd_relu_backward(float *dinp, const float *dout, const float *inp, int64_t
 /* Inverted dropout: element e is kept, and scaled by 1 / (1 - p), with
  * probability 1 - p, by a mask that is a function of (key, e) only
  * (gkd_mask_bits). out may be inp. The backward pass recomputes the mask.
- * With gkd_relu_forward, the reference of gkd_epilogue's ReLU and dropout. */
-void gkd_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key);
+ * With gkd_relu_forward, the reference of gkd_epilogue's ReLU and dropout.
+ * gkd_dropout_range does elements e0 .. e0 + len - 1 of a larger array. */
+static inline void gkd_dropout_range(float *out, const float *inp, int64_t e0, int64_t len,
+                                     float p, uint64_t key) {
+    gkd_active->dropout(out, inp, e0, len, p, key);
+}
+static inline void gkd_dropout_forward(float *out, const float *inp, int64_t len, float p,
+                                       uint64_t key) {
+    gkd_active->dropout(out, inp, 0, len, p, key);
+}
 void gkd_dropout_backward(float *dinp, const float *dout, int64_t len, float p, uint64_t key);
 
 /* The backward pass of out = dropout(relu(inp)) from out alone: out > 0
@@ -252,23 +298,35 @@ void gkd_dropout_backward(float *dinp, const float *dout, int64_t len, float p, 
  * 1 / (1 - p) (1 without dropout). Saves recomputing the mask and a pass over
  * the activations; gkd_dropout_backward and gkd_relu_backward are its
  * reference. */
-void gkd_relu_dropout_backward(float *dinp, const float *dout, const float *out, int64_t len,
-                              float scale);
+static inline void gkd_relu_dropout_backward(float *dinp, const float *dout, const float *out,
+                                             int64_t len, float scale) {
+    gkd_active->relu_dropout_backward(dinp, dout, out, len, scale);
+}
 
 /* X w and dw += X^T dout for X = dropout(inp) of a dense inp (n, i), with
  * gkd_dropout_forward's mask (key) over its n i elements, without holding X:
- * blocks of gkd_drop_rows(i) rows are dropped into buf (gkd_drop_rows(i), i)
- * and multiplied; the backward pass draws the same mask again. On the scale
- * graph (1M x 128) a dense dropped copy of X was 512 MB; blocks are 16 MB:
- * each block switches between our threads and OpenBLAS's, which on a busy
- * machine can cost a time slice, so there are few of them. */
-#define GKD_DROP_FLOATS (1 << 22)
-static inline int64_t gkd_drop_rows(int32_t i) { return i > 0 && i < GKD_DROP_FLOATS ? GKD_DROP_FLOATS / i : 1; }
-void gkd_dropout_matmul_forward(float *out, float *buf, const float *inp, const float *w,
-                               int32_t n, int32_t i, int32_t o, float p, uint64_t key);
-void gkd_dropout_matmul_backward(float *dw, float *buf, const float *dout, const float *inp,
-                                const float *w, int32_t n, int32_t i, int32_t o, float p,
-                                uint64_t key);
+ * blocks of B rows are dropped into buf (B, i) and multiplied; the backward
+ * pass draws the same mask again. A dropped copy of a big X would not fit,
+ * and each block hands the cores from our threads to OpenBLAS's, so blocks
+ * are few and large: gkd_drop_rows(i) rows of about drop_floats floats. */
+static inline int64_t gkd_drop_rows(int32_t i) {
+    int64_t f = gkd_tuning.drop_floats;
+    return i > 0 && i < f ? f / i : 1;
+}
+void gkd_dropout_matmul_forward(float *out, float *buf, int64_t B, const float *inp,
+                               const float *w, int32_t n, int32_t i, int32_t o, float p,
+                               uint64_t key);
+void gkd_dropout_matmul_backward(float *dw, float *buf, int64_t B, const float *dout,
+                                const float *inp, const float *w, int32_t n, int32_t i,
+                                int32_t o, float p, uint64_t key);
+
+/* One Adam step over len parameters p with gradients g (zeroed as they are
+ * used) and moments m, v; returns the sum of the new p's squares. */
+static inline double gkd_adam_range(float *p, float *g, float *m, float *v, int64_t len,
+                                    float wd, float b1, float b2, float c1, float c2, float lr,
+                                    float eps) {
+    return gkd_active->adam(p, g, m, v, len, wd, b1, b2, c1, c2, lr, eps);
+}
 
 /* ---- the model object (model.c, model_io.c) ------------------------------------ */
 
@@ -289,7 +347,8 @@ struct gnnkd_model {
     float *h[GNNKD_MAX_LAYERS]; /* (n, dims[l]) inputs of layers l >= 1, each the
                                    epilogue (bias, ReLU, dropout) of layer l-1 */
     float *xin;      /* input after dropout: (nnz) sparse values, or for dense
-                        features a (gkd_drop_rows(dims[0]), dims[0]) block */
+                        features a (xin_rows, dims[0]) block */
+    int64_t xin_rows; /* gkd_drop_rows(dims[0]) capped at n when the workspace was sized */
     gnnkd_csr xd;    /* sparse input after dropout: the kept entries, val = xin */
     uint8_t *xkeep;  /* (nnz) its mask, scratch of gkd_dropout_spmm */
     float *t;        /* (n, max dims[1..]) GCN scratch: X w, then Â dz; NULL for MLPs */

@@ -99,64 +99,26 @@ void gkd_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *parti
     gkd_linear_backward(dinp, dw, partial, nparts, gt, xs, xval, inp, w, n, i, o, gate, prof);
 }
 
-/* ---- ReLU and dropout ------------------------------------------------------------ */
-
-void gkd_relu_forward(float *out, const float *inp, int64_t len) {
-#pragma omp parallel for schedule(static) if (len > GKD_PAR_MIN_STREAM)
-    for (int64_t e = 0; e < len; e++) out[e] = inp[e] > 0.0f ? inp[e] : 0.0f;
-}
-
-void gkd_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len) {
-#pragma omp parallel for schedule(static) if (len > GKD_PAR_MIN_STREAM)
-    for (int64_t e = 0; e < len; e++)
-        dinp[e] += inp[e] > 0.0f ? dout[e] : 0.0f;
-}
-
-/* out[e] = dropout(inp[e]) for the elements e0 .. e0 + len - 1 of a larger
- * array (whose mask is key's). */
-GKD_VECTOR static void dropout_range(float *out, const float *inp, int64_t e0, int64_t len,
-                                    float p, uint64_t key) {
-    float scale = 1.0f / (1.0f - p);
-    uint32_t threshold = gkd_keep_threshold(p);
-#pragma omp parallel for schedule(static) if (len > GKD_PAR_MIN)
-    for (int64_t e = 0; e < len; e++)
-        out[e] = gkd_keep_or_zero(inp[e] * scale, gkd_mask_bits(key, e0 + e), threshold);
-}
-
-void gkd_dropout_forward(float *out, const float *inp, int64_t len, float p, uint64_t key) {
-    dropout_range(out, inp, 0, len, p, key); // in place is fine: element by element
-}
-
-GKD_VECTOR void gkd_dropout_backward(float *restrict dinp, const float *restrict dout, int64_t len,
-                                   float p, uint64_t key) {
-    float scale = 1.0f / (1.0f - p);
-    uint32_t threshold = gkd_keep_threshold(p);
-#pragma omp parallel for schedule(static) if (len > GKD_PAR_MIN)
-    for (int64_t e = 0; e < len; e++)
-        dinp[e] += gkd_keep_or_zero(dout[e] * scale, gkd_mask_bits(key, e), threshold);
-}
-
 /* ---- X w for X = dropout(a dense input), never materialised --------------- */
 
-void gkd_dropout_matmul_forward(float *out, float *buf, const float *inp, const float *w,
-                               int32_t n, int32_t i, int32_t o, float p, uint64_t key) {
-    // out is (n, o), buf is (B, i) with B = gkd_drop_rows(i), inp is (n, i), w is (i, o)
-    int64_t B = gkd_drop_rows(i);
+void gkd_dropout_matmul_forward(float *out, float *buf, int64_t B, const float *inp,
+                               const float *w, int32_t n, int32_t i, int32_t o, float p,
+                               uint64_t key) {
+    // out is (n, o), buf is (B, i), inp is (n, i), w is (i, o)
     for (int64_t r0 = 0; r0 < n; r0 += B) {
         int64_t rows = n - r0 < B ? n - r0 : B;
-        dropout_range(buf, inp + r0 * i, r0 * i, rows * i, p, key);
+        gkd_dropout_range(buf, inp + r0 * i, r0 * i, rows * i, p, key);
         gkd_matmul_forward(out + r0 * o, buf, w, rows, i, o);
     }
 }
 
-void gkd_dropout_matmul_backward(float *dw, float *buf, const float *dout, const float *inp,
-                                const float *w, int32_t n, int32_t i, int32_t o, float p,
-                                uint64_t key) {
-    // dw is (i, o), buf is (B, i) with B = gkd_drop_rows(i), dout is (n, o), inp is (n, i)
-    int64_t B = gkd_drop_rows(i);
+void gkd_dropout_matmul_backward(float *dw, float *buf, int64_t B, const float *dout,
+                                const float *inp, const float *w, int32_t n, int32_t i,
+                                int32_t o, float p, uint64_t key) {
+    // dw is (i, o), buf is (B, i), dout is (n, o), inp is (n, i)
     for (int64_t r0 = 0; r0 < n; r0 += B) {
         int64_t rows = n - r0 < B ? n - r0 : B;
-        dropout_range(buf, inp + r0 * i, r0 * i, rows * i, p, key);
+        gkd_dropout_range(buf, inp + r0 * i, r0 * i, rows * i, p, key);
         gkd_matmul_backward(NULL, dw, dout + r0 * o, buf, w, rows, i, o, NULL);
     }
 }

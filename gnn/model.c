@@ -208,45 +208,6 @@ void gkd_model_reset_adam(gnnkd_model *m) {
 
 static int decayed(const gnnkd_train_options *o, int l) { return l == 0 || o->decay_all_layers; }
 
-/* One pass over params, grads and the moments, the decay folded in; the
- * grads are zeroed as they are used, which saves the trainer a pass over
- * them before the next backward (CiteSeer gcn:256: 3.8 MB). Division and sqrtf bound
- * it; -fno-math-errno (CMakeLists.txt) lets GCC vectorise sqrtf, 8 lanes in
- * the AVX2 clone, the same IEEE operations in the same order. CiteSeer
- * gcn:256 (950k parameters): 4.2 ms scalar, 0.6 ms in 4 SSE lanes. */
-GKD_VECTOR static double adam_range(float *restrict p, float *restrict g, float *restrict mm,
-                                   float *restrict vv, int64_t len, float wd, float b1, float b2,
-                                   float c1, float c2, float lr, float eps) {
-    const float step = lr / c1, inv_c2 = 1.0f / c2, a1 = 1.0f - b1, a2 = 1.0f - b2;
-    // GKD_PAR_MIN, not _STREAM: the square roots and divisions bound it
-    int nt = len > GKD_PAR_MIN ? omp_get_max_threads() : 1;
-    if (nt > GKD_MAX_THREADS) nt = GKD_MAX_THREADS;
-    double part[GKD_MAX_THREADS] = {0}, total = 0.0;
-#pragma omp parallel num_threads(nt)
-    {
-        int t = omp_get_thread_num(), T = omp_get_num_threads();
-        const int64_t e0 = len * t / T, e1 = len * (t + 1) / T;
-        // the squares of the new weights in float sums over 1024 of them
-        // (omp simd: vector lanes may reorder the sum), then in double
-        for (int64_t q0 = e0; q0 < e1; q0 += 1024) {
-            const int64_t q1 = q0 + 1024 < e1 ? q0 + 1024 : e1;
-            float sq = 0.0f;
-#pragma omp simd reduction(+ : sq)
-            for (int64_t e = q0; e < q1; e++) {
-                float ge = g[e] + wd * p[e];
-                mm[e] = b1 * mm[e] + a1 * ge;
-                vv[e] = b2 * vv[e] + a2 * ge * ge;
-                p[e] -= step * mm[e] / (sqrtf(vv[e] * inv_c2) + eps);
-                g[e] = 0.0f; // consumed: the next backward pass starts from zero
-                sq += p[e] * p[e];
-            }
-            part[t] += sq;
-        }
-    }
-    for (int t = 0; t < nt; t++) total += part[t]; // in thread order
-    return total;
-}
-
 static double adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t);
 
 double gkd_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
@@ -266,11 +227,11 @@ static double adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     for (int l = 0; l < s->nlayers; l++) {
         int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1], off = m->w[l] - m->params;
         float wd = decayed(o, l) ? o->weight_decay : 0.0f; // biases never decay
-        double sq = adam_range(m->params + off, m->grads + off, m->adam_m + off,
+        double sq = gkd_adam_range(m->params + off, m->grads + off, m->adam_m + off,
                                m->adam_v + off, nw, wd, b1, b2, c1, c2, o->lr, o->eps);
         if (decayed(o, l)) l2 += sq;
         off += nw; // b[l] follows W[l]
-        adam_range(m->params + off, m->grads + off, m->adam_m + off, m->adam_v + off,
+        gkd_adam_range(m->params + off, m->grads + off, m->adam_m + off, m->adam_v + off,
                    s->dims[l + 1], 0.0f, b1, b2, c1, c2, o->lr, o->eps);
     }
     return o->weight_decay * l2 / 2.0;
@@ -282,8 +243,7 @@ double gkd_model_l2(const gnnkd_model *m, const gnnkd_train_options *o) {
     for (int l = 0; l < s->nlayers; l++) {
         if (!decayed(o, l)) continue;
         int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1], e = 0;
-        // eight running sums, not one chain of dependent adds (CiteSeer
-        // gcn:16, 59k weights: 0.05 ms a chain)
+        // eight running sums, not one chain of dependent adds
         double part[8] = {0};
         for (; e + 8 <= nw; e += 8)
             for (int j = 0; j < 8; j++) part[j] += (double)m->w[l][e + j] * m->w[l][e + j];
@@ -335,7 +295,11 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     const gnnkd_model_spec *s = &m->spec;
     int L = s->nlayers, threads = omp_get_max_threads();
     int64_t nnz = is_sparse(d) ? gnnkd_csr_nnz(&d->x) : -1;
-    if (m->ws && m->ws_n == d->n && m->ws_nnz == nnz && m->ws_threads == threads)
+    // the dense dropout's blocks, by the tuning in force now
+    int64_t rows = nnz < 0 && s->dropout > 0.0f ? gkd_drop_rows(s->dims[0]) : 0;
+    if (rows > d->n) rows = d->n;
+    if (m->ws && m->ws_n == d->n && m->ws_nnz == nnz && m->ws_threads == threads &&
+        m->xin_rows == rows)
         return GNNKD_OK;
     GKD_FREE(m->ws);
     GKD_FREE(m->xd.rowptr);
@@ -351,7 +315,6 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         total += sz_h[l];
     }
     total += n * s->dims[L]; // the logits
-    int64_t rows = n < gkd_drop_rows(s->dims[0]) ? n : gkd_drop_rows(s->dims[0]);
     int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : rows * s->dims[0]) : 0;
     int64_t sz_t = s->kind == GNNKD_MODEL_GCN ? n * maxd : 0; // X w and Â dz
     int nparts = nnz >= 0 && gkd_spmm_t_partials(n, s->dims[0]) ? threads - 1 : 0;
@@ -390,6 +353,7 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     m->ws_n = d->n;
     m->ws_nnz = nnz;
     m->ws_threads = threads;
+    m->xin_rows = rows;
     return GNNKD_OK;
 }
 
@@ -426,7 +390,7 @@ static void dropped_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
     } else {
         GKD_PROFILED(prof, GNNKD_PROFILE_GEMM, 2.0 * n * i * o + (double)n * i,
                      8.0 * n * i + 4.0 * ((double)i * o + n * o),
-                     gkd_dropout_matmul_forward(xw, m->xin, d->xdense, m->w[0], n, i, o, p, key),
+                     gkd_dropout_matmul_forward(xw, m->xin, m->xin_rows, d->xdense, m->w[0], n, i, o, p, key),
                      "X*W+dropout X (n,%d)x(%d,%d)", i, i, o);
         if (!gcn)
             GKD_PROFILED(prof, GNNKD_PROFILE_ELEMENTWISE, (double)n * o, 8.0 * n * o + 4.0 * o,
@@ -529,7 +493,7 @@ gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gn
             }
             GKD_PROFILED(m->profile, GNNKD_PROFILE_GEMM, 2.0 * n * i * o + (double)n * i,
                          8.0 * n * i + 4.0 * ((double)n * o + 2.0 * i * o),
-                         gkd_dropout_matmul_backward(m->dw[0], m->xin, gz, inp, m->w[0], n, i, o,
+                         gkd_dropout_matmul_backward(m->dw[0], m->xin, m->xin_rows, gz, inp, m->w[0], n, i, o,
                                                      p, m->fwd_key0),
                          "X^T*G+dropout X (%d,n)x(n,%d)", i, o);
         } else if (s->kind == GNNKD_MODEL_GCN)

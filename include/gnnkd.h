@@ -111,6 +111,69 @@ GNNKD_API void gnnkd_finalize(void);
 GNNKD_API void gnnkd_set_threads(int n);
 GNNKD_API int gnnkd_get_threads(void);
 
+/* ---- Tuning: parallel thresholds and the copy of the hot kernels ----------
+ * The settings in force are the defaults, then the environment variables
+ * named below (read once, when the library is loaded; a malformed or
+ * out-of-range value is ignored with a one-line warning on stderr), then
+ * gnnkd_tuning_set. The defaults were measured on one machine:
+ * docs/perf-notes.md says which figure justifies each and how to re-measure
+ * it on another. Like the thread count, these are process-wide: change them
+ * while no other gnnkd call runs. A threshold that changes a loop's thread
+ * count may change its summation order, as gnnkd_set_threads does. */
+
+/* The copies of the hot kernels (x86-64 micro-architecture levels). */
+typedef enum gnnkd_isa {
+    GNNKD_ISA_BASELINE = 0,  /* "baseline": the build's own flags */
+    GNNKD_ISA_X86_64_V3 = 1, /* "x86-64-v3": AVX2 and FMA */
+    GNNKD_ISA_X86_64_V4 = 2  /* "x86-64-v4": AVX-512 */
+} gnnkd_isa;
+
+typedef struct gnnkd_tuning {
+    /* GNNKD_PAR_MIN (default 32768): loops with fewer multiply-adds (or
+     * hashed elements) run on one thread: waking a team costs more. */
+    int64_t par_min;
+    /* GNNKD_PAR_MIN_STREAM (1048576): the same for loops that only stream
+     * memory (bias, ReLU, masked gradients): a team barely speeds them up. */
+    int64_t par_min_stream;
+    /* GNNKD_BLAS_PAR_MIN (4194304): OpenBLAS products of fewer
+     * multiply-adds run on one thread. */
+    int64_t blas_par_min;
+    /* GNNKD_NARROW_MIN_IN (64): a product with at most 16 outputs (the
+     * logits) uses gnnkd's own narrow kernel from this many inputs on,
+     * OpenBLAS below. */
+    int64_t narrow_min_in;
+    /* GNNKD_LOSS_PAR_MIN (65536): the same for the losses, in logits. */
+    int64_t loss_par_min;
+    /* GNNKD_DROP_FLOATS (4194304): dense features are dropped out and
+     * multiplied in blocks of about this many floats. */
+    int64_t drop_floats;
+    /* GNNKD_PREFETCH_BYTES (33554432): Â x prefetches x's rows when x is
+     * larger than this... */
+    int64_t prefetch_bytes;
+    /* GNNKD_PREFETCH_AHEAD (16): ...this many nonzeros ahead. */
+    int64_t prefetch_ahead;
+    /* GNNKD_ISA (x86-64-v4, x86-64-v3 or baseline; default the best this
+     * CPU runs): the copy of the hot kernels in use. */
+    gnnkd_isa isa;
+} gnnkd_tuning;
+
+/* *t = the built-in defaults, with the best isa this build and CPU run; the
+ * environment is not consulted. O(1). */
+GNNKD_API void gnnkd_tuning_default(gnnkd_tuning *t);
+
+/* *t = the settings in force. O(1). */
+GNNKD_API void gnnkd_tuning_get(gnnkd_tuning *t);
+
+/* Makes *t (copied) the settings in force, all or nothing. GNNKD_EINVAL,
+ * naming the field, for a negative threshold, drop_floats < 1,
+ * prefetch_ahead > 4096, or an isa this build or CPU cannot run (the
+ * settings are then unchanged). Not thread-safe (see above). O(1). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_tuning_set(const gnnkd_tuning *t, char *msg);
+
+/* The isa's name ("x86-64-v4", "x86-64-v3", "baseline"), NULL if there is
+ * no such level. Static storage. */
+GNNKD_API const char *gnnkd_isa_name(int isa);
+
 /* ======================================================================== */
 /* Sparse matrices (CSR)                                                    */
 /* ======================================================================== */

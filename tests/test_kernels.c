@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gnn/kernels.h"
+#include "tests/forced_isa.h"
 
 /* A random (n, m) CSR with about density * m entries a row, every third
  * row empty, values in [-1, 1). */
@@ -107,7 +108,7 @@ Test(kernels, spmm_t_same_bits_on_any_threads) {
         for (int pattern = 0; pattern <= 1; pattern++) {
             int32_t h = hs[hi];
             const float *val = pattern ? NULL : a.val;
-            cr_assert_gt(gnnkd_csr_nnz(&a) * h, GKD_PAR_MIN);
+            cr_assert_gt(gnnkd_csr_nnz(&a) * h, gkd_tuning.par_min);
             float *g = random_array(3000 * (int64_t)h, 78), *dx[4], *ref = calloc(60 * (size_t)h, sizeof(float));
             gkd_spmm_t_ref(ref, &a, val, g, h);
             for (int threads = 1; threads <= 3; threads++) {
@@ -216,7 +217,7 @@ Test(kernels, spmm_small_by_hand) {
  * repeated. */
 Test(kernels, matmul_backward_narrow_on_threads) {
     int32_t n = 3001, i = 67, o = 3; // i >= 64: the narrow kernels, not OpenBLAS
-    cr_assert_gt((int64_t)n * i * o, GKD_PAR_MIN);
+    cr_assert_gt((int64_t)n * i * o, gkd_tuning.par_min);
     float *inp = random_array((int64_t)n * i, 11), *w = random_array((int64_t)i * o, 12);
     float *dout = random_array((int64_t)n * o, 13);
     for (int threads = 1; threads <= 2; threads++) {
@@ -238,4 +239,159 @@ Test(kernels, matmul_backward_narrow_on_threads) {
         free(dinp), free(dinpr), free(dw), free(dwr), free(dw2);
     }
     free(inp), free(w), free(dout);
+}
+
+/* ---- tuning: the settings and the copies of the hot kernels ------------------------ */
+
+/* Field by field: padding bytes of a struct copy are unspecified. */
+static int same_tuning(const gnnkd_tuning *a, const gnnkd_tuning *b) {
+    return a->par_min == b->par_min && a->par_min_stream == b->par_min_stream &&
+           a->blas_par_min == b->blas_par_min && a->narrow_min_in == b->narrow_min_in &&
+           a->loss_par_min == b->loss_par_min && a->drop_floats == b->drop_floats &&
+           a->prefetch_bytes == b->prefetch_bytes && a->prefetch_ahead == b->prefetch_ahead &&
+           a->isa == b->isa;
+}
+
+Test(tuning, defaults_are_the_documented_ones) {
+    gnnkd_tuning t, now;
+    gnnkd_tuning_default(&t);
+    cr_assert_eq(t.par_min, 32768);
+    cr_assert_eq(t.par_min_stream, 1 << 20);
+    cr_assert_eq(t.blas_par_min, 1 << 22);
+    cr_assert_eq(t.narrow_min_in, 64);
+    cr_assert_eq(t.loss_par_min, 65536);
+    cr_assert_eq(t.drop_floats, 1 << 22);
+    cr_assert_eq(t.prefetch_bytes, 32LL << 20);
+    cr_assert_eq(t.prefetch_ahead, 16);
+    cr_assert_str_eq(gnnkd_isa_name(GNNKD_ISA_X86_64_V4), "x86-64-v4");
+    cr_assert_str_eq(gnnkd_isa_name(GNNKD_ISA_X86_64_V3), "x86-64-v3");
+    cr_assert_str_eq(gnnkd_isa_name(GNNKD_ISA_BASELINE), "baseline");
+    cr_assert_null(gnnkd_isa_name(3));
+    cr_assert_null(gnnkd_isa_name(-1));
+    gnnkd_tuning_get(&now); // ctest sets only GNNKD_ISA
+    now.isa = t.isa;
+    cr_assert(same_tuning(&now, &t));
+}
+
+Test(tuning, set_rejects_absurd_values_and_changes_nothing) {
+    gnnkd_tuning before, t;
+    gnnkd_tuning_get(&before);
+    char msg[GNNKD_MSG_LEN];
+    struct {
+        size_t off;
+        int64_t v;
+        const char *name;
+    } bad[] = {
+        {offsetof(gnnkd_tuning, par_min), -1, "par_min -1"},
+        {offsetof(gnnkd_tuning, par_min_stream), -5, "par_min_stream -5"},
+        {offsetof(gnnkd_tuning, blas_par_min), INT64_MIN, "blas_par_min"},
+        {offsetof(gnnkd_tuning, drop_floats), 0, "drop_floats 0"},
+        {offsetof(gnnkd_tuning, prefetch_ahead), 5000, "prefetch_ahead 5000"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        t = before;
+        t.par_min = 1; // a valid change that must not land either
+        *(int64_t *)((char *)&t + bad[k].off) = bad[k].v;
+        cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_EINVAL, "%s accepted", bad[k].name);
+        cr_assert(strstr(msg, bad[k].name), "message '%s' names %s", msg, bad[k].name);
+        gnnkd_tuning now;
+        gnnkd_tuning_get(&now);
+        cr_assert(same_tuning(&now, &before), "a refused setting changed things");
+    }
+    t = before;
+    t.isa = (gnnkd_isa)7;
+    cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "isa 7 is not a gnnkd_isa"), "%s", msg);
+    cr_assert_eq(gnnkd_tuning_set(NULL, msg), GNNKD_EINVAL);
+    t = before;
+    t.par_min = 0; // 0 and the largest thresholds are fine: always and never a team
+    t.par_min_stream = INT64_MAX;
+    cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_OK, "%s", msg);
+    cr_assert_str_eq(msg, "");
+    gnnkd_tuning now;
+    gnnkd_tuning_get(&now);
+    cr_assert(same_tuning(&now, &t));
+}
+
+/* Every copy this CPU runs can be chosen, and then is the one called; the
+ * next one up, if any, is refused with the reason. */
+Test(tuning, each_copy_can_be_forced) {
+    gnnkd_tuning best, t;
+    gnnkd_tuning_default(&best);
+    gnnkd_tuning_get(&t);
+    char msg[GNNKD_MSG_LEN];
+    gnnkd_csr a;
+    random_csr(&a, 50, 40, 0.3, 5);
+    float *x = random_array(40 * 256, 6), *y = random_array(50 * 256, 7), *yr = random_array(50 * 256, 8);
+    gkd_spmm_ref(yr, &a, a.val, x, 256);
+    for (int isa = 0; isa <= (int)best.isa; isa++) {
+        t.isa = (gnnkd_isa)isa;
+        cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_OK, "%s: %s", gnnkd_isa_name(isa), msg);
+        cr_assert_eq(gkd_active->level, isa);
+        gkd_spmm(y, &a, a.val, x, 256, NULL);
+        assert_close(y, yr, 50 * 256, 1e-5, gnnkd_isa_name(isa));
+    }
+    if (best.isa < GNNKD_ISA_X86_64_V4) {
+        t.isa = (gnnkd_isa)(best.isa + 1);
+        cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_EINVAL);
+        cr_assert(strstr(msg, gnnkd_isa_name(t.isa)) &&
+                      (strstr(msg, "this CPU lacks it") || strstr(msg, "this build has no such copy")),
+                  "%s", msg);
+    }
+    free(x), free(y), free(yr);
+    gnnkd_csr_clear(&a);
+}
+
+/* A threshold set at run time decides: the narrow backward on 2 threads
+ * sums dw in another order than on 1, unless par_min keeps it on one. */
+Test(tuning, a_threshold_set_at_run_time_takes_effect) {
+    int32_t n = 3001, i = 67, o = 3;
+    float *inp = random_array((int64_t)n * i, 11), *w = random_array((int64_t)i * o, 12);
+    float *dout = random_array((int64_t)n * o, 13);
+    float *dw[3];
+    gnnkd_tuning t;
+    gnnkd_tuning_get(&t);
+    char msg[GNNKD_MSG_LEN];
+    for (int run = 0; run < 3; run++) { // 1 thread; 2; 2 with a huge par_min
+        gnnkd_set_threads(run == 0 ? 1 : 2);
+        t.par_min = run == 2 ? INT64_MAX : 32768;
+        cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_OK, "%s", msg);
+        dw[run] = calloc((size_t)i * o, sizeof(float));
+        gkd_matmul_backward(NULL, dw[run], dout, inp, w, n, i, o, NULL);
+    }
+    gnnkd_set_threads(0);
+    cr_assert(memcmp(dw[0], dw[1], sizeof(float) * (size_t)i * o) != 0, "2 threads summed as 1");
+    cr_assert(memcmp(dw[0], dw[2], sizeof(float) * (size_t)i * o) == 0,
+              "par_min = INT64_MAX still ran a team");
+    for (int run = 0; run < 3; run++) free(dw[run]);
+    free(inp), free(w), free(dout);
+}
+
+/* The environment: a good value applies, a malformed or out-of-range one is
+ * ignored with a message naming it. */
+Test(tuning, environment_variables) {
+    gnnkd_tuning t;
+    gnnkd_tuning_default(&t);
+    char msg[GNNKD_MSG_LEN] = "";
+    setenv("GNNKD_PAR_MIN", "1000", 1);
+    setenv("GNNKD_DROP_FLOATS", " 4096 ", 1);
+    setenv("GNNKD_ISA", "baseline", 1);
+    cr_assert_eq(gkd_tuning_env(&t, msg), 0, "%s", msg);
+    cr_assert_eq(t.par_min, 1000);
+    cr_assert_eq(t.drop_floats, 4096);
+    cr_assert_eq(t.isa, GNNKD_ISA_BASELINE);
+    setenv("GNNKD_PAR_MIN", "12x", 1);
+    setenv("GNNKD_DROP_FLOATS", "0", 1);
+    setenv("GNNKD_PREFETCH_AHEAD", "99999", 1);
+    setenv("GNNKD_ISA", "avx9000", 1);
+    cr_assert_eq(gkd_tuning_env(&t, msg), 4);
+    cr_assert_str_eq(msg, "gnnkd: ignoring GNNKD_ISA=avx9000: not x86-64-v4, x86-64-v3 or baseline");
+    cr_assert_eq(t.par_min, 1000, "unchanged");
+    cr_assert_eq(t.drop_floats, 4096, "unchanged");
+    cr_assert_eq(t.prefetch_ahead, 16, "unchanged");
+    unsetenv("GNNKD_ISA");
+    unsetenv("GNNKD_DROP_FLOATS");
+    unsetenv("GNNKD_PREFETCH_AHEAD");
+    cr_assert_eq(gkd_tuning_env(&t, msg), 1);
+    cr_assert_str_eq(msg, "gnnkd: ignoring GNNKD_PAR_MIN=12x: not an integer >= 0");
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gnn/kernels.h"
+#include "tests/forced_isa.h"
 
 enum { DENSE, GCN, RELU, DROPOUT };
 
@@ -313,7 +314,7 @@ static void check_dropout_spmm(int with_values) {
             for (int32_t q = r + 1; q <= n; q++) x.rowptr[q] -= len;
         }
     int64_t nnz = gnnkd_csr_nnz(&x);
-    cr_assert_gt((nnz + n) * h, GKD_PAR_MIN, "big enough for a team");
+    cr_assert_gt((nnz + n) * h, gkd_tuning.par_min, "big enough for a team");
     if (with_values) x.val = random_array(nnz, 91, 1.0f);
     float *vals = malloc(sizeof(float) * (size_t)nnz), *dropped = malloc(sizeof(float) * (size_t)nnz);
     for (int64_t k = 0; k < nnz; k++) vals[k] = x.val ? x.val[k] : 1.0f;
@@ -373,22 +374,34 @@ Test(layers, dropout_spmm_keeps_the_mask_with_values) { check_dropout_spmm(1); }
 
 /* X w and X^T g for X = dropout(inp) by blocks equal the same products on
  * the whole dropped matrix: several blocks, an odd width (blocks start
- * mid-pair only if the code is wrong), a short last block. */
-Test(layers, dropout_matmul_matches_whole_dropout) {
-    int32_t i = 3, o = 5, n = (int32_t)(2 * gkd_drop_rows(i) + 3);
+ * mid-pair only if the code is wrong), a short last block; in blocks of
+ * drop_floats / 3 rows (0: the setting in force). */
+static void check_dropout_matmul(int64_t drop_floats) {
+    gnnkd_tuning t;
+    gnnkd_tuning_get(&t); // the GNNKD_ISA copy stays
+    if (drop_floats) t.drop_floats = drop_floats;
+    char msg[GNNKD_MSG_LEN];
+    cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_OK, "%s", msg);
+    int32_t i = 3, o = 5;
+    int64_t B = gkd_drop_rows(i);
+    cr_assert_eq(B, t.drop_floats / 3);
+    int32_t n = (int32_t)(2 * B + 3);
     float p = 0.5f;
     uint64_t key = gkd_key(6, 7, 0);
     float *x = random_array((int64_t)n * i, 80, 1.0f), *w = random_array((int64_t)i * o, 81, 1.0f);
     float *g = random_array((int64_t)n * o, 82, 1.0f), *xd = malloc(sizeof(float) * n * i);
-    float *buf = malloc(sizeof(float) * (size_t)gkd_drop_rows(i) * i);
+    float *buf = malloc(sizeof(float) * (size_t)B * i);
     float *out = malloc(sizeof(float) * n * o), *ref = malloc(sizeof(float) * n * o);
     float *dw = calloc((size_t)i * o, sizeof(float)), *dwr = calloc((size_t)i * o, sizeof(float));
     gkd_dropout_forward(xd, x, (int64_t)n * i, p, key);
     gkd_matmul_forward_ref(ref, xd, w, n, i, o);
-    gkd_dropout_matmul_forward(out, buf, x, w, n, i, o, p, key);
+    gkd_dropout_matmul_forward(out, buf, B, x, w, n, i, o, p, key);
     for (int64_t e = 0; e < (int64_t)n * o; e++) cr_assert_float_eq(out[e], ref[e], 1e-5, "out[%lld]", (long long)e);
     gkd_matmul_backward_ref(NULL, dwr, g, xd, w, n, i, o);
-    gkd_dropout_matmul_backward(dw, buf, g, x, w, n, i, o, p, key);
+    gkd_dropout_matmul_backward(dw, buf, B, g, x, w, n, i, o, p, key);
     for (int e = 0; e < i * o; e++) cr_assert_float_eq(dw[e], dwr[e], 1e-3 * (1.0 + fabsf(dwr[e])), "dw[%d]", e);
     free(x), free(w), free(g), free(xd), free(buf), free(out), free(ref), free(dw), free(dwr);
 }
+
+Test(layers, dropout_matmul_matches_whole_dropout) { check_dropout_matmul(0); }
+Test(layers, dropout_matmul_in_many_blocks) { check_dropout_matmul(200); }

@@ -8,6 +8,7 @@
 
 #include "gnn/kernels.h"
 #include "tests/common.h"
+#include "tests/forced_isa.h"
 
 
 /* ---- helpers -------------------------------------------------------------------- */
@@ -298,6 +299,44 @@ Test(model, workspace_follows_the_dataset) {
     gnnkd_graph_free(&gb);
     gnnkd_dataset_free(&small);
     gnnkd_dataset_free(&big);
+}
+
+/* Dense features dropped in blocks of drop_floats: a new block size remakes
+ * the workspace at the next forward, and the backward pass goes on with the
+ * blocks its forward used; the same training gradients either way. */
+Test(model, dense_dropout_blocks_follow_the_tuning) {
+    gnnkd_dataset *d = make_data(200, 10, 3, 0, 4);
+    gnnkd_graph *g = NULL;
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
+    gnnkd_model *m = make_model("gcn:8", 10, 3, 0.5f, 2);
+    char msg[GNNKD_MSG_LEN];
+    gnnkd_tuning t;
+    gnnkd_tuning_get(&t);
+    float *grads[2], *logits[2], dl[600];
+    for (int run = 0; run < 2; run++) {
+        t.drop_floats = run ? 130 : 1 << 22; // 13 rows a block: 16 blocks
+        cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_OK, "%s", msg);
+        logits[run] = logits_copy(m, d, g, 1, 3);
+        cr_assert_eq(m->xin_rows, run ? 13 : 200);
+        if (run) { // bigger blocks after the forward: the backward keeps its buffer's
+            t.drop_floats = 1 << 22;
+            cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_OK, "%s", msg);
+        }
+        ce(dl, logits[run], d->label, 200, 3);
+        gkd_model_zero_grad(m);
+        cr_assert_eq(gnnkd_model_backward(m, dl, d, g, msg), GNNKD_OK, "%s", msg);
+        int64_t np = gnnkd_model_num_params(m);
+        grads[run] = malloc(sizeof(float) * (size_t)np);
+        memcpy(grads[run], gkd_model_grads(m), sizeof(float) * (size_t)np);
+    }
+    for (int e = 0; e < 600; e++)
+        cr_assert_float_eq(logits[0][e], logits[1][e], 1e-5 * (1 + fabsf(logits[0][e])), "logit %d", e);
+    for (int64_t e = 0; e < gnnkd_model_num_params(m); e++)
+        cr_assert_float_eq(grads[0][e], grads[1][e], 1e-5 * (1 + fabsf(grads[0][e])), "grad %lld", (long long)e);
+    free(grads[0]), free(grads[1]), free(logits[0]), free(logits[1]);
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
 }
 
 /* ---- Adam and weight decay ------------------------------------------------------------ */
