@@ -9,7 +9,7 @@
 #include "bench_plots.h"
 #include "bench_summary.h"
 #include "bench_table.h"
-#include "cli.h"
+#include "../app/cli.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "../app/util.h"
 
 static void bench_help(FILE *f) {
     fprintf(f,

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "../app/util.h"
 
 /* The "model name" line of /proc/cpuinfo. */
 static void cpu_model(char *buf, size_t len) {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "util.h"
+#include "../app/util.h"
 
 enum { PATH_LEN = 4300 };
 

@@ -4,7 +4,7 @@
  * configuration of each method chosen by validation accuracy (never by test
  * accuracy). */
 #include "bench_summary.h"
-#include "cli.h"
+#include "../app/cli.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "../app/util.h"
 
 int bench_chosen(const bench_summary *s, int d, int st, gnnkd_method method) {
     if (method == GNNKD_METHOD_SCRATCH) return 0;

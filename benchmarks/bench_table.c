@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "../app/util.h"
 
 /* ---- rows -------------------------------------------------------------------- */
 

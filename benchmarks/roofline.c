@@ -7,7 +7,7 @@
 #include <omp.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "../app/util.h"
 
 /* Each triad array is 4x the last-level cache, within these bounds (some
  * virtual machines report absurd cache sizes). */

@@ -8,9 +8,9 @@
  * (dataset, model, threads) configuration, so that each reports its own peak
  * RSS. The parent never starts an OpenMP team itself, which keeps fork safe
  * with libgomp. */
-#include "cli.h"
+#include "../app/cli.h"
 #include "speed.h"
-#include "util.h"
+#include "../app/util.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "util.h"
+#include "../app/util.h"
 
 /* ---- the latency benchmark ------------------------------------------------ */
 
