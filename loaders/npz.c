@@ -153,9 +153,9 @@ static int read_member(npz_array *a, zip_t *z, const char *path, const char *nam
     /* The declared shape against the member's length, before allocating. */
     int64_t data = size - start - hlen, count = 1;
     for (int k = 0; k < a->ndim; k++) {
-        GKD_CHECK(a->dims[k] == 0 || count <= data / a->width / a->dims[k], GNNKD_EDATA,
-                 "%s:%s: expected at most %lld values in its %lld bytes of data, found a shape "
-                 "declaring more", path, M, (long long)(data / a->width), (long long)data);
+        GKD_CHECK(a->dims[k] == 0 || count <= INT64_MAX / a->width / a->dims[k], GNNKD_EDATA,
+                 "%s:%s: expected a shape of at most %lld bytes, found one beyond 64 bits", path,
+                 M, (long long)data);
         count *= a->dims[k];
     }
     GKD_CHECK(count * a->width == data, GNNKD_EDATA,
