@@ -7,7 +7,9 @@
 
 const char *CLI_DATA_HELP =
     "Dataset:\n"
-    "  --dataset NAME|DIR|synthetic[:K=V,...]  NAME is read from $GNNKD_DATA/NAME\n"
+    "  --dataset NAME|PATH|synthetic[:K=V,...]  NAME is read from $GNNKD_DATA/NAME,\n"
+    "                          a PATH (with a '/') directly: a gnnkd folder, an OGB\n"
+    "                          folder (raw/edge.csv.gz, split/NAME/) or a .npz file\n"
     "                          (default: synthetic = synthetic:preset=cora; keys: preset=\n"
     "                          cora|scale, nodes, classes, degree, homophily, features,\n"
     "                          snr, seed, train-per-class, val, test)\n"

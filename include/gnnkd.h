@@ -451,7 +451,8 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_npz(gnnkd_dataset **d,
 
 /* Reads an Open Graph Benchmark node-property dataset in its raw layout
  * (ogbn-arxiv, ogbn-products: what OGB downloads and unpacks), a folder dir
- * with, all gzip-compressed CSV without a header line (zlib):
+ * with, all gzip-compressed CSV without a header line (read with zlib,
+ * which reads an uncompressed file as it is):
  *   raw/edge.csv.gz         "u,v" a line, 0-based node ids: arcs,
  *                           symmetrised; self loops and duplicates dropped
  *                           and counted in *counts (may be NULL) as by
@@ -459,8 +460,8 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_npz(gnnkd_dataset **d,
  *   raw/node-feat.csv.gz    one line per node: f comma-separated floats
  *                           (dense features, xdense)
  *   raw/node-label.csv.gz   one line per node: a class id ("3" or "3.0"),
- *                           or "nan" (OGB's unlabelled nodes), read as -1;
- *                           nclass = the largest + 1
+ *                           or "nan" (OGB's unlabelled nodes) or -1, read
+ *                           as -1; nclass = the largest + 1
  *   raw/num-node-list.csv.gz  optional: one line, the node count n, which
  *                           must match the feature and label lines
  *   split/NAME/train.csv.gz, valid.csv.gz, test.csv.gz  node ids, one a
@@ -470,10 +471,11 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_npz(gnnkd_dataset **d,
  * split empty if dir has no split/ folder (GNNKD_EINVAL if it has several).
  * Errors: a missing file is GNNKD_EIO; every malformed line GNNKD_EDATA
  * "path:line: what was expected, what was found" (a wrong field count, a
- * non-number, a non-finite feature, an id out of range, a negative or
- * fractional label, a split node that is unlabelled, repeated or in two
- * splits, an empty line, a row count that is not n); data zlib cannot
- * inflate GNNKD_EDATA "path: ...". Arrays grow with what the files hold;
+ * non-number, a non-finite feature, an id out of range, a label below -1
+ * or fractional, a split node that is unlabelled, repeated or in two
+ * splits, an empty line, a row count that is not n), and so is data zlib
+ * cannot inflate ("path:line: expected gzip-compressed text, found: ...",
+ * the line it stopped in). Arrays grow with what the files hold;
  * no declared count is allocated before the lines it counts are read.
  * d->name is dir's last component. O(file size + edges log edges).
  * Ownership: a new dataset, freed with gnnkd_dataset_free; *counts is the

@@ -212,6 +212,13 @@ Test(npz, deflated_members) {
     check_small(p);
 }
 
+/* The same members written by Python's zipfile, stored and deflated in turn. */
+Test(npz, committed_file) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/npz/tiny.npz", test_small_data());
+    check_small(p);
+}
+
 Test(npz, dense_features_and_onehot_labels) {
     static const double X[4 * 2] = {1, 2, 3, 4, 5, 6, 7, 8};
     static const int64_t LSHAPE[2] = {4, 5};
