@@ -52,7 +52,8 @@ gnnkd_status gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char 
     if (rc != GNNKD_OK) return rc;
     struct stat st;
     if (stat(path, &st) != 0 || (!S_ISDIR(st.st_mode) && !is_npz(spec))) {
-        gkd_msg(msg, "%s: no dataset folder '%s' in %s (from %s)", path, spec, data_dir, from);
+        gkd_msg(msg, "%s: no dataset %s '%s' in %s (from %s)", path,
+               is_npz(spec) ? "file" : "folder", spec, data_dir, from);
         return GNNKD_EIO;
     }
     rc = load_path(d, path, msg);
