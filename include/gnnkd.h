@@ -2,8 +2,8 @@
  * gnnkd.h — the public API of gnnkd, knowledge distillation for graph neural
  * networks. This header is the manual: read it top to bottom. Its sections
  * follow the library's modules: core, sparse matrices, loaders (datasets,
- * .npy, synthetic graphs, graph files, statistics, splits, .npz and OGB
- * files), gnn (the
+ * .npy, synthetic graphs, graph files, .npz and OGB files, statistics,
+ * splits), gnn (the
  * normalised adjacency, models), distill (losses, training, teachers,
  * transfer sets).
  *
@@ -343,77 +343,7 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_set_edges(
     gnnkd_dataset *d, gnnkd_graph_counts *counts, int32_t n, const int32_t *u, const int32_t *v,
     int64_t m, int directed, char *msg);
 
-/* A summary of a dataset (gnnkd info). */
-typedef struct {
-    int32_t nodes;
-    int64_t edges;             /* undirected */
-    int32_t isolated;          /* nodes of degree 0 */
-    int32_t degree_min, degree_max;
-    double degree_mean;        /* 2 * edges / nodes */
-    double degree_median;      /* the mean of the middle two for even n */
-    int32_t components;        /* connected components (igraph, weak) */
-    int32_t largest_component; /* nodes in the largest one */
-    double clustering;         /* mean local clustering coefficient over all
-                                  nodes, nodes of degree < 2 counting as 0
-                                  (igraph_transitivity_avglocal_undirected,
-                                  IGRAPH_TRANSITIVITY_ZERO) */
-    int64_t labelled_edges;    /* edges whose ends are both labelled */
-    double edge_homophily;     /* the fraction of those joining the same
-                                  class; NaN if there are none */
-    int32_t labelled;          /* nodes with a label */
-    int32_t nclass;
-    int32_t *class_count;      /* (nclass) nodes per class; gnnkd_stats_clear */
-    int32_t nfeat;
-    int64_t feature_nnz;       /* nonzero feature values */
-    double feature_density;    /* feature_nnz / (nodes * nfeat) */
-    int dense_features;        /* 1 if d->xdense */
-    int32_t nsplit[3];
-} gnnkd_stats;
-
-/* Computes s for d; components and clustering with igraph.
- * O(edges * max degree + feature size). Ownership: s is overwritten (not
- * freed: clear a used one first); s->class_count is new, released with
- * gnnkd_stats_clear(s). */
-GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d,
-                                                          char *msg);
-
-/* Frees s->class_count and zeroes s (s itself is not freed). NULL is fine. */
-GNNKD_API void gnnkd_stats_clear(gnnkd_stats *s);
-
-/* Splits. Each replaces d's split (freeing the old lists; d keeps its split
- * on failure) with sorted, disjoint node lists drawn among labelled nodes
- * with the seed (the same seed, the same split), and fails with
- * GNNKD_EINVAL naming the class when a class has too few labelled nodes for
- * the request, or when too few nodes are left.
- *
- * random: train_per_class nodes of each class for training, then nval and
- * ntest nodes drawn from the other labelled nodes (Planetoid-like). */
-GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split_random(
-    gnnkd_dataset *d, int32_t train_per_class, int32_t nval, int32_t ntest, uint64_t seed,
-    char *msg);
-
-/* per-class: train_per_class and val_per_class nodes of each class; every
- * other labelled node is a test node (as in CPF and GLNN). */
-GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split_per_class(
-    gnnkd_dataset *d, int32_t train_per_class, int32_t val_per_class, uint64_t seed, char *msg);
-
-/* Applies a split given as text: "planetoid" (keep d's split),
- * "random:T:V:E" or "per-class:T:V"; anything else is GNNKD_EINVAL. */
-GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split(gnnkd_dataset *d, const char *spec,
-                                                          uint64_t seed, char *msg);
-
-/* Keeps only the largest connected component (igraph's weak components;
- * between equal sizes the one holding the smallest node id), renumbering
- * nodes in their old order: adjacency, features, labels and split lists
- * (nodes outside the component leave the split) all follow. O(n + edges +
- * feature size). Ownership: d's arrays are replaced by new ones (the old
- * ones freed), so pointers into them taken before are stale; d is
- * unchanged on failure. */
-GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
-
-/* ======================================================================== */
-/* loaders: the GLNN/CPF data files (.npz) and the OGB node-property layout */
-/* ======================================================================== */
+/* ---- The GLNN/CPF data files (.npz) and the OGB node-property layout ---- */
 
 /* Reads a .npz file of Shchur et al.'s gnn-benchmark (the files of CPF,
  * GLNN, NOSMOG, VQGraph): a zip of .npy members, stored or deflated, opened
@@ -484,6 +414,74 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_ogb(gnnkd_dataset **d,
                                                              gnnkd_graph_counts *counts,
                                                              const char *dir,
                                                              const char *split_name, char *msg);
+
+/* A summary of a dataset (gnnkd info). */
+typedef struct {
+    int32_t nodes;
+    int64_t edges;             /* undirected */
+    int32_t isolated;          /* nodes of degree 0 */
+    int32_t degree_min, degree_max;
+    double degree_mean;        /* 2 * edges / nodes */
+    double degree_median;      /* the mean of the middle two for even n */
+    int32_t components;        /* connected components (igraph, weak) */
+    int32_t largest_component; /* nodes in the largest one */
+    double clustering;         /* mean local clustering coefficient over all
+                                  nodes, nodes of degree < 2 counting as 0
+                                  (igraph_transitivity_avglocal_undirected,
+                                  IGRAPH_TRANSITIVITY_ZERO) */
+    int64_t labelled_edges;    /* edges whose ends are both labelled */
+    double edge_homophily;     /* the fraction of those joining the same
+                                  class; NaN if there are none */
+    int32_t labelled;          /* nodes with a label */
+    int32_t nclass;
+    int32_t *class_count;      /* (nclass) nodes per class; gnnkd_stats_clear */
+    int32_t nfeat;
+    int64_t feature_nnz;       /* nonzero feature values */
+    double feature_density;    /* feature_nnz / (nodes * nfeat) */
+    int dense_features;        /* 1 if d->xdense */
+    int32_t nsplit[3];
+} gnnkd_stats;
+
+/* Computes s for d; components and clustering with igraph.
+ * O(edges * max degree + feature size). Ownership: s is overwritten (not
+ * freed: clear a used one first); s->class_count is new, released with
+ * gnnkd_stats_clear(s). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_stats(gnnkd_stats *s, const gnnkd_dataset *d,
+                                                          char *msg);
+
+/* Frees s->class_count and zeroes s (s itself is not freed). NULL is fine. */
+GNNKD_API void gnnkd_stats_clear(gnnkd_stats *s);
+
+/* Splits. Each replaces d's split (freeing the old lists; d keeps its split
+ * on failure) with sorted, disjoint node lists drawn among labelled nodes
+ * with the seed (the same seed, the same split), and fails with
+ * GNNKD_EINVAL naming the class when a class has too few labelled nodes for
+ * the request, or when too few nodes are left.
+ *
+ * random: train_per_class nodes of each class for training, then nval and
+ * ntest nodes drawn from the other labelled nodes (Planetoid-like). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split_random(
+    gnnkd_dataset *d, int32_t train_per_class, int32_t nval, int32_t ntest, uint64_t seed,
+    char *msg);
+
+/* per-class: train_per_class and val_per_class nodes of each class; every
+ * other labelled node is a test node (as in CPF and GLNN). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split_per_class(
+    gnnkd_dataset *d, int32_t train_per_class, int32_t val_per_class, uint64_t seed, char *msg);
+
+/* Applies a split given as text: "planetoid" (keep d's split),
+ * "random:T:V:E" or "per-class:T:V"; anything else is GNNKD_EINVAL. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split(gnnkd_dataset *d, const char *spec,
+                                                          uint64_t seed, char *msg);
+
+/* Keeps only the largest connected component (igraph's weak components;
+ * between equal sizes the one holding the smallest node id), renumbering
+ * nodes in their old order: adjacency, features, labels and split lists
+ * (nodes outside the component leave the split) all follow. O(n + edges +
+ * feature size). Ownership: d's arrays are replaced by new ones (the old
+ * ones freed), so pointers into them taken before are stale; d is
+ * unchanged on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
 
 /* ======================================================================== */
 /* gnn: the normalised adjacency                                            */
