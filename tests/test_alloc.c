@@ -336,6 +336,25 @@ done:
     return rc;
 }
 
+/* The GLNN/CPF data files: a .npz (stored and deflated members) and the
+ * OGB layout (gzip lines, growing arrays, a split), directly and by open. */
+static int sc_npz_ogb(ctx *c) {
+    char *msg = c->msg, p[4096];
+    int rc = GNNKD_OK;
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph_counts counts;
+    STEP(gnnkd_dataset_load_npz(&d, &counts, at(p, c->data, "npz/tiny.npz"), msg));
+    gnnkd_dataset_free(&d);
+    STEP(gnnkd_dataset_open(&d, p, NULL, msg));
+    gnnkd_dataset_free(&d);
+    STEP(gnnkd_dataset_load_ogb(&d, &counts, at(p, c->data, "ogb-tiny"), "random", msg));
+    gnnkd_dataset_free(&d);
+    STEP(gnnkd_dataset_open(&d, "ogb-tiny", c->data, msg));
+done:
+    gnnkd_dataset_free(&d);
+    return rc;
+}
+
 /* ---- the brutal loop ------------------------------------------------------------ */
 
 /* Runs scenario once without failures, then once failing its k-th wrapped
@@ -396,3 +415,4 @@ Test(alloc, npy_files, .timeout = 300) { cr_assert_geq(every_failure("npy", sc_n
 Test(alloc, transforms, .timeout = 300) { cr_assert_geq(every_failure("transforms", sc_transforms), 30); }
 Test(alloc, models, .timeout = 300) { cr_assert_geq(every_failure("models", sc_models), 40); }
 Test(alloc, distillation, .timeout = 300) { cr_assert_geq(every_failure("distillation", sc_distill), 45); }
+Test(alloc, npz_ogb_files, .timeout = 300) { cr_assert_geq(every_failure("npz and ogb", sc_npz_ogb), 55); }
