@@ -351,7 +351,8 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         gkd_msg(msg, "model: out of memory for a workspace of %lld floats", (long long)total);
         return GNNKD_ENOMEM;
     }
-    if (nnz >= 0 && sz_xin > 0) {
+    // the dropped features' rows exist even when there are no entries to drop
+    if (nnz >= 0 && s->dropout > 0.0f) {
         m->xd.rowptr = gkd_calloc((size_t)n + 1, sizeof *m->xd.rowptr);
         m->xd.colidx = gkd_calloc((size_t)nnz, sizeof *m->xd.colidx);
         m->xkeep = gkd_calloc((size_t)nnz, sizeof *m->xkeep);

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The program against careless and hostile inputs (issue: hardening): each
+# case must end with the expected exit status and message, never a crash or a
+# sanitizer report, and leave the file system as it was.
+set -u
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+tiny="$GNNKD_TEST_DATA/tiny"
+graphs="$GNNKD_TEST_DATA/graphs"
+fail=0
+expect() { # what, exit status, expected text in stderr ("" = any), command...
+  local what=$1 want_rc=$2 want=$3; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ $rc -ne "$want_rc" ] || { [ -n "$want" ] && ! grep -qF -- "$want" "$tmp/err"; }; then
+    echo "FAIL $what: exit $rc (want $want_rc), stderr: $(head -c 400 "$tmp/err")"
+    fail=1
+  fi
+}
+
+# 1. A features file with no entries trains with the default dropout.
+cp -r "$tiny" "$tmp/empty-x"
+printf '%%%%MatrixMarket matrix coordinate real general\n6 4 0\n' >"$tmp/empty-x/features.mtx"
+expect "train, no feature entries" 0 "" "$GNNKD_BIN" train --dataset "$tmp/empty-x" --epochs 3 --quiet
+expect "distill, no feature entries" 0 "" "$GNNKD_BIN" distill --dataset "$tmp/empty-x" --epochs 3 --quiet
+expect "bench, no feature entries" 0 "" "$GNNKD_BIN" bench --dataset "$tmp/empty-x" --epochs 3 --seeds 1 \
+  --temperatures 1 --alphas 0.5 --students mlp:4 --teacher gcn:4 --no-plots --quiet --out "$tmp/bench-empty-x"
+printf '%%%%MatrixMarket matrix coordinate real general\n5 3 0\n' >"$tmp/empty5.mtx"
+expect "--graph --features, no entries" 0 "" "$GNNKD_BIN" train --graph "$graphs/small.edges" \
+  --features "$tmp/empty5.mtx" --labels "$graphs/small.labels.txt" --split random:1:1:1 --epochs 3 --quiet
+
+[ $fail -eq 0 ] && echo "all hardening cases behave"
+exit $fail
