@@ -74,8 +74,13 @@ void *gkd_calloc(size_t count, size_t size);
 
 /* ---- files ------------------------------------------------------------------ */
 
-/* Opens path.tmp.<pid> for writing; gkd_commit_file closes it and renames it to
- * path (or removes it if ok is 0). Outputs never appear half-written. */
+/* Opens an output for path (core/output.c: a regular file or nothing there is
+ * written to an unnamed temporary file, a symlink is followed, a device or
+ * FIFO is written directly, a directory refused). tmp (at least
+ * GKD_PATH_LEN + 32 bytes) receives the state gkd_commit_file needs; it
+ * flushes the data to disk and puts them at path (or drops them if ok is 0,
+ * removing any temporary name). Outputs never appear half-written and no
+ * temporary outlives a killed process where the file system has O_TMPFILE. */
 FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg);
 int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg);
 

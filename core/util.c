@@ -62,29 +62,6 @@ void gnnkd_csr_clear(gnnkd_csr *a) {
     memset(a, 0, sizeof *a);
 }
 
-FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg) {
-    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL) gkd_msg(msg, "%s: cannot write: %s", path, strerror(errno));
-    return f;
-}
-
-int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg) {
-    int err = ferror(f);
-    if (fclose(f) != 0) err = 1;
-    if (!ok || err) {
-        remove(tmp);
-        if (ok) gkd_msg(msg, "%s: write failed: %s", path, strerror(errno));
-        return ok ? GNNKD_EIO : GNNKD_OK;
-    }
-    if (rename(tmp, path) != 0) {
-        gkd_msg(msg, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
-        remove(tmp);
-        return GNNKD_EIO;
-    }
-    return GNNKD_OK;
-}
-
 double gkd_normal(uint64_t key, uint64_t counter) {
     double u1 = ((double)(gkd_mix64(key ^ gkd_mix64(2 * counter)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
     double u2 = (double)(gkd_mix64(key ^ gkd_mix64(2 * counter + 1)) >> 11) * (1.0 / 9007199254740992.0);

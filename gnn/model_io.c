@@ -71,7 +71,7 @@ int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg) {
     for (int64_t e = 0; e < m->nparams; e++) p = put_f32(p, m->params[e]);
     put_u32(p, checksum(buf, size - 4));
 
-    char tmp[4096];
+    char tmp[GKD_PATH_LEN + 32];
     FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     GKD_CHECK(f != NULL, GNNKD_EIO, "%s: cannot write: %s", path, strerror(errno));
     int ok = fwrite(buf, 1, (size_t)size, f) == (size_t)size;

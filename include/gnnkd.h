@@ -68,6 +68,15 @@ const char *gnnkd_version(void);
 void gnnkd_set_threads(int n);
 int gnnkd_get_threads(void);
 
+/* Checks, without creating anything, that path can be written as an output,
+ * so that a program can refuse it before hours of work: GNNKD_EINVAL if path
+ * is empty or a directory, GNNKD_EIO if its folder does not exist or cannot
+ * be written. Outputs: a regular file is replaced whole (written to an unnamed
+ * temporary file, flushed to disk, renamed into place); a symlink is
+ * followed (its target is replaced, the link stays); a character device or a
+ * FIFO (/dev/null, /dev/stdout) is written directly, never replaced. */
+int gnnkd_output_check(const char *path, char *msg);
+
 /* ------------------------------------------------------------------------ */
 /* Sparse matrices (CSR)                                                    */
 /* ------------------------------------------------------------------------ */

@@ -416,7 +416,7 @@ int gkd_mtx_save_graph(const gnnkd_csr *adj, const char *path, const char *comme
             }
             lower += (j < i);
         }
-    char tmp[4096];
+    char tmp[GKD_PATH_LEN + 32];
     FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     fprintf(f, "%%%%MatrixMarket matrix coordinate pattern symmetric\n");
@@ -447,7 +447,7 @@ int gkd_mtx_save_matrix(const gnnkd_csr *x, const float *xdense, int32_t nrows, 
         nnz = gnnkd_csr_nnz(x);
     else
         for (int64_t k = 0; k < (int64_t)nrows * ncols; k++) nnz += (xdense[k] != 0.0f);
-    char tmp[4096];
+    char tmp[GKD_PATH_LEN + 32];
     FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     fprintf(f, "%%%%MatrixMarket matrix coordinate real general\n");

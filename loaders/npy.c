@@ -47,7 +47,7 @@ int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols
     pre[8] = (uint8_t)(hlen & 0xff);
     pre[9] = (uint8_t)(hlen >> 8);
 
-    char tmp[4096];
+    char tmp[GKD_PATH_LEN + 32];
     FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen;

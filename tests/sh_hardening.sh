@@ -29,5 +29,23 @@ printf '%%%%MatrixMarket matrix coordinate real general\n5 3 0\n' >"$tmp/empty5.
 expect "--graph --features, no entries" 0 "" "$GNNKD_BIN" train --graph "$graphs/small.edges" \
   --features "$tmp/empty5.mtx" --labels "$graphs/small.labels.txt" --split random:1:1:1 --epochs 3 --quiet
 
+# 2. Outputs: a symlink stays a link, /dev/stdout is written through, a FIFO
+# is not replaced, nothing temporary is left behind.
+touch "$tmp/real.bin" && ln -s real.bin "$tmp/link.bin"
+expect "--save at a symlink" 0 "" "$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save "$tmp/link.bin"
+{ [ -L "$tmp/link.bin" ] && [ -s "$tmp/real.bin" ]; } || { echo "FAIL --save replaced the symlink"; fail=1; }
+"$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save-logits /dev/stdout >"$tmp/stdout.npy" 2>"$tmp/err"
+head -c 6 "$tmp/stdout.npy" | grep -q NUMPY || { echo "FAIL --save-logits /dev/stdout: $(cat "$tmp/err")"; fail=1; }
+[ -c /dev/stdout ] || [ -L /dev/stdout ] || { echo "FAIL /dev/stdout was replaced"; fail=1; }
+[ -c /dev/null ] || { echo "FAIL /dev/null is no longer a device"; fail=1; }
+mkfifo "$tmp/fifo"
+cat "$tmp/fifo" >"$tmp/from-fifo" &
+reader=$!
+expect "--save-logits at a FIFO" 0 "" "$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save-logits "$tmp/fifo"
+wait $reader
+{ [ -p "$tmp/fifo" ] && head -c 6 "$tmp/from-fifo" | grep -q NUMPY; } || { echo "FAIL the FIFO was replaced or got nothing"; fail=1; }
+leftover=$(find "$tmp" -name '*.tmp.*')
+[ -z "$leftover" ] || { echo "FAIL temporaries left: $leftover"; fail=1; }
+
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/internal.h"
 #include "gnn/gnn.h"
 
 static gnnkd_dataset *tiny(void) {
@@ -57,4 +58,116 @@ Test(hardening, features_without_entries_train_with_dropout) {
     }
     gnnkd_graph_free(&g);
     gnnkd_dataset_free(&d);
+}
+
+/* ---- outputs ------------------------------------------------------------- */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char scratch[64];
+
+static void make_scratch(void) {
+    strcpy(scratch, "/tmp/gnnkd-hardening-XXXXXX");
+    cr_assert_not_null(mkdtemp(scratch));
+}
+
+static void remove_scratch(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* The names in the scratch folder, one per line, sorted by the shell. */
+static void listing(char *out, size_t len) {
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | tr '\\n' ' '", scratch);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t got = fread(out, 1, len - 1, p);
+    out[got] = '\0';
+    pclose(p);
+}
+
+static const float ROW[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+
+/* A symlink at the output path is followed: its target gets the data, the
+ * link stays a link, and nothing else appears in the folder. */
+Test(hardening, output_follows_a_symlink, .init = make_scratch, .fini = remove_scratch) {
+    char msg[GNNKD_MSG_LEN] = "", link[128], target[128], names[256];
+    snprintf(target, sizeof target, "%s/real.npy", scratch);
+    snprintf(link, sizeof link, "%s/link.npy", scratch);
+    cr_assert_eq(symlink("real.npy", link), 0); // dangling at first
+    for (int round = 0; round < 2; round++) {
+        cr_assert_eq(gnnkd_npy_write(link, ROW, 1, 4, msg), GNNKD_OK, "%s", msg);
+        struct stat st;
+        cr_assert_eq(lstat(link, &st), 0);
+        cr_assert(S_ISLNK(st.st_mode), "round %d: the link was replaced", round);
+        cr_assert_eq(lstat(target, &st), 0);
+        cr_assert(S_ISREG(st.st_mode));
+        cr_assert_eq(st.st_size, 128 + 16);
+    }
+    listing(names, sizeof names);
+    cr_assert_str_eq(names, "link.npy real.npy ");
+}
+
+/* A FIFO at the output path is written through, not replaced by a file. */
+Test(hardening, output_writes_through_a_fifo, .init = make_scratch, .fini = remove_scratch) {
+    char msg[GNNKD_MSG_LEN] = "", fifo[128];
+    snprintf(fifo, sizeof fifo, "%s/pipe", scratch);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK); // a reader, so that the writer does not block
+    cr_assert_geq(rd, 0);
+    cr_assert_eq(gnnkd_npy_write(fifo, ROW, 1, 4, msg), GNNKD_OK, "%s", msg);
+    struct stat st;
+    cr_assert_eq(lstat(fifo, &st), 0);
+    cr_assert(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+    unsigned char buf[512];
+    cr_assert_eq(read(rd, buf, sizeof buf), 128 + 16, "the data did not go through the FIFO");
+    cr_assert_eq(memcmp(buf, "\x93NUMPY", 6), 0);
+    close(rd);
+}
+
+/* /dev/null stays the character device it is. */
+Test(hardening, output_to_dev_null_keeps_it) {
+    char msg[GNNKD_MSG_LEN] = "";
+    cr_assert_eq(gnnkd_npy_write("/dev/null", ROW, 1, 4, msg), GNNKD_OK, "%s", msg);
+    struct stat st;
+    cr_assert_eq(stat("/dev/null", &st), 0);
+    cr_assert(S_ISCHR(st.st_mode));
+    cr_assert_eq(gnnkd_output_check("/dev/null", msg), GNNKD_OK, "%s", msg);
+}
+
+/* A failed write, and a process killed while writing, leave no temporary. */
+Test(hardening, output_leaves_no_temporary, .init = make_scratch, .fini = remove_scratch) {
+    char msg[GNNKD_MSG_LEN] = "", path[128], tmp[GKD_PATH_LEN + 32], names[256];
+    snprintf(path, sizeof path, "%s/out.bin", scratch);
+    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
+    cr_assert_not_null(f, "%s", msg);
+    fputs("half", f);
+    cr_assert_eq(gkd_commit_file(f, tmp, path, 0, msg), GNNKD_OK);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) { // writes and dies before the commit
+        FILE *g = gkd_open_tmp(path, tmp, sizeof tmp, NULL);
+        if (g == NULL) _exit(3);
+        fputs("half", g);
+        fflush(g);
+        kill(getpid(), SIGKILL);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status), "the child was not killed (status %d)", status);
+    listing(names, sizeof names);
+    cr_assert_str_eq(names, "", "left behind: %s", names);
+    // a directory, an empty path and a missing folder are refused up front
+    cr_assert_eq(gnnkd_output_check(scratch, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "directory") != NULL, "%s", msg);
+    cr_assert_eq(gnnkd_output_check("", msg), GNNKD_EINVAL);
+    snprintf(path, sizeof path, "%s/no-dir/m.bin", scratch);
+    cr_assert_eq(gnnkd_output_check(path, msg), GNNKD_EIO);
+    cr_assert(strstr(msg, "no-dir") != NULL, "%s", msg);
 }
