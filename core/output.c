@@ -11,8 +11,8 @@
  *     stays a link;
  *   - a directory: refused;
  *   - anything else (a character device such as /dev/null or /dev/stdout, a
- *     FIFO, a socket): written directly, as a shell redirection would; it is
- *     never replaced by a regular file.
+ *     FIFO, a socket), and the file our stdout or stderr is redirected to:
+ *     written directly, as a shell redirection would; never replaced.
  */
 #include "core/internal.h"
 
@@ -57,23 +57,33 @@ static int resolve(char *out, const char *path, char *msg) {
     return GNNKD_EIO;
 }
 
+/* 1 if st is the file our stdout or stderr writes to (/dev/stdout redirected
+ * to a file): replacing it would cut the stream off from its reader. */
+static int std_stream(const struct stat *st) {
+    for (int fd = 1; fd <= 2; fd++) {
+        struct stat s;
+        if (fstat(fd, &s) == 0 && s.st_dev == st->st_dev && s.st_ino == st->st_ino) return fd;
+    }
+    return 0;
+}
+
 int gnnkd_output_check(const char *path, char *msg) {
     GKD_CLEAR_MSG;
     if (path == NULL || path[0] == '\0') {
         gkd_msg(msg, "an output path is empty");
         return GNNKD_EINVAL;
     }
-    char target[GKD_PATH_LEN];
-    int rc = resolve(target, path, msg);
-    if (rc != GNNKD_OK) return rc;
     struct stat st;
-    if (stat(target, &st) == 0) {
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         if (S_ISDIR(st.st_mode)) {
             gkd_msg(msg, "%s: is a directory, not a file to write", path);
             return GNNKD_EINVAL;
         }
-        if (!S_ISREG(st.st_mode)) return access(target, W_OK) == 0 ? GNNKD_OK : GNNKD_EIO;
+        return GNNKD_OK; // written directly, as a shell redirection would
     }
+    char target[GKD_PATH_LEN];
+    int rc = resolve(target, path, msg);
+    if (rc != GNNKD_OK) return rc;
     // a regular file is replaced in its folder: that folder must be writable
     char dir[GKD_PATH_LEN];
     strcpy(dir, target);
@@ -98,18 +108,22 @@ FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg) {
         gkd_msg(msg, "an output path is empty");
         return NULL;
     }
-    if (resolve(target, path, msg) != GNNKD_OK) return NULL;
+    // the kernel follows the links (/dev/stdout -> /proc/self/fd/1 -> a pipe)
     struct stat st;
-    if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || std_stream(&st))) {
         if (S_ISDIR(st.st_mode)) {
             gkd_msg(msg, "%s: is a directory, not a file to write", path);
             return NULL;
         }
-        FILE *f = fopen(target, "wb");
+        // our own stdout or stderr: write at its offset, after what it holds
+        int fd = std_stream(&st);
+        if (fd) fflush(fd == 1 ? stdout : stderr);
+        FILE *f = fd ? fdopen(dup(fd), "wb") : fopen(path, "wb");
         if (f == NULL) gkd_msg(msg, "%s: cannot write: %s", path, strerror(errno));
         else snprintf(tmp, tmplen, "%c", MODE_DIRECT);
         return f;
     }
+    if (resolve(target, path, msg) != GNNKD_OK) return NULL;
     int len = snprintf(tmp, tmplen, "%c%s.tmp.%ld", MODE_NAMED, target, (long)getpid());
     if (len < 0 || (size_t)len >= tmplen) {
         gkd_msg(msg, "%s: path too long", path);
