@@ -73,9 +73,10 @@ const char *CLI_RUN_HELP =
     "  --weight-decay X        L2 weight decay (5e-4), first layer only unless --decay-all\n"
     "  --decay-all             apply weight decay to every layer's weights\n"
     "  --epochs N              at most N epochs (200)\n"
-    "  --select val-acc|val-loss  model selection: the weights of the best validation\n"
-    "                          accuracy (default), or Kipf's early stopping on the\n"
-    "                          validation loss, keeping the last weights\n"
+    "  --select val-acc|val-loss|last  model selection: the weights of the best\n"
+    "                          validation accuracy (default), Kipf's early stopping on\n"
+    "                          the validation loss keeping the last weights, or every\n"
+    "                          epoch and the last weights (needs no validation set)\n"
     "  --patience N            early-stopping window (100 for val-acc, 10 for val-loss;\n"
     "                          0 = never stop early)\n"
     "  --seed N                seed of weights and dropout (0)\n"
@@ -118,8 +119,9 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
     case 1105:
         if (!strcmp(arg, "val-loss")) o->train.select = GNNKD_SELECT_VAL_LOSS;
         else if (!strcmp(arg, "val-acc")) o->train.select = GNNKD_SELECT_VAL_ACC;
+        else if (!strcmp(arg, "last")) o->train.select = GNNKD_SELECT_LAST;
         else {
-            fprintf(stderr, "gnnkd %s: --select takes val-loss or val-acc, got '%s'\n", cmd, arg);
+            fprintf(stderr, "gnnkd %s: --select takes val-acc, val-loss or last, got '%s'\n", cmd, arg);
             return -1;
         }
         o->select_set = 1;

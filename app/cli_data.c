@@ -99,3 +99,11 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
     if (!o->raw_features) gnnkd_dataset_normalize_features(*d);
     return GNNKD_OK;
 }
+
+int cli_require_test_set(const gnnkd_dataset *d, char *msg) {
+    if (d->nsplit[GNNKD_TEST] > 0) return GNNKD_OK;
+    snprintf(msg, GNNKD_MSG_LEN,
+             "dataset %s: the test set is empty, so there is no test accuracy to report: "
+             "give test nodes with --split (random:T:V:E or per-class:T:V)", d->name);
+    return GNNKD_EINVAL;
+}

@@ -48,6 +48,7 @@ static int model_spec(gnnkd_model_spec *s, const char *model, const char *hidden
 static int open_data(gnnkd_dataset **d, gnnkd_graph **g, const cli_data *data, int need_graph,
                      char *msg) {
     int rc = cli_open_dataset(d, data, msg);
+    if (rc == GNNKD_OK) rc = cli_require_test_set(*d, msg);
     if (rc == GNNKD_OK && need_graph) rc = gnnkd_graph_new(g, &(*d)->adj, msg);
     return rc;
 }
@@ -121,7 +122,9 @@ int cmd_train(int argc, char **argv) {
         cJSON_AddNumberToObject(root, "seed", (double)run.train.seed);
         cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
         cJSON_AddStringToObject(root, "select",
-                                run.train.select == GNNKD_SELECT_VAL_ACC ? "val-acc" : "val-loss");
+                                run.train.select == GNNKD_SELECT_VAL_ACC    ? "val-acc"
+                                : run.train.select == GNNKD_SELECT_VAL_LOSS ? "val-loss"
+                                                                            : "last");
         cli_json_add_runs(root, &runs);
         cli_json_print(root);
     } else if (rc == GNNKD_OK) {

@@ -487,6 +487,7 @@ static void data_free(bench_data *bd) {
 /* Loads a dataset, builds Â and the transfer set (all nodes). */
 static int data_open(bench_data *bd, const cli_data *opts, char *msg) {
     int rc = cli_open_dataset(&bd->d, opts, msg);
+    if (rc == GNNKD_OK) rc = cli_require_test_set(bd->d, msg);
     if (rc == GNNKD_OK) rc = gnnkd_graph_new(&bd->g, &bd->d->adj, msg);
     if (rc == GNNKD_OK)
         rc = gnnkd_transfer_nodes(&bd->transfer, &bd->ntransfer, bd->d, GNNKD_TRANSFER_ALL, NULL, msg);

@@ -290,7 +290,8 @@ double gnnkd_loss_compress(float *dlogits, const float *logits, const float *t,
 /* Row-wise softmax(z / T) of z (n, C) into p (n, C). */
 void gnnkd_softmax(float *p, const float *z, int64_t n, int32_t C, float T);
 
-/* Accuracy of argmax(logits) over the rows idx. */
+/* Accuracy of argmax(logits) over the rows idx; NaN if there are none (an
+ * empty set has no accuracy). */
 double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *idx,
                       int64_t nidx, int32_t C);
 
@@ -301,8 +302,10 @@ double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *
 typedef enum {
     GNNKD_SELECT_VAL_LOSS = 0, /* Kipf: stop once val loss exceeds the mean of
                                   the previous `patience` epochs; keep the last */
-    GNNKD_SELECT_VAL_ACC = 1   /* keep the weights of the best val accuracy;
+    GNNKD_SELECT_VAL_ACC = 1,  /* keep the weights of the best val accuracy;
                                   stop after `patience` epochs without gain */
+    GNNKD_SELECT_LAST = 2      /* train every epoch and keep the last weights:
+                                  needs no validation set */
 } gnnkd_select;
 
 typedef enum {
@@ -366,7 +369,8 @@ typedef struct {
  * is the median training step (forward, backward, Adam) without the
  * per-epoch validation pass, which r->train_seconds includes. Nothing is
  * allocated inside the epoch loop. GNNKD_EINVAL if the model does not fit d,
- * a split node is unlabelled, an option or the objective is out of range;
+ * a split node is unlabelled, the training set is empty, the validation set
+ * is empty under a selection that reads it (all but GNNKD_SELECT_LAST), an option or the objective is out of range;
  * GNNKD_ENUMERIC if the loss becomes NaN or infinite; GNNKD_ENOMEM.
  * O(epochs * forward). */
 int gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,

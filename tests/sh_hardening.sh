@@ -34,18 +34,34 @@ expect "--graph --features, no entries" 0 "" "$GNNKD_BIN" train --graph "$graphs
 touch "$tmp/real.bin" && ln -s real.bin "$tmp/link.bin"
 expect "--save at a symlink" 0 "" "$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save "$tmp/link.bin"
 { [ -L "$tmp/link.bin" ] && [ -s "$tmp/real.bin" ]; } || { echo "FAIL --save replaced the symlink"; fail=1; }
-"$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save-logits /dev/stdout >"$tmp/stdout.npy" 2>"$tmp/err"
-head -c 6 "$tmp/stdout.npy" | grep -q NUMPY || { echo "FAIL --save-logits /dev/stdout: $(cat "$tmp/err")"; fail=1; }
-[ -c /dev/stdout ] || [ -L /dev/stdout ] || { echo "FAIL /dev/stdout was replaced"; fail=1; }
+# (/dev/stdout itself is left alone: were this broken, root would replace it;
+# a link of our own to /proc/self/fd/1 takes the same path through the kernel)
+ln -s /proc/self/fd/1 "$tmp/stdout"
+"$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save-logits "$tmp/stdout" 2>"$tmp/err" | cat >"$tmp/piped"
+grep -q NUMPY "$tmp/piped" || { echo "FAIL --save-logits to stdout (a pipe): $(cat "$tmp/err")"; fail=1; }
+"$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save-logits "$tmp/stdout" >"$tmp/redirected" 2>"$tmp/err"
+grep -q NUMPY "$tmp/redirected" || { echo "FAIL --save-logits to stdout (a file): $(cat "$tmp/err")"; fail=1; }
+[ -L "$tmp/stdout" ] || { echo "FAIL the link to stdout was replaced"; fail=1; }
 [ -c /dev/null ] || { echo "FAIL /dev/null is no longer a device"; fail=1; }
 mkfifo "$tmp/fifo"
-cat "$tmp/fifo" >"$tmp/from-fifo" &
+timeout 20 cat "$tmp/fifo" >"$tmp/from-fifo" &
 reader=$!
 expect "--save-logits at a FIFO" 0 "" "$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save-logits "$tmp/fifo"
 wait $reader
 { [ -p "$tmp/fifo" ] && head -c 6 "$tmp/from-fifo" | grep -q NUMPY; } || { echo "FAIL the FIFO was replaced or got nothing"; fail=1; }
 leftover=$(find "$tmp" -name '*.tmp.*')
 [ -z "$leftover" ] || { echo "FAIL temporaries left: $leftover"; fail=1; }
+
+# 3. Empty validation or test sets are refused, naming which; --select last
+# trains without a validation set.
+cp -r "$tiny" "$tmp/no-val" && : >"$tmp/no-val/val.txt"
+expect "empty val.txt" 2 "validation set is empty" "$GNNKD_BIN" train --dataset "$tmp/no-val" --epochs 3 --quiet
+expect "empty val.txt, val-loss" 2 "validation set is empty" "$GNNKD_BIN" distill --dataset "$tmp/no-val" --epochs 3 --quiet --select val-loss
+expect "empty val.txt, --select last" 0 "" "$GNNKD_BIN" train --dataset "$tmp/no-val" --epochs 3 --quiet --select last
+cp -r "$tiny" "$tmp/no-test" && : >"$tmp/no-test/test.txt"
+expect "empty test.txt, train" 2 "test set is empty" "$GNNKD_BIN" train --dataset "$tmp/no-test" --epochs 3 --quiet
+expect "empty test.txt, distill" 2 "test set is empty" "$GNNKD_BIN" distill --dataset "$tmp/no-test" --epochs 3 --quiet
+expect "empty test.txt, eval" 2 "test set is empty" "$GNNKD_BIN" eval --dataset "$tmp/no-test" --load "$tmp/real.bin"
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail

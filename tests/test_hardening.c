@@ -171,3 +171,36 @@ Test(hardening, output_leaves_no_temporary, .init = make_scratch, .fini = remove
     cr_assert_eq(gnnkd_output_check(path, msg), GNNKD_EIO);
     cr_assert(strstr(msg, "no-dir") != NULL, "%s", msg);
 }
+
+/* ---- empty evaluation sets ------------------------------------------------ */
+
+/* Selection by an empty validation set is refused, naming it; --select last
+ * trains every epoch and keeps the last weights without one. */
+Test(hardening, empty_validation_set) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *d = tiny();
+    d->nsplit[GNNKD_VAL] = 0;
+    gnnkd_graph *g = NULL;
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
+    gnnkd_model *m = model("gcn:4", d);
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    o.epochs = 5;
+    gnnkd_train_result r;
+    gnnkd_select refused[] = {GNNKD_SELECT_VAL_ACC, GNNKD_SELECT_VAL_LOSS};
+    for (int k = 0; k < 2; k++) {
+        o.select = refused[k];
+        cr_assert_eq(gnnkd_train(m, &r, d, g, &o, NULL, msg), GNNKD_EINVAL);
+        cr_assert(strstr(msg, "validation set is empty") != NULL, "%s", msg);
+    }
+    o.select = GNNKD_SELECT_LAST;
+    o.patience = 1; // ignored: nothing to stop on
+    cr_assert_eq(gnnkd_train(m, &r, d, g, &o, NULL, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(r.epochs, 5);
+    cr_assert_eq(r.best_epoch, 5);
+    cr_assert(isnan(r.acc[GNNKD_VAL]), "an empty set has no accuracy, got %g", r.acc[GNNKD_VAL]);
+    cr_assert(r.acc[GNNKD_TEST] >= 0.0 && r.acc[GNNKD_TEST] <= 1.0);
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+}
