@@ -84,6 +84,11 @@ void *gkd_calloc(size_t count, size_t size);
 FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg);
 int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg);
 
+/* Opens path for reading if it is a regular file (*size its length): a FIFO
+ * or a device is GNNKD_EIO "not a regular file", without blocking on it.
+ * Readers size their buffers by *size, never by what the file declares. */
+FILE *gkd_open_regular(const char *path, int64_t *size, int *status, char *msg);
+
 /* Paths the library builds are at most this long. */
 #define GKD_PATH_LEN 4096
 

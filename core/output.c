@@ -1,4 +1,5 @@
-/* output.c — every file the library writes goes through here.
+/* output.c — every file the library writes goes through here (and the
+ * one way readers open a file).
  *
  * What is at the path decides how it is written:
  *   - nothing, or a regular file: the data go to an unnamed temporary file
@@ -205,4 +206,30 @@ int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *ms
         return GNNKD_EIO;
     }
     return GNNKD_OK;
+}
+
+FILE *gkd_open_regular(const char *path, int64_t *size, int *status, char *msg) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    *status = GNNKD_EIO;
+    if (fd < 0) {
+        gkd_msg(msg, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        gkd_msg(msg, "%s: not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (f == NULL) {
+        gkd_msg(msg, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    *size = (int64_t)st.st_size;
+    *status = GNNKD_OK;
+    return f;
 }

@@ -83,37 +83,37 @@ int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg) {
 #undef GKD_FREE_ALL
 }
 
-/* Reads the whole file into a new buffer. */
+/* Reads the whole file into a new buffer: a regular file only (a FIFO or
+ * /dev/zero has no end to wait for), its magic checked before the rest is read,
+ * the buffer sized by the file, not by anything it declares. */
 static int slurp(uint8_t **out, int64_t *len, const char *path, char *msg) {
-    uint8_t *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        gkd_msg(msg, "%s: cannot open: %s", path, strerror(errno));
-        return GNNKD_EIO;
+    int64_t size = 0;
+    int rc;
+    FILE *f = gkd_open_regular(path, &size, &rc, msg);
+    if (f == NULL) return rc;
+    uint8_t head[8];
+    if (size < 8 || fread(head, 1, 8, f) != 8 || memcmp(head, GKD_MAGIC, 8) != 0) {
+        fclose(f);
+        gkd_msg(msg, "%s: not a gnnkd model file (bad magic)", path);
+        return GNNKD_EDATA;
     }
-    int64_t cap = 1 << 16, n = 0;
-    for (;;) {
-        uint8_t *bigger = realloc(buf, (size_t)cap);
-        if (bigger == NULL) {
-            free(buf);
-            fclose(f);
-            gkd_msg(msg, "%s: out of memory reading the file", path);
-            return GNNKD_ENOMEM;
-        }
-        buf = bigger;
-        n += (int64_t)fread(buf + n, 1, (size_t)(cap - n), f);
-        if (n < cap) break;
-        cap *= 2;
+    uint8_t *buf = malloc((size_t)size);
+    if (buf == NULL) {
+        fclose(f);
+        gkd_msg(msg, "%s: out of memory reading its %lld bytes", path, (long long)size);
+        return GNNKD_ENOMEM;
     }
+    memcpy(buf, head, 8);
+    int64_t got = 8 + (int64_t)fread(buf + 8, 1, (size_t)(size - 8), f);
     int err = ferror(f);
     fclose(f);
-    if (err) {
+    if (err || got != size) {
         free(buf);
-        gkd_msg(msg, "%s: read error", path);
+        gkd_msg(msg, "%s: read error after %lld of %lld bytes", path, (long long)got, (long long)size);
         return GNNKD_EIO;
     }
     *out = buf;
-    *len = n;
+    *len = size;
     return GNNKD_OK;
 }
 

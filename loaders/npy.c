@@ -190,12 +190,10 @@ int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, ch
     } while (0)
     *a = NULL;
     *rows = *cols = 0;
-    f = fopen(path, "rb");
-    GKD_CHECK(f != NULL, GNNKD_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    GKD_CHECK(fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode), GNNKD_EIO,
-             "%s: not a regular file", path);
-    int64_t size = (int64_t)st.st_size;
+    int64_t size = 0;
+    int rc_open;
+    f = gkd_open_regular(path, &size, &rc_open, msg);
+    if (f == NULL) return rc_open;
 
     uint8_t pre[12];
     GKD_CHECK(size >= 10 && fread(pre, 1, 10, f) == 10 && memcmp(pre, NPY_MAGIC, 6) == 0,

@@ -63,5 +63,15 @@ expect "empty test.txt, train" 2 "test set is empty" "$GNNKD_BIN" train --datase
 expect "empty test.txt, distill" 2 "test set is empty" "$GNNKD_BIN" distill --dataset "$tmp/no-test" --epochs 3 --quiet
 expect "empty test.txt, eval" 2 "test set is empty" "$GNNKD_BIN" eval --dataset "$tmp/no-test" --load "$tmp/real.bin"
 
+# 4. Declared sizes are checked before anything is allocated; readers take
+# regular files only. Each case runs under a 1 GB address-space limit (the
+# program's own baseline is ~0.3 GB of mappings) and 20 s: a reader that trusts
+# a size fails with another message or is killed.
+limited() { (ulimit -v 1000000; exec timeout 20 "$@"); }
+expect "--load /dev/zero" 2 "/dev/zero: not a regular file" limited "$GNNKD_BIN" eval --dataset "$tiny" --load /dev/zero
+mkfifo "$tmp/model-fifo"
+expect "--load FIFO" 2 "model-fifo: not a regular file" limited "$GNNKD_BIN" eval --dataset "$tiny" --load "$tmp/model-fifo"
+expect "--teacher FIFO.npy" 2 "not a regular file" limited "$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/model-fifo" --epochs 2
+
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
