@@ -251,7 +251,7 @@ static int read_features(gnnkd_dataset *d, const char *path, const char *graph, 
         d->nfeat = (int32_t)cols;
         a = NULL;
     } else {
-        GKD_TRY(gkd_mtx_load_matrix(&x, path, msg));
+        GKD_TRY(gkd_mtx_load_rows(&x, path, d->n, graph, msg));
         GKD_CHECK(x.nrows == d->n, GNNKD_EDATA, "%s: %d feature rows for the %d nodes of %s",
                  path, x.nrows, d->n, graph);
         d->x = x;

@@ -392,10 +392,20 @@ int gkd_mtx_load_graph(gnnkd_csr *adj, int64_t *nself, const char *path, char *m
 }
 
 int gkd_mtx_load_matrix(gnnkd_csr *a, const char *path, char *msg) {
+    return gkd_mtx_load_rows(a, path, -1, NULL, msg);
+}
+
+int gkd_mtx_load_rows(gnnkd_csr *a, const char *path, int32_t nrows, const char *of, char *msg) {
     gkd_text t;
     gkd_mtx_header h;
     int rc = gkd_text_open(&t, path, msg);
     if (rc == GNNKD_OK) rc = gkd_mtx_read_header(&h, &t, msg);
+    // the row count is the dataset's, not the file's to choose: check it first
+    if (rc == GNNKD_OK && nrows >= 0 && h.nrows != nrows) {
+        gkd_msg(msg, "%s:%lld: declares %d rows, but %s has %d nodes (one row per node)", path,
+                (long long)h.size_line, h.nrows, of ? of : "the graph", nrows);
+        rc = GNNKD_EDATA;
+    }
     if (rc == GNNKD_OK) rc = gkd_mtx_read_matrix(a, &t, &h, msg);
     gkd_text_close(&t);
     return rc;

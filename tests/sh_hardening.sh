@@ -72,6 +72,9 @@ expect "--load /dev/zero" 2 "/dev/zero: not a regular file" limited "$GNNKD_BIN"
 mkfifo "$tmp/model-fifo"
 expect "--load FIFO" 2 "model-fifo: not a regular file" limited "$GNNKD_BIN" eval --dataset "$tiny" --load "$tmp/model-fifo"
 expect "--teacher FIFO.npy" 2 "not a regular file" limited "$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/model-fifo" --epochs 2
+printf '%%%%MatrixMarket matrix coordinate real general\n500000000 4 1\n1 1 1\n' >"$tmp/rows500M.mtx"
+expect "--features declaring 500M rows" 2 "rows500M.mtx:2: declares 500000000 rows, but" limited "$GNNKD_BIN" train \
+  --graph "$graphs/small.edges" --features "$tmp/rows500M.mtx" --labels "$graphs/small.labels.txt" --epochs 2
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
