@@ -505,7 +505,9 @@ typedef struct {
  * *counts (may be NULL). Weights and other attributes are ignored.
  *
  * Rows: which node of the file is row i of the features and labels.
- *   - edgelist: node id k (0-based) is row k; n = the largest id + 1.
+ *   - edgelist: node id k (0-based) is row k; n = the largest id + 1, which
+ *     must be at most 16 per edge + 1024 (a larger id is GNNKD_EDATA: one
+ *     stray id would otherwise make every id below it a node).
  *   - pajek, dimacs: vertex k (1-based, as numbered in the file) is row k-1.
  *   - ncol, lgl (the names), graphml (the node id attribute), gml (the id
  *     key): if every name is a decimal integer, rows follow the names in
@@ -523,7 +525,7 @@ typedef struct {
  * The split is left empty (see gnnkd_dataset_split).
  *
  * Errors: a file igraph cannot parse is GNNKD_EDATA "path: igraph's reason";
- * a missing file GNNKD_EIO; an unknown format GNNKD_EINVAL; a features or
+ * a missing file or one that is not a regular file GNNKD_EIO; an unknown format GNNKD_EINVAL; a features or
  * labels file whose row count is not n is GNNKD_EDATA naming that file.
  * O(edges log edges + feature size). */
 int gnnkd_dataset_load_graph(gnnkd_dataset **d, gnnkd_graph_counts *counts,

@@ -127,6 +127,38 @@ static int rows_from_names(int32_t *row, const igraph_t *g, fmt_t fmt, char *msg
 #undef GKD_FREE_ALL
 }
 
+/* An edge list numbers its nodes 0..n-1 with n = the largest id + 1, so one
+ * large id makes every id below it a node. Ids beyond this many per edge
+ * (plus a margin for small graphs) are taken for a malformed file. */
+#define GKD_EDGELIST_IDS_PER_EDGE 16
+#define GKD_EDGELIST_IDS_MARGIN 1024
+
+/* Refuses an edge list whose largest id is beyond the bound above, before
+ * igraph allocates a node for every id up to it. Tokens that are not ids
+ * are left for igraph to report. */
+static int check_edgelist_ids(const char *path, char *msg) {
+    gkd_text t;
+    int rc = gkd_text_open(&t, path, msg);
+    int64_t ids = 0, top = -1, top_line = 0;
+    for (char *line; rc == GNNKD_OK && (line = gkd_text_next(&t)) != NULL;) {
+        const char *s = line;
+        for (int64_t v; gkd_parse_int(&s, &v);) {
+            ids++;
+            if (v > top) top = v, top_line = t.line;
+        }
+    }
+    int64_t edges = ids / 2, bound = GKD_EDGELIST_IDS_PER_EDGE * edges + GKD_EDGELIST_IDS_MARGIN;
+    if (rc == GNNKD_OK && top >= bound) {
+        gkd_msg(msg, "%s:%lld: node id %lld would make %lld nodes for %lld edges: ids must be below "
+                     "%d per edge + %d (%lld here); number the nodes 0..n-1",
+                path, (long long)top_line, (long long)top, (long long)top + 1, (long long)edges,
+                GKD_EDGELIST_IDS_PER_EDGE, GKD_EDGELIST_IDS_MARGIN, (long long)bound);
+        rc = GNNKD_EDATA;
+    }
+    gkd_text_close(&t);
+    return rc;
+}
+
 /* Reads the graph file with igraph into d's adjacency (d->n set). */
 static int read_structure(gnnkd_dataset *d, gnnkd_graph_counts *counts, const char *path,
                           fmt_t fmt, char *msg) {
@@ -150,8 +182,14 @@ static int read_structure(gnnkd_dataset *d, gnnkd_graph_counts *counts, const ch
         free(v);                                                                          \
         gkd_igraph_end(&scope);                                                            \
     } while (0)
-    f = fopen(path, "r");
-    GKD_CHECK(f != NULL, GNNKD_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fmt == FMT_EDGELIST) GKD_TRY(check_edgelist_ids(path, msg));
+    int64_t fsize;
+    int orc;
+    f = gkd_open_regular(path, &fsize, &orc, msg);
+    if (f == NULL) {
+        GKD_FREE_ALL;
+        return orc;
+    }
 
     igraph_error_t rc = IGRAPH_SUCCESS;
     switch (fmt) {

@@ -75,6 +75,11 @@ expect "--teacher FIFO.npy" 2 "not a regular file" limited "$GNNKD_BIN" distill 
 printf '%%%%MatrixMarket matrix coordinate real general\n500000000 4 1\n1 1 1\n' >"$tmp/rows500M.mtx"
 expect "--features declaring 500M rows" 2 "rows500M.mtx:2: declares 500000000 rows, but" limited "$GNNKD_BIN" train \
   --graph "$graphs/small.edges" --features "$tmp/rows500M.mtx" --labels "$graphs/small.labels.txt" --epochs 2
+printf '0 200000000\n' >"$tmp/far.edges"
+expect "edge list 0 200000000" 2 "far.edges:1: node id 200000000 would make" limited "$GNNKD_BIN" info --graph "$tmp/far.edges"
+printf '0 1\n1 2\n0 1039\n' >"$tmp/near.edges"  # 3 edges: ids up to 16 * 3 + 1024 - 1 = 1071
+expect "edge list within the bound" 0 "" "$GNNKD_BIN" info --graph "$tmp/near.edges"
+expect "--graph FIFO" 2 "not a regular file" limited "$GNNKD_BIN" info --graph "$tmp/model-fifo" --format edgelist
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
