@@ -127,8 +127,10 @@ void gnnkd_dataset_free(gnnkd_dataset **d);
  * expected, what was found"): bad banner or size line, wrong entry counts,
  * indices out of range, duplicates, an asymmetric adjacency, NaN/Inf or
  * non-numeric values, labels outside 0..nclass-1 other than -1, split ids
- * out of range, repeated or overlapping, an unlabelled split node, and a
- * declared size the file is too short to hold (refused before allocating).
+ * out of range, repeated or overlapping, an unlabelled split node, more
+ * classes (classes.txt) than nodes, and a declared size the file is too
+ * short to hold or that disagrees with another file (refused before
+ * allocating).
  * A missing file is GNNKD_EIO. Self loops in the adjacency are dropped.
  * Features are kept as read (see gnnkd_dataset_normalize_features).
  * O(file size). */
@@ -521,7 +523,8 @@ typedef struct {
  * n <= 20000, otherwise a one-hot of the log-degree bucket
  * floor(log2(degree + 1)) (nfeat = the largest bucket + 1).
  * labels_path (NULL for none: all -1, nclass 0): .npy (one column) or
- * text, one integer class (or -1) per line; nclass = the largest + 1.
+ * text, one integer class (or -1) per line; nclass = the largest + 1, at
+ * most n (GNNKD_EDATA beyond: the outputs are n x nclass).
  * The split is left empty (see gnnkd_dataset_split).
  *
  * Errors: a file igraph cannot parse is GNNKD_EDATA "path: igraph's reason";

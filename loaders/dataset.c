@@ -187,6 +187,10 @@ int gnnkd_dataset_load_dir(gnnkd_dataset **out, const char *dir, char *msg) {
     int64_t nlabel, lastline;
     GKD_TRY(gkd_path_join(lpath, dir, "labels.txt", msg));
     GKD_TRY(read_labels(&d->label, &nlabel, &lastline, lpath, d->nclass, msg));
+    // every class must be able to hold a node: the model's outputs are n x classes
+    GKD_CHECK(d->nclass <= nlabel, GNNKD_EDATA,
+              "%s:1: %d classes for the %lld nodes of %s: at most one class per node", path,
+              d->nclass, (long long)nlabel, lpath);
 
     gkd_mtx_header h;
     GKD_TRY(gkd_path_join(path, dir, "adjacency.mtx", msg));

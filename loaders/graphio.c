@@ -347,8 +347,13 @@ static int read_labels(gnnkd_dataset *d, const char *path, const char *graph, ch
         }
         GKD_CHECK(i == n, GNNKD_EDATA, "%s: %d labels for the %d nodes of %s", path, i, n, graph);
     }
+    int32_t top = 0;
     for (int32_t i = 0; i < n; i++)
-        if (label[i] + 1 > nclass) nclass = label[i] + 1;
+        if (label[i] + 1 > nclass) nclass = label[i] + 1, top = i;
+    // every class must be able to hold a node: the model's outputs are n x classes
+    GKD_CHECK(nclass <= n, GNNKD_EDATA,
+              "%s: row %d: class %d makes %d classes for the %d nodes of %s: at most one class "
+              "per node", path, top, nclass - 1, nclass, n, graph);
     free(d->label);
     d->label = label;
     d->nclass = nclass;

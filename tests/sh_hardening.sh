@@ -80,6 +80,11 @@ expect "edge list 0 200000000" 2 "far.edges:1: node id 200000000 would make" lim
 printf '0 1\n1 2\n0 1039\n' >"$tmp/near.edges"  # 3 edges: ids up to 16 * 3 + 1024 - 1 = 1071
 expect "edge list within the bound" 0 "" "$GNNKD_BIN" info --graph "$tmp/near.edges"
 expect "--graph FIFO" 2 "not a regular file" limited "$GNNKD_BIN" info --graph "$tmp/model-fifo" --format edgelist
+cp -r "$tiny" "$tmp/classes1M" && echo 1000000 >"$tmp/classes1M/classes.txt"
+expect "classes.txt = 1000000" 2 "classes.txt:1: 1000000 classes for the 6 nodes" limited "$GNNKD_BIN" train --dataset "$tmp/classes1M" --epochs 2
+printf '0\n0\n1\n1\n999999\n' >"$tmp/far.labels.txt"
+expect "--labels class 999999" 2 "class 999999 makes 1000000 classes for the 5 nodes" limited "$GNNKD_BIN" train \
+  --graph "$graphs/small.edges" --labels "$tmp/far.labels.txt" --epochs 2
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
