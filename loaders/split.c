@@ -88,6 +88,10 @@ int gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_
              "split random: sizes must be >= 0");
     int32_t m = 0, nrest = 0, ns[3] = {0, 0, 0};
     GKD_TRY(shuffled_labelled(&l, &m, d, seed, msg));
+    // the sizes asked for are checked against the dataset before they size anything
+    GKD_CHECK((int64_t)nval + ntest <= m, GNNKD_EINVAL,
+              "split random: %lld validation + test nodes asked for (%d + %d), but dataset %s has "
+              "%d labelled nodes", (long long)nval + ntest, nval, ntest, d->name, m);
     GKD_ALLOC(s[GNNKD_TRAIN], m);
     GKD_ALLOC(s[GNNKD_VAL], (int64_t)nval);
     GKD_ALLOC(s[GNNKD_TEST], (int64_t)ntest);

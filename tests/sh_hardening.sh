@@ -85,6 +85,8 @@ expect "classes.txt = 1000000" 2 "classes.txt:1: 1000000 classes for the 6 nodes
 printf '0\n0\n1\n1\n999999\n' >"$tmp/far.labels.txt"
 expect "--labels class 999999" 2 "class 999999 makes 1000000 classes for the 5 nodes" limited "$GNNKD_BIN" train \
   --graph "$graphs/small.edges" --labels "$tmp/far.labels.txt" --epochs 2
+expect "--split random:1:1:2000000000" 2 "validation + test nodes asked for" limited "$GNNKD_BIN" train \
+  --dataset "$tiny" --split random:1:1:2000000000 --epochs 2
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
