@@ -213,6 +213,7 @@ int gnnkd_dataset_load_dir(gnnkd_dataset **out, const char *dir, char *msg) {
     GKD_CHECK(h.nrows == d->n, GNNKD_EDATA,
              "%s:%lld: expected %d rows, one per node of adjacency.mtx, found %d", path,
              (long long)h.size_line, d->n, h.nrows);
+    GKD_TRY(gkd_mtx_check_feature_columns(&h, path, msg));
     GKD_TRY(gkd_mtx_read_matrix(&d->x, &t, &h, msg));
     gkd_text_close(&t);
     d->nfeat = d->x.ncols;

@@ -391,6 +391,16 @@ int gkd_mtx_load_graph(gnnkd_csr *adj, int64_t *nself, const char *path, char *m
     return rc;
 }
 
+int gkd_mtx_check_feature_columns(const gkd_mtx_header *h, const char *path, char *msg) {
+    int64_t bound = GKD_MTX_COLS_PER_ENTRY * h->nnz + GKD_MTX_COLS_MARGIN;
+    if (h->ncols <= bound) return GNNKD_OK;
+    gkd_msg(msg, "%s:%lld: %d feature columns for %lld entries: at most %d per entry + %d (%lld "
+                 "here); a column no entry uses trains nothing",
+            path, (long long)h->size_line, h->ncols, (long long)h->nnz, GKD_MTX_COLS_PER_ENTRY,
+            GKD_MTX_COLS_MARGIN, (long long)bound);
+    return GNNKD_EDATA;
+}
+
 int gkd_mtx_load_matrix(gnnkd_csr *a, const char *path, char *msg) {
     return gkd_mtx_load_rows(a, path, -1, NULL, msg);
 }
@@ -406,6 +416,7 @@ int gkd_mtx_load_rows(gnnkd_csr *a, const char *path, int32_t nrows, const char 
                 (long long)h.size_line, h.nrows, of ? of : "the graph", nrows);
         rc = GNNKD_EDATA;
     }
+    if (rc == GNNKD_OK && nrows >= 0) rc = gkd_mtx_check_feature_columns(&h, path, msg);
     if (rc == GNNKD_OK) rc = gkd_mtx_read_matrix(a, &t, &h, msg);
     gkd_text_close(&t);
     return rc;

@@ -87,6 +87,8 @@ expect "--labels class 999999" 2 "class 999999 makes 1000000 classes for the 5 n
   --graph "$graphs/small.edges" --labels "$tmp/far.labels.txt" --epochs 2
 expect "--split random:1:1:2000000000" 2 "validation + test nodes asked for" limited "$GNNKD_BIN" train \
   --dataset "$tiny" --split random:1:1:2000000000 --epochs 2
+cp -r "$tiny" "$tmp/wide" && printf '%%%%MatrixMarket matrix coordinate real general\n6 2000000000 1\n1 1 1\n' >"$tmp/wide/features.mtx"
+expect "features.mtx with 2e9 columns" 2 "features.mtx:2: 2000000000 feature columns for 1 entries" limited "$GNNKD_BIN" train --dataset "$tmp/wide" --epochs 2
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
