@@ -81,7 +81,8 @@ const char *CLI_RUN_HELP =
     "                          0 = never stop early)\n"
     "  --seed N                seed of weights and dropout (0)\n"
     "  --runs N                N runs with seeds seed, seed+1, ... (1)\n"
-    "  --threads N             OpenMP threads (all cores)\n"
+    "  --threads N             OpenMP threads (default: 1 for small graphs and\n"
+    "                          models, all cores for large: gnnkd_threads_default)\n"
     "  --save PATH             save the trained model (with several runs: PATH-seedS)\n"
     "  --save-logits PATH.npy  save the logits of all nodes as float32 .npy\n"
     "  --json                  print one JSON object on stdout\n"
@@ -148,7 +149,19 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
 
 void cli_run_finish(cli_run *o) {
     if (!o->patience_set && o->train.select == GNNKD_SELECT_VAL_LOSS) o->train.patience = 10;
-    gnnkd_set_threads(o->threads);
+    cli_set_threads(o->threads, NULL, NULL);
+}
+
+void cli_set_threads(int threads, const gnnkd_dataset *d, const gnnkd_model_spec *s) {
+    if (threads > 0) {
+        if (d != NULL) return; // set when the options were read
+        gnnkd_set_threads(threads);
+        if (gnnkd_get_threads() < threads)
+            fprintf(stderr, "gnnkd: --threads %d: using %d, as many as fit the address-space "
+                            "limit (ulimit -v)\n", threads, gnnkd_get_threads());
+    } else if (d != NULL) {
+        gnnkd_set_threads(gnnkd_threads_default(d, s));
+    }
 }
 
 void cli_run_path(char *buf, size_t len, const char *path, int runs, unsigned long long seed) {

@@ -108,6 +108,10 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg);
 /* After parsing: the selection rule's default patience, threads. */
 void cli_run_finish(cli_run *o);
 
+/* --threads N (N > 0; a note on stderr if the address-space limit allows
+ * fewer), or, with N = 0 and a dataset, the library's default for d and s. */
+void cli_set_threads(int threads, const gnnkd_dataset *d, const gnnkd_model_spec *s);
+
 /* The path for run r's output: path itself for one run, else
  * "<stem>-seed<seed><ext>". */
 void cli_run_path(char *buf, size_t len, const char *path, int runs, unsigned long long seed);

@@ -192,6 +192,7 @@ int cmd_distill(int argc, char **argv) {
     if (rc == GNNKD_OK && dropout >= 0) sspec.dropout = to.tspec.dropout = (float)dropout;
     if (rc == GNNKD_OK) rc = cli_open_dataset(&d, &data, msg);
     if (rc == GNNKD_OK) rc = cli_require_test_set(d, msg);
+    if (rc == GNNKD_OK) cli_set_threads(run.threads, d, to.spec ? &to.tspec : &sspec);
     /* the graph is needed by GCN students and by GCN teachers, trained or loaded */
     if (rc == GNNKD_OK) rc = gnnkd_graph_new(&g, &d->adj, msg);
     if (rc == GNNKD_OK) rc = gnnkd_transfer_nodes(&tnodes, &ntnodes, d, tkind, transfer, msg);

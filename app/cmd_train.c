@@ -103,6 +103,7 @@ int cmd_train(int argc, char **argv) {
     cli_runs runs = {0};
     int rc = model_spec(&spec, model, hidden, layers, dropout, msg);
     if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, spec.kind == GNNKD_MODEL_GCN, msg);
+    if (rc == GNNKD_OK) cli_set_threads(run.threads, d, &spec);
     if (rc == GNNKD_OK) rc = cli_runs_new(&runs, run.runs);
     int64_t params = 0;
     for (int k = 0; rc == GNNKD_OK && k < run.runs; k++) {
@@ -181,7 +182,7 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "gnnkd eval: %s (see --help)\n", load ? "unexpected argument" : "--load PATH is required");
         return 2;
     }
-    gnnkd_set_threads((int)threads);
+    cli_set_threads((int)threads, NULL, NULL);
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model *m = NULL;
     gnnkd_dataset *d = NULL;
@@ -191,6 +192,7 @@ int cmd_eval(int argc, char **argv) {
     int rc = gnnkd_model_load(&m, load, msg);
     const gnnkd_model_spec *s = rc == GNNKD_OK ? gnnkd_model_get_spec(m) : NULL;
     if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, s->kind == GNNKD_MODEL_GCN, msg);
+    if (rc == GNNKD_OK) cli_set_threads((int)threads, d, s);
     if (rc == GNNKD_OK && (s->dims[0] != d->nfeat || s->dims[s->nlayers] != d->nclass)) {
         snprintf(msg, sizeof msg, "%s: the model maps %d features to %d classes; dataset %s has %d and %d",
                  load, s->dims[0], s->dims[s->nlayers], d->name, d->nfeat, d->nclass);

@@ -64,9 +64,17 @@ int gnnkd_exit_code(int status);
 const char *gnnkd_version(void);
 
 /* Sets the number of OpenMP (and OpenBLAS) threads; n <= 0 means all cores.
- * This is the library's only global state. */
+ * Never more than gnnkd_threads_fit(). This is the library's only global
+ * state. */
 void gnnkd_set_threads(int n);
 int gnnkd_get_threads(void);
+
+/* The most threads whose pools fit the address-space limit (ulimit -v,
+ * RLIMIT_AS): half of the space left, at about 144 MB a thread (OpenBLAS's
+ * buffer, a malloc arena, a stack); INT32_MAX without a limit. OpenBLAS
+ * spins forever when its buffers do not fit, so gnnkd_set_threads caps by it. */
+int gnnkd_threads_fit(void);
+
 
 /* Checks, without creating anything, that path can be written as an output,
  * so that a program can refuse it before hours of work: GNNKD_EINVAL if path
@@ -202,6 +210,14 @@ int gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg);
 
 /* Writes "gcn:16" style text for spec into buf (truncated to len). */
 void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec);
+
+/* The thread count to use when the user gave none, for training s on d: 1
+ * when an epoch is under 2e7 multiply-adds (3 x (nnz(X) h1 + n sum of the
+ * dense layers + nnz(Â) sum of the widths for a GCN); the environment
+ * variable GNNKD_THREADS_WORK changes that threshold), where fork/join and
+ * waiting threads cost more than they save (Cora gcn:16 at 2 threads ran up
+ * to 3x slower than at 1); all cores above. Capped by gnnkd_threads_fit. */
+int gnnkd_threads_default(const gnnkd_dataset *d, const gnnkd_model_spec *s);
 
 typedef struct gnnkd_model gnnkd_model;
 

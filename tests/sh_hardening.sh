@@ -90,5 +90,10 @@ expect "--split random:1:1:2000000000" 2 "validation + test nodes asked for" lim
 cp -r "$tiny" "$tmp/wide" && printf '%%%%MatrixMarket matrix coordinate real general\n6 2000000000 1\n1 1 1\n' >"$tmp/wide/features.mtx"
 expect "features.mtx with 2e9 columns" 2 "features.mtx:2: 2000000000 feature columns for 1 entries" limited "$GNNKD_BIN" train --dataset "$tmp/wide" --epochs 2
 
+# 5. Thread pools: under ulimit -v, --threads 16 finishes (capped, with a note)
+# instead of spinning in OpenBLAS's allocator.
+expect "ulimit -v 2000000, --threads 16" 0 "as many as fit the address-space limit" \
+  bash -c 'ulimit -v 2000000; exec timeout 60 "$@"' _ "$GNNKD_BIN" train --dataset "$tiny" --threads 16 --epochs 5 --quiet
+
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail

@@ -218,3 +218,55 @@ Test(hardening, split_sizes_checked_before_allocating) {
     cr_assert_eq(gnnkd_dataset_split(d, "random:1:1:1", 0, msg), GNNKD_OK, "%s", msg);
     gnnkd_dataset_free(&d);
 }
+
+/* ---- thread pools ---------------------------------------------------------- */
+
+#include <omp.h>
+#include <sys/resource.h>
+
+/* Under an address-space limit the thread count is capped to what fits
+ * (OpenBLAS spins forever otherwise); a forked child takes the limit. */
+Test(hardening, threads_fit_the_address_space) {
+    cr_assert_eq(gnnkd_threads_fit(), INT32_MAX, "the test needs no ulimit -v");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        long long pages = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f == NULL || fscanf(f, "%lld", &pages) != 1) _exit(10);
+        fclose(f);
+        struct rlimit rl = {0, 0};
+        getrlimit(RLIMIT_AS, &rl);
+        rl.rlim_cur = (rlim_t)(pages * sysconf(_SC_PAGESIZE) + (1LL << 30)); // 1 GB more
+        if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(11);
+        int fit = gnnkd_threads_fit(); // half of 1 GB at 144 MB a thread: 3
+        if (fit != 3) _exit(20 + (fit > 20 ? 20 : fit));
+        gnnkd_set_threads(16);
+        _exit(gnnkd_get_threads() == 3 ? 0 : 12);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", WEXITSTATUS(status));
+}
+
+/* The default thread count: one for small work, every core for large. */
+Test(hardening, default_threads_by_work) {
+    gnnkd_dataset *d = tiny();
+    gnnkd_model_spec s;
+    char msg[GNNKD_MSG_LEN] = "";
+    cr_assert_eq(gnnkd_model_spec_parse(&s, "gcn:16", msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_threads_default(d, &s), 1);
+    // a graph as large as PubMed's features with gcn:256: 1e6 nonzeros x 256
+    gnnkd_dataset big = *d;
+    int64_t rowptr[2] = {0, 1000000};
+    big.n = 1;
+    big.x.nrows = 1;
+    big.x.rowptr = rowptr;
+    big.adj.rowptr = NULL;
+    cr_assert_eq(gnnkd_model_spec_parse(&s, "gcn:256", msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_threads_default(&big, &s), omp_get_num_procs());
+    setenv("GNNKD_THREADS_WORK", "1e12", 1);
+    cr_assert_eq(gnnkd_threads_default(&big, &s), 1, "the threshold is a setting");
+    unsetenv("GNNKD_THREADS_WORK");
+    gnnkd_dataset_free(&d);
+}
