@@ -148,7 +148,8 @@ int gnnkd_dataset_load_dir(gnnkd_dataset **d, const char *dir, char *msg);
  *   - "synthetic" or "synthetic:KEY=VALUE,..." : the built-in generator;
  *   - a value containing '/' : a dataset folder, read directly;
  *   - otherwise NAME : the folder data_dir/NAME, where data_dir defaults (NULL)
- *     to the environment variable GNNKD_DATA.
+ *     to the environment variable GNNKD_DATA; NAME "." or ".." is
+ *     GNNKD_EINVAL (a name never leaves data_dir).
  * d->name is NAME or the folder's last component. GNNKD_EINVAL if NAME is
  * given and neither data_dir nor GNNKD_DATA is; otherwise as the loader or
  * the generator. */

@@ -95,5 +95,10 @@ expect "features.mtx with 2e9 columns" 2 "features.mtx:2: 2000000000 feature col
 expect "ulimit -v 2000000, --threads 16" 0 "as many as fit the address-space limit" \
   bash -c 'ulimit -v 2000000; exec timeout 60 "$@"' _ "$GNNKD_BIN" train --dataset "$tiny" --threads 16 --epochs 5 --quiet
 
+# 6. Smaller defects.
+GNNKD_DATA="$GNNKD_TEST_DATA" expect "--dataset .." 2 "dataset name '..' is not a dataset" "$GNNKD_BIN" train --dataset .. --epochs 2
+GNNKD_DATA="$GNNKD_TEST_DATA/graphs" expect "--dataset ." 2 "dataset name '.' is not" "$GNNKD_BIN" info --dataset .
+GNNKD_DATA="$GNNKD_TEST_DATA" expect "--dataset tiny by name" 0 "" "$GNNKD_BIN" train --dataset tiny --epochs 2 --quiet
+
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
