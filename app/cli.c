@@ -147,9 +147,18 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
     }
 }
 
-void cli_run_finish(cli_run *o) {
+int cli_check_output(const char *cmd, const char *opt, const char *path) {
+    char msg[GNNKD_MSG_LEN];
+    if (path == NULL || gnnkd_output_check(path, msg) == GNNKD_OK) return 0;
+    fprintf(stderr, "gnnkd %s: --%s: %s\n", cmd, opt, msg);
+    return 2;
+}
+
+int cli_run_finish(cli_run *o, const char *cmd) {
     if (!o->patience_set && o->train.select == GNNKD_SELECT_VAL_LOSS) o->train.patience = 10;
     cli_set_threads(o->threads, NULL, NULL);
+    if (cli_check_output(cmd, "save", o->save)) return 2;
+    return cli_check_output(cmd, "save-logits", o->save_logits);
 }
 
 void cli_set_threads(int threads, const gnnkd_dataset *d, const gnnkd_model_spec *s) {

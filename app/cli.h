@@ -105,8 +105,14 @@ extern const char *CLI_RUN_HELP;
 void cli_run_defaults(cli_run *o);
 /* 1: taken; 0: not a run option; -1: a bad value (already reported). */
 int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg);
-/* After parsing: the selection rule's default patience, threads. */
-void cli_run_finish(cli_run *o);
+/* After parsing: the selection rule's default patience, threads; checks that
+ * --save and --save-logits can be written (before hours of training). 0, or
+ * 2 after a message naming the option. */
+int cli_run_finish(cli_run *o, const char *cmd);
+
+/* 0 if path can be written as an output (gnnkd_output_check), else 2 after
+ * "gnnkd CMD: --OPT: why" on stderr. NULL is fine. */
+int cli_check_output(const char *cmd, const char *opt, const char *path);
 
 /* --threads N (N > 0; a note on stderr if the address-space limit allows
  * fewer), or, with N = 0 and a dataset, the library's default for d and s. */

@@ -171,7 +171,7 @@ int cmd_distill(int argc, char **argv) {
      * 0.787 with Kipf's 5e-4, 0.819 without); from hard labels alone Kipf's
      * decay is what serves a small model best (0.589 vs 0.555). */
     if (!run.weight_decay_set) run.train.weight_decay = method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
-    cli_run_finish(&run);
+    if (cli_run_finish(&run, "distill") || cli_check_output("distill", "save-teacher", to.save)) return 2;
 
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model_spec sspec;

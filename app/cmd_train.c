@@ -93,7 +93,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "gnnkd train: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
-    cli_run_finish(&run);
+    if (cli_run_finish(&run, "train")) return 2;
 
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model_spec spec;
@@ -183,6 +183,7 @@ int cmd_eval(int argc, char **argv) {
         return 2;
     }
     cli_set_threads((int)threads, NULL, NULL);
+    if (cli_check_output("eval", "save-logits", save_logits)) return 2;
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model *m = NULL;
     gnnkd_dataset *d = NULL;

@@ -99,6 +99,11 @@ expect "ulimit -v 2000000, --threads 16" 0 "as many as fit the address-space lim
 GNNKD_DATA="$GNNKD_TEST_DATA" expect "--dataset .." 2 "dataset name '..' is not a dataset" "$GNNKD_BIN" train --dataset .. --epochs 2
 GNNKD_DATA="$GNNKD_TEST_DATA/graphs" expect "--dataset ." 2 "dataset name '.' is not" "$GNNKD_BIN" info --dataset .
 GNNKD_DATA="$GNNKD_TEST_DATA" expect "--dataset tiny by name" 0 "" "$GNNKD_BIN" train --dataset tiny --epochs 2 --quiet
+expect "--save ''" 2 "--save: an output path is empty" "$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save ''
+expect "--save DIR" 2 "is a directory" "$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save "$tmp"
+expect "--save-logits in a missing folder" 2 "no-dir does not exist" "$GNNKD_BIN" distill --dataset "$tiny" --epochs 2 --quiet --save-logits "$tmp/no-dir/z.npy"
+expect "--save-teacher DIR" 2 "--save-teacher" "$GNNKD_BIN" distill --dataset "$tiny" --epochs 2 --quiet --save-teacher "$tmp"
+expect "eval --save-logits ''" 2 "--save-logits: an output path is empty" "$GNNKD_BIN" eval --dataset "$tiny" --load "$tmp/real.bin" --save-logits ''
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
