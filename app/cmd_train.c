@@ -33,7 +33,7 @@ static int model_spec(gnnkd_model_spec *s, const char *model, const char *hidden
     }
     if (layers > 0) {
         if (layers > GNNKD_MAX_LAYERS) {
-            snprintf(msg, GNNKD_MSG_LEN, "--layers takes 1 to %d", GNNKD_MAX_LAYERS);
+            snprintf(msg, GNNKD_MSG_LEN, "--layers takes %d to %d", GNNKD_MIN_LAYERS, GNNKD_MAX_LAYERS);
             return GNNKD_EINVAL;
         }
         int32_t width = s->nlayers > 1 ? s->dims[1] : 16;
@@ -80,7 +80,7 @@ int cmd_train(int argc, char **argv) {
         case 'm': model = optarg; break;
         case 'H': hidden = optarg; break;
         case 'L':
-            if (!cli_int("train", "layers", optarg, 1, GNNKD_MAX_LAYERS, &layers)) return 2;
+            if (!cli_int("train", "layers", optarg, GNNKD_MIN_LAYERS, GNNKD_MAX_LAYERS, &layers)) return 2;
             break;
         case 'p':
             if (!cli_float("train", "dropout", optarg, 0.0, 0.99, &dropout)) return 2;

@@ -89,8 +89,9 @@ int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg)
         gkd_msg(msg, "model: unknown kind %d", (int)s->kind);
         return GNNKD_EINVAL;
     }
-    if (s->nlayers < 2 || s->nlayers > GNNKD_MAX_LAYERS) {
-        gkd_msg(msg, "model: %d layers; 2..%d are supported", s->nlayers, GNNKD_MAX_LAYERS);
+    if (s->nlayers < GNNKD_MIN_LAYERS || s->nlayers > GNNKD_MAX_LAYERS) {
+        gkd_msg(msg, "model: %d layers; %d..%d are supported", s->nlayers, GNNKD_MIN_LAYERS,
+                GNNKD_MAX_LAYERS);
         return GNNKD_EINVAL;
     }
     if (!(s->dropout >= 0.0f && s->dropout < 1.0f)) {

@@ -27,6 +27,7 @@ extern "C" {
 #define GNNKD_VERSION "0.1.0"
 #define GNNKD_MSG_LEN 512
 #define GNNKD_MAX_LAYERS 8
+#define GNNKD_MIN_LAYERS 2 /* weight layers: a model has at least one hidden layer */
 
 /* ------------------------------------------------------------------------ */
 /* Status                                                                   */

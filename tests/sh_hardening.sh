@@ -104,6 +104,7 @@ expect "--save DIR" 2 "is a directory" "$GNNKD_BIN" train --dataset "$tiny" --ep
 expect "--save-logits in a missing folder" 2 "no-dir does not exist" "$GNNKD_BIN" distill --dataset "$tiny" --epochs 2 --quiet --save-logits "$tmp/no-dir/z.npy"
 expect "--save-teacher DIR" 2 "--save-teacher" "$GNNKD_BIN" distill --dataset "$tiny" --epochs 2 --quiet --save-teacher "$tmp"
 expect "eval --save-logits ''" 2 "--save-logits: an output path is empty" "$GNNKD_BIN" eval --dataset "$tiny" --load "$tmp/real.bin" --save-logits ''
+expect "--layers 1" 2 "--layers takes a whole number from 2 to 8, got '1'" "$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --layers 1
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
