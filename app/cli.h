@@ -58,8 +58,8 @@ int cli_data_option(cli_data *o, int code, const char *arg);
  * LCC and normalisation. */
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg);
 
-/* GNNKD_EINVAL unless d has test nodes: the commands that report a test
- * accuracy refuse to print one over nothing. */
+/* GNNKD_EINVAL unless d has labels and test nodes: the commands that report
+ * a test accuracy refuse to print one over nothing. */
 int cli_require_test_set(const gnnkd_dataset *d, char *msg);
 
 /* Mean and sample standard deviation of x[0..n). */

@@ -101,6 +101,11 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
 }
 
 int cli_require_test_set(const gnnkd_dataset *d, char *msg) {
+    if (d->nclass == 0) {
+        snprintf(msg, GNNKD_MSG_LEN, "dataset %s has no labels: give --labels FILE with --graph "
+                 "(one class, or -1, per node)", d->name);
+        return GNNKD_EINVAL;
+    }
     if (d->nsplit[GNNKD_TEST] > 0) return GNNKD_OK;
     snprintf(msg, GNNKD_MSG_LEN,
              "dataset %s: the test set is empty, so there is no test accuracy to report: "

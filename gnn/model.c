@@ -101,7 +101,10 @@ int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg)
     int64_t total = 0;
     for (int l = 0; l <= s->nlayers; l++)
         if (s->dims[l] <= 0 || s->dims[l] > (l == 0 ? INT32_MAX : GKD_MAX_WIDTH)) {
-            gkd_msg(msg, "model: layer dimension %d is %d", l, s->dims[l]);
+            gkd_msg(msg, "model: layer dimension %d is %d%s", l, s->dims[l],
+                    l == s->nlayers && s->dims[l] == 0 ? " (0 classes: the dataset has no labels)"
+                    : l == 0 && s->dims[l] == 0        ? " (the dataset has no features)"
+                                                       : "");
             return GNNKD_EINVAL;
         }
     for (int l = 0; l < s->nlayers; l++)

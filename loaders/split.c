@@ -17,7 +17,7 @@ static int shuffled_labelled(int32_t **out, int32_t *nout, const gnnkd_dataset *
     int32_t *l = NULL;
 #define GKD_FREE_ALL free(l)
     GKD_CHECK(d->label != NULL && d->nclass > 0, GNNKD_EINVAL,
-             "split: %s has no labels to split", d->name);
+             "split: %s has no labels to split (a graph file needs --labels)", d->name);
     int32_t m = 0;
     for (int32_t i = 0; i < d->n; i++) m += d->label[i] >= 0;
     GKD_ALLOC(l, m);

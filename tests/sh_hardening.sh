@@ -105,6 +105,9 @@ expect "--save-logits in a missing folder" 2 "no-dir does not exist" "$GNNKD_BIN
 expect "--save-teacher DIR" 2 "--save-teacher" "$GNNKD_BIN" distill --dataset "$tiny" --epochs 2 --quiet --save-teacher "$tmp"
 expect "eval --save-logits ''" 2 "--save-logits: an output path is empty" "$GNNKD_BIN" eval --dataset "$tiny" --load "$tmp/real.bin" --save-logits ''
 expect "--layers 1" 2 "--layers takes a whole number from 2 to 8, got '1'" "$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --layers 1
+expect "--graph without --labels" 2 "has no labels: give --labels FILE" "$GNNKD_BIN" train --graph "$graphs/small.edges" --epochs 2
+expect "--graph without --labels, distill" 2 "has no labels: give --labels FILE" "$GNNKD_BIN" distill --graph "$graphs/small.edges" --epochs 2
+expect "--graph without --labels, --split" 2 "needs --labels" "$GNNKD_BIN" train --graph "$graphs/small.edges" --split random:1:1:1 --epochs 2
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
