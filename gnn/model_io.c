@@ -5,6 +5,7 @@
 #include "gnn/kernels.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -165,7 +166,12 @@ int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
              "%s: checksum mismatch (the file is corrupted)", path);
 
     GKD_TRY(gkd_model_alloc(&out, &s, msg));
-    for (int64_t e = 0; e < nparams; e++, p += 4) out->params[e] = get_f32(p);
+    for (int64_t e = 0; e < nparams; e++, p += 4) {
+        out->params[e] = get_f32(p);
+        GKD_CHECK(isfinite(out->params[e]), GNNKD_EDATA,
+                  "%s: parameter %lld is %g: the model is not usable", path, (long long)e,
+                  (double)out->params[e]);
+    }
     *m = out;
     out = NULL;
     GKD_FREE_ALL;

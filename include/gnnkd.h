@@ -263,8 +263,8 @@ int gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_datas
 int gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg);
 
 /* Loads a model written by gnnkd_model_save; a bad magic, version, shape,
- * length or checksum is GNNKD_EDATA ("path: reason"), an unreadable file
- * GNNKD_EIO. Adam's moments start at zero. */
+ * length, checksum or a NaN/infinite parameter is GNNKD_EDATA ("path:
+ * reason"), an unreadable file or one that is not a regular file GNNKD_EIO. Adam's moments start at zero. */
 int gnnkd_model_load(gnnkd_model **m, const char *path, char *msg);
 
 /* ------------------------------------------------------------------------ */
@@ -277,8 +277,9 @@ int gnnkd_npy_write(const char *path, const float *a, int64_t rows, int64_t cols
 
 /* Reads a 2-D (or 1-D, as (rows, 1)) float32 or float64 .npy file into a new
  * float array (free with free()). Another dtype, Fortran order, a bad magic
- * or header, or truncated data is GNNKD_EDATA naming the file; a missing
- * file GNNKD_EIO. */
+ * or header, truncated data, or a NaN or infinite value (also after float64
+ * to float32) is GNNKD_EDATA naming the file (and the row and column); a
+ * missing file or one that is not a regular file GNNKD_EIO. */
 int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, char *msg);
 
 /* ------------------------------------------------------------------------ */

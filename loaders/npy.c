@@ -3,6 +3,7 @@
 #include "loaders/mtx.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -262,6 +263,10 @@ int gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char *path, ch
         }
         GKD_FREE(raw);
     }
+    // features and logits are finite: a NaN would surface epochs later as a NaN loss
+    for (int64_t k = 0; k < count; k++)
+        GKD_CHECK(isfinite(out[k]), GNNKD_EDATA, "%s: row %lld, column %lld: expected a finite "
+                  "number, found %g", path, (long long)(k / cc), (long long)(k % cc), (double)out[k]);
     fclose(f);
     free(header);
     *a = out;

@@ -270,3 +270,42 @@ Test(hardening, default_threads_by_work) {
     unsetenv("GNNKD_THREADS_WORK");
     gnnkd_dataset_free(&d);
 }
+
+/* ---- NaN and Inf in binary inputs ----------------------------------------- */
+
+/* A NaN or Inf in a .npy file (features, teacher logits) or a model file is
+ * refused naming the file, not found epochs later as a NaN loss. */
+Test(hardening, nan_in_npy_and_model_files, .init = make_scratch, .fini = remove_scratch) {
+    char msg[GNNKD_MSG_LEN] = "", p[128];
+    gnnkd_dataset *d = tiny();
+    float *z = calloc((size_t)d->n * d->nclass, sizeof *z);
+    z[2 * d->nclass + 1] = NAN;
+    snprintf(p, sizeof p, "%s/teacher.npy", scratch);
+    cr_assert_eq(gnnkd_npy_write(p, z, d->n, d->nclass, msg), GNNKD_OK, "%s", msg);
+    float *back = NULL;
+    int64_t r, c;
+    cr_assert_eq(gnnkd_npy_read(&back, &r, &c, p, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "teacher.npy: row 2, column 1") != NULL, "%s", msg);
+    cr_assert_null(back);
+    gnnkd_teacher *t = NULL;
+    cr_assert_eq(gnnkd_teacher_new(&t, d->n, d->nclass, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_teacher_add_file(t, p, d, NULL, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "teacher.npy") != NULL, "%s", msg);
+    gnnkd_teacher_free(&t);
+    z[2 * d->nclass + 1] = -INFINITY;
+    cr_assert_eq(gnnkd_npy_write(p, z, d->n, d->nclass, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_npy_read(&back, &r, &c, p, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "-inf") != NULL, "%s", msg);
+
+    gnnkd_model *m = model("mlp:4", d);
+    gkd_model_params(m)[5] = NAN; // saved with a valid checksum
+    snprintf(p, sizeof p, "%s/m.bin", scratch);
+    cr_assert_eq(gnnkd_model_save(m, p, msg), GNNKD_OK, "%s", msg);
+    gnnkd_model *m2 = NULL;
+    cr_assert_eq(gnnkd_model_load(&m2, p, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "m.bin: parameter 5 is nan") != NULL, "%s", msg);
+    cr_assert_null(m2);
+    gnnkd_model_free(&m);
+    free(z);
+    gnnkd_dataset_free(&d);
+}
