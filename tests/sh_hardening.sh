@@ -108,6 +108,17 @@ expect "--layers 1" 2 "--layers takes a whole number from 2 to 8, got '1'" "$GNN
 expect "--graph without --labels" 2 "has no labels: give --labels FILE" "$GNNKD_BIN" train --graph "$graphs/small.edges" --epochs 2
 expect "--graph without --labels, distill" 2 "has no labels: give --labels FILE" "$GNNKD_BIN" distill --graph "$graphs/small.edges" --epochs 2
 expect "--graph without --labels, --split" 2 "needs --labels" "$GNNKD_BIN" train --graph "$graphs/small.edges" --split random:1:1:1 --epochs 2
+# two runs on one folder: while one holds it, a --resume is refused (no duplicate rows)
+bench() { "$GNNKD_BIN" bench --dataset "$tiny" --epochs 3 --temperatures 1 --alphas 0.5 --students mlp:4 \
+  --teacher gcn:4 --no-plots --quiet "$@"; }
+expect "bench, 1 seed" 0 "" bench --seeds 1 --out "$tmp/bench-lock"
+rows=$(wc -l <"$tmp/bench-lock/results.csv")
+expect "bench --resume while another run holds the folder" 2 "another gnnkd bench is writing this folder" \
+  flock "$tmp/bench-lock/results.csv" "$GNNKD_BIN" bench --dataset "$tiny" --epochs 3 --temperatures 1 \
+  --alphas 0.5 --students mlp:4 --teacher gcn:4 --no-plots --quiet --seeds 2 --resume "$tmp/bench-lock"
+[ "$(wc -l <"$tmp/bench-lock/results.csv")" -eq "$rows" ] || { echo "FAIL rows appended by a refused run"; fail=1; }
+expect "bench --resume alone" 0 "" bench --seeds 2 --resume "$tmp/bench-lock"
+[ "$(wc -l <"$tmp/bench-lock/results.csv")" -eq $((2 * rows - 1)) ] || { echo "FAIL resume rows: $(wc -l <"$tmp/bench-lock/results.csv")"; fail=1; }
 
 [ $fail -eq 0 ] && echo "all hardening cases behave"
 exit $fail
