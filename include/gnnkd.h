@@ -471,7 +471,10 @@ int gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset *d, gnnk
  * coordinates), so any two means are exactly `snr` apart. Drawn with
  * gkd_normal, keyed by (seed, node).
  * Split: Planetoid-like, `train-per-class` random nodes of each class for
- * training, then `val` and `test` random other nodes.
+ * training, then `val` and `test` random other nodes. With fewer nodes than
+ * the preset's, val and test not given as keys are scaled by nodes / the
+ * preset's nodes (synthetic:nodes=500: val 92, test 184); a split that does
+ * not fit is GNNKD_EINVAL naming the three keys.
  *
  * Keys (defaults = preset=cora):
  *   preset=cora|scale  start from a preset; later keys override it

@@ -309,3 +309,25 @@ Test(hardening, nan_in_npy_and_model_files, .init = make_scratch, .fini = remove
     free(z);
     gnnkd_dataset_free(&d);
 }
+
+/* ---- synthetic graphs smaller than their preset ------------------------------ */
+
+/* synthetic:nodes=500 gets a split scaled to its size; a split that still
+ * does not fit names the keys to change. */
+Test(hardening, synthetic_split_scales_with_nodes) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *d = NULL;
+    cr_assert_eq(gnnkd_dataset_synthetic(&d, "synthetic:nodes=500", msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(d->nsplit[GNNKD_TRAIN], 140);
+    cr_assert_eq(d->nsplit[GNNKD_VAL], 500 * 500 / 2708);
+    cr_assert_eq(d->nsplit[GNNKD_TEST], 1000 * 500 / 2708);
+    gnnkd_dataset_free(&d);
+    cr_assert_eq(gnnkd_dataset_synthetic(&d, "synthetic:nodes=100", msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "train-per-class=20, val=18, test=36: change these keys") != NULL, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_synthetic(&d, "synthetic:nodes=100,train-per-class=5", msg), GNNKD_OK, "%s", msg);
+    gnnkd_dataset_free(&d);
+    cr_assert_eq(gnnkd_dataset_synthetic(&d, "synthetic", msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(d->nsplit[GNNKD_VAL], 500, "the preset's own split is unchanged");
+    cr_assert_eq(d->nsplit[GNNKD_TEST], 1000);
+    gnnkd_dataset_free(&d);
+}
