@@ -206,9 +206,13 @@ int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, 
     cli_progress prog = {label, o.epochs, !run->quiet && isatty(2)};
     o.progress = cli_progress_cb;
     o.progress_ctx = &prog;
+    char model[96];
+    gnnkd_model_spec_format(model, sizeof model, spec);
     int rc = gnnkd_model_new(m, spec, d->nfeat, d->nclass, o.seed, msg);
     if (rc == GNNKD_OK) rc = gnnkd_train(*m, res, d, g, &o, obj, msg);
     cli_progress_done(&prog);
+    rc = cli_oom_context(rc, msg, "model %s on %s (%d nodes, %d features, %d classes)", model,
+                         d->name, d->n, d->nfeat, d->nclass);
     if (rc == GNNKD_OK && run->save) {
         cli_run_path(path, sizeof path, run->save, run->runs, (unsigned long long)o.seed);
         rc = gnnkd_model_save(*m, path, msg);
@@ -217,6 +221,7 @@ int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, 
         float *logits = malloc((size_t)d->n * (size_t)d->nclass * sizeof *logits);
         gnnkd_train_result again;
         cli_run_path(path, sizeof path, run->save_logits, run->runs, (unsigned long long)o.seed);
+        if (logits == NULL) snprintf(msg, GNNKD_MSG_LEN, "--save-logits %.300s: out of memory", path);
         rc = logits ? gnnkd_evaluate(*m, &again, logits, d, g, msg) : GNNKD_ENOMEM;
         if (rc == GNNKD_OK) rc = gnnkd_npy_write(path, logits, d->n, d->nclass, msg);
         free(logits);

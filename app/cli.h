@@ -58,6 +58,10 @@ int cli_data_option(cli_data *o, int code, const char *arg);
  * LCC and normalisation. */
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg);
 
+/* After GNNKD_ENOMEM, puts "what: " (printf-style) before msg: the user
+ * learns which option or file asked for the memory. Returns status. */
+int cli_oom_context(int status, char *msg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* GNNKD_EINVAL unless d has labels and test nodes: the commands that report
  * a test accuracy refuse to print one over nothing. */
 int cli_require_test_set(const gnnkd_dataset *d, char *msg);

@@ -71,6 +71,7 @@ static int make_teacher(gnnkd_teacher **t, teacher_opts *to, const cli_run *run,
         rc = gnnkd_model_new(&m, &to->tspec, d->nfeat, d->nclass, o.seed, msg);
         if (rc == GNNKD_OK) rc = gnnkd_train(m, &res, d, g, &o, NULL, msg);
         cli_progress_done(&prog);
+        rc = cli_oom_context(rc, msg, "--teacher %s on %s", to->spec, d->name);
         if (rc == GNNKD_OK) rc = gnnkd_teacher_add_model(*t, m, d, g, msg);
         if (rc == GNNKD_OK && to->save) {
             cli_run_path(path, sizeof path, to->save, run->runs * (int)to->ensemble, (unsigned long long)o.seed);
@@ -198,8 +199,11 @@ int cmd_distill(int argc, char **argv) {
     if (rc == GNNKD_OK) rc = gnnkd_transfer_nodes(&tnodes, &ntnodes, d, tkind, transfer, msg);
     if (rc == GNNKD_OK) rc = cli_runs_new(&runs, run.runs);
     if (rc == GNNKD_OK && (!(target = malloc((size_t)d->n * d->nclass * sizeof(float))) ||
-                           !(teacher_acc = calloc((size_t)run.runs, sizeof(double)))))
+                           !(teacher_acc = calloc((size_t)run.runs, sizeof(double))))) {
+        snprintf(msg, GNNKD_MSG_LEN, "dataset %s: out of memory for the teacher's targets (%d x %d)",
+                 d->name, d->n, d->nclass);
         rc = GNNKD_ENOMEM;
+    }
     int64_t sparams = 0;
     for (int k = 0; rc == GNNKD_OK && k < run.runs; k++) {
         uint64_t seed = run.train.seed + (uint64_t)k;

@@ -199,7 +199,11 @@ int cmd_eval(int argc, char **argv) {
                  load, s->dims[0], s->dims[s->nlayers], d->name, d->nfeat, d->nclass);
         rc = GNNKD_EINVAL;
     }
-    if (rc == GNNKD_OK && !(logits = malloc((size_t)d->n * d->nclass * sizeof(float)))) rc = GNNKD_ENOMEM;
+    if (rc == GNNKD_OK && !(logits = malloc((size_t)d->n * d->nclass * sizeof(float)))) {
+        snprintf(msg, sizeof msg, "dataset %s: out of memory for the logits (%d x %d)", d->name, d->n,
+                 d->nclass);
+        rc = GNNKD_ENOMEM;
+    }
     if (rc == GNNKD_OK) rc = gnnkd_evaluate(m, &res, logits, d, g, msg);
     if (rc == GNNKD_OK && save_logits) rc = gnnkd_npy_write(save_logits, logits, d->n, d->nclass, msg);
     if (rc == GNNKD_OK) {

@@ -58,8 +58,9 @@ void gkd_msg(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3
     do {                                                                                  \
         (p) = gkd_calloc((size_t)(count), sizeof *(p));                                    \
         if ((p) == NULL)                                                                  \
-            GKD_FAIL(GNNKD_ENOMEM, "%s: out of memory for %lld elements of %zu bytes",     \
-                    __func__, (long long)(count), sizeof *(p));                           \
+            GKD_FAIL(GNNKD_ENOMEM, "out of memory for %lld x %zu bytes (%.0f MB)",          \
+                     (long long)(count), sizeof *(p),                                     \
+                     (double)(count) * (double)sizeof *(p) / 1048576.0);                  \
     } while (0)
 
 /* calloc that refuses overflowing sizes and never returns NULL for count 0. */
