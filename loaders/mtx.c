@@ -412,8 +412,8 @@ int gkd_mtx_load_rows(gnnkd_csr *a, const char *path, int32_t nrows, const char 
     if (rc == GNNKD_OK) rc = gkd_mtx_read_header(&h, &t, msg);
     // the row count is the dataset's, not the file's to choose: check it first
     if (rc == GNNKD_OK && nrows >= 0 && h.nrows != nrows) {
-        gkd_msg(msg, "%s:%lld: declares %d rows, but %s has %d nodes (one row per node)", path,
-                (long long)h.size_line, h.nrows, of ? of : "the graph", nrows);
+        gkd_msg(msg, "%s: %d feature rows for the %d nodes of %s (declared on line %lld; one row "
+                     "per node)", path, h.nrows, nrows, of ? of : "the graph", (long long)h.size_line);
         rc = GNNKD_EDATA;
     }
     if (rc == GNNKD_OK && nrows >= 0) rc = gkd_mtx_check_feature_columns(&h, path, msg);

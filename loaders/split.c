@@ -90,8 +90,8 @@ int gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_class, int32_
     GKD_TRY(shuffled_labelled(&l, &m, d, seed, msg));
     // the sizes asked for are checked against the dataset before they size anything
     GKD_CHECK((int64_t)nval + ntest <= m, GNNKD_EINVAL,
-              "split random: %lld validation + test nodes asked for (%d + %d), but dataset %s has "
-              "%d labelled nodes", (long long)nval + ntest, nval, ntest, d->name, m);
+              "split random: dataset %s has %d labelled nodes, fewer than the %lld asked for "
+              "(%d validation + %d test)", d->name, m, (long long)nval + ntest, nval, ntest);
     GKD_ALLOC(s[GNNKD_TRAIN], m);
     GKD_ALLOC(s[GNNKD_VAL], (int64_t)nval);
     GKD_ALLOC(s[GNNKD_TEST], (int64_t)ntest);

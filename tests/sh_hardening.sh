@@ -73,7 +73,7 @@ mkfifo "$tmp/model-fifo"
 expect "--load FIFO" 2 "model-fifo: not a regular file" limited "$GNNKD_BIN" eval --dataset "$tiny" --load "$tmp/model-fifo"
 expect "--teacher FIFO.npy" 2 "not a regular file" limited "$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/model-fifo" --epochs 2
 printf '%%%%MatrixMarket matrix coordinate real general\n500000000 4 1\n1 1 1\n' >"$tmp/rows500M.mtx"
-expect "--features declaring 500M rows" 2 "rows500M.mtx:2: declares 500000000 rows, but" limited "$GNNKD_BIN" train \
+expect "--features declaring 500M rows" 2 "rows500M.mtx: 500000000 feature rows for the 5 nodes" limited "$GNNKD_BIN" train \
   --graph "$graphs/small.edges" --features "$tmp/rows500M.mtx" --labels "$graphs/small.labels.txt" --epochs 2
 printf '0 200000000\n' >"$tmp/far.edges"
 expect "edge list 0 200000000" 2 "far.edges:1: node id 200000000 would make" limited "$GNNKD_BIN" info --graph "$tmp/far.edges"
@@ -85,7 +85,7 @@ expect "classes.txt = 1000000" 2 "classes.txt:1: 1000000 classes for the 6 nodes
 printf '0\n0\n1\n1\n999999\n' >"$tmp/far.labels.txt"
 expect "--labels class 999999" 2 "class 999999 makes 1000000 classes for the 5 nodes" limited "$GNNKD_BIN" train \
   --graph "$graphs/small.edges" --labels "$tmp/far.labels.txt" --epochs 2
-expect "--split random:1:1:2000000000" 2 "validation + test nodes asked for" limited "$GNNKD_BIN" train \
+expect "--split random:1:1:2000000000" 2 "fewer than the 2000000001 asked for (1 validation + 2000000000 test)" limited "$GNNKD_BIN" train \
   --dataset "$tiny" --split random:1:1:2000000000 --epochs 2
 cp -r "$tiny" "$tmp/wide" && printf '%%%%MatrixMarket matrix coordinate real general\n6 2000000000 1\n1 1 1\n' >"$tmp/wide/features.mtx"
 expect "features.mtx with 2e9 columns" 2 "features.mtx:2: 2000000000 feature columns for 1 entries" limited "$GNNKD_BIN" train --dataset "$tmp/wide" --epochs 2
