@@ -83,6 +83,10 @@ printf '0 200000000\n' >"$tmp/far.edges"
 expect "edge list 0 200000000" 2 "far.edges:1: node id 200000000 would make" limited "$GNNKD_BIN" info --graph "$tmp/far.edges"
 printf '0 1\n1 2\n0 1039\n' >"$tmp/near.edges"  # 3 edges: ids up to 16 * 3 + 1024 - 1 = 1071
 expect "edge list within the bound" 0 "" "$GNNKD_BIN" info --graph "$tmp/near.edges"
+printf '*Vertices 200000000\n*Edges\n1 2\n' >"$tmp/big.net"
+expect "pajek *Vertices 200000000" 2 "big.net:1: declares 200000000 nodes" limited "$GNNKD_BIN" info --graph "$tmp/big.net"
+printf 'p max 200000000 1\na 1 2 1\n' >"$tmp/big.dimacs"
+expect "dimacs p max 200000000" 2 "big.dimacs:1: declares 200000000 nodes" limited "$GNNKD_BIN" info --graph "$tmp/big.dimacs"
 expect "--graph FIFO" 2 "not a regular file" limited "$GNNKD_BIN" info --graph "$tmp/model-fifo" --format edgelist
 cp -r "$tiny" "$tmp/classes1M" && echo 1000000 >"$tmp/classes1M/classes.txt"
 expect "classes.txt = 1000000" 2 "classes.txt:1: 1000000 classes for the 6 nodes" limited "$GNNKD_BIN" train --dataset "$tmp/classes1M" --epochs 2
