@@ -68,7 +68,7 @@ static int std_stream(const struct stat *st) {
     return 0;
 }
 
-int gnnkd_output_check(const char *path, char *msg) {
+gnnkd_status gnnkd_output_check(const char *path, char *msg) {
     GKD_CLEAR_MSG;
     if (path == NULL || path[0] == '\0') {
         gkd_msg(msg, "an output path is empty");

@@ -74,7 +74,7 @@ int gnnkd_get_threads(void);
  * RLIMIT_AS): half of the space left, at about 144 MB a thread (OpenBLAS's
  * buffer, a malloc arena, a stack); INT32_MAX without a limit. OpenBLAS
  * spins forever when its buffers do not fit, so gnnkd_set_threads caps by it. */
-int gnnkd_threads_fit(void);
+GNNKD_API int gnnkd_threads_fit(void);
 
 
 /* Checks, without creating anything, that path can be written as an output,
@@ -84,7 +84,7 @@ int gnnkd_threads_fit(void);
  * temporary file, flushed to disk, renamed into place); a symlink is
  * followed (its target is replaced, the link stays); a character device or a
  * FIFO (/dev/null, /dev/stdout) is written directly, never replaced. */
-int gnnkd_output_check(const char *path, char *msg);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_output_check(const char *path, char *msg);
 
 /* ------------------------------------------------------------------------ */
 /* Sparse matrices (CSR)                                                    */
@@ -219,7 +219,7 @@ void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec
  * variable GNNKD_THREADS_WORK changes that threshold), where fork/join and
  * waiting threads cost more than they save (Cora gcn:16 at 2 threads ran up
  * to 3x slower than at 1); all cores above. Capped by gnnkd_threads_fit. */
-int gnnkd_threads_default(const gnnkd_dataset *d, const gnnkd_model_spec *s);
+GNNKD_API int gnnkd_threads_default(const gnnkd_dataset *d, const gnnkd_model_spec *s);
 
 typedef struct gnnkd_model gnnkd_model;
 
