@@ -30,6 +30,6 @@ grep -q '"method":"kd"' <<<"$out"
 test -f "$tmp/t.bin"
 # help for every command
 for c in train eval distill info convert bench bench-speed; do
-  "$GNNKD_BIN" $c --help | grep -q "usage: gnnkd $c" || { echo "FAIL: $c --help"; exit 1; }
+  "$GNNKD_BIN" $c --help | grep "usage: gnnkd $c" >/dev/null || { echo "FAIL: $c --help"; exit 1; }
 done
 echo "cli outputs ok"
