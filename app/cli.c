@@ -73,14 +73,16 @@ const char *CLI_RUN_HELP =
     "  --weight-decay X        L2 weight decay (5e-4), first layer only unless --decay-all\n"
     "  --decay-all             apply weight decay to every layer's weights\n"
     "  --epochs N              at most N epochs (200)\n"
-    "  --select val-acc|val-loss  model selection: the weights of the best validation\n"
-    "                          accuracy (default), or Kipf's early stopping on the\n"
-    "                          validation loss, keeping the last weights\n"
+    "  --select val-acc|val-loss|last  model selection: the weights of the best\n"
+    "                          validation accuracy (default), Kipf's early stopping on\n"
+    "                          the validation loss keeping the last weights, or every\n"
+    "                          epoch and the last weights (needs no validation set)\n"
     "  --patience N            early-stopping window (100 for val-acc, 10 for val-loss;\n"
     "                          0 = never stop early)\n"
     "  --seed N                seed of weights and dropout (0)\n"
     "  --runs N                N runs with seeds seed, seed+1, ... (1)\n"
-    "  --threads N             OpenMP threads (all cores)\n"
+    "  --threads N             OpenMP threads (default: 1 for small graphs and\n"
+    "                          models, all cores for large: gnnkd_threads_default)\n"
     "  --save PATH             save the trained model (with several runs: PATH-seedS)\n"
     "  --save-logits PATH.npy  save the logits of all nodes as float32 .npy\n"
     "  --json                  print one JSON object on stdout\n"
@@ -144,12 +146,33 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
     }
 }
 
-void cli_run_finish(cli_run *o, gnnkd_method method) {
+int cli_check_output(const char *cmd, const char *opt, const char *path) {
+    char msg[GNNKD_MSG_LEN];
+    if (path == NULL || gnnkd_output_check(path, msg) == GNNKD_OK) return 0;
+    fprintf(stderr, "gnnkd %s: --%s: %s\n", cmd, opt, msg);
+    return 2;
+}
+
+int cli_run_finish(cli_run *o, gnnkd_method method, const char *cmd) {
     gnnkd_train_options base; // the library decides what the options left unset are
     gnnkd_train_options_for(&base, method, o->train.select);
     if (!o->patience_set) o->train.patience = base.patience;
     if (!o->weight_decay_set) o->train.weight_decay = base.weight_decay;
-    gnnkd_set_threads(o->threads);
+    cli_set_threads(o->threads, NULL, NULL);
+    if (cli_check_output(cmd, "save", o->save)) return 2;
+    return cli_check_output(cmd, "save-logits", o->save_logits);
+}
+
+void cli_set_threads(int threads, const gnnkd_dataset *d, const gnnkd_model_spec *s) {
+    if (threads > 0) {
+        if (d != NULL) return; // set when the options were read
+        gnnkd_set_threads(threads);
+        if (gnnkd_get_threads() < threads)
+            fprintf(stderr, "gnnkd: --threads %d: using %d, as many as fit the address-space "
+                            "limit (ulimit -v)\n", threads, gnnkd_get_threads());
+    } else if (d != NULL) {
+        gnnkd_set_threads(gnnkd_threads_default(d, s));
+    }
 }
 
 void cli_run_path(char *buf, size_t len, const char *path, int runs, unsigned long long seed) {
@@ -185,9 +208,13 @@ int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, 
     cli_progress prog = {label, o.epochs, !run->quiet && isatty(2)};
     o.progress = cli_progress_cb;
     o.progress_ctx = &prog;
+    char model[96];
+    gnnkd_model_spec_format(model, sizeof model, spec);
     int rc = gnnkd_model_new(m, spec, d->nfeat, d->nclass, o.seed, msg);
     if (rc == GNNKD_OK) rc = gnnkd_train(*m, res, d, g, &o, obj, msg);
     cli_progress_done(&prog);
+    rc = cli_oom_context(rc, msg, "model %s on %s (%d nodes, %d features, %d classes)", model,
+                         d->name, d->n, d->nfeat, d->nclass);
     if (rc == GNNKD_OK) rc = cli_save_run(*m, run, o.seed, d, g, msg);
     return rc;
 }
@@ -204,6 +231,7 @@ int cli_save_run(gnnkd_model *m, const cli_run *run, uint64_t seed, const gnnkd_
         float *logits = malloc((size_t)d->n * (size_t)d->nclass * sizeof *logits);
         gnnkd_train_result again;
         cli_run_path(path, sizeof path, run->save_logits, run->runs, (unsigned long long)seed);
+        if (logits == NULL) snprintf(msg, GNNKD_MSG_LEN, "--save-logits %.300s: out of memory", path);
         rc = logits ? gnnkd_evaluate(m, &again, logits, d, g, msg) : GNNKD_ENOMEM;
         if (rc == GNNKD_OK) rc = gnnkd_npy_write(path, logits, d->n, d->nclass, msg);
         free(logits);

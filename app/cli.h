@@ -58,6 +58,14 @@ int cli_data_option(cli_data *o, int code, const char *arg);
  * LCC and normalisation. */
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg);
 
+/* After GNNKD_ENOMEM, puts "what: " (printf-style) before msg: the user
+ * learns which option or file asked for the memory. Returns status. */
+int cli_oom_context(int status, char *msg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* GNNKD_EINVAL unless d has labels and test nodes: the commands that report
+ * a test accuracy refuse to print one over nothing. */
+int cli_require_test_set(const gnnkd_dataset *d, char *msg);
+
 /* Mean and sample standard deviation of x[0..n). */
 void cli_mean_std(const double *x, int n, double *mean, double *std);
 double cli_median(const double *x, int n);
@@ -101,8 +109,17 @@ void cli_run_defaults(cli_run *o);
 int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg);
 /* After parsing: the patience and weight decay left unset, as the library
  * decides them for method and the selection rule (gnnkd_train_options_for);
- * the thread count. */
-void cli_run_finish(cli_run *o, gnnkd_method method);
+ * the thread count; checks that --save and --save-logits can be written
+ * (before hours of training). 0, or 2 after a message naming the option. */
+int cli_run_finish(cli_run *o, gnnkd_method method, const char *cmd);
+
+/* 0 if path can be written as an output (gnnkd_output_check), else 2 after
+ * "gnnkd CMD: --OPT: why" on stderr. NULL is fine. */
+int cli_check_output(const char *cmd, const char *opt, const char *path);
+
+/* --threads N (N > 0; a note on stderr if the address-space limit allows
+ * fewer), or, with N = 0 and a dataset, the library's default for d and s. */
+void cli_set_threads(int threads, const gnnkd_dataset *d, const gnnkd_model_spec *s);
 
 /* The path for run r's output: path itself for one run, else
  * "<stem>-seed<seed><ext>". */

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,7 +112,33 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
     if (rc == GNNKD_OK && !o->raw_features) rc = gnnkd_dataset_normalize_features(*d, msg);
     if (rc != GNNKD_OK) {
         gnnkd_dataset_free(d);
-        return rc;
+        if (o->graph) return cli_oom_context(rc, msg, "--graph %s", o->graph);
+        return cli_oom_context(rc, msg, "--dataset %s", o->dataset ? o->dataset : "synthetic");
     }
     return GNNKD_OK;
+}
+
+int cli_require_test_set(const gnnkd_dataset *d, char *msg) {
+    if (d->nclass == 0) {
+        snprintf(msg, GNNKD_MSG_LEN, "dataset %s has no labels: give --labels FILE with --graph "
+                 "(one class, or -1, per node)", d->name);
+        return GNNKD_EINVAL;
+    }
+    if (d->nsplit[GNNKD_TEST] > 0) return GNNKD_OK;
+    snprintf(msg, GNNKD_MSG_LEN,
+             "dataset %s: the test set is empty, so there is no test accuracy to report: "
+             "give test nodes with --split (random:T:V:E or per-class:T:V)", d->name);
+    return GNNKD_EINVAL;
+}
+
+int cli_oom_context(int status, char *msg, const char *fmt, ...) {
+    if (status != GNNKD_ENOMEM) return status;
+    char what[256], was[GNNKD_MSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(was, sizeof was, "%s", msg[0] ? msg : "out of memory");
+    snprintf(msg, GNNKD_MSG_LEN, "%.200s: %.300s", what, was);
+    return status;
 }

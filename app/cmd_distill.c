@@ -136,7 +136,9 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         fprintf(stderr, "gnnkd distill: give teacher files or a teacher to train, not both\n");
         return 3;
     }
-    cli_run_finish(&a->run, a->method);
+    if (cli_run_finish(&a->run, a->method, "distill") ||
+        cli_check_output("distill", "save-teacher", a->save_teacher))
+        return 3;
     return 0;
 }
 
@@ -201,6 +203,8 @@ static int run_all(gnnkd_distill_result *last, double *tacc, cli_runs *runs,
         gnnkd_model *m = NULL;
         rc = gnnkd_distill(last, &m, o, seed, d, g, msg);
         cli_progress_done(&sprog);
+        rc = cli_oom_context(rc, msg, "distilling on %s (%d nodes, %d features, %d classes)",
+                             d->name, d->n, d->nfeat, d->nclass);
         if (rc == GNNKD_OK) rc = cli_save_run(m, run, seed, d, g, msg);
         if (rc == GNNKD_OK) {
             tacc[k] = last->teacher_acc[GNNKD_TEST];
@@ -276,6 +280,8 @@ int cmd_distill(int argc, char **argv) {
     cli_runs runs = {0};
     int rc = prepare(&o, &ctx, &a, msg);
     if (rc == GNNKD_OK) rc = cli_open_dataset(&d, &a.data, msg);
+    if (rc == GNNKD_OK) rc = cli_require_test_set(d, msg);
+    if (rc == GNNKD_OK) cli_set_threads(a.run.threads, d, a.nfiles ? &o.student : &o.teacher);
     /* the graph is needed by GCN students and by GCN teachers, trained or loaded */
     if (rc == GNNKD_OK) rc = gnnkd_graph_new(&g, &d->adj, msg);
     /* the transfer set's size for the report; a bad file fails before training */

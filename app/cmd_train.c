@@ -33,7 +33,7 @@ static int model_spec(gnnkd_model_spec *s, const char *model, const char *hidden
     }
     if (layers > 0) {
         if (layers > GNNKD_MAX_LAYERS) {
-            snprintf(msg, GNNKD_MSG_LEN, "--layers takes 1 to %d", GNNKD_MAX_LAYERS);
+            snprintf(msg, GNNKD_MSG_LEN, "--layers takes %d to %d", GNNKD_MIN_LAYERS, GNNKD_MAX_LAYERS);
             return GNNKD_EINVAL;
         }
         int32_t width = s->nlayers > 1 ? s->dims[1] : 16;
@@ -48,6 +48,7 @@ static int model_spec(gnnkd_model_spec *s, const char *model, const char *hidden
 static int open_data(gnnkd_dataset **d, gnnkd_graph **g, const cli_data *data, int need_graph,
                      char *msg) {
     int rc = cli_open_dataset(d, data, msg);
+    if (rc == GNNKD_OK) rc = cli_require_test_set(*d, msg);
     if (rc == GNNKD_OK && need_graph) rc = gnnkd_graph_new(g, &(*d)->adj, msg);
     return rc;
 }
@@ -79,7 +80,7 @@ int cmd_train(int argc, char **argv) {
         case 'm': model = optarg; break;
         case 'H': hidden = optarg; break;
         case 'L':
-            if (!cli_int("train", "layers", optarg, 1, GNNKD_MAX_LAYERS, &layers)) return 2;
+            if (!cli_int("train", "layers", optarg, GNNKD_MIN_LAYERS, GNNKD_MAX_LAYERS, &layers)) return 2;
             break;
         case 'p':
             if (!cli_float("train", "dropout", optarg, 0.0, 0.99, &dropout)) return 2;
@@ -92,7 +93,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "gnnkd train: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
-    cli_run_finish(&run, GNNKD_METHOD_SCRATCH);
+    if (cli_run_finish(&run, GNNKD_METHOD_SCRATCH, "train")) return 2;
 
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model_spec spec;
@@ -102,6 +103,7 @@ int cmd_train(int argc, char **argv) {
     cli_runs runs = {0};
     int rc = model_spec(&spec, model, hidden, layers, dropout, msg);
     if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, spec.kind == GNNKD_MODEL_GCN, msg);
+    if (rc == GNNKD_OK) cli_set_threads(run.threads, d, &spec);
     if (rc == GNNKD_OK) rc = cli_runs_new(&runs, run.runs);
     int64_t params = 0;
     for (int k = 0; rc == GNNKD_OK && k < run.runs; k++) {
@@ -177,7 +179,8 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "gnnkd eval: %s (see --help)\n", load ? "unexpected argument" : "--load PATH is required");
         return 2;
     }
-    gnnkd_set_threads((int)threads);
+    cli_set_threads((int)threads, NULL, NULL);
+    if (cli_check_output("eval", "save-logits", save_logits)) return 2;
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model *m = NULL;
     gnnkd_dataset *d = NULL;
@@ -187,12 +190,17 @@ int cmd_eval(int argc, char **argv) {
     int rc = gnnkd_model_load(&m, load, msg);
     const gnnkd_model_spec *s = rc == GNNKD_OK ? gnnkd_model_get_spec(m) : NULL;
     if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, s->kind == GNNKD_MODEL_GCN, msg);
+    if (rc == GNNKD_OK) cli_set_threads((int)threads, d, s);
     if (rc == GNNKD_OK && (s->dims[0] != d->nfeat || s->dims[s->nlayers] != d->nclass)) {
         snprintf(msg, sizeof msg, "%s: the model maps %d features to %d classes; dataset %s has %d and %d",
                  load, s->dims[0], s->dims[s->nlayers], d->name, d->nfeat, d->nclass);
         rc = GNNKD_EINVAL;
     }
-    if (rc == GNNKD_OK && !(logits = malloc((size_t)d->n * d->nclass * sizeof(float)))) rc = GNNKD_ENOMEM;
+    if (rc == GNNKD_OK && !(logits = malloc((size_t)d->n * d->nclass * sizeof(float)))) {
+        snprintf(msg, sizeof msg, "dataset %s: out of memory for the logits (%d x %d)", d->name, d->n,
+                 d->nclass);
+        rc = GNNKD_ENOMEM;
+    }
     if (rc == GNNKD_OK) rc = gnnkd_evaluate(m, &res, logits, d, g, msg);
     if (rc == GNNKD_OK && save_logits) rc = gnnkd_npy_write(save_logits, logits, d->n, d->nclass, msg);
     if (rc == GNNKD_OK) {

@@ -2,7 +2,20 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Idle OpenMP threads sleep instead of spinning (OMP_WAIT_POLICY=passive)
+ * unless the user chose a policy: on a busy machine spinning threads took
+ * the cores from the working ones (2 threads ran 30x slower than 1). libgomp
+ * reads the variable once, when it loads, so the program sets it and starts
+ * itself again; if that fails it runs on with the default policy. */
+static void passive_wait(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") != NULL || getenv("GOMP_SPINCOUNT") != NULL) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+}
 
 static const struct {
     const char *name;
@@ -27,6 +40,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    passive_wait(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -12,12 +12,14 @@
 #include "../app/cli.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -162,6 +164,24 @@ static int dir_is_empty(const char *dir) {
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
     closedir(d);
     return empty;
+}
+
+/* One run a folder: two runs resuming the same folder would each train the
+ * rows it lacks and append them twice. The lock on results.csv lasts until
+ * the process ends (its descriptor is never closed). */
+static int lock_run(const char *csv_path, char *msg) {
+    int fd = open(csv_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        util_msg(msg, "%s: %s", csv_path, strerror(errno));
+        return GNNKD_EIO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        util_msg(msg, "%s: another gnnkd bench is writing this folder; wait for it to end, then "
+                     "--resume", csv_path);
+        close(fd);
+        return GNNKD_EINVAL;
+    }
+    return GNNKD_OK;
 }
 
 /* The folder of this run: --resume DIR as it is, --out DIR or the default
@@ -490,6 +510,7 @@ static void data_free(bench_data *bd) {
 /* Loads a dataset and builds Â. */
 static int data_open(bench_data *bd, const cli_data *opts, char *msg) {
     int rc = cli_open_dataset(&bd->d, opts, msg);
+    if (rc == GNNKD_OK) rc = cli_require_test_set(bd->d, msg);
     if (rc == GNNKD_OK) rc = gnnkd_graph_new(&bd->g, &bd->d->adj, msg);
     return rc;
 }
@@ -771,6 +792,9 @@ static int prepare_run(bench_run *r, bench_table *rows, bench_env *env, char *di
     if (rc == GNNKD_OK) {
         snprintf(r->csv_path, sizeof r->csv_path, "%s/results.csv", dir);
         snprintf(r->curves_path, sizeof r->curves_path, "%s/curves.csv", dir);
+        rc = lock_run(r->csv_path, msg);
+    }
+    if (rc == GNNKD_OK) {
         rc = bench_csv_load(rows, r->csv_path, msg);
     }
     if (rc == GNNKD_OK) rc = check_resume(g, rows, r->csv_path, msg);

@@ -62,8 +62,9 @@ void gkd_msg(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3
     do {                                                                                  \
         (p) = gkd_calloc((size_t)(count), sizeof *(p));                                    \
         if ((p) == NULL)                                                                  \
-            GKD_FAIL(GNNKD_ENOMEM, "%s: out of memory for %lld elements of %zu bytes",     \
-                    __func__, (long long)(count), sizeof *(p));                           \
+            GKD_FAIL(GNNKD_ENOMEM, "out of memory for %lld x %zu bytes (%.0f MB)",          \
+                     (long long)(count), sizeof *(p),                                     \
+                     (double)(count) * (double)sizeof *(p) / 1048576.0);                  \
     } while (0)
 
 /* calloc that refuses overflowing sizes and never returns NULL for count 0. */
@@ -88,13 +89,23 @@ void gkd_grb_end(void);
 
 /* ---- files ------------------------------------------------------------------ */
 
-/* Opens path.tmp.<pid> for writing; gkd_commit_file closes it and renames it to
- * path (or removes it if ok is 0). Outputs never appear half-written. */
+/* Opens an output for path (core/output.c: a regular file or nothing there is
+ * written to an unnamed temporary file, a symlink is followed, a device or
+ * FIFO is written directly, a directory refused). tmp (at least
+ * GKD_PATH_LEN + 32 bytes) receives the state gkd_commit_file needs; it
+ * flushes the data to disk and puts them at path (or drops them if ok is 0,
+ * removing any temporary name). Outputs never appear half-written and no
+ * temporary outlives a killed process where the file system has O_TMPFILE. */
 FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg);
 int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg);
 
 /* 1 if s ends with tail, ignoring case (file name extensions). */
 int gkd_ends_with(const char *s, const char *tail);
+
+/* Opens path for reading if it is a regular file (*size its length): a FIFO
+ * or a device is GNNKD_EIO "not a regular file", without blocking on it.
+ * Readers size their buffers by *size, never by what the file declares. */
+FILE *gkd_open_regular(const char *path, int64_t *size, int *status, char *msg);
 
 /* Paths the library builds are at most this long. */
 #define GKD_PATH_LEN 4096

@@ -12,18 +12,11 @@
 int gkd_text_open(gkd_text *t, const char *path, char *msg) {
     memset(t, 0, sizeof *t);
     t->path = path;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        gkd_msg(msg, "%s: cannot open: %s", path, strerror(errno));
-        return GNNKD_EIO;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        gkd_msg(msg, "%s: not a regular file", path);
-        fclose(f);
-        return GNNKD_EIO;
-    }
-    size_t size = (size_t)st.st_size;
+    int64_t fsize = 0;
+    int rc;
+    FILE *f = gkd_open_regular(path, &fsize, &rc, msg);
+    if (f == NULL) return rc;
+    size_t size = (size_t)fsize;
     t->buf = malloc(size + 1);
     if (t->buf == NULL) {
         gkd_msg(msg, "%s: out of memory reading %zu bytes", path, size);

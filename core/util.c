@@ -33,10 +33,61 @@ int gnnkd_exit_code(gnnkd_status status) {
 
 const char *gnnkd_version(void) { return GNNKD_VERSION; }
 
+/* Address space one more thread takes: OpenBLAS's buffer, glibc's malloc
+ * arena (64 MB reserved) and the stack (measured: ~139 MB a thread). */
+#define GKD_THREAD_ADDRESS_SPACE (144LL << 20)
+
+int gnnkd_threads_fit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return INT32_MAX;
+    long long used = 0, pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%lld", &pages) == 1) used = pages * sysconf(_SC_PAGESIZE);
+        fclose(f);
+    }
+    // thread pools get at most half of what is left: the data need the rest
+    long long left = (long long)rl.rlim_cur - used;
+    long long fit = left > 0 ? left / (2 * GKD_THREAD_ADDRESS_SPACE) : 0;
+    return fit < 1 ? 1 : fit > 4096 ? 4096 : (int)fit;
+}
+
 void gnnkd_set_threads(int n) {
     if (n <= 0) n = omp_get_num_procs();
+    // OpenBLAS spins forever when its buffers do not fit under ulimit -v
+    int fit = gnnkd_threads_fit();
+    if (n > fit) n = fit;
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
+}
+
+/* Multiply-adds per epoch below which one thread is the fast choice: on
+ * small graphs the threads' fork/join and wait outweigh the work (Cora
+ * gcn:16: ~2e6). GNNKD_THREADS_WORK in the environment overrides it. */
+#define GKD_THREADS_WORK_MIN 2e7
+
+int gnnkd_threads_default(const gnnkd_dataset *d, const gnnkd_model_spec *s) {
+    double work = 0.0;
+    if (d != NULL && s != NULL && s->nlayers >= 1) {
+        int64_t nnz_a = gnnkd_csr_nnz(&d->adj) + d->n;
+        int64_t nnz_x = d->x.rowptr ? gnnkd_csr_nnz(&d->x) : (int64_t)d->n * d->nfeat;
+        int32_t h1 = s->dims[1] > 0 ? s->dims[1] : 16;
+        work = (double)nnz_x * h1; // the first layer
+        for (int l = 1; l < s->nlayers; l++) {
+            double in = s->dims[l], out = s->dims[l + 1] > 0 ? s->dims[l + 1] : d->nclass;
+            work += (double)d->n * in * out;
+        }
+        if (s->kind == GNNKD_MODEL_GCN)
+            for (int l = 0; l < s->nlayers; l++)
+                work += (double)nnz_a * (s->dims[l + 1] > 0 ? s->dims[l + 1] : d->nclass);
+        work *= 3.0; // forward, and backward's two products
+    }
+    double min = GKD_THREADS_WORK_MIN;
+    const char *env = getenv("GNNKD_THREADS_WORK");
+    if (env != NULL && atof(env) > 0) min = atof(env);
+    int n = work < min ? 1 : omp_get_num_procs();
+    int fit = gnnkd_threads_fit();
+    return n < fit ? n : fit;
 }
 
 int gnnkd_get_threads(void) { return omp_get_max_threads(); }
@@ -66,29 +117,6 @@ void gnnkd_csr_clear(gnnkd_csr *a) {
 int gkd_ends_with(const char *s, const char *tail) {
     size_t ls = strlen(s), lt = strlen(tail);
     return ls >= lt && strcasecmp(s + ls - lt, tail) == 0;
-}
-
-FILE *gkd_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg) {
-    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL) gkd_msg(msg, "%s: cannot write: %s", path, strerror(errno));
-    return f;
-}
-
-int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg) {
-    int err = ferror(f);
-    if (fclose(f) != 0) err = 1;
-    if (!ok || err) {
-        remove(tmp);
-        if (ok) gkd_msg(msg, "%s: write failed: %s", path, strerror(errno));
-        return ok ? GNNKD_EIO : GNNKD_OK;
-    }
-    if (rename(tmp, path) != 0) {
-        gkd_msg(msg, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
-        remove(tmp);
-        return GNNKD_EIO;
-    }
-    return GNNKD_OK;
 }
 
 double gkd_normal(uint64_t key, uint64_t counter) {

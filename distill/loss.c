@@ -93,7 +93,7 @@ double gnnkd_loss_compress(float *dlogits, const float *logits, const float *t,
 
 double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *idx,
                       int64_t nidx, int32_t C) {
-    if (nidx == 0) return 0.0;
+    if (nidx == 0) return NAN;
     int64_t right = 0;
 #pragma omp parallel for schedule(static) reduction(+ : right) if (nidx * C > gkd_tuning.loss_par_min)
     for (int64_t k = 0; k < nidx; k++) {

@@ -10,7 +10,7 @@
 /* ---- names ----------------------------------------------------------------------- */
 
 static const char *const METHOD_NAMES[] = {"scratch", "kd", "compress"};
-static const char *const SELECT_NAMES[] = {"val-loss", "val-acc"};
+static const char *const SELECT_NAMES[] = {"val-loss", "val-acc", "last"};
 static const char *const TRANSFER_NAMES[] = {"all", "train", "unlabeled", "file"};
 #define GKD_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

@@ -36,6 +36,14 @@ static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_grap
              s->dims[0], s->dims[s->nlayers], d->name, d->nfeat, d->nclass);
     GKD_CHECK(s->kind != GNNKD_MODEL_GCN || g != NULL, GNNKD_EINVAL, "a GCN needs the graph");
     GKD_CHECK(d->nsplit[GNNKD_TRAIN] > 0, GNNKD_EINVAL, "dataset %s has no training nodes", d->name);
+    GKD_CHECK(o->select == GNNKD_SELECT_LAST || o->select == GNNKD_SELECT_VAL_ACC ||
+                  o->select == GNNKD_SELECT_VAL_LOSS, GNNKD_EINVAL, "unknown model selection %d",
+              (int)o->select);
+    // selecting by an empty validation set would silently keep epoch 1's weights
+    GKD_CHECK(d->nsplit[GNNKD_VAL] > 0 || o->select == GNNKD_SELECT_LAST, GNNKD_EINVAL,
+              "dataset %s: the validation set is empty, and model selection by validation "
+              "%s needs it: give validation nodes (--split) or keep the last epoch (--select last)",
+              d->name, o->select == GNNKD_SELECT_VAL_ACC ? "accuracy" : "loss");
     for (int sp = 0; sp < 3; sp++)
         for (int32_t k = 0; k < d->nsplit[sp]; k++) {
             int32_t i = d->split[sp][k];
@@ -175,6 +183,8 @@ gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_data
             } else if (o->patience > 0 && ++since_best >= o->patience) {
                 break;
             }
+        } else if (o->select == GNNKD_SELECT_LAST) {
+            best_epoch = epoch;
         } else {
             /* Kipf & Welling: stop once the validation loss exceeds the mean of
              * the previous `patience` epochs; keep the last weights */

@@ -90,8 +90,9 @@ int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg)
         gkd_msg(msg, "model: unknown kind %d", (int)s->kind);
         return GNNKD_EINVAL;
     }
-    if (s->nlayers < 2 || s->nlayers > GNNKD_MAX_LAYERS) {
-        gkd_msg(msg, "model: %d layers; 2..%d are supported", s->nlayers, GNNKD_MAX_LAYERS);
+    if (s->nlayers < GNNKD_MIN_LAYERS || s->nlayers > GNNKD_MAX_LAYERS) {
+        gkd_msg(msg, "model: %d layers; %d..%d are supported", s->nlayers, GNNKD_MIN_LAYERS,
+                GNNKD_MAX_LAYERS);
         return GNNKD_EINVAL;
     }
     if (!(s->dropout >= 0.0f && s->dropout < 1.0f)) {
@@ -101,7 +102,10 @@ int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg)
     int64_t total = 0;
     for (int l = 0; l <= s->nlayers; l++)
         if (s->dims[l] <= 0 || s->dims[l] > (l == 0 ? INT32_MAX : GKD_MAX_WIDTH)) {
-            gkd_msg(msg, "model: layer dimension %d is %d", l, s->dims[l]);
+            gkd_msg(msg, "model: layer dimension %d is %d%s", l, s->dims[l],
+                    l == s->nlayers && s->dims[l] == 0 ? " (0 classes: the dataset has no labels)"
+                    : l == 0 && s->dims[l] == 0        ? " (the dataset has no features)"
+                                                       : "");
             return GNNKD_EINVAL;
         }
     for (int l = 0; l < s->nlayers; l++)
@@ -326,7 +330,8 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         gkd_msg(msg, "model: out of memory for a workspace of %lld floats", (long long)total);
         return GNNKD_ENOMEM;
     }
-    if (nnz >= 0 && sz_xin > 0) {
+    // the dropped features' rows exist even when there are no entries to drop
+    if (nnz >= 0 && s->dropout > 0.0f) {
         m->xd.rowptr = gkd_calloc((size_t)n + 1, sizeof *m->xd.rowptr);
         m->xd.colidx = gkd_calloc((size_t)nnz, sizeof *m->xd.colidx);
         m->xkeep = gkd_calloc((size_t)nnz, sizeof *m->xkeep);

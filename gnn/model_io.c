@@ -5,6 +5,7 @@
 #include "gnn/kernels.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -72,7 +73,7 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
     for (int64_t e = 0; e < m->nparams; e++) p = put_f32(p, m->params[e]);
     put_u32(p, checksum(buf, size - 4));
 
-    char tmp[4096];
+    char tmp[GKD_PATH_LEN + 32];
     FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     GKD_CHECK(f != NULL, GNNKD_EIO, "%s: cannot write: %s", path, strerror(errno));
     int ok = fwrite(buf, 1, (size_t)size, f) == (size_t)size;
@@ -84,37 +85,37 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
 #undef GKD_FREE_ALL
 }
 
-/* Reads the whole file into a new buffer. */
+/* Reads the whole file into a new buffer: a regular file only (a FIFO or
+ * /dev/zero has no end to wait for), its magic checked before the rest is read,
+ * the buffer sized by the file, not by anything it declares. */
 static int slurp(uint8_t **out, int64_t *len, const char *path, char *msg) {
-    uint8_t *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        gkd_msg(msg, "%s: cannot open: %s", path, strerror(errno));
-        return GNNKD_EIO;
+    int64_t size = 0;
+    int rc;
+    FILE *f = gkd_open_regular(path, &size, &rc, msg);
+    if (f == NULL) return rc;
+    uint8_t head[8];
+    if (size < 8 || fread(head, 1, 8, f) != 8 || memcmp(head, GKD_MAGIC, 8) != 0) {
+        fclose(f);
+        gkd_msg(msg, "%s: not a gnnkd model file (bad magic)", path);
+        return GNNKD_EDATA;
     }
-    int64_t cap = 1 << 16, n = 0;
-    for (;;) {
-        uint8_t *bigger = realloc(buf, (size_t)cap);
-        if (bigger == NULL) {
-            free(buf);
-            fclose(f);
-            gkd_msg(msg, "%s: out of memory reading the file", path);
-            return GNNKD_ENOMEM;
-        }
-        buf = bigger;
-        n += (int64_t)fread(buf + n, 1, (size_t)(cap - n), f);
-        if (n < cap) break;
-        cap *= 2;
+    uint8_t *buf = malloc((size_t)size);
+    if (buf == NULL) {
+        fclose(f);
+        gkd_msg(msg, "%s: out of memory reading its %lld bytes", path, (long long)size);
+        return GNNKD_ENOMEM;
     }
+    memcpy(buf, head, 8);
+    int64_t got = 8 + (int64_t)fread(buf + 8, 1, (size_t)(size - 8), f);
     int err = ferror(f);
     fclose(f);
-    if (err) {
+    if (err || got != size) {
         free(buf);
-        gkd_msg(msg, "%s: read error", path);
+        gkd_msg(msg, "%s: read error after %lld of %lld bytes", path, (long long)got, (long long)size);
         return GNNKD_EIO;
     }
     *out = buf;
-    *len = n;
+    *len = size;
     return GNNKD_OK;
 }
 
@@ -167,7 +168,12 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
              "%s: checksum mismatch (the file is corrupted)", path);
 
     GKD_TRY(gkd_model_alloc(&out, &s, msg));
-    for (int64_t e = 0; e < nparams; e++, p += 4) out->params[e] = get_f32(p);
+    for (int64_t e = 0; e < nparams; e++, p += 4) {
+        out->params[e] = get_f32(p);
+        GKD_CHECK(isfinite(out->params[e]), GNNKD_EDATA,
+                  "%s: parameter %lld is %g: the model is not usable", path, (long long)e,
+                  (double)out->params[e]);
+    }
     *m = out;
     out = NULL;
     GKD_FREE_ALL;

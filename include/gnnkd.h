@@ -48,6 +48,7 @@ extern "C" {
 
 #define GNNKD_MSG_LEN 512
 #define GNNKD_MAX_LAYERS 8
+#define GNNKD_MIN_LAYERS 2 /* weight layers: a model has at least one hidden layer */
 
 /* Every public declaration carries GNNKD_API: the library is built with
  * hidden visibility, so what is not declared here does not exist for a user.
@@ -108,9 +109,25 @@ GNNKD_API void gnnkd_finalize(void);
  * later calls made from the thread that set it (and to that thread's own
  * OpenMP regions), while other threads keep theirs (by default
  * OMP_NUM_THREADS or all cores). OpenBLAS's thread count, set here too, is
- * process-wide. gnnkd_get_threads is the calling thread's count. */
+ * process-wide. Never more than gnnkd_threads_fit(). gnnkd_get_threads is
+ * the calling thread's count. */
 GNNKD_API void gnnkd_set_threads(int n);
 GNNKD_API int gnnkd_get_threads(void);
+
+/* The most threads whose pools fit the address-space limit (ulimit -v,
+ * RLIMIT_AS): half of the space left, at about 144 MB a thread (OpenBLAS's
+ * buffer, a malloc arena, a stack); INT32_MAX without a limit. OpenBLAS
+ * spins forever when its buffers do not fit, so gnnkd_set_threads caps by it. */
+GNNKD_API int gnnkd_threads_fit(void);
+
+/* Checks, without creating anything, that path can be written as an output,
+ * so that a program can refuse it before hours of work: GNNKD_EINVAL if path
+ * is empty or a directory, GNNKD_EIO if its folder does not exist or cannot
+ * be written. Outputs: a regular file is replaced whole (written to an unnamed
+ * temporary file, flushed to disk, renamed into place); a symlink is
+ * followed (its target is replaced, the link stays); a character device or a
+ * FIFO (/dev/null, /dev/stdout) is written directly, never replaced. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_output_check(const char *path, char *msg);
 
 /* ---- Tuning: parallel thresholds and the copy of the hot kernels ----------
  * The settings in force are the defaults, then the environment variables
@@ -233,7 +250,8 @@ GNNKD_API void gnnkd_dataset_free(gnnkd_dataset **d);
  * indices out of range, duplicates, an asymmetric adjacency, NaN/Inf or
  * non-numeric values, labels outside 0..nclass-1 other than -1, split ids
  * out of range, repeated or overlapping, an unlabelled split node, and a
- * declared size the file is too short to hold (refused before allocating).
+ * declared size the file is too short to hold or that disagrees with another
+ * file, more classes than nodes (refused before allocating).
  * A missing file is GNNKD_EIO. Self loops in the adjacency are dropped.
  * Features are kept as read (see gnnkd_dataset_normalize_features).
  * O(file size). Ownership: a new dataset, freed with gnnkd_dataset_free. */
@@ -244,7 +262,8 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_dir(gnnkd_dataset **d,
  *   - "synthetic" or "synthetic:KEY=VALUE,..." : the built-in generator;
  *   - a value containing '/' : a path, read directly;
  *   - otherwise NAME : the path data_dir/NAME, where data_dir defaults (NULL)
- *     to the environment variable GNNKD_DATA.
+ *     to the environment variable GNNKD_DATA; NAME "." or ".." is
+ *     GNNKD_EINVAL (a name never leaves data_dir).
  * The path is then read by its kind: a name ending in ".npz" with
  * gnnkd_dataset_load_npz, a folder holding raw/edge.csv.gz with
  * gnnkd_dataset_load_ogb (its only split; see there), any other folder with
@@ -283,8 +302,10 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_npy_write(const char *path, const f
                                                       int64_t rows, int64_t cols, char *msg);
 
 /* Reads a 2-D (or 1-D, as (rows, 1)) float32 or float64 .npy file into a new
- * float array. Another dtype, Fortran order, a bad magic or header, or
- * truncated data is GNNKD_EDATA naming the file; a missing file GNNKD_EIO.
+ * float array. Another dtype, Fortran order, a bad magic or header,
+ * truncated data, or a NaN or infinite value (also after float64 to
+ * float32) is GNNKD_EDATA naming the file (and the row and column); a
+ * missing file or one that is not a regular file GNNKD_EIO.
  * Ownership: *a is new; the caller frees it with free(). */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols,
                                                      const char *path, char *msg);
@@ -309,7 +330,10 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_npy_read(float **a, int64_t *rows, 
  * coordinates), so any two means are exactly `snr` apart. Drawn with a
  * counter-based generator keyed by (seed, node).
  * Split: Planetoid-like, `train-per-class` random nodes of each class for
- * training, then `val` and `test` random other nodes.
+ * training, then `val` and `test` random other nodes. With fewer nodes than
+ * the preset's, val and test not given as keys are scaled by nodes / the
+ * preset's nodes (synthetic:nodes=500: val 92, test 184); a split that does
+ * not fit is GNNKD_EINVAL naming the three keys.
  *
  * Keys (defaults = preset=cora):
  *   preset=cora|scale  start from a preset; later keys override it
@@ -370,8 +394,12 @@ typedef struct {
  * *counts (may be NULL). Weights and other attributes are ignored.
  *
  * Rows: which node of the file is row i of the features and labels.
- *   - edgelist: node id k (0-based) is row k; n = the largest id + 1.
- *   - pajek, dimacs: vertex k (1-based, as numbered in the file) is row k-1.
+ *   - edgelist: node id k (0-based) is row k; n = the largest id + 1, which
+ *     must be at most 16 per edge + 1024 (a larger id is GNNKD_EDATA: one
+ *     stray id would otherwise make every id below it a node).
+ *   - pajek, dimacs: vertex k (1-based, as numbered in the file) is row k-1;
+ *     the declared node count ("*Vertices N", "p max N M") must be at most
+ *     16 per line of the file + 1024 (GNNKD_EDATA otherwise).
  *   - ncol, lgl (the names), graphml (the node id attribute), gml (the id
  *     key): if every name is a decimal integer, rows follow the names in
  *     ascending numeric order (so names 0..n-1 or 1..n keep their order);
@@ -384,11 +412,13 @@ typedef struct {
  * n <= 20000, otherwise a one-hot of the log-degree bucket
  * floor(log2(degree + 1)) (nfeat = the largest bucket + 1).
  * labels_path (NULL for none: all -1, nclass 0): .npy (one column) or
- * text, one integer class (or -1) per line; nclass = the largest + 1.
+ * text, one integer class (or -1) per line; nclass = the largest + 1, at
+ * most n (GNNKD_EDATA beyond: the outputs are n x nclass).
  * The split is left empty (see gnnkd_dataset_split).
  *
  * Errors: a file igraph cannot parse is GNNKD_EDATA "path: igraph's reason";
- * a missing file GNNKD_EIO; an unknown format GNNKD_EINVAL; a features or
+ * a missing file or one that is not a regular file GNNKD_EIO; an unknown
+ * format GNNKD_EINVAL; a features or
  * labels file whose row count is not n is GNNKD_EDATA naming that file.
  * O(edges log edges + feature size).
  * Ownership: a new dataset, freed with gnnkd_dataset_free. */
@@ -615,6 +645,14 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_spec_parse(gnnkd_model_spec *
 /* Writes "gcn:16" style text for spec into buf (truncated to len). */
 GNNKD_API void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec);
 
+/* The thread count to use when the user gave none, for training s on d: 1
+ * when an epoch is under 2e7 multiply-adds (3 x (nnz(X) h1 + n sum of the
+ * dense layers + nnz(Â) sum of the widths for a GCN); the environment
+ * variable GNNKD_THREADS_WORK changes that threshold), where fork/join and
+ * waiting threads cost more than they save; all cores above. Capped by
+ * gnnkd_threads_fit. O(1). */
+GNNKD_API int gnnkd_threads_default(const gnnkd_dataset *d, const gnnkd_model_spec *s);
+
 typedef struct gnnkd_model gnnkd_model;
 
 /* A model of the given shape with Glorot-uniform weights and zero biases,
@@ -669,8 +707,9 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_save(const gnnkd_model *m, co
                                                        char *msg);
 
 /* Loads a model written by gnnkd_model_save; a bad magic, version, shape,
- * length or checksum is GNNKD_EDATA ("path: reason"), an unreadable file
- * GNNKD_EIO. Adam's moments start at zero.
+ * length, checksum or a NaN/infinite parameter is GNNKD_EDATA ("path:
+ * reason"), an unreadable file or one that is not a regular file GNNKD_EIO.
+ * Adam's moments start at zero.
  * Ownership: a new model, freed with gnnkd_model_free. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path,
                                                        char *msg);
@@ -791,7 +830,8 @@ GNNKD_API double gnnkd_loss_compress(float *dlogits, const float *logits, const 
 /* Row-wise softmax(z / T) of z (n, C) into the caller's p (n, C). */
 GNNKD_API void gnnkd_softmax(float *p, const float *z, int64_t n, int32_t C, float T);
 
-/* Accuracy of argmax(logits) over the rows idx. */
+/* Accuracy of argmax(logits) over the rows idx; NaN if there are none (an
+ * empty set has no accuracy). */
 GNNKD_API double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *idx,
                                 int64_t nidx, int32_t C);
 
@@ -802,8 +842,10 @@ GNNKD_API double gnnkd_accuracy(const float *logits, const int32_t *label, const
 typedef enum {
     GNNKD_SELECT_VAL_LOSS = 0, /* Kipf: stop once val loss exceeds the mean of
                                   the previous `patience` epochs; keep the last */
-    GNNKD_SELECT_VAL_ACC = 1   /* keep the weights of the best val accuracy;
+    GNNKD_SELECT_VAL_ACC = 1,  /* keep the weights of the best val accuracy;
                                   stop after `patience` epochs without gain */
+    GNNKD_SELECT_LAST = 2      /* train every epoch and keep the last weights:
+                                  needs no validation set */
 } gnnkd_select;
 
 typedef enum {
@@ -869,7 +911,9 @@ typedef struct {
  * is the median training step (forward, backward, Adam) without the
  * per-epoch validation pass, which r->train_seconds includes. Nothing is
  * allocated inside the epoch loop. GNNKD_EINVAL if the model does not fit d,
- * a split node is unlabelled, an option or the objective is out of range;
+ * a split node is unlabelled, the training set is empty, the validation set
+ * is empty under a selection that reads it (all but GNNKD_SELECT_LAST), an
+ * option or the objective is out of range;
  * GNNKD_ENUMERIC if the loss becomes NaN or infinite; GNNKD_ENOMEM.
  * O(epochs * forward). Ownership: m is changed in place; d, g, o and obj
  * are read during the call only; r is the caller's. */
@@ -974,7 +1018,7 @@ GNNKD_API const char *gnnkd_method_name(gnnkd_method m);
  * is none of them. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_method_parse(gnnkd_method *m, const char *text,
                                                           char *msg);
-/* "val-loss", "val-acc" (and "?"). */
+/* "val-loss", "val-acc", "last" (and "?"). */
 GNNKD_API const char *gnnkd_select_name(gnnkd_select s);
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_select_parse(gnnkd_select *s, const char *text,
                                                           char *msg);

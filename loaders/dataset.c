@@ -189,6 +189,10 @@ gnnkd_status gnnkd_dataset_load_dir(gnnkd_dataset **out, const char *dir, char *
     int64_t nlabel, lastline;
     GKD_TRY(gkd_path_join(lpath, dir, "labels.txt", msg));
     GKD_TRY(read_labels(&d->label, &nlabel, &lastline, lpath, d->nclass, msg));
+    // every class must be able to hold a node: the model's outputs are n x classes
+    GKD_CHECK(d->nclass <= nlabel, GNNKD_EDATA,
+              "%s:1: %d classes for the %lld nodes of %s: at most one class per node", path,
+              d->nclass, (long long)nlabel, lpath);
 
     gkd_mtx_header h;
     GKD_TRY(gkd_path_join(path, dir, "adjacency.mtx", msg));
@@ -211,6 +215,7 @@ gnnkd_status gnnkd_dataset_load_dir(gnnkd_dataset **out, const char *dir, char *
     GKD_CHECK(h.nrows == d->n, GNNKD_EDATA,
              "%s:%lld: expected %d rows, one per node of adjacency.mtx, found %d", path,
              (long long)h.size_line, d->n, h.nrows);
+    GKD_TRY(gkd_mtx_check_feature_columns(&h, path, msg));
     GKD_TRY(gkd_mtx_read_matrix(&d->x, &t, &h, msg));
     gkd_text_close(&t);
     d->nfeat = d->x.ncols;

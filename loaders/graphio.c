@@ -122,7 +122,72 @@ static int rows_from_names(int32_t *row, const igraph_t *g, fmt_t fmt, char *msg
 #undef GKD_FREE_ALL
 }
 
+/* An edge list numbers its nodes 0..n-1 with n = the largest id + 1, so one
+ * large id makes every id below it a node. Ids beyond this many per edge
+ * (plus a margin for small graphs) are taken for a malformed file. */
+#define GKD_EDGELIST_IDS_PER_EDGE 16
+#define GKD_EDGELIST_IDS_MARGIN 1024
+
+/* Refuses an edge list whose largest id is beyond the bound above, before
+ * igraph allocates a node for every id up to it. Tokens that are not ids
+ * are left for igraph to report. */
+static int check_edgelist_ids(const char *path, char *msg) {
+    gkd_text t;
+    int rc = gkd_text_open(&t, path, msg);
+    int64_t ids = 0, top = -1, top_line = 0;
+    for (char *line; rc == GNNKD_OK && (line = gkd_text_next(&t)) != NULL;) {
+        const char *s = line;
+        for (int64_t v; gkd_parse_int(&s, &v);) {
+            ids++;
+            if (v > top) top = v, top_line = t.line;
+        }
+    }
+    int64_t edges = ids / 2, bound = GKD_EDGELIST_IDS_PER_EDGE * edges + GKD_EDGELIST_IDS_MARGIN;
+    if (rc == GNNKD_OK && top >= bound) {
+        gkd_msg(msg, "%s:%lld: node id %lld would make %lld nodes for %lld edges: ids must be below "
+                     "%d per edge + %d (%lld here); number the nodes 0..n-1",
+                path, (long long)top_line, (long long)top, (long long)top + 1, (long long)edges,
+                GKD_EDGELIST_IDS_PER_EDGE, GKD_EDGELIST_IDS_MARGIN, (long long)bound);
+        rc = GNNKD_EDATA;
+    }
+    gkd_text_close(&t);
+    return rc;
+}
+
 /* Reads the graph file with igraph into d's adjacency (d->n set). */
+/* Pajek's "*Vertices N" and DIMACS's "p max N M" declare the node count, and
+ * igraph allocates for it: beyond 16 per line of the file + 1024 it is taken
+ * for a malformed file (a graph that large would need more lines). */
+static int check_declared_nodes(const char *path, fmt_t fmt, char *msg) {
+    gkd_text t;
+    int rc = gkd_text_open(&t, path, msg);
+    int64_t declared = -1, at = 0, lines = 0;
+    char word[16];
+    for (char *line; rc == GNNKD_OK && (line = gkd_text_next(&t)) != NULL;) {
+        if (gkd_is_blank(line)) continue;
+        lines++;
+        const char *s = line;
+        while (*s == ' ' || *s == '\t') s++;
+        long long n = -1;
+        if (fmt == FMT_PAJEK && strncasecmp(s, "*vertices", 9) == 0) {
+            s += 9;
+            if (!gkd_parse_int(&s, &declared)) declared = -1;
+            else at = t.line;
+        } else if (fmt == FMT_DIMACS && s[0] == 'p' && sscanf(s, "p %15s %lld", word, &n) == 2) {
+            declared = n, at = t.line;
+        }
+    }
+    int64_t bound = GKD_EDGELIST_IDS_PER_EDGE * lines + GKD_EDGELIST_IDS_MARGIN;
+    if (rc == GNNKD_OK && declared >= bound) {
+        gkd_msg(msg, "%s:%lld: declares %lld nodes in a file of %lld lines: at most %d per line + %d "
+                     "(%lld here)", path, (long long)at, (long long)declared, (long long)lines,
+                GKD_EDGELIST_IDS_PER_EDGE, GKD_EDGELIST_IDS_MARGIN, (long long)bound);
+        rc = GNNKD_EDATA;
+    }
+    gkd_text_close(&t);
+    return rc;
+}
+
 static int read_structure(gnnkd_dataset *d, gnnkd_graph_counts *counts, const char *path,
                           fmt_t fmt, char *msg) {
     FILE *f = NULL;
@@ -145,8 +210,15 @@ static int read_structure(gnnkd_dataset *d, gnnkd_graph_counts *counts, const ch
         free(v);                                                                          \
         gkd_igraph_end(&scope);                                                            \
     } while (0)
-    f = fopen(path, "r");
-    GKD_CHECK(f != NULL, GNNKD_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fmt == FMT_EDGELIST) GKD_TRY(check_edgelist_ids(path, msg));
+    if (fmt == FMT_PAJEK || fmt == FMT_DIMACS) GKD_TRY(check_declared_nodes(path, fmt, msg));
+    int64_t fsize;
+    int orc;
+    f = gkd_open_regular(path, &fsize, &orc, msg);
+    if (f == NULL) {
+        GKD_FREE_ALL;
+        return orc;
+    }
 
     igraph_error_t rc = IGRAPH_SUCCESS;
     switch (fmt) {
@@ -246,7 +318,7 @@ static int read_features(gnnkd_dataset *d, const char *path, const char *graph, 
         d->nfeat = (int32_t)cols;
         a = NULL;
     } else {
-        GKD_TRY(gkd_mtx_load_matrix(&x, path, msg));
+        GKD_TRY(gkd_mtx_load_rows(&x, path, d->n, graph, msg));
         GKD_CHECK(x.nrows == d->n, GNNKD_EDATA, "%s: %d feature rows for the %d nodes of %s",
                  path, x.nrows, d->n, graph);
         d->x = x;
@@ -304,8 +376,13 @@ static int read_labels(gnnkd_dataset *d, const char *path, const char *graph, ch
         }
         GKD_CHECK(i == n, GNNKD_EDATA, "%s: %d labels for the %d nodes of %s", path, i, n, graph);
     }
+    int32_t top = 0;
     for (int32_t i = 0; i < n; i++)
-        if (label[i] + 1 > nclass) nclass = label[i] + 1;
+        if (label[i] + 1 > nclass) nclass = label[i] + 1, top = i;
+    // every class must be able to hold a node: the model's outputs are n x classes
+    GKD_CHECK(nclass <= n, GNNKD_EDATA,
+              "%s: row %d: class %d makes %d classes for the %d nodes of %s: at most one class "
+              "per node", path, top, nclass - 1, nclass, n, graph);
     free(d->label);
     d->label = label;
     d->nclass = nclass;

@@ -391,11 +391,32 @@ int gkd_mtx_load_graph(gnnkd_csr *adj, int64_t *nself, const char *path, char *m
     return rc;
 }
 
+int gkd_mtx_check_feature_columns(const gkd_mtx_header *h, const char *path, char *msg) {
+    int64_t bound = GKD_MTX_COLS_PER_ENTRY * h->nnz + GKD_MTX_COLS_MARGIN;
+    if (h->ncols <= bound) return GNNKD_OK;
+    gkd_msg(msg, "%s:%lld: %d feature columns for %lld entries: at most %d per entry + %d (%lld "
+                 "here); a column no entry uses trains nothing",
+            path, (long long)h->size_line, h->ncols, (long long)h->nnz, GKD_MTX_COLS_PER_ENTRY,
+            GKD_MTX_COLS_MARGIN, (long long)bound);
+    return GNNKD_EDATA;
+}
+
 int gkd_mtx_load_matrix(gnnkd_csr *a, const char *path, char *msg) {
+    return gkd_mtx_load_rows(a, path, -1, NULL, msg);
+}
+
+int gkd_mtx_load_rows(gnnkd_csr *a, const char *path, int32_t nrows, const char *of, char *msg) {
     gkd_text t;
     gkd_mtx_header h;
     int rc = gkd_text_open(&t, path, msg);
     if (rc == GNNKD_OK) rc = gkd_mtx_read_header(&h, &t, msg);
+    // the row count is the dataset's, not the file's to choose: check it first
+    if (rc == GNNKD_OK && nrows >= 0 && h.nrows != nrows) {
+        gkd_msg(msg, "%s: %d feature rows for the %d nodes of %s (declared on line %lld; one row "
+                     "per node)", path, h.nrows, nrows, of ? of : "the graph", (long long)h.size_line);
+        rc = GNNKD_EDATA;
+    }
+    if (rc == GNNKD_OK && nrows >= 0) rc = gkd_mtx_check_feature_columns(&h, path, msg);
     if (rc == GNNKD_OK) rc = gkd_mtx_read_matrix(a, &t, &h, msg);
     gkd_text_close(&t);
     return rc;
@@ -416,7 +437,7 @@ int gkd_mtx_save_graph(const gnnkd_csr *adj, const char *path, const char *comme
             }
             lower += (j < i);
         }
-    char tmp[4096];
+    char tmp[GKD_PATH_LEN + 32];
     FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     fprintf(f, "%%%%MatrixMarket matrix coordinate pattern symmetric\n");
@@ -447,7 +468,7 @@ int gkd_mtx_save_matrix(const gnnkd_csr *x, const float *xdense, int32_t nrows, 
         nnz = gnnkd_csr_nnz(x);
     else
         for (int64_t k = 0; k < (int64_t)nrows * ncols; k++) nnz += (xdense[k] != 0.0f);
-    char tmp[4096];
+    char tmp[GKD_PATH_LEN + 32];
     FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     fprintf(f, "%%%%MatrixMarket matrix coordinate real general\n");

@@ -48,6 +48,19 @@ int gkd_mtx_read_matrix(gnnkd_csr *a, gkd_text *t, const gkd_mtx_header *h, char
 int gkd_mtx_load_graph(gnnkd_csr *adj, int64_t *nself, const char *path, char *msg);
 int gkd_mtx_load_matrix(gnnkd_csr *a, const char *path, char *msg);
 
+/* Features: a column no entry uses is a weight row nothing trains, so a
+ * declared column count beyond 16 per entry + 1024 is taken for a malformed
+ * file (GNNKD_EDATA naming the size line) before the model allocates
+ * columns x hidden weights for it. */
+#define GKD_MTX_COLS_PER_ENTRY 16
+#define GKD_MTX_COLS_MARGIN 1024
+int gkd_mtx_check_feature_columns(const gkd_mtx_header *h, const char *path, char *msg);
+
+/* gkd_mtx_load_matrix for a matrix that must have nrows rows (one per node of
+ * the graph named of): another declared count is GNNKD_EDATA naming path and
+ * of, before anything is allocated. */
+int gkd_mtx_load_rows(gnnkd_csr *a, const char *path, int32_t nrows, const char *of, char *msg);
+
 /* Writes adj (symmetric pattern, no self loops: anything else is
  * GNNKD_EINVAL) as "coordinate pattern symmetric", lower triangle. */
 int gkd_mtx_save_graph(const gnnkd_csr *adj, const char *path, const char *comment, char *msg);

@@ -4,6 +4,7 @@
 #include "loaders/npy.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -49,7 +50,7 @@ gnnkd_status gnnkd_npy_write(const char *path, const float *a, int64_t rows, int
     pre[8] = (uint8_t)(hlen & 0xff);
     pre[9] = (uint8_t)(hlen >> 8);
 
-    char tmp[4096];
+    char tmp[GKD_PATH_LEN + 32];
     FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
     if (f == NULL) return GNNKD_EIO;
     int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen;
@@ -193,12 +194,10 @@ gnnkd_status gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char 
     } while (0)
     *a = NULL;
     *rows = *cols = 0;
-    f = fopen(path, "rb");
-    GKD_CHECK(f != NULL, GNNKD_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    GKD_CHECK(fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode), GNNKD_EIO,
-             "%s: not a regular file", path);
-    int64_t size = (int64_t)st.st_size;
+    int64_t size = 0;
+    int rc_open;
+    f = gkd_open_regular(path, &size, &rc_open, msg);
+    if (f == NULL) return rc_open;
 
     uint8_t pre[12];
     GKD_CHECK(size >= 10 && fread(pre, 1, 10, f) == 10 && memcmp(pre, NPY_MAGIC, 6) == 0,
@@ -267,6 +266,10 @@ gnnkd_status gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char 
         }
         GKD_FREE(raw);
     }
+    // features and logits are finite: a NaN would surface epochs later as a NaN loss
+    for (int64_t k = 0; k < count; k++)
+        GKD_CHECK(isfinite(out[k]), GNNKD_EDATA, "%s: row %lld, column %lld: expected a finite "
+                  "number, found %g", path, (long long)(k / cc), (long long)(k % cc), (double)out[k]);
     fclose(f);
     free(header);
     *a = out;

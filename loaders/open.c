@@ -37,6 +37,12 @@ gnnkd_status gnnkd_dataset_open(gnnkd_dataset **d, const char *spec, const char 
         return rc;
     }
     if (strchr(spec, '/') != NULL) return load_path(d, spec, msg);
+    // a NAME stays inside the data folder: '.' and '..' would leave it
+    if (strcmp(spec, ".") == 0 || strcmp(spec, "..") == 0) {
+        gkd_msg(msg, "dataset name '%s' is not a dataset in the data folder; for a folder give its "
+                     "path (e.g. ./%s)", spec, spec);
+        return GNNKD_EINVAL;
+    }
 
     const char *from = "--data-dir";
     if (data_dir == NULL || data_dir[0] == '\0') {

@@ -17,7 +17,7 @@ static int shuffled_labelled(int32_t **out, int32_t *nout, const gnnkd_dataset *
     int32_t *l = NULL;
 #define GKD_FREE_ALL free(l)
     GKD_CHECK(d->label != NULL && d->nclass > 0, GNNKD_EINVAL,
-             "split: %s has no labels to split", d->name);
+             "split: %s has no labels to split (a graph file needs --labels)", d->name);
     int32_t m = 0;
     for (int32_t i = 0; i < d->n; i++) m += d->label[i] >= 0;
     GKD_ALLOC(l, m);
@@ -89,6 +89,10 @@ gnnkd_status gnnkd_dataset_split_random(gnnkd_dataset *d, int32_t train_per_clas
              "split random: sizes must be >= 0");
     int32_t m = 0, nrest = 0, ns[3] = {0, 0, 0};
     GKD_TRY(shuffled_labelled(&l, &m, d, seed, msg));
+    // the sizes asked for are checked against the dataset before they size anything
+    GKD_CHECK((int64_t)nval + ntest <= m, GNNKD_EINVAL,
+              "split random: dataset %s has %d labelled nodes, fewer than the %lld asked for "
+              "(%d validation + %d test)", d->name, m, (long long)nval + ntest, nval, ntest);
     GKD_ALLOC(s[GNNKD_TRAIN], m);
     GKD_ALLOC(s[GNNKD_VAL], (int64_t)nval);
     GKD_ALLOC(s[GNNKD_TEST], (int64_t)ntest);

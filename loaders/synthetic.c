@@ -14,14 +14,16 @@ typedef struct {
     double snr;
     uint64_t seed;
     int64_t train_per_class, val, test;
+    int64_t preset_nodes; /* the preset's nodes, which its val and test fit */
+    int val_set, test_set; /* given as keys */
 } syn_params;
 
 static const syn_params PRESET_CORA = {
     .nodes = 2708, .classes = 7, .degree = 3.9, .homophily = 0.81, .features = 256, .snr = 2,
-    .seed = 0, .train_per_class = 20, .val = 500, .test = 1000};
+    .seed = 0, .train_per_class = 20, .val = 500, .test = 1000, .preset_nodes = 2708};
 static const syn_params PRESET_SCALE = {
     .nodes = 1000000, .classes = 10, .degree = 20, .homophily = 0.8, .features = 128, .snr = 2,
-    .seed = 0, .train_per_class = 20, .val = 500, .test = 1000};
+    .seed = 0, .train_per_class = 20, .val = 500, .test = 1000, .preset_nodes = 1000000};
 
 static int parse_int(const char *s, int64_t *v) {
     char *end;
@@ -61,8 +63,8 @@ static int set_key(syn_params *p, const char *key, const char *val, const char *
     else if (strcmp(key, "snr") == 0) ok = parse_double(val, &x) && x >= 0, p->snr = x;
     else if (strcmp(key, "seed") == 0) ok = parse_int(val, &i) && i >= 0, p->seed = (uint64_t)i;
     else if (strcmp(key, "train-per-class") == 0) ok = parse_int(val, &i) && i >= 0 && i < INT32_MAX, p->train_per_class = i;
-    else if (strcmp(key, "val") == 0) ok = parse_int(val, &i) && i >= 0 && i < INT32_MAX, p->val = i;
-    else if (strcmp(key, "test") == 0) ok = parse_int(val, &i) && i >= 0 && i < INT32_MAX, p->test = i;
+    else if (strcmp(key, "val") == 0) ok = parse_int(val, &i) && i >= 0 && i < INT32_MAX, p->val = i, p->val_set = 1;
+    else if (strcmp(key, "test") == 0) ok = parse_int(val, &i) && i >= 0 && i < INT32_MAX, p->test = i, p->test_set = 1;
     else {
         gkd_msg(msg, "%s: unknown key '%s' (expected preset, nodes, classes, degree, homophily, "
                     "features, snr, seed, train-per-class, val, test)", spec, key);
@@ -99,6 +101,12 @@ static int parse_spec(syn_params *p, const char *spec, char *msg) {
         *eq = '\0';
         int rc = set_key(p, item, eq + 1, spec, msg);
         if (rc != GNNKD_OK) return rc;
+    }
+    // a smaller graph than the preset's gets a proportionally smaller default
+    // val and test, so that synthetic:nodes=500 works without more keys
+    if (p->nodes < p->preset_nodes) {
+        if (!p->val_set) p->val = p->val * p->nodes / p->preset_nodes;
+        if (!p->test_set) p->test = p->test * p->nodes / p->preset_nodes;
     }
     return GNNKD_OK;
 }
@@ -230,8 +238,17 @@ gnnkd_status gnnkd_dataset_synthetic(gnnkd_dataset **d, const char *spec, char *
         for (int64_t j = c * b; j < (c + 1) * b; j++) row[j] += mu;
     }
 
-    GKD_TRY(gnnkd_dataset_split_random(out, (int32_t)p.train_per_class, (int32_t)p.val,
-                                      (int32_t)p.test, p.seed, msg));
+    gnnkd_status rc = gnnkd_dataset_split_random(out, (int32_t)p.train_per_class,
+                                                 (int32_t)p.val, (int32_t)p.test, p.seed, msg);
+    if (rc == GNNKD_EINVAL) { // the split's reason, with the keys that set it
+        char why[GNNKD_MSG_LEN];
+        snprintf(why, sizeof why, "%s", msg ? msg : "");
+        GKD_CLEAR_MSG;
+        GKD_FAIL(GNNKD_EINVAL, "%s: %s; the split is train-per-class=%lld, val=%lld, test=%lld: "
+                 "change these keys", spec, why, (long long)p.train_per_class, (long long)p.val,
+                 (long long)p.test);
+    }
+    GKD_TRY(rc);
     *d = out;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
