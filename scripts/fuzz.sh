@@ -44,11 +44,12 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 if [ $regress -eq 1 ]; then
-  status=0
+  status=0 count=0
   for h in "${harnesses[@]}"; do
     dir=tests/data/fuzz/$h
     [ -d "$dir" ] || continue
     for f in "$dir"/*; do
+      count=$((count + 1))
       if "$fz/$h" "${limits[@]}" "$f" >"$fz/regress.log" 2>&1; then
         echo "$h: $(basename "$f") ok"
       else
@@ -57,6 +58,7 @@ if [ $regress -eq 1 ]; then
       fi
     done
   done
+  echo "fuzz.sh: $count regression inputs"
   exit $status
 fi
 
