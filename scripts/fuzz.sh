@@ -42,6 +42,11 @@ export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # the library's thread pools have nothing to do on inputs this small
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# the harnesses' temporary folders: a process killed at a finding leaves its own
+export TMPDIR=$PWD/$fz/tmp
+rm -rf "$TMPDIR"
+mkdir -p "$TMPDIR"
+trap 'rm -rf "$TMPDIR"' EXIT
 
 if [ $regress -eq 1 ]; then
   status=0 count=0
