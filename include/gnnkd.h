@@ -200,6 +200,19 @@ GNNKD_API void gnnkd_csr_clear(gnnkd_csr *a);
 
 enum { GNNKD_TRAIN = 0, GNNKD_VAL = 1, GNNKD_TEST = 2 };
 
+/* How a dataset's features were transformed after reading, and so how a
+ * model trained on them expects its input: kept as read, or each row scaled
+ * to sum 1 (gnnkd_dataset_normalize_features). A model records it
+ * (gnnkd_model_get_feature_norm) so that new raw feature rows can be given
+ * the same treatment (gnnkd predict, gnnkd_model_export_c). */
+typedef enum {
+    GNNKD_FEATURES_RAW = 0,    /* as read */
+    GNNKD_FEATURES_ROW_SUM = 1 /* each row scaled by 1 / its sum (rows summing to 0 kept) */
+} gnnkd_feature_norm;
+
+/* "raw", "row-sum" (and "?"). Static strings. */
+GNNKD_API const char *gnnkd_feature_norm_name(gnnkd_feature_norm f);
+
 /* A node-classification dataset: an undirected graph, node features, labels
  * and a train/validation/test split. Fields may be read directly; the
  * dataset owns every array in it (allocated with malloc, all freed by
@@ -215,6 +228,10 @@ typedef struct {
     int32_t *label;  /* (n) class of each node, -1 = unlabelled */
     int32_t *split[3];  /* node ids of GNNKD_TRAIN, GNNKD_VAL, GNNKD_TEST */
     int32_t nsplit[3];  /* their lengths */
+    gnnkd_feature_norm feature_norm; /* what was done to x / xdense after
+                                        reading (RAW until
+                                        gnnkd_dataset_normalize_features
+                                        scales the rows) */
 } gnnkd_dataset;
 
 /* A new, empty dataset (all fields zero). GNNKD_ENOMEM.
@@ -255,7 +272,9 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_open(gnnkd_dataset **d, con
  * anywhere (such as the synthetic Gaussians) are left as they are: their row
  * sums mean nothing. Pattern features get a value array (all ones before
  * scaling): GNNKD_ENOMEM if it cannot be allocated, and then d is unchanged.
- * GNNKD_EINVAL if d is NULL. O(nnz). Ownership: changes d in place. */
+ * d->feature_norm becomes GNNKD_FEATURES_ROW_SUM when the rows were scaled
+ * (it stays as it was for signed features). GNNKD_EINVAL if d is NULL.
+ * O(nnz). Ownership: changes d in place. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d,
                                                                        char *msg);
 
@@ -583,13 +602,25 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_backward(gnnkd_model *m, cons
                                                            const gnnkd_dataset *d,
                                                            const gnnkd_graph *g, char *msg);
 
-/* Saves m: magic, version, shape, parameters and a CRC-32, written to a
- * temporary file and renamed (the format is in gnn/model_io.c).
- * GNNKD_EIO if it cannot be written. */
+/* The feature normalisation m was trained with: gnnkd_train records the
+ * training dataset's d->feature_norm in m (the one place it is set; a new
+ * model says GNNKD_FEATURES_RAW), model files keep it, and gnnkd predict and
+ * gnnkd_model_export_c apply it to raw feature rows. The setter is for
+ * models whose weights come from elsewhere; an unknown value is ignored.
+ * O(1). */
+GNNKD_API gnnkd_feature_norm gnnkd_model_get_feature_norm(const gnnkd_model *m);
+GNNKD_API void gnnkd_model_set_feature_norm(gnnkd_model *m, gnnkd_feature_norm f);
+
+/* Saves m: magic, version, shape, feature normalisation, parameters and a
+ * CRC-32, written to a temporary file and renamed (the format is in
+ * gnn/model_io.c). GNNKD_EIO if it cannot be written. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path,
                                                        char *msg);
 
-/* Loads a model written by gnnkd_model_save; a bad magic, version, shape,
+/* Loads a model written by gnnkd_model_save (format version 2, or version
+ * 1, written before models recorded their feature normalisation: those are
+ * taken as GNNKD_FEATURES_ROW_SUM, what the gnnkd program then always did
+ * without --raw-features); a bad magic, version, shape, normalisation,
  * length or checksum is GNNKD_EDATA ("path: reason"), an unreadable file
  * GNNKD_EIO. Adam's moments start at zero.
  * Ownership: a new model, freed with gnnkd_model_free. */
