@@ -662,6 +662,63 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_forward_nodes(float *logits, 
                                                                  int32_t nnodes, char *msg);
 
 /* ======================================================================== */
+/* gnn: exporting a student as standalone C (gnn/export.c)                  */
+/* ======================================================================== */
+
+typedef struct {
+    int int8;           /* 0: float32 weights as trained; 1: int8 (below) */
+    const char *prefix; /* the C names' prefix: PREFIX_predict, PREFIX_NFEAT
+                           ("student"); a C identifier of at most 64 chars */
+} gnnkd_export_options;
+
+/* *o = float32 weights, prefix "student". O(1). */
+GNNKD_API void gnnkd_export_options_default(gnnkd_export_options *o);
+
+/* What an export takes: the parameters' bytes as float32 (4 per
+ * parameter) and as int8 (1 per weight, plus float32 scales and biases,
+ * 4 each per output), and the bytes of local arrays one call puts on the
+ * stack, float and int8 (2, resp. 3, rows of the widest layer output). */
+typedef struct {
+    int64_t float_bytes, int8_bytes;
+    int64_t stack_bytes, stack_bytes_int8;
+} gnnkd_export_info;
+
+/* Writes the MLP m as one self-contained C99 source, path (ending in .c),
+ * and its header beside it (the same path ending in .h, which the source
+ * includes by its base name). The source holds the weights as static const
+ * arrays and
+ *   int PREFIX_logits(const float *x, float *logits);
+ *   int PREFIX_logits_sparse(const int32_t *idx, const float *val, int nnz,
+ *                            float *logits);
+ *   int PREFIX_predict(const float *x, float *probs);
+ *   int PREFIX_predict_sparse(const int32_t *idx, const float *val, int nnz,
+ *                             float *probs);
+ * over ONE node's raw feature row (dense, PREFIX_NFEAT floats, or its
+ * nonzeros), each returning the predicted class (-1 for a sparse column out
+ * of range): they apply m's recorded feature normalisation
+ * (gnnkd_model_get_feature_norm) themselves, then the layers, in eval mode.
+ * They need only a C99 compiler and libm: no allocation, no global mutable
+ * state, a fixed stack use stated (with the model's sizes) in the header
+ * comment. With o->int8, each weight matrix is quantised per output
+ * channel, symmetric (scale[c] = max_k |W[k][c]| / 127), each layer's input
+ * row per row, symmetric (max |x| / 127); products sum in int32; scales,
+ * biases and activations stay float. The float export's logits equal
+ * gnnkd_evaluate's up to float rounding (the sums run in their order for
+ * sparse rows). o NULL: the defaults. info (may be NULL) receives the sizes,
+ * also on failure if m is not NULL. Both files are written to temporary
+ * names and renamed. Errors: GNNKD_EINVAL for a model that is not an MLP
+ * (a graph model's prediction reads the graph: the message says so), a
+ * prefix that is not an identifier, a path not ending in .c, a
+ * non-finite parameter, or with int8 a layer of more than 133143 inputs
+ * (int32 sums could overflow); GNNKD_EIO if a file cannot be written;
+ * GNNKD_ENOMEM. O(nparams). Ownership: m and o are read only. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_export_c(gnnkd_export_info *info,
+                                                           const gnnkd_model *m,
+                                                           const char *path,
+                                                           const gnnkd_export_options *o,
+                                                           char *msg);
+
+/* ======================================================================== */
 /* gnn: profiling the kernels (gnn/profile.c)                               */
 /* ======================================================================== */
 
