@@ -220,3 +220,61 @@ Test(export, refusals, .init = make_dir, .fini = remove_dir) {
     gnnkd_model_free(&gcn);
     gnnkd_model_free(&mlp);
 }
+
+/* New nodes: read on their own, appended with their edges; a GCN's
+ * node-level answer about them is the grown dataset's full forward. */
+Test(export, append_new_nodes) {
+    char msg[GNNKD_MSG_LEN] = "", path[512];
+    gnnkd_dataset *d = NULL, *add = NULL;
+    snprintf(path, sizeof path, "%s/tiny", test_small_data());
+    cr_assert_eq(gnnkd_dataset_load_dir(&d, path, msg), GNNKD_OK, "%s", msg);
+    snprintf(path, sizeof path, "%s/tiny/features.mtx", test_small_data());
+    cr_assert_eq(gnnkd_features_read(&add, path, d->nfeat + 1, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "features.mtx") && strstr(msg, "expected 5"), "%s", msg);
+    cr_assert_eq(gnnkd_features_read(&add, path, d->nfeat, msg), GNNKD_OK, "%s", msg);
+    const int32_t n = d->n, k = add->n, F = d->nfeat;
+    const int64_t edges = gnnkd_csr_nnz(&d->adj) / 2;
+    int32_t u[] = {0, k - 1, 0}, v[] = {1, 0, 1}; // a repeat, dropped
+    cr_assert_eq(gnnkd_dataset_append(d, add, u, v, 3, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(d->n, n + k);
+    cr_assert_eq(gnnkd_csr_nnz(&d->adj), 2 * (edges + 2));
+    cr_assert_eq(d->adj.colidx[d->adj.rowptr[n]], 1, "new node 0 is joined to node 1");
+    cr_assert_eq(d->adj.rowptr[n + 1] - d->adj.rowptr[n], 1);
+    cr_assert_eq(d->label[n + k - 1], -1);
+    // the same feature rows again
+    float *a = calloc((size_t)F, sizeof *a), *b = calloc((size_t)F, sizeof *b);
+    int32_t *idx = calloc((size_t)F, sizeof *idx);
+    for (int32_t i = 0; i < k; i++) {
+        row_of(d, i, a, idx, b);
+        float *x = calloc((size_t)F, sizeof *x);
+        row_of(d, n + i, x, idx, b);
+        cr_assert(memcmp(a, x, sizeof *a * (size_t)F) == 0, "row %d", i);
+        free(x);
+    }
+    int32_t bad_u[] = {0}, bad_v[] = {n + k};
+    cr_assert_eq(gnnkd_dataset_append(d, add, bad_u, bad_v, 1, msg), GNNKD_EINVAL);
+    cr_assert_eq(d->n, n + k, "a failed append changed the dataset");
+
+    gnnkd_graph *g = NULL;
+    gnnkd_model *m = NULL;
+    gnnkd_infer *w = NULL;
+    gnnkd_model_spec s;
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_model_spec_parse(&s, "gcn:5", msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_model_new(&m, &s, F, d->nclass, 2, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_infer_new(&w, msg), GNNKD_OK);
+    const float *full = NULL;
+    cr_assert_eq(gnnkd_model_forward(m, &full, d, g, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
+    int32_t nodes[64];
+    float z[64 * 8];
+    for (int32_t i = 0; i < k; i++) nodes[i] = n + i;
+    cr_assert_eq(gnnkd_model_forward_nodes(z, NULL, w, m, d, g, nodes, k, msg), GNNKD_OK, "%s", msg);
+    for (int32_t i = 0; i < k * d->nclass; i++)
+        cr_assert_float_eq(z[i], full[(int64_t)n * d->nclass + i], 1e-5);
+    free(a), free(b), free(idx);
+    gnnkd_infer_free(&w);
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&add);
+    gnnkd_dataset_free(&d);
+}
