@@ -128,95 +128,100 @@ static int write_header(FILE *f, const char *name, const char *P, const char *U,
     return ferror(f) ? GNNKD_EIO : GNNKD_OK;
 }
 
-/* The generated helpers: one layer over a dense or sparse input row. */
-static const char FLOAT_LAYERS[] =
-    "/* y (o) = the row x (i) times s, times w (i, o), plus b, then ReLU if relu;\n"
-    " * zero inputs skipped. */\n"
-    "static void P_dense(float *y, const float *x, float s, const float *w, const float *b,\n"
-    "                    int i, int o, int relu) {\n"
+/* The generated layers, one function each with its widths as constants (so
+ * that -O2 vectorises the loops over outputs): @L the layer, @I and @O its
+ * widths, @R 1 for a ReLU after it. Dense rows skip zero inputs. */
+static const char FLOAT_DENSE[] =
+    "/* layer @L: y (@O) = the row x (@I) times s, times w (@I, @O), plus b, ReLU if @R. */\n"
+    "static void P_layer@L(float *restrict y, const float *restrict x, float s) {\n"
     "    int k, c;\n"
-    "    for (c = 0; c < o; c++) y[c] = 0.0f;\n"
-    "    for (k = 0; k < i; k++) {\n"
+    "    for (c = 0; c < @O; c++) y[c] = 0.0f;\n"
+    "    for (k = 0; k < @I; k++) {\n"
     "        const float v = x[k] * s;\n"
-    "        const float *wk = w + (long)k * o;\n"
+    "        const float *wk = P_w@L + (long)k * @O;\n"
     "        if (v == 0.0f) continue;\n"
-    "        for (c = 0; c < o; c++) y[c] += v * wk[c];\n"
+    "        for (c = 0; c < @O; c++) y[c] += v * wk[c];\n"
     "    }\n"
-    "    for (c = 0; c < o; c++) {\n"
-    "        y[c] += b[c];\n"
-    "        if (relu && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
-    "    }\n"
-    "}\n\n"
-    "/* The same for a sparse row of nnz entries val at columns idx. */\n"
-    "static void P_sparse(float *y, const int32_t *idx, const float *val, int nnz, float s,\n"
-    "                     const float *w, const float *b, int o, int relu) {\n"
-    "    int j, c;\n"
-    "    for (c = 0; c < o; c++) y[c] = 0.0f;\n"
-    "    for (j = 0; j < nnz; j++) {\n"
-    "        const float v = val[j] * s;\n"
-    "        const float *wk = w + (long)idx[j] * o;\n"
-    "        for (c = 0; c < o; c++) y[c] += v * wk[c];\n"
-    "    }\n"
-    "    for (c = 0; c < o; c++) {\n"
-    "        y[c] += b[c];\n"
-    "        if (relu && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] += P_b@L[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
     "    }\n"
     "}\n\n";
 
-static const char INT8_LAYERS[] =
+static const char FLOAT_SPARSE[] =
+    "/* layer 0 from a sparse row: nnz entries val (times s) at columns idx. */\n"
+    "static void P_layer0_sparse(float *restrict y, const int32_t *idx, const float *val, int nnz,\n"
+    "                            float s) {\n"
+    "    int j, c;\n"
+    "    for (c = 0; c < @O; c++) y[c] = 0.0f;\n"
+    "    for (j = 0; j < nnz; j++) {\n"
+    "        const float v = val[j] * s;\n"
+    "        const float *wk = P_w0 + (long)idx[j] * @O;\n"
+    "        for (c = 0; c < @O; c++) y[c] += v * wk[c];\n"
+    "    }\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] += P_b0[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    }\n"
+    "}\n\n";
+
+static const char INT8_COMMON[] =
     "/* Symmetric rounding of t (|t| <= 127 by construction) to an int8 level. */\n"
     "static int32_t P_level(float t) {\n"
     "    int32_t q = (int32_t)(t >= 0.0f ? t + 0.5f : t - 0.5f);\n"
     "    return q > 127 ? 127 : q < -127 ? -127 : q;\n"
-    "}\n\n"
-    "/* y[c] = acc[c] * (sx * scale[c]) + b[c], then ReLU if relu. */\n"
-    "static void P_finish(float *y, const int32_t *acc, float sx, const float *scale,\n"
-    "                     const float *b, int o, int relu) {\n"
-    "    int c;\n"
-    "    for (c = 0; c < o; c++) {\n"
-    "        y[c] = (float)acc[c] * (sx * scale[c]) + b[c];\n"
-    "        if (relu && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
-    "    }\n"
-    "}\n\n"
-    "/* y (o) from the row x (i) times s: x quantised per row (scale max|x s| / 127),\n"
-    " * times the int8 q (i, o) summed in acc (o) as int32, then P_finish. */\n"
-    "static void P_dense(float *y, int32_t *acc, const float *x, float s, const int8_t *q,\n"
-    "                    const float *scale, const float *b, int i, int o, int relu) {\n"
+    "}\n\n";
+
+static const char INT8_DENSE[] =
+    "/* layer @L: the row x (@I) times s, quantised (scale sx = max |x s| / 127), times\n"
+    " * the int8 q (@I, @O) summed in int32; y[c] = acc[c] sx scale[c] + b[c], ReLU if @R. */\n"
+    "static void P_layer@L(float *restrict y, const float *restrict x, float s) {\n"
+    "    int32_t acc[@O];\n"
     "    int k, c;\n"
-    "    float amax = 0.0f, inv;\n"
-    "    for (k = 0; k < i; k++) {\n"
+    "    float amax = 0.0f, inv, sx;\n"
+    "    for (k = 0; k < @I; k++) {\n"
     "        const float a = fabsf(x[k] * s);\n"
     "        if (a > amax) amax = a;\n"
     "    }\n"
-    "    for (c = 0; c < o; c++) acc[c] = 0;\n"
+    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
     "    inv = amax > 0.0f ? 127.0f / amax : 0.0f;\n"
-    "    for (k = 0; k < i; k++) {\n"
-    "        const int32_t qx = P_level(x[k] * s * inv);\n"
-    "        const int8_t *qk = q + (long)k * o;\n"
+    "    for (k = 0; k < @I; k++) {\n"
+    "        const int16_t qx = (int16_t)P_level(x[k] * s * inv);\n"
+    "        const int8_t *qk = P_q@L + (long)k * @O;\n"
     "        if (qx == 0) continue;\n"
-    "        for (c = 0; c < o; c++) acc[c] += qx * (int32_t)qk[c];\n"
+    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qx * qk[c]); /* |.| <= 127^2 */\n"
     "    }\n"
-    "    P_finish(y, acc, amax / 127.0f, scale, b, o, relu);\n"
-    "}\n\n"
-    "/* The same for a sparse row of nnz entries val at columns idx. */\n"
-    "static void P_sparse(float *y, int32_t *acc, const int32_t *idx, const float *val, int nnz,\n"
-    "                     float s, const int8_t *q, const float *scale, const float *b, int o,\n"
-    "                     int relu) {\n"
+    "    sx = amax / 127.0f;\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] = (float)acc[c] * (sx * P_s@L[c]) + P_b@L[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    }\n"
+    "}\n\n";
+
+static const char INT8_SPARSE[] =
+    "/* layer 0 from a sparse row: nnz entries val (times s) at columns idx. */\n"
+    "static void P_layer0_sparse(float *restrict y, const int32_t *idx, const float *val, int nnz,\n"
+    "                            float s) {\n"
+    "    int32_t acc[@O];\n"
     "    int j, c;\n"
-    "    float amax = 0.0f, inv;\n"
+    "    float amax = 0.0f, inv, sx;\n"
     "    for (j = 0; j < nnz; j++) {\n"
     "        const float a = fabsf(val[j] * s);\n"
     "        if (a > amax) amax = a;\n"
     "    }\n"
-    "    for (c = 0; c < o; c++) acc[c] = 0;\n"
+    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
     "    inv = amax > 0.0f ? 127.0f / amax : 0.0f;\n"
     "    for (j = 0; j < nnz; j++) {\n"
-    "        const int32_t qx = P_level(val[j] * s * inv);\n"
-    "        const int8_t *qk = q + (long)idx[j] * o;\n"
+    "        const int16_t qx = (int16_t)P_level(val[j] * s * inv);\n"
+    "        const int8_t *qk = P_q0 + (long)idx[j] * @O;\n"
     "        if (qx == 0) continue;\n"
-    "        for (c = 0; c < o; c++) acc[c] += qx * (int32_t)qk[c];\n"
+    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qx * qk[c]); /* |.| <= 127^2 */\n"
     "    }\n"
-    "    P_finish(y, acc, amax / 127.0f, scale, b, o, relu);\n"
+    "    sx = amax / 127.0f;\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] = (float)acc[c] * (sx * P_s0[c]) + P_b0[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    }\n"
     "}\n\n";
 
 static const char COMMON_TAIL[] =
@@ -245,13 +250,22 @@ static const char COMMON_TAIL[] =
     "    return P_softmax(probs, P_logits_sparse(idx, val, nnz, probs));\n"
     "}\n";
 
-/* Writes text with every "P_" replaced by prefix "_" and "P_N" macros by
- * the upper-case prefix. */
-static void put_text(FILE *f, const char *text, const char *P, const char *U) {
+/* Writes text with "P_" replaced by the prefix and "_", "P_N" macros by the
+ * upper-case prefix, and @L, @I, @O, @R by layer l's index, widths and
+ * whether a ReLU follows. */
+static void put_text(FILE *f, const char *text, const char *P, const char *U,
+                     const gnnkd_model_spec *s, int l) {
     for (const char *t = text; *t; t++) {
         if (t[0] == 'P' && t[1] == '_' && (t == text || !(isalnum((unsigned char)t[-1]) || t[-1] == '_'))) {
             fputs(t[2] == 'N' ? U : P, f);
             continue; // the '_' follows
+        }
+        if (t[0] == '@' && s != NULL && strchr("LIOR", t[1]) && t[1] != '\0') {
+            const int v = t[1] == 'L' ? l : t[1] == 'I' ? s->dims[l] : t[1] == 'O' ? s->dims[l + 1]
+                        : l < s->nlayers - 1;
+            fprintf(f, "%d", v);
+            t++;
+            continue;
         }
         fputc(*t, f);
     }
@@ -259,7 +273,7 @@ static void put_text(FILE *f, const char *text, const char *P, const char *U) {
 
 /* The body of P_logits (sparse: P_logits_sparse): the normalisation scale s,
  * then layer by layer between the two rows a and b, the last into logits. */
-static void put_forward(FILE *f, const gnnkd_model *m, int int8, int sparse, const char *P,
+static void put_forward(FILE *f, const gnnkd_model *m, int sparse, const char *P,
                         const char *U, int32_t widest) {
     const gnnkd_model_spec *s = &m->spec;
     const int L = s->nlayers, rowsum = m->feature_norm == GNNKD_FEATURES_ROW_SUM;
@@ -268,7 +282,6 @@ static void put_forward(FILE *f, const gnnkd_model *m, int int8, int sparse, con
     else
         fprintf(f, "int %s_logits(const float *x, float *logits) {\n", P);
     fprintf(f, "    float a[%d], b[%d];\n", widest, widest);
-    if (int8) fprintf(f, "    int32_t acc[%d];\n", widest);
     fprintf(f, "    float s = 1.0f;\n");
     if (sparse) {
         fprintf(f, "    int j;\n    if (nnz < 0) return -1;\n"
@@ -285,24 +298,8 @@ static void put_forward(FILE *f, const gnnkd_model *m, int int8, int sparse, con
     for (int l = 0; l < L; l++) {
         const char *out = l == L - 1 ? "logits" : l % 2 ? "b" : "a";
         const char *in = l % 2 ? "a" : "b"; // layer l >= 1 reads layer l-1's output
-        const int relu = l < L - 1;
-        if (int8) {
-            if (l == 0 && sparse)
-                fprintf(f, "    %s_sparse(%s, acc, idx, val, nnz, s, %s_q0, %s_s0, %s_b0, %d, %d);\n",
-                        P, out, P, P, P, s->dims[1], relu);
-            else
-                fprintf(f, "    %s_dense(%s, acc, %s, %s, %s_q%d, %s_s%d, %s_b%d, %d, %d, %d);\n", P,
-                        out, l ? in : "x", l ? "1.0f" : "s", P, l, P, l, P, l, s->dims[l],
-                        s->dims[l + 1], relu);
-        } else {
-            if (l == 0 && sparse)
-                fprintf(f, "    %s_sparse(%s, idx, val, nnz, s, %s_w0, %s_b0, %d, %d);\n", P, out, P,
-                        P, s->dims[1], relu);
-            else
-                fprintf(f, "    %s_dense(%s, %s, %s, %s_w%d, %s_b%d, %d, %d, %d);\n", P, out,
-                        l ? in : "x", l ? "1.0f" : "s", P, l, P, l, s->dims[l], s->dims[l + 1],
-                        relu);
-        }
+        if (l == 0 && sparse) fprintf(f, "    %s_layer0_sparse(%s, idx, val, nnz, s);\n", P, out);
+        else fprintf(f, "    %s_layer%d(%s, %s, %s);\n", P, l, out, l ? in : "x", l ? "1.0f" : "s");
     }
     if (L < 3) fprintf(f, "    (void)b;\n"); // only deeper models use the second row
     fprintf(f, "    return %s_argmax(logits);\n}\n\n", P);
@@ -343,11 +340,13 @@ static int write_source(FILE *f, const char *name, const char *P, const char *U,
         put_floats(f, "float", P, "b", l, m->b[l], oo);
         fputc('\n', f);
     }
-    put_text(f, o->int8 ? INT8_LAYERS : FLOAT_LAYERS, P, U);
+    if (o->int8) put_text(f, INT8_COMMON, P, U, NULL, 0);
+    for (int l = 0; l < s->nlayers; l++) put_text(f, o->int8 ? INT8_DENSE : FLOAT_DENSE, P, U, s, l);
+    put_text(f, o->int8 ? INT8_SPARSE : FLOAT_SPARSE, P, U, s, 0);
     fprintf(f, "static int %s_argmax(const float *z);\n\n", P);
-    put_forward(f, m, o->int8, 0, P, U, widest);
-    put_forward(f, m, o->int8, 1, P, U, widest);
-    put_text(f, COMMON_TAIL, P, U);
+    put_forward(f, m, 0, P, U, widest);
+    put_forward(f, m, 1, P, U, widest);
+    put_text(f, COMMON_TAIL, P, U, NULL, 0);
     return ferror(f) ? GNNKD_EIO : GNNKD_OK;
 }
 
