@@ -278,3 +278,35 @@ Test(export, append_new_nodes) {
     gnnkd_dataset_free(&add);
     gnnkd_dataset_free(&d);
 }
+
+/* Dense new rows (.npy) join a sparse dataset as sparse rows; a wrong width
+ * names the file and the width expected. */
+Test(export, append_dense_rows, .init = make_dir, .fini = remove_dir) {
+    char msg[GNNKD_MSG_LEN] = "", path[512];
+    gnnkd_dataset *d = NULL, *add = NULL;
+    snprintf(path, sizeof path, "%s/tiny", test_small_data());
+    cr_assert_eq(gnnkd_dataset_load_dir(&d, path, msg), GNNKD_OK, "%s", msg);
+    cr_assert_not_null(d->x.rowptr, "tiny has sparse features");
+    const int32_t n = d->n, F = d->nfeat;
+    float rows[2 * 64] = {0};
+    cr_assert_leq(F, 64);
+    rows[1] = 0.5f, rows[F + 0] = 2.0f, rows[F + F - 1] = -1.0f;
+    snprintf(path, sizeof path, "%s/new.npy", dir);
+    cr_assert_eq(gnnkd_npy_write(path, rows, 2, F, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_features_read(&add, path, F + 2, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "new.npy") && strstr(msg, "expected"), "%s", msg);
+    cr_assert_eq(gnnkd_features_read(&add, path, F, msg), GNNKD_OK, "%s", msg);
+    cr_assert(add->n == 2 && add->xdense != NULL && add->feature_norm == GNNKD_FEATURES_RAW);
+    cr_assert_eq(gnnkd_dataset_append(d, add, NULL, NULL, 0, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(d->n, n + 2);
+    cr_assert_eq(d->x.nrows, n + 2);
+    float x[64], val[64];
+    int32_t idx[64];
+    for (int32_t i = 0; i < 2; i++) {
+        cr_assert_eq(row_of(d, n + i, x, idx, val), i == 0 ? 1 : 2);
+        cr_assert(memcmp(x, rows + i * F, sizeof *x * (size_t)F) == 0, "row %d", i);
+    }
+    cr_assert_eq(d->adj.rowptr[n + 2] - d->adj.rowptr[n], 0, "no edges: isolated");
+    gnnkd_dataset_free(&add);
+    gnnkd_dataset_free(&d);
+}
