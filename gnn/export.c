@@ -316,8 +316,6 @@ static int write_source(FILE *f, const char *name, const char *P, const char *U,
             name, gnnkd_version(), name, name);
     for (int l = 0; l < s->nlayers; l++) {
         const int32_t i = s->dims[l], oo = s->dims[l + 1];
-        char what[16];
-        snprintf(what, sizeof what, "layer %d", l);
         fprintf(f, "/* layer %d: %d -> %d%s */\n", l, i, oo, l < s->nlayers - 1 ? ", ReLU" : "");
         if (o->int8) {
             q = malloc((size_t)i * (size_t)oo);

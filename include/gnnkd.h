@@ -747,7 +747,7 @@ typedef struct {
  * names and renamed. Errors: GNNKD_EINVAL for a model that is not an MLP
  * (a graph model's prediction reads the graph: the message says so), a
  * prefix that is not an identifier, a path not ending in .c, a
- * non-finite parameter, or with int8 a layer of more than 133143 inputs
+ * non-finite parameter, or with int8 a layer of more than 133144 inputs
  * (int32 sums could overflow); GNNKD_EIO if a file cannot be written;
  * GNNKD_ENOMEM. O(nparams). Ownership: m and o are read only. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_export_c(gnnkd_export_info *info,
