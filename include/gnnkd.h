@@ -418,44 +418,6 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_set_edges(
     gnnkd_dataset *d, gnnkd_graph_counts *counts, int32_t n, const int32_t *u, const int32_t *v,
     int64_t m, int directed, char *msg);
 
-/* New nodes (loaders/append.c): what a trained model is asked about after
- * training. gnnkd_features_read reads their raw feature rows, .mtx
- * (MatrixMarket coordinate: sparse x) or .npy (float32/64: dense xdense),
- * into a new dataset of those rows alone: n rows, no edges, labels -1,
- * nclass 0, feature_norm RAW. nfeat > 0 is the width expected: another
- * width is GNNKD_EDATA "path: C feature columns; expected nfeat". Malformed
- * files are GNNKD_EDATA naming the file (and line), a missing one
- * GNNKD_EIO. O(file size). Ownership: a new dataset (gnnkd_dataset_free). */
-GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_features_read(gnnkd_dataset **d, const char *path,
-                                                          int32_t nfeat, char *msg);
-
-/* Reads the new nodes' edges to known nodes: a text file of lines "NEW
- * KNOWN", NEW a row of the new features (0..nu-1), KNOWN a node of the
- * dataset (0..nv-1); blank lines and lines starting with '#' are skipped.
- * A malformed line or an id out of range is GNNKD_EDATA "path:line: ...";
- * a missing file GNNKD_EIO. O(file size). Ownership: *u and *v (m each)
- * are new arrays, freed with free(). */
-GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_edges_read(int32_t **u, int32_t **v, int64_t *m,
-                                                       const char *path, int32_t nu, int32_t nv,
-                                                       char *msg);
-
-/* Grows d by the nodes of add (k = add->n of them, typically from
- * gnnkd_features_read): they become nodes d->n .. d->n + k - 1, with their
- * feature rows (converted to d's sparse or dense form; add's must already
- * be normalised as d's are) and labels (-1 if add has none), joined to the
- * known nodes by the edges (new node u[e] in 0..k-1, known node v[e] in
- * 0..n-1; repeats are dropped). The split lists are unchanged. A GCN then
- * answers about the new nodes through gnnkd_graph_new on the grown
- * adjacency and gnnkd_model_forward_nodes. Errors: GNNKD_EINVAL for another
- * feature width or an edge out of range, GNNKD_ENOMEM; d is unchanged on
- * failure. O(nnz(adj) + nnz(X) + m log m). Ownership: d's adjacency,
- * feature and label arrays are replaced (pointers into them go stale); add,
- * u and v are read only. */
-GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_append(gnnkd_dataset *d,
-                                                           const gnnkd_dataset *add,
-                                                           const int32_t *u, const int32_t *v,
-                                                           int64_t m, char *msg);
-
 /* A summary of a dataset (gnnkd info). */
 typedef struct {
     int32_t nodes;
@@ -523,6 +485,44 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split(gnnkd_dataset *d, con
  * ones freed), so pointers into them taken before are stale; d is
  * unchanged on failure. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
+
+/* New nodes (loaders/append.c): what a trained model is asked about after
+ * training. gnnkd_features_read reads their raw feature rows, .mtx
+ * (MatrixMarket coordinate: sparse x) or .npy (float32/64: dense xdense),
+ * into a new dataset of those rows alone: n rows, no edges, labels -1,
+ * nclass 0, feature_norm RAW. nfeat > 0 is the width expected: another
+ * width is GNNKD_EDATA "path: C feature columns; expected nfeat". Malformed
+ * files are GNNKD_EDATA naming the file (and line), a missing one
+ * GNNKD_EIO. O(file size). Ownership: a new dataset (gnnkd_dataset_free). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_features_read(gnnkd_dataset **d, const char *path,
+                                                          int32_t nfeat, char *msg);
+
+/* Reads the new nodes' edges to known nodes: a text file of lines "NEW
+ * KNOWN", NEW a row of the new features (0..nu-1), KNOWN a node of the
+ * dataset (0..nv-1); blank lines and lines starting with '#' are skipped.
+ * A malformed line or an id out of range is GNNKD_EDATA "path:line: ...";
+ * a missing file GNNKD_EIO. O(file size). Ownership: *u and *v (m each)
+ * are new arrays, freed with free(). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_edges_read(int32_t **u, int32_t **v, int64_t *m,
+                                                       const char *path, int32_t nu, int32_t nv,
+                                                       char *msg);
+
+/* Grows d by the nodes of add (k = add->n of them, typically from
+ * gnnkd_features_read): they become nodes d->n .. d->n + k - 1, with their
+ * feature rows (converted to d's sparse or dense form; add's must already
+ * be normalised as d's are) and labels (-1 if add has none), joined to the
+ * known nodes by the edges (new node u[e] in 0..k-1, known node v[e] in
+ * 0..n-1; repeats are dropped). The split lists are unchanged. A GCN then
+ * answers about the new nodes through gnnkd_graph_new on the grown
+ * adjacency and gnnkd_model_forward_nodes. Errors: GNNKD_EINVAL for another
+ * feature width or an edge out of range, GNNKD_ENOMEM; d is unchanged on
+ * failure. O(nnz(adj) + nnz(X) + m log m). Ownership: d's adjacency,
+ * feature and label arrays are replaced (pointers into them go stale); add,
+ * u and v are read only. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_append(gnnkd_dataset *d,
+                                                           const gnnkd_dataset *add,
+                                                           const int32_t *u, const int32_t *v,
+                                                           int64_t m, char *msg);
 
 /* ======================================================================== */
 /* loaders: constants the programs show                                     */
