@@ -14,6 +14,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_distill(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_bench_speed(int argc, char **argv);
 

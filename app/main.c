@@ -26,6 +26,8 @@ static const struct {
     {"eval", cmd_eval, "evaluate a saved model"},
     {"distill", cmd_distill, "distil a teacher into a student (KD, compression, scratch)"},
     {"info", cmd_info, "describe a dataset: size, degrees, components, clustering, homophily"},
+    {"predict", cmd_predict, "predict the classes of new nodes from their raw features"},
+    {"export", cmd_export, "write an MLP student as standalone C99 (float or int8)"},
     {"convert", cmd_convert, "write any dataset (graph file, synthetic) as a gnnkd folder"},
     {"bench", cmd_bench, "benchmark distillation vs compression: CSV, summary, plots"},
     {"bench-speed", cmd_bench_speed, "time training epochs, kernels and inference against rooflines"},

@@ -39,6 +39,7 @@ typedef struct {
     int latency;      /* 0: none, 1: also, 2: only */
     int latency_nodes;
     gnnkd_model_spec student, teacher;
+    const char *student_file; /* --student-model: a trained student instead of fresh weights */
     int json, quiet;
     const char *out;
     roofline_machine machine[MAX_ITEMS]; /* one per thread count */
@@ -70,7 +71,11 @@ static void speed_help(FILE *f) {
             "  --latency               also time single-node inference on each dataset\n"
             "  --latency-only          only that\n"
             "  --latency-nodes N       random query nodes (1000)\n"
-            "  --student M, --teacher M  the two models (mlp:64, gcn:256)\n\n"
+            "  --student M, --teacher M  the two models (mlp:64, gcn:256)\n"
+            "  --student-model PATH    a trained MLP student (e.g. gnnkd distill --save) instead\n"
+            "                          of --student; an MLP student is also exported as C\n"
+            "                          (float and int8), compiled with cc -O2 (CC), checked\n"
+            "                          on every node and timed on the same queries\n\n"
             "Output:\n"
             "  --json                  one JSON object per line (one per configuration)\n"
             "  --out DIR               also write DIR/bench-speed.json and .md\n"
@@ -490,7 +495,18 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     data.dataset = o->data.graph ? NULL : dataset;
     UTIL_TRY(cli_open_dataset(&d, &data, msg));
     UTIL_TRY(gnnkd_graph_new(&g, &d->adj, msg));
-    UTIL_TRY(gnnkd_model_new(&student, &o->student, d->nfeat, d->nclass, o->seed, msg));
+    if (o->student_file) {
+        UTIL_TRY(gnnkd_model_load(&student, o->student_file, msg));
+        const gnnkd_model_spec *ss = gnnkd_model_get_spec(student);
+        UTIL_CHECK(ss->dims[0] == d->nfeat && ss->dims[ss->nlayers] == d->nclass, GNNKD_EINVAL,
+                   "%s: the model maps %d features to %d classes; %s has %d and %d",
+                   o->student_file, ss->dims[0], ss->dims[ss->nlayers], dataset, d->nfeat,
+                   d->nclass);
+    } else {
+        UTIL_TRY(gnnkd_model_new(&student, &o->student, d->nfeat, d->nclass, o->seed, msg));
+        // what a student trained on d would carry, so the export normalises as one
+        gnnkd_model_set_feature_norm(student, d->feature_norm);
+    }
     UTIL_TRY(gnnkd_model_new(&teacher, &o->teacher, d->nfeat, d->nclass, o->seed, msg));
 
     // distinct random query nodes: a partial Fisher-Yates shuffle
@@ -508,17 +524,27 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     speed_latency rs, rt;
     UTIL_TRY(speed_latency_measure(&rs, student, d, g, perm, nq, msg));
     UTIL_TRY(speed_latency_measure(&rt, teacher, d, g, perm, nq, msg));
+    cJSON *ex = NULL;
+    if (gnnkd_model_get_spec(student)->kind == GNNKD_MODEL_MLP) {
+        ex = speed_export_measure(student, d, perm, nq, msg);
+        if (ex == NULL) { // msg says why
+            UTIL_FREE_ALL;
+            return GNNKD_EINTERNAL;
+        }
+    }
 
     cJSON *res = cJSON_CreateObject();
     cJSON_AddStringToObject(res, "section", "latency");
     cJSON_AddStringToObject(res, "dataset", dataset);
     cJSON_AddNumberToObject(res, "threads", 1);
     cJSON_AddNumberToObject(res, "queries", nq);
-    cJSON_AddStringToObject(res, "weights", "fresh (latency does not depend on training)");
+    cJSON_AddStringToObject(res, "weights", o->student_file ? o->student_file
+                                            : "fresh (latency does not depend on training)");
     cJSON_AddItemToObject(res, "student", json_latency_model(student, &rs));
     cJSON_AddItemToObject(res, "teacher", json_latency_model(teacher, &rt));
     cJSON_AddNumberToObject(res, "speedup_median", rt.median_us / rs.median_us);
     cJSON_AddNumberToObject(res, "speedup_p99", rt.p99_us / rs.p99_us);
+    if (ex) cJSON_AddItemToObject(res, "export", ex);
     *out = res;
     UTIL_FREE_ALL;
     return GNNKD_OK;
@@ -579,8 +605,8 @@ static void print_config(FILE *f, const cJSON *r, int md) {
 static void print_latency(FILE *f, const cJSON *r, int md) {
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "student"),
                 *te = cJSON_GetObjectItemCaseSensitive(r, "teacher");
-    fprintf(f, "%sper-node inference on %s, 1 thread, %d random nodes (fresh weights)\n%s",
-            md ? "### " : "", str(r, "dataset"), (int)num(r, "queries"),
+    fprintf(f, "%sper-node inference on %s, 1 thread, %d random nodes (student: %s)\n%s",
+            md ? "### " : "", str(r, "dataset"), (int)num(r, "queries"), str(r, "weights"),
             md ? "\n| model | median us | p99 us | nodes read (median / max) | full graph ms |\n"
                  "| --- | ---: | ---: | ---: | ---: |\n"
                : "");
@@ -592,6 +618,21 @@ static void print_latency(FILE *f, const cJSON *r, int md) {
                 str(ms[i], "model"), num(ms[i], "median_us"), num(ms[i], "p99_us"),
                 num(ms[i], "nodes_read_median"), num(ms[i], "nodes_read_max"),
                 num(ms[i], "full_graph_ms"));
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(r, "export");
+    for (int i = 0; ex && i < 2; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ex, i ? "int8" : "float");
+        fprintf(f, md ? "| %s export (%s) | %.2f | %.2f | 1 | |\n"
+                      : "  %s export (%s)  median %9.2f us  p99 %9.2f us\n",
+                i ? "int8" : "float", i ? "int8" : "float32", num(v, "median_us"), num(v, "p99_us"));
+    }
+    if (ex)
+        fprintf(f, "%s  export: float = library class on %.0f of %.0f nodes, max |logit diff| %.2g; "
+                   "int8 agrees on %.2f%%, test accuracy %.4f (library %.4f); %.0f bytes float, "
+                   "%.0f int8\n",
+                md ? "\n" : "", num(ex, "float_same_class"), num(ex, "nodes_checked"),
+                num(ex, "float_max_abs_logit_diff"), 100.0 * num(ex, "int8_agreement"),
+                num(ex, "test_acc_int8"), num(ex, "test_acc_library"), num(ex, "float_bytes"),
+                num(ex, "int8_bytes"));
     fprintf(f, "%s  %s is %.1fx faster at the median, %.1fx at p99\n\n", md ? "\n" : "",
             str(st, "model"), num(r, "speedup_median"), num(r, "speedup_p99"));
 }
@@ -777,6 +818,7 @@ static int parse_one(speed_args *a, int c, const char *arg) {
         if (gnnkd_model_spec_parse(c == 'S' ? &o->student : &o->teacher, arg, msg) == GNNKD_OK) return 0;
         fprintf(stderr, "gnnkd bench-speed: --%s: %s\n", c == 'S' ? "student" : "teacher", msg);
         return 3;
+    case 'M': o->student_file = arg; return 0;
     case 'j': o->json = 1; return 0;
     case 'o': o->out = arg; return 0;
     case 'q': o->quiet = 1; return 0;
@@ -815,6 +857,7 @@ static int parse_args(speed_args *a, int argc, char **argv) {
         {"latency-nodes", required_argument, 0, 'n'},
         {"student", required_argument, 0, 'S'},
         {"teacher", required_argument, 0, 'T'},
+        {"student-model", required_argument, 0, 'M'},
         {"json", no_argument, 0, 'j'},
         {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},

@@ -47,4 +47,15 @@ typedef struct {
 int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset *d,
                           const gnnkd_graph *g, const int32_t *query, int32_t nquery, char *msg);
 
+/* ---- the exported student (speed_export.c) ------------------------------- */
+
+/* The MLP m exported as C (float and int8), compiled with `cc -O2` (CC if
+ * set) into shared objects and loaded: checked on every node of d against
+ * the library's eval logits (float: max |diff| and same class; int8:
+ * agreement with float, test accuracy), then each query timed alone after
+ * a warm pass. A JSON object, or NULL with msg (no compiler, not an MLP). */
+struct cJSON;
+struct cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_t *query,
+                                   int32_t nquery, char *msg);
+
 #endif /* GNNKD_SPEED_H */

@@ -127,6 +127,7 @@ gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_data
     GKD_ALLOC(val_loss, o->epochs);
     GKD_ALLOC(step_seconds, o->epochs);
     if (o->select == GNNKD_SELECT_VAL_ACC) GKD_ALLOC(best, nparams);
+    gnnkd_model_set_feature_norm(m, d->feature_norm); // the one place a model learns it
     gkd_model_reset_adam(m);
     gkd_model_zero_grad(m); // then each Adam step leaves them zero
     double l2 = gkd_model_l2(m, o); // then each Adam step returns it

@@ -332,6 +332,7 @@ static inline double gkd_adam_range(float *p, float *g, float *m, float *v, int6
 
 struct gnnkd_model {
     gnnkd_model_spec spec; /* complete: dims[0] and dims[nlayers] filled in */
+    gnnkd_feature_norm feature_norm; /* of the features it was trained on */
     int64_t nparams;
     float *params, *grads, *adam_m, *adam_v; /* (nparams) each */
     float *w[GNNKD_MAX_LAYERS], *b[GNNKD_MAX_LAYERS];   /* into params */

@@ -1,7 +1,11 @@
 /* model_io.c — model files. Little-endian, in order:
- *   char magic[8] = "GNNKDMDL"; uint32 version = 1; uint32 kind;
- *   uint32 nlayers; int32 dims[nlayers + 1]; float dropout; int64 nparams;
- *   float params[nparams]; uint32 crc32 (zlib) of every byte before it. */
+ *   char magic[8] = "GNNKDMDL"; uint32 version = 2; uint32 kind;
+ *   uint32 nlayers; int32 dims[nlayers + 1]; float dropout;
+ *   uint32 feature_norm (gnnkd_feature_norm); int64 nparams;
+ *   float params[nparams]; uint32 crc32 (zlib) of every byte before it.
+ * Version 1 is the same without feature_norm; it is still read, as
+ * GNNKD_FEATURES_ROW_SUM (the program's only choice without --raw-features
+ * when version 1 was written). */
 #include "gnn/kernels.h"
 
 #include <errno.h>
@@ -10,11 +14,18 @@
 #include <zlib.h>
 
 #define GKD_MAGIC "GNNKDMDL"
-#define GKD_MODEL_VERSION 1u
+#define GKD_MODEL_VERSION 2u
 
-/* Bytes in a file of nlayers layers and nparams parameters. */
-static int64_t file_size(int nlayers, int64_t nparams) {
-    return 8 + 4 + 4 + 4 + 4 * (int64_t)(nlayers + 1) + 4 + 8 + 4 * nparams + 4;
+/* Bytes in a file of format version, nlayers layers and nparams parameters. */
+static int64_t file_size(uint32_t version, int nlayers, int64_t nparams) {
+    return 8 + 4 + 4 + 4 + 4 * (int64_t)(nlayers + 1) + 4 + (version >= 2 ? 4 : 0) + 8 +
+           4 * nparams + 4;
+}
+
+gnnkd_feature_norm gnnkd_model_get_feature_norm(const gnnkd_model *m) { return m->feature_norm; }
+
+void gnnkd_model_set_feature_norm(gnnkd_model *m, gnnkd_feature_norm f) {
+    if (m && (f == GNNKD_FEATURES_RAW || f == GNNKD_FEATURES_ROW_SUM)) m->feature_norm = f;
 }
 
 static uint8_t *put_u32(uint8_t *p, uint32_t v) {
@@ -60,7 +71,7 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
     if (m == NULL || path == NULL)
         GKD_FAIL(GNNKD_EINVAL, "gnnkd_model_save: m and path must not be NULL");
     const gnnkd_model_spec *s = &m->spec;
-    int64_t size = file_size(s->nlayers, m->nparams);
+    int64_t size = file_size(GKD_MODEL_VERSION, s->nlayers, m->nparams);
     GKD_ALLOC(buf, size);
     uint8_t *p = buf;
     memcpy(p, GKD_MAGIC, 8);
@@ -69,6 +80,7 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
     p = put_u32(p, (uint32_t)s->nlayers);
     for (int l = 0; l <= s->nlayers; l++) p = put_u32(p, (uint32_t)s->dims[l]);
     p = put_f32(p, s->dropout);
+    p = put_u32(p, (uint32_t)m->feature_norm);
     p = put_u64(p, (uint64_t)m->nparams);
     for (int64_t e = 0; e < m->nparams; e++) p = put_f32(p, m->params[e]);
     put_u32(p, checksum(buf, size - 4));
@@ -136,14 +148,14 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
     GKD_CHECK(len >= fixed && !memcmp(buf, GKD_MAGIC, 8), GNNKD_EDATA,
              "%s: not a gnnkd model file (bad magic)", path);
     uint32_t version = get_u32(buf + 8), kind = get_u32(buf + 12), nlayers = get_u32(buf + 16);
-    GKD_CHECK(version == GKD_MODEL_VERSION, GNNKD_EDATA,
-             "%s: model file version %u; this gnnkd reads version %u", path, version,
+    GKD_CHECK(version >= 1 && version <= GKD_MODEL_VERSION, GNNKD_EDATA,
+             "%s: model file version %u; this gnnkd reads versions 1 to %u", path, version,
              GKD_MODEL_VERSION);
     GKD_CHECK(kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP, GNNKD_EDATA,
              "%s: unknown model kind %u", path, kind);
     GKD_CHECK(nlayers >= 2 && nlayers <= GNNKD_MAX_LAYERS, GNNKD_EDATA,
              "%s: %u layers; 2..%d are supported", path, nlayers, GNNKD_MAX_LAYERS);
-    GKD_CHECK(len >= file_size((int)nlayers, 0), GNNKD_EDATA, "%s: truncated header", path);
+    GKD_CHECK(len >= file_size(version, (int)nlayers, 0), GNNKD_EDATA, "%s: truncated header", path);
 
     gnnkd_model_spec s;
     memset(&s, 0, sizeof s);
@@ -155,19 +167,28 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
         GKD_CHECK(s.dims[l] > 0, GNNKD_EDATA, "%s: dimension %d is %d", path, l, s.dims[l]);
     }
     s.dropout = get_f32(p);
-    int64_t nparams = (int64_t)get_u64(p + 4), expect = 0;
-    p += 12;
+    p += 4;
+    uint32_t norm = GNNKD_FEATURES_ROW_SUM;
+    if (version >= 2) {
+        norm = get_u32(p);
+        p += 4;
+        GKD_CHECK(norm == GNNKD_FEATURES_RAW || norm == GNNKD_FEATURES_ROW_SUM, GNNKD_EDATA,
+                 "%s: unknown feature normalisation %u", path, norm);
+    }
+    int64_t nparams = (int64_t)get_u64(p), expect = 0;
+    p += 8;
     char why[GNNKD_MSG_LEN] = "";
     GKD_CHECK(gkd_model_spec_check(&expect, &s, why) == GNNKD_OK, GNNKD_EDATA, "%s: %s", path, why);
     GKD_CHECK(nparams == expect, GNNKD_EDATA, "%s: %lld parameters, but the shape has %lld",
              path, (long long)nparams, (long long)expect);
-    GKD_CHECK(len == file_size(s.nlayers, nparams), GNNKD_EDATA,
+    GKD_CHECK(len == file_size(version, s.nlayers, nparams), GNNKD_EDATA,
              "%s: %lld bytes, expected %lld (truncated or trailing data)", path, (long long)len,
-             (long long)file_size(s.nlayers, nparams));
+             (long long)file_size(version, s.nlayers, nparams));
     GKD_CHECK(checksum(buf, len - 4) == get_u32(buf + len - 4), GNNKD_EDATA,
              "%s: checksum mismatch (the file is corrupted)", path);
 
     GKD_TRY(gkd_model_alloc(&out, &s, msg));
+    out->feature_norm = (gnnkd_feature_norm)norm;
     for (int64_t e = 0; e < nparams; e++, p += 4) {
         out->params[e] = get_f32(p);
         GKD_CHECK(isfinite(out->params[e]), GNNKD_EDATA,

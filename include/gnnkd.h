@@ -218,6 +218,19 @@ GNNKD_API void gnnkd_csr_clear(gnnkd_csr *a);
 
 enum { GNNKD_TRAIN = 0, GNNKD_VAL = 1, GNNKD_TEST = 2 };
 
+/* How a dataset's features were transformed after reading, and so how a
+ * model trained on them expects its input: kept as read, or each row scaled
+ * to sum 1 (gnnkd_dataset_normalize_features). A model records it
+ * (gnnkd_model_get_feature_norm) so that new raw feature rows can be given
+ * the same treatment (gnnkd predict, gnnkd_model_export_c). */
+typedef enum {
+    GNNKD_FEATURES_RAW = 0,    /* as read */
+    GNNKD_FEATURES_ROW_SUM = 1 /* each row scaled by 1 / its sum (rows summing to 0 kept) */
+} gnnkd_feature_norm;
+
+/* "raw", "row-sum" (and "?"). Static strings. */
+GNNKD_API const char *gnnkd_feature_norm_name(gnnkd_feature_norm f);
+
 /* A node-classification dataset: an undirected graph, node features, labels
  * and a train/validation/test split. Fields may be read directly; the
  * dataset owns every array in it (allocated with malloc, all freed by
@@ -233,6 +246,10 @@ typedef struct {
     int32_t *label;  /* (n) class of each node, -1 = unlabelled */
     int32_t *split[3];  /* node ids of GNNKD_TRAIN, GNNKD_VAL, GNNKD_TEST */
     int32_t nsplit[3];  /* their lengths */
+    gnnkd_feature_norm feature_norm; /* what was done to x / xdense after
+                                        reading (RAW until
+                                        gnnkd_dataset_normalize_features
+                                        scales the rows) */
 } gnnkd_dataset;
 
 /* A new, empty dataset (all fields zero). GNNKD_ENOMEM.
@@ -281,7 +298,9 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_open(gnnkd_dataset **d, con
  * anywhere (such as the synthetic Gaussians) are left as they are: their row
  * sums mean nothing. Pattern features get a value array (all ones before
  * scaling): GNNKD_ENOMEM if it cannot be allocated, and then d is unchanged.
- * GNNKD_EINVAL if d is NULL. O(nnz). Ownership: changes d in place. */
+ * d->feature_norm becomes GNNKD_FEATURES_ROW_SUM when the rows were scaled
+ * (it stays as it was for signed features). GNNKD_EINVAL if d is NULL.
+ * O(nnz). Ownership: changes d in place. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d,
                                                                        char *msg);
 
@@ -576,6 +595,44 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split(gnnkd_dataset *d, con
  * unchanged on failure. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
 
+/* New nodes (loaders/append.c): what a trained model is asked about after
+ * training. gnnkd_features_read reads their raw feature rows, .mtx
+ * (MatrixMarket coordinate: sparse x) or .npy (float32/64: dense xdense),
+ * into a new dataset of those rows alone: n rows, no edges, labels -1,
+ * nclass 0, feature_norm RAW. nfeat > 0 is the width expected: another
+ * width is GNNKD_EDATA "path: C feature columns; expected nfeat". Malformed
+ * files are GNNKD_EDATA naming the file (and line), a missing one
+ * GNNKD_EIO. O(file size). Ownership: a new dataset (gnnkd_dataset_free). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_features_read(gnnkd_dataset **d, const char *path,
+                                                          int32_t nfeat, char *msg);
+
+/* Reads the new nodes' edges to known nodes: a text file of lines "NEW
+ * KNOWN", NEW a row of the new features (0..nu-1), KNOWN a node of the
+ * dataset (0..nv-1); blank lines and lines starting with '#' are skipped.
+ * A malformed line or an id out of range is GNNKD_EDATA "path:line: ...";
+ * a missing file GNNKD_EIO. O(file size). Ownership: *u and *v (m each)
+ * are new arrays, freed with free(). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_edges_read(int32_t **u, int32_t **v, int64_t *m,
+                                                       const char *path, int32_t nu, int32_t nv,
+                                                       char *msg);
+
+/* Grows d by the nodes of add (k = add->n of them, typically from
+ * gnnkd_features_read): they become nodes d->n .. d->n + k - 1, with their
+ * feature rows (converted to d's sparse or dense form; add's must already
+ * be normalised as d's are) and labels (-1 if add has none), joined to the
+ * known nodes by the edges (new node u[e] in 0..k-1, known node v[e] in
+ * 0..n-1; repeats are dropped). The split lists are unchanged. A GCN then
+ * answers about the new nodes through gnnkd_graph_new on the grown
+ * adjacency and gnnkd_model_forward_nodes. Errors: GNNKD_EINVAL for another
+ * feature width or an edge out of range, GNNKD_ENOMEM; d is unchanged on
+ * failure. O(nnz(adj) + nnz(X) + m log m). Ownership: d's adjacency,
+ * feature and label arrays are replaced (pointers into them go stale); add,
+ * u and v are read only. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_append(gnnkd_dataset *d,
+                                                           const gnnkd_dataset *add,
+                                                           const int32_t *u, const int32_t *v,
+                                                           int64_t m, char *msg);
+
 /* ======================================================================== */
 /* loaders: constants the programs show                                     */
 /* ======================================================================== */
@@ -700,13 +757,25 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_backward(gnnkd_model *m, cons
                                                            const gnnkd_dataset *d,
                                                            const gnnkd_graph *g, char *msg);
 
-/* Saves m: magic, version, shape, parameters and a CRC-32, written to a
- * temporary file and renamed (the format is in gnn/model_io.c).
- * GNNKD_EIO if it cannot be written. */
+/* The feature normalisation m was trained with: gnnkd_train records the
+ * training dataset's d->feature_norm in m (the one place it is set; a new
+ * model says GNNKD_FEATURES_RAW), model files keep it, and gnnkd predict and
+ * gnnkd_model_export_c apply it to raw feature rows. The setter is for
+ * models whose weights come from elsewhere; an unknown value is ignored.
+ * O(1). */
+GNNKD_API gnnkd_feature_norm gnnkd_model_get_feature_norm(const gnnkd_model *m);
+GNNKD_API void gnnkd_model_set_feature_norm(gnnkd_model *m, gnnkd_feature_norm f);
+
+/* Saves m: magic, version, shape, feature normalisation, parameters and a
+ * CRC-32, written to a temporary file and renamed (the format is in
+ * gnn/model_io.c). GNNKD_EIO if it cannot be written. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path,
                                                        char *msg);
 
-/* Loads a model written by gnnkd_model_save; a bad magic, version, shape,
+/* Loads a model written by gnnkd_model_save (format version 2, or version
+ * 1, written before models recorded their feature normalisation: those are
+ * taken as GNNKD_FEATURES_ROW_SUM, what the gnnkd program then always did
+ * without --raw-features); a bad magic, version, shape, normalisation,
  * length, checksum or a NaN/infinite parameter is GNNKD_EDATA ("path:
  * reason"), an unreadable file or one that is not a regular file GNNKD_EIO.
  * Adam's moments start at zero.
@@ -747,6 +816,63 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_forward_nodes(float *logits, 
                                                                  const gnnkd_graph *g,
                                                                  const int32_t *nodes,
                                                                  int32_t nnodes, char *msg);
+
+/* ======================================================================== */
+/* gnn: exporting a student as standalone C (gnn/export.c)                  */
+/* ======================================================================== */
+
+typedef struct {
+    int int8;           /* 0: float32 weights as trained; 1: int8 (below) */
+    const char *prefix; /* the C names' prefix: PREFIX_predict, PREFIX_NFEAT
+                           ("student"); a C identifier of at most 64 chars */
+} gnnkd_export_options;
+
+/* *o = float32 weights, prefix "student". O(1). */
+GNNKD_API void gnnkd_export_options_default(gnnkd_export_options *o);
+
+/* What an export takes: the parameters' bytes as float32 (4 per
+ * parameter) and as int8 (1 per weight, plus float32 scales and biases,
+ * 4 each per output), and the bytes of local arrays one call puts on the
+ * stack, float and int8 (2, resp. 3, rows of the widest layer output). */
+typedef struct {
+    int64_t float_bytes, int8_bytes;
+    int64_t stack_bytes, stack_bytes_int8;
+} gnnkd_export_info;
+
+/* Writes the MLP m as one self-contained C99 source, path (ending in .c),
+ * and its header beside it (the same path ending in .h, which the source
+ * includes by its base name). The source holds the weights as static const
+ * arrays and
+ *   int PREFIX_logits(const float *x, float *logits);
+ *   int PREFIX_logits_sparse(const int32_t *idx, const float *val, int nnz,
+ *                            float *logits);
+ *   int PREFIX_predict(const float *x, float *probs);
+ *   int PREFIX_predict_sparse(const int32_t *idx, const float *val, int nnz,
+ *                             float *probs);
+ * over ONE node's raw feature row (dense, PREFIX_NFEAT floats, or its
+ * nonzeros), each returning the predicted class (-1 for a sparse column out
+ * of range): they apply m's recorded feature normalisation
+ * (gnnkd_model_get_feature_norm) themselves, then the layers, in eval mode.
+ * They need only a C99 compiler and libm: no allocation, no global mutable
+ * state, a fixed stack use stated (with the model's sizes) in the header
+ * comment. With o->int8, each weight matrix is quantised per output
+ * channel, symmetric (scale[c] = max_k |W[k][c]| / 127), each layer's input
+ * row per row, symmetric (max |x| / 127); products sum in int32; scales,
+ * biases and activations stay float. The float export's logits equal
+ * gnnkd_evaluate's up to float rounding (the sums run in their order for
+ * sparse rows). o NULL: the defaults. info (may be NULL) receives the sizes,
+ * also on failure if m is not NULL. Both files are written to temporary
+ * names and renamed. Errors: GNNKD_EINVAL for a model that is not an MLP
+ * (a graph model's prediction reads the graph: the message says so), a
+ * prefix that is not an identifier, a path not ending in .c, a
+ * non-finite parameter, or with int8 a layer of more than 133144 inputs
+ * (int32 sums could overflow); GNNKD_EIO if a file cannot be written;
+ * GNNKD_ENOMEM. O(nparams). Ownership: m and o are read only. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_export_c(gnnkd_export_info *info,
+                                                           const gnnkd_model *m,
+                                                           const char *path,
+                                                           const gnnkd_export_options *o,
+                                                           char *msg);
 
 /* ======================================================================== */
 /* gnn: profiling the kernels (gnn/profile.c)                               */

@@ -246,6 +246,10 @@ static int has_negative_features(const gnnkd_dataset *d) {
     return 0;
 }
 
+const char *gnnkd_feature_norm_name(gnnkd_feature_norm f) {
+    return f == GNNKD_FEATURES_RAW ? "raw" : f == GNNKD_FEATURES_ROW_SUM ? "row-sum" : "?";
+}
+
 gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d, char *msg) {
     GKD_CLEAR_MSG;
 #undef GKD_FREE_ALL
@@ -263,6 +267,7 @@ gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d, char *msg) {
             float inv = (float)(1.0 / sum);
             for (int32_t j = 0; j < d->nfeat; j++) r[j] *= inv;
         }
+        d->feature_norm = GNNKD_FEATURES_ROW_SUM;
         return GNNKD_OK;
     }
     gnnkd_csr *x = &d->x;
@@ -280,6 +285,7 @@ gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d, char *msg) {
         float inv = (float)(1.0 / sum);
         for (int64_t q = x->rowptr[i]; q < x->rowptr[i + 1]; q++) x->val[q] *= inv;
     }
+    d->feature_norm = GNNKD_FEATURES_ROW_SUM;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
 }

@@ -77,6 +77,13 @@ for m in ("student", "teacher"):
     assert x["max_abs_diff"] < 1e-3, x
 assert r["student"]["nodes_read_max"] == 1
 assert r["teacher"]["nodes_read_median"] > 1
+# the exported student, compiled and checked on every node, timed on the same queries
+e = r["export"]
+assert e["float_same_class"] == e["nodes_checked"] > 0, e
+assert e["float_max_abs_logit_diff"] <= 1e-4, e
+assert e["int8_agreement"] >= 0.9 and e["int8_bytes"] < e["float_bytes"], e
+for v in ("float", "int8"):
+    assert 0 < e[v]["median_us"] <= e[v]["p99_us"], e
 EOF
 done
 

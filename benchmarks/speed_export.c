@@ -1,0 +1,212 @@
+/* speed_export.c — the exported student beside the in-library one: the MLP
+ * is written as C (gnnkd_model_export_c, float and int8), compiled at run
+ * time with `cc -O2` into a shared object, loaded, checked on every node
+ * against the library's logits, and timed per node on the latency queries:
+ * PREFIX_logits(_sparse), the logits as gnnkd_model_forward_nodes gives
+ * them (PREFIX_predict adds a softmax). */
+#include "speed.h"
+
+#include <cjson/cJSON.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../app/util.h"
+
+typedef int (*dense_fn)(const float *x, float *out);
+typedef int (*sparse_fn)(const int32_t *idx, const float *val, int nnz, float *out);
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Row i of d's features: dense into x (nfeat) and as nonzeros (idx, val). */
+static int row_of(const gnnkd_dataset *d, int32_t i, float *x, int32_t *idx, float *val) {
+    int nnz = 0;
+    if (d->xdense) {
+        memcpy(x, d->xdense + (int64_t)i * d->nfeat, sizeof *x * (size_t)d->nfeat);
+        for (int32_t j = 0; j < d->nfeat; j++)
+            if (x[j] != 0.0f) idx[nnz] = j, val[nnz++] = x[j];
+        return nnz;
+    }
+    memset(x, 0, sizeof *x * (size_t)d->nfeat);
+    for (int64_t k = d->x.rowptr[i]; k < d->x.rowptr[i + 1]; k++) {
+        const float v = d->x.val ? d->x.val[k] : 1.0f;
+        x[d->x.colidx[k]] = v;
+        idx[nnz] = d->x.colidx[k], val[nnz++] = v;
+    }
+    return nnz;
+}
+
+/* One compiled export: its functions and the shared object holding them. */
+typedef struct {
+    void *so;
+    dense_fn logits, predict;
+    sparse_fn logits_sparse, predict_sparse;
+} compiled;
+
+static int compile_export(compiled *c, gnnkd_export_info *info, const gnnkd_model *m,
+                          const char *dir, const char *name, int int8, char *msg) {
+    char src[512], so[512], sym[128];
+    gnnkd_export_options o;
+    gnnkd_export_options_default(&o);
+    o.int8 = int8;
+    o.prefix = name;
+    snprintf(src, sizeof src, "%s/%s.c", dir, name);
+    snprintf(so, sizeof so, "%s/lib%s.so", dir, name);
+    int rc = gnnkd_model_export_c(info, m, src, &o, msg);
+    if (rc != GNNKD_OK) return rc;
+    const char *cc = getenv("CC") && getenv("CC")[0] ? getenv("CC") : "cc";
+    const char *argv[] = {cc, "-std=c99", "-O2", "-fPIC", "-shared", "-o", so, src, "-lm", NULL};
+    if (util_run_program(argv, NULL, NULL, NULL, 0) != 0) {
+        util_msg(msg, "bench-speed: `%s -O2 -shared %s` failed (a C compiler is needed to time "
+                      "the export; set CC)", cc, src);
+        return GNNKD_EINTERNAL;
+    }
+    c->so = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    if (c->so == NULL) {
+        util_msg(msg, "bench-speed: %s", dlerror());
+        return GNNKD_EINTERNAL;
+    }
+    // POSIX: function pointers travel through dlsym's void *
+#define LOOKUP(field, type, what)                                                          \
+    snprintf(sym, sizeof sym, "%s_%s", name, what);                                        \
+    *(void **)&c->field = dlsym(c->so, sym);                                              \
+    if (c->field == NULL) {                                                               \
+        util_msg(msg, "bench-speed: %s: no %s", so, sym);                                 \
+        return GNNKD_EINTERNAL;                                                           \
+    }
+    LOOKUP(logits, dense_fn, "logits");
+    LOOKUP(predict, dense_fn, "predict");
+    LOOKUP(logits_sparse, sparse_fn, "logits_sparse");
+    LOOKUP(predict_sparse, sparse_fn, "predict_sparse");
+#undef LOOKUP
+    return GNNKD_OK;
+}
+
+cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_t *query,
+                            int32_t nquery, char *msg) {
+    char dir[] = "/tmp/gnnkd-export-XXXXXX";
+    compiled cf = {0}, cq = {0};
+    float *full_copy = NULL, *x = NULL, *val = NULL;
+    int32_t *idx = NULL;
+    double *us = NULL;
+    cJSON *res = NULL;
+    int made_dir = 0;
+#define UTIL_FREE_ALL                                                                       \
+    do {                                                                                  \
+        if (cf.so) dlclose(cf.so);                                                         \
+        if (cq.so) dlclose(cq.so);                                                         \
+        if (made_dir) {                                                                    \
+            const char *rm[] = {"rm", "-rf", dir, NULL};                                   \
+            (void)util_run_program(rm, NULL, NULL, NULL, 0);                               \
+        }                                                                                 \
+        free(full_copy), free(x), free(val), free(idx), free(us);                         \
+        cJSON_Delete(res);                                                                \
+    } while (0)
+#define FAIL_NULL(call)                                                                    \
+    do {                                                                                  \
+        if ((call) != GNNKD_OK) {                                                         \
+            UTIL_FREE_ALL;                                                                \
+            return NULL;                                                                  \
+        }                                                                                 \
+    } while (0)
+    const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
+    const int32_t n = d->n, F = d->nfeat, C = s->dims[s->nlayers];
+    if (s->kind != GNNKD_MODEL_MLP || C > 1024 || nquery < 1) {
+        util_msg(msg, "bench-speed: the export is timed for an MLP student with queries");
+        return NULL;
+    }
+    if (mkdtemp(dir) == NULL) {
+        util_msg(msg, "bench-speed: cannot make a folder in /tmp");
+        return NULL;
+    }
+    made_dir = 1;
+    gnnkd_export_info info;
+    FAIL_NULL(compile_export(&cf, &info, m, dir, "sf", 0, msg));
+    FAIL_NULL(compile_export(&cq, &info, m, dir, "sq", 1, msg));
+    const float *full = NULL;
+    FAIL_NULL(gnnkd_model_forward(m, &full, d, NULL, 0, 0, 0, msg));
+    if (!(full_copy = malloc(sizeof *full_copy * (size_t)n * C)) ||
+        !(x = malloc(sizeof *x * (size_t)F)) || !(val = malloc(sizeof *val * (size_t)F)) ||
+        !(idx = malloc(sizeof *idx * (size_t)F)) || !(us = malloc(sizeof *us * (size_t)nquery))) {
+        util_msg(msg, "bench-speed: out of memory");
+        UTIL_FREE_ALL;
+        return NULL;
+    }
+    memcpy(full_copy, full, sizeof *full_copy * (size_t)n * C);
+
+    // every node: the float export against the library, int8 against float
+    const int sparse = d->x.rowptr != NULL; // the input form the library's MLP gets
+    float zf[1024], zq[1024];
+    double maxdiff = 0.0;
+    int32_t same = 0, agree = 0, ntest = d->nsplit[GNNKD_TEST], ok_lib = 0, ok_q = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const int nnz = row_of(d, i, x, idx, val);
+        const float *zr = full_copy + (int64_t)i * C;
+        const int kf = sparse ? cf.logits_sparse(idx, val, nnz, zf) : cf.logits(x, zf);
+        const int kq = sparse ? cq.logits_sparse(idx, val, nnz, zq) : cq.logits(x, zq);
+        int kr = 0;
+        for (int32_t c = 0; c < C; c++) {
+            maxdiff = fmax(maxdiff, fabs((double)zf[c] - zr[c]));
+            if (zr[c] > zr[kr]) kr = c;
+        }
+        same += kf == kr;
+        agree += kq == kf;
+    }
+    for (int32_t t = 0; t < ntest; t++) {
+        const int32_t i = d->split[GNNKD_TEST][t];
+        const int nnz = row_of(d, i, x, idx, val);
+        const float *zr = full_copy + (int64_t)i * C;
+        int kr = 0;
+        for (int32_t c = 1; c < C; c++)
+            if (zr[c] > zr[kr]) kr = c;
+        ok_lib += kr == d->label[i];
+        ok_q += (sparse ? cq.logits_sparse(idx, val, nnz, zq) : cq.logits(x, zq)) == d->label[i];
+    }
+
+    res = cJSON_CreateObject();
+    cJSON_AddStringToObject(res, "compiler", "cc -std=c99 -O2 (shared object, dlopen)");
+    cJSON_AddStringToObject(res, "input", sparse ? "sparse row (PREFIX_logits_sparse)"
+                                                 : "dense row (PREFIX_logits)");
+    cJSON_AddStringToObject(res, "feature_norm",
+                            gnnkd_feature_norm_name(gnnkd_model_get_feature_norm(m)));
+    cJSON_AddNumberToObject(res, "nodes_checked", n);
+    cJSON_AddNumberToObject(res, "float_same_class", same);
+    cJSON_AddNumberToObject(res, "float_max_abs_logit_diff", maxdiff);
+    cJSON_AddNumberToObject(res, "int8_agreement", (double)agree / n);
+    cJSON_AddNumberToObject(res, "test_acc_library", ntest ? (double)ok_lib / ntest : 0.0);
+    cJSON_AddNumberToObject(res, "test_acc_int8", ntest ? (double)ok_q / ntest : 0.0);
+    cJSON_AddNumberToObject(res, "float_bytes", (double)info.float_bytes);
+    cJSON_AddNumberToObject(res, "int8_bytes", (double)info.int8_bytes);
+    for (int v = 0; v < 2; v++) {
+        const compiled *c = v ? &cq : &cf;
+        for (int32_t q = 0; q < nquery; q++) { // warm: the rows and weights in cache as the library's
+            const int nnz = row_of(d, query[q], x, idx, val);
+            (void)(sparse ? c->logits_sparse(idx, val, nnz, zf) : c->logits(x, zf));
+        }
+        double sum = 0.0;
+        for (int32_t q = 0; q < nquery; q++) {
+            const int nnz = row_of(d, query[q], x, idx, val);
+            const double t0 = util_now();
+            (void)(sparse ? c->logits_sparse(idx, val, nnz, zf) : c->logits(x, zf));
+            us[q] = 1e6 * (util_now() - t0);
+            sum += us[q];
+        }
+        qsort(us, (size_t)nquery, sizeof *us, cmp_double);
+        cJSON *j = cJSON_AddObjectToObject(res, v ? "int8" : "float");
+        cJSON_AddNumberToObject(j, "median_us", nquery % 2 ? us[nquery / 2]
+                                                           : 0.5 * (us[nquery / 2 - 1] + us[nquery / 2]));
+        cJSON_AddNumberToObject(j, "p99_us", us[(int32_t)ceil(0.99 * nquery) - 1]);
+        cJSON_AddNumberToObject(j, "mean_us", sum / nquery);
+    }
+    cJSON *out = res;
+    res = NULL;
+    UTIL_FREE_ALL;
+    return out;
+#undef FAIL_NULL
+#undef UTIL_FREE_ALL
+}

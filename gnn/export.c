@@ -1,0 +1,412 @@
+/* export.c — an MLP student as one standalone C99 source and header: the
+ * weights as static const arrays (float, or int8 with per-output-channel
+ * scales) and a forward pass over one raw feature row that applies the
+ * model's recorded feature normalisation itself. Nothing but a C99 compiler
+ * and libm is needed to use it: no gnnkd, no allocation, no mutable state. */
+#include "gnn/kernels.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+/* int8 x int8 products summed over this many inputs stay below 2^31. */
+#define GKD_INT8_MAX_IN (INT32_MAX / (127 * 127))
+
+void gnnkd_export_options_default(gnnkd_export_options *o) {
+    memset(o, 0, sizeof *o);
+    o->prefix = "student";
+}
+
+/* The sizes and stack of an export of spec (see gnnkd_export_info). */
+static void export_info(gnnkd_export_info *info, const gnnkd_model_spec *s, int64_t nparams) {
+    int64_t q = 0, widest = 0;
+    for (int l = 0; l < s->nlayers; l++) {
+        int64_t o = s->dims[l + 1];
+        q += (int64_t)s->dims[l] * o + 4 * o + 4 * o; // weights, scales, biases
+        if (o > widest) widest = o;
+    }
+    info->float_bytes = 4 * nparams;
+    info->int8_bytes = q;
+    // two float rows and, for int8, an int32 accumulator row
+    info->stack_bytes = 2 * 4 * widest;
+    info->stack_bytes_int8 = 3 * 4 * widest;
+}
+
+/* 1 if p is a C identifier of at most 64 characters. */
+static int is_identifier(const char *p) {
+    size_t n = strlen(p);
+    if (n == 0 || n > 64 || !(isalpha((unsigned char)p[0]) || p[0] == '_')) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!(isalnum((unsigned char)p[i]) || p[i] == '_')) return 0;
+    return 1;
+}
+
+/* A float as a C literal that reads back as the same float. */
+static void put_float(FILE *f, float v) {
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.9g", (double)v);
+    fprintf(f, "%s%sf", buf, strpbrk(buf, ".e") ? "" : ".0");
+}
+
+static void put_floats(FILE *f, const char *type_name, const char *prefix, const char *what, int l,
+                       const float *v, int64_t n) {
+    fprintf(f, "static const %s %s_%s%d[%lld] = {", type_name, prefix, what, l, (long long)n);
+    for (int64_t e = 0; e < n; e++) {
+        fputs(e % 8 ? " " : "\n    ", f);
+        put_float(f, v[e]);
+        fputc(',', f);
+    }
+    fputs("\n};\n", f);
+}
+
+/* Per-output-channel symmetric int8: column c of w (i, o) is q[., c] scale[c]
+ * with scale[c] = max_k |w[k, c]| / 127 (1 for an all-zero column). */
+static void quantise(int8_t *q, float *scale, const float *w, int32_t i, int32_t o) {
+    for (int32_t c = 0; c < o; c++) {
+        float amax = 0.0f;
+        for (int32_t k = 0; k < i; k++) amax = fmaxf(amax, fabsf(w[(int64_t)k * o + c]));
+        scale[c] = amax > 0.0f ? amax / 127.0f : 1.0f;
+        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        for (int32_t k = 0; k < i; k++) {
+            float t = roundf(w[(int64_t)k * o + c] * inv);
+            q[(int64_t)k * o + c] = (int8_t)(t > 127.0f ? 127 : t < -127.0f ? -127 : t);
+        }
+    }
+}
+
+static const char HEADER_TEXT[] =
+    "/* %s.h — %s, exported by gnnkd %s as standalone C99: needs only a C99\n"
+    " * compiler and libm (cc -std=c99 -O2 -c %s.c; link with -lm).\n"
+    " *\n"
+    " * Model: %s, %d input features -> %d classes, %lld parameters.\n"
+    " * Input: ONE node's RAW feature row (the columns of the training data).\n"
+    " * Feature normalisation applied by these functions: %s.\n"
+    " * Weights: %s.\n"
+    " * Model size: %lld bytes as float32, %lld bytes as int8 (weights + float\n"
+    " *   scales + float biases); this export holds the %s one.\n"
+    " * Stack: each call uses %lld bytes of local arrays (plus a few scalars);\n"
+    " *   no allocation, no global mutable state: reentrant and thread-safe.\n"
+    " */\n";
+
+static int write_header(FILE *f, const char *name, const char *P, const char *U,
+                        const gnnkd_model *m, const gnnkd_export_options *o,
+                        const gnnkd_export_info *info) {
+    const gnnkd_model_spec *s = &m->spec;
+    char spec[128];
+    gnnkd_model_spec_format(spec, sizeof spec, s);
+    const char *norm = m->feature_norm == GNNKD_FEATURES_ROW_SUM
+                           ? "each row is scaled to sum 1 (rows summing to 0 kept as they are)"
+                           : "none (raw features, as the model was trained)";
+    const char *scheme =
+        o->int8 ? "int8, per-output-channel symmetric (scale[c] = max_k |W[k][c]| / 127);\n"
+                  " *   each layer's input row is quantised symmetrically per row too\n"
+                  " *   (scale = max |x| / 127), products summed in int32, then\n"
+                  " *   y[c] = acc[c] * scale_x * scale[c] + bias[c] in float"
+                : "float32, as trained";
+    fprintf(f, HEADER_TEXT, name, "a gnnkd MLP student", gnnkd_version(), name, spec, s->dims[0],
+            s->dims[s->nlayers], (long long)m->nparams, norm, scheme,
+            (long long)info->float_bytes, (long long)info->int8_bytes, o->int8 ? "int8" : "float32",
+            (long long)(o->int8 ? info->stack_bytes_int8 : info->stack_bytes));
+    fprintf(f,
+            "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n"
+            "#define %s_NFEAT %d  /* input features */\n"
+            "#define %s_NCLASS %d /* classes: the length of logits and probs */\n\n"
+            "/* The logits of the node whose raw feature row is x (%s_NFEAT floats);\n"
+            " * returns the predicted class (the argmax). */\n"
+            "int %s_logits(const float *x, float *logits);\n\n"
+            "/* The same from the row's nonzeros: val[j] at column idx[j], j < nnz\n"
+            " * (any order; a repeated column adds up). Returns -1, leaving logits\n"
+            " * unwritten, if a column is outside 0..%s_NFEAT-1 or nnz < 0. */\n"
+            "int %s_logits_sparse(const int32_t *idx, const float *val, int nnz, float *logits);\n\n"
+            "/* As the two above, with the class probabilities (softmax of the logits)\n"
+            " * in probs (%s_NCLASS floats). */\n"
+            "int %s_predict(const float *x, float *probs);\n"
+            "int %s_predict_sparse(const int32_t *idx, const float *val, int nnz, float *probs);\n\n"
+            "#endif\n",
+            U, U, U, s->dims[0], U, s->dims[s->nlayers], U, P, U, P, U, P, P);
+    return ferror(f) ? GNNKD_EIO : GNNKD_OK;
+}
+
+/* The generated layers, one function each with its widths as constants (so
+ * that -O2 vectorises the loops over outputs): @L the layer, @I and @O its
+ * widths, @R 1 for a ReLU after it. Dense rows skip zero inputs. */
+static const char FLOAT_DENSE[] =
+    "/* layer @L: y (@O) = the row x (@I) times s, times w (@I, @O), plus b, ReLU if @R. */\n"
+    "static void P_layer@L(float *restrict y, const float *restrict x, float s) {\n"
+    "    int k, c;\n"
+    "    for (c = 0; c < @O; c++) y[c] = 0.0f;\n"
+    "    for (k = 0; k < @I; k++) {\n"
+    "        const float v = x[k] * s;\n"
+    "        const float *wk = P_w@L + (long)k * @O;\n"
+    "        if (v == 0.0f) continue;\n"
+    "        for (c = 0; c < @O; c++) y[c] += v * wk[c];\n"
+    "    }\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] += P_b@L[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    }\n"
+    "}\n\n";
+
+static const char FLOAT_SPARSE[] =
+    "/* layer 0 from a sparse row: nnz entries val (times s) at columns idx. */\n"
+    "static void P_layer0_sparse(float *restrict y, const int32_t *idx, const float *val, int nnz,\n"
+    "                            float s) {\n"
+    "    int j, c;\n"
+    "    for (c = 0; c < @O; c++) y[c] = 0.0f;\n"
+    "    for (j = 0; j < nnz; j++) {\n"
+    "        const float v = val[j] * s;\n"
+    "        const float *wk = P_w0 + (long)idx[j] * @O;\n"
+    "        for (c = 0; c < @O; c++) y[c] += v * wk[c];\n"
+    "    }\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] += P_b0[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    }\n"
+    "}\n\n";
+
+static const char INT8_COMMON[] =
+    "/* Symmetric rounding of t (|t| <= 127 by construction) to an int8 level. */\n"
+    "static int32_t P_level(float t) {\n"
+    "    int32_t q = (int32_t)(t >= 0.0f ? t + 0.5f : t - 0.5f);\n"
+    "    return q > 127 ? 127 : q < -127 ? -127 : q;\n"
+    "}\n\n";
+
+static const char INT8_DENSE[] =
+    "/* layer @L: the row x (@I) times s, quantised (scale sx = max |x s| / 127), times\n"
+    " * the int8 q (@I, @O) summed in int32; y[c] = acc[c] sx scale[c] + b[c], ReLU if @R. */\n"
+    "static void P_layer@L(float *restrict y, const float *restrict x, float s) {\n"
+    "    int32_t acc[@O];\n"
+    "    int k, c;\n"
+    "    float amax = 0.0f, inv, sx;\n"
+    "    for (k = 0; k < @I; k++) {\n"
+    "        const float a = fabsf(x[k] * s);\n"
+    "        if (a > amax) amax = a;\n"
+    "    }\n"
+    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
+    "    inv = amax > 0.0f ? 127.0f / amax : 0.0f;\n"
+    "    for (k = 0; k < @I; k++) {\n"
+    "        const int16_t qx = (int16_t)P_level(x[k] * s * inv);\n"
+    "        const int8_t *qk = P_q@L + (long)k * @O;\n"
+    "        if (qx == 0) continue;\n"
+    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qx * qk[c]); /* |.| <= 127^2 */\n"
+    "    }\n"
+    "    sx = amax / 127.0f;\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] = (float)acc[c] * (sx * P_s@L[c]) + P_b@L[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    }\n"
+    "}\n\n";
+
+static const char INT8_SPARSE[] =
+    "/* layer 0 from a sparse row: nnz entries val (times s) at columns idx. */\n"
+    "static void P_layer0_sparse(float *restrict y, const int32_t *idx, const float *val, int nnz,\n"
+    "                            float s) {\n"
+    "    int32_t acc[@O];\n"
+    "    int j, c;\n"
+    "    float amax = 0.0f, inv, sx;\n"
+    "    for (j = 0; j < nnz; j++) {\n"
+    "        const float a = fabsf(val[j] * s);\n"
+    "        if (a > amax) amax = a;\n"
+    "    }\n"
+    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
+    "    inv = amax > 0.0f ? 127.0f / amax : 0.0f;\n"
+    "    for (j = 0; j < nnz; j++) {\n"
+    "        const int16_t qx = (int16_t)P_level(val[j] * s * inv);\n"
+    "        const int8_t *qk = P_q0 + (long)idx[j] * @O;\n"
+    "        if (qx == 0) continue;\n"
+    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qx * qk[c]); /* |.| <= 127^2 */\n"
+    "    }\n"
+    "    sx = amax / 127.0f;\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] = (float)acc[c] * (sx * P_s0[c]) + P_b0[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    }\n"
+    "}\n\n";
+
+static const char COMMON_TAIL[] =
+    "/* The argmax of z (P_NCLASS). */\n"
+    "static int P_argmax(const float *z) {\n"
+    "    int c, best = 0;\n"
+    "    for (c = 1; c < P_NCLASS; c++)\n"
+    "        if (z[c] > z[best]) best = c;\n"
+    "    return best;\n"
+    "}\n\n"
+    "/* probs = softmax(probs) in place; returns the argmax. */\n"
+    "static int P_softmax(float *probs, int best) {\n"
+    "    int c;\n"
+    "    float sum = 0.0f, top;\n"
+    "    if (best < 0) return best;\n"
+    "    top = probs[best];\n"
+    "    for (c = 0; c < P_NCLASS; c++) {\n"
+    "        probs[c] = expf(probs[c] - top);\n"
+    "        sum += probs[c];\n"
+    "    }\n"
+    "    for (c = 0; c < P_NCLASS; c++) probs[c] /= sum;\n"
+    "    return best;\n"
+    "}\n\n"
+    "int P_predict(const float *x, float *probs) { return P_softmax(probs, P_logits(x, probs)); }\n\n"
+    "int P_predict_sparse(const int32_t *idx, const float *val, int nnz, float *probs) {\n"
+    "    return P_softmax(probs, P_logits_sparse(idx, val, nnz, probs));\n"
+    "}\n";
+
+/* Writes text with "P_" replaced by the prefix and "_", "P_N" macros by the
+ * upper-case prefix, and @L, @I, @O, @R by layer l's index, widths and
+ * whether a ReLU follows. */
+static void put_text(FILE *f, const char *text, const char *P, const char *U,
+                     const gnnkd_model_spec *s, int l) {
+    for (const char *t = text; *t; t++) {
+        if (t[0] == 'P' && t[1] == '_' && (t == text || !(isalnum((unsigned char)t[-1]) || t[-1] == '_'))) {
+            fputs(t[2] == 'N' ? U : P, f);
+            continue; // the '_' follows
+        }
+        if (t[0] == '@' && s != NULL && strchr("LIOR", t[1]) && t[1] != '\0') {
+            const int v = t[1] == 'L' ? l : t[1] == 'I' ? s->dims[l] : t[1] == 'O' ? s->dims[l + 1]
+                        : l < s->nlayers - 1;
+            fprintf(f, "%d", v);
+            t++;
+            continue;
+        }
+        fputc(*t, f);
+    }
+}
+
+/* The body of P_logits (sparse: P_logits_sparse): the normalisation scale s,
+ * then layer by layer between the two rows a and b, the last into logits. */
+static void put_forward(FILE *f, const gnnkd_model *m, int sparse, const char *P,
+                        const char *U, int32_t widest) {
+    const gnnkd_model_spec *s = &m->spec;
+    const int L = s->nlayers, rowsum = m->feature_norm == GNNKD_FEATURES_ROW_SUM;
+    if (sparse)
+        fprintf(f, "int %s_logits_sparse(const int32_t *idx, const float *val, int nnz, float *logits) {\n", P);
+    else
+        fprintf(f, "int %s_logits(const float *x, float *logits) {\n", P);
+    fprintf(f, "    float a[%d], b[%d];\n", widest, widest);
+    fprintf(f, "    float s = 1.0f;\n");
+    if (sparse) {
+        fprintf(f, "    int j;\n    if (nnz < 0) return -1;\n"
+                   "    for (j = 0; j < nnz; j++)\n"
+                   "        if (idx[j] < 0 || idx[j] >= %s_NFEAT) return -1;\n", U);
+    }
+    if (rowsum) {
+        fprintf(f, "    { /* row-sum normalisation, as in training */\n"
+                   "        double sum = 0.0;\n");
+        if (sparse) fprintf(f, "        for (j = 0; j < nnz; j++) sum += val[j];\n");
+        else fprintf(f, "        int k;\n        for (k = 0; k < %s_NFEAT; k++) sum += x[k];\n", U);
+        fprintf(f, "        if (sum != 0.0) s = (float)(1.0 / sum);\n    }\n");
+    }
+    for (int l = 0; l < L; l++) {
+        const char *out = l == L - 1 ? "logits" : l % 2 ? "b" : "a";
+        const char *in = l % 2 ? "a" : "b"; // layer l >= 1 reads layer l-1's output
+        if (l == 0 && sparse) fprintf(f, "    %s_layer0_sparse(%s, idx, val, nnz, s);\n", P, out);
+        else fprintf(f, "    %s_layer%d(%s, %s, %s);\n", P, l, out, l ? in : "x", l ? "1.0f" : "s");
+    }
+    if (L < 3) fprintf(f, "    (void)b;\n"); // only deeper models use the second row
+    fprintf(f, "    return %s_argmax(logits);\n}\n\n", P);
+}
+
+static int write_source(FILE *f, const char *name, const char *P, const char *U,
+                        const gnnkd_model *m, const gnnkd_export_options *o) {
+    const gnnkd_model_spec *s = &m->spec;
+    int8_t *q = NULL;
+    float *scale = NULL;
+    int32_t widest = 0;
+    for (int l = 1; l <= s->nlayers; l++) widest = s->dims[l] > widest ? s->dims[l] : widest;
+    fprintf(f, "/* %s.c — generated by gnnkd %s (see %s.h). */\n#include \"%s.h\"\n\n#include <math.h>\n\n",
+            name, gnnkd_version(), name, name);
+    for (int l = 0; l < s->nlayers; l++) {
+        const int32_t i = s->dims[l], oo = s->dims[l + 1];
+        fprintf(f, "/* layer %d: %d -> %d%s */\n", l, i, oo, l < s->nlayers - 1 ? ", ReLU" : "");
+        if (o->int8) {
+            q = malloc((size_t)i * (size_t)oo);
+            scale = malloc(sizeof *scale * (size_t)oo);
+            if (q == NULL || scale == NULL) {
+                free(q), free(scale);
+                return GNNKD_ENOMEM;
+            }
+            quantise(q, scale, m->w[l], i, oo);
+            fprintf(f, "static const int8_t %s_q%d[%lld] = {", P, l, (long long)i * oo);
+            for (int64_t e = 0; e < (int64_t)i * oo; e++)
+                fprintf(f, e % 16 ? " %d," : "\n    %d,", q[e]);
+            fputs("\n};\n", f);
+            put_floats(f, "float", P, "s", l, scale, oo);
+            free(q), free(scale);
+            q = NULL, scale = NULL;
+        } else {
+            put_floats(f, "float", P, "w", l, m->w[l], (int64_t)i * oo);
+        }
+        put_floats(f, "float", P, "b", l, m->b[l], oo);
+        fputc('\n', f);
+    }
+    if (o->int8) put_text(f, INT8_COMMON, P, U, NULL, 0);
+    for (int l = 0; l < s->nlayers; l++) put_text(f, o->int8 ? INT8_DENSE : FLOAT_DENSE, P, U, s, l);
+    put_text(f, o->int8 ? INT8_SPARSE : FLOAT_SPARSE, P, U, s, 0);
+    fprintf(f, "static int %s_argmax(const float *z);\n\n", P);
+    put_forward(f, m, 0, P, U, widest);
+    put_forward(f, m, 1, P, U, widest);
+    put_text(f, COMMON_TAIL, P, U, NULL, 0);
+    return ferror(f) ? GNNKD_EIO : GNNKD_OK;
+}
+
+gnnkd_status gnnkd_model_export_c(gnnkd_export_info *info, const gnnkd_model *m,
+                                  const char *path, const gnnkd_export_options *o, char *msg) {
+    GKD_CLEAR_MSG;
+    FILE *fc = NULL, *fh = NULL;
+    char hpath[GKD_PATH_LEN], ctmp[GKD_PATH_LEN + 32], htmp[GKD_PATH_LEN + 32];
+    char name[GKD_PATH_LEN], P[80], U[80];
+#define GKD_FREE_ALL                                                                       \
+    do {                                                                                  \
+        if (fc) gkd_commit_file(fc, ctmp, path, 0, NULL);                                 \
+        if (fh) gkd_commit_file(fh, htmp, hpath, 0, NULL);                                \
+    } while (0)
+    gnnkd_export_options def;
+    if (o == NULL) gnnkd_export_options_default(&def), o = &def;
+    GKD_CHECK(m != NULL && path != NULL, GNNKD_EINVAL, "gnnkd_model_export_c: m and path must not be NULL");
+    const gnnkd_model_spec *s = &m->spec;
+    if (info) export_info(info, s, m->nparams);
+    GKD_CHECK(s->kind == GNNKD_MODEL_MLP, GNNKD_EINVAL,
+             "%s: only MLP students can be exported: this model is not an MLP, and a graph "
+             "model's prediction for a node reads its neighbours' features through the graph, "
+             "which a function of one feature row does not have (distil it into an MLP: "
+             "gnnkd distill --student mlp:64)", path);
+    const char *prefix = o->prefix ? o->prefix : "student";
+    GKD_CHECK(is_identifier(prefix), GNNKD_EINVAL,
+             "export: the name '%s' is not a C identifier (letters, digits, _; at most 64)", prefix);
+    size_t len = strlen(path);
+    GKD_CHECK(len > 2 && len < GKD_PATH_LEN && !strcmp(path + len - 2, ".c"), GNNKD_EINVAL,
+             "%s: the export's path must end in .c (its header goes beside it, as .h)", path);
+    if (o->int8)
+        for (int l = 0; l < s->nlayers; l++)
+            GKD_CHECK(s->dims[l] <= GKD_INT8_MAX_IN, GNNKD_EINVAL,
+                     "%s: layer %d has %d inputs; int8 sums in int32 stay exact up to %d", path, l,
+                     s->dims[l], GKD_INT8_MAX_IN);
+    for (int64_t e = 0; e < m->nparams; e++)
+        GKD_CHECK(isfinite(m->params[e]), GNNKD_EINVAL, "%s: parameter %lld is not finite", path,
+                 (long long)e);
+    snprintf(hpath, sizeof hpath, "%.*sh", (int)(len - 1), path);
+    const char *slash = strrchr(path, '/');
+    snprintf(name, sizeof name, "%.*s", (int)(len - 2 - (slash ? (size_t)(slash + 1 - path) : 0)),
+             slash ? slash + 1 : path);
+    snprintf(P, sizeof P, "%s", prefix);
+    for (size_t i = 0; i <= strlen(P); i++) U[i] = (char)toupper((unsigned char)P[i]);
+
+    fh = gkd_open_tmp(hpath, htmp, sizeof htmp, msg);
+    GKD_CHECK(fh != NULL, GNNKD_EIO, "%s: cannot write: %s", hpath, strerror(errno));
+    fc = gkd_open_tmp(path, ctmp, sizeof ctmp, msg);
+    GKD_CHECK(fc != NULL, GNNKD_EIO, "%s: cannot write: %s", path, strerror(errno));
+    gnnkd_export_info in;
+    export_info(&in, s, m->nparams);
+    int rc = write_header(fh, name, P, U, m, o, &in);
+    GKD_CHECK(rc == GNNKD_OK, rc, "%s: write failed", hpath);
+    rc = write_source(fc, name, P, U, m, o);
+    GKD_CHECK(rc == GNNKD_OK, rc, rc == GNNKD_ENOMEM ? "%s: out of memory" : "%s: write failed", path);
+    FILE *h = fh, *c = fc;
+    fh = fc = NULL;
+    rc = gkd_commit_file(h, htmp, hpath, 1, msg);
+    if (rc != GNNKD_OK) {
+        gkd_commit_file(c, ctmp, path, 0, NULL);
+        return rc;
+    }
+    return gkd_commit_file(c, ctmp, path, 1, msg);
+#undef GKD_FREE_ALL
+}

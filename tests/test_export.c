@@ -1,0 +1,312 @@
+/* test_export.c — the standalone C export of an MLP student: it compiles
+ * with a strict C99 compiler, its float logits equal gnnkd_evaluate's on
+ * every node (from the raw feature rows: the export normalises them itself),
+ * dense and sparse; int8 agrees with float; graph models and bad names are
+ * refused; training records the feature normalisation. */
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gnnkd.h"
+#include "tests/common.h"
+
+typedef int (*logits_fn)(const float *x, float *logits);
+typedef int (*sparse_fn)(const int32_t *idx, const float *val, int nnz, float *logits);
+
+static char dir[64];
+
+static void make_dir(void) {
+    strcpy(dir, "/tmp/gnnkd_test_export_XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* An MLP of spec trained briefly on d (normalised as the dataset says). */
+static gnnkd_model *train_mlp(const gnnkd_dataset *d, const char *spec) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_model_spec s;
+    gnnkd_model *m = NULL;
+    cr_assert_eq(gnnkd_model_spec_parse(&s, spec, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_model_new(&m, &s, d->nfeat, d->nclass, 1, msg), GNNKD_OK, "%s", msg);
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    o.epochs = 40;
+    gnnkd_train_result r;
+    cr_assert_eq(gnnkd_train(m, &r, d, NULL, &o, NULL, msg), GNNKD_OK, "%s", msg);
+    return m;
+}
+
+/* Exports m as dir/NAME.c, compiles it with the strict flags into a shared
+ * object and opens it. */
+static void *export_and_open(const gnnkd_model *m, const char *name, int int8,
+                             gnnkd_export_info *info) {
+    char path[256], so[256], cmd[1024], msg[GNNKD_MSG_LEN] = "";
+    snprintf(path, sizeof path, "%s/%s.c", dir, name);
+    snprintf(so, sizeof so, "%s/lib%s.so", dir, name);
+    gnnkd_export_options o;
+    gnnkd_export_options_default(&o);
+    o.int8 = int8;
+    o.prefix = name;
+    cr_assert_eq(gnnkd_model_export_c(info, m, path, &o, msg), GNNKD_OK, "%s", msg);
+    const char *cc = getenv("CC") ? getenv("CC") : "cc";
+    snprintf(cmd, sizeof cmd,
+             "%s -std=c99 -O2 -Wall -Wextra -Werror -pedantic -fPIC -shared -o %s %s -lm", cc, so,
+             path);
+    cr_assert_eq(system(cmd), 0, "the export does not compile: %s", cmd);
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    cr_assert_not_null(h, "%s", dlerror());
+    return h;
+}
+
+static void *sym(void *h, const char *name, const char *what) {
+    char s[128];
+    snprintf(s, sizeof s, "%s_%s", name, what);
+    void *f = dlsym(h, s);
+    cr_assert_not_null(f, "%s missing", s);
+    return f;
+}
+
+/* Row i of d's features, dense into x (nfeat) and as nonzeros (idx, val). */
+static int row_of(const gnnkd_dataset *d, int32_t i, float *x, int32_t *idx, float *val) {
+    int nnz = 0;
+    if (d->xdense) {
+        memcpy(x, d->xdense + (int64_t)i * d->nfeat, sizeof *x * (size_t)d->nfeat);
+        for (int32_t j = 0; j < d->nfeat; j++)
+            if (x[j] != 0.0f) idx[nnz] = j, val[nnz++] = x[j];
+        return nnz;
+    }
+    memset(x, 0, sizeof *x * (size_t)d->nfeat);
+    for (int64_t k = d->x.rowptr[i]; k < d->x.rowptr[i + 1]; k++) {
+        float v = d->x.val ? d->x.val[k] : 1.0f;
+        x[d->x.colidx[k]] = v;
+        idx[nnz] = d->x.colidx[k], val[nnz++] = v;
+    }
+    return nnz;
+}
+
+static int argmax(const float *z, int C) {
+    int b = 0;
+    for (int c = 1; c < C; c++)
+        if (z[c] > z[b]) b = c;
+    return b;
+}
+
+/* The whole check on one dataset: raw is the dataset as read, d the same
+ * after the program's normalisation (if any). */
+static void check_export(const gnnkd_dataset *raw, gnnkd_dataset *d, const char *name) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_model *m = train_mlp(d, "mlp:32,16");
+    cr_assert_eq(gnnkd_model_get_feature_norm(m), d->feature_norm);
+    const int32_t n = d->n, C = d->nclass, F = d->nfeat;
+    float *ref = malloc(sizeof *ref * (size_t)n * C);
+    gnnkd_train_result r;
+    cr_assert_eq(gnnkd_evaluate(m, &r, ref, d, NULL, msg), GNNKD_OK, "%s", msg);
+
+    char q8[80];
+    snprintf(q8, sizeof q8, "%s_q8", name);
+    gnnkd_export_info info, info8;
+    void *hf = export_and_open(m, name, 0, &info), *hq = export_and_open(m, q8, 1, &info8);
+    cr_assert_eq(info.float_bytes, 4 * gnnkd_model_num_params(m));
+    cr_assert_eq(info.int8_bytes, (int64_t)F * 32 + 8 * 32 + 32 * 16 + 8 * 16 + 16 * C + 8 * C);
+    logits_fn lf = (logits_fn)sym(hf, name, "logits"), lq = (logits_fn)sym(hq, q8, "logits"),
+              pf = (logits_fn)sym(hf, name, "predict");
+    sparse_fn sf = (sparse_fn)sym(hf, name, "logits_sparse"),
+              sq = (sparse_fn)sym(hq, q8, "logits_sparse");
+
+    float *x = malloc(sizeof *x * (size_t)F), *val = malloc(sizeof *val * (size_t)F);
+    int32_t *idx = malloc(sizeof *idx * (size_t)F);
+    float z[64], zs[64], p[64], zq[64], zqs[64];
+    double maxdiff = 0.0;
+    int32_t agree = 0, correct_f = 0, correct_q = 0, ntest = d->nsplit[GNNKD_TEST];
+    char *is_test = calloc((size_t)n, 1);
+    for (int32_t t = 0; t < ntest; t++) is_test[d->split[GNNKD_TEST][t]] = 1;
+    for (int32_t i = 0; i < n; i++) {
+        int nnz = row_of(raw, i, x, idx, val);
+        const float *zr = ref + (int64_t)i * C;
+        int cls = lf(x, z), cls_s = sf(idx, val, nnz, zs), cls_p = pf(x, p);
+        int cls_q = lq(x, zq), cls_qs = sq(idx, val, nnz, zqs);
+        double psum = 0.0;
+        for (int c = 0; c < C; c++) {
+            maxdiff = fmax(maxdiff, fabs((double)z[c] - zr[c]));
+            maxdiff = fmax(maxdiff, fabs((double)zs[c] - zr[c]));
+            cr_assert_float_eq(zq[c], zqs[c], 1e-4, "node %d: int8 dense and sparse differ", i);
+            psum += p[c];
+        }
+        cr_assert_float_eq(psum, 1.0, 1e-5, "node %d: probabilities sum to %g", i, psum);
+        cr_assert_eq(cls, argmax(zr, C), "node %d: the export says class %d, eval %d", i, cls,
+                     argmax(zr, C));
+        cr_assert(cls_s == cls && cls_p == cls, "node %d: %d %d %d", i, cls, cls_s, cls_p);
+        cr_assert(p[argmax(p, C)] == p[cls], "node %d: the class is not the most probable", i);
+        cr_assert_eq(cls_q, cls_qs);
+        agree += cls_q == cls;
+        if (is_test[i]) correct_f += cls == d->label[i], correct_q += cls_q == d->label[i];
+    }
+    cr_assert_leq(maxdiff, 1e-4, "%s: max |logit difference| %g", name, maxdiff);
+    cr_assert_geq(agree, 0.99 * n, "%s: int8 agrees with float on %d of %d nodes", name, agree, n);
+    cr_assert_leq(correct_f - correct_q, (int32_t)(0.01 * ntest) + 1,
+                  "%s: int8 loses %d of %d test nodes", name, correct_f - correct_q, ntest);
+    cr_assert_float_eq((double)correct_f / ntest, r.acc[GNNKD_TEST], 1e-9);
+    // a column out of range is refused
+    idx[0] = F;
+    val[0] = 1.0f;
+    cr_assert_eq(sf(idx, val, 1, z), -1);
+    cr_assert_eq(sf(idx, val, -1, z), -1);
+    dlclose(hf);
+    dlclose(hq);
+    free(is_test), free(x), free(val), free(idx), free(ref);
+    gnnkd_model_free(&m);
+}
+
+Test(export, synthetic_raw_features, .init = make_dir, .fini = remove_dir) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *d = NULL;
+    cr_assert_eq(gnnkd_dataset_synthetic(&d, "synthetic:nodes=300,features=24,classes=3,seed=4,val=50,test=100", msg),
+                 GNNKD_OK, "%s", msg);
+    // Gaussian features are signed: the program's normalisation leaves them raw
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(d->feature_norm, GNNKD_FEATURES_RAW);
+    check_export(d, d, "syn");
+    gnnkd_dataset_free(&d);
+}
+
+Test(export, cora_row_normalised, .init = make_dir, .fini = remove_dir) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *raw = NULL, *d = NULL;
+    const char *root = test_citation_root("cora");
+    cr_assert_eq(gnnkd_dataset_open(&raw, "cora", root, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_open(&d, "cora", root, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(d->feature_norm, GNNKD_FEATURES_RAW);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(d->feature_norm, GNNKD_FEATURES_ROW_SUM);
+    check_export(raw, d, "cora");
+    gnnkd_dataset_free(&raw);
+    gnnkd_dataset_free(&d);
+}
+
+Test(export, refusals, .init = make_dir, .fini = remove_dir) {
+    char msg[GNNKD_MSG_LEN] = "", path[256];
+    gnnkd_model_spec s;
+    gnnkd_model *gcn = NULL, *mlp = NULL;
+    cr_assert_eq(gnnkd_model_spec_parse(&s, "gcn:8", msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_model_new(&gcn, &s, 5, 3, 0, msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_model_spec_parse(&s, "mlp:8", msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_model_new(&mlp, &s, 5, 3, 0, msg), GNNKD_OK);
+    snprintf(path, sizeof path, "%s/s.c", dir);
+    gnnkd_export_info info = {0};
+    cr_assert_eq(gnnkd_model_export_c(&info, gcn, path, NULL, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "graph") && strstr(msg, "MLP"), "%s", msg);
+    cr_assert_eq(info.float_bytes, 4 * gnnkd_model_num_params(gcn));
+    cr_assert_eq(access(path, F_OK), -1, "a refused export left a file");
+    gnnkd_export_options o;
+    gnnkd_export_options_default(&o);
+    o.prefix = "9lives";
+    cr_assert_eq(gnnkd_model_export_c(NULL, mlp, path, &o, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "9lives") && strstr(msg, "identifier"), "%s", msg);
+    snprintf(path, sizeof path, "%s/s.txt", dir);
+    cr_assert_eq(gnnkd_model_export_c(NULL, mlp, path, NULL, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, ".c"), "%s", msg);
+    snprintf(path, sizeof path, "%s/no/such/dir/s.c", dir);
+    cr_assert_eq(gnnkd_model_export_c(NULL, mlp, path, NULL, msg), GNNKD_EIO);
+    cr_assert(strstr(msg, "no/such/dir"), "%s", msg);
+    gnnkd_model_free(&gcn);
+    gnnkd_model_free(&mlp);
+}
+
+/* New nodes: read on their own, appended with their edges; a GCN's
+ * node-level answer about them is the grown dataset's full forward. */
+Test(export, append_new_nodes) {
+    char msg[GNNKD_MSG_LEN] = "", path[512];
+    gnnkd_dataset *d = NULL, *add = NULL;
+    snprintf(path, sizeof path, "%s/tiny", test_small_data());
+    cr_assert_eq(gnnkd_dataset_load_dir(&d, path, msg), GNNKD_OK, "%s", msg);
+    snprintf(path, sizeof path, "%s/tiny/features.mtx", test_small_data());
+    cr_assert_eq(gnnkd_features_read(&add, path, d->nfeat + 1, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "features.mtx") && strstr(msg, "expected 5"), "%s", msg);
+    cr_assert_eq(gnnkd_features_read(&add, path, d->nfeat, msg), GNNKD_OK, "%s", msg);
+    const int32_t n = d->n, k = add->n, F = d->nfeat;
+    const int64_t edges = gnnkd_csr_nnz(&d->adj) / 2;
+    int32_t u[] = {0, k - 1, 0}, v[] = {1, 0, 1}; // a repeat, dropped
+    cr_assert_eq(gnnkd_dataset_append(d, add, u, v, 3, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(d->n, n + k);
+    cr_assert_eq(gnnkd_csr_nnz(&d->adj), 2 * (edges + 2));
+    cr_assert_eq(d->adj.colidx[d->adj.rowptr[n]], 1, "new node 0 is joined to node 1");
+    cr_assert_eq(d->adj.rowptr[n + 1] - d->adj.rowptr[n], 1);
+    cr_assert_eq(d->label[n + k - 1], -1);
+    // the same feature rows again
+    float *a = calloc((size_t)F, sizeof *a), *b = calloc((size_t)F, sizeof *b);
+    int32_t *idx = calloc((size_t)F, sizeof *idx);
+    for (int32_t i = 0; i < k; i++) {
+        row_of(d, i, a, idx, b);
+        float *x = calloc((size_t)F, sizeof *x);
+        row_of(d, n + i, x, idx, b);
+        cr_assert(memcmp(a, x, sizeof *a * (size_t)F) == 0, "row %d", i);
+        free(x);
+    }
+    int32_t bad_u[] = {0}, bad_v[] = {n + k};
+    cr_assert_eq(gnnkd_dataset_append(d, add, bad_u, bad_v, 1, msg), GNNKD_EINVAL);
+    cr_assert_eq(d->n, n + k, "a failed append changed the dataset");
+
+    gnnkd_graph *g = NULL;
+    gnnkd_model *m = NULL;
+    gnnkd_infer *w = NULL;
+    gnnkd_model_spec s;
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_model_spec_parse(&s, "gcn:5", msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_model_new(&m, &s, F, d->nclass, 2, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_infer_new(&w, msg), GNNKD_OK);
+    const float *full = NULL;
+    cr_assert_eq(gnnkd_model_forward(m, &full, d, g, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
+    int32_t nodes[64];
+    float z[64 * 8];
+    for (int32_t i = 0; i < k; i++) nodes[i] = n + i;
+    cr_assert_eq(gnnkd_model_forward_nodes(z, NULL, w, m, d, g, nodes, k, msg), GNNKD_OK, "%s", msg);
+    for (int32_t i = 0; i < k * d->nclass; i++)
+        cr_assert_float_eq(z[i], full[(int64_t)n * d->nclass + i], 1e-5);
+    free(a), free(b), free(idx);
+    gnnkd_infer_free(&w);
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&add);
+    gnnkd_dataset_free(&d);
+}
+
+/* Dense new rows (.npy) join a sparse dataset as sparse rows; a wrong width
+ * names the file and the width expected. */
+Test(export, append_dense_rows, .init = make_dir, .fini = remove_dir) {
+    char msg[GNNKD_MSG_LEN] = "", path[512];
+    gnnkd_dataset *d = NULL, *add = NULL;
+    snprintf(path, sizeof path, "%s/tiny", test_small_data());
+    cr_assert_eq(gnnkd_dataset_load_dir(&d, path, msg), GNNKD_OK, "%s", msg);
+    cr_assert_not_null(d->x.rowptr, "tiny has sparse features");
+    const int32_t n = d->n, F = d->nfeat;
+    float rows[2 * 64] = {0};
+    cr_assert_leq(F, 64);
+    rows[1] = 0.5f, rows[F + 0] = 2.0f, rows[F + F - 1] = -1.0f;
+    snprintf(path, sizeof path, "%s/new.npy", dir);
+    cr_assert_eq(gnnkd_npy_write(path, rows, 2, F, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_features_read(&add, path, F + 2, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "new.npy") && strstr(msg, "expected"), "%s", msg);
+    cr_assert_eq(gnnkd_features_read(&add, path, F, msg), GNNKD_OK, "%s", msg);
+    cr_assert(add->n == 2 && add->xdense != NULL && add->feature_norm == GNNKD_FEATURES_RAW);
+    cr_assert_eq(gnnkd_dataset_append(d, add, NULL, NULL, 0, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(d->n, n + 2);
+    cr_assert_eq(d->x.nrows, n + 2);
+    float x[64], val[64];
+    int32_t idx[64];
+    for (int32_t i = 0; i < 2; i++) {
+        cr_assert_eq(row_of(d, n + i, x, idx, val), i == 0 ? 1 : 2);
+        cr_assert(memcmp(x, rows + i * F, sizeof *x * (size_t)F) == 0, "row %d", i);
+    }
+    cr_assert_eq(d->adj.rowptr[n + 2] - d->adj.rowptr[n], 0, "no edges: isolated");
+    gnnkd_dataset_free(&add);
+    gnnkd_dataset_free(&d);
+}
