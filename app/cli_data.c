@@ -58,14 +58,18 @@ int cli_data_option(cli_data *o, int code, const char *arg) {
     }
 }
 
-/* Tells the user what reading a graph file changed. */
-static void report_graph(const cli_data *o, const gnnkd_dataset *d, const gnnkd_graph_counts *c) {
+/* Tells the user what reading a graph file (or a .npz file) changed. */
+static void report_edges(const char *file, const gnnkd_graph_counts *c) {
     if (c->directed)
         fprintf(stderr, "gnnkd: %s: directed graph made undirected (%lld reciprocal arc pairs merged)\n",
-                o->graph, (long long)c->reciprocal);
+                file, (long long)c->reciprocal);
     if (c->self_loops || c->duplicates)
-        fprintf(stderr, "gnnkd: %s: dropped %lld self loops and %lld duplicate edges\n", o->graph,
+        fprintf(stderr, "gnnkd: %s: dropped %lld self loops and %lld duplicate edges\n", file,
                 (long long)c->self_loops, (long long)c->duplicates);
+}
+
+static void report_graph(const cli_data *o, const gnnkd_dataset *d, const gnnkd_graph_counts *c) {
+    report_edges(o->graph, c);
     if (o->features == NULL)
         fprintf(stderr, "gnnkd: %s: no --features: using %s (%d features)\n", o->graph,
                 d->n <= GNNKD_ONE_HOT_MAX_NODES ? "one-hot node ids" : "one-hot log-degree buckets", d->nfeat);
@@ -88,7 +92,17 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
                      o->format ? "format" : o->features ? "features" : "labels");
             return GNNKD_EINVAL;
         }
-        rc = gnnkd_dataset_open(d, o->dataset ? o->dataset : "synthetic", o->data_dir, msg);
+        const char *spec = o->dataset ? o->dataset : "synthetic";
+        size_t len = strlen(spec);
+        /* A .npz path is read here to report what it dropped; a NAME.npz
+         * goes through gnnkd_dataset_open, which looks it up. */
+        if (strchr(spec, '/') != NULL && len > 4 && strcmp(spec + len - 4, ".npz") == 0) {
+            gnnkd_graph_counts counts;
+            rc = gnnkd_dataset_load_npz(d, &counts, spec, msg);
+            if (rc == GNNKD_OK) report_edges(spec, &counts);
+        } else {
+            rc = gnnkd_dataset_open(d, spec, o->data_dir, msg);
+        }
     }
     if (rc == GNNKD_OK && o->lcc) rc = gnnkd_dataset_lcc(*d, msg);
     if (rc == GNNKD_OK && o->split) rc = gnnkd_dataset_split(*d, o->split, o->split_seed, msg);

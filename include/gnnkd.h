@@ -2,7 +2,8 @@
  * gnnkd.h — the public API of gnnkd, knowledge distillation for graph neural
  * networks. This header is the manual: read it top to bottom. Its sections
  * follow the library's modules: core, sparse matrices, loaders (datasets,
- * .npy, synthetic graphs, graph files, statistics, splits), gnn (the
+ * .npy, synthetic graphs, graph files, statistics, splits, .npz and OGB
+ * files), gnn (the
  * normalised adjacency, models), distill (losses, training, teachers,
  * transfer sets).
  *
@@ -241,12 +242,18 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_dir(gnnkd_dataset **d,
 
 /* Opens a dataset by specification:
  *   - "synthetic" or "synthetic:KEY=VALUE,..." : the built-in generator;
- *   - a value containing '/' : a dataset folder, read directly;
- *   - otherwise NAME : the folder data_dir/NAME, where data_dir defaults (NULL)
+ *   - a value containing '/' : a path, read directly;
+ *   - otherwise NAME : the path data_dir/NAME, where data_dir defaults (NULL)
  *     to the environment variable GNNKD_DATA.
- * d->name is NAME or the folder's last component. GNNKD_EINVAL if NAME is
- * given and neither data_dir nor GNNKD_DATA is; otherwise as the loader or
- * the generator. Ownership: a new dataset, freed with gnnkd_dataset_free. */
+ * The path is then read by its kind: a name ending in ".npz" with
+ * gnnkd_dataset_load_npz, a folder holding raw/edge.csv.gz with
+ * gnnkd_dataset_load_ogb (its only split; see there), any other folder with
+ * gnnkd_dataset_load_dir. What those two drop is not reported here: call
+ * them directly for their gnnkd_graph_counts.
+ * d->name is NAME or the path's last component (without ".npz").
+ * GNNKD_EINVAL if NAME is given and neither data_dir nor GNNKD_DATA is;
+ * otherwise as the loader or the generator. Ownership: a new dataset, freed
+ * with gnnkd_dataset_free. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_open(gnnkd_dataset **d, const char *spec,
                                                          const char *data_dir, char *msg);
 
@@ -466,6 +473,78 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_split(gnnkd_dataset *d, con
  * ones freed), so pointers into them taken before are stale; d is
  * unchanged on failure. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg);
+
+/* ======================================================================== */
+/* loaders: the GLNN/CPF data files (.npz) and the OGB node-property layout */
+/* ======================================================================== */
+
+/* Reads a .npz file of Shchur et al.'s gnn-benchmark (the files of CPF,
+ * GLNN, NOSMOG, VQGraph): a zip of .npy members, stored or deflated, opened
+ * with libzip. Members, NAME.npy each (other members, such as node_names and
+ * class_names, are not read):
+ *   adj_shape (2 integers: n, n), adj_indptr (n + 1 offsets), adj_indices,
+ *     adj_data: the adjacency as SciPy CSR parts; every stored entry is an
+ *     arc whatever its value; arcs are symmetrised, self loops and
+ *     duplicates dropped and counted in *counts (may be NULL) as by
+ *     gnnkd_dataset_set_edges with directed = 1;
+ *   attr_matrix (n, f), dense, if present; otherwise attr_shape (n, f),
+ *     attr_indptr, attr_indices, attr_data: sparse features, columns sorted
+ *     on reading; values kept as read, as float32;
+ *   labels: n class ids (any integer dtype; -1 = unlabelled), nclass = the
+ *     largest + 1; or, without it, labels_shape (n, C), labels_indptr,
+ *     labels_indices, labels_data: one-hot rows (an empty row is
+ *     unlabelled), nclass = C.
+ * Each member's header is checked strictly: a little-endian numeric dtype of
+ * the right kind (integer for shapes, offsets, indices and labels), C order,
+ * the expected number of dimensions, and a shape whose bytes are exactly
+ * what the member holds, before anything is allocated. The file holds no
+ * split: the split is left empty (see gnnkd_dataset_split).
+ * Errors: a missing or unreadable file is GNNKD_EIO; anything malformed is
+ * GNNKD_EDATA "path:member: what was expected, what was found" (a missing
+ * member, a wrong dtype or shape, a truncated member or one declaring more
+ * than it holds, offsets not starting at 0, decreasing or not ending at the
+ * entry count, an index out of range, a repeated feature column, a
+ * non-finite feature, a label out of range or a count that is not one per
+ * node), or "path: ..." when the zip itself is bad. O(file size +
+ * edges log edges). Ownership: a new dataset, freed with
+ * gnnkd_dataset_free; *counts is the caller's. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_npz(gnnkd_dataset **d,
+                                                             gnnkd_graph_counts *counts,
+                                                             const char *path, char *msg);
+
+/* Reads an Open Graph Benchmark node-property dataset in its raw layout
+ * (ogbn-arxiv, ogbn-products: what OGB downloads and unpacks), a folder dir
+ * with, all gzip-compressed CSV without a header line (zlib):
+ *   raw/edge.csv.gz         "u,v" a line, 0-based node ids: arcs,
+ *                           symmetrised; self loops and duplicates dropped
+ *                           and counted in *counts (may be NULL) as by
+ *                           gnnkd_dataset_set_edges with directed = 1
+ *   raw/node-feat.csv.gz    one line per node: f comma-separated floats
+ *                           (dense features, xdense)
+ *   raw/node-label.csv.gz   one line per node: a class id ("3" or "3.0"),
+ *                           or "nan" (OGB's unlabelled nodes), read as -1;
+ *                           nclass = the largest + 1
+ *   raw/num-node-list.csv.gz  optional: one line, the node count n, which
+ *                           must match the feature and label lines
+ *   split/NAME/train.csv.gz, valid.csv.gz, test.csv.gz  node ids, one a
+ *                           line: GNNKD_TRAIN, GNNKD_VAL, GNNKD_TEST, in
+ *                           the files' order
+ * split_name is NAME; NULL takes the one folder under split/, or leaves the
+ * split empty if dir has no split/ folder (GNNKD_EINVAL if it has several).
+ * Errors: a missing file is GNNKD_EIO; every malformed line GNNKD_EDATA
+ * "path:line: what was expected, what was found" (a wrong field count, a
+ * non-number, a non-finite feature, an id out of range, a negative or
+ * fractional label, a split node that is unlabelled, repeated or in two
+ * splits, an empty line, a row count that is not n); data zlib cannot
+ * inflate GNNKD_EDATA "path: ...". Arrays grow with what the files hold;
+ * no declared count is allocated before the lines it counts are read.
+ * d->name is dir's last component. O(file size + edges log edges).
+ * Ownership: a new dataset, freed with gnnkd_dataset_free; *counts is the
+ * caller's. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_load_ogb(gnnkd_dataset **d,
+                                                             gnnkd_graph_counts *counts,
+                                                             const char *dir,
+                                                             const char *split_name, char *msg);
 
 /* ======================================================================== */
 /* loaders: constants the programs show                                     */

@@ -1,6 +1,7 @@
 /* npy.c — NumPy .npy files: float32 matrices out, float32/float64 vectors
  * and matrices in (format versions 1.0, 2.0, 3.0; little-endian, C order). */
 #include "loaders/mtx.h"
+#include "loaders/npy.h"
 
 #include <errno.h>
 #include <string.h>
@@ -272,4 +273,12 @@ gnnkd_status gnnkd_npy_read(float **a, int64_t *rows, int64_t *cols, const char 
     *rows = r;
     *cols = cc;
     return GNNKD_OK;
+}
+
+int gkd_npy_parse_header(const char *text, size_t len, char *descr, size_t dlen, int *fortran,
+                         int64_t dims[8], int *ndim, const char **bad) {
+    cursor c = {text, text + len};
+    *fortran = 0;
+    *ndim = 0;
+    return parse_header(&c, descr, dlen, fortran, dims, ndim, bad);
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config
   libsuitesparse-dev libgraphblas-dev libopenblas-dev libopenblas-openmp-dev libigraph-dev
-  libcriterion-dev libcjson-dev zlib1g-dev
+  libcriterion-dev libcjson-dev zlib1g-dev libzip-dev
   python3-numpy python3-scipy gnuplot-nox jq)
 missing=()
 for p in "${packages[@]}"; do
