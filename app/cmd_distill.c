@@ -28,7 +28,9 @@ static void distill_help(FILE *f) {
             "  --temperature T         KD temperature (1)\n"
             "  --alpha A               weight of the soft term; 1-A on the hard labels (0.9)\n"
             "  --center                compress: centre each teacher logit row to zero mean\n"
-            "  --transfer S            all, train, unlabeled or a file of node ids (all)\n\n"
+            "  --transfer S            all, train, unlabeled or a file of node ids (all); or\n"
+            "                          munge:N[,p=P,s=S]: all nodes and N MUNGE pseudo-nodes\n"
+            "                          (p 0.5, s 1; MLP students; see gnnkd_munge in gnnkd.h)\n\n"
             "Teachers are trained with Kipf & Welling's recipe (the defaults of gnnkd train).\n"
             "The training options below are the student's. Their defaults differ from\n"
             "gnnkd train's in one point: --weight-decay is 0 for kd and compress (the soft\n"
@@ -158,6 +160,25 @@ static gnnkd_status member_trained(void *ctx, gnnkd_model *m, int j, uint64_t se
     return gnnkd_model_save(m, path, msg);
 }
 
+/* "munge:N[,p=P,s=S]" into o's MUNGE fields; 0 if text is not of that form. */
+static int parse_munge(gnnkd_distill_options *o, const char *text) {
+    char *end;
+    if (strncmp(text, "munge:", 6) != 0) return 0;
+    const char *q = text + 6;
+    if (*q < '0' || *q > '9') return 0;
+    long n = strtol(q, &end, 10);
+    if (n < 0 || n > 100000000) return 0;
+    o->munge = (int32_t)n;
+    while (*end == ',') {
+        char key = end[1];
+        if ((key != 'p' && key != 's') || end[2] != '=') return 0;
+        double v = strtod(end + 3, &end);
+        if (key == 'p') o->munge_p = (float)v;
+        else o->munge_s = (float)v;
+    }
+    return *end == '\0';
+}
+
 /* The library's options for the command line a (ctx: the hook's). */
 static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_args *a, char *msg) {
     gnnkd_distill_options_default(o, a->method, a->run.train.select);
@@ -169,7 +190,16 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->alpha = (float)a->alpha;
     o->center = a->center;
     o->transfer_path = a->transfer;
-    int rc = a->transfer ? gnnkd_transfer_parse(&o->transfer, a->transfer, msg) : GNNKD_OK;
+    int rc = GNNKD_OK;
+    if (a->transfer && !strncmp(a->transfer, "munge:", 6)) {
+        o->transfer_path = NULL;
+        if (!parse_munge(o, a->transfer)) {
+            snprintf(msg, GNNKD_MSG_LEN, "--transfer '%s': expected munge:N[,p=P][,s=S]", a->transfer);
+            rc = GNNKD_EINVAL;
+        }
+    } else if (a->transfer) {
+        rc = gnnkd_transfer_parse(&o->transfer, a->transfer, msg);
+    }
     if (rc == GNNKD_OK && a->student) rc = gnnkd_model_spec_parse(&o->student, a->student, msg);
     if (rc == GNNKD_OK && a->teacher) rc = gnnkd_model_spec_parse(&o->teacher, a->teacher, msg);
     if (a->dropout >= 0) o->student.dropout = o->teacher.dropout = (float)a->dropout;
@@ -275,7 +305,8 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddNumberToObject(root, "alpha", a->alpha);
     cJSON_AddBoolToObject(root, "center", a->center);
     cJSON_AddStringToObject(root, "transfer", transfer);
-    cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer);
+    cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer + o->munge);
+    cJSON_AddNumberToObject(root, "pseudo_nodes", o->munge);
     cJSON_AddStringToObject(root, "setting", settext);
     cJSON_AddItemToObject(root, "teacher_test_acc", cli_json_stat(tacc, runs->n));
     if (tset->inductive) {

@@ -198,13 +198,30 @@ gnnkd_status gnnkd_setting_evaluate(gnnkd_setting_acc *acc, gnnkd_model *m, cons
  * also runs over the full graph, for the teacher's ind score. */
 typedef struct {
     const gnnkd_setting *s;
-    gnnkd_teacher *full;
+    gnnkd_teacher *full;        /* inductive: over the full graph */
+    gnnkd_teacher *aug;         /* MUNGE: the observed nodes' logits on the
+                                   observed graph, the pseudo-nodes' on aug */
+    const gnnkd_dataset *daug;
+    const gnnkd_graph *gaug;
+    float *buf;                 /* (daug n, C) */
     const gnnkd_distill_options *user;
 } member_ctx;
 
-static gnnkd_status member_full(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg) {
+static gnnkd_status member_hook(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg) {
     member_ctx *x = ctx;
-    gnnkd_status rc = gnnkd_teacher_add_model(x->full, m, x->s->full, x->s->gfull, msg);
+    gnnkd_status rc = GNNKD_OK;
+    if (x->full) rc = gnnkd_teacher_add_model(x->full, m, x->s->full, x->s->gfull, msg);
+    if (rc == GNNKD_OK && x->aug) {
+        const gnnkd_dataset *obs = gnnkd_setting_observed(x->s);
+        const int64_t C = obs->nclass;
+        const float *z = NULL;
+        rc = gnnkd_model_forward(m, &z, x->daug, x->gaug, 0, 0, 0, msg);
+        if (rc == GNNKD_OK) memcpy(x->buf, z, (size_t)(x->daug->n * C) * sizeof *z);
+        if (rc == GNNKD_OK)
+            rc = gnnkd_model_forward(m, &z, obs, gnnkd_setting_observed_graph(x->s), 0, 0, 0, msg);
+        if (rc == GNNKD_OK) memcpy(x->buf, z, (size_t)(obs->n * C) * sizeof *z);
+        if (rc == GNNKD_OK) rc = gnnkd_teacher_add_logits(x->aug, x->buf, msg);
+    }
     if (rc == GNNKD_OK && x->user->member_trained)
         rc = x->user->member_trained(x->user->member_ctx, m, j, seed, msg);
     return rc;
@@ -214,13 +231,20 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
                               const gnnkd_distill_options *o, uint64_t seed,
                               const gnnkd_setting *s, char *msg) {
     GKD_CLEAR_MSG;
-    gnnkd_teacher *t = NULL, *tfull = NULL;
+    gnnkd_teacher *t = NULL, *tfull = NULL, *taug = NULL;
     gnnkd_model *m = NULL;
+    gnnkd_dataset *aug = NULL;
+    gnnkd_graph *gaug = NULL;
+    float *buf = NULL;
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_teacher_free(&t);                                                           \
         gnnkd_teacher_free(&tfull);                                                       \
+        gnnkd_teacher_free(&taug);                                                        \
         gnnkd_model_free(&m);                                                             \
+        gnnkd_dataset_free(&aug);                                                         \
+        gnnkd_graph_free(&gaug);                                                          \
+        free(buf);                                                                        \
     } while (0)
     GKD_CHECK(r != NULL && o != NULL && s != NULL, GNNKD_EINVAL,
               "gnnkd_distill_in: r, o and s must not be NULL");
@@ -234,11 +258,31 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     const gnnkd_dataset *obs = gnnkd_setting_observed(s);
     const gnnkd_graph *gobs = gnnkd_setting_observed_graph(s);
     gnnkd_distill_options oo = *o;
-    member_ctx ctx = {s, NULL, o};
+    member_ctx ctx = {s, NULL, NULL, NULL, NULL, NULL, o};
     if (inductive) {
         GKD_TRY(gnnkd_teacher_new(&tfull, s->full->n, s->full->nclass, msg));
         ctx.full = tfull;
-        oo.member_trained = member_full;
+    }
+    GKD_CHECK(o->munge >= 0, GNNKD_EINVAL, "munge: %d pseudo-nodes", o->munge);
+    if (o->munge > 0) {
+        GKD_CHECK(o->student.kind == GNNKD_MODEL_MLP, GNNKD_EINVAL,
+                  "munge: the student must be an MLP (pseudo-nodes are no part of the graph)");
+        GKD_CHECK(o->transfer == GNNKD_TRANSFER_ALL || o->transfer == GNNKD_TRANSFER_UNLABELED,
+                  GNNKD_EINVAL, "munge: pseudo-nodes are unlabelled nodes: transfer set all or "
+                  "unlabeled, not %s", gnnkd_transfer_name(o->transfer));
+        GKD_CHECK(o->teacher_files == NULL || o->nteacher_files == 0, GNNKD_EINVAL,
+                  "munge: the teacher must be trained here to label pseudo-nodes, not files");
+        GKD_TRY(gnnkd_munge(&aug, NULL, obs, o->munge, o->munge_p, o->munge_s, seed, msg));
+        GKD_TRY(gnnkd_graph_new(&gaug, &aug->adj, msg));
+        GKD_TRY(gnnkd_teacher_new(&taug, aug->n, aug->nclass, msg));
+        GKD_ALLOC(buf, (int64_t)aug->n * aug->nclass);
+        ctx.aug = taug;
+        ctx.daug = aug;
+        ctx.gaug = gaug;
+        ctx.buf = buf;
+    }
+    if (inductive || o->munge > 0) {
+        oo.member_trained = member_hook;
         oo.member_ctx = &ctx;
     }
     gnnkd_distill_result *dr = &r->r;
@@ -252,7 +296,8 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
         GKD_TRY(gnnkd_teacher_accuracy(&r->teacher.ind, tfull, s->full->label, s->held, s->nheld,
                                        msg));
     combine(&r->teacher, s);
-    GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, t, seed, obs, gobs, msg));
+    if (aug) GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, taug, seed, aug, gaug, msg));
+    else GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, t, seed, obs, gobs, msg));
     dr->student_params = gnnkd_model_num_params(m);
     GKD_TRY(gnnkd_setting_evaluate(&r->student, m, s, msg));
     if (student) *student = m, m = NULL;

@@ -1029,6 +1029,11 @@ typedef struct {
     int center;                        /* compression: centre the logit rows (0) */
     gnnkd_transfer transfer;           /* (GNNKD_TRANSFER_ALL) */
     const char *transfer_path;         /* for GNNKD_TRANSFER_FILE (borrowed) */
+    /* MUNGE pseudo-nodes added to the transfer set (gnnkd_munge; only
+     * gnnkd_distill_in applies them): munge of them (0: none), with
+     * munge_p and munge_s (GNNKD_MUNGE_P, GNNKD_MUNGE_S) */
+    int32_t munge;
+    float munge_p, munge_s;
     /* Called after each trained member (not for files), if not NULL, with
      * the member's model (still owned by the runner), its index j and seed;
      * a status other than GNNKD_OK stops the run with that status (the hook
@@ -1043,6 +1048,33 @@ typedef struct {
  * temperature 1, alpha 0.9, no centring, transfer set all nodes. O(1). */
 GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
                                              gnnkd_select select);
+
+/* MUNGE's defaults: the swap probability p and the spread divisor s. */
+#define GNNKD_MUNGE_P 0.5f
+#define GNNKD_MUNGE_S 1.0f
+
+/* MUNGE (Bucilua, Caruana, Niculescu-Mizil 2006): a new dataset, d's n
+ * nodes followed by npseudo pseudo-nodes n .. n + npseudo - 1. Pseudo-node
+ * k has a source node src = a uniform draw among d's nodes (keyed by
+ * (seed, k)) and that node's partner, its nearest other node of d by
+ * cosine similarity of the feature rows (exact search, ties to the smaller
+ * id, O(n nnz(X)) per distinct source, OpenMP over sources). Each feature
+ * f of the pseudo-node is the source's value a, except with probability p
+ * (a draw keyed by (seed, k, f)): for a nominal feature (every value of f
+ * in d is 0 or 1) the partner's value b; for a continuous one b + z |a - b|
+ * / s with z standard normal. A pseudo-node joins the graph with its
+ * source's edges (an edge to each of the source's neighbours). Pseudo-nodes
+ * are unlabelled and in no split; d's nodes, features, labels, edges and
+ * split are kept. *source (may be NULL) receives the source of each
+ * pseudo-node (npseudo ids). Deterministic for a seed on any number of
+ * threads. Errors: GNNKD_EINVAL for npseudo < 0, fewer than 2 nodes, p
+ * outside [0, 1], s <= 0 or no features; GNNKD_ENOMEM. Memory: d's size
+ * plus npseudo times (the mean row's nonzeros of two nodes + their
+ * degree). Ownership: d is read, not kept; *out is new
+ * (gnnkd_dataset_free), *source too (free()). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_munge(gnnkd_dataset **out, int32_t **source,
+                                                   const gnnkd_dataset *d, int32_t npseudo,
+                                                   float p, float s, uint64_t seed, char *msg);
 
 /* The seed of ensemble member j of a run seeded seed: seed + 7919 j
  * (member 0 is `gnnkd train --seed seed`). */
@@ -1092,6 +1124,7 @@ typedef struct {
  * then gnnkd_distill_student, all with seed. *student as for
  * gnnkd_distill_student (may be NULL). Errors: as those two; GNNKD_ENOMEM.
  * O(training of the teacher and the student). */
+/* (o->munge must be 0 here: GNNKD_EINVAL; see gnnkd_distill_in.) */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill(gnnkd_distill_result *r, gnnkd_model **student,
                                                      const gnnkd_distill_options *o, uint64_t seed,
                                                      const gnnkd_dataset *d, const gnnkd_graph *g,
@@ -1213,7 +1246,13 @@ typedef struct {
 /* One run of the recipe in setting s: gnnkd_distill over the observed
  * dataset and graph (the teacher trains and gives targets there, the
  * transfer set is made of observed nodes), then the teacher and the
- * student scored in s. Inductive: teacher files and a transfer file are
+ * student scored in s. With o->munge > 0, gnnkd_munge(observed, o->munge,
+ * o->munge_p, o->munge_s, seed) adds pseudo-nodes: each trained member
+ * labels them on the observed graph with every pseudo-node joined at once
+ * (the observed nodes' targets stay those of the observed graph), and the
+ * student, which must be an MLP, trains on the pseudo-nodes as well (they
+ * are unlabelled nodes: transfer set all or unlabeled; teacher files are
+ * GNNKD_EINVAL). Inductive: teacher files and a transfer file are
  * GNNKD_EINVAL (they would carry the full graph's numbering into the
  * observed one). Errors: as gnnkd_distill; GNNKD_ENOMEM. *student as for
  * gnnkd_distill. O(gnnkd_distill + the members' forward passes over d). */
