@@ -118,6 +118,11 @@ static void report_graph(const cli_data *o, const gnnkd_dataset *d, const gnnkd_
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
     int rc;
     *d = NULL;
+    if (o->glnn && (o->split || o->setting)) {
+        snprintf(msg, GNNKD_MSG_LEN, "--protocol glnn sets the split and the setting: drop --%s",
+                 o->split ? "split" : "setting");
+        return GNNKD_EINVAL;
+    }
     if (o->graph) {
         if (o->dataset) {
             snprintf(msg, GNNKD_MSG_LEN, "--dataset and --graph name two datasets: give one");
@@ -143,12 +148,6 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
         } else {
             rc = gnnkd_dataset_open(d, spec, o->data_dir, msg);
         }
-    }
-    if (o->glnn && (o->split || o->setting)) {
-        snprintf(msg, GNNKD_MSG_LEN, "--protocol glnn sets the split and the setting: drop --%s",
-                 o->split ? "split" : "setting");
-        gnnkd_dataset_free(d);
-        return GNNKD_EINVAL;
     }
     if (rc == GNNKD_OK && (o->lcc || o->glnn)) rc = gnnkd_dataset_lcc(*d, msg);
     if (rc == GNNKD_OK && o->split) rc = gnnkd_dataset_split(*d, o->split, o->split_seed, msg);
