@@ -199,8 +199,9 @@ void cli_progress_done(const cli_progress *p) {
 }
 
 int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, int k,
-                  const char *what, const gnnkd_model_spec *spec, const gnnkd_dataset *d,
-                  const gnnkd_graph *g, const gnnkd_objective *obj, char *msg) {
+                  const char *what, const gnnkd_model_spec *spec, const gnnkd_setting *s,
+                  const gnnkd_objective *obj, char *msg) {
+    const gnnkd_dataset *d = gnnkd_setting_observed(s);
     gnnkd_train_options o = run->train;
     o.seed = run->train.seed + (uint64_t)k;
     char label[64];
@@ -211,11 +212,12 @@ int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, 
     char model[96];
     gnnkd_model_spec_format(model, sizeof model, spec);
     int rc = gnnkd_model_new(m, spec, d->nfeat, d->nclass, o.seed, msg);
-    if (rc == GNNKD_OK) rc = gnnkd_train(*m, res, d, g, &o, obj, msg);
+    if (rc == GNNKD_OK) rc = gnnkd_train(*m, res, d, gnnkd_setting_observed_graph(s), &o, obj, msg);
     cli_progress_done(&prog);
     rc = cli_oom_context(rc, msg, "model %s on %s (%d nodes, %d features, %d classes)", model,
                          d->name, d->n, d->nfeat, d->nclass);
-    if (rc == GNNKD_OK) rc = cli_save_run(*m, run, o.seed, d, g, msg);
+    if (rc == GNNKD_OK)
+        rc = cli_save_run(*m, run, o.seed, gnnkd_setting_full(s), gnnkd_setting_full_graph(s), msg);
     return rc;
 }
 
@@ -241,13 +243,16 @@ int cli_save_run(gnnkd_model *m, const cli_run *run, uint64_t seed, const gnnkd_
 
 int cli_runs_new(cli_runs *r, int n) {
     memset(r, 0, sizeof *r);
-    double *all = calloc((size_t)n * 5, sizeof(double));
+    double *all = calloc((size_t)n * 8, sizeof(double));
     if (all == NULL) return GNNKD_ENOMEM;
     r->test_acc = all;
     r->val_acc = all + n;
     r->epochs = all + 2 * n;
     r->train_seconds = all + 3 * n;
     r->epoch_seconds = all + 4 * n;
+    r->tran = all + 5 * n;
+    r->ind = all + 6 * n;
+    r->prod = all + 7 * n;
     return GNNKD_OK;
 }
 
@@ -265,6 +270,12 @@ void cli_runs_add(cli_runs *r, const gnnkd_train_result *res) {
     r->n++;
 }
 
+void cli_runs_add_acc(cli_runs *r, const gnnkd_setting_acc *acc) {
+    r->tran[r->n - 1] = acc->tran;
+    r->ind[r->n - 1] = acc->ind;
+    r->prod[r->n - 1] = acc->prod;
+}
+
 cJSON *cli_json_stat(const double *x, int n) {
     double mean, std;
     cli_mean_std(x, n, &mean, &std);
@@ -278,6 +289,11 @@ cJSON *cli_json_stat(const double *x, int n) {
 void cli_json_add_runs(cJSON *root, const cli_runs *r) {
     cJSON_AddNumberToObject(root, "runs", r->n);
     cJSON_AddItemToObject(root, "test_acc", cli_json_stat(r->test_acc, r->n));
+    if (r->inductive) {
+        cJSON_AddItemToObject(root, "test_acc_tran", cli_json_stat(r->tran, r->n));
+        cJSON_AddItemToObject(root, "test_acc_ind", cli_json_stat(r->ind, r->n));
+        cJSON_AddItemToObject(root, "test_acc_prod", cli_json_stat(r->prod, r->n));
+    }
     cJSON_AddItemToObject(root, "val_acc", cli_json_stat(r->val_acc, r->n));
     cJSON_AddItemToObject(root, "epochs", cli_json_stat(r->epochs, r->n));
     cJSON_AddItemToObject(root, "train_seconds", cli_json_stat(r->train_seconds, r->n));
@@ -319,7 +335,15 @@ void cli_runs_print(FILE *f, const char *title, const cli_runs *r) {
     double m, s;
     fprintf(f, "%s (%d run%s)\n", title, r->n, r->n == 1 ? "" : "s");
     cli_mean_std(r->test_acc, r->n, &m, &s);
-    fprintf(f, "  test accuracy   %.4f ± %.4f\n", m, s);
+    fprintf(f, "  test accuracy   %.4f ± %.4f%s\n", m, s, r->inductive ? " (observed test nodes)" : "");
+    if (r->inductive) {
+        cli_mean_std(r->tran, r->n, &m, &s);
+        fprintf(f, "  tran            %.4f ± %.4f\n", m, s);
+        cli_mean_std(r->ind, r->n, &m, &s);
+        fprintf(f, "  ind             %.4f ± %.4f\n", m, s);
+        cli_mean_std(r->prod, r->n, &m, &s);
+        fprintf(f, "  prod            %.4f ± %.4f\n", m, s);
+    }
     cli_mean_std(r->val_acc, r->n, &m, &s);
     fprintf(f, "  val accuracy    %.4f ± %.4f\n", m, s);
     cli_mean_std(r->epochs, r->n, &m, &s);

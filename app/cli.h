@@ -34,6 +34,10 @@ typedef struct {
     const char *split;     /* --split planetoid | random:T:V:E | per-class:T:V */
     int lcc;               /* --lcc: keep the largest connected component */
     unsigned long long split_seed;
+    const char *setting;   /* --setting transductive | inductive[:F] (as given) */
+    gnnkd_setting_kind setting_kind;
+    double setting_fraction;
+    int glnn;              /* --protocol glnn */
 } cli_data;
 
 /* getopt_long entries for the dataset options; codes are CLI_DATA_FIRST.. */
@@ -48,7 +52,9 @@ enum { CLI_DATA_FIRST = 1000 };
     {"labels", required_argument, 0, 1006},                        \
     {"split", required_argument, 0, 1007},                         \
     {"lcc", no_argument, 0, 1008},                                 \
-    {"split-seed", required_argument, 0, 1009}
+    {"split-seed", required_argument, 0, 1009},                    \
+    {"setting", required_argument, 0, 1010},                       \
+    {"protocol", required_argument, 0, 1011}
 
 /* Help text for those options. */
 extern const char *CLI_DATA_HELP;
@@ -67,6 +73,15 @@ int cli_oom_context(int status, char *msg, const char *fmt, ...) __attribute__((
 /* GNNKD_EINVAL unless d has labels and test nodes: the commands that report
  * a test accuracy refuse to print one over nothing. */
 int cli_require_test_set(const gnnkd_dataset *d, char *msg);
+
+/* The setting of run k (0-based) into *s: with --protocol glnn a new split
+ * and setting per run (gnnkd_setting_glnn, seed split_seed + k, *s freed
+ * first); otherwise the --setting over d's split, made once (k == 0 or *s
+ * NULL) with split_seed and kept for later runs. */
+int cli_setting_for_run(gnnkd_setting **s, gnnkd_dataset *d, const cli_data *o, int k, char *msg);
+
+/* "transductive", "inductive:0.2", "glnn (inductive:0.2)": for reports. */
+void cli_setting_text(char *buf, size_t len, const cli_data *o);
 
 /* Mean and sample standard deviation of x[0..n). */
 void cli_mean_std(const double *x, int n, double *mean, double *std);
@@ -137,15 +152,16 @@ int cli_progress_cb(void *ctx, const gnnkd_epoch_info *e);
 void cli_progress_done(const cli_progress *p);
 
 /* Run k of a command: a new model of shape spec, seeded run->train.seed + k,
- * trained on d (with obj, if not NULL) behind a progress line labelled
+ * trained on s's observed dataset (with obj, if not NULL) behind a progress line labelled
  * "<what> k+1/runs", then saved (--save) and its logits written
  * (--save-logits) if asked. *m receives the trained model. */
 int cli_train_run(gnnkd_model **m, gnnkd_train_result *res, const cli_run *run, int k,
-                  const char *what, const gnnkd_model_spec *spec, const gnnkd_dataset *d,
-                  const gnnkd_graph *g, const gnnkd_objective *obj, char *msg);
+                  const char *what, const gnnkd_model_spec *spec, const gnnkd_setting *s,
+                  const gnnkd_objective *obj, char *msg);
 
 /* Saves m (--save) and writes its logits (--save-logits) if asked, under
- * the path of the run seeded seed. */
+ * the path of the run seeded seed. Logits are m run over d (pass the full
+ * dataset and graph: files use the dataset's own numbering). */
 int cli_save_run(gnnkd_model *m, const cli_run *run, uint64_t seed, const gnnkd_dataset *d,
                  const gnnkd_graph *g, char *msg);
 
@@ -153,10 +169,14 @@ int cli_save_run(gnnkd_model *m, const cli_run *run, uint64_t seed, const gnnkd_
 typedef struct {
     int n;
     double *test_acc, *val_acc, *epochs, *train_seconds, *epoch_seconds;
+    int inductive;               /* report tran / ind / prod */
+    double *tran, *ind, *prod;   /* the setting's scores */
 } cli_runs;
 int cli_runs_new(cli_runs *r, int n);
 void cli_runs_free(cli_runs *r);
 void cli_runs_add(cli_runs *r, const gnnkd_train_result *res);
+/* The setting's scores of the run last added. */
+void cli_runs_add_acc(cli_runs *r, const gnnkd_setting_acc *acc);
 
 /* JSON: {"mean":m,"std":s,"values":[...]} ; the runs' standard keys. */
 struct cJSON;

@@ -30,6 +30,13 @@ const char *CLI_DATA_HELP =
     "                          per-class:T:V (T and V per class, the rest test);\n"
     "                          drawn after --lcc\n"
     "  --split-seed N          seed of --split (0)\n"
+    "  --setting S             transductive (the default: training sees every node and\n"
+    "                          edge) or inductive[:F]: a fraction F (0.2) of the test\n"
+    "                          nodes, drawn with --split-seed, is held out with its\n"
+    "                          edges; reports tran, ind and prod (see gnnkd.h)\n"
+    "  --protocol glnn         GLNN/CPF: --lcc, per-class:20:30 and inductive:0.2, the\n"
+    "                          split and held-out nodes of run k drawn with seed\n"
+    "                          split-seed + k\n"
     "  --raw-features          do not row-normalise the features (features with\n"
     "                          negative values never are)\n";
 
@@ -57,8 +64,41 @@ int cli_data_option(cli_data *o, int code, const char *arg) {
         o->split_seed = v;
         return 1;
     }
+    case 1010: {
+        char msg[GNNKD_MSG_LEN];
+        if (gnnkd_setting_parse(&o->setting_kind, &o->setting_fraction, arg, msg) != GNNKD_OK) {
+            fprintf(stderr, "gnnkd: --setting: %s\n", msg);
+            return 0;
+        }
+        o->setting = arg;
+        return 1;
+    }
+    case 1011:
+        if (strcmp(arg, "glnn") != 0) {
+            fprintf(stderr, "gnnkd: --protocol '%s': expected glnn\n", arg);
+            return 0;
+        }
+        o->glnn = 1;
+        return 1;
     default: return 0;
     }
+}
+
+int cli_setting_for_run(gnnkd_setting **s, gnnkd_dataset *d, const cli_data *o, int k, char *msg) {
+    if (o->glnn) {
+        gnnkd_setting_free(s);
+        return gnnkd_setting_glnn(s, d, o->split_seed + (uint64_t)k, msg);
+    }
+    if (*s != NULL) return GNNKD_OK;
+    return gnnkd_setting_new(s, d, o->setting ? o->setting_kind : GNNKD_SETTING_TRANSDUCTIVE,
+                             o->setting_fraction, o->split_seed, msg);
+}
+
+void cli_setting_text(char *buf, size_t len, const cli_data *o) {
+    if (o->glnn) snprintf(buf, len, "glnn (inductive:%g)", GNNKD_INDUCTIVE_FRACTION);
+    else if (o->setting && o->setting_kind == GNNKD_SETTING_INDUCTIVE)
+        snprintf(buf, len, "inductive:%g", o->setting_fraction);
+    else snprintf(buf, len, "transductive");
 }
 
 /* Tells the user what reading a graph file (or a .npz file) changed. */
@@ -81,6 +121,11 @@ static void report_graph(const cli_data *o, const gnnkd_dataset *d, const gnnkd_
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
     int rc;
     *d = NULL;
+    if (o->glnn && (o->split || o->setting)) {
+        snprintf(msg, GNNKD_MSG_LEN, "--protocol glnn sets the split and the setting: drop --%s",
+                 o->split ? "split" : "setting");
+        return GNNKD_EINVAL;
+    }
     if (o->graph) {
         if (o->dataset) {
             snprintf(msg, GNNKD_MSG_LEN, "--dataset and --graph name two datasets: give one");
@@ -107,7 +152,7 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
             rc = gnnkd_dataset_open(d, spec, o->data_dir, msg);
         }
     }
-    if (rc == GNNKD_OK && o->lcc) rc = gnnkd_dataset_lcc(*d, msg);
+    if (rc == GNNKD_OK && (o->lcc || o->glnn)) rc = gnnkd_dataset_lcc(*d, msg);
     if (rc == GNNKD_OK && o->split) rc = gnnkd_dataset_split(*d, o->split, o->split_seed, msg);
     if (rc == GNNKD_OK && !o->raw_features) rc = gnnkd_dataset_normalize_features(*d, msg);
     if (rc != GNNKD_OK) {

@@ -28,7 +28,9 @@ static void distill_help(FILE *f) {
             "  --temperature T         KD temperature (1)\n"
             "  --alpha A               weight of the soft term; 1-A on the hard labels (0.9)\n"
             "  --center                compress: centre each teacher logit row to zero mean\n"
-            "  --transfer S            all, train, unlabeled or a file of node ids (all)\n\n"
+            "  --transfer S            all, train, unlabeled or a file of node ids (all); or\n"
+            "                          munge:N[,p=P,s=S]: all nodes and N MUNGE pseudo-nodes\n"
+            "                          (p 0.5, s 1; MLP students; see gnnkd_munge in gnnkd.h)\n\n"
             "Teachers are trained with Kipf & Welling's recipe (the defaults of gnnkd train).\n"
             "The training options below are the student's. Their defaults differ from\n"
             "gnnkd train's in one point: --weight-decay is 0 for kd and compress (the soft\n"
@@ -160,6 +162,25 @@ static gnnkd_status member_trained(void *ctx, gnnkd_model *m, int j, uint64_t se
     return gnnkd_model_save(m, path, msg);
 }
 
+/* "munge:N[,p=P,s=S]" into o's MUNGE fields; 0 if text is not of that form. */
+static int parse_munge(gnnkd_distill_options *o, const char *text) {
+    char *end;
+    if (strncmp(text, "munge:", 6) != 0) return 0;
+    const char *q = text + 6;
+    if (*q < '0' || *q > '9') return 0;
+    long n = strtol(q, &end, 10);
+    if (n < 0 || n > 100000000) return 0;
+    o->munge = (int32_t)n;
+    while (*end == ',') {
+        char key = end[1];
+        if ((key != 'p' && key != 's') || end[2] != '=') return 0;
+        double v = strtod(end + 3, &end);
+        if (key == 'p') o->munge_p = (float)v;
+        else o->munge_s = (float)v;
+    }
+    return *end == '\0';
+}
+
 /* The library's options for the command line a (ctx: the hook's). */
 static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_args *a, char *msg) {
     gnnkd_distill_options_default(o, a->method, a->run.train.select);
@@ -171,7 +192,16 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->alpha = (float)a->alpha;
     o->center = a->center;
     o->transfer_path = a->transfer;
-    int rc = a->transfer ? gnnkd_transfer_parse(&o->transfer, a->transfer, msg) : GNNKD_OK;
+    int rc = GNNKD_OK;
+    if (a->transfer && !strncmp(a->transfer, "munge:", 6)) {
+        o->transfer_path = NULL;
+        if (!parse_munge(o, a->transfer)) {
+            snprintf(msg, GNNKD_MSG_LEN, "--transfer '%s': expected munge:N[,p=P][,s=S]", a->transfer);
+            rc = GNNKD_EINVAL;
+        }
+    } else if (a->transfer) {
+        rc = gnnkd_transfer_parse(&o->transfer, a->transfer, msg);
+    }
     if (rc == GNNKD_OK && a->student) rc = gnnkd_model_spec_parse(&o->student, a->student, msg);
     if (rc == GNNKD_OK && a->teacher) rc = gnnkd_model_spec_parse(&o->teacher, a->teacher, msg);
     if (a->dropout >= 0) o->student.dropout = o->teacher.dropout = (float)a->dropout;
@@ -185,12 +215,17 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     return rc;
 }
 
-/* Every seed's run: the teacher's test accuracy into tacc, the student's
- * results into runs, the last result into *last. */
-static int run_all(gnnkd_distill_result *last, double *tacc, cli_runs *runs,
-                   gnnkd_distill_options *o, distill_ctx *ctx, const gnnkd_dataset *d,
-                   const gnnkd_graph *g, char *msg) {
-    const cli_run *run = &ctx->a->run;
+/* Every seed's run in its setting: the teacher's scores into tacc (test
+ * accuracy on the observed graph) and tset, the student's results into
+ * runs, the last result into *last, the last run's transfer-set size into
+ * *ntransfer. */
+static int run_all(gnnkd_distill_setting_result *last, double *tacc, cli_runs *tset,
+                   cli_runs *runs, int32_t *ntransfer, gnnkd_distill_options *o, distill_ctx *ctx,
+                   gnnkd_dataset *d, char *msg) {
+    const distill_args *a = ctx->a;
+    const cli_run *run = &a->run;
+    gnnkd_setting *set = NULL;
+    int32_t *tnodes = NULL;
     int rc = GNNKD_OK;
     for (int k = 0; rc == GNNKD_OK && k < run->runs; k++) {
         uint64_t seed = run->train.seed + (uint64_t)k;
@@ -201,23 +236,38 @@ static int run_all(gnnkd_distill_result *last, double *tacc, cli_runs *runs,
         o->student_train.progress_ctx = &sprog;
         snprintf(ctx->label, sizeof ctx->label, "teacher 1");
         gnnkd_model *m = NULL;
-        rc = gnnkd_distill(last, &m, o, seed, d, g, msg);
+        rc = cli_setting_for_run(&set, d, &a->data, k, msg);
+        /* the transfer set's size for the report; a bad file fails before training */
+        free(tnodes);
+        tnodes = NULL;
+        if (rc == GNNKD_OK)
+            rc = gnnkd_transfer_nodes(&tnodes, ntransfer, gnnkd_setting_observed(set), o->transfer,
+                                      o->transfer_path, msg);
+        if (rc == GNNKD_OK) rc = gnnkd_distill_in(last, &m, o, seed, set, msg);
         cli_progress_done(&sprog);
         rc = cli_oom_context(rc, msg, "distilling on %s (%d nodes, %d features, %d classes)",
                              d->name, d->n, d->nfeat, d->nclass);
-        if (rc == GNNKD_OK) rc = cli_save_run(m, run, seed, d, g, msg);
+        if (rc == GNNKD_OK)
+            rc = cli_save_run(m, run, seed, gnnkd_setting_full(set), gnnkd_setting_full_graph(set), msg);
         if (rc == GNNKD_OK) {
-            tacc[k] = last->teacher_acc[GNNKD_TEST];
-            cli_runs_add(runs, &last->student);
+            tacc[k] = last->r.teacher_acc[GNNKD_TEST];
+            cli_runs_add(runs, &last->r.student);
+            cli_runs_add_acc(runs, &last->student);
+            tset->n++;
+            cli_runs_add_acc(tset, &last->teacher);
         }
         gnnkd_model_free(&m);
     }
+    free(tnodes);
+    gnnkd_setting_free(&set);
     return rc;
 }
 
 static void report(const distill_args *a, const gnnkd_distill_options *o,
-                   const gnnkd_distill_result *last, const double *tacc, const cli_runs *runs,
-                   const gnnkd_dataset *d, int32_t ntransfer) {
+                   const gnnkd_distill_result *last, const double *tacc, const cli_runs *tset,
+                   const cli_runs *runs, const gnnkd_dataset *d, int32_t ntransfer) {
+    char settext[64];
+    cli_setting_text(settext, sizeof settext, &a->data);
     char stext[128], ttext[128];
     const char *transfer = a->transfer ? a->transfer : gnnkd_transfer_name(o->transfer);
     gnnkd_model_spec_format(stext, sizeof stext, &o->student);
@@ -227,7 +277,13 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
         char title[512];
         double mt, st;
         cli_mean_std(tacc, runs->n, &mt, &st);
-        printf("teacher %s on %s: test accuracy %.4f ± %.4f\n", ttext, d->name, mt, st);
+        printf("teacher %s on %s, %s: test accuracy %.4f ± %.4f\n", ttext, d->name, settext, mt, st);
+        if (tset->inductive) {
+            double mi, si, mp, sp;
+            cli_mean_std(tset->ind, tset->n, &mi, &si);
+            cli_mean_std(tset->prod, tset->n, &mp, &sp);
+            printf("  tran %.4f ± %.4f  ind %.4f ± %.4f  prod %.4f ± %.4f\n", mt, st, mi, si, mp, sp);
+        }
         snprintf(title, sizeof title, "student %s (%lld parameters) by %s, T=%g, alpha=%g, transfer %s",
                  stext, (long long)last->student_params, gnnkd_method_name(a->method),
                  a->temperature, a->alpha, transfer);
@@ -253,8 +309,15 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddNumberToObject(root, "alpha", a->alpha);
     cJSON_AddBoolToObject(root, "center", a->center);
     cJSON_AddStringToObject(root, "transfer", transfer);
-    cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer);
+    cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer + o->munge);
+    cJSON_AddNumberToObject(root, "pseudo_nodes", o->munge);
+    cJSON_AddStringToObject(root, "setting", settext);
     cJSON_AddItemToObject(root, "teacher_test_acc", cli_json_stat(tacc, runs->n));
+    if (tset->inductive) {
+        cJSON_AddItemToObject(root, "teacher_test_acc_tran", cli_json_stat(tset->tran, tset->n));
+        cJSON_AddItemToObject(root, "teacher_test_acc_ind", cli_json_stat(tset->ind, tset->n));
+        cJSON_AddItemToObject(root, "teacher_test_acc_prod", cli_json_stat(tset->prod, tset->n));
+    }
     if (!a->nfiles) cJSON_AddNumberToObject(root, "teacher_params", (double)last->teacher_params);
     else cJSON_AddNullToObject(root, "teacher_params");
     cJSON_AddNumberToObject(root, "student_params", (double)last->student_params);
@@ -272,28 +335,25 @@ int cmd_distill(int argc, char **argv) {
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_distill_options o;
     distill_ctx ctx;
-    gnnkd_distill_result last = {0};
+    gnnkd_distill_setting_result last = {0};
     gnnkd_dataset *d = NULL;
-    gnnkd_graph *g = NULL;
-    int32_t *tnodes = NULL, ntnodes = 0;
+    int32_t ntnodes = 0;
     double *tacc = NULL;
-    cli_runs runs = {0};
+    cli_runs runs = {0}, tset = {0};
     int rc = prepare(&o, &ctx, &a, msg);
     if (rc == GNNKD_OK) rc = cli_open_dataset(&d, &a.data, msg);
-    if (rc == GNNKD_OK) rc = cli_require_test_set(d, msg);
+    if (rc == GNNKD_OK && !a.data.glnn) rc = cli_require_test_set(d, msg); // glnn draws its own
     if (rc == GNNKD_OK) cli_set_threads(a.run.threads, d, a.nfiles ? &o.student : &o.teacher);
-    /* the graph is needed by GCN students and by GCN teachers, trained or loaded */
-    if (rc == GNNKD_OK) rc = gnnkd_graph_new(&g, &d->adj, msg);
-    /* the transfer set's size for the report; a bad file fails before training */
-    if (rc == GNNKD_OK) rc = gnnkd_transfer_nodes(&tnodes, &ntnodes, d, o.transfer, o.transfer_path, msg);
     if (rc == GNNKD_OK) rc = cli_runs_new(&runs, a.run.runs);
+    if (rc == GNNKD_OK) rc = cli_runs_new(&tset, a.run.runs);
+    runs.inductive = tset.inductive =
+        a.data.glnn || (a.data.setting && a.data.setting_kind == GNNKD_SETTING_INDUCTIVE);
     if (rc == GNNKD_OK && !(tacc = calloc((size_t)a.run.runs, sizeof *tacc))) rc = GNNKD_ENOMEM;
-    if (rc == GNNKD_OK) rc = run_all(&last, tacc, &runs, &o, &ctx, d, g, msg);
-    if (rc == GNNKD_OK) report(&a, &o, &last, tacc, &runs, d, ntnodes);
+    if (rc == GNNKD_OK) rc = run_all(&last, tacc, &tset, &runs, &ntnodes, &o, &ctx, d, msg);
+    if (rc == GNNKD_OK) report(&a, &o, &last.r, tacc, &tset, &runs, d, ntnodes);
     free(tacc);
-    free(tnodes);
     cli_runs_free(&runs);
-    gnnkd_graph_free(&g);
+    cli_runs_free(&tset);
     gnnkd_dataset_free(&d);
     return rc == GNNKD_OK ? 0 : cli_fail("distill", rc, msg);
 }

@@ -98,19 +98,25 @@ int cmd_train(int argc, char **argv) {
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model_spec spec;
     gnnkd_dataset *d = NULL;
-    gnnkd_graph *g = NULL;
+    gnnkd_setting *set = NULL;
     gnnkd_model *m = NULL;
     cli_runs runs = {0};
     int rc = model_spec(&spec, model, hidden, layers, dropout, msg);
-    if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, spec.kind == GNNKD_MODEL_GCN, msg);
+    if (rc == GNNKD_OK) rc = cli_open_dataset(&d, &data, msg);
+    if (rc == GNNKD_OK && !data.glnn) rc = cli_require_test_set(d, msg); // glnn draws its own
     if (rc == GNNKD_OK) cli_set_threads(run.threads, d, &spec);
     if (rc == GNNKD_OK) rc = cli_runs_new(&runs, run.runs);
+    runs.inductive = data.glnn || (data.setting && data.setting_kind == GNNKD_SETTING_INDUCTIVE);
     int64_t params = 0;
     for (int k = 0; rc == GNNKD_OK && k < run.runs; k++) {
         gnnkd_train_result res;
-        rc = cli_train_run(&m, &res, &run, k, "run", &spec, d, g, NULL, msg);
+        gnnkd_setting_acc acc;
+        rc = cli_setting_for_run(&set, d, &data, k, msg);
+        if (rc == GNNKD_OK) rc = cli_train_run(&m, &res, &run, k, "run", &spec, set, NULL, msg);
+        if (rc == GNNKD_OK) rc = gnnkd_setting_evaluate(&acc, m, set, msg);
         if (rc == GNNKD_OK) {
             cli_runs_add(&runs, &res);
+            cli_runs_add_acc(&runs, &acc);
             spec = *gnnkd_model_get_spec(m); /* dims filled in */
             params = gnnkd_model_num_params(m);
         }
@@ -123,17 +129,22 @@ int cmd_train(int argc, char **argv) {
         cJSON_AddNumberToObject(root, "seed", (double)run.train.seed);
         cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
         cJSON_AddStringToObject(root, "select", gnnkd_select_name(run.train.select));
+        char stext[64];
+        cli_setting_text(stext, sizeof stext, &data);
+        cJSON_AddStringToObject(root, "setting", stext);
         cli_json_add_runs(root, &runs);
         cli_json_print(root);
     } else if (rc == GNNKD_OK) {
-        char title[512], text[128];
+        char title[512], text[128], stext[64];
         gnnkd_model_spec_format(text, sizeof text, &spec);
-        snprintf(title, sizeof title, "%s on %s, %lld parameters", text, d->name, (long long)params);
+        cli_setting_text(stext, sizeof stext, &data);
+        snprintf(title, sizeof title, "%s on %s, %lld parameters, %s", text, d->name, (long long)params,
+                 stext);
         cli_runs_print(stdout, title, &runs);
     }
     gnnkd_model_free(&m);
     cli_runs_free(&runs);
-    gnnkd_graph_free(&g);
+    gnnkd_setting_free(&set);
     gnnkd_dataset_free(&d);
     return rc == GNNKD_OK ? 0 : cli_fail("train", rc, msg);
 }

@@ -233,6 +233,7 @@ typedef struct {
     bench_run *run;
     const struct bench_data *data; /* of the current seed */
     double teacher_ms;  /* the current teacher's inference time */
+    gnnkd_setting_acc teacher_acc; /* and its scores in the setting */
     bench_curve curve;  /* of the current training, kept for the first seed */
     int recording;
     double job_work, job_part; /* the current job's estimated work, and the part done */
@@ -377,10 +378,15 @@ static int time_forward(double *ms, gnnkd_model *m, const gnnkd_dataset *d, cons
     return GNNKD_OK;
 }
 
-/* One dataset, loaded once for every seed and job. */
+/* One dataset, loaded once for every seed and job, in the run's setting:
+ * models train on the observed dataset od and its graph og (d and g
+ * themselves when transductive). */
 typedef struct bench_data {
     gnnkd_dataset *d;
-    gnnkd_graph *g;
+    const gnnkd_graph *g;
+    gnnkd_setting *s;
+    const gnnkd_dataset *od;
+    const gnnkd_graph *og;
 } bench_data;
 
 /* Appends a finished job: its curve (first seed) and, for a student, its
@@ -401,7 +407,10 @@ static int save_job(bench_worker *w, const bench_row *row, int student, char *ms
 /* The teacher's hook: its full-graph inference time (ctx: the worker). */
 static gnnkd_status teacher_trained(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg) {
     bench_worker *w = ctx;
-    return time_forward(&w->teacher_ms, m, w->data->d, w->data->g, msg);
+    (void)j, (void)seed;
+    int rc = gnnkd_setting_evaluate(&w->teacher_acc, m, w->data->s, msg);
+    if (rc == GNNKD_OK) rc = time_forward(&w->teacher_ms, m, w->data->d, w->data->g, msg);
+    return (gnnkd_status)rc;
 }
 
 /* The rows of one seed that results.csv does not have yet. */
@@ -430,9 +439,14 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
     job_begin(w, job_cost(&sspec[st], bd->d, bd->g), "%s seed %ld %s %s%s%s%s%s", row->dataset, seed,
               row->student, row->method, row->T[0] ? " T=" : "", row->T, row->alpha[0] ? " alpha=" : "",
               row->alpha);
-    int rc = gnnkd_distill_student(&sm, &res, &o, t, (uint64_t)seed, bd->d, bd->g, msg);
+    gnnkd_setting_acc acc;
+    int rc = gnnkd_distill_student(&sm, &res, &o, t, (uint64_t)seed, bd->od, bd->og, msg);
+    if (rc == GNNKD_OK) rc = gnnkd_setting_evaluate(&acc, sm, bd->s, msg);
     if (rc == GNNKD_OK) rc = time_forward(&row->inference_ms, sm, bd->d, bd->g, msg);
     if (rc == GNNKD_OK) {
+        row->tran = acc.tran;
+        row->ind = acc.ind;
+        row->prod = acc.prod;
         row->val_acc = res.acc[GNNKD_VAL];
         row->test_acc = res.acc[GNNKD_TEST];
         row->epochs = res.epochs;
@@ -473,10 +487,10 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
     o.teacher_train.progress_ctx = w;
     o.member_trained = teacher_trained;
     o.member_ctx = w;
-    UTIL_TRY(gnnkd_distill_teacher(&t, &tparams, &o, (uint64_t)seed, bd->d, bd->g, msg));
+    UTIL_TRY(gnnkd_distill_teacher(&t, &tparams, &o, (uint64_t)seed, bd->od, bd->og, msg));
     double tacc;
-    UTIL_TRY(gnnkd_teacher_accuracy(&tacc, t, bd->d->label, bd->d->split[GNNKD_TEST],
-                                    bd->d->nsplit[GNNKD_TEST], msg));
+    UTIL_TRY(gnnkd_teacher_accuracy(&tacc, t, bd->od->label, bd->od->split[GNNKD_TEST],
+                                    bd->od->nsplit[GNNKD_TEST], msg));
     bench_row_key(&row, g, di, 0, 0, si);
     snprintf(row.student, sizeof row.student, "%s", g->teacher);
     snprintf(row.method, sizeof row.method, "teacher");
@@ -494,6 +508,8 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
             row.teacher_params = tparams;
             row.teacher_test_acc = tacc;
             row.teacher_inference_ms = w->teacher_ms;
+            row.teacher_ind = w->teacher_acc.ind;
+            row.teacher_prod = w->teacher_acc.prod;
             UTIL_TRY(save_job(w, &row, 1, msg));
             job_end(w);
         }
@@ -503,15 +519,20 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
 }
 
 static void data_free(bench_data *bd) {
-    gnnkd_graph_free(&bd->g);
+    gnnkd_setting_free(&bd->s);
     gnnkd_dataset_free(&bd->d);
 }
 
-/* Loads a dataset and builds Â. */
+/* Loads a dataset and makes its setting (which builds both Â). */
 static int data_open(bench_data *bd, const cli_data *opts, char *msg) {
     int rc = cli_open_dataset(&bd->d, opts, msg);
     if (rc == GNNKD_OK) rc = cli_require_test_set(bd->d, msg);
-    if (rc == GNNKD_OK) rc = gnnkd_graph_new(&bd->g, &bd->d->adj, msg);
+    if (rc == GNNKD_OK) rc = cli_setting_for_run(&bd->s, bd->d, opts, 0, msg);
+    if (rc == GNNKD_OK) {
+        bd->g = gnnkd_setting_full_graph(bd->s);
+        bd->od = gnnkd_setting_observed(bd->s);
+        bd->og = gnnkd_setting_observed_graph(bd->s);
+    }
     return rc;
 }
 
@@ -745,6 +766,13 @@ static int parse_args(bench_args *a, int argc, char **argv) {
         fprintf(stderr, "gnnkd bench: give --out for a new run or --resume for an old one, not both\n");
         return 3;
     }
+    if (a->data.glnn) {
+        fprintf(stderr, "gnnkd bench: --protocol glnn redraws the split for every run: use gnnkd "
+                        "distill --protocol glnn --runs N; bench takes --setting\n");
+        return 3;
+    }
+    if (a->data.setting && a->data.setting_kind == GNNKD_SETTING_INDUCTIVE)
+        snprintf(g->setting, sizeof g->setting, "inductive:%g", a->data.setting_fraction);
     if (!split_datasets(a, datasets)) return 3;
     if (quick && !seeds_set) g->seeds = 2;
     if (!patience_set) { /* the library's window for the rule */

@@ -30,6 +30,8 @@ typedef struct {
     char teacher_training[96]; /* gnnkd train's defaults, as bench_training_text */
     gnnkd_select select; /* of the students */
     int epochs, patience;
+    char setting[32];    /* "" (transductive) or "inductive:F": in every row's
+                            training text, so that a resume does not mix them */
     double weight_decay; /* of every student, or < 0: as gnnkd distill, 0 when
                             distilled (the soft targets regularise), 5e-4
                             (Kipf's) from scratch */

@@ -27,6 +27,9 @@ void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int student, 
     r->seed = g->seed0 + seed;
     bench_training_text(r->training, sizeof r->training, g->select, g->patience, g->epochs,
                         bench_weight_decay(g, method));
+    if (g->setting[0])
+        snprintf(r->training + strlen(r->training), sizeof r->training - strlen(r->training),
+                 " setting=%s", g->setting);
 }
 
 int bench_row_same_key(const bench_row *a, const bench_row *b) {
@@ -67,8 +70,9 @@ const bench_row *bench_table_find(const bench_table *t, const bench_row *key) {
 static const char *CSV_HEADER =
     "dataset,teacher,student,method,T,alpha,transfer,seed,training,val_acc,test_acc,epochs,"
     "train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,"
-    "teacher_inference_ms";
-enum { CSV_FIELDS = 18 };
+    "teacher_inference_ms,test_acc_tran,test_acc_ind,test_acc_prod,teacher_acc_ind,"
+    "teacher_acc_prod";
+enum { CSV_FIELDS = 23 };
 
 const char *BENCH_CURVE_HEADER =
     "dataset,teacher,student,method,T,alpha,transfer,seed,epoch,train_loss,val_loss,val_acc,"
@@ -148,9 +152,11 @@ int bench_csv_append(FILE *f, const bench_row *r, const char *path, char *msg) {
     key_fields(f, r);
     fputc(',', f);
     bench_csv_field(f, r->training);
-    fprintf(f, ",%.6g,%.6g,%d,%.6g,%.6g,%lld,%lld,%.6g,%.6g\n", r->val_acc,
+    fprintf(f, ",%.6g,%.6g,%d,%.6g,%.6g,%lld,%lld,%.6g,%.6g", r->val_acc,
             r->test_acc, r->epochs, r->train_seconds, r->inference_ms, r->student_params,
             r->teacher_params, r->teacher_test_acc, r->teacher_inference_ms);
+    fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g\n", r->tran, r->ind, r->prod, r->teacher_ind,
+            r->teacher_prod);
     if (ferror(f) || fflush(f) != 0) {
         util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
@@ -194,6 +200,9 @@ static int parse_row(bench_row *r, char **f) {
              parse_ll(f[14], &r->student_params) && parse_ll(f[15], &r->teacher_params) &&
              parse_double(f[16], &r->teacher_test_acc) &&
              parse_double(f[17], &r->teacher_inference_ms);
+    ok = ok && parse_double(f[18], &r->tran) && parse_double(f[19], &r->ind) &&
+         parse_double(f[20], &r->prod) && parse_double(f[21], &r->teacher_ind) &&
+         parse_double(f[22], &r->teacher_prod);
     r->seed = ok ? (long)seed : 0;
     r->epochs = ok ? (int)epochs : 0;
     return ok;
@@ -226,7 +235,8 @@ int bench_csv_load(bench_table *t, const char *path, char *msg) {
         if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
         if (lineno == 1) {
             UTIL_CHECK(!strcmp(line, CSV_HEADER), GNNKD_EDATA,
-                     "%s:1: not a results file of this gnnkd bench (the header differs)", path);
+                     "%s:1: not a results file of this gnnkd bench (the header differs; files "
+                     "from before the tran/ind/prod columns cannot be resumed)", path);
             continue;
         }
         if (len == 0) continue;

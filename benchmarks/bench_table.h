@@ -21,6 +21,9 @@ typedef struct {
     double train_seconds, inference_ms;
     long long student_params, teacher_params;
     double teacher_test_acc, teacher_inference_ms;
+    /* the setting's scores (gnnkd_setting_acc) of the student and the
+     * teacher; transductive: tran = test_acc, ind NaN, prod = tran */
+    double tran, ind, prod, teacher_ind, teacher_prod;
 } bench_row;
 
 /* Fills the key fields (and training) of r for a job of the grid. */

@@ -105,6 +105,9 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->alpha = 0.9f;
     o->center = 0;
     o->transfer = GNNKD_TRANSFER_ALL;
+    o->munge = 0;
+    o->munge_p = GNNKD_MUNGE_P;
+    o->munge_s = GNNKD_MUNGE_S;
 }
 
 uint64_t gnnkd_distill_member_seed(uint64_t seed, int j) { return seed + 7919u * (uint64_t)j; }
@@ -207,6 +210,8 @@ gnnkd_status gnnkd_distill(gnnkd_distill_result *r, gnnkd_model **student,
     gnnkd_teacher *t = NULL;
     gnnkd_model *m = NULL;
     GKD_CHECK(r != NULL, GNNKD_EINVAL, "gnnkd_distill: r must not be NULL");
+    GKD_CHECK(o == NULL || o->munge == 0, GNNKD_EINVAL,
+              "gnnkd_distill: MUNGE pseudo-nodes need gnnkd_distill_in");
     memset(r, 0, sizeof *r);
     GKD_TRY(gnnkd_distill_teacher(&t, &r->teacher_params, o, seed, d, g, msg));
     r->teacher_members = gnnkd_teacher_members(t);

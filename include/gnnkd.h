@@ -606,6 +606,19 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char 
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_features_read(gnnkd_dataset **d, const char *path,
                                                           int32_t nfeat, char *msg);
 
+/* The induced subgraph of d on the nodes with keep[i] != 0 (keep has d->n
+ * entries), as a new dataset: nodes renumbered in their old order, every
+ * edge with a dropped end gone, features, labels and split lists following
+ * (dropped nodes leave the split); name, nfeat and nclass as d's. *ids (may
+ * be NULL) receives the new-to-old map: node k of *sub is node (*ids)[k] of
+ * d. GNNKD_EINVAL for NULL arguments or a d without a graph; GNNKD_ENOMEM.
+ * O(n + edges + feature size). Ownership: d and keep are read, not kept;
+ * *sub is new (gnnkd_dataset_free), *ids too (free()); both NULL on
+ * failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_subgraph(gnnkd_dataset **sub, int32_t **ids,
+                                                             const gnnkd_dataset *d,
+                                                             const uint8_t *keep, char *msg);
+
 /* Reads the new nodes' edges to known nodes: a text file of lines "NEW
  * KNOWN", NEW a row of the new features (0..nu-1), KNOWN a node of the
  * dataset (0..nv-1); blank lines and lines starting with '#' are skipped.
@@ -1186,6 +1199,11 @@ typedef struct {
     int center;                        /* compression: centre the logit rows (0) */
     gnnkd_transfer transfer;           /* (GNNKD_TRANSFER_ALL) */
     const char *transfer_path;         /* for GNNKD_TRANSFER_FILE (borrowed) */
+    /* MUNGE pseudo-nodes added to the transfer set (gnnkd_munge; only
+     * gnnkd_distill_in applies them): munge of them (0: none), with
+     * munge_p and munge_s (GNNKD_MUNGE_P, GNNKD_MUNGE_S) */
+    int32_t munge;
+    float munge_p, munge_s;
     /* Called after each trained member (not for files), if not NULL, with
      * the member's model (still owned by the runner), its index j and seed;
      * a status other than GNNKD_OK stops the run with that status (the hook
@@ -1200,6 +1218,33 @@ typedef struct {
  * temperature 1, alpha 0.9, no centring, transfer set all nodes. O(1). */
 GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
                                              gnnkd_select select);
+
+/* MUNGE's defaults: the swap probability p and the spread divisor s. */
+#define GNNKD_MUNGE_P 0.5f
+#define GNNKD_MUNGE_S 1.0f
+
+/* MUNGE (Bucilua, Caruana, Niculescu-Mizil 2006): a new dataset, d's n
+ * nodes followed by npseudo pseudo-nodes n .. n + npseudo - 1. Pseudo-node
+ * k has a source node src = a uniform draw among d's nodes (keyed by
+ * (seed, k)) and that node's partner, its nearest other node of d by
+ * cosine similarity of the feature rows (exact search, ties to the smaller
+ * id, O(n nnz(X)) per distinct source, OpenMP over sources). Each feature
+ * f of the pseudo-node is the source's value a, except with probability p
+ * (a draw keyed by (seed, k, f)): for a nominal feature (every value of f
+ * in d is 0 or 1) the partner's value b; for a continuous one b + z |a - b|
+ * / s with z standard normal. A pseudo-node joins the graph with its
+ * source's edges (an edge to each of the source's neighbours). Pseudo-nodes
+ * are unlabelled and in no split; d's nodes, features, labels, edges and
+ * split are kept. *source (may be NULL) receives the source of each
+ * pseudo-node (npseudo ids). Deterministic for a seed on any number of
+ * threads. Errors: GNNKD_EINVAL for npseudo < 0, fewer than 2 nodes, p
+ * outside [0, 1], s <= 0 or no features; GNNKD_ENOMEM. Memory: d's size
+ * plus npseudo times (the mean row's nonzeros of two nodes + their
+ * degree). Ownership: d is read, not kept; *out is new
+ * (gnnkd_dataset_free), *source too (free()). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_munge(gnnkd_dataset **out, int32_t **source,
+                                                   const gnnkd_dataset *d, int32_t npseudo,
+                                                   float p, float s, uint64_t seed, char *msg);
 
 /* The seed of ensemble member j of a run seeded seed: seed + 7919 j
  * (member 0 is `gnnkd train --seed seed`). */
@@ -1249,10 +1294,143 @@ typedef struct {
  * then gnnkd_distill_student, all with seed. *student as for
  * gnnkd_distill_student (may be NULL). Errors: as those two; GNNKD_ENOMEM.
  * O(training of the teacher and the student). */
+/* (o->munge must be 0 here: GNNKD_EINVAL; see gnnkd_distill_in.) */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill(gnnkd_distill_result *r, gnnkd_model **student,
                                                      const gnnkd_distill_options *o, uint64_t seed,
                                                      const gnnkd_dataset *d, const gnnkd_graph *g,
                                                      char *msg);
+
+/* ======================================================================== */
+/* distill: the transductive and inductive settings (distill/setting.c)     */
+/* ======================================================================== */
+/*
+ * Transductive (every experiment before): models train with every node and
+ * edge in the graph, test nodes included. Inductive (GLNN, Zhang et al.
+ * 2022): a fraction F of the test nodes is held out with every edge that
+ * touches it; teacher training, the teacher's targets and student training
+ * see only the observed graph (the induced subgraph on the other nodes).
+ * A model is then scored three ways:
+ *   tran  accuracy on the observed test nodes, the model run on the
+ *         observed graph;
+ *   ind   accuracy on the held-out nodes, a graph model run on the full
+ *         graph, an MLP on their own features (it reads nothing else);
+ *   prod  (1 - F) tran + F ind, with F the stated fraction.
+ * The transductive setting reports tran = the test accuracy, ind = NaN and
+ * prod = tran. Node ids given or returned are d's own unless a function
+ * says "observed".
+ */
+
+typedef enum {
+    GNNKD_SETTING_TRANSDUCTIVE = 0,
+    GNNKD_SETTING_INDUCTIVE = 1
+} gnnkd_setting_kind;
+
+/* The default held-out fraction of the inductive setting (GLNN's). */
+#define GNNKD_INDUCTIVE_FRACTION 0.2
+
+/* Parses "transductive", "inductive" (F = GNNKD_INDUCTIVE_FRACTION) or
+ * "inductive:F" with 0 < F < 1; *fraction is 0 for transductive.
+ * GNNKD_EINVAL naming text otherwise. O(1). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_setting_parse(gnnkd_setting_kind *kind,
+                                                           double *fraction, const char *text,
+                                                           char *msg);
+
+typedef struct gnnkd_setting gnnkd_setting;
+
+/* The setting of kind over d, d's split as it is now. Inductive: the
+ * held-out nodes are round(fraction * ntest) of d's test nodes, the first
+ * ones of the test list shuffled by seed (Fisher-Yates, counter-based draws
+ * keyed by seed: they depend on the seed and the test list only, never on
+ * features, labels or edges); the observed dataset is
+ * gnnkd_dataset_subgraph of the rest, whose split is d's train and
+ * validation nodes and the observed test nodes. Both normalised
+ * adjacencies (observed and full) are built here. GNNKD_EINVAL for a bad
+ * kind or fraction, a d without test nodes (inductive) or a split node
+ * held out (cannot happen for d's own split); those of gnnkd_graph_new;
+ * GNNKD_ENOMEM. O(n + edges + feature size). Ownership: d is borrowed: it
+ * must stay alive and unchanged until gnnkd_setting_free; everything else
+ * the setting holds is its own. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_setting_new(gnnkd_setting **s, const gnnkd_dataset *d,
+                                                         gnnkd_setting_kind kind, double fraction,
+                                                         uint64_t seed, char *msg);
+
+/* Frees s (not the borrowed dataset) and sets *s to NULL. NULL is fine. */
+GNNKD_API void gnnkd_setting_free(gnnkd_setting **s);
+
+/* The GLNN/CPF protocol (--protocol glnn), one run of it: redraws d's split
+ * with gnnkd_dataset_split_per_class(d, GNNKD_GLNN_TRAIN_PER_CLASS,
+ * GNNKD_GLNN_VAL_PER_CLASS, seed) (every other labelled node is a test
+ * node) and makes the inductive setting with GNNKD_INDUCTIVE_FRACTION and
+ * the same seed. The largest connected component is the caller's to take,
+ * once, before (gnnkd_dataset_lcc). A run k of `--runs` passes seed =
+ * split seed + k, so every run has its own split and held-out nodes.
+ * Errors: those of the split and gnnkd_setting_new; d keeps its split if
+ * the split fails. Ownership: d's split is replaced; d is borrowed as by
+ * gnnkd_setting_new. */
+#define GNNKD_GLNN_TRAIN_PER_CLASS 20
+#define GNNKD_GLNN_VAL_PER_CLASS 30
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_setting_glnn(gnnkd_setting **s, gnnkd_dataset *d,
+                                                          uint64_t seed, char *msg);
+
+/* What s is: its kind and fraction (0 for transductive). O(1). */
+GNNKD_API gnnkd_setting_kind gnnkd_setting_get_kind(const gnnkd_setting *s);
+GNNKD_API double gnnkd_setting_fraction(const gnnkd_setting *s);
+
+/* The dataset models train on: the observed dataset (d itself in the
+ * transductive setting), and its normalised adjacency; the full dataset d
+ * and its adjacency. Ownership: owned or borrowed by s, valid until
+ * gnnkd_setting_free; read only. O(1). */
+GNNKD_API const gnnkd_dataset *gnnkd_setting_observed(const gnnkd_setting *s);
+GNNKD_API const gnnkd_graph *gnnkd_setting_observed_graph(const gnnkd_setting *s);
+GNNKD_API const gnnkd_dataset *gnnkd_setting_full(const gnnkd_setting *s);
+GNNKD_API const gnnkd_graph *gnnkd_setting_full_graph(const gnnkd_setting *s);
+
+/* The held-out nodes (d's ids, ascending; *n of them, 0 and NULL when
+ * transductive), and the observed-to-d map: observed node k is d's node
+ * ids[k] (NULL, with *n = d->n, when transductive: the identity).
+ * Ownership: owned by s, valid until gnnkd_setting_free. O(1). */
+GNNKD_API const int32_t *gnnkd_setting_held_out(const gnnkd_setting *s, int32_t *n);
+GNNKD_API const int32_t *gnnkd_setting_observed_ids(const gnnkd_setting *s, int32_t *n);
+
+/* The three scores of a model or a teacher in a setting. */
+typedef struct {
+    double tran, ind, prod;
+} gnnkd_setting_acc;
+
+/* Scores m in s as the section's comment says (no dropout). GNNKD_EINVAL
+ * if m does not fit d; GNNKD_ENOMEM. O(two forward passes). Ownership: m
+ * is borrowed (its workspace is used); its last forward is over the full
+ * dataset afterwards. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_setting_evaluate(gnnkd_setting_acc *acc,
+                                                              gnnkd_model *m,
+                                                              const gnnkd_setting *s, char *msg);
+
+/* What gnnkd_distill_in reports: r as gnnkd_distill's, over the observed
+ * dataset, and the setting's scores of the teacher (the ensemble's mean
+ * softmax) and of the student. */
+typedef struct {
+    gnnkd_distill_result r;
+    gnnkd_setting_acc teacher, student;
+} gnnkd_distill_setting_result;
+
+/* One run of the recipe in setting s: gnnkd_distill over the observed
+ * dataset and graph (the teacher trains and gives targets there, the
+ * transfer set is made of observed nodes), then the teacher and the
+ * student scored in s. With o->munge > 0, gnnkd_munge(observed, o->munge,
+ * o->munge_p, o->munge_s, seed) adds pseudo-nodes: each trained member
+ * labels them on the observed graph with every pseudo-node joined at once
+ * (the observed nodes' targets stay those of the observed graph), and the
+ * student, which must be an MLP, trains on the pseudo-nodes as well (they
+ * are unlabelled nodes: transfer set all or unlabeled; teacher files are
+ * GNNKD_EINVAL). Inductive: teacher files and a transfer file are
+ * GNNKD_EINVAL (they would carry the full graph's numbering into the
+ * observed one). Errors: as gnnkd_distill; GNNKD_ENOMEM. *student as for
+ * gnnkd_distill. O(gnnkd_distill + the members' forward passes over d). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r,
+                                                        gnnkd_model **student,
+                                                        const gnnkd_distill_options *o,
+                                                        uint64_t seed, const gnnkd_setting *s,
+                                                        char *msg);
 
 #ifdef __cplusplus
 }

@@ -172,19 +172,15 @@ gnnkd_status gnnkd_dataset_split(gnnkd_dataset *d, const char *spec, uint64_t se
 
 gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
     GKD_CLEAR_MSG;
-    int32_t *memb = NULL, *csize = NULL, *id = NULL, *label = NULL, *s[3] = {NULL, NULL, NULL};
-    gnnkd_csr adj = {0}, x = {0};
-    float *xdense = NULL;
+    int32_t *memb = NULL, *csize = NULL;
+    uint8_t *keep = NULL;
+    gnnkd_dataset *sub = NULL;
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(memb);                                                                       \
         free(csize);                                                                      \
-        free(id);                                                                         \
-        free(label);                                                                      \
-        for (int k_ = 0; k_ < 3; k_++) free(s[k_]);                                      \
-        gnnkd_csr_clear(&adj);                                                            \
-        gnnkd_csr_clear(&x);                                                              \
-        free(xdense);                                                                     \
+        free(keep);                                                                       \
+        gnnkd_dataset_free(&sub);                                                         \
     } while (0)
     GKD_CHECK(d != NULL && d->adj.rowptr != NULL, GNNKD_EINVAL, "lcc: no graph");
     int32_t ncomp = 0, n = d->n;
@@ -195,97 +191,17 @@ gnnkd_status gnnkd_dataset_lcc(gnnkd_dataset *d, char *msg) {
     int32_t best = 0;
     for (int32_t k = 1; k < ncomp; k++)
         if (csize[k] > csize[best]) best = k;
-    int32_t nn = csize[best];
-    if (nn == n) {
+    if (csize[best] == n) {
         GKD_FREE_ALL;
         return GNNKD_OK;
     }
-
-    GKD_ALLOC(id, n);
-    int32_t k = 0;
-    for (int32_t i = 0; i < n; i++) id[i] = memb[i] == best ? k++ : -1;
-
-    /* Neighbours of a kept node are in its component, and id keeps order,
-     * so rows stay sorted. */
-    GKD_ALLOC(adj.rowptr, (int64_t)nn + 1);
-    int64_t nnz = 0;
-    for (int32_t i = 0; i < n; i++)
-        if (id[i] >= 0) nnz += d->adj.rowptr[i + 1] - d->adj.rowptr[i];
-    GKD_ALLOC(adj.colidx, nnz);
-    nnz = 0;
-    for (int32_t i = 0; i < n; i++) {
-        if (id[i] < 0) continue;
-        for (int64_t p = d->adj.rowptr[i]; p < d->adj.rowptr[i + 1]; p++)
-            adj.colidx[nnz++] = id[d->adj.colidx[p]];
-        adj.rowptr[id[i] + 1] = nnz;
-    }
-    adj.nrows = adj.ncols = nn;
-
-    if (d->xdense) {
-        GKD_ALLOC(xdense, (int64_t)nn * d->nfeat);
-        for (int32_t i = 0; i < n; i++)
-            if (id[i] >= 0)
-                memcpy(xdense + (int64_t)id[i] * d->nfeat, d->xdense + (int64_t)i * d->nfeat,
-                       (size_t)d->nfeat * sizeof *xdense);
-    } else if (d->x.rowptr) {
-        int64_t fnz = 0;
-        for (int32_t i = 0; i < n; i++)
-            if (id[i] >= 0) fnz += d->x.rowptr[i + 1] - d->x.rowptr[i];
-        GKD_ALLOC(x.rowptr, (int64_t)nn + 1);
-        GKD_ALLOC(x.colidx, fnz);
-        if (d->x.val) GKD_ALLOC(x.val, fnz);
-        fnz = 0;
-        for (int32_t i = 0; i < n; i++) {
-            if (id[i] < 0) continue;
-            int64_t p0 = d->x.rowptr[i], len = d->x.rowptr[i + 1] - p0;
-            memcpy(x.colidx + fnz, d->x.colidx + p0, (size_t)len * sizeof *x.colidx);
-            if (d->x.val) memcpy(x.val + fnz, d->x.val + p0, (size_t)len * sizeof *x.val);
-            fnz += len;
-            x.rowptr[id[i] + 1] = fnz;
-        }
-        x.nrows = nn;
-        x.ncols = d->x.ncols;
-    }
-
-    if (d->label) {
-        GKD_ALLOC(label, nn);
-        for (int32_t i = 0; i < n; i++)
-            if (id[i] >= 0) label[id[i]] = d->label[i];
-    }
-    int32_t ns[3] = {0, 0, 0};
-    for (int c = 0; c < 3; c++) {
-        GKD_ALLOC(s[c], d->nsplit[c]);
-        for (int32_t t = 0; t < d->nsplit[c]; t++) {
-            int32_t v = d->split[c][t];
-            if (v >= 0 && v < n && id[v] >= 0) s[c][ns[c]++] = id[v];
-        }
-    }
-
-    /* Everything is built: swap it in. */
-    gnnkd_csr_clear(&d->adj);
-    d->adj = adj;
-    memset(&adj, 0, sizeof adj);
-    if (d->xdense) {
-        free(d->xdense);
-        d->xdense = xdense;
-        xdense = NULL;
-    } else if (d->x.rowptr) {
-        gnnkd_csr_clear(&d->x);
-        d->x = x;
-        memset(&x, 0, sizeof x);
-    }
-    if (d->label) {
-        free(d->label);
-        d->label = label;
-        label = NULL;
-    }
-    for (int c = 0; c < 3; c++) {
-        free(d->split[c]);
-        d->split[c] = s[c];
-        d->nsplit[c] = ns[c];
-        s[c] = NULL;
-    }
-    d->n = nn;
+    GKD_ALLOC(keep, n);
+    for (int32_t i = 0; i < n; i++) keep[i] = memb[i] == best;
+    GKD_TRY(gnnkd_dataset_subgraph(&sub, NULL, d, keep, msg));
+    /* swap the component in; sub takes d's old arrays to free them */
+    gnnkd_dataset old = *d;
+    *d = *sub;
+    *sub = old;
     GKD_FREE_ALL;
     return GNNKD_OK;
 #undef GKD_FREE_ALL

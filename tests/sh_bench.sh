@@ -30,7 +30,7 @@ grep -q '^| cora |' "$out/summary.md" || fail "summary.md has no headline row fo
 grep -q '^| cora |' "$tmp/stdout" || fail "the headline table was not printed"
 
 # ---- results.csv: the header, then one row per job of the grid ---------------
-header='dataset,teacher,student,method,T,alpha,transfer,seed,training,val_acc,test_acc,epochs,train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,teacher_inference_ms'
+header='dataset,teacher,student,method,T,alpha,transfer,seed,training,val_acc,test_acc,epochs,train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,teacher_inference_ms,test_acc_tran,test_acc_ind,test_acc_prod,teacher_acc_ind,teacher_acc_prod'
 [ "$(head -n 1 "$out/results.csv")" = "$header" ] || fail "results.csv: unexpected header"
 # 2 seeds x 2 students x (scratch + 2 T x 2 alpha for KD + 2 alpha for compression)
 expected=28
@@ -40,7 +40,10 @@ check_rows() {
     [ "$rows" -eq "$expected" ] || fail "$1: results.csv has $rows rows, expected $expected"
     [ -z "$(tail -n +2 "$out/results.csv" | cut -d, -f1-8 | sort | uniq -d)" ] ||
         fail "$1: results.csv repeats a key"
-    awk -F, 'NR > 1 && NF != 18 { exit 1 }' "$out/results.csv" || fail "$1: a row without 18 fields"
+    awk -F, 'NR > 1 && NF != 23 { exit 1 }' "$out/results.csv" || fail "$1: a row without 23 fields"
+    # transductive: tran is the test accuracy, prod = tran, ind is not defined
+    awk -F, 'NR > 1 && ($19 != $11 || $21 != $11 || $20 != "nan" || $22 != "nan" || $23 != $17) { exit 1 }' \
+        "$out/results.csv" || fail "$1: a transductive row whose tran/ind/prod are not test_acc/nan/test_acc"
 }
 check_rows "first run"
 for m in scratch kd compress; do

@@ -355,6 +355,36 @@ done:
     return rc;
 }
 
+/* The inductive setting and MUNGE: a setting, pseudo-nodes, a distillation
+ * with both, and an evaluation. */
+static int sc_setting(ctx *c) {
+    static const char *spec = "synthetic:nodes=60,classes=3,features=6,degree=3,train-per-class=4,val=10,test=20";
+    char *msg = c->msg;
+    int rc = GNNKD_OK;
+    gnnkd_dataset *d = NULL, *a = NULL;
+    gnnkd_setting *s = NULL;
+    gnnkd_model *m = NULL;
+    int32_t *src = NULL;
+    gnnkd_distill_options o;
+    gnnkd_distill_setting_result r;
+    gnnkd_setting_acc acc;
+    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
+    o.teacher_train.epochs = o.student_train.epochs = 2;
+    o.munge = 10;
+    STEP(gnnkd_dataset_synthetic(&d, spec, msg));
+    STEP(gnnkd_munge(&a, &src, d, 12, 0.5f, 1.0f, 1, msg));
+    STEP(gnnkd_setting_new(&s, d, GNNKD_SETTING_INDUCTIVE, 0.3, 1, msg));
+    STEP(gnnkd_distill_in(&r, &m, &o, 1, s, msg));
+    STEP(gnnkd_setting_evaluate(&acc, m, s, msg));
+done:
+    free(src);
+    gnnkd_model_free(&m);
+    gnnkd_setting_free(&s);
+    gnnkd_dataset_free(&a);
+    gnnkd_dataset_free(&d);
+    return rc;
+}
+
 /* ---- the brutal loop ------------------------------------------------------------ */
 
 /* Runs scenario once without failures, then once failing its k-th wrapped
@@ -416,3 +446,4 @@ Test(alloc, transforms, .timeout = 300) { cr_assert_geq(every_failure("transform
 Test(alloc, models, .timeout = 300) { cr_assert_geq(every_failure("models", sc_models), 40); }
 Test(alloc, distillation, .timeout = 300) { cr_assert_geq(every_failure("distillation", sc_distill), 45); }
 Test(alloc, npz_ogb_files, .timeout = 300) { cr_assert_geq(every_failure("npz and ogb", sc_npz_ogb), 55); }
+Test(alloc, setting_and_munge, .timeout = 300) { cr_assert_geq(every_failure("setting", sc_setting), 40); }
