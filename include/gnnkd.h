@@ -2,10 +2,10 @@
  * gnnkd.h — the public API of gnnkd, knowledge distillation for graph neural
  * networks. This header is the manual: read it top to bottom. Its sections
  * follow the library's modules: core, sparse matrices, loaders (datasets,
- * .npy, synthetic graphs, graph files, .npz and OGB files, statistics,
- * splits), gnn (the
- * normalised adjacency, models), distill (losses, training, teachers,
- * transfer sets).
+ * .npy, synthetic graphs, graph files, .npz and OGB files, new nodes,
+ * statistics, splits), gnn (the normalised adjacency, models, node-level
+ * inference, profiling, the C export), distill (losses, training, teachers,
+ * transfer sets, names, the recipe, settings, MUNGE).
  *
  * Conventions (as in LAGraph and igraph):
  *   - Every function that can fail returns a gnnkd_status (GNNKD_OK = 0),
@@ -26,9 +26,10 @@
  *   - Dense matrices are row-major float arrays; shapes are given as (rows, cols).
  *   - Global state: GraphBLAS (started once, on first need or by
  *     gnnkd_init, released by gnnkd_finalize), the thread counts that
- *     gnnkd_set_threads sets, and igraph's process-wide settings, which the
- *     library changes only while it holds its own lock and always puts back.
- *     Nothing else is shared between calls.
+ *     gnnkd_set_threads sets, the tuning settings (gnnkd_tuning_set and the
+ *     GNNKD_* environment variables read at load time), and igraph's
+ *     process-wide settings, which the library changes only while it holds
+ *     its own lock and always puts back. Nothing else is shared between calls.
  *   - Threads: unless a section says otherwise, functions may be called from
  *     several threads at once on distinct objects; an object (dataset, graph,
  *     model, teacher) is used by one thread at a time, except that objects
