@@ -1,7 +1,11 @@
 /* model_io.c — model files. Little-endian, in order:
- *   char magic[8] = "GNNKDMDL"; uint32 version = 1; uint32 kind;
- *   uint32 nlayers; int32 dims[nlayers + 1]; float dropout; int64 nparams;
- *   float params[nparams]; uint32 crc32 (zlib) of every byte before it. */
+ *   char magic[8] = "GNNKDMDL"; uint32 version; uint32 kind;
+ *   uint32 nlayers; int32 dims[nlayers + 1]; float dropout;
+ *   version 2 only: int32 heads[nlayers]; float attn_dropout;
+ *   int64 nparams; float params[nparams] (gkd_layer_shape's layout);
+ *   uint32 crc32 (zlib) of every byte before it.
+ * GCN and MLP models are written as version 1, which has no heads, so that
+ * older readers keep reading them; GAT and SAGE models as version 2. */
 #include "gnn/kernels.h"
 
 #include <errno.h>
@@ -9,11 +13,17 @@
 #include <zlib.h>
 
 #define GKD_MAGIC "GNNKDMDL"
-#define GKD_MODEL_VERSION 1u
+#define GKD_MODEL_VERSION 2u /* the newest this gnnkd reads */
 
-/* Bytes in a file of nlayers layers and nparams parameters. */
-static int64_t file_size(int nlayers, int64_t nparams) {
-    return 8 + 4 + 4 + 4 + 4 * (int64_t)(nlayers + 1) + 4 + 8 + 4 * nparams + 4;
+/* The version a model of kind is written as. */
+static uint32_t version_of(uint32_t kind) {
+    return kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP ? 1u : 2u;
+}
+
+/* Bytes in a file of a version, nlayers layers and nparams parameters. */
+static int64_t file_size(uint32_t version, int nlayers, int64_t nparams) {
+    return 8 + 4 + 4 + 4 + 4 * (int64_t)(nlayers + 1) + 4 +
+           (version >= 2 ? 4 * (int64_t)nlayers + 4 : 0) + 8 + 4 * nparams + 4;
 }
 
 static uint8_t *put_u32(uint8_t *p, uint32_t v) {
@@ -59,15 +69,20 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
     if (m == NULL || path == NULL)
         GKD_FAIL(GNNKD_EINVAL, "gnnkd_model_save: m and path must not be NULL");
     const gnnkd_model_spec *s = &m->spec;
-    int64_t size = file_size(s->nlayers, m->nparams);
+    const uint32_t version = version_of((uint32_t)s->kind);
+    int64_t size = file_size(version, s->nlayers, m->nparams);
     GKD_ALLOC(buf, size);
     uint8_t *p = buf;
     memcpy(p, GKD_MAGIC, 8);
-    p = put_u32(p + 8, GKD_MODEL_VERSION);
+    p = put_u32(p + 8, version);
     p = put_u32(p, (uint32_t)s->kind);
     p = put_u32(p, (uint32_t)s->nlayers);
     for (int l = 0; l <= s->nlayers; l++) p = put_u32(p, (uint32_t)s->dims[l]);
     p = put_f32(p, s->dropout);
+    if (version >= 2) {
+        for (int l = 0; l < s->nlayers; l++) p = put_u32(p, (uint32_t)s->heads[l]);
+        p = put_f32(p, s->attn_dropout);
+    }
     p = put_u64(p, (uint64_t)m->nparams);
     for (int64_t e = 0; e < m->nparams; e++) p = put_f32(p, m->params[e]);
     put_u32(p, checksum(buf, size - 4));
@@ -135,14 +150,16 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
     GKD_CHECK(len >= fixed && !memcmp(buf, GKD_MAGIC, 8), GNNKD_EDATA,
              "%s: not a gnnkd model file (bad magic)", path);
     uint32_t version = get_u32(buf + 8), kind = get_u32(buf + 12), nlayers = get_u32(buf + 16);
-    GKD_CHECK(version == GKD_MODEL_VERSION, GNNKD_EDATA,
-             "%s: model file version %u; this gnnkd reads version %u", path, version,
+    GKD_CHECK(version >= 1 && version <= GKD_MODEL_VERSION, GNNKD_EDATA,
+             "%s: model file version %u; this gnnkd reads versions 1 to %u", path, version,
              GKD_MODEL_VERSION);
-    GKD_CHECK(kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP, GNNKD_EDATA,
-             "%s: unknown model kind %u", path, kind);
+    GKD_CHECK(kind <= GNNKD_MODEL_SAGE, GNNKD_EDATA, "%s: unknown model kind %u", path, kind);
+    GKD_CHECK(version == version_of(kind), GNNKD_EDATA,
+             "%s: a %s model in a version %u file", path,
+             gnnkd_model_kind_name((gnnkd_model_kind)kind), version);
     GKD_CHECK(nlayers >= 2 && nlayers <= GNNKD_MAX_LAYERS, GNNKD_EDATA,
              "%s: %u layers; 2..%d are supported", path, nlayers, GNNKD_MAX_LAYERS);
-    GKD_CHECK(len >= file_size((int)nlayers, 0), GNNKD_EDATA, "%s: truncated header", path);
+    GKD_CHECK(len >= file_size(version, (int)nlayers, 0), GNNKD_EDATA, "%s: truncated header", path);
 
     gnnkd_model_spec s;
     memset(&s, 0, sizeof s);
@@ -154,15 +171,21 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
         GKD_CHECK(s.dims[l] > 0, GNNKD_EDATA, "%s: dimension %d is %d", path, l, s.dims[l]);
     }
     s.dropout = get_f32(p);
-    int64_t nparams = (int64_t)get_u64(p + 4), expect = 0;
-    p += 12;
+    p += 4;
+    if (version >= 2) {
+        for (int l = 0; l < s.nlayers; l++, p += 4) s.heads[l] = (int32_t)get_u32(p);
+        s.attn_dropout = get_f32(p);
+        p += 4;
+    }
+    int64_t nparams = (int64_t)get_u64(p), expect = 0;
+    p += 8;
     char why[GNNKD_MSG_LEN] = "";
     GKD_CHECK(gkd_model_spec_check(&expect, &s, why) == GNNKD_OK, GNNKD_EDATA, "%s: %s", path, why);
     GKD_CHECK(nparams == expect, GNNKD_EDATA, "%s: %lld parameters, but the shape has %lld",
              path, (long long)nparams, (long long)expect);
-    GKD_CHECK(len == file_size(s.nlayers, nparams), GNNKD_EDATA,
+    GKD_CHECK(len == file_size(version, s.nlayers, nparams), GNNKD_EDATA,
              "%s: %lld bytes, expected %lld (truncated or trailing data)", path, (long long)len,
-             (long long)file_size(s.nlayers, nparams));
+             (long long)file_size(version, s.nlayers, nparams));
     GKD_CHECK(checksum(buf, len - 4) == get_u32(buf + len - 4), GNNKD_EDATA,
              "%s: checksum mismatch (the file is corrupted)", path);
 
