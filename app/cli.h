@@ -70,7 +70,7 @@ int cli_float(const char *cmd, const char *opt, const char *arg, double lo, doub
 
 typedef struct {
     gnnkd_train_options train;
-    int select_set, patience_set, weight_decay_set;
+    int select_set, patience_set, weight_decay_set, lr_set, epochs_set, decay_all_set;
     int runs;                 /* --runs: seeds seed, seed+1, ... */
     int threads;              /* --threads (0: all cores) */
     int json;                 /* --json */
@@ -103,6 +103,10 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg);
  * decides them for method and the selection rule (gnnkd_train_options_for);
  * the thread count. */
 void cli_run_finish(cli_run *o, gnnkd_method method);
+/* The options of o left unset (learning rate, epochs, weight decay and on
+ * which layers) become the recipe's for a model of spec trained by method
+ * (gnnkd_train_options_for_model). */
+void cli_run_for_model(cli_run *o, const gnnkd_model_spec *spec, gnnkd_method method);
 
 /* The path for run r's output: path itself for one run, else
  * "<stem>-seed<seed><ext>". */

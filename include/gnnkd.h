@@ -650,7 +650,9 @@ GNNKD_API void gnnkd_infer_free(gnnkd_infer **w);
  * (training 0) up to float rounding (the sums run in another order).
  * *field (may be NULL) receives the number of distinct nodes read. m, d and
  * g are borrowed, read only. Errors: GNNKD_EINVAL for a node outside
- * 0..n-1, a model that does not fit d or a GCN without d's graph;
+ * 0..n-1, a model that does not fit d, a GCN without d's graph, or a GAT
+ * or SAGE model (not served node by node: their layers run on the whole
+ * graph with gnnkd_model_forward);
  * GNNKD_ENOMEM when the workspace must grow. Cost: O(field's nnz(Â) h +
  * field's nnz(X) dims[1] + field sum dims[l] dims[l+1]); the workspace holds
  * 2 n int32 plus 3 field max(dims[1..]) floats. */
