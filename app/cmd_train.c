@@ -10,7 +10,8 @@
 static void train_help(FILE *f) {
     fprintf(f,
             "usage: gnnkd train [options]\n\n"
-            "Trains a GCN (Kipf & Welling) or an MLP on a node-classification dataset.\n\n"
+            "Trains a GCN (Kipf & Welling), an MLP, a GAT (Velickovic et al.) or a GraphSAGE\n"
+            "model (Hamilton et al.) on a node-classification dataset.\n\n"
             "Model:\n"
             "  --model KIND[:H1,H2,...]  gcn, mlp or sage with hidden widths (gcn:16,\n"
             "                          sage:64), or gat:HEADSxF[,...][/OUTHEADS] (gat:8x8:\n"
