@@ -502,10 +502,11 @@ void gkd_gat_layer_forward(gnnkd_model *m, float *out, int l, int32_t n, int tra
 /* Layer l backward from dz (n, dims[l+1]): db[l], the attention vectors'
  * gradients, and m->t = the gradient of lin[l]. */
 void gkd_gat_layer_backward(gnnkd_model *m, const float *dz, int l, int32_t n);
-/* h (len) = dropout(ELU(z)) with (key, p); dz = its backward pass from dh
- * and z, in place in dh. */
+/* h (len) = dropout(ELU(z)) with (key, p); dz = its backward pass from dh,
+ * h and z, in place in dh. */
 void gkd_elu_dropout_forward(float *h, const float *z, int64_t len, float p, uint64_t key);
-void gkd_elu_dropout_backward(float *dh, const float *z, int64_t len, float p, uint64_t key);
+void gkd_elu_dropout_backward(float *dh, const float *h, const float *z, int64_t len, float p,
+                              uint64_t key);
 
 /* SAGE (sage.c): m->invdeg from adj. */
 void gkd_sage_structure(gnnkd_model *m, const gnnkd_csr *adj);

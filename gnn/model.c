@@ -709,7 +709,7 @@ gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gn
                                 m->w[l], n, i, lin, lg, m->profile);
         if (gat && dh)
             GKD_PROFILED(m->profile, GNNKD_PROFILE_ELEMENTWISE, 3.0 * n * i, 12.0 * n * i,
-                         gkd_elu_dropout_backward(dh, m->z[l - 1], (int64_t)n * i,
+                         gkd_elu_dropout_backward(dh, m->h[l], m->z[l - 1], (int64_t)n * i,
                                                   m->fwd_dropout ? p : 0.0f, m->fwd_drop_key[l - 1]),
                          "elu%s backward (n,%d)", m->fwd_dropout ? ",dropout" : "", i);
         dz = dh;
