@@ -572,7 +572,11 @@ typedef struct gnnkd_model gnnkd_model;
  * drawn from seed; spec->dims[0] must be nin and dims[nlayers] nout (they are
  * filled in if 0). spec->dropout is used as given and must be in [0, 1);
  * nlayers must be 2..GNNKD_MAX_LAYERS. Weight e of layer l is
- * U(-r, r), r = sqrt(6 / (in + out)), a function of (seed, l, e) only.
+ * U(-r, r), r = sqrt(6 / (in + out)), a function of (seed, l, e) only (out:
+ * the layer's width, W_self and W_neigh each for SAGE, heads x per-head
+ * width for GAT, whose attention vectors take r = sqrt(6 / (heads +
+ * per-head width)) as PyG's glorot does). A GAT's heads must divide its
+ * hidden widths, and attn_dropout be in [0, 1).
  * GNNKD_EINVAL for a bad shape, GNNKD_ENOMEM.
  * Ownership: spec is copied; the caller frees *m with gnnkd_model_free. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_new(gnnkd_model **m,
