@@ -162,7 +162,7 @@ void gkd_elu_dropout_forward(float *h, const float *z, int64_t len, float p, uin
     const uint32_t threshold = gkd_keep_threshold(p);
 #pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min)
     for (int64_t e = 0; e < len; e++) {
-        float v = z[e] > 0.0f ? z[e] : expm1f(z[e]);
+        float v = z[e] > 0.0f ? z[e] : gkd_exp_neg(z[e] < 0.0f ? z[e] : 0.0f) - 1.0f;
         h[e] = p > 0.0f ? gkd_keep_or_zero(v * scale, gkd_mask_bits(key, e), threshold) : v;
     }
 }

@@ -654,7 +654,7 @@ static void gat_softmax(float *restrict alpha, float *restrict alphad, const gnn
         for (int64_t k = k0; k < k1; k++) {
             float *restrict ak = alpha + k * H;
             for (int32_t h = 0; h < H; h++) {
-                ak[h] = expf(ak[h] - mx[h]);
+                ak[h] = gkd_exp_neg(ak[h] - mx[h]);
                 sum[h] += ak[h];
             }
         }

@@ -358,3 +358,12 @@ Test(gatsage, files_and_inference) {
         unlink(path);
     }
 }
+
+Test(gatsage, exp_neg_within_a_few_ulp) {
+    for (int e = 0; e <= 200000; e++) {
+        float x = -90.0f * (float)e / 200000.0f;
+        double want = exp(x < -87.0f ? -87.0 : (double)x), got = gkd_exp_neg(x);
+        cr_assert(fabs(got - want) <= 4e-7 * want, "exp(%g) = %g, got %g", x, want, got);
+    }
+    cr_assert_eq(gkd_exp_neg(0.0f), 1.0f);
+}
