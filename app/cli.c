@@ -101,16 +101,18 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
     case 1100:
         if (!cli_float(cmd, "lr", arg, 1e-12, 100.0, &x)) return -1;
         o->train.lr = (float)x;
+        o->lr_set = 1;
         return 1;
     case 1101:
         if (!cli_float(cmd, "weight-decay", arg, 0.0, 100.0, &x)) return -1;
         o->train.weight_decay = (float)x;
         o->weight_decay_set = 1;
         return 1;
-    case 1102: o->train.decay_all_layers = 1; return 1;
+    case 1102: o->train.decay_all_layers = o->decay_all_set = 1; return 1;
     case 1103:
         if (!cli_int(cmd, "epochs", arg, 1, 1000000, &v)) return -1;
         o->train.epochs = (int)v;
+        o->epochs_set = 1;
         return 1;
     case 1104:
         if (!cli_int(cmd, "patience", arg, 0, 1000000, &v)) return -1;
@@ -173,6 +175,15 @@ void cli_set_threads(int threads, const gnnkd_dataset *d, const gnnkd_model_spec
     } else if (d != NULL) {
         gnnkd_set_threads(gnnkd_threads_default(d, s));
     }
+}
+
+void cli_run_for_model(cli_run *o, const gnnkd_model_spec *spec, gnnkd_method method) {
+    gnnkd_train_options base;
+    gnnkd_train_options_for_model(&base, spec, method, o->train.select);
+    if (!o->lr_set) o->train.lr = base.lr;
+    if (!o->epochs_set) o->train.epochs = base.epochs;
+    if (!o->weight_decay_set) o->train.weight_decay = base.weight_decay;
+    if (!o->decay_all_set) o->train.decay_all_layers = base.decay_all_layers;
 }
 
 void cli_run_path(char *buf, size_t len, const char *path, int runs, unsigned long long seed) {
@@ -309,7 +320,7 @@ cJSON *cli_json_model(const gnnkd_model_spec *s, int64_t params) {
     gnnkd_model_spec_format(text, sizeof text, s);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "spec", text);
-    cJSON_AddStringToObject(o, "kind", s->kind == GNNKD_MODEL_GCN ? "gcn" : "mlp");
+    cJSON_AddStringToObject(o, "kind", gnnkd_model_kind_name(s->kind));
     cJSON_AddNumberToObject(o, "layers", s->nlayers);
     cJSON_AddItemToObject(o, "hidden", cJSON_CreateIntArray(s->dims + 1, s->nlayers - 1));
     cJSON_AddNumberToObject(o, "dropout", s->dropout);

@@ -95,7 +95,7 @@ int cli_float(const char *cmd, const char *opt, const char *arg, double lo, doub
 
 typedef struct {
     gnnkd_train_options train;
-    int select_set, patience_set, weight_decay_set;
+    int select_set, patience_set, weight_decay_set, lr_set, epochs_set, decay_all_set;
     int runs;                 /* --runs: seeds seed, seed+1, ... */
     int threads;              /* --threads (0: all cores) */
     int json;                 /* --json */
@@ -137,6 +137,10 @@ int cli_check_output(const char *cmd, const char *opt, const char *path);
 /* --threads N (N > 0; a note on stderr if the address-space limit allows
  * fewer), or, with N = 0 and a dataset, the library's default for d and s. */
 void cli_set_threads(int threads, const gnnkd_dataset *d, const gnnkd_model_spec *s);
+/* The options of o left unset (learning rate, epochs, weight decay and on
+ * which layers) become the recipe's for a model of spec trained by method
+ * (gnnkd_train_options_for_model). */
+void cli_run_for_model(cli_run *o, const gnnkd_model_spec *spec, gnnkd_method method);
 
 /* The path for run r's output: path itself for one run, else
  * "<stem>-seed<seed><ext>". */

@@ -15,14 +15,17 @@ static void distill_help(FILE *f) {
             "usage: gnnkd distill [options]\n\n"
             "Trains a student on a teacher's outputs and reports both.\n\n"
             "Teacher:\n"
-            "  --teacher T             gcn:H,... or mlp:H,... trains a teacher per seed (default\n"
-            "                          gcn:64); a model file or a logits .npy file is loaded.\n"
+            "  --teacher T             a model (gcn:H,..., mlp:H,..., sage:H,..., gat:8x8; see\n"
+            "                          gnnkd train --help) trains a teacher per seed with its\n"
+            "                          kind's recipe (default gcn:64); a model file or a\n"
+            "                          logits .npy file is loaded.\n"
             "                          Repeat for an ensemble (files).\n"
             "  --ensemble K            train K teachers per seed and average them (1)\n"
             "  --save-teacher PATH     save the trained teacher(s)\n"
             "Student and method:\n"
-            "  --student S             gcn:H,... or mlp:H,... (mlp:64)\n"
-            "  --dropout P             dropout of students and trained teachers (0.5)\n"
+            "  --student S             any model, as --teacher (mlp:64)\n"
+            "  --dropout P             dropout of students and trained teachers (0.5; 0.6\n"
+            "                          for gat)\n"
             "  --method M              kd (Hinton et al. 2015), compress (logit matching,\n"
             "                          Bucilua et al. 2006) or scratch (hard labels only) (kd)\n"
             "  --temperature T         KD temperature (1)\n"
@@ -40,7 +43,14 @@ static void distill_help(FILE *f) {
             CLI_DATA_HELP, CLI_RUN_HELP);
 }
 
-static int is_spec(const char *s) { return !strncmp(s, "gcn", 3) || !strncmp(s, "mlp", 3); }
+static int is_spec(const char *s) {
+    for (int k = GNNKD_MODEL_GCN; k <= GNNKD_MODEL_SAGE; k++) {
+        const char *name = gnnkd_model_kind_name((gnnkd_model_kind)k);
+        size_t len = strlen(name);
+        if (!strncmp(s, name, len) && (s[len] == '\0' || s[len] == ':')) return 1;
+    }
+    return 0;
+}
 
 /* The command line of gnnkd distill. */
 typedef struct {
@@ -205,6 +215,13 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     if (rc == GNNKD_OK && a->student) rc = gnnkd_model_spec_parse(&o->student, a->student, msg);
     if (rc == GNNKD_OK && a->teacher) rc = gnnkd_model_spec_parse(&o->teacher, a->teacher, msg);
     if (a->dropout >= 0) o->student.dropout = o->teacher.dropout = (float)a->dropout;
+    if (rc == GNNKD_OK) { // each model's recipe; the user's options on the student's
+        gnnkd_train_options_for_model(&o->teacher_train, &o->teacher, GNNKD_METHOD_SCRATCH,
+                                      o->teacher_train.select);
+        cli_run run = a->run;
+        cli_run_for_model(&run, &o->student, a->method);
+        o->student_train = run.train;
+    }
     ctx->a = a;
     snprintf(ctx->label, sizeof ctx->label, "teacher 1");
     ctx->prog = (cli_progress){ctx->label, o->teacher_train.epochs, !a->run.quiet && isatty(2)};

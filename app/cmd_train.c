@@ -10,9 +10,14 @@
 static void train_help(FILE *f) {
     fprintf(f,
             "usage: gnnkd train [options]\n\n"
-            "Trains a GCN (Kipf & Welling) or an MLP on a node-classification dataset.\n\n"
+            "Trains a GCN (Kipf & Welling), an MLP, a GAT (Velickovic et al.) or a GraphSAGE\n"
+            "model (Hamilton et al.) on a node-classification dataset.\n\n"
             "Model:\n"
-            "  --model KIND[:H1,H2,...]  gcn or mlp with hidden widths (gcn:16)\n"
+            "  --model KIND[:H1,H2,...]  gcn, mlp or sage with hidden widths (gcn:16,\n"
+            "                          sage:64), or gat:HEADSxF[,...][/OUTHEADS] (gat:8x8:\n"
+            "                          Velickovic et al.'s Cora model and recipe, lr 0.005,\n"
+            "                          decay 5e-4 on all layers, dropout 0.6; gat:8x8/8 their\n"
+            "                          PubMed model, lr 0.01, decay 1e-3)\n"
             "  --hidden H1,H2,...      hidden widths (overrides those of --model)\n"
             "  --layers L              L weight layers, every hidden layer as wide as the first\n"
             "  --dropout P             dropout on the input and hidden layers (0.5)\n\n"
@@ -28,7 +33,7 @@ static int model_spec(gnnkd_model_spec *s, const char *model, const char *hidden
     int rc = gnnkd_model_spec_parse(s, model, msg);
     if (rc != GNNKD_OK) return rc;
     if (hidden) {
-        snprintf(text, sizeof text, "%s:%s", s->kind == GNNKD_MODEL_GCN ? "gcn" : "mlp", hidden);
+        snprintf(text, sizeof text, "%s:%s", gnnkd_model_kind_name(s->kind), hidden);
         if ((rc = gnnkd_model_spec_parse(s, text, msg)) != GNNKD_OK) return rc;
     }
     if (layers > 0) {
@@ -37,8 +42,10 @@ static int model_spec(gnnkd_model_spec *s, const char *model, const char *hidden
             return GNNKD_EINVAL;
         }
         int32_t width = s->nlayers > 1 ? s->dims[1] : 16;
+        int32_t heads = s->heads[0], out_heads = s->heads[s->nlayers - 1];
         s->nlayers = (int)layers;
-        for (int l = 1; l < s->nlayers; l++) s->dims[l] = width;
+        for (int l = 1; l < s->nlayers; l++) s->dims[l] = width, s->heads[l - 1] = heads;
+        s->heads[s->nlayers - 1] = out_heads; // 0 but for GAT
     }
     if (dropout >= 0) s->dropout = (float)dropout;
     return GNNKD_OK;
@@ -102,6 +109,7 @@ int cmd_train(int argc, char **argv) {
     gnnkd_model *m = NULL;
     cli_runs runs = {0};
     int rc = model_spec(&spec, model, hidden, layers, dropout, msg);
+    if (rc == GNNKD_OK) cli_run_for_model(&run, &spec, GNNKD_METHOD_SCRATCH);
     if (rc == GNNKD_OK) rc = cli_open_dataset(&d, &data, msg);
     if (rc == GNNKD_OK && !data.glnn) rc = cli_require_test_set(d, msg); // glnn draws its own
     if (rc == GNNKD_OK) cli_set_threads(run.threads, d, &spec);

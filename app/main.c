@@ -22,7 +22,7 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *what;
 } COMMANDS[] = {
-    {"train", cmd_train, "train a GCN or MLP on a dataset"},
+    {"train", cmd_train, "train a GCN, MLP, GAT or SAGE model on a dataset"},
     {"eval", cmd_eval, "evaluate a saved model"},
     {"distill", cmd_distill, "distil a teacher into a student (KD, compression, scratch)"},
     {"info", cmd_info, "describe a dataset: size, degrees, components, clustering, homophily"},

@@ -91,6 +91,19 @@ void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method method, gnnkd_
     o->patience = select == GNNKD_SELECT_VAL_LOSS ? 10 : 100;
 }
 
+void gnnkd_train_options_for_model(gnnkd_train_options *o, const gnnkd_model_spec *spec,
+                                   gnnkd_method method, gnnkd_select select) {
+    gnnkd_train_options_for(o, method, select);
+    if (spec == NULL || spec->kind != GNNKD_MODEL_GAT) return;
+    // Veličković et al.: decay on every layer; their PubMed model (8 output
+    // heads) a larger step and decay
+    const int pubmed = spec->nlayers >= 1 && spec->heads[spec->nlayers - 1] > 1;
+    o->lr = pubmed ? 0.01f : 0.005f;
+    o->decay_all_layers = 1;
+    o->epochs = 1000;
+    if (method == GNNKD_METHOD_SCRATCH) o->weight_decay = pubmed ? 1e-3f : 5e-4f;
+}
+
 void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
                                    gnnkd_select select) {
     memset(o, 0, sizeof *o);

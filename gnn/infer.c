@@ -166,6 +166,12 @@ gnnkd_status gnnkd_model_forward_nodes(float *logits, int64_t *field, gnnkd_infe
         return GNNKD_EINVAL;
     }
     const gnnkd_model_spec *s = &m->spec;
+    if (s->kind != GNNKD_MODEL_GCN && s->kind != GNNKD_MODEL_MLP) {
+        gkd_msg(msg, "gnnkd_model_forward_nodes: %s models are not served node by node (GCN "
+                     "and MLP only); use gnnkd_model_forward for all nodes",
+                gnnkd_model_kind_name(s->kind));
+        return GNNKD_EINVAL;
+    }
     const int L = s->nlayers, gcn = s->kind == GNNKD_MODEL_GCN;
     const gnnkd_csr *a = gcn ? gnnkd_graph_csr(g) : NULL;
     const int sparse = d->x.rowptr != NULL;

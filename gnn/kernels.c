@@ -625,6 +625,145 @@ static double adam(float *restrict p, float *restrict g, float *restrict mm, flo
     return total;
 }
 
+/* ---- graph attention --------------------------------------------------------- */
+
+#define GKD_GAT_MAX_HEADS 256 /* the spec's limit */
+
+static inline float lrelu(float x) { return x > 0.0f ? x : GKD_GAT_SLOPE * x; }
+
+static void gat_softmax(float *restrict alpha, float *restrict alphad, const gnnkd_csr *a,
+                        const float *restrict sdst, const float *restrict ssrc, int32_t H,
+                        float p, uint64_t key) {
+    const int64_t n = a->nrows, nnz = gnnkd_csr_nnz(a);
+    const float scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
+    const uint32_t threshold = gkd_keep_threshold(p);
+#pragma omp parallel for schedule(dynamic, 256) if (nnz * H * 8 > gkd_tuning.par_min)
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t k0 = a->rowptr[i], k1 = a->rowptr[i + 1];
+        float mx[GKD_GAT_MAX_HEADS], sum[GKD_GAT_MAX_HEADS];
+        const float *restrict di = sdst + i * H;
+        for (int32_t h = 0; h < H; h++) mx[h] = -INFINITY, sum[h] = 0.0f;
+        for (int64_t k = k0; k < k1; k++) {
+            const float *restrict sj = ssrc + (int64_t)a->colidx[k] * H;
+            float *restrict ak = alpha + k * H;
+            for (int32_t h = 0; h < H; h++) {
+                ak[h] = lrelu(di[h] + sj[h]);
+                mx[h] = ak[h] > mx[h] ? ak[h] : mx[h];
+            }
+        }
+        for (int64_t k = k0; k < k1; k++) {
+            float *restrict ak = alpha + k * H;
+            for (int32_t h = 0; h < H; h++) {
+                ak[h] = gkd_exp_neg(ak[h] - mx[h]);
+                sum[h] += ak[h];
+            }
+        }
+        for (int32_t h = 0; h < H; h++) sum[h] = 1.0f / sum[h];
+        for (int64_t k = k0; k < k1; k++) {
+            float *restrict ak = alpha + k * H, *restrict dk = alphad + k * H;
+            for (int32_t h = 0; h < H; h++) {
+                ak[h] *= sum[h];
+                dk[h] = p > 0.0f ? gkd_keep_or_zero(ak[h] * scale, gkd_mask_bits(key, k * H + h),
+                                                    threshold)
+                                 : ak[h];
+            }
+        }
+    }
+}
+
+static void gat_spmm(float *restrict y, const gnnkd_csr *a, const float *restrict alpha,
+                     const int64_t *restrict perm, const float *restrict x, int32_t H, int32_t F,
+                     int64_t xrow, int32_t xhead, float scale, int mean) {
+    const int64_t n = a->nrows, nnz = gnnkd_csr_nnz(a), yrow = mean ? F : (int64_t)H * F;
+#pragma omp parallel for schedule(dynamic, 256) if (nnz * H * F > gkd_tuning.par_min)
+    for (int64_t i = 0; i < n; i++) {
+        float *restrict yr = y + i * yrow;
+        memset(yr, 0, sizeof *yr * (size_t)yrow);
+        for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++) {
+            const int64_t kk = perm ? perm[k] : k;
+            const float *restrict xj = x + (int64_t)a->colidx[k] * xrow;
+            const float *restrict ak = alpha + kk * H;
+            for (int32_t h = 0; h < H; h++)
+                axpy_row(yr + (mean ? 0 : (int64_t)h * F), ak[h], xj + (int64_t)h * xhead, F);
+        }
+        if (scale != 1.0f)
+            for (int64_t c = 0; c < yrow; c++) yr[c] *= scale;
+    }
+}
+
+static void gat_softmax_backward(float *restrict de, float *restrict dsdst, const gnnkd_csr *a,
+                                 const float *restrict alpha, const float *restrict t,
+                                 const float *restrict dy, int64_t dyrow, int32_t dyhead,
+                                 float dyscale, const float *restrict sdst,
+                                 const float *restrict ssrc, int32_t H, int32_t F, float p,
+                                 uint64_t key) {
+    const int64_t n = a->nrows, nnz = gnnkd_csr_nnz(a), trow = (int64_t)H * F;
+    const float pscale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
+    const uint32_t threshold = gkd_keep_threshold(p);
+#pragma omp parallel for schedule(dynamic, 256) if (nnz * H * F > gkd_tuning.par_min)
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t k0 = a->rowptr[i], k1 = a->rowptr[i + 1];
+        float s[GKD_GAT_MAX_HEADS];
+        const float *restrict dyi = dy + i * dyrow;
+        for (int32_t h = 0; h < H; h++) s[h] = 0.0f;
+        for (int64_t k = k0; k < k1; k++) {
+            const float *restrict tj = t + (int64_t)a->colidx[k] * trow;
+            for (int32_t h = 0; h < H; h++) {
+                const float *restrict u = dyi + (int64_t)h * dyhead, *restrict v = tj + (int64_t)h * F;
+                float g = 0.0f;
+                for (int32_t f = 0; f < F; f++) g += u[f] * v[f];
+                g *= dyscale * pscale;
+                if (p > 0.0f) g = gkd_keep_or_zero(g, gkd_mask_bits(key, k * H + h), threshold);
+                de[k * H + h] = g;
+                s[h] += alpha[k * H + h] * g;
+            }
+        }
+        float *restrict di = dsdst + i * H;
+        for (int32_t h = 0; h < H; h++) di[h] = 0.0f;
+        for (int64_t k = k0; k < k1; k++) {
+            const float *restrict sj = ssrc + (int64_t)a->colidx[k] * H;
+            for (int32_t h = 0; h < H; h++) {
+                float e = sdst[i * H + h] + sj[h];
+                float g = alpha[k * H + h] * (de[k * H + h] - s[h]) * (e > 0.0f ? 1.0f : GKD_GAT_SLOPE);
+                de[k * H + h] = g;
+                di[h] += g;
+            }
+        }
+    }
+}
+
+/* ---- GraphSAGE's mean aggregator ------------------------------------------------ */
+
+static void sage_aggregate(float *restrict y, const gnnkd_csr *a, const float *restrict invdeg,
+                           const float *restrict t, int32_t o, const gkd_epilogue *ep) {
+    const int64_t n = a->nrows, nnz = gnnkd_csr_nnz(a), trow = 2 * (int64_t)o;
+#pragma omp parallel for schedule(dynamic, 256) if ((nnz + n) * o > gkd_tuning.par_min)
+    for (int64_t i = 0; i < n; i++) {
+        float *restrict yr = y + i * o;
+        memset(yr, 0, sizeof *yr * (size_t)o);
+        for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++)
+            axpy_row(yr, 1.0f, t + (int64_t)a->colidx[k] * trow + o, o);
+        const float inv = invdeg[i], *restrict ti = t + i * trow;
+        for (int32_t c = 0; c < o; c++) yr[c] = ti[c] + inv * yr[c];
+        if (ep) epilogue_row(yr, i, o, ep);
+    }
+}
+
+static void sage_scatter(float *restrict g, const gnnkd_csr *a, const float *restrict invdeg,
+                         const float *restrict dz, int32_t o) {
+    const int64_t n = a->nrows, nnz = gnnkd_csr_nnz(a), grow = 2 * (int64_t)o;
+#pragma omp parallel for schedule(dynamic, 256) if ((nnz + n) * o > gkd_tuning.par_min)
+    for (int64_t i = 0; i < n; i++) {
+        float *restrict gr = g + i * grow;
+        memcpy(gr, dz + i * o, sizeof *gr * (size_t)o);
+        memset(gr + o, 0, sizeof *gr * (size_t)o);
+        for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++) {
+            const int32_t j = a->colidx[k];
+            axpy_row(gr + o, invdeg[j], dz + (int64_t)j * o, o);
+        }
+    }
+}
+
 /* ---- this copy's table ------------------------------------------------------------ */
 
 #define GKD_CAT_(a, b) a##b
@@ -641,4 +780,9 @@ const gkd_kernels GKD_CAT(gkd_kernels_isa, GKD_ISA_LEVEL) = {
     .relu_dropout_backward = relu_dropout_backward,
     .dropout = dropout,
     .adam = adam,
+    .gat_softmax = gat_softmax,
+    .gat_spmm = gat_spmm,
+    .gat_softmax_backward = gat_softmax_backward,
+    .sage_aggregate = sage_aggregate,
+    .sage_scatter = sage_scatter,
 };

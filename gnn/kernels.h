@@ -51,6 +51,19 @@ typedef struct {
                     uint64_t key);
     double (*adam)(float *p, float *g, float *m, float *v, int64_t len, float wd, float b1,
                    float b2, float c1, float c2, float lr, float eps);
+    void (*gat_softmax)(float *alpha, float *alphad, const gnnkd_csr *a, const float *sdst,
+                        const float *ssrc, int32_t H, float p, uint64_t key);
+    void (*gat_spmm)(float *y, const gnnkd_csr *a, const float *alpha, const int64_t *perm,
+                     const float *x, int32_t H, int32_t F, int64_t xrow, int32_t xhead,
+                     float scale, int mean);
+    void (*gat_softmax_backward)(float *de, float *dsdst, const gnnkd_csr *a, const float *alpha,
+                                 const float *t, const float *dy, int64_t dyrow, int32_t dyhead,
+                                 float dyscale, const float *sdst, const float *ssrc, int32_t H,
+                                 int32_t F, float p, uint64_t key);
+    void (*sage_aggregate)(float *y, const gnnkd_csr *a, const float *invdeg, const float *t,
+                           int32_t o, const gkd_epilogue *ep);
+    void (*sage_scatter)(float *g, const gnnkd_csr *a, const float *invdeg, const float *dz,
+                         int32_t o);
 } gkd_kernels;
 
 extern const gkd_kernels gkd_kernels_isa0; /* baseline: the build's own flags */
@@ -328,7 +341,117 @@ static inline double gkd_adam_range(float *p, float *g, float *m, float *v, int6
     return gkd_active->adam(p, g, m, v, len, wd, b1, b2, c1, c2, lr, eps);
 }
 
-/* ---- the model object (model.c, model_io.c) ------------------------------------ */
+/* ---- graph attention (kernels.c; Veličković et al. 2018) -------------------------
+
+ * a is the graph with self loops (symmetric pattern, columns ascending), nnz
+ * edges; per-edge arrays are (nnz, H), per-node scores (n, H), features
+ * (n, H, F) row-major. Row i of a lists i's in-neighbours j. */
+
+#define GKD_GAT_SLOPE 0.2f /* LeakyReLU's negative slope, as in the paper */
+
+/* exp(x) for x <= 0 (below -87: exp(-87)), within about 2 ulp: Cephes's
+ * expf polynomial, branch-free so that the loops calling it vectorise
+ * (libm's expf is a call per element). Rounding by the 1.5 2^23 trick:
+ * floorf is a call without SSE4.1. */
+static inline float gkd_exp_neg(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; // nearest integer
+    float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    uint32_t bits = (uint32_t)((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
+}
+
+/* alpha (nnz, H) = softmax over each row i of e_ij = LeakyReLU(sdst[i] +
+ * ssrc[j]) (the row's max subtracted first), alphad = dropout(alpha) with
+ * the mask (key, element k H + h) (alphad may be alpha's copy when p = 0).
+ * Row-parallel. */
+static inline void gkd_gat_softmax(float *alpha, float *alphad, const gnnkd_csr *a,
+                                   const float *sdst, const float *ssrc, int32_t H, float p,
+                                   uint64_t key) {
+    gkd_active->gat_softmax(alpha, alphad, a, sdst, ssrc, H, p, key);
+}
+void gkd_gat_softmax_ref(float *alpha, float *alphad, const gnnkd_csr *a, const float *sdst,
+                         const float *ssrc, int32_t H, float p, uint64_t key);
+
+/* The attention-weighted SpMM, y overwritten: for head h of row i,
+ * S = scale * sum_k alpha[k' H + h] x[j xrow + h xhead + (0..F)] over row i's
+ * edges k (column j; k' = perm[k], or k if perm is NULL); y is (n, F), the
+ * sum of the heads' S, if mean, else (n, H, F). The forward pass: x = T
+ * (xrow H F, xhead F), scale 1/H for averaged heads. The backward pass of
+ * T: alpha gathered through the reverse edges perm, x = dy (xhead 0 for
+ * averaged heads). Row-parallel, no scatter. */
+static inline void gkd_gat_spmm(float *y, const gnnkd_csr *a, const float *alpha,
+                                const int64_t *perm, const float *x, int32_t H, int32_t F,
+                                int64_t xrow, int32_t xhead, float scale, int mean) {
+    gkd_active->gat_spmm(y, a, alpha, perm, x, H, F, xrow, xhead, scale, mean);
+}
+void gkd_gat_spmm_ref(float *y, const gnnkd_csr *a, const float *alpha, const int64_t *perm,
+                      const float *x, int32_t H, int32_t F, int64_t xrow, int32_t xhead,
+                      float scale, int mean);
+
+/* The edge softmax's backward pass, overwriting de (nnz, H) and dsdst (n, H):
+ * for edge k = (i, j), head h, g = dy_i,h . t_j,h (dy_i,h at dy + i dyrow + h
+ * dyhead, times dyscale), through the attention dropout (key, p) to dalpha;
+ * de = alpha (dalpha - sum_row alpha dalpha) LeakyReLU'(sdst[i] + ssrc[j]);
+ * dsdst[i, h] = the row's sum of de. (ssrc's gradient is de summed by
+ * column: through the reverse edges.) Row-parallel. */
+static inline void gkd_gat_softmax_backward(float *de, float *dsdst, const gnnkd_csr *a,
+                                            const float *alpha, const float *t, const float *dy,
+                                            int64_t dyrow, int32_t dyhead, float dyscale,
+                                            const float *sdst, const float *ssrc, int32_t H,
+                                            int32_t F, float p, uint64_t key) {
+    gkd_active->gat_softmax_backward(de, dsdst, a, alpha, t, dy, dyrow, dyhead, dyscale, sdst,
+                                     ssrc, H, F, p, key);
+}
+void gkd_gat_softmax_backward_ref(float *de, float *dsdst, const gnnkd_csr *a, const float *alpha,
+                                  const float *t, const float *dy, int64_t dyrow, int32_t dyhead,
+                                  float dyscale, const float *sdst, const float *ssrc, int32_t H,
+                                  int32_t F, float p, uint64_t key);
+
+/* ---- GraphSAGE's mean aggregator (kernels.c; Hamilton et al. 2017) ------------
+
+ * a is the graph without self loops (symmetric), invdeg (n) 1 / degree (0
+ * for isolated nodes); t (n, 2o) = [X W_self | X W_neigh]. */
+
+/* y (n, o) = t[:, :o] + invdeg[i] sum_{j in N(i)} t[j, o:], then ep. */
+static inline void gkd_sage_aggregate(float *y, const gnnkd_csr *a, const float *invdeg,
+                                      const float *t, int32_t o, const gkd_epilogue *ep) {
+    gkd_active->sage_aggregate(y, a, invdeg, t, o, ep);
+}
+void gkd_sage_aggregate_ref(float *y, const gnnkd_csr *a, const float *invdeg, const float *t,
+                            int32_t o);
+
+/* g (n, 2o) = [dz | sum_{j in N(i)} invdeg[j] dz_j], overwritten: the
+ * gradient of t (the mean's transpose, gathered as the graph is symmetric). */
+static inline void gkd_sage_scatter(float *g, const gnnkd_csr *a, const float *invdeg,
+                                    const float *dz, int32_t o) {
+    gkd_active->sage_scatter(g, a, invdeg, dz, o);
+}
+void gkd_sage_scatter_ref(float *g, const gnnkd_csr *a, const float *invdeg, const float *dz,
+                          int32_t o);
+
+/* ---- the model object (model.c, model_io.c, gat.c, sage.c) --------------------- */
+
+/* Layer l's parameters: nw weights, then its bias (dims[l+1]). The weights
+ * are W (dims[l], lin) row-major; a GAT's are followed by a_src and then
+ * a_dst, (heads, f) each. lin is the width of X W: dims[l+1] for GCN and
+ * MLP, 2 dims[l+1] for SAGE ([W_self | W_neigh] side by side), heads f for
+ * GAT (f = dims[l+1] / heads for a hidden layer, the classes for the
+ * output). The one table of the layout: every other function asks it. */
+typedef struct {
+    int32_t heads, f, lin;
+    int64_t nw;
+} gkd_layer_shape;
+gkd_layer_shape gkd_layer_shape_of(const gnnkd_model_spec *s, int l);
 
 struct gnnkd_model {
     gnnkd_model_spec spec; /* complete: dims[0] and dims[nlayers] filled in */
@@ -352,16 +475,34 @@ struct gnnkd_model {
     int64_t xin_rows; /* gkd_drop_rows(dims[0]) capped at n when the workspace was sized */
     gnnkd_csr xd;    /* sparse input after dropout: the kept entries, val = xin */
     uint8_t *xkeep;  /* (nnz) its mask, scratch of gkd_dropout_spmm */
-    float *t;        /* (n, max dims[1..]) GCN scratch: X w, then Â dz; NULL for MLPs */
+    float *t;        /* (n, max lin) scratch: GCN X w, then Â dz; SAGE X W, then its
+                        gradient; GAT the gradient of lin; NULL for MLPs */
     float *g1, *g2;  /* (n, max dims[1..]) each: gradients of a layer's output and input */
     float *partial;  /* (nparts, dims[0], dims[1]) for gkd_spmm_t, if it wants them */
     int nparts;
 
     gnnkd_profile *profile; /* the caller's, or NULL: gnnkd_model_set_profile */
 
+    /* GAT and SAGE: the graph's structure, built from d->adj with the
+     * workspace. GAT: sl = adj + self loops (no values), rev[k] the index
+     * of edge k's reverse; SAGE: invdeg (n). */
+    const int64_t *ws_adj;  /* d->adj.rowptr it was built from */
+    int64_t ws_adj_nnz;
+    gnnkd_csr sl;
+    int64_t *rev;
+    float *invdeg;
+    /* GAT activations, per layer l: lin (n, lin) = X W, the scores sdst and
+     * ssrc (n, heads), alpha and its dropped alphad (nnz(sl), heads), and z
+     * (n, dims[l+1]) the hidden output before ELU and dropout; backward
+     * scratch: de (nnz(sl), max heads), dsdst and dssrc (n, max heads). */
+    float *lin[GNNKD_MAX_LAYERS], *sdst[GNNKD_MAX_LAYERS], *ssrc[GNNKD_MAX_LAYERS];
+    float *alpha[GNNKD_MAX_LAYERS], *alphad[GNNKD_MAX_LAYERS], *z[GNNKD_MAX_LAYERS];
+    float *de, *dsdst, *dssrc;
+
     /* What the last forward did, for backward. */
-    int have_forward, fwd_dropout;
+    int have_forward, fwd_dropout, fwd_training;
     uint64_t fwd_key0; /* the input's mask */
+    uint64_t fwd_attn_key[GNNKD_MAX_LAYERS], fwd_drop_key[GNNKD_MAX_LAYERS]; /* GAT's masks */
     const gnnkd_csr *fwd_xs;        /* the first layer's input: sparse */
     const float *fwd_xval, *fwd_x0; /* or dense */
 };
@@ -371,5 +512,25 @@ int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *spec, char *m
 
 /* A model of a complete spec with zero parameters. */
 int gkd_model_alloc(gnnkd_model **m, const gnnkd_model_spec *spec, char *msg);
+
+/* GAT (gat.c): builds m->sl and m->rev from adj (self loops added, an
+ * existing one kept once). GNNKD_ENOMEM. */
+int gkd_gat_structure(gnnkd_model *m, const gnnkd_csr *adj, char *msg);
+/* Layer l forward: m->lin[l] must hold X W; writes the scores, alpha,
+ * alphad and out (n, dims[l+1]) = the aggregation + bias (z before ELU for
+ * a hidden layer). training: attention dropout with key. */
+void gkd_gat_layer_forward(gnnkd_model *m, float *out, int l, int32_t n, int training,
+                           uint64_t key);
+/* Layer l backward from dz (n, dims[l+1]): db[l], the attention vectors'
+ * gradients, and m->t = the gradient of lin[l]. */
+void gkd_gat_layer_backward(gnnkd_model *m, const float *dz, int l, int32_t n);
+/* h (len) = dropout(ELU(z)) with (key, p); dz = its backward pass from dh,
+ * h and z, in place in dh. */
+void gkd_elu_dropout_forward(float *h, const float *z, int64_t len, float p, uint64_t key);
+void gkd_elu_dropout_backward(float *dh, const float *h, const float *z, int64_t len, float p,
+                              uint64_t key);
+
+/* SAGE (sage.c): m->invdeg from adj. */
+void gkd_sage_structure(gnnkd_model *m, const gnnkd_csr *adj);
 
 #endif /* GNNKD_KERNELS_H */

@@ -2,6 +2,7 @@
  * oracles the tests hold the fast kernels of kernels.c to. */
 #include "gnn/kernels.h"
 
+#include <math.h>
 #include <string.h>
 
 /* ---- sparse and dense products -------------------------------------------------- */
@@ -63,4 +64,102 @@ void gkd_dropout_backward(float *dinp, const float *dout, int64_t len, float p, 
 #pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min)
     for (int64_t e = 0; e < len; e++)
         dinp[e] += gkd_keep_or_zero(dout[e] * scale, gkd_mask_bits(key, e), threshold);
+}
+
+/* ---- graph attention and GraphSAGE ------------------------------------------------ */
+
+void gkd_gat_softmax_ref(float *alpha, float *alphad, const gnnkd_csr *a, const float *sdst,
+                         const float *ssrc, int32_t H, float p, uint64_t key) {
+    for (int64_t i = 0; i < a->nrows; i++)
+        for (int32_t h = 0; h < H; h++) {
+            double mx = -INFINITY, sum = 0.0;
+            for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++) {
+                double e = (double)sdst[i * H + h] + ssrc[(int64_t)a->colidx[k] * H + h];
+                e = e > 0.0 ? e : GKD_GAT_SLOPE * e;
+                mx = e > mx ? e : mx;
+            }
+            for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++) {
+                double e = (double)sdst[i * H + h] + ssrc[(int64_t)a->colidx[k] * H + h];
+                e = e > 0.0 ? e : GKD_GAT_SLOPE * e;
+                sum += exp(e - mx);
+            }
+            for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++) {
+                double e = (double)sdst[i * H + h] + ssrc[(int64_t)a->colidx[k] * H + h];
+                e = e > 0.0 ? e : GKD_GAT_SLOPE * e;
+                float v = (float)(exp(e - mx) / sum);
+                alpha[k * H + h] = v;
+                alphad[k * H + h] = v;
+            }
+        }
+    const uint32_t threshold = gkd_keep_threshold(p);
+    for (int64_t e = 0; p > 0.0f && e < gnnkd_csr_nnz(a) * H; e++)
+        alphad[e] = gkd_mask_bits(key, e) >= threshold ? alphad[e] / (1.0f - p) : 0.0f;
+}
+
+void gkd_gat_spmm_ref(float *y, const gnnkd_csr *a, const float *alpha, const int64_t *perm,
+                      const float *x, int32_t H, int32_t F, int64_t xrow, int32_t xhead,
+                      float scale, int mean) {
+    int64_t yrow = mean ? F : (int64_t)H * F;
+    for (int64_t i = 0; i < a->nrows; i++)
+        for (int64_t c = 0; c < yrow; c++) {
+            double s = 0.0;
+            for (int32_t h = 0; h < H; h++) {
+                if (!mean && c / F != h) continue;
+                for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++)
+                    s += (double)alpha[(perm ? perm[k] : k) * H + h] *
+                         x[(int64_t)a->colidx[k] * xrow + (int64_t)h * xhead + c % F];
+            }
+            y[i * yrow + c] = (float)(s * scale);
+        }
+}
+
+void gkd_gat_softmax_backward_ref(float *de, float *dsdst, const gnnkd_csr *a, const float *alpha,
+                                  const float *t, const float *dy, int64_t dyrow, int32_t dyhead,
+                                  float dyscale, const float *sdst, const float *ssrc, int32_t H,
+                                  int32_t F, float p, uint64_t key) {
+    const uint32_t threshold = gkd_keep_threshold(p);
+    for (int64_t i = 0; i < a->nrows; i++)
+        for (int32_t h = 0; h < H; h++) {
+            double s = 0.0, row = 0.0;
+            for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++) {
+                double g = 0.0;
+                for (int32_t f = 0; f < F; f++)
+                    g += (double)dy[i * dyrow + (int64_t)h * dyhead + f] *
+                         t[(int64_t)a->colidx[k] * H * F + (int64_t)h * F + f];
+                g *= dyscale;
+                if (p > 0.0f) g = gkd_mask_bits(key, k * H + h) >= threshold ? g / (1.0 - p) : 0.0;
+                de[k * H + h] = (float)g;
+                s += alpha[k * H + h] * g;
+            }
+            for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++) {
+                double e = (double)sdst[i * H + h] + ssrc[(int64_t)a->colidx[k] * H + h];
+                double g = alpha[k * H + h] * (de[k * H + h] - s) * (e > 0.0 ? 1.0 : GKD_GAT_SLOPE);
+                de[k * H + h] = (float)g;
+                row += g;
+            }
+            dsdst[i * H + h] = (float)row;
+        }
+}
+
+void gkd_sage_aggregate_ref(float *y, const gnnkd_csr *a, const float *invdeg, const float *t,
+                            int32_t o) {
+    for (int64_t i = 0; i < a->nrows; i++)
+        for (int32_t c = 0; c < o; c++) {
+            double s = 0.0;
+            for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++)
+                s += t[(int64_t)a->colidx[k] * 2 * o + o + c];
+            y[i * o + c] = (float)(t[i * 2 * o + c] + invdeg[i] * s);
+        }
+}
+
+void gkd_sage_scatter_ref(float *g, const gnnkd_csr *a, const float *invdeg, const float *dz,
+                          int32_t o) {
+    for (int64_t i = 0; i < a->nrows; i++)
+        for (int32_t c = 0; c < o; c++) {
+            double s = 0.0;
+            for (int64_t k = a->rowptr[i]; k < a->rowptr[i + 1]; k++)
+                s += (double)invdeg[a->colidx[k]] * dz[(int64_t)a->colidx[k] * o + c];
+            g[i * 2 * o + c] = dz[i * o + c];
+            g[i * 2 * o + o + c] = (float)s;
+        }
 }

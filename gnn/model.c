@@ -17,6 +17,33 @@
 
 /* ---- specifications ------------------------------------------------------------ */
 
+static const char *const KIND_NAMES[] = {"gcn", "mlp", "gat", "sage"};
+#define GKD_NKINDS ((int)(sizeof KIND_NAMES / sizeof KIND_NAMES[0]))
+/* Head counts beyond this are surely a typo. */
+#define GKD_MAX_HEADS 256
+
+const char *gnnkd_model_kind_name(gnnkd_model_kind k) {
+    return (int)k >= 0 && (int)k < GKD_NKINDS ? KIND_NAMES[k] : "?";
+}
+
+/* *v = the positive integer at *p (at most max), advancing *p past it. */
+static int read_count(long *v, const char **p, long max, const char *text, const char *what,
+                      char *msg) {
+    if (!isdigit((unsigned char)**p)) {
+        gkd_msg(msg, "model '%s': expected %s at '%s'", text, what, *p);
+        return GNNKD_EINVAL;
+    }
+    char *end;
+    errno = 0;
+    *v = strtol(*p, &end, 10);
+    if (errno != 0 || *v <= 0 || *v > max) {
+        gkd_msg(msg, "model '%s': %s must be 1..%ld", text, what, max);
+        return GNNKD_EINVAL;
+    }
+    *p = end;
+    return GNNKD_OK;
+}
+
 gnnkd_status gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, char *msg) {
     GKD_CLEAR_MSG;
     if (spec == NULL || text == NULL) {
@@ -26,44 +53,47 @@ gnnkd_status gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, ch
     memset(spec, 0, sizeof *spec);
     const char *colon = strchr(text, ':');
     size_t klen = colon ? (size_t)(colon - text) : strlen(text);
-    int32_t width;
-    if (klen == 3 && !strncmp(text, "gcn", 3)) {
-        spec->kind = GNNKD_MODEL_GCN;
-        width = 16; // Kipf & Welling
-    } else if (klen == 3 && !strncmp(text, "mlp", 3)) {
-        spec->kind = GNNKD_MODEL_MLP;
-        width = 64;
-    } else {
-        gkd_msg(msg, "model '%s': the kind must be gcn or mlp (e.g. gcn:16, mlp:256,256)", text);
+    int kind = -1;
+    for (int k = 0; k < GKD_NKINDS; k++)
+        if (klen == strlen(KIND_NAMES[k]) && !strncmp(text, KIND_NAMES[k], klen)) kind = k;
+    if (kind < 0) {
+        gkd_msg(msg, "model '%s': the kind must be gcn, mlp, gat or sage (e.g. gcn:16, "
+                     "mlp:256,256, gat:8x8, sage:64)", text);
         return GNNKD_EINVAL;
     }
-    spec->dropout = 0.5f;
-    if (colon == NULL) {
+    spec->kind = (gnnkd_model_kind)kind;
+    const int gat = kind == GNNKD_MODEL_GAT;
+    spec->dropout = gat ? 0.6f : 0.5f;
+    if (gat) spec->attn_dropout = 0.6f;
+    if (colon == NULL) { // the kinds' papers: Kipf & Welling, Veličković et al.
+        const int32_t width[] = {16, 64, 8 * 8, 64};
         spec->nlayers = 2;
-        spec->dims[1] = width;
+        spec->dims[1] = width[kind];
+        if (gat) spec->heads[0] = 8, spec->heads[1] = 1;
         return GNNKD_OK;
     }
     const char *p = colon + 1;
     int nhidden = 0;
     for (;;) {
-        if (!isdigit((unsigned char)*p)) {
-            gkd_msg(msg, "model '%s': expected a hidden width at '%s'", text, p);
-            return GNNKD_EINVAL;
+        long v, heads = 1;
+        int rc;
+        if (gat) {
+            if ((rc = read_count(&heads, &p, GKD_MAX_HEADS, text, "a head count", msg))) return rc;
+            if (*p != 'x') {
+                gkd_msg(msg, "model '%s': a GAT layer is HEADSxHIDDEN (e.g. gat:8x8)", text);
+                return GNNKD_EINVAL;
+            }
+            p++;
         }
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (errno != 0 || v <= 0 || v > GKD_MAX_WIDTH) {
-            gkd_msg(msg, "model '%s': hidden widths must be 1..%d", text, GKD_MAX_WIDTH);
-            return GNNKD_EINVAL;
-        }
+        if ((rc = read_count(&v, &p, GKD_MAX_WIDTH / heads, text, "a hidden width", msg)))
+            return rc;
         if (nhidden == GNNKD_MAX_LAYERS - 1) {
             gkd_msg(msg, "model '%s': at most %d hidden layers", text, GNNKD_MAX_LAYERS - 1);
             return GNNKD_EINVAL;
         }
-        spec->dims[1 + nhidden++] = (int32_t)v;
-        p = end;
-        if (*p == '\0') break;
+        spec->heads[nhidden] = gat ? (int32_t)heads : 0;
+        spec->dims[1 + nhidden++] = (int32_t)(v * heads);
+        if (*p == '\0' || (gat && *p == '/')) break;
         if (*p != ',') {
             gkd_msg(msg, "model '%s': unexpected '%c' after a width", text, *p);
             return GNNKD_EINVAL;
@@ -71,22 +101,56 @@ gnnkd_status gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, ch
         p++;
     }
     spec->nlayers = nhidden + 1;
+    if (gat) {
+        long out = 1;
+        if (*p == '/') {
+            p++;
+            int rc = read_count(&out, &p, GKD_MAX_HEADS, text, "the output heads", msg);
+            if (rc) return rc;
+            if (*p != '\0') {
+                gkd_msg(msg, "model '%s': unexpected '%c' after the output heads", text, *p);
+                return GNNKD_EINVAL;
+            }
+        }
+        spec->heads[nhidden] = (int32_t)out;
+    }
     return GNNKD_OK;
 }
 
 void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec) {
     if (buf == NULL || len == 0) return;
-    size_t used = (size_t)snprintf(buf, len, "%s:", spec->kind == GNNKD_MODEL_MLP ? "mlp" : "gcn");
-    for (int l = 1; l < spec->nlayers && used < len; l++)
-        used += (size_t)snprintf(buf + used, len - used, l > 1 ? ",%d" : "%d", spec->dims[l]);
+    const int gat = spec->kind == GNNKD_MODEL_GAT, L = spec->nlayers;
+    size_t used = (size_t)snprintf(buf, len, "%s:", gnnkd_model_kind_name(spec->kind));
+    for (int l = 1; l < L && used < len; l++) {
+        if (gat && spec->heads[l - 1] > 0)
+            used += (size_t)snprintf(buf + used, len - used, l > 1 ? ",%dx%d" : "%dx%d",
+                                     spec->heads[l - 1], spec->dims[l] / spec->heads[l - 1]);
+        else
+            used += (size_t)snprintf(buf + used, len - used, l > 1 ? ",%d" : "%d", spec->dims[l]);
+    }
+    if (gat && L >= 1 && spec->heads[L - 1] != 1 && used < len)
+        snprintf(buf + used, len - used, "/%d", spec->heads[L - 1]);
 }
 
 /* ---- parameters ----------------------------------------------------------------- */
 
+gkd_layer_shape gkd_layer_shape_of(const gnnkd_model_spec *s, int l) {
+    gkd_layer_shape sh = {1, s->dims[l + 1], s->dims[l + 1], 0};
+    if (s->kind == GNNKD_MODEL_GAT) {
+        sh.heads = s->heads[l] > 0 ? s->heads[l] : 1;
+        sh.f = l < s->nlayers - 1 ? s->dims[l + 1] / sh.heads : s->dims[l + 1];
+        sh.lin = sh.heads * sh.f;
+    } else if (s->kind == GNNKD_MODEL_SAGE) {
+        sh.lin = 2 * s->dims[l + 1]; // [W_self | W_neigh]
+    }
+    sh.nw = (int64_t)s->dims[l] * sh.lin + (s->kind == GNNKD_MODEL_GAT ? 2 * (int64_t)sh.lin : 0);
+    return sh;
+}
+
 /* Checks a complete spec (dims[0] and dims[nlayers] filled in) and counts its
  * parameters. */
 int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg) {
-    if (s->kind != GNNKD_MODEL_GCN && s->kind != GNNKD_MODEL_MLP) {
+    if ((int)s->kind < 0 || (int)s->kind >= GKD_NKINDS) {
         gkd_msg(msg, "model: unknown kind %d", (int)s->kind);
         return GNNKD_EINVAL;
     }
@@ -99,6 +163,11 @@ int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg)
         gkd_msg(msg, "model: dropout %g is not in [0, 1)", (double)s->dropout);
         return GNNKD_EINVAL;
     }
+    const int gat = s->kind == GNNKD_MODEL_GAT;
+    if (gat && !(s->attn_dropout >= 0.0f && s->attn_dropout < 1.0f)) {
+        gkd_msg(msg, "model: attention dropout %g is not in [0, 1)", (double)s->attn_dropout);
+        return GNNKD_EINVAL;
+    }
     int64_t total = 0;
     for (int l = 0; l <= s->nlayers; l++)
         if (s->dims[l] <= 0 || s->dims[l] > (l == 0 ? INT32_MAX : GKD_MAX_WIDTH)) {
@@ -108,18 +177,26 @@ int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg)
                                                        : "");
             return GNNKD_EINVAL;
         }
+    for (int l = 0; gat && l < s->nlayers; l++) {
+        int32_t h = s->heads[l];
+        if (h <= 0 || h > GKD_MAX_HEADS || (l < s->nlayers - 1 && s->dims[l + 1] % h != 0) ||
+            (int64_t)h * s->dims[l + 1] > GKD_MAX_WIDTH) {
+            gkd_msg(msg, "model: GAT layer %d has %d heads for %d features", l, h, s->dims[l + 1]);
+            return GNNKD_EINVAL;
+        }
+    }
     for (int l = 0; l < s->nlayers; l++)
-        total += (int64_t)s->dims[l] * s->dims[l + 1] + s->dims[l + 1]; // < 2^52 each
+        total += gkd_layer_shape_of(s, l).nw + s->dims[l + 1]; // < 2^53 each
     *nparams = total;
     return GNNKD_OK;
 }
 
-/* Points w, b, dw, db into the flat arrays: layer by layer, W (in, out)
- * row-major, then b (out). */
+/* Points w, b, dw, db into the flat arrays: layer by layer, its weights
+ * (gkd_layer_shape), then b (out). */
 static void carve(gnnkd_model *m) {
     int64_t off = 0;
     for (int l = 0; l < m->spec.nlayers; l++) {
-        int64_t nw = (int64_t)m->spec.dims[l] * m->spec.dims[l + 1];
+        int64_t nw = gkd_layer_shape_of(&m->spec, l).nw;
         m->w[l] = m->params + off;
         m->dw[l] = m->grads + off;
         off += nw;
@@ -170,13 +247,18 @@ gnnkd_status gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int3
     }
     int rc = gkd_model_alloc(m, &s, msg);
     if (rc != GNNKD_OK) return rc;
-    // Glorot & Bengio (2010) uniform weights; zero biases (from calloc)
+    // Glorot & Bengio (2010) uniform weights, W_self and W_neigh each as an
+    // (in, out) matrix, a GAT's attention vectors as PyG's (heads, f); zero
+    // biases (from calloc)
     for (int l = 0; l < s.nlayers; l++) {
-        float r = sqrtf(6.0f / (float)(s.dims[l] + s.dims[l + 1]));
+        gkd_layer_shape sh = gkd_layer_shape_of(&s, l);
+        int32_t fan = s.kind == GNNKD_MODEL_GAT ? sh.lin : s.dims[l + 1];
+        float r = sqrtf(6.0f / (float)(s.dims[l] + fan));
+        float ra = sqrtf(6.0f / (float)(sh.heads + sh.f));
         uint64_t key = gkd_key(seed, GKD_INIT_STREAM, (uint64_t)l);
-        int64_t nw = (int64_t)s.dims[l] * s.dims[l + 1];
-        for (int64_t e = 0; e < nw; e++)
-            (*m)->w[l][e] = r * (2.0f * gkd_uniform(key, (uint64_t)e) - 1.0f);
+        int64_t nW = (int64_t)s.dims[l] * sh.lin;
+        for (int64_t e = 0; e < sh.nw; e++)
+            (*m)->w[l][e] = (e < nW ? r : ra) * (2.0f * gkd_uniform(key, (uint64_t)e) - 1.0f);
     }
     return GNNKD_OK;
 }
@@ -191,6 +273,9 @@ void gnnkd_model_free(gnnkd_model **m) {
     free((*m)->xd.rowptr);
     free((*m)->xd.colidx);
     free((*m)->xkeep);
+    free((*m)->sl.rowptr);
+    free((*m)->sl.colidx);
+    free((*m)->rev);
     free(*m);
     *m = NULL;
 }
@@ -229,7 +314,7 @@ static double adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     float c1 = (float)(1.0 - pow(b1, t)), c2 = (float)(1.0 - pow(b2, t));
     double l2 = 0.0;
     for (int l = 0; l < s->nlayers; l++) {
-        int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1], off = m->w[l] - m->params;
+        int64_t nw = gkd_layer_shape_of(s, l).nw, off = m->w[l] - m->params;
         float wd = decayed(o, l) ? o->weight_decay : 0.0f; // biases never decay
         double sq = gkd_adam_range(m->params + off, m->grads + off, m->adam_m + off,
                                m->adam_v + off, nw, wd, b1, b2, c1, c2, o->lr, o->eps);
@@ -246,7 +331,7 @@ double gkd_model_l2(const gnnkd_model *m, const gnnkd_train_options *o) {
     double sum = 0.0;
     for (int l = 0; l < s->nlayers; l++) {
         if (!decayed(o, l)) continue;
-        int64_t nw = (int64_t)s->dims[l] * s->dims[l + 1], e = 0;
+        int64_t nw = gkd_layer_shape_of(s, l).nw, e = 0;
         // eight running sums, not one chain of dependent adds
         double part[8] = {0};
         for (; e + 8 <= nw; e += 8)
@@ -260,6 +345,11 @@ double gkd_model_l2(const gnnkd_model *m, const gnnkd_train_options *o) {
 /* ---- forward and backward ------------------------------------------------------- */
 
 static int is_sparse(const gnnkd_dataset *d) { return d->x.rowptr != NULL; }
+
+/* The kinds that read d->adj (GCN reads Â from its graph object). */
+static int graph_kind(const gnnkd_model_spec *s) {
+    return s->kind == GNNKD_MODEL_GAT || s->kind == GNNKD_MODEL_SAGE;
+}
 
 static int check_data(const gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_graph *g,
                       const char *where, char *msg) {
@@ -290,43 +380,76 @@ static int check_data(const gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_
             return GNNKD_EINVAL;
         }
     }
+    if (graph_kind(s) && (d->adj.rowptr == NULL || d->adj.nrows != d->n || d->adj.ncols != d->n)) {
+        gkd_msg(msg, "%s: a %s model needs %s's (n, n) adjacency", where,
+                gnnkd_model_kind_name(s->kind), d->name);
+        return GNNKD_EINVAL;
+    }
     return GNNKD_OK;
 }
 
-/* Sizes the workspace for d's n (and feature nnz) and the thread count, and
- * carves it; a no-op when they have not changed since the last call. */
-static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
-    const gnnkd_model_spec *s = &m->spec;
-    int L = s->nlayers, threads = omp_get_max_threads();
-    int64_t nnz = is_sparse(d) ? gnnkd_csr_nnz(&d->x) : -1;
-    // the dense dropout's blocks, by the tuning in force now
-    int64_t rows = nnz < 0 && s->dropout > 0.0f ? gkd_drop_rows(s->dims[0]) : 0;
-    if (rows > d->n) rows = d->n;
-    if (m->ws && m->ws_n == d->n && m->ws_nnz == nnz && m->ws_threads == threads &&
-        m->xin_rows == rows)
-        return GNNKD_OK;
+/* Frees the workspace and the structure kept with it. */
+static void workspace_free(gnnkd_model *m) {
     GKD_FREE(m->ws);
     GKD_FREE(m->xd.rowptr);
     GKD_FREE(m->xd.colidx);
     GKD_FREE(m->xkeep);
+    GKD_FREE(m->sl.rowptr);
+    GKD_FREE(m->sl.colidx);
+    GKD_FREE(m->rev);
+    m->ws_adj = NULL;
     m->have_forward = 0;
+}
 
-    int64_t n = d->n, maxd = 0, total = 0;
+/* Sizes the workspace for d's n (feature nnz, adjacency) and the thread
+ * count, and carves it; a no-op when they have not changed since the last
+ * call. */
+static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
+    const gnnkd_model_spec *s = &m->spec;
+    int L = s->nlayers, threads = omp_get_max_threads();
+    const int gat = s->kind == GNNKD_MODEL_GAT, sage = s->kind == GNNKD_MODEL_SAGE;
+    int64_t nnz = is_sparse(d) ? gnnkd_csr_nnz(&d->x) : -1;
+    int64_t adj_nnz = graph_kind(s) ? gnnkd_csr_nnz(&d->adj) : -1;
+    const int64_t *adj = graph_kind(s) ? d->adj.rowptr : NULL;
+    // the dense dropout's blocks, by the tuning in force now
+    int64_t rows = nnz < 0 && s->dropout > 0.0f ? gkd_drop_rows(s->dims[0]) : 0;
+    if (rows > d->n) rows = d->n;
+    if (m->ws && m->ws_n == d->n && m->ws_nnz == nnz && m->ws_threads == threads &&
+        m->xin_rows == rows && m->ws_adj == adj && m->ws_adj_nnz == adj_nnz)
+        return GNNKD_OK;
+    workspace_free(m);
+    if (gat) {
+        int rc = gkd_gat_structure(m, &d->adj, msg);
+        if (rc != GNNKD_OK) return rc;
+    }
+
+    int64_t n = d->n, maxd = 0, maxlin = 0, maxh = 0, total = 0;
+    int64_t enz = gat ? gnnkd_csr_nnz(&m->sl) : 0;
     for (int l = 1; l <= L; l++) maxd = s->dims[l] > maxd ? s->dims[l] : maxd;
-    int64_t sz_h[GNNKD_MAX_LAYERS];
+    int64_t sz_h[GNNKD_MAX_LAYERS], sz_gat[GNNKD_MAX_LAYERS];
     for (int l = 0; l < L; l++) {
+        gkd_layer_shape sh = gkd_layer_shape_of(s, l);
+        maxlin = sh.lin > maxlin ? sh.lin : maxlin;
+        maxh = sh.heads > maxh ? sh.heads : maxh;
         sz_h[l] = l > 0 ? n * s->dims[l] : 0;
-        total += sz_h[l];
+        // lin, sdst, ssrc, alpha, alphad, z (hidden layers)
+        sz_gat[l] = gat ? n * sh.lin + 2 * n * sh.heads + 2 * enz * sh.heads +
+                              (l < L - 1 ? n * s->dims[l + 1] : 0)
+                        : 0;
+        total += sz_h[l] + sz_gat[l];
     }
     total += n * s->dims[L]; // the logits
     int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : rows * s->dims[0]) : 0;
-    int64_t sz_t = s->kind == GNNKD_MODEL_GCN ? n * maxd : 0; // X w and Â dz
+    int64_t sz_t = s->kind != GNNKD_MODEL_MLP ? n * maxlin : 0;
+    int64_t lin0 = gkd_layer_shape_of(s, 0).lin;
     int nparts = nnz >= 0 && gkd_spmm_t_partials(n, s->dims[0]) ? threads - 1 : 0;
-    int64_t sz_partial = (int64_t)nparts * s->dims[0] * s->dims[1];
-    total += sz_xin + sz_t + 2 * n * maxd + sz_partial;
+    int64_t sz_partial = (int64_t)nparts * s->dims[0] * lin0;
+    int64_t sz_scratch = gat ? enz * maxh + 2 * n * maxh : sage ? n : 0;
+    total += sz_xin + sz_t + 2 * n * maxd + sz_partial + sz_scratch;
 
     float *p = gkd_calloc((size_t)total, sizeof *p);
     if (p == NULL) {
+        workspace_free(m);
         gkd_msg(msg, "model: out of memory for a workspace of %lld floats", (long long)total);
         return GNNKD_ENOMEM;
     }
@@ -337,9 +460,7 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         m->xkeep = gkd_calloc((size_t)nnz, sizeof *m->xkeep);
         if (m->xd.rowptr == NULL || m->xd.colidx == NULL || m->xkeep == NULL) {
             free(p);
-            GKD_FREE(m->xd.rowptr);
-            GKD_FREE(m->xd.colidx);
-            GKD_FREE(m->xkeep);
+            workspace_free(m);
             gkd_msg(msg, "model: out of memory for the dropped features (%lld nonzeros)",
                    (long long)nnz);
             return GNNKD_ENOMEM;
@@ -347,30 +468,79 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     }
     m->ws = p;
     for (int l = 0; l < L; l++) m->h[l] = l > 0 ? p : NULL, p += sz_h[l];
+    for (int l = 0; l < L && gat; l++) {
+        gkd_layer_shape sh = gkd_layer_shape_of(s, l);
+        m->lin[l] = p, p += n * sh.lin;
+        m->sdst[l] = p, p += n * sh.heads;
+        m->ssrc[l] = p, p += n * sh.heads;
+        m->alpha[l] = p, p += enz * sh.heads;
+        m->alphad[l] = p, p += enz * sh.heads;
+        m->z[l] = l < L - 1 ? p : NULL, p += l < L - 1 ? n * s->dims[l + 1] : 0;
+    }
     m->logits = p, p += n * s->dims[L];
     m->xin = p, p += sz_xin;
     m->xd.val = m->xd.rowptr ? m->xin : NULL;
     m->t = sz_t ? p : NULL, p += sz_t;
     m->g1 = p, p += n * maxd;
     m->g2 = p, p += n * maxd;
-    m->partial = p;
+    m->partial = p, p += sz_partial;
+    if (gat) {
+        m->de = p, p += enz * maxh;
+        m->dsdst = p, p += n * maxh;
+        m->dssrc = p, p += n * maxh;
+    }
+    if (sage) {
+        m->invdeg = p, p += n;
+        gkd_sage_structure(m, &d->adj);
+    }
     m->nparts = nparts;
     m->ws_n = d->n;
     m->ws_nnz = nnz;
     m->ws_threads = threads;
     m->xin_rows = rows;
+    m->ws_adj = adj;
+    m->ws_adj_nnz = adj_nnz;
     return GNNKD_OK;
+}
+
+/* The part of layer l after its linear map t = X W (width lin): out (n,
+ * dims[l+1]) for GCN (Â t) and SAGE (the mean aggregator), each with the
+ * epilogue ep. */
+static void aggregate_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
+                              const gnnkd_dataset *d, int l, const gkd_epilogue *ep) {
+    int32_t n = d->n, o = m->spec.dims[l + 1];
+    gnnkd_profile *prof = m->profile;
+    if (m->spec.kind == GNNKD_MODEL_GCN)
+        GKD_PROFILED(prof, GNNKD_PROFILE_ADJACENCY, 2.0 * (double)gnnkd_csr_nnz(ahat) * o,
+                     gkd_csr_bytes(ahat, 1) + 8.0 * n * o, gkd_spmm(out, ahat, ahat->val, m->t, o, ep),
+                     "A*T%s (n,%d)", gkd_epilogue_text(ep), o);
+    else
+        GKD_PROFILED(prof, GNNKD_PROFILE_ADJACENCY, (double)gnnkd_csr_nnz(&d->adj) * o + 2.0 * n * o,
+                     gkd_csr_bytes(&d->adj, 0) + 12.0 * n * o,
+                     gkd_sage_aggregate(out, &d->adj, m->invdeg, m->t, o, ep),
+                     "SAGE mean%s (n,%d)", gkd_epilogue_text(ep), o);
+}
+
+/* Where layer l's linear map X W goes: straight into out with the epilogue
+ * for an MLP, else into the layer's own buffer. */
+static float *linear_target(gnnkd_model *m, float *out, int l) {
+    switch (m->spec.kind) {
+    case GNNKD_MODEL_MLP: return out;
+    case GNNKD_MODEL_GAT: return m->lin[l];
+    default: return m->t;
+    }
 }
 
 /* Layer l of the model on input (xs, xval) or inp, into out, ending with ep. */
 static void layer_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat, int l,
-                          const gnnkd_csr *xs, const float *xval, const float *inp, int32_t n,
-                          const gkd_epilogue *ep) {
-    int32_t i = m->spec.dims[l], o = m->spec.dims[l + 1];
-    if (m->spec.kind == GNNKD_MODEL_GCN)
-        gkd_gcn_forward(out, m->t, ahat, xs, xval, inp, m->w[l], ep, n, i, o, m->profile);
-    else
-        gkd_dense_forward(out, xs, xval, inp, m->w[l], ep, n, i, o, m->profile);
+                          const gnnkd_csr *xs, const float *xval, const float *inp,
+                          const gnnkd_dataset *d, const gkd_epilogue *ep) {
+    int32_t n = d->n, i = m->spec.dims[l], lin = gkd_layer_shape_of(&m->spec, l).lin;
+    int mlp = m->spec.kind == GNNKD_MODEL_MLP;
+    gkd_linear_forward(linear_target(m, out, l), xs, xval, inp, m->w[l], n, i, lin,
+                       mlp ? ep : NULL, m->profile);
+    if (m->spec.kind == GNNKD_MODEL_GCN || m->spec.kind == GNNKD_MODEL_SAGE)
+        aggregate_forward(m, out, ahat, d, l, ep);
 }
 
 /* Layer 0 with dropout on its input: the dropped features are multiplied as
@@ -379,11 +549,11 @@ static void layer_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat, int
  * (gkd_dropout_matmul_forward). */
 static void dropped_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
                             const gnnkd_dataset *d, uint64_t key, const gkd_epilogue *ep) {
-    int32_t n = d->n, i = m->spec.dims[0], o = m->spec.dims[1];
+    int32_t n = d->n, i = m->spec.dims[0], o = gkd_layer_shape_of(&m->spec, 0).lin;
     float p = m->spec.dropout;
-    int gcn = m->spec.kind == GNNKD_MODEL_GCN;
-    float *xw = gcn ? m->t : out;
-    const gkd_epilogue *xep = gcn ? NULL : ep;
+    int mlp = m->spec.kind == GNNKD_MODEL_MLP;
+    float *xw = linear_target(m, out, 0);
+    const gkd_epilogue *xep = mlp ? ep : NULL;
     gnnkd_profile *prof = m->profile;
     if (is_sparse(d)) {
         GKD_PROFILED(prof, GNNKD_PROFILE_SPARSE_FEATURES, 2.0 * (double)m->xd.rowptr[n] * o,
@@ -397,15 +567,13 @@ static void dropped_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
                      8.0 * n * i + 4.0 * ((double)i * o + n * o),
                      gkd_dropout_matmul_forward(xw, m->xin, m->xin_rows, d->xdense, m->w[0], n, i, o, p, key),
                      "X*W+dropout X (n,%d)x(%d,%d)", i, i, o);
-        if (!gcn)
+        if (mlp)
             GKD_PROFILED(prof, GNNKD_PROFILE_ELEMENTWISE, (double)n * o, 8.0 * n * o + 4.0 * o,
                          gkd_epilogue_forward(out, n, o, ep), "%s (n,%d)",
                          gkd_epilogue_text(ep) + 1, o);
     }
-    if (gcn)
-        GKD_PROFILED(prof, GNNKD_PROFILE_ADJACENCY, 2.0 * (double)gnnkd_csr_nnz(ahat) * o,
-                     gkd_csr_bytes(ahat, 1) + 8.0 * n * o, gkd_spmm(out, ahat, ahat->val, m->t, o, ep),
-                     "A*T%s (n,%d)", gkd_epilogue_text(ep), o);
+    if (m->spec.kind == GNNKD_MODEL_GCN || m->spec.kind == GNNKD_MODEL_SAGE)
+        aggregate_forward(m, out, ahat, d, 0, ep);
 }
 
 gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnnkd_dataset *d,
@@ -421,20 +589,22 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
     if (rc != GNNKD_OK) return rc;
     const gnnkd_model_spec *s = &m->spec;
     int L = s->nlayers, drop = training && s->dropout > 0.0f;
+    const int gat = s->kind == GNNKD_MODEL_GAT;
     int32_t n = d->n;
     float p = s->dropout;
-    const gnnkd_csr *ahat = gnnkd_graph_csr(g);
+    const gnnkd_csr *ahat = s->kind == GNNKD_MODEL_GCN ? gnnkd_graph_csr(g) : NULL;
 
     // the first layer's input: sparse (xs, xval) or dense x0; after dropout,
     // sparse ones are m->xd
     const gnnkd_csr *xs = is_sparse(d) ? &d->x : NULL;
     const float *xval = xs ? d->x.val : NULL, *x0 = xs ? NULL : d->xdense;
     // layer l writes the next layer's input h[l + 1], after bias, ReLU and
-    // dropout, in its epilogue; the last one the logits
+    // dropout, in its epilogue (a GAT: bias, then ELU and dropout from z[l]);
+    // the last one the logits
     uint64_t key0 = gkd_key(seed, step, 0);
     for (int l = 0; l < L; l++) {
         int hidden = l < L - 1;
-        float *out = hidden ? m->h[l + 1] : m->logits;
+        float *out = hidden ? (gat ? m->z[l] : m->h[l + 1]) : m->logits;
         gkd_epilogue ep = {m->b[l], hidden, drop && hidden ? p : 0.0f,
                           gkd_key(seed, step, (uint64_t)l + 1)};
         if (l == 0 && drop) {
@@ -442,17 +612,59 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
             if (xs) xs = &m->xd, xval = m->xd.val;
         } else {
             layer_forward(m, out, ahat, l, l == 0 ? xs : NULL, l == 0 ? xval : NULL,
-                          l == 0 ? x0 : m->h[l], n, &ep);
+                          l == 0 ? x0 : m->h[l], d, &ep);
+        }
+        if (gat) {
+            m->fwd_attn_key[l] = gkd_key(seed, step, (uint64_t)(GNNKD_MAX_LAYERS + 1 + l));
+            m->fwd_drop_key[l] = ep.key;
+            gkd_gat_layer_forward(m, out, l, n, training, m->fwd_attn_key[l]);
+            if (hidden)
+                GKD_PROFILED(m->profile, GNNKD_PROFILE_ELEMENTWISE, 2.0 * n * s->dims[l + 1],
+                             8.0 * n * s->dims[l + 1],
+                             gkd_elu_dropout_forward(m->h[l + 1], m->z[l], (int64_t)n * s->dims[l + 1],
+                                                     drop ? p : 0.0f, ep.key),
+                             "elu%s (n,%d)", drop ? ",dropout" : "", s->dims[l + 1]);
         }
     }
     m->have_forward = 1;
     m->fwd_dropout = drop;
+    m->fwd_training = training != 0;
     m->fwd_key0 = key0;
     m->fwd_xs = xs;
     m->fwd_xval = xval;
     m->fwd_x0 = x0;
     *logits = m->logits;
     return GNNKD_OK;
+}
+
+/* The gradient of layer l's linear map X W from dz, the gradient of its
+ * output before the epilogue (and db[l] if the caller asks): Â dz for a GCN,
+ * [dz | mean^T dz] for SAGE, the attention's backward pass for GAT, all in
+ * m->t; dz itself for an MLP. */
+static const float *linear_grad(gnnkd_model *m, const float *dz, float *db, const gnnkd_csr *ahat,
+                                const gnnkd_dataset *d, int l) {
+    int32_t n = d->n, o = m->spec.dims[l + 1];
+    gnnkd_profile *prof = m->profile;
+    switch (m->spec.kind) {
+    case GNNKD_MODEL_GCN:
+        if (db) gkd_bias_backward_profiled(db, dz, n, o, prof);
+        GKD_PROFILED(prof, GNNKD_PROFILE_ADJACENCY, 2.0 * (double)gnnkd_csr_nnz(ahat) * o,
+                     gkd_csr_bytes(ahat, 1) + 8.0 * n * o,
+                     gkd_spmm(m->t, ahat, ahat->val, dz, o, NULL), "A*T (n,%d)", o);
+        return m->t;
+    case GNNKD_MODEL_SAGE:
+        if (db) gkd_bias_backward_profiled(db, dz, n, o, prof);
+        GKD_PROFILED(prof, GNNKD_PROFILE_ADJACENCY, (double)gnnkd_csr_nnz(&d->adj) * o * 2.0,
+                     gkd_csr_bytes(&d->adj, 0) + 16.0 * n * o,
+                     gkd_sage_scatter(m->t, &d->adj, m->invdeg, dz, o), "SAGE mean^T (n,%d)", o);
+        return m->t;
+    case GNNKD_MODEL_GAT:
+        gkd_gat_layer_backward(m, dz, l, n); // db[l] too: ELU has no gate to sum it
+        return m->t;
+    default:
+        if (db) gkd_bias_backward_profiled(db, dz, n, o, prof);
+        return dz;
+    }
 }
 
 gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_dataset *d,
@@ -470,43 +682,41 @@ gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gn
         return GNNKD_EINVAL;
     }
     const gnnkd_model_spec *s = &m->spec;
-    const gnnkd_csr *ahat = gnnkd_graph_csr(g);
+    const int gat = s->kind == GNNKD_MODEL_GAT;
+    const gnnkd_csr *ahat = s->kind == GNNKD_MODEL_GCN ? gnnkd_graph_csr(g) : NULL;
     const gnnkd_csr *xs = m->fwd_xs;
     int32_t n = d->n;
     float p = s->dropout;
     // dz: the gradient of layer l's output; dh: of the layer before's, past
     // its ReLU and dropout, and with the layer before's bias gradient: layer
-    // l's backward pass gates and sums it as it goes (gate)
+    // l's backward pass gates and sums it as it goes (gate). A GAT's ELU
+    // has no such gate: its layers sum their own bias gradients, and dh
+    // goes through ELU and dropout after the product.
     const float *dz = dlogits;
     const float scale = m->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f;
     for (int l = s->nlayers - 1; l >= 0; l--) {
-        int32_t i = s->dims[l], o = s->dims[l + 1];
+        int32_t i = s->dims[l], lin = gkd_layer_shape_of(s, l).lin;
         float *dh = l == 0 ? NULL : dz == m->g1 ? m->g2 : m->g1;
         const float *inp = l > 0 ? m->h[l] : m->fwd_x0;
         const gnnkd_csr *lxs = l > 0 ? NULL : xs;
-        float *db = l == s->nlayers - 1 ? m->db[l] : NULL; // else the layer above's gate did it
-        const gkd_gate gate = {scale, l > 0 ? m->db[l - 1] : NULL}, *lg = l > 0 ? &gate : NULL;
-        if (l == 0 && !xs && m->fwd_dropout) { // dropped dense features
-            const float *gz = dz;
-            if (db) gkd_bias_backward_profiled(db, dz, n, o, m->profile);
-            if (s->kind == GNNKD_MODEL_GCN) { // Â^T dz = Â dz
-                GKD_PROFILED(m->profile, GNNKD_PROFILE_ADJACENCY,
-                             2.0 * (double)gnnkd_csr_nnz(ahat) * o,
-                             gkd_csr_bytes(ahat, 1) + 8.0 * n * o,
-                             gkd_spmm(m->t, ahat, ahat->val, dz, o, NULL), "A*T (n,%d)", o);
-                gz = m->t;
-            }
-            GKD_PROFILED(m->profile, GNNKD_PROFILE_GEMM, 2.0 * n * i * o + (double)n * i,
-                         8.0 * n * i + 4.0 * ((double)n * o + 2.0 * i * o),
-                         gkd_dropout_matmul_backward(m->dw[0], m->xin, m->xin_rows, gz, inp, m->w[0], n, i, o,
-                                                     p, m->fwd_key0),
-                         "X^T*G+dropout X (%d,n)x(n,%d)", i, o);
-        } else if (s->kind == GNNKD_MODEL_GCN)
-            gkd_gcn_backward(dh, m->dw[l], db, m->t, m->partial, m->nparts, dz, ahat, lxs,
-                            m->fwd_xval, inp, m->w[l], n, i, o, lg, m->profile);
+        float *db = l == s->nlayers - 1 || gat ? m->db[l] : NULL; // else the layer above's gate did it
+        const gkd_gate gate = {scale, l > 0 ? m->db[l - 1] : NULL},
+                       *lg = l > 0 && !gat ? &gate : NULL;
+        const float *gz = linear_grad(m, dz, db, ahat, d, l);
+        if (l == 0 && !xs && m->fwd_dropout) // dropped dense features
+            GKD_PROFILED(m->profile, GNNKD_PROFILE_GEMM, 2.0 * n * i * lin + (double)n * i,
+                         8.0 * n * i + 4.0 * ((double)n * lin + 2.0 * i * lin),
+                         gkd_dropout_matmul_backward(m->dw[0], m->xin, m->xin_rows, gz, inp, m->w[0], n,
+                                                     i, lin, p, m->fwd_key0),
+                         "X^T*G+dropout X (%d,n)x(n,%d)", i, lin);
         else
-            gkd_dense_backward(dh, m->dw[l], db, m->partial, m->nparts, dz, lxs,
-                              m->fwd_xval, inp, m->w[l], n, i, o, lg, m->profile);
+            gkd_linear_backward(dh, m->dw[l], m->partial, m->nparts, gz, lxs, m->fwd_xval, inp,
+                                m->w[l], n, i, lin, lg, m->profile);
+        if (gat && dh)
+            GKD_PROFILED(m->profile, GNNKD_PROFILE_ELEMENTWISE, 3.0 * n * i, 12.0 * n * i,
+                         gkd_elu_dropout_backward(dh, m->h[l], m->z[l - 1], (int64_t)n * i,
+                                                  m->fwd_dropout ? p : 0.0f, m->fwd_drop_key[l - 1]),
+                         "elu%s backward (n,%d)", m->fwd_dropout ? ",dropout" : "", i);
         dz = dh;
     }
     return GNNKD_OK;

@@ -1,11 +1,12 @@
 /* model_io.c — model files. Little-endian, in order:
  *   char magic[8] = "GNNKDMDL"; uint32 version = 2; uint32 kind;
  *   uint32 nlayers; int32 dims[nlayers + 1]; float dropout;
- *   uint32 feature_norm (gnnkd_feature_norm); int64 nparams;
- *   float params[nparams]; uint32 crc32 (zlib) of every byte before it.
- * Version 1 is the same without feature_norm; it is still read, as
- * GNNKD_FEATURES_ROW_SUM (the program's only choice without --raw-features
- * when version 1 was written). */
+ *   uint32 feature_norm (gnnkd_feature_norm); int32 heads[nlayers];
+ *   float attn_dropout; int64 nparams; float params[nparams]
+ *   (gkd_layer_shape's layout); uint32 crc32 (zlib) of every byte before it.
+ * Version 1 (GCN and MLP only) is the same without feature_norm, heads and
+ * attn_dropout; it is still read, as GNNKD_FEATURES_ROW_SUM (the program's
+ * only choice without --raw-features when version 1 was written). */
 #include "gnn/kernels.h"
 
 #include <errno.h>
@@ -18,8 +19,8 @@
 
 /* Bytes in a file of format version, nlayers layers and nparams parameters. */
 static int64_t file_size(uint32_t version, int nlayers, int64_t nparams) {
-    return 8 + 4 + 4 + 4 + 4 * (int64_t)(nlayers + 1) + 4 + (version >= 2 ? 4 : 0) + 8 +
-           4 * nparams + 4;
+    return 8 + 4 + 4 + 4 + 4 * (int64_t)(nlayers + 1) + 4 +
+           (version >= 2 ? 4 + 4 * (int64_t)nlayers + 4 : 0) + 8 + 4 * nparams + 4;
 }
 
 gnnkd_feature_norm gnnkd_model_get_feature_norm(const gnnkd_model *m) { return m->feature_norm; }
@@ -81,6 +82,8 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
     for (int l = 0; l <= s->nlayers; l++) p = put_u32(p, (uint32_t)s->dims[l]);
     p = put_f32(p, s->dropout);
     p = put_u32(p, (uint32_t)m->feature_norm);
+    for (int l = 0; l < s->nlayers; l++) p = put_u32(p, (uint32_t)s->heads[l]);
+    p = put_f32(p, s->attn_dropout);
     p = put_u64(p, (uint64_t)m->nparams);
     for (int64_t e = 0; e < m->nparams; e++) p = put_f32(p, m->params[e]);
     put_u32(p, checksum(buf, size - 4));
@@ -151,8 +154,10 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
     GKD_CHECK(version >= 1 && version <= GKD_MODEL_VERSION, GNNKD_EDATA,
              "%s: model file version %u; this gnnkd reads versions 1 to %u", path, version,
              GKD_MODEL_VERSION);
-    GKD_CHECK(kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP, GNNKD_EDATA,
-             "%s: unknown model kind %u", path, kind);
+    GKD_CHECK(kind <= GNNKD_MODEL_SAGE, GNNKD_EDATA, "%s: unknown model kind %u", path, kind);
+    GKD_CHECK(version >= 2 || kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP, GNNKD_EDATA,
+             "%s: a %s model in a version %u file", path,
+             gnnkd_model_kind_name((gnnkd_model_kind)kind), version);
     GKD_CHECK(nlayers >= 2 && nlayers <= GNNKD_MAX_LAYERS, GNNKD_EDATA,
              "%s: %u layers; 2..%d are supported", path, nlayers, GNNKD_MAX_LAYERS);
     GKD_CHECK(len >= file_size(version, (int)nlayers, 0), GNNKD_EDATA, "%s: truncated header", path);
@@ -174,6 +179,9 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
         p += 4;
         GKD_CHECK(norm == GNNKD_FEATURES_RAW || norm == GNNKD_FEATURES_ROW_SUM, GNNKD_EDATA,
                  "%s: unknown feature normalisation %u", path, norm);
+        for (int l = 0; l < s.nlayers; l++, p += 4) s.heads[l] = (int32_t)get_u32(p);
+        s.attn_dropout = get_f32(p);
+        p += 4;
     }
     int64_t nparams = (int64_t)get_u64(p), expect = 0;
     p += 8;

@@ -691,29 +691,59 @@ GNNKD_API const gnnkd_csr *gnnkd_graph_csr(const gnnkd_graph *g);
  * of its passes: forward and backward write into it, so one model is used
  * by one thread at a time (a thread each for distinct models is fine). */
 
-typedef enum { GNNKD_MODEL_GCN = 0, GNNKD_MODEL_MLP = 1 } gnnkd_model_kind;
+typedef enum {
+    GNNKD_MODEL_GCN = 0,  /* Kipf & Welling 2017: Â X W */
+    GNNKD_MODEL_MLP = 1,  /* the features alone */
+    GNNKD_MODEL_GAT = 2,  /* Veličković et al. 2018: attention over in-neighbours */
+    GNNKD_MODEL_SAGE = 3  /* Hamilton et al. 2017: root weight + mean aggregator */
+} gnnkd_model_kind;
 
 /* The shape of a model: nlayers weight layers; layer l maps dims[l] to
  * dims[l+1]; dims[0] is the feature dimension, dims[nlayers] the classes.
- * ReLU and dropout sit between layers; dropout also applies to the input. */
+ * Between layers: ReLU (GCN, MLP, SAGE) or ELU (GAT), then dropout; dropout
+ * also applies to the input.
+ *
+ * GAT layer l has heads[l] attention heads over the graph with self loops:
+ * a hidden layer concatenates them (dims[l+1] = heads[l] x the per-head
+ * width), the output layer averages heads[nlayers-1] heads of dims[nlayers]
+ * each. For target node i and in-neighbour j (i itself included), head k:
+ * e_ij = LeakyReLU_0.2(a_dst_k . W_k h_i + a_src_k . W_k h_j),
+ * alpha_ij = softmax over j of e_ij, then attention dropout (attn_dropout)
+ * on alpha, and out_i = sum_j alpha_ij W_k h_j + b.
+ * SAGE layer: out_i = W_self h_i + W_neigh mean_{j in N(i)} h_j + b (the
+ * mean is 0 for an isolated node). heads and attn_dropout are 0 for the
+ * other kinds. */
 typedef struct {
     gnnkd_model_kind kind;
     int nlayers;
     int32_t dims[GNNKD_MAX_LAYERS + 1];
     float dropout;
+    int32_t heads[GNNKD_MAX_LAYERS]; /* GAT: heads of layer l */
+    float attn_dropout;              /* GAT: dropout on the attention weights */
 } gnnkd_model_spec;
 
-/* Parses "gcn:16", "gcn:64,64", "mlp:256,256", "mlp" (= mlp:64), "gcn"
- * (= gcn:16): the kind and the hidden widths. Fills kind, nlayers, the
- * hidden dims and dropout = 0.5 (Kipf & Welling); dims[0] and dims[nlayers]
- * are left 0 for gnnkd_model_new. Anything else (another kind, an empty,
- * zero, negative or non-numeric width, spaces, more than
- * GNNKD_MAX_LAYERS - 1 hidden layers) is GNNKD_EINVAL.
- * Ownership: fills the caller's *spec. */
+/* "gcn", "mlp", "gat", "sage" (and "?"). Static strings; O(1). */
+GNNKD_API const char *gnnkd_model_kind_name(gnnkd_model_kind k);
+
+/* Parses a model's text:
+ *   "gcn:16", "gcn:64,64", "mlp:256,256", "sage:64", "sage:128,128": the
+ *   kind and the hidden widths; "gcn" = gcn:16, "mlp" = mlp:64, "sage" =
+ *   sage:64; dropout 0.5 (Kipf & Welling; Hamilton et al.'s mean model).
+ *   "gat:HEADSxHIDDEN[,HEADSxHIDDEN...][/OUTHEADS]": hidden GAT layers of
+ *   HEADS heads of HIDDEN features each (concatenated: dims = HEADS *
+ *   HIDDEN) and an output layer of OUTHEADS averaged heads (default 1);
+ *   "gat" = gat:8x8, dropout and attn_dropout 0.6: Veličković et al.'s
+ *   Cora/CiteSeer model. "gat:8x8/8" is their PubMed model, and its
+ *   recipe (gnnkd_train_options_for_model) differs.
+ * dims[0] and dims[nlayers] are left 0 for gnnkd_model_new. Anything else
+ * (another kind, an empty, zero, negative or non-numeric width or head
+ * count, spaces, more than GNNKD_MAX_LAYERS - 1 hidden layers) is
+ * GNNKD_EINVAL. Ownership: fills the caller's *spec. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_spec_parse(gnnkd_model_spec *spec,
                                                              const char *text, char *msg);
 
-/* Writes "gcn:16" style text for spec into buf (truncated to len). */
+/* Writes the text gnnkd_model_spec_parse reads ("gcn:16", "gat:8x8/8")
+ * for spec into buf (truncated to len). */
 GNNKD_API void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec);
 
 /* The thread count to use when the user gave none, for training s on d: 1
@@ -730,7 +760,11 @@ typedef struct gnnkd_model gnnkd_model;
  * drawn from seed; spec->dims[0] must be nin and dims[nlayers] nout (they are
  * filled in if 0). spec->dropout is used as given and must be in [0, 1);
  * nlayers must be 2..GNNKD_MAX_LAYERS. Weight e of layer l is
- * U(-r, r), r = sqrt(6 / (in + out)), a function of (seed, l, e) only.
+ * U(-r, r), r = sqrt(6 / (in + out)), a function of (seed, l, e) only (out:
+ * the layer's width, W_self and W_neigh each for SAGE, heads x per-head
+ * width for GAT, whose attention vectors take r = sqrt(6 / (heads +
+ * per-head width)) as PyG's glorot does). A GAT's heads must divide its
+ * hidden widths, and attn_dropout be in [0, 1).
  * GNNKD_EINVAL for a bad shape, GNNKD_ENOMEM.
  * Ownership: spec is copied; the caller frees *m with gnnkd_model_free. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_new(gnnkd_model **m,
@@ -747,7 +781,9 @@ GNNKD_API int64_t gnnkd_model_num_params(const gnnkd_model *m);
 
 /* Forward pass over all n nodes of d. training != 0 applies dropout with the
  * mask drawn from (seed, step): the same key gives the same mask on any
- * number of threads. GCN models need g; MLPs ignore it (NULL is fine).
+ * number of threads. GCN models need g; MLPs ignore it (NULL is fine), and
+ * so do GAT and SAGE models, which read d->adj (the first forward keeps
+ * the structure they need, with self loops for GAT, in the workspace).
  * Sparse features (d->x) are never densified. The first forward over a
  * dataset allocates the model's workspace; later ones over the same n reuse
  * it. The same seed, step and thread count give bit-identical logits;
@@ -819,7 +855,9 @@ GNNKD_API void gnnkd_infer_free(gnnkd_infer **w);
  * (training 0) up to float rounding (the sums run in another order).
  * *field (may be NULL) receives the number of distinct nodes read. m, d and
  * g are borrowed, read only. Errors: GNNKD_EINVAL for a node outside
- * 0..n-1, a model that does not fit d or a GCN without d's graph;
+ * 0..n-1, a model that does not fit d, a GCN without d's graph, or a GAT
+ * or SAGE model (not served node by node: their layers run on the whole
+ * graph with gnnkd_model_forward);
  * GNNKD_ENOMEM when the workspace must grow. Cost: O(field's nnz(Â) h +
  * field's nnz(X) dims[1] + field sum dims[l] dims[l+1]); the workspace holds
  * 2 n int32 plus 3 field max(dims[1..]) floats. */
@@ -1181,6 +1219,17 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_transfer_parse(gnnkd_transfer *t, c
  * GNNKD_SELECT_VAL_LOSS. The one place these defaults are decided. O(1). */
 GNNKD_API void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method method,
                                        gnnkd_select select);
+
+/* gnnkd_train_options_for, then the recipe of spec's kind:
+ *   - gat: Veličković et al.'s, lr 0.005 and weight decay 5e-4 (on every
+ *     layer's weights and attention vectors), at most 1000 epochs; with
+ *     more than one output head (gat:8x8/8, their PubMed model) lr 0.01
+ *     and weight decay 1e-3. A student of KD or compression gets no decay,
+ *     as for every kind.
+ *   - gcn, mlp, sage: gnnkd_train_options_for unchanged.
+ * O(1). */
+GNNKD_API void gnnkd_train_options_for_model(gnnkd_train_options *o, const gnnkd_model_spec *spec,
+                                             gnnkd_method method, gnnkd_select select);
 
 /* Everything one distillation needs besides the data and the seed. */
 typedef struct {

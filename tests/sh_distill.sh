@@ -22,4 +22,15 @@ for bad in "--method distil:expected scratch, kd or compress" "--select val_acc:
   if "$GNNKD_BIN" distill --dataset "$tiny" $opt 2>"$tmp/err"; then fail "$opt was accepted"; fi
   grep -q "${bad#*:}" "$tmp/err" || fail "$opt: $(cat "$tmp/err")"
 done
+# GAT and SAGE as teachers and students: trained, saved, loaded back as a
+# file, and as .npy logits
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gat:2x2 --student sage:4 --epochs 3 \
+  --save-teacher "$tmp/gat.bin" --json)
+grep -q '"spec":"sage:4","kind":"sage"' <<<"$out" && grep -q '"spec":"gat:2x2","members":1' <<<"$out" ||
+  fail "gat teacher, sage student: $out"
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/gat.bin" --student gat:2x2/2 --epochs 3 --json)
+grep -q '"spec":"gat:2x2/2","kind":"gat"' <<<"$out" || fail "gat student of a saved gat: $out"
+"$GNNKD_BIN" train --dataset "$tiny" --model sage:4 --epochs 3 --save-logits "$tmp/sage.npy" --quiet >/dev/null
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/sage.npy" --student mlp:4 --epochs 3 --json)
+grep -q '"members":1' <<<"$out" || fail "sage logits as teacher: $out"
 echo "distill recipe ok"

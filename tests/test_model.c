@@ -431,7 +431,8 @@ Test(model, file_round_trip, .init = make_dir, .fini = remove_dir) {
     cr_assert(memcmp(a, b, sizeof(float) * 20 * 4) == 0, "a loaded model gives other logits");
     long len;
     uint8_t *bytes = read_all(path, &len);
-    cr_assert_eq(len, 8 + 12 + 4 * 4 + 4 + 4 + 8 + 4 * gnnkd_model_num_params(m) + 4);
+    // magic, version, kind, nlayers, dims[4], dropout, norm, heads[3], attn dropout, nparams
+    cr_assert_eq(len, 8 + 12 + 4 * 4 + 4 + 4 + 4 * 3 + 4 + 8 + 4 * gnnkd_model_num_params(m) + 4);
     cr_assert(memcmp(bytes, "GNNKDMDL", 8) == 0);
     cr_assert_eq(gnnkd_model_get_feature_norm(back), GNNKD_FEATURES_RAW);
     free(bytes), free(a), free(b);
@@ -442,7 +443,8 @@ Test(model, file_round_trip, .init = make_dir, .fini = remove_dir) {
 }
 
 /* The feature normalisation survives a file; a version 1 file (the same
- * bytes without it) still loads, as row-normalised. */
+ * bytes without it, the heads and the attention dropout) still loads, as
+ * row-normalised. */
 Test(model, file_feature_norm_and_version1, .init = make_dir, .fini = remove_dir) {
     gnnkd_model *m = make_model("mlp:6", 5, 3, 0.5f, 1), *back = NULL;
     char path[128], msg[GNNKD_MSG_LEN];
@@ -459,15 +461,16 @@ Test(model, file_feature_norm_and_version1, .init = make_dir, .fini = remove_dir
     cr_assert_eq(gnnkd_model_save(m, path, msg), GNNKD_OK, "%s", msg);
     long len;
     uint8_t *v2 = read_all(path, &len);
-    // header: magic 8, version, kind, nlayers, dims[3], dropout, then the norm at 40
-    const long at = 8 + 4 * 3 + 4 * 3 + 4;
-    uint8_t *v1 = malloc((size_t)len - 4);
+    // header: magic 8, version, kind, nlayers, dims[3], dropout, then at 40
+    // the norm, heads[2] and the attention dropout: 16 bytes version 1 lacks
+    const long at = 8 + 4 * 3 + 4 * 3 + 4, extra = 4 + 4 * 2 + 4;
+    uint8_t *v1 = malloc((size_t)(len - extra));
     memcpy(v1, v2, (size_t)at);
-    memcpy(v1 + at, v2 + at + 4, (size_t)(len - at - 4));
+    memcpy(v1 + at, v2 + at + extra, (size_t)(len - at - extra));
     v1[8] = 1;
-    uLong crc = crc32(crc32(0L, Z_NULL, 0), v1, (uInt)(len - 8));
-    for (int b = 0; b < 4; b++) v1[len - 8 + b] = (uint8_t)(crc >> (8 * b));
-    write_all(path, v1, len - 4);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), v1, (uInt)(len - extra - 4));
+    for (int b = 0; b < 4; b++) v1[len - extra - 4 + b] = (uint8_t)(crc >> (8 * b));
+    write_all(path, v1, len - extra);
     cr_assert_eq(gnnkd_model_load(&back, path, msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(gnnkd_model_get_feature_norm(back), GNNKD_FEATURES_ROW_SUM);
     cr_assert(memcmp(gkd_model_params(back), gkd_model_params(m),
