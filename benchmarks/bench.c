@@ -482,7 +482,8 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
     job_begin(w, job_cost(tspec, bd->d, bd->g), "%s seed %ld teacher %s", g->dataset[di], seed, g->teacher);
     gnnkd_distill_options o;
     gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, g->select);
-    o.teacher = *tspec;
+    o.teacher = *tspec; // trained by its own kind's recipe (a GAT's is not Kipf's)
+    gnnkd_train_options_for_model(&o.teacher_train, tspec, GNNKD_METHOD_SCRATCH, o.teacher_train.select);
     o.teacher_train.progress = on_epoch;
     o.teacher_train.progress_ctx = w;
     o.member_trained = teacher_trained;
