@@ -87,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     gkd_fuzz_check_status(rc, msg);
     if (rc == GNNKD_OK) {
         check_dataset(d);
-        gkd_fuzz_check_status(gnnkd_dataset_normalize_features(d, msg), msg);
+        rc = gnnkd_dataset_normalize_features(d, msg);
+        gkd_fuzz_check_status(rc, msg);
     } else if (d != NULL) {
         abort();
     }
