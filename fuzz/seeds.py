@@ -110,6 +110,47 @@ for s in ["synthetic", "synthetic:nodes=100,classes=3,features=6,train-per-class
           "synthetic:preset=scale,nodes=50,classes=2,features=4,train-per-class=2,val=5,test=5"]:
     seed("fuzz_spec", "synthetic.%d" % len(s), b"\x02" + s.encode())
 
+# fuzz_npz: tests/data/npz/tiny.npz, and variants made with zipfile: dense
+# features and one-hot labels, stored and deflated
+import io
+import zipfile
+
+
+def npz(members, method=zipfile.ZIP_DEFLATED):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, content in members:
+            z.writestr(name + ".npy", content)
+    return buf.getvalue()
+
+
+seed("fuzz_npz", "tiny", read("npz", "tiny.npz"))
+with zipfile.ZipFile(os.path.join(data, "npz", "tiny.npz")) as z:
+    members = [(i.filename[:-4], z.read(i)) for i in z.infolist()]
+seed("fuzz_npz", "tiny.stored", npz(members, zipfile.ZIP_STORED))
+i8 = lambda shape, vals: npy("<i8", shape, False, struct.pack("<%dq" % len(vals), *vals))
+graph = [("adj_shape", i8("(2,)", [3, 3])), ("adj_indptr", i8("(4,)", [0, 1, 2, 2])),
+         ("adj_indices", i8("(2,)", [1, 2])), ("adj_data", npy("<f4", "(2,)", False,
+                                                              struct.pack("<2f", 1, 1)))]
+dense = [("attr_matrix", npy("<f4", "(3, 2)", False, f32))]
+onehot = [("labels_shape", i8("(2,)", [3, 2])), ("labels_indptr", i8("(4,)", [0, 1, 2, 2])),
+          ("labels_indices", i8("(2,)", [0, 1])),
+          ("labels_data", npy("<f4", "(2,)", False, struct.pack("<2f", 1, 1)))]
+seed("fuzz_npz", "dense.onehot", npz(graph + dense + onehot))
+seed("fuzz_npz", "dense.labels", npz(graph + dense + [("labels", i8("(3,)", [0, 1, -1]))],
+                                     zipfile.ZIP_STORED))
+
+# fuzz_ogb: the flag byte (0: every part gzip-compressed), then the texts of
+# tests/data/ogb-tiny in the harness's order
+OGB_FILES = ["raw/edge.csv.gz", "raw/node-feat.csv.gz", "raw/node-label.csv.gz",
+             "split/random/train.csv.gz", "split/random/valid.csv.gz",
+             "split/random/test.csv.gz", "raw/num-node-list.csv.gz"]
+ogb = [zlib.decompress(read("ogb-tiny", *f.split("/")), 15 + 32) for f in OGB_FILES]
+seed("fuzz_ogb", "tiny", b"\x00" + join(ogb))
+seed("fuzz_ogb", "tiny.nosplit", b"\x00" + join(ogb[:3]))
+seed("fuzz_ogb", "tiny.plain", b"\x7f" + join(ogb))
+seed("fuzz_ogb", "tiny.cut", b"\x80" + join(ogb))
+
 for harness, files in corpus.items():
     d = os.path.join(out, harness)
     os.makedirs(d, exist_ok=True)
