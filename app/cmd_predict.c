@@ -63,11 +63,11 @@ static int write_output(const char *out, const float *prob, int32_t k, int32_t C
         }
         UTIL_TRY(gnnkd_npy_write(out, table, k, C + 2, msg));
     } else if (out) {
-        char tmp[4096];
-        FILE *f = util_open_tmp(out, tmp, sizeof tmp, msg);
-        UTIL_CHECK(f != NULL, GNNKD_EIO, "%s: cannot write", out);
+        char state[GNNKD_OUTPUT_STATE_LEN];
+        FILE *f;
+        UTIL_TRY(gnnkd_output_open(&f, state, out, msg));
         put_csv(f, prob, k, C);
-        UTIL_TRY(util_commit_file(f, tmp, out, 1, msg));
+        UTIL_TRY(gnnkd_output_close(f, state, out, 1, msg));
     } else {
         put_csv(stdout, prob, k, C);
         UTIL_CHECK(fflush(stdout) == 0 && !ferror(stdout), GNNKD_EIO, "stdout: write failed");

@@ -36,32 +36,6 @@ void util_msg(char *msg, const char *fmt, ...) {
     va_end(ap);
 }
 
-FILE *util_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg) {
-    if (snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid()) >= (int)tmplen) {
-        util_msg(msg, "%s: path too long", path);
-        return NULL;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL) util_msg(msg, "%s: %s", tmp, strerror(errno));
-    return f;
-}
-
-int util_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg) {
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
-    if (!ok || bad) {
-        remove(tmp);
-        if (bad) util_msg(msg, "%s: write failed", path);
-        return bad ? GNNKD_EIO : GNNKD_OK;
-    }
-    if (rename(tmp, path) != 0) {
-        util_msg(msg, "%s: %s", path, strerror(errno));
-        remove(tmp);
-        return GNNKD_EIO;
-    }
-    return GNNKD_OK;
-}
-
 /* SplitMix64's finaliser. */
 static uint64_t mix64(uint64_t z) {
     z += 0x9e3779b97f4a7c15ULL;

@@ -45,11 +45,6 @@ void util_msg(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 
                GNNKD_ENOMEM, "%s: out of memory for %lld elements", __func__,              \
                (long long)(count))
 
-/* Opens path.tmp.<pid> for writing; util_commit_file closes it and renames
- * it to path (or removes it if ok is 0): outputs never appear half-written. */
-FILE *util_open_tmp(const char *path, char *tmp, size_t tmplen, char *msg);
-int util_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *msg);
-
 /* Uniform in [0, 1), a pure function of (seed, counter). */
 float util_uniform(uint64_t seed, uint64_t counter);
 

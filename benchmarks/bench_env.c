@@ -82,7 +82,7 @@ static cJSON *libraries(void) {
 }
 
 int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, char *msg) {
-    char text[512], src[4096], path[4200], tmp[4300];
+    char text[512], src[4096], path[4200], tmp[GNNKD_OUTPUT_STATE_LEN];
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "gnnkd_version", gnnkd_version());
     cJSON_AddItemToObject(root, "command", command_line());
@@ -127,13 +127,14 @@ int bench_env_write(const char *dir, const bench_env *e, const bench_grid *g, ch
         return GNNKD_ENOMEM;
     }
     snprintf(path, sizeof path, "%s/env.json", dir);
-    FILE *f = util_open_tmp(path, tmp, sizeof tmp, msg);
-    if (f == NULL) {
+    FILE *f;
+    int rc = gnnkd_output_open(&f, tmp, path, msg);
+    if (rc != GNNKD_OK) {
         free(json);
-        return GNNKD_EIO;
+        return rc;
     }
     fputs(json, f);
     fputc('\n', f);
     free(json);
-    return util_commit_file(f, tmp, path, 1, msg);
+    return gnnkd_output_close(f, tmp, path, 1, msg);
 }

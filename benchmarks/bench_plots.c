@@ -313,10 +313,11 @@ static int curves_panel(FILE *gp, const bench_summary *s, int d, const char *dir
 
 static int write_script(const bench_summary *s, const char *dir, char *msg) {
     const bench_grid *g = s->grid;
-    char path[PATH_LEN], tmp[PATH_LEN + 32], title[256];
+    char path[PATH_LEN], tmp[GNNKD_OUTPUT_STATE_LEN], title[256];
     snprintf(path, sizeof path, "%s/plots/plots.gp", dir);
-    FILE *gp = util_open_tmp(path, tmp, sizeof tmp, msg);
-    if (gp == NULL) return GNNKD_EIO;
+    FILE *gp;
+    int rc = gnnkd_output_open(&gp, tmp, path, msg);
+    if (rc != GNNKD_OK) return rc;
     fprintf(gp,
             "# plots.gp — written by gnnkd bench; run `gnuplot plots.gp` in this folder.\n"
             "set encoding utf8\n"
@@ -327,7 +328,6 @@ static int write_script(const bench_summary *s, const char *dir, char *msg) {
             "  ? sprintf(\"set terminal pngcairo size %%d,%%d noenhanced font 'sans,10' background rgb 'white'\", w, h) \\\n"
             "  : sprintf('set terminal png size %%d,%%d noenhanced', w, h)\n"
             "set grid\n");
-    int rc = GNNKD_OK;
 
     const char *plural = g->seeds > 1 ? "s" : "";
     snprintf(title, sizeof title, "Test accuracy against KD temperature (mean ± std over %d seed%s)",
@@ -348,7 +348,7 @@ static int write_script(const bench_summary *s, const char *dir, char *msg) {
     figure_begin(gp, "curves", 480 * g->ndatasets, 500, 1, g->ndatasets, title);
     for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++) rc = curves_panel(gp, s, d, dir, msg);
     figure_end(gp);
-    int rc2 = util_commit_file(gp, tmp, path, rc == GNNKD_OK, msg);
+    int rc2 = gnnkd_output_close(gp, tmp, path, rc == GNNKD_OK, msg);
     return rc != GNNKD_OK ? rc : rc2;
 }
 

@@ -377,12 +377,13 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
 
 /* Writes path through a temporary file, by text (JSON) or by markdown(). */
 static int write_file(const char *path, const char *text, const bench_summary *s, int plots, char *msg) {
-    char tmp[4300];
-    FILE *f = util_open_tmp(path, tmp, sizeof tmp, msg);
-    if (f == NULL) return GNNKD_EIO;
+    char tmp[GNNKD_OUTPUT_STATE_LEN];
+    FILE *f;
+    int rc = gnnkd_output_open(&f, tmp, path, msg);
+    if (rc != GNNKD_OK) return rc;
     if (text) fputs(text, f);
     else markdown(f, s, plots);
-    return util_commit_file(f, tmp, path, 1, msg);
+    return gnnkd_output_close(f, tmp, path, 1, msg);
 }
 
 int bench_summary_write(const bench_summary *s, const char *dir, int plots, FILE *echo, char *msg) {

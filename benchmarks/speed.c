@@ -649,7 +649,7 @@ static void print_machine(FILE *f, const speed_opts *o, int md) {
 }
 
 static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *results, char *msg) {
-    char path[4096], tmp[4200];
+    char path[4096], tmp[GNNKD_OUTPUT_STATE_LEN];
     if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
         util_msg(msg, "%s: cannot create the folder: %s", o->out, strerror(errno));
         return GNNKD_EIO;
@@ -661,14 +661,15 @@ static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *resul
     char *text = cJSON_Print(doc);
     cJSON_Delete(doc);
     snprintf(path, sizeof path, "%s/bench-speed.json", o->out);
-    FILE *f = util_open_tmp(path, tmp, sizeof tmp, msg);
-    if (f == NULL) {
+    FILE *f;
+    int rc = gnnkd_output_open(&f, tmp, path, msg);
+    if (rc != GNNKD_OK) {
         free(text);
-        return GNNKD_EIO;
+        return rc;
     }
     int ok = text != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     free(text);
-    int rc = util_commit_file(f, tmp, path, ok, msg);
+    rc = gnnkd_output_close(f, tmp, path, ok, msg);
     if (rc != GNNKD_OK) return rc;
     if (!ok) {
         util_msg(msg, "%s: out of memory for the JSON text", path);
@@ -676,7 +677,7 @@ static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *resul
     }
 
     snprintf(path, sizeof path, "%s/bench-speed.md", o->out);
-    if ((f = util_open_tmp(path, tmp, sizeof tmp, msg)) == NULL) return GNNKD_EIO;
+    if ((rc = gnnkd_output_open(&f, tmp, path, msg)) != GNNKD_OK) return rc;
     fprintf(f, "# gnnkd bench-speed (gnnkd %s)\n\n", gnnkd_version());
     print_machine(f, o, 1);
     fprintf(f, "Epoch: forward with dropout, loss, backward, Adam (gnnkd_train's step); %d warm-up "
@@ -691,7 +692,7 @@ static int write_outputs(const speed_opts *o, cJSON *machine, const cJSON *resul
         if (!strcmp(str(r, "section"), "latency")) print_latency(f, r, 1);
         else print_config(f, r, 1);
     }
-    return util_commit_file(f, tmp, path, 1, msg);
+    return gnnkd_output_close(f, tmp, path, 1, msg);
 }
 
 /* ---- the command ------------------------------------------------------------------- */

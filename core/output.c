@@ -208,6 +208,22 @@ int gkd_commit_file(FILE *f, const char *tmp, const char *path, int ok, char *ms
     return GNNKD_OK;
 }
 
+_Static_assert(GNNKD_OUTPUT_STATE_LEN >= GKD_PATH_LEN + 32, "an output's state holds a path");
+
+gnnkd_status gnnkd_output_open(FILE **file, char *state, const char *path, char *msg) {
+    GKD_CLEAR_MSG;
+    *file = gkd_open_tmp(path, state, GNNKD_OUTPUT_STATE_LEN, msg);
+    if (*file != NULL) return GNNKD_OK;
+    struct stat st;
+    return path == NULL || path[0] == '\0' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ? GNNKD_EINVAL
+                                                                                           : GNNKD_EIO;
+}
+
+gnnkd_status gnnkd_output_close(FILE *file, const char *state, const char *path, int keep, char *msg) {
+    GKD_CLEAR_MSG;
+    return gkd_commit_file(file, state, path, keep, msg);
+}
+
 FILE *gkd_open_regular(const char *path, int64_t *size, int *status, char *msg) {
     // O_NONBLOCK: opening a FIFO must not wait for a writer
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);

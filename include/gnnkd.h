@@ -40,6 +40,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "gnnkd_version.h" /* GNNKD_VERSION, generated from the build */
 
@@ -129,6 +130,26 @@ GNNKD_API int gnnkd_threads_fit(void);
  * followed (its target is replaced, the link stays); a character device or a
  * FIFO (/dev/null, /dev/stdout) is written directly, never replaced. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_output_check(const char *path, char *msg);
+
+/* The bytes of the state an output keeps between open and close. */
+#define GNNKD_OUTPUT_STATE_LEN 4160
+
+/* Opens path as an output, the way the library writes its own files (see
+ * gnnkd_output_check): *file (NULL on error) is where to write, state
+ * (GNNKD_OUTPUT_STATE_LEN bytes, the caller's) what gnnkd_output_close needs.
+ * Nothing appears at path before gnnkd_output_close keeps it, and nothing
+ * half-written ever does. GNNKD_EINVAL for an empty path or a directory,
+ * GNNKD_EIO if the file cannot be created. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_output_open(FILE **file, char *state, const char *path,
+                                                         char *msg);
+
+/* Closes file (from gnnkd_output_open with this state and path; always
+ * closed, also on error). keep = 1 flushes the data to disk and puts them at
+ * path, replacing what was there at once; keep = 0 drops them and leaves path
+ * as it was. GNNKD_EIO if a write failed or the file cannot be put in place
+ * (path is then unchanged). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_output_close(FILE *file, const char *state, const char *path,
+                                                          int keep, char *msg);
 
 /* ---- Tuning: parallel thresholds and the copy of the hot kernels ----------
  * The settings in force are the defaults, then the environment variables

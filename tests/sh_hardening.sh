@@ -49,6 +49,20 @@ reader=$!
 expect "--save-logits at a FIFO" 0 "" "$GNNKD_BIN" train --dataset "$tiny" --epochs 2 --quiet --save-logits "$tmp/fifo"
 wait $reader
 { [ -p "$tmp/fifo" ] && head -c 6 "$tmp/from-fifo" | grep -q NUMPY; } || { echo "FAIL the FIFO was replaced or got nothing"; fail=1; }
+# the program's own outputs take the same path: predict --out, bench-speed --out
+"$GNNKD_BIN" train --dataset "$tiny" --model mlp:4 --epochs 2 --quiet --save "$tmp/mlp.model" 2>"$tmp/err" ||
+  { echo "FAIL train mlp: $(cat "$tmp/err")"; fail=1; }
+touch "$tmp/real.csv" && ln -s real.csv "$tmp/link.csv"
+expect "predict --out at a symlink" 0 "" "$GNNKD_BIN" predict --load "$tmp/mlp.model" --features "$tiny/features.mtx" --out "$tmp/link.csv"
+{ [ -L "$tmp/link.csv" ] && grep -q '^node,class' "$tmp/real.csv"; } || { echo "FAIL predict --out replaced the symlink"; fail=1; }
+timeout 20 cat "$tmp/fifo" >"$tmp/from-fifo2" &
+reader=$!
+expect "predict --out at a FIFO" 0 "" "$GNNKD_BIN" predict --load "$tmp/mlp.model" --features "$tiny/features.mtx" --out "$tmp/fifo"
+wait $reader
+{ [ -p "$tmp/fifo" ] && grep -q '^node,class' "$tmp/from-fifo2"; } || { echo "FAIL predict: the FIFO was replaced or got nothing"; fail=1; }
+mkdir "$tmp/speed" && touch "$tmp/speed-real.md" && ln -s ../speed-real.md "$tmp/speed/bench-speed.md"
+expect "bench-speed --out with a symlink" 0 "" "$GNNKD_BIN" bench-speed --dataset "$tiny" --model gcn:4 --epochs 2 --warmup 1 --out "$tmp/speed"
+{ [ -L "$tmp/speed/bench-speed.md" ] && grep -q 'bench-speed' "$tmp/speed-real.md"; } || { echo "FAIL bench-speed --out replaced the symlink"; fail=1; }
 leftover=$(find "$tmp" -name '*.tmp.*')
 [ -z "$leftover" ] || { echo "FAIL temporaries left: $leftover"; fail=1; }
 

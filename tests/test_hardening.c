@@ -145,10 +145,13 @@ Test(hardening, output_to_dev_null_keeps_it) {
 Test(hardening, output_leaves_no_temporary, .init = make_scratch, .fini = remove_scratch) {
     char msg[GNNKD_MSG_LEN] = "", path[128], tmp[GKD_PATH_LEN + 32], names[256];
     snprintf(path, sizeof path, "%s/out.bin", scratch);
-    FILE *f = gkd_open_tmp(path, tmp, sizeof tmp, msg);
-    cr_assert_not_null(f, "%s", msg);
+    char state[GNNKD_OUTPUT_STATE_LEN];
+    FILE *f;
+    cr_assert_eq(gnnkd_output_open(&f, state, path, msg), GNNKD_OK, "%s", msg);
     fputs("half", f);
-    cr_assert_eq(gkd_commit_file(f, tmp, path, 0, msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_output_close(f, state, path, 0, msg), GNNKD_OK); // dropped
+    cr_assert_eq(gnnkd_output_open(&f, state, scratch, msg), GNNKD_EINVAL, "a directory");
+    cr_assert_null(f);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) { // writes and dies before the commit
