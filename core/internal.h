@@ -87,6 +87,15 @@ void *gkd_calloc(size_t count, size_t size);
 int gkd_grb_begin(char *msg);
 void gkd_grb_end(void);
 
+/* ---- threads ----------------------------------------------------------------- */
+
+/* Runnable threads of other processes now (core/util.c), 0 if unknown. */
+int gkd_cpus_busy(void);
+
+/* gnnkd_threads_default's rule: 1 below work_min multiply-adds an epoch, else
+ * procs - busy (at least 1), capped by fit. */
+int gkd_threads_choose(double work, double work_min, int procs, int busy, int fit);
+
 /* ---- files ------------------------------------------------------------------ */
 
 /* Opens an output for path (core/output.c: a regular file or nothing there is

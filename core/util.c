@@ -66,6 +66,37 @@ void gnnkd_set_threads(int n) {
  * gcn:16: ~2e6). GNNKD_THREADS_WORK in the environment overrides it. */
 #define GKD_THREADS_WORK_MIN 2e7
 
+/* Runnable threads of other processes on the machine: /proc/stat's
+ * procs_running less our own, the median of a few samples 1 ms apart (one
+ * sample catches short bursts); 0 where /proc is not there. */
+int gkd_cpus_busy(void) {
+    int v[5], n = 0;
+    for (int k = 0; k < 5; k++) {
+        if (k > 0) nanosleep(&(struct timespec){0, 1000000}, NULL);
+        FILE *f = fopen("/proc/stat", "r");
+        if (f == NULL) break;
+        char line[256];
+        int running = -1;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "procs_running %d", &running) == 1) break;
+        fclose(f);
+        if (running < 1) break;
+        int i = n++; // insertion sort
+        for (; i > 0 && v[i - 1] > running - 1; i--) v[i] = v[i - 1];
+        v[i] = running - 1;
+    }
+    return n ? v[n / 2] : 0;
+}
+
+int gkd_threads_choose(double work, double work_min, int procs, int busy, int fit) {
+    // small work: fork/join and waiting cost more than threads save; large
+    // work: the cores no other process keeps busy (a thread that must share
+    // a core stalls every parallel loop's barrier)
+    int n = work < work_min ? 1 : procs - busy;
+    if (n < 1) n = 1;
+    return n < fit ? n : fit;
+}
+
 int gnnkd_threads_default(const gnnkd_dataset *d, const gnnkd_model_spec *s) {
     double work = 0.0;
     if (d != NULL && s != NULL && s->nlayers >= 1) {
@@ -85,9 +116,8 @@ int gnnkd_threads_default(const gnnkd_dataset *d, const gnnkd_model_spec *s) {
     double min = GKD_THREADS_WORK_MIN;
     const char *env = getenv("GNNKD_THREADS_WORK");
     if (env != NULL && atof(env) > 0) min = atof(env);
-    int n = work < min ? 1 : omp_get_num_procs();
-    int fit = gnnkd_threads_fit();
-    return n < fit ? n : fit;
+    int busy = work < min ? 0 : gkd_cpus_busy();
+    return gkd_threads_choose(work, min, omp_get_num_procs(), busy, gnnkd_threads_fit());
 }
 
 int gnnkd_get_threads(void) { return omp_get_max_threads(); }

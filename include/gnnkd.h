@@ -771,8 +771,11 @@ GNNKD_API void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_
  * when an epoch is under 2e7 multiply-adds (3 x (nnz(X) h1 + n sum of the
  * dense layers + nnz(Â) sum of the widths for a GCN); the environment
  * variable GNNKD_THREADS_WORK changes that threshold), where fork/join and
- * waiting threads cost more than they save; all cores above. Capped by
- * gnnkd_threads_fit. O(1). */
+ * waiting threads cost more than they save; above it, the cores that no
+ * other process keeps busy (from the runnable count in /proc/stat, sampled
+ * five times over 4 ms: a thread that shares its core with a busy process
+ * stalls every parallel loop), at least 1. Capped by gnnkd_threads_fit.
+ * Takes about 4 ms above the threshold, O(1) below. */
 GNNKD_API int gnnkd_threads_default(const gnnkd_dataset *d, const gnnkd_model_spec *s);
 
 typedef struct gnnkd_model gnnkd_model;

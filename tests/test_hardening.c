@@ -252,7 +252,7 @@ Test(hardening, threads_fit_the_address_space) {
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", WEXITSTATUS(status));
 }
 
-/* The default thread count: one for small work, every core for large. */
+/* The default thread count: one for small work, the idle cores for large. */
 Test(hardening, default_threads_by_work) {
     gnnkd_dataset *d = tiny();
     gnnkd_model_spec s;
@@ -267,7 +267,18 @@ Test(hardening, default_threads_by_work) {
     big.x.rowptr = rowptr;
     big.adj.rowptr = NULL;
     cr_assert_eq(gnnkd_model_spec_parse(&s, "gcn:256", msg), GNNKD_OK, "%s", msg);
-    cr_assert_eq(gnnkd_threads_default(&big, &s), omp_get_num_procs());
+    int n = gnnkd_threads_default(&big, &s); // what the machine's load leaves
+    cr_assert(n >= 1 && n <= omp_get_num_procs(), "%d threads", n);
+    // the rule: small work one thread; large work the idle cores, at least
+    // one; never more than fit the address space
+    cr_assert_eq(gkd_threads_choose(1e6, 2e7, 8, 0, 100), 1);
+    cr_assert_eq(gkd_threads_choose(1e9, 2e7, 8, 0, 100), 8);
+    cr_assert_eq(gkd_threads_choose(1e9, 2e7, 8, 3, 100), 5);
+    cr_assert_eq(gkd_threads_choose(1e9, 2e7, 2, 1, 100), 1);
+    cr_assert_eq(gkd_threads_choose(1e9, 2e7, 2, 7, 100), 1);
+    cr_assert_eq(gkd_threads_choose(1e9, 2e7, 8, 0, 3), 3);
+    int busy = gkd_cpus_busy();
+    cr_assert(busy >= 0 && busy < 100000, "busy %d", busy);
     setenv("GNNKD_THREADS_WORK", "1e12", 1);
     cr_assert_eq(gnnkd_threads_default(&big, &s), 1, "the threshold is a setting");
     unsetenv("GNNKD_THREADS_WORK");
