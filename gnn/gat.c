@@ -156,26 +156,3 @@ void gkd_gat_layer_backward(gnnkd_model *m, const float *dz, int l, int32_t n) {
             }
         }
 }
-
-void gkd_elu_dropout_forward(float *h, const float *z, int64_t len, float p, uint64_t key) {
-    const float scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
-    const uint32_t threshold = gkd_keep_threshold(p);
-#pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min)
-    for (int64_t e = 0; e < len; e++) {
-        float v = z[e] > 0.0f ? z[e] : gkd_exp_neg(z[e] < 0.0f ? z[e] : 0.0f) - 1.0f;
-        h[e] = p > 0.0f ? gkd_keep_or_zero(v * scale, gkd_mask_bits(key, e), threshold) : v;
-    }
-}
-
-void gkd_elu_dropout_backward(float *dh, const float *h, const float *z, int64_t len, float p,
-                              uint64_t key) {
-    // ELU'(z) = ELU(z) + 1 for z <= 0, read off the kept h = ELU(z) scale:
-    // no exponential; dropped elements are masked off anyway
-    const float scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f, keep = 1.0f - p;
-    const uint32_t threshold = gkd_keep_threshold(p);
-#pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min)
-    for (int64_t e = 0; e < len; e++) {
-        float g = dh[e] * scale * (z[e] > 0.0f ? 1.0f : h[e] * keep + 1.0f);
-        dh[e] = p > 0.0f ? gkd_keep_or_zero(g, gkd_mask_bits(key, e), threshold) : g;
-    }
-}

@@ -671,6 +671,66 @@ static void gat_softmax(float *restrict alpha, float *restrict alphad, const gnn
     }
 }
 
+/* ELU and dropout between GAT layers, in blocks whose mask counters share
+ * their high bits (32-bit hashing only), so that every copy vectorises the
+ * exp, the hash and the select together. */
+#define GKD_ELU_BLOCK 4096
+
+static void elu_dropout(float *restrict h, const float *restrict z, int64_t len, float p,
+                        uint64_t key) {
+    const float scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
+    const uint32_t threshold = gkd_keep_threshold(p);
+    const int64_t nb = (len + GKD_ELU_BLOCK - 1) / GKD_ELU_BLOCK;
+#pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min)
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t e1 = (b + 1) * GKD_ELU_BLOCK < len ? (b + 1) * GKD_ELU_BLOCK : len;
+        for (int64_t e0 = b * GKD_ELU_BLOCK; e0 < e1;) {
+            const int64_t r1 = gkd_mask_run(e0, e1);
+            const int32_t cnt = (int32_t)(r1 - e0);
+            const uint32_t hi = gkd_mask_hi(e0), lo = (uint32_t)e0;
+            float *restrict hr = h + e0;
+            const float *restrict zr = z + e0;
+            if (p > 0.0f)
+                for (int32_t k = 0; k < cnt; k++) {
+                    const float x = zr[k], v = x > 0.0f ? x : gkd_exp_neg(x < 0.0f ? x : 0.0f) - 1.0f;
+                    hr[k] = gkd_keep_or_zero(v * scale, gkd_mask_mix(key, lo + (uint32_t)k, hi),
+                                             threshold);
+                }
+            else
+                for (int32_t k = 0; k < cnt; k++) {
+                    const float x = zr[k];
+                    hr[k] = x > 0.0f ? x : gkd_exp_neg(x < 0.0f ? x : 0.0f) - 1.0f;
+                }
+            e0 = r1;
+        }
+    }
+}
+
+static void elu_dropout_backward(float *restrict dh, const float *restrict h,
+                                 const float *restrict z, int64_t len, float p, uint64_t key) {
+    const float scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f, keep = 1.0f - p;
+    const uint32_t threshold = gkd_keep_threshold(p);
+    const int64_t nb = (len + GKD_ELU_BLOCK - 1) / GKD_ELU_BLOCK;
+#pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min_stream)
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t e1 = (b + 1) * GKD_ELU_BLOCK < len ? (b + 1) * GKD_ELU_BLOCK : len;
+        for (int64_t e0 = b * GKD_ELU_BLOCK; e0 < e1;) {
+            const int64_t r1 = gkd_mask_run(e0, e1);
+            const int32_t cnt = (int32_t)(r1 - e0);
+            const uint32_t hi = gkd_mask_hi(e0), lo = (uint32_t)e0;
+            float *restrict dr = dh + e0;
+            const float *restrict hr = h + e0, *restrict zr = z + e0;
+            for (int32_t k = 0; k < cnt; k++) {
+                const float g = dr[k] * scale * (zr[k] > 0.0f ? 1.0f : hr[k] * keep + 1.0f);
+                dr[k] = p > 0.0f ? gkd_keep_or_zero(g, gkd_mask_mix(key, lo + (uint32_t)k, hi),
+                                                    threshold)
+                                 : g;
+            }
+            e0 = r1;
+        }
+    }
+}
+
 static void gat_spmm(float *restrict y, const gnnkd_csr *a, const float *restrict alpha,
                      const int64_t *restrict perm, const float *restrict x, int32_t H, int32_t F,
                      int64_t xrow, int32_t xhead, float scale, int mean) {
@@ -712,12 +772,15 @@ static void gat_softmax_backward(float *restrict de, float *restrict dsdst, cons
                 const float *restrict u = dyi + (int64_t)h * dyhead, *restrict v = tj + (int64_t)h * F;
                 float g = 0.0f;
                 for (int32_t f = 0; f < F; f++) g += u[f] * v[f];
-                g *= dyscale * pscale;
-                if (p > 0.0f) g = gkd_keep_or_zero(g, gkd_mask_bits(key, k * H + h), threshold);
-                de[k * H + h] = g;
-                s[h] += alpha[k * H + h] * g;
+                de[k * H + h] = g * (dyscale * pscale);
             }
         }
+        // the row's elements k H + h are contiguous: the mask in one flat pass
+        if (p > 0.0f)
+            for (int64_t e = k0 * H; e < k1 * H; e++)
+                de[e] = gkd_keep_or_zero(de[e], gkd_mask_bits(key, e), threshold);
+        for (int64_t k = k0; k < k1; k++)
+            for (int32_t h = 0; h < H; h++) s[h] += alpha[k * H + h] * de[k * H + h];
         float *restrict di = dsdst + i * H;
         for (int32_t h = 0; h < H; h++) di[h] = 0.0f;
         for (int64_t k = k0; k < k1; k++) {
@@ -783,6 +846,8 @@ const gkd_kernels GKD_CAT(gkd_kernels_isa, GKD_ISA_LEVEL) = {
     .gat_softmax = gat_softmax,
     .gat_spmm = gat_spmm,
     .gat_softmax_backward = gat_softmax_backward,
+    .elu_dropout = elu_dropout,
+    .elu_dropout_backward = elu_dropout_backward,
     .sage_aggregate = sage_aggregate,
     .sage_scatter = sage_scatter,
 };

@@ -60,6 +60,9 @@ typedef struct {
                                  const float *t, const float *dy, int64_t dyrow, int32_t dyhead,
                                  float dyscale, const float *sdst, const float *ssrc, int32_t H,
                                  int32_t F, float p, uint64_t key);
+    void (*elu_dropout)(float *h, const float *z, int64_t len, float p, uint64_t key);
+    void (*elu_dropout_backward)(float *dh, const float *h, const float *z, int64_t len, float p,
+                                 uint64_t key);
     void (*sage_aggregate)(float *y, const gnnkd_csr *a, const float *invdeg, const float *t,
                            int32_t o, const gkd_epilogue *ep);
     void (*sage_scatter)(float *g, const gnnkd_csr *a, const float *invdeg, const float *dz,
@@ -427,6 +430,21 @@ static inline void gkd_sage_aggregate(float *y, const gnnkd_csr *a, const float 
                                       const float *t, int32_t o, const gkd_epilogue *ep) {
     gkd_active->sage_aggregate(y, a, invdeg, t, o, ep);
 }
+/* h (len) = dropout(ELU(z)) with the mask (key, element e) and p (0: no
+ * dropout); the backward pass turns dh into the gradient of z, in place,
+ * from h and z (ELU'(z) = ELU(z) + 1 below zero, read off h: no exp). */
+static inline void gkd_elu_dropout_forward(float *h, const float *z, int64_t len, float p,
+                                           uint64_t key) {
+    gkd_active->elu_dropout(h, z, len, p, key);
+}
+static inline void gkd_elu_dropout_backward(float *dh, const float *h, const float *z, int64_t len,
+                                            float p, uint64_t key) {
+    gkd_active->elu_dropout_backward(dh, h, z, len, p, key);
+}
+void gkd_elu_dropout_forward_ref(float *h, const float *z, int64_t len, float p, uint64_t key);
+void gkd_elu_dropout_backward_ref(float *dh, const float *h, const float *z, int64_t len, float p,
+                                  uint64_t key);
+
 void gkd_sage_aggregate_ref(float *y, const gnnkd_csr *a, const float *invdeg, const float *t,
                             int32_t o);
 
@@ -524,11 +542,6 @@ void gkd_gat_layer_forward(gnnkd_model *m, float *out, int l, int32_t n, int tra
 /* Layer l backward from dz (n, dims[l+1]): db[l], the attention vectors'
  * gradients, and m->t = the gradient of lin[l]. */
 void gkd_gat_layer_backward(gnnkd_model *m, const float *dz, int l, int32_t n);
-/* h (len) = dropout(ELU(z)) with (key, p); dz = its backward pass from dh,
- * h and z, in place in dh. */
-void gkd_elu_dropout_forward(float *h, const float *z, int64_t len, float p, uint64_t key);
-void gkd_elu_dropout_backward(float *dh, const float *h, const float *z, int64_t len, float p,
-                              uint64_t key);
 
 /* SAGE (sage.c): m->invdeg from adj. */
 void gkd_sage_structure(gnnkd_model *m, const gnnkd_csr *adj);

@@ -367,3 +367,35 @@ Test(gatsage, exp_neg_within_a_few_ulp) {
     }
     cr_assert_eq(gkd_exp_neg(0.0f), 1.0f);
 }
+
+/* The fused ELU + dropout kernels against their element-by-element
+ * references: the same mask (the same zeros) and the same values, across a
+ * block edge and for p = 0. */
+Test(gatsage, elu_dropout_matches_reference) {
+    const int64_t len = 3 * 4096 + 77;
+    float *z = malloc(sizeof *z * len), *h = malloc(sizeof *h * len), *hr = malloc(sizeof *hr * len);
+    float *d = malloc(sizeof *d * len), *dr = malloc(sizeof *dr * len);
+    cr_assert(z && h && hr && d && dr);
+    for (int64_t e = 0; e < len; e++) z[e] = 6.0f * gkd_uniform(7, (uint64_t)e) - 4.0f;
+    const float ps[2] = {0.0f, 0.6f};
+    for (int t = 0; t < 2; t++) {
+        const float p = ps[t];
+        gkd_elu_dropout_forward(h, z, len, p, 42);
+        gkd_elu_dropout_forward_ref(hr, z, len, p, 42);
+        int64_t zeros = 0;
+        for (int64_t e = 0; e < len; e++) {
+            cr_assert((h[e] == 0.0f) == (hr[e] == 0.0f), "p %g: mask differs at %lld", p, (long long)e);
+            cr_assert(fabsf(h[e] - hr[e]) <= 1e-6f * (1.0f + fabsf(hr[e])), "p %g, e %lld: %g vs %g",
+                      p, (long long)e, h[e], hr[e]);
+            zeros += hr[e] == 0.0f;
+        }
+        if (p > 0.0f) cr_assert(zeros > 0.5 * len && zeros < 0.7 * len, "%lld dropped", (long long)zeros);
+        for (int64_t e = 0; e < len; e++) d[e] = dr[e] = gkd_uniform(9, (uint64_t)e) - 0.5f;
+        gkd_elu_dropout_backward(d, hr, z, len, p, 42);
+        gkd_elu_dropout_backward_ref(dr, hr, z, len, p, 42);
+        for (int64_t e = 0; e < len; e++)
+            cr_assert(fabsf(d[e] - dr[e]) <= 1e-6f * (1.0f + fabsf(dr[e])), "backward p %g, e %lld", p,
+                      (long long)e);
+    }
+    free(z), free(h), free(hr), free(d), free(dr);
+}
