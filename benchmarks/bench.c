@@ -61,7 +61,7 @@ static void bench_help(FILE *f) {
             "                          its kind's recipe (gnnkd train's defaults) (gcn:64)\n"
             "  --teacher SPEC          one teacher (--teachers SPEC)\n"
             "  --students LIST         students, e.g. gcn:8,mlp:64,64 (gcn:8,mlp:64)\n"
-            "  --methods LIST          of %s (all of them)\n", list);
+            "  --methods LIST          any of %s (all)\n", list);
     for (int a = 0; a < BENCH_NAXES; a++) {
         method_list(list, sizeof list, 1u << a);
         snprintf(opt, sizeof opt, "%s LIST", BENCH_AXES[a].option);
@@ -304,6 +304,7 @@ typedef struct {
     bench_curve curve;  /* of the current training, kept for the first seed */
     int recording;
     int last_epoch;     /* of the current training */
+    int job_epochs;     /* the current training's most epochs */
     double job_work, job_part; /* the current job's estimated work, and the part done */
 } bench_worker;
 
@@ -312,6 +313,7 @@ typedef struct {
 struct bench_run {
     const bench_grid *g;
     const gnnkd_model_spec *tspec, *sspec; /* the grid's teachers and students */
+    const int *teacher_epochs;             /* each teacher's most epochs (its recipe's) */
     const cli_data *data_opts;             /* each dataset's options */
     const bench_table *rows;
     FILE *csv, *curves;
@@ -353,26 +355,31 @@ static void progress_draw(bench_run *r, int force) {
             elapsed, left, r->what);
 }
 
-/* A rough cost of an epoch, for the time-left estimate only: the first
- * layer on the features, the other layers dense, and for GCNs one
- * propagation over Â per layer. */
-static double job_cost(const gnnkd_model_spec *spec, const gnnkd_dataset *d, const gnnkd_graph *gr) {
+/* A rough cost of a training of at most epochs epochs, for the time-left
+ * estimate only: per epoch the first layer on the features, the other
+ * layers dense (times the heads of a GAT), and for graph models one pass
+ * over the edges per layer. */
+static double job_cost(const gnnkd_model_spec *spec, int epochs, const gnnkd_dataset *d, const gnnkd_graph *gr) {
     gnnkd_model_spec s = *spec;
     s.dims[0] = d->nfeat;
     s.dims[s.nlayers] = d->nclass;
+    double width[GNNKD_MAX_LAYERS + 1];
+    for (int l = 0; l <= s.nlayers; l++)
+        width[l] = (double)s.dims[l] * (s.kind == GNNKD_MODEL_GAT && l >= 1 && s.heads[l - 1] > 0 ? s.heads[l - 1] : 1);
     double xnnz = d->xdense ? (double)d->n * d->nfeat : (double)gnnkd_csr_nnz(&d->x);
-    double cost = xnnz * s.dims[1] + (double)d->n * d->nclass;
-    for (int l = 1; l < s.nlayers; l++) cost += (double)d->n * s.dims[l] * s.dims[l + 1];
-    if (s.kind == GNNKD_MODEL_GCN)
-        for (int l = 1; l <= s.nlayers; l++) cost += (double)gnnkd_csr_nnz(gnnkd_graph_csr(gr)) * s.dims[l];
-    return cost;
+    double cost = xnnz * width[1] + (double)d->n * d->nclass;
+    for (int l = 1; l < s.nlayers; l++) cost += (double)d->n * width[l] * width[l + 1];
+    if (s.kind != GNNKD_MODEL_MLP)
+        for (int l = 1; l <= s.nlayers; l++) cost += (double)gnnkd_csr_nnz(gnnkd_graph_csr(gr)) * width[l];
+    return cost * epochs;
 }
 
-static void job_begin(bench_worker *w, double work, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void job_begin(bench_worker *w, double work, const char *fmt, ...) {
+static void job_begin(bench_worker *w, double work, int epochs, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void job_begin(bench_worker *w, double work, int epochs, const char *fmt, ...) {
     bench_run *r = w->run;
     w->curve.n = 0;
+    w->job_epochs = epochs;
 #pragma omp critical(bench_progress)
     {
         va_list ap;
@@ -421,7 +428,7 @@ static int on_epoch(void *ctx, const gnnkd_epoch_info *e) {
         c->train_acc[k] = e->train_acc;
         c->n = e->epoch;
     }
-    const int most = r->max_epochs;
+    const int most = w->job_epochs > e->epoch ? w->job_epochs : e->epoch;
 #pragma omp critical(bench_progress)
     {
         w->job_part = w->job_work * e->epoch / most;
@@ -538,12 +545,20 @@ static long seed_jobs(const bench_grid *g) {
     return (long)g->nstudents * nconfigs_of(g, 0) + (long)teachers_trained(g) * (1 + g->nstudents * nconfigs_of(g, 1));
 }
 
+static double student_cost(const bench_run *r, int st, const bench_data *bd) {
+    return job_cost(&r->sspec[st], r->g->epochs, bd->d, bd->g);
+}
+
+static double teacher_cost(const bench_run *r, int ti, const bench_data *bd) {
+    return job_cost(&r->tspec[ti], r->teacher_epochs[ti], bd->d, bd->g);
+}
+
 static double seed_work(const bench_run *r, const bench_data *bd) {
     const bench_grid *g = r->g;
     double w = 0;
     for (int st = 0; st < g->nstudents; st++)
-        w += (nconfigs_of(g, 0) + teachers_trained(g) * nconfigs_of(g, 1)) * job_cost(&r->sspec[st], bd->d, bd->g);
-    for (int ti = 0; ti < teachers_trained(g); ti++) w += job_cost(&r->tspec[ti], bd->d, bd->g);
+        w += (nconfigs_of(g, 0) + teachers_trained(g) * nconfigs_of(g, 1)) * student_cost(r, st, bd);
+    for (int ti = 0; ti < teachers_trained(g); ti++) w += teacher_cost(r, ti, bd);
     return w;
 }
 
@@ -561,7 +576,7 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
     o.student_train.progress = on_epoch;
     o.student_train.progress_ctx = w;
     bench_config_text(conf, sizeof conf, g, k);
-    job_begin(w, job_cost(sspec, bd->d, bd->g), "%s seed %ld %s%s%s %s %s", row->dataset, seed,
+    job_begin(w, student_cost(w->run, st, bd), g->epochs, "%s seed %ld %s%s%s %s %s", row->dataset, seed,
               t ? row->teacher : "", t ? " -> " : "", row->student, row->method, conf);
     gnnkd_setting_acc acc;
     int rc = gnnkd_distill_student(&sm, &res, &o, t, (uint64_t)seed, bd->od, bd->og, msg);
@@ -593,7 +608,7 @@ static int run_students(bench_worker *w, int di, int ti, int si, const gnnkd_tea
             if (bench_config_method(g, k)->needs_teacher != (ti >= 0)) continue;
             bench_row_key(&row, g, di, ti < 0 ? 0 : ti, st, k, si);
             if (have(r, &row)) {
-                job_skip(w->run, 1, job_cost(&r->sspec[st], w->data->d, w->data->g));
+                job_skip(w->run, 1, student_cost(r, st, w->data));
                 continue;
             }
             int rc = run_student(w, &row, st, k, t, row.seed, msg);
@@ -624,7 +639,7 @@ static int run_teacher(bench_worker *w, gnnkd_teacher **t, bench_row *row, int d
     const bench_data *bd = w->data;
     const gnnkd_model_spec *tspec = &r->tspec[ti];
     bench_teacher_key(row, g, di, ti, si);
-    job_begin(w, job_cost(tspec, bd->d, bd->g), "%s seed %ld teacher %s", row->dataset, row->seed, row->student);
+    job_begin(w, teacher_cost(r, ti, bd), r->teacher_epochs[ti], "%s seed %ld teacher %s", row->dataset, row->seed, row->student);
     gnnkd_distill_options o;
     gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, g->select);
     o.teacher = *tspec;
@@ -691,8 +706,8 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd, char 
     for (int ti = 0; ti < teachers_trained(g); ti++) {
         bench_teacher_key(&key, g, di, ti, si);
         if (students_left(r, di, ti, si) == 0 && have(r, &key)) {
-            double work = job_cost(&r->tspec[ti], bd->d, bd->g);
-            for (int st = 0; st < g->nstudents; st++) work += nconfigs_of(g, 1) * job_cost(&r->sspec[st], bd->d, bd->g);
+            double work = teacher_cost(r, ti, bd);
+            for (int st = 0; st < g->nstudents; st++) work += nconfigs_of(g, 1) * student_cost(r, st, bd);
             job_skip(r, 1 + (long)g->nstudents * nconfigs_of(g, 1), work);
             continue;
         }
@@ -814,7 +829,8 @@ typedef struct {
     char names[512];                     /* each[i].dataset points into it */
     const char *out, *resume;
     int plots, quiet;
-    int teacher_epochs; /* the longest of the teachers' recipes */
+    int teacher_epochs[BENCH_MAX_LIST]; /* each teacher's recipe's most epochs */
+    int max_teacher_epochs;
     long threads, jobs;
 } bench_args;
 
@@ -940,13 +956,14 @@ static int teachers_of(bench_args *a, const bench_seen *seen) {
         fprintf(stderr, "gnnkd bench: --teacher takes one model; use --teachers for a list\n");
         return 0;
     }
-    a->teacher_epochs = 0;
+    a->max_teacher_epochs = 0;
     for (int t = 0; t < g->nteachers; t++) {
         gnnkd_train_options o;
         gnnkd_train_options_for_model(&o, &a->tspec[t], GNNKD_METHOD_SCRATCH, GNNKD_SELECT_VAL_ACC);
         bench_training_text(g->teacher_training[t], sizeof g->teacher_training[t], o.select, o.patience,
                             o.epochs, o.weight_decay);
-        if (o.epochs > a->teacher_epochs) a->teacher_epochs = o.epochs;
+        a->teacher_epochs[t] = o.epochs;
+        if (o.epochs > a->max_teacher_epochs) a->max_teacher_epochs = o.epochs;
     }
     return 1;
 }
@@ -1128,9 +1145,10 @@ int cmd_bench(int argc, char **argv) {
     memset(bd, 0, sizeof bd);
     bench_table rows = {0};
     bench_summary sum = {0};
-    bench_run r = {.g = &a->grid, .tspec = a->tspec, .sspec = a->sspec, .data_opts = a->each,
+    bench_run r = {.g = &a->grid, .tspec = a->tspec, .sspec = a->sspec, .teacher_epochs = a->teacher_epochs,
+                   .data_opts = a->each,
                    .rows = &rows, .start = env.start};
-    r.max_epochs = a->grid.epochs > a->teacher_epochs ? a->grid.epochs : a->teacher_epochs;
+    r.max_epochs = a->grid.epochs > a->max_teacher_epochs ? a->grid.epochs : a->max_teacher_epochs;
     r.show = !a->quiet && isatty(2);
 
     int rc = open_datasets(bd, a, msg);
