@@ -296,9 +296,13 @@ typedef struct bench_run bench_run;
 
 /* One thread of the run: it trains whole seeds, one at a time, on one
  * thread, with its own targets and curve. */
+typedef struct bench_data bench_data;
+
 typedef struct {
     bench_run *run;
-    const struct bench_data *data; /* of the current seed */
+    const bench_data *data; /* of the current seed */
+    bench_data *own;        /* GLNN protocol: the worker's copy of each dataset, loaded once,
+                               its split redrawn for each seed it trains */
     double teacher_ms;  /* the current teacher's inference time */
     gnnkd_setting_acc teacher_acc; /* and its scores in the setting */
     bench_curve curve;  /* of the current training, kept for the first seed */
@@ -460,24 +464,28 @@ static int time_forward(double *ms, gnnkd_model *m, const gnnkd_dataset *d, cons
  * od and its graph og (d and g themselves when transductive). Loaded once
  * for every seed and job, except with the GLNN protocol, whose split is
  * redrawn per seed: each seed then loads its own copy. */
-typedef struct bench_data {
+struct bench_data {
     gnnkd_dataset *d;
     const gnnkd_graph *g;
     gnnkd_setting *s;
     const gnnkd_dataset *od;
     const gnnkd_graph *og;
-} bench_data;
+};
 
 static void data_free(bench_data *bd) {
     gnnkd_setting_free(&bd->s);
     gnnkd_dataset_free(&bd->d);
 }
 
-/* Loads a dataset and makes the setting of seed index k (which builds both
- * Â): the library's protocol code, as gnnkd distill's run k. */
+/* Loads a dataset (unless bd has it) and makes the setting of seed index k
+ * (which builds both Â): the library's protocol code, as gnnkd distill's
+ * run k. */
 static int data_open(bench_data *bd, const cli_data *opts, int k, char *msg) {
-    int rc = cli_open_dataset(&bd->d, opts, msg);
-    if (rc == GNNKD_OK && !opts->glnn) rc = cli_require_test_set(bd->d, msg); // glnn draws its own
+    int rc = GNNKD_OK;
+    if (bd->d == NULL) {
+        rc = cli_open_dataset(&bd->d, opts, msg);
+        if (rc == GNNKD_OK && !opts->glnn) rc = cli_require_test_set(bd->d, msg); // glnn draws its own
+    }
     if (rc == GNNKD_OK) rc = cli_setting_for_run(&bd->s, bd->d, opts, k, msg);
     if (rc == GNNKD_OK) {
         bd->g = gnnkd_setting_full_graph(bd->s);
@@ -677,15 +685,10 @@ static int run_teacher(bench_worker *w, gnnkd_teacher **t, bench_row *row, int d
 /* One seed of dataset di: the students without a teacher, then every
  * teacher and its students, each job unless results.csv has its row. */
 static int run_seed(bench_worker *w, int di, int si, const bench_data *bd, char *msg) {
-#define UTIL_FREE_ALL                                                                       \
-    do {                                                                                  \
-        gnnkd_teacher_free(&t);                                                           \
-        data_free(&own);                                                                  \
-    } while (0)
+#define UTIL_FREE_ALL gnnkd_teacher_free(&t)
     bench_run *r = w->run;
     const bench_grid *g = r->g;
     gnnkd_teacher *t = NULL;
-    bench_data own = {0};
     bench_row trow, key;
     int left = students_left(r, di, -1, si);
     for (int ti = 0; ti < teachers_trained(g); ti++) {
@@ -697,8 +700,8 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd, char 
         return GNNKD_OK;
     }
     if (g->glnn) { /* this seed's split, as gnnkd distill's run si */
-        UTIL_TRY(data_open(&own, &r->data_opts[di], si, msg));
-        bd = &own;
+        UTIL_TRY(data_open(&w->own[di], &r->data_opts[di], si, msg));
+        bd = &w->own[di];
     }
     w->recording = si == 0;
     w->data = bd;
@@ -724,6 +727,8 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd, char 
 static void workers_free(bench_run *r) {
     for (int w = 0; r->worker && w < r->nworkers; w++) {
         free(r->worker[w].curve.train_loss);
+        for (int d = 0; r->worker[w].own && d < r->g->ndatasets; d++) data_free(&r->worker[w].own[d]);
+        free(r->worker[w].own);
     }
     free(r->worker);
     r->worker = NULL;
@@ -738,6 +743,7 @@ static int workers_new(bench_run *r, int n, char *msg) {
     for (int i = 0; i < n; i++) {
         bench_worker *w = &r->worker[i];
         w->run = r;
+        UTIL_ALLOC(w->own, r->g->ndatasets);
         UTIL_ALLOC(w->curve.train_loss, 4 * (size_t)cap);
         w->curve.cap = cap;
         w->curve.val_loss = w->curve.train_loss + cap;

@@ -144,8 +144,8 @@ static int temperature_panel(FILE *gp, const bench_summary *s, int d, int t, int
             }
         } else {
             const bench_stat *b = bench_stat_at(s, d, t, st, k);
-            snprintf(title[m], sizeof title[m], "%s%s%s%s", method_name(g, m), bench_config_text(set, sizeof set, g, k)[0] ? " (" : "",
-                     set, set[0] ? ")" : "");
+            bench_config_text(set, sizeof set, g, k);
+            snprintf(title[m], sizeof title[m], "%s%s%s%s", method_name(g, m), set[0] ? " (" : "", set, set[0] ? ")" : "");
             fprintf(f, "x, mean, mean - std, mean + std\n");
             for (int e = 0; b->n > 0 && e < 2; e++)
                 fprintf(f, "%g %.4f %.4f %.4f\n", e ? x1 : x0, 100 * b->mean[sc], 100 * (b->mean[sc] - b->std[sc]),
