@@ -12,6 +12,7 @@
 #include "../app/cli.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <fcntl.h>
 #include <dirent.h>
 #include <errno.h>
@@ -26,32 +27,60 @@
 
 #include "../app/util.h"
 
+/* "scratch, kd or compress": the methods the grid covers, by the library's names. */
+static void method_list(char *buf, size_t len, unsigned axis_mask) {
+    size_t used = 0;
+    int n = 0, count = 0;
+    for (int k = 0; k < BENCH_NMETHODS; k++) count += !axis_mask || (BENCH_METHODS[k].axes & axis_mask);
+    buf[0] = '\0';
+    for (int k = 0; k < BENCH_NMETHODS && used < len; k++) {
+        if (axis_mask && !(BENCH_METHODS[k].axes & axis_mask)) continue;
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", n == 0 ? "" : n == count - 1 ? " and " : ", ",
+                                 gnnkd_method_name(BENCH_METHODS[k].method));
+        n++;
+    }
+}
+
 static void bench_help(FILE *f) {
+    char list[256], opt[64];
+    method_list(list, sizeof list, 0);
     fprintf(f,
             "usage: gnnkd bench [options]\n\n"
             "Distillation against compression on citation graphs: for every dataset and\n"
-            "seed, one teacher, then every student from scratch, by knowledge distillation\n"
-            "(Hinton et al.) for every temperature and alpha, and by compression (regression\n"
-            "on the teacher's centred logits) for every alpha; transfer set: all nodes.\n"
+            "seed, every teacher, then every student by every method and every value of\n"
+            "its hyper-parameters: from scratch (once per seed: it has no teacher), by\n"
+            "knowledge distillation (Hinton et al.) for every temperature and alpha, by\n"
+            "compression (regression on the teacher's centred logits) for every alpha;\n"
+            "transfer set: all nodes. Each method's hyper-parameters are chosen per\n"
+            "dataset, teacher and student by mean validation accuracy.\n"
             "Writes results.csv, summary.json, summary.md, env.json and plots (gnuplot).\n\n"
             "Grid:\n"
             "  --datasets LIST         dataset names or folders (cora,citeseer,pubmed); or one\n"
             "                          dataset by the dataset options below\n"
-            "  --teacher SPEC          the teacher, trained per seed with gnnkd train's\n"
-            "                          defaults (gcn:64)\n"
+            "  --teachers LIST         teachers, e.g. gcn:64,gat:8x8, each trained per seed by\n"
+            "                          its kind's recipe (gnnkd train's defaults) (gcn:64)\n"
+            "  --teacher SPEC          one teacher (--teachers SPEC)\n"
             "  --students LIST         students, e.g. gcn:8,mlp:64,64 (gcn:8,mlp:64)\n"
-            "  --temperatures LIST     KD temperatures (1,2,4,8)\n"
-            "  --alphas LIST           weights of the soft term, KD and compression (0.5,0.9)\n"
-            "  --seeds N               seeds seed, seed+1, ... (10)\n"
+            "  --methods LIST          any of %s (all)\n", list);
+    for (int a = 0; a < BENCH_NAXES; a++) {
+        method_list(list, sizeof list, 1u << a);
+        snprintf(opt, sizeof opt, "%s LIST", BENCH_AXES[a].option);
+        fprintf(f, "  --%-21s values of %s for %s (%s)\n", opt, BENCH_AXES[a].column, list, BENCH_AXES[a].values);
+    }
+    fprintf(f,
+            "  --seeds N               seeds seed, seed+1, ... (10); with --protocol glnn seed\n"
+            "                          k also draws split k (split seed --split-seed + k)\n"
             "  --seed S                the first seed (0)\n"
             "  --quick                 2 seeds, for a smoke run (unless --seeds)\n"
+            "  --setting, --protocol   as for gnnkd distill (below): inductive, every row\n"
+            "                          scores tran, ind and prod\n"
             "Students' training:\n"
             "  --select val-acc|val-loss  model selection of the students (as gnnkd train:\n"
             "                          val-acc, the weights of the best validation accuracy)\n"
             "  --epochs N              at most N epochs (200)\n"
             "  --patience N            early-stopping window (100 for val-acc, 10 for val-loss)\n"
-            "  --weight-decay X        L2 on the first layer (as gnnkd distill: 0 for kd and\n"
-            "                          compress, whose soft targets regularise; 5e-4 for scratch)\n"
+            "  --weight-decay X        L2 on the first layer (as gnnkd distill: 0 for distilled\n"
+            "                          students, whose soft targets regularise; 5e-4 for scratch)\n"
             "Run:\n"
             "  --out DIR               the results folder; must be new or empty\n"
             "                          (results/YYYYmmdd-HHMMSS)\n"
@@ -62,7 +91,9 @@ static void bench_help(FILE *f) {
             "  --no-plots              skip the plots\n"
             "  --quiet                 no progress line\n\n"
             "%s\n"
-            "Example: gnnkd bench --quick --datasets cora\n",
+            "Examples: gnnkd bench --quick --datasets cora\n"
+            "          gnnkd bench --datasets cora --teachers gcn:64,gat:8x8 --methods scratch,kd\n"
+            "          gnnkd bench --dataset cora.npz --protocol glnn --students mlp:64\n",
             CLI_DATA_HELP);
 }
 
@@ -96,40 +127,76 @@ static int parse_numbers(const char *opt, const char *text, double *out, int *n,
 }
 
 /* Splits "gcn:64,64,mlp:64" into "gcn:64,64" and "mlp:64": an item that
- * starts with a digit is another width of the model before it. Each spec is
- * checked and written back normalised ("mlp" becomes "mlp:64"). */
-static int parse_students(const char *text, bench_grid *g, gnnkd_model_spec *spec) {
+ * starts with a digit is another width of the model before it ("gat:8x8"
+ * keeps its "8x8"). Each spec is checked and written back normalised ("mlp"
+ * becomes "mlp:64"). */
+static int parse_specs(const char *opt, const char *text, char (*names)[BENCH_SPEC_LEN], int *n,
+                       gnnkd_model_spec *spec) {
     char buf[512], msg[GNNKD_MSG_LEN];
     if (strlen(text) >= sizeof buf) {
-        fprintf(stderr, "gnnkd bench: --students: the list is too long\n");
+        fprintf(stderr, "gnnkd bench: --%s: the list is too long\n", opt);
         return 0;
     }
     strcpy(buf, text);
-    g->nstudents = 0;
+    *n = 0;
     char *start = buf;
     for (char *p = buf;; p++) {
         int last = *p == '\0';
         if (!last && !(*p == ',' && !isdigit((unsigned char)p[1]))) continue;
         *p = '\0';
-        if (g->nstudents == BENCH_MAX_LIST) {
-            fprintf(stderr, "gnnkd bench: --students: at most %d students\n", BENCH_MAX_LIST);
+        if (*n == BENCH_MAX_LIST) {
+            fprintf(stderr, "gnnkd bench: --%s: at most %d models\n", opt, BENCH_MAX_LIST);
             return 0;
         }
-        gnnkd_model_spec *s = &spec[g->nstudents];
+        gnnkd_model_spec *s = &spec[*n];
         if (gnnkd_model_spec_parse(s, start, msg) != GNNKD_OK) {
-            fprintf(stderr, "gnnkd bench: --students: %s\n", msg);
+            fprintf(stderr, "gnnkd bench: --%s: %s\n", opt, msg);
             return 0;
         }
-        gnnkd_model_spec_format(g->student[g->nstudents], BENCH_SPEC_LEN, s);
-        for (int k = 0; k < g->nstudents; k++)
-            if (!strcmp(g->student[k], g->student[g->nstudents])) {
-                fprintf(stderr, "gnnkd bench: --students: %s appears twice\n", g->student[k]);
+        gnnkd_model_spec_format(names[*n], BENCH_SPEC_LEN, s);
+        for (int k = 0; k < *n; k++)
+            if (!strcmp(names[k], names[*n])) {
+                fprintf(stderr, "gnnkd bench: --%s: %s appears twice\n", opt, names[k]);
                 return 0;
             }
-        g->nstudents++;
+        if (!strcmp(names[*n], BENCH_NO_TEACHER) || !strcmp(names[*n], "teacher")) {
+            fprintf(stderr, "gnnkd bench: --%s: '%s' is a reserved word of results.csv\n", opt, names[*n]);
+            return 0;
+        }
+        (*n)++;
         if (last) return 1;
         start = p + 1;
     }
+}
+
+/* The methods of a comma-separated list, by the library's names, kept in
+ * the order of the grid's table. */
+static int parse_methods(const char *text, bench_grid *g) {
+    char buf[512], msg[GNNKD_MSG_LEN];
+    int chosen[BENCH_MAX_LIST] = {0};
+    if (strlen(text) >= sizeof buf) {
+        fprintf(stderr, "gnnkd bench: --methods: the list is too long\n");
+        return 0;
+    }
+    strcpy(buf, text);
+    for (char *item = buf, *next; item; item = next) {
+        next = strchr(item, ',');
+        if (next) *next++ = '\0';
+        int k = bench_method_find(item, msg);
+        if (k < 0) {
+            fprintf(stderr, "gnnkd bench: --methods: %s\n", msg);
+            return 0;
+        }
+        if (chosen[k]) {
+            fprintf(stderr, "gnnkd bench: --methods: %s appears twice\n", item);
+            return 0;
+        }
+        chosen[k] = 1;
+    }
+    g->nmethods = 0;
+    for (int k = 0; k < BENCH_NMETHODS; k++)
+        if (chosen[k]) g->method[g->nmethods++] = k;
+    return 1;
 }
 
 /* ---- the results folder ------------------------------------------------------------ */
@@ -229,13 +296,19 @@ typedef struct bench_run bench_run;
 
 /* One thread of the run: it trains whole seeds, one at a time, on one
  * thread, with its own targets and curve. */
+typedef struct bench_data bench_data;
+
 typedef struct {
     bench_run *run;
-    const struct bench_data *data; /* of the current seed */
+    const bench_data *data; /* of the current seed */
+    bench_data *own;        /* GLNN protocol: the worker's copy of each dataset, loaded once,
+                               its split redrawn for each seed it trains */
     double teacher_ms;  /* the current teacher's inference time */
     gnnkd_setting_acc teacher_acc; /* and its scores in the setting */
     bench_curve curve;  /* of the current training, kept for the first seed */
     int recording;
+    int last_epoch;     /* of the current training */
+    int job_epochs;     /* the current training's most epochs */
     double job_work, job_part; /* the current job's estimated work, and the part done */
 } bench_worker;
 
@@ -243,6 +316,9 @@ typedef struct {
  * section. rows is read-only while they run (new rows go to the file only). */
 struct bench_run {
     const bench_grid *g;
+    const gnnkd_model_spec *tspec, *sspec; /* the grid's teachers and students */
+    const int *teacher_epochs;             /* each teacher's most epochs (its recipe's) */
+    const cli_data *data_opts;             /* each dataset's options */
     const bench_table *rows;
     FILE *csv, *curves;
     char csv_path[4200], curves_path[4200];
@@ -283,26 +359,31 @@ static void progress_draw(bench_run *r, int force) {
             elapsed, left, r->what);
 }
 
-/* A rough cost of an epoch, for the time-left estimate only: the first
- * layer on the features, the other layers dense, and for GCNs one
- * propagation over Â per layer. */
-static double job_cost(const gnnkd_model_spec *spec, const gnnkd_dataset *d, const gnnkd_graph *gr) {
+/* A rough cost of a training of at most epochs epochs, for the time-left
+ * estimate only: per epoch the first layer on the features, the other
+ * layers dense (times the heads of a GAT), and for graph models one pass
+ * over the edges per layer. */
+static double job_cost(const gnnkd_model_spec *spec, int epochs, const gnnkd_dataset *d, const gnnkd_graph *gr) {
     gnnkd_model_spec s = *spec;
     s.dims[0] = d->nfeat;
     s.dims[s.nlayers] = d->nclass;
+    double width[GNNKD_MAX_LAYERS + 1];
+    for (int l = 0; l <= s.nlayers; l++)
+        width[l] = (double)s.dims[l] * (s.kind == GNNKD_MODEL_GAT && l >= 1 && s.heads[l - 1] > 0 ? s.heads[l - 1] : 1);
     double xnnz = d->xdense ? (double)d->n * d->nfeat : (double)gnnkd_csr_nnz(&d->x);
-    double cost = xnnz * s.dims[1] + (double)d->n * d->nclass;
-    for (int l = 1; l < s.nlayers; l++) cost += (double)d->n * s.dims[l] * s.dims[l + 1];
-    if (s.kind == GNNKD_MODEL_GCN)
-        for (int l = 1; l <= s.nlayers; l++) cost += (double)gnnkd_csr_nnz(gnnkd_graph_csr(gr)) * s.dims[l];
-    return cost;
+    double cost = xnnz * width[1] + (double)d->n * d->nclass;
+    for (int l = 1; l < s.nlayers; l++) cost += (double)d->n * width[l] * width[l + 1];
+    if (s.kind != GNNKD_MODEL_MLP)
+        for (int l = 1; l <= s.nlayers; l++) cost += (double)gnnkd_csr_nnz(gnnkd_graph_csr(gr)) * width[l];
+    return cost * epochs;
 }
 
-static void job_begin(bench_worker *w, double work, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void job_begin(bench_worker *w, double work, const char *fmt, ...) {
+static void job_begin(bench_worker *w, double work, int epochs, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void job_begin(bench_worker *w, double work, int epochs, const char *fmt, ...) {
     bench_run *r = w->run;
     w->curve.n = 0;
+    w->job_epochs = epochs;
 #pragma omp critical(bench_progress)
     {
         va_list ap;
@@ -342,6 +423,7 @@ static int on_epoch(void *ctx, const gnnkd_epoch_info *e) {
     bench_worker *w = ctx;
     bench_run *r = w->run;
     bench_curve *c = &w->curve;
+    w->last_epoch = e->epoch;
     if (w->recording && e->epoch >= 1 && e->epoch <= c->cap) {
         int k = e->epoch - 1;
         c->train_loss[k] = e->train_loss;
@@ -350,7 +432,7 @@ static int on_epoch(void *ctx, const gnnkd_epoch_info *e) {
         c->train_acc[k] = e->train_acc;
         c->n = e->epoch;
     }
-    const int most = r->max_epochs;
+    const int most = w->job_epochs > e->epoch ? w->job_epochs : e->epoch;
 #pragma omp critical(bench_progress)
     {
         w->job_part = w->job_work * e->epoch / most;
@@ -378,33 +460,58 @@ static int time_forward(double *ms, gnnkd_model *m, const gnnkd_dataset *d, cons
     return GNNKD_OK;
 }
 
-/* One dataset, loaded once for every seed and job, in the run's setting:
- * models train on the observed dataset od and its graph og (d and g
- * themselves when transductive). */
-typedef struct bench_data {
+/* One dataset in the run's setting: models train on the observed dataset
+ * od and its graph og (d and g themselves when transductive). Loaded once
+ * for every seed and job, except with the GLNN protocol, whose split is
+ * redrawn per seed: each seed then loads its own copy. */
+struct bench_data {
     gnnkd_dataset *d;
     const gnnkd_graph *g;
     gnnkd_setting *s;
     const gnnkd_dataset *od;
     const gnnkd_graph *og;
-} bench_data;
+};
 
-/* Appends a finished job: its curve (first seed) and, for a student, its
- * row. The curve goes first: a kill between the two writes reruns the job,
- * and the plots keep a job's last curve. */
-static int save_job(bench_worker *w, const bench_row *row, int student, char *msg) {
-    bench_run *r = w->run;
+static void data_free(bench_data *bd) {
+    gnnkd_setting_free(&bd->s);
+    gnnkd_dataset_free(&bd->d);
+}
+
+/* Loads a dataset (unless bd has it) and makes the setting of seed index k
+ * (which builds both Â): the library's protocol code, as gnnkd distill's
+ * run k. */
+static int data_open(bench_data *bd, const cli_data *opts, int k, char *msg) {
     int rc = GNNKD_OK;
-#pragma omp critical(bench_io)
-    {
-        if (w->recording) rc = bench_curve_append(r->curves, row, &w->curve, r->curves_path, msg);
-        if (rc == GNNKD_OK && student) rc = bench_csv_append(r->csv, row, r->csv_path, msg);
-        if (rc == GNNKD_OK && student) r->rows_run++;
+    if (bd->d == NULL) {
+        rc = cli_open_dataset(&bd->d, opts, msg);
+        if (rc == GNNKD_OK && !opts->glnn) rc = cli_require_test_set(bd->d, msg); // glnn draws its own
+    }
+    if (rc == GNNKD_OK) rc = cli_setting_for_run(&bd->s, bd->d, opts, k, msg);
+    if (rc == GNNKD_OK) {
+        bd->g = gnnkd_setting_full_graph(bd->s);
+        bd->od = gnnkd_setting_observed(bd->s);
+        bd->og = gnnkd_setting_observed_graph(bd->s);
     }
     return rc;
 }
 
-/* The teacher's hook: its full-graph inference time (ctx: the worker). */
+/* Appends a finished job: its curve (first seed) and, if row, its row. The
+ * curve goes first: a kill between the two writes reruns the job, and the
+ * plots keep a job's last curve. */
+static int save_job(bench_worker *w, const bench_row *key, const bench_row *row, char *msg) {
+    bench_run *r = w->run;
+    int rc = GNNKD_OK;
+#pragma omp critical(bench_io)
+    {
+        if (w->recording) rc = bench_curve_append(r->curves, key, &w->curve, r->curves_path, msg);
+        if (rc == GNNKD_OK && row) rc = bench_csv_append(r->csv, row, r->csv_path, msg);
+        if (rc == GNNKD_OK && row) r->rows_run++;
+    }
+    return rc;
+}
+
+/* The teacher's hook: its scores in the setting and its full-graph
+ * inference time (ctx: the worker). */
 static gnnkd_status teacher_trained(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg) {
     bench_worker *w = ctx;
     (void)j, (void)seed;
@@ -413,32 +520,72 @@ static gnnkd_status teacher_trained(void *ctx, gnnkd_model *m, int j, uint64_t s
     return (gnnkd_status)rc;
 }
 
-/* The rows of one seed that results.csv does not have yet. */
-static int rows_left(const bench_run *r, int di, int si) {
-    bench_row row;
+/* Whether results.csv has the row of key. */
+static int have(const bench_run *r, const bench_row *key) { return bench_table_find(r->rows, key) != NULL; }
+
+/* The student jobs of one seed whose rows results.csv lacks: with teacher
+ * ti (or, for ti < 0, those without a teacher). */
+static int students_left(const bench_run *r, int di, int ti, int si) {
+    const bench_grid *g = r->g;
+    bench_row key;
     int left = 0;
-    for (int st = 0; st < r->g->nstudents; st++)
-        for (int k = 0; k < bench_nconfigs(r->g); k++) {
-            bench_row_key(&row, r->g, di, st, k, si);
-            if (bench_table_find(r->rows, &row) == NULL) left++;
+    for (int st = 0; st < g->nstudents; st++)
+        for (int k = 0; k < bench_nconfigs(g); k++) {
+            if (bench_config_method(g, k)->needs_teacher != (ti >= 0)) continue;
+            bench_row_key(&key, g, di, ti < 0 ? 0 : ti, st, k, si);
+            left += !have(r, &key);
         }
     return left;
 }
 
-/* Trains the student of job (st, k) from t into row. */
-static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnnkd_teacher *t,
-                       long seed, const gnnkd_model_spec *sspec, char *msg) {
+/* The configurations with a teacher (1) or without (0). */
+static int nconfigs_of(const bench_grid *g, int with_teacher) {
+    int n = 0;
+    for (int k = 0; k < bench_nconfigs(g); k++) n += bench_config_method(g, k)->needs_teacher == with_teacher;
+    return n;
+}
+
+/* The teachers the grid trains: none if no method needs one. */
+static int teachers_trained(const bench_grid *g) { return bench_needs_teacher(g) ? g->nteachers : 0; }
+
+/* The jobs and estimated work of one seed of dataset di. */
+static long seed_jobs(const bench_grid *g) {
+    return (long)g->nstudents * nconfigs_of(g, 0) + (long)teachers_trained(g) * (1 + g->nstudents * nconfigs_of(g, 1));
+}
+
+static double student_cost(const bench_run *r, int st, const bench_data *bd) {
+    return job_cost(&r->sspec[st], r->g->epochs, bd->d, bd->g);
+}
+
+static double teacher_cost(const bench_run *r, int ti, const bench_data *bd) {
+    return job_cost(&r->tspec[ti], r->teacher_epochs[ti], bd->d, bd->g);
+}
+
+static double seed_work(const bench_run *r, const bench_data *bd) {
+    const bench_grid *g = r->g;
+    double w = 0;
+    for (int st = 0; st < g->nstudents; st++)
+        w += (nconfigs_of(g, 0) + teachers_trained(g) * nconfigs_of(g, 1)) * student_cost(r, st, bd);
+    for (int ti = 0; ti < teachers_trained(g); ti++) w += teacher_cost(r, ti, bd);
+    return w;
+}
+
+/* Trains the student of job (st, k) from t (NULL without a teacher) into row. */
+static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnnkd_teacher *t, long seed,
+                       char *msg) {
     const bench_grid *g = w->run->g;
     const bench_data *bd = w->data;
+    const gnnkd_model_spec *sspec = &w->run->sspec[st];
     gnnkd_distill_options o;
     gnnkd_train_result res;
     gnnkd_model *sm = NULL;
-    bench_student_options(&o, g, k, &sspec[st]);
+    char conf[96];
+    bench_student_options(&o, g, k, sspec);
     o.student_train.progress = on_epoch;
     o.student_train.progress_ctx = w;
-    job_begin(w, job_cost(&sspec[st], bd->d, bd->g), "%s seed %ld %s %s%s%s%s%s", row->dataset, seed,
-              row->student, row->method, row->T[0] ? " T=" : "", row->T, row->alpha[0] ? " alpha=" : "",
-              row->alpha);
+    bench_config_text(conf, sizeof conf, g, k);
+    job_begin(w, student_cost(w->run, st, bd), g->epochs, "%s seed %ld %s%s%s %s %s", row->dataset, seed,
+              t ? row->teacher : "", t ? " -> " : "", row->student, row->method, conf);
     gnnkd_setting_acc acc;
     int rc = gnnkd_distill_student(&sm, &res, &o, t, (uint64_t)seed, bd->od, bd->og, msg);
     if (rc == GNNKD_OK) rc = gnnkd_setting_evaluate(&acc, sm, bd->s, msg);
@@ -457,89 +604,131 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
     return rc;
 }
 
-/* Trains the teacher of one seed and every student job of the seed that
- * results.csv does not have yet. */
-static int run_seed(bench_worker *w, int di, int si, const bench_data *bd,
-                    const gnnkd_model_spec *tspec, const gnnkd_model_spec *sspec, char *msg) {
-#define UTIL_FREE_ALL gnnkd_teacher_free(&t)
+/* The student jobs of one seed with teacher ti and its row (ti < 0:
+ * those without a teacher, t NULL), each unless results.csv has it. */
+static int run_students(bench_worker *w, int di, int ti, int si, const gnnkd_teacher *t,
+                        const bench_row *trow, char *msg) {
+    const bench_run *r = w->run;
+    const bench_grid *g = r->g;
+    bench_row row;
+    for (int st = 0; st < g->nstudents; st++)
+        for (int k = 0; k < bench_nconfigs(g); k++) {
+            if (bench_config_method(g, k)->needs_teacher != (ti >= 0)) continue;
+            bench_row_key(&row, g, di, ti < 0 ? 0 : ti, st, k, si);
+            if (have(r, &row)) {
+                job_skip(w->run, 1, student_cost(r, st, w->data));
+                continue;
+            }
+            int rc = run_student(w, &row, st, k, t, row.seed, msg);
+            if (rc != GNNKD_OK) return rc;
+            if (trow) {
+                row.teacher_params = trow->student_params;
+                row.teacher_test_acc = trow->test_acc;
+                row.teacher_inference_ms = trow->inference_ms;
+                row.teacher_ind = trow->ind;
+                row.teacher_prod = trow->prod;
+            } else {
+                row.teacher_test_acc = row.teacher_inference_ms = NAN;
+                row.teacher_ind = row.teacher_prod = NAN;
+            }
+            rc = save_job(w, &row, &row, msg);
+            if (rc != GNNKD_OK) return rc;
+            job_end(w);
+        }
+    return GNNKD_OK;
+}
+
+/* Trains teacher ti of one seed into *t and its row (written unless
+ * results.csv has it), by its own kind's recipe (a GAT's is not Kipf's). */
+static int run_teacher(bench_worker *w, gnnkd_teacher **t, bench_row *row, int di, int ti, int si,
+                       char *msg) {
     bench_run *r = w->run;
     const bench_grid *g = r->g;
-    const int nconf = bench_nconfigs(g);
-    const long seed = g->seed0 + si;
-    gnnkd_teacher *t = NULL;
-    int64_t tparams = 0;
-    bench_row row;
-    /* the teacher counts as a job, skipped with its seed */
-    if (rows_left(r, di, si) == 0) {
-        double work = job_cost(tspec, bd->d, bd->g);
-        for (int st = 0; st < g->nstudents; st++) work += nconf * job_cost(&sspec[st], bd->d, bd->g);
-        job_skip(r, 1 + (long)g->nstudents * nconf, work);
-        return GNNKD_OK;
-    }
-    w->recording = si == 0;
-    w->data = bd;
-
-    job_begin(w, job_cost(tspec, bd->d, bd->g), "%s seed %ld teacher %s", g->dataset[di], seed, g->teacher);
+    const bench_data *bd = w->data;
+    const gnnkd_model_spec *tspec = &r->tspec[ti];
+    bench_teacher_key(row, g, di, ti, si);
+    job_begin(w, teacher_cost(r, ti, bd), r->teacher_epochs[ti], "%s seed %ld teacher %s", row->dataset, row->seed, row->student);
     gnnkd_distill_options o;
     gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, g->select);
-    o.teacher = *tspec; // trained by its own kind's recipe (a GAT's is not Kipf's)
+    o.teacher = *tspec;
     gnnkd_train_options_for_model(&o.teacher_train, tspec, GNNKD_METHOD_SCRATCH, o.teacher_train.select);
     o.teacher_train.progress = on_epoch;
     o.teacher_train.progress_ctx = w;
     o.member_trained = teacher_trained;
     o.member_ctx = w;
-    UTIL_TRY(gnnkd_distill_teacher(&t, &tparams, &o, (uint64_t)seed, bd->od, bd->og, msg));
-    double tacc;
-    UTIL_TRY(gnnkd_teacher_accuracy(&tacc, t, bd->od->label, bd->od->split[GNNKD_TEST],
-                                    bd->od->nsplit[GNNKD_TEST], msg));
-    bench_row_key(&row, g, di, 0, 0, si);
-    snprintf(row.student, sizeof row.student, "%s", g->teacher);
-    snprintf(row.method, sizeof row.method, "teacher");
-    UTIL_TRY(save_job(w, &row, 0, msg));
-    job_end(w);
+    int64_t params = 0;
+    double t0 = util_now();
+    w->last_epoch = 0;
+    int rc = gnnkd_distill_teacher(t, &params, &o, (uint64_t)row->seed, bd->od, bd->og, msg);
+    row->train_seconds = util_now() - t0;
+    if (rc == GNNKD_OK)
+        rc = gnnkd_teacher_accuracy(&row->test_acc, *t, bd->od->label, bd->od->split[GNNKD_TEST],
+                                    bd->od->nsplit[GNNKD_TEST], msg);
+    if (rc == GNNKD_OK)
+        rc = gnnkd_teacher_accuracy(&row->val_acc, *t, bd->od->label, bd->od->split[GNNKD_VAL],
+                                    bd->od->nsplit[GNNKD_VAL], msg);
+    if (rc != GNNKD_OK) return rc;
+    row->tran = w->teacher_acc.tran;
+    row->ind = w->teacher_acc.ind;
+    row->prod = w->teacher_acc.prod;
+    row->epochs = w->last_epoch;
+    row->inference_ms = row->teacher_inference_ms = w->teacher_ms;
+    row->student_params = row->teacher_params = params;
+    row->teacher_test_acc = row->test_acc;
+    row->teacher_ind = row->ind;
+    row->teacher_prod = row->prod;
+    rc = save_job(w, row, have(r, row) ? NULL : row, msg);
+    if (rc == GNNKD_OK) job_end(w);
+    return rc;
+}
 
-    for (int st = 0; st < g->nstudents; st++)
-        for (int k = 0; k < nconf; k++) {
-            bench_row_key(&row, g, di, st, k, si);
-            if (bench_table_find(r->rows, &row) != NULL) {
-                job_skip(r, 1, job_cost(&sspec[st], bd->d, bd->g));
-                continue;
-            }
-            UTIL_TRY(run_student(w, &row, st, k, t, seed, sspec, msg));
-            row.teacher_params = tparams;
-            row.teacher_test_acc = tacc;
-            row.teacher_inference_ms = w->teacher_ms;
-            row.teacher_ind = w->teacher_acc.ind;
-            row.teacher_prod = w->teacher_acc.prod;
-            UTIL_TRY(save_job(w, &row, 1, msg));
-            job_end(w);
+/* One seed of dataset di: the students without a teacher, then every
+ * teacher and its students, each job unless results.csv has its row. */
+static int run_seed(bench_worker *w, int di, int si, const bench_data *bd, char *msg) {
+#define UTIL_FREE_ALL gnnkd_teacher_free(&t)
+    bench_run *r = w->run;
+    const bench_grid *g = r->g;
+    gnnkd_teacher *t = NULL;
+    bench_row trow, key;
+    int left = students_left(r, di, -1, si);
+    for (int ti = 0; ti < teachers_trained(g); ti++) {
+        bench_teacher_key(&key, g, di, ti, si);
+        left += students_left(r, di, ti, si) + !have(r, &key);
+    }
+    if (left == 0) {
+        job_skip(r, seed_jobs(g), seed_work(r, bd));
+        return GNNKD_OK;
+    }
+    if (g->glnn) { /* this seed's split, as gnnkd distill's run si */
+        UTIL_TRY(data_open(&w->own[di], &r->data_opts[di], si, msg));
+        bd = &w->own[di];
+    }
+    w->recording = si == 0;
+    w->data = bd;
+    UTIL_TRY(run_students(w, di, -1, si, NULL, NULL, msg));
+    for (int ti = 0; ti < teachers_trained(g); ti++) {
+        bench_teacher_key(&key, g, di, ti, si);
+        if (students_left(r, di, ti, si) == 0 && have(r, &key)) {
+            double work = teacher_cost(r, ti, bd);
+            for (int st = 0; st < g->nstudents; st++) work += nconfigs_of(g, 1) * student_cost(r, st, bd);
+            job_skip(r, 1 + (long)g->nstudents * nconfigs_of(g, 1), work);
+            continue;
         }
+        UTIL_TRY(run_teacher(w, &t, &trow, di, ti, si, msg));
+        UTIL_TRY(run_students(w, di, ti, si, t, &trow, msg));
+        gnnkd_teacher_free(&t);
+    }
+    w->data = NULL;
     UTIL_FREE_ALL;
     return GNNKD_OK;
 #undef UTIL_FREE_ALL
 }
 
-static void data_free(bench_data *bd) {
-    gnnkd_setting_free(&bd->s);
-    gnnkd_dataset_free(&bd->d);
-}
-
-/* Loads a dataset and makes its setting (which builds both Â). */
-static int data_open(bench_data *bd, const cli_data *opts, char *msg) {
-    int rc = cli_open_dataset(&bd->d, opts, msg);
-    if (rc == GNNKD_OK) rc = cli_require_test_set(bd->d, msg);
-    if (rc == GNNKD_OK) rc = cli_setting_for_run(&bd->s, bd->d, opts, 0, msg);
-    if (rc == GNNKD_OK) {
-        bd->g = gnnkd_setting_full_graph(bd->s);
-        bd->od = gnnkd_setting_observed(bd->s);
-        bd->og = gnnkd_setting_observed_graph(bd->s);
-    }
-    return rc;
-}
-
 static void workers_free(bench_run *r) {
     for (int w = 0; r->worker && w < r->nworkers; w++) {
         free(r->worker[w].curve.train_loss);
+        for (int d = 0; r->worker[w].own && d < r->g->ndatasets; d++) data_free(&r->worker[w].own[d]);
+        free(r->worker[w].own);
     }
     free(r->worker);
     r->worker = NULL;
@@ -554,6 +743,7 @@ static int workers_new(bench_run *r, int n, char *msg) {
     for (int i = 0; i < n; i++) {
         bench_worker *w = &r->worker[i];
         w->run = r;
+        UTIL_ALLOC(w->own, r->g->ndatasets);
         UTIL_ALLOC(w->curve.train_loss, 4 * (size_t)cap);
         w->curve.cap = cap;
         w->curve.val_loss = w->curve.train_loss + cap;
@@ -568,14 +758,13 @@ static int workers_new(bench_run *r, int n, char *msg) {
  * thread, since the citation graphs are too small for a kernel to gain
  * much from a second thread, while seeds are independent. With one job, a
  * seed's kernels use every thread (better for large graphs). */
-static int run_all(bench_run *r, const bench_data *bd, const gnnkd_model_spec *tspec,
-                   const gnnkd_model_spec *sspec, int jobs, int threads, char *msg) {
+static int run_all(bench_run *r, const bench_data *bd, int jobs, int threads, char *msg) {
     const bench_grid *g = r->g;
     const int n = g->ndatasets * g->seeds;
     int rc = GNNKD_OK;
     if (jobs == 1) {
         for (int k = 0; rc == GNNKD_OK && k < n; k++)
-            rc = run_seed(&r->worker[0], k / g->seeds, k % g->seeds, &bd[k / g->seeds], tspec, sspec, msg);
+            rc = run_seed(&r->worker[0], k / g->seeds, k % g->seeds, &bd[k / g->seeds], msg);
         return rc;
     }
     gnnkd_set_threads(1); /* inherited by every job: one thread each */
@@ -587,8 +776,7 @@ static int run_all(bench_run *r, const bench_data *bd, const gnnkd_model_spec *t
         failed = rc;
         if (failed) continue;
         char m[GNNKD_MSG_LEN] = "";
-        int one = run_seed(&r->worker[omp_get_thread_num()], k / g->seeds, k % g->seeds,
-                           &bd[k / g->seeds], tspec, sspec, m);
+        int one = run_seed(&r->worker[omp_get_thread_num()], k / g->seeds, k % g->seeds, &bd[k / g->seeds], m);
         if (one != GNNKD_OK) {
 #pragma omp critical(bench_error)
             if (rc == GNNKD_OK) {
@@ -603,22 +791,37 @@ static int run_all(bench_run *r, const bench_data *bd, const gnnkd_model_spec *t
 }
 
 /* A resumed run keeps the rows it has only if they were trained the same
- * way: otherwise the summary would mix two settings. */
+ * way and on the same split: otherwise the summary would mix two. */
+static int check_one(const bench_row *key, const bench_table *rows, const char *path, char *msg) {
+    const bench_row *r = bench_table_find(rows, key);
+    if (r && strcmp(r->training, key->training)) {
+        util_msg(msg, "%s: the %s %s row of seed %ld was trained with \"%s\", this run would use \"%s\"; "
+                      "resume with the options of that run",
+                 path, r->student, r->method, r->seed, r->training, key->training);
+        return GNNKD_EINVAL;
+    }
+    if (r && r->split_seed != key->split_seed) {
+        util_msg(msg, "%s: the %s %s row of seed %ld was trained on split seed %ld, this run would use "
+                      "%ld; resume with the --split-seed of that run",
+                 path, r->student, r->method, r->seed, r->split_seed, key->split_seed);
+        return GNNKD_EINVAL;
+    }
+    return GNNKD_OK;
+}
+
 static int check_resume(const bench_grid *g, const bench_table *rows, const char *path, char *msg) {
     bench_row key;
     for (int d = 0; d < g->ndatasets; d++)
         for (int si = 0; si < g->seeds; si++)
-            for (int st = 0; st < g->nstudents; st++)
-                for (int k = 0; k < bench_nconfigs(g); k++) {
-                    bench_row_key(&key, g, d, st, k, si);
-                    const bench_row *r = bench_table_find(rows, &key);
-                    if (r && strcmp(r->training, key.training)) {
-                        util_msg(msg, "%s: the %s %s row of seed %ld was trained with \"%s\", this run "
-                                    "would use \"%s\"; resume with the options of that run",
-                               path, r->student, r->method, r->seed, r->training, key.training);
-                        return GNNKD_EINVAL;
+            for (int ti = 0; ti < g->nteachers; ti++) {
+                bench_teacher_key(&key, g, d, ti, si);
+                if (check_one(&key, rows, path, msg) != GNNKD_OK) return GNNKD_EINVAL;
+                for (int st = 0; st < g->nstudents; st++)
+                    for (int k = 0; k < bench_nconfigs(g); k++) {
+                        bench_row_key(&key, g, d, ti, st, k, si);
+                        if (check_one(&key, rows, path, msg) != GNNKD_OK) return GNNKD_EINVAL;
                     }
-                }
+            }
     return GNNKD_OK;
 }
 
@@ -627,36 +830,50 @@ static int check_resume(const bench_grid *g, const bench_table *rows, const char
 /* The command line of gnnkd bench. */
 typedef struct {
     bench_grid grid;
-    gnnkd_model_spec tspec, sspec[BENCH_MAX_LIST];
+    gnnkd_model_spec tspec[BENCH_MAX_LIST], sspec[BENCH_MAX_LIST];
     cli_data data, each[BENCH_MAX_LIST]; /* each dataset's options */
     char names[512];                     /* each[i].dataset points into it */
     const char *out, *resume;
     int plots, quiet;
-    int teacher_epochs; /* the recipe's */
+    int teacher_epochs[BENCH_MAX_LIST]; /* each teacher's recipe's most epochs */
+    int max_teacher_epochs;
     long threads, jobs;
 } bench_args;
 
+enum { OPT_AXIS = 3000 }; /* + the axis: its values */
+
+/* What parse_one notes besides the grid. */
+typedef struct {
+    const char *datasets, *teacher, *teachers;
+    int quick, seeds_set, patience_set;
+} bench_seen;
+
 /* One option of the grid or the run; 0: taken, otherwise 1 + the exit code. */
-static int parse_one(bench_args *a, int c, const char *arg, const char **datasets,
-                     const char **teacher, int *quick, int *seeds_set, int *patience_set) {
+static int parse_one(bench_args *a, int c, const char *arg, bench_seen *seen) {
     bench_grid *g = &a->grid;
     char msg[GNNKD_MSG_LEN];
     long v;
+    if (c >= OPT_AXIS && c < OPT_AXIS + BENCH_NAXES) {
+        const bench_axis *ax = &BENCH_AXES[c - OPT_AXIS];
+        return parse_numbers(ax->option, arg, g->value[c - OPT_AXIS], &g->nvalues[c - OPT_AXIS], ax->lo, ax->hi)
+                   ? 0
+                   : 3;
+    }
     switch (c) {
-    case 'D': *datasets = arg; return 0;
-    case 'T': *teacher = arg; return 0;
-    case 's': return parse_students(arg, g, a->sspec) ? 0 : 3;
-    case 't': return parse_numbers("temperatures", arg, g->temp, &g->ntemps, 1e-3, 1e6) ? 0 : 3;
-    case 'a': return parse_numbers("alphas", arg, g->alpha, &g->nalphas, 0.0, 1.0) ? 0 : 3;
+    case 'D': seen->datasets = arg; return 0;
+    case 'T': seen->teacher = arg; return 0;
+    case 'K': seen->teachers = arg; return 0;
+    case 's': return parse_specs("students", arg, g->student, &g->nstudents, a->sspec) ? 0 : 3;
+    case 'M': return parse_methods(arg, g) ? 0 : 3;
     case 'n':
         if (!cli_int("bench", "seeds", arg, 1, 100000, &v)) return 3;
-        g->seeds = (int)v, *seeds_set = 1;
+        g->seeds = (int)v, seen->seeds_set = 1;
         return 0;
     case 'S':
         if (!cli_int("bench", "seed", arg, 0, 2147483647L, &v)) return 3;
         g->seed0 = v;
         return 0;
-    case 'q': *quick = 1; return 0;
+    case 'q': seen->quick = 1; return 0;
     case 'l':
         if (gnnkd_select_parse(&g->select, arg, msg) == GNNKD_OK) return 0;
         fprintf(stderr, "gnnkd bench: --select: %s\n", msg);
@@ -667,7 +884,7 @@ static int parse_one(bench_args *a, int c, const char *arg, const char **dataset
         return 0;
     case 'p':
         if (!cli_int("bench", "patience", arg, 0, 1000000, &v)) return 3;
-        g->patience = (int)v, *patience_set = 1;
+        g->patience = (int)v, seen->patience_set = 1;
         return 0;
     case 'w': return cli_float("bench", "weight-decay", arg, 0.0, 100.0, &g->weight_decay) ? 0 : 3;
     case 'o': a->out = arg; return 0;
@@ -710,15 +927,62 @@ static int split_datasets(bench_args *a, const char *datasets) {
     return 1;
 }
 
+/* The defaults of the grid: the library's recipe, every method, each axis's values. */
+static void grid_defaults(bench_args *a) {
+    gnnkd_distill_options def;
+    gnnkd_distill_options_default(&def, GNNKD_METHOD_SCRATCH, GNNKD_SELECT_VAL_ACC);
+    bench_grid *g = &a->grid;
+    g->seeds = 10;
+    g->select = def.student_train.select;
+    g->epochs = def.student_train.epochs;
+    g->weight_decay = -1.0;
+    for (int ax = 0; ax < BENCH_NAXES; ax++)
+        (void)!parse_numbers(BENCH_AXES[ax].option, BENCH_AXES[ax].values, g->value[ax], &g->nvalues[ax],
+                             BENCH_AXES[ax].lo, BENCH_AXES[ax].hi);
+    for (int k = 0; k < BENCH_NMETHODS; k++) g->method[k] = k;
+    g->nmethods = BENCH_NMETHODS;
+    (void)!parse_specs("students", "gcn:8,mlp:64", g->student, &g->nstudents, a->sspec);
+    a->tspec[0] = def.teacher;
+    gnnkd_model_spec_format(g->teacher[0], BENCH_SPEC_LEN, &def.teacher);
+    g->nteachers = 1;
+}
+
+/* The teachers (--teachers, or --teacher as its one-element form) and each
+ * kind's recipe, as their rows record it. */
+static int teachers_of(bench_args *a, const bench_seen *seen) {
+    bench_grid *g = &a->grid;
+    if (seen->teacher && seen->teachers) {
+        fprintf(stderr, "gnnkd bench: --teacher is --teachers with one model: give one of them\n");
+        return 0;
+    }
+    const char *list = seen->teachers ? seen->teachers : seen->teacher;
+    if (list && !parse_specs(seen->teachers ? "teachers" : "teacher", list, g->teacher, &g->nteachers, a->tspec))
+        return 0;
+    if (seen->teacher && g->nteachers > 1) {
+        fprintf(stderr, "gnnkd bench: --teacher takes one model; use --teachers for a list\n");
+        return 0;
+    }
+    a->max_teacher_epochs = 0;
+    for (int t = 0; t < g->nteachers; t++) {
+        gnnkd_train_options o;
+        gnnkd_train_options_for_model(&o, &a->tspec[t], GNNKD_METHOD_SCRATCH, GNNKD_SELECT_VAL_ACC);
+        bench_training_text(g->teacher_training[t], sizeof g->teacher_training[t], o.select, o.patience,
+                            o.epochs, o.weight_decay);
+        a->teacher_epochs[t] = o.epochs;
+        if (o.epochs > a->max_teacher_epochs) a->max_teacher_epochs = o.epochs;
+    }
+    return 1;
+}
+
 /* Parses argv into a; 0 on success, otherwise 1 + the exit code. */
 static int parse_args(bench_args *a, int argc, char **argv) {
-    static const struct option opts[] = {
+    static const struct option fixed[] = {
         CLI_DATA_OPTIONS,
         {"datasets", required_argument, 0, 'D'},
         {"teacher", required_argument, 0, 'T'},
+        {"teachers", required_argument, 0, 'K'},
         {"students", required_argument, 0, 's'},
-        {"temperatures", required_argument, 0, 't'},
-        {"alphas", required_argument, 0, 'a'},
+        {"methods", required_argument, 0, 'M'},
         {"seeds", required_argument, 0, 'n'},
         {"seed", required_argument, 0, 'S'},
         {"quick", no_argument, 0, 'q'},
@@ -732,32 +996,23 @@ static int parse_args(bench_args *a, int argc, char **argv) {
         {"jobs", required_argument, 0, 'J'},
         {"no-plots", no_argument, 0, 'P'},
         {"quiet", no_argument, 0, 'Q'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *datasets = NULL, *teacher = NULL;
-    int quick = 0, seeds_set = 0, patience_set = 0, c, r;
-    char msg[GNNKD_MSG_LEN] = "";
-    gnnkd_distill_options def; /* the recipe's teacher and training */
-    gnnkd_distill_options_default(&def, GNNKD_METHOD_SCRATCH, GNNKD_SELECT_VAL_ACC);
+        {"help", no_argument, 0, 'h'}};
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    struct option opts[NFIXED + BENCH_NAXES + 1];
+    memcpy(opts, fixed, sizeof fixed);
+    for (int ax = 0; ax < BENCH_NAXES; ax++)
+        opts[NFIXED + ax] = (struct option){BENCH_AXES[ax].option, required_argument, 0, OPT_AXIS + ax};
+    opts[NFIXED + BENCH_NAXES] = (struct option){0, 0, 0, 0};
+    bench_seen seen = {0};
+    int c, r;
     memset(a, 0, sizeof *a);
     a->plots = 1;
     bench_grid *g = &a->grid;
-    g->seeds = 10;
-    g->select = def.student_train.select;
-    g->epochs = def.student_train.epochs;
-    g->weight_decay = -1.0;
-    g->ntemps = 4;
-    memcpy(g->temp, (double[]){1, 2, 4, 8}, 4 * sizeof(double));
-    g->nalphas = 2;
-    memcpy(g->alpha, (double[]){0.5, 0.9}, 2 * sizeof(double));
-    parse_students("gcn:8,mlp:64", g, a->sspec);
-    a->tspec = def.teacher;
-    a->teacher_epochs = def.teacher_train.epochs;
+    grid_defaults(a);
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_data_option(&a->data, c, optarg)) continue;
-        if ((r = parse_one(a, c, optarg, &datasets, &teacher, &quick, &seeds_set, &patience_set)) != 0)
-            return r;
+        if ((r = parse_one(a, c, optarg, &seen)) != 0) return r;
     }
     if (optind < argc) {
         fprintf(stderr, "gnnkd bench: unexpected argument '%s' (see --help)\n", argv[optind]);
@@ -767,26 +1022,19 @@ static int parse_args(bench_args *a, int argc, char **argv) {
         fprintf(stderr, "gnnkd bench: give --out for a new run or --resume for an old one, not both\n");
         return 3;
     }
-    if (a->data.glnn) {
-        fprintf(stderr, "gnnkd bench: --protocol glnn redraws the split for every run: use gnnkd "
-                        "distill --protocol glnn --runs N; bench takes --setting\n");
-        return 3;
-    }
-    if (a->data.setting && a->data.setting_kind == GNNKD_SETTING_INDUCTIVE)
-        snprintf(g->setting, sizeof g->setting, "inductive:%g", a->data.setting_fraction);
-    if (!split_datasets(a, datasets)) return 3;
-    if (quick && !seeds_set) g->seeds = 2;
-    if (!patience_set) { /* the library's window for the rule */
+    g->glnn = a->data.glnn;
+    g->split_seed = a->data.split_seed;
+    g->inductive = g->glnn || (a->data.setting && a->data.setting_kind == GNNKD_SETTING_INDUCTIVE);
+    if (g->glnn) snprintf(g->setting, sizeof g->setting, "glnn");
+    else if (g->inductive) snprintf(g->setting, sizeof g->setting, "inductive:%g", a->data.setting_fraction);
+    if (!split_datasets(a, seen.datasets)) return 3;
+    if (seen.quick && !seen.seeds_set) g->seeds = 2;
+    if (!seen.patience_set) { /* the library's window for the rule */
         gnnkd_train_options rule;
         gnnkd_train_options_for(&rule, GNNKD_METHOD_SCRATCH, g->select);
         g->patience = rule.patience;
     }
-    if (teacher && gnnkd_model_spec_parse(&a->tspec, teacher, msg) != GNNKD_OK)
-        return 1 + cli_fail("bench", GNNKD_EINVAL, msg);
-    gnnkd_model_spec_format(g->teacher, sizeof g->teacher, &a->tspec);
-    bench_training_text(g->teacher_training, sizeof g->teacher_training, def.teacher_train.select,
-                        def.teacher_train.patience, def.teacher_train.epochs,
-                        def.teacher_train.weight_decay);
+    if (!teachers_of(a, &seen)) return 3;
     gnnkd_set_threads((int)a->threads);
     a->threads = gnnkd_get_threads();
     if (a->jobs == 0) a->jobs = a->threads;
@@ -795,11 +1043,11 @@ static int parse_args(bench_args *a, int argc, char **argv) {
 }
 
 /* Every dataset first: a bad name fails now, not an hour later, and before
- * any folder is made. */
+ * any folder is made (with the GLNN protocol: its first seed's split). */
 static int open_datasets(bench_data *bd, bench_args *a, char *msg) {
     bench_grid *g = &a->grid;
     for (int i = 0; i < g->ndatasets; i++) {
-        int rc = data_open(&bd[i], &a->each[i], msg);
+        int rc = data_open(&bd[i], &a->each[i], 0, msg);
         if (rc != GNNKD_OK) return rc;
         snprintf(g->dataset[i], BENCH_NAME_LEN, "%s",
                  bd[i].d->name[0] ? bd[i].d->name : a->each[i].dataset ? a->each[i].dataset : a->each[i].graph);
@@ -836,7 +1084,7 @@ static int prepare_run(bench_run *r, bench_table *rows, bench_env *env, char *di
             util_msg(msg, "%s: %s", r->curves_path, strerror(errno));
             rc = GNNKD_EIO;
         } else if (ftell(r->curves) == 0) {
-            fprintf(r->curves, "%s\n", BENCH_CURVE_HEADER);
+            fprintf(r->curves, "%s\n", bench_curve_header());
         }
     }
     if (rc == GNNKD_OK) rc = bench_env_write(dir, env, g, msg);
@@ -847,15 +1095,10 @@ static int prepare_run(bench_run *r, bench_table *rows, bench_env *env, char *di
 /* Trains every job the rows lack, with the progress line's estimates. */
 static int run_jobs(bench_run *r, const bench_data *bd, const bench_args *a, char *msg) {
     const bench_grid *g = &a->grid;
-    for (int i = 0; i < g->ndatasets; i++) {
-        double w = job_cost(&a->tspec, bd[i].d, bd[i].g);
-        for (int st = 0; st < g->nstudents; st++)
-            w += bench_nconfigs(g) * job_cost(&a->sspec[st], bd[i].d, bd[i].g);
-        r->work_total += g->seeds * w;
-    }
-    r->jobs = (long)g->ndatasets * g->seeds * (1 + g->nstudents * bench_nconfigs(g));
+    for (int i = 0; i < g->ndatasets; i++) r->work_total += g->seeds * seed_work(r, &bd[i]);
+    r->jobs = (long)g->ndatasets * g->seeds * seed_jobs(g);
     r->run_start = util_now();
-    int rc = run_all(r, bd, &a->tspec, a->sspec, (int)a->jobs, (int)a->threads, msg);
+    int rc = run_all(r, bd, (int)a->jobs, (int)a->threads, msg);
     if (r->show) fprintf(stderr, "\r\033[K");
     return rc;
 }
@@ -880,7 +1123,7 @@ static int report(bench_table *rows, bench_summary *sum, bench_env *env, const b
     bench_table_free(rows);
     int rc = bench_csv_load(rows, r->csv_path, msg);
     if (rc == GNNKD_OK) rc = bench_summary_compute(sum, &a->grid, rows, msg);
-    if (rc == GNNKD_OK && a->plots) rc = bench_plots_write(sum, dir, &env->plots, msg);
+    if (rc == GNNKD_OK && a->plots) rc = bench_plots_write(sum, dir, r->max_epochs, &env->plots, msg);
     if (rc == GNNKD_OK) rc = bench_summary_write(sum, dir, env->plots, stdout, msg);
     if (rc == GNNKD_OK) {
         env->finished = 1;
@@ -908,8 +1151,10 @@ int cmd_bench(int argc, char **argv) {
     memset(bd, 0, sizeof bd);
     bench_table rows = {0};
     bench_summary sum = {0};
-    bench_run r = {.g = &a->grid, .rows = &rows, .start = env.start};
-    r.max_epochs = a->grid.epochs > a->teacher_epochs ? a->grid.epochs : a->teacher_epochs;
+    bench_run r = {.g = &a->grid, .tspec = a->tspec, .sspec = a->sspec, .teacher_epochs = a->teacher_epochs,
+                   .data_opts = a->each,
+                   .rows = &rows, .start = env.start};
+    r.max_epochs = a->grid.epochs > a->max_teacher_epochs ? a->grid.epochs : a->max_teacher_epochs;
     r.show = !a->quiet && isatty(2);
 
     int rc = open_datasets(bd, a, msg);

@@ -1,26 +1,76 @@
-/* bench_grid.c — the benchmark's grid: its configurations, in report order,
+/* bench_grid.c — the benchmark's grid: the methods it covers and the axes each is
+ * tuned on (one table entry a method), its configurations in report order,
  * and how each student is trained (the library's recipe, with the grid's
  * settings on top). */
 #include "bench_grid.h"
 
 #include <stdio.h>
+#include <string.h>
 
-int bench_nconfigs(const bench_grid *g) { return 1 + g->ntemps * g->nalphas + g->nalphas; }
+static void set_temperature(gnnkd_distill_options *o, double v) { o->temperature = (float)v; }
+static void set_alpha(gnnkd_distill_options *o, double v) { o->alpha = (float)v; }
 
-void bench_config(const bench_grid *g, int k, gnnkd_method *method, int *t, int *a) {
-    const int nkd = g->ntemps * g->nalphas;
-    if (k == 0) {
-        *method = GNNKD_METHOD_SCRATCH;
-        *t = *a = -1;
-    } else if (k <= nkd) {
-        *method = GNNKD_METHOD_KD;
-        *t = (k - 1) / g->nalphas;
-        *a = (k - 1) % g->nalphas;
-    } else {
-        *method = GNNKD_METHOD_COMPRESS;
-        *t = -1;
-        *a = k - 1 - nkd;
+const bench_axis BENCH_AXES[BENCH_NAXES] = {
+    [BENCH_AXIS_T] = {"T", "temperatures", "T", "1,2,4,8", 1e-3, 1e6, set_temperature},
+    [BENCH_AXIS_ALPHA] = {"alpha", "alphas", "α", "0.5,0.9", 0.0, 1.0, set_alpha},
+};
+
+#define AXIS(a) (1u << (a))
+const bench_method BENCH_METHODS[] = {
+    {GNNKD_METHOD_SCRATCH, 0, 0},
+    {GNNKD_METHOD_KD, AXIS(BENCH_AXIS_T) | AXIS(BENCH_AXIS_ALPHA), 1},
+    {GNNKD_METHOD_COMPRESS, AXIS(BENCH_AXIS_ALPHA), 1},
+};
+const int BENCH_NMETHODS = (int)(sizeof BENCH_METHODS / sizeof BENCH_METHODS[0]);
+
+int bench_method_find(const char *text, char *msg) {
+    gnnkd_method m;
+    if (gnnkd_method_parse(&m, text, msg) != GNNKD_OK) return -1;
+    for (int k = 0; k < BENCH_NMETHODS; k++)
+        if (BENCH_METHODS[k].method == m) return k;
+    snprintf(msg, GNNKD_MSG_LEN, "method '%s' is not in the benchmark's grid", text);
+    return -1;
+}
+
+int bench_needs_teacher(const bench_grid *g) {
+    for (int m = 0; m < g->nmethods; m++)
+        if (BENCH_METHODS[g->method[m]].needs_teacher) return 1;
+    return 0;
+}
+
+/* The configurations of method m of the grid: the product of its axes. */
+static int method_configs(const bench_grid *g, int m) {
+    int n = 1;
+    for (int a = 0; a < BENCH_NAXES; a++)
+        if (BENCH_METHODS[g->method[m]].axes & AXIS(a)) n *= g->nvalues[a];
+    return n;
+}
+
+int bench_nconfigs(const bench_grid *g) {
+    int n = 0;
+    for (int m = 0; m < g->nmethods; m++) n += method_configs(g, m);
+    return n;
+}
+
+void bench_config(const bench_grid *g, int k, int *m, int idx[BENCH_NAXES]) {
+    int mi = 0;
+    while (mi < g->nmethods - 1 && k >= method_configs(g, mi)) k -= method_configs(g, mi++);
+    *m = mi;
+    /* the last axis varies fastest */
+    for (int a = BENCH_NAXES - 1; a >= 0; a--) {
+        if (!(BENCH_METHODS[g->method[mi]].axes & AXIS(a))) {
+            idx[a] = -1;
+            continue;
+        }
+        idx[a] = k % g->nvalues[a];
+        k /= g->nvalues[a];
     }
+}
+
+const bench_method *bench_config_method(const bench_grid *g, int k) {
+    int m, idx[BENCH_NAXES];
+    bench_config(g, k, &m, idx);
+    return &BENCH_METHODS[g->method[m]];
 }
 
 void bench_training_text(char *buf, size_t len, gnnkd_select select, int patience, int epochs,
@@ -38,16 +88,27 @@ float bench_weight_decay(const bench_grid *g, gnnkd_method method) {
 
 void bench_student_options(gnnkd_distill_options *o, const bench_grid *g, int config,
                            const gnnkd_model_spec *student) {
-    gnnkd_method method;
-    int t, a;
-    bench_config(g, config, &method, &t, &a);
+    int m, idx[BENCH_NAXES];
+    bench_config(g, config, &m, idx);
+    const gnnkd_method method = BENCH_METHODS[g->method[m]].method;
     gnnkd_distill_options_default(o, method, g->select);
     o->student = *student;
     o->student_train.epochs = g->epochs;
     o->student_train.patience = g->patience;
     o->student_train.weight_decay = bench_weight_decay(g, method);
-    if (t >= 0) o->temperature = (float)g->temp[t];
-    if (a >= 0) o->alpha = (float)g->alpha[a];
+    for (int a = 0; a < BENCH_NAXES; a++)
+        if (idx[a] >= 0) BENCH_AXES[a].apply(o, g->value[a][idx[a]]);
     o->center = 1; /* centred logits: the limit of KD as T grows, where the two methods meet */
 }
 
+const char *bench_config_text(char *buf, size_t len, const bench_grid *g, int k) {
+    int m, idx[BENCH_NAXES];
+    size_t used = 0;
+    bench_config(g, k, &m, idx);
+    buf[0] = '\0';
+    for (int a = 0; a < BENCH_NAXES; a++)
+        if (idx[a] >= 0 && used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s=%g", used ? ", " : "",
+                                     BENCH_AXES[a].label, g->value[a][idx[a]]);
+    return buf;
+}

@@ -1,5 +1,6 @@
-/* bench_grid.h — `gnnkd bench`'s grid: what one run covers, its configurations and how
- * each student is trained (bench_grid.c). Internal prefix: bench_. */
+/* bench_grid.h — `gnnkd bench`'s grid: what one run covers, its methods and their
+ * hyper-parameter axes, its configurations and how each student is trained
+ * (bench_grid.c). Internal prefix: bench_. */
 #ifndef GNNKD_BENCH_GRID_H
 #define GNNKD_BENCH_GRID_H
 
@@ -8,49 +9,90 @@
 #include <stddef.h>
 
 enum {
-    BENCH_MAX_LIST = 32,  /* datasets, students, temperatures, alphas */
+    BENCH_MAX_LIST = 32,  /* datasets, teachers, students, methods, values of an axis */
     BENCH_NAME_LEN = 128, /* a dataset's label (gnnkd_dataset.name) */
     BENCH_SPEC_LEN = 64,  /* "gcn:64,64" */
-    BENCH_NUM_LEN = 24    /* a temperature or alpha as text ("%g") */
+    BENCH_NUM_LEN = 24    /* a hyper-parameter value as text ("%g") */
 };
 
-/* What one run covers: every dataset × seed × student × configuration. The
- * configurations of a student, in report order: scratch, then KD for every
- * (T, alpha) (T outer), then compression for every alpha. */
+/* The hyper-parameter axes a method can be tuned on; each is a column of
+ * results.csv and an option of gnnkd bench (the table in bench_grid.c). */
+enum { BENCH_AXIS_T, BENCH_AXIS_ALPHA, BENCH_NAXES };
+
+typedef struct {
+    const char *column;  /* results.csv column and summary.json key: "T" */
+    const char *option;  /* the option giving its values: "temperatures" */
+    const char *label;   /* in summary.md: "T", "α" */
+    const char *values;  /* the default values, as the option takes them */
+    double lo, hi;       /* the range of a value */
+    void (*apply)(gnnkd_distill_options *o, double v);
+} bench_axis;
+extern const bench_axis BENCH_AXES[BENCH_NAXES];
+
+/* A method the benchmark covers: the library's method (its name is
+ * gnnkd_method_name's) and the axes of its grid, a bit per axis; the
+ * product of their values is its configurations, each chosen by validation
+ * accuracy. A method without a teacher (scratch) is trained once per seed. */
+typedef struct {
+    gnnkd_method method;
+    unsigned axes;
+    int needs_teacher;
+} bench_method;
+extern const bench_method BENCH_METHODS[];
+extern const int BENCH_NMETHODS;
+/* The index in BENCH_METHODS of the method named text, or -1 with msg saying
+ * why (the library's parse error, or a method bench does not cover). */
+int bench_method_find(const char *text, char *msg);
+
+/* What one run covers: every dataset × seed × teacher × student ×
+ * configuration, a method without a teacher once per dataset × seed ×
+ * student. The configurations, in report order: the methods in the order of
+ * BENCH_METHODS, each over the product of its axes (the first axis outer). */
 typedef struct {
     int ndatasets;
     char dataset[BENCH_MAX_LIST][BENCH_NAME_LEN]; /* labels, known once loaded */
-    char teacher[BENCH_SPEC_LEN];                 /* normalised, as gnnkd_model_spec_format */
+    int nteachers;
+    char teacher[BENCH_MAX_LIST][BENCH_SPEC_LEN]; /* normalised, as gnnkd_model_spec_format */
+    char teacher_training[BENCH_MAX_LIST][96];    /* each kind's recipe, as bench_training_text */
     int nstudents;
     char student[BENCH_MAX_LIST][BENCH_SPEC_LEN];
-    int ntemps, nalphas;
-    double temp[BENCH_MAX_LIST], alpha[BENCH_MAX_LIST];
+    int nmethods;
+    int method[BENCH_MAX_LIST];  /* indices into BENCH_METHODS, ascending */
+    int nvalues[BENCH_NAXES];
+    double value[BENCH_NAXES][BENCH_MAX_LIST];
     int seeds;        /* seeds seed0, seed0 + 1, ... */
     long seed0;
-    char teacher_training[96]; /* gnnkd train's defaults, as bench_training_text */
+    long split_seed;  /* --split-seed; with the GLNN protocol seed k's split is split_seed + k */
+    int glnn;         /* the GLNN protocol: the split redrawn per seed */
+    int inductive;    /* the inductive setting (GLNN's included): tran/ind/prod differ */
     gnnkd_select select; /* of the students */
     int epochs, patience;
-    char setting[32];    /* "" (transductive) or "inductive:F": in every row's
+    char setting[32];    /* "" (transductive), "inductive:F" or "glnn": in every row's
                             training text, so that a resume does not mix them */
     double weight_decay; /* of every student, or < 0: as gnnkd distill, 0 when
                             distilled (the soft targets regularise), 5e-4
                             (Kipf's) from scratch */
 } bench_grid;
 
+/* Whether the grid's methods need teachers at all. */
+int bench_needs_teacher(const bench_grid *g);
 int bench_nconfigs(const bench_grid *g);
-/* The method of configuration k and its temperature and alpha indices (-1
- * where they do not apply). */
-void bench_config(const bench_grid *g, int k, gnnkd_method *method, int *t, int *a);
+/* Configuration k: its method (an index into g->method) and each axis's
+ * value index (-1 where the method has no such axis). */
+void bench_config(const bench_grid *g, int k, int *m, int idx[BENCH_NAXES]);
+const bench_method *bench_config_method(const bench_grid *g, int k);
 /* The weight decay of a student trained by method. */
 float bench_weight_decay(const bench_grid *g, gnnkd_method method);
 /* The options of the student of configuration config: the library's recipe
  * for its method and the grid's selection rule, with the grid's epochs,
- * patience and weight decay, temperature, alpha, and centred logits for
- * compression. */
+ * patience and weight decay, the configuration's axis values, and centred
+ * logits for compression. */
 void bench_student_options(gnnkd_distill_options *o, const bench_grid *g, int config,
                            const gnnkd_model_spec *student);
 /* "select=val-acc patience=100 epochs=200 weight_decay=0": how a model is trained. */
 void bench_training_text(char *buf, size_t len, gnnkd_select select, int patience, int epochs,
                          double weight_decay);
+/* Configuration k's axis values as text, "T=2, α=0.9" ("" for none). */
+const char *bench_config_text(char *buf, size_t len, const bench_grid *g, int k);
 
 #endif

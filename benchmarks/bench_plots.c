@@ -61,144 +61,218 @@ static void empty_panel(FILE *gp) {
                 "  plot [0:1][0:1] 2 notitle\n  unset label 1\n");
 }
 
-/* ---- (a) accuracy against temperature ---------------------------------------- */
+/* A colour per method of BENCH_METHODS, the same in every figure. */
+static const char *method_color(const bench_grid *g, int m) {
+    static const char *const COLOR[] = {"#7f7f7f", "#d62728", "#2ca02c", "#1f77b4",
+                                        "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"};
+    return COLOR[g->method[m] % (int)(sizeof COLOR / sizeof COLOR[0])];
+}
 
-/* Blocks: 0 KD (T, mean, std); 1 scratch, 2 compression, 3 teacher as
- * (x, mean, lo, hi) at both ends of the x range. Percent. */
-static int temperature_panel(FILE *gp, const bench_summary *s, int d, int st, const char *dir, char *msg) {
+static const char *method_name(const bench_grid *g, int m) {
+    return gnnkd_method_name(BENCH_METHODS[g->method[m]].method);
+}
+
+/* A title "cora, teacher gcn:64" (no teacher part if the grid trains none). */
+static void panel_title(FILE *gp, const bench_summary *s, int d, int t, const char *student) {
     const bench_grid *g = s->grid;
-    char name[64];
-    int kd = bench_chosen(s, d, st, GNNKD_METHOD_KD), cp = bench_chosen(s, d, st, GNNKD_METHOD_COMPRESS);
-    const bench_stat *sc = bench_stat_at(s, d, st, 0);
+    char title[320];
+    int n = snprintf(title, sizeof title, "%s", g->dataset[d]);
+    if (bench_needs_teacher(g)) n += snprintf(title + n, sizeof title - (size_t)n, ", teacher %s", g->teacher[t]);
+    if (student) snprintf(title + n, sizeof title - (size_t)n, ", student %s", student);
     fprintf(gp, "  set title ");
-    char title[256];
-    snprintf(title, sizeof title, "%s, student %s", g->dataset[d], g->student[st]);
     gp_str(gp, title);
     fprintf(gp, "\n");
-    if (kd < 0) {
+}
+
+/* ---- (a) accuracy against temperature ---------------------------------------- */
+
+/* For each method with a T axis, a line (T, mean, std) at its chosen other
+ * axes; for each other method a band at its chosen setting; the teacher as
+ * a line. One block a method, then the teacher. Percent, the headline score. */
+static int temperature_panel(FILE *gp, const bench_summary *s, int d, int t, int st, const char *dir, char *msg) {
+    const bench_grid *g = s->grid;
+    char name[64], set[96];
+    const int sc = s->score;
+    panel_title(gp, s, d, t, g->student[st]);
+    if (g->nvalues[BENCH_AXIS_T] == 0) {
         empty_panel(gp);
         return GNNKD_OK;
     }
-    gnnkd_method method;
-    int ti, ai;
-    bench_config(g, kd, &method, &ti, &ai);
-    double tmin = g->temp[0], tmax = g->temp[0];
-    for (int t = 1; t < g->ntemps; t++) {
-        if (g->temp[t] < tmin) tmin = g->temp[t];
-        if (g->temp[t] > tmax) tmax = g->temp[t];
+    double tmin = g->value[BENCH_AXIS_T][0], tmax = tmin;
+    for (int i = 1; i < g->nvalues[BENCH_AXIS_T]; i++) {
+        if (g->value[BENCH_AXIS_T][i] < tmin) tmin = g->value[BENCH_AXIS_T][i];
+        if (g->value[BENCH_AXIS_T][i] > tmax) tmax = g->value[BENCH_AXIS_T][i];
     }
     double x0 = tmin / 1.25, x1 = tmax * 1.25;
 
-    snprintf(name, sizeof name, "temperature_%d_%d.dat", d, st);
+    snprintf(name, sizeof name, "temperature_%d_%d_%d.dat", d, t, st);
     FILE *f = open_data(dir, name, msg);
     if (f == NULL) return GNNKD_EIO;
-    fprintf(f, "# KD at alpha=%g: T, mean, std of test accuracy (%%)\n", g->alpha[ai]);
-    for (int t = 0; t < g->ntemps; t++) {
-        const bench_stat *b = bench_stat_at(s, d, st, 1 + t * g->nalphas + ai);
-        if (b->n > 0) fprintf(f, "%g %.4f %.4f\n", g->temp[t], 100 * b->test_mean, 100 * b->test_std);
-    }
-    const bench_stat *band[2] = {sc, cp >= 0 ? bench_stat_at(s, d, st, cp) : NULL};
-    const char *what[2] = {"scratch", "compression"};
-    for (int k = 0; k < 2; k++) {
-        fprintf(f, "\n\n# %s: x, mean, mean - std, mean + std\n", what[k]);
-        const bench_stat *b = band[k];
-        if (b == NULL || b->n == 0) {
-            fprintf(f, "nan nan nan nan\n");
+    int present[BENCH_MAX_LIST] = {0}, lines[BENCH_MAX_LIST] = {0}, any = 0;
+    char title[BENCH_MAX_LIST][128];
+    for (int m = 0; m < g->nmethods; m++) {
+        int k = bench_chosen(s, d, t, st, m);
+        lines[m] = (BENCH_METHODS[g->method[m]].axes >> BENCH_AXIS_T) & 1u;
+        fprintf(f, "%s# %s: ", m ? "\n\n" : "", method_name(g, m));
+        if (k < 0) {
+            fprintf(f, "no rows\nnan nan nan nan\n");
             continue;
         }
-        for (int e = 0; e < 2; e++)
-            fprintf(f, "%g %.4f %.4f %.4f\n", e ? x1 : x0, 100 * b->test_mean,
-                    100 * (b->test_mean - b->test_std), 100 * (b->test_mean + b->test_std));
+        int km, idx[BENCH_NAXES];
+        bench_config(g, k, &km, idx);
+        if (lines[m]) {
+            /* every T at the chosen values of the other axes */
+            idx[BENCH_AXIS_T] = -1;
+            set[0] = '\0';
+            for (int ax = 0; ax < BENCH_NAXES; ax++)
+                if (idx[ax] >= 0)
+                    snprintf(set + strlen(set), sizeof set - strlen(set), " %s=%g", BENCH_AXES[ax].label,
+                             g->value[ax][idx[ax]]);
+            snprintf(title[m], sizeof title[m], "%s%s", method_name(g, m), set);
+            fprintf(f, "T, mean, std\n");
+            for (int kk = 0; kk < s->nconf; kk++) {
+                int mm, id2[BENCH_NAXES], same = 1;
+                bench_config(g, kk, &mm, id2);
+                if (mm != m) continue;
+                for (int ax = 0; ax < BENCH_NAXES; ax++) same &= ax == BENCH_AXIS_T || id2[ax] == idx[ax];
+                const bench_stat *b = bench_stat_at(s, d, t, st, kk);
+                if (same && b->n > 0) {
+                    fprintf(f, "%g %.4f %.4f\n", g->value[BENCH_AXIS_T][id2[BENCH_AXIS_T]], 100 * b->mean[sc],
+                            100 * b->std[sc]);
+                    present[m] = 1;
+                }
+            }
+        } else {
+            const bench_stat *b = bench_stat_at(s, d, t, st, k);
+            bench_config_text(set, sizeof set, g, k);
+            snprintf(title[m], sizeof title[m], "%s%s%s%s", method_name(g, m), set[0] ? " (" : "", set, set[0] ? ")" : "");
+            fprintf(f, "x, mean, mean - std, mean + std\n");
+            for (int e = 0; b->n > 0 && e < 2; e++)
+                fprintf(f, "%g %.4f %.4f %.4f\n", e ? x1 : x0, 100 * b->mean[sc], 100 * (b->mean[sc] - b->std[sc]),
+                        100 * (b->mean[sc] + b->std[sc]));
+            present[m] = b->n > 0;
+        }
+        if (!present[m]) fprintf(f, "nan nan nan nan\n");
+        any |= present[m];
     }
-    fprintf(f, "\n\n# teacher: x, mean\n%g %.4f\n%g %.4f\n", x0, 100 * s->teacher_mean[d], x1,
-            100 * s->teacher_mean[d]);
+    const bench_stat *tb = bench_teacher_at(s, d, t);
+    fprintf(f, "\n\n# teacher: x, mean\n");
+    if (tb->n > 0) fprintf(f, "%g %.4f\n%g %.4f\n", x0, 100 * tb->mean[sc], x1, 100 * tb->mean[sc]);
+    else fprintf(f, "nan nan\n");
     int rc = close_data(f, dir, name, msg);
     if (rc != GNNKD_OK) return rc;
+    if (!any) {
+        empty_panel(gp);
+        return GNNKD_OK;
+    }
 
     fprintf(gp, "  set logscale x 2\n  set xrange [%g:%g]\n  set xtics (", x0, x1);
-    for (int t = 0; t < g->ntemps; t++) fprintf(gp, "%s'%g' %g", t ? ", " : "", g->temp[t], g->temp[t]);
+    for (int i = 0; i < g->nvalues[BENCH_AXIS_T]; i++)
+        fprintf(gp, "%s'%g' %g", i ? ", " : "", g->value[BENCH_AXIS_T][i], g->value[BENCH_AXIS_T][i]);
     fprintf(gp, ")\n  set xlabel 'temperature T'\n  set ylabel 'test accuracy (%%)'\n"
-                "  set key below maxrows 2\n  plot ");
-    if (sc->n > 0)
-        fprintf(gp, "'%s' index 1 using 1:3:4 with filledcurves fc rgb '#7f7f7f' fs transparent solid 0.2 notitle, \\\n"
-                    "       '' index 1 using 1:2 with lines lc rgb '#7f7f7f' dt 2 title 'scratch', \\\n       ",
-                name);
-    if (cp >= 0) {
-        int cti, cai;
-        bench_config(g, cp, &method, &cti, &cai);
-        fprintf(gp, "'%s' index 2 using 1:3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.2 notitle, \\\n"
-                    "       '' index 2 using 1:2 with lines lc rgb '#2ca02c' dt 4 title 'compression α=%g', \\\n       ",
-                name, g->alpha[cai]);
+                "  set key below maxrows 3\n");
+    const char *sep = "  plot ";
+    for (int m = 0; m < g->nmethods; m++) {
+        if (!present[m]) continue;
+        if (lines[m]) {
+            fprintf(gp, "%s'%s' index %d using 1:2:3 with yerrorlines lc rgb '%s' pt 7 title ", sep, name, m,
+                    method_color(g, m));
+        } else {
+            fprintf(gp, "%s'%s' index %d using 1:3:4 with filledcurves fc rgb '%s' fs transparent solid 0.2 notitle, \\\n"
+                        "       '' index %d using 1:2 with lines lc rgb '%s' dt 2 title ",
+                    sep, name, m, method_color(g, m), m, method_color(g, m));
+        }
+        gp_str(gp, title[m]);
+        sep = ", \\\n       ";
     }
-    fprintf(gp, "'%s' index 3 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher', \\\n"
-                "       '' index 0 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 7 title 'KD α=%g'\n"
-                "  unset logscale x\n  set xrange [*:*]\n  set xtics autofreq\n",
-            name, g->alpha[ai]);
+    if (tb->n > 0) fprintf(gp, "%s'%s' index %d using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'", sep, name, g->nmethods);
+    fprintf(gp, "\n  unset logscale x\n  set xrange [*:*]\n  set xtics autofreq\n");
     return GNNKD_OK;
 }
 
 /* ---- (b) accuracy against student size ----------------------------------------- */
 
-static const char *METHOD_COLOR[3] = {"#7f7f7f", "#d62728", "#2ca02c"};
-static const char *METHOD_TITLE[3] = {"scratch", "KD", "compression"};
+/* The kind of a student spec: the text before ':' ("gcn"). */
+static void kind_of(char *buf, size_t len, const char *spec) {
+    snprintf(buf, len, "%.*s", (int)strcspn(spec, ":"), spec);
+}
 
-/* Blocks: (kind, method) for kind gcn, mlp and method scratch, KD,
- * compression (chosen settings), each (params, mean, std) by size; then the
- * teacher. Percent. */
-static int size_panel(FILE *gp, const bench_summary *s, int d, const char *dir, char *msg) {
+/* Blocks: (kind, method) for every student kind and method (chosen
+ * settings), each (params, mean, std) by size; then the teacher. Percent. */
+static int size_panel(FILE *gp, const bench_summary *s, int d, int t, const char *dir, char *msg) {
     const bench_grid *g = s->grid;
-    char name[64];
-    int order[BENCH_MAX_LIST], present[6] = {0};
-    fprintf(gp, "  set title ");
-    gp_str(gp, g->dataset[d]);
-    fprintf(gp, "\n");
-
-    /* students by parameter count */
+    char name[64], kinds[BENCH_MAX_LIST][16], kind[16];
+    int order[BENCH_MAX_LIST], nkinds = 0;
+    const int sc = s->score;
+    panel_title(gp, s, d, t, NULL);
     for (int st = 0; st < g->nstudents; st++) {
-        int k = st;
-        long long p = bench_stat_at(s, d, st, 0)->student_params;
-        while (k > 0 && bench_stat_at(s, d, order[k - 1], 0)->student_params > p) {
-            order[k] = order[k - 1];
-            k--;
-        }
-        order[k] = st;
+        kind_of(kind, sizeof kind, g->student[st]);
+        int seen = 0;
+        for (int k = 0; k < nkinds; k++) seen |= !strcmp(kinds[k], kind);
+        if (!seen) snprintf(kinds[nkinds++], sizeof kinds[0], "%s", kind);
     }
-    snprintf(name, sizeof name, "size_%d.dat", d);
+    /* students by parameter count (of any configuration with rows) */
+    long long params[BENCH_MAX_LIST];
+    for (int st = 0; st < g->nstudents; st++) {
+        params[st] = 0;
+        for (int k = 0; k < s->nconf && params[st] == 0; k++) params[st] = bench_stat_at(s, d, t, st, k)->student_params;
+        int j = st;
+        while (j > 0 && params[order[j - 1]] > params[st]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = st;
+    }
+    snprintf(name, sizeof name, "size_%d_%d.dat", d, t);
     FILE *f = open_data(dir, name, msg);
     if (f == NULL) return GNNKD_EIO;
-    for (int kind = 0; kind < 2; kind++)
-        for (int m = 0; m < 3; m++) {
-            fprintf(f, "%s# %s %s: parameters, mean, std of test accuracy (%%)\n",
-                    kind || m ? "\n\n" : "", kind ? "mlp" : "gcn", METHOD_TITLE[m]);
+    const int nblocks = nkinds * g->nmethods;
+    int present[BENCH_MAX_LIST * BENCH_MAX_LIST] = {0};
+    for (int kd = 0; kd < nkinds; kd++)
+        for (int m = 0; m < g->nmethods; m++) {
+            const int blk = kd * g->nmethods + m;
+            fprintf(f, "%s# %s %s: parameters, mean, std of test accuracy (%%)\n", blk ? "\n\n" : "", kinds[kd],
+                    method_name(g, m));
             for (int j = 0; j < g->nstudents; j++) {
-                int st = order[j], k = bench_chosen(s, d, st, (gnnkd_method)m);
-                if (strncmp(g->student[st], kind ? "mlp" : "gcn", 3) || k < 0) continue;
-                const bench_stat *b = bench_stat_at(s, d, st, k);
+                int st = order[j], k = bench_chosen(s, d, t, st, m);
+                kind_of(kind, sizeof kind, g->student[st]);
+                if (strcmp(kind, kinds[kd]) || k < 0) continue;
+                const bench_stat *b = bench_stat_at(s, d, t, st, k);
                 if (b->n == 0) continue;
-                fprintf(f, "%lld %.4f %.4f\n", b->student_params, 100 * b->test_mean, 100 * b->test_std);
-                present[kind * 3 + m] = 1;
+                fprintf(f, "%lld %.4f %.4f\n", b->student_params, 100 * b->mean[sc], 100 * b->std[sc]);
+                present[blk] = 1;
             }
-            if (!present[kind * 3 + m]) fprintf(f, "nan nan nan\n");
+            if (!present[blk]) fprintf(f, "nan nan nan\n");
         }
-    fprintf(f, "\n\n# teacher %s\n%lld %.4f %.4f\n", g->teacher, s->teacher_params[d],
-            100 * s->teacher_mean[d], 100 * s->teacher_std[d]);
+    const bench_stat *tb = bench_teacher_at(s, d, t);
+    fprintf(f, "\n\n# teacher\n");
+    if (tb->n > 0) fprintf(f, "%lld %.4f %.4f\n", tb->student_params, 100 * tb->mean[sc], 100 * tb->std[sc]);
+    else fprintf(f, "nan nan nan\n");
     int rc = close_data(f, dir, name, msg);
     if (rc != GNNKD_OK) return rc;
 
     fprintf(gp, "  set logscale x 10\n  set format x '%%.0s%%c'\n  set xlabel 'parameters'\n"
-                "  set ylabel 'test accuracy (%%)'\n  set key below maxrows 4\n  set offsets graph 0.1, graph 0.1, 0, 0\n"
-                "  plot ");
-    for (int b = 0; b < 6; b++) {
-        if (!present[b]) continue;
-        fprintf(gp, "'%s' index %d using 1:2:3 with yerrorlines lc rgb '%s' pt %d dt %d title '%s %s', \\\n       ",
-                name, b, METHOD_COLOR[b % 3], b < 3 ? 7 : 9, b < 3 ? 1 : 2, b < 3 ? "GCN" : "MLP",
-                METHOD_TITLE[b % 3]);
-    }
-    fprintf(gp, "'%s' index 6 using 1:2:3 with yerrorbars lc rgb 'black' pt 5 title ", name);
+                "  set ylabel 'test accuracy (%%)'\n  set key below maxrows 4\n  set offsets graph 0.1, graph 0.1, 0, 0\n");
+    const char *sep = "  plot ";
     char title[128];
-    snprintf(title, sizeof title, "teacher %s", g->teacher);
-    gp_str(gp, title);
-    fprintf(gp, "\n  unset logscale x\n  set format x '%% h'\n  set offsets 0, 0, 0, 0\n");
+    for (int blk = 0; blk < nblocks; blk++) {
+        if (!present[blk]) continue;
+        const int kd = blk / g->nmethods, m = blk % g->nmethods;
+        snprintf(title, sizeof title, "%s %s", kinds[kd], method_name(g, m));
+        fprintf(gp, "%s'%s' index %d using 1:2:3 with yerrorlines lc rgb '%s' pt %d dt %d title ", sep, name, blk,
+                method_color(g, m), 7 + 2 * kd, 1 + kd);
+        gp_str(gp, title);
+        sep = ", \\\n       ";
+    }
+    if (tb->n > 0) {
+        fprintf(gp, "%s'%s' index %d using 1:2:3 with yerrorbars lc rgb 'black' pt 5 title ", sep, name, nblocks);
+        snprintf(title, sizeof title, "teacher %s", g->teacher[t]);
+        gp_str(gp, title);
+        sep = ", ";
+    }
+    if (sep[0] == ' ') empty_panel(gp);
+    else fprintf(gp, "\n");
+    fprintf(gp, "  unset logscale x\n  set format x '%% h'\n  set offsets 0, 0, 0, 0\n");
     return GNNKD_OK;
 }
 
@@ -210,22 +284,18 @@ static int size_panel(FILE *gp, const bench_summary *s, int d, const char *dir, 
 static int read_curve(double *acc, int cap, const char *path, const bench_row *key) {
     FILE *f = fopen(path, "r");
     if (f == NULL) return 0;
-    char *line = NULL, *field[14];
+    char *line = NULL, *field[BENCH_CURVE_FIELDS + 1];
     size_t len = 0;
     int n = 0;
     while (getline(&line, &len, f) > 0) {
         line[strcspn(line, "\r\n")] = '\0';
-        if (bench_csv_split(line, field, 13) != 13) continue;
+        if (bench_csv_split(line, field, BENCH_CURVE_FIELDS) != BENCH_CURVE_FIELDS) continue;
+        if (!bench_key_matches(field, key)) continue;
         char *end;
-        long seed = strtol(field[7], &end, 10);
-        if (*end || seed != key->seed || strcmp(field[0], key->dataset) || strcmp(field[1], key->teacher) ||
-            strcmp(field[2], key->student) || strcmp(field[3], key->method) || strcmp(field[4], key->T) ||
-            strcmp(field[5], key->alpha) || strcmp(field[6], key->transfer))
-            continue;
-        long epoch = strtol(field[8], &end, 10);
+        long epoch = strtol(field[BENCH_KEY_FIELDS], &end, 10);
         if (*end || epoch < 1 || epoch > cap) continue;
         if (epoch == 1) n = 0;
-        acc[epoch - 1] = strtod(field[11], NULL);
+        acc[epoch - 1] = strtod(field[BENCH_KEY_FIELDS + 3], NULL);
         if (epoch > n) n = (int)epoch;
     }
     free(line);
@@ -233,24 +303,22 @@ static int read_curve(double *acc, int cap, const char *path, const bench_row *k
     return n;
 }
 
-/* Blocks: the teacher, then per student scratch, KD and compression (chosen
- * settings): (epoch, validation accuracy %). */
-static int curves_panel(FILE *gp, const bench_summary *s, int d, const char *dir, char *msg) {
+/* Blocks: the teacher, then per student and method (chosen settings):
+ * (epoch, validation accuracy %). */
+static int curves_panel(FILE *gp, const bench_summary *s, int d, int t, int cap, const char *dir, char *msg) {
     const bench_grid *g = s->grid;
-    enum { MAX_SERIES = 1 + 3 * BENCH_MAX_LIST };
-    char name[64], path[PATH_LEN], title[MAX_SERIES][160], set[64];
-    int present[MAX_SERIES] = {0};
-    const int nseries = 1 + 3 * g->nstudents;
-    gnnkd_train_options o;
-    gnnkd_train_options_default(&o); /* the teacher's epochs */
-    const int cap = o.epochs > g->epochs ? o.epochs : g->epochs;
+    enum { MAX_SERIES = 1 + BENCH_MAX_LIST * BENCH_MAX_LIST };
+    char name[64], path[PATH_LEN], set[96];
+    static char title[MAX_SERIES][160];
+    static int present[MAX_SERIES];
+    const int nseries = 1 + g->nstudents * g->nmethods;
     double *acc = calloc((size_t)cap, sizeof *acc);
     if (acc == NULL) {
         util_msg(msg, "plots: out of memory");
         return GNNKD_ENOMEM;
     }
     snprintf(path, sizeof path, "%s/curves.csv", dir);
-    snprintf(name, sizeof name, "curves_%d.dat", d);
+    snprintf(name, sizeof name, "curves_%d_%d.dat", d, t);
     FILE *f = open_data(dir, name, msg);
     if (f == NULL) {
         free(acc);
@@ -259,25 +327,24 @@ static int curves_panel(FILE *gp, const bench_summary *s, int d, const char *dir
     int any = 0;
     for (int b = 0; b < nseries; b++) {
         bench_row key;
-        int st = b ? (b - 1) / 3 : 0, m = b ? (b - 1) % 3 : 0;
-        int k = b ? bench_chosen(s, d, st, (gnnkd_method)m) : 0;
-        bench_row_key(&key, g, d, st, k < 0 ? 0 : k, 0);
+        int st = b ? (b - 1) / g->nmethods : 0, m = b ? (b - 1) % g->nmethods : 0;
+        int k = b ? bench_chosen(s, d, t, st, m) : 0;
+        int n = 0;
         if (b == 0) {
-            snprintf(key.student, sizeof key.student, "%s", g->teacher);
-            snprintf(key.method, sizeof key.method, "teacher");
-            snprintf(title[b], sizeof title[b], "teacher %s", g->teacher);
-        } else {
-            set[0] = '\0';
-            if (m > 0 && k >= 0) {
-                gnnkd_method method;
-                int ti, ai;
-                bench_config(g, k, &method, &ti, &ai);
-                if (ti >= 0) snprintf(set, sizeof set, " (T=%g, α=%g)", g->temp[ti], g->alpha[ai]);
-                else snprintf(set, sizeof set, " (α=%g)", g->alpha[ai]);
+            snprintf(title[b], sizeof title[b], "teacher %s", g->teacher[t]);
+            if (bench_needs_teacher(g)) {
+                bench_teacher_key(&key, g, d, t, 0);
+                n = read_curve(acc, cap, path, &key);
             }
-            snprintf(title[b], sizeof title[b], "%s %s%s", g->student[st], METHOD_TITLE[m], set);
+        } else {
+            snprintf(title[b], sizeof title[b], "%s %s", g->student[st], method_name(g, m));
+            if (k >= 0) {
+                if (bench_config_text(set, sizeof set, g, k)[0])
+                    snprintf(title[b] + strlen(title[b]), sizeof title[b] - strlen(title[b]), " (%s)", set);
+                bench_row_key(&key, g, d, t, st, k, 0);
+                n = read_curve(acc, cap, path, &key);
+            }
         }
-        int n = k < 0 ? 0 : read_curve(acc, cap, path, &key);
         fprintf(f, "%s# %s\n", b ? "\n\n" : "", title[b]);
         for (int e = 0; e < n; e++) fprintf(f, "%d %.4f\n", e + 1, 100 * acc[e]);
         if (n == 0) fprintf(f, "nan nan\n");
@@ -287,9 +354,8 @@ static int curves_panel(FILE *gp, const bench_summary *s, int d, const char *dir
     free(acc);
     int rc = close_data(f, dir, name, msg);
 
-    fprintf(gp, "  set title ");
-    gp_str(gp, g->dataset[d]);
-    fprintf(gp, "\n  set xlabel 'epoch'\n  set ylabel 'validation accuracy (%%)'\n  set key below maxrows 4\n");
+    panel_title(gp, s, d, t, NULL);
+    fprintf(gp, "  set xlabel 'epoch'\n  set ylabel 'validation accuracy (%%)'\n  set key below maxrows 4\n");
     if (!any) {
         empty_panel(gp);
         return rc;
@@ -297,11 +363,11 @@ static int curves_panel(FILE *gp, const bench_summary *s, int d, const char *dir
     const char *sep = "  plot ";
     for (int b = 0; b < nseries; b++) {
         if (!present[b]) continue;
-        /* a colour per student, a dash per method; the teacher thick and black */
+        /* a colour per method, a dash per student; the teacher thick and black */
         if (b == 0) fprintf(gp, "%s'%s' index 0 using 1:2 with lines lw 2 lc rgb 'black' title ", sep, name);
         else
-            fprintf(gp, "%s'%s' index %d using 1:2 with lines lt %d dt %d title ", sep, name, b,
-                    1 + (b - 1) / 3, (b - 1) % 3 == 0 ? 3 : (b - 1) % 3 == 1 ? 1 : 2);
+            fprintf(gp, "%s'%s' index %d using 1:2 with lines lc rgb '%s' dt %d title ", sep, name, b,
+                    method_color(g, (b - 1) % g->nmethods), 1 + (b - 1) / g->nmethods % 5);
         gp_str(gp, title[b]);
         sep = ", \\\n       ";
     }
@@ -311,7 +377,7 @@ static int curves_panel(FILE *gp, const bench_summary *s, int d, const char *dir
 
 /* ---- the script ------------------------------------------------------------------- */
 
-static int write_script(const bench_summary *s, const char *dir, char *msg) {
+static int write_script(const bench_summary *s, const char *dir, int cap, char *msg) {
     const bench_grid *g = s->grid;
     char path[PATH_LEN], tmp[GNNKD_OUTPUT_STATE_LEN], title[256];
     snprintf(path, sizeof path, "%s/plots/plots.gp", dir);
@@ -330,29 +396,34 @@ static int write_script(const bench_summary *s, const char *dir, char *msg) {
             "set grid\n");
 
     const char *plural = g->seeds > 1 ? "s" : "";
+    const int nt = bench_needs_teacher(g) ? s->nt : 1;
     snprintf(title, sizeof title, "Test accuracy against KD temperature (mean ± std over %d seed%s)",
              g->seeds, plural);
-    figure_begin(gp, "accuracy_vs_temperature", 440 * g->nstudents, 380 * g->ndatasets + 40,
-                 g->ndatasets, g->nstudents, title);
+    figure_begin(gp, "accuracy_vs_temperature", 440 * g->nstudents, 380 * g->ndatasets * nt + 40,
+                 g->ndatasets * nt, g->nstudents, title);
     for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++)
-        for (int st = 0; rc == GNNKD_OK && st < g->nstudents; st++) rc = temperature_panel(gp, s, d, st, dir, msg);
+        for (int t = 0; rc == GNNKD_OK && t < nt; t++)
+            for (int st = 0; rc == GNNKD_OK && st < g->nstudents; st++)
+                rc = temperature_panel(gp, s, d, t, st, dir, msg);
     figure_end(gp);
 
     snprintf(title, sizeof title, "Test accuracy against student size (chosen settings, %d seed%s)",
              g->seeds, plural);
-    figure_begin(gp, "accuracy_vs_size", 460 * g->ndatasets, 460, 1, g->ndatasets, title);
-    for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++) rc = size_panel(gp, s, d, dir, msg);
+    figure_begin(gp, "accuracy_vs_size", 460 * g->ndatasets, 460 * nt, nt, g->ndatasets, title);
+    for (int t = 0; rc == GNNKD_OK && t < nt; t++)
+        for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++) rc = size_panel(gp, s, d, t, dir, msg);
     figure_end(gp);
 
     snprintf(title, sizeof title, "Validation accuracy per epoch, seed %ld", g->seed0);
-    figure_begin(gp, "curves", 480 * g->ndatasets, 500, 1, g->ndatasets, title);
-    for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++) rc = curves_panel(gp, s, d, dir, msg);
+    figure_begin(gp, "curves", 480 * g->ndatasets, 500 * nt, nt, g->ndatasets, title);
+    for (int t = 0; rc == GNNKD_OK && t < nt; t++)
+        for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++) rc = curves_panel(gp, s, d, t, cap, dir, msg);
     figure_end(gp);
     int rc2 = gnnkd_output_close(gp, tmp, path, rc == GNNKD_OK, msg);
     return rc != GNNKD_OK ? rc : rc2;
 }
 
-int bench_plots_write(const bench_summary *s, const char *dir, int *made, char *msg) {
+int bench_plots_write(const bench_summary *s, const char *dir, int cap, int *made, char *msg) {
     char pdir[PATH_LEN], log[PATH_LEN];
     *made = 0;
     snprintf(pdir, sizeof pdir, "%s/plots", dir);
@@ -360,7 +431,7 @@ int bench_plots_write(const bench_summary *s, const char *dir, int *made, char *
         util_msg(msg, "%s: %s", pdir, strerror(errno));
         return GNNKD_EIO;
     }
-    int rc = write_script(s, dir, msg);
+    int rc = write_script(s, dir, cap, msg);
     if (rc != GNNKD_OK) return rc;
 
     snprintf(log, sizeof log, "%s/plots/gnuplot.log", dir);

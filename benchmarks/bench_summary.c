@@ -1,8 +1,8 @@
 /* bench_summary.c — from the rows of results.csv to summary.json and
- * summary.md: mean ± std over seeds per configuration, the gap to the
- * teacher, the gain over scratch, compression ratio and speed-up, and the
- * configuration of each method chosen by validation accuracy (never by test
- * accuracy). */
+ * summary.md: mean ± std over seeds per configuration (and, inductive, of
+ * tran / ind / prod), the gap to the teacher, the gain over scratch,
+ * compression ratio and speed-up, and the configuration of each method
+ * chosen by validation accuracy (never by test accuracy). */
 #include "bench_summary.h"
 #include "../app/cli.h"
 
@@ -14,124 +14,131 @@
 
 #include "../app/util.h"
 
-int bench_chosen(const bench_summary *s, int d, int st, gnnkd_method method) {
-    if (method == GNNKD_METHOD_SCRATCH) return 0;
-    return s->best[((size_t)d * s->grid->nstudents + st) * 2 + (method == GNNKD_METHOD_COMPRESS)];
+static const char *const SCORE_KEY[BENCH_NSCORES] = {"test_acc", "test_acc_tran", "test_acc_ind",
+                                                     "test_acc_prod"};
+
+int bench_chosen(const bench_summary *s, int d, int t, int st, int m) {
+    return s->best[(((size_t)d * s->nt + t) * s->grid->nstudents + st) * s->grid->nmethods + m];
+}
+
+int bench_scratch(const bench_summary *s, int d, int t, int st) {
+    const bench_grid *g = s->grid;
+    for (int m = 0; m < g->nmethods; m++)
+        if (BENCH_METHODS[g->method[m]].method == GNNKD_METHOD_SCRATCH) return bench_chosen(s, d, t, st, m);
+    return -1;
 }
 
 void bench_summary_free(bench_summary *s) {
-    if (s->stat) free(s->stat[0].test);
+    free(s->pool);
     free(s->stat);
     free(s->teacher);
-    free(s->teacher_n);
-    free(s->teacher_mean);
-    free(s->teacher_std);
-    free(s->teacher_ms);
-    free(s->teacher_params);
     free(s->best);
     memset(s, 0, sizeof *s);
 }
 
-static double mean_of(const double *x, int n) {
-    double m, sd;
-    cli_mean_std(x, n, &m, &sd);
-    return m;
+/* The mean of the finite values of x (NaN if none). */
+static double finite_mean(const double *x, int n) {
+    double sum = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(x[i])) sum += x[i], k++;
+    return k ? sum / k : NAN;
+}
+
+/* Adds row r to b (as its n-th seed); extra: (3, seeds) scratch for the
+ * validation accuracy, inference times and the teacher's score. */
+static void stat_add(bench_stat *b, const bench_row *r, double *extra, int seeds, int score) {
+    const int n = b->n;
+    b->score[BENCH_TEST][n] = r->test_acc;
+    b->score[BENCH_TRAN][n] = r->tran;
+    b->score[BENCH_IND][n] = r->ind;
+    b->score[BENCH_PROD][n] = r->prod;
+    extra[n] = r->val_acc;
+    extra[seeds + n] = r->inference_ms;
+    extra[2 * seeds + n] = r->teacher_inference_ms;
+    extra[3 * seeds + n] = score == BENCH_PROD ? r->teacher_prod : r->teacher_test_acc;
+    b->epochs += r->epochs;
+    b->train_seconds += r->train_seconds;
+    b->student_params = r->student_params;
+    b->teacher_params = r->teacher_params;
+    b->n++;
+}
+
+static void stat_finish(bench_stat *b, const double *extra, int seeds) {
+    const int n = b->n;
+    if (n == 0) return;
+    for (int sc = 0; sc < BENCH_NSCORES; sc++) cli_mean_std(b->score[sc], n, &b->mean[sc], &b->std[sc]);
+    cli_mean_std(extra, n, &b->val_mean, &b->val_std);
+    b->inference_ms = cli_median(extra + seeds, n);
+    b->teacher_inference_ms = cli_median(extra + 2 * seeds, n);
+    b->teacher_mean = finite_mean(extra + 3 * seeds, n);
+    b->epochs /= n;
+    b->train_seconds /= n;
+}
+
+/* Points b's score arrays into the pool at slot. */
+static void stat_carve(bench_stat *b, double *pool, size_t slot, int seeds) {
+    for (int sc = 0; sc < BENCH_NSCORES; sc++) b->score[sc] = pool + (slot * BENCH_NSCORES + sc) * seeds;
 }
 
 int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_table *t, char *msg) {
 #define UTIL_FREE_ALL                                                                       \
     do {                                                                                  \
-        free(val);                                                                        \
+        free(extra);                                                                      \
         bench_summary_free(s);                                                            \
     } while (0)
-    double *val = NULL; /* (4, seeds) scratch space: val, inference, teacher inference, teacher acc */
+    double *extra = NULL;
     memset(s, 0, sizeof *s);
     s->grid = g;
     s->nconf = bench_nconfigs(g);
-    const int nd = g->ndatasets, ns = g->nstudents, S = g->seeds;
-    const size_t ngroups = (size_t)nd * ns * s->nconf;
+    s->nt = g->nteachers > 0 ? g->nteachers : 1;
+    s->score = g->inductive ? BENCH_PROD : BENCH_TEST;
+    const int nd = g->ndatasets, nt = s->nt, ns = g->nstudents, S = g->seeds;
+    const size_t ngroups = (size_t)nd * nt * ns * s->nconf, nteach = (size_t)nd * nt;
     UTIL_ALLOC(s->stat, ngroups);
-    UTIL_ALLOC(s->stat[0].test, ngroups * S);
-    UTIL_ALLOC(s->teacher, (size_t)nd * S);
-    UTIL_ALLOC(s->teacher_n, nd);
-    UTIL_ALLOC(s->teacher_mean, nd);
-    UTIL_ALLOC(s->teacher_std, nd);
-    UTIL_ALLOC(s->teacher_ms, nd);
-    UTIL_ALLOC(s->teacher_params, nd);
-    UTIL_ALLOC(s->best, (size_t)nd * ns * 2);
-    UTIL_ALLOC(val, 4 * (size_t)S);
-    double *ims = val + S, *tms = val + 2 * S, *tacc = val + 3 * S;
+    UTIL_ALLOC(s->teacher, nteach);
+    UTIL_ALLOC(s->best, (size_t)nd * nt * ns * g->nmethods);
+    UTIL_ALLOC(s->pool, (ngroups + nteach) * BENCH_NSCORES * S);
+    UTIL_ALLOC(extra, 4 * (size_t)S);
 
     bench_row key;
-    for (int d = 0; d < nd; d++) {
-        for (int st = 0; st < ns; st++)
-            for (int k = 0; k < s->nconf; k++) {
-                bench_stat *b = bench_stat_at(s, d, st, k);
-                b->test = s->stat[0].test + (size_t)(b - s->stat) * S;
-                int n = 0;
-                for (int si = 0; si < S; si++) {
-                    bench_row_key(&key, g, d, st, k, si);
-                    const bench_row *r = bench_table_find(t, &key);
-                    if (r == NULL) continue;
-                    b->test[n] = r->test_acc;
-                    val[n] = r->val_acc;
-                    ims[n] = r->inference_ms;
-                    tms[n] = r->teacher_inference_ms;
-                    tacc[n] = r->teacher_test_acc;
-                    b->epochs += r->epochs;
-                    b->train_seconds += r->train_seconds;
-                    b->student_params = r->student_params;
-                    b->teacher_params = r->teacher_params;
-                    n++;
-                }
-                b->n = n;
-                if (n == 0) continue;
-                cli_mean_std(b->test, n, &b->test_mean, &b->test_std);
-                cli_mean_std(val, n, &b->val_mean, &b->val_std);
-                b->teacher_mean = mean_of(tacc, n);
-                b->inference_ms = cli_median(ims, n);
-                b->teacher_inference_ms = cli_median(tms, n);
-                b->epochs /= n;
-                b->train_seconds /= n;
+    for (int d = 0; d < nd; d++)
+        for (int ti = 0; ti < nt; ti++) {
+            bench_stat *tb = bench_teacher_at(s, d, ti);
+            stat_carve(tb, s->pool, ngroups + (size_t)d * nt + ti, S);
+            for (int si = 0; g->nteachers > 0 && si < S; si++) {
+                bench_teacher_key(&key, g, d, ti, si);
+                const bench_row *r = bench_table_find(t, &key);
+                if (r) stat_add(tb, r, extra, S, s->score);
             }
-
-        /* the teacher of a seed is in every row of the seed: take the first */
-        int n = 0;
-        for (int si = 0; si < S; si++) {
-            bench_row_key(&key, g, d, 0, 0, si);
-            for (int i = 0; i < t->n; i++) {
-                const bench_row *r = &t->row[i];
-                if (r->seed == key.seed && !strcmp(r->dataset, key.dataset) &&
-                    !strcmp(r->teacher, key.teacher) && !strcmp(r->transfer, key.transfer)) {
-                    s->teacher[(size_t)d * S + n] = r->teacher_test_acc;
-                    tms[n] = r->teacher_inference_ms;
-                    s->teacher_params[d] = r->teacher_params;
-                    n++;
-                    break;
-                }
-            }
-        }
-        s->teacher_n[d] = n;
-        cli_mean_std(s->teacher + (size_t)d * S, n, &s->teacher_mean[d], &s->teacher_std[d]);
-        s->teacher_ms[d] = cli_median(tms, n);
-
-        /* the choice by mean validation accuracy; ties keep the first in grid order */
-        for (int st = 0; st < ns; st++)
-            for (int m = 0; m < 2; m++) {
-                gnnkd_method want = m ? GNNKD_METHOD_COMPRESS : GNNKD_METHOD_KD;
-                int best = -1;
+            stat_finish(tb, extra, S);
+            for (int st = 0; st < ns; st++)
                 for (int k = 0; k < s->nconf; k++) {
-                    gnnkd_method method;
-                    int ti, ai;
-                    bench_config(g, k, &method, &ti, &ai);
-                    const bench_stat *b = bench_stat_at(s, d, st, k);
-                    if (method != want || b->n == 0) continue;
-                    if (best < 0 || b->val_mean > bench_stat_at(s, d, st, best)->val_mean) best = k;
+                    bench_stat *b = bench_stat_at(s, d, ti, st, k);
+                    stat_carve(b, s->pool, (size_t)(b - s->stat), S);
+                    for (int si = 0; si < S; si++) {
+                        bench_row_key(&key, g, d, ti, st, k, si);
+                        const bench_row *r = bench_table_find(t, &key);
+                        if (r) stat_add(b, r, extra, S, s->score);
+                    }
+                    stat_finish(b, extra, S);
                 }
-                s->best[((size_t)d * ns + st) * 2 + m] = best;
-            }
-    }
-    free(val);
+
+            /* the choice by mean validation accuracy; ties keep the first in grid order */
+            for (int st = 0; st < ns; st++)
+                for (int m = 0; m < g->nmethods; m++) {
+                    int best = -1;
+                    for (int k = 0; k < s->nconf; k++) {
+                        int km, idx[BENCH_NAXES];
+                        bench_config(g, k, &km, idx);
+                        const bench_stat *b = bench_stat_at(s, d, ti, st, k);
+                        if (km != m || b->n == 0) continue;
+                        if (best < 0 || b->val_mean > bench_stat_at(s, d, ti, st, best)->val_mean) best = k;
+                    }
+                    s->best[(((size_t)d * nt + ti) * ns + st) * g->nmethods + m] = best;
+                }
+        }
+    free(extra);
     return GNNKD_OK;
 #undef UTIL_FREE_ALL
 }
@@ -145,98 +152,144 @@ static cJSON *mean_std(double mean, double std) {
     return o;
 }
 
+static void add_number_or_null(cJSON *o, const char *key, double v) {
+    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
+/* test_acc and, inductive, test_acc_tran / _ind / _prod. */
+static void add_scores(cJSON *o, const bench_summary *s, const bench_stat *b) {
+    for (int sc = 0; sc < BENCH_NSCORES; sc++)
+        if (sc == BENCH_TEST || s->grid->inductive)
+            cJSON_AddItemToObject(o, SCORE_KEY[sc], cli_json_stat(b->score[sc], b->n));
+}
+
 /* The key and the comparisons shared by every configuration entry. */
-static void add_config(cJSON *o, const bench_summary *s, int d, int st, int k) {
+static void add_config(cJSON *o, const bench_summary *s, int d, int t, int st, int k) {
     const bench_grid *g = s->grid;
-    const bench_stat *b = bench_stat_at(s, d, st, k), *scratch = bench_stat_at(s, d, st, 0);
-    gnnkd_method method;
-    int ti, ai;
-    bench_config(g, k, &method, &ti, &ai);
+    const bench_stat *b = bench_stat_at(s, d, t, st, k);
+    const int sk = bench_scratch(s, d, t, st);
+    const bench_stat *scratch = sk >= 0 ? bench_stat_at(s, d, t, st, sk) : NULL;
+    const bench_method *bm = bench_config_method(g, k);
+    int m, idx[BENCH_NAXES];
+    bench_config(g, k, &m, idx);
     cJSON_AddStringToObject(o, "dataset", g->dataset[d]);
+    if (bm->needs_teacher) cJSON_AddStringToObject(o, "teacher", g->teacher[t]);
+    else cJSON_AddNullToObject(o, "teacher");
     cJSON_AddStringToObject(o, "student", g->student[st]);
-    cJSON_AddStringToObject(o, "method", gnnkd_method_name(method));
-    if (ti >= 0) cJSON_AddNumberToObject(o, "T", g->temp[ti]);
-    else cJSON_AddNullToObject(o, "T");
-    if (ai >= 0) cJSON_AddNumberToObject(o, "alpha", g->alpha[ai]);
-    else cJSON_AddNullToObject(o, "alpha");
+    cJSON_AddStringToObject(o, "method", gnnkd_method_name(bm->method));
+    for (int a = 0; a < BENCH_NAXES; a++)
+        add_number_or_null(o, BENCH_AXES[a].column, idx[a] >= 0 ? g->value[a][idx[a]] : NAN);
     cJSON_AddNumberToObject(o, "seeds", b->n);
-    cJSON_AddItemToObject(o, "test_acc", cli_json_stat(b->test, b->n));
+    add_scores(o, s, b);
     cJSON_AddItemToObject(o, "val_acc", mean_std(b->val_mean, b->val_std));
-    cJSON_AddNumberToObject(o, "teacher_test_acc", b->teacher_mean);
-    cJSON_AddNumberToObject(o, "gap_to_teacher", b->test_mean - b->teacher_mean);
-    if (scratch->n > 0) cJSON_AddNumberToObject(o, "gain_over_scratch", b->test_mean - scratch->test_mean);
-    else cJSON_AddNullToObject(o, "gain_over_scratch");
+    add_number_or_null(o, "teacher_score", b->teacher_mean);
+    add_number_or_null(o, "gap_to_teacher", b->mean[s->score] - b->teacher_mean);
+    add_number_or_null(o, "gain_over_scratch",
+                       scratch && scratch->n > 0 ? b->mean[s->score] - scratch->mean[s->score] : NAN);
+}
+
+/* Whether (d, t, st, k) is shown: a configuration without a teacher only at t = 0. */
+static int shown(const bench_summary *s, int t, int k) { return t == 0 || bench_config_method(s->grid, k)->needs_teacher; }
+
+static cJSON *settings_json(const bench_summary *s) {
+    const bench_grid *g = s->grid;
+    cJSON *set = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(set, "datasets");
+    for (int d = 0; d < g->ndatasets; d++) cJSON_AddItemToArray(arr, cJSON_CreateString(g->dataset[d]));
+    arr = cJSON_AddArrayToObject(set, "teachers");
+    cJSON *tt = cJSON_AddObjectToObject(set, "teacher_training");
+    for (int t = 0; t < g->nteachers; t++) {
+        cJSON_AddItemToArray(arr, cJSON_CreateString(g->teacher[t]));
+        cJSON_AddStringToObject(tt, g->teacher[t], g->teacher_training[t]);
+    }
+    arr = cJSON_AddArrayToObject(set, "students");
+    for (int st = 0; st < g->nstudents; st++) cJSON_AddItemToArray(arr, cJSON_CreateString(g->student[st]));
+    arr = cJSON_AddArrayToObject(set, "methods");
+    cJSON *wd = cJSON_AddObjectToObject(set, "weight_decay");
+    for (int m = 0; m < g->nmethods; m++) {
+        gnnkd_method method = BENCH_METHODS[g->method[m]].method;
+        cJSON_AddItemToArray(arr, cJSON_CreateString(gnnkd_method_name(method)));
+        cJSON_AddNumberToObject(wd, gnnkd_method_name(method), bench_weight_decay(g, method));
+    }
+    for (int a = 0; a < BENCH_NAXES; a++)
+        cJSON_AddItemToObject(set, BENCH_AXES[a].option, cJSON_CreateDoubleArray(g->value[a], g->nvalues[a]));
+    cJSON_AddNumberToObject(set, "seeds", g->seeds);
+    cJSON_AddNumberToObject(set, "first_seed", (double)g->seed0);
+    cJSON_AddStringToObject(set, "setting", g->setting[0] ? g->setting : "transductive");
+    cJSON_AddNumberToObject(set, "split_seed", (double)g->split_seed);
+    cJSON_AddBoolToObject(set, "split_per_seed", g->glnn);
+    cJSON_AddStringToObject(set, "score", SCORE_KEY[s->score]);
+    cJSON_AddStringToObject(set, "select", gnnkd_select_name(g->select));
+    cJSON_AddNumberToObject(set, "patience", g->patience);
+    cJSON_AddNumberToObject(set, "epochs", g->epochs);
+    cJSON_AddStringToObject(set, "transfer", "all");
+    cJSON_AddStringToObject(set, "compress_target", "teacher logits, each row centred to zero mean");
+    cJSON_AddStringToObject(set, "choice",
+                            "each method's hyper-parameters per dataset, teacher and student by mean "
+                            "validation accuracy over the seeds; ties keep the first in grid order");
+    return set;
 }
 
 static cJSON *summary_json(const bench_summary *s) {
     const bench_grid *g = s->grid;
     cJSON *root = cJSON_CreateObject();
-    cJSON *set = cJSON_AddObjectToObject(root, "settings");
-    cJSON *arr = cJSON_AddArrayToObject(set, "datasets");
-    for (int d = 0; d < g->ndatasets; d++) cJSON_AddItemToArray(arr, cJSON_CreateString(g->dataset[d]));
-    cJSON_AddStringToObject(set, "teacher", g->teacher);
-    cJSON_AddStringToObject(set, "teacher_training", g->teacher_training);
-    arr = cJSON_AddArrayToObject(set, "students");
-    for (int st = 0; st < g->nstudents; st++) cJSON_AddItemToArray(arr, cJSON_CreateString(g->student[st]));
-    cJSON_AddItemToObject(set, "temperatures", cJSON_CreateDoubleArray(g->temp, g->ntemps));
-    cJSON_AddItemToObject(set, "alphas", cJSON_CreateDoubleArray(g->alpha, g->nalphas));
-    cJSON_AddNumberToObject(set, "seeds", g->seeds);
-    cJSON_AddNumberToObject(set, "first_seed", (double)g->seed0);
-    cJSON_AddStringToObject(set, "select", gnnkd_select_name(g->select));
-    cJSON_AddNumberToObject(set, "patience", g->patience);
-    cJSON_AddNumberToObject(set, "epochs", g->epochs);
-    cJSON *wd = cJSON_AddObjectToObject(set, "weight_decay");
-    for (int m = 0; m < 3; m++)
-        cJSON_AddNumberToObject(wd, gnnkd_method_name((gnnkd_method)m), bench_weight_decay(g, (gnnkd_method)m));
-    cJSON_AddStringToObject(set, "transfer", "all");
-    cJSON_AddStringToObject(set, "compress_target", "teacher logits, each row centred to zero mean");
-    cJSON_AddStringToObject(set, "choice",
-                            "KD's (T, alpha) and compression's alpha by mean validation accuracy "
-                            "over the seeds; ties keep the first in grid order");
+    cJSON_AddItemToObject(root, "settings", settings_json(s));
 
-    arr = cJSON_AddArrayToObject(root, "teachers");
-    for (int d = 0; d < g->ndatasets; d++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "dataset", g->dataset[d]);
-        cJSON_AddStringToObject(o, "teacher", g->teacher);
-        cJSON_AddNumberToObject(o, "params", (double)s->teacher_params[d]);
-        cJSON_AddNumberToObject(o, "seeds", s->teacher_n[d]);
-        cJSON_AddItemToObject(o, "test_acc", cli_json_stat(s->teacher + (size_t)d * g->seeds, s->teacher_n[d]));
-        cJSON_AddNumberToObject(o, "inference_ms", s->teacher_ms[d]);
-        cJSON_AddItemToArray(arr, o);
-    }
+    cJSON *arr = cJSON_AddArrayToObject(root, "teachers");
+    for (int d = 0; d < g->ndatasets; d++)
+        for (int t = 0; t < g->nteachers; t++) {
+            const bench_stat *b = bench_teacher_at(s, d, t);
+            if (b->n == 0) continue;
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "dataset", g->dataset[d]);
+            cJSON_AddStringToObject(o, "teacher", g->teacher[t]);
+            cJSON_AddNumberToObject(o, "params", (double)b->student_params);
+            cJSON_AddNumberToObject(o, "seeds", b->n);
+            add_scores(o, s, b);
+            cJSON_AddItemToObject(o, "val_acc", mean_std(b->val_mean, b->val_std));
+            cJSON_AddNumberToObject(o, "inference_ms", b->inference_ms);
+            cJSON_AddNumberToObject(o, "epochs", b->epochs);
+            cJSON_AddNumberToObject(o, "train_seconds", b->train_seconds);
+            cJSON_AddItemToArray(arr, o);
+        }
 
     arr = cJSON_AddArrayToObject(root, "results");
     for (int d = 0; d < g->ndatasets; d++)
-        for (int st = 0; st < g->nstudents; st++)
-            for (int k = 0; k < s->nconf; k++) {
-                const bench_stat *b = bench_stat_at(s, d, st, k);
-                if (b->n == 0) continue;
-                cJSON *o = cJSON_CreateObject();
-                add_config(o, s, d, st, k);
-                cJSON_AddNumberToObject(o, "student_params", (double)b->student_params);
-                cJSON_AddNumberToObject(o, "teacher_params", (double)b->teacher_params);
-                cJSON_AddNumberToObject(o, "compression_ratio",
-                                        (double)b->teacher_params / (double)b->student_params);
-                cJSON_AddNumberToObject(o, "inference_ms", b->inference_ms);
-                cJSON_AddNumberToObject(o, "teacher_inference_ms", b->teacher_inference_ms);
-                cJSON_AddNumberToObject(o, "speedup", b->teacher_inference_ms / b->inference_ms);
-                cJSON_AddNumberToObject(o, "epochs", b->epochs);
-                cJSON_AddNumberToObject(o, "train_seconds", b->train_seconds);
-                cJSON_AddItemToArray(arr, o);
-            }
+        for (int t = 0; t < s->nt; t++)
+            for (int st = 0; st < g->nstudents; st++)
+                for (int k = 0; k < s->nconf; k++) {
+                    const bench_stat *b = bench_stat_at(s, d, t, st, k);
+                    if (b->n == 0 || !shown(s, t, k)) continue;
+                    const int teach = bench_config_method(g, k)->needs_teacher;
+                    cJSON *o = cJSON_CreateObject();
+                    add_config(o, s, d, t, st, k);
+                    cJSON_AddNumberToObject(o, "student_params", (double)b->student_params);
+                    cJSON_AddNumberToObject(o, "inference_ms", b->inference_ms);
+                    if (teach) {
+                        cJSON_AddNumberToObject(o, "teacher_params", (double)b->teacher_params);
+                        cJSON_AddNumberToObject(o, "compression_ratio",
+                                                (double)b->teacher_params / (double)b->student_params);
+                        cJSON_AddNumberToObject(o, "teacher_inference_ms", b->teacher_inference_ms);
+                        cJSON_AddNumberToObject(o, "speedup", b->teacher_inference_ms / b->inference_ms);
+                    }
+                    cJSON_AddNumberToObject(o, "epochs", b->epochs);
+                    cJSON_AddNumberToObject(o, "train_seconds", b->train_seconds);
+                    cJSON_AddItemToArray(arr, o);
+                }
 
-    /* the headline: scratch and each method at its chosen configuration */
+    /* the headline: each method at its chosen configuration, scratch once */
     arr = cJSON_AddArrayToObject(root, "selected");
     for (int d = 0; d < g->ndatasets; d++)
-        for (int st = 0; st < g->nstudents; st++)
-            for (int m = 0; m < 3; m++) {
-                int k = bench_chosen(s, d, st, (gnnkd_method)m);
-                if (k < 0 || bench_stat_at(s, d, st, k)->n == 0) continue;
-                cJSON *o = cJSON_CreateObject();
-                add_config(o, s, d, st, k);
-                cJSON_AddItemToArray(arr, o);
-            }
+        for (int t = 0; t < s->nt; t++)
+            for (int st = 0; st < g->nstudents; st++)
+                for (int m = 0; m < g->nmethods; m++) {
+                    int k = bench_chosen(s, d, t, st, m);
+                    if (k < 0 || !shown(s, t, k)) continue;
+                    cJSON *o = cJSON_CreateObject();
+                    add_config(o, s, d, t, st, k);
+                    cJSON_AddItemToArray(arr, o);
+                }
     return root;
 }
 
@@ -244,7 +297,7 @@ static cJSON *summary_json(const bench_summary *s) {
 
 /* "81.5 ± 0.6" in percent, or "–" without seeds. */
 static const char *pct(char *buf, size_t len, double mean, double std, int n) {
-    if (n == 0) snprintf(buf, len, "–");
+    if (n == 0 || !isfinite(mean)) snprintf(buf, len, "–");
     else snprintf(buf, len, "%.1f ± %.1f", 100 * mean, 100 * std);
     return buf;
 }
@@ -252,115 +305,204 @@ static const char *pct(char *buf, size_t len, double mean, double std, int n) {
 /* A difference of accuracies in percentage points, "+1.2" (never "-0.0"). */
 static const char *pp(char *buf, size_t len, double diff) {
     double x = 100 * diff;
-    snprintf(buf, len, "%+.1f", fabs(x) < 0.05 ? 0.0 : x);
+    if (!isfinite(x)) snprintf(buf, len, "–");
+    else snprintf(buf, len, "%+.1f", fabs(x) < 0.05 ? 0.0 : x);
     return buf;
 }
 
-/* The chosen setting of configuration k as text: "T=2, α=0.9". */
-static const char *setting(char *buf, size_t len, const bench_grid *g, int k) {
-    gnnkd_method method;
-    int ti, ai;
-    bench_config(g, k, &method, &ti, &ai);
-    if (ti >= 0) snprintf(buf, len, "T=%g, α=%g", g->temp[ti], g->alpha[ai]);
-    else if (ai >= 0) snprintf(buf, len, "α=%g", g->alpha[ai]);
-    else buf[0] = '\0';
-    return buf;
+/* The method of the grid's method m as a table heading. */
+static const char *method_title(const bench_grid *g, int m) {
+    return gnnkd_method_name(BENCH_METHODS[g->method[m]].method);
+}
+
+/* The score columns: "test acc" or "tran | ind | prod" (header, rule or cells). */
+static void score_header(FILE *f, const bench_summary *s) {
+    fprintf(f, s->grid->inductive ? " tran | ind | prod |" : " test acc |");
+}
+static void score_rule(FILE *f, const bench_summary *s) { fprintf(f, s->grid->inductive ? "---:|---:|---:|" : "---:|"); }
+static void score_cells(FILE *f, const bench_summary *s, const bench_stat *b) {
+    char a[64];
+    if (!s->grid->inductive) {
+        fprintf(f, " %s |", pct(a, sizeof a, b->mean[BENCH_TEST], b->std[BENCH_TEST], b->n));
+        return;
+    }
+    for (int sc = BENCH_TRAN; sc <= BENCH_PROD; sc++) fprintf(f, " %s |", pct(a, sizeof a, b->mean[sc], b->std[sc], b->n));
+}
+
+/* Transductive: a row per (dataset, teacher), a column per student and
+ * method; scratch, which has no teacher, in the first row of its dataset. */
+static void headline_wide(FILE *f, const bench_summary *s) {
+    const bench_grid *g = s->grid;
+    char a[64], b[96];
+    fprintf(f, "| dataset | teacher | teacher acc |");
+    for (int st = 0; st < g->nstudents; st++)
+        for (int m = 0; m < g->nmethods; m++) fprintf(f, " %s %s |", g->student[st], method_title(g, m));
+    fprintf(f, "\n|---|---|---:|");
+    for (int st = 0; st < g->nstudents; st++)
+        for (int m = 0; m < g->nmethods; m++) fprintf(f, "---:|");
+    fprintf(f, "\n");
+    const int nrows = bench_needs_teacher(g) ? s->nt : 1;
+    for (int d = 0; d < g->ndatasets; d++)
+        for (int t = 0; t < nrows; t++) {
+            const bench_stat *tb = bench_teacher_at(s, d, t);
+            fprintf(f, "| %s | %s | %s |", g->dataset[d], g->nteachers && tb->n ? g->teacher[t] : "–",
+                    pct(a, sizeof a, tb->mean[BENCH_TEST], tb->std[BENCH_TEST], tb->n));
+            for (int st = 0; st < g->nstudents; st++)
+                for (int m = 0; m < g->nmethods; m++) {
+                    int k = bench_chosen(s, d, t, st, m);
+                    const bench_stat *x = k >= 0 ? bench_stat_at(s, d, t, st, k) : NULL;
+                    if (x && !shown(s, t, k)) {
+                        fprintf(f, " ↑ |");
+                        continue;
+                    }
+                    if (x == NULL || x->n == 0) {
+                        fprintf(f, " – |");
+                        continue;
+                    }
+                    fprintf(f, " %s", pct(a, sizeof a, x->mean[BENCH_TEST], x->std[BENCH_TEST], x->n));
+                    if (bench_config_text(b, sizeof b, g, k)[0]) fprintf(f, " (%s)", b);
+                    fprintf(f, " |");
+                }
+            fprintf(f, "\n");
+        }
+}
+
+/* Inductive: a row per model, with tran, ind and prod. */
+static void headline_long(FILE *f, const bench_summary *s) {
+    const bench_grid *g = s->grid;
+    char b[96];
+    fprintf(f, "| dataset | teacher | model | method | setting |");
+    score_header(f, s);
+    fprintf(f, "\n|---|---|---|---|---|");
+    score_rule(f, s);
+    fprintf(f, "\n");
+    for (int d = 0; d < g->ndatasets; d++)
+        for (int t = 0; t < s->nt; t++) {
+            const bench_stat *tb = bench_teacher_at(s, d, t);
+            if (g->nteachers && tb->n > 0) {
+                fprintf(f, "| %s | %s | %s | teacher | |", g->dataset[d], g->teacher[t], g->teacher[t]);
+                score_cells(f, s, tb);
+                fprintf(f, "\n");
+            }
+            for (int st = 0; st < g->nstudents; st++)
+                for (int m = 0; m < g->nmethods; m++) {
+                    int k = bench_chosen(s, d, t, st, m);
+                    if (k < 0 || !shown(s, t, k)) continue;
+                    const bench_stat *x = bench_stat_at(s, d, t, st, k);
+                    fprintf(f, "| %s | %s | %s | %s | %s |", g->dataset[d],
+                            bench_config_method(g, k)->needs_teacher ? g->teacher[t] : "–", g->student[st],
+                            method_title(g, m), bench_config_text(b, sizeof b, g, k));
+                    score_cells(f, s, x);
+                    fprintf(f, "\n");
+                }
+        }
 }
 
 static void headline(FILE *f, const bench_summary *s) {
-    const bench_grid *g = s->grid;
-    char a[64], b[64];
-    fprintf(f, "| dataset | teacher %s |", g->teacher);
-    for (int st = 0; st < g->nstudents; st++)
-        fprintf(f, " %s scratch | %s KD | %s compression |", g->student[st], g->student[st], g->student[st]);
-    fprintf(f, "\n|---|---:|");
-    for (int st = 0; st < g->nstudents; st++) fprintf(f, "---:|---:|---:|");
-    fprintf(f, "\n");
-    for (int d = 0; d < g->ndatasets; d++) {
-        fprintf(f, "| %s | %s |", g->dataset[d],
-                pct(a, sizeof a, s->teacher_mean[d], s->teacher_std[d], s->teacher_n[d]));
-        for (int st = 0; st < g->nstudents; st++)
-            for (int m = 0; m < 3; m++) {
-                int k = bench_chosen(s, d, st, (gnnkd_method)m);
-                const bench_stat *x = k >= 0 ? bench_stat_at(s, d, st, k) : NULL;
-                if (x == NULL || x->n == 0) {
-                    fprintf(f, " – |");
-                    continue;
-                }
-                fprintf(f, " %s", pct(a, sizeof a, x->test_mean, x->test_std, x->n));
-                if (m > 0) fprintf(f, " (%s)", setting(b, sizeof b, g, k));
-                fprintf(f, " |");
-            }
-        fprintf(f, "\n");
-    }
+    if (s->grid->inductive) headline_long(f, s);
+    else headline_wide(f, s);
 }
 
 static void markdown(FILE *f, const bench_summary *s, int plots) {
     const bench_grid *g = s->grid;
-    char a[64], b[64], gain[16], gap[16];
+    char a[64], b[96], gain[16], gap[16];
+    const char *score = g->inductive ? "prod" : "test acc";
     fprintf(f, "# gnnkd bench: knowledge distillation vs model compression\n\n");
-    fprintf(f, "## Test accuracy (%%), mean ± std over %d seed%s\n\n", g->seeds, g->seeds > 1 ? "s" : "");
+    fprintf(f, "## %s (%%), mean ± std over %d seed%s\n\n",
+            g->inductive ? "Test accuracy in the inductive setting: tran / ind / prod" : "Test accuracy",
+            g->seeds, g->seeds > 1 ? "s" : "");
     headline(f, s);
+    fprintf(f, "\nEach method at the setting chosen by mean validation accuracy (shown in brackets), "
+               "never by test accuracy.%s\n\n",
+            g->inductive ? "" : " Scratch students learn from the labels alone: one value per dataset "
+                                "and student (↑: as above).");
+    if (g->inductive)
+        fprintf(f, "Setting %s: tran = the observed test nodes (models on the observed graph), ind = "
+                   "the held-out test nodes (a graph model on the full graph, an MLP on their own "
+                   "features), prod = (1 − F)·tran + F·ind.%s\n\n",
+                g->setting, g->glnn ? " GLNN protocol: largest connected component, 20 training and "
+                                      "30 validation nodes per class, the rest test, inductive 0.2; "
+                                      "seed k's split drawn with split seed --split-seed + k." : "");
+    for (int t = 0; t < g->nteachers && bench_needs_teacher(g); t++)
+        fprintf(f, "Teacher %s, trained per seed by its kind's recipe (%s).\n", g->teacher[t], g->teacher_training[t]);
     fprintf(f,
-            "\nKD and compression at the setting chosen by mean validation accuracy (shown in "
-            "brackets), never by test accuracy.\n\n"
-            "Teacher %s, trained per seed with gnnkd train's defaults (Kipf & Welling's recipe; "
-            "%s). Students: at most %d epochs, model selection %s "
-            "(patience %d)%s; weight decay %g from scratch, %g for KD and compression. Seeds %ld "
-            "to %ld. Transfer set: all nodes. Compression regresses the teacher's logits, each "
-            "row centred to zero mean: the limit KD approaches as T grows.\n\n",
-            g->teacher, g->teacher_training, g->epochs, gnnkd_select_name(g->select), g->patience,
+            "\nStudents: at most %d epochs, model selection %s (patience %d)%s; weight decay %g from "
+            "scratch, %g when distilled. Seeds %ld to %ld. Transfer set: all nodes. Compression "
+            "regresses the teacher's logits, each row centred to zero mean: the limit KD approaches "
+            "as T grows.\n\n",
+            g->epochs, gnnkd_select_name(g->select), g->patience,
             g->select == GNNKD_SELECT_VAL_ACC ? ", keeping the weights of the best validation accuracy"
                                               : ", keeping the last weights",
             (double)bench_weight_decay(g, GNNKD_METHOD_SCRATCH), (double)bench_weight_decay(g, GNNKD_METHOD_KD),
             g->seed0, g->seed0 + g->seeds - 1);
 
     fprintf(f, "## Chosen settings\n\n"
-               "| dataset | student | method | setting | val acc | test acc | gain over scratch | gap to teacher |\n"
-               "|---|---|---|---|---:|---:|---:|---:|\n");
+               "| dataset | teacher | student | method | setting | val acc | %s | gain over scratch | gap to teacher |\n"
+               "|---|---|---|---|---|---:|---:|---:|---:|\n", score);
     for (int d = 0; d < g->ndatasets; d++)
-        for (int st = 0; st < g->nstudents; st++)
-            for (int m = 1; m < 3; m++) {
-                int k = bench_chosen(s, d, st, (gnnkd_method)m);
-                if (k < 0) continue;
-                const bench_stat *x = bench_stat_at(s, d, st, k), *sc = bench_stat_at(s, d, st, 0);
-                fprintf(f, "| %s | %s | %s | %s | %.1f | %s | %s | %s |\n", g->dataset[d],
-                        g->student[st], m == 1 ? "KD" : "compression", setting(a, sizeof a, g, k),
-                        100 * x->val_mean, pct(b, sizeof b, x->test_mean, x->test_std, x->n),
-                        pp(gain, sizeof gain, x->test_mean - sc->test_mean),
-                        pp(gap, sizeof gap, x->test_mean - x->teacher_mean));
-            }
+        for (int t = 0; t < s->nt; t++)
+            for (int st = 0; st < g->nstudents; st++)
+                for (int m = 0; m < g->nmethods; m++) {
+                    int k = bench_chosen(s, d, t, st, m);
+                    if (k < 0 || !bench_config_method(g, k)->needs_teacher) continue;
+                    const int sk = bench_scratch(s, d, t, st);
+                    const bench_stat *x = bench_stat_at(s, d, t, st, k);
+                    const bench_stat *sc = sk >= 0 ? bench_stat_at(s, d, t, st, sk) : NULL;
+                    fprintf(f, "| %s | %s | %s | %s | %s | %.1f | %s | %s | %s |\n", g->dataset[d], g->teacher[t],
+                            g->student[st], method_title(g, m), bench_config_text(b, sizeof b, g, k),
+                            100 * x->val_mean, pct(a, sizeof a, x->mean[s->score], x->std[s->score], x->n),
+                            pp(gain, sizeof gain, sc && sc->n ? x->mean[s->score] - sc->mean[s->score] : NAN),
+                            pp(gap, sizeof gap, x->mean[s->score] - x->teacher_mean));
+                }
 
-    fprintf(f, "\n## Every configuration\n\nGain and gap in percentage points; compression = "
+    fprintf(f, "\n## Every configuration\n\nGain and gap in percentage points (of %s); compression = "
                "teacher parameters / student parameters; speed-up = the teacher's median "
                "full-graph forward time / the student's (after warm-up). ✓ marks a chosen "
-               "setting.\n");
+               "setting.\n", score);
     for (int d = 0; d < g->ndatasets; d++) {
-        fprintf(f, "\n### %s (teacher %s: %s, %lld parameters, %.3f ms)\n\n", g->dataset[d],
-                g->teacher, pct(a, sizeof a, s->teacher_mean[d], s->teacher_std[d], s->teacher_n[d]),
-                s->teacher_params[d], s->teacher_ms[d]);
-        fprintf(f, "| student | method | T | α | test acc | val acc | gain over scratch | gap to teacher "
-                   "| params | compression | ms | speed-up | epochs | train s | seeds |\n"
-                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (int st = 0; st < g->nstudents; st++)
-            for (int k = 0; k < s->nconf; k++) {
-                const bench_stat *x = bench_stat_at(s, d, st, k), *sc = bench_stat_at(s, d, st, 0);
-                if (x->n == 0) continue;
-                gnnkd_method method;
-                int ti, ai;
-                bench_config(g, k, &method, &ti, &ai);
-                int chosen = method != GNNKD_METHOD_SCRATCH && bench_chosen(s, d, st, method) == k;
-                fprintf(f, "| %s | %s%s | ", g->student[st], gnnkd_method_name(method), chosen ? " ✓" : "");
-                if (ti >= 0) fprintf(f, "%g", g->temp[ti]);
-                fprintf(f, " | ");
-                if (ai >= 0) fprintf(f, "%g", g->alpha[ai]);
-                fprintf(f, " | %s | %.1f | %s | %s | %lld | %.1f× | %.3f | %.1f× | %.0f | %.2f | %d |\n",
-                        pct(a, sizeof a, x->test_mean, x->test_std, x->n), 100 * x->val_mean,
-                        k == 0 ? "–" : pp(gain, sizeof gain, x->test_mean - sc->test_mean),
-                        pp(gap, sizeof gap, x->test_mean - x->teacher_mean), x->student_params,
-                        (double)x->teacher_params / (double)x->student_params, x->inference_ms, x->teacher_inference_ms / x->inference_ms, x->epochs,
-                        x->train_seconds, x->n);
-            }
+        fprintf(f, "\n### %s\n\n", g->dataset[d]);
+        for (int t = 0; t < g->nteachers; t++) {
+            const bench_stat *tb = bench_teacher_at(s, d, t);
+            if (tb->n == 0) continue;
+            fprintf(f, "Teacher %s: %s %s, %lld parameters, %.3f ms.\n", g->teacher[t], score,
+                    pct(a, sizeof a, tb->mean[s->score], tb->std[s->score], tb->n), tb->student_params,
+                    tb->inference_ms);
+        }
+        fprintf(f, "\n| teacher | student | method |");
+        for (int ax = 0; ax < BENCH_NAXES; ax++) fprintf(f, " %s |", BENCH_AXES[ax].label);
+        score_header(f, s);
+        fprintf(f, " val acc | gain over scratch | gap to teacher | params | compression | ms | speed-up "
+                   "| epochs | train s | seeds |\n|---|---|---|");
+        for (int ax = 0; ax < BENCH_NAXES; ax++) fprintf(f, "---:|");
+        score_rule(f, s);
+        fprintf(f, "---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int t = 0; t < s->nt; t++)
+            for (int st = 0; st < g->nstudents; st++)
+                for (int k = 0; k < s->nconf; k++) {
+                    const bench_stat *x = bench_stat_at(s, d, t, st, k);
+                    if (x->n == 0 || !shown(s, t, k)) continue;
+                    int m, idx[BENCH_NAXES];
+                    bench_config(g, k, &m, idx);
+                    const int teach = BENCH_METHODS[g->method[m]].needs_teacher;
+                    const int sk = bench_scratch(s, d, t, st);
+                    const bench_stat *sc = sk >= 0 && sk != k ? bench_stat_at(s, d, t, st, sk) : NULL;
+                    fprintf(f, "| %s | %s | %s%s |", teach ? g->teacher[t] : "–", g->student[st],
+                            method_title(g, m), teach && bench_chosen(s, d, t, st, m) == k ? " ✓" : "");
+                    for (int ax = 0; ax < BENCH_NAXES; ax++) {
+                        if (idx[ax] >= 0) fprintf(f, " %g |", g->value[ax][idx[ax]]);
+                        else fprintf(f, " |");
+                    }
+                    score_cells(f, s, x);
+                    fprintf(f, " %.1f | %s | %s | %lld |", 100 * x->val_mean,
+                            pp(gain, sizeof gain, sc && sc->n ? x->mean[s->score] - sc->mean[s->score] : NAN),
+                            pp(gap, sizeof gap, x->mean[s->score] - x->teacher_mean), x->student_params);
+                    if (teach)
+                        fprintf(f, " %.1f× | %.3f | %.1f× |", (double)x->teacher_params / (double)x->student_params,
+                                x->inference_ms, x->teacher_inference_ms / x->inference_ms);
+                    else
+                        fprintf(f, " – | %.3f | – |", x->inference_ms);
+                    fprintf(f, " %.0f | %.2f | %d |\n", x->epochs, x->train_seconds, x->n);
+                }
     }
 
     fprintf(f, "\n## Plots\n\n");
@@ -401,8 +543,9 @@ int bench_summary_write(const bench_summary *s, const char *dir, int plots, FILE
     snprintf(path, sizeof path, "%s/summary.md", dir);
     if (rc == GNNKD_OK) rc = write_file(path, NULL, s, plots, msg);
     if (rc == GNNKD_OK && echo) {
-        fprintf(echo, "Test accuracy (%%), mean ± std over %d seed%s; KD and compression chosen by "
-                      "validation accuracy:\n\n", s->grid->seeds, s->grid->seeds > 1 ? "s" : "");
+        fprintf(echo, "%s (%%), mean ± std over %d seed%s; each method chosen by validation accuracy:\n\n",
+                s->grid->inductive ? "Test accuracy, tran / ind / prod" : "Test accuracy", s->grid->seeds,
+                s->grid->seeds > 1 ? "s" : "");
         headline(echo, s);
     }
     return rc;

@@ -8,12 +8,18 @@
 
 #include <stdio.h>
 
-/* One configuration of one student on one dataset, over the seeds found. */
+/* The scores of a row: test accuracy and the setting's three (transductive:
+ * tran = test, ind NaN, prod = test). */
+enum { BENCH_TEST, BENCH_TRAN, BENCH_IND, BENCH_PROD, BENCH_NSCORES };
+
+/* One configuration of one student on one dataset from one teacher (or a
+ * teacher itself), over the seeds found. */
 typedef struct {
-    int n;                 /* seeds with a row */
-    double *test;          /* (n) test accuracies */
-    double test_mean, test_std, val_mean, val_std;
-    double teacher_mean;   /* the teachers of the same seeds */
+    int n;                           /* seeds with a row */
+    double *score[BENCH_NSCORES];    /* (n) each */
+    double mean[BENCH_NSCORES], std[BENCH_NSCORES];
+    double val_mean, val_std;
+    double teacher_mean;   /* the headline score of the teachers of the same seeds (NaN: none) */
     double inference_ms, teacher_inference_ms; /* medians over the rows */
     double epochs, train_seconds;              /* means */
     long long student_params, teacher_params;
@@ -21,21 +27,28 @@ typedef struct {
 
 typedef struct {
     const bench_grid *grid;
-    int nconf;
-    bench_stat *stat;  /* (ndatasets, nstudents, nconf) */
-    double *teacher;   /* (ndatasets, seeds) teacher test accuracy, per seed found */
-    int *teacher_n;    /* (ndatasets) seeds found */
-    double *teacher_mean, *teacher_std, *teacher_ms; /* (ndatasets) */
-    long long *teacher_params;                       /* (ndatasets) */
-    int *best;         /* (ndatasets, nstudents, 2): the configuration of KD and
-                          compression chosen by mean validation accuracy, or -1 */
+    int nconf, nt;      /* nt: the grid's teachers, at least 1 */
+    int score;          /* the headline score: BENCH_PROD when inductive, else BENCH_TEST */
+    bench_stat *stat;   /* (ndatasets, nt, nstudents, nconf); a configuration
+                           without a teacher has the same rows at every t */
+    bench_stat *teacher; /* (ndatasets, nt) */
+    int *best;          /* (ndatasets, nt, nstudents, nmethods): each method's
+                           configuration chosen by mean validation accuracy, or -1 */
+    double *pool;       /* every score array */
 } bench_summary;
 
-static inline bench_stat *bench_stat_at(const bench_summary *s, int d, int st, int k) {
-    return &s->stat[((size_t)d * s->grid->nstudents + st) * s->nconf + k];
+static inline bench_stat *bench_stat_at(const bench_summary *s, int d, int t, int st, int k) {
+    return &s->stat[(((size_t)d * s->nt + t) * s->grid->nstudents + st) * s->nconf + k];
 }
-/* The chosen configuration of method (KD or compression; scratch is 0). */
-int bench_chosen(const bench_summary *s, int d, int st, gnnkd_method method);
+static inline bench_stat *bench_teacher_at(const bench_summary *s, int d, int t) {
+    return &s->teacher[(size_t)d * s->nt + t];
+}
+/* The configuration of the grid's method m (an index into g->method)
+ * chosen for (d, t, st), or -1 without rows. */
+int bench_chosen(const bench_summary *s, int d, int t, int st, int m);
+/* The configuration of (d, t, st) trained from scratch (the baseline of
+ * "gain over scratch"), or -1 if the grid has none. */
+int bench_scratch(const bench_summary *s, int d, int t, int st);
 
 int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_table *t, char *msg);
 void bench_summary_free(bench_summary *s);

@@ -12,30 +12,52 @@
 
 /* ---- rows -------------------------------------------------------------------- */
 
-void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int student, int config, int seed) {
-    gnnkd_method method;
-    int t, a;
-    bench_config(g, config, &method, &t, &a);
+/* The key's setting and split, common to teacher and student rows. */
+static void key_common(bench_row *r, const bench_grid *g, int dataset, int seed) {
     memset(r, 0, sizeof *r);
     snprintf(r->dataset, sizeof r->dataset, "%s", g->dataset[dataset]);
-    snprintf(r->teacher, sizeof r->teacher, "%s", g->teacher);
-    snprintf(r->student, sizeof r->student, "%s", g->student[student]);
-    snprintf(r->method, sizeof r->method, "%s", gnnkd_method_name(method));
-    if (t >= 0) snprintf(r->T, sizeof r->T, "%g", g->temp[t]);
-    if (a >= 0) snprintf(r->alpha, sizeof r->alpha, "%g", g->alpha[a]);
     snprintf(r->transfer, sizeof r->transfer, "all");
     r->seed = g->seed0 + seed;
+    r->split_seed = g->glnn ? g->split_seed + seed : g->split_seed;
+}
+
+static void add_setting(bench_row *r, const bench_grid *g) {
+    size_t used = strlen(r->training);
+    if (g->setting[0]) snprintf(r->training + used, sizeof r->training - used, " setting=%s", g->setting);
+}
+
+void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int teacher, int student, int config,
+                   int seed) {
+    int m, idx[BENCH_NAXES];
+    bench_config(g, config, &m, idx);
+    const bench_method *bm = &BENCH_METHODS[g->method[m]];
+    key_common(r, g, dataset, seed);
+    snprintf(r->teacher, sizeof r->teacher, "%s", bm->needs_teacher ? g->teacher[teacher] : BENCH_NO_TEACHER);
+    snprintf(r->student, sizeof r->student, "%s", g->student[student]);
+    snprintf(r->method, sizeof r->method, "%s", gnnkd_method_name(bm->method));
+    for (int a = 0; a < BENCH_NAXES; a++)
+        if (idx[a] >= 0) snprintf(r->axis[a], sizeof r->axis[a], "%g", g->value[a][idx[a]]);
     bench_training_text(r->training, sizeof r->training, g->select, g->patience, g->epochs,
-                        bench_weight_decay(g, method));
-    if (g->setting[0])
-        snprintf(r->training + strlen(r->training), sizeof r->training - strlen(r->training),
-                 " setting=%s", g->setting);
+                        bench_weight_decay(g, bm->method));
+    add_setting(r, g);
+}
+
+void bench_teacher_key(bench_row *r, const bench_grid *g, int dataset, int teacher, int seed) {
+    key_common(r, g, dataset, seed);
+    snprintf(r->teacher, sizeof r->teacher, "%s", g->teacher[teacher]);
+    snprintf(r->student, sizeof r->student, "%s", g->teacher[teacher]);
+    snprintf(r->method, sizeof r->method, "teacher");
+    snprintf(r->training, sizeof r->training, "%s", g->teacher_training[teacher]);
+    add_setting(r, g);
 }
 
 int bench_row_same_key(const bench_row *a, const bench_row *b) {
-    return a->seed == b->seed && !strcmp(a->dataset, b->dataset) && !strcmp(a->teacher, b->teacher) &&
-           !strcmp(a->student, b->student) && !strcmp(a->method, b->method) &&
-           !strcmp(a->T, b->T) && !strcmp(a->alpha, b->alpha) && !strcmp(a->transfer, b->transfer);
+    if (a->seed != b->seed || strcmp(a->dataset, b->dataset) || strcmp(a->teacher, b->teacher) ||
+        strcmp(a->student, b->student) || strcmp(a->method, b->method) || strcmp(a->transfer, b->transfer))
+        return 0;
+    for (int k = 0; k < BENCH_NAXES; k++)
+        if (strcmp(a->axis[k], b->axis[k])) return 0;
+    return 1;
 }
 
 int bench_table_add(bench_table *t, const bench_row *r, char *msg) {
@@ -67,16 +89,39 @@ const bench_row *bench_table_find(const bench_table *t, const bench_row *key) {
 
 /* ---- CSV ----------------------------------------------------------------------- */
 
-static const char *CSV_HEADER =
-    "dataset,teacher,student,method,T,alpha,transfer,seed,training,val_acc,test_acc,epochs,"
-    "train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,"
-    "teacher_inference_ms,test_acc_tran,test_acc_ind,test_acc_prod,teacher_acc_ind,"
-    "teacher_acc_prod";
-enum { CSV_FIELDS = 23 };
+/* After the key: how, on which split, and what the model scored. */
+static const char *CSV_TAIL =
+    "split_seed,training,val_acc,test_acc,test_acc_tran,test_acc_ind,test_acc_prod,epochs,"
+    "train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,teacher_acc_ind,"
+    "teacher_acc_prod,teacher_inference_ms";
+enum { CSV_FIELDS = BENCH_KEY_FIELDS + 16 };
 
-const char *BENCH_CURVE_HEADER =
-    "dataset,teacher,student,method,T,alpha,transfer,seed,epoch,train_loss,val_loss,val_acc,"
-    "train_acc";
+/* "dataset,teacher,student,method,T,alpha,transfer,seed" */
+static void key_header(char *buf, size_t len) {
+    snprintf(buf, len, "dataset,teacher,student,method");
+    for (int a = 0; a < BENCH_NAXES; a++)
+        snprintf(buf + strlen(buf), len - strlen(buf), ",%s", BENCH_AXES[a].column);
+    snprintf(buf + strlen(buf), len - strlen(buf), ",transfer,seed");
+}
+
+const char *bench_csv_header(void) {
+    static char header[1024];
+    if (header[0] == '\0') {
+        key_header(header, sizeof header);
+        snprintf(header + strlen(header), sizeof header - strlen(header), ",%s", CSV_TAIL);
+    }
+    return header;
+}
+
+const char *bench_curve_header(void) {
+    static char header[512];
+    if (header[0] == '\0') {
+        key_header(header, sizeof header);
+        snprintf(header + strlen(header), sizeof header - strlen(header),
+                 ",epoch,train_loss,val_loss,val_acc,train_acc");
+    }
+    return header;
+}
 
 void bench_csv_field(FILE *f, const char *s) {
     if (strpbrk(s, ",\"\n\r") == NULL) {
@@ -130,7 +175,21 @@ static void key_fields(FILE *f, const bench_row *r) {
     bench_csv_field(f, r->teacher);
     fputc(',', f);
     bench_csv_field(f, r->student);
-    fprintf(f, ",%s,%s,%s,%s,%ld", r->method, r->T, r->alpha, r->transfer, r->seed);
+    fprintf(f, ",%s", r->method);
+    for (int a = 0; a < BENCH_NAXES; a++) fprintf(f, ",%s", r->axis[a]);
+    fprintf(f, ",%s,%ld", r->transfer, r->seed);
+}
+
+int bench_key_matches(char *const *field, const bench_row *key) {
+    char *end;
+    long seed = strtol(field[BENCH_KEY_FIELDS - 1], &end, 10);
+    if (*end || seed != key->seed || strcmp(field[0], key->dataset) || strcmp(field[1], key->teacher) ||
+        strcmp(field[2], key->student) || strcmp(field[3], key->method) ||
+        strcmp(field[4 + BENCH_NAXES], key->transfer))
+        return 0;
+    for (int a = 0; a < BENCH_NAXES; a++)
+        if (strcmp(field[4 + a], key->axis[a])) return 0;
+    return 1;
 }
 
 int bench_csv_open(FILE **f, const char *path, char *msg) {
@@ -139,7 +198,7 @@ int bench_csv_open(FILE **f, const char *path, char *msg) {
         util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
     }
-    if (ftell(*f) == 0 && (fprintf(*f, "%s\n", CSV_HEADER) < 0 || fflush(*f) != 0)) {
+    if (ftell(*f) == 0 && (fprintf(*f, "%s\n", bench_csv_header()) < 0 || fflush(*f) != 0)) {
         util_msg(msg, "%s: %s", path, strerror(errno));
         fclose(*f);
         *f = NULL;
@@ -150,13 +209,12 @@ int bench_csv_open(FILE **f, const char *path, char *msg) {
 
 int bench_csv_append(FILE *f, const bench_row *r, const char *path, char *msg) {
     key_fields(f, r);
-    fputc(',', f);
+    fprintf(f, ",%ld,", r->split_seed);
     bench_csv_field(f, r->training);
-    fprintf(f, ",%.6g,%.6g,%d,%.6g,%.6g,%lld,%lld,%.6g,%.6g", r->val_acc,
-            r->test_acc, r->epochs, r->train_seconds, r->inference_ms, r->student_params,
-            r->teacher_params, r->teacher_test_acc, r->teacher_inference_ms);
-    fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g\n", r->tran, r->ind, r->prod, r->teacher_ind,
-            r->teacher_prod);
+    fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,%d,%.6g,%.6g,%lld,%lld,%.6g,%.6g,%.6g,%.6g\n", r->val_acc,
+            r->test_acc, r->tran, r->ind, r->prod, r->epochs, r->train_seconds, r->inference_ms,
+            r->student_params, r->teacher_params, r->teacher_test_acc, r->teacher_ind,
+            r->teacher_prod, r->teacher_inference_ms);
     if (ferror(f) || fflush(f) != 0) {
         util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
@@ -186,24 +244,25 @@ static int copy_field(char *dst, size_t len, const char *src) {
 }
 
 static int parse_row(bench_row *r, char **f) {
-    long long seed, epochs;
+    long long seed, split_seed, epochs;
     memset(r, 0, sizeof *r);
     int ok = copy_field(r->dataset, sizeof r->dataset, f[0]) &&
              copy_field(r->teacher, sizeof r->teacher, f[1]) &&
              copy_field(r->student, sizeof r->student, f[2]) &&
-             copy_field(r->method, sizeof r->method, f[3]) && copy_field(r->T, sizeof r->T, f[4]) &&
-             copy_field(r->alpha, sizeof r->alpha, f[5]) &&
-             copy_field(r->transfer, sizeof r->transfer, f[6]) && parse_ll(f[7], &seed) &&
-             copy_field(r->training, sizeof r->training, f[8]) && parse_double(f[9], &r->val_acc) &&
-             parse_double(f[10], &r->test_acc) && parse_ll(f[11], &epochs) &&
-             parse_double(f[12], &r->train_seconds) && parse_double(f[13], &r->inference_ms) &&
-             parse_ll(f[14], &r->student_params) && parse_ll(f[15], &r->teacher_params) &&
-             parse_double(f[16], &r->teacher_test_acc) &&
-             parse_double(f[17], &r->teacher_inference_ms);
-    ok = ok && parse_double(f[18], &r->tran) && parse_double(f[19], &r->ind) &&
-         parse_double(f[20], &r->prod) && parse_double(f[21], &r->teacher_ind) &&
-         parse_double(f[22], &r->teacher_prod);
+             copy_field(r->method, sizeof r->method, f[3]);
+    for (int a = 0; a < BENCH_NAXES; a++) ok = ok && copy_field(r->axis[a], sizeof r->axis[a], f[4 + a]);
+    f += 4 + BENCH_NAXES;
+    ok = ok && copy_field(r->transfer, sizeof r->transfer, f[0]) && parse_ll(f[1], &seed) &&
+         parse_ll(f[2], &split_seed) && copy_field(r->training, sizeof r->training, f[3]) &&
+         parse_double(f[4], &r->val_acc) && parse_double(f[5], &r->test_acc) &&
+         parse_double(f[6], &r->tran) && parse_double(f[7], &r->ind) && parse_double(f[8], &r->prod) &&
+         parse_ll(f[9], &epochs) && parse_double(f[10], &r->train_seconds) &&
+         parse_double(f[11], &r->inference_ms) && parse_ll(f[12], &r->student_params) &&
+         parse_ll(f[13], &r->teacher_params) && parse_double(f[14], &r->teacher_test_acc) &&
+         parse_double(f[15], &r->teacher_ind) && parse_double(f[16], &r->teacher_prod) &&
+         parse_double(f[17], &r->teacher_inference_ms);
     r->seed = ok ? (long)seed : 0;
+    r->split_seed = ok ? (long)split_seed : 0;
     r->epochs = ok ? (int)epochs : 0;
     return ok;
 }
@@ -234,9 +293,10 @@ int bench_csv_load(bench_table *t, const char *path, char *msg) {
         line[--len] = '\0';
         if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
         if (lineno == 1) {
-            UTIL_CHECK(!strcmp(line, CSV_HEADER), GNNKD_EDATA,
-                     "%s:1: not a results file of this gnnkd bench (the header differs; files "
-                     "from before the tran/ind/prod columns cannot be resumed)", path);
+            UTIL_CHECK(!strcmp(line, bench_csv_header()), GNNKD_EDATA,
+                     "%s:1: the columns are not this gnnkd bench's (a results file of an older "
+                     "version, or not one at all): a run cannot be resumed across column layouts; "
+                     "start a new --out folder. Expected: %s", path, bench_csv_header());
             continue;
         }
         if (len == 0) continue;

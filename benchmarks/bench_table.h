@@ -7,27 +7,38 @@
 
 #include <stdio.h>
 
-/* One line of results.csv: one trained student. The first eight fields are
- * the key; T and alpha are "" where they do not apply. training says how
- * the student was trained ("select=val-acc patience=100 epochs=200
- * weight_decay=0"): a resumed run must not mix two ways. */
+/* One line of results.csv: one trained model. The key is dataset, teacher,
+ * student, method, one field per axis (BENCH_AXES; "" where the method has
+ * no such axis), transfer and seed. A trained teacher is a row of its own:
+ * method "teacher", student = teacher = its spec. A student trained without
+ * a teacher (scratch) has teacher "none" and NaN teacher fields. training
+ * says how the model was trained ("select=val-acc patience=100 epochs=200
+ * weight_decay=0 setting=glnn") and split_seed on which split: a resumed
+ * run must not mix two ways. */
 typedef struct {
     char dataset[BENCH_NAME_LEN], teacher[BENCH_SPEC_LEN], student[BENCH_SPEC_LEN];
-    char method[16], T[BENCH_NUM_LEN], alpha[BENCH_NUM_LEN], transfer[16];
-    long seed;
+    char method[16], axis[BENCH_NAXES][BENCH_NUM_LEN], transfer[16];
+    long seed, split_seed;
     char training[96];
     double val_acc, test_acc;
+    /* the setting's scores (gnnkd_setting_acc); transductive: tran =
+     * test_acc, ind NaN, prod = tran */
+    double tran, ind, prod;
     int epochs;
     double train_seconds, inference_ms;
     long long student_params, teacher_params;
-    double teacher_test_acc, teacher_inference_ms;
-    /* the setting's scores (gnnkd_setting_acc) of the student and the
-     * teacher; transductive: tran = test_acc, ind NaN, prod = tran */
-    double tran, ind, prod, teacher_ind, teacher_prod;
+    double teacher_test_acc, teacher_ind, teacher_prod, teacher_inference_ms;
 } bench_row;
 
-/* Fills the key fields (and training) of r for a job of the grid. */
-void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int student, int config, int seed);
+/* The teacher column of a student trained without one. */
+#define BENCH_NO_TEACHER "none"
+
+/* Fills the key fields (and training, split_seed) of r for a student job of
+ * the grid; teacher is ignored by a method without a teacher. */
+void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int teacher, int student, int config,
+                   int seed);
+/* The same for the row of a teacher. */
+void bench_teacher_key(bench_row *r, const bench_grid *g, int dataset, int teacher, int seed);
 int bench_row_same_key(const bench_row *a, const bench_row *b);
 
 /* The rows read back or run so far. */
@@ -48,6 +59,9 @@ int bench_csv_load(bench_table *t, const char *path, char *msg);
 int bench_csv_open(FILE **f, const char *path, char *msg);
 /* Appends one row and flushes it, so that a killed run keeps it. */
 int bench_csv_append(FILE *f, const bench_row *r, const char *path, char *msg);
+/* The header line of results.csv (no newline): one layout a version of
+ * the axis table; a file with another header is refused. */
+const char *bench_csv_header(void);
 /* Writes s as one CSV field, quoted if it holds a comma, quote or newline. */
 void bench_csv_field(FILE *f, const char *s);
 /* Splits line (modified in place) into at most max fields; returns the count,
@@ -63,6 +77,11 @@ typedef struct {
 /* Appends c to curves.csv under key (method "teacher" for the teacher). */
 int bench_curve_append(FILE *f, const bench_row *key, const bench_curve *c, const char *path,
                        char *msg);
-extern const char *BENCH_CURVE_HEADER;
+/* curves.csv: the key fields of results.csv, then epoch, train_loss,
+ * val_loss, val_acc, train_acc. */
+const char *bench_curve_header(void);
+enum { BENCH_KEY_FIELDS = 6 + BENCH_NAXES, BENCH_CURVE_FIELDS = BENCH_KEY_FIELDS + 5 };
+/* Whether the key fields of a split curves.csv line are key's. */
+int bench_key_matches(char *const *field, const bench_row *key);
 
 #endif

@@ -17,3 +17,15 @@ need_data() {
         exit 1
     fi
 }
+
+# csv_col FILE NAME: the 1-based index of column NAME in FILE's header (a
+# plain comma-separated header), or fails the test.
+csv_col() {
+    local i
+    i=$(head -n 1 "$1" | tr ',' '\n' | grep -nx -- "$2" | cut -d: -f1)
+    if [ -z "$i" ]; then
+        echo "$(basename "$0" .sh): FAIL: $1 has no column $2" >&2
+        exit 1
+    fi
+    echo "$i"
+}

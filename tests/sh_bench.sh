@@ -30,20 +30,33 @@ grep -q '^| cora |' "$out/summary.md" || fail "summary.md has no headline row fo
 grep -q '^| cora |' "$tmp/stdout" || fail "the headline table was not printed"
 
 # ---- results.csv: the header, then one row per job of the grid ---------------
-header='dataset,teacher,student,method,T,alpha,transfer,seed,training,val_acc,test_acc,epochs,train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,teacher_inference_ms,test_acc_tran,test_acc_ind,test_acc_prod,teacher_acc_ind,teacher_acc_prod'
+header='dataset,teacher,student,method,T,alpha,transfer,seed,split_seed,training,val_acc,test_acc,test_acc_tran,test_acc_ind,test_acc_prod,epochs,train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,teacher_acc_ind,teacher_acc_prod,teacher_inference_ms'
 [ "$(head -n 1 "$out/results.csv")" = "$header" ] || fail "results.csv: unexpected header"
-# 2 seeds x 2 students x (scratch + 2 T x 2 alpha for KD + 2 alpha for compression)
-expected=28
+# 2 seeds x (2 students from scratch + the teacher + 2 students x (2 T x 2 alpha
+# for KD + 2 alpha for compression))
+expected=30
+test_acc=$(csv_col "$out/results.csv" test_acc)
+tran=$(csv_col "$out/results.csv" test_acc_tran)
+ind=$(csv_col "$out/results.csv" test_acc_ind)
+prod=$(csv_col "$out/results.csv" test_acc_prod)
+t_ind=$(csv_col "$out/results.csv" teacher_acc_ind)
+t_prod=$(csv_col "$out/results.csv" teacher_acc_prod)
+t_acc=$(csv_col "$out/results.csv" teacher_test_acc)
 check_rows() {
     local rows
     rows=$(($(wc -l <"$out/results.csv") - 1))
     [ "$rows" -eq "$expected" ] || fail "$1: results.csv has $rows rows, expected $expected"
     [ -z "$(tail -n +2 "$out/results.csv" | cut -d, -f1-8 | sort | uniq -d)" ] ||
         fail "$1: results.csv repeats a key"
-    awk -F, 'NR > 1 && NF != 23 { exit 1 }' "$out/results.csv" || fail "$1: a row without 23 fields"
+    awk -F, 'NR > 1 && NF != 24 { exit 1 }' "$out/results.csv" || fail "$1: a row without 24 fields"
     # transductive: tran is the test accuracy, prod = tran, ind is not defined
-    awk -F, 'NR > 1 && ($19 != $11 || $21 != $11 || $20 != "nan" || $22 != "nan" || $23 != $17) { exit 1 }' \
+    awk -F, -v a="$test_acc" -v t="$tran" -v i="$ind" -v p="$prod" -v ti="$t_ind" -v tp="$t_prod" -v ta="$t_acc" \
+        'NR > 1 && ($t != $a || $p != $a || $i != "nan" || $ti != "nan" || $tp != $ta) { exit 1 }' \
         "$out/results.csv" || fail "$1: a transductive row whose tran/ind/prod are not test_acc/nan/test_acc"
+    [ "$(awk -F, 'NR > 1 && $4 == "teacher"' "$out/results.csv" | wc -l)" -eq 2 ] ||
+        fail "$1: not one teacher row a seed"
+    [ "$(awk -F, 'NR > 1 && $4 == "scratch" && $2 == "none"' "$out/results.csv" | wc -l)" -eq 4 ] ||
+        fail "$1: not one scratch row (teacher none) a seed and student"
 }
 check_rows "first run"
 for m in scratch kd compress; do
@@ -74,17 +87,18 @@ jqcheck "the teacher does not beat the MLP from scratch by 5 points" \
 # the choice is the best mean validation accuracy, whatever the test accuracy says
 jqcheck "a selected row is not the best validation accuracy of its student and method" \
     '[$s.selected[] | select(.method != "scratch") | . as $x
-      | ([$s.results[] | select(.student == $x.student and .method == $x.method) | .val_acc.mean] | max) as $best
+      | ([$s.results[] | select(.teacher == $x.teacher and .student == $x.student and .method == $x.method)
+         | .val_acc.mean] | max) as $best
       | select($x.val_acc.mean != $best or (($x.method == "kd") != ($x.T != null)))
       | "\($x.student) \($x.method) T=\($x.T): val \($x.val_acc.mean), best \($best)"]
      | if length == 0 and ($s.selected | map(select(.method != "scratch")) | length) == 4 then true else . end'
 jqcheck "env.json" \
     '[("cpu_model", "cores", "threads", "git_commit", "libraries", "command", "total_seconds")
       | select(. as $k | $e | has($k) | not)] as $missing
-     | if $missing == [] and $e.finished == true and $e.rows_run == 28 then true
+     | if $missing == [] and $e.finished == true and $e.rows_run == 30 then true
        else "missing \($missing), finished \($e.finished), rows_run \($e.rows_run)" end'
 # summary.json agrees with results.csv: the MLP's mean test accuracy from scratch
-csv_mean=$(awk -F, 'NR > 1 && $3 == "mlp:64" && $4 == "scratch" { m += $11; n++ }
+csv_mean=$(awk -F, -v a="$test_acc" 'NR > 1 && $3 == "mlp:64" && $4 == "scratch" { m += $a; n++ }
                     END { if (n == 2) printf "%.12f", m / n }' "$out/results.csv")
 [ -n "$csv_mean" ] || fail "results.csv: not 2 rows of mlp:64 from scratch"
 jqcheck "summary.json and results.csv disagree on the MLP from scratch" \
@@ -114,6 +128,8 @@ cmp -s "$out/results.csv" "$tmp/results.csv" || fail "--resume of a finished run
 grep -Eq '"rows_run":[[:space:]]*0' "$out/env.json" || fail "env.json: a finished run resumed ran rows"
 
 # ---- a killed run: 20 rows and half a line; --resume runs exactly the rest ------
+# (a teacher whose row is kept but whose students are not is trained again,
+# its row not written twice)
 {
     head -n 21 "$tmp/results.csv"
     printf 'cora,gcn:64,gcn:8,kd,1,0.'
@@ -123,7 +139,7 @@ grep -Eq '"rows_run":[[:space:]]*0' "$out/env.json" || fail "env.json: a finishe
 check_rows "resumed run"
 [ "$(head -n 21 "$out/results.csv")" = "$(head -n 21 "$tmp/results.csv")" ] ||
     fail "--resume changed the rows it had"
-grep -Eq '"rows_run":[[:space:]]*8' "$out/env.json" || fail "env.json: the resumed run did not run 8 rows"
+grep -Eq '"rows_run":[[:space:]]*10' "$out/env.json" || fail "env.json: the resumed run did not run 10 rows"
 
 # ---- a resumed run must train the way the rows were trained ---------------------
 if "$GNNKD_BIN" bench "${args[@]}" --select val-loss --resume "$out" >/dev/null 2>"$tmp/stderr"; then
