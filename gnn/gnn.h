@@ -38,6 +38,23 @@ gnnkd_profile *gkd_model_profile(const gnnkd_model *m);
 void gkd_profile_add(gnnkd_profile *p, gnnkd_profile_group group, double seconds, double flops,
                      double bytes, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* ---- a loss on a hidden layer (model.c; LSP in distill/) ------------------ */
+
+/* Makes the forward passes keep hidden layer `layer` (1 .. nlayers-1, the
+ * input of weight layer `layer`; 0: none): its activation after ReLU (ELU
+ * for a GAT, heads concatenated) and before dropout. GNNKD_EINVAL naming
+ * the range if layer is outside 0 .. nlayers-1. */
+int gkd_model_set_tap(gnnkd_model *m, int layer, char *msg);
+/* The width of the tapped layer (dims[tap]), 0 without a tap. */
+int32_t gkd_model_tap_width(const gnnkd_model *m);
+/* The tapped embedding (n, width) of the last forward pass, or NULL without
+ * a tap or a forward pass; valid until the next forward pass. */
+const float *gkd_model_tap(const gnnkd_model *m);
+/* gnnkd_model_backward with dtap (n, width), the loss's gradient at the
+ * tapped embedding (or NULL), added to the one from the output. */
+int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dtap,
+                           const gnnkd_dataset *d, const gnnkd_graph *g, char *msg);
+
 /* Resets Adam's moments and step (before training a loaded model again). */
 void gkd_model_reset_adam(gnnkd_model *m);
 

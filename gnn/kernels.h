@@ -499,6 +499,13 @@ struct gnnkd_model {
     float *alpha[GNNKD_MAX_LAYERS], *alphad[GNNKD_MAX_LAYERS], *z[GNNKD_MAX_LAYERS];
     float *de, *dsdst, *dssrc;
 
+    /* A hidden layer's embedding kept for a loss on it (gkd_model_set_tap):
+     * tap is the hidden layer (1 .. nlayers-1, 0: none), tapbuf (n,
+     * dims[tap]) in the workspace holds its activation before dropout when
+     * the forward pass dropped it (h[tap] holds it otherwise). */
+    int tap, ws_tap;
+    float *tapbuf;
+
     /* What the last forward did, for backward. */
     int have_forward, fwd_dropout, fwd_training;
     uint64_t fwd_key0; /* the input's mask */
