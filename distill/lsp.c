@@ -95,27 +95,31 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
 
 /* ---- the per-edge passes ---------------------------------------------------------- */
 
+/* How many edges ahead the passes prefetch a neighbour's row. */
+#define GKD_LSP_AHEAD 8
+
 /* The kernel of z_i and z_j (D each) by l's form, and *f its factor in
- * dk/dz_i = f * direction (gather_row's). */
-static inline float kernel(float *f, const gkd_lsp_form *form, const float *zi, const float *zj,
-                           int32_t D) {
+ * dk/dz_i = f * direction (gather_row's). The sums are SIMD reductions:
+ * their order depends on the build, never on the thread count. */
+static inline float kernel(float *f, const gkd_lsp_form *form, const float *restrict zi,
+                           const float *restrict zj, int32_t D) {
     float acc = 0.0f;
     switch (form->kernel) {
     case GNNKD_LSP_RBF: {
-        for (int32_t c = 0; c < D; c++) {
-            float t = zi[c] - zj[c];
-            acc += t * t;
-        }
+#pragma omp simd reduction(+ : acc)
+        for (int32_t c = 0; c < D; c++) acc += (zi[c] - zj[c]) * (zi[c] - zj[c]);
         *f = 1.0f / (form->sigma * form->sigma);
         return -0.5f * acc * *f;
     }
     case GNNKD_LSP_L1: {
+#pragma omp simd reduction(+ : acc)
         for (int32_t c = 0; c < D; c++) acc += fabsf(zi[c] - zj[c]);
         float k = expf(-acc / form->sigma);
         *f = k / form->sigma;
         return k;
     }
     default: {
+#pragma omp simd reduction(+ : acc)
         for (int32_t c = 0; c < D; c++) acc += zi[c] * zj[c];
         if (form->kernel == GNNKD_LSP_LINEAR) {
             *f = 1.0f;
@@ -128,30 +132,32 @@ static inline float kernel(float *f, const gkd_lsp_form *form, const float *zi, 
     }
 }
 
-/* Row i: lp[k] = log LS_ij over its edges k, and f[k] the kernels' factors. */
-static void row_log_ls(float *lp, float *f, const gkd_lsp *l, const float *z, int32_t D,
-                       int32_t i) {
+/* Row i: lp[k] = log LS_ij over its edges k, p[k] = LS_ij, and f[k] the
+ * kernels' factors; one exponential an edge. */
+static void row_ls(float *lp, float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
+                   int32_t i) {
     const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
     if (k0 == k1) return;
     const float *zi = z + (int64_t)i * D, inv = 1.0f / l->form.tau;
     float mx = -INFINITY;
+    const int64_t nnz = l->s.rowptr[l->n];
     for (int64_t k = k0; k < k1; k++) {
+        // the neighbours' rows are random reads: ask for the next rows' early
+        if (k + GKD_LSP_AHEAD < nnz) __builtin_prefetch(z + (int64_t)l->s.colidx[k + GKD_LSP_AHEAD] * D);
         lp[k] = inv * kernel(&f[k], &l->form, zi, z + (int64_t)l->s.colidx[k] * D, D);
         mx = lp[k] > mx ? lp[k] : mx;
     }
     float sum = 0.0f;
-    for (int64_t k = k0; k < k1; k++) sum += expf(lp[k] - mx);
-    const float lse = mx + logf(sum);
-    for (int64_t k = k0; k < k1; k++) lp[k] -= lse;
+    for (int64_t k = k0; k < k1; k++) sum += p[k] = expf(lp[k] - mx);
+    const float lse = mx + logf(sum), inv_sum = 1.0f / sum;
+    for (int64_t k = k0; k < k1; k++) lp[k] -= lse, p[k] *= inv_sum;
 }
 
 void gkd_lsp_distribution(float *ls, const gkd_lsp *l, const float *z, int32_t D) {
     const int64_t nnz = gnnkd_csr_nnz(&l->s);
+    // l->g is scratch for the logarithms here
 #pragma omp parallel for schedule(dynamic, 256) if (nnz * D > gkd_tuning.par_min)
-    for (int32_t i = 0; i < l->n; i++) {
-        row_log_ls(ls, l->f, l, z, D, i);
-        for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) ls[k] = expf(ls[k]);
-    }
+    for (int32_t i = 0; i < l->n; i++) row_ls(l->g, ls, l->f, l, z, D, i);
 }
 
 /* Row i of the loss: l->ls = log LS^s, l->kl[i] the row's KL, and l->g =
@@ -160,15 +166,17 @@ static void loss_row(gkd_lsp *l, const float *z, int32_t D, int32_t i, float sca
     const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
     float *lp = l->ls, *g = l->g;
     const float *lq = l->logq;
-    row_log_ls(lp, l->f, l, z, D, i);
+    row_ls(lp, g, l->f, l, z, D, i); // g holds p until it is overwritten
     double kl = 0.0;
     if (!l->form.reverse) { // KL(p || q): dKL/ds = p (log p - log q - KL)
-        for (int64_t k = k0; k < k1; k++) kl += (double)expf(lp[k]) * (lp[k] - lq[k]);
-        for (int64_t k = k0; k < k1; k++)
-            g[k] = scale * l->f[k] * expf(lp[k]) * (lp[k] - lq[k] - (float)kl);
+        for (int64_t k = k0; k < k1; k++) kl += (double)g[k] * (lp[k] - lq[k]);
+        for (int64_t k = k0; k < k1; k++) g[k] = scale * l->f[k] * g[k] * (lp[k] - lq[k] - (float)kl);
     } else { // KL(q || p): dKL/ds = p - q
-        for (int64_t k = k0; k < k1; k++) kl += (double)expf(lq[k]) * (lq[k] - lp[k]);
-        for (int64_t k = k0; k < k1; k++) g[k] = scale * l->f[k] * (expf(lp[k]) - expf(lq[k]));
+        for (int64_t k = k0; k < k1; k++) {
+            const float q = expf(lq[k]);
+            kl += (double)q * (lq[k] - lp[k]);
+            g[k] = scale * l->f[k] * (g[k] - q);
+        }
     }
     l->kl[i] = kl;
 }
@@ -179,16 +187,23 @@ static void loss_row(gkd_lsp *l, const float *z, int32_t D, int32_t i, float sca
  * argument is the same direction at g[rev k]. */
 static void gather_row(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i) {
     float *restrict di = dz + (int64_t)i * D;
-    const float *zi = z + (int64_t)i * D;
+    const float *restrict zi = z + (int64_t)i * D;
     memset(di, 0, (size_t)D * sizeof *di);
     float wsum = 0.0f;
+    const int64_t nnz = l->s.rowptr[l->n];
     for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) {
+        if (k + GKD_LSP_AHEAD < nnz) {
+            __builtin_prefetch(z + (int64_t)l->s.colidx[k + GKD_LSP_AHEAD] * D);
+            __builtin_prefetch(l->g + l->rev[k + GKD_LSP_AHEAD]);
+        }
         const float w = l->g[k] + l->g[l->rev[k]];
-        const float *zj = z + (int64_t)l->s.colidx[k] * D;
+        const float *restrict zj = z + (int64_t)l->s.colidx[k] * D;
         if (l->form.kernel == GNNKD_LSP_L1)
+#pragma omp simd
             for (int32_t c = 0; c < D; c++)
-                di[c] += w * (float)((zj[c] > zi[c]) - (zj[c] < zi[c]));
+                di[c] += zj[c] > zi[c] ? w : zj[c] < zi[c] ? -w : 0.0f;
         else
+#pragma omp simd
             for (int32_t c = 0; c < D; c++) di[c] += w * zj[c];
         wsum += w;
     }

@@ -534,18 +534,24 @@ const float *gkd_model_tap(const gnnkd_model *m) {
  * read off its output a: ReLU' = (a > 0); ELU' = 1 for z > 0, else a + 1.
  * db (w, or NULL) += the column sums of what was added (the bias gradient
  * the gate summed for the rest of dz). */
-static void tap_backward(float *dz, float *db, const float *dtap, const float *a, const float *z,
-                         int32_t n, int32_t w) {
+static void tap_backward(float *restrict dz, float *restrict db, const float *restrict dtap,
+                         const float *restrict a, const float *restrict z, int32_t n, int32_t w) {
 #pragma omp parallel for schedule(static) if ((int64_t)n * w > gkd_tuning.par_min)
-    for (int64_t e = 0; e < (int64_t)n * w; e++) {
-        float da = z ? (z[e] > 0.0f ? 1.0f : a[e] + 1.0f) : (a[e] > 0.0f ? 1.0f : 0.0f);
-        dz[e] += dtap[e] * da;
+    for (int32_t i = 0; i < n; i++) {
+        const int64_t r = (int64_t)i * w;
+        if (z)
+#pragma omp simd
+            for (int32_t c = 0; c < w; c++)
+                dz[r + c] += dtap[r + c] * (z[r + c] > 0.0f ? 1.0f : a[r + c] + 1.0f);
+        else
+#pragma omp simd
+            for (int32_t c = 0; c < w; c++) dz[r + c] += a[r + c] > 0.0f ? dtap[r + c] : 0.0f;
     }
-    for (int32_t i = 0; db && i < n; i++) // serial: the same bits on any thread count
-        for (int32_t c = 0; c < w; c++) {
-            const int64_t e = (int64_t)i * w + c;
-            db[c] += a[e] > 0.0f ? dtap[e] : 0.0f;
-        }
+    for (int32_t i = 0; db && i < n; i++) { // serial: the same bits on any thread count
+        const int64_t r = (int64_t)i * w;
+#pragma omp simd
+        for (int32_t c = 0; c < w; c++) db[c] += a[r + c] > 0.0f ? dtap[r + c] : 0.0f;
+    }
 }
 
 int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dtap,
