@@ -539,18 +539,21 @@ static void tap_backward(float *restrict dz, float *restrict db, const float *re
 #pragma omp parallel for schedule(static) if ((int64_t)n * w > gkd_tuning.par_min)
     for (int32_t i = 0; i < n; i++) {
         const int64_t r = (int64_t)i * w;
+        // the masks as 0/1 factors, not branches: the loops vectorise
         if (z)
 #pragma omp simd
-            for (int32_t c = 0; c < w; c++)
-                dz[r + c] += dtap[r + c] * (z[r + c] > 0.0f ? 1.0f : a[r + c] + 1.0f);
+            for (int32_t c = 0; c < w; c++) {
+                const float pos = (float)(z[r + c] > 0.0f);
+                dz[r + c] += dtap[r + c] * (pos + (1.0f - pos) * (a[r + c] + 1.0f));
+            }
         else
 #pragma omp simd
-            for (int32_t c = 0; c < w; c++) dz[r + c] += a[r + c] > 0.0f ? dtap[r + c] : 0.0f;
+            for (int32_t c = 0; c < w; c++) dz[r + c] += dtap[r + c] * (float)(a[r + c] > 0.0f);
     }
     for (int32_t i = 0; db && i < n; i++) { // serial: the same bits on any thread count
         const int64_t r = (int64_t)i * w;
 #pragma omp simd
-        for (int32_t c = 0; c < w; c++) db[c] += a[r + c] > 0.0f ? dtap[r + c] : 0.0f;
+        for (int32_t c = 0; c < w; c++) db[c] += dtap[r + c] * (float)(a[r + c] > 0.0f);
     }
 }
 
