@@ -301,6 +301,7 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     }
     GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH ? &obj : NULL, l,
                       o->lsp_weight, msg));
+    (void)gkd_model_set_tap(m, 0, NULL); // the caller's model keeps no hidden layer
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;
