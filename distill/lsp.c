@@ -114,7 +114,7 @@ static inline float kernel(float *f, const gkd_lsp_form *form, const float *rest
     case GNNKD_LSP_L1: {
 #pragma omp simd reduction(+ : acc)
         for (int32_t c = 0; c < D; c++) acc += fabsf(zi[c] - zj[c]);
-        float k = expf(-acc / form->sigma);
+        float k = gkd_exp_neg(-acc / form->sigma);
         *f = k / form->sigma;
         return k;
     }
@@ -148,7 +148,7 @@ static void row_ls(float *lp, float *p, float *f, const gkd_lsp *l, const float 
         mx = lp[k] > mx ? lp[k] : mx;
     }
     float sum = 0.0f;
-    for (int64_t k = k0; k < k1; k++) sum += p[k] = expf(lp[k] - mx);
+    for (int64_t k = k0; k < k1; k++) sum += p[k] = gkd_exp_neg(lp[k] - mx);
     const float lse = mx + logf(sum), inv_sum = 1.0f / sum;
     for (int64_t k = k0; k < k1; k++) lp[k] -= lse, p[k] *= inv_sum;
 }
@@ -173,7 +173,7 @@ static void loss_row(gkd_lsp *l, const float *z, int32_t D, int32_t i, float sca
         for (int64_t k = k0; k < k1; k++) g[k] = scale * l->f[k] * g[k] * (lp[k] - lq[k] - (float)kl);
     } else { // KL(q || p): dKL/ds = p - q
         for (int64_t k = k0; k < k1; k++) {
-            const float q = expf(lq[k]);
+            const float q = gkd_exp_neg(lq[k]);
             kl += (double)q * (lq[k] - lp[k]);
             g[k] = scale * l->f[k] * (g[k] - q);
         }

@@ -1,6 +1,7 @@
 /*
  * gnn.h — what gnn/ offers the layers above it inside the library (the
- * trainer in distill/): the flat parameter arrays and the optimiser step.
+ * trainer in distill/): the flat parameter arrays, the optimiser step, a
+ * hidden layer's tap for a loss on it, and a fast exponential.
  * Kernels stay private to gnn/ (kernels.h).
  */
 #ifndef GKD_GNN_H
@@ -8,9 +9,32 @@
 
 #include "core/internal.h"
 
+#include <string.h>
+
 /* The tuning in force (gnn/tuning.c): the kernels' and the losses'
  * parallel thresholds. */
 extern gnnkd_tuning gkd_tuning;
+
+/* exp(x) for x <= 0 (the GAT kernels, LSP's softmax; below -87:
+ * exp(-87)), within about 2 ulp: Cephes's expf polynomial, branch-free so that the loops calling it vectorise
+ * (libm's expf is a call per element). Rounding by the 1.5 2^23 trick:
+ * floorf is a call without SSE4.1. */
+static inline float gkd_exp_neg(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; // nearest integer
+    float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    uint32_t bits = (uint32_t)((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
+}
 
 /* ---- model internals shared with the trainer (gnn/model.c) ----------------- */
 
