@@ -27,17 +27,33 @@ static void distill_help(FILE *f) {
             "  --dropout P             dropout of students and trained teachers (0.5; 0.6\n"
             "                          for gat)\n"
             "  --method M              kd (Hinton et al. 2015), compress (logit matching,\n"
-            "                          Bucilua et al. 2006) or scratch (hard labels only) (kd)\n"
+            "                          Bucilua et al. 2006), lsp (local structure, Yang et al.\n"
+            "                          2020, and hard labels), kd+lsp (both terms) or scratch\n"
+            "                          (hard labels only) (kd)\n"
             "  --temperature T         KD temperature (1)\n"
             "  --alpha A               weight of the soft term; 1-A on the hard labels (0.9)\n"
             "  --center                compress: centre each teacher logit row to zero mean\n"
             "  --transfer S            all, train, unlabeled or a file of node ids (all); or\n"
             "                          munge:N[,p=P,s=S]: all nodes and N MUNGE pseudo-nodes\n"
-            "                          (p 0.5, s 1; MLP students; see gnnkd_munge in gnnkd.h)\n\n"
+            "                          (p 0.5, s 1; MLP students; see gnnkd_munge in gnnkd.h)\n"
+            "LSP (--method lsp, kd+lsp): node i's local structure is the softmax over its\n"
+            "neighbours j of k(z_i, z_j) / tau at a hidden layer z of each model; the\n"
+            "student's loss gains BETA * mean_i KL(student_i || teacher_i).\n"
+            "  --lsp-weight BETA       weight of the LSP term (1)\n"
+            "  --lsp-kernel K          rbf: -|z_i-z_j|^2 / 2 sigma^2 (the paper), linear:\n"
+            "                          z_i.z_j, poly: (z_i.z_j + 1)^2, l1: exp(-|z_i-z_j|_1 /\n"
+            "                          sigma) (the authors' code) (rbf)\n"
+            "  --lsp-tau TAU           softmax temperature (1)\n"
+            "  --lsp-sigma S           rbf and l1 scale (1 for rbf, 100 for l1)\n"
+            "  --lsp-layer K           the student's hidden layer, 1-based (its last)\n"
+            "  --lsp-teacher-layer K   the teacher's hidden layer (its last)\n"
+            "  --lsp-self-loop         count node i among its own neighbours\n"
+            "  --lsp-reverse           KL(teacher || student), as the authors' code\n"
+            "  Teacher files must be model files (the hidden layer), not .npy logits.\n\n"
             "Teachers are trained with Kipf & Welling's recipe (the defaults of gnnkd train).\n"
             "The training options below are the student's. Their defaults differ from\n"
-            "gnnkd train's in one point: --weight-decay is 0 for kd and compress (the soft\n"
-            "targets regularise) and 5e-4 for scratch.\n\n"
+            "gnnkd train's in one point: --weight-decay is 0 for kd, kd+lsp and compress\n"
+            "(the soft targets regularise) and 5e-4 for scratch and lsp.\n\n"
             "%s\n%s\n"
             "Example: gnnkd distill --dataset cora --teacher gcn:64 --student mlp:64 --runs 10\n",
             CLI_DATA_HELP, CLI_RUN_HELP);
@@ -63,6 +79,10 @@ typedef struct {
     gnnkd_method method;
     double temperature, alpha, dropout;
     int center;
+    double lsp_weight, lsp_tau, lsp_sigma;
+    long lsp_layer, lsp_teacher_layer;
+    gnnkd_lsp_kernel lsp_kernel;
+    int lsp_self_loop, lsp_reverse;
 } distill_args;
 
 /* 0: go on; otherwise 1 + the exit code (help or a usage error). */
@@ -91,6 +111,20 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 'a': return cli_float("distill", "alpha", arg, 0.0, 1.0, &a->alpha) ? 0 : 3;
     case 'c': a->center = 1; return 0;
     case 'x': a->transfer = arg; return 0;
+    case 2000: return cli_float("distill", "lsp-weight", arg, 0.0, 1e6, &a->lsp_weight) ? 0 : 3;
+    case 2001:
+        if (gnnkd_lsp_kernel_parse(&a->lsp_kernel, arg, msg) == GNNKD_OK) return 0;
+        fprintf(stderr, "gnnkd distill: --lsp-kernel: %s\n", msg);
+        return 3;
+    case 2002: return cli_float("distill", "lsp-tau", arg, 1e-6, 1e6, &a->lsp_tau) ? 0 : 3;
+    case 2003: return cli_float("distill", "lsp-sigma", arg, 1e-6, 1e6, &a->lsp_sigma) ? 0 : 3;
+    case 2004:
+        return cli_int("distill", "lsp-layer", arg, 1, GNNKD_MAX_LAYERS - 1, &a->lsp_layer) ? 0 : 3;
+    case 2005:
+        return cli_int("distill", "lsp-teacher-layer", arg, 1, GNNKD_MAX_LAYERS - 1,
+                       &a->lsp_teacher_layer) ? 0 : 3;
+    case 2006: a->lsp_self_loop = 1; return 0;
+    case 2007: a->lsp_reverse = 1; return 0;
     case 'h': distill_help(stdout); return 1;
     default: distill_help(stderr); return 3;
     }
@@ -118,6 +152,14 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"alpha", required_argument, 0, 'a'},
         {"center", no_argument, 0, 'c'},
         {"transfer", required_argument, 0, 'x'},
+        {"lsp-weight", required_argument, 0, 2000},
+        {"lsp-kernel", required_argument, 0, 2001},
+        {"lsp-tau", required_argument, 0, 2002},
+        {"lsp-sigma", required_argument, 0, 2003},
+        {"lsp-layer", required_argument, 0, 2004},
+        {"lsp-teacher-layer", required_argument, 0, 2005},
+        {"lsp-self-loop", no_argument, 0, 2006},
+        {"lsp-reverse", no_argument, 0, 2007},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     gnnkd_distill_options def;
@@ -130,6 +172,14 @@ static int parse_args(distill_args *a, int argc, char **argv) {
     a->alpha = typed(def.alpha);
     a->center = def.center;
     a->dropout = -1.0;
+    a->lsp_weight = typed(def.lsp_weight);
+    a->lsp_tau = typed(def.lsp_tau);
+    a->lsp_sigma = typed(def.lsp_sigma);
+    a->lsp_layer = def.lsp_layer;
+    a->lsp_teacher_layer = def.lsp_teacher_layer;
+    a->lsp_kernel = def.lsp_kernel;
+    a->lsp_self_loop = def.lsp_self_loop;
+    a->lsp_reverse = def.lsp_reverse;
     int c, r;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -201,6 +251,14 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->temperature = (float)a->temperature;
     o->alpha = (float)a->alpha;
     o->center = a->center;
+    o->lsp_weight = (float)a->lsp_weight;
+    o->lsp_kernel = a->lsp_kernel;
+    o->lsp_tau = (float)a->lsp_tau;
+    o->lsp_sigma = (float)a->lsp_sigma;
+    o->lsp_layer = (int)a->lsp_layer;
+    o->lsp_teacher_layer = (int)a->lsp_teacher_layer;
+    o->lsp_self_loop = a->lsp_self_loop;
+    o->lsp_reverse = a->lsp_reverse;
     o->transfer_path = a->transfer;
     int rc = GNNKD_OK;
     if (a->transfer && !strncmp(a->transfer, "munge:", 6)) {
@@ -215,6 +273,20 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     if (rc == GNNKD_OK && a->student) rc = gnnkd_model_spec_parse(&o->student, a->student, msg);
     if (rc == GNNKD_OK && a->teacher) rc = gnnkd_model_spec_parse(&o->teacher, a->teacher, msg);
     if (a->dropout >= 0) o->student.dropout = o->teacher.dropout = (float)a->dropout;
+    if (rc == GNNKD_OK && a->lsp_layer >= o->student.nlayers) {
+        char text[128];
+        gnnkd_model_spec_format(text, sizeof text, &o->student);
+        snprintf(msg, GNNKD_MSG_LEN, "--lsp-layer %ld: the student %s has hidden layers 1..%d",
+                 a->lsp_layer, text, o->student.nlayers - 1);
+        rc = GNNKD_EINVAL;
+    }
+    if (rc == GNNKD_OK && a->lsp_teacher_layer >= o->teacher.nlayers && !a->nfiles) {
+        char text[128];
+        gnnkd_model_spec_format(text, sizeof text, &o->teacher);
+        snprintf(msg, GNNKD_MSG_LEN, "--lsp-teacher-layer %ld: the teacher %s has hidden layers 1..%d",
+                 a->lsp_teacher_layer, text, o->teacher.nlayers - 1);
+        rc = GNNKD_EINVAL;
+    }
     if (rc == GNNKD_OK) { // each model's recipe; the user's options on the student's
         gnnkd_train_options_for_model(&o->teacher_train, &o->teacher, GNNKD_METHOD_SCRATCH,
                                       o->teacher_train.select);
@@ -285,6 +357,8 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
                    const cli_runs *runs, const gnnkd_dataset *d, int32_t ntransfer) {
     char settext[64];
     cli_setting_text(settext, sizeof settext, &a->data);
+    const int lsp = a->method == GNNKD_METHOD_LSP || a->method == GNNKD_METHOD_KD_LSP;
+    const double form_sigma = a->lsp_sigma > 0 ? a->lsp_sigma : typed(gnnkd_lsp_default_sigma(a->lsp_kernel));
     char stext[128], ttext[128];
     const char *transfer = a->transfer ? a->transfer : gnnkd_transfer_name(o->transfer);
     gnnkd_model_spec_format(stext, sizeof stext, &o->student);
@@ -301,9 +375,13 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
             cli_mean_std(tset->prod, tset->n, &mp, &sp);
             printf("  tran %.4f ± %.4f  ind %.4f ± %.4f  prod %.4f ± %.4f\n", mt, st, mi, si, mp, sp);
         }
-        snprintf(title, sizeof title, "student %s (%lld parameters) by %s, T=%g, alpha=%g, transfer %s",
-                 stext, (long long)last->student_params, gnnkd_method_name(a->method),
-                 a->temperature, a->alpha, transfer);
+        int n = snprintf(title, sizeof title, "student %s (%lld parameters) by %s, T=%g, alpha=%g, transfer %s",
+                         stext, (long long)last->student_params, gnnkd_method_name(a->method),
+                         a->temperature, a->alpha, transfer);
+        if (lsp && n > 0 && (size_t)n < sizeof title)
+            snprintf(title + n, sizeof title - (size_t)n, ", LSP %s beta=%g tau=%g sigma=%g%s%s",
+                     gnnkd_lsp_kernel_name(a->lsp_kernel), a->lsp_weight, a->lsp_tau, form_sigma,
+                     a->lsp_self_loop ? " self-loop" : "", a->lsp_reverse ? " reverse" : "");
         cli_runs_print(stdout, title, runs);
         return;
     }
@@ -325,6 +403,22 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddNumberToObject(root, "temperature", a->temperature);
     cJSON_AddNumberToObject(root, "alpha", a->alpha);
     cJSON_AddBoolToObject(root, "center", a->center);
+    if (lsp) {
+        cJSON *lj = cJSON_CreateObject();
+        cJSON_AddNumberToObject(lj, "weight", a->lsp_weight);
+        cJSON_AddStringToObject(lj, "kernel", gnnkd_lsp_kernel_name(a->lsp_kernel));
+        cJSON_AddNumberToObject(lj, "tau", a->lsp_tau);
+        cJSON_AddNumberToObject(lj, "sigma", form_sigma);
+        cJSON_AddNumberToObject(lj, "layer", a->lsp_layer ? (double)a->lsp_layer : o->student.nlayers - 1);
+        if (a->lsp_teacher_layer || !a->nfiles)
+            cJSON_AddNumberToObject(lj, "teacher_layer", a->lsp_teacher_layer ? (double)a->lsp_teacher_layer
+                                                                              : o->teacher.nlayers - 1);
+        else
+            cJSON_AddStringToObject(lj, "teacher_layer", "last");
+        cJSON_AddBoolToObject(lj, "self_loop", a->lsp_self_loop);
+        cJSON_AddBoolToObject(lj, "reverse", a->lsp_reverse);
+        cJSON_AddItemToObject(root, "lsp", lj);
+    }
     cJSON_AddStringToObject(root, "transfer", transfer);
     cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer + o->munge);
     cJSON_AddNumberToObject(root, "pseudo_nodes", o->munge);

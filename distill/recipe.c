@@ -2,14 +2,18 @@
  * distillation, decided here once, the names of the options, and the runner
  * that trains a teacher (or loads one), builds its targets and trains the
  * student. The command line, the benchmark and the example call it. */
-#include "core/internal.h"
+#include "distill/lsp.h"
+#include "gnn/gnn.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 /* ---- names ----------------------------------------------------------------------- */
 
-static const char *const METHOD_NAMES[] = {"scratch", "kd", "compress"};
+static const char *const METHOD_NAMES[] = {"scratch", "kd", "compress", "lsp", "kd+lsp"};
+static const char *const LSP_KERNEL_NAMES[] = {"rbf", "linear", "poly", "l1"};
 static const char *const SELECT_NAMES[] = {"val-loss", "val-acc", "last"};
 static const char *const TRANSFER_NAMES[] = {"all", "train", "unlabeled", "file"};
 #define GKD_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -52,6 +56,18 @@ gnnkd_status gnnkd_method_parse(gnnkd_method *m, const char *text, char *msg) {
     return m ? rc : GNNKD_EINVAL;
 }
 
+const char *gnnkd_lsp_kernel_name(gnnkd_lsp_kernel k) {
+    return name_of(LSP_KERNEL_NAMES, GKD_COUNT(LSP_KERNEL_NAMES), (int)k);
+}
+
+gnnkd_status gnnkd_lsp_kernel_parse(gnnkd_lsp_kernel *k, const char *text, char *msg) {
+    GKD_CLEAR_MSG;
+    int v = 0, rc = parse_name(&v, LSP_KERNEL_NAMES, GKD_COUNT(LSP_KERNEL_NAMES), text,
+                               "LSP kernel", msg);
+    if (rc == GNNKD_OK && k) *k = (gnnkd_lsp_kernel)v;
+    return k ? rc : GNNKD_EINVAL;
+}
+
 const char *gnnkd_select_name(gnnkd_select s) {
     return name_of(SELECT_NAMES, GKD_COUNT(SELECT_NAMES), (int)s);
 }
@@ -86,7 +102,8 @@ void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method method, gnnkd_
     // distilled students: the soft targets on every node regularise, and
     // decay only keeps them from fitting the targets; from hard labels
     // alone Kipf's decay serves a small model best
-    o->weight_decay = method == GNNKD_METHOD_SCRATCH ? 5e-4f : 0.0f;
+    // LSP's structure term says nothing about the classes: decay as from scratch
+    o->weight_decay = !gkd_method_soft(method) ? 5e-4f : 0.0f;
     o->select = select;
     o->patience = select == GNNKD_SELECT_VAL_LOSS ? 10 : 100;
 }
@@ -101,7 +118,7 @@ void gnnkd_train_options_for_model(gnnkd_train_options *o, const gnnkd_model_spe
     o->lr = pubmed ? 0.01f : 0.005f;
     o->decay_all_layers = 1;
     o->epochs = 1000;
-    if (method == GNNKD_METHOD_SCRATCH) o->weight_decay = pubmed ? 1e-3f : 5e-4f;
+    if (!gkd_method_soft(method)) o->weight_decay = pubmed ? 1e-3f : 5e-4f;
 }
 
 void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
@@ -121,11 +138,56 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->munge = 0;
     o->munge_p = GNNKD_MUNGE_P;
     o->munge_s = GNNKD_MUNGE_S;
+    o->lsp_weight = 1.0f; // the authors' code's --loss-weight
+    o->lsp_kernel = GNNKD_LSP_RBF;
+    o->lsp_tau = 1.0f;
+    o->lsp_sigma = 0.0f;
+    o->lsp_layer = 0;
+    o->lsp_teacher_layer = 0;
+    o->lsp_self_loop = 0;
+    o->lsp_reverse = 0;
+}
+
+float gnnkd_lsp_default_sigma(gnnkd_lsp_kernel k) {
+    // the authors' code divides the L1 distance by 100; the paper's rbf has 2 sigma^2 = 2
+    return k == GNNKD_LSP_L1 ? 100.0f : 1.0f;
 }
 
 uint64_t gnnkd_distill_member_seed(uint64_t seed, int j) { return seed + 7919u * (uint64_t)j; }
 
 /* ---- the runner ------------------------------------------------------------------ */
+
+/* The hidden layer of spec that LSP reads: layer (1-based), or the last
+ * for 0. GNNKD_EINVAL naming what and the range if spec has no such layer. */
+static int lsp_layer_of(int *tap, const gnnkd_model_spec *spec, int layer, const char *what,
+                        char *msg) {
+    char text[128];
+    *tap = layer == 0 ? spec->nlayers - 1 : layer;
+    if (*tap >= 1 && *tap < spec->nlayers) return GNNKD_OK;
+    gnnkd_model_spec_format(text, sizeof text, spec);
+    gkd_msg(msg, "%s %d: the %s model %s has hidden layers 1..%d", what, layer,
+            gnnkd_model_kind_name(spec->kind), text, spec->nlayers - 1);
+    return GNNKD_EINVAL;
+}
+
+/* Adds the local structure of teacher member m (its hidden layer by o)
+ * over l's neighbourhoods of d to t; ls (nnz of l) is scratch. */
+static int add_structure(gnnkd_teacher *t, gnnkd_model *m, const gkd_lsp *l, float *ls,
+                         const gnnkd_distill_options *o, const gnnkd_dataset *d,
+                         const gnnkd_graph *g, char *msg) {
+#define GKD_FREE_ALL gkd_model_set_tap(m, 0, NULL)
+    int tap = 0;
+    const float *logits = NULL;
+    GKD_TRY(lsp_layer_of(&tap, gnnkd_model_get_spec(m), o->lsp_teacher_layer,
+                         "LSP teacher layer", msg));
+    GKD_TRY(gkd_model_set_tap(m, tap, msg));
+    GKD_TRY(gnnkd_model_forward(m, &logits, d, g, 0, 0, 0, msg));
+    gkd_lsp_distribution(ls, l, gkd_model_tap(m), gkd_model_tap_width(m));
+    GKD_TRY(gkd_teacher_add_lsp(t, ls, gnnkd_csr_nnz(&l->s), msg));
+    GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
 
 gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
                                    const gnnkd_distill_options *o, uint64_t seed,
@@ -135,9 +197,13 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
     do {                                                                                  \
         gnnkd_model_free(&m);                                                             \
         gnnkd_teacher_free(&out);                                                         \
+        gkd_lsp_free(&l);                                                                 \
+        free(ls);                                                                         \
     } while (0)
     gnnkd_teacher *out = NULL;
     gnnkd_model *m = NULL;
+    gkd_lsp *l = NULL;
+    float *ls = NULL;
     int64_t total = 0;
     GKD_CHECK(t != NULL && o != NULL && d != NULL, GNNKD_EINVAL,
               "gnnkd_distill_teacher: t, o and d must not be NULL");
@@ -145,8 +211,23 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
     GKD_CHECK(files || o->ensemble >= 1, GNNKD_EINVAL,
               "gnnkd_distill_teacher: no teacher files and an ensemble of %d", o->ensemble);
     GKD_TRY(gnnkd_teacher_new(&out, d->n, d->nclass, msg));
-    for (int f = 0; files && f < o->nteacher_files; f++)
-        GKD_TRY(gnnkd_teacher_add_file(out, o->teacher_files[f], d, g, msg));
+    const int structure = gkd_method_lsp(o->method);
+    if (structure) {
+        gkd_lsp_form form = gkd_lsp_form_of(o);
+        GKD_TRY(gkd_lsp_new(&l, &d->adj, &form, msg));
+        GKD_ALLOC(ls, gnnkd_csr_nnz(&l->s) + 1);
+    }
+    for (int f = 0; files && f < o->nteacher_files; f++) {
+        const char *path = o->teacher_files[f];
+        GKD_TRY(gnnkd_teacher_add_file(out, path, d, g, msg));
+        if (!structure) continue;
+        GKD_CHECK(!gkd_ends_with(path, ".npy"), GNNKD_EINVAL,
+                  "%s: %s reads the teacher's hidden layer, so it needs a model file, not "
+                  "logits", path, gnnkd_method_name(o->method));
+        GKD_TRY(gnnkd_model_load(&m, path, msg));
+        GKD_TRY(add_structure(out, m, l, ls, o, d, g, msg));
+        gnnkd_model_free(&m);
+    }
     for (int j = 0; !files && j < o->ensemble; j++) {
         gnnkd_train_options to = o->teacher_train;
         gnnkd_train_result res;
@@ -154,12 +235,15 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
         GKD_TRY(gnnkd_model_new(&m, &o->teacher, d->nfeat, d->nclass, to.seed, msg));
         GKD_TRY(gnnkd_train(m, &res, d, g, &to, NULL, msg));
         GKD_TRY(gnnkd_teacher_add_model(out, m, d, g, msg));
+        if (structure) GKD_TRY(add_structure(out, m, l, ls, o, d, g, msg));
         if (o->member_trained) GKD_TRY(o->member_trained(o->member_ctx, m, j, to.seed, msg));
         total += gnnkd_model_num_params(m);
         gnnkd_model_free(&m);
     }
     if (params) *params = total;
     *t = out;
+    out = NULL;
+    GKD_FREE_ALL;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
 }
@@ -174,15 +258,19 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
         free(target);                                                                     \
         free(nodes);                                                                      \
         gnnkd_model_free(&m);                                                             \
+        gkd_lsp_free(&l);                                                                 \
     } while (0)
     float *target = NULL;
     int32_t *nodes = NULL, nnodes = 0;
     gnnkd_model *m = NULL;
+    gkd_lsp *l = NULL;
     GKD_CHECK(r != NULL && o != NULL && d != NULL, GNNKD_EINVAL,
               "gnnkd_distill_student: r, o and d must not be NULL");
-    const int soft = o->method != GNNKD_METHOD_SCRATCH;
-    GKD_CHECK(!soft || t != NULL, GNNKD_EINVAL, "gnnkd_distill_student: %s needs a teacher",
-              gnnkd_method_name(o->method));
+    const int soft = gkd_method_soft(o->method), structure = gkd_method_lsp(o->method);
+    GKD_CHECK(o->method == GNNKD_METHOD_SCRATCH || t != NULL, GNNKD_EINVAL,
+              "gnnkd_distill_student: %s needs a teacher", gnnkd_method_name(o->method));
+    GKD_CHECK(o->method >= GNNKD_METHOD_SCRATCH && o->method <= GNNKD_METHOD_KD_LSP,
+              GNNKD_EINVAL, "gnnkd_distill_student: unknown method %d", (int)o->method);
     gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0};
     if (soft) {
         GKD_ALLOC(target, (int64_t)d->n * d->nclass);
@@ -195,7 +283,25 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     gnnkd_train_options so = o->student_train;
     so.seed = seed;
     GKD_TRY(gnnkd_model_new(&m, &o->student, d->nfeat, d->nclass, seed, msg));
-    GKD_TRY(gnnkd_train(m, r, d, g, &so, soft ? &obj : NULL, msg));
+    if (structure) {
+        int tap = 0, members = 0;
+        int64_t nnz = 0;
+        GKD_CHECK(o->lsp_weight >= 0.0f && isfinite(o->lsp_weight), GNNKD_EINVAL,
+                  "LSP weight must be non-negative, got %g", (double)o->lsp_weight);
+        GKD_TRY(lsp_layer_of(&tap, gnnkd_model_get_spec(m), o->lsp_layer, "LSP layer", msg));
+        GKD_TRY(gkd_model_set_tap(m, tap, msg));
+        gkd_lsp_form form = gkd_lsp_form_of(o);
+        GKD_TRY(gkd_lsp_new(&l, &d->adj, &form, msg));
+        const float *sum = gkd_teacher_lsp(t, &nnz, &members);
+        GKD_CHECK(members > 0 && nnz == gnnkd_csr_nnz(&l->s), GNNKD_EINVAL,
+                  "gnnkd_distill_student: the teacher holds no local structure over this graph "
+                  "(gnnkd_distill_teacher builds it for %s)", gnnkd_method_name(o->method));
+        for (int64_t k = 0; k < nnz; k++) // the members' mean, kept off log(0)
+            l->logq[k] = logf(fmaxf(sum[k] / (float)members, FLT_MIN));
+    }
+    GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH ? &obj : NULL, l,
+                      o->lsp_weight, msg));
+    (void)gkd_model_set_tap(m, 0, NULL); // the caller's model keeps no hidden layer
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;

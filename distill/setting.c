@@ -2,7 +2,7 @@
  * edges training may see, and the tran / ind / prod scores (GLNN's
  * production setting). Node ids are the dataset's own everywhere outside;
  * the observed dataset's numbering stays inside (observed_ids maps it). */
-#include "core/internal.h"
+#include "distill/lsp.h"
 
 #include <errno.h>
 #include <math.h>
@@ -267,6 +267,9 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     if (o->munge > 0) {
         GKD_CHECK(o->student.kind == GNNKD_MODEL_MLP, GNNKD_EINVAL,
                   "munge: the student must be an MLP (pseudo-nodes are no part of the graph)");
+        GKD_CHECK(!gkd_method_lsp(o->method), GNNKD_EINVAL,
+                  "munge: not with %s (the local structure is the graph's; pseudo-nodes "
+                  "have no teacher embedding)", gnnkd_method_name(o->method));
         GKD_CHECK(o->transfer == GNNKD_TRANSFER_ALL || o->transfer == GNNKD_TRANSFER_UNLABELED,
                   GNNKD_EINVAL, "munge: pseudo-nodes are unlabelled nodes: transfer set all or "
                   "unlabeled, not %s", gnnkd_transfer_name(o->transfer));

@@ -1,7 +1,7 @@
 /* teacher.c — a teacher is the logits of one or more trained models over all
  * nodes; an ensemble's target averages its members (softened probabilities
  * for KD, logits for compression). */
-#include "core/internal.h"
+#include "distill/lsp.h"
 
 #include <string.h>
 
@@ -9,6 +9,9 @@ struct gnnkd_teacher {
     int32_t n, C;
     int members;
     float *logits; /* (members, n, C) */
+    float *lsp;    /* LSP: the members' local structures summed (lsp_nnz), or NULL */
+    int64_t lsp_nnz;
+    int lsp_members;
 };
 
 gnnkd_status gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C, char *msg) {
@@ -28,10 +31,32 @@ gnnkd_status gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C, char *ms
 void gnnkd_teacher_free(gnnkd_teacher **t) {
     if (t == NULL || *t == NULL) return;
     free((*t)->logits);
+    free((*t)->lsp);
     GKD_FREE(*t);
 }
 
 int gnnkd_teacher_members(const gnnkd_teacher *t) { return t->members; }
+
+int gkd_teacher_add_lsp(gnnkd_teacher *t, const float *ls, int64_t nnz, char *msg) {
+#define GKD_FREE_ALL
+    GKD_CHECK(t->lsp == NULL || nnz == t->lsp_nnz, GNNKD_EINVAL,
+              "teacher: a local structure over %lld edges, the members' over %lld",
+              (long long)nnz, (long long)t->lsp_nnz);
+    if (t->lsp == NULL) {
+        GKD_ALLOC(t->lsp, nnz > 0 ? nnz : 1);
+        t->lsp_nnz = nnz;
+    }
+    for (int64_t k = 0; k < nnz; k++) t->lsp[k] += ls[k];
+    t->lsp_members++;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+const float *gkd_teacher_lsp(const gnnkd_teacher *t, int64_t *nnz, int *members) {
+    *nnz = t->lsp_nnz;
+    *members = t->lsp_members;
+    return t->lsp;
+}
 
 gnnkd_status gnnkd_teacher_add_logits(gnnkd_teacher *t, const float *logits, char *msg) {
     GKD_CLEAR_MSG;
@@ -96,12 +121,14 @@ gnnkd_status gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_
 #define GKD_FREE_ALL free(p)
     float *p = NULL;
     GKD_CHECK(t->members > 0, GNNKD_EINVAL, "teacher: no members");
-    GKD_CHECK(method != GNNKD_METHOD_KD || T > 0.0f, GNNKD_EINVAL,
+    GKD_CHECK(gkd_method_soft(method), GNNKD_EINVAL,
+              "teacher: %s has no soft targets", gnnkd_method_name(method));
+    GKD_CHECK(!gkd_method_kd(method) || T > 0.0f, GNNKD_EINVAL,
              "temperature must be positive, got %g", (double)T);
     const int64_t one = (int64_t)t->n * t->C;
     const float w = 1.0f / (float)t->members;
     memset(target, 0, (size_t)one * sizeof(float));
-    if (method == GNNKD_METHOD_KD) GKD_ALLOC(p, one);
+    if (gkd_method_kd(method)) GKD_ALLOC(p, one);
     for (int k = 0; k < t->members; k++) {
         const float *z = t->logits + (size_t)k * (size_t)one;
         if (p) gnnkd_softmax(p, z, t->n, t->C, T);

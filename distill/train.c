@@ -2,6 +2,7 @@
  * on hard labels, knowledge distillation and model compression differ only in
  * the objective. Adam, dropout, weight decay, early stopping or best-epoch
  * selection; nothing is allocated inside the epoch loop. */
+#include "distill/lsp.h"
 #include "gnn/gnn.h"
 
 #include <math.h>
@@ -28,7 +29,8 @@ static int cmp_double(const void *a, const void *b) {
 
 /* Checks that the model, dataset, graph and objective fit together. */
 static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_graph *g,
-                        const gnnkd_train_options *o, const gnnkd_objective *obj, char *msg) {
+                        const gnnkd_train_options *o, const gnnkd_objective *obj,
+                        const gkd_lsp *lsp, char *msg) {
 #define GKD_FREE_ALL
     const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
     GKD_CHECK(s->dims[0] == d->nfeat && s->dims[s->nlayers] == d->nclass, GNNKD_EINVAL,
@@ -52,12 +54,16 @@ static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_grap
         }
     GKD_CHECK(o->epochs > 0 && o->lr > 0.0f && o->patience >= 0, GNNKD_EINVAL,
              "training options: epochs and lr must be positive, patience non-negative");
-    if (obj && obj->method != GNNKD_METHOD_SCRATCH) {
+    if (obj && gkd_method_lsp(obj->method))
+        GKD_CHECK(lsp != NULL && lsp->n == d->n && gkd_model_tap_width(m) > 0, GNNKD_EINVAL,
+                  "%s needs the teacher's local structure over the dataset's nodes: train "
+                  "through gnnkd_distill_student", gnnkd_method_name(obj->method));
+    if (obj && gkd_method_soft(obj->method)) {
         GKD_CHECK(obj->target != NULL && obj->transfer != NULL, GNNKD_EINVAL,
                  "distillation needs a target and a transfer set");
         GKD_CHECK(obj->alpha >= 0.0f && obj->alpha <= 1.0f, GNNKD_EINVAL,
                  "alpha must be in [0, 1], got %g", (double)obj->alpha);
-        GKD_CHECK(obj->method != GNNKD_METHOD_KD || obj->temperature > 0.0f, GNNKD_EINVAL,
+        GKD_CHECK(!gkd_method_kd(obj->method) || obj->temperature > 0.0f, GNNKD_EINVAL,
                  "temperature must be positive, got %g", (double)obj->temperature);
         for (int32_t k = 0; k < obj->ntransfer; k++)
             GKD_CHECK(obj->transfer[k] >= 0 && obj->transfer[k] < d->n, GNNKD_EINVAL,
@@ -93,7 +99,7 @@ static double step_loss(float *dlogits, const float *z, const gnnkd_dataset *d,
     memset(dlogits, 0, (size_t)d->n * C * sizeof(float));
     double loss = 0.0;
     if (hard_w > 0.0f) loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, train, ntrain, C, hard_w);
-    if (method == GNNKD_METHOD_KD)
+    if (gkd_method_kd(method))
         loss += soft_w * gnnkd_loss_kd(dlogits, NULL, z, obj->target, obj->transfer,
                                        obj->ntransfer, C, obj->temperature, soft_w);
     else if (method == GNNKD_METHOD_COMPRESS)
@@ -106,24 +112,34 @@ gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_data
                          const gnnkd_graph *g, const gnnkd_train_options *o,
                          const gnnkd_objective *obj, char *msg) {
     GKD_CLEAR_MSG;
+    return gkd_train(m, r, d, g, o, obj, NULL, 0.0f, msg);
+}
+
+int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, const gnnkd_graph *g,
+              const gnnkd_train_options *o, const gnnkd_objective *obj, gkd_lsp *lsp,
+              float lsp_weight, char *msg) {
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(dlogits);                                                                    \
+        free(dtap);                                                                       \
         free(best);                                                                       \
         free(val_loss);                                                                   \
         free(step_seconds);                                                               \
     } while (0)
-    float *dlogits = NULL, *best = NULL;
+    float *dlogits = NULL, *best = NULL, *dtap = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
-    GKD_TRY(check_inputs(m, d, g, o, obj, msg));
+    GKD_TRY(check_inputs(m, d, g, o, obj, lsp, msg));
     const int32_t C = d->nclass;
     const int64_t nparams = gnnkd_model_num_params(m);
     const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
-    const float soft_w = method == GNNKD_METHOD_SCRATCH ? 0.0f : obj->alpha;
+    const float soft_w = gkd_method_soft(method) ? obj->alpha : 0.0f;
+    const int structure = gkd_method_lsp(method);
+    const int32_t D = structure ? gkd_model_tap_width(m) : 0;
     const float hard_w = 1.0f - soft_w;
     const int32_t ntrain = d->nsplit[GNNKD_TRAIN];
 
     GKD_ALLOC(dlogits, (int64_t)d->n * C);
+    if (structure) GKD_ALLOC(dtap, (int64_t)d->n * D);
     GKD_ALLOC(val_loss, o->epochs);
     GKD_ALLOC(step_seconds, o->epochs);
     if (o->select == GNNKD_SELECT_VAL_ACC) GKD_ALLOC(best, nparams);
@@ -147,14 +163,23 @@ gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_data
         } else {
             double t1 = gkd_now();
             loss = step_loss(dlogits, z, d, obj, method, hard_w, soft_w);
-            int64_t rows = ntrain + (method == GNNKD_METHOD_SCRATCH ? 0 : obj->ntransfer);
+            int64_t rows = ntrain + (gkd_method_soft(method) ? obj->ntransfer : 0);
             gkd_profile_add(prof, GNNKD_PROFILE_ELEMENTWISE, gkd_now() - t1, 4.0 * rows * C,
                             4.0 * d->n * C + 8.0 * rows * C, "loss, zero dlogits (n,%d)", C);
+        }
+        if (structure) {
+            double t1 = prof ? gkd_now() : 0.0;
+            loss += lsp_weight * gkd_lsp_loss(dtap, lsp, gkd_model_tap(m), D, lsp_weight);
+            if (prof) {
+                double e = (double)gnnkd_csr_nnz(&lsp->s);
+                gkd_profile_add(prof, GNNKD_PROFILE_ADJACENCY, gkd_now() - t1, 10.0 * e * D,
+                                8.0 * e * D + 24.0 * e, "LSP loss and gradient (n,%d)", D);
+            }
         }
         loss += l2;
         GKD_CHECK(isfinite(loss), GNNKD_ENUMERIC,
                  "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, loss);
-        GKD_TRY(gnnkd_model_backward(m, dlogits, d, g, msg));
+        GKD_TRY(gkd_model_backward_tap(m, dlogits, dtap, d, g, msg));
         l2 = gkd_model_adam_step(m, o, epoch);
         step_seconds[epoch - 1] = gkd_now() - t0;
 

@@ -1,6 +1,7 @@
 /*
  * gnn.h — what gnn/ offers the layers above it inside the library (the
- * trainer in distill/): the flat parameter arrays and the optimiser step.
+ * trainer in distill/): the flat parameter arrays, the optimiser step, a
+ * hidden layer's tap for a loss on it, and a fast exponential.
  * Kernels stay private to gnn/ (kernels.h).
  */
 #ifndef GKD_GNN_H
@@ -8,9 +9,32 @@
 
 #include "core/internal.h"
 
+#include <string.h>
+
 /* The tuning in force (gnn/tuning.c): the kernels' and the losses'
  * parallel thresholds. */
 extern gnnkd_tuning gkd_tuning;
+
+/* exp(x) for x <= 0 (the GAT kernels, LSP's softmax; below -87:
+ * exp(-87)), within about 2 ulp: Cephes's expf polynomial, branch-free so that the loops calling it vectorise
+ * (libm's expf is a call per element). Rounding by the 1.5 2^23 trick:
+ * floorf is a call without SSE4.1. */
+static inline float gkd_exp_neg(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; // nearest integer
+    float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    uint32_t bits = (uint32_t)((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
+}
 
 /* ---- model internals shared with the trainer (gnn/model.c) ----------------- */
 
@@ -37,6 +61,23 @@ gnnkd_profile *gkd_model_profile(const gnnkd_model *m);
  * if new; counted in p->dropped past GNNKD_PROFILE_MAX names). */
 void gkd_profile_add(gnnkd_profile *p, gnnkd_profile_group group, double seconds, double flops,
                      double bytes, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* ---- a loss on a hidden layer (model.c; LSP in distill/) ------------------ */
+
+/* Makes the forward passes keep hidden layer `layer` (1 .. nlayers-1, the
+ * input of weight layer `layer`; 0: none): its activation after ReLU (ELU
+ * for a GAT, heads concatenated) and before dropout. GNNKD_EINVAL naming
+ * the range if layer is outside 0 .. nlayers-1. */
+int gkd_model_set_tap(gnnkd_model *m, int layer, char *msg);
+/* The width of the tapped layer (dims[tap]), 0 without a tap. */
+int32_t gkd_model_tap_width(const gnnkd_model *m);
+/* The tapped embedding (n, width) of the last forward pass, or NULL without
+ * a tap or a forward pass; valid until the next forward pass. */
+const float *gkd_model_tap(const gnnkd_model *m);
+/* gnnkd_model_backward with dtap (n, width), the loss's gradient at the
+ * tapped embedding (or NULL), added to the one from the output. */
+int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dtap,
+                           const gnnkd_dataset *d, const gnnkd_graph *g, char *msg);
 
 /* Resets Adam's moments and step (before training a loaded model again). */
 void gkd_model_reset_adam(gnnkd_model *m);

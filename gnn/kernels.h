@@ -352,27 +352,6 @@ static inline double gkd_adam_range(float *p, float *g, float *m, float *v, int6
 
 #define GKD_GAT_SLOPE 0.2f /* LeakyReLU's negative slope, as in the paper */
 
-/* exp(x) for x <= 0 (below -87: exp(-87)), within about 2 ulp: Cephes's
- * expf polynomial, branch-free so that the loops calling it vectorise
- * (libm's expf is a call per element). Rounding by the 1.5 2^23 trick:
- * floorf is a call without SSE4.1. */
-static inline float gkd_exp_neg(float x) {
-    x = x < -87.0f ? -87.0f : x;
-    float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; // nearest integer
-    float r = x - k * 0.693359375f + k * 2.12194440e-4f;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * r * r + r + 1.0f;
-    uint32_t bits = (uint32_t)((int32_t)k + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return y * scale;
-}
-
 /* alpha (nnz, H) = softmax over each row i of e_ij = LeakyReLU(sdst[i] +
  * ssrc[j]) (the row's max subtracted first), alphad = dropout(alpha) with
  * the mask (key, element k H + h) (alphad may be alpha's copy when p = 0).
@@ -516,6 +495,13 @@ struct gnnkd_model {
     float *lin[GNNKD_MAX_LAYERS], *sdst[GNNKD_MAX_LAYERS], *ssrc[GNNKD_MAX_LAYERS];
     float *alpha[GNNKD_MAX_LAYERS], *alphad[GNNKD_MAX_LAYERS], *z[GNNKD_MAX_LAYERS];
     float *de, *dsdst, *dssrc;
+
+    /* A hidden layer's embedding kept for a loss on it (gkd_model_set_tap):
+     * tap is the hidden layer (1 .. nlayers-1, 0: none), tapbuf (n,
+     * dims[tap]) in the workspace holds its activation before dropout when
+     * the forward pass dropped it (h[tap] holds it otherwise). */
+    int tap, ws_tap;
+    float *tapbuf;
 
     /* What the last forward did, for backward. */
     int have_forward, fwd_dropout, fwd_training;

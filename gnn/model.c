@@ -220,6 +220,7 @@ static void workspace_free(gnnkd_model *m) {
     GKD_FREE(m->sl.colidx);
     GKD_FREE(m->rev);
     m->ws_adj = NULL;
+    m->tapbuf = NULL;
     m->have_forward = 0;
 }
 
@@ -237,7 +238,7 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     int64_t rows = nnz < 0 && s->dropout > 0.0f ? gkd_drop_rows(s->dims[0]) : 0;
     if (rows > d->n) rows = d->n;
     if (m->ws && m->ws_n == d->n && m->ws_nnz == nnz && m->ws_threads == threads &&
-        m->xin_rows == rows && m->ws_adj == adj && m->ws_adj_nnz == adj_nnz)
+        m->xin_rows == rows && m->ws_adj == adj && m->ws_adj_nnz == adj_nnz && m->ws_tap == m->tap)
         return GNNKD_OK;
     workspace_free(m);
     if (gat) {
@@ -267,7 +268,8 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     int nparts = nnz >= 0 && gkd_spmm_t_partials(n, s->dims[0]) ? threads - 1 : 0;
     int64_t sz_partial = (int64_t)nparts * s->dims[0] * lin0;
     int64_t sz_scratch = gat ? enz * maxh + 2 * n * maxh : sage ? n : 0;
-    total += sz_xin + sz_t + 2 * n * maxd + sz_partial + sz_scratch;
+    int64_t sz_tap = m->tap > 0 && s->dropout > 0.0f ? n * s->dims[m->tap] : 0;
+    total += sz_xin + sz_t + 2 * n * maxd + sz_partial + sz_scratch + sz_tap;
 
     float *p = gkd_calloc((size_t)total, sizeof *p);
     if (p == NULL) {
@@ -306,6 +308,7 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     m->g1 = p, p += n * maxd;
     m->g2 = p, p += n * maxd;
     m->partial = p, p += sz_partial;
+    m->tapbuf = sz_tap ? p : NULL, p += sz_tap;
     if (gat) {
         m->de = p, p += enz * maxh;
         m->dsdst = p, p += n * maxh;
@@ -322,6 +325,7 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     m->xin_rows = rows;
     m->ws_adj = adj;
     m->ws_adj_nnz = adj_nnz;
+    m->ws_tap = m->tap;
     return GNNKD_OK;
 }
 
@@ -429,6 +433,10 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
         float *out = hidden ? (gat ? m->z[l] : m->h[l + 1]) : m->logits;
         gkd_epilogue ep = {m->b[l], hidden, drop && hidden ? p : 0.0f,
                           gkd_key(seed, step, (uint64_t)l + 1)};
+        // the tapped layer's activation is kept before its dropout: the
+        // epilogue stops at the ReLU, dropout follows on a copy
+        const int keep = !gat && drop && hidden && l + 1 == m->tap;
+        if (keep) ep.p = 0.0f;
         if (l == 0 && drop) {
             dropped_forward(m, out, ahat, d, key0, &ep);
             if (xs) xs = &m->xd, xval = m->xd.val;
@@ -436,10 +444,17 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
             layer_forward(m, out, ahat, l, l == 0 ? xs : NULL, l == 0 ? xval : NULL,
                           l == 0 ? x0 : m->h[l], d, &ep);
         }
+        if (keep) {
+            int64_t len = (int64_t)n * s->dims[l + 1];
+            memcpy(m->tapbuf, out, (size_t)len * sizeof *out);
+            gkd_dropout_forward(out, out, len, p, ep.key);
+        }
         if (gat) {
             m->fwd_attn_key[l] = gkd_key(seed, step, (uint64_t)(GNNKD_MAX_LAYERS + 1 + l));
             m->fwd_drop_key[l] = ep.key;
             gkd_gat_layer_forward(m, out, l, n, training, m->fwd_attn_key[l]);
+            if (hidden && drop && l + 1 == m->tap)
+                gkd_elu_dropout_forward(m->tapbuf, m->z[l], (int64_t)n * s->dims[l + 1], 0.0f, 0);
             if (hidden)
                 GKD_PROFILED(m->profile, GNNKD_PROFILE_ELEMENTWISE, 2.0 * n * s->dims[l + 1],
                              8.0 * n * s->dims[l + 1],
@@ -492,8 +507,64 @@ static const float *linear_grad(gnnkd_model *m, const float *dz, float *db, cons
 gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gnnkd_dataset *d,
                                   const gnnkd_graph *g, char *msg) {
     GKD_CLEAR_MSG;
+    return gkd_model_backward_tap(m, dlogits, NULL, d, g, msg);
+}
+
+/* ---- the tap: a loss on a hidden layer ---------------------------------------- */
+
+int gkd_model_set_tap(gnnkd_model *m, int layer, char *msg) {
+    if (layer < 0 || layer >= m->spec.nlayers) {
+        gkd_msg(msg, "hidden layer %d: the %s model has hidden layers 1..%d", layer,
+                gnnkd_model_kind_name(m->spec.kind), m->spec.nlayers - 1);
+        return GNNKD_EINVAL;
+    }
+    if (layer != m->tap) m->have_forward = 0;
+    m->tap = layer;
+    return GNNKD_OK;
+}
+
+int32_t gkd_model_tap_width(const gnnkd_model *m) { return m->tap > 0 ? m->spec.dims[m->tap] : 0; }
+
+const float *gkd_model_tap(const gnnkd_model *m) {
+    if (m->tap <= 0 || !m->have_forward) return NULL;
+    return m->fwd_dropout ? m->tapbuf : m->h[m->tap];
+}
+
+/* dz (n, w) += dtap times the activation's derivative at the tapped layer,
+ * read off its output a: ReLU' = (a > 0); ELU' = 1 for z > 0, else a + 1.
+ * db (w, or NULL) += the column sums of what was added (the bias gradient
+ * the gate summed for the rest of dz). */
+static void tap_backward(float *restrict dz, float *restrict db, const float *restrict dtap,
+                         const float *restrict a, const float *restrict z, int32_t n, int32_t w) {
+#pragma omp parallel for schedule(static) if ((int64_t)n * w > gkd_tuning.par_min)
+    for (int32_t i = 0; i < n; i++) {
+        const int64_t r = (int64_t)i * w;
+        // the masks as 0/1 factors, not branches: the loops vectorise
+        if (z)
+#pragma omp simd
+            for (int32_t c = 0; c < w; c++) {
+                const float pos = (float)(z[r + c] > 0.0f);
+                dz[r + c] += dtap[r + c] * (pos + (1.0f - pos) * (a[r + c] + 1.0f));
+            }
+        else
+#pragma omp simd
+            for (int32_t c = 0; c < w; c++) dz[r + c] += dtap[r + c] * (float)(a[r + c] > 0.0f);
+    }
+    for (int32_t i = 0; db && i < n; i++) { // serial: the same bits on any thread count
+        const int64_t r = (int64_t)i * w;
+#pragma omp simd
+        for (int32_t c = 0; c < w; c++) db[c] += dtap[r + c] * (float)(a[r + c] > 0.0f);
+    }
+}
+
+int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dtap,
+                           const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
     if (m == NULL || dlogits == NULL) {
         gkd_msg(msg, "gnnkd_model_backward: m and dlogits must not be NULL");
+        return GNNKD_EINVAL;
+    }
+    if (dtap && m->tap <= 0) {
+        gkd_msg(msg, "gnnkd_model_backward: a hidden layer's gradient, and no layer tapped");
         return GNNKD_EINVAL;
     }
     int rc = check_data(m, d, g, "gnnkd_model_backward", msg);
@@ -539,6 +610,11 @@ gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gn
                          gkd_elu_dropout_backward(dh, m->h[l], m->z[l - 1], (int64_t)n * i,
                                                   m->fwd_dropout ? p : 0.0f, m->fwd_drop_key[l - 1]),
                          "elu%s backward (n,%d)", m->fwd_dropout ? ",dropout" : "", i);
+        if (dtap && l == m->tap)
+            GKD_PROFILED(m->profile, GNNKD_PROFILE_ELEMENTWISE, 3.0 * n * i, 16.0 * n * i,
+                         tap_backward(dh, gat ? NULL : m->db[l - 1], dtap, gkd_model_tap(m),
+                                      gat ? m->z[l - 1] : NULL, n, i),
+                         "hidden loss backward (n,%d)", i);
         dz = dh;
     }
     return GNNKD_OK;

@@ -1053,8 +1053,18 @@ typedef enum {
 typedef enum {
     GNNKD_METHOD_SCRATCH = 0,  /* hard labels only */
     GNNKD_METHOD_KD = 1,       /* Hinton et al. 2015 */
-    GNNKD_METHOD_COMPRESS = 2  /* Bucilua et al. 2006, logit regression */
+    GNNKD_METHOD_COMPRESS = 2, /* Bucilua et al. 2006, logit regression */
+    GNNKD_METHOD_LSP = 3,      /* Yang et al. 2020: local structure + hard labels */
+    GNNKD_METHOD_KD_LSP = 4    /* KD and the local structure term together */
 } gnnkd_method;
+
+/* The similarity kernel of LSP's local structure (gnnkd_distill_options). */
+typedef enum {
+    GNNKD_LSP_RBF = 0,    /* -||z_i - z_j||^2 / (2 sigma^2): the paper's form */
+    GNNKD_LSP_LINEAR = 1, /* z_i . z_j */
+    GNNKD_LSP_POLY = 2,   /* (z_i . z_j + 1)^2 */
+    GNNKD_LSP_L1 = 3      /* exp(-||z_i - z_j||_1 / sigma): the authors' code */
+} gnnkd_lsp_kernel;
 
 /* What one epoch reports to a progress callback. */
 typedef struct {
@@ -1213,13 +1223,17 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_transfer_nodes(int32_t **ids, int32
 /* distill: names of the options (distill/recipe.c)                         */
 /* ======================================================================== */
 
-/* "scratch", "kd", "compress" (and "?" for another value): the names the
- * command line and result files use. Static strings; O(1). */
+/* "scratch", "kd", "compress", "lsp", "kd+lsp" (and "?" for another value):
+ * the names the command line and result files use. Static strings; O(1). */
 GNNKD_API const char *gnnkd_method_name(gnnkd_method m);
-/* The method named text. GNNKD_EINVAL naming text and the three names if it
- * is none of them. */
+/* The method named text. GNNKD_EINVAL naming text and the names if it is
+ * none of them. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_method_parse(gnnkd_method *m, const char *text,
                                                           char *msg);
+/* "rbf", "linear", "poly", "l1" (and "?"). */
+GNNKD_API const char *gnnkd_lsp_kernel_name(gnnkd_lsp_kernel k);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_lsp_kernel_parse(gnnkd_lsp_kernel *k, const char *text,
+                                                              char *msg);
 /* "val-loss", "val-acc", "last" (and "?"). */
 GNNKD_API const char *gnnkd_select_name(gnnkd_select s);
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_select_parse(gnnkd_select *s, const char *text,
@@ -1237,8 +1251,9 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_transfer_parse(gnnkd_transfer *t, c
 
 /* Training options of a model trained by method with the selection rule
  * select: gnnkd_train_options_default, then weight decay 0 for a student of
- * KD or compression (the soft targets on every node regularise; Cora,
- * mlp:64: 0.819 without decay, 0.787 with 5e-4) and 5e-4 from scratch, and
+ * KD, KD+LSP or compression (the soft targets on every node regularise; Cora,
+ * mlp:64: 0.819 without decay, 0.787 with 5e-4) and 5e-4 from scratch and
+ * for LSP (hard labels and no soft targets), and
  * patience 100 for GNNKD_SELECT_VAL_ACC, 10 (Kipf's window) for
  * GNNKD_SELECT_VAL_LOSS. The one place these defaults are decided. O(1). */
 GNNKD_API void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method method,
@@ -1278,6 +1293,20 @@ typedef struct {
      * munge_p and munge_s (GNNKD_MUNGE_P, GNNKD_MUNGE_S) */
     int32_t munge;
     float munge_p, munge_s;
+    /* LSP (Yang et al. 2020; GNNKD_METHOD_LSP and _KD_LSP): the local
+     * structure of node i at a hidden layer is LS_ij = softmax over its
+     * neighbours j of k(z_i, z_j) / lsp_tau; the loss lsp_weight * the mean
+     * over nodes of KL(LS^student_i || LS^teacher_i) (lsp_reverse: KL(t ||
+     * s), as the authors' code). Teacher members must be trained here or
+     * model files (not .npy logits); an ensemble's LS is its members' mean. */
+    float lsp_weight;            /* beta (1, the authors' code) */
+    gnnkd_lsp_kernel lsp_kernel; /* (GNNKD_LSP_RBF) */
+    float lsp_tau;               /* (1: the paper) */
+    float lsp_sigma;             /* rbf and l1 (0: the kernel's own, 1 rbf, 100 l1) */
+    int lsp_layer;               /* the student's hidden layer, 1-based (0: its last) */
+    int lsp_teacher_layer;       /* the teacher's (0: its last) */
+    int lsp_self_loop;           /* j = i is a neighbour too (0) */
+    int lsp_reverse;             /* (0) */
     /* Called after each trained member (not for files), if not NULL, with
      * the member's model (still owned by the runner), its index j and seed;
      * a status other than GNNKD_OK stops the run with that status (the hook
@@ -1289,9 +1318,16 @@ typedef struct {
 /* The defaults of a distillation by method whose student selects its
  * weights by select: teacher gcn:64 trained with Kipf's recipe, one member,
  * student mlp:64 trained with gnnkd_train_options_for(method, select),
- * temperature 1, alpha 0.9, no centring, transfer set all nodes. O(1). */
+ * temperature 1, alpha 0.9, no centring, transfer set all nodes; LSP:
+ * weight 1, rbf, tau 1, the kernel's sigma, the last hidden layers, no self
+ * loops, KL(student || teacher). O(1). */
 GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
                                              gnnkd_select select);
+
+/* The sigma of kernel k when lsp_sigma is 0: 100 for l1 (the authors'
+ * code's scale), 1 otherwise (the paper's rbf; linear and poly have none).
+ * O(1). */
+GNNKD_API float gnnkd_lsp_default_sigma(gnnkd_lsp_kernel k);
 
 /* MUNGE's defaults: the swap probability p and the spread divisor s. */
 #define GNNKD_MUNGE_P 0.5f

@@ -385,6 +385,39 @@ done:
     return rc;
 }
 
+/* LSP: an ensemble of two trained teachers and a model file, their local
+ * structures, and a kd+lsp student on its hidden-layer tap. */
+static int sc_lsp(ctx *c) {
+    char *msg = c->msg, p[4096];
+    const char *files[1];
+    int rc = GNNKD_OK;
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph *g = NULL;
+    gnnkd_model *m = NULL;
+    gnnkd_distill_options o;
+    gnnkd_distill_result r;
+    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD_LSP, GNNKD_SELECT_VAL_ACC);
+    o.teacher_train.epochs = o.student_train.epochs = 2;
+    o.ensemble = 2;
+    o.lsp_self_loop = 1;
+    STEP(gnnkd_dataset_load_dir(&d, at(p, c->data, "tiny"), msg));
+    STEP(gnnkd_graph_new(&g, &d->adj, msg));
+    STEP(gnnkd_model_spec_parse(&o.student, "gcn:4", msg));
+    STEP(gnnkd_distill(&r, &m, &o, 1, d, g, msg));
+    STEP(gnnkd_model_save(m, at(p, c->tmp, "lsp-teacher.bin"), msg));
+    gnnkd_model_free(&m);
+    files[0] = p;
+    o.teacher_files = files;
+    o.nteacher_files = 1;
+    o.method = GNNKD_METHOD_LSP;
+    STEP(gnnkd_distill(&r, NULL, &o, 2, d, g, msg));
+done:
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+    return rc;
+}
+
 /* ---- the brutal loop ------------------------------------------------------------ */
 
 /* Runs scenario once without failures, then once failing its k-th wrapped
@@ -446,4 +479,5 @@ Test(alloc, transforms, .timeout = 300) { cr_assert_geq(every_failure("transform
 Test(alloc, models, .timeout = 300) { cr_assert_geq(every_failure("models", sc_models), 40); }
 Test(alloc, distillation, .timeout = 300) { cr_assert_geq(every_failure("distillation", sc_distill), 45); }
 Test(alloc, npz_ogb_files, .timeout = 300) { cr_assert_geq(every_failure("npz and ogb", sc_npz_ogb), 55); }
+Test(alloc, lsp, .timeout = 300) { cr_assert_geq(every_failure("lsp", sc_lsp), 90); }
 Test(alloc, setting_and_munge, .timeout = 300) { cr_assert_geq(every_failure("setting", sc_setting), 40); }

@@ -1,0 +1,306 @@
+/* lsp.c — LSP's local-structure loss (Yang et al., CVPR 2020): the
+ * neighbourhoods of a graph, each node's distribution over its neighbours
+ * in an embedding space (rbf, linear, poly, or the L1 form of the authors'
+ * code), and the KL divergence between the student's and the teacher's with
+ * its gradient w.r.t. the student's embeddings: a per-edge pass over rows,
+ * then a gather through the reverse edges (no atomics). The passes stay
+ * here, not among gnn/'s hot kernels: they cost O(nnz D) per epoch against
+ * the model's O(nnz(X) D), and a plain serial _ref is their oracle. */
+#include "distill/lsp.h"
+#include "gnn/gnn.h"
+
+#include <math.h>
+#include <string.h>
+
+gkd_lsp_form gkd_lsp_form_of(const gnnkd_distill_options *o) {
+    gkd_lsp_form f = {o->lsp_kernel, o->lsp_tau, o->lsp_sigma, o->lsp_self_loop != 0,
+                      o->lsp_reverse != 0};
+    if (f.sigma == 0.0f) f.sigma = gnnkd_lsp_default_sigma(f.kernel);
+    return f;
+}
+
+void gkd_lsp_free(gkd_lsp **l) {
+    if (l == NULL || *l == NULL) return;
+    free((*l)->s.rowptr);
+    free((*l)->s.colidx);
+    free((*l)->rev);
+    free((*l)->logq);
+    free((*l)->ls);
+    free((*l)->g);
+    free((*l)->f);
+    free((*l)->kl);
+    GKD_FREE(*l);
+}
+
+int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, char *msg) {
+#define GKD_FREE_ALL gkd_lsp_free(&out)
+    gkd_lsp *out = NULL;
+    *l = NULL;
+    GKD_CHECK((int)form->kernel >= GNNKD_LSP_RBF && form->kernel <= GNNKD_LSP_L1, GNNKD_EINVAL,
+              "LSP: unknown kernel %d", (int)form->kernel);
+    GKD_CHECK(form->tau > 0.0f && isfinite(form->tau), GNNKD_EINVAL,
+              "LSP: tau must be positive, got %g", (double)form->tau);
+    GKD_CHECK(form->sigma > 0.0f && isfinite(form->sigma), GNNKD_EINVAL,
+              "LSP: sigma must be positive, got %g", (double)form->sigma);
+    GKD_CHECK(adj != NULL && adj->rowptr != NULL && adj->nrows == adj->ncols, GNNKD_EINVAL,
+              "LSP: the local structure needs the graph's (n, n) adjacency");
+    const int32_t n = adj->nrows;
+    const int64_t nnz = gnnkd_csr_nnz(adj) + (form->self_loop ? n : 0);
+    GKD_ALLOC(out, 1);
+    out->form = *form;
+    out->n = n;
+    out->s.nrows = out->s.ncols = n;
+    GKD_ALLOC(out->s.rowptr, (int64_t)n + 1);
+    GKD_ALLOC(out->s.colidx, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->rev, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->logq, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->ls, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->g, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->f, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->kl, n > 0 ? n : 1);
+    int64_t e = 0;
+    for (int32_t i = 0; i < n; i++) { // adj's columns ascend, without i: merge i in
+        int self = !form->self_loop;
+        for (int64_t k = adj->rowptr[i]; k < adj->rowptr[i + 1]; k++) {
+            int32_t j = adj->colidx[k];
+            if (j == i) continue;
+            if (!self && j > i) out->s.colidx[e++] = i, self = 1;
+            out->s.colidx[e++] = j;
+        }
+        if (!self) out->s.colidx[e++] = i;
+        out->s.rowptr[i + 1] = e;
+    }
+    // rev by a cursor per row (rows and columns ascend); a missing reverse
+    // is an asymmetric graph
+    int64_t *cursor = NULL;
+    GKD_ALLOC(cursor, n > 0 ? n : 1);
+    for (int32_t j = 0; j < n; j++) cursor[j] = out->s.rowptr[j];
+    int symmetric = 1;
+    for (int32_t i = 0; i < n && symmetric; i++)
+        for (int64_t k = out->s.rowptr[i]; k < out->s.rowptr[i + 1]; k++) {
+            int32_t j = out->s.colidx[k];
+            int64_t c = cursor[j]++;
+            if (c >= out->s.rowptr[j + 1] || out->s.colidx[c] != i) {
+                symmetric = 0;
+                break;
+            }
+            out->rev[k] = c;
+        }
+    free(cursor);
+    GKD_CHECK(symmetric, GNNKD_EINVAL, "LSP: the graph's adjacency is not symmetric");
+    *l = out;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+/* ---- the per-edge passes ---------------------------------------------------------- */
+
+/* How many edges ahead the passes prefetch a neighbour's row. */
+#define GKD_LSP_AHEAD 8
+
+/* The kernel of z_i and z_j (D each) by l's form, and *f its factor in
+ * dk/dz_i = f * direction (gather_row's). The sums are SIMD reductions:
+ * their order depends on the build, never on the thread count. */
+static inline float kernel(float *f, const gkd_lsp_form *form, const float *restrict zi,
+                           const float *restrict zj, int32_t D) {
+    float acc = 0.0f;
+    switch (form->kernel) {
+    case GNNKD_LSP_RBF: {
+#pragma omp simd reduction(+ : acc)
+        for (int32_t c = 0; c < D; c++) acc += (zi[c] - zj[c]) * (zi[c] - zj[c]);
+        *f = 1.0f / (form->sigma * form->sigma);
+        return -0.5f * acc * *f;
+    }
+    case GNNKD_LSP_L1: {
+#pragma omp simd reduction(+ : acc)
+        for (int32_t c = 0; c < D; c++) acc += fabsf(zi[c] - zj[c]);
+        float k = gkd_exp_neg(-acc / form->sigma);
+        *f = k / form->sigma;
+        return k;
+    }
+    default: {
+#pragma omp simd reduction(+ : acc)
+        for (int32_t c = 0; c < D; c++) acc += zi[c] * zj[c];
+        if (form->kernel == GNNKD_LSP_LINEAR) {
+            *f = 1.0f;
+            return acc;
+        }
+        float b = acc + GKD_LSP_POLY_C; // degree 2
+        *f = 2.0f * b;
+        return b * b;
+    }
+    }
+}
+
+/* Row i: lp[k] = log LS_ij over its edges k, p[k] = LS_ij, and f[k] the
+ * kernels' factors; one exponential an edge. */
+static void row_ls(float *lp, float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
+                   int32_t i) {
+    const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
+    if (k0 == k1) return;
+    const float *zi = z + (int64_t)i * D, inv = 1.0f / l->form.tau;
+    float mx = -INFINITY;
+    const int64_t nnz = l->s.rowptr[l->n];
+    for (int64_t k = k0; k < k1; k++) {
+        // the neighbours' rows are random reads: ask for the next rows' early
+        if (k + GKD_LSP_AHEAD < nnz) __builtin_prefetch(z + (int64_t)l->s.colidx[k + GKD_LSP_AHEAD] * D);
+        lp[k] = inv * kernel(&f[k], &l->form, zi, z + (int64_t)l->s.colidx[k] * D, D);
+        mx = lp[k] > mx ? lp[k] : mx;
+    }
+    float sum = 0.0f;
+    for (int64_t k = k0; k < k1; k++) sum += p[k] = gkd_exp_neg(lp[k] - mx);
+    const float lse = mx + logf(sum), inv_sum = 1.0f / sum;
+    for (int64_t k = k0; k < k1; k++) lp[k] -= lse, p[k] *= inv_sum;
+}
+
+void gkd_lsp_distribution(float *ls, const gkd_lsp *l, const float *z, int32_t D) {
+    const int64_t nnz = gnnkd_csr_nnz(&l->s);
+    // l->g is scratch for the logarithms here
+#pragma omp parallel for schedule(dynamic, 256) if (nnz * D > gkd_tuning.par_min)
+    for (int32_t i = 0; i < l->n; i++) row_ls(l->g, ls, l->f, l, z, D, i);
+}
+
+/* Row i of the loss: l->ls = log LS^s, l->kl[i] the row's KL, and l->g =
+ * scale * dKL/dk (the kernel values) * f, the edge's part of the gather. */
+static void loss_row(gkd_lsp *l, const float *z, int32_t D, int32_t i, float scale) {
+    const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
+    float *lp = l->ls, *g = l->g;
+    const float *lq = l->logq;
+    row_ls(lp, g, l->f, l, z, D, i); // g holds p until it is overwritten
+    double kl = 0.0;
+    if (!l->form.reverse) { // KL(p || q): dKL/ds = p (log p - log q - KL)
+        for (int64_t k = k0; k < k1; k++) kl += (double)g[k] * (lp[k] - lq[k]);
+        for (int64_t k = k0; k < k1; k++) g[k] = scale * l->f[k] * g[k] * (lp[k] - lq[k] - (float)kl);
+    } else { // KL(q || p): dKL/ds = p - q
+        for (int64_t k = k0; k < k1; k++) {
+            const float q = gkd_exp_neg(lq[k]);
+            kl += (double)q * (lq[k] - lp[k]);
+            g[k] = scale * l->f[k] * (g[k] - q);
+        }
+    }
+    l->kl[i] = kl;
+}
+
+/* dz_i = sum over row i's edges k of (g[k] + g[rev k]) * the direction of
+ * dk(z_i, z_j)/dz_i: z_j - z_i (rbf), z_j (linear, poly), sign(z_j - z_i)
+ * (l1). Every kernel is symmetric, so edge (j, i)'s part w.r.t. its second
+ * argument is the same direction at g[rev k]. */
+static void gather_row(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i) {
+    float *restrict di = dz + (int64_t)i * D;
+    const float *restrict zi = z + (int64_t)i * D;
+    memset(di, 0, (size_t)D * sizeof *di);
+    float wsum = 0.0f;
+    const int64_t nnz = l->s.rowptr[l->n];
+    for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) {
+        if (k + GKD_LSP_AHEAD < nnz) {
+            __builtin_prefetch(z + (int64_t)l->s.colidx[k + GKD_LSP_AHEAD] * D);
+            __builtin_prefetch(l->g + l->rev[k + GKD_LSP_AHEAD]);
+        }
+        const float w = l->g[k] + l->g[l->rev[k]];
+        const float *restrict zj = z + (int64_t)l->s.colidx[k] * D;
+        if (l->form.kernel == GNNKD_LSP_L1)
+#pragma omp simd
+            for (int32_t c = 0; c < D; c++)
+                di[c] += zj[c] > zi[c] ? w : zj[c] < zi[c] ? -w : 0.0f;
+        else
+#pragma omp simd
+            for (int32_t c = 0; c < D; c++) di[c] += w * zj[c];
+        wsum += w;
+    }
+    if (l->form.kernel == GNNKD_LSP_RBF)
+        for (int32_t c = 0; c < D; c++) di[c] -= wsum * zi[c];
+}
+
+double gkd_lsp_loss(float *dz, gkd_lsp *l, const float *z, int32_t D, float weight) {
+    const int64_t nnz = gnnkd_csr_nnz(&l->s);
+    const float scale = weight / ((float)l->n * l->form.tau);
+    const int par = nnz * D > gkd_tuning.par_min;
+#pragma omp parallel if (par)
+    {
+#pragma omp for schedule(dynamic, 256)
+        for (int32_t i = 0; i < l->n; i++) loss_row(l, z, D, i, scale);
+        if (dz) {
+#pragma omp for schedule(dynamic, 256)
+            for (int32_t i = 0; i < l->n; i++) gather_row(dz, l, z, D, i);
+        }
+    }
+    double sum = 0.0;
+    for (int32_t i = 0; i < l->n; i++) sum += l->kl[i];
+    return l->n > 0 ? sum / l->n : 0.0;
+}
+
+/* ---- the reference --------------------------------------------------------------- */
+
+/* k(a, b) in double and dk/da into da (D). */
+static double kernel_ref(double *da, const gkd_lsp_form *form, const float *a, const float *b,
+                         int32_t D) {
+    double acc = 0.0, s = form->sigma;
+    if (form->kernel == GNNKD_LSP_RBF) {
+        for (int32_t c = 0; c < D; c++) acc += ((double)a[c] - b[c]) * ((double)a[c] - b[c]);
+        for (int32_t c = 0; c < D; c++) da[c] = -((double)a[c] - b[c]) / (s * s);
+        return -acc / (2.0 * s * s);
+    }
+    if (form->kernel == GNNKD_LSP_L1) {
+        for (int32_t c = 0; c < D; c++) acc += fabs((double)a[c] - b[c]);
+        double k = exp(-acc / s);
+        for (int32_t c = 0; c < D; c++) da[c] = -k / s * ((a[c] > b[c]) - (a[c] < b[c]));
+        return k;
+    }
+    for (int32_t c = 0; c < D; c++) acc += (double)a[c] * b[c];
+    double f = form->kernel == GNNKD_LSP_LINEAR ? 1.0 : 2.0 * (acc + GKD_LSP_POLY_C);
+    for (int32_t c = 0; c < D; c++) da[c] = f * b[c];
+    return form->kernel == GNNKD_LSP_LINEAR ? acc : (acc + GKD_LSP_POLY_C) * (acc + GKD_LSP_POLY_C);
+}
+
+double gkd_lsp_loss_ref(float *dz, const gkd_lsp *l, const float *z, int32_t D, float weight) {
+    const gkd_lsp_form *form = &l->form;
+    const int32_t n = l->n;
+    int64_t maxdeg = 1;
+    for (int32_t i = 0; i < n; i++)
+        if (l->s.rowptr[i + 1] - l->s.rowptr[i] > maxdeg) maxdeg = l->s.rowptr[i + 1] - l->s.rowptr[i];
+    double *s = calloc((size_t)maxdeg, sizeof *s), *g = calloc((size_t)maxdeg, sizeof *g);
+    double *da = calloc((size_t)D, sizeof *da), *db = calloc((size_t)D, sizeof *db);
+    double *acc = dz ? calloc((size_t)n * D + 1, sizeof *acc) : NULL;
+    double total = NAN;
+    if (s == NULL || g == NULL || da == NULL || db == NULL || (dz && acc == NULL)) goto done;
+    total = 0.0;
+    for (int32_t i = 0; i < n; i++) {
+        const int64_t k0 = l->s.rowptr[i], deg = l->s.rowptr[i + 1] - k0;
+        if (deg == 0) continue;
+        double mx = -INFINITY, sum = 0.0, kl = 0.0;
+        for (int64_t t = 0; t < deg; t++) {
+            s[t] = kernel_ref(da, form, z + (int64_t)i * D, z + (int64_t)l->s.colidx[k0 + t] * D, D) /
+                   form->tau;
+            mx = fmax(mx, s[t]);
+        }
+        for (int64_t t = 0; t < deg; t++) sum += exp(s[t] - mx);
+        for (int64_t t = 0; t < deg; t++) {
+            double lp = s[t] - mx - log(sum), lq = l->logq[k0 + t];
+            kl += form->reverse ? exp(lq) * (lq - lp) : exp(lp) * (lp - lq);
+        }
+        total += kl;
+        for (int64_t t = 0; t < deg; t++) {
+            double lp = s[t] - mx - log(sum), lq = l->logq[k0 + t];
+            g[t] = form->reverse ? exp(lp) - exp(lq) : exp(lp) * (lp - lq - kl);
+            g[t] *= weight / ((double)n * form->tau);
+        }
+        for (int64_t t = 0; t < deg && dz; t++) { // scatter to both ends
+            int32_t j = l->s.colidx[k0 + t];
+            kernel_ref(da, form, z + (int64_t)i * D, z + (int64_t)j * D, D);
+            kernel_ref(db, form, z + (int64_t)j * D, z + (int64_t)i * D, D); // symmetric: dk/db
+            for (int32_t c = 0; c < D; c++) {
+                acc[(int64_t)i * D + c] += g[t] * da[c];
+                acc[(int64_t)j * D + c] += g[t] * db[c];
+            }
+        }
+    }
+    total = n > 0 ? total / n : 0.0;
+    for (int64_t e = 0; dz && e < (int64_t)n * D; e++) dz[e] = (float)acc[e];
+done:
+    free(s);
+    free(g);
+    free(da);
+    free(db);
+    free(acc);
+    return total;
+}

@@ -1,0 +1,91 @@
+/*
+ * lsp.h — what distill/ shares inside itself about LSP (Yang et al., CVPR
+ * 2020, "Distilling Knowledge from Graph Convolutional Networks"): the
+ * methods' parts, the local-structure loss (lsp.c), the teacher's
+ * structure (teacher.c) and the trainer's entry with it (train.c).
+ */
+#ifndef GKD_DISTILL_LSP_H
+#define GKD_DISTILL_LSP_H
+
+#include "core/internal.h"
+
+/* What a method holds: a soft logit target (KD or compression), a KD term,
+ * a local-structure term. */
+static inline int gkd_method_soft(gnnkd_method m) {
+    return m == GNNKD_METHOD_KD || m == GNNKD_METHOD_COMPRESS || m == GNNKD_METHOD_KD_LSP;
+}
+static inline int gkd_method_kd(gnnkd_method m) {
+    return m == GNNKD_METHOD_KD || m == GNNKD_METHOD_KD_LSP;
+}
+static inline int gkd_method_lsp(gnnkd_method m) {
+    return m == GNNKD_METHOD_LSP || m == GNNKD_METHOD_KD_LSP;
+}
+
+/* The polynomial kernel's offset and degree: (z_i . z_j + 1)^2. */
+#define GKD_LSP_POLY_C 1.0f
+#define GKD_LSP_POLY_DEGREE 2
+
+/* The local structure's form: kernel, tau, sigma (already the kernel's
+ * default if it was 0), self loops, the KL's direction. */
+typedef struct {
+    gnnkd_lsp_kernel kernel;
+    float tau, sigma;
+    int self_loop, reverse;
+} gkd_lsp_form;
+
+/* The form of o's options (sigma 0 made the kernel's default). */
+gkd_lsp_form gkd_lsp_form_of(const gnnkd_distill_options *o);
+
+/* The neighbourhoods of an n-node graph and the loss's scratch. s holds
+ * row i's neighbours j (the graph's edges, and i itself with self loops;
+ * columns ascending, no values), rev[k] the index of edge k's reverse (the
+ * graph is symmetric). Per edge (nnz of s): logq the log of the teacher's
+ * LS; ls, the student's; g, its loss gradient w.r.t. the kernel values,
+ * then the weight of the edge in the gather; f, the kernel's own factor.
+ * kl (n) the rows' divergences, summed in order. */
+typedef struct {
+    gkd_lsp_form form;
+    int32_t n;
+    gnnkd_csr s;
+    int64_t *rev;
+    float *logq, *ls, *g, *f;
+    double *kl;
+} gkd_lsp;
+
+/* A new gkd_lsp over the symmetric adjacency adj (no self loops), logq
+ * zero. GNNKD_EINVAL for a bad form (tau or sigma not positive, unknown
+ * kernel); GNNKD_ENOMEM. Free with gkd_lsp_free. */
+int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, char *msg);
+void gkd_lsp_free(gkd_lsp **l);
+
+/* ls (nnz of l->s) = LS of the embeddings z (n, D): each row's softmax of
+ * k(z_i, z_j) / tau. Row-parallel. */
+void gkd_lsp_distribution(float *ls, const gkd_lsp *l, const float *z, int32_t D);
+
+/* The mean over the n nodes of KL(LS^s_i || exp(logq)_i) (the reverse
+ * with form.reverse) for the student's embeddings z (n, D); rows without
+ * neighbours count 0. dz (n, D), if not NULL, is overwritten with weight *
+ * its gradient. Deterministic on any thread count: per-edge passes over
+ * rows, and the gradient gathered through rev, without atomics. O(nnz D). */
+double gkd_lsp_loss(float *dz, gkd_lsp *l, const float *z, int32_t D, float weight);
+/* The same by the definitions, serial and in double: the tests' oracle. */
+double gkd_lsp_loss_ref(float *dz, const gkd_lsp *l, const float *z, int32_t D, float weight);
+
+/* ---- the teacher's structure (teacher.c) -------------------------------------- */
+
+/* Adds a member's LS (nnz) to t's sum. GNNKD_ENOMEM, GNNKD_EINVAL if nnz
+ * differs from the members' before. */
+int gkd_teacher_add_lsp(gnnkd_teacher *t, const float *ls, int64_t nnz, char *msg);
+/* The members' LS summed (nnz), and their count (0: none). */
+const float *gkd_teacher_lsp(const gnnkd_teacher *t, int64_t *nnz, int *members);
+
+/* ---- the trainer (train.c) ---------------------------------------------------- */
+
+/* gnnkd_train with the local-structure term lsp (NULL: none) of weight
+ * lsp_weight on m's tapped hidden layer (gkd_model_set_tap), lsp->logq
+ * filled. */
+int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, const gnnkd_graph *g,
+              const gnnkd_train_options *o, const gnnkd_objective *obj, gkd_lsp *lsp,
+              float lsp_weight, char *msg);
+
+#endif /* GKD_DISTILL_LSP_H */
