@@ -42,15 +42,20 @@ static void method_list(char *buf, size_t len, unsigned axis_mask) {
 }
 
 static void bench_help(FILE *f) {
-    char list[256], opt[64];
+    char list[256], opt[64], defaults[128] = "";
     method_list(list, sizeof list, 0);
+    for (int k = 0; k < BENCH_NMETHODS; k++)
+        if (BENCH_METHODS[k].by_default)
+            snprintf(defaults + strlen(defaults), sizeof defaults - strlen(defaults), "%s%s",
+                     defaults[0] ? "," : "", gnnkd_method_name(BENCH_METHODS[k].method));
     fprintf(f,
             "usage: gnnkd bench [options]\n\n"
             "Distillation against compression on citation graphs: for every dataset and\n"
             "seed, every teacher, then every student by every method and every value of\n"
             "its hyper-parameters: from scratch (once per seed: it has no teacher), by\n"
             "knowledge distillation (Hinton et al.) for every temperature and alpha, by\n"
-            "compression (regression on the teacher's centred logits) for every alpha;\n"
+            "compression (regression on the teacher's centred logits) for every alpha,\n"
+            "by LSP (Yang et al.; alone or with KD) for every beta and tau, on request;\n"
             "transfer set: all nodes. Each method's hyper-parameters are chosen per\n"
             "dataset, teacher and student by mean validation accuracy.\n"
             "Writes results.csv, summary.json, summary.md, env.json and plots (gnuplot).\n\n"
@@ -61,7 +66,7 @@ static void bench_help(FILE *f) {
             "                          its kind's recipe (gnnkd train's defaults) (gcn:64)\n"
             "  --teacher SPEC          one teacher (--teachers SPEC)\n"
             "  --students LIST         students, e.g. gcn:8,mlp:64,64 (gcn:8,mlp:64)\n"
-            "  --methods LIST          any of %s (all)\n", list);
+            "  --methods LIST          any of %s (%s)\n", list, defaults);
     for (int a = 0; a < BENCH_NAXES; a++) {
         method_list(list, sizeof list, 1u << a);
         snprintf(opt, sizeof opt, "%s LIST", BENCH_AXES[a].option);
@@ -649,7 +654,9 @@ static int run_teacher(bench_worker *w, gnnkd_teacher **t, bench_row *row, int d
     bench_teacher_key(row, g, di, ti, si);
     job_begin(w, teacher_cost(r, ti, bd), r->teacher_epochs[ti], "%s seed %ld teacher %s", row->dataset, row->seed, row->student);
     gnnkd_distill_options o;
-    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, g->select);
+    // a teacher of LSP students keeps its hidden layer (gnnkd_distill_teacher)
+    gnnkd_distill_options_default(&o, bench_needs_hidden(g) ? GNNKD_METHOD_KD_LSP : GNNKD_METHOD_KD,
+                                  g->select);
     o.teacher = *tspec;
     gnnkd_train_options_for_model(&o.teacher_train, tspec, GNNKD_METHOD_SCRATCH, o.teacher_train.select);
     o.teacher_train.progress = on_epoch;
@@ -927,7 +934,7 @@ static int split_datasets(bench_args *a, const char *datasets) {
     return 1;
 }
 
-/* The defaults of the grid: the library's recipe, every method, each axis's values. */
+/* The defaults of the grid: the library's recipe, the default methods, each axis's values. */
 static void grid_defaults(bench_args *a) {
     gnnkd_distill_options def;
     gnnkd_distill_options_default(&def, GNNKD_METHOD_SCRATCH, GNNKD_SELECT_VAL_ACC);
@@ -939,8 +946,9 @@ static void grid_defaults(bench_args *a) {
     for (int ax = 0; ax < BENCH_NAXES; ax++)
         (void)!parse_numbers(BENCH_AXES[ax].option, BENCH_AXES[ax].values, g->value[ax], &g->nvalues[ax],
                              BENCH_AXES[ax].lo, BENCH_AXES[ax].hi);
-    for (int k = 0; k < BENCH_NMETHODS; k++) g->method[k] = k;
-    g->nmethods = BENCH_NMETHODS;
+    g->nmethods = 0;
+    for (int k = 0; k < BENCH_NMETHODS; k++)
+        if (BENCH_METHODS[k].by_default) g->method[g->nmethods++] = k;
     (void)!parse_specs("students", "gcn:8,mlp:64", g->student, &g->nstudents, a->sspec);
     a->tspec[0] = def.teacher;
     gnnkd_model_spec_format(g->teacher[0], BENCH_SPEC_LEN, &def.teacher);

@@ -9,17 +9,23 @@
 
 static void set_temperature(gnnkd_distill_options *o, double v) { o->temperature = (float)v; }
 static void set_alpha(gnnkd_distill_options *o, double v) { o->alpha = (float)v; }
+static void set_beta(gnnkd_distill_options *o, double v) { o->lsp_weight = (float)v; }
+static void set_tau(gnnkd_distill_options *o, double v) { o->lsp_tau = (float)v; }
 
 const bench_axis BENCH_AXES[BENCH_NAXES] = {
     [BENCH_AXIS_T] = {"T", "temperatures", "T", "1,2,4,8", 1e-3, 1e6, set_temperature},
     [BENCH_AXIS_ALPHA] = {"alpha", "alphas", "α", "0.5,0.9", 0.0, 1.0, set_alpha},
+    [BENCH_AXIS_BETA] = {"beta", "lsp-weights", "β", "1,10", 1e-6, 1e6, set_beta},
+    [BENCH_AXIS_TAU] = {"tau", "lsp-taus", "τ", "1,0.1", 1e-4, 1e4, set_tau},
 };
 
 #define AXIS(a) (1u << (a))
 const bench_method BENCH_METHODS[] = {
-    {GNNKD_METHOD_SCRATCH, 0, 0},
-    {GNNKD_METHOD_KD, AXIS(BENCH_AXIS_T) | AXIS(BENCH_AXIS_ALPHA), 1},
-    {GNNKD_METHOD_COMPRESS, AXIS(BENCH_AXIS_ALPHA), 1},
+    {GNNKD_METHOD_SCRATCH, 0, 0, 1},
+    {GNNKD_METHOD_KD, AXIS(BENCH_AXIS_T) | AXIS(BENCH_AXIS_ALPHA), 1, 1},
+    {GNNKD_METHOD_COMPRESS, AXIS(BENCH_AXIS_ALPHA), 1, 1},
+    {GNNKD_METHOD_LSP, AXIS(BENCH_AXIS_BETA) | AXIS(BENCH_AXIS_TAU), 1, 0},
+    {GNNKD_METHOD_KD_LSP, AXIS(BENCH_AXIS_T) | AXIS(BENCH_AXIS_ALPHA) | AXIS(BENCH_AXIS_BETA) | AXIS(BENCH_AXIS_TAU), 1, 0},
 };
 const int BENCH_NMETHODS = (int)(sizeof BENCH_METHODS / sizeof BENCH_METHODS[0]);
 
@@ -30,6 +36,14 @@ int bench_method_find(const char *text, char *msg) {
         if (BENCH_METHODS[k].method == m) return k;
     snprintf(msg, GNNKD_MSG_LEN, "method '%s' is not in the benchmark's grid", text);
     return -1;
+}
+
+int bench_needs_hidden(const bench_grid *g) {
+    for (int m = 0; m < g->nmethods; m++) {
+        const gnnkd_method method = BENCH_METHODS[g->method[m]].method;
+        if (method == GNNKD_METHOD_LSP || method == GNNKD_METHOD_KD_LSP) return 1;
+    }
+    return 0;
 }
 
 int bench_needs_teacher(const bench_grid *g) {

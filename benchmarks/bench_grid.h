@@ -17,7 +17,7 @@ enum {
 
 /* The hyper-parameter axes a method can be tuned on; each is a column of
  * results.csv and an option of gnnkd bench (the table in bench_grid.c). */
-enum { BENCH_AXIS_T, BENCH_AXIS_ALPHA, BENCH_NAXES };
+enum { BENCH_AXIS_T, BENCH_AXIS_ALPHA, BENCH_AXIS_BETA, BENCH_AXIS_TAU, BENCH_NAXES };
 
 typedef struct {
     const char *column;  /* results.csv column and summary.json key: "T" */
@@ -37,6 +37,7 @@ typedef struct {
     gnnkd_method method;
     unsigned axes;
     int needs_teacher;
+    int by_default; /* in the grid without --methods (LSP: on request, its grid is large) */
 } bench_method;
 extern const bench_method BENCH_METHODS[];
 extern const int BENCH_NMETHODS;
@@ -76,6 +77,8 @@ typedef struct {
 
 /* Whether the grid's methods need teachers at all. */
 int bench_needs_teacher(const bench_grid *g);
+/* 1 if a method of g reads the teacher's hidden layer (LSP). */
+int bench_needs_hidden(const bench_grid *g);
 int bench_nconfigs(const bench_grid *g);
 /* Configuration k: its method (an index into g->method) and each axis's
  * value index (-1 where the method has no such axis). */

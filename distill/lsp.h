@@ -73,11 +73,16 @@ double gkd_lsp_loss_ref(float *dz, const gkd_lsp *l, const float *z, int32_t D, 
 
 /* ---- the teacher's structure (teacher.c) -------------------------------------- */
 
-/* Adds a member's LS (nnz) to t's sum. GNNKD_ENOMEM, GNNKD_EINVAL if nnz
- * differs from the members' before. */
-int gkd_teacher_add_lsp(gnnkd_teacher *t, const float *ls, int64_t nnz, char *msg);
-/* The members' LS summed (nnz), and their count (0: none). */
-const float *gkd_teacher_lsp(const gnnkd_teacher *t, int64_t *nnz, int *members);
+/* The teacher keeps each member's hidden layer (n, width), not its LS: a
+ * student's form (kernel, tau, sigma, self loops) makes the distribution,
+ * once per student, so one teacher serves a grid over the form. */
+
+/* Adds a copy of a member's hidden layer z (t's n rows, width). GNNKD_ENOMEM,
+ * GNNKD_EINVAL past GKD_TEACHER_MAX_HIDDEN members. */
+#define GKD_TEACHER_MAX_HIDDEN 64
+int gkd_teacher_add_hidden(gnnkd_teacher *t, const float *z, int32_t width, char *msg);
+/* Member j's hidden layer (n, *width), or NULL past the members that have one. */
+const float *gkd_teacher_hidden(const gnnkd_teacher *t, int j, int32_t *width);
 
 /* ---- the trainer (train.c) ---------------------------------------------------- */
 

@@ -170,11 +170,10 @@ static int lsp_layer_of(int *tap, const gnnkd_model_spec *spec, int layer, const
     return GNNKD_EINVAL;
 }
 
-/* Adds the local structure of teacher member m (its hidden layer by o)
- * over l's neighbourhoods of d to t; ls (nnz of l) is scratch. */
-static int add_structure(gnnkd_teacher *t, gnnkd_model *m, const gkd_lsp *l, float *ls,
-                         const gnnkd_distill_options *o, const gnnkd_dataset *d,
-                         const gnnkd_graph *g, char *msg) {
+/* Keeps the hidden layer of teacher member m (o->lsp_teacher_layer) on d
+ * in t. */
+static int add_structure(gnnkd_teacher *t, gnnkd_model *m, const gnnkd_distill_options *o,
+                         const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
 #define GKD_FREE_ALL gkd_model_set_tap(m, 0, NULL)
     int tap = 0;
     const float *logits = NULL;
@@ -182,8 +181,7 @@ static int add_structure(gnnkd_teacher *t, gnnkd_model *m, const gkd_lsp *l, flo
                          "LSP teacher layer", msg));
     GKD_TRY(gkd_model_set_tap(m, tap, msg));
     GKD_TRY(gnnkd_model_forward(m, &logits, d, g, 0, 0, 0, msg));
-    gkd_lsp_distribution(ls, l, gkd_model_tap(m), gkd_model_tap_width(m));
-    GKD_TRY(gkd_teacher_add_lsp(t, ls, gnnkd_csr_nnz(&l->s), msg));
+    GKD_TRY(gkd_teacher_add_hidden(t, gkd_model_tap(m), gkd_model_tap_width(m), msg));
     GKD_FREE_ALL;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
@@ -197,13 +195,9 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
     do {                                                                                  \
         gnnkd_model_free(&m);                                                             \
         gnnkd_teacher_free(&out);                                                         \
-        gkd_lsp_free(&l);                                                                 \
-        free(ls);                                                                         \
     } while (0)
     gnnkd_teacher *out = NULL;
     gnnkd_model *m = NULL;
-    gkd_lsp *l = NULL;
-    float *ls = NULL;
     int64_t total = 0;
     GKD_CHECK(t != NULL && o != NULL && d != NULL, GNNKD_EINVAL,
               "gnnkd_distill_teacher: t, o and d must not be NULL");
@@ -212,11 +206,6 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
               "gnnkd_distill_teacher: no teacher files and an ensemble of %d", o->ensemble);
     GKD_TRY(gnnkd_teacher_new(&out, d->n, d->nclass, msg));
     const int structure = gkd_method_lsp(o->method);
-    if (structure) {
-        gkd_lsp_form form = gkd_lsp_form_of(o);
-        GKD_TRY(gkd_lsp_new(&l, &d->adj, &form, msg));
-        GKD_ALLOC(ls, gnnkd_csr_nnz(&l->s) + 1);
-    }
     for (int f = 0; files && f < o->nteacher_files; f++) {
         const char *path = o->teacher_files[f];
         GKD_TRY(gnnkd_teacher_add_file(out, path, d, g, msg));
@@ -225,7 +214,7 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
                   "%s: %s reads the teacher's hidden layer, so it needs a model file, not "
                   "logits", path, gnnkd_method_name(o->method));
         GKD_TRY(gnnkd_model_load(&m, path, msg));
-        GKD_TRY(add_structure(out, m, l, ls, o, d, g, msg));
+        GKD_TRY(add_structure(out, m, o, d, g, msg));
         gnnkd_model_free(&m);
     }
     for (int j = 0; !files && j < o->ensemble; j++) {
@@ -235,7 +224,7 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
         GKD_TRY(gnnkd_model_new(&m, &o->teacher, d->nfeat, d->nclass, to.seed, msg));
         GKD_TRY(gnnkd_train(m, &res, d, g, &to, NULL, msg));
         GKD_TRY(gnnkd_teacher_add_model(out, m, d, g, msg));
-        if (structure) GKD_TRY(add_structure(out, m, l, ls, o, d, g, msg));
+        if (structure) GKD_TRY(add_structure(out, m, o, d, g, msg));
         if (o->member_trained) GKD_TRY(o->member_trained(o->member_ctx, m, j, to.seed, msg));
         total += gnnkd_model_num_params(m);
         gnnkd_model_free(&m);
@@ -259,8 +248,9 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
         free(nodes);                                                                      \
         gnnkd_model_free(&m);                                                             \
         gkd_lsp_free(&l);                                                                 \
+        free(sum);                                                                        \
     } while (0)
-    float *target = NULL;
+    float *target = NULL, *sum = NULL;
     int32_t *nodes = NULL, nnodes = 0;
     gnnkd_model *m = NULL;
     gkd_lsp *l = NULL;
@@ -285,19 +275,25 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     GKD_TRY(gnnkd_model_new(&m, &o->student, d->nfeat, d->nclass, seed, msg));
     if (structure) {
         int tap = 0, members = 0;
-        int64_t nnz = 0;
+        int32_t width = 0;
         GKD_CHECK(o->lsp_weight >= 0.0f && isfinite(o->lsp_weight), GNNKD_EINVAL,
                   "LSP weight must be non-negative, got %g", (double)o->lsp_weight);
         GKD_TRY(lsp_layer_of(&tap, gnnkd_model_get_spec(m), o->lsp_layer, "LSP layer", msg));
         GKD_TRY(gkd_model_set_tap(m, tap, msg));
         gkd_lsp_form form = gkd_lsp_form_of(o);
         GKD_TRY(gkd_lsp_new(&l, &d->adj, &form, msg));
-        const float *sum = gkd_teacher_lsp(t, &nnz, &members);
-        GKD_CHECK(members > 0 && nnz == gnnkd_csr_nnz(&l->s), GNNKD_EINVAL,
-                  "gnnkd_distill_student: the teacher holds no local structure over this graph "
-                  "(gnnkd_distill_teacher builds it for %s)", gnnkd_method_name(o->method));
-        for (int64_t k = 0; k < nnz; k++) // the members' mean, kept off log(0)
-            l->logq[k] = logf(fmaxf(sum[k] / (float)members, FLT_MIN));
+        GKD_CHECK(gkd_teacher_hidden(t, 0, &width) != NULL, GNNKD_EINVAL,
+                  "gnnkd_distill_student: the teacher keeps no hidden layer (gnnkd_distill_teacher "
+                  "keeps it for lsp and kd+lsp)");
+        // the teacher's LS in this student's form: the members' mean, kept off log(0)
+        const int64_t nnz = gnnkd_csr_nnz(&l->s);
+        GKD_ALLOC(sum, nnz + 1);
+        const float *z;
+        for (members = 0; (z = gkd_teacher_hidden(t, members, &width)) != NULL; members++) {
+            gkd_lsp_distribution(l->ls, l, z, width); // l->ls is scratch until training
+            for (int64_t k = 0; k < nnz; k++) sum[k] += l->ls[k];
+        }
+        for (int64_t k = 0; k < nnz; k++) l->logq[k] = logf(fmaxf(sum[k] / (float)members, FLT_MIN));
     }
     GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH ? &obj : NULL, l,
                       o->lsp_weight, msg));

@@ -9,9 +9,9 @@ struct gnnkd_teacher {
     int32_t n, C;
     int members;
     float *logits; /* (members, n, C) */
-    float *lsp;    /* LSP: the members' local structures summed (lsp_nnz), or NULL */
-    int64_t lsp_nnz;
-    int lsp_members;
+    int hidden_members; /* LSP: members whose hidden layer is kept */
+    float *hidden[GKD_TEACHER_MAX_HIDDEN];  /* (n, hidden_width[j]) each */
+    int32_t hidden_width[GKD_TEACHER_MAX_HIDDEN];
 };
 
 gnnkd_status gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C, char *msg) {
@@ -31,31 +31,29 @@ gnnkd_status gnnkd_teacher_new(gnnkd_teacher **t, int32_t n, int32_t C, char *ms
 void gnnkd_teacher_free(gnnkd_teacher **t) {
     if (t == NULL || *t == NULL) return;
     free((*t)->logits);
-    free((*t)->lsp);
+    for (int j = 0; j < (*t)->hidden_members; j++) free((*t)->hidden[j]);
     GKD_FREE(*t);
 }
 
 int gnnkd_teacher_members(const gnnkd_teacher *t) { return t->members; }
 
-int gkd_teacher_add_lsp(gnnkd_teacher *t, const float *ls, int64_t nnz, char *msg) {
+int gkd_teacher_add_hidden(gnnkd_teacher *t, const float *z, int32_t width, char *msg) {
 #define GKD_FREE_ALL
-    GKD_CHECK(t->lsp == NULL || nnz == t->lsp_nnz, GNNKD_EINVAL,
-              "teacher: a local structure over %lld edges, the members' over %lld",
-              (long long)nnz, (long long)t->lsp_nnz);
-    if (t->lsp == NULL) {
-        GKD_ALLOC(t->lsp, nnz > 0 ? nnz : 1);
-        t->lsp_nnz = nnz;
-    }
-    for (int64_t k = 0; k < nnz; k++) t->lsp[k] += ls[k];
-    t->lsp_members++;
+    const int j = t->hidden_members;
+    GKD_CHECK(j < GKD_TEACHER_MAX_HIDDEN, GNNKD_EINVAL,
+              "teacher: LSP keeps the hidden layers of at most %d members", GKD_TEACHER_MAX_HIDDEN);
+    GKD_ALLOC(t->hidden[j], (int64_t)t->n * width);
+    memcpy(t->hidden[j], z, sizeof *z * (size_t)t->n * (size_t)width);
+    t->hidden_width[j] = width;
+    t->hidden_members++;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
 }
 
-const float *gkd_teacher_lsp(const gnnkd_teacher *t, int64_t *nnz, int *members) {
-    *nnz = t->lsp_nnz;
-    *members = t->lsp_members;
-    return t->lsp;
+const float *gkd_teacher_hidden(const gnnkd_teacher *t, int j, int32_t *width) {
+    if (j < 0 || j >= t->hidden_members) return NULL;
+    *width = t->hidden_width[j];
+    return t->hidden[j];
 }
 
 gnnkd_status gnnkd_teacher_add_logits(gnnkd_teacher *t, const float *logits, char *msg) {

@@ -43,7 +43,7 @@ done
 [ "$(count "$out" "method=scratch")" -eq 2 ] || fail "two teachers: scratch not once per seed"
 [ "$(rows "$out" "method=scratch" | cut -d, -f2 | sort -u)" = none ] ||
     fail "two teachers: a scratch row names a teacher"
-[ "$(rows "$out" "method=scratch" | cut -d, -f8 | sort | tr '\n' ' ')" = "0 1 " ] ||
+[ "$(rows "$out" "method=scratch" | cut -d, -f10 | sort | tr '\n' ' ')" = "0 1 " ] ||
     fail "two teachers: the scratch rows are not seeds 0 and 1"
 s=$out/summary.json
 [ "$(jq '[.teachers[].teacher] | sort == ["gcn:16", "mlp:32"]' "$s")" = true ] || fail "summary.json: teachers"
@@ -62,7 +62,7 @@ cp "$tmp/cut.csv" "$out/results.csv"
 "$GNNKD_BIN" bench "${data[@]}" "${small[@]}" --teachers gcn:16,mlp:32 --resume "$out" >/dev/null \
     2>"$tmp/stderr" || fail "resume: $(cat "$tmp/stderr")"
 [ "$(($(wc -l <"$out/results.csv") - 1))" -eq 18 ] || fail "resume: not 18 rows"
-[ -z "$(tail -n +2 "$out/results.csv" | cut -d, -f1-8 | sort | uniq -d)" ] || fail "resume: a key twice"
+[ -z "$(tail -n +2 "$out/results.csv" | cut -d, -f1-10 | sort | uniq -d)" ] || fail "resume: a key twice"
 [ "$(head -n 8 "$out/results.csv")" = "$(cat "$tmp/cut.csv")" ] || fail "resume: the kept rows changed"
 [ "$(jq .rows_run "$out/env.json")" = 11 ] || fail "resume: rows_run is $(jq .rows_run "$out/env.json"), not 11"
 # another --split-seed would mix two splits
@@ -94,6 +94,18 @@ out=$tmp/scratch
     fail "--methods scratch: $(cat "$tmp/stderr")"
 [ "$(($(wc -l <"$out/results.csv") - 1))" -eq 2 ] || fail "--methods scratch: not 2 rows"
 
+# ---- LSP, alone and with KD: its beta x tau grid, chosen like T and alpha --------------
+out=$tmp/lsp
+"$GNNKD_BIN" bench "${data[@]}" "${small[@]}" --teacher gcn:16 --methods lsp,kd+lsp --lsp-weights 1 \
+    --lsp-taus 1,0.5 --out "$out" >/dev/null 2>"$tmp/stderr" || fail "--methods lsp,kd+lsp: $(cat "$tmp/stderr")"
+# 2 seeds x (lsp: 1 beta x 2 tau; kd+lsp: 2 T x 1 alpha x 1 beta x 2 tau)
+[ "$(count "$out" method=lsp)" -eq 4 ] || fail "lsp: not 4 rows"
+[ "$(count "$out" method=kd+lsp)" -eq 8 ] || fail "kd+lsp: not 8 rows"
+[ "$(rows "$out" method=lsp | cut -d, -f5,6,7,8 | sort -u | tr '\n' ' ')" = ",,1,0.5 ,,1,1 " ] ||
+    fail "lsp rows: T, alpha, beta, tau are not empty, empty, 1, 0.5|1: $(rows "$out" method=lsp | cut -d, -f5-8 | sort -u)"
+[ "$(jq '[.selected[] | select(.method == "lsp") | .beta] == [1]' "$out/summary.json")" = true ] ||
+    fail "summary.json: lsp's selected beta"
+
 # ---- the GLNN protocol: tran / ind / prod, a split per seed ------------------------------
 # checkprod OUT F: every row has prod = (1 - F) tran + F ind (the file keeps 6
 # digits), and summary.json's selected entries and teachers the same of their means
@@ -118,7 +130,7 @@ out=$tmp/glnn
 checkprod "$out" 0.2
 # seed k on split 5 + k: the teacher's validation accuracy comes from two different splits
 ss=$(csv_col "$out/results.csv" split_seed)
-[ "$(awk -F, -v s="$ss" 'NR > 1 { print $8 + 5 == $s }' "$out/results.csv" | sort -u)" = 1 ] ||
+[ "$(awk -F, -v s="$ss" 'NR > 1 { print $10 + 5 == $s }' "$out/results.csv" | sort -u)" = 1 ] ||
     fail "--protocol glnn: split_seed is not --split-seed + seed"
 [ "$(jq -r .settings.setting "$out/summary.json")" = glnn ] || fail "--protocol glnn: summary.json setting"
 for m in teacher scratch kd compress; do
@@ -130,8 +142,8 @@ grep -q '| tran | ind | prod |' "$out/summary.md" || fail "summary.md: no tran /
 # the same options give the same split: a second run is identical, row for row
 "$GNNKD_BIN" bench "${data[@]}" "${small[@]}" --protocol glnn --split-seed 5 --out "$tmp/glnn2" \
     >/dev/null 2>&1 || fail "--protocol glnn, second run"
-cut -d, -f1-15 "$out/results.csv" >"$tmp/a"
-cut -d, -f1-15 "$tmp/glnn2/results.csv" >"$tmp/b"
+cut -d, -f1-17 "$out/results.csv" >"$tmp/a"
+cut -d, -f1-17 "$tmp/glnn2/results.csv" >"$tmp/b"
 cmp -s <(sort "$tmp/a") <(sort "$tmp/b") || fail "--protocol glnn: two runs of the same options differ"
 # the inductive setting with another fraction
 out=$tmp/ind
