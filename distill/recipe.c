@@ -121,6 +121,11 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->munge = 0;
     o->munge_p = GNNKD_MUNGE_P;
     o->munge_s = GNNKD_MUNGE_S;
+    gnnkd_deepwalk_options_default(&o->position);
+    o->position.dim = 0; // no position features unless asked
+    o->adv_eps = 0.0f;
+    o->adv_steps = 5;     // NOSMOG's PGD
+    o->adv_weight = 0.1f;
 }
 
 uint64_t gnnkd_distill_member_seed(uint64_t seed, int j) { return seed + 7919u * (uint64_t)j; }
@@ -183,7 +188,8 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     const int soft = o->method != GNNKD_METHOD_SCRATCH;
     GKD_CHECK(!soft || t != NULL, GNNKD_EINVAL, "gnnkd_distill_student: %s needs a teacher",
               gnnkd_method_name(o->method));
-    gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0};
+    gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0,
+                           o->adv_eps, o->adv_steps, o->adv_weight};
     if (soft) {
         GKD_ALLOC(target, (int64_t)d->n * d->nclass);
         GKD_TRY(gnnkd_teacher_targets(target, t, o->method, o->temperature, o->center, msg));
@@ -195,7 +201,7 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     gnnkd_train_options so = o->student_train;
     so.seed = seed;
     GKD_TRY(gnnkd_model_new(&m, &o->student, d->nfeat, d->nclass, seed, msg));
-    GKD_TRY(gnnkd_train(m, r, d, g, &so, soft ? &obj : NULL, msg));
+    GKD_TRY(gnnkd_train(m, r, d, g, &so, soft || o->adv_eps != 0.0f ? &obj : NULL, msg));
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;
@@ -225,6 +231,8 @@ gnnkd_status gnnkd_distill(gnnkd_distill_result *r, gnnkd_model **student,
     GKD_CHECK(r != NULL, GNNKD_EINVAL, "gnnkd_distill: r must not be NULL");
     GKD_CHECK(o == NULL || o->munge == 0, GNNKD_EINVAL,
               "gnnkd_distill: MUNGE pseudo-nodes need gnnkd_distill_in");
+    GKD_CHECK(o == NULL || (o->position.dim == 0 && o->position_file == NULL), GNNKD_EINVAL,
+              "gnnkd_distill: position features need gnnkd_distill_in");
     memset(r, 0, sizeof *r);
     GKD_TRY(gnnkd_distill_teacher(&t, &r->teacher_params, o, seed, d, g, msg));
     r->teacher_members = gnnkd_teacher_members(t);
