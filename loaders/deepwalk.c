@@ -163,10 +163,10 @@ static int32_t draw_negative(const double *cum, int32_t n, double u) {
 
 /* One (context, centre) pair: word2vec's update of syn0[ctx] and the
  * output vectors of centre and its negatives, at step alpha. */
-static void sgns_pair(float *syn0, float *syn1, float *neu, int32_t ctx, int32_t centre,
+static void sgns_pair(float *syn0, float *syn1, float *restrict neu, int32_t ctx, int32_t centre,
                       const double *cum, int32_t n, int32_t dim, int negatives, float alpha,
                       uint64_t key, uint64_t ctr) {
-    float *in = syn0 + (int64_t)ctx * dim;
+    float *restrict in = syn0 + (int64_t)ctx * dim;
     for (int32_t c = 0; c < dim; c++) neu[c] = 0.0f;
     for (int d = 0; d <= negatives; d++) {
         int32_t target = centre;
@@ -176,14 +176,20 @@ static void sgns_pair(float *syn0, float *syn1, float *neu, int32_t ctx, int32_t
             if (target == centre) continue;
             label = 0.0f;
         }
-        float *out = syn1 + (int64_t)target * dim;
+        float *restrict out = syn1 + (int64_t)target * dim;
         float f = 0.0f;
+        // vector lanes: a fixed summation order, the same on every run
+#pragma omp simd reduction(+ : f)
         for (int32_t c = 0; c < dim; c++) f += in[c] * out[c];
         float sig = f > 6.0f ? 1.0f : f < -6.0f ? 0.0f : 1.0f / (1.0f + expf(-f));
         float g = (label - sig) * alpha;
-        for (int32_t c = 0; c < dim; c++) neu[c] += g * out[c];
-        for (int32_t c = 0; c < dim; c++) out[c] += g * in[c];
+#pragma omp simd
+        for (int32_t c = 0; c < dim; c++) {
+            neu[c] += g * out[c];
+            out[c] += g * in[c];
+        }
     }
+#pragma omp simd
     for (int32_t c = 0; c < dim; c++) in[c] += neu[c];
 }
 
