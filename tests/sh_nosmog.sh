@@ -36,5 +36,6 @@ check_err "adv-eps" --adv-eps -0.1
 check_err "adv-steps" --adv-eps 0.1 --adv-steps 0
 check_err "position-save needs --position" --position-save "$tmp/x.npy"
 check_err "missing.npy" --position "$tmp/missing.npy"
+check_err "save-logits does not go with --position" --position deepwalk:4 --save-logits "$tmp/l.npy"
 check_err "cannot be combined" --position deepwalk:4 --transfer munge:10
 echo "sh_nosmog: ok"
