@@ -660,6 +660,7 @@ typedef struct {
     uint64_t seed;
 } gnnkd_deepwalk_options;
 
+/* Fills the caller's *o with the defaults above. O(1). */
 GNNKD_API void gnnkd_deepwalk_options_default(gnnkd_deepwalk_options *o);
 
 /* Parses "deepwalk:D[,walks=W][,length=L][,window=K][,epochs=E]
