@@ -34,9 +34,9 @@ const char *CLI_DATA_HELP =
     "                          edge) or inductive[:F]: a fraction F (0.2) of the test\n"
     "                          nodes, drawn with --split-seed, is held out with its\n"
     "                          edges; reports tran, ind and prod (see gnnkd.h)\n"
-    "  --protocol glnn         GLNN/CPF: --lcc, per-class:20:30 and inductive:0.2, the\n"
-    "                          split and held-out nodes of run k drawn with seed\n"
-    "                          split-seed + k\n"
+    "  --protocol glnn         GLNN/CPF: --lcc, per-class:20:30 and inductive:0.2 (or\n"
+    "                          the --setting given), the split and held-out nodes of\n"
+    "                          run k drawn with seed split-seed + k\n"
     "  --raw-features          do not row-normalise the features (features with\n"
     "                          negative values never are)\n";
 
@@ -85,6 +85,14 @@ int cli_data_option(cli_data *o, int code, const char *arg) {
 }
 
 int cli_setting_for_run(gnnkd_setting **s, gnnkd_dataset *d, const cli_data *o, int k, char *msg) {
+    if (o->glnn && o->setting) { // the protocol's split per run, the setting given
+        gnnkd_setting_free(s);
+        uint64_t seed = o->split_seed + (uint64_t)k;
+        int rc = gnnkd_dataset_split_per_class(d, GNNKD_GLNN_TRAIN_PER_CLASS,
+                                               GNNKD_GLNN_VAL_PER_CLASS, seed, msg);
+        if (rc != GNNKD_OK) return rc;
+        return gnnkd_setting_new(s, d, o->setting_kind, o->setting_fraction, seed, msg);
+    }
     if (o->glnn) {
         gnnkd_setting_free(s);
         return gnnkd_setting_glnn(s, d, o->split_seed + (uint64_t)k, msg);
@@ -95,7 +103,10 @@ int cli_setting_for_run(gnnkd_setting **s, gnnkd_dataset *d, const cli_data *o, 
 }
 
 void cli_setting_text(char *buf, size_t len, const cli_data *o) {
-    if (o->glnn) snprintf(buf, len, "glnn (inductive:%g)", GNNKD_INDUCTIVE_FRACTION);
+    if (o->glnn && o->setting && o->setting_kind == GNNKD_SETTING_TRANSDUCTIVE)
+        snprintf(buf, len, "glnn (transductive)");
+    else if (o->glnn && o->setting) snprintf(buf, len, "glnn (inductive:%g)", o->setting_fraction);
+    else if (o->glnn) snprintf(buf, len, "glnn (inductive:%g)", GNNKD_INDUCTIVE_FRACTION);
     else if (o->setting && o->setting_kind == GNNKD_SETTING_INDUCTIVE)
         snprintf(buf, len, "inductive:%g", o->setting_fraction);
     else snprintf(buf, len, "transductive");
@@ -121,9 +132,8 @@ static void report_graph(const cli_data *o, const gnnkd_dataset *d, const gnnkd_
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
     int rc;
     *d = NULL;
-    if (o->glnn && (o->split || o->setting)) {
-        snprintf(msg, GNNKD_MSG_LEN, "--protocol glnn sets the split and the setting: drop --%s",
-                 o->split ? "split" : "setting");
+    if (o->glnn && o->split) {
+        snprintf(msg, GNNKD_MSG_LEN, "--protocol glnn sets the split: drop --split");
         return GNNKD_EINVAL;
     }
     if (o->graph) {

@@ -50,6 +50,17 @@ static void distill_help(FILE *f) {
             "  --lsp-self-loop         count node i among its own neighbours\n"
             "  --lsp-reverse           KL(teacher || student), as the authors' code\n"
             "  Teacher files must be model files (the hidden layer), not .npy logits.\n\n"
+            "NOSMOG's student inputs (Tian et al. 2023):\n"
+            "  --position deepwalk:D[,walks=W,length=L,window=K,epochs=E,negatives=N,lr=R,seed=S]\n"
+            "                          append D DeepWalk columns, computed on the observed\n"
+            "                          graph, standardised (W 5, L 50, K 5, E 1, N 5, R 0.025);\n"
+            "                          a held-out node gets its observed neighbours' mean;\n"
+            "                          or FILE.npy: a saved (n, D) block instead of DeepWalk\n"
+            "  --position-save FILE.npy  write the raw block (last run's)\n"
+            "  --adv-eps E             adversarial augmentation: PGD within |delta| <= E on the\n"
+            "                          student's input (0: off)\n"
+            "  --adv-steps K           PGD steps of E/4 (5)\n"
+            "  --adv-weight W          weight of the perturbed loss (0.1)\n\n"
             "Teachers are trained with Kipf & Welling's recipe (the defaults of gnnkd train).\n"
             "The training options below are the student's. Their defaults differ from\n"
             "gnnkd train's in one point: --weight-decay is 0 for kd, kd+lsp and compress\n"
@@ -83,6 +94,9 @@ typedef struct {
     long lsp_layer, lsp_teacher_layer;
     gnnkd_lsp_kernel lsp_kernel;
     int lsp_self_loop, lsp_reverse;
+    const char *position, *position_save;
+    double adv_eps, adv_weight;
+    long adv_steps;
 } distill_args;
 
 /* 0: go on; otherwise 1 + the exit code (help or a usage error). */
@@ -125,6 +139,11 @@ static int parse_one(distill_args *a, int c, const char *arg) {
                        &a->lsp_teacher_layer) ? 0 : 3;
     case 2006: a->lsp_self_loop = 1; return 0;
     case 2007: a->lsp_reverse = 1; return 0;
+    case 3100: a->position = arg; return 0;
+    case 3101: a->position_save = arg; return 0;
+    case 3102: return cli_float("distill", "adv-eps", arg, 0.0, 1e6, &a->adv_eps) ? 0 : 3;
+    case 3103: return cli_int("distill", "adv-steps", arg, 1, 1000, &a->adv_steps) ? 0 : 3;
+    case 3104: return cli_float("distill", "adv-weight", arg, 0.0, 1e6, &a->adv_weight) ? 0 : 3;
     case 'h': distill_help(stdout); return 1;
     default: distill_help(stderr); return 3;
     }
@@ -160,6 +179,11 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"lsp-teacher-layer", required_argument, 0, 2005},
         {"lsp-self-loop", no_argument, 0, 2006},
         {"lsp-reverse", no_argument, 0, 2007},
+        {"position", required_argument, 0, 3100},
+        {"position-save", required_argument, 0, 3101},
+        {"adv-eps", required_argument, 0, 3102},
+        {"adv-steps", required_argument, 0, 3103},
+        {"adv-weight", required_argument, 0, 3104},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     gnnkd_distill_options def;
@@ -180,6 +204,9 @@ static int parse_args(distill_args *a, int argc, char **argv) {
     a->lsp_kernel = def.lsp_kernel;
     a->lsp_self_loop = def.lsp_self_loop;
     a->lsp_reverse = def.lsp_reverse;
+    a->adv_eps = typed(def.adv_eps);
+    a->adv_steps = def.adv_steps;
+    a->adv_weight = typed(def.adv_weight);
     int c, r;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -199,8 +226,17 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         return 3;
     }
     if (cli_run_finish(&a->run, a->method, "distill") ||
-        cli_check_output("distill", "save-teacher", a->save_teacher))
+        cli_check_output("distill", "save-teacher", a->save_teacher) ||
+        cli_check_output("distill", "position-save", a->position_save))
         return 3;
+    if (a->position && a->run.save_logits) { // the full dataset has no position columns
+        fprintf(stderr, "gnnkd distill: --save-logits does not go with --position\n");
+        return 3;
+    }
+    if (a->position_save && !a->position) {
+        fprintf(stderr, "gnnkd distill: --position-save needs --position\n");
+        return 3;
+    }
     return 0;
 }
 
@@ -269,6 +305,20 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
         }
     } else if (a->transfer) {
         rc = gnnkd_transfer_parse(&o->transfer, a->transfer, msg);
+    }
+    o->adv_eps = (float)a->adv_eps;
+    o->adv_steps = (int)a->adv_steps;
+    o->adv_weight = (float)a->adv_weight;
+    o->position_save = a->position_save;
+    if (rc == GNNKD_OK && a->position) {
+        size_t len = strlen(a->position);
+        if (len > 4 && !strcmp(a->position + len - 4, ".npy")) {
+            o->position_file = a->position;
+        } else if ((rc = gnnkd_deepwalk_options_parse(&o->position, a->position, msg)) != GNNKD_OK) {
+            char inner[GNNKD_MSG_LEN - 32];
+            snprintf(inner, sizeof inner, "%s", msg);
+            snprintf(msg, GNNKD_MSG_LEN, "--position: %s (or a FILE.npy)", inner);
+        }
     }
     if (rc == GNNKD_OK && a->student) rc = gnnkd_model_spec_parse(&o->student, a->student, msg);
     if (rc == GNNKD_OK && a->teacher) rc = gnnkd_model_spec_parse(&o->teacher, a->teacher, msg);
@@ -422,6 +472,10 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddStringToObject(root, "transfer", transfer);
     cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer + o->munge);
     cJSON_AddNumberToObject(root, "pseudo_nodes", o->munge);
+    if (a->position) cJSON_AddStringToObject(root, "position", a->position);
+    cJSON_AddNumberToObject(root, "adv_eps", typed(o->adv_eps));
+    cJSON_AddNumberToObject(root, "adv_steps", o->adv_steps);
+    cJSON_AddNumberToObject(root, "adv_weight", typed(o->adv_weight));
     cJSON_AddStringToObject(root, "setting", settext);
     cJSON_AddItemToObject(root, "teacher_test_acc", cli_json_stat(tacc, runs->n));
     if (tset->inductive) {

@@ -146,6 +146,11 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->lsp_teacher_layer = 0;
     o->lsp_self_loop = 0;
     o->lsp_reverse = 0;
+    gnnkd_deepwalk_options_default(&o->position);
+    o->position.dim = 0; // no position features unless asked
+    o->adv_eps = 0.0f;
+    o->adv_steps = 5;     // NOSMOG's PGD
+    o->adv_weight = 0.1f;
 }
 
 float gnnkd_lsp_default_sigma(gnnkd_lsp_kernel k) {
@@ -261,7 +266,8 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
               "gnnkd_distill_student: %s needs a teacher", gnnkd_method_name(o->method));
     GKD_CHECK(o->method >= GNNKD_METHOD_SCRATCH && o->method <= GNNKD_METHOD_KD_LSP,
               GNNKD_EINVAL, "gnnkd_distill_student: unknown method %d", (int)o->method);
-    gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0};
+    gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0,
+                           o->adv_eps, o->adv_steps, o->adv_weight};
     if (soft) {
         GKD_ALLOC(target, (int64_t)d->n * d->nclass);
         GKD_TRY(gnnkd_teacher_targets(target, t, o->method, o->temperature, o->center, msg));
@@ -295,8 +301,8 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
         }
         for (int64_t k = 0; k < nnz; k++) l->logq[k] = logf(fmaxf(sum[k] / (float)members, FLT_MIN));
     }
-    GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH ? &obj : NULL, l,
-                      o->lsp_weight, msg));
+    GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH || o->adv_eps != 0.0f ? &obj : NULL,
+                      l, o->lsp_weight, msg));
     (void)gkd_model_set_tap(m, 0, NULL); // the caller's model keeps no hidden layer
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
@@ -327,6 +333,8 @@ gnnkd_status gnnkd_distill(gnnkd_distill_result *r, gnnkd_model **student,
     GKD_CHECK(r != NULL, GNNKD_EINVAL, "gnnkd_distill: r must not be NULL");
     GKD_CHECK(o == NULL || o->munge == 0, GNNKD_EINVAL,
               "gnnkd_distill: MUNGE pseudo-nodes need gnnkd_distill_in");
+    GKD_CHECK(o == NULL || (o->position.dim == 0 && o->position_file == NULL), GNNKD_EINVAL,
+              "gnnkd_distill: position features need gnnkd_distill_in");
     memset(r, 0, sizeof *r);
     GKD_TRY(gnnkd_distill_teacher(&t, &r->teacher_params, o, seed, d, g, msg));
     r->teacher_members = gnnkd_teacher_members(t);

@@ -235,9 +235,14 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     gnnkd_model *m = NULL;
     gnnkd_dataset *aug = NULL;
     gnnkd_graph *gaug = NULL;
-    float *buf = NULL;
+    float *buf = NULL, *pos = NULL, *obs_pos = NULL;
+    gnnkd_dataset *pfull = NULL, *pobs = NULL;
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
+        free(pos);                                                                        \
+        free(obs_pos);                                                                    \
+        gnnkd_dataset_free(&pfull);                                                       \
+        gnnkd_dataset_free(&pobs);                                                        \
         gnnkd_teacher_free(&t);                                                           \
         gnnkd_teacher_free(&tfull);                                                       \
         gnnkd_teacher_free(&taug);                                                        \
@@ -264,6 +269,9 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
         ctx.full = tfull;
     }
     GKD_CHECK(o->munge >= 0, GNNKD_EINVAL, "munge: %d pseudo-nodes", o->munge);
+    GKD_CHECK(o->munge == 0 || (o->position.dim == 0 && o->position_file == NULL), GNNKD_EINVAL,
+              "position features and MUNGE pseudo-nodes cannot be combined (pseudo-nodes have "
+              "no position)");
     if (o->munge > 0) {
         GKD_CHECK(o->student.kind == GNNKD_MODEL_MLP, GNNKD_EINVAL,
                   "munge: the student must be an MLP (pseudo-nodes are no part of the graph)");
@@ -299,10 +307,38 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
         GKD_TRY(gnnkd_teacher_accuracy(&r->teacher.ind, tfull, s->full->label, s->held, s->nheld,
                                        msg));
     combine(&r->teacher, s);
+    /* position features: the student's datasets (observed and full) with
+     * the setting's position columns appended; sp is s with them */
+    gnnkd_setting sp = *s;
+    if (o->position.dim > 0 || o->position_file != NULL) {
+        gnnkd_deepwalk_options dw = o->position;
+        dw.seed = o->position.seed + seed;
+        const char *file = o->position_file;
+        int32_t k = 0;
+        if (o->position_save) { // the raw block, then read back: one DeepWalk
+            GKD_TRY(gnnkd_position_features(&pos, &k, s, file ? NULL : &dw, file, 0, msg));
+            GKD_TRY(gnnkd_npy_write(o->position_save, pos, s->full->n, k, msg));
+            free(pos);
+            pos = NULL;
+            file = o->position_save;
+        }
+        GKD_TRY(gnnkd_position_features(&pos, &k, s, file ? NULL : &dw, file, 1, msg));
+        GKD_TRY(gnnkd_dataset_append_columns(&pfull, s->full, pos, k, msg));
+        sp.full = pfull;
+        if (inductive) {
+            GKD_ALLOC(obs_pos, (int64_t)obs->n * k);
+            for (int32_t v = 0; v < obs->n; v++)
+                memcpy(obs_pos + (int64_t)v * k, pos + (int64_t)s->obs_id[v] * k,
+                       (size_t)k * sizeof *pos);
+            GKD_TRY(gnnkd_dataset_append_columns(&pobs, obs, obs_pos, k, msg));
+            sp.observed = pobs;
+        }
+    }
     if (aug) GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, taug, seed, aug, gaug, msg));
-    else GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, t, seed, obs, gobs, msg));
+    else GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, t, seed,
+                                       gnnkd_setting_observed(&sp), gobs, msg));
     dr->student_params = gnnkd_model_num_params(m);
-    GKD_TRY(gnnkd_setting_evaluate(&r->student, m, s, msg));
+    GKD_TRY(gnnkd_setting_evaluate(&r->student, m, &sp, msg));
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;

@@ -58,6 +58,14 @@ static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_grap
         GKD_CHECK(lsp != NULL && lsp->n == d->n && gkd_model_tap_width(m) > 0, GNNKD_EINVAL,
                   "%s needs the teacher's local structure over the dataset's nodes: train "
                   "through gnnkd_distill_student", gnnkd_method_name(obj->method));
+    if (obj)
+        GKD_CHECK(obj->adv_eps == 0.0f ||
+                      (isfinite(obj->adv_eps) && obj->adv_eps > 0.0f && obj->adv_steps >= 1 &&
+                       isfinite(obj->adv_weight) && obj->adv_weight >= 0.0f &&
+                       s->kind != GNNKD_MODEL_GAT),
+                  GNNKD_EINVAL, "adversarial augmentation: eps %g, steps %d, weight %g: eps must "
+                  "be >= 0, steps >= 1, weight >= 0, and the student not a gat",
+                  (double)obj->adv_eps, obj->adv_steps, (double)obj->adv_weight);
     if (obj && gkd_method_soft(obj->method)) {
         GKD_CHECK(obj->target != NULL && obj->transfer != NULL, GNNKD_EINVAL,
                  "distillation needs a target and a transfer set");
@@ -108,6 +116,51 @@ static double step_loss(float *dlogits, const float *z, const gnnkd_dataset *d,
     return loss;
 }
 
+/* x (n, nfeat) = d's features, dense, + delta (n, nfeat) if not NULL. */
+static void fill_features(float *x, const gnnkd_dataset *d, const float *delta) {
+    const int64_t F = d->nfeat, len = (int64_t)d->n * F;
+    if (d->x.rowptr == NULL) {
+        for (int64_t e = 0; e < len; e++) x[e] = d->xdense[e] + (delta ? delta[e] : 0.0f);
+        return;
+    }
+    if (delta) memcpy(x, delta, (size_t)len * sizeof *x);
+    else memset(x, 0, (size_t)len * sizeof *x);
+    for (int32_t i = 0; i < d->n; i++)
+        for (int64_t p = d->x.rowptr[i]; p < d->x.rowptr[i + 1]; p++)
+            x[i * F + d->x.colidx[p]] += d->x.val ? d->x.val[p] : 1.0f;
+}
+
+/* PGD (Madry et al. 2018) as NOSMOG runs it: delta uniform in the L-inf
+ * ball of radius eps, then steps ascents of eps / 4 along the sign of the
+ * loss's input gradient, each clipped back to the ball. The model runs
+ * without dropout; its parameter gradients are left zero. On return x
+ * holds the clean features again. */
+static int pgd(float *delta, float *x, float *grad, float *dlogits, gnnkd_model *m,
+               const gnnkd_dataset *d, const gnnkd_dataset *dt, const gnnkd_graph *g,
+               const gnnkd_objective *obj, gnnkd_method method, float hard_w, float soft_w,
+               uint64_t seed, int epoch, char *msg) {
+    const int64_t len = (int64_t)d->n * d->nfeat;
+    const float eps = obj->adv_eps, step = obj->adv_eps / 4.0f;
+    const uint64_t key = gkd_key(seed, 0x414456u /* "ADV" */, (uint64_t)epoch);
+    int rc = GNNKD_OK;
+    for (int64_t e = 0; e < len; e++) delta[e] = eps * (2.0f * gkd_uniform(key, (uint64_t)e) - 1.0f);
+    for (int s = 0; rc == GNNKD_OK && s < obj->adv_steps; s++) {
+        const float *z = NULL;
+        fill_features(x, d, delta);
+        rc = gnnkd_model_forward(m, &z, dt, g, 0, 0, 0, msg);
+        if (rc != GNNKD_OK) break;
+        step_loss(dlogits, z, dt, obj, method, hard_w, soft_w);
+        rc = gnnkd_model_input_grad(m, grad, dlogits, dt, g, msg);
+        for (int64_t e = 0; rc == GNNKD_OK && e < len; e++) {
+            float v = delta[e] + (grad[e] > 0.0f ? step : grad[e] < 0.0f ? -step : 0.0f);
+            delta[e] = v > eps ? eps : v < -eps ? -eps : v;
+        }
+    }
+    gkd_model_zero_grad(m);
+    fill_features(x, d, NULL);
+    return rc;
+}
+
 gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
                          const gnnkd_graph *g, const gnnkd_train_options *o,
                          const gnnkd_objective *obj, char *msg) {
@@ -125,8 +178,11 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         free(best);                                                                       \
         free(val_loss);                                                                   \
         free(step_seconds);                                                               \
+        free(xadv);                                                                       \
+        free(delta);                                                                      \
+        free(xgrad);                                                                      \
     } while (0)
-    float *dlogits = NULL, *best = NULL, *dtap = NULL;
+    float *dlogits = NULL, *best = NULL, *dtap = NULL, *xadv = NULL, *delta = NULL, *xgrad = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
     GKD_TRY(check_inputs(m, d, g, o, obj, lsp, msg));
     const int32_t C = d->nclass;
@@ -143,6 +199,22 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     GKD_ALLOC(val_loss, o->epochs);
     GKD_ALLOC(step_seconds, o->epochs);
     if (o->select == GNNKD_SELECT_VAL_ACC) GKD_ALLOC(best, nparams);
+    // adversarial augmentation: the model sees a dense view dt of d's
+    // features throughout (clean or perturbed in place), so its workspace
+    // keeps one shape
+    const int adv = obj != NULL && obj->adv_eps > 0.0f;
+    gnnkd_dataset view = *d;
+    const gnnkd_dataset *dt = d;
+    if (adv) {
+        const int64_t len = (int64_t)d->n * d->nfeat;
+        GKD_ALLOC(xadv, len);
+        GKD_ALLOC(delta, len);
+        GKD_ALLOC(xgrad, len);
+        memset(&view.x, 0, sizeof view.x);
+        view.xdense = xadv;
+        fill_features(xadv, d, NULL);
+        dt = &view;
+    }
     gnnkd_model_set_feature_norm(m, d->feature_norm); // the one place a model learns it
     gkd_model_reset_adam(m);
     gkd_model_zero_grad(m); // then each Adam step leaves them zero
@@ -155,7 +227,10 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         /* one training step: forward with dropout, loss, backward, Adam */
         double t0 = gkd_now();
         const float *z = NULL;
-        GKD_TRY(gnnkd_model_forward(m, &z, d, g, 1, o->seed, (uint64_t)epoch, msg));
+        if (adv)
+            GKD_TRY(pgd(delta, xadv, xgrad, dlogits, m, d, dt, g, obj, method, hard_w, soft_w,
+                        o->seed, epoch, msg));
+        GKD_TRY(gnnkd_model_forward(m, &z, dt, g, 1, o->seed, (uint64_t)epoch, msg));
         double loss = 0.0;
         gnnkd_profile *prof = gkd_model_profile(m);
         if (prof == NULL) {
@@ -179,7 +254,16 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         loss += l2;
         GKD_CHECK(isfinite(loss), GNNKD_ENUMERIC,
                  "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, loss);
-        GKD_TRY(gkd_model_backward_tap(m, dlogits, dtap, d, g, msg));
+        GKD_TRY(gkd_model_backward_tap(m, dlogits, dtap, dt, g, msg));
+        if (adv) { // the perturbed pass, with dropout masks of their own
+            const float aw = obj->adv_weight;
+            fill_features(xadv, d, delta);
+            GKD_TRY(gnnkd_model_forward(m, &z, dt, g, 1, o->seed,
+                                        ((uint64_t)1 << 32) + (uint64_t)epoch, msg));
+            loss += step_loss(dlogits, z, dt, obj, method, aw * hard_w, aw * soft_w);
+            GKD_TRY(gnnkd_model_backward(m, dlogits, dt, g, msg));
+            fill_features(xadv, d, NULL);
+        }
         l2 = gkd_model_adam_step(m, o, epoch);
         step_seconds[epoch - 1] = gkd_now() - t0;
 
@@ -187,7 +271,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
          * training steps */
         gnnkd_train_result now;
         gnnkd_model_set_profile(m, NULL);
-        int vrc = gnnkd_evaluate(m, &now, NULL, d, g, msg);
+        int vrc = gnnkd_evaluate(m, &now, NULL, dt, g, msg);
         gnnkd_model_set_profile(m, prof);
         GKD_TRY(vrc);
         val_loss[epoch - 1] = now.loss[GNNKD_VAL];
@@ -227,7 +311,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     memset(r, 0, sizeof *r);
     gnnkd_profile *prof = gkd_model_profile(m);
     gnnkd_model_set_profile(m, NULL); // the profile records training steps only
-    int erc = gnnkd_evaluate(m, r, NULL, d, g, msg);
+    int erc = gnnkd_evaluate(m, r, NULL, dt, g, msg);
     gnnkd_model_set_profile(m, prof);
     GKD_TRY(erc);
     r->epochs = epoch;

@@ -509,6 +509,7 @@ struct gnnkd_model {
     uint64_t fwd_attn_key[GNNKD_MAX_LAYERS], fwd_drop_key[GNNKD_MAX_LAYERS]; /* GAT's masks */
     const gnnkd_csr *fwd_xs;        /* the first layer's input: sparse */
     const float *fwd_xval, *fwd_x0; /* or dense */
+    float *dx; /* gnnkd_model_input_grad's output during its backward pass, else NULL */
 };
 
 /* Checks a complete spec and counts its parameters (GNNKD_EINVAL if bad). */

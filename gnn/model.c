@@ -589,7 +589,7 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
     const float scale = m->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f;
     for (int l = s->nlayers - 1; l >= 0; l--) {
         int32_t i = s->dims[l], lin = gkd_layer_shape_of(s, l).lin;
-        float *dh = l == 0 ? NULL : dz == m->g1 ? m->g2 : m->g1;
+        float *dh = l == 0 ? m->dx : dz == m->g1 ? m->g2 : m->g1;
         const float *inp = l > 0 ? m->h[l] : m->fwd_x0;
         const gnnkd_csr *lxs = l > 0 ? NULL : xs;
         float *db = l == s->nlayers - 1 || gat ? m->db[l] : NULL; // else the layer above's gate did it
@@ -618,4 +618,25 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
         dz = dh;
     }
     return GNNKD_OK;
+}
+
+gnnkd_status gnnkd_model_input_grad(gnnkd_model *m, float *dx, const float *dlogits,
+                                    const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
+    GKD_CLEAR_MSG;
+    if (m == NULL || dx == NULL) {
+        gkd_msg(msg, "gnnkd_model_input_grad: m and dx must not be NULL");
+        return GNNKD_EINVAL;
+    }
+    if (m->spec.kind == GNNKD_MODEL_GAT || !m->have_forward || m->fwd_xs != NULL ||
+        m->fwd_dropout) {
+        gkd_msg(msg, "gnnkd_model_input_grad: needs a forward pass of a %s over dense "
+                "features without dropout%s", gnnkd_model_kind_name(m->spec.kind),
+                m->spec.kind == GNNKD_MODEL_GAT ? " (and a model other than gat)" : "");
+        return GNNKD_EINVAL;
+    }
+    // the first layer's backward writes its input gradient (dX = G W^T) here
+    m->dx = dx;
+    gnnkd_status rc = gnnkd_model_backward(m, dlogits, d, g, msg);
+    m->dx = NULL;
+    return rc;
 }

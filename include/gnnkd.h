@@ -641,6 +641,62 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_subgraph(gnnkd_dataset **su
                                                              const gnnkd_dataset *d,
                                                              const uint8_t *keep, char *msg);
 
+/* ======================================================================== */
+/* loaders: DeepWalk position features (loaders/deepwalk.c)                 */
+/* ======================================================================== */
+
+/* DeepWalk (Perozzi, Al-Rfou, Skiena 2014): walks uniform random walks of
+ * length nodes from every node (igraph_random_walk, igraph's RNG seeded
+ * with seed for the call), then skip-gram with negative sampling over them
+ * (Mikolov et al. 2013): a window of up to window nodes each side (shrunk
+ * at random per position, as word2vec does), negatives drawn from the
+ * walks' node frequencies to the power 0.75, step lr decaying linearly to
+ * 1e-4 lr over epochs passes. Defaults (gnnkd_deepwalk_options_default):
+ * NOSMOG's Cora configuration, dim 64, walks 5, length 50, window 5,
+ * epochs 1; word2vec's negatives 5, lr 0.025; seed 0. */
+typedef struct {
+    int32_t dim, walks, length, window, epochs, negatives;
+    float lr;
+    uint64_t seed;
+} gnnkd_deepwalk_options;
+
+/* Fills the caller's *o with the defaults above. O(1). */
+GNNKD_API void gnnkd_deepwalk_options_default(gnnkd_deepwalk_options *o);
+
+/* Parses "deepwalk:D[,walks=W][,length=L][,window=K][,epochs=E]
+ * [,negatives=N][,lr=R][,seed=S]" (keys in any order, unset ones at their
+ * defaults) into *o. GNNKD_EINVAL naming the text and the bad part (a
+ * dimension of 0, an unknown key, a value out of range); *o is unchanged
+ * then. O(length of text). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_deepwalk_options_parse(gnnkd_deepwalk_options *o,
+                                                                   const char *text, char *msg);
+
+/* *emb (adj->nrows, o->dim) = the DeepWalk embeddings of the graph adj
+ * (a symmetric pattern; an isolated node's walks are that node alone, and
+ * its row stays near its random start). Training is Hogwild SGD under
+ * OpenMP: threads update shared rows without locks, so with more than one
+ * thread the result varies from run to run; with one thread
+ * (omp_set_num_threads(1), --threads 1) it is a pure function of adj and
+ * o, bit for bit. GNNKD_EINVAL for NULL arguments or a non-positive
+ * option; GNNKD_ENOMEM. O(walks n length (4 + window (1 + negatives) dim))
+ * time, O(walks n length + 2 n dim) memory. Ownership: *emb is new, freed
+ * with free(); NULL on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_deepwalk(float **emb, const gnnkd_csr *adj,
+                                                      const gnnkd_deepwalk_options *o, char *msg);
+
+/* A copy of d whose features are d's with k dense columns appended: row i
+ * of the new features is d's row i followed by cols[i k .. i k + k). The
+ * copy keeps d's form: sparse features stay CSR (each row's k new entries
+ * stored after its own; a pattern-only x gets explicit ones), dense ones
+ * dense; nfeat grows by k; graph, labels, split and feature_norm are
+ * copied. GNNKD_EINVAL for NULL arguments or k < 1; GNNKD_ENOMEM.
+ * O(n + edges + feature size + n k). Ownership: d and cols are read, not
+ * kept; *out is new (gnnkd_dataset_free), NULL on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_append_columns(gnnkd_dataset **out,
+                                                                   const gnnkd_dataset *d,
+                                                                   const float *cols, int32_t k,
+                                                                   char *msg);
+
 /* Reads the new nodes' edges to known nodes: a text file of lines "NEW
  * KNOWN", NEW a row of the new features (0..nu-1), KNOWN a node of the
  * dataset (0..nv-1); blank lines and lines starting with '#' are skipped.
@@ -830,6 +886,20 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_forward(gnnkd_model *m, const
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits,
                                                            const gnnkd_dataset *d,
                                                            const gnnkd_graph *g, char *msg);
+
+/* gnnkd_model_backward, and also dx (n, nfeat) = the gradient of the loss
+ * with respect to the input features (overwritten): what an adversarial
+ * perturbation of the input follows. Any kind but GAT (whose attention
+ * scores also read the input: GNNKD_EINVAL). The last forward must have
+ * run on dense features (d->xdense) without dropout (training 0):
+ * GNNKD_EINVAL otherwise. Parameter gradients accumulate as in
+ * gnnkd_model_backward (a caller that wants dx alone zeroes them after).
+ * O(gnnkd_model_backward + n nfeat dims[1]). Ownership: dx is the
+ * caller's. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_input_grad(gnnkd_model *m, float *dx,
+                                                             const float *dlogits,
+                                                             const gnnkd_dataset *d,
+                                                             const gnnkd_graph *g, char *msg);
 
 /* The feature normalisation m was trained with: gnnkd_train records the
  * training dataset's d->feature_norm in m (the one place it is set; a new
@@ -1106,6 +1176,20 @@ typedef struct {
     const float *target;     /* (n, C) */
     const int32_t *transfer; /* node ids of the transfer set */
     int32_t ntransfer;
+    /* Adversarial feature augmentation (NOSMOG; Madry et al.'s PGD), off
+     * while adv_eps is 0: each epoch, a perturbation delta of the input
+     * features with |delta| <= adv_eps elementwise starts uniform in the
+     * ball and takes adv_steps steps of adv_eps / 4 along the sign of the
+     * gradient of this objective's loss (hard + soft terms, without decay;
+     * the student run without dropout), clipped back to the ball; the
+     * step's loss is then the clean loss + adv_weight times the loss at X
+     * + delta (NOSMOG: 5 steps, weight 0.1). The student trains on a dense
+     * copy of the features then: three (n, nfeat) float arrays (features,
+     * delta, its gradient) besides the model's workspace. MLP, GCN and
+     * SAGE students; GAT is GNNKD_EINVAL. */
+    float adv_eps;
+    int adv_steps;
+    float adv_weight;
 } gnnkd_objective;
 
 typedef struct {
@@ -1307,6 +1391,20 @@ typedef struct {
     int lsp_teacher_layer;       /* the teacher's (0: its last) */
     int lsp_self_loop;           /* j = i is a neighbour too (0) */
     int lsp_reverse;             /* (0) */
+    /* Position features (NOSMOG; only gnnkd_distill_in applies them): with
+     * position.dim > 0 or a position_file, the student's input is its
+     * features with gnnkd_position_features' columns appended (the teacher's
+     * is unchanged); DeepWalk's seed is position.seed + the run's seed.
+     * position_save, if not NULL, receives the raw (n, k) block in the
+     * dataset's numbering (.npy). Default: none. */
+    gnnkd_deepwalk_options position;   /* dim 0: no DeepWalk */
+    const char *position_file;         /* .npy (n, k) instead of DeepWalk (borrowed) */
+    const char *position_save;         /* (borrowed) */
+    /* Adversarial feature augmentation of the student (gnnkd_objective):
+     * adv_eps 0 (off), adv_steps 5, adv_weight 0.1 (NOSMOG's) */
+    float adv_eps;
+    int adv_steps;
+    float adv_weight;
     /* Called after each trained member (not for files), if not NULL, with
      * the member's model (still owned by the runner), its index j and seed;
      * a status other than GNNKD_OK stops the run with that status (the hook
@@ -1514,6 +1612,28 @@ typedef struct {
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_setting_evaluate(gnnkd_setting_acc *acc,
                                                               gnnkd_model *m,
                                                               const gnnkd_setting *s, char *msg);
+
+/* The position features of setting s's nodes: *pos (full n, *k) in the
+ * full dataset's numbering. The observed nodes' rows are their DeepWalk
+ * embeddings (gnnkd_deepwalk with o, on the observed graph only; o may be
+ * NULL when path is given) or, if path is not NULL, their rows of the .npy
+ * file path ((full n, k) float32/64, e.g. one saved by an earlier run). A
+ * held-out node (inductive setting) gets the mean of its observed
+ * neighbours' rows, zero if it has none: a student with position features
+ * thus needs one hop of the graph at inference for a new node (the sum of
+ * its neighbours' rows, O(degree k)). With standardize, every column is
+ * then centred and scaled to unit variance by its mean and deviation over
+ * the observed nodes (a column constant there is only centred), which
+ * puts the embedding on the scale of normalised features. Errors:
+ * GNNKD_EINVAL (NULL s, no o and no path, bad options), GNNKD_EDATA (a
+ * file whose row count is not n, or not finite), GNNKD_EIO, GNNKD_ENOMEM.
+ * O(gnnkd_deepwalk + edges k + n k). Ownership: *pos is new (free()),
+ * NULL on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_position_features(float **pos, int32_t *k,
+                                                              const gnnkd_setting *s,
+                                                              const gnnkd_deepwalk_options *o,
+                                                              const char *path, int standardize,
+                                                              char *msg);
 
 /* What gnnkd_distill_in reports: r as gnnkd_distill's, over the observed
  * dataset, and the setting's scores of the teacher (the ensemble's mean

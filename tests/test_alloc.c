@@ -418,6 +418,36 @@ done:
     return rc;
 }
 
+/* NOSMOG's student inputs: DeepWalk position features (saved and read
+ * back) and adversarial augmentation, in the inductive setting. */
+static int sc_nosmog(ctx *c) {
+    static const char *spec = "synthetic:nodes=60,classes=3,features=6,degree=3,train-per-class=4,val=10,test=20";
+    char *msg = c->msg, path[4200];
+    int rc = GNNKD_OK;
+    gnnkd_dataset *d = NULL;
+    gnnkd_setting *s = NULL;
+    gnnkd_model *m = NULL;
+    gnnkd_distill_options o;
+    gnnkd_distill_setting_result r;
+    snprintf(path, sizeof path, "%s/pos.npy", c->tmp);
+    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
+    o.teacher_train.epochs = o.student_train.epochs = 2;
+    o.position.dim = 4;
+    o.position.walks = 1;
+    o.position.length = 5;
+    o.position_save = path;
+    o.adv_eps = 0.01f;
+    o.adv_steps = 1;
+    STEP(gnnkd_dataset_synthetic(&d, spec, msg));
+    STEP(gnnkd_setting_new(&s, d, GNNKD_SETTING_INDUCTIVE, 0.3, 1, msg));
+    STEP(gnnkd_distill_in(&r, &m, &o, 1, s, msg));
+done:
+    gnnkd_model_free(&m);
+    gnnkd_setting_free(&s);
+    gnnkd_dataset_free(&d);
+    return rc;
+}
+
 /* ---- the brutal loop ------------------------------------------------------------ */
 
 /* Runs scenario once without failures, then once failing its k-th wrapped
@@ -481,3 +511,4 @@ Test(alloc, distillation, .timeout = 300) { cr_assert_geq(every_failure("distill
 Test(alloc, npz_ogb_files, .timeout = 300) { cr_assert_geq(every_failure("npz and ogb", sc_npz_ogb), 55); }
 Test(alloc, lsp, .timeout = 300) { cr_assert_geq(every_failure("lsp", sc_lsp), 90); }
 Test(alloc, setting_and_munge, .timeout = 300) { cr_assert_geq(every_failure("setting", sc_setting), 40); }
+Test(alloc, nosmog_inputs, .timeout = 300) { cr_assert_geq(every_failure("nosmog", sc_nosmog), 40); }

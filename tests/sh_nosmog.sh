@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# gnnkd distill with NOSMOG's student inputs on a small synthetic graph:
+# position features (computed, saved, reused bit for bit at one thread),
+# adversarial augmentation, both together in the inductive setting, and
+# the errors of bad options (each names its option). Needs GNNKD_BIN.
+set -euo pipefail
+fail() { echo "sh_nosmog: FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+data="synthetic:nodes=300,features=32,train-per-class=5"
+run() { "$GNNKD_BIN" distill --dataset "$data" --teacher gcn:8 --student mlp:8 --epochs 5 \
+  --threads 1 --quiet --json "$@"; }
+acc() { grep -o '"test_acc":{"mean":[0-9.e-]*' <<<"$1" | head -1 | sed 's/.*://'; }
+
+out=$(run --position deepwalk:8,walks=2,length=10 --position-save "$tmp/pos.npy")
+grep -q '"position":"deepwalk:8,walks=2,length=10"' <<<"$out" || fail "position in the JSON: $out"
+test -s "$tmp/pos.npy" || fail "no saved position block"
+# the student's input grew by 8 columns: 32 + 8 inputs, 8 hidden, 7 classes
+grep -q '"student_params":391' <<<"$out" || fail "student with 40 inputs: $out"
+again=$(run --position "$tmp/pos.npy")
+[ "$(acc "$out")" = "$(acc "$again")" ] || fail "the saved block gave $(acc "$again"), not $(acc "$out")"
+
+out=$(run --adv-eps 0.05 --adv-steps 2 --adv-weight 0.5)
+grep -q '"adv_eps":0.05,"adv_steps":2,"adv_weight":0.5' <<<"$out" || fail "adv options: $out"
+out=$(run --setting inductive --position deepwalk:4,walks=1,length=5 --adv-eps 0.01)
+grep -q '"test_acc_ind"' <<<"$out" || fail "inductive run: $out"
+
+check_err() { # expected-text option...
+  local want=$1; shift
+  if run "$@" >/dev/null 2>"$tmp/err"; then fail "$* was accepted"; fi
+  grep -q -- "$want" "$tmp/err" || fail "$*: $(cat "$tmp/err")"
+}
+check_err "--position.*deepwalk:0.*dimension" --position deepwalk:0
+check_err "--position.*unknown key 'walk'" --position deepwalk:8,walk=3
+check_err "adv-eps" --adv-eps -0.1
+check_err "adv-steps" --adv-eps 0.1 --adv-steps 0
+check_err "position-save needs --position" --position-save "$tmp/x.npy"
+check_err "missing.npy" --position "$tmp/missing.npy"
+check_err "save-logits does not go with --position" --position deepwalk:4 --save-logits "$tmp/l.npy"
+check_err "cannot be combined" --position deepwalk:4 --transfer munge:10
+echo "sh_nosmog: ok"
