@@ -493,10 +493,14 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     gnnkd_set_threads(1); // one query, one core: what a serving process does
     cli_data data = o->data;
     data.dataset = o->data.graph ? NULL : dataset;
+    if (o->student_file) { // its features as the student was trained on them
+        UTIL_TRY(gnnkd_model_load(&student, o->student_file, msg));
+        UTIL_TRY(cli_data_for_model(&data, student, o->student_file, msg));
+    }
     UTIL_TRY(cli_open_dataset(&d, &data, msg));
     UTIL_TRY(gnnkd_graph_new(&g, &d->adj, msg));
     if (o->student_file) {
-        UTIL_TRY(gnnkd_model_load(&student, o->student_file, msg));
+        UTIL_TRY(cli_features_for_model(d, student, o->student_file, d->name, msg));
         const gnnkd_model_spec *ss = gnnkd_model_get_spec(student);
         UTIL_CHECK(ss->dims[0] == d->nfeat && ss->dims[ss->nlayers] == d->nclass, GNNKD_EINVAL,
                    "%s: the model maps %d features to %d classes; %s has %d and %d",

@@ -42,6 +42,16 @@ awk -v w="$want" -v g="${got% *}" 'BEGIN{exit !(g != "bad" && (w-g)^2 < 1e-12)}'
 "$GNNKD_BIN" predict --load "$tmp/m.model" --features "$tmp/test.mtx" --out "$tmp/p.npy" && head -c 128 "$tmp/p.npy" | grep -q "'shape': (1000, 9)" ||
   { echo "FAIL predict .npy"; fail=1; }
 
+# eval applies the normalisation the model records, as predict does: a model
+# trained on raw features scores its training-time accuracy without the flag,
+# and a flag that contradicts the record is refused
+"$GNNKD_BIN" train --dataset cora --model mlp:16 --epochs 60 --raw-features --quiet --save "$tmp/r.model" --json >"$tmp/r.json" || { echo "FAIL raw train"; fail=1; }
+trained=$(sed 's/.*"test_acc":{"mean":\([0-9.]*\).*/\1/' "$tmp/r.json")
+evald=$("$GNNKD_BIN" eval --dataset cora --load "$tmp/r.model" --json | sed 's/.*"test_acc":\([0-9.]*\).*/\1/')
+awk -v a="$trained" -v b="$evald" 'BEGIN{exit !(a != "" && (a-b)^2 < 1e-12)}' ||
+  { echo "FAIL eval of a --raw-features model: test accuracy $evald, at training $trained"; fail=1; }
+expect2 "eval --raw-features, row-sum model" "--raw-features" "$GNNKD_BIN" eval --dataset cora --load "$tmp/m.model" --raw-features
+
 # the export compiles with a strict C99 compiler, float and int8
 "$GNNKD_BIN" export --load "$tmp/m.model" --out "$tmp/s.c" 2>/dev/null &&
 "$GNNKD_BIN" export --load "$tmp/m.model" --out "$tmp/q.c" --int8 --name q 2>/dev/null &&
