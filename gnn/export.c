@@ -10,8 +10,10 @@
 #include <math.h>
 #include <string.h>
 
-/* int8 x int8 products summed over this many inputs stay below 2^31. */
-#define GKD_INT8_MAX_IN (INT32_MAX / (127 * 127))
+/* Products summed over this many inputs stay below 2^31: layer 0's int8
+ * inputs, a later layer's levels 0..255, times int8 weights. */
+#define GKD_INT8_MAX_IN0 (INT32_MAX / (127 * 127))
+#define GKD_INT8_MAX_IN (INT32_MAX / (255 * 127))
 
 void gnnkd_export_options_default(gnnkd_export_options *o) {
     memset(o, 0, sizeof *o);
@@ -166,60 +168,97 @@ static const char FLOAT_SPARSE[] =
     "}\n\n";
 
 static const char INT8_COMMON[] =
-    "/* Symmetric rounding of t (|t| <= 127 by construction) to an int8 level. */\n"
-    "static int32_t P_level(float t) {\n"
-    "    int32_t q = (int32_t)(t >= 0.0f ? t + 0.5f : t - 0.5f);\n"
+    "/* The int8 level nearest t (|t| <= 127 by construction). */\n"
+    "static int P_level(float t) {\n"
+    "    const int q = (int)(t >= 0.0f ? t + 0.5f : t - 0.5f);\n"
     "    return q > 127 ? 127 : q < -127 ? -127 : q;\n"
     "}\n\n";
 
-static const char INT8_DENSE[] =
-    "/* layer @L: the row x (@I) times s, quantised (scale sx = max |x s| / 127), times\n"
-    " * the int8 q (@I, @O) summed in int32; y[c] = acc[c] sx scale[c] + b[c], ReLU if @R. */\n"
-    "static void P_layer@L(float *restrict y, const float *restrict x, float s) {\n"
-    "    int32_t acc[@O];\n"
-    "    int k, c;\n"
-    "    float amax = 0.0f, inv, sx;\n"
-    "    for (k = 0; k < @I; k++) {\n"
-    "        const float a = fabsf(x[k] * s);\n"
-    "        if (a > amax) amax = a;\n"
+/* Layer 0 reads the rows of q0 (@I, @O) its nonzero inputs pick (a sparse
+ * row's columns); later layers, dense and short, are dot products with the
+ * rows of their transposed q (@O, @I). */
+static const char INT8_LAYER0[] =
+    "/* layer 0, part of a row: entries val[j] r (j < nnz), each rounded to an int8\n"
+    " * level, times the int8 rows of q0 (@I, @O) at columns idx[j], summed into acc;\n"
+    " * two entries at a time, as two products fit an int16. */\n"
+    "static void P_gather0(int32_t *restrict acc, const int32_t *idx, const float *val, int nnz,\n"
+    "                      float r) {\n"
+    "    int j, c;\n"
+    "    for (j = 0; j + 1 < nnz; j += 2) {\n"
+    "        const int16_t qa = (int16_t)P_level(val[j] * r), qb = (int16_t)P_level(val[j + 1] * r);\n"
+    "        const int8_t *ka = P_q0 + (long)idx[j] * @O, *kb = P_q0 + (long)idx[j + 1] * @O;\n"
+    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qa * ka[c] + qb * kb[c]); /* <= 2 127^2 */\n"
     "    }\n"
-    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
-    "    inv = amax > 0.0f ? 127.0f / amax : 0.0f;\n"
-    "    for (k = 0; k < @I; k++) {\n"
-    "        const int16_t qx = (int16_t)P_level(x[k] * s * inv);\n"
-    "        const int8_t *qk = P_q@L + (long)k * @O;\n"
-    "        if (qx == 0) continue;\n"
-    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qx * qk[c]); /* |.| <= 127^2 */\n"
+    "    if (j < nnz) {\n"
+    "        const int16_t qa = (int16_t)P_level(val[j] * r);\n"
+    "        const int8_t *ka = P_q0 + (long)idx[j] * @O;\n"
+    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qa * ka[c]);\n"
     "    }\n"
-    "    sx = amax / 127.0f;\n"
+    "}\n\n"
+    "/* y[c] = acc[c] sx scale0[c] + b0[c], ReLU if @R. */\n"
+    "static void P_finish0(float *restrict y, const int32_t *restrict acc, float sx) {\n"
+    "    int c;\n"
     "    for (c = 0; c < @O; c++) {\n"
-    "        y[c] = (float)acc[c] * (sx * P_s@L[c]) + P_b@L[c];\n"
+    "        y[c] = (float)acc[c] * (sx * P_s0[c]) + P_b0[c];\n"
     "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
     "    }\n"
-    "}\n\n";
-
-static const char INT8_SPARSE[] =
+    "}\n\n"
+    "/* layer 0: y (@O) from the row x (@I) times s, quantised per row (scale\n"
+    " * sx = max |x s| / 127); its nonzeros, gathered 64 columns at a time. */\n"
+    "static void P_layer0(float *restrict y, const float *restrict x, float s) {\n"
+    "    int32_t acc[@O], idx[64];\n"
+    "    float val[64], amax = 0.0f, r;\n"
+    "    int k, k0, c, n;\n"
+    "    for (k = 0; k < @I; k++) {\n"
+    "        const float a = fabsf(x[k]);\n"
+    "        if (a > amax) amax = a;\n"
+    "    }\n"
+    "    amax *= fabsf(s);\n"
+    "    r = amax > 0.0f ? s * (127.0f / amax) : 0.0f;\n"
+    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
+    "    for (k0 = 0; k0 < @I; k0 += 64) {\n"
+    "        const int end = k0 + 64 < @I ? k0 + 64 : @I;\n"
+    "        for (n = 0, k = k0; k < end; k++) { /* branch-free: most inputs are zero */\n"
+    "            idx[n] = k, val[n] = x[k];\n"
+    "            n += x[k] != 0.0f;\n"
+    "        }\n"
+    "        P_gather0(acc, idx, val, n, r);\n"
+    "    }\n"
+    "    P_finish0(y, acc, amax / 127.0f);\n"
+    "}\n\n"
     "/* layer 0 from a sparse row: nnz entries val (times s) at columns idx. */\n"
     "static void P_layer0_sparse(float *restrict y, const int32_t *idx, const float *val, int nnz,\n"
     "                            float s) {\n"
     "    int32_t acc[@O];\n"
+    "    float amax = 0.0f;\n"
     "    int j, c;\n"
-    "    float amax = 0.0f, inv, sx;\n"
     "    for (j = 0; j < nnz; j++) {\n"
-    "        const float a = fabsf(val[j] * s);\n"
+    "        const float a = fabsf(val[j]);\n"
     "        if (a > amax) amax = a;\n"
     "    }\n"
+    "    amax *= fabsf(s);\n"
     "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
-    "    inv = amax > 0.0f ? 127.0f / amax : 0.0f;\n"
-    "    for (j = 0; j < nnz; j++) {\n"
-    "        const int16_t qx = (int16_t)P_level(val[j] * s * inv);\n"
-    "        const int8_t *qk = P_q0 + (long)idx[j] * @O;\n"
-    "        if (qx == 0) continue;\n"
-    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qx * qk[c]); /* |.| <= 127^2 */\n"
-    "    }\n"
-    "    sx = amax / 127.0f;\n"
+    "    P_gather0(acc, idx, val, nnz, amax > 0.0f ? s * (127.0f / amax) : 0.0f);\n"
+    "    P_finish0(y, acc, amax / 127.0f);\n"
+    "}\n\n";
+
+static const char INT8_DENSE[] =
+    "/* layer @L: the row x (@I, >= 0: a ReLU's output) rounded to levels 0..255 per row\n"
+    " * (scale sx = max x / 255), dot products with the int8 rows of q@L (@O, @I) in\n"
+    " * int32; y[c] = acc[c] sx scale[c] + b[c], ReLU if @R. */\n"
+    "static void P_layer@L(float *restrict y, const float *restrict x) {\n"
+    "    int16_t qx[@I];\n"
+    "    float amax = 0.0f, inv;\n"
+    "    int k, c;\n"
+    "    for (k = 0; k < @I; k++)\n"
+    "        if (x[k] > amax) amax = x[k];\n"
+    "    inv = amax > 0.0f ? 255.0f / amax : 0.0f;\n"
+    "    for (k = 0; k < @I; k++) qx[k] = (int16_t)(x[k] * inv + 0.5f);\n"
     "    for (c = 0; c < @O; c++) {\n"
-    "        y[c] = (float)acc[c] * (sx * P_s0[c]) + P_b0[c];\n"
+    "        const int8_t *qc = P_q@L + (long)c * @I;\n"
+    "        int32_t acc = 0;\n"
+    "        for (k = 0; k < @I; k++) acc += qx[k] * qc[k];\n"
+    "        y[c] = (float)acc * (amax / 255.0f * P_s@L[c]) + P_b@L[c];\n"
     "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
     "    }\n"
     "}\n\n";
@@ -273,7 +312,7 @@ static void put_text(FILE *f, const char *text, const char *P, const char *U,
 
 /* The body of P_logits (sparse: P_logits_sparse): the normalisation scale s,
  * then layer by layer between the two rows a and b, the last into logits. */
-static void put_forward(FILE *f, const gnnkd_model *m, int sparse, const char *P,
+static void put_forward(FILE *f, const gnnkd_model *m, int sparse, int int8, const char *P,
                         const char *U, int32_t widest) {
     const gnnkd_model_spec *s = &m->spec;
     const int L = s->nlayers, rowsum = m->feature_norm == GNNKD_FEATURES_ROW_SUM;
@@ -299,7 +338,8 @@ static void put_forward(FILE *f, const gnnkd_model *m, int sparse, const char *P
         const char *out = l == L - 1 ? "logits" : l % 2 ? "b" : "a";
         const char *in = l % 2 ? "a" : "b"; // layer l >= 1 reads layer l-1's output
         if (l == 0 && sparse) fprintf(f, "    %s_layer0_sparse(%s, idx, val, nnz, s);\n", P, out);
-        else fprintf(f, "    %s_layer%d(%s, %s, %s);\n", P, l, out, l ? in : "x", l ? "1.0f" : "s");
+        else if (l == 0) fprintf(f, "    %s_layer0(%s, x, s);\n", P, out);
+        else fprintf(f, "    %s_layer%d(%s, %s%s);\n", P, l, out, in, int8 ? "" : ", 1.0f");
     }
     if (L < 3) fprintf(f, "    (void)b;\n"); // only deeper models use the second row
     fprintf(f, "    return %s_argmax(logits);\n}\n\n", P);
@@ -325,9 +365,11 @@ static int write_source(FILE *f, const char *name, const char *P, const char *U,
                 return GNNKD_ENOMEM;
             }
             quantise(q, scale, m->w[l], i, oo);
+            // layer 0 as (i, o); later layers transposed, (o, i)
             fprintf(f, "static const int8_t %s_q%d[%lld] = {", P, l, (long long)i * oo);
             for (int64_t e = 0; e < (int64_t)i * oo; e++)
-                fprintf(f, e % 16 ? " %d," : "\n    %d,", q[e]);
+                fprintf(f, e % 16 ? " %d," : "\n    %d,",
+                        l == 0 ? q[e] : q[(e % i) * oo + e / i]);
             fputs("\n};\n", f);
             put_floats(f, "float", P, "s", l, scale, oo);
             free(q), free(scale);
@@ -339,11 +381,16 @@ static int write_source(FILE *f, const char *name, const char *P, const char *U,
         fputc('\n', f);
     }
     if (o->int8) put_text(f, INT8_COMMON, P, U, NULL, 0);
-    for (int l = 0; l < s->nlayers; l++) put_text(f, o->int8 ? INT8_DENSE : FLOAT_DENSE, P, U, s, l);
-    put_text(f, o->int8 ? INT8_SPARSE : FLOAT_SPARSE, P, U, s, 0);
+    if (o->int8) {
+        put_text(f, INT8_LAYER0, P, U, s, 0);
+        for (int l = 1; l < s->nlayers; l++) put_text(f, INT8_DENSE, P, U, s, l);
+    } else {
+        for (int l = 0; l < s->nlayers; l++) put_text(f, FLOAT_DENSE, P, U, s, l);
+        put_text(f, FLOAT_SPARSE, P, U, s, 0);
+    }
     fprintf(f, "static int %s_argmax(const float *z);\n\n", P);
-    put_forward(f, m, 0, P, U, widest);
-    put_forward(f, m, 1, P, U, widest);
+    put_forward(f, m, 0, o->int8, P, U, widest);
+    put_forward(f, m, 1, o->int8, P, U, widest);
     put_text(f, COMMON_TAIL, P, U, NULL, 0);
     return ferror(f) ? GNNKD_EIO : GNNKD_OK;
 }
@@ -376,10 +423,12 @@ gnnkd_status gnnkd_model_export_c(gnnkd_export_info *info, const gnnkd_model *m,
     GKD_CHECK(len > 2 && len < GKD_PATH_LEN && !strcmp(path + len - 2, ".c"), GNNKD_EINVAL,
              "%s: the export's path must end in .c (its header goes beside it, as .h)", path);
     if (o->int8)
-        for (int l = 0; l < s->nlayers; l++)
-            GKD_CHECK(s->dims[l] <= GKD_INT8_MAX_IN, GNNKD_EINVAL,
+        for (int l = 0; l < s->nlayers; l++) {
+            const int32_t most = l ? GKD_INT8_MAX_IN : GKD_INT8_MAX_IN0;
+            GKD_CHECK(s->dims[l] <= most, GNNKD_EINVAL,
                      "%s: layer %d has %d inputs; int8 sums in int32 stay exact up to %d", path, l,
-                     s->dims[l], GKD_INT8_MAX_IN);
+                     s->dims[l], most);
+        }
     for (int64_t e = 0; e < m->nparams; e++)
         GKD_CHECK(isfinite(m->params[e]), GNNKD_EINVAL, "%s: parameter %lld is not finite", path,
                  (long long)e);
