@@ -58,7 +58,8 @@ expect2 "eval --raw-features, row-sum model" "--raw-features" "$GNNKD_BIN" eval 
   cc -std=c99 -O2 -Wall -Wextra -Werror -pedantic -c "$tmp/s.c" -o "$tmp/s.o" &&
   cc -std=c99 -O2 -Wall -Wextra -Werror -pedantic -c "$tmp/q.c" -o "$tmp/q.o" ||
   { echo "FAIL export does not compile"; fail=1; }
-grep -q "row is scaled to sum 1" "$tmp/s.h" && grep -q "int q_predict_sparse(const int32_t \*idx" "$tmp/q.h" ||
+grep -q "row is scaled to sum 1" "$tmp/s.h" && grep -q "int q_predict_sparse(const int32_t \*idx" "$tmp/q.h" &&
+  grep -q "levels 0..255" "$tmp/q.h" && grep -q "cc -std=c99 -O2 -c q.c" "$tmp/q.h" ||
   { echo "FAIL export header"; fail=1; }
 
 # a graph model answers about new nodes from their edges to the known ones
