@@ -295,6 +295,47 @@ Test(export, int8_scheme, .init = make_dir, .fini = remove_dir) {
     }
 }
 
+/* The export answers for nodes training never saw: on the held-out nodes of
+ * Cora's inductive setting, from their raw rows, the float export scores
+ * the setting's reported ind accuracy, and int8 stays within a point. */
+Test(export, inductive_held_out, .init = make_dir, .fini = remove_dir) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *raw = NULL, *d = NULL;
+    gnnkd_setting *st = NULL;
+    const char *root = test_citation_root("cora");
+    cr_assert_eq(gnnkd_dataset_open(&raw, "cora", root, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_open(&d, "cora", root, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_setting_new(&st, d, GNNKD_SETTING_INDUCTIVE, 0.2, 3, msg), GNNKD_OK, "%s", msg);
+    gnnkd_model *m = train_mlp(gnnkd_setting_observed(st), "mlp:32");
+    gnnkd_setting_acc acc;
+    cr_assert_eq(gnnkd_setting_evaluate(&acc, m, st, msg), GNNKD_OK, "%s", msg);
+    int32_t nheld = 0;
+    const int32_t *held = gnnkd_setting_held_out(st, &nheld);
+    cr_assert_eq(nheld, 200);
+    void *hf = export_and_open(m, "indf", 0, NULL), *hq = export_and_open(m, "indq", 1, NULL);
+    sparse_fn sf = (sparse_fn)sym(hf, "indf", "logits_sparse"), sq = (sparse_fn)sym(hq, "indq", "logits_sparse");
+    float *x = malloc(sizeof *x * (size_t)d->nfeat), *val = malloc(sizeof *val * (size_t)d->nfeat);
+    int32_t *idx = malloc(sizeof *idx * (size_t)d->nfeat);
+    float z[16];
+    int32_t ok_f = 0, ok_q = 0;
+    for (int32_t t = 0; t < nheld; t++) {
+        const int nnz = row_of(raw, held[t], x, idx, val);
+        ok_f += sf(idx, val, nnz, z) == raw->label[held[t]];
+        ok_q += sq(idx, val, nnz, z) == raw->label[held[t]];
+    }
+    cr_assert_float_eq((double)ok_f / nheld, acc.ind, 1e-9, "the export scores %d of %d, ind %.4f",
+                       ok_f, nheld, acc.ind);
+    cr_assert_leq(abs(ok_f - ok_q), 2, "int8 scores %d of %d held-out nodes, float %d", ok_q, nheld, ok_f);
+    dlclose(hf);
+    dlclose(hq);
+    free(x), free(val), free(idx);
+    gnnkd_model_free(&m);
+    gnnkd_setting_free(&st);
+    gnnkd_dataset_free(&d);
+    gnnkd_dataset_free(&raw);
+}
+
 Test(export, refusals, .init = make_dir, .fini = remove_dir) {
     char msg[GNNKD_MSG_LEN] = "", path[256];
     gnnkd_model_spec s;
