@@ -307,9 +307,14 @@ Test(export, inductive_held_out, .init = make_dir, .fini = remove_dir) {
     cr_assert_eq(gnnkd_dataset_open(&d, "cora", root, msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(gnnkd_setting_new(&st, d, GNNKD_SETTING_INDUCTIVE, 0.2, 3, msg), GNNKD_OK, "%s", msg);
+    // the observed dataset holds d's normalised rows, and says so to the model
+    cr_assert_eq(gnnkd_setting_observed(st)->feature_norm, GNNKD_FEATURES_ROW_SUM);
     gnnkd_model *m = train_mlp(gnnkd_setting_observed(st), "mlp:32");
+    cr_assert_eq(gnnkd_model_get_feature_norm(m), GNNKD_FEATURES_ROW_SUM);
     gnnkd_setting_acc acc;
     cr_assert_eq(gnnkd_setting_evaluate(&acc, m, st, msg), GNNKD_OK, "%s", msg);
+    const float *full = NULL; // the MLP over every node of d, as ind reads it
+    cr_assert_eq(gnnkd_model_forward(m, &full, d, NULL, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
     int32_t nheld = 0;
     const int32_t *held = gnnkd_setting_held_out(st, &nheld);
     cr_assert_eq(nheld, 200);
@@ -322,6 +327,9 @@ Test(export, inductive_held_out, .init = make_dir, .fini = remove_dir) {
     for (int32_t t = 0; t < nheld; t++) {
         const int nnz = row_of(raw, held[t], x, idx, val);
         ok_f += sf(idx, val, nnz, z) == raw->label[held[t]];
+        for (int c = 0; c < d->nclass; c++)
+            cr_assert_float_eq(z[c], full[(int64_t)held[t] * d->nclass + c], 1e-4,
+                               "held-out node %d, class %d", held[t], c);
         ok_q += sq(idx, val, nnz, z) == raw->label[held[t]];
     }
     cr_assert_float_eq((double)ok_f / nheld, acc.ind, 1e-9, "the export scores %d of %d, ind %.4f",
