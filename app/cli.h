@@ -66,6 +66,20 @@ int cli_data_option(cli_data *o, int code, const char *arg);
  * LCC and normalisation. */
 int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg);
 
+/* The one place the program decides a saved model's input normalisation:
+ * data->raw_features is set from m's record (gnnkd_model_get_feature_norm),
+ * so that cli_open_dataset treats the features as m's training did. An
+ * explicit --raw-features on a model trained on row-normalised features
+ * contradicts the record: GNNKD_EINVAL naming the option and load. */
+int cli_data_for_model(cli_data *data, const gnnkd_model *m, const char *load, char *msg);
+
+/* Brings feature rows read as they are (d: new nodes, or a dataset opened
+ * after cli_data_for_model) to m's recorded normalisation, or says why they
+ * cannot be: GNNKD_EDATA naming what (a file or dataset) if they hold
+ * negative values but m was trained on row-normalised features. */
+int cli_features_for_model(gnnkd_dataset *d, const gnnkd_model *m, const char *load,
+                           const char *what, char *msg);
+
 /* After GNNKD_ENOMEM, puts "what: " (printf-style) before msg: the user
  * learns which option or file asked for the memory. Returns status. */
 int cli_oom_context(int status, char *msg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

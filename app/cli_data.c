@@ -173,6 +173,35 @@ int cli_open_dataset(gnnkd_dataset **d, const cli_data *o, char *msg) {
     return GNNKD_OK;
 }
 
+int cli_data_for_model(cli_data *data, const gnnkd_model *m, const char *load, char *msg) {
+    const gnnkd_feature_norm norm = gnnkd_model_get_feature_norm(m);
+    if (data->raw_features && norm != GNNKD_FEATURES_RAW) {
+        snprintf(msg, GNNKD_MSG_LEN,
+                 "--raw-features contradicts %s, which was trained on %s features and is "
+                 "given them that way (drop --raw-features)", load, gnnkd_feature_norm_name(norm));
+        return GNNKD_EINVAL;
+    }
+    data->raw_features = norm == GNNKD_FEATURES_RAW;
+    return GNNKD_OK;
+}
+
+int cli_features_for_model(gnnkd_dataset *d, const gnnkd_model *m, const char *load,
+                           const char *what, char *msg) {
+    const gnnkd_feature_norm norm = gnnkd_model_get_feature_norm(m);
+    if (norm == d->feature_norm) return GNNKD_OK;
+    if (norm == GNNKD_FEATURES_ROW_SUM) {
+        int rc = gnnkd_dataset_normalize_features(d, msg);
+        if (rc != GNNKD_OK) return rc;
+        if (d->feature_norm == norm || d->n == 0) return GNNKD_OK;
+        snprintf(msg, GNNKD_MSG_LEN, "%s: negative feature values, but %s was trained on "
+                 "row-normalised (non-negative) features", what, load);
+        return GNNKD_EDATA;
+    }
+    snprintf(msg, GNNKD_MSG_LEN, "%s: the features are %s, but %s was trained on %s ones", what,
+             gnnkd_feature_norm_name(d->feature_norm), load, gnnkd_feature_norm_name(norm));
+    return GNNKD_EINVAL;
+}
+
 int cli_require_test_set(const gnnkd_dataset *d, char *msg) {
     if (d->nclass == 0) {
         snprintf(msg, GNNKD_MSG_LEN, "dataset %s has no labels: give --labels FILE with --graph "

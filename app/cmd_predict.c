@@ -102,7 +102,6 @@ static int predict(const predict_opts *o, int32_t *nnew, int32_t *nclass, float 
     UTIL_TRY(gnnkd_model_load(&m, o->load, msg));
     const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
     const int32_t F = s->dims[0], C = s->dims[s->nlayers];
-    const gnnkd_feature_norm norm = gnnkd_model_get_feature_norm(m);
     const int graph_model = s->kind != GNNKD_MODEL_MLP;
     UTIL_CHECK(graph_model || (o->data.dataset == NULL && o->edges == NULL), GNNKD_EINVAL,
                "%s is an MLP: it predicts from the feature rows alone (drop --dataset and --edges)",
@@ -111,20 +110,16 @@ static int predict(const predict_opts *o, int32_t *nnew, int32_t *nclass, float 
                "%s is a graph model: it needs the dataset it knows (--dataset) and the new "
                "nodes' edges to it (--edges FILE)", o->load);
     UTIL_TRY(gnnkd_features_read(&add, o->features, F, msg));
-    if (norm == GNNKD_FEATURES_ROW_SUM) {
-        UTIL_TRY(gnnkd_dataset_normalize_features(add, msg));
-        UTIL_CHECK(add->feature_norm == GNNKD_FEATURES_ROW_SUM || add->n == 0, GNNKD_EDATA,
-                   "%s: negative feature values, but %s was trained on row-normalised "
-                   "(non-negative) features", o->features, o->load);
-    }
+    UTIL_TRY(cli_features_for_model(add, m, o->load, o->features, msg));
     const int32_t k = add->n;
     UTIL_ALLOC(nodes, k);
     UTIL_ALLOC(logits, (int64_t)k * C);
     UTIL_TRY(gnnkd_infer_new(&w, msg));
     if (graph_model) {
         cli_data data = o->data;
-        data.raw_features = norm == GNNKD_FEATURES_RAW; // as the model was trained
+        UTIL_TRY(cli_data_for_model(&data, m, o->load, msg));
         UTIL_TRY(cli_open_dataset(&d, &data, msg));
+        UTIL_TRY(cli_features_for_model(d, m, o->load, d->name, msg));
         UTIL_CHECK(d->nfeat == F && d->nclass == C, GNNKD_EINVAL,
                    "%s: the model maps %d features to %d classes; dataset %s has %d and %d",
                    o->load, F, C, d->name, d->nfeat, d->nclass);

@@ -160,7 +160,9 @@ int cmd_train(int argc, char **argv) {
 static void eval_help(FILE *f) {
     fprintf(f,
             "usage: gnnkd eval --load MODEL [options]\n\n"
-            "Evaluates a saved model on a dataset's train, validation and test nodes.\n\n"
+            "Evaluates a saved model on a dataset's train, validation and test nodes. The\n"
+            "features are normalised as the model file records its training's were\n"
+            "(--raw-features is then redundant, and refused for a row-normalised model).\n\n"
             "  --load PATH             the model file (from gnnkd train --save)\n"
             "  --save-logits PATH.npy  save the logits of all nodes\n"
             "  --json                  print one JSON object\n\n%s",
@@ -208,7 +210,9 @@ int cmd_eval(int argc, char **argv) {
     gnnkd_train_result res = {0};
     int rc = gnnkd_model_load(&m, load, msg);
     const gnnkd_model_spec *s = rc == GNNKD_OK ? gnnkd_model_get_spec(m) : NULL;
+    if (rc == GNNKD_OK) rc = cli_data_for_model(&data, m, load, msg);
     if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, s->kind == GNNKD_MODEL_GCN, msg);
+    if (rc == GNNKD_OK) rc = cli_features_for_model(d, m, load, d->name, msg);
     if (rc == GNNKD_OK) cli_set_threads((int)threads, d, s);
     if (rc == GNNKD_OK && (s->dims[0] != d->nfeat || s->dims[s->nlayers] != d->nclass)) {
         snprintf(msg, sizeof msg, "%s: the model maps %d features to %d classes; dataset %s has %d and %d",

@@ -493,10 +493,14 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     gnnkd_set_threads(1); // one query, one core: what a serving process does
     cli_data data = o->data;
     data.dataset = o->data.graph ? NULL : dataset;
+    if (o->student_file) { // its features as the student was trained on them
+        UTIL_TRY(gnnkd_model_load(&student, o->student_file, msg));
+        UTIL_TRY(cli_data_for_model(&data, student, o->student_file, msg));
+    }
     UTIL_TRY(cli_open_dataset(&d, &data, msg));
     UTIL_TRY(gnnkd_graph_new(&g, &d->adj, msg));
     if (o->student_file) {
-        UTIL_TRY(gnnkd_model_load(&student, o->student_file, msg));
+        UTIL_TRY(cli_features_for_model(d, student, o->student_file, d->name, msg));
         const gnnkd_model_spec *ss = gnnkd_model_get_spec(student);
         UTIL_CHECK(ss->dims[0] == d->nfeat && ss->dims[ss->nlayers] == d->nclass, GNNKD_EINVAL,
                    "%s: the model maps %d features to %d classes; %s has %d and %d",
@@ -619,11 +623,27 @@ static void print_latency(FILE *f, const cJSON *r, int md) {
                 num(ms[i], "nodes_read_median"), num(ms[i], "nodes_read_max"),
                 num(ms[i], "full_graph_ms"));
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(r, "export");
-    for (int i = 0; ex && i < 2; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ex, i ? "int8" : "float");
-        fprintf(f, md ? "| %s export (%s) | %.2f | %.2f | 1 | |\n"
-                      : "  %s export (%s)  median %9.2f us  p99 %9.2f us\n",
-                i ? "int8" : "float", i ? "int8" : "float32", num(v, "median_us"), num(v, "p99_us"));
+    if (ex)
+        fprintf(f, md ? "\nSide by side, %d rounds over the same nodes (load average %.1f, then "
+                        "%.1f); the export compiled with %s:\n\n| %s | median us | p99 us | "
+                        "round medians us |\n| --- | ---: | ---: | --- |\n"
+                      : "  side by side, %d rounds over the same nodes (load average %.1f, then "
+                        "%.1f); export compiled with %s:\n",
+                (int)num(ex, "rounds"), num(ex, "loadavg_before"), num(ex, "loadavg_after"),
+                str(ex, "compiler"), str(st, "model"));
+    static const char *const which[3] = {"library", "float", "int8"},
+                             *const label[3] = {"in-library", "float export", "int8 export"};
+    for (int i = 0; ex && i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ex, which[i]), *m;
+        char meds[256] = "";
+        size_t used = 0;
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(v, "round_medians_us"))
+            if (used < sizeof meds - 16)
+                used += (size_t)snprintf(meds + used, sizeof meds - used, "%s%.2f", used ? " " : "",
+                                         m->valuedouble);
+        fprintf(f, md ? "| %s | %.2f | %.2f | %s |\n"
+                      : "    %-13s median %9.2f us  p99 %9.2f us  (round medians %s)\n",
+                label[i], num(v, "median_us"), num(v, "p99_us"), meds);
     }
     if (ex)
         fprintf(f, "%s  export: float = library class on %.0f of %.0f nodes, max |logit diff| %.2g; "

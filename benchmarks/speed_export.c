@@ -18,9 +18,30 @@
 typedef int (*dense_fn)(const float *x, float *out);
 typedef int (*sparse_fn)(const int32_t *idx, const float *val, int nnz, float *out);
 
+/* Timed rounds over the queries, each variant once a round. */
+#define SPEED_EXPORT_ROUNDS 7
+/* The export's header recommends these (gnn/export.c's HEADER_TEXT). */
+#define SPEED_EXPORT_CFLAGS "-std=c99 -O2"
+
 static int cmp_double(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
+}
+
+static double median_sorted(const double *x, int64_t n) {
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* The 1-minute load average (/proc/loadavg), -1 if unknown: how busy the
+ * machine was while the rounds ran. */
+static double load_average(void) {
+    double v = -1.0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &v) != 1) v = -1.0;
+        fclose(f);
+    }
+    return v;
 }
 
 /* Row i of d's features: dense into x (nfeat) and as nonzeros (idx, val). */
@@ -41,6 +62,12 @@ static int row_of(const gnnkd_dataset *d, int32_t i, float *x, int32_t *idx, flo
     return nnz;
 }
 
+/* The compiler: CC if set, else cc. */
+static const char *export_cc(void) {
+    const char *cc = getenv("CC");
+    return cc && cc[0] ? cc : "cc";
+}
+
 /* One compiled export: its functions and the shared object holding them. */
 typedef struct {
     void *so;
@@ -59,11 +86,12 @@ static int compile_export(compiled *c, gnnkd_export_info *info, const gnnkd_mode
     snprintf(so, sizeof so, "%s/lib%s.so", dir, name);
     int rc = gnnkd_model_export_c(info, m, src, &o, msg);
     if (rc != GNNKD_OK) return rc;
-    const char *cc = getenv("CC") && getenv("CC")[0] ? getenv("CC") : "cc";
+    const char *cc = export_cc();
+    // the flags the export's header tells its users, plus what a shared object needs
     const char *argv[] = {cc, "-std=c99", "-O2", "-fPIC", "-shared", "-o", so, src, "-lm", NULL};
     if (util_run_program(argv, NULL, NULL, NULL, 0) != 0) {
-        util_msg(msg, "bench-speed: `%s -O2 -shared %s` failed (a C compiler is needed to time "
-                      "the export; set CC)", cc, src);
+        util_msg(msg, "bench-speed: `%s " SPEED_EXPORT_CFLAGS " -shared %s` failed (a C compiler "
+                      "is needed to time the export; set CC)", cc, src);
         return GNNKD_EINTERNAL;
     }
     c->so = dlopen(so, RTLD_NOW | RTLD_LOCAL);
@@ -94,6 +122,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_
     float *full_copy = NULL, *x = NULL, *val = NULL;
     int32_t *idx = NULL;
     double *us = NULL;
+    gnnkd_infer *w = NULL;
     cJSON *res = NULL;
     int made_dir = 0;
 #define UTIL_FREE_ALL                                                                       \
@@ -105,6 +134,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_
             (void)util_run_program(rm, NULL, NULL, NULL, 0);                               \
         }                                                                                 \
         free(full_copy), free(x), free(val), free(idx), free(us);                         \
+        gnnkd_infer_free(&w);                                                             \
         cJSON_Delete(res);                                                                \
     } while (0)
 #define FAIL_NULL(call)                                                                    \
@@ -132,12 +162,13 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_
     FAIL_NULL(gnnkd_model_forward(m, &full, d, NULL, 0, 0, 0, msg));
     if (!(full_copy = malloc(sizeof *full_copy * (size_t)n * C)) ||
         !(x = malloc(sizeof *x * (size_t)F)) || !(val = malloc(sizeof *val * (size_t)F)) ||
-        !(idx = malloc(sizeof *idx * (size_t)F)) || !(us = malloc(sizeof *us * (size_t)nquery))) {
+        !(idx = malloc(sizeof *idx * (size_t)F)) || !(us = malloc(sizeof *us * 3 * SPEED_EXPORT_ROUNDS * (size_t)nquery))) {
         util_msg(msg, "bench-speed: out of memory");
         UTIL_FREE_ALL;
         return NULL;
     }
     memcpy(full_copy, full, sizeof *full_copy * (size_t)n * C);
+    FAIL_NULL(gnnkd_infer_new(&w, msg));
 
     // every node: the float export against the library, int8 against float
     const int sparse = d->x.rowptr != NULL; // the input form the library's MLP gets
@@ -169,7 +200,9 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_
     }
 
     res = cJSON_CreateObject();
-    cJSON_AddStringToObject(res, "compiler", "cc -std=c99 -O2 (shared object, dlopen)");
+    char ccline[256];
+    snprintf(ccline, sizeof ccline, "%s " SPEED_EXPORT_CFLAGS " (shared object, dlopen)", export_cc());
+    cJSON_AddStringToObject(res, "compiler", ccline);
     cJSON_AddStringToObject(res, "input", sparse ? "sparse row (PREFIX_logits_sparse)"
                                                  : "dense row (PREFIX_logits)");
     cJSON_AddStringToObject(res, "feature_norm",
@@ -182,26 +215,46 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_
     cJSON_AddNumberToObject(res, "test_acc_int8", ntest ? (double)ok_q / ntest : 0.0);
     cJSON_AddNumberToObject(res, "float_bytes", (double)info.float_bytes);
     cJSON_AddNumberToObject(res, "int8_bytes", (double)info.int8_bytes);
-    for (int v = 0; v < 2; v++) {
-        const compiled *c = v ? &cq : &cf;
-        for (int32_t q = 0; q < nquery; q++) { // warm: the rows and weights in cache as the library's
-            const int nnz = row_of(d, query[q], x, idx, val);
-            (void)(sparse ? c->logits_sparse(idx, val, nnz, zf) : c->logits(x, zf));
+    // side by side: the library's node-level MLP, the float and the int8
+    // export over the same queries, round after round, each round in another
+    // order, so that a change of load falls on all three alike
+    for (int32_t q = 0; q < nquery; q++) { // warm: rows, weights and workspace in cache
+        const int nnz = row_of(d, query[q], x, idx, val);
+        FAIL_NULL(gnnkd_model_forward_nodes(zf, NULL, w, m, d, NULL, &query[q], 1, msg));
+        (void)(sparse ? cf.logits_sparse(idx, val, nnz, zf) : cf.logits(x, zf));
+        (void)(sparse ? cq.logits_sparse(idx, val, nnz, zf) : cq.logits(x, zf));
+    }
+    cJSON_AddNumberToObject(res, "rounds", SPEED_EXPORT_ROUNDS);
+    cJSON_AddNumberToObject(res, "loadavg_before", load_average());
+    for (int r = 0; r < SPEED_EXPORT_ROUNDS; r++)
+        for (int k = 0; k < 3; k++) {
+            const int v = (k + r) % 3; // 0 the library, 1 float, 2 int8
+            const compiled *c = v == 2 ? &cq : &cf;
+            double *t = us + ((int64_t)v * SPEED_EXPORT_ROUNDS + r) * nquery;
+            for (int32_t q = 0; q < nquery; q++) {
+                const int nnz = row_of(d, query[q], x, idx, val);
+                const double t0 = util_now();
+                if (v == 0) FAIL_NULL(gnnkd_model_forward_nodes(zf, NULL, w, m, d, NULL, &query[q], 1, msg));
+                else (void)(sparse ? c->logits_sparse(idx, val, nnz, zf) : c->logits(x, zf));
+                t[q] = 1e6 * (util_now() - t0);
+            }
         }
-        double sum = 0.0;
-        for (int32_t q = 0; q < nquery; q++) {
-            const int nnz = row_of(d, query[q], x, idx, val);
-            const double t0 = util_now();
-            (void)(sparse ? c->logits_sparse(idx, val, nnz, zf) : c->logits(x, zf));
-            us[q] = 1e6 * (util_now() - t0);
-            sum += us[q];
+    cJSON_AddNumberToObject(res, "loadavg_after", load_average());
+    static const char *const names[3] = {"library", "float", "int8"};
+    for (int v = 0; v < 3; v++) {
+        double *t = us + (int64_t)v * SPEED_EXPORT_ROUNDS * nquery, sum = 0.0;
+        const int64_t nt = (int64_t)SPEED_EXPORT_ROUNDS * nquery;
+        cJSON *j = cJSON_AddObjectToObject(res, names[v]);
+        cJSON *rm = cJSON_AddArrayToObject(j, "round_medians_us");
+        for (int r = 0; r < SPEED_EXPORT_ROUNDS; r++) {
+            qsort(t + (int64_t)r * nquery, (size_t)nquery, sizeof *t, cmp_double);
+            cJSON_AddItemToArray(rm, cJSON_CreateNumber(median_sorted(t + (int64_t)r * nquery, nquery)));
         }
-        qsort(us, (size_t)nquery, sizeof *us, cmp_double);
-        cJSON *j = cJSON_AddObjectToObject(res, v ? "int8" : "float");
-        cJSON_AddNumberToObject(j, "median_us", nquery % 2 ? us[nquery / 2]
-                                                           : 0.5 * (us[nquery / 2 - 1] + us[nquery / 2]));
-        cJSON_AddNumberToObject(j, "p99_us", us[(int32_t)ceil(0.99 * nquery) - 1]);
-        cJSON_AddNumberToObject(j, "mean_us", sum / nquery);
+        for (int64_t e = 0; e < nt; e++) sum += t[e];
+        qsort(t, (size_t)nt, sizeof *t, cmp_double);
+        cJSON_AddNumberToObject(j, "median_us", median_sorted(t, nt));
+        cJSON_AddNumberToObject(j, "p99_us", t[(int64_t)ceil(0.99 * (double)nt) - 1]);
+        cJSON_AddNumberToObject(j, "mean_us", sum / (double)nt);
     }
     cJSON *out = res;
     res = NULL;

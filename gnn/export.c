@@ -10,8 +10,10 @@
 #include <math.h>
 #include <string.h>
 
-/* int8 x int8 products summed over this many inputs stay below 2^31. */
-#define GKD_INT8_MAX_IN (INT32_MAX / (127 * 127))
+/* Products summed over this many inputs stay below 2^31: layer 0's int8
+ * inputs, a later layer's levels 0..255, times int8 weights. */
+#define GKD_INT8_MAX_IN0 (INT32_MAX / (127 * 127))
+#define GKD_INT8_MAX_IN (INT32_MAX / (255 * 127))
 
 void gnnkd_export_options_default(gnnkd_export_options *o) {
     memset(o, 0, sizeof *o);
@@ -28,9 +30,10 @@ static void export_info(gnnkd_export_info *info, const gnnkd_model_spec *s, int6
     }
     info->float_bytes = 4 * nparams;
     info->int8_bytes = q;
-    // two float rows and, for int8, an int32 accumulator row
-    info->stack_bytes = 2 * 4 * widest;
-    info->stack_bytes_int8 = 3 * 4 * widest;
+    // two float rows and layer 0's 64-column gather buffer (idx, val); for
+    // int8 also an int32 accumulator row (or a later layer's int16 levels)
+    info->stack_bytes = 2 * 4 * widest + 64 * 8;
+    info->stack_bytes_int8 = 3 * 4 * widest + 64 * 8;
 }
 
 /* 1 if p is a C identifier of at most 64 characters. */
@@ -77,7 +80,11 @@ static void quantise(int8_t *q, float *scale, const float *w, int32_t i, int32_t
 
 static const char HEADER_TEXT[] =
     "/* %s.h — %s, exported by gnnkd %s as standalone C99: needs only a C99\n"
-    " * compiler and libm (cc -std=c99 -O2 -c %s.c; link with -lm).\n"
+    " * compiler and libm. Build it as: cc -std=c99 -O2 -c %s.c (link with -lm).\n"
+    " * -O2 is what it is written and timed for: gcc 12 and later, and clang,\n"
+    " * vectorise its inner loops at -O2 (older gcc: add -ftree-vectorize);\n"
+    " * -march=... for the target CPU adds wider vectors (and clang needs\n"
+    " * SSE4.1 or newer on x86-64 for fast int8 products). No intrinsics.\n"
     " *\n"
     " * Model: %s, %d input features -> %d classes, %lld parameters.\n"
     " * Input: ONE node's RAW feature row (the columns of the training data).\n"
@@ -85,8 +92,8 @@ static const char HEADER_TEXT[] =
     " * Weights: %s.\n"
     " * Model size: %lld bytes as float32, %lld bytes as int8 (weights + float\n"
     " *   scales + float biases); this export holds the %s one.\n"
-    " * Stack: each call uses %lld bytes of local arrays (plus a few scalars);\n"
-    " *   no allocation, no global mutable state: reentrant and thread-safe.\n"
+    " * Stack: each call uses at most %lld bytes of local arrays (plus a few\n"
+    " *   scalars); no allocation, no global mutable state: reentrant and thread-safe.\n"
     " */\n";
 
 static int write_header(FILE *f, const char *name, const char *P, const char *U,
@@ -99,10 +106,13 @@ static int write_header(FILE *f, const char *name, const char *P, const char *U,
                            ? "each row is scaled to sum 1 (rows summing to 0 kept as they are)"
                            : "none (raw features, as the model was trained)";
     const char *scheme =
-        o->int8 ? "int8, per-output-channel symmetric (scale[c] = max_k |W[k][c]| / 127);\n"
-                  " *   each layer's input row is quantised symmetrically per row too\n"
-                  " *   (scale = max |x| / 127), products summed in int32, then\n"
-                  " *   y[c] = acc[c] * scale_x * scale[c] + bias[c] in float"
+        o->int8 ? "int8, per output channel, symmetric (scale[c] = max_k |W[k][c]| / 127).\n"
+                  " *   Each layer's input row is quantised per row: layer 0's (the normalised\n"
+                  " *   features) symmetric, levels -127..127, scale_x = max |x| / 127; a later\n"
+                  " *   layer's (a ReLU's output, >= 0) to levels 0..255, scale_x = max x / 255.\n"
+                  " *   Products are summed exactly in int32, then\n"
+                  " *   y[c] = acc[c] * scale_x * scale[c] + bias[c] in float (biases and the\n"
+                  " *   activations between layers stay float)"
                 : "float32, as trained";
     fprintf(f, HEADER_TEXT, name, "a gnnkd MLP student", gnnkd_version(), name, spec, s->dims[0],
             s->dims[s->nlayers], (long long)m->nparams, norm, scheme,
@@ -128,18 +138,83 @@ static int write_header(FILE *f, const char *name, const char *P, const char *U,
     return ferror(f) ? GNNKD_EIO : GNNKD_OK;
 }
 
-/* The generated layers, one function each with its widths as constants (so
- * that -O2 vectorises the loops over outputs): @L the layer, @I and @O its
- * widths, @R 1 for a ReLU after it. Dense rows skip zero inputs. */
+/* The generated code: one function a layer, its widths as constants (so
+ * that -O2 vectorises the loops over them). In the texts, @L is the layer,
+ * @I and @O its widths, @R 1 for a ReLU after it. Layer 0 reads the rows of
+ * its weights that a row's nonzeros pick (PREFIX_logits_sparse's columns, or
+ * a dense row's nonzeros gathered 64 columns at a time, branch-free: most
+ * feature rows are mostly zero). */
+static const char COMMON_HEAD[] =
+    "/* The columns k0 <= k < end where x is not zero, and their values: their count. */\n"
+    "static int P_nonzeros(int32_t *restrict idx, float *restrict val, const float *x, int k0,\n"
+    "                       int end) {\n"
+    "    int k, n = 0;\n"
+    "    for (k = k0; k < end; k++) {\n"
+    "        idx[n] = k, val[n] = x[k];\n"
+    "        n += x[k] != 0.0f;\n"
+    "    }\n"
+    "    return n;\n"
+    "}\n\n";
+
+static const char ROWSUM[] =
+    "/* 1 / the sum of v (n), or 1 if it is 0: training's row-sum normalisation (the\n"
+    " * sum in double, four partial sums). */\n"
+    "static float P_rowscale(const float *v, int n) {\n"
+    "    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, sum;\n"
+    "    int k;\n"
+    "    for (k = 0; k + 3 < n; k += 4) s0 += v[k], s1 += v[k + 1], s2 += v[k + 2], s3 += v[k + 3];\n"
+    "    for (; k < n; k++) s0 += v[k];\n"
+    "    sum = (s0 + s1) + (s2 + s3);\n"
+    "    return sum != 0.0 ? (float)(1.0 / sum) : 1.0f;\n"
+    "}\n\n";
+
+static const char FLOAT_LAYER0[] =
+    "/* layer 0, part of a row: y (@O) += the rows of w0 (@I, @O) at columns idx[j],\n"
+    " * times val[j] s (j < nnz). */\n"
+    "static void P_gather0(float *restrict y, const int32_t *idx, const float *val, int nnz,\n"
+    "                      float s) {\n"
+    "    int j, c;\n"
+    "    for (j = 0; j < nnz; j++) {\n"
+    "        const float v = val[j] * s;\n"
+    "        const float *wk = P_w0 + (long)idx[j] * @O;\n"
+    "        for (c = 0; c < @O; c++) y[c] += v * wk[c];\n"
+    "    }\n"
+    "}\n\n"
+    "/* y += b0, ReLU if @R. */\n"
+    "static void P_finish0(float *restrict y) {\n"
+    "    int c;\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] += P_b0[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    }\n"
+    "}\n\n"
+    "/* layer 0: y (@O) from the row x (@I) times s. */\n"
+    "static void P_layer0(float *restrict y, const float *restrict x, float s) {\n"
+    "    int32_t idx[64];\n"
+    "    float val[64];\n"
+    "    int k0, c;\n"
+    "    for (c = 0; c < @O; c++) y[c] = 0.0f;\n"
+    "    for (k0 = 0; k0 < @I; k0 += 64)\n"
+    "        P_gather0(y, idx, val, P_nonzeros(idx, val, x, k0, k0 + 64 < @I ? k0 + 64 : @I), s);\n"
+    "    P_finish0(y);\n"
+    "}\n\n"
+    "/* layer 0 from a sparse row: nnz entries val (times s) at columns idx. */\n"
+    "static void P_layer0_sparse(float *restrict y, const int32_t *idx, const float *val, int nnz,\n"
+    "                            float s) {\n"
+    "    int c;\n"
+    "    for (c = 0; c < @O; c++) y[c] = 0.0f;\n"
+    "    P_gather0(y, idx, val, nnz, s);\n"
+    "    P_finish0(y);\n"
+    "}\n\n";
+
 static const char FLOAT_DENSE[] =
-    "/* layer @L: y (@O) = the row x (@I) times s, times w (@I, @O), plus b, ReLU if @R. */\n"
-    "static void P_layer@L(float *restrict y, const float *restrict x, float s) {\n"
+    "/* layer @L: y (@O) = the row x (@I) times w (@I, @O), plus b, ReLU if @R. */\n"
+    "static void P_layer@L(float *restrict y, const float *restrict x) {\n"
     "    int k, c;\n"
     "    for (c = 0; c < @O; c++) y[c] = 0.0f;\n"
-    "    for (k = 0; k < @I; k++) {\n"
-    "        const float v = x[k] * s;\n"
+    "    for (k = 0; k < @I; k++) { /* no test for zeros: a ReLU's are unpredictable */\n"
+    "        const float v = x[k];\n"
     "        const float *wk = P_w@L + (long)k * @O;\n"
-    "        if (v == 0.0f) continue;\n"
     "        for (c = 0; c < @O; c++) y[c] += v * wk[c];\n"
     "    }\n"
     "    for (c = 0; c < @O; c++) {\n"
@@ -148,78 +223,92 @@ static const char FLOAT_DENSE[] =
     "    }\n"
     "}\n\n";
 
-static const char FLOAT_SPARSE[] =
+static const char INT8_COMMON[] =
+    "/* The int8 level nearest t (|t| <= 127 by construction). */\n"
+    "static int P_level(float t) {\n"
+    "    const int q = (int)(t >= 0.0f ? t + 0.5f : t - 0.5f);\n"
+    "    return q > 127 ? 127 : q < -127 ? -127 : q;\n"
+    "}\n\n"
+    "/* max |v[k]| (k < n) from the bits: non-negative floats order as their bits\n"
+    " * do, and an integer max vectorises where a float one may not. */\n"
+    "static float P_absmax(const float *v, int n) {\n"
+    "    uint32_t top = 0, u;\n"
+    "    float a;\n"
+    "    int k;\n"
+    "    for (k = 0; k < n; k++) {\n"
+    "        memcpy(&u, v + k, sizeof u);\n"
+    "        u &= 0x7fffffffu;\n"
+    "        top = u > top ? u : top;\n"
+    "    }\n"
+    "    memcpy(&a, &top, sizeof a);\n"
+    "    return a;\n"
+    "}\n\n";
+
+/* Layer 0 gathers rows of q0 (@I, @O); later layers, dense and short, are
+ * dot products with the rows of their transposed q (@O, @I). */
+static const char INT8_LAYER0[] =
+    "/* layer 0, part of a row: acc (@O) += entries val[j] r (j < nnz), each rounded to\n"
+    " * an int8 level, times the int8 rows of q0 (@I, @O) at columns idx[j]; two\n"
+    " * entries at a time, as two products fit an int16. */\n"
+    "static void P_gather0(int32_t *restrict acc, const int32_t *idx, const float *val, int nnz,\n"
+    "                      float r) {\n"
+    "    int j, c;\n"
+    "    for (j = 0; j + 1 < nnz; j += 2) {\n"
+    "        const int16_t qa = (int16_t)P_level(val[j] * r), qb = (int16_t)P_level(val[j + 1] * r);\n"
+    "        const int8_t *ka = P_q0 + (long)idx[j] * @O, *kb = P_q0 + (long)idx[j + 1] * @O;\n"
+    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qa * ka[c] + qb * kb[c]); /* <= 2 127^2 */\n"
+    "    }\n"
+    "    if (j < nnz) {\n"
+    "        const int16_t qa = (int16_t)P_level(val[j] * r);\n"
+    "        const int8_t *ka = P_q0 + (long)idx[j] * @O;\n"
+    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qa * ka[c]);\n"
+    "    }\n"
+    "}\n\n"
+    "/* y[c] = acc[c] sx scale0[c] + b0[c], ReLU if @R. */\n"
+    "static void P_finish0(float *restrict y, const int32_t *restrict acc, float sx) {\n"
+    "    int c;\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        y[c] = (float)acc[c] * (sx * P_s0[c]) + P_b0[c];\n"
+    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
+    "    }\n"
+    "}\n\n"
+    "/* layer 0: y (@O) from the row x (@I) times s, quantised per row to int8 levels\n"
+    " * (scale sx = max |x s| / 127). */\n"
+    "static void P_layer0(float *restrict y, const float *restrict x, float s) {\n"
+    "    int32_t acc[@O], idx[64];\n"
+    "    float val[64];\n"
+    "    const float amax = P_absmax(x, @I) * fabsf(s), r = amax > 0.0f ? s * (127.0f / amax) : 0.0f;\n"
+    "    int k0, c;\n"
+    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
+    "    for (k0 = 0; k0 < @I; k0 += 64)\n"
+    "        P_gather0(acc, idx, val, P_nonzeros(idx, val, x, k0, k0 + 64 < @I ? k0 + 64 : @I), r);\n"
+    "    P_finish0(y, acc, amax / 127.0f);\n"
+    "}\n\n"
     "/* layer 0 from a sparse row: nnz entries val (times s) at columns idx. */\n"
     "static void P_layer0_sparse(float *restrict y, const int32_t *idx, const float *val, int nnz,\n"
     "                            float s) {\n"
-    "    int j, c;\n"
-    "    for (c = 0; c < @O; c++) y[c] = 0.0f;\n"
-    "    for (j = 0; j < nnz; j++) {\n"
-    "        const float v = val[j] * s;\n"
-    "        const float *wk = P_w0 + (long)idx[j] * @O;\n"
-    "        for (c = 0; c < @O; c++) y[c] += v * wk[c];\n"
-    "    }\n"
-    "    for (c = 0; c < @O; c++) {\n"
-    "        y[c] += P_b0[c];\n"
-    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
-    "    }\n"
-    "}\n\n";
-
-static const char INT8_COMMON[] =
-    "/* Symmetric rounding of t (|t| <= 127 by construction) to an int8 level. */\n"
-    "static int32_t P_level(float t) {\n"
-    "    int32_t q = (int32_t)(t >= 0.0f ? t + 0.5f : t - 0.5f);\n"
-    "    return q > 127 ? 127 : q < -127 ? -127 : q;\n"
+    "    int32_t acc[@O];\n"
+    "    const float amax = P_absmax(val, nnz) * fabsf(s), r = amax > 0.0f ? s * (127.0f / amax) : 0.0f;\n"
+    "    int c;\n"
+    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
+    "    P_gather0(acc, idx, val, nnz, r);\n"
+    "    P_finish0(y, acc, amax / 127.0f);\n"
     "}\n\n";
 
 static const char INT8_DENSE[] =
-    "/* layer @L: the row x (@I) times s, quantised (scale sx = max |x s| / 127), times\n"
-    " * the int8 q (@I, @O) summed in int32; y[c] = acc[c] sx scale[c] + b[c], ReLU if @R. */\n"
-    "static void P_layer@L(float *restrict y, const float *restrict x, float s) {\n"
-    "    int32_t acc[@O];\n"
+    "/* layer @L: the row x (@I, >= 0: a ReLU's output) rounded to levels 0..255 per row\n"
+    " * (scale sx = max x / 255), dot products with the int8 rows of q@L (@O, @I) in\n"
+    " * int32; y[c] = acc[c] sx scale[c] + b[c], ReLU if @R. */\n"
+    "static void P_layer@L(float *restrict y, const float *restrict x) {\n"
+    "    int16_t qx[@I];\n"
+    "    const float amax = P_absmax(x, @I), inv = amax > 0.0f ? 255.0f / amax : 0.0f;\n"
     "    int k, c;\n"
-    "    float amax = 0.0f, inv, sx;\n"
-    "    for (k = 0; k < @I; k++) {\n"
-    "        const float a = fabsf(x[k] * s);\n"
-    "        if (a > amax) amax = a;\n"
-    "    }\n"
-    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
-    "    inv = amax > 0.0f ? 127.0f / amax : 0.0f;\n"
-    "    for (k = 0; k < @I; k++) {\n"
-    "        const int16_t qx = (int16_t)P_level(x[k] * s * inv);\n"
-    "        const int8_t *qk = P_q@L + (long)k * @O;\n"
-    "        if (qx == 0) continue;\n"
-    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qx * qk[c]); /* |.| <= 127^2 */\n"
-    "    }\n"
-    "    sx = amax / 127.0f;\n"
+    "    for (k = 0; k < @I; k++) qx[k] = (int16_t)(x[k] * inv + 0.5f);\n"
     "    for (c = 0; c < @O; c++) {\n"
-    "        y[c] = (float)acc[c] * (sx * P_s@L[c]) + P_b@L[c];\n"
-    "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
-    "    }\n"
-    "}\n\n";
-
-static const char INT8_SPARSE[] =
-    "/* layer 0 from a sparse row: nnz entries val (times s) at columns idx. */\n"
-    "static void P_layer0_sparse(float *restrict y, const int32_t *idx, const float *val, int nnz,\n"
-    "                            float s) {\n"
-    "    int32_t acc[@O];\n"
-    "    int j, c;\n"
-    "    float amax = 0.0f, inv, sx;\n"
-    "    for (j = 0; j < nnz; j++) {\n"
-    "        const float a = fabsf(val[j] * s);\n"
-    "        if (a > amax) amax = a;\n"
-    "    }\n"
-    "    for (c = 0; c < @O; c++) acc[c] = 0;\n"
-    "    inv = amax > 0.0f ? 127.0f / amax : 0.0f;\n"
-    "    for (j = 0; j < nnz; j++) {\n"
-    "        const int16_t qx = (int16_t)P_level(val[j] * s * inv);\n"
-    "        const int8_t *qk = P_q0 + (long)idx[j] * @O;\n"
-    "        if (qx == 0) continue;\n"
-    "        for (c = 0; c < @O; c++) acc[c] += (int16_t)(qx * qk[c]); /* |.| <= 127^2 */\n"
-    "    }\n"
-    "    sx = amax / 127.0f;\n"
-    "    for (c = 0; c < @O; c++) {\n"
-    "        y[c] = (float)acc[c] * (sx * P_s0[c]) + P_b0[c];\n"
+    "        const int8_t *qc = P_q@L + (long)c * @I;\n"
+    "        int32_t acc = 0;\n"
+    "        for (k = 0; k < @I; k++) acc += qx[k] * qc[k];\n"
+    "        y[c] = (float)acc * (amax / 255.0f * P_s@L[c]) + P_b@L[c];\n"
     "        if (@R && !(y[c] > 0.0f)) y[c] = 0.0f;\n"
     "    }\n"
     "}\n\n";
@@ -282,24 +371,23 @@ static void put_forward(FILE *f, const gnnkd_model *m, int sparse, const char *P
     else
         fprintf(f, "int %s_logits(const float *x, float *logits) {\n", P);
     fprintf(f, "    float a[%d], b[%d];\n", widest, widest);
-    fprintf(f, "    float s = 1.0f;\n");
     if (sparse) {
-        fprintf(f, "    int j;\n    if (nnz < 0) return -1;\n"
+        fprintf(f, "    float s;\n    int j;\n    if (nnz < 0) return -1;\n"
                    "    for (j = 0; j < nnz; j++)\n"
                    "        if (idx[j] < 0 || idx[j] >= %s_NFEAT) return -1;\n", U);
-    }
-    if (rowsum) {
-        fprintf(f, "    { /* row-sum normalisation, as in training */\n"
-                   "        double sum = 0.0;\n");
-        if (sparse) fprintf(f, "        for (j = 0; j < nnz; j++) sum += val[j];\n");
-        else fprintf(f, "        int k;\n        for (k = 0; k < %s_NFEAT; k++) sum += x[k];\n", U);
-        fprintf(f, "        if (sum != 0.0) s = (float)(1.0 / sum);\n    }\n");
+        if (rowsum) fprintf(f, "    s = %s_rowscale(val, nnz);\n", P);
+        else fprintf(f, "    s = 1.0f;\n");
+    } else if (rowsum) {
+        fprintf(f, "    const float s = %s_rowscale(x, %s_NFEAT);\n", P, U);
+    } else {
+        fprintf(f, "    const float s = 1.0f;\n");
     }
     for (int l = 0; l < L; l++) {
         const char *out = l == L - 1 ? "logits" : l % 2 ? "b" : "a";
         const char *in = l % 2 ? "a" : "b"; // layer l >= 1 reads layer l-1's output
         if (l == 0 && sparse) fprintf(f, "    %s_layer0_sparse(%s, idx, val, nnz, s);\n", P, out);
-        else fprintf(f, "    %s_layer%d(%s, %s, %s);\n", P, l, out, l ? in : "x", l ? "1.0f" : "s");
+        else if (l == 0) fprintf(f, "    %s_layer0(%s, x, s);\n", P, out);
+        else fprintf(f, "    %s_layer%d(%s, %s);\n", P, l, out, in);
     }
     if (L < 3) fprintf(f, "    (void)b;\n"); // only deeper models use the second row
     fprintf(f, "    return %s_argmax(logits);\n}\n\n", P);
@@ -312,7 +400,7 @@ static int write_source(FILE *f, const char *name, const char *P, const char *U,
     float *scale = NULL;
     int32_t widest = 0;
     for (int l = 1; l <= s->nlayers; l++) widest = s->dims[l] > widest ? s->dims[l] : widest;
-    fprintf(f, "/* %s.c — generated by gnnkd %s (see %s.h). */\n#include \"%s.h\"\n\n#include <math.h>\n\n",
+    fprintf(f, "/* %s.c — generated by gnnkd %s (see %s.h). */\n#include \"%s.h\"\n\n#include <math.h>\n#include <string.h>\n\n",
             name, gnnkd_version(), name, name);
     for (int l = 0; l < s->nlayers; l++) {
         const int32_t i = s->dims[l], oo = s->dims[l + 1];
@@ -325,9 +413,11 @@ static int write_source(FILE *f, const char *name, const char *P, const char *U,
                 return GNNKD_ENOMEM;
             }
             quantise(q, scale, m->w[l], i, oo);
+            // layer 0 as (i, o); later layers transposed, (o, i)
             fprintf(f, "static const int8_t %s_q%d[%lld] = {", P, l, (long long)i * oo);
             for (int64_t e = 0; e < (int64_t)i * oo; e++)
-                fprintf(f, e % 16 ? " %d," : "\n    %d,", q[e]);
+                fprintf(f, e % 16 ? " %d," : "\n    %d,",
+                        l == 0 ? q[e] : q[(e % i) * oo + e / i]);
             fputs("\n};\n", f);
             put_floats(f, "float", P, "s", l, scale, oo);
             free(q), free(scale);
@@ -338,9 +428,11 @@ static int write_source(FILE *f, const char *name, const char *P, const char *U,
         put_floats(f, "float", P, "b", l, m->b[l], oo);
         fputc('\n', f);
     }
+    put_text(f, COMMON_HEAD, P, U, NULL, 0);
+    if (m->feature_norm == GNNKD_FEATURES_ROW_SUM) put_text(f, ROWSUM, P, U, NULL, 0);
     if (o->int8) put_text(f, INT8_COMMON, P, U, NULL, 0);
-    for (int l = 0; l < s->nlayers; l++) put_text(f, o->int8 ? INT8_DENSE : FLOAT_DENSE, P, U, s, l);
-    put_text(f, o->int8 ? INT8_SPARSE : FLOAT_SPARSE, P, U, s, 0);
+    put_text(f, o->int8 ? INT8_LAYER0 : FLOAT_LAYER0, P, U, s, 0);
+    for (int l = 1; l < s->nlayers; l++) put_text(f, o->int8 ? INT8_DENSE : FLOAT_DENSE, P, U, s, l);
     fprintf(f, "static int %s_argmax(const float *z);\n\n", P);
     put_forward(f, m, 0, P, U, widest);
     put_forward(f, m, 1, P, U, widest);
@@ -376,10 +468,12 @@ gnnkd_status gnnkd_model_export_c(gnnkd_export_info *info, const gnnkd_model *m,
     GKD_CHECK(len > 2 && len < GKD_PATH_LEN && !strcmp(path + len - 2, ".c"), GNNKD_EINVAL,
              "%s: the export's path must end in .c (its header goes beside it, as .h)", path);
     if (o->int8)
-        for (int l = 0; l < s->nlayers; l++)
-            GKD_CHECK(s->dims[l] <= GKD_INT8_MAX_IN, GNNKD_EINVAL,
+        for (int l = 0; l < s->nlayers; l++) {
+            const int32_t most = l ? GKD_INT8_MAX_IN : GKD_INT8_MAX_IN0;
+            GKD_CHECK(s->dims[l] <= most, GNNKD_EINVAL,
                      "%s: layer %d has %d inputs; int8 sums in int32 stay exact up to %d", path, l,
-                     s->dims[l], GKD_INT8_MAX_IN);
+                     s->dims[l], most);
+        }
     for (int64_t e = 0; e < m->nparams; e++)
         GKD_CHECK(isfinite(m->params[e]), GNNKD_EINVAL, "%s: parameter %lld is not finite", path,
                  (long long)e);

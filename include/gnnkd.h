@@ -978,8 +978,9 @@ GNNKD_API void gnnkd_export_options_default(gnnkd_export_options *o);
 
 /* What an export takes: the parameters' bytes as float32 (4 per
  * parameter) and as int8 (1 per weight, plus float32 scales and biases,
- * 4 each per output), and the bytes of local arrays one call puts on the
- * stack, float and int8 (2, resp. 3, rows of the widest layer output). */
+ * 4 each per output), and at most the bytes of local arrays one call puts
+ * on the stack, float and int8 (2, resp. 3, float rows of the widest layer
+ * output, plus 512 for a 64-column gather of a dense row's nonzeros). */
 typedef struct {
     int64_t float_bytes, int8_bytes;
     int64_t stack_bytes, stack_bytes_int8;
@@ -1002,17 +1003,19 @@ typedef struct {
  * They need only a C99 compiler and libm: no allocation, no global mutable
  * state, a fixed stack use stated (with the model's sizes) in the header
  * comment. With o->int8, each weight matrix is quantised per output
- * channel, symmetric (scale[c] = max_k |W[k][c]| / 127), each layer's input
- * row per row, symmetric (max |x| / 127); products sum in int32; scales,
- * biases and activations stay float. The float export's logits equal
+ * channel, symmetric (scale[c] = max_k |W[k][c]| / 127), and each layer's
+ * input row per row: layer 0's symmetric (levels -127..127, max |x| / 127),
+ * a later layer's (a ReLU's output) to levels 0..255 (max x / 255);
+ * products sum in int32; scales, biases and the activations between layers
+ * stay float. The float export's logits equal
  * gnnkd_evaluate's up to float rounding (the sums run in their order for
  * sparse rows). o NULL: the defaults. info (may be NULL) receives the sizes,
  * also on failure if m is not NULL. Both files are written to temporary
  * names and renamed. Errors: GNNKD_EINVAL for a model that is not an MLP
  * (a graph model's prediction reads the graph: the message says so), a
  * prefix that is not an identifier, a path not ending in .c, a
- * non-finite parameter, or with int8 a layer of more than 133144 inputs
- * (int32 sums could overflow); GNNKD_EIO if a file cannot be written;
+ * non-finite parameter, or with int8 a first layer of more than 133144
+ * inputs or a later one of more than 66313 (int32 sums could overflow); GNNKD_EIO if a file cannot be written;
  * GNNKD_ENOMEM. O(nparams). Ownership: m and o are read only. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_export_c(gnnkd_export_info *info,
                                                            const gnnkd_model *m,

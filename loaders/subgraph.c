@@ -32,6 +32,7 @@ gnnkd_status gnnkd_dataset_subgraph(gnnkd_dataset **sub, int32_t **ids, const gn
     s->n = nn;
     s->nfeat = d->nfeat;
     s->nclass = d->nclass;
+    s->feature_norm = d->feature_norm; // its rows are d's: a model trained on it records so
 
     /* id keeps order, so rows stay sorted; an edge to a dropped node goes */
     int64_t nnz = 0;

@@ -42,13 +42,24 @@ awk -v w="$want" -v g="${got% *}" 'BEGIN{exit !(g != "bad" && (w-g)^2 < 1e-12)}'
 "$GNNKD_BIN" predict --load "$tmp/m.model" --features "$tmp/test.mtx" --out "$tmp/p.npy" && head -c 128 "$tmp/p.npy" | grep -q "'shape': (1000, 9)" ||
   { echo "FAIL predict .npy"; fail=1; }
 
+# eval applies the normalisation the model records, as predict does: a model
+# trained on raw features scores its training-time accuracy without the flag,
+# and a flag that contradicts the record is refused
+"$GNNKD_BIN" train --dataset cora --model mlp:16 --epochs 60 --raw-features --quiet --save "$tmp/r.model" --json >"$tmp/r.json" || { echo "FAIL raw train"; fail=1; }
+trained=$(sed 's/.*"test_acc":{"mean":\([0-9.]*\).*/\1/' "$tmp/r.json")
+evald=$("$GNNKD_BIN" eval --dataset cora --load "$tmp/r.model" --json | sed 's/.*"test_acc":\([0-9.]*\).*/\1/')
+awk -v a="$trained" -v b="$evald" 'BEGIN{exit !(a != "" && (a-b)^2 < 1e-12)}' ||
+  { echo "FAIL eval of a --raw-features model: test accuracy $evald, at training $trained"; fail=1; }
+expect2 "eval --raw-features, row-sum model" "--raw-features" "$GNNKD_BIN" eval --dataset cora --load "$tmp/m.model" --raw-features
+
 # the export compiles with a strict C99 compiler, float and int8
 "$GNNKD_BIN" export --load "$tmp/m.model" --out "$tmp/s.c" 2>/dev/null &&
 "$GNNKD_BIN" export --load "$tmp/m.model" --out "$tmp/q.c" --int8 --name q 2>/dev/null &&
   cc -std=c99 -O2 -Wall -Wextra -Werror -pedantic -c "$tmp/s.c" -o "$tmp/s.o" &&
   cc -std=c99 -O2 -Wall -Wextra -Werror -pedantic -c "$tmp/q.c" -o "$tmp/q.o" ||
   { echo "FAIL export does not compile"; fail=1; }
-grep -q "row is scaled to sum 1" "$tmp/s.h" && grep -q "int q_predict_sparse(const int32_t \*idx" "$tmp/q.h" ||
+grep -q "row is scaled to sum 1" "$tmp/s.h" && grep -q "int q_predict_sparse(const int32_t \*idx" "$tmp/q.h" &&
+  grep -q "levels 0..255" "$tmp/q.h" && grep -q "cc -std=c99 -O2 -c q.c" "$tmp/q.h" ||
   { echo "FAIL export header"; fail=1; }
 
 # a graph model answers about new nodes from their edges to the known ones

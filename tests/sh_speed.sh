@@ -82,8 +82,11 @@ e = r["export"]
 assert e["float_same_class"] == e["nodes_checked"] > 0, e
 assert e["float_max_abs_logit_diff"] <= 1e-4, e
 assert e["int8_agreement"] >= 0.9 and e["int8_bytes"] < e["float_bytes"], e
-for v in ("float", "int8"):
+# side by side with the in-library MLP, round after round
+assert e["rounds"] >= 3, e
+for v in ("library", "float", "int8"):
     assert 0 < e[v]["median_us"] <= e[v]["p99_us"], e
+    assert len(e[v]["round_medians_us"]) == e["rounds"], e
 EOF
 done
 

@@ -1,8 +1,10 @@
 /* test_export.c — the standalone C export of an MLP student: it compiles
  * with a strict C99 compiler, its float logits equal gnnkd_evaluate's on
  * every node (from the raw feature rows: the export normalises them itself),
- * dense and sparse; int8 agrees with float; graph models and bad names are
- * refused; training records the feature normalisation. */
+ * dense and sparse; int8 agrees with float and computes what its header
+ * states (checked against a plain implementation of the scheme); graph
+ * models and bad names are refused; training records the feature
+ * normalisation. */
 #include <criterion/criterion.h>
 #include <dlfcn.h>
 #include <math.h>
@@ -11,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gnnkd.h"
+#include "gnn/kernels.h" /* the model's weights, for the int8 scheme's reference */
 #include "tests/common.h"
 
 typedef int (*logits_fn)(const float *x, float *logits);
@@ -190,6 +192,156 @@ Test(export, cora_row_normalised, .init = make_dir, .fini = remove_dir) {
     check_export(raw, d, "cora");
     gnnkd_dataset_free(&raw);
     gnnkd_dataset_free(&d);
+}
+
+/* The int8 scheme the header states, written plainly: weights per output
+ * column symmetric (scale max |w| / 127), layer 0's input per row symmetric
+ * (levels -127..127), later inputs per row to levels 0..255, int32 sums. */
+static void int8_reference(float *z, const gnnkd_model *m, const float *x0) {
+    const gnnkd_model_spec *sp = &m->spec;
+    float in[256], out[256];
+    float s = 1.0f;
+    if (m->feature_norm == GNNKD_FEATURES_ROW_SUM) {
+        double sum = 0.0;
+        for (int k = 0; k < sp->dims[0]; k++) sum += x0[k];
+        if (sum != 0.0) s = (float)(1.0 / sum);
+    }
+    memcpy(in, x0, sizeof *in * (size_t)sp->dims[0]);
+    for (int l = 0; l < sp->nlayers; l++) {
+        const int I = sp->dims[l], O = sp->dims[l + 1];
+        int32_t q[256];
+        float amax = 0.0f, sx;
+        for (int k = 0; k < I; k++) amax = fmaxf(amax, fabsf(in[k]));
+        if (l == 0) {
+            amax *= fabsf(s);
+            const float r = amax > 0.0f ? s * (127.0f / amax) : 0.0f;
+            for (int k = 0; k < I; k++) {
+                const float t = in[k] * r;
+                q[k] = (int32_t)(t >= 0.0f ? t + 0.5f : t - 0.5f);
+                cr_assert(q[k] >= -127 && q[k] <= 127);
+            }
+            sx = amax / 127.0f;
+        } else {
+            const float inv = amax > 0.0f ? 255.0f / amax : 0.0f;
+            for (int k = 0; k < I; k++) {
+                cr_assert(in[k] >= 0.0f);
+                q[k] = (int32_t)(in[k] * inv + 0.5f);
+                cr_assert(q[k] >= 0 && q[k] <= 255);
+            }
+        }
+        for (int c = 0; c < O; c++) {
+            float wmax = 0.0f;
+            for (int k = 0; k < I; k++) wmax = fmaxf(wmax, fabsf(m->w[l][(int64_t)k * O + c]));
+            const float scale = wmax > 0.0f ? wmax / 127.0f : 1.0f, winv = wmax > 0.0f ? 127.0f / wmax : 0.0f;
+            int32_t acc = 0;
+            for (int k = 0; k < I; k++) {
+                const float t = roundf(m->w[l][(int64_t)k * O + c] * winv);
+                acc += q[k] * (int32_t)(t > 127.0f ? 127 : t < -127.0f ? -127 : t);
+            }
+            out[c] = (float)acc * ((l == 0 ? sx : amax / 255.0f) * scale) + m->b[l][c];
+            if (l < sp->nlayers - 1 && !(out[c] > 0.0f)) out[c] = 0.0f;
+        }
+        memcpy(in, out, sizeof *in * (size_t)O);
+    }
+    memcpy(z, in, sizeof *z * (size_t)sp->dims[sp->nlayers]);
+}
+
+/* The int8 export computes its stated scheme, dense and sparse, for a
+ * row-normalised model on non-negative rows and a raw one on signed rows,
+ * 150 columns (two full 64-column gathers and a partial one), odd and even
+ * nonzero counts, an all-zero row and a single entry. */
+Test(export, int8_scheme, .init = make_dir, .fini = remove_dir) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_model_spec spec;
+    cr_assert_eq(gnnkd_model_spec_parse(&spec, "mlp:40,24", msg), GNNKD_OK, "%s", msg);
+    enum { F = 150, C = 5, ROWS = 60 };
+    for (int signed_rows = 0; signed_rows < 2; signed_rows++) {
+        gnnkd_model *m = NULL;
+        cr_assert_eq(gnnkd_model_new(&m, &spec, F, C, 7 + (uint64_t)signed_rows, msg), GNNKD_OK, "%s", msg);
+        for (int64_t e = 0; e < m->nparams; e++) m->params[e] *= 3.0f; // biases too: not all ReLUs shut
+        gnnkd_model_set_feature_norm(m, signed_rows ? GNNKD_FEATURES_RAW : GNNKD_FEATURES_ROW_SUM);
+        const char *name = signed_rows ? "signed8" : "rowsum8";
+        void *h = export_and_open(m, name, 1, NULL);
+        logits_fn lq = (logits_fn)sym(h, name, "logits");
+        sparse_fn sq = (sparse_fn)sym(h, name, "logits_sparse");
+        float x[F], val[F], z[C], zs[C], want[C];
+        int32_t idx[F];
+        double worst = 0.0;
+        for (int i = 0; i < ROWS; i++) {
+            int nnz = 0;
+            memset(x, 0, sizeof x);
+            for (int k = 0; k < F; k++) {
+                const uint32_t hsh = (uint32_t)(i * 7919 + k * 104729) * 2654435761u;
+                const int keep = i == 0 ? 0 : i == 1 ? k == 77 : (hsh >> 27) < 4 + i % 5;
+                if (!keep) continue;
+                const float v = (float)((hsh >> 8) & 0xffff) / 65536.0f + 0.01f;
+                x[k] = signed_rows && (hsh & 1) ? -v : v;
+                idx[nnz] = k, val[nnz++] = x[k];
+            }
+            int8_reference(want, m, x);
+            const int cls = lq(x, z), cls_s = sq(idx, val, nnz, zs);
+            cr_assert_eq(cls, argmax(want, C), "%s row %d: class %d, the scheme says %d", name, i,
+                         cls, argmax(want, C));
+            cr_assert_eq(cls_s, cls);
+            for (int c = 0; c < C; c++) {
+                const double tol = 1e-5 * (1.0 + fabs((double)want[c]));
+                worst = fmax(worst, fabs((double)z[c] - want[c]) / tol);
+                worst = fmax(worst, fabs((double)zs[c] - want[c]) / tol);
+            }
+        }
+        cr_assert_leq(worst, 1.0, "%s: int8 logits off the stated scheme by %g tolerances", name, worst);
+        dlclose(h);
+        gnnkd_model_free(&m);
+    }
+}
+
+/* The export answers for nodes training never saw: on the held-out nodes of
+ * Cora's inductive setting, from their raw rows, the float export scores
+ * the setting's reported ind accuracy, and int8 stays within a point. */
+Test(export, inductive_held_out, .init = make_dir, .fini = remove_dir) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *raw = NULL, *d = NULL;
+    gnnkd_setting *st = NULL;
+    const char *root = test_citation_root("cora");
+    cr_assert_eq(gnnkd_dataset_open(&raw, "cora", root, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_open(&d, "cora", root, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_setting_new(&st, d, GNNKD_SETTING_INDUCTIVE, 0.2, 3, msg), GNNKD_OK, "%s", msg);
+    // the observed dataset holds d's normalised rows, and says so to the model
+    cr_assert_eq(gnnkd_setting_observed(st)->feature_norm, GNNKD_FEATURES_ROW_SUM);
+    gnnkd_model *m = train_mlp(gnnkd_setting_observed(st), "mlp:32");
+    cr_assert_eq(gnnkd_model_get_feature_norm(m), GNNKD_FEATURES_ROW_SUM);
+    gnnkd_setting_acc acc;
+    cr_assert_eq(gnnkd_setting_evaluate(&acc, m, st, msg), GNNKD_OK, "%s", msg);
+    const float *full = NULL; // the MLP over every node of d, as ind reads it
+    cr_assert_eq(gnnkd_model_forward(m, &full, d, NULL, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
+    int32_t nheld = 0;
+    const int32_t *held = gnnkd_setting_held_out(st, &nheld);
+    cr_assert_eq(nheld, 200);
+    void *hf = export_and_open(m, "indf", 0, NULL), *hq = export_and_open(m, "indq", 1, NULL);
+    sparse_fn sf = (sparse_fn)sym(hf, "indf", "logits_sparse"), sq = (sparse_fn)sym(hq, "indq", "logits_sparse");
+    float *x = malloc(sizeof *x * (size_t)d->nfeat), *val = malloc(sizeof *val * (size_t)d->nfeat);
+    int32_t *idx = malloc(sizeof *idx * (size_t)d->nfeat);
+    float z[16];
+    int32_t ok_f = 0, ok_q = 0;
+    for (int32_t t = 0; t < nheld; t++) {
+        const int nnz = row_of(raw, held[t], x, idx, val);
+        ok_f += sf(idx, val, nnz, z) == raw->label[held[t]];
+        for (int c = 0; c < d->nclass; c++)
+            cr_assert_float_eq(z[c], full[(int64_t)held[t] * d->nclass + c], 1e-4,
+                               "held-out node %d, class %d", held[t], c);
+        ok_q += sq(idx, val, nnz, z) == raw->label[held[t]];
+    }
+    cr_assert_float_eq((double)ok_f / nheld, acc.ind, 1e-9, "the export scores %d of %d, ind %.4f",
+                       ok_f, nheld, acc.ind);
+    cr_assert_leq(abs(ok_f - ok_q), 2, "int8 scores %d of %d held-out nodes, float %d", ok_q, nheld, ok_f);
+    dlclose(hf);
+    dlclose(hq);
+    free(x), free(val), free(idx);
+    gnnkd_model_free(&m);
+    gnnkd_setting_free(&st);
+    gnnkd_dataset_free(&d);
+    gnnkd_dataset_free(&raw);
 }
 
 Test(export, refusals, .init = make_dir, .fini = remove_dir) {
