@@ -85,7 +85,8 @@ run_jobs() {
 }
 
 # "mean ± std" in percent of a {"mean","std"} field.
-pct='def pct: "\(.mean * 1000 | round / 10) ± \(.std * 1000 | round / 10)";'
+pct='def d1: . * 1000 | round / 10 | tostring | if test("[.]") then . else . + ".0" end;
+     def pct: "\(.mean | d1) ± \(.std | d1)";'
 
 row() { # FILE LABEL [teacher]: a markdown row of tran | ind | prod
     [ -s "$1" ] || { echo "| | $2 | (missing) | | |"; return; }
