@@ -113,17 +113,18 @@ print_main() {
 }
 
 print_munge() {
-    echo "| dataset | pseudo-nodes N | tran | ind | prod |"
-    echo "|---|---:|---:|---:|---:|"
+    echo "| dataset | pseudo-nodes N | runs | tran | ind | prod |"
+    echo "|---|---:|---:|---:|---:|---:|"
     for ds in $datasets; do
         n=$(observed_of "$ds")
         for k in $mults; do
             f="$out/$ds-munge-$k.json" label="$((k * n)) (${k}n)"
+            [ "$k" = 1 ] && label="$n (n)"
             [ "$k" = 0 ] && f="$out/$ds-gcn-64-kd.json" label=0
             if [ -s "$f" ]; then
-                jq -r --arg d "$ds" --arg l "$label" "$pct"' "| \($d) | \($l) | \(.test_acc_tran | pct) | \(.test_acc_ind | pct) | \(.test_acc_prod | pct) |"' "$f"
+                jq -r --arg d "$ds" --arg l "$label" "$pct"' "| \($d) | \($l) | \(.runs) | \(.test_acc_tran | pct) | \(.test_acc_ind | pct) | \(.test_acc_prod | pct) |"' "$f"
             else
-                echo "| $ds | $label | (missing) | | |"
+                echo "| $ds | $label | (not run) | | | |"
             fi
         done
     done
