@@ -265,7 +265,8 @@ gnnkd_status gnnkd_munge(gnnkd_dataset **out, int32_t **source, const gnnkd_data
     for (int32_t i = 0; i < n + N; i++) a->label[i] = i < n && d->label ? d->label[i] : -1;
     for (int c = 0; c < 3; c++) {
         GKD_ALLOC(a->split[c], d->nsplit[c]);
-        memcpy(a->split[c], d->split[c], (size_t)d->nsplit[c] * sizeof(int32_t));
+        if (d->nsplit[c] > 0) /* a dataset without a split has NULL lists */
+            memcpy(a->split[c], d->split[c], (size_t)d->nsplit[c] * sizeof(int32_t));
         a->nsplit[c] = d->nsplit[c];
     }
     /* edges: d's, and each pseudo-node to its source's neighbours */
