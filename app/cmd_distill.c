@@ -26,6 +26,7 @@ static void distill_help(FILE *f) {
             "  --student S             any model, as --teacher (mlp:64)\n"
             "  --dropout P             dropout of students and trained teachers (0.5; 0.6\n"
             "                          for gat)\n"
+            "  --student-dropout P     the student's dropout alone (overrides --dropout)\n"
             "  --method M              kd (Hinton et al. 2015), compress (logit matching,\n"
             "                          Bucilua et al. 2006), lsp (local structure, Yang et al.\n"
             "                          2020, and hard labels), kd+lsp (both terms) or scratch\n"
@@ -88,7 +89,7 @@ typedef struct {
     long ensemble;
     const char *teacher, *student, *transfer, *save_teacher;
     gnnkd_method method;
-    double temperature, alpha, dropout;
+    double temperature, alpha, dropout, student_dropout;
     int center;
     double lsp_weight, lsp_tau, lsp_sigma;
     long lsp_layer, lsp_teacher_layer;
@@ -117,6 +118,8 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 'S': a->save_teacher = arg; return 0;
     case 's': a->student = arg; return 0;
     case 'p': return cli_float("distill", "dropout", arg, 0.0, 0.99, &a->dropout) ? 0 : 3;
+    case 'q':
+        return cli_float("distill", "student-dropout", arg, 0.0, 0.99, &a->student_dropout) ? 0 : 3;
     case 'M':
         if (gnnkd_method_parse(&a->method, arg, msg) == GNNKD_OK) return 0;
         fprintf(stderr, "gnnkd distill: --method: %s\n", msg);
@@ -166,6 +169,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"save-teacher", required_argument, 0, 'S'},
         {"student", required_argument, 0, 's'},
         {"dropout", required_argument, 0, 'p'},
+        {"student-dropout", required_argument, 0, 'q'},
         {"method", required_argument, 0, 'M'},
         {"temperature", required_argument, 0, 't'},
         {"alpha", required_argument, 0, 'a'},
@@ -196,6 +200,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
     a->alpha = typed(def.alpha);
     a->center = def.center;
     a->dropout = -1.0;
+    a->student_dropout = -1.0;
     a->lsp_weight = typed(def.lsp_weight);
     a->lsp_tau = typed(def.lsp_tau);
     a->lsp_sigma = typed(def.lsp_sigma);
@@ -323,6 +328,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     if (rc == GNNKD_OK && a->student) rc = gnnkd_model_spec_parse(&o->student, a->student, msg);
     if (rc == GNNKD_OK && a->teacher) rc = gnnkd_model_spec_parse(&o->teacher, a->teacher, msg);
     if (a->dropout >= 0) o->student.dropout = o->teacher.dropout = (float)a->dropout;
+    if (a->student_dropout >= 0) o->student.dropout = (float)a->student_dropout;
     if (rc == GNNKD_OK && a->lsp_layer >= o->student.nlayers) {
         char text[128];
         gnnkd_model_spec_format(text, sizeof text, &o->student);

@@ -15,8 +15,8 @@ static void set_tau(gnnkd_distill_options *o, double v) { o->lsp_tau = (float)v;
 const bench_axis BENCH_AXES[BENCH_NAXES] = {
     [BENCH_AXIS_T] = {"T", "temperatures", "T", "1,2,4,8", 1e-3, 1e6, set_temperature},
     [BENCH_AXIS_ALPHA] = {"alpha", "alphas", "α", "0.5,0.9", 0.0, 1.0, set_alpha},
-    [BENCH_AXIS_BETA] = {"beta", "lsp-weights", "β", "1,10", 1e-6, 1e6, set_beta},
-    [BENCH_AXIS_TAU] = {"tau", "lsp-taus", "τ", "1,0.1", 1e-4, 1e4, set_tau},
+    [BENCH_AXIS_BETA] = {"beta", "lsp-weights", "β", "1", 1e-6, 1e6, set_beta},
+    [BENCH_AXIS_TAU] = {"tau", "lsp-taus", "τ", "1,0.1,0.03", 1e-4, 1e4, set_tau},
 };
 
 #define AXIS(a) (1u << (a))

@@ -34,8 +34,9 @@ static gkd_row feature_row(const gnnkd_dataset *d, int32_t i) {
 static float row_val(const gkd_row *r, int64_t k) { return r->val ? r->val[k] : 1.0f; }
 
 /* The nearest node to i by cosine similarity among all other nodes (ties:
- * the smaller id); dense is a zeroed nfeat scratch row. O(nnz(X)). */
-static int32_t nearest(const gnnkd_dataset *d, int32_t i, float *dense) {
+ * the smaller id); dense is a zeroed nfeat scratch row. O(nnz(X)): dense
+ * feature rows only, sparse ones go through the column lists. */
+static int32_t nearest_dense(const gnnkd_dataset *d, int32_t i, float *dense) {
     gkd_row ri = feature_row(d, i);
     double ni = 0;
     for (int64_t k = 0; k < ri.len; k++) {
@@ -58,6 +59,74 @@ static int32_t nearest(const gnnkd_dataset *d, int32_t i, float *dense) {
         if (sim > bestsim) bestsim = sim, best = j;
     }
     for (int64_t k = 0; k < ri.len; k++) dense[ri.col ? ri.col[k] : k] = 0;
+    return best;
+}
+
+/* The column lists of sparse features (the transpose, rows in increasing
+ * order) and each row's squared norm: the nearest-neighbour search then
+ * touches only the rows that share a column with the query. */
+typedef struct {
+    int64_t *ptr; /* (nfeat + 1) */
+    int32_t *row; /* (nnz) */
+    float *val;   /* (nnz) */
+    double *norm; /* (n) squared norms */
+} gkd_columns;
+
+static void columns_free(gkd_columns *t) {
+    free(t->ptr);
+    free(t->row);
+    free(t->val);
+    free(t->norm);
+}
+
+static gnnkd_status columns_new(gkd_columns *t, const gnnkd_dataset *d, char *msg) {
+#define GKD_FREE_ALL columns_free(t)
+    memset(t, 0, sizeof *t);
+    const int64_t nnz = d->x.rowptr[d->n];
+    GKD_ALLOC(t->ptr, (int64_t)d->nfeat + 1);
+    GKD_ALLOC(t->row, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(t->val, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(t->norm, d->n);
+    for (int64_t q = 0; q < nnz; q++) t->ptr[d->x.colidx[q] + 1]++;
+    for (int32_t f = 0; f < d->nfeat; f++) t->ptr[f + 1] += t->ptr[f];
+    for (int32_t i = 0; i < d->n; i++) {
+        gkd_row r = feature_row(d, i);
+        double ni = 0;
+        for (int64_t k = 0; k < r.len; k++) {
+            float v = row_val(&r, k);
+            int64_t q = t->ptr[r.col[k]]++;
+            t->row[q] = i, t->val[q] = v;
+            ni += (double)v * v;
+        }
+        t->norm[i] = ni;
+    }
+    for (int32_t f = d->nfeat; f > 0; f--) t->ptr[f] = t->ptr[f - 1]; /* undo the fill's shift */
+    t->ptr[0] = 0;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+/* nearest_dense's answer, bit for bit, for sparse rows: each candidate's dot
+ * product gathers the same products in the same (column) order; acc is a
+ * zeroed (n) scratch left zeroed. O(sum over i's columns of their lengths
+ * + n). */
+static int32_t nearest_sparse(const gnnkd_dataset *d, const gkd_columns *t, int32_t i, double *acc) {
+    gkd_row ri = feature_row(d, i);
+    for (int64_t k = 0; k < ri.len; k++) {
+        const int32_t c = ri.col[k];
+        const float v = row_val(&ri, k);
+        for (int64_t q = t->ptr[c]; q < t->ptr[c + 1]; q++) acc[t->row[q]] += (double)t->val[q] * v;
+    }
+    const double ni = t->norm[i];
+    int32_t best = -1;
+    double bestsim = -INFINITY;
+    for (int32_t j = 0; j < d->n; j++) {
+        const double dot = acc[j], nj = t->norm[j];
+        acc[j] = 0;
+        if (j == i) continue;
+        double sim = ni > 0 && nj > 0 ? dot / sqrt(ni * nj) : 0;
+        if (sim > bestsim) bestsim = sim, best = j;
+    }
     return best;
 }
 
@@ -88,9 +157,13 @@ gnnkd_status gnnkd_munge(gnnkd_dataset **out, int32_t **source, const gnnkd_data
     int32_t *src = NULL, *partner = NULL, *u = NULL, *v = NULL;
     uint8_t *nominal = NULL;
     float *scratch = NULL;
+    double *acc = NULL;
+    gkd_columns cols = {0};
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_dataset_free(&a);                                                           \
+        columns_free(&cols);                                                              \
+        free(acc);                                                                        \
         free(src);                                                                        \
         free(partner);                                                                    \
         free(u);                                                                          \
@@ -119,7 +192,13 @@ gnnkd_status gnnkd_munge(gnnkd_dataset **out, int32_t **source, const gnnkd_data
     GKD_ALLOC(nominal, F);
     nominal_features(nominal, d);
     int nthreads = gnnkd_get_threads();
-    GKD_ALLOC(scratch, (int64_t)nthreads * F);
+    const int sparse = d->xdense == NULL;
+    if (sparse) {
+        GKD_TRY(columns_new(&cols, d, msg));
+        GKD_ALLOC(acc, (int64_t)nthreads * n);
+    } else {
+        GKD_ALLOC(scratch, (int64_t)nthreads * F);
+    }
 #pragma omp parallel for schedule(dynamic, 16) num_threads(nthreads)
     for (int32_t i = 0; i < n; i++) {
 #ifdef _OPENMP
@@ -127,7 +206,9 @@ gnnkd_status gnnkd_munge(gnnkd_dataset **out, int32_t **source, const gnnkd_data
 #else
         int t = 0;
 #endif
-        if (partner[i] == -2) partner[i] = nearest(d, i, scratch + (int64_t)t * F);
+        if (partner[i] != -2) continue;
+        partner[i] = sparse ? nearest_sparse(d, &cols, i, acc + (int64_t)t * n)
+                            : nearest_dense(d, i, scratch + (int64_t)t * F);
     }
 
     GKD_TRY(gnnkd_dataset_new(&a, msg));
@@ -184,7 +265,8 @@ gnnkd_status gnnkd_munge(gnnkd_dataset **out, int32_t **source, const gnnkd_data
     for (int32_t i = 0; i < n + N; i++) a->label[i] = i < n && d->label ? d->label[i] : -1;
     for (int c = 0; c < 3; c++) {
         GKD_ALLOC(a->split[c], d->nsplit[c]);
-        memcpy(a->split[c], d->split[c], (size_t)d->nsplit[c] * sizeof(int32_t));
+        if (d->nsplit[c] > 0) /* a dataset without a split has NULL lists */
+            memcpy(a->split[c], d->split[c], (size_t)d->nsplit[c] * sizeof(int32_t));
         a->nsplit[c] = d->nsplit[c];
     }
     /* edges: d's, and each pseudo-node to its source's neighbours */

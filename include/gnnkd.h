@@ -1439,7 +1439,9 @@ GNNKD_API float gnnkd_lsp_default_sigma(gnnkd_lsp_kernel k);
  * k has a source node src = a uniform draw among d's nodes (keyed by
  * (seed, k)) and that node's partner, its nearest other node of d by
  * cosine similarity of the feature rows (exact search, ties to the smaller
- * id, O(n nnz(X)) per distinct source, OpenMP over sources). Each feature
+ * id, OpenMP over sources; per distinct source O(nnz(X)) for dense
+ * features, and for sparse ones O(n + the lengths of the source's
+ * columns) through column lists of O(nnz(X)) memory). Each feature
  * f of the pseudo-node is the source's value a, except with probability p
  * (a draw keyed by (seed, k, f)): for a nominal feature (every value of f
  * in d is 0 or 1) the partner's value b; for a continuous one b + z |a - b|
@@ -1449,9 +1451,10 @@ GNNKD_API float gnnkd_lsp_default_sigma(gnnkd_lsp_kernel k);
  * split are kept. *source (may be NULL) receives the source of each
  * pseudo-node (npseudo ids). Deterministic for a seed on any number of
  * threads. Errors: GNNKD_EINVAL for npseudo < 0, fewer than 2 nodes, p
- * outside [0, 1], s <= 0 or no features; GNNKD_ENOMEM. Memory: d's size
- * plus npseudo times (the mean row's nonzeros of two nodes + their
- * degree). Ownership: d is read, not kept; *out is new
+ * outside [0, 1], s <= 0 or no features; GNNKD_ENOMEM. Memory: d's size,
+ * a copy of its features while searching (plus threads x n doubles), and
+ * npseudo times (the mean row's nonzeros of two nodes + their degree),
+ * nothing of order n x npseudo. Ownership: d is read, not kept; *out is new
  * (gnnkd_dataset_free), *source too (free()). */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_munge(gnnkd_dataset **out, int32_t **source,
                                                    const gnnkd_dataset *d, int32_t npseudo,

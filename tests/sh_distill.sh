@@ -33,4 +33,16 @@ grep -q '"spec":"gat:2x2/2","kind":"gat"' <<<"$out" || fail "gat student of a sa
 "$GNNKD_BIN" train --dataset "$tiny" --model sage:4 --epochs 3 --save-logits "$tmp/sage.npy" --quiet >/dev/null
 out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/sage.npy" --student mlp:4 --epochs 3 --json)
 grep -q '"members":1' <<<"$out" || fail "sage logits as teacher: $out"
+# --student-dropout moves the student's dropout alone: the trained teacher
+# is the same file with it as without it, and with --dropout it wins
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --epochs 3 --save-teacher "$tmp/d0.bin" --json)
+grep -q '"dropout":0.5,' <<<"$out" || fail "default student dropout: $out"
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --epochs 3 --student-dropout 0.25 \
+  --save-teacher "$tmp/d1.bin" --json)
+grep -q '"dropout":0.25,' <<<"$out" || fail "--student-dropout 0.25: $out"
+cmp -s "$tmp/d0.bin" "$tmp/d1.bin" || fail "--student-dropout changed the teacher"
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --epochs 3 --dropout 0.1 --student-dropout 0.25 \
+  --save-teacher "$tmp/d2.bin" --json)
+grep -q '"dropout":0.25,' <<<"$out" || fail "--student-dropout over --dropout: $out"
+cmp -s "$tmp/d0.bin" "$tmp/d2.bin" && fail "--dropout 0.1 left the teacher unchanged"
 echo "distill recipe ok"

@@ -1,0 +1,138 @@
+#!/bin/sh
+# glnn-table.sh — the production-setting tables of README (--protocol glnn):
+# teacher, MLP from scratch, KD and compression per dataset and teacher, and
+# the MUNGE table. Runs every missing `gnnkd ... --json` into OUT (one file a
+# row, so a rerun resumes), then prints the tables in markdown.
+#
+#   scripts/glnn-table.sh main  [OUT]   teachers x {scratch, kd, compress}
+#   scripts/glnn-table.sh munge [OUT]   KD students with N = 0, n, 5n, 20n pseudo-nodes
+#   scripts/glnn-table.sh print [OUT]   only the tables of what OUT holds
+#
+# Environment: GNNKD (build/gnnkd), GNNKD_DATA (the datasets), RUNS (10),
+# JOBS (2 runs at once), TEACHERS ("gcn:64 sage:64"), DATASETS
+# ("cora citeseer pubmed"), MUNGE_MULT ("0 1 5 20"). Every run is
+# `nice -n 10 ... --threads 1`: accuracy, not speed.
+set -eu
+what=${1:-print}
+out=${2:-/tmp/glnn-table}
+gnnkd=${GNNKD:-build/gnnkd}
+runs=${RUNS:-10}
+jobs=${JOBS:-2}
+teachers=${TEACHERS:-gcn:64 sage:64}
+datasets=${DATASETS:-cora citeseer pubmed}
+mults=${MUNGE_MULT:-0 1 5 20}
+: "${GNNKD_DATA:?set GNNKD_DATA to the datasets folder}"
+mkdir -p "$out"
+
+# The --dataset argument of a dataset: the gnn-benchmark .npz files of
+# Cora and CiteSeer (GLNN's), PubMed's Planetoid folder (one component).
+file_of() {
+    case $1 in
+    cora | citeseer) echo "$GNNKD_DATA/npz/$1.npz" ;;
+    *) echo "$GNNKD_DATA/$1" ;;
+    esac
+}
+
+# The observed nodes n of a dataset under --protocol glnn: the largest
+# component minus the held-out fifth of its test nodes (what the runs report
+# as transfer_nodes).
+observed_of() {
+    case $1 in
+    cora) echo 2058 ;;
+    citeseer) echo 1748 ;;
+    pubmed) echo 15804 ;;
+    esac
+}
+
+tag_of() { echo "$1" | tr ':,' '--'; }
+
+# One job line: NAME then the gnnkd arguments.
+jobs_main() {
+    for ds in $datasets; do
+        f=$(file_of "$ds")
+        echo "$ds-scratch train --dataset $f --model mlp:64"
+        for t in $teachers; do
+            for m in kd compress; do
+                echo "$ds-$(tag_of "$t")-$m distill --dataset $f --teacher $t --method $m"
+            done
+        done
+    done
+}
+
+jobs_munge() {
+    for ds in $datasets; do
+        f=$(file_of "$ds")
+        n=$(observed_of "$ds")
+        for k in $mults; do
+            if [ "$k" = 0 ]; then # the main table's KD row
+                echo "$ds-gcn-64-kd distill --dataset $f --teacher gcn:64 --method kd"
+            else
+                echo "$ds-munge-$k distill --dataset $f --teacher gcn:64 --method kd --transfer munge:$((k * n))"
+            fi
+        done
+    done
+}
+
+run_jobs() {
+    export out gnnkd runs
+    # shellcheck disable=SC2016
+    xargs -P "$jobs" -L 1 sh -c '
+        name=$1; shift
+        [ -s "$out/$name.json" ] && exit 0
+        nice -n 10 "$gnnkd" "$@" --protocol glnn --runs "$runs" --threads 1 --json --quiet \
+            > "$out/$name.json.tmp" 2> "$out/$name.err" && mv "$out/$name.json.tmp" "$out/$name.json"
+        echo "$name done" >&2' sh
+}
+
+# "mean ± std" in percent of a {"mean","std"} field.
+pct='def d1: . * 1000 | round / 10 | tostring | if test("[.]") then . else . + ".0" end;
+     def pct: "\(.mean | d1) ± \(.std | d1)";'
+
+row() { # FILE LABEL [teacher]: a markdown row of tran | ind | prod
+    [ -s "$1" ] || { echo "| | $2 | (missing) | | |"; return; }
+    if [ "${3:-}" = teacher ]; then
+        jq -r --arg l "$2" "$pct"' "| | \($l) | \(.teacher_test_acc_tran | pct) | \(.teacher_test_acc_ind | pct) | \(.teacher_test_acc_prod | pct) |"' "$1"
+    else
+        jq -r --arg l "$2" "$pct"' "| | \($l) | \(.test_acc_tran | pct) | \(.test_acc_ind | pct) | \(.test_acc_prod | pct) |"' "$1"
+    fi
+}
+
+print_main() {
+    echo "| dataset | model | tran | ind | prod |"
+    echo "|---|---|---:|---:|---:|"
+    for ds in $datasets; do
+        echo "| **$ds** | | | | |"
+        row "$out/$ds-scratch.json" "mlp:64 from scratch"
+        for t in $teachers; do
+            tg=$(tag_of "$t")
+            row "$out/$ds-$tg-kd.json" "teacher $t" teacher
+            row "$out/$ds-$tg-kd.json" "KD from $t"
+            row "$out/$ds-$tg-compress.json" "compression from $t"
+        done
+    done
+}
+
+print_munge() {
+    echo "| dataset | pseudo-nodes N | runs | tran | ind | prod |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for ds in $datasets; do
+        n=$(observed_of "$ds")
+        for k in $mults; do
+            f="$out/$ds-munge-$k.json" label="$((k * n)) (${k}n)"
+            [ "$k" = 1 ] && label="$n (n)"
+            [ "$k" = 0 ] && f="$out/$ds-gcn-64-kd.json" label=0
+            if [ -s "$f" ]; then
+                jq -r --arg d "$ds" --arg l "$label" "$pct"' "| \($d) | \($l) | \(.runs) | \(.test_acc_tran | pct) | \(.test_acc_ind | pct) | \(.test_acc_prod | pct) |"' "$f"
+            else
+                echo "| $ds | $label | (not run) | | | |"
+            fi
+        done
+    done
+}
+
+case $what in
+main) jobs_main | run_jobs; print_main ;;
+munge) jobs_munge | run_jobs; print_munge ;;
+print) print_main; echo; print_munge ;;
+*) echo "usage: $0 main|munge|print [OUT]" >&2; exit 2 ;;
+esac
