@@ -5,7 +5,8 @@
  * .npy, synthetic graphs, graph files, .npz and OGB files, new nodes,
  * statistics, splits), gnn (the normalised adjacency, models, node-level
  * inference, profiling, the C export), distill (losses, training, teachers,
- * transfer sets, names, the recipe, settings, MUNGE).
+ * transfer sets, names, the recipe, settings, MUNGE), dist (graph
+ * partitions).
  *
  * Conventions (as in LAGraph and igraph):
  *   - Every function that can fail returns a gnnkd_status (GNNKD_OK = 0),
@@ -1481,6 +1482,160 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_re
                                                         const gnnkd_distill_options *o,
                                                         uint64_t seed, const gnnkd_setting *s,
                                                         char *msg);
+
+/* ======================================================================== */
+/* dist: graph partitions for distributed training (dist/)                  */
+/* ======================================================================== */
+/* A graph is cut into P parts (METIS, or contiguous blocks of node ids);
+ * each part is written as a folder a process (an MPI rank) reads on its
+ * own, without the whole graph: the nodes it owns, their rows of the
+ * normalised adjacency Â of the WHOLE graph (so its values use the global
+ * degrees) with columns numbered locally, owned nodes first, then the halo
+ * (the other parts' nodes those rows reach), the owned feature rows, labels
+ * and split membership, and what the neighbours need of it. Partitioning is
+ * a single-process step and needs no MPI.
+ *
+ * Layout of DIR (written by gnnkd_partition_write):
+ *   DIR/partition.txt      the partitioning: id, method, parts, sizes, edge
+ *                          cut, each part's owned and halo rows
+ *   DIR/part-K/manifest.txt  part K: id, sizes, and each file's bytes and
+ *                          CRC-32 (zlib)
+ *   DIR/part-K/nodes.bin   int32: global ids of the owned nodes
+ *                          (ascending), then of the halo (by owner, then
+ *                          id); the halo's owners; per part the count, then
+ *                          the lists, of owned local rows that part's halo
+ *                          holds (each in ascending global id: the order of
+ *                          that part's halo)
+ *   DIR/part-K/adjacency.bin  Â's owned rows: int64 rowptr (owned + 1),
+ *                          int32 local columns, float values
+ *   DIR/part-K/features.bin   sparse: int64 rowptr, int32 columns, float
+ *                          values; dense: (owned, nfeat) floats
+ *   DIR/part-K/labels.bin  int32 labels, then one byte a node: 0 none,
+ *                          1 + GNNKD_TRAIN, VAL or TEST
+ * Binary files are little-endian. Each file is written through a
+ * temporary and renamed; manifest.txt after its part's files, partition.txt
+ * last. */
+
+typedef enum {
+    GNNKD_PARTITION_METIS = 0,     /* METIS_PartGraphKway, minimising the edge cut */
+    GNNKD_PARTITION_CONTIGUOUS = 1 /* node i in part floor(i P / n) */
+} gnnkd_partition_method;
+
+/* "metis", "contiguous" (and "?"). Static strings. *m from a name:
+ * GNNKD_EINVAL naming it for another. */
+GNNKD_API const char *gnnkd_partition_method_name(gnnkd_partition_method m);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_partition_method_parse(gnnkd_partition_method *m,
+                                                                   const char *name, char *msg);
+
+/* The part of each of d's nodes, in 0..parts-1, into *part (d->n, new).
+ * METIS runs on d's adjacency (symmetric, no self loops), unweighted, with
+ * METIS's own seed option set to seed: the same seed, the same parts.
+ * Errors: GNNKD_EINVAL for parts < 1 or more parts than nodes, a d without
+ * a graph, or more than 2^31 - 1 adjacency entries (METIS's 32-bit
+ * indices); GNNKD_EINTERNAL if METIS fails or leaves a part empty (fewer
+ * parts then); GNNKD_ENOMEM. O(nnz log parts) for METIS, O(n) otherwise.
+ * Ownership: d is read; *part is freed with free(), NULL on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_partition_compute(int32_t **part,
+                                                              const gnnkd_dataset *d,
+                                                              int32_t parts,
+                                                              gnnkd_partition_method method,
+                                                              uint64_t seed, char *msg);
+
+/* What a partition costs in communication. */
+typedef struct {
+    uint64_t id;          /* the partitioning id (gnnkd_partition_write) */
+    gnnkd_partition_method method;
+    int32_t parts;
+    int32_t nodes;
+    int64_t edges;        /* undirected */
+    int64_t edge_cut;     /* undirected edges between two parts */
+    int64_t halo_total;   /* halo rows over all parts: rows fetched per exchange */
+    int32_t *owned;       /* (parts) nodes each part owns */
+    int32_t *halo;        /* (parts) halo rows of each part */
+} gnnkd_partition_stats;
+
+/* *s for the partition part (d->n entries in 0..parts-1) of d. Errors:
+ * GNNKD_EINVAL for a part id out of range or an empty part; GNNKD_ENOMEM.
+ * O(nnz). Ownership: s is overwritten (clear a used one first); its arrays
+ * are released with gnnkd_partition_stats_clear. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_partition_stats_of(gnnkd_partition_stats *s,
+                                                               const gnnkd_dataset *d,
+                                                               const int32_t *part,
+                                                               int32_t parts,
+                                                               gnnkd_partition_method method,
+                                                               char *msg);
+
+/* Frees s's arrays and zeroes s. NULL is fine. */
+GNNKD_API void gnnkd_partition_stats_clear(gnnkd_partition_stats *s);
+
+/* Bytes all parts together send in one training epoch of a GCN of shape
+ * spec (float32 rows): each layer exchanges its output width's halo rows
+ * forward and its gradient's backward, 2 x 4 x halo_total x sum of
+ * dims[1..nlayers]; 0 for an MLP, whose rows never leave their part. O(1). */
+GNNKD_API int64_t gnnkd_partition_epoch_bytes(const gnnkd_partition_stats *s,
+                                              const gnnkd_model_spec *spec);
+
+/* Writes the partition part of d (d->n entries in 0..parts-1) as the
+ * folder dir (created if needed; see the layout above), Â computed here
+ * over the whole graph with gnnkd_graph_new. The partitioning id is a hash
+ * of d's size, its adjacency, the method and part. s (may be NULL)
+ * receives the statistics, as gnnkd_partition_stats_of. Errors: those of
+ * gnnkd_partition_stats_of and gnnkd_graph_new; GNNKD_EINVAL for a d
+ * without features or labels; GNNKD_EIO if a folder or file cannot be
+ * written. O(nnz(Â) + feature size + n log n). Ownership: d and part are
+ * read; s as for gnnkd_partition_stats_of. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_partition_write(gnnkd_partition_stats *s,
+                                                            const char *dir,
+                                                            const gnnkd_dataset *d,
+                                                            const int32_t *part, int32_t parts,
+                                                            gnnkd_partition_method method,
+                                                            char *msg);
+
+/* One part, as a process reads it. Local row r < owned is the owned node
+ * global[r]; local column c of ahat is global[c], a halo node (c >= owned)
+ * owned by halo_owner[c - owned]. Fields may be read directly; the part
+ * owns every array (gnnkd_part_free). */
+typedef struct {
+    uint64_t id;            /* the partitioning id */
+    int32_t part, parts;
+    gnnkd_partition_method method;
+    char name[128];         /* the dataset's */
+    int32_t nodes;          /* of the whole graph */
+    int32_t nfeat, nclass;
+    gnnkd_feature_norm feature_norm;
+    int32_t nsplit_total[3]; /* the whole graph's split sizes (loss means) */
+    int64_t edge_cut;
+    int32_t owned, halo;
+    int32_t *global;        /* (owned + halo) global ids */
+    int32_t *halo_owner;    /* (halo) owning part, ascending */
+    int32_t *send_count;    /* (parts) rows sent to each part (0 to itself) */
+    int32_t *send;          /* (sum of send_count) local owned rows, by part */
+    gnnkd_csr ahat;         /* (owned, owned + halo) Â's rows, local columns */
+    gnnkd_csr x;            /* (owned, nfeat) sparse features, or rowptr NULL */
+    float *xdense;          /* (owned, nfeat) dense features, or NULL */
+    int32_t *label;         /* (owned) -1 = unlabelled */
+    int32_t *split[3];      /* local rows of each set, ascending */
+    int32_t nsplit[3];
+} gnnkd_part;
+
+/* Reads part k of the partition folder dir: dir/partition.txt, then
+ * dir/part-K/. Every check is made before the part is used: the manifest
+ * must name the partitioning id, part count and method of partition.txt (a
+ * part of another partitioning is GNNKD_EDATA "FILE: partitioning id X,
+ * DIR/partition.txt has Y: the part belongs to another partitioning"),
+ * each file its manifest's byte count and CRC-32 (GNNKD_EDATA naming the
+ * file), and the contents must be consistent (offsets, ids and columns in
+ * range, finite values, labels in range, split nodes labelled, the halo
+ * ordered by owner). Malformed text is GNNKD_EDATA "file:line: what was
+ * expected, what was found"; a missing file GNNKD_EIO; k outside
+ * 0..parts-1 GNNKD_EINVAL. Nothing is allocated by a size the files do not
+ * hold. O(part's file sizes). Ownership: a new part (gnnkd_part_free),
+ * NULL on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_part_load(gnnkd_part **p, const char *dir,
+                                                      int32_t k, char *msg);
+
+/* Frees p's arrays and p, and sets *p to NULL. NULL is fine. */
+GNNKD_API void gnnkd_part_free(gnnkd_part **p);
 
 #ifdef __cplusplus
 }
