@@ -16,6 +16,7 @@ void gnnkd_part_free(gnnkd_part **p) {
     free(q->send);
     gnnkd_csr_clear(&q->ahat);
     gnnkd_csr_clear(&q->x);
+    free(q->xoff);
     free(q->xdense);
     free(q->label);
     for (int t = 0; t < 3; t++) free(q->split[t]);
@@ -409,7 +410,7 @@ gnnkd_status gnnkd_part_load(gnnkd_part **out, const char *dir, int32_t k, char 
     int64_t want[NFILES] = {
         4 * (cols + halo + m.parts + m.send),
         8 * (owned + 1) + 8 * m.annz,
-        m.sparse ? 8 * (owned + 1) + 8 * m.fnnz : 4 * owned * m.nfeat,
+        m.sparse ? 8 * (owned + 1) + 8 * m.fnnz + 8 * owned : 4 * owned * m.nfeat,
         4 * owned + owned,
     };
 
@@ -494,7 +495,12 @@ gnnkd_status gnnkd_part_load(gnnkd_part **out, const char *dir, int32_t k, char 
         TAKE(p->x.rowptr, owned + 1);
         TAKE(p->x.colidx, m.fnnz);
         TAKE(p->x.val, m.fnnz);
+        TAKE(p->xoff, owned);
         GKD_TRY(check_csr(&p->x, m.fnnz, path, msg));
+        for (int64_t r = 0; r < owned; r++)
+            GKD_CHECK(p->xoff[r] >= 0 && p->xoff[r] <= INT64_MAX / 2, GNNKD_EDATA,
+                      "%s: row %lld: offset %lld in the whole feature matrix out of range", path,
+                      (long long)r, (long long)p->xoff[r]);
     } else {
         TAKE(p->xdense, owned * m.nfeat);
         for (int64_t e = 0; e < owned * m.nfeat; e++)

@@ -421,6 +421,7 @@ static int write_part(const char *pdir, const gnnkd_dataset *d, const gnnkd_csr 
             else
                 for (int64_t e = d->x.rowptr[i]; e < d->x.rowptr[i + 1]; e++) put(&w, &one, 4);
         }
+        for (int32_t q = 0; q < owned; q++) put(&w, d->x.rowptr + mine[q], 8);
     } else {
         for (int32_t q = 0; q < owned; q++)
             put(&w, d->xdense + (int64_t)mine[q] * d->nfeat, 4 * (int64_t)d->nfeat);

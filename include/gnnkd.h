@@ -1509,7 +1509,8 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_re
  *   DIR/part-K/adjacency.bin  Â's owned rows: int64 rowptr (owned + 1),
  *                          int32 local columns, float values
  *   DIR/part-K/features.bin   sparse: int64 rowptr, int32 columns, float
- *                          values; dense: (owned, nfeat) floats
+ *                          values, int64 offset of each row in the whole
+ *                          X; dense: (owned, nfeat) floats
  *   DIR/part-K/labels.bin  int32 labels, then one byte a node: 0 none,
  *                          1 + GNNKD_TRAIN, VAL or TEST
  * Binary files are little-endian. Each file is written through a
@@ -1612,6 +1613,8 @@ typedef struct {
     int32_t *send;          /* (sum of send_count) local owned rows, by part */
     gnnkd_csr ahat;         /* (owned, owned + halo) Â's rows, local columns */
     gnnkd_csr x;            /* (owned, nfeat) sparse features, or rowptr NULL */
+    int64_t *xoff;          /* (owned) sparse: each row's first nonzero in the whole
+                               graph's X (dropout masks are drawn there) */
     float *xdense;          /* (owned, nfeat) dense features, or NULL */
     int32_t *label;         /* (owned) -1 = unlabelled */
     int32_t *split[3];      /* local rows of each set, ascending */
@@ -1636,6 +1639,66 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_part_load(gnnkd_part **p, const cha
 
 /* Frees p's arrays and p, and sets *p to NULL. NULL is fine. */
 GNNKD_API void gnnkd_part_free(gnnkd_part **p);
+
+/* ---- distributed training over MPI (dist/mpi.c) -----------------------------
+ * One MPI rank per part, each reading only its own part (gnnkd_part_load):
+ * synchronous full-graph training of a GCN or an MLP. Before each product
+ * with Â a rank fetches its halo rows from their owners
+ * (MPI_Neighbor_alltoallv on a distributed graph communicator of the parts
+ * it exchanges with; Â being symmetric, the backward pass fetches the halo
+ * rows of the gradient the same way); an MLP exchanges nothing. Gradients
+ * and losses are summed on rank 0 and broadcast, so every rank takes the
+ * same Adam step on the same bits. Dropout masks are drawn at global node
+ * ids with the seed and step of gnnkd_train: P ranks compute the function
+ * the single process computes, up to the order of the sums. OpenMP runs
+ * inside each rank (gnnkd_set_threads). Built only with GNNKD_MPI (CMake;
+ * on when MPI is found): otherwise gnnkd_mpi_built() is 0 and the others
+ * fail with GNNKD_EINVAL saying so. */
+
+/* 1 if this build has MPI. */
+GNNKD_API int gnnkd_mpi_built(void);
+
+/* Starts MPI (MPI_Init_thread, FUNNELED: only the main thread calls MPI)
+ * unless it runs already; *rank and *size of MPI_COMM_WORLD.
+ * GNNKD_EINTERNAL if MPI fails to start. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_mpi_init(int *rank, int *size, char *msg);
+
+/* MPI_Finalize, once, if MPI was started. */
+GNNKD_API void gnnkd_mpi_finalize(void);
+
+/* Ends the whole job after a failure on this rank: prints "rank R: msg" on
+ * stderr and calls MPI_Abort with gnnkd_exit_code(status), so the other
+ * ranks do not wait forever in a collective. Does not return. */
+GNNKD_API void gnnkd_mpi_abort(int status, const char *msg);
+
+/* What the exchanges of a distributed training cost. */
+typedef struct {
+    int epochs;
+    double exchange_seconds; /* in halo exchanges, mean over ranks, whole run */
+    double bytes_per_epoch;  /* halo bytes all ranks sent per epoch (training
+                                step and validation pass) */
+} gnnkd_dist_stats;
+
+/* gnnkd_train on the distributed graph: every rank calls it together with
+ * its part p (part = rank; the job must have p->parts ranks) and a model of
+ * the same shape made with the same seed (gnnkd_model_new: the same
+ * weights everywhere). Hard labels only; o as for gnnkd_train, except that
+ * o->progress's answer is ignored (a rank alone cannot stop the others).
+ * On return every rank's m holds the selected weights, r the accuracies
+ * and losses over the whole graph's splits, ds (may be NULL) the exchange
+ * costs; logits, on rank 0 and if not NULL, receives the (nodes, C) logits
+ * of every node (gathered from the ranks; the other ranks' logits argument
+ * is not read). Errors: GNNKD_EINVAL for a model that is not a GCN or MLP
+ * or does not fit p, a rank count that is not p->parts, or options out of
+ * range; GNNKD_EDATA if the ranks' parts come from different
+ * partitionings; GNNKD_ENUMERIC, GNNKD_ENOMEM; GNNKD_EINTERNAL if MPI
+ * fails. A rank that fails returns while the others may wait in a
+ * collective: call gnnkd_mpi_abort. O(epochs (forward + halo rows x
+ * widths)). Ownership: m is changed in place; p and o are read. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r,
+                                                       gnnkd_dist_stats *ds, float *logits,
+                                                       const gnnkd_part *p,
+                                                       const gnnkd_train_options *o, char *msg);
 
 #ifdef __cplusplus
 }
