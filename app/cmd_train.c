@@ -117,7 +117,7 @@ static int train_partitioned(cli_run *run, const char *model, const char *hidden
         o.progress_ctx = &prog;
         gnnkd_train_result res;
         rc = gnnkd_model_new(&m, &spec, p->nfeat, p->nclass, o.seed, msg);
-        if (rc == GNNKD_OK) rc = gnnkd_train_part(m, &res, &ds, logits, p, &o, msg);
+        if (rc == GNNKD_OK) rc = gnnkd_train_part(m, &res, &ds, logits, NULL, p, &o, NULL, msg);
         cli_progress_done(&prog);
         if (rc != GNNKD_OK) FAIL_RANK();
         if (rank == 0 && run->save) {

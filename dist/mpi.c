@@ -264,8 +264,39 @@ static int gather_logits(float *all, const float *z, const gnnkd_part *p, char *
 #undef GKD_FREE_ALL
 }
 
+/* The step's loss summed over this rank's rows (each term's mean is taken
+ * over all ranks: its gradient's weight carries this rank's share), its
+ * gradient in dlogits. */
+static double step_loss(float *dlogits, const float *z, const gnnkd_part *p,
+                        const gnnkd_objective *obj, int64_t ntransfer_total) {
+    const int32_t C = p->nclass, ntrain = p->nsplit[GNNKD_TRAIN];
+    const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
+    const float soft_w = method == GNNKD_METHOD_SCRATCH ? 0.0f : obj->alpha;
+    const float hard_w = 1.0f - soft_w;
+    double loss = 0.0;
+    memset(dlogits, 0, sizeof *dlogits * (size_t)p->owned * (size_t)C);
+    if (hard_w > 0.0f && ntrain > 0) {
+        float share = (float)ntrain / (float)p->nsplit_total[GNNKD_TRAIN];
+        loss += hard_w * ntrain / (double)p->nsplit_total[GNNKD_TRAIN] *
+                gnnkd_loss_ce(dlogits, z, p->label, p->split[GNNKD_TRAIN], ntrain, C, hard_w * share);
+    }
+    if (method != GNNKD_METHOD_SCRATCH && obj->ntransfer > 0) {
+        int32_t nt = obj->ntransfer;
+        float share = (float)nt / (float)ntransfer_total;
+        double frac = nt / (double)ntransfer_total;
+        if (method == GNNKD_METHOD_KD)
+            loss += soft_w * frac * gnnkd_loss_kd(dlogits, NULL, z, obj->target, obj->transfer, nt, C,
+                                                  obj->temperature, soft_w * share);
+        else
+            loss += soft_w * frac * gnnkd_loss_compress(dlogits, z, obj->target, obj->transfer, nt,
+                                                        C, soft_w * share);
+    }
+    return loss;
+}
+
 gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_stats *ds,
-                              float *logits, const gnnkd_part *p, const gnnkd_train_options *o,
+                              float *logits, float *mine, const gnnkd_part *p,
+                              const gnnkd_train_options *o, const gnnkd_objective *obj,
                               char *msg) {
     GKD_CLEAR_MSG;
     gkd_dist t;
@@ -295,8 +326,20 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
               "part %d: partitioning id %016llx, rank 0's is %016llx: the parts come from "
               "different partitionings", p->part, (unsigned long long)p->id,
               (unsigned long long)id);
+    const int soft = obj && obj->method != GNNKD_METHOD_SCRATCH;
+    GKD_CHECK(!soft || (obj->target && (obj->transfer || obj->ntransfer == 0) &&
+                        obj->ntransfer >= 0 && obj->alpha >= 0.0f && obj->alpha <= 1.0f &&
+                        (obj->method != GNNKD_METHOD_KD || obj->temperature > 0.0f)),
+              GNNKD_EINVAL, "gnnkd_train_part: a bad objective (target, transfer rows, alpha "
+              "in [0, 1], a positive temperature)");
+    for (int32_t k = 0; soft && k < obj->ntransfer; k++)
+        GKD_CHECK(obj->transfer[k] >= 0 && obj->transfer[k] < p->owned, GNNKD_EINVAL,
+                  "transfer row %d is outside this part's 0..%d", obj->transfer[k], p->owned - 1);
+    int64_t ntransfer_total = soft ? obj->ntransfer : 0;
+    GKD_TRY(sum_all(&ntransfer_total, 1, MPI_INT64_T, msg));
+    GKD_CHECK(!soft || ntransfer_total > 0, GNNKD_EINVAL, "the transfer set is empty");
     GKD_TRY(dist_new(&t, m, p, msg));
-    const int32_t C = p->nclass, ntrain = p->nsplit[GNNKD_TRAIN];
+    const int32_t C = p->nclass;
     const int64_t nparams = gnnkd_model_num_params(m);
     GKD_CHECK(nparams <= INT32_MAX, GNNKD_EINVAL, "%lld parameters: MPI counts stop at %d",
               (long long)nparams, INT32_MAX);
@@ -311,8 +354,6 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
     gkd_model_reset_adam(m);
     gkd_model_zero_grad(m);
     double l2 = gkd_model_l2(m, o);
-    // each rank's share of the mean over all training nodes
-    const float share = (float)ntrain / (float)p->nsplit_total[GNNKD_TRAIN];
 
     double t_start = MPI_Wtime(), best_acc = -1.0, best_loss = INFINITY;
     int epoch = 0, best_epoch = 0, since_best = 0, rc = GNNKD_OK;
@@ -322,16 +363,13 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
         const float *z = NULL;
         if ((rc = gkd_part_forward(&z, t.ws, m, &t.in, 1, o->seed, (uint64_t)epoch, msg)) != GNNKD_OK)
             break;
-        memset(t.dlogits, 0, sizeof *t.dlogits * (size_t)p->owned * (size_t)C);
-        double loss = ntrain > 0 ? gnnkd_loss_ce(t.dlogits, z, p->label, p->split[GNNKD_TRAIN],
-                                                 ntrain, C, share) * ntrain
-                                 : 0.0;
+        double loss = step_loss(t.dlogits, z, p, soft ? obj : NULL, ntransfer_total);
         if ((rc = gkd_part_backward(t.ws, m, &t.in, t.dlogits, msg)) != GNNKD_OK) break;
         // the loss rides along with the gradients: one reduction a step
         float *g = gkd_model_grads(m);
         if ((rc = sum_all(g, (int)nparams, MPI_FLOAT, msg)) != GNNKD_OK) break;
         if ((rc = sum_all(&loss, 1, MPI_DOUBLE, msg)) != GNNKD_OK) break;
-        loss = loss / p->nsplit_total[GNNKD_TRAIN] + l2;
+        loss += l2;
         if (!isfinite(loss)) {
             gkd_msg(msg, "epoch %d: the training loss is %g (try a smaller learning rate)", epoch,
                     loss);
@@ -405,7 +443,96 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
     // the logits of the selected weights, gathered if rank 0 asks
     int want = logits != NULL;
     MPI_Bcast(&want, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (want) GKD_TRY(gather_logits(logits, t.ws ? gkd_part_logits(t.ws) : NULL, p, msg));
+    if (want) GKD_TRY(gather_logits(logits, gkd_part_logits(t.ws), p, msg));
+    if (mine)
+        memcpy(mine, gkd_part_logits(t.ws), sizeof *mine * (size_t)p->owned * (size_t)C);
+    GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+/* The ensemble's accuracy over every rank's rows of each split. */
+static int teacher_acc(double acc[3], const gnnkd_teacher *t, const gnnkd_part *p, char *msg) {
+    double v[3] = {0};
+    for (int sp = 0; sp < 3; sp++) {
+        double a = 0.0;
+        if (p->nsplit[sp] == 0) continue;
+        int rc = gnnkd_teacher_accuracy(&a, t, p->label, p->split[sp], p->nsplit[sp], msg);
+        if (rc != GNNKD_OK) return rc;
+        v[sp] = round(a * p->nsplit[sp]);
+    }
+    int rc = sum_all(v, 3, MPI_DOUBLE, msg);
+    for (int sp = 0; sp < 3; sp++)
+        acc[sp] = p->nsplit_total[sp] > 0 ? v[sp] / p->nsplit_total[sp] : NAN;
+    return rc;
+}
+
+gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r, gnnkd_model **student,
+                                gnnkd_dist_stats *ds, float *logits,
+                                const gnnkd_distill_options *o, uint64_t seed,
+                                const gnnkd_part *p, char *msg) {
+    GKD_CLEAR_MSG;
+    gnnkd_teacher *t = NULL;
+    gnnkd_model *m = NULL;
+    float *z = NULL, *target = NULL;
+    int32_t *rows = NULL, nrows = 0;
+#define GKD_FREE_ALL                                                                        \
+    do {                                                                                   \
+        gnnkd_teacher_free(&t);                                                            \
+        gnnkd_model_free(&m);                                                              \
+        free(z);                                                                           \
+        free(target);                                                                      \
+        free(rows);                                                                        \
+    } while (0)
+    if (student) *student = NULL;
+    GKD_CHECK(r != NULL && o != NULL && p != NULL, GNNKD_EINVAL,
+              "gnnkd_distill_part: r, o and p must not be NULL");
+    GKD_CHECK(o->teacher_files == NULL && o->munge == 0 && o->ensemble >= 1, GNNKD_EINVAL,
+              "gnnkd_distill_part: teacher files and MUNGE pseudo-nodes are not distributed: "
+              "a trained teacher (an ensemble of 1 or more) only");
+    GKD_CHECK(o->transfer == GNNKD_TRANSFER_ALL || o->transfer == GNNKD_TRANSFER_TRAIN ||
+                  o->transfer == GNNKD_TRANSFER_UNLABELED,
+              GNNKD_EINVAL, "gnnkd_distill_part: transfer set %s: all, train or unlabeled",
+              gnnkd_transfer_name(o->transfer));
+    memset(r, 0, sizeof *r);
+    const int32_t C = p->nclass;
+    const int soft = o->method != GNNKD_METHOD_SCRATCH;
+    gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0};
+    if (soft) { // the teacher's logits and targets stay on the rank that owns their rows
+        GKD_TRY(gnnkd_teacher_new(&t, p->owned, C, msg));
+        GKD_ALLOC(z, (int64_t)p->owned * C);
+        for (int j = 0; j < o->ensemble; j++) {
+            gnnkd_train_options to = o->teacher_train;
+            gnnkd_train_result res;
+            to.seed = gnnkd_distill_member_seed(seed, j);
+            GKD_TRY(gnnkd_model_new(&m, &o->teacher, p->nfeat, C, to.seed, msg));
+            GKD_TRY(gnnkd_train_part(m, &res, NULL, NULL, z, p, &to, NULL, msg));
+            GKD_TRY(gnnkd_teacher_add_logits(t, z, msg));
+            if (o->member_trained) GKD_TRY(o->member_trained(o->member_ctx, m, j, to.seed, msg));
+            r->teacher_params += gnnkd_model_num_params(m);
+            gnnkd_model_free(&m);
+        }
+        r->teacher_members = o->ensemble;
+        GKD_TRY(teacher_acc(r->teacher_acc, t, p, msg));
+        GKD_ALLOC(target, (int64_t)p->owned * C);
+        GKD_TRY(gnnkd_teacher_targets(target, t, o->method, o->temperature, o->center, msg));
+        GKD_ALLOC(rows, p->owned);
+        uint8_t *train = (uint8_t *)z; // scratch: owned bytes fit in owned x C floats
+        memset(train, 0, (size_t)p->owned);
+        for (int32_t k = 0; k < p->nsplit[GNNKD_TRAIN]; k++) train[p->split[GNNKD_TRAIN][k]] = 1;
+        for (int32_t q = 0; q < p->owned; q++)
+            if (o->transfer == GNNKD_TRANSFER_ALL || (o->transfer == GNNKD_TRANSFER_TRAIN) == train[q])
+                rows[nrows++] = q;
+        obj.target = target;
+        obj.transfer = rows;
+        obj.ntransfer = nrows;
+    }
+    gnnkd_train_options so = o->student_train;
+    so.seed = seed;
+    GKD_TRY(gnnkd_model_new(&m, &o->student, p->nfeat, C, seed, msg));
+    GKD_TRY(gnnkd_train_part(m, &r->student, ds, logits, NULL, p, &so, soft ? &obj : NULL, msg));
+    r->student_params = gnnkd_model_num_params(m);
+    if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
@@ -431,10 +558,20 @@ void gnnkd_mpi_abort(int status, const char *msg) {
 }
 
 gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_stats *ds,
-                              float *logits, const gnnkd_part *p, const gnnkd_train_options *o,
+                              float *logits, float *mine, const gnnkd_part *p,
+                              const gnnkd_train_options *o, const gnnkd_objective *obj,
                               char *msg) {
     GKD_CLEAR_MSG;
     gkd_msg(msg, "gnnkd_train_part: gnnkd was built without MPI");
+    return GNNKD_EINVAL;
+}
+
+gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r, gnnkd_model **student,
+                                gnnkd_dist_stats *ds, float *logits,
+                                const gnnkd_distill_options *o, uint64_t seed,
+                                const gnnkd_part *p, char *msg) {
+    GKD_CLEAR_MSG;
+    gkd_msg(msg, "gnnkd_distill_part: gnnkd was built without MPI");
     return GNNKD_EINVAL;
 }
 

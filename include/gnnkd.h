@@ -1682,23 +1682,45 @@ typedef struct {
 /* gnnkd_train on the distributed graph: every rank calls it together with
  * its part p (part = rank; the job must have p->parts ranks) and a model of
  * the same shape made with the same seed (gnnkd_model_new: the same
- * weights everywhere). Hard labels only; o as for gnnkd_train, except that
- * o->progress's answer is ignored (a rank alone cannot stop the others).
+ * weights everywhere). o as for gnnkd_train, except that o->progress's
+ * answer is ignored (a rank alone cannot stop the others). obj (NULL: hard
+ * labels) as for gnnkd_train, but in this rank's rows: target (owned, C),
+ * transfer local rows 0..owned-1; each term's mean is over all ranks' rows.
  * On return every rank's m holds the selected weights, r the accuracies
  * and losses over the whole graph's splits, ds (may be NULL) the exchange
- * costs; logits, on rank 0 and if not NULL, receives the (nodes, C) logits
- * of every node (gathered from the ranks; the other ranks' logits argument
- * is not read). Errors: GNNKD_EINVAL for a model that is not a GCN or MLP
- * or does not fit p, a rank count that is not p->parts, or options out of
- * range; GNNKD_EDATA if the ranks' parts come from different
- * partitionings; GNNKD_ENUMERIC, GNNKD_ENOMEM; GNNKD_EINTERNAL if MPI
- * fails. A rank that fails returns while the others may wait in a
+ * costs, mine (may be NULL; (owned, C), the caller's) this rank's logits;
+ * logits, on rank 0 and if not NULL, receives the (nodes, C) logits of
+ * every node (gathered from the ranks; the other ranks' logits argument is
+ * not read). Errors: GNNKD_EINVAL for a model that is not a GCN or MLP or
+ * does not fit p, a rank count that is not p->parts, options or an
+ * objective out of range; GNNKD_EDATA if the ranks' parts come from
+ * different partitionings; GNNKD_ENUMERIC, GNNKD_ENOMEM; GNNKD_EINTERNAL
+ * if MPI fails. A rank that fails returns while the others may wait in a
  * collective: call gnnkd_mpi_abort. O(epochs (forward + halo rows x
- * widths)). Ownership: m is changed in place; p and o are read. */
+ * widths)). Ownership: m is changed in place; p, o and obj are read. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r,
                                                        gnnkd_dist_stats *ds, float *logits,
-                                                       const gnnkd_part *p,
-                                                       const gnnkd_train_options *o, char *msg);
+                                                       float *mine, const gnnkd_part *p,
+                                                       const gnnkd_train_options *o,
+                                                       const gnnkd_objective *obj, char *msg);
+
+/* gnnkd_distill on the distributed graph (collective, as gnnkd_train_part):
+ * o->ensemble teachers of o->teacher trained with gnnkd_train_part (member
+ * seeds gnnkd_distill_member_seed), their logits and the soft targets kept
+ * in each rank's rows (never gathered), then the student (GCN or MLP: an
+ * MLP exchanges nothing) trained on them with seed. Transfer sets all,
+ * train or unlabeled; teacher files, MUNGE and o->center's other uses as
+ * gnnkd_distill. r as gnnkd_distill's (the teacher's accuracy over all
+ * ranks' rows); *student (may be NULL) the student on every rank; ds and
+ * logits (the student's) as for gnnkd_train_part. Errors: those of
+ * gnnkd_train_part; GNNKD_EINVAL for teacher files, MUNGE or a transfer
+ * file. Ownership: *student is new (gnnkd_model_free). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r,
+                                                         gnnkd_model **student,
+                                                         gnnkd_dist_stats *ds, float *logits,
+                                                         const gnnkd_distill_options *o,
+                                                         uint64_t seed, const gnnkd_part *p,
+                                                         char *msg);
 
 #ifdef __cplusplus
 }
