@@ -146,6 +146,7 @@ static int train_partitioned(cli_run *run, const char *model, const char *hidden
         cJSON_AddStringToObject(root, "select", gnnkd_select_name(run->train.select));
         cJSON_AddNumberToObject(root, "exchange_seconds", ds.exchange_seconds);
         cJSON_AddNumberToObject(root, "exchange_bytes_per_epoch", ds.bytes_per_epoch);
+        cJSON_AddNumberToObject(root, "peak_rss_mb_max_rank", ds.peak_rss_mb_max);
         cli_json_add_runs(root, &runs);
         cli_json_print(root);
     } else if (rank == 0) {
@@ -154,8 +155,9 @@ static int train_partitioned(cli_run *run, const char *model, const char *hidden
         snprintf(title, sizeof title, "%s on %s, %lld parameters, %d ranks (%s parts)", mtext,
                  p->name, (long long)params, size, gnnkd_partition_method_name(p->method));
         cli_runs_print(stdout, title, &runs);
-        printf("halo exchange: %.3f MB per epoch, %.2f s in all (last run, mean over ranks)\n",
-               ds.bytes_per_epoch / 1e6, ds.exchange_seconds);
+        printf("halo exchange: %.3f MB per epoch, %.2f s in all (last run, mean over ranks); "
+               "largest rank's peak RSS %.0f MiB\n",
+               ds.bytes_per_epoch / 1e6, ds.exchange_seconds, ds.peak_rss_mb_max);
     }
     free(logits);
     cli_runs_free(&runs);

@@ -162,6 +162,11 @@ static int sum_all(void *buf, int count, MPI_Datatype t, char *msg) {
 
 /* ---- training ------------------------------------------------------------------- */
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 typedef struct {
     gkd_comm comm;
     gkd_part_input in;
@@ -420,15 +425,10 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
     r->epochs = epoch;
     r->best_epoch = best_epoch;
     r->train_seconds = MPI_Wtime() - t_start;
-    // the median step of the slowest rank: a step ends when the last one does
-    GKD_TRY(sum_all(step_seconds, epoch, MPI_DOUBLE, msg)); // the mean over ranks, below
+    // each step averaged over the ranks (its collectives end it together on all)
+    GKD_TRY(sum_all(step_seconds, epoch, MPI_DOUBLE, msg));
     for (int k = 0; k < epoch; k++) step_seconds[k] /= p->parts;
-    for (int a = 1; a < epoch; a++) // few epochs: insertion sort
-        for (int b = a; b > 0 && step_seconds[b - 1] > step_seconds[b]; b--) {
-            double x = step_seconds[b];
-            step_seconds[b] = step_seconds[b - 1];
-            step_seconds[b - 1] = x;
-        }
+    qsort(step_seconds, (size_t)epoch, sizeof *step_seconds, cmp_double);
     r->epoch_seconds_median = step_seconds[epoch / 2];
     r->epoch_seconds_min = step_seconds[0];
     r->epoch_seconds_max = step_seconds[epoch - 1];
@@ -439,6 +439,10 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
         ds->exchange_seconds = v[0] / p->parts;
         ds->bytes_per_epoch = v[1] / epoch; // the evaluations' forwards count too
         ds->epochs = epoch;
+        double rss = gkd_peak_rss_mb(), top = 0.0;
+        MPI_Reduce(&rss, &top, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+        MPI_Bcast(&top, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+        ds->peak_rss_mb_max = top;
     }
     // the logits of the selected weights, gathered if rank 0 asks
     int want = logits != NULL;

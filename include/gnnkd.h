@@ -1677,6 +1677,7 @@ typedef struct {
     double exchange_seconds; /* in halo exchanges, mean over ranks, whole run */
     double bytes_per_epoch;  /* halo bytes all ranks sent per epoch (training
                                 step and validation pass) */
+    double peak_rss_mb_max;  /* the largest peak resident set of a rank, MiB */
 } gnnkd_dist_stats;
 
 /* gnnkd_train on the distributed graph: every rank calls it together with
