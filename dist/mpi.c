@@ -332,6 +332,9 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
               "different partitionings", p->part, (unsigned long long)p->id,
               (unsigned long long)id);
     const int soft = obj && obj->method != GNNKD_METHOD_SCRATCH;
+    GKD_CHECK(!soft || obj->method == GNNKD_METHOD_KD || obj->method == GNNKD_METHOD_COMPRESS,
+              GNNKD_EINVAL, "gnnkd_train_part: method %s: scratch, kd or compress",
+              gnnkd_method_name(obj->method));
     GKD_CHECK(!soft || (obj->target && (obj->transfer || obj->ntransfer == 0) &&
                         obj->ntransfer >= 0 && obj->alpha >= 0.0f && obj->alpha <= 1.0f &&
                         (obj->method != GNNKD_METHOD_KD || obj->temperature > 0.0f)),
@@ -498,6 +501,10 @@ gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r, gnnkd_model **student,
                   o->transfer == GNNKD_TRANSFER_UNLABELED,
               GNNKD_EINVAL, "gnnkd_distill_part: transfer set %s: all, train or unlabeled",
               gnnkd_transfer_name(o->transfer));
+    GKD_CHECK(o->method == GNNKD_METHOD_SCRATCH || o->method == GNNKD_METHOD_KD ||
+                  o->method == GNNKD_METHOD_COMPRESS,
+              GNNKD_EINVAL, "gnnkd_distill_part: method %s: scratch, kd or compress",
+              gnnkd_method_name(o->method));
     memset(r, 0, sizeof *r);
     const int32_t C = p->nclass;
     const int soft = o->method != GNNKD_METHOD_SCRATCH;
