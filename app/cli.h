@@ -16,6 +16,7 @@ int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_partition(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_bench_speed(int argc, char **argv);
 

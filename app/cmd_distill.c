@@ -62,6 +62,11 @@ static void distill_help(FILE *f) {
             "                          student's input (0: off)\n"
             "  --adv-steps K           PGD steps of E/4 (5)\n"
             "  --adv-weight W          weight of the perturbed loss (0.1)\n\n"
+            "Distributed (a build with MPI):\n"
+            "  --partitioned DIR       mpirun -np P gnnkd distill --partitioned DIR: teacher\n"
+            "                          and student trained over the parts of DIR (gnnkd\n"
+            "                          partition), one rank each; the teacher's targets stay\n"
+            "                          on the ranks; GCN and MLP; --threads per rank (1)\n\n"
             "Teachers are trained with Kipf & Welling's recipe (the defaults of gnnkd train).\n"
             "The training options below are the student's. Their defaults differ from\n"
             "gnnkd train's in one point: --weight-decay is 0 for kd, kd+lsp and compress\n"
@@ -98,6 +103,7 @@ typedef struct {
     const char *position, *position_save;
     double adv_eps, adv_weight;
     long adv_steps;
+    const char *partitioned;
 } distill_args;
 
 /* 0: go on; otherwise 1 + the exit code (help or a usage error). */
@@ -147,6 +153,7 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 3102: return cli_float("distill", "adv-eps", arg, 0.0, 1e6, &a->adv_eps) ? 0 : 3;
     case 3103: return cli_int("distill", "adv-steps", arg, 1, 1000, &a->adv_steps) ? 0 : 3;
     case 3104: return cli_float("distill", "adv-weight", arg, 0.0, 1e6, &a->adv_weight) ? 0 : 3;
+    case 'D': a->partitioned = arg; return 0;
     case 'h': distill_help(stdout); return 1;
     default: distill_help(stderr); return 3;
     }
@@ -188,6 +195,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"adv-eps", required_argument, 0, 3102},
         {"adv-steps", required_argument, 0, 3103},
         {"adv-weight", required_argument, 0, 3104},
+        {"partitioned", required_argument, 0, 'D'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     gnnkd_distill_options def;
@@ -226,6 +234,12 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         fprintf(stderr, "gnnkd distill: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 3;
     }
+    if (a->partitioned && (a->data.dataset || a->data.graph || a->data.setting || a->data.glnn)) {
+        fprintf(stderr, "gnnkd distill: --partitioned DIR holds the data: no --dataset, --graph, "
+                        "--setting or --protocol\n");
+        return 3;
+    }
+    if (a->partitioned && a->run.threads == 0) a->run.threads = 1; // ranks share the cores
     if (a->teacher && a->nfiles) {
         fprintf(stderr, "gnnkd distill: give teacher files or a teacher to train, not both\n");
         return 3;
@@ -498,10 +512,98 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cli_json_print(root);
 }
 
+/* mpirun -np P gnnkd distill --partitioned DIR: every rank trains the
+ * teacher and the student on its part; rank 0 reports and writes. A rank
+ * that fails ends the job (gnnkd_mpi_abort). */
+static int distill_partitioned(distill_args *a) {
+    char msg[GNNKD_MSG_LEN] = "", text[GNNKD_MSG_LEN + 32];
+    int rank = 0, size = 1;
+    gnnkd_part *p = NULL;
+    gnnkd_model *m = NULL;
+    float *logits = NULL;
+    double *tacc = NULL;
+    cli_runs runs = {0}, tset = {0};
+    gnnkd_distill_options o;
+    distill_ctx ctx;
+    gnnkd_distill_result last = {0};
+    gnnkd_dist_stats ds = {0};
+    int rc = gnnkd_mpi_init(&rank, &size, msg);
+    if (rc != GNNKD_OK) return cli_fail("distill", rc, msg);
+#define FAIL_RANK()                                                                        \
+    do {                                                                                   \
+        snprintf(text, sizeof text, "gnnkd distill: %s", msg);                             \
+        gnnkd_mpi_abort(rc, text);                                                         \
+    } while (0)
+    if (rank != 0) a->save_teacher = NULL, a->run.quiet = 1; // rank 0 writes and reports
+    rc = prepare(&o, &ctx, a, msg);
+    if (rc == GNNKD_OK) rc = gnnkd_part_load(&p, a->partitioned, rank, msg);
+    if (rc == GNNKD_OK && p->parts != size) {
+        snprintf(msg, sizeof msg, "%s has %d parts and the job %d ranks: run mpirun -np %d",
+                 a->partitioned, p->parts, size, p->parts);
+        rc = GNNKD_EINVAL;
+    }
+    if (rc == GNNKD_OK && rank == 0 && a->run.save_logits &&
+        !(logits = malloc(sizeof *logits * (size_t)p->nodes * (size_t)p->nclass))) {
+        snprintf(msg, sizeof msg, "--save-logits: out of memory for %d x %d logits", p->nodes,
+                 p->nclass);
+        rc = GNNKD_ENOMEM;
+    }
+    if (rc == GNNKD_OK) rc = cli_runs_new(&runs, a->run.runs);
+    if (rc == GNNKD_OK) rc = cli_runs_new(&tset, a->run.runs);
+    if (rc == GNNKD_OK && !(tacc = calloc((size_t)a->run.runs, sizeof *tacc))) rc = GNNKD_ENOMEM;
+    if (rc != GNNKD_OK) FAIL_RANK();
+    for (int k = 0; k < a->run.runs; k++) {
+        uint64_t seed = a->run.train.seed + (uint64_t)k;
+        char label[64], path[4096];
+        snprintf(label, sizeof label, "student %d/%d", k + 1, a->run.runs);
+        cli_progress sprog = {label, o.student_train.epochs, ctx.prog.enabled};
+        o.student_train.progress = cli_progress_cb;
+        o.student_train.progress_ctx = &sprog;
+        snprintf(ctx.label, sizeof ctx.label, "teacher 1");
+        rc = gnnkd_distill_part(&last, &m, &ds, logits, &o, seed, p, msg);
+        cli_progress_done(&sprog);
+        if (rc == GNNKD_OK && rank == 0 && a->run.save) {
+            cli_run_path(path, sizeof path, a->run.save, a->run.runs, (unsigned long long)seed);
+            rc = gnnkd_model_save(m, path, msg);
+        }
+        if (rc == GNNKD_OK && rank == 0 && a->run.save_logits) {
+            cli_run_path(path, sizeof path, a->run.save_logits, a->run.runs, (unsigned long long)seed);
+            rc = gnnkd_npy_write(path, logits, p->nodes, p->nclass, msg);
+        }
+        if (rc != GNNKD_OK) FAIL_RANK();
+        tacc[k] = last.teacher_acc[GNNKD_TEST];
+        cli_runs_add(&runs, &last.student);
+        gnnkd_model_free(&m);
+    }
+#undef FAIL_RANK
+    if (rank == 0) { // report() reads the dataset's name and sizes only
+        gnnkd_dataset d = {0};
+        snprintf(d.name, sizeof d.name, "%s", p->name);
+        d.nfeat = p->nfeat;
+        d.nclass = p->nclass;
+        int32_t ntrain = p->nsplit_total[GNNKD_TRAIN];
+        int32_t nt = o.transfer == GNNKD_TRANSFER_ALL     ? p->nodes
+                     : o.transfer == GNNKD_TRANSFER_TRAIN ? ntrain
+                                                          : p->nodes - ntrain;
+        report(a, &o, &last, tacc, &tset, &runs, &d, nt);
+        if (!a->run.json)
+            printf("halo exchange (student): %.3f MB per epoch, %.2f s in all (mean over ranks)\n",
+                   ds.bytes_per_epoch / 1e6, ds.exchange_seconds);
+    }
+    free(tacc);
+    free(logits);
+    cli_runs_free(&runs);
+    cli_runs_free(&tset);
+    gnnkd_part_free(&p);
+    gnnkd_mpi_finalize();
+    return 0;
+}
+
 int cmd_distill(int argc, char **argv) {
     distill_args a;
     int r = parse_args(&a, argc, argv);
     if (r != 0) return r - 1;
+    if (a.partitioned) return distill_partitioned(&a);
 
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_distill_options o;

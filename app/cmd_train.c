@@ -21,6 +21,11 @@ static void train_help(FILE *f) {
             "  --hidden H1,H2,...      hidden widths (overrides those of --model)\n"
             "  --layers L              L weight layers, every hidden layer as wide as the first\n"
             "  --dropout P             dropout on the input and hidden layers (0.5)\n\n"
+            "Distributed (GCN and MLP, hard labels; a build with MPI):\n"
+            "  --partitioned DIR       train on the parts of DIR (gnnkd partition), one MPI\n"
+            "                          rank per part: mpirun -np P gnnkd train --partitioned DIR;\n"
+            "                          each rank reads its own part only; --threads per rank\n"
+            "                          (default 1); output from rank 0\n\n"
             "%s\n%s\n"
             "Example: gnnkd train --dataset cora --runs 10 --json\n",
             CLI_DATA_HELP, CLI_RUN_HELP);
@@ -60,6 +65,107 @@ static int open_data(gnnkd_dataset **d, gnnkd_graph **g, const cli_data *data, i
     return rc;
 }
 
+/* mpirun -np P gnnkd train --partitioned DIR: every rank trains on its part;
+ * rank 0 reports and writes the outputs. A rank that fails ends the job
+ * (gnnkd_mpi_abort): "rank R: gnnkd train: ..." and no output written. */
+static int train_partitioned(cli_run *run, const char *model, const char *hidden, long layers,
+                             double dropout, const char *dir) {
+    char msg[GNNKD_MSG_LEN] = "", text[GNNKD_MSG_LEN + 32];
+    int rank = 0, size = 1;
+    gnnkd_part *p = NULL;
+    gnnkd_model *m = NULL;
+    gnnkd_model_spec spec;
+    float *logits = NULL;
+    cli_runs runs = {0};
+    int rc = gnnkd_mpi_init(&rank, &size, msg);
+    if (rc != GNNKD_OK) return cli_fail("train", rc, msg);
+#define FAIL_RANK()                                                                        \
+    do {                                                                                   \
+        snprintf(text, sizeof text, "gnnkd train: %s", msg);                               \
+        gnnkd_mpi_abort(rc, text);                                                         \
+    } while (0)
+    rc = model_spec(&spec, model, hidden, layers, dropout, msg);
+    if (rc == GNNKD_OK) rc = gnnkd_part_load(&p, dir, rank, msg);
+    if (rc == GNNKD_OK && p->parts != size) {
+        snprintf(msg, sizeof msg, "%s has %d parts and the job %d ranks: run mpirun -np %d", dir,
+                 p->parts, size, p->parts);
+        rc = GNNKD_EINVAL;
+    }
+    if (rc == GNNKD_OK && p->nsplit_total[GNNKD_TEST] == 0) {
+        snprintf(msg, sizeof msg, "%s: the partitioned dataset has no test nodes", dir);
+        rc = GNNKD_EINVAL;
+    }
+    if (rc != GNNKD_OK) FAIL_RANK();
+    cli_run_for_model(run, &spec, GNNKD_METHOD_SCRATCH);
+    if (rank == 0 && run->save_logits &&
+        !(logits = malloc(sizeof *logits * (size_t)p->nodes * (size_t)p->nclass))) {
+        snprintf(msg, sizeof msg, "--save-logits: out of memory for %d x %d logits", p->nodes,
+                 p->nclass);
+        rc = GNNKD_ENOMEM;
+        FAIL_RANK();
+    }
+    if ((rc = cli_runs_new(&runs, run->runs)) != GNNKD_OK) FAIL_RANK();
+    int64_t params = 0;
+    gnnkd_dist_stats ds = {0};
+    for (int k = 0; k < run->runs; k++) {
+        gnnkd_train_options o = run->train;
+        o.seed = run->train.seed + (uint64_t)k;
+        char label[64], path[4096];
+        snprintf(label, sizeof label, "run %d/%d", k + 1, run->runs);
+        cli_progress prog = {label, o.epochs, rank == 0 && !run->quiet && isatty(2)};
+        o.progress = cli_progress_cb;
+        o.progress_ctx = &prog;
+        gnnkd_train_result res;
+        rc = gnnkd_model_new(&m, &spec, p->nfeat, p->nclass, o.seed, msg);
+        if (rc == GNNKD_OK) rc = gnnkd_train_part(m, &res, &ds, logits, NULL, p, &o, NULL, msg);
+        cli_progress_done(&prog);
+        if (rc != GNNKD_OK) FAIL_RANK();
+        if (rank == 0 && run->save) {
+            cli_run_path(path, sizeof path, run->save, run->runs, (unsigned long long)o.seed);
+            rc = gnnkd_model_save(m, path, msg);
+        }
+        if (rc == GNNKD_OK && rank == 0 && run->save_logits) {
+            cli_run_path(path, sizeof path, run->save_logits, run->runs, (unsigned long long)o.seed);
+            rc = gnnkd_npy_write(path, logits, p->nodes, p->nclass, msg);
+        }
+        if (rc != GNNKD_OK) FAIL_RANK();
+        cli_runs_add(&runs, &res);
+        spec = *gnnkd_model_get_spec(m);
+        params = gnnkd_model_num_params(m);
+        gnnkd_model_free(&m);
+    }
+#undef FAIL_RANK
+    if (rank == 0 && run->json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "dataset", p->name);
+        cJSON_AddItemToObject(root, "model", cli_json_model(&spec, params));
+        cJSON_AddNumberToObject(root, "seed", (double)run->train.seed);
+        cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
+        cJSON_AddNumberToObject(root, "ranks", size);
+        cJSON_AddStringToObject(root, "partition", gnnkd_partition_method_name(p->method));
+        cJSON_AddStringToObject(root, "select", gnnkd_select_name(run->train.select));
+        cJSON_AddNumberToObject(root, "exchange_seconds", ds.exchange_seconds);
+        cJSON_AddNumberToObject(root, "exchange_bytes_per_epoch", ds.bytes_per_epoch);
+        cJSON_AddNumberToObject(root, "peak_rss_mb_max_rank", ds.peak_rss_mb_max);
+        cli_json_add_runs(root, &runs);
+        cli_json_print(root);
+    } else if (rank == 0) {
+        char title[512], mtext[128];
+        gnnkd_model_spec_format(mtext, sizeof mtext, &spec);
+        snprintf(title, sizeof title, "%s on %s, %lld parameters, %d ranks (%s parts)", mtext,
+                 p->name, (long long)params, size, gnnkd_partition_method_name(p->method));
+        cli_runs_print(stdout, title, &runs);
+        printf("halo exchange: %.3f MB per epoch, %.2f s in all (last run, mean over ranks); "
+               "largest rank's peak RSS %.0f MiB\n",
+               ds.bytes_per_epoch / 1e6, ds.exchange_seconds, ds.peak_rss_mb_max);
+    }
+    free(logits);
+    cli_runs_free(&runs);
+    gnnkd_part_free(&p);
+    gnnkd_mpi_finalize();
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     static const struct option opts[] = {
         CLI_DATA_OPTIONS, CLI_RUN_OPTIONS,
@@ -67,9 +173,11 @@ int cmd_train(int argc, char **argv) {
         {"hidden", required_argument, 0, 'H'},
         {"layers", required_argument, 0, 'L'},
         {"dropout", required_argument, 0, 'p'},
+        {"partitioned", required_argument, 0, 'P'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     cli_data data = {0};
+    const char *partitioned = NULL;
     cli_run run;
     cli_run_defaults(&run);
     const char *model = "gcn:16", *hidden = NULL;
@@ -92,6 +200,7 @@ int cmd_train(int argc, char **argv) {
         case 'p':
             if (!cli_float("train", "dropout", optarg, 0.0, 0.99, &dropout)) return 2;
             break;
+        case 'P': partitioned = optarg; break;
         case 'h': train_help(stdout); return 0;
         default: train_help(stderr); return 2;
         }
@@ -100,7 +209,14 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "gnnkd train: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
+    if (partitioned && (data.dataset || data.graph || data.setting || data.glnn)) {
+        fprintf(stderr, "gnnkd train: --partitioned DIR holds the data: no --dataset, --graph, "
+                        "--setting or --protocol\n");
+        return 2;
+    }
+    if (partitioned && run.threads == 0) run.threads = 1; // ranks share the machine's cores
     if (cli_run_finish(&run, GNNKD_METHOD_SCRATCH, "train")) return 2;
+    if (partitioned) return train_partitioned(&run, model, hidden, layers, dropout, partitioned);
 
     char msg[GNNKD_MSG_LEN] = "";
     gnnkd_model_spec spec;

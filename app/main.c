@@ -28,6 +28,7 @@ static const struct {
     {"info", cmd_info, "describe a dataset: size, degrees, components, clustering, homophily"},
     {"predict", cmd_predict, "predict the classes of new nodes from their raw features"},
     {"export", cmd_export, "write an MLP student as standalone C99 (float or int8)"},
+    {"partition", cmd_partition, "cut a dataset into parts for distributed training (METIS)"},
     {"convert", cmd_convert, "write any dataset (graph file, synthetic) as a gnnkd folder"},
     {"bench", cmd_bench, "benchmark distillation vs compression: CSV, summary, plots"},
     {"bench-speed", cmd_bench_speed, "time training epochs, kernels and inference against rooflines"},

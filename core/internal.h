@@ -116,6 +116,9 @@ int gkd_ends_with(const char *s, const char *tail);
  * Readers size their buffers by *size, never by what the file declares. */
 FILE *gkd_open_regular(const char *path, int64_t *size, int *status, char *msg);
 
+/* crc continued over len bytes at p (zlib's CRC-32; start from 0). */
+uint32_t gkd_crc32(uint32_t crc, const void *p, int64_t len);
+
 /* Paths the library builds are at most this long. */
 #define GKD_PATH_LEN 4096
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cblas.h>
+#include <zlib.h>
 
 const char *gnnkd_status_name(gnnkd_status status) {
     switch (status) {
@@ -176,4 +177,16 @@ int gkd_path_join(char *out, const char *dir, const char *file, char *msg) {
         return GNNKD_EINVAL;
     }
     return GNNKD_OK;
+}
+
+uint32_t gkd_crc32(uint32_t crc, const void *p, int64_t len) {
+    const Bytef *b = p;
+    uLong c = crc;
+    while (len > 0) { // zlib takes a uInt length: feed it in pieces
+        uInt chunk = len > (1 << 30) ? (1u << 30) : (uInt)len;
+        c = crc32(c, b, chunk);
+        b += chunk;
+        len -= chunk;
+    }
+    return (uint32_t)c;
 }

@@ -151,6 +151,26 @@ seed("fuzz_ogb", "tiny.nosplit", b"\x00" + join(ogb[:3]))
 seed("fuzz_ogb", "tiny.plain", b"\x7f" + join(ogb))
 seed("fuzz_ogb", "tiny.cut", b"\x80" + join(ogb))
 
+# fuzz_part: part 0 of each tests/data/part-*/, its manifest's file lines
+# written with the harness's @bytesK and @crcK
+PART_FILES = ["nodes.bin", "adjacency.bin", "features.bin", "labels.bin"]
+
+
+def part_seed(folder):
+    man = read(folder, "part-0", "manifest.txt").decode().splitlines()
+    lines = [l for l in man if not l.startswith("file ")]
+    lines += ["file %s @bytes%d @crc%d" % (f, k, k) for k, f in enumerate(PART_FILES)]
+    bins = [read(folder, "part-0", f) for f in PART_FILES]
+    text = join([read(folder, "partition.txt"), ("\n".join(lines) + "\n").encode()])
+    # binary parts keep every byte: the newline before each separator is dropped
+    return text + SEP + (b"\n" + SEP).join(bins)
+
+
+for f in sorted(os.listdir(data)):
+    if f.startswith("part-"):
+        seed("fuzz_part", f, part_seed(f))
+
+
 for harness, files in corpus.items():
     d = os.path.join(out, harness)
     os.makedirs(d, exist_ok=True)

@@ -82,4 +82,44 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
 /* Resets Adam's moments and step (before training a loaded model again). */
 void gkd_model_reset_adam(gnnkd_model *m);
 
+/* ---- a model over one part of a partitioned graph (gnn/part.c) ------------
+ * The forward and backward passes of gnnkd_model_forward / _backward for
+ * GCNs and MLPs over the n rows a process owns, computing the same function
+ * as the single-process passes over the whole graph: dropout masks are drawn
+ * at global element ids (global row r and column c of an (N, h) array is
+ * element r h + c; a sparse X's entries at their global nonzero index), and
+ * each product with Â reads the halo rows that exchange fills in. */
+typedef struct {
+    int32_t n, nhalo;       /* owned rows, halo rows */
+    const int32_t *global;  /* (n) global row ids */
+    const int64_t *xoff;    /* (n) sparse X: each row's first nonzero in the whole X */
+    const gnnkd_csr *x;     /* (n, nfeat) sparse features, or NULL */
+    const float *xdense;    /* (n, nfeat) dense features, or NULL */
+    const gnnkd_csr *ahat;  /* (n, n + nhalo) Â's rows (GCN) */
+    /* Fills rows n .. n + nhalo - 1 of rows ((n + nhalo), width) from the
+     * processes that own them; a status and msg on failure. */
+    int (*exchange)(void *ctx, float *rows, int32_t width, char *msg);
+    void *ctx;
+} gkd_part_input;
+
+typedef struct gkd_part_ws gkd_part_ws;
+
+/* The buffers of the passes below for m over in (GNNKD_EINVAL for a GAT or
+ * SAGE model or features that do not fit; GNNKD_ENOMEM). */
+int gkd_part_ws_new(gkd_part_ws **w, const gnnkd_model *m, const gkd_part_input *in, char *msg);
+void gkd_part_ws_free(gkd_part_ws **w);
+
+/* *logits (n, C), owned by w: the forward pass (dropout when training, keyed
+ * by seed and step as gnnkd_model_forward's). Every process calls it
+ * together: each exchange is collective. */
+int gkd_part_forward(const float **logits, gkd_part_ws *w, gnnkd_model *m,
+                     const gkd_part_input *in, int training, uint64_t seed, uint64_t step,
+                     char *msg);
+/* The last forward's logits (n, C), owned by w. */
+const float *gkd_part_logits(const gkd_part_ws *w);
+/* Accumulates the gradients of this part's rows from dlogits (n, C) into m
+ * (each process's own share: the caller sums them across processes). */
+int gkd_part_backward(gkd_part_ws *w, gnnkd_model *m, const gkd_part_input *in,
+                      const float *dlogits, char *msg);
+
 #endif /* GKD_GNN_H */

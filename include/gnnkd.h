@@ -5,7 +5,8 @@
  * .npy, synthetic graphs, graph files, .npz and OGB files, new nodes,
  * statistics, splits), gnn (the normalised adjacency, models, node-level
  * inference, profiling, the C export), distill (losses, training, teachers,
- * transfer sets, names, the recipe, settings, MUNGE).
+ * transfer sets, names, the recipe, settings, MUNGE), dist (graph
+ * partitions).
  *
  * Conventions (as in LAGraph and igraph):
  *   - Every function that can fail returns a gnnkd_status (GNNKD_OK = 0),
@@ -1667,6 +1668,246 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_re
                                                         const gnnkd_distill_options *o,
                                                         uint64_t seed, const gnnkd_setting *s,
                                                         char *msg);
+
+/* ======================================================================== */
+/* dist: graph partitions for distributed training (dist/)                  */
+/* ======================================================================== */
+/* A graph is cut into P parts (METIS, or contiguous blocks of node ids);
+ * each part is written as a folder a process (an MPI rank) reads on its
+ * own, without the whole graph: the nodes it owns, their rows of the
+ * normalised adjacency Â of the WHOLE graph (so its values use the global
+ * degrees) with columns numbered locally, owned nodes first, then the halo
+ * (the other parts' nodes those rows reach), the owned feature rows, labels
+ * and split membership, and what the neighbours need of it. Partitioning is
+ * a single-process step and needs no MPI.
+ *
+ * Layout of DIR (written by gnnkd_partition_write):
+ *   DIR/partition.txt      the partitioning: id, method, parts, sizes, edge
+ *                          cut, each part's owned and halo rows
+ *   DIR/part-K/manifest.txt  part K: id, sizes, and each file's bytes and
+ *                          CRC-32 (zlib)
+ *   DIR/part-K/nodes.bin   int32: global ids of the owned nodes
+ *                          (ascending), then of the halo (by owner, then
+ *                          id); the halo's owners; per part the count, then
+ *                          the lists, of owned local rows that part's halo
+ *                          holds (each in ascending global id: the order of
+ *                          that part's halo)
+ *   DIR/part-K/adjacency.bin  Â's owned rows: int64 rowptr (owned + 1),
+ *                          int32 local columns, float values
+ *   DIR/part-K/features.bin   sparse: int64 rowptr, int32 columns, float
+ *                          values, int64 offset of each row in the whole
+ *                          X; dense: (owned, nfeat) floats
+ *   DIR/part-K/labels.bin  int32 labels, then one byte a node: 0 none,
+ *                          1 + GNNKD_TRAIN, VAL or TEST
+ * Binary files are little-endian. Each file is written through a
+ * temporary and renamed; manifest.txt after its part's files, partition.txt
+ * last. */
+
+typedef enum {
+    GNNKD_PARTITION_METIS = 0,     /* METIS_PartGraphKway, minimising the edge cut */
+    GNNKD_PARTITION_CONTIGUOUS = 1 /* node i in part floor(i P / n) */
+} gnnkd_partition_method;
+
+/* "metis", "contiguous" (and "?"). Static strings. *m from a name:
+ * GNNKD_EINVAL naming it for another. */
+GNNKD_API const char *gnnkd_partition_method_name(gnnkd_partition_method m);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_partition_method_parse(gnnkd_partition_method *m,
+                                                                   const char *name, char *msg);
+
+/* The part of each of d's nodes, in 0..parts-1, into *part (d->n, new).
+ * METIS runs on d's adjacency (symmetric, no self loops), unweighted, with
+ * METIS's own seed option set to seed: the same seed, the same parts.
+ * Errors: GNNKD_EINVAL for parts < 1 or more parts than nodes, a d without
+ * a graph, or more than 2^31 - 1 adjacency entries (METIS's 32-bit
+ * indices); GNNKD_EINTERNAL if METIS fails or leaves a part empty (fewer
+ * parts then); GNNKD_ENOMEM. O(nnz log parts) for METIS, O(n) otherwise.
+ * Ownership: d is read; *part is freed with free(), NULL on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_partition_compute(int32_t **part,
+                                                              const gnnkd_dataset *d,
+                                                              int32_t parts,
+                                                              gnnkd_partition_method method,
+                                                              uint64_t seed, char *msg);
+
+/* What a partition costs in communication. */
+typedef struct {
+    uint64_t id;          /* the partitioning id (gnnkd_partition_write) */
+    gnnkd_partition_method method;
+    int32_t parts;
+    int32_t nodes;
+    int64_t edges;        /* undirected */
+    int64_t edge_cut;     /* undirected edges between two parts */
+    int64_t halo_total;   /* halo rows over all parts: rows fetched per exchange */
+    int32_t *owned;       /* (parts) nodes each part owns */
+    int32_t *halo;        /* (parts) halo rows of each part */
+} gnnkd_partition_stats;
+
+/* *s for the partition part (d->n entries in 0..parts-1) of d. Errors:
+ * GNNKD_EINVAL for a part id out of range or an empty part; GNNKD_ENOMEM.
+ * O(nnz). Ownership: s is overwritten (clear a used one first); its arrays
+ * are released with gnnkd_partition_stats_clear. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_partition_stats_of(gnnkd_partition_stats *s,
+                                                               const gnnkd_dataset *d,
+                                                               const int32_t *part,
+                                                               int32_t parts,
+                                                               gnnkd_partition_method method,
+                                                               char *msg);
+
+/* Frees s's arrays and zeroes s. NULL is fine. */
+GNNKD_API void gnnkd_partition_stats_clear(gnnkd_partition_stats *s);
+
+/* Bytes all parts together send in one training epoch of a GCN of shape
+ * spec (float32 rows): each layer exchanges its output width's halo rows
+ * forward and its gradient's backward, 2 x 4 x halo_total x sum of
+ * dims[1..nlayers]; 0 for an MLP, whose rows never leave their part. O(1). */
+GNNKD_API int64_t gnnkd_partition_epoch_bytes(const gnnkd_partition_stats *s,
+                                              const gnnkd_model_spec *spec);
+
+/* Writes the partition part of d (d->n entries in 0..parts-1) as the
+ * folder dir (created if needed; see the layout above), Â computed here
+ * over the whole graph with gnnkd_graph_new. The partitioning id is a hash
+ * of d's size, its adjacency, the method and part. s (may be NULL)
+ * receives the statistics, as gnnkd_partition_stats_of. Errors: those of
+ * gnnkd_partition_stats_of and gnnkd_graph_new; GNNKD_EINVAL for a d
+ * without features or labels; GNNKD_EIO if a folder or file cannot be
+ * written. O(nnz(Â) + feature size + n log n). Ownership: d and part are
+ * read; s as for gnnkd_partition_stats_of. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_partition_write(gnnkd_partition_stats *s,
+                                                            const char *dir,
+                                                            const gnnkd_dataset *d,
+                                                            const int32_t *part, int32_t parts,
+                                                            gnnkd_partition_method method,
+                                                            char *msg);
+
+/* One part, as a process reads it. Local row r < owned is the owned node
+ * global[r]; local column c of ahat is global[c], a halo node (c >= owned)
+ * owned by halo_owner[c - owned]. Fields may be read directly; the part
+ * owns every array (gnnkd_part_free). */
+typedef struct {
+    uint64_t id;            /* the partitioning id */
+    int32_t part, parts;
+    gnnkd_partition_method method;
+    char name[128];         /* the dataset's */
+    int32_t nodes;          /* of the whole graph */
+    int32_t nfeat, nclass;
+    gnnkd_feature_norm feature_norm;
+    int32_t nsplit_total[3]; /* the whole graph's split sizes (loss means) */
+    int64_t edge_cut;
+    int32_t owned, halo;
+    int32_t *global;        /* (owned + halo) global ids */
+    int32_t *halo_owner;    /* (halo) owning part, ascending */
+    int32_t *send_count;    /* (parts) rows sent to each part (0 to itself) */
+    int32_t *send;          /* (sum of send_count) local owned rows, by part */
+    gnnkd_csr ahat;         /* (owned, owned + halo) Â's rows, local columns */
+    gnnkd_csr x;            /* (owned, nfeat) sparse features, or rowptr NULL */
+    int64_t *xoff;          /* (owned) sparse: each row's first nonzero in the whole
+                               graph's X (dropout masks are drawn there) */
+    float *xdense;          /* (owned, nfeat) dense features, or NULL */
+    int32_t *label;         /* (owned) -1 = unlabelled */
+    int32_t *split[3];      /* local rows of each set, ascending */
+    int32_t nsplit[3];
+} gnnkd_part;
+
+/* Reads part k of the partition folder dir: dir/partition.txt, then
+ * dir/part-K/. Every check is made before the part is used: the manifest
+ * must name the partitioning id, part count and method of partition.txt (a
+ * part of another partitioning is GNNKD_EDATA "FILE: partitioning id X,
+ * DIR/partition.txt has Y: the part belongs to another partitioning"),
+ * each file its manifest's byte count and CRC-32 (GNNKD_EDATA naming the
+ * file), and the contents must be consistent (offsets, ids and columns in
+ * range, finite values, labels in range, split nodes labelled, the halo
+ * ordered by owner). Malformed text is GNNKD_EDATA "file:line: what was
+ * expected, what was found"; a missing file GNNKD_EIO; k outside
+ * 0..parts-1 GNNKD_EINVAL. Nothing is allocated by a size the files do not
+ * hold. O(part's file sizes). Ownership: a new part (gnnkd_part_free),
+ * NULL on failure. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_part_load(gnnkd_part **p, const char *dir,
+                                                      int32_t k, char *msg);
+
+/* Frees p's arrays and p, and sets *p to NULL. NULL is fine. */
+GNNKD_API void gnnkd_part_free(gnnkd_part **p);
+
+/* ---- distributed training over MPI (dist/mpi.c) -----------------------------
+ * One MPI rank per part, each reading only its own part (gnnkd_part_load):
+ * synchronous full-graph training of a GCN or an MLP. Before each product
+ * with Â a rank fetches its halo rows from their owners
+ * (MPI_Neighbor_alltoallv on a distributed graph communicator of the parts
+ * it exchanges with; Â being symmetric, the backward pass fetches the halo
+ * rows of the gradient the same way); an MLP exchanges nothing. Gradients
+ * and losses are summed on rank 0 and broadcast, so every rank takes the
+ * same Adam step on the same bits. Dropout masks are drawn at global node
+ * ids with the seed and step of gnnkd_train: P ranks compute the function
+ * the single process computes, up to the order of the sums. OpenMP runs
+ * inside each rank (gnnkd_set_threads). Built only with GNNKD_MPI (CMake;
+ * on when MPI is found): otherwise gnnkd_mpi_built() is 0 and the others
+ * fail with GNNKD_EINVAL saying so. */
+
+/* 1 if this build has MPI. */
+GNNKD_API int gnnkd_mpi_built(void);
+
+/* Starts MPI (MPI_Init_thread, FUNNELED: only the main thread calls MPI)
+ * unless it runs already; *rank and *size of MPI_COMM_WORLD.
+ * GNNKD_EINTERNAL if MPI fails to start. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_mpi_init(int *rank, int *size, char *msg);
+
+/* MPI_Finalize, once, if MPI was started. */
+GNNKD_API void gnnkd_mpi_finalize(void);
+
+/* Ends the whole job after a failure on this rank: prints "rank R: msg" on
+ * stderr and calls MPI_Abort with gnnkd_exit_code(status), so the other
+ * ranks do not wait forever in a collective. Does not return. */
+GNNKD_API void gnnkd_mpi_abort(int status, const char *msg);
+
+/* What the exchanges of a distributed training cost. */
+typedef struct {
+    int epochs;
+    double exchange_seconds; /* in halo exchanges, mean over ranks, whole run */
+    double bytes_per_epoch;  /* halo bytes all ranks sent per epoch (training
+                                step and validation pass) */
+    double peak_rss_mb_max;  /* the largest peak resident set of a rank, MiB */
+} gnnkd_dist_stats;
+
+/* gnnkd_train on the distributed graph: every rank calls it together with
+ * its part p (part = rank; the job must have p->parts ranks) and a model of
+ * the same shape made with the same seed (gnnkd_model_new: the same
+ * weights everywhere). o as for gnnkd_train, except that o->progress's
+ * answer is ignored (a rank alone cannot stop the others). obj (NULL: hard
+ * labels) as for gnnkd_train, but in this rank's rows: target (owned, C),
+ * transfer local rows 0..owned-1; each term's mean is over all ranks' rows.
+ * On return every rank's m holds the selected weights, r the accuracies
+ * and losses over the whole graph's splits, ds (may be NULL) the exchange
+ * costs, mine (may be NULL; (owned, C), the caller's) this rank's logits;
+ * logits, on rank 0 and if not NULL, receives the (nodes, C) logits of
+ * every node (gathered from the ranks; the other ranks' logits argument is
+ * not read). Errors: GNNKD_EINVAL for a model that is not a GCN or MLP or
+ * does not fit p, a rank count that is not p->parts, options or an
+ * objective out of range; GNNKD_EDATA if the ranks' parts come from
+ * different partitionings; GNNKD_ENUMERIC, GNNKD_ENOMEM; GNNKD_EINTERNAL
+ * if MPI fails. A rank that fails returns while the others may wait in a
+ * collective: call gnnkd_mpi_abort. O(epochs (forward + halo rows x
+ * widths)). Ownership: m is changed in place; p, o and obj are read. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r,
+                                                       gnnkd_dist_stats *ds, float *logits,
+                                                       float *mine, const gnnkd_part *p,
+                                                       const gnnkd_train_options *o,
+                                                       const gnnkd_objective *obj, char *msg);
+
+/* gnnkd_distill on the distributed graph (collective, as gnnkd_train_part):
+ * o->ensemble teachers of o->teacher trained with gnnkd_train_part (member
+ * seeds gnnkd_distill_member_seed), their logits and the soft targets kept
+ * in each rank's rows (never gathered), then the student (GCN or MLP: an
+ * MLP exchanges nothing) trained on them with seed. Transfer sets all,
+ * train or unlabeled; teacher files, MUNGE and o->center's other uses as
+ * gnnkd_distill. r as gnnkd_distill's (the teacher's accuracy over all
+ * ranks' rows); *student (may be NULL) the student on every rank; ds and
+ * logits (the student's) as for gnnkd_train_part. Errors: those of
+ * gnnkd_train_part; GNNKD_EINVAL for teacher files, MUNGE or a transfer
+ * file. Ownership: *student is new (gnnkd_model_free). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r,
+                                                         gnnkd_model **student,
+                                                         gnnkd_dist_stats *ds, float *logits,
+                                                         const gnnkd_distill_options *o,
+                                                         uint64_t seed, const gnnkd_part *p,
+                                                         char *msg);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config
   libsuitesparse-dev libgraphblas-dev libopenblas-dev libopenblas-openmp-dev libigraph-dev
-  libcriterion-dev libcjson-dev zlib1g-dev libzip-dev
+  libcriterion-dev libcjson-dev zlib1g-dev libzip-dev libmetis-dev
+  libopenmpi-dev openmpi-bin
   python3-numpy python3-scipy gnuplot-nox jq)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-14-dev libomp-dev llvm)

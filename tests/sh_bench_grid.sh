@@ -166,5 +166,4 @@ bad "--methods: kd appears twice" --methods kd,kd
 bad "--teachers: gcn:16 appears twice" --teachers gcn:16,gcn:16
 bad "--teacher is --teachers" --teacher gcn:16 --teachers mlp:32
 bad "--teacher takes one" --teacher gcn:16,mlp:32
-bad "--protocol glnn sets the split and the setting" --protocol glnn --setting inductive
 echo "sh_bench_grid: ok"

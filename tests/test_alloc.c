@@ -234,6 +234,37 @@ done:
     return rc;
 }
 
+/* Partitions: METIS and contiguous parts of a dense synthetic graph and of
+ * tiny (sparse), their statistics, the part folders written and read back. */
+static int sc_partition(ctx *c) {
+    static const char *spec = "synthetic:nodes=60,classes=3,features=6,degree=3,train-per-class=4,val=10,test=20";
+    char *msg = c->msg, p[4096];
+    int rc = GNNKD_OK;
+    gnnkd_dataset *d = NULL, *t = NULL;
+    int32_t *part = NULL, *tp = NULL;
+    gnnkd_partition_stats s = {0};
+    gnnkd_part *q = NULL;
+    STEP(gnnkd_dataset_synthetic(&d, spec, msg));
+    STEP(gnnkd_partition_compute(&part, d, 3, GNNKD_PARTITION_METIS, 1, msg));
+    STEP(gnnkd_partition_stats_of(&s, d, part, 3, GNNKD_PARTITION_METIS, msg));
+    gnnkd_partition_stats_clear(&s);
+    STEP(gnnkd_partition_write(&s, at(p, c->tmp, "dense"), d, part, 3, GNNKD_PARTITION_METIS, msg));
+    STEP(gnnkd_part_load(&q, p, 2, msg));
+    gnnkd_part_free(&q);
+    STEP(gnnkd_dataset_load_dir(&t, at(p, c->data, "tiny"), msg));
+    STEP(gnnkd_partition_compute(&tp, t, 2, GNNKD_PARTITION_CONTIGUOUS, 1, msg));
+    STEP(gnnkd_partition_write(NULL, at(p, c->tmp, "sparse"), t, tp, 2, GNNKD_PARTITION_CONTIGUOUS, msg));
+    STEP(gnnkd_part_load(&q, p, 1, msg));
+done:
+    gnnkd_part_free(&q);
+    gnnkd_partition_stats_clear(&s);
+    free(part);
+    free(tp);
+    gnnkd_dataset_free(&t);
+    gnnkd_dataset_free(&d);
+    return rc;
+}
+
 /* Models: a GCN trained, evaluated, saved and loaded; an MLP's forward and
  * backward on dense features. */
 static int sc_models(ctx *c) {
@@ -510,5 +541,6 @@ Test(alloc, models, .timeout = 300) { cr_assert_geq(every_failure("models", sc_m
 Test(alloc, distillation, .timeout = 300) { cr_assert_geq(every_failure("distillation", sc_distill), 45); }
 Test(alloc, npz_ogb_files, .timeout = 300) { cr_assert_geq(every_failure("npz and ogb", sc_npz_ogb), 55); }
 Test(alloc, lsp, .timeout = 300) { cr_assert_geq(every_failure("lsp", sc_lsp), 90); }
+Test(alloc, partitions, .timeout = 300) { cr_assert_geq(every_failure("partitions", sc_partition), 30); }
 Test(alloc, setting_and_munge, .timeout = 300) { cr_assert_geq(every_failure("setting", sc_setting), 40); }
 Test(alloc, nosmog_inputs, .timeout = 300) { cr_assert_geq(every_failure("nosmog", sc_nosmog), 40); }
