@@ -505,10 +505,12 @@ gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r, gnnkd_model **student,
                   o->method == GNNKD_METHOD_COMPRESS,
               GNNKD_EINVAL, "gnnkd_distill_part: method %s: scratch, kd or compress",
               gnnkd_method_name(o->method));
+    GKD_CHECK(o->adv_eps == 0.0f && o->position.dim == 0 && o->position_file == NULL, GNNKD_EINVAL,
+              "gnnkd_distill_part: position features and adversarial augmentation are not distributed");
     memset(r, 0, sizeof *r);
     const int32_t C = p->nclass;
     const int soft = o->method != GNNKD_METHOD_SCRATCH;
-    gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0};
+    gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0, 0.0f, 0, 0.0f};
     if (soft) { // the teacher's logits and targets stay on the rank that owns their rows
         GKD_TRY(gnnkd_teacher_new(&t, p->owned, C, msg));
         GKD_ALLOC(z, (int64_t)p->owned * C);
