@@ -87,6 +87,24 @@ void *gkd_calloc(size_t count, size_t size);
 int gkd_grb_begin(char *msg);
 void gkd_grb_end(void);
 
+/* ---- model selection ---------------------------------------------------------- */
+
+/* The one rule by which every training loop selects its weights
+ * (gnnkd_select). val_loss (o->epochs) receives each epoch's validation
+ * loss; GNNKD_SELECT_VAL_LOSS reads it back, so it must be there then. */
+typedef struct {
+    double best_acc, best_loss;
+    int best_epoch, since_best;
+    double *val_loss;
+} gkd_selection;
+#define GKD_SELECTION_INIT(val_loss) ((gkd_selection){-1.0, 1e300, 0, 0, (val_loss)})
+enum { GKD_SELECT_KEEP = 1, GKD_SELECT_STOP = 2 };
+/* Records epoch's validation accuracy and loss: GKD_SELECT_KEEP when these
+ * weights are the new best (the caller copies them), GKD_SELECT_STOP when
+ * training ends here (core/util.c), else 0. */
+int gkd_select_epoch(gkd_selection *s, const gnnkd_train_options *o, int epoch, double acc,
+                     double loss);
+
 /* ---- threads ----------------------------------------------------------------- */
 
 /* Runnable threads of other processes now (core/util.c), 0 if unknown. */

@@ -190,3 +190,27 @@ uint32_t gkd_crc32(uint32_t crc, const void *p, int64_t len) {
     }
     return (uint32_t)c;
 }
+
+int gkd_select_epoch(gkd_selection *s, const gnnkd_train_options *o, int epoch, double acc,
+                     double loss) {
+    if (s->val_loss) s->val_loss[epoch - 1] = loss;
+    if (o->select == GNNKD_SELECT_VAL_ACC) {
+        // the best validation accuracy; ties go to the lower validation loss
+        if (acc > s->best_acc || (acc == s->best_acc && loss < s->best_loss)) {
+            s->best_acc = acc;
+            s->best_loss = loss;
+            s->best_epoch = epoch;
+            s->since_best = 0;
+            return GKD_SELECT_KEEP;
+        }
+        return o->patience > 0 && ++s->since_best >= o->patience ? GKD_SELECT_STOP : 0;
+    }
+    s->best_epoch = epoch; // the last weights, or Kipf & Welling's early stopping:
+    if (o->select == GNNKD_SELECT_VAL_LOSS && o->patience > 0 && epoch > o->patience) {
+        // stop once the validation loss exceeds the mean of the previous `patience` epochs
+        double mean = 0.0;
+        for (int k = epoch - 1 - o->patience; k < epoch - 1; k++) mean += s->val_loss[k];
+        if (loss > mean / o->patience) return GKD_SELECT_STOP;
+    }
+    return 0;
+}

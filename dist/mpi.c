@@ -363,8 +363,9 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
     gkd_model_zero_grad(m);
     double l2 = gkd_model_l2(m, o);
 
-    double t_start = MPI_Wtime(), best_acc = -1.0, best_loss = INFINITY;
-    int epoch = 0, best_epoch = 0, since_best = 0, rc = GNNKD_OK;
+    double t_start = MPI_Wtime();
+    gkd_selection sel_state = GKD_SELECTION_INIT(val_loss);
+    int epoch = 0, rc = GNNKD_OK;
     while (rc == GNNKD_OK && epoch < o->epochs) {
         epoch++;
         double t0 = MPI_Wtime();
@@ -394,28 +395,9 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
                                   now.acc[GNNKD_TRAIN], MPI_Wtime() - t_start};
             (void)o->progress(o->progress_ctx, &e);
         }
-        if (o->select == GNNKD_SELECT_VAL_ACC) {
-            double acc = now.acc[GNNKD_VAL];
-            if (acc > best_acc || (acc == best_acc && now.loss[GNNKD_VAL] < best_loss)) {
-                best_acc = acc;
-                best_loss = now.loss[GNNKD_VAL];
-                best_epoch = epoch;
-                since_best = 0;
-                memcpy(t.best, gkd_model_params(m), sizeof *t.best * (size_t)nparams);
-            } else if (o->patience > 0 && ++since_best >= o->patience) {
-                break;
-            }
-        } else if (o->select == GNNKD_SELECT_LAST) {
-            best_epoch = epoch;
-        } else {
-            best_epoch = epoch;
-            val_loss[epoch - 1] = now.loss[GNNKD_VAL];
-            if (o->patience > 0 && epoch > o->patience) {
-                double mean = 0.0;
-                for (int k = epoch - 1 - o->patience; k < epoch - 1; k++) mean += val_loss[k];
-                if (val_loss[epoch - 1] > mean / o->patience) break;
-            }
-        }
+        const int sel = gkd_select_epoch(&sel_state, o, epoch, now.acc[GNNKD_VAL], now.loss[GNNKD_VAL]);
+        if (sel & GKD_SELECT_KEEP) memcpy(t.best, gkd_model_params(m), sizeof *t.best * (size_t)nparams);
+        if (sel & GKD_SELECT_STOP) break;
     }
     free(val_loss);
     if (rc != GNNKD_OK) {
@@ -426,7 +408,7 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
     memset(r, 0, sizeof *r);
     GKD_TRY(evaluate(&t, m, p, r, msg));
     r->epochs = epoch;
-    r->best_epoch = best_epoch;
+    r->best_epoch = sel_state.best_epoch;
     r->train_seconds = MPI_Wtime() - t_start;
     // each step averaged over the ranks (its collectives end it together on all)
     GKD_TRY(sum_all(step_seconds, epoch, MPI_DOUBLE, msg));

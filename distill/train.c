@@ -220,8 +220,9 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     gkd_model_zero_grad(m); // then each Adam step leaves them zero
     double l2 = gkd_model_l2(m, o); // then each Adam step returns it
 
-    double t_start = gkd_now(), best_acc = -1.0, best_loss = INFINITY;
-    int epoch = 0, best_epoch = 0, since_best = 0;
+    double t_start = gkd_now();
+    gkd_selection sel_state = GKD_SELECTION_INIT(val_loss);
+    int epoch = 0;
     while (epoch < o->epochs) {
         epoch++;
         /* one training step: forward with dropout, loss, backward, Adam */
@@ -274,37 +275,15 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         int vrc = gnnkd_evaluate(m, &now, NULL, dt, g, msg);
         gnnkd_model_set_profile(m, prof);
         GKD_TRY(vrc);
-        val_loss[epoch - 1] = now.loss[GNNKD_VAL];
         if (o->progress) {
             gnnkd_epoch_info e = {epoch, loss, now.loss[GNNKD_VAL], now.acc[GNNKD_VAL],
                                   now.acc[GNNKD_TRAIN], gkd_now() - t_start};
             if (o->progress(o->progress_ctx, &e)) break;
         }
 
-        if (o->select == GNNKD_SELECT_VAL_ACC) {
-            /* best validation accuracy; ties go to the lower validation loss */
-            double acc = now.acc[GNNKD_VAL];
-            if (acc > best_acc || (acc == best_acc && now.loss[GNNKD_VAL] < best_loss)) {
-                best_acc = acc;
-                best_loss = now.loss[GNNKD_VAL];
-                best_epoch = epoch;
-                since_best = 0;
-                memcpy(best, gkd_model_params(m), (size_t)nparams * sizeof(float));
-            } else if (o->patience > 0 && ++since_best >= o->patience) {
-                break;
-            }
-        } else if (o->select == GNNKD_SELECT_LAST) {
-            best_epoch = epoch;
-        } else {
-            /* Kipf & Welling: stop once the validation loss exceeds the mean of
-             * the previous `patience` epochs; keep the last weights */
-            best_epoch = epoch;
-            if (o->patience > 0 && epoch > o->patience) {
-                double mean = 0.0;
-                for (int k = epoch - 1 - o->patience; k < epoch - 1; k++) mean += val_loss[k];
-                if (val_loss[epoch - 1] > mean / o->patience) break;
-            }
-        }
+        const int sel = gkd_select_epoch(&sel_state, o, epoch, now.acc[GNNKD_VAL], now.loss[GNNKD_VAL]);
+        if (sel & GKD_SELECT_KEEP) memcpy(best, gkd_model_params(m), (size_t)nparams * sizeof(float));
+        if (sel & GKD_SELECT_STOP) break;
     }
     if (best) memcpy(gkd_model_params(m), best, (size_t)nparams * sizeof(float));
 
@@ -315,7 +294,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     gnnkd_model_set_profile(m, prof);
     GKD_TRY(erc);
     r->epochs = epoch;
-    r->best_epoch = best_epoch;
+    r->best_epoch = sel_state.best_epoch;
     r->train_seconds = gkd_now() - t_start;
     qsort(step_seconds, (size_t)epoch, sizeof(double), cmp_double);
     r->epoch_seconds_median = step_seconds[epoch / 2];
