@@ -676,10 +676,13 @@ static void gat_softmax(float *restrict alpha, float *restrict alphad, const gnn
  * exp, the hash and the select together. */
 #define GKD_ELU_BLOCK 4096
 
-static void elu_dropout(float *restrict h, const float *restrict z, int64_t len, float p,
-                        uint64_t key) {
-    const float scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
-    const uint32_t threshold = gkd_keep_threshold(p);
+/* out = dropout(ELU(z)) (forward), or out = dz from out = dh, h and z
+ * (backward: ELU'(z) = ELU(z) + 1 below zero, read off h = the kept ELU(z)
+ * scaled); one block walk, one vectorisable loop each way. */
+static void elu_pass(float *restrict out, const float *restrict h, const float *restrict z,
+                     int64_t len, float p, uint64_t key, int backward) {
+    const float scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f, keep = 1.0f - p;
+    const uint32_t threshold = gkd_keep_threshold(p); // 0 for p = 0: every element kept
     const int64_t nb = (len + GKD_ELU_BLOCK - 1) / GKD_ELU_BLOCK;
 #pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min)
     for (int64_t b = 0; b < nb; b++) {
@@ -688,47 +691,33 @@ static void elu_dropout(float *restrict h, const float *restrict z, int64_t len,
             const int64_t r1 = gkd_mask_run(e0, e1);
             const int32_t cnt = (int32_t)(r1 - e0);
             const uint32_t hi = gkd_mask_hi(e0), lo = (uint32_t)e0;
-            float *restrict hr = h + e0;
+            float *restrict o = out + e0;
             const float *restrict zr = z + e0;
-            if (p > 0.0f)
+            if (backward) {
+                const float *restrict hr = h + e0;
+                for (int32_t k = 0; k < cnt; k++) {
+                    const float g = o[k] * scale * (zr[k] > 0.0f ? 1.0f : hr[k] * keep + 1.0f);
+                    o[k] = gkd_keep_or_zero(g, gkd_mask_mix(key, lo + (uint32_t)k, hi), threshold);
+                }
+            } else {
                 for (int32_t k = 0; k < cnt; k++) {
                     const float x = zr[k], v = x > 0.0f ? x : gkd_exp_neg(x < 0.0f ? x : 0.0f) - 1.0f;
-                    hr[k] = gkd_keep_or_zero(v * scale, gkd_mask_mix(key, lo + (uint32_t)k, hi),
-                                             threshold);
+                    o[k] = gkd_keep_or_zero(v * scale, gkd_mask_mix(key, lo + (uint32_t)k, hi),
+                                            threshold);
                 }
-            else
-                for (int32_t k = 0; k < cnt; k++) {
-                    const float x = zr[k];
-                    hr[k] = x > 0.0f ? x : gkd_exp_neg(x < 0.0f ? x : 0.0f) - 1.0f;
-                }
+            }
             e0 = r1;
         }
     }
 }
 
-static void elu_dropout_backward(float *restrict dh, const float *restrict h,
-                                 const float *restrict z, int64_t len, float p, uint64_t key) {
-    const float scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f, keep = 1.0f - p;
-    const uint32_t threshold = gkd_keep_threshold(p);
-    const int64_t nb = (len + GKD_ELU_BLOCK - 1) / GKD_ELU_BLOCK;
-#pragma omp parallel for schedule(static) if (len > gkd_tuning.par_min_stream)
-    for (int64_t b = 0; b < nb; b++) {
-        const int64_t e1 = (b + 1) * GKD_ELU_BLOCK < len ? (b + 1) * GKD_ELU_BLOCK : len;
-        for (int64_t e0 = b * GKD_ELU_BLOCK; e0 < e1;) {
-            const int64_t r1 = gkd_mask_run(e0, e1);
-            const int32_t cnt = (int32_t)(r1 - e0);
-            const uint32_t hi = gkd_mask_hi(e0), lo = (uint32_t)e0;
-            float *restrict dr = dh + e0;
-            const float *restrict hr = h + e0, *restrict zr = z + e0;
-            for (int32_t k = 0; k < cnt; k++) {
-                const float g = dr[k] * scale * (zr[k] > 0.0f ? 1.0f : hr[k] * keep + 1.0f);
-                dr[k] = p > 0.0f ? gkd_keep_or_zero(g, gkd_mask_mix(key, lo + (uint32_t)k, hi),
-                                                    threshold)
-                                 : g;
-            }
-            e0 = r1;
-        }
-    }
+static void elu_dropout(float *h, const float *z, int64_t len, float p, uint64_t key) {
+    elu_pass(h, NULL, z, len, p, key, 0);
+}
+
+static void elu_dropout_backward(float *dh, const float *h, const float *z, int64_t len, float p,
+                                 uint64_t key) {
+    elu_pass(dh, h, z, len, p, key, 1);
 }
 
 static void gat_spmm(float *restrict y, const gnnkd_csr *a, const float *restrict alpha,
