@@ -1,10 +1,13 @@
-/* common.c — the data folders of the tests (see common.h). */
+/* common.c — the data folders and random fixtures of the tests (see common.h). */
 #include "tests/common.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+
+#include "core/internal.h"
 
 const char *test_citation_root(const char *dataset) {
     const char *root = getenv("GNNKD_DATA");
@@ -23,4 +26,33 @@ const char *test_small_data(void) {
     const char *p = getenv("GNNKD_TEST_DATA");
     cr_assert(p != NULL && p[0] != '\0', "GNNKD_TEST_DATA is not set (ctest sets it to tests/data)");
     return p;
+}
+
+float *test_random_array(int64_t len, uint64_t seed, float scale) {
+    float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
+    cr_assert(x != NULL);
+    for (int64_t e = 0; e < len; e++) x[e] = scale * (2.0f * gkd_uniform(seed, (uint64_t)e) - 1.0f);
+    return x;
+}
+
+void test_random_adj(gnnkd_csr *a, int32_t n, double density, uint64_t seed) {
+    a->nrows = a->ncols = n;
+    a->rowptr = calloc((size_t)n + 1, sizeof *a->rowptr);
+    a->colidx = calloc((size_t)n * n + 1, sizeof *a->colidx);
+    a->val = NULL;
+    cr_assert(a->rowptr != NULL && a->colidx != NULL);
+    for (int32_t r = 0; r < n; r++) {
+        a->rowptr[r + 1] = a->rowptr[r];
+        for (int32_t j = 0; j < n; j++) {
+            int32_t lo = r < j ? r : j, hi = r < j ? j : r;
+            if (r != j && r % 4 != 1 && j % 4 != 1 && gkd_uniform(seed, (uint64_t)lo * n + hi) < density)
+                a->colidx[a->rowptr[r + 1]++] = j;
+        }
+    }
+}
+
+void test_assert_close(const float *a, const float *b, int64_t len, double tol, const char *what) {
+    for (int64_t e = 0; e < len; e++)
+        cr_assert(fabs((double)a[e] - b[e]) <= tol * (1.0 + fabs((double)b[e])),
+                  "%s: element %lld: %g vs reference %g", what, (long long)e, a[e], b[e]);
 }

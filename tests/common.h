@@ -1,6 +1,11 @@
-/* common.h — what every Criterion test may share: where the data are. */
+/* common.h — what every Criterion test may share: where the data are, and
+ * the random fixtures of the kernel and gradient tests. */
 #ifndef GKD_TESTS_COMMON_H
 #define GKD_TESTS_COMMON_H
+
+#include <stdint.h>
+
+#include "gnnkd.h"
 
 /* The folder named by GNNKD_DATA, after checking that it holds dataset/
  * (e.g. "cora"). Fails the calling test (never skips it) with "set
@@ -11,5 +16,18 @@ const char *test_citation_root(const char *dataset);
 
 /* The folder named by GNNKD_TEST_DATA (tests/data, set by ctest). */
 const char *test_small_data(void);
+
+/* len floats uniform in [-scale, scale], a counter stream of seed (the
+ * same array for the same arguments); the caller frees. */
+float *test_random_array(int64_t len, uint64_t seed, float scale);
+
+/* A random symmetric (n, n) pattern of the given density, no self loops,
+ * columns ascending, val NULL; every fourth node (from 1) is isolated.
+ * Released with gnnkd_csr_clear. */
+void test_random_adj(gnnkd_csr *a, int32_t n, double density, uint64_t seed);
+
+/* Fails the calling test at the first element with |a - b| > tol (1 + |b|),
+ * naming what and the element. */
+void test_assert_close(const float *a, const float *b, int64_t len, double tol, const char *what);
 
 #endif /* GKD_TESTS_COMMON_H */

@@ -12,37 +12,8 @@
 #include <unistd.h>
 
 #include "gnn/kernels.h"
+#include "tests/common.h"
 #include "tests/forced_isa.h"
-
-static float *random_array(int64_t len, uint64_t seed, float scale) {
-    float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
-    for (int64_t e = 0; e < len; e++) x[e] = scale * (2.0f * gkd_uniform(seed, (uint64_t)e) - 1.0f);
-    return x;
-}
-
-static void assert_close(const float *a, const float *b, int64_t len, double tol, const char *what) {
-    for (int64_t e = 0; e < len; e++)
-        cr_assert(fabs((double)a[e] - b[e]) <= tol * (1.0 + fabs((double)b[e])),
-                  "%s: element %lld: %g vs reference %g", what, (long long)e, a[e], b[e]);
-}
-
-/* A random symmetric (n, n) pattern, no self loops, columns ascending; every
- * fourth node (from 1) is isolated. */
-static void random_adj(gnnkd_csr *a, int32_t n, double density, uint64_t seed) {
-    a->nrows = a->ncols = n;
-    a->rowptr = calloc((size_t)n + 1, sizeof *a->rowptr);
-    a->colidx = calloc((size_t)n * n + 1, sizeof *a->colidx);
-    a->val = NULL;
-    for (int32_t r = 0; r < n; r++) {
-        a->rowptr[r + 1] = a->rowptr[r];
-        for (int32_t j = 0; j < n; j++) {
-            int32_t lo = r < j ? r : j, hi = r < j ? j : r;
-            if (r != j && r % 4 != 1 && j % 4 != 1 &&
-                gkd_uniform(seed, (uint64_t)lo * n + hi) < density)
-                a->colidx[a->rowptr[r + 1]++] = j;
-        }
-    }
-}
 
 /* A model holding a's structure with self loops (sl, rev). */
 static gnnkd_model *structure_of(const gnnkd_csr *a) {
@@ -57,7 +28,7 @@ static gnnkd_model *structure_of(const gnnkd_csr *a) {
 
 Test(gatsage, self_loops_and_reverse_edges) {
     gnnkd_csr a;
-    random_adj(&a, 30, 0.2, 7);
+    test_random_adj(&a, 30, 0.2, 7);
     gnnkd_model *m = structure_of(&a);
     cr_assert_eq(gnnkd_csr_nnz(&m->sl), gnnkd_csr_nnz(&a) + 30);
     for (int32_t i = 0; i < 30; i++) {
@@ -92,20 +63,20 @@ Test(gatsage, gat_kernels_match_reference) {
                 int32_t n = GAT_SHAPES[t][0], H = GAT_SHAPES[t][1], F = GAT_SHAPES[t][2];
                 int64_t lin = (int64_t)H * F;
                 gnnkd_csr a;
-                random_adj(&a, n, 0.3, 100 + (uint64_t)t);
+                test_random_adj(&a, n, 0.3, 100 + (uint64_t)t);
                 int64_t nnz = gnnkd_csr_nnz(&a);
                 int64_t *perm = malloc(sizeof *perm * (size_t)(nnz + 1));
                 for (int64_t k = 0; k < nnz; k++) perm[k] = nnz - 1 - k;
                 float p = drop ? 0.5f : 0.0f;
                 uint64_t key = 99 + (uint64_t)t;
-                float *sd = random_array((int64_t)n * H, 1, 2.0f), *ss = random_array((int64_t)n * H, 2, 2.0f);
-                float *x = random_array((int64_t)n * lin, 3, 1.0f), *dy = random_array((int64_t)n * lin, 4, 1.0f);
+                float *sd = test_random_array((int64_t)n * H, 1, 2.0f), *ss = test_random_array((int64_t)n * H, 2, 2.0f);
+                float *x = test_random_array((int64_t)n * lin, 3, 1.0f), *dy = test_random_array((int64_t)n * lin, 4, 1.0f);
                 size_t eh = (size_t)(nnz * H + 1);
                 float *al = malloc(eh * 4), *ad = malloc(eh * 4), *alr = malloc(eh * 4), *adr = malloc(eh * 4);
                 gkd_gat_softmax(al, ad, &a, sd, ss, H, p, key);
                 gkd_gat_softmax_ref(alr, adr, &a, sd, ss, H, p, key);
-                assert_close(al, alr, nnz * H, 1e-5, "softmax alpha");
-                assert_close(ad, adr, nnz * H, 1e-5, "softmax dropped alpha");
+                test_assert_close(al, alr, nnz * H, 1e-5, "softmax alpha");
+                test_assert_close(ad, adr, nnz * H, 1e-5, "softmax dropped alpha");
                 for (int32_t i = 0; i < n; i++) // each non-empty row sums to 1 per head
                     for (int32_t h = 0; h < H && a.rowptr[i + 1] > a.rowptr[i]; h++) {
                         double sum = 0.0;
@@ -117,17 +88,17 @@ Test(gatsage, gat_kernels_match_reference) {
                     float sc = mean ? 1.0f / (float)H : 1.0f;
                     gkd_gat_spmm(y, &a, ad, NULL, x, H, F, lin, F, sc, mean);
                     gkd_gat_spmm_ref(yr, &a, ad, NULL, x, H, F, lin, F, sc, mean);
-                    assert_close(y, yr, (int64_t)n * (mean ? F : lin), 1e-5, "gat spmm");
+                    test_assert_close(y, yr, (int64_t)n * (mean ? F : lin), 1e-5, "gat spmm");
                     // the backward form: alpha through perm, dy broadcast over heads
                     gkd_gat_spmm(y, &a, ad, perm, dy, H, F, mean ? F : lin, mean ? 0 : F, sc, 0);
                     gkd_gat_spmm_ref(yr, &a, ad, perm, dy, H, F, mean ? F : lin, mean ? 0 : F, sc, 0);
-                    assert_close(y, yr, (int64_t)n * lin, 1e-5, "gat spmm through perm");
+                    test_assert_close(y, yr, (int64_t)n * lin, 1e-5, "gat spmm through perm");
                     float *de = malloc(eh * 4), *der = malloc(eh * 4);
                     float *ds = malloc(sizeof(float) * (size_t)n * H), *dsr = malloc(sizeof(float) * (size_t)n * H);
                     gkd_gat_softmax_backward(de, ds, &a, al, x, dy, mean ? F : lin, mean ? 0 : F, sc, sd, ss, H, F, p, key);
                     gkd_gat_softmax_backward_ref(der, dsr, &a, al, x, dy, mean ? F : lin, mean ? 0 : F, sc, sd, ss, H, F, p, key);
-                    assert_close(de, der, nnz * H, 1e-4, "softmax backward de");
-                    assert_close(ds, dsr, (int64_t)n * H, 1e-4, "softmax backward dsdst");
+                    test_assert_close(de, der, nnz * H, 1e-4, "softmax backward de");
+                    test_assert_close(ds, dsr, (int64_t)n * H, 1e-4, "softmax backward dsdst");
                     free(de), free(der), free(ds), free(dsr);
                 }
                 free(y), free(yr), free(al), free(ad), free(alr), free(adr);
@@ -144,23 +115,23 @@ Test(gatsage, sage_kernels_match_reference) {
             gnnkd_set_threads(threads);
             int32_t n = shapes[t][0], o = shapes[t][1];
             gnnkd_csr a;
-            random_adj(&a, n, 0.3, 200 + (uint64_t)t);
+            test_random_adj(&a, n, 0.3, 200 + (uint64_t)t);
             float *inv = malloc(sizeof *inv * (size_t)n);
             for (int32_t i = 0; i < n; i++) {
                 int64_t deg = a.rowptr[i + 1] - a.rowptr[i];
                 inv[i] = deg ? 1.0f / (float)deg : 0.0f;
             }
-            float *tt = random_array(2 * (int64_t)n * o, 5, 1.0f), *dz = random_array((int64_t)n * o, 6, 1.0f);
+            float *tt = test_random_array(2 * (int64_t)n * o, 5, 1.0f), *dz = test_random_array((int64_t)n * o, 6, 1.0f);
             float *y = malloc(sizeof(float) * (size_t)n * o), *yr = malloc(sizeof(float) * (size_t)n * o);
             float *g = malloc(sizeof(float) * 2 * (size_t)n * o), *gr = malloc(sizeof(float) * 2 * (size_t)n * o);
             gkd_sage_aggregate(y, &a, inv, tt, o, NULL);
             gkd_sage_aggregate_ref(yr, &a, inv, tt, o);
-            assert_close(y, yr, (int64_t)n * o, 1e-5, "sage aggregate");
+            test_assert_close(y, yr, (int64_t)n * o, 1e-5, "sage aggregate");
             for (int32_t i = 1; i < n; i += 4) // isolated: the root term alone
                 for (int32_t c = 0; c < o; c++) cr_assert_eq(y[(int64_t)i * o + c], tt[(int64_t)i * 2 * o + c]);
             gkd_sage_scatter(g, &a, inv, dz, o);
             gkd_sage_scatter_ref(gr, &a, inv, dz, o);
-            assert_close(g, gr, 2 * (int64_t)n * o, 1e-5, "sage scatter");
+            test_assert_close(g, gr, 2 * (int64_t)n * o, 1e-5, "sage scatter");
             free(inv), free(tt), free(dz), free(y), free(yr), free(g), free(gr);
             gnnkd_csr_clear(&a);
         }
@@ -176,7 +147,7 @@ static gnnkd_dataset *small_dataset(int32_t n, int32_t f, int32_t c, int sparse)
     cr_assert_eq(gnnkd_dataset_new(&d, NULL), GNNKD_OK);
     d->n = n, d->nfeat = f, d->nclass = c;
     snprintf(d->name, sizeof d->name, "small");
-    random_adj(&d->adj, n, 0.3, 11);
+    test_random_adj(&d->adj, n, 0.3, 11);
     if (sparse) {
         d->x.nrows = n, d->x.ncols = f;
         d->x.rowptr = calloc((size_t)n + 1, sizeof *d->x.rowptr);
@@ -191,7 +162,7 @@ static gnnkd_dataset *small_dataset(int32_t n, int32_t f, int32_t c, int sparse)
                 }
         }
     } else {
-        d->xdense = random_array((int64_t)n * f, 14, 1.0f);
+        d->xdense = test_random_array((int64_t)n * f, 14, 1.0f);
     }
     d->label = calloc((size_t)n, sizeof *d->label);
     return d;
@@ -228,7 +199,7 @@ static void check_model(const char *spec_text, int sparse, int training, float a
     cr_assert_eq(gnnkd_model_spec_parse(&s, spec_text, msg), GNNKD_OK, "%s", msg);
     s.dropout = training ? 0.3f : 0.0f;
     if (s.kind == GNNKD_MODEL_GAT) s.attn_dropout = attn;
-    fd_case fc = {NULL, small_dataset(n, f, c, sparse), random_array((int64_t)n * c, 15, 1.0f), training};
+    fd_case fc = {NULL, small_dataset(n, f, c, sparse), test_random_array((int64_t)n * c, 15, 1.0f), training};
     cr_assert_eq(gnnkd_model_new(&fc.m, &s, f, c, 17, msg), GNNKD_OK, "%s", msg);
     float *params = gkd_model_params(fc.m), *grads = gkd_model_grads(fc.m);
     int64_t np = gnnkd_model_num_params(fc.m);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gnn/kernels.h"
+#include "tests/common.h"
 #include "tests/forced_isa.h"
 
 /* A random (n, m) CSR with about density * m entries a row, every third
@@ -28,18 +29,6 @@ static void random_csr(gnnkd_csr *a, int32_t n, int32_t m, double density, uint6
     }
 }
 
-static float *random_array(int64_t len, uint64_t seed) {
-    float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
-    for (int64_t e = 0; e < len; e++) x[e] = 2.0f * gkd_uniform(seed, (uint64_t)e) - 1.0f;
-    return x;
-}
-
-static void assert_close(const float *a, const float *b, int64_t len, double tol, const char *what) {
-    for (int64_t e = 0; e < len; e++)
-        cr_assert(fabs((double)a[e] - b[e]) <= tol * (1.0 + fabs((double)b[e])),
-                  "%s: element %lld: %g vs reference %g", what, (long long)e, a[e], b[e]);
-}
-
 static const int32_t SHAPES[][3] = { // n, m, h
     {1, 1, 1}, {1, 7, 3}, {7, 1, 5}, {13, 13, 1}, {37, 11, 16}, {11, 50, 9}, {200, 80, 33}, {70, 300, 64},
     {1, 70, 2}, {9, 64, 16}, // the narrow GEMMs (i >= 64, o <= 16)
@@ -54,14 +43,14 @@ Test(kernels, spmm_matches_reference) {
             int32_t n = SHAPES[s][0], m = SHAPES[s][1], h = SHAPES[s][2];
             gnnkd_csr a;
             random_csr(&a, n, m, 0.3, 100 + s);
-            float *x = random_array((int64_t)m * h, 200 + s);
-            float *y = random_array((int64_t)n * h, 1), *yr = random_array((int64_t)n * h, 2);
+            float *x = test_random_array((int64_t)m * h, 200 + s, 1.0f);
+            float *y = test_random_array((int64_t)n * h, 1, 1.0f), *yr = test_random_array((int64_t)n * h, 2, 1.0f);
             gkd_spmm(y, &a, a.val, x, h, NULL); // overwrites whatever y held
             gkd_spmm_ref(yr, &a, a.val, x, h);
-            assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm with values");
+            test_assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm with values");
             gkd_spmm(y, &a, NULL, x, h, NULL);
             gkd_spmm_ref(yr, &a, NULL, x, h);
-            assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm of a pattern");
+            test_assert_close(y, yr, (int64_t)n * h, 1e-5, "spmm of a pattern");
             free(x);
             free(y);
             free(yr);
@@ -77,12 +66,12 @@ Test(kernels, spmm_t_matches_reference) {
             int32_t n = SHAPES[s][0], m = SHAPES[s][1], h = SHAPES[s][2];
             gnnkd_csr a;
             random_csr(&a, n, m, 0.3, 300 + s);
-            float *g = random_array((int64_t)n * h, 400 + s);
+            float *g = test_random_array((int64_t)n * h, 400 + s, 1.0f);
             // both start from the same non-zero dx: the kernel accumulates
-            float *dx = random_array((int64_t)m * h, 5), *dxr = random_array((int64_t)m * h, 5);
+            float *dx = test_random_array((int64_t)m * h, 5, 1.0f), *dxr = test_random_array((int64_t)m * h, 5, 1.0f);
             gkd_spmm_t(dx, NULL, 0, &a, a.val, g, h);
             gkd_spmm_t_ref(dxr, &a, a.val, g, h);
-            assert_close(dx, dxr, (int64_t)m * h, 1e-5, "spmm_t");
+            test_assert_close(dx, dxr, (int64_t)m * h, 1e-5, "spmm_t");
             free(dx), free(dxr), free(g);
             gnnkd_csr_clear(&a);
         }
@@ -109,13 +98,13 @@ Test(kernels, spmm_t_same_bits_on_any_threads) {
             int32_t h = hs[hi];
             const float *val = pattern ? NULL : a.val;
             cr_assert_gt(gnnkd_csr_nnz(&a) * h, gkd_tuning.par_min);
-            float *g = random_array(3000 * (int64_t)h, 78), *dx[4], *ref = calloc(60 * (size_t)h, sizeof(float));
+            float *g = test_random_array(3000 * (int64_t)h, 78, 1.0f), *dx[4], *ref = calloc(60 * (size_t)h, sizeof(float));
             gkd_spmm_t_ref(ref, &a, val, g, h);
             for (int threads = 1; threads <= 3; threads++) {
                 gnnkd_set_threads(threads);
                 dx[threads] = calloc(60 * (size_t)h, sizeof(float));
                 gkd_spmm_t(dx[threads], NULL, 0, &a, val, g, h); // no partials: by columns
-                assert_close(dx[threads], ref, 60 * (int64_t)h, 1e-5, "spmm_t on a team");
+                test_assert_close(dx[threads], ref, 60 * (int64_t)h, 1e-5, "spmm_t on a team");
                 cr_assert(memcmp(dx[threads], dx[1], sizeof(float) * 60 * (size_t)h) == 0,
                           "h %d: %d threads differ from 1", h, threads);
             }
@@ -133,7 +122,7 @@ Test(kernels, spmm_t_by_rows_with_partials) {
     random_csr(&a, 3000, 60, 0.2, 79);
     cr_assert(gkd_spmm_t_partials(a.nrows, a.ncols));
     int32_t h = 24;
-    float *g = random_array(3000 * (int64_t)h, 80), *partial = random_array(2 * 60 * (int64_t)h, 81);
+    float *g = test_random_array(3000 * (int64_t)h, 80, 1.0f), *partial = test_random_array(2 * 60 * (int64_t)h, 81, 1.0f);
     float *ref = calloc(60 * (size_t)h, sizeof(float));
     gkd_spmm_t_ref(ref, &a, a.val, g, h);
     for (int threads = 2; threads <= 3; threads++) {
@@ -141,7 +130,7 @@ Test(kernels, spmm_t_by_rows_with_partials) {
         float *dx1 = calloc(60 * (size_t)h, sizeof(float)), *dx2 = calloc(60 * (size_t)h, sizeof(float));
         gkd_spmm_t(dx1, partial, 2, &a, a.val, g, h);
         gkd_spmm_t(dx2, partial, 2, &a, a.val, g, h);
-        assert_close(dx1, ref, 60 * (int64_t)h, 1e-5, "spmm_t by rows");
+        test_assert_close(dx1, ref, 60 * (int64_t)h, 1e-5, "spmm_t by rows");
         cr_assert(memcmp(dx1, dx2, sizeof(float) * 60 * (size_t)h) == 0, "repeated on %d threads", threads);
         free(dx1), free(dx2);
     }
@@ -155,26 +144,26 @@ Test(kernels, matmul_matches_reference) {
         gnnkd_set_threads(threads);
         for (int s = 0; s < NSHAPES; s++) {
             int32_t n = SHAPES[s][0], i = SHAPES[s][1], o = SHAPES[s][2];
-            float *inp = random_array((int64_t)n * i, 10 + s), *w = random_array((int64_t)i * o, 20 + s);
-            float *dout = random_array((int64_t)n * o, 30 + s);
-            float *out = random_array((int64_t)n * o, 1), *outr = random_array((int64_t)n * o, 2);
+            float *inp = test_random_array((int64_t)n * i, 10 + s, 1.0f), *w = test_random_array((int64_t)i * o, 20 + s, 1.0f);
+            float *dout = test_random_array((int64_t)n * o, 30 + s, 1.0f);
+            float *out = test_random_array((int64_t)n * o, 1, 1.0f), *outr = test_random_array((int64_t)n * o, 2, 1.0f);
             gkd_matmul_forward(out, inp, w, n, i, o);
             gkd_matmul_forward_ref(outr, inp, w, n, i, o);
-            assert_close(out, outr, (int64_t)n * o, 1e-5, "matmul forward");
+            test_assert_close(out, outr, (int64_t)n * o, 1e-5, "matmul forward");
 
-            float *dinp = random_array((int64_t)n * i, 3), *dinpr = random_array((int64_t)n * i, 3);
-            float *dw = random_array((int64_t)i * o, 4), *dwr = random_array((int64_t)i * o, 4);
+            float *dinp = test_random_array((int64_t)n * i, 3, 1.0f), *dinpr = test_random_array((int64_t)n * i, 3, 1.0f);
+            float *dw = test_random_array((int64_t)i * o, 4, 1.0f), *dwr = test_random_array((int64_t)i * o, 4, 1.0f);
             gkd_matmul_backward(dinp, dw, dout, inp, w, n, i, o, NULL);
             gkd_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
-            assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "matmul backward dinp");
-            assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw");
+            test_assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "matmul backward dinp");
+            test_assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw");
             // gated by the input's ReLU and dropout (scale 2): zero where inp <= 0
             // and the column sums of the gated dinp into db (from 1s)
-            float *dwg = random_array((int64_t)i * o, 4), *db = malloc(sizeof(float) * (size_t)i);
+            float *dwg = test_random_array((int64_t)i * o, 4, 1.0f), *db = malloc(sizeof(float) * (size_t)i);
             for (int32_t k = 0; k < i; k++) db[k] = 1.0f;
             gkd_matmul_backward(dinp, dwg, dout, inp, w, n, i, o, &(gkd_gate){2.0f, db});
             for (int64_t e = 0; e < (int64_t)n * i; e++) dinpr[e] = inp[e] > 0.0f ? 2.0f * dinpr[e] : 0.0f;
-            assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "matmul backward gated dinp");
+            test_assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "matmul backward gated dinp");
             for (int32_t k = 0; k < i; k++) {
                 double sum = 1.0;
                 for (int32_t r = 0; r < n; r++) sum += dinpr[(int64_t)r * i + k];
@@ -183,12 +172,12 @@ Test(kernels, matmul_matches_reference) {
             free(db);
             for (int64_t e = 0; e < (int64_t)n * i; e++)
                 if (inp[e] <= 0.0f) cr_assert(dinp[e] == 0.0f && !signbit(dinp[e]), "a gated gradient is +0");
-            assert_close(dwg, dwr, (int64_t)i * o, 1e-5, "matmul backward dw, gated");
+            test_assert_close(dwg, dwr, (int64_t)i * o, 1e-5, "matmul backward dw, gated");
             free(dwg);
             // without an input gradient only dw moves
             gkd_matmul_backward(NULL, dw, dout, inp, w, n, i, o, NULL);
             gkd_matmul_backward_ref(NULL, dwr, dout, inp, w, n, i, o);
-            assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw only");
+            test_assert_close(dw, dwr, (int64_t)i * o, 1e-5, "matmul backward dw only");
             free(inp), free(w), free(dout), free(out), free(outr);
             free(dinp), free(dinpr), free(dw), free(dwr);
         }
@@ -218,23 +207,23 @@ Test(kernels, spmm_small_by_hand) {
 Test(kernels, matmul_backward_narrow_on_threads) {
     int32_t n = 3001, i = 67, o = 3; // i >= 64: the narrow kernels, not OpenBLAS
     cr_assert_gt((int64_t)n * i * o, gkd_tuning.par_min);
-    float *inp = random_array((int64_t)n * i, 11), *w = random_array((int64_t)i * o, 12);
-    float *dout = random_array((int64_t)n * o, 13);
+    float *inp = test_random_array((int64_t)n * i, 11, 1.0f), *w = test_random_array((int64_t)i * o, 12, 1.0f);
+    float *dout = test_random_array((int64_t)n * o, 13, 1.0f);
     for (int threads = 1; threads <= 2; threads++) {
         gnnkd_set_threads(threads);
-        float *dinp = random_array((int64_t)n * i, 3), *dinpr = random_array((int64_t)n * i, 3);
-        float *dw = random_array((int64_t)i * o, 4), *dwr = random_array((int64_t)i * o, 4);
-        float *dw2 = random_array((int64_t)i * o, 4);
+        float *dinp = test_random_array((int64_t)n * i, 3, 1.0f), *dinpr = test_random_array((int64_t)n * i, 3, 1.0f);
+        float *dw = test_random_array((int64_t)i * o, 4, 1.0f), *dwr = test_random_array((int64_t)i * o, 4, 1.0f);
+        float *dw2 = test_random_array((int64_t)i * o, 4, 1.0f);
         gkd_matmul_backward(dinp, dw, dout, inp, w, n, i, o, NULL);
         gkd_matmul_backward_ref(dinpr, dwr, dout, inp, w, n, i, o);
-        assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "narrow dinp");
-        assert_close(dw, dwr, (int64_t)i * o, 1e-4, "narrow dw");
+        test_assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "narrow dinp");
+        test_assert_close(dw, dwr, (int64_t)i * o, 1e-4, "narrow dw");
         gkd_matmul_backward(dinpr, dw2, dout, inp, w, n, i, o, NULL);
         cr_assert(memcmp(dw, dw2, sizeof(float) * (size_t)i * o) == 0, "dw differs on %d threads", threads);
-        float *out = random_array((int64_t)n * o, 5), *outr = random_array((int64_t)n * o, 6);
+        float *out = test_random_array((int64_t)n * o, 5, 1.0f), *outr = test_random_array((int64_t)n * o, 6, 1.0f);
         gkd_matmul_forward(out, inp, w, n, i, o);
         gkd_matmul_forward_ref(outr, inp, w, n, i, o);
-        assert_close(out, outr, (int64_t)n * o, 1e-5, "narrow forward");
+        test_assert_close(out, outr, (int64_t)n * o, 1e-5, "narrow forward");
         free(out), free(outr);
         free(dinp), free(dinpr), free(dw), free(dwr), free(dw2);
     }
@@ -322,14 +311,14 @@ Test(tuning, each_copy_can_be_forced) {
     char msg[GNNKD_MSG_LEN];
     gnnkd_csr a;
     random_csr(&a, 50, 40, 0.3, 5);
-    float *x = random_array(40 * 256, 6), *y = random_array(50 * 256, 7), *yr = random_array(50 * 256, 8);
+    float *x = test_random_array(40 * 256, 6, 1.0f), *y = test_random_array(50 * 256, 7, 1.0f), *yr = test_random_array(50 * 256, 8, 1.0f);
     gkd_spmm_ref(yr, &a, a.val, x, 256);
     for (int isa = 0; isa <= (int)best.isa; isa++) {
         t.isa = (gnnkd_isa)isa;
         cr_assert_eq(gnnkd_tuning_set(&t, msg), GNNKD_OK, "%s: %s", gnnkd_isa_name(isa), msg);
         cr_assert_eq(gkd_active->level, isa);
         gkd_spmm(y, &a, a.val, x, 256, NULL);
-        assert_close(y, yr, 50 * 256, 1e-5, gnnkd_isa_name(isa));
+        test_assert_close(y, yr, 50 * 256, 1e-5, gnnkd_isa_name(isa));
     }
     if (best.isa < GNNKD_ISA_X86_64_V4) {
         t.isa = (gnnkd_isa)(best.isa + 1);
@@ -346,8 +335,8 @@ Test(tuning, each_copy_can_be_forced) {
  * sums dw in another order than on 1, unless par_min keeps it on one. */
 Test(tuning, a_threshold_set_at_run_time_takes_effect) {
     int32_t n = 3001, i = 67, o = 3;
-    float *inp = random_array((int64_t)n * i, 11), *w = random_array((int64_t)i * o, 12);
-    float *dout = random_array((int64_t)n * o, 13);
+    float *inp = test_random_array((int64_t)n * i, 11, 1.0f), *w = test_random_array((int64_t)i * o, 12, 1.0f);
+    float *dout = test_random_array((int64_t)n * o, 13, 1.0f);
     float *dw[3];
     gnnkd_tuning t;
     gnnkd_tuning_get(&t);

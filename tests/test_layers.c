@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gnn/kernels.h"
+#include "tests/common.h"
 #include "tests/forced_isa.h"
 
 enum { DENSE, GCN, RELU, DROPOUT };
@@ -75,12 +76,6 @@ static void check(layer *c, float *x, const float *grad, int64_t len, const char
     }
 }
 
-static float *random_array(int64_t len, uint64_t seed, float scale) {
-    float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
-    for (int64_t e = 0; e < len; e++) x[e] = scale * (2.0f * gkd_uniform(seed, (uint64_t)e) - 1.0f);
-    return x;
-}
-
 /* A random symmetric pattern with an isolated node 0, normalised. */
 static gnnkd_graph *random_graph(int32_t n, uint64_t seed) {
     gnnkd_csr a = {n, n, calloc((size_t)n + 1, sizeof(int64_t)), calloc((size_t)n * n + 1, sizeof(int32_t)), NULL};
@@ -121,15 +116,15 @@ static void check_weight_layer(int kind, int sparse) {
     if (sparse) {
         random_features(&xs, n, i, 43);
         c.xs = &xs;
-        c.xval = random_array(gnnkd_csr_nnz(&xs), 44, 1.0f);
+        c.xval = test_random_array(gnnkd_csr_nnz(&xs), 44, 1.0f);
     } else {
-        c.inp = random_array((int64_t)n * i, 45, 1.0f);
+        c.inp = test_random_array((int64_t)n * i, 45, 1.0f);
     }
-    c.w = random_array((int64_t)i * o, 46, 0.7f);
-    c.b = random_array(o, 47, 0.3f);
+    c.w = test_random_array((int64_t)i * o, 46, 0.7f);
+    c.b = test_random_array(o, 47, 0.3f);
     c.out = calloc((size_t)n * o, sizeof(float));
     c.t = calloc((size_t)n * o, sizeof(float));
-    c.target = random_array((int64_t)n * o, 48, 1.0f);
+    c.target = test_random_array((int64_t)n * o, 48, 1.0f);
     float *dinp = sparse ? NULL : calloc((size_t)n * i, sizeof(float));
     float *dw = calloc((size_t)i * o, sizeof(float)), *db = calloc((size_t)o, sizeof(float));
     backward(&c, dinp, dw, db);
@@ -155,8 +150,8 @@ Test(layers, gcn_sparse_input_backward) { check_weight_layer(GCN, 1); }
 Test(layers, gcn_forward_is_ahat_x_w_plus_b) {
     int32_t n = 7, i = 5, o = 3;
     gnnkd_graph *g = random_graph(n, 3);
-    float *x = random_array((int64_t)n * i, 4, 1.0f), *w = random_array((int64_t)i * o, 5, 1.0f);
-    float *b = random_array(o, 6, 1.0f), *xw = malloc(sizeof(float) * n * o), *ref = malloc(sizeof(float) * n * o);
+    float *x = test_random_array((int64_t)n * i, 4, 1.0f), *w = test_random_array((int64_t)i * o, 5, 1.0f);
+    float *b = test_random_array(o, 6, 1.0f), *xw = malloc(sizeof(float) * n * o), *ref = malloc(sizeof(float) * n * o);
     float *out = malloc(sizeof(float) * n * o), *t = malloc(sizeof(float) * n * o);
     gkd_matmul_forward_ref(xw, x, w, n, i, o);
     gkd_spmm_ref(ref, gnnkd_graph_csr(g), gnnkd_graph_csr(g)->val, xw, o);
@@ -169,10 +164,10 @@ Test(layers, gcn_forward_is_ahat_x_w_plus_b) {
 Test(layers, relu_backward) {
     int32_t n = 5, o = 7;
     layer c = {.kind = RELU, .n = n, .i = o, .o = o};
-    c.inp = random_array((int64_t)n * o, 50, 1.0f);
+    c.inp = test_random_array((int64_t)n * o, 50, 1.0f);
     for (int e = 0; e < n * o; e++) c.inp[e] += c.inp[e] < 0 ? -0.05f : 0.05f; // away from the kink
     c.out = calloc((size_t)n * o, sizeof(float));
-    c.target = random_array((int64_t)n * o, 51, 1.0f);
+    c.target = test_random_array((int64_t)n * o, 51, 1.0f);
     float *dinp = calloc((size_t)n * o, sizeof(float));
     backward(&c, dinp, NULL, NULL);
     check(&c, c.inp, dinp, (int64_t)n * o, "relu dinp");
@@ -184,9 +179,9 @@ Test(layers, relu_backward) {
 Test(layers, dropout_backward_with_fixed_mask) {
     int32_t n = 6, o = 8;
     layer c = {.kind = DROPOUT, .n = n, .i = o, .o = o, .p = 0.4f, .key = gkd_key(1, 2, 3)};
-    c.inp = random_array((int64_t)n * o, 60, 1.0f);
+    c.inp = test_random_array((int64_t)n * o, 60, 1.0f);
     c.out = calloc((size_t)n * o, sizeof(float));
-    c.target = random_array((int64_t)n * o, 61, 1.0f);
+    c.target = test_random_array((int64_t)n * o, 61, 1.0f);
     float *dinp = calloc((size_t)n * o, sizeof(float));
     backward(&c, dinp, NULL, NULL);
     check(&c, c.inp, dinp, (int64_t)n * o, "dropout dinp");
@@ -233,7 +228,7 @@ Test(layers, relu_dropout_backward_matches_composition) {
     int64_t len = 5000;
     float p = 0.5f;
     uint64_t key = gkd_key(4, 5, 1);
-    float *x = random_array(len, 70, 1.0f), *dout = random_array(len, 71, 1.0f);
+    float *x = test_random_array(len, 70, 1.0f), *dout = test_random_array(len, 71, 1.0f);
     float *h = malloc(sizeof(float) * len), *tmp = calloc(len, sizeof(float));
     float *ref = calloc(len, sizeof(float)), *fused = calloc(len, sizeof(float));
     gkd_relu_forward(h, x, len);
@@ -269,7 +264,7 @@ Test(layers, epilogue_matches_composition) {
                 int32_t h = widths[wi], n = 5001, f = 30;
                 int64_t len = (int64_t)n * h;
                 gkd_epilogue ep = {NULL, kind >= 1, kind == 2 ? 0.5f : 0.0f, key};
-                float *b = random_array(h, 73, 1.0f), *x = random_array(len, 72, 1.0f);
+                float *b = test_random_array(h, 73, 1.0f), *x = test_random_array(len, 72, 1.0f);
                 float *ref = malloc(sizeof(float) * len), *fused = malloc(sizeof(float) * len);
                 ep.bias = b;
                 memcpy(ref, x, sizeof(float) * len);
@@ -280,7 +275,7 @@ Test(layers, epilogue_matches_composition) {
                 // at the end of A w (a sparse (n, f) times w (f, h))
                 gnnkd_csr a;
                 random_features(&a, n, f, 74);
-                float *w = random_array((int64_t)f * h, 75, 1.0f);
+                float *w = test_random_array((int64_t)f * h, 75, 1.0f);
                 gkd_spmm(ref, &a, NULL, w, h, NULL);
                 epilogue_reference(ref, b, n, h, ep.relu, ep.p, key);
                 gkd_spmm(fused, &a, NULL, w, h, &ep);
@@ -315,18 +310,18 @@ static void check_dropout_spmm(int with_values) {
         }
     int64_t nnz = gnnkd_csr_nnz(&x);
     cr_assert_gt((nnz + n) * h, gkd_tuning.par_min, "big enough for a team");
-    if (with_values) x.val = random_array(nnz, 91, 1.0f);
+    if (with_values) x.val = test_random_array(nnz, 91, 1.0f);
     float *vals = malloc(sizeof(float) * (size_t)nnz), *dropped = malloc(sizeof(float) * (size_t)nnz);
     for (int64_t k = 0; k < nnz; k++) vals[k] = x.val ? x.val[k] : 1.0f;
     gkd_dropout_forward(dropped, vals, nnz, p, key);
-    float *w = random_array((int64_t)f * h, 92, 1.0f), *yref = malloc(sizeof(float) * (size_t)n * h);
+    float *w = test_random_array((int64_t)f * h, 92, 1.0f), *yref = malloc(sizeof(float) * (size_t)n * h);
     float *y1 = NULL;
     gnnkd_csr x1 = {0};
     for (int threads = 1; threads <= 3; threads++) {
         gnnkd_set_threads(threads);
         gnnkd_csr xd = {0, 0, calloc((size_t)n + 1, sizeof(int64_t)), calloc((size_t)nnz, sizeof(int32_t)),
                         calloc((size_t)nnz, sizeof(float))};
-        float *y = random_array((int64_t)n * h, 93, 1.0f); // overwritten
+        float *y = test_random_array((int64_t)n * h, 93, 1.0f); // overwritten
         uint8_t *keep = malloc((size_t)nnz);
         gkd_dropout_spmm(y, &xd, keep, &x, w, h, p, key, NULL);
         free(keep);
@@ -388,8 +383,8 @@ static void check_dropout_matmul(int64_t drop_floats) {
     int32_t n = (int32_t)(2 * B + 3);
     float p = 0.5f;
     uint64_t key = gkd_key(6, 7, 0);
-    float *x = random_array((int64_t)n * i, 80, 1.0f), *w = random_array((int64_t)i * o, 81, 1.0f);
-    float *g = random_array((int64_t)n * o, 82, 1.0f), *xd = malloc(sizeof(float) * n * i);
+    float *x = test_random_array((int64_t)n * i, 80, 1.0f), *w = test_random_array((int64_t)i * o, 81, 1.0f);
+    float *g = test_random_array((int64_t)n * o, 82, 1.0f), *xd = malloc(sizeof(float) * n * i);
     float *buf = malloc(sizeof(float) * (size_t)B * i);
     float *out = malloc(sizeof(float) * n * o), *ref = malloc(sizeof(float) * n * o);
     float *dw = calloc((size_t)i * o, sizeof(float)), *dwr = calloc((size_t)i * o, sizeof(float));

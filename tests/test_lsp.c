@@ -13,35 +13,7 @@
 
 #include "distill/lsp.h"
 #include "gnn/gnn.h"
-
-static float *random_array(int64_t len, uint64_t seed, float scale) {
-    float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
-    for (int64_t e = 0; e < len; e++) x[e] = scale * (2.0f * gkd_uniform(seed, (uint64_t)e) - 1.0f);
-    return x;
-}
-
-/* A random symmetric (n, n) pattern, no self loops, columns ascending;
- * every fourth node (from 1) is isolated. */
-static void random_adj(gnnkd_csr *a, int32_t n, double density, uint64_t seed) {
-    a->nrows = a->ncols = n;
-    a->rowptr = calloc((size_t)n + 1, sizeof *a->rowptr);
-    a->colidx = calloc((size_t)n * n + 1, sizeof *a->colidx);
-    a->val = NULL;
-    for (int32_t r = 0; r < n; r++) {
-        a->rowptr[r + 1] = a->rowptr[r];
-        for (int32_t j = 0; j < n; j++) {
-            int32_t lo = r < j ? r : j, hi = r < j ? j : r;
-            if (r != j && r % 4 != 1 && j % 4 != 1 &&
-                gkd_uniform(seed, (uint64_t)lo * n + hi) < density)
-                a->colidx[a->rowptr[r + 1]++] = j;
-        }
-    }
-}
-
-static void free_csr(gnnkd_csr *a) {
-    free(a->rowptr);
-    free(a->colidx);
-}
+#include "tests/common.h"
 
 static gkd_lsp *new_lsp(const gnnkd_csr *a, gnnkd_lsp_kernel k, float tau, float sigma, int self,
                         int reverse) {
@@ -54,7 +26,7 @@ static gkd_lsp *new_lsp(const gnnkd_csr *a, gnnkd_lsp_kernel k, float tau, float
 
 /* The teacher's side: logq of the LS of random embeddings (width D). */
 static void random_target(gkd_lsp *l, int32_t D, uint64_t seed) {
-    float *zt = random_array((int64_t)l->n * D, seed, 1.0f);
+    float *zt = test_random_array((int64_t)l->n * D, seed, 1.0f);
     float *q = malloc(sizeof *q * (size_t)(gnnkd_csr_nnz(&l->s) + 1));
     gkd_lsp_distribution(q, l, zt, D);
     for (int64_t k = 0; k < gnnkd_csr_nnz(&l->s); k++) l->logq[k] = logf(q[k]);
@@ -151,11 +123,11 @@ Test(lsp, rejects_a_bad_form_and_an_asymmetric_graph) {
 static void check_gradient(gnnkd_lsp_kernel k, int self, int reverse) {
     const int32_t n = 13, D = 3;
     gnnkd_csr a;
-    random_adj(&a, n, 0.4, 21);
+    test_random_adj(&a, n, 0.4, 21);
     // sigma keeps each kernel's values of order one on embeddings in [-1, 1]
     gkd_lsp *l = new_lsp(&a, k, 0.7f, k == GNNKD_LSP_L1 ? 2.0f : 0.8f, self, reverse);
     random_target(l, 4, 22); // another width than the student's
-    float *z = random_array((int64_t)n * D, 23, 1.0f);
+    float *z = test_random_array((int64_t)n * D, 23, 1.0f);
     float *dz = malloc(sizeof *dz * (size_t)n * D);
     const float w = 1.7f;
     double loss = gkd_lsp_loss(dz, l, z, D, w);
@@ -181,7 +153,7 @@ static void check_gradient(gnnkd_lsp_kernel k, int self, int reverse) {
     cr_assert_gt(nonzero, n * D / 2, "%s: most gradients are not zero", gnnkd_lsp_kernel_name(k));
     free(z), free(dz);
     gkd_lsp_free(&l);
-    free_csr(&a);
+    gnnkd_csr_clear(&a);
 }
 
 Test(lsp, rbf_gradient) {
@@ -206,8 +178,8 @@ Test(lsp, l1_gradient) {
 Test(lsp, fast_matches_reference_on_random_graphs) {
     const int32_t n = 400, D = 16;
     gnnkd_csr a;
-    random_adj(&a, n, 0.03, 31);
-    float *z = random_array((int64_t)n * D, 32, 0.5f);
+    test_random_adj(&a, n, 0.03, 31);
+    float *z = test_random_array((int64_t)n * D, 32, 0.5f);
     float *dz = malloc(sizeof *dz * (size_t)n * D), *dz2 = malloc(sizeof *dz2 * (size_t)n * D);
     float *ref = malloc(sizeof *ref * (size_t)n * D);
     for (int k = 0; k < 4; k++)
@@ -235,7 +207,7 @@ Test(lsp, fast_matches_reference_on_random_graphs) {
             gkd_lsp_free(&l);
         }
     free(z), free(dz), free(dz2), free(ref);
-    free_csr(&a);
+    gnnkd_csr_clear(&a);
 }
 
 /* ---- through whole models ------------------------------------------------------- */
@@ -245,8 +217,8 @@ static gnnkd_dataset *small_dataset(int32_t n, int32_t f, int32_t c) {
     cr_assert_eq(gnnkd_dataset_new(&d, NULL), GNNKD_OK);
     d->n = n, d->nfeat = f, d->nclass = c;
     snprintf(d->name, sizeof d->name, "small");
-    random_adj(&d->adj, n, 0.3, 11);
-    d->xdense = random_array((int64_t)n * f, 14, 1.0f);
+    test_random_adj(&d->adj, n, 0.3, 11);
+    d->xdense = test_random_array((int64_t)n * f, 14, 1.0f);
     d->label = calloc((size_t)n, sizeof *d->label);
     return d;
 }
@@ -288,7 +260,7 @@ static void check_model(const char *spec_text, int layer, int training) {
     cr_assert_eq(gnnkd_model_spec_parse(&s, spec_text, msg), GNNKD_OK, "%s", msg);
     s.dropout = training ? 0.3f : 0.0f;
     if (s.kind == GNNKD_MODEL_GAT) s.attn_dropout = 0.0f;
-    fd_case fc = {NULL, small_dataset(n, f, c), NULL, NULL, random_array((int64_t)n * c, 15, 1.0f), NULL,
+    fd_case fc = {NULL, small_dataset(n, f, c), NULL, NULL, test_random_array((int64_t)n * c, 15, 1.0f), NULL,
                   training};
     cr_assert_eq(gnnkd_graph_new(&fc.g, &fc.d->adj, msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(gnnkd_model_new(&fc.m, &s, f, c, 17, msg), GNNKD_OK, "%s", msg);
