@@ -44,24 +44,6 @@ static double load_average(void) {
     return v;
 }
 
-/* Row i of d's features: dense into x (nfeat) and as nonzeros (idx, val). */
-static int row_of(const gnnkd_dataset *d, int32_t i, float *x, int32_t *idx, float *val) {
-    int nnz = 0;
-    if (d->xdense) {
-        memcpy(x, d->xdense + (int64_t)i * d->nfeat, sizeof *x * (size_t)d->nfeat);
-        for (int32_t j = 0; j < d->nfeat; j++)
-            if (x[j] != 0.0f) idx[nnz] = j, val[nnz++] = x[j];
-        return nnz;
-    }
-    memset(x, 0, sizeof *x * (size_t)d->nfeat);
-    for (int64_t k = d->x.rowptr[i]; k < d->x.rowptr[i + 1]; k++) {
-        const float v = d->x.val ? d->x.val[k] : 1.0f;
-        x[d->x.colidx[k]] = v;
-        idx[nnz] = d->x.colidx[k], val[nnz++] = v;
-    }
-    return nnz;
-}
-
 /* The compiler: CC if set, else cc. */
 static const char *export_cc(void) {
     const char *cc = getenv("CC");
@@ -176,7 +158,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_
     double maxdiff = 0.0;
     int32_t same = 0, agree = 0, ntest = d->nsplit[GNNKD_TEST], ok_lib = 0, ok_q = 0;
     for (int32_t i = 0; i < n; i++) {
-        const int nnz = row_of(d, i, x, idx, val);
+        const int nnz = gnnkd_dataset_feature_row(d, i, x, idx, val);
         const float *zr = full_copy + (int64_t)i * C;
         const int kf = sparse ? cf.logits_sparse(idx, val, nnz, zf) : cf.logits(x, zf);
         const int kq = sparse ? cq.logits_sparse(idx, val, nnz, zq) : cq.logits(x, zq);
@@ -190,7 +172,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_
     }
     for (int32_t t = 0; t < ntest; t++) {
         const int32_t i = d->split[GNNKD_TEST][t];
-        const int nnz = row_of(d, i, x, idx, val);
+        const int nnz = gnnkd_dataset_feature_row(d, i, x, idx, val);
         const float *zr = full_copy + (int64_t)i * C;
         int kr = 0;
         for (int32_t c = 1; c < C; c++)
@@ -219,7 +201,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_
     // export over the same queries, round after round, each round in another
     // order, so that a change of load falls on all three alike
     for (int32_t q = 0; q < nquery; q++) { // warm: rows, weights and workspace in cache
-        const int nnz = row_of(d, query[q], x, idx, val);
+        const int nnz = gnnkd_dataset_feature_row(d, query[q], x, idx, val);
         FAIL_NULL(gnnkd_model_forward_nodes(zf, NULL, w, m, d, NULL, &query[q], 1, msg));
         (void)(sparse ? cf.logits_sparse(idx, val, nnz, zf) : cf.logits(x, zf));
         (void)(sparse ? cq.logits_sparse(idx, val, nnz, zf) : cq.logits(x, zf));
@@ -232,7 +214,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_
             const compiled *c = v == 2 ? &cq : &cf;
             double *t = us + ((int64_t)v * SPEED_EXPORT_ROUNDS + r) * nquery;
             for (int32_t q = 0; q < nquery; q++) {
-                const int nnz = row_of(d, query[q], x, idx, val);
+                const int nnz = gnnkd_dataset_feature_row(d, query[q], x, idx, val);
                 const double t0 = util_now();
                 if (v == 0) FAIL_NULL(gnnkd_model_forward_nodes(zf, NULL, w, m, d, NULL, &query[q], 1, msg));
                 else (void)(sparse ? c->logits_sparse(idx, val, nnz, zf) : c->logits(x, zf));

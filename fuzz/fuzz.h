@@ -75,6 +75,28 @@ static inline void gkd_fuzz_check_status(int rc, const char *msg) {
     }
 }
 
+/* The outcome of a dataset reader: a failure leaves d NULL; a dataset read
+ * without error has agreeing shapes, labels and split ids in range (touched,
+ * so the sanitizers see them) and survives feature normalisation. Frees d. */
+static inline void gkd_fuzz_check_dataset(int rc, gnnkd_dataset **dp, char *msg) {
+    gnnkd_dataset *d = *dp;
+    gkd_fuzz_check_status(rc, msg);
+    if (rc != GNNKD_OK) {
+        if (d != NULL) abort();
+        return;
+    }
+    if (d == NULL || d->n < 0 || d->adj.nrows != d->n) abort();
+    if (d->x.rowptr ? d->x.nrows != d->n : d->xdense == NULL && (int64_t)d->n * d->nfeat > 0)
+        abort();
+    for (int32_t i = 0; i < d->n; i++)
+        if (d->label[i] < -1 || d->label[i] >= d->nclass) abort();
+    for (int s = 0; s < 3; s++)
+        for (int32_t i = 0; i < d->nsplit[s]; i++)
+            if (d->split[s][i] < 0 || d->split[s][i] >= d->n) abort();
+    gkd_fuzz_check_status(gnnkd_dataset_normalize_features(d, msg), msg);
+    gnnkd_dataset_free(dp);
+}
+
 /* Splits data at the lines "=====" (the separator SEP): part k is
  * [start[k], start[k] + len[k]), each keeping its last newline. Returns the
  * number of parts found (at most max; the last one takes the rest). */

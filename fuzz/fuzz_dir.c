@@ -17,14 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char msg[GNNKD_MSG_LEN];
     gnnkd_dataset *d = NULL;
     int rc = gnnkd_dataset_load_dir(&d, gkd_fuzz_folder(), msg);
-    gkd_fuzz_check_status(rc, msg);
-    if (rc == GNNKD_OK) {
-        if (d == NULL || d->adj.nrows != d->n || d->x.nrows != d->n) abort();
-        rc = gnnkd_dataset_normalize_features(d, msg);
-        gkd_fuzz_check_status(rc, msg);
-    } else if (d != NULL) {
-        abort();
-    }
-    gnnkd_dataset_free(&d);
+    gkd_fuzz_check_dataset(rc, &d, msg);
     return 0;
 }

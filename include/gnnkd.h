@@ -327,6 +327,14 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_open(gnnkd_dataset **d, con
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d,
                                                                        char *msg);
 
+/* Row i of d's features (0 <= i < d->n, not checked), in the two forms an
+ * exported model takes: dense into x (d->nfeat floats) and as its nonzeros
+ * (column ids ascending into idx, values into val; up to d->nfeat each).
+ * Returns the number of nonzeros. O(nfeat) for dense features, O(nfeat +
+ * row nonzeros) for sparse ones. Ownership: writes the caller's arrays. */
+GNNKD_API int32_t gnnkd_dataset_feature_row(const gnnkd_dataset *d, int32_t i, float *x,
+                                           int32_t *idx, float *val);
+
 /* Writes d as a dataset folder in the format read by gnnkd_dataset_load_dir
  * (creating the folder if needed); floats are written so that they read
  * back bit for bit. Each file is written to a temporary name and renamed.

@@ -250,6 +250,24 @@ const char *gnnkd_feature_norm_name(gnnkd_feature_norm f) {
     return f == GNNKD_FEATURES_RAW ? "raw" : f == GNNKD_FEATURES_ROW_SUM ? "row-sum" : "?";
 }
 
+int32_t gnnkd_dataset_feature_row(const gnnkd_dataset *d, int32_t i, float *x, int32_t *idx,
+                                  float *val) {
+    int32_t nnz = 0;
+    if (d->xdense) {
+        memcpy(x, d->xdense + (int64_t)i * d->nfeat, sizeof *x * (size_t)d->nfeat);
+        for (int32_t j = 0; j < d->nfeat; j++)
+            if (x[j] != 0.0f) idx[nnz] = j, val[nnz++] = x[j];
+        return nnz;
+    }
+    memset(x, 0, sizeof *x * (size_t)d->nfeat);
+    for (int64_t k = d->x.rowptr[i]; k < d->x.rowptr[i + 1]; k++) {
+        const float v = d->x.val ? d->x.val[k] : 1.0f;
+        x[d->x.colidx[k]] = v;
+        idx[nnz] = d->x.colidx[k], val[nnz++] = v;
+    }
+    return nnz;
+}
+
 gnnkd_status gnnkd_dataset_normalize_features(gnnkd_dataset *d, char *msg) {
     GKD_CLEAR_MSG;
 #undef GKD_FREE_ALL

@@ -77,24 +77,6 @@ static void *sym(void *h, const char *name, const char *what) {
     return f;
 }
 
-/* Row i of d's features, dense into x (nfeat) and as nonzeros (idx, val). */
-static int row_of(const gnnkd_dataset *d, int32_t i, float *x, int32_t *idx, float *val) {
-    int nnz = 0;
-    if (d->xdense) {
-        memcpy(x, d->xdense + (int64_t)i * d->nfeat, sizeof *x * (size_t)d->nfeat);
-        for (int32_t j = 0; j < d->nfeat; j++)
-            if (x[j] != 0.0f) idx[nnz] = j, val[nnz++] = x[j];
-        return nnz;
-    }
-    memset(x, 0, sizeof *x * (size_t)d->nfeat);
-    for (int64_t k = d->x.rowptr[i]; k < d->x.rowptr[i + 1]; k++) {
-        float v = d->x.val ? d->x.val[k] : 1.0f;
-        x[d->x.colidx[k]] = v;
-        idx[nnz] = d->x.colidx[k], val[nnz++] = v;
-    }
-    return nnz;
-}
-
 static int argmax(const float *z, int C) {
     int b = 0;
     for (int c = 1; c < C; c++)
@@ -132,7 +114,7 @@ static void check_export(const gnnkd_dataset *raw, gnnkd_dataset *d, const char 
     char *is_test = calloc((size_t)n, 1);
     for (int32_t t = 0; t < ntest; t++) is_test[d->split[GNNKD_TEST][t]] = 1;
     for (int32_t i = 0; i < n; i++) {
-        int nnz = row_of(raw, i, x, idx, val);
+        int nnz = gnnkd_dataset_feature_row(raw, i, x, idx, val);
         const float *zr = ref + (int64_t)i * C;
         int cls = lf(x, z), cls_s = sf(idx, val, nnz, zs), cls_p = pf(x, p);
         int cls_q = lq(x, zq), cls_qs = sq(idx, val, nnz, zqs);
@@ -325,7 +307,7 @@ Test(export, inductive_held_out, .init = make_dir, .fini = remove_dir) {
     float z[16];
     int32_t ok_f = 0, ok_q = 0;
     for (int32_t t = 0; t < nheld; t++) {
-        const int nnz = row_of(raw, held[t], x, idx, val);
+        const int nnz = gnnkd_dataset_feature_row(raw, held[t], x, idx, val);
         ok_f += sf(idx, val, nnz, z) == raw->label[held[t]];
         for (int c = 0; c < d->nclass; c++)
             cr_assert_float_eq(z[c], full[(int64_t)held[t] * d->nclass + c], 1e-4,
@@ -397,9 +379,9 @@ Test(export, append_new_nodes) {
     float *a = calloc((size_t)F, sizeof *a), *b = calloc((size_t)F, sizeof *b);
     int32_t *idx = calloc((size_t)F, sizeof *idx);
     for (int32_t i = 0; i < k; i++) {
-        row_of(d, i, a, idx, b);
+        gnnkd_dataset_feature_row(d, i, a, idx, b);
         float *x = calloc((size_t)F, sizeof *x);
-        row_of(d, n + i, x, idx, b);
+        gnnkd_dataset_feature_row(d, n + i, x, idx, b);
         cr_assert(memcmp(a, x, sizeof *a * (size_t)F) == 0, "row %d", i);
         free(x);
     }
@@ -455,7 +437,7 @@ Test(export, append_dense_rows, .init = make_dir, .fini = remove_dir) {
     float x[64], val[64];
     int32_t idx[64];
     for (int32_t i = 0; i < 2; i++) {
-        cr_assert_eq(row_of(d, n + i, x, idx, val), i == 0 ? 1 : 2);
+        cr_assert_eq(gnnkd_dataset_feature_row(d, n + i, x, idx, val), i == 0 ? 1 : 2);
         cr_assert(memcmp(x, rows + i * F, sizeof *x * (size_t)F) == 0, "row %d", i);
     }
     cr_assert_eq(d->adj.rowptr[n + 2] - d->adj.rowptr[n], 0, "no edges: isolated");
