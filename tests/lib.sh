@@ -1,4 +1,8 @@
-# lib.sh — sourced by the sh_*.sh tests: where the data are.
+# lib.sh — sourced by the sh_*.sh tests: failing, where the data are, and
+# reading the program's one-line JSON.
+
+# fail MESSAGE...: ends the test (exit 1) naming it.
+fail() { echo "$(basename "$0" .sh): FAIL: $*" >&2; exit 1; }
 
 # need_data DATASET...: GNNKD_DATA must be set and hold each DATASET folder
 # (cora, planetoid-raw, ...). Fails the test (exit 1), never skips it: a
@@ -28,4 +32,14 @@ csv_col() {
         exit 1
     fi
     echo "$i"
+}
+
+# key KEY JSON: the value of a top-level number (or null) in one-line JSON.
+key() { printf '%s\n' "$2" | grep -o "\"$1\":[^,}]*" | head -n 1 | cut -d: -f2; }
+
+# expect JSON KEY VALUE WHAT: fails the test unless KEY's value is VALUE.
+expect() {
+  local got
+  got="$(key "$2" "$1")"
+  [ "$got" = "$3" ] || fail "$4: $2 is '$got', expected '$3'"
 }

@@ -13,7 +13,6 @@ bin=${GNNKD_BIN:?}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "mpi_train: FAIL: $*" >&2; exit 1; }
 # one core each on a shared machine: ranks yield instead of spinning
 export OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_rmaps_base_oversubscribe=1
 # Under AddressSanitizer, Open MPI's plugins leave allocations behind that

@@ -5,7 +5,7 @@
 # JSON (tests/test_recipe.c checks the defaults themselves). Needs GNNKD_BIN
 # and GNNKD_TEST_DATA.
 set -euo pipefail
-fail() { echo "sh_distill: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tiny="$GNNKD_TEST_DATA/tiny"

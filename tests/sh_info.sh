@@ -4,25 +4,14 @@
 # synthetic graph frozen with convert and read back.
 set -u
 
-fail() { echo "sh_info: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 [ -n "${GNNKD_BIN:-}" ] || fail "GNNKD_BIN is not set (ctest sets it)"
 [ -n "${GNNKD_TEST_DATA:-}" ] || fail "GNNKD_TEST_DATA is not set (ctest sets it)"
-. "$(dirname "$0")/lib.sh"
 need_data cora
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gnnkd-info.XXXXXX")" || fail "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
-
-# key KEY JSON: the value of a top-level number (or null) in one-line JSON.
-key() { printf '%s\n' "$2" | grep -o "\"$1\":[^,}]*" | head -n 1 | cut -d: -f2; }
-
-# expect JSON KEY VALUE
-expect() {
-  local got
-  got="$(key "$2" "$1")"
-  [ "$got" = "$3" ] || fail "$4: $2 is '$got', expected '$3'"
-}
 
 # near VALUE WANT TOLERANCE
 near() { awk -v x="$1" -v w="$2" -v t="$3" 'BEGIN { d = x - w; if (d < 0) d = -d; exit !(x != "" && d <= t) }'; }

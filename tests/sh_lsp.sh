@@ -4,7 +4,7 @@
 # hidden layer the student lacks and .npy logits as the teacher are clear
 # errors naming the option. Needs GNNKD_BIN and GNNKD_TEST_DATA.
 set -euo pipefail
-fail() { echo "sh_lsp: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tiny="$GNNKD_TEST_DATA/tiny"

@@ -4,7 +4,7 @@
 # adversarial augmentation, both together in the inductive setting, and
 # the errors of bad options (each names its option). Needs GNNKD_BIN.
 set -euo pipefail
-fail() { echo "sh_nosmog: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 data="synthetic:nodes=300,features=32,train-per-class=5"

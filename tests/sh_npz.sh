@@ -4,23 +4,14 @@
 # the OGB fixture folder, a short training run on cora.npz, and a bad file.
 set -u
 
-fail() { echo "sh_npz: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 [ -n "${GNNKD_BIN:-}" ] || fail "GNNKD_BIN is not set (ctest sets it)"
 [ -n "${GNNKD_TEST_DATA:-}" ] || fail "GNNKD_TEST_DATA is not set (ctest sets it)"
-. "$(dirname "$0")/lib.sh"
 need_data npz
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gnnkd-npz.XXXXXX")" || fail "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
-
-# the value of a top-level number in one-line JSON
-key() { printf '%s\n' "$2" | grep -o "\"$1\":[^,}]*" | head -n 1 | cut -d: -f2; }
-expect() {
-  local got
-  got="$(key "$2" "$1")"
-  [ "$got" = "$3" ] || fail "$4: $2 is '$got', expected '$3'"
-}
 
 npz="$GNNKD_DATA/npz"
 out="$("$GNNKD_BIN" info --dataset "$npz/cora.npz" --json 2>"$tmp/err")" || fail "info cora.npz: $(cat "$tmp/err")"

@@ -4,9 +4,8 @@
 # Needs GNNKD_DATA (with planetoid-raw/) and GNNKD_SOURCE_DIR.
 set -u
 
-fail() { echo "sh_planetoid: FAIL: $*" >&2; exit 1; }
-
 . "$(dirname "$0")/lib.sh"
+
 need_data cora citeseer pubmed planetoid-raw
 SRC="${GNNKD_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 FETCH="$SRC/scripts/fetch-planetoid.sh"

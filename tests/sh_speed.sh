@@ -5,10 +5,9 @@
 # (a mismatch fails the run). Needs GNNKD_BIN and GNNKD_DATA (with cora).
 set -u
 
-fail() { echo "sh_speed: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 [ -n "${GNNKD_BIN:-}" ] && [ -x "$GNNKD_BIN" ] || fail "GNNKD_BIN is not an executable"
-. "$(dirname "$0")/lib.sh"
 need_data cora
 command -v python3 >/dev/null || fail "python3 is needed to read the JSON"
 
