@@ -55,7 +55,8 @@ typedef struct {
     int nsrc, ndst;
     int *src_rows, *dst_rows; /* rows from / to each neighbour */
     int *counts;              /* 4 x max(nsrc, ndst): counts and displacements in floats */
-    float *sendbuf;           /* (sum of send_count, max width) */
+    int64_t nsend;            /* rows we send, all neighbours together */
+    float *sendbuf;           /* (nsend, max width) when nsend > owned, else the caller's scratch */
     double seconds;           /* in exchanges */
     int64_t bytes;            /* sent */
 } gkd_comm;
@@ -101,7 +102,8 @@ static int comm_new(gkd_comm *c, const gnnkd_part *p, int32_t maxw, char *msg) {
     GKD_CHECK(((int64_t)p->halo > nsend ? p->halo : nsend) * maxw <= INT32_MAX, GNNKD_EINVAL,
               "part %d: %lld halo floats in one exchange; MPI counts stop at %d", p->part,
               (long long)p->halo * maxw, INT32_MAX);
-    GKD_ALLOC(c->sendbuf, nsend * maxw > 0 ? nsend * maxw : 1);
+    c->nsend = nsend;
+    if (nsend > p->owned) GKD_ALLOC(c->sendbuf, nsend * maxw);
     // the rows each way as the edges' weights: a hint for the MPI library
     int rc = MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, c->nsrc, src, c->src_rows, c->ndst,
                                             dst, c->dst_rows, MPI_INFO_NULL, 0, &c->comm);
@@ -114,16 +116,16 @@ static int comm_new(gkd_comm *c, const gnnkd_part *p, int32_t maxw, char *msg) {
 }
 
 /* gkd_part_input's exchange: rows n .. n + halo - 1 of rows (n + halo,
- * width) from their owners; ours to the parts whose halo holds them. */
-static int exchange(void *ctx, float *rows, int32_t width, char *msg) {
+ * width) from their owners; ours to the parts whose halo holds them, packed
+ * in scratch (owned, width) when they fit. */
+static int exchange(void *ctx, float *rows, int32_t width, float *scratch, char *msg) {
     gkd_comm *c = ctx;
     const gnnkd_part *p = c->p;
     double t0 = MPI_Wtime();
-    int64_t at = 0;
-    for (int32_t q = 0; q < p->parts; q++)
-        for (int32_t e = 0; e < p->send_count[q]; e++, at++)
-            memcpy(c->sendbuf + at * width, rows + (int64_t)p->send[at] * width,
-                   sizeof *rows * (size_t)width);
+    float *sendbuf = c->sendbuf ? c->sendbuf : scratch;
+    for (int64_t at = 0; at < c->nsend; at++)
+        memcpy(sendbuf + at * width, rows + (int64_t)p->send[at] * width,
+               sizeof *rows * (size_t)width);
     int *sc = c->counts, *sd = sc + p->parts, *rcv = sd + p->parts, *rd = rcv + p->parts;
     for (int j = 0, off = 0; j < c->ndst; j++) {
         sc[j] = c->dst_rows[j] * width;
@@ -135,10 +137,10 @@ static int exchange(void *ctx, float *rows, int32_t width, char *msg) {
         rd[j] = off;
         off += rcv[j];
     }
-    int rc = MPI_Neighbor_alltoallv(c->sendbuf, sc, sd, MPI_FLOAT, rows + (int64_t)p->owned * width,
+    int rc = MPI_Neighbor_alltoallv(sendbuf, sc, sd, MPI_FLOAT, rows + (int64_t)p->owned * width,
                                     rcv, rd, MPI_FLOAT, c->comm);
     c->seconds += MPI_Wtime() - t0;
-    c->bytes += 4 * at * width;
+    c->bytes += 4 * c->nsend * width;
     if (rc != MPI_SUCCESS) {
         gkd_msg(msg, "MPI_Neighbor_alltoallv failed (%d)", rc);
         return GNNKD_EINTERNAL;

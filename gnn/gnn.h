@@ -97,8 +97,10 @@ typedef struct {
     const float *xdense;    /* (n, nfeat) dense features, or NULL */
     const gnnkd_csr *ahat;  /* (n, n + nhalo) Â's rows (GCN) */
     /* Fills rows n .. n + nhalo - 1 of rows ((n + nhalo), width) from the
-     * processes that own them; a status and msg on failure. */
-    int (*exchange)(void *ctx, float *rows, int32_t width, char *msg);
+     * processes that own them; scratch (n, width) is free for it to use (a
+     * packing buffer the size of the owned rows, not one more of its own). A
+     * status and msg on failure. */
+    int (*exchange)(void *ctx, float *rows, int32_t width, float *scratch, char *msg);
     void *ctx;
 } gkd_part_input;
 
