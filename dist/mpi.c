@@ -271,9 +271,9 @@ static int gather_logits(float *all, const float *z, const gnnkd_part *p, char *
 #undef GKD_FREE_ALL
 }
 
-/* The step's loss summed over this rank's rows (each term's mean is taken
- * over all ranks: its gradient's weight carries this rank's share), its
- * gradient in dlogits. */
+/* The step's loss summed over this rank's rows (each term a mean over all
+ * ranks' rows), its gradient in dlogits: the single process's bits, row by
+ * row (gkd_loss_*_of with the whole count as the denominator). */
 static double step_loss(float *dlogits, const float *z, const gnnkd_part *p,
                         const gnnkd_objective *obj, int64_t ntransfer_total) {
     const int32_t C = p->nclass, ntrain = p->nsplit[GNNKD_TRAIN];
@@ -282,22 +282,16 @@ static double step_loss(float *dlogits, const float *z, const gnnkd_part *p,
     const float hard_w = 1.0f - soft_w;
     double loss = 0.0;
     memset(dlogits, 0, sizeof *dlogits * (size_t)p->owned * (size_t)C);
-    if (hard_w > 0.0f && ntrain > 0) {
-        float share = (float)ntrain / (float)p->nsplit_total[GNNKD_TRAIN];
-        loss += hard_w * ntrain / (double)p->nsplit_total[GNNKD_TRAIN] *
-                gnnkd_loss_ce(dlogits, z, p->label, p->split[GNNKD_TRAIN], ntrain, C, hard_w * share);
-    }
-    if (method != GNNKD_METHOD_SCRATCH && obj->ntransfer > 0) {
-        int32_t nt = obj->ntransfer;
-        float share = (float)nt / (float)ntransfer_total;
-        double frac = nt / (double)ntransfer_total;
-        if (method == GNNKD_METHOD_KD)
-            loss += soft_w * frac * gnnkd_loss_kd(dlogits, NULL, z, obj->target, obj->transfer, nt, C,
-                                                  obj->temperature, soft_w * share);
-        else
-            loss += soft_w * frac * gnnkd_loss_compress(dlogits, z, obj->target, obj->transfer, nt,
-                                                        C, soft_w * share);
-    }
+    if (hard_w > 0.0f)
+        loss += hard_w * gkd_loss_ce_of(dlogits, z, p->label, p->split[GNNKD_TRAIN], ntrain,
+                                        p->nsplit_total[GNNKD_TRAIN], C, hard_w);
+    if (method == GNNKD_METHOD_KD)
+        loss += soft_w * gkd_loss_kd_of(dlogits, NULL, z, obj->target, obj->transfer,
+                                        obj->ntransfer, ntransfer_total, C, obj->temperature,
+                                        soft_w);
+    else if (method == GNNKD_METHOD_COMPRESS)
+        loss += soft_w * gkd_loss_compress_of(dlogits, z, obj->target, obj->transfer,
+                                              obj->ntransfer, ntransfer_total, C, soft_w);
     return loss;
 }
 
@@ -387,6 +381,7 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
             rc = GNNKD_ENUMERIC;
             break;
         }
+
         l2 = gkd_model_adam_step(m, o, epoch);
         step_seconds[epoch - 1] = MPI_Wtime() - t0;
 
