@@ -74,6 +74,18 @@ distil() {
 distil cora "--dataset cora" mlp:64 2
 distil syn "$syn" gcn:16 3
 
+# bench-speed's distributed mode: a GCN exchanges halo rows, an MLP none
+mpi 2 "$bin" bench-speed --partitioned "$tmp/cora-2" --model gcn:16 --epochs 3 --warmup 1 --json \
+  >"$tmp/speed.json" || fail "bench-speed --partitioned"
+python3 - "$tmp/speed.json" <<'PY' || fail "bench-speed --partitioned: $(cat "$tmp/speed.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["ranks"] == 2 and j["epochs"] == 4 and j["model"] == "gcn:16", j
+assert j["seconds_per_epoch"] > 0 and j["exchange_bytes_per_epoch"] > 0, j
+assert 0 < j["peak_rss_mb_max_rank"] < 4096, j
+PY
+echo "ok: bench-speed --partitioned"
+
 # a corrupted part: the job ends, naming the rank, the file and the cause
 cp -r "$tmp/cora-3" "$tmp/bad"
 printf '\x55' | dd of="$tmp/bad/part-1/adjacency.bin" bs=1 seek=300 conv=notrunc 2>/dev/null
