@@ -54,7 +54,8 @@ compare syn "$syn" gcn:16,8 3 contiguous
 # The teacher's logits agree to 1e-6, but the student's drift further: the sums
 # of P ranks round differently, and a pre-activation at ReLU's kink or a
 # gradient Adam normalises from nearly zero turns that into 1e-4..1e-3
-# (one rank: 0 difference). Logits within 5e-3; accuracies as tight as above.
+# (one rank: 0 difference; docs/distributed.md traces one such kink). Logits
+# within 5e-3; accuracies as tight as above.
 # distil NAME DATASET-ARGS STUDENT P
 distil() {
   local name=$1 data=$2 student=$3 P=$4 opts="--epochs 40 --seed 5 --threads 1 --quiet --json"
