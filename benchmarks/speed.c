@@ -42,6 +42,7 @@ typedef struct {
     const char *student_file; /* --student-model: a trained student instead of fresh weights */
     int json, quiet;
     const char *out;
+    const char *partitioned; /* --partitioned DIR: the distributed epoch (speed_dist.c) */
     roofline_machine machine[MAX_ITEMS]; /* one per thread count */
     int nmachine;
 } speed_opts;
@@ -76,6 +77,11 @@ static void speed_help(FILE *f) {
             "                          of --student; an MLP student is also exported as C\n"
             "                          (float and int8), compiled with cc -O2 (CC), checked\n"
             "                          on every node and timed on the same queries\n\n"
+            "Distributed (a build with MPI; one model, one thread count, 1 by default):\n"
+            "  --partitioned DIR       mpirun -np P gnnkd bench-speed --partitioned DIR: the\n"
+            "                          training epoch over the parts of DIR (gnnkd partition),\n"
+            "                          time in halo exchanges, bytes exchanged per epoch and\n"
+            "                          the largest rank's peak memory\n\n"
             "Output:\n"
             "  --json                  one JSON object per line (one per configuration)\n"
             "  --out DIR               also write DIR/bench-speed.json and .md\n"
@@ -842,6 +848,7 @@ static int parse_one(speed_args *a, int c, const char *arg) {
     case 'M': o->student_file = arg; return 0;
     case 'j': o->json = 1; return 0;
     case 'o': o->out = arg; return 0;
+    case 'P': o->partitioned = arg; return 0;
     case 'q': o->quiet = 1; return 0;
     case 'h': speed_help(stdout); return 1;
     default: speed_help(stderr); return 3;
@@ -882,6 +889,7 @@ static int parse_args(speed_args *a, int argc, char **argv) {
         {"json", no_argument, 0, 'j'},
         {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},
+        {"partitioned", required_argument, 0, 'P'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     speed_opts *o = &a->o;
@@ -899,6 +907,16 @@ static int parse_args(speed_args *a, int argc, char **argv) {
         fprintf(stderr, "gnnkd bench-speed: unexpected argument '%s'\n", argv[optind]);
         return 3;
     }
+    if (o->partitioned && (o->data.graph || o->ndatasets > 0 || o->nmodels > 1 ||
+                           o->nthreads > 1 || o->latency || o->out)) {
+        fprintf(stderr, "gnnkd bench-speed: --partitioned DIR holds the data: one --model, "
+                        "one --threads, no --dataset, --graph, --latency or --out\n");
+        return 3;
+    }
+    if (o->partitioned) {
+        if (o->nmodels == 0) model_list(o, strcpy(a->defaults[1], "gcn:64"));
+        return 0;
+    }
     if (o->data.graph && o->ndatasets > 0) {
         fprintf(stderr, "gnnkd bench-speed: --dataset and --graph name two datasets: give one\n");
         return 3;
@@ -911,7 +929,11 @@ int cmd_bench_speed(int argc, char **argv) {
     speed_args *a = calloc(1, sizeof *a);
     if (a == NULL) return cli_fail("bench-speed", GNNKD_ENOMEM, "out of memory");
     int code = parse_args(a, argc, argv);
-    if (code == 0) {
+    if (code == 0 && a->o.partitioned) {
+        speed_opts *o = &a->o;
+        code = 1 + speed_dist_run(o->partitioned, &o->models[0], o->nthreads ? o->threads[0] : 1,
+                                  o->warmup, o->epochs, o->seed, o->json);
+    } else if (code == 0) {
         char msg[GNNKD_MSG_LEN] = "";
         int rc = run_all(&a->o, msg);
         code = 1 + (rc == GNNKD_OK ? 0 : cli_fail("bench-speed", rc, msg));

@@ -58,4 +58,14 @@ struct cJSON;
 struct cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_t *query,
                                    int32_t nquery, char *msg);
 
+/* ---- distributed training (speed_dist.c) --------------------------------- */
+
+/* Under mpirun, one rank per part of dir: warmup + epochs training epochs of
+ * spec (threads per rank), then rank 0 prints the median epoch, the time in
+ * exchanges and the bytes per epoch, the largest rank's peak memory (json:
+ * one object). A failure on any rank ends the job (gnnkd_mpi_abort). The
+ * exit code. */
+int speed_dist_run(const char *dir, const gnnkd_model_spec *spec, int threads, int warmup,
+                   int epochs, unsigned long long seed, int json);
+
 #endif /* GNNKD_SPEED_H */

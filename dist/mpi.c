@@ -55,7 +55,8 @@ typedef struct {
     int nsrc, ndst;
     int *src_rows, *dst_rows; /* rows from / to each neighbour */
     int *counts;              /* 4 x max(nsrc, ndst): counts and displacements in floats */
-    float *sendbuf;           /* (sum of send_count, max width) */
+    int64_t nsend;            /* rows we send, all neighbours together */
+    float *sendbuf;           /* (nsend, max width) when nsend > owned, else the caller's scratch */
     double seconds;           /* in exchanges */
     int64_t bytes;            /* sent */
 } gkd_comm;
@@ -101,7 +102,8 @@ static int comm_new(gkd_comm *c, const gnnkd_part *p, int32_t maxw, char *msg) {
     GKD_CHECK(((int64_t)p->halo > nsend ? p->halo : nsend) * maxw <= INT32_MAX, GNNKD_EINVAL,
               "part %d: %lld halo floats in one exchange; MPI counts stop at %d", p->part,
               (long long)p->halo * maxw, INT32_MAX);
-    GKD_ALLOC(c->sendbuf, nsend * maxw > 0 ? nsend * maxw : 1);
+    c->nsend = nsend;
+    if (nsend > p->owned) GKD_ALLOC(c->sendbuf, nsend * maxw);
     // the rows each way as the edges' weights: a hint for the MPI library
     int rc = MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, c->nsrc, src, c->src_rows, c->ndst,
                                             dst, c->dst_rows, MPI_INFO_NULL, 0, &c->comm);
@@ -114,16 +116,16 @@ static int comm_new(gkd_comm *c, const gnnkd_part *p, int32_t maxw, char *msg) {
 }
 
 /* gkd_part_input's exchange: rows n .. n + halo - 1 of rows (n + halo,
- * width) from their owners; ours to the parts whose halo holds them. */
-static int exchange(void *ctx, float *rows, int32_t width, char *msg) {
+ * width) from their owners; ours to the parts whose halo holds them, packed
+ * in scratch (owned, width) when they fit. */
+static int exchange(void *ctx, float *rows, int32_t width, float *scratch, char *msg) {
     gkd_comm *c = ctx;
     const gnnkd_part *p = c->p;
     double t0 = MPI_Wtime();
-    int64_t at = 0;
-    for (int32_t q = 0; q < p->parts; q++)
-        for (int32_t e = 0; e < p->send_count[q]; e++, at++)
-            memcpy(c->sendbuf + at * width, rows + (int64_t)p->send[at] * width,
-                   sizeof *rows * (size_t)width);
+    float *sendbuf = c->sendbuf ? c->sendbuf : scratch;
+    for (int64_t at = 0; at < c->nsend; at++)
+        memcpy(sendbuf + at * width, rows + (int64_t)p->send[at] * width,
+               sizeof *rows * (size_t)width);
     int *sc = c->counts, *sd = sc + p->parts, *rcv = sd + p->parts, *rd = rcv + p->parts;
     for (int j = 0, off = 0; j < c->ndst; j++) {
         sc[j] = c->dst_rows[j] * width;
@@ -135,10 +137,10 @@ static int exchange(void *ctx, float *rows, int32_t width, char *msg) {
         rd[j] = off;
         off += rcv[j];
     }
-    int rc = MPI_Neighbor_alltoallv(c->sendbuf, sc, sd, MPI_FLOAT, rows + (int64_t)p->owned * width,
+    int rc = MPI_Neighbor_alltoallv(sendbuf, sc, sd, MPI_FLOAT, rows + (int64_t)p->owned * width,
                                     rcv, rd, MPI_FLOAT, c->comm);
     c->seconds += MPI_Wtime() - t0;
-    c->bytes += 4 * at * width;
+    c->bytes += 4 * c->nsend * width;
     if (rc != MPI_SUCCESS) {
         gkd_msg(msg, "MPI_Neighbor_alltoallv failed (%d)", rc);
         return GNNKD_EINTERNAL;
@@ -269,9 +271,9 @@ static int gather_logits(float *all, const float *z, const gnnkd_part *p, char *
 #undef GKD_FREE_ALL
 }
 
-/* The step's loss summed over this rank's rows (each term's mean is taken
- * over all ranks: its gradient's weight carries this rank's share), its
- * gradient in dlogits. */
+/* The step's loss summed over this rank's rows (each term a mean over all
+ * ranks' rows), its gradient in dlogits: the single process's bits, row by
+ * row (gkd_loss_*_of with the whole count as the denominator). */
 static double step_loss(float *dlogits, const float *z, const gnnkd_part *p,
                         const gnnkd_objective *obj, int64_t ntransfer_total) {
     const int32_t C = p->nclass, ntrain = p->nsplit[GNNKD_TRAIN];
@@ -280,22 +282,16 @@ static double step_loss(float *dlogits, const float *z, const gnnkd_part *p,
     const float hard_w = 1.0f - soft_w;
     double loss = 0.0;
     memset(dlogits, 0, sizeof *dlogits * (size_t)p->owned * (size_t)C);
-    if (hard_w > 0.0f && ntrain > 0) {
-        float share = (float)ntrain / (float)p->nsplit_total[GNNKD_TRAIN];
-        loss += hard_w * ntrain / (double)p->nsplit_total[GNNKD_TRAIN] *
-                gnnkd_loss_ce(dlogits, z, p->label, p->split[GNNKD_TRAIN], ntrain, C, hard_w * share);
-    }
-    if (method != GNNKD_METHOD_SCRATCH && obj->ntransfer > 0) {
-        int32_t nt = obj->ntransfer;
-        float share = (float)nt / (float)ntransfer_total;
-        double frac = nt / (double)ntransfer_total;
-        if (method == GNNKD_METHOD_KD)
-            loss += soft_w * frac * gnnkd_loss_kd(dlogits, NULL, z, obj->target, obj->transfer, nt, C,
-                                                  obj->temperature, soft_w * share);
-        else
-            loss += soft_w * frac * gnnkd_loss_compress(dlogits, z, obj->target, obj->transfer, nt,
-                                                        C, soft_w * share);
-    }
+    if (hard_w > 0.0f)
+        loss += hard_w * gkd_loss_ce_of(dlogits, z, p->label, p->split[GNNKD_TRAIN], ntrain,
+                                        p->nsplit_total[GNNKD_TRAIN], C, hard_w);
+    if (method == GNNKD_METHOD_KD)
+        loss += soft_w * gkd_loss_kd_of(dlogits, NULL, z, obj->target, obj->transfer,
+                                        obj->ntransfer, ntransfer_total, C, obj->temperature,
+                                        soft_w);
+    else if (method == GNNKD_METHOD_COMPRESS)
+        loss += soft_w * gkd_loss_compress_of(dlogits, z, obj->target, obj->transfer,
+                                              obj->ntransfer, ntransfer_total, C, soft_w);
     return loss;
 }
 
@@ -385,6 +381,7 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
             rc = GNNKD_ENUMERIC;
             break;
         }
+
         l2 = gkd_model_adam_step(m, o, epoch);
         step_seconds[epoch - 1] = MPI_Wtime() - t0;
 

@@ -282,6 +282,11 @@ static int make_dir(const char *dir, char *msg) {
     return GNNKD_OK;
 }
 
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
@@ -358,12 +363,7 @@ static int write_part(const char *pdir, const gnnkd_dataset *d, const gnnkd_csr 
             for (int64_t e = h->ptr[q]; e < h->ptr[q + 1]; e++)
                 if (part[h->node[e]] == k) send[at++] = loc[h->node[e]];
             // ascending local row = ascending global id (owned rows are ascending)
-            for (int64_t a = start + 1; a < at; a++)
-                for (int64_t b = a; b > start && send[b - 1] > send[b]; b--) {
-                    int32_t t = send[b];
-                    send[b] = send[b - 1];
-                    send[b - 1] = t;
-                }
+            qsort(send + start, (size_t)(at - start), sizeof *send, cmp_i32);
         }
     }
     GKD_TRY(writer_open(&w, pdir, "nodes.bin", msg));

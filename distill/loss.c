@@ -29,9 +29,14 @@ void gnnkd_softmax(float *p, const float *z, int64_t n, int32_t C, float T) {
 
 double gnnkd_loss_ce(float *dlogits, const float *logits, const int32_t *label,
                      const int32_t *idx, int64_t nidx, int32_t C, float weight) {
+    return gkd_loss_ce_of(dlogits, logits, label, idx, nidx, nidx, C, weight);
+}
+
+double gkd_loss_ce_of(float *dlogits, const float *logits, const int32_t *label,
+                      const int32_t *idx, int64_t nidx, int64_t denom, int32_t C, float weight) {
     if (nidx == 0) return 0.0;
     double total = 0.0;
-    const double g = (double)weight / (double)nidx;
+    const double g = (double)weight / (double)denom;
 #pragma omp parallel for schedule(static) reduction(+ : total) if (nidx * C > gkd_tuning.loss_par_min)
     for (int64_t k = 0; k < nidx; k++) {
         const float *z = logits + (int64_t)idx[k] * C;
@@ -45,16 +50,22 @@ double gnnkd_loss_ce(float *dlogits, const float *logits, const int32_t *label,
             }
         }
     }
-    return total / (double)nidx;
+    return total / (double)denom;
 }
 
 double gnnkd_loss_kd(float *dlogits, double *kl, const float *logits, const float *q,
                      const int32_t *idx, int64_t nidx, int32_t C, float T, float weight) {
+    return gkd_loss_kd_of(dlogits, kl, logits, q, idx, nidx, nidx, C, T, weight);
+}
+
+double gkd_loss_kd_of(float *dlogits, double *kl, const float *logits, const float *q,
+                      const int32_t *idx, int64_t nidx, int64_t denom, int32_t C, float T,
+                      float weight) {
     if (kl) *kl = 0.0;
     if (nidx == 0) return 0.0;
     double ce = 0.0, ent = 0.0;
     /* d(T^2 CE)/ds = T (p - q) */
-    const double g = (double)weight * T / (double)nidx;
+    const double g = (double)weight * T / (double)denom;
 #pragma omp parallel for schedule(static) reduction(+ : ce, ent) if (nidx * C > gkd_tuning.loss_par_min)
     for (int64_t k = 0; k < nidx; k++) {
         const float *s = logits + (int64_t)idx[k] * C;
@@ -70,15 +81,21 @@ double gnnkd_loss_kd(float *dlogits, double *kl, const float *logits, const floa
         }
     }
     const double T2 = (double)T * T;
-    if (kl) *kl = T2 * (ce - ent) / (double)nidx;
-    return T2 * ce / (double)nidx;
+    if (kl) *kl = T2 * (ce - ent) / (double)denom;
+    return T2 * ce / (double)denom;
 }
 
 double gnnkd_loss_compress(float *dlogits, const float *logits, const float *t,
                            const int32_t *idx, int64_t nidx, int32_t C, float weight) {
+    return gkd_loss_compress_of(dlogits, logits, t, idx, nidx, nidx, C, weight);
+}
+
+double gkd_loss_compress_of(float *dlogits, const float *logits, const float *t,
+                            const int32_t *idx, int64_t nidx, int64_t denom, int32_t C,
+                            float weight) {
     if (nidx == 0) return 0.0;
     double total = 0.0;
-    const double g = (double)weight / ((double)C * (double)nidx);
+    const double g = (double)weight / ((double)C * (double)denom);
 #pragma omp parallel for schedule(static) reduction(+ : total) if (nidx * C > gkd_tuning.loss_par_min)
     for (int64_t k = 0; k < nidx; k++) {
         const int64_t off = (int64_t)idx[k] * C;
@@ -88,7 +105,7 @@ double gnnkd_loss_compress(float *dlogits, const float *logits, const float *t,
             if (dlogits) dlogits[off + j] += (float)(g * e);
         }
     }
-    return total / ((double)C * (double)nidx);
+    return total / ((double)C * (double)denom);
 }
 
 double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *idx,

@@ -82,6 +82,20 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
 /* Resets Adam's moments and step (before training a loaded model again). */
 void gkd_model_reset_adam(gnnkd_model *m);
 
+/* ---- the losses over part of a mean (distill/loss.c, for dist/) ------------
+ * gnnkd_loss_ce, _kd and _compress over the nidx rows idx of a mean over
+ * denom rows (the other rows on other processes): the gradient weight /
+ * denom, the return the rows' terms over denom. With denom = nidx they are
+ * the public functions; a process's rows get the single process's bits. */
+double gkd_loss_ce_of(float *dlogits, const float *logits, const int32_t *label,
+                      const int32_t *idx, int64_t nidx, int64_t denom, int32_t C, float weight);
+double gkd_loss_kd_of(float *dlogits, double *kl, const float *logits, const float *q,
+                      const int32_t *idx, int64_t nidx, int64_t denom, int32_t C, float T,
+                      float weight);
+double gkd_loss_compress_of(float *dlogits, const float *logits, const float *t,
+                            const int32_t *idx, int64_t nidx, int64_t denom, int32_t C,
+                            float weight);
+
 /* ---- a model over one part of a partitioned graph (gnn/part.c) ------------
  * The forward and backward passes of gnnkd_model_forward / _backward for
  * GCNs and MLPs over the n rows a process owns, computing the same function
@@ -97,8 +111,10 @@ typedef struct {
     const float *xdense;    /* (n, nfeat) dense features, or NULL */
     const gnnkd_csr *ahat;  /* (n, n + nhalo) Â's rows (GCN) */
     /* Fills rows n .. n + nhalo - 1 of rows ((n + nhalo), width) from the
-     * processes that own them; a status and msg on failure. */
-    int (*exchange)(void *ctx, float *rows, int32_t width, char *msg);
+     * processes that own them; scratch (n, width) is free for it to use (a
+     * packing buffer the size of the owned rows, not one more of its own). A
+     * status and msg on failure. */
+    int (*exchange)(void *ctx, float *rows, int32_t width, float *scratch, char *msg);
     void *ctx;
 } gkd_part_input;
 

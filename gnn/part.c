@@ -14,8 +14,9 @@
 struct gkd_part_ws {
     float *h[GNNKD_MAX_LAYERS]; /* (n, dims[l]) inputs of layers l >= 1 */
     float *logits;              /* (n, C) */
-    float *full;                /* (n + nhalo, max width): rows to multiply by Â */
-    float *gt, *g1, *g2;        /* (n, max width) each */
+    float *full;                /* GCN (n + nhalo, max width): rows to multiply by Â */
+    float *gt;                  /* GCN (n, max width): Â dz */
+    float *g1, *g2;             /* MLP (n, max width): dh; g2 for 3 layers or more */
     float *buf;                 /* (rows, dims[0]) dropped dense features */
     int64_t rows;
     gnnkd_csr xd;               /* dropped sparse features */
@@ -60,10 +61,15 @@ int gkd_part_ws_new(gkd_part_ws **w, const gnnkd_model *m, const gkd_part_input 
     GKD_ALLOC(q, 1);
     for (int l = 1; l < L; l++) GKD_ALLOC(q->h[l], n * s->dims[l]);
     GKD_ALLOC(q->logits, n * s->dims[L]);
-    GKD_ALLOC(q->full, (n + in->nhalo) * maxd);
-    GKD_ALLOC(q->gt, n * maxd);
-    GKD_ALLOC(q->g1, n * maxd);
-    GKD_ALLOC(q->g2, n * maxd);
+    // a GCN's dh goes into full, dead once Â full is taken: the next
+    // layer's exchange then finds it in place
+    if (s->kind == GNNKD_MODEL_GCN) {
+        GKD_ALLOC(q->full, (n + in->nhalo) * maxd);
+        GKD_ALLOC(q->gt, n * maxd);
+    } else if (L > 1) {
+        GKD_ALLOC(q->g1, n * maxd);
+        if (L > 2) GKD_ALLOC(q->g2, n * maxd);
+    }
     if (s->dropout > 0.0f && in->xdense) {
         q->rows = gkd_drop_rows(s->dims[0]);
         if (q->rows > n) q->rows = n;
@@ -150,7 +156,7 @@ int gkd_part_forward(const float **logits, gkd_part_ws *w, gnnkd_model *m,
                                l == 0 ? x0 : w->h[l], m->w[l], n, i, o, gcn ? NULL : &ep, NULL);
         }
         if (gcn) {
-            int rc = in->exchange(in->ctx, w->full, o, msg);
+            int rc = in->exchange(in->ctx, w->full, o, w->gt, msg); // gt: free until backward
             if (rc != GNNKD_OK) return rc;
             gkd_spmm(out, in->ahat, in->ahat->val, w->full, o, &ep);
         }
@@ -177,13 +183,13 @@ int gkd_part_backward(gkd_part_ws *w, gnnkd_model *m, const gkd_part_input *in,
         if (l == L - 1) gkd_bias_backward(m->db[l], dz, n, o); // lower ones: the gate's
         const float *gz = dz;
         if (gcn) {
-            memcpy(w->full, dz, sizeof *dz * (size_t)n * (size_t)o);
-            int rc = in->exchange(in->ctx, w->full, o, msg);
+            if (dz != w->full) memcpy(w->full, dz, sizeof *dz * (size_t)n * (size_t)o);
+            int rc = in->exchange(in->ctx, w->full, o, w->gt, msg); // gt: written after
             if (rc != GNNKD_OK) return rc;
             gkd_spmm(w->gt, in->ahat, in->ahat->val, w->full, o, NULL);
             gz = w->gt;
         }
-        float *dh = l == 0 ? NULL : dz == w->g1 ? w->g2 : w->g1;
+        float *dh = l == 0 ? NULL : gcn ? w->full : dz == w->g1 ? w->g2 : w->g1;
         const gkd_gate gate = {scale, l > 0 ? m->db[l - 1] : NULL};
         if (l == 0 && !w->xs && w->fwd_dropout) {
             for (int64_t r0 = 0; r0 < n; r0 += w->rows) {

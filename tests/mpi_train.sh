@@ -53,7 +53,8 @@ compare syn "$syn" gcn:16,8 3 contiguous
 # The teacher's logits agree to 1e-6, but the student's drift further: the sums
 # of P ranks round differently, and a pre-activation at ReLU's kink or a
 # gradient Adam normalises from nearly zero turns that into 1e-4..1e-3
-# (one rank: 0 difference). Logits within 5e-3; accuracies as tight as above.
+# (one rank: 0 difference; docs/distributed.md traces one such kink). Logits
+# within 5e-3; accuracies as tight as above.
 # distil NAME DATASET-ARGS STUDENT P
 distil() {
   local name=$1 data=$2 student=$3 P=$4 opts="--epochs 40 --seed 5 --threads 1 --quiet --json"
@@ -72,6 +73,18 @@ distil() {
 }
 distil cora "--dataset cora" mlp:64 2
 distil syn "$syn" gcn:16 3
+
+# bench-speed's distributed mode: a GCN exchanges halo rows, an MLP none
+mpi 2 "$bin" bench-speed --partitioned "$tmp/cora-2" --model gcn:16 --epochs 3 --warmup 1 --json \
+  >"$tmp/speed.json" || fail "bench-speed --partitioned"
+python3 - "$tmp/speed.json" <<'PY' || fail "bench-speed --partitioned: $(cat "$tmp/speed.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["ranks"] == 2 and j["epochs"] == 4 and j["model"] == "gcn:16", j
+assert j["seconds_per_epoch"] > 0 and j["exchange_bytes_per_epoch"] > 0, j
+assert 0 < j["peak_rss_mb_max_rank"] < 4096, j
+PY
+echo "ok: bench-speed --partitioned"
 
 # a corrupted part: the job ends, naming the rank, the file and the cause
 cp -r "$tmp/cora-3" "$tmp/bad"
