@@ -50,6 +50,7 @@ static void distill_help(FILE *f) {
             "  --lsp-teacher-layer K   the teacher's hidden layer (its last)\n"
             "  --lsp-self-loop         count node i among its own neighbours\n"
             "  --lsp-reverse           KL(teacher || student), as the authors' code\n"
+            "  --lsp-preact            both layers before their ReLU/ELU, as the authors' code\n"
             "  Teacher files must be model files (the hidden layer), not .npy logits.\n\n"
             "NOSMOG's student inputs (Tian et al. 2023):\n"
             "  --position deepwalk:D[,walks=W,length=L,window=K,epochs=E,negatives=N,lr=R,seed=S]\n"
@@ -99,7 +100,7 @@ typedef struct {
     double lsp_weight, lsp_tau, lsp_sigma;
     long lsp_layer, lsp_teacher_layer;
     gnnkd_lsp_kernel lsp_kernel;
-    int lsp_self_loop, lsp_reverse;
+    int lsp_self_loop, lsp_reverse, lsp_preact;
     const char *position, *position_save;
     double adv_eps, adv_weight;
     long adv_steps;
@@ -148,6 +149,7 @@ static int parse_one(distill_args *a, int c, const char *arg) {
                        &a->lsp_teacher_layer) ? 0 : 3;
     case 2006: a->lsp_self_loop = 1; return 0;
     case 2007: a->lsp_reverse = 1; return 0;
+    case 2008: a->lsp_preact = 1; return 0;
     case 3100: a->position = arg; return 0;
     case 3101: a->position_save = arg; return 0;
     case 3102: return cli_float("distill", "adv-eps", arg, 0.0, 1e6, &a->adv_eps) ? 0 : 3;
@@ -190,6 +192,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"lsp-teacher-layer", required_argument, 0, 2005},
         {"lsp-self-loop", no_argument, 0, 2006},
         {"lsp-reverse", no_argument, 0, 2007},
+        {"lsp-preact", no_argument, 0, 2008},
         {"position", required_argument, 0, 3100},
         {"position-save", required_argument, 0, 3101},
         {"adv-eps", required_argument, 0, 3102},
@@ -217,6 +220,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
     a->lsp_kernel = def.lsp_kernel;
     a->lsp_self_loop = def.lsp_self_loop;
     a->lsp_reverse = def.lsp_reverse;
+    a->lsp_preact = def.lsp_preact;
     a->adv_eps = typed(def.adv_eps);
     a->adv_steps = def.adv_steps;
     a->adv_weight = typed(def.adv_weight);
@@ -314,6 +318,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->lsp_teacher_layer = (int)a->lsp_teacher_layer;
     o->lsp_self_loop = a->lsp_self_loop;
     o->lsp_reverse = a->lsp_reverse;
+    o->lsp_preact = a->lsp_preact;
     o->transfer_path = a->transfer;
     int rc = GNNKD_OK;
     if (a->transfer && !strncmp(a->transfer, "munge:", 6)) {
@@ -449,9 +454,10 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
                          stext, (long long)last->student_params, gnnkd_method_name(a->method),
                          a->temperature, a->alpha, transfer);
         if (lsp && n > 0 && (size_t)n < sizeof title)
-            snprintf(title + n, sizeof title - (size_t)n, ", LSP %s beta=%g tau=%g sigma=%g%s%s",
+            snprintf(title + n, sizeof title - (size_t)n, ", LSP %s beta=%g tau=%g sigma=%g%s%s%s",
                      gnnkd_lsp_kernel_name(a->lsp_kernel), a->lsp_weight, a->lsp_tau, form_sigma,
-                     a->lsp_self_loop ? " self-loop" : "", a->lsp_reverse ? " reverse" : "");
+                     a->lsp_self_loop ? " self-loop" : "", a->lsp_reverse ? " reverse" : "",
+                     a->lsp_preact ? " preact" : "");
         cli_runs_print(stdout, title, runs);
         return;
     }
@@ -487,6 +493,7 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
             cJSON_AddStringToObject(lj, "teacher_layer", "last");
         cJSON_AddBoolToObject(lj, "self_loop", a->lsp_self_loop);
         cJSON_AddBoolToObject(lj, "reverse", a->lsp_reverse);
+        cJSON_AddBoolToObject(lj, "preact", a->lsp_preact);
         cJSON_AddItemToObject(root, "lsp", lj);
     }
     cJSON_AddStringToObject(root, "transfer", transfer);

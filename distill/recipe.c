@@ -146,6 +146,7 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->lsp_teacher_layer = 0;
     o->lsp_self_loop = 0;
     o->lsp_reverse = 0;
+    o->lsp_preact = 0;
     gnnkd_deepwalk_options_default(&o->position);
     o->position.dim = 0; // no position features unless asked
     o->adv_eps = 0.0f;
@@ -179,12 +180,12 @@ static int lsp_layer_of(int *tap, const gnnkd_model_spec *spec, int layer, const
  * in t. */
 static int add_structure(gnnkd_teacher *t, gnnkd_model *m, const gnnkd_distill_options *o,
                          const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
-#define GKD_FREE_ALL gkd_model_set_tap(m, 0, NULL)
+#define GKD_FREE_ALL gkd_model_set_tap(m, 0, 0, NULL)
     int tap = 0;
     const float *logits = NULL;
     GKD_TRY(lsp_layer_of(&tap, gnnkd_model_get_spec(m), o->lsp_teacher_layer,
                          "LSP teacher layer", msg));
-    GKD_TRY(gkd_model_set_tap(m, tap, msg));
+    GKD_TRY(gkd_model_set_tap(m, tap, o->lsp_preact, msg));
     GKD_TRY(gnnkd_model_forward(m, &logits, d, g, 0, 0, 0, msg));
     GKD_TRY(gkd_teacher_add_hidden(t, gkd_model_tap(m), gkd_model_tap_width(m), msg));
     GKD_FREE_ALL;
@@ -285,7 +286,7 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
         GKD_CHECK(o->lsp_weight >= 0.0f && isfinite(o->lsp_weight), GNNKD_EINVAL,
                   "LSP weight must be non-negative, got %g", (double)o->lsp_weight);
         GKD_TRY(lsp_layer_of(&tap, gnnkd_model_get_spec(m), o->lsp_layer, "LSP layer", msg));
-        GKD_TRY(gkd_model_set_tap(m, tap, msg));
+        GKD_TRY(gkd_model_set_tap(m, tap, o->lsp_preact, msg));
         gkd_lsp_form form = gkd_lsp_form_of(o);
         GKD_TRY(gkd_lsp_new(&l, &d->adj, &form, msg));
         GKD_CHECK(gkd_teacher_hidden(t, 0, &width) != NULL, GNNKD_EINVAL,
@@ -303,7 +304,7 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     }
     GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH || o->adv_eps != 0.0f ? &obj : NULL,
                       l, o->lsp_weight, msg));
-    (void)gkd_model_set_tap(m, 0, NULL); // the caller's model keeps no hidden layer
+    (void)gkd_model_set_tap(m, 0, 0, NULL); // the caller's model keeps no hidden layer
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;

@@ -66,9 +66,10 @@ void gkd_profile_add(gnnkd_profile *p, gnnkd_profile_group group, double seconds
 
 /* Makes the forward passes keep hidden layer `layer` (1 .. nlayers-1, the
  * input of weight layer `layer`; 0: none): its activation after ReLU (ELU
- * for a GAT, heads concatenated) and before dropout. GNNKD_EINVAL naming
- * the range if layer is outside 0 .. nlayers-1. */
-int gkd_model_set_tap(gnnkd_model *m, int layer, char *msg);
+ * for a GAT, heads concatenated) and before dropout, or with preact its
+ * pre-activation (after the bias, before the ReLU or ELU). GNNKD_EINVAL
+ * naming the range if layer is outside 0 .. nlayers-1. */
+int gkd_model_set_tap(gnnkd_model *m, int layer, int preact, char *msg);
 /* The width of the tapped layer (dims[tap]), 0 without a tap. */
 int32_t gkd_model_tap_width(const gnnkd_model *m);
 /* The tapped embedding (n, width) of the last forward pass, or NULL without

@@ -499,8 +499,10 @@ struct gnnkd_model {
     /* A hidden layer's embedding kept for a loss on it (gkd_model_set_tap):
      * tap is the hidden layer (1 .. nlayers-1, 0: none), tapbuf (n,
      * dims[tap]) in the workspace holds its activation before dropout when
-     * the forward pass dropped it (h[tap] holds it otherwise). */
-    int tap, ws_tap;
+     * the forward pass dropped it (h[tap] holds it otherwise); with
+     * tap_preact, its pre-activation (after the bias), before the ReLU
+     * (tapbuf) or ELU (a GAT's z). */
+    int tap, ws_tap, tap_preact, ws_tap_preact;
     float *tapbuf;
 
     /* What the last forward did, for backward. */

@@ -238,7 +238,8 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     int64_t rows = nnz < 0 && s->dropout > 0.0f ? gkd_drop_rows(s->dims[0]) : 0;
     if (rows > d->n) rows = d->n;
     if (m->ws && m->ws_n == d->n && m->ws_nnz == nnz && m->ws_threads == threads &&
-        m->xin_rows == rows && m->ws_adj == adj && m->ws_adj_nnz == adj_nnz && m->ws_tap == m->tap)
+        m->xin_rows == rows && m->ws_adj == adj && m->ws_adj_nnz == adj_nnz && m->ws_tap == m->tap &&
+        m->ws_tap_preact == m->tap_preact)
         return GNNKD_OK;
     workspace_free(m);
     if (gat) {
@@ -268,7 +269,8 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     int nparts = nnz >= 0 && gkd_spmm_t_partials(n, s->dims[0]) ? threads - 1 : 0;
     int64_t sz_partial = (int64_t)nparts * s->dims[0] * lin0;
     int64_t sz_scratch = gat ? enz * maxh + 2 * n * maxh : sage ? n : 0;
-    int64_t sz_tap = m->tap > 0 && s->dropout > 0.0f ? n * s->dims[m->tap] : 0;
+    // a GAT's pre-activation is its z: no copy
+    int64_t sz_tap = m->tap > 0 && (m->tap_preact ? !gat : s->dropout > 0.0f) ? n * s->dims[m->tap] : 0;
     total += sz_xin + sz_t + 2 * n * maxd + sz_partial + sz_scratch + sz_tap;
 
     float *p = gkd_calloc((size_t)total, sizeof *p);
@@ -326,6 +328,7 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     m->ws_adj = adj;
     m->ws_adj_nnz = adj_nnz;
     m->ws_tap = m->tap;
+    m->ws_tap_preact = m->tap_preact;
     return GNNKD_OK;
 }
 
@@ -433,10 +436,11 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
         float *out = hidden ? (gat ? m->z[l] : m->h[l + 1]) : m->logits;
         gkd_epilogue ep = {m->b[l], hidden, drop && hidden ? p : 0.0f,
                           gkd_key(seed, step, (uint64_t)l + 1)};
-        // the tapped layer's activation is kept before its dropout: the
-        // epilogue stops at the ReLU, dropout follows on a copy
-        const int keep = !gat && drop && hidden && l + 1 == m->tap;
-        if (keep) ep.p = 0.0f;
+        // the tapped layer's activation is kept before its dropout (or its
+        // ReLU, preact): the epilogue stops there, the rest follows on a copy
+        const int tapped = !gat && hidden && l + 1 == m->tap;
+        const int keep = tapped && (drop || m->tap_preact);
+        if (keep) ep.p = 0.0f, ep.relu = !m->tap_preact;
         if (l == 0 && drop) {
             dropped_forward(m, out, ahat, d, key0, &ep);
             if (xs) xs = &m->xd, xval = m->xd.val;
@@ -447,13 +451,14 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
         if (keep) {
             int64_t len = (int64_t)n * s->dims[l + 1];
             memcpy(m->tapbuf, out, (size_t)len * sizeof *out);
-            gkd_dropout_forward(out, out, len, p, ep.key);
+            if (m->tap_preact) gkd_relu_forward(out, out, len);
+            if (drop) gkd_dropout_forward(out, out, len, p, ep.key);
         }
         if (gat) {
             m->fwd_attn_key[l] = gkd_key(seed, step, (uint64_t)(GNNKD_MAX_LAYERS + 1 + l));
             m->fwd_drop_key[l] = ep.key;
             gkd_gat_layer_forward(m, out, l, n, training, m->fwd_attn_key[l]);
-            if (hidden && drop && l + 1 == m->tap)
+            if (hidden && drop && l + 1 == m->tap && !m->tap_preact)
                 gkd_elu_dropout_forward(m->tapbuf, m->z[l], (int64_t)n * s->dims[l + 1], 0.0f, 0);
             if (hidden)
                 GKD_PROFILED(m->profile, GNNKD_PROFILE_ELEMENTWISE, 2.0 * n * s->dims[l + 1],
@@ -512,14 +517,15 @@ gnnkd_status gnnkd_model_backward(gnnkd_model *m, const float *dlogits, const gn
 
 /* ---- the tap: a loss on a hidden layer ---------------------------------------- */
 
-int gkd_model_set_tap(gnnkd_model *m, int layer, char *msg) {
+int gkd_model_set_tap(gnnkd_model *m, int layer, int preact, char *msg) {
     if (layer < 0 || layer >= m->spec.nlayers) {
         gkd_msg(msg, "hidden layer %d: the %s model has hidden layers 1..%d", layer,
                 gnnkd_model_kind_name(m->spec.kind), m->spec.nlayers - 1);
         return GNNKD_EINVAL;
     }
-    if (layer != m->tap) m->have_forward = 0;
+    if (layer != m->tap || (preact != 0) != m->tap_preact) m->have_forward = 0;
     m->tap = layer;
+    m->tap_preact = preact != 0;
     return GNNKD_OK;
 }
 
@@ -527,20 +533,24 @@ int32_t gkd_model_tap_width(const gnnkd_model *m) { return m->tap > 0 ? m->spec.
 
 const float *gkd_model_tap(const gnnkd_model *m) {
     if (m->tap <= 0 || !m->have_forward) return NULL;
+    if (m->tap_preact) return m->spec.kind == GNNKD_MODEL_GAT ? m->z[m->tap - 1] : m->tapbuf;
     return m->fwd_dropout ? m->tapbuf : m->h[m->tap];
 }
 
 /* dz (n, w) += dtap times the activation's derivative at the tapped layer,
- * read off its output a: ReLU' = (a > 0); ELU' = 1 for z > 0, else a + 1.
- * db (w, or NULL) += the column sums of what was added (the bias gradient
- * the gate summed for the rest of dz). */
+ * read off its output a: ReLU' = (a > 0); ELU' = 1 for z > 0, else a + 1;
+ * 1 without a (a pre-activation tap). db (w, or NULL) += the column sums
+ * of what was added (the bias gradient the gate summed for the rest of dz). */
 static void tap_backward(float *restrict dz, float *restrict db, const float *restrict dtap,
                          const float *restrict a, const float *restrict z, int32_t n, int32_t w) {
 #pragma omp parallel for schedule(static) if ((int64_t)n * w > gkd_tuning.par_min)
     for (int32_t i = 0; i < n; i++) {
         const int64_t r = (int64_t)i * w;
         // the masks as 0/1 factors, not branches: the loops vectorise
-        if (z)
+        if (a == NULL)
+#pragma omp simd
+            for (int32_t c = 0; c < w; c++) dz[r + c] += dtap[r + c];
+        else if (z)
 #pragma omp simd
             for (int32_t c = 0; c < w; c++) {
                 const float pos = (float)(z[r + c] > 0.0f);
@@ -553,7 +563,7 @@ static void tap_backward(float *restrict dz, float *restrict db, const float *re
     for (int32_t i = 0; db && i < n; i++) { // serial: the same bits on any thread count
         const int64_t r = (int64_t)i * w;
 #pragma omp simd
-        for (int32_t c = 0; c < w; c++) db[c] += dtap[r + c] * (float)(a[r + c] > 0.0f);
+        for (int32_t c = 0; c < w; c++) db[c] += dtap[r + c] * (a ? (float)(a[r + c] > 0.0f) : 1.0f);
     }
 }
 
@@ -612,7 +622,8 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
                          "elu%s backward (n,%d)", m->fwd_dropout ? ",dropout" : "", i);
         if (dtap && l == m->tap)
             GKD_PROFILED(m->profile, GNNKD_PROFILE_ELEMENTWISE, 3.0 * n * i, 16.0 * n * i,
-                         tap_backward(dh, gat ? NULL : m->db[l - 1], dtap, gkd_model_tap(m),
+                         tap_backward(dh, gat ? NULL : m->db[l - 1], dtap,
+                                      m->tap_preact ? NULL : gkd_model_tap(m),
                                       gat ? m->z[l - 1] : NULL, n, i),
                          "hidden loss backward (n,%d)", i);
         dz = dh;

@@ -1403,6 +1403,7 @@ typedef struct {
     int lsp_teacher_layer;       /* the teacher's (0: its last) */
     int lsp_self_loop;           /* j = i is a neighbour too (0) */
     int lsp_reverse;             /* (0) */
+    int lsp_preact;              /* both layers before their ReLU/ELU, as the authors' code (0) */
     /* Position features (NOSMOG; only gnnkd_distill_in applies them): with
      * position.dim > 0 or a position_file, the student's input is its
      * features with gnnkd_position_features' columns appended (the teacher's

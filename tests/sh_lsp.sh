@@ -12,15 +12,18 @@ tiny="$GNNKD_TEST_DATA/tiny"
 out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --student mlp:4 --method lsp \
   --epochs 3 --json)
 grep -q '"method":"lsp"' <<<"$out" || fail "the method's name: $out"
-grep -q '"lsp":{"weight":1,"kernel":"rbf","tau":1,"sigma":1,"layer":1,"teacher_layer":1,"self_loop":false,"reverse":false}' <<<"$out" ||
+grep -q '"lsp":{"weight":1,"kernel":"rbf","tau":1,"sigma":1,"layer":1,"teacher_layer":1,"self_loop":false,"reverse":false,"preact":false}' <<<"$out" ||
   fail "the LSP defaults: $out"
 grep -q '"seconds_per_epoch":{"median":' <<<"$out" || fail "seconds per epoch: $out"
 for k in rbf linear poly l1; do
+  preact=false # the authors' code's form: l1, reverse, before the activations
+  [ $k = l1 ] && preact=true
   out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gat:2x2 --student gcn:4,3 --method kd+lsp \
     --lsp-kernel $k --lsp-layer 1 --lsp-tau 0.5 --lsp-weight 2 --lsp-self-loop --lsp-reverse \
-    --epochs 3 --json)
+    $([ $preact = true ] && echo --lsp-preact) --epochs 3 --json)
   grep -q '"method":"kd+lsp"' <<<"$out" && grep -q "\"kernel\":\"$k\"" <<<"$out" &&
-    grep -q '"layer":1,"teacher_layer":1,"self_loop":true,"reverse":true' <<<"$out" || fail "kd+lsp $k: $out"
+    grep -q "\"layer\":1,\"teacher_layer\":1,\"self_loop\":true,\"reverse\":true,\"preact\":$preact" <<<"$out" ||
+    fail "kd+lsp $k: $out"
 done
 grep -q '"sigma":1,' <<<"$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --student mlp:4 \
   --method lsp --lsp-kernel l1 --lsp-sigma 1 --epochs 2 --json)" || fail "--lsp-sigma"

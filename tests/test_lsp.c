@@ -252,8 +252,9 @@ static double fd_loss(fd_case *c, float *dlogits) {
 }
 
 /* Every parameter's gradient from gkd_model_backward_tap against central
- * differences (training: the same dropout masks each time). */
-static void check_model(const char *spec_text, int layer, int training) {
+ * differences (training: the same dropout masks each time; preact: the
+ * tap before the activation). */
+static void check_model(const char *spec_text, int layer, int training, int preact) {
     const int32_t n = 14, f = 5, c = 3;
     gnnkd_model_spec s;
     char msg[GNNKD_MSG_LEN];
@@ -264,7 +265,7 @@ static void check_model(const char *spec_text, int layer, int training) {
                   training};
     cr_assert_eq(gnnkd_graph_new(&fc.g, &fc.d->adj, msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(gnnkd_model_new(&fc.m, &s, f, c, 17, msg), GNNKD_OK, "%s", msg);
-    cr_assert_eq(gkd_model_set_tap(fc.m, layer, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gkd_model_set_tap(fc.m, layer, preact, msg), GNNKD_OK, "%s", msg);
     const int32_t D = gkd_model_tap_width(fc.m);
     cr_assert_eq(D, gnnkd_model_get_spec(fc.m)->dims[layer]);
     fc.l = new_lsp(&fc.d->adj, GNNKD_LSP_RBF, 1.0f, 1.0f, 0, 0);
@@ -314,15 +315,19 @@ static void check_model(const char *spec_text, int layer, int training) {
     gnnkd_dataset_free(&fc.d);
 }
 
-Test(lsp, gcn_backward) { check_model("gcn:6", 1, 0); }
-Test(lsp, gcn_dropout_backward) { check_model("gcn:6", 1, 1); }
-Test(lsp, gcn_middle_layer_dropout_backward) { check_model("gcn:6,4", 1, 1); }
-Test(lsp, gcn_last_layer_dropout_backward) { check_model("gcn:6,4", 2, 1); }
-Test(lsp, mlp_backward) { check_model("mlp:6", 1, 0); }
-Test(lsp, mlp_dropout_backward) { check_model("mlp:6,5", 2, 1); }
-Test(lsp, sage_dropout_backward) { check_model("sage:6", 1, 1); }
-Test(lsp, gat_backward) { check_model("gat:2x3", 1, 0); }
-Test(lsp, gat_dropout_backward) { check_model("gat:2x3", 1, 1); }
+Test(lsp, gcn_backward) { check_model("gcn:6", 1, 0, 0); }
+Test(lsp, gcn_dropout_backward) { check_model("gcn:6", 1, 1, 0); }
+Test(lsp, gcn_middle_layer_dropout_backward) { check_model("gcn:6,4", 1, 1, 0); }
+Test(lsp, gcn_last_layer_dropout_backward) { check_model("gcn:6,4", 2, 1, 0); }
+Test(lsp, mlp_backward) { check_model("mlp:6", 1, 0, 0); }
+Test(lsp, mlp_dropout_backward) { check_model("mlp:6,5", 2, 1, 0); }
+Test(lsp, sage_dropout_backward) { check_model("sage:6", 1, 1, 0); }
+Test(lsp, gat_backward) { check_model("gat:2x3", 1, 0, 0); }
+Test(lsp, gat_dropout_backward) { check_model("gat:2x3", 1, 1, 0); }
+Test(lsp, gcn_preact_dropout_backward) { check_model("gcn:6,4", 2, 1, 1); }
+Test(lsp, mlp_preact_backward) { check_model("mlp:6", 1, 0, 1); }
+Test(lsp, mlp_preact_dropout_backward) { check_model("mlp:6,5", 1, 1, 1); }
+Test(lsp, gat_preact_dropout_backward) { check_model("gat:2x3", 1, 1, 1); }
 
 /* The tap leaves the forward pass as it was: the same logits with and
  * without it, dropout included; the tapped activation is the layer's
@@ -345,7 +350,7 @@ Test(lsp, tap_keeps_the_forward_pass) {
         memcpy(plain, z, sizeof plain);
         int layer = gnnkd_model_get_spec(m)->nlayers - 1;
         int32_t D = gnnkd_model_get_spec(m)->dims[layer];
-        cr_assert_eq(gkd_model_set_tap(m, layer, msg), GNNKD_OK);
+        cr_assert_eq(gkd_model_set_tap(m, layer, 0, msg), GNNKD_OK);
         cr_assert_null(gkd_model_tap(m), "no tap before a forward pass");
         cr_assert_eq(gnnkd_model_forward(m, &z, d, g, 1, 9, 2, msg), GNNKD_OK, "%s", msg);
         for (int e = 0; e < 42; e++)
@@ -363,7 +368,7 @@ Test(lsp, tap_keeps_the_forward_pass) {
             cr_assert_leq(zeros_train, 14 * D / 2 + 8, "%s: %d zeros of %d", specs[k], zeros_train, 14 * D);
         cr_assert_leq(zeros_eval, 14 * D * 3 / 4, "%s", specs[k]);
         char buf[8];
-        cr_assert_eq(gkd_model_set_tap(m, layer + 1, buf), GNNKD_EINVAL);
+        cr_assert_eq(gkd_model_set_tap(m, layer + 1, 0, buf), GNNKD_EINVAL);
         gnnkd_model_free(&m);
         gnnkd_graph_free(&g);
         gnnkd_dataset_free(&d);
@@ -371,6 +376,44 @@ Test(lsp, tap_keeps_the_forward_pass) {
 }
 
 /* ---- the recipe's names and options --------------------------------------------- */
+
+/* The pre-activation tap is the layer before its ReLU: the ReLU of it is
+ * the plain tap, and it has negative entries the plain one lacks. */
+Test(lsp, preact_tap_is_before_the_relu) {
+    const char *specs[] = {"mlp:6", "gcn:6,4"};
+    char msg[GNNKD_MSG_LEN];
+    for (int k = 0; k < 2; k++) {
+        gnnkd_dataset *d = small_dataset(14, 5, 3);
+        gnnkd_graph *g = NULL;
+        cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
+        gnnkd_model_spec s;
+        cr_assert_eq(gnnkd_model_spec_parse(&s, specs[k], msg), GNNKD_OK);
+        gnnkd_model *m = NULL;
+        cr_assert_eq(gnnkd_model_new(&m, &s, 5, 3, 3, msg), GNNKD_OK);
+        const int layer = gnnkd_model_get_spec(m)->nlayers - 1;
+        const int32_t D = gnnkd_model_get_spec(m)->dims[layer];
+        const float *z = NULL;
+        float post[14 * 6], logits[14 * 3];
+        cr_assert_eq(gkd_model_set_tap(m, layer, 0, msg), GNNKD_OK);
+        cr_assert_eq(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
+        memcpy(post, gkd_model_tap(m), sizeof *post * (size_t)(14 * D));
+        memcpy(logits, z, sizeof logits);
+        cr_assert_eq(gkd_model_set_tap(m, layer, 1, msg), GNNKD_OK);
+        cr_assert_null(gkd_model_tap(m), "a new form: no tap before a forward pass");
+        cr_assert_eq(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
+        const float *pre = gkd_model_tap(m);
+        int negative = 0;
+        for (int64_t e = 0; e < 14 * D; e++) {
+            cr_assert_float_eq(fmaxf(pre[e], 0.0f), post[e], 1e-6f, "%s %lld", specs[k], (long long)e);
+            negative += pre[e] < 0.0f;
+        }
+        cr_assert_gt(negative, 0, "%s", specs[k]);
+        for (int e = 0; e < 14 * 3; e++) cr_assert_float_eq(z[e], logits[e], 1e-6f, "%s", specs[k]);
+        gnnkd_model_free(&m);
+        gnnkd_graph_free(&g);
+        gnnkd_dataset_free(&d);
+    }
+}
 
 Test(lsp, names_and_defaults) {
     char msg[GNNKD_MSG_LEN];
