@@ -22,6 +22,9 @@ static void distill_help(FILE *f) {
             "                          Repeat for an ensemble (files).\n"
             "  --ensemble K            train K teachers per seed and average them (1)\n"
             "  --save-teacher PATH     save the trained teacher(s)\n"
+            "  --teacher-select R      a trained teacher's model selection, as --select:\n"
+            "                          val-acc (the default), val-loss (Kipf's early\n"
+            "                          stopping: calibrated soft targets) or last\n"
             "Student and method:\n"
             "  --student S             any model, as --teacher (mlp:64)\n"
             "  --dropout P             dropout of students and trained teachers (0.5; 0.6\n"
@@ -34,7 +37,8 @@ static void distill_help(FILE *f) {
             "  --temperature T         KD temperature (1)\n"
             "  --alpha A               weight of the soft term; 1-A on the hard labels (0.9)\n"
             "  --center                compress: centre each teacher logit row to zero mean\n"
-            "  --transfer S            all, train, unlabeled or a file of node ids (all); or\n"
+            "  --transfer S            all, train, unlabeled, no-val (all but the validation\n"
+            "                          nodes) or a file of node ids (all); or\n"
             "                          munge:N[,p=P,s=S]: all nodes and N MUNGE pseudo-nodes\n"
             "                          (p 0.5, s 1; MLP students; see gnnkd_munge in gnnkd.h)\n"
             "LSP (--method lsp, kd+lsp): node i's local structure is the softmax over its\n"
@@ -94,6 +98,7 @@ typedef struct {
     int nfiles;
     long ensemble;
     const char *teacher, *student, *transfer, *save_teacher;
+    gnnkd_select teacher_select;
     gnnkd_method method;
     double temperature, alpha, dropout, student_dropout;
     int center;
@@ -155,6 +160,10 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 3102: return cli_float("distill", "adv-eps", arg, 0.0, 1e6, &a->adv_eps) ? 0 : 3;
     case 3103: return cli_int("distill", "adv-steps", arg, 1, 1000, &a->adv_steps) ? 0 : 3;
     case 3104: return cli_float("distill", "adv-weight", arg, 0.0, 1e6, &a->adv_weight) ? 0 : 3;
+    case 3105:
+        if (gnnkd_select_parse(&a->teacher_select, arg, msg) == GNNKD_OK) return 0;
+        fprintf(stderr, "gnnkd distill: --teacher-select: %s\n", msg);
+        return 3;
     case 'D': a->partitioned = arg; return 0;
     case 'h': distill_help(stdout); return 1;
     default: distill_help(stderr); return 3;
@@ -198,6 +207,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"adv-eps", required_argument, 0, 3102},
         {"adv-steps", required_argument, 0, 3103},
         {"adv-weight", required_argument, 0, 3104},
+        {"teacher-select", required_argument, 0, 3105},
         {"partitioned", required_argument, 0, 'D'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
@@ -206,6 +216,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
     cli_run_defaults(&a->run);
     a->ensemble = def.ensemble;
+    a->teacher_select = def.teacher_train.select;
     a->method = def.method;
     a->temperature = typed(def.temperature);
     a->alpha = typed(def.alpha);
@@ -364,7 +375,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     }
     if (rc == GNNKD_OK) { // each model's recipe; the user's options on the student's
         gnnkd_train_options_for_model(&o->teacher_train, &o->teacher, GNNKD_METHOD_SCRATCH,
-                                      o->teacher_train.select);
+                                      a->teacher_select);
         cli_run run = a->run;
         cli_run_for_model(&run, &o->student, a->method);
         o->student_train = run.train;
@@ -470,6 +481,7 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON *tj = cJSON_CreateObject();
     cJSON_AddStringToObject(tj, "spec", ttext);
     cJSON_AddNumberToObject(tj, "members", last->teacher_members);
+    if (!a->nfiles) cJSON_AddStringToObject(tj, "select", gnnkd_select_name(a->teacher_select));
     if (a->nfiles) {
         cJSON *files = cJSON_AddArrayToObject(tj, "files");
         for (int f = 0; f < a->nfiles; f++) cJSON_AddItemToArray(files, cJSON_CreateString(a->files[f]));

@@ -15,7 +15,7 @@
 static const char *const METHOD_NAMES[] = {"scratch", "kd", "compress", "lsp", "kd+lsp"};
 static const char *const LSP_KERNEL_NAMES[] = {"rbf", "linear", "poly", "l1"};
 static const char *const SELECT_NAMES[] = {"val-loss", "val-acc", "last"};
-static const char *const TRANSFER_NAMES[] = {"all", "train", "unlabeled", "file"};
+static const char *const TRANSFER_NAMES[] = {"all", "train", "unlabeled", "file", "no-val"};
 #define GKD_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const char *name_of(const char *const *names, int count, int v) {
@@ -86,12 +86,12 @@ const char *gnnkd_transfer_name(gnnkd_transfer t) {
 gnnkd_status gnnkd_transfer_parse(gnnkd_transfer *t, const char *text, char *msg) {
     GKD_CLEAR_MSG;
     if (t == NULL || text == NULL || text[0] == '\0') {
-        gkd_msg(msg, "transfer set: expected all, train, unlabeled or a file of node ids");
+        gkd_msg(msg, "transfer set: expected all, train, unlabeled, no-val or a file of node ids");
         return GNNKD_EINVAL;
     }
-    // "file" is not a name: any other text is a path
-    int k = index_of(TRANSFER_NAMES, GKD_COUNT(TRANSFER_NAMES) - 1, text);
-    *t = k >= 0 ? (gnnkd_transfer)k : GNNKD_TRANSFER_FILE;
+    // "file" is not a name: it and any other text is a path
+    int k = index_of(TRANSFER_NAMES, GKD_COUNT(TRANSFER_NAMES), text);
+    *t = k >= 0 && k != GNNKD_TRANSFER_FILE ? (gnnkd_transfer)k : GNNKD_TRANSFER_FILE;
     return GNNKD_OK;
 }
 

@@ -62,10 +62,13 @@ gnnkd_status gnnkd_transfer_nodes(int32_t **ids, int32_t *n, const gnnkd_dataset
         GKD_CHECK(path != NULL, GNNKD_EINVAL, "transfer set: no file given");
         return read_ids(ids, n, path, d->n, msg);
     }
-    GKD_CHECK(kind >= GNNKD_TRANSFER_ALL && kind <= GNNKD_TRANSFER_UNLABELED, GNNKD_EINVAL,
-             "transfer set: unknown kind %d", (int)kind);
+    GKD_CHECK((kind >= GNNKD_TRANSFER_ALL && kind <= GNNKD_TRANSFER_UNLABELED) ||
+                  kind == GNNKD_TRANSFER_NO_VAL,
+              GNNKD_EINVAL, "transfer set: unknown kind %d", (int)kind);
+    // in_train: 1 for the nodes of the split that decides membership
+    const int sp = kind == GNNKD_TRANSFER_NO_VAL ? GNNKD_VAL : GNNKD_TRAIN;
     GKD_ALLOC(in_train, d->n);
-    for (int32_t j = 0; j < d->nsplit[GNNKD_TRAIN]; j++) in_train[d->split[GNNKD_TRAIN][j]] = 1;
+    for (int32_t j = 0; j < d->nsplit[sp]; j++) in_train[d->split[sp][j]] = 1;
     GKD_ALLOC(out, d->n);
     for (int32_t i = 0; i < d->n; i++)
         if (kind == GNNKD_TRANSFER_ALL || (kind == GNNKD_TRANSFER_TRAIN) == (in_train[i] == 1))

@@ -1298,12 +1298,16 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_teacher_accuracy(double *acc, const
 
 /* The transfer set S of distillation: every node (the transductive default,
  * unlabelled nodes included), the training nodes, every node but the
- * training nodes, or the node ids of a file (one 0-based id a line). */
+ * training nodes, the node ids of a file (one 0-based id a line), or every
+ * node but the validation nodes (no-val: validation accuracy then scores
+ * nodes the student never fitted, as the inductive setting's held-out
+ * nodes are; for choosing a student's regularisation). */
 typedef enum {
     GNNKD_TRANSFER_ALL = 0,
     GNNKD_TRANSFER_TRAIN = 1,
     GNNKD_TRANSFER_UNLABELED = 2,
-    GNNKD_TRANSFER_FILE = 3
+    GNNKD_TRANSFER_FILE = 3,
+    GNNKD_TRANSFER_NO_VAL = 4
 } gnnkd_transfer;
 
 /* The transfer nodes of d, ascending, *n of them. path is read for

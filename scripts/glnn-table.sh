@@ -6,7 +6,13 @@
 #
 #   scripts/glnn-table.sh main  [OUT]   teachers x {scratch, kd, compress}
 #   scripts/glnn-table.sh munge [OUT]   KD students with N = 0, n, 5n, 20n pseudo-nodes
+#   scripts/glnn-table.sh glnn  [OUT]   KD students with GLNN's student recipe
+#                                       (chosen on validation, docs/results/glnn-grid.md)
 #   scripts/glnn-table.sh print [OUT]   only the tables of what OUT holds
+#   scripts/glnn-table.sh merge OUT/NAME.json RUN.json...
+#                                       one row from runs made apart (each
+#                                       `--runs 1 --seed k --split-seed k`, the
+#                                       same runs as one `--runs N`), in order
 #
 # Environment: GNNKD (build/gnnkd), GNNKD_DATA (the datasets), RUNS (10),
 # JOBS (2 runs at once), TEACHERS ("gcn:64 sage:64"), DATASETS
@@ -22,7 +28,7 @@ teachers=${TEACHERS:-gcn:64 sage:64}
 datasets=${DATASETS:-cora citeseer pubmed}
 mults=${MUNGE_MULT:-0 1 5 20}
 : "${GNNKD_DATA:?set GNNKD_DATA to the datasets folder}"
-mkdir -p "$out"
+[ "$what" = merge ] || mkdir -p "$out"
 
 # The --dataset argument of a dataset: the gnn-benchmark .npz files of
 # Cora and CiteSeer (GLNN's), PubMed's Planetoid folder (one component).
@@ -55,6 +61,34 @@ jobs_main() {
             for m in kd compress; do
                 echo "$ds-$(tag_of "$t")-$m distill --dataset $f --teacher $t --method $m"
             done
+        done
+    done
+}
+
+# GLNN's student (mlp:128, dropout 0.6, decay 5e-3 on every layer, soft
+# targets only, raw features, 500 epochs, patience 50): the best of the
+# grid whose validation nodes are outside the transfer set (--transfer no-val)
+glnn_student="--student mlp:128 --student-dropout 0.6 --weight-decay 5e-3 --decay-all --alpha 1 \
+--raw-features --epochs 500 --patience 50"
+
+jobs_glnn() {
+    for ds in $datasets; do
+        f=$(file_of "$ds")
+        for t in $teachers; do
+            echo "$ds-$(tag_of "$t")-kd-glnn distill --dataset $f --teacher $t --method kd $glnn_student"
+        done
+    done
+}
+
+print_glnn() {
+    echo "| dataset | model | tran | ind | prod |"
+    echo "|---|---|---:|---:|---:|"
+    for ds in $datasets; do
+        echo "| **$ds** | | | | |"
+        for t in $teachers; do
+            tg=$(tag_of "$t")
+            row "$out/$ds-$tg-kd-glnn.json" "teacher $t, raw features" teacher
+            row "$out/$ds-$tg-kd-glnn.json" "KD from $t, GLNN's student"
         done
     done
 }
@@ -130,9 +164,27 @@ print_munge() {
     done
 }
 
+# The per-run values of several --json outputs as one: every {"mean",
+# "std","values"} field concatenated, mean and (n - 1) std recomputed as
+# gnnkd does, runs summed; the other fields are the first file's.
+merge_runs() {
+    dest=$1; shift
+    jq -s 'def stat(v): (v | add / length) as $m
+             | {mean: $m, std: (if (v | length) > 1
+                 then (v | map((. - $m) * (. - $m)) | add / (length - 1) | sqrt) else 0 end),
+                values: v};
+           . as $all | $all[0]
+           | reduce (to_entries[] | select(.value | type == "object" and has("std")) | .key) as $k
+               (.; .[$k] = stat([$all[][$k].values[]]))
+           | .runs = ([$all[].runs] | add)' "$@" > "$dest.tmp" && mv "$dest.tmp" "$dest"
+}
+
 case $what in
+merge) [ $# -ge 3 ] || { echo "usage: $0 merge OUT/NAME.json RUN.json..." >&2; exit 2; }
+    shift; merge_runs "$@" ;;
 main) jobs_main | run_jobs; print_main ;;
 munge) jobs_munge | run_jobs; print_munge ;;
-print) print_main; echo; print_munge ;;
-*) echo "usage: $0 main|munge|print [OUT]" >&2; exit 2 ;;
+glnn) jobs_glnn | run_jobs; print_glnn ;;
+print) print_main; echo; print_munge; echo; print_glnn ;;
+*) echo "usage: $0 main|munge|glnn|print [OUT] | merge OUT/NAME.json RUN.json..." >&2; exit 2 ;;
 esac

@@ -45,4 +45,18 @@ out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --epochs 3 --dropou
   --save-teacher "$tmp/d2.bin" --json)
 grep -q '"dropout":0.25,' <<<"$out" || fail "--student-dropout over --dropout: $out"
 cmp -s "$tmp/d0.bin" "$tmp/d2.bin" && fail "--dropout 0.1 left the teacher unchanged"
+# --teacher-select is the trained teacher's selection rule alone: with
+# `last` the teacher is gnnkd train's model with --select last, bit for bit
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --teacher-select last --epochs 3 \
+  --save-teacher "$tmp/tl.bin" --json)
+grep -q '"select":"last"' <<<"$out" || fail "teacher select in the JSON: $out"
+"$GNNKD_BIN" train --dataset "$tiny" --model gcn:4 --select last --save "$tmp/ml.bin" --quiet >/dev/null
+cmp -s "$tmp/tl.bin" "$tmp/ml.bin" || fail "--teacher-select last: not train --select last's model"
+cmp -s "$tmp/tl.bin" "$tmp/d0.bin" && fail "--teacher-select last left the teacher unchanged"
+grep -q '"select":"val-acc"' <<<"$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --epochs 3 --json)" ||
+  fail "the default teacher select is not val-acc"
+if "$GNNKD_BIN" distill --dataset "$tiny" --teacher-select best 2>"$tmp/err"; then
+  fail "--teacher-select best was accepted"
+fi
+grep -q "teacher-select: .*expected val-loss, val-acc or last" "$tmp/err" || fail "--teacher-select best: $(cat "$tmp/err")"
 echo "distill recipe ok"

@@ -36,6 +36,9 @@ Test(recipe, names_round_trip) {
     cr_assert_eq(t, GNNKD_TRANSFER_UNLABELED);
     cr_assert_eq(gnnkd_transfer_parse(&t, "file", msg), GNNKD_OK);
     cr_assert_eq(t, GNNKD_TRANSFER_FILE, "\"file\" is a path, not a name");
+    cr_assert_eq(gnnkd_transfer_parse(&t, "no-val", msg), GNNKD_OK);
+    cr_assert_eq(t, GNNKD_TRANSFER_NO_VAL);
+    cr_assert_str_eq(gnnkd_transfer_name(GNNKD_TRANSFER_NO_VAL), "no-val");
     cr_assert_eq(gnnkd_transfer_parse(&t, "ids.txt", msg), GNNKD_OK);
     cr_assert_eq(t, GNNKD_TRANSFER_FILE);
     cr_assert_eq(gnnkd_transfer_parse(&t, "", msg), GNNKD_EINVAL);
@@ -149,6 +152,15 @@ Test(recipe, runner_equals_the_steps_by_hand) {
     float *target = malloc((size_t)d->n * d->nclass * sizeof *target);
     cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_KD, 2.0f, 0, msg), GNNKD_OK);
     int32_t *nodes = NULL, nn = 0;
+    cr_assert_eq(gnnkd_transfer_nodes(&nodes, &nn, d, GNNKD_TRANSFER_NO_VAL, NULL, msg), GNNKD_OK);
+    cr_assert_eq(nn, d->n - d->nsplit[GNNKD_VAL], "no-val: every node but the validation nodes");
+    char *in = calloc((size_t)d->n, 1);
+    for (int32_t k = 0; k < nn; k++) in[nodes[k]] = 1;
+    for (int32_t j = 0; j < d->nsplit[GNNKD_VAL]; j++)
+        cr_assert(!in[d->split[GNNKD_VAL][j]], "validation node %d in the no-val transfer set",
+                  d->split[GNNKD_VAL][j]);
+    free(in);
+    free(nodes);
     cr_assert_eq(gnnkd_transfer_nodes(&nodes, &nn, d, GNNKD_TRANSFER_ALL, NULL, msg), GNNKD_OK);
     gnnkd_objective obj = {GNNKD_METHOD_KD, 0.9f, 2.0f, target, nodes, nn};
     gnnkd_train_options so;
