@@ -537,7 +537,16 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddStringToObject(root, "transfer", transfer);
     cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer + o->munge);
     cJSON_AddNumberToObject(root, "pseudo_nodes", o->munge);
-    if (a->position) cJSON_AddStringToObject(root, "position", a->position);
+    if (a->recipe) cJSON_AddStringToObject(root, "recipe", a->recipe);
+    if (a->position) {
+        cJSON_AddStringToObject(root, "position", a->position);
+    } else if (o->position.dim > 0) { // the recipe's
+        char pos[32];
+        snprintf(pos, sizeof pos, "deepwalk:%d", o->position.dim);
+        cJSON_AddStringToObject(root, "position", pos);
+    }
+    cJSON_AddNumberToObject(root, "rsd_weight", typed(o->rsd_weight));
+    cJSON_AddNumberToObject(root, "rsd_batch", o->rsd_batch);
     cJSON_AddNumberToObject(root, "adv_eps", typed(o->adv_eps));
     cJSON_AddNumberToObject(root, "adv_steps", o->adv_steps);
     cJSON_AddNumberToObject(root, "adv_weight", typed(o->adv_weight));
