@@ -67,7 +67,7 @@ static void distill_help(FILE *f) {
             "                          --lsp-layer, --lsp-teacher-layer) on random batches (0)\n"
             "  --rsd-batch B           nodes a batch (512)\n"
             "Recipes:\n"
-            "  --recipe R              nosmog: kd + --position deepwalk:64 + --rsd-weight 1\n"
+            "  --recipe R              nosmog: kd + --position deepwalk:64 + --rsd-weight 3\n"
             "                          (validated on Cora, CiteSeer, PubMed; README); options\n"
             "                          given explicitly override the recipe's\n\n"
             "Distributed (a build with MPI):\n"

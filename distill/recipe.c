@@ -162,7 +162,7 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
 static void recipe_nosmog(gnnkd_distill_options *o) {
     o->method = GNNKD_METHOD_KD;
     gnnkd_deepwalk_options_default(&o->position); // deepwalk:64, NOSMOG's Cora walks
-    o->rsd_weight = 1.0f;
+    o->rsd_weight = 3.0f;
     o->rsd_batch = 512;
     o->adv_eps = 0.0f;
 }

@@ -29,7 +29,7 @@ grep -q '"test_acc_ind"' <<<"$out" || fail "inductive run: $out"
 out=$(run --rsd-weight 2 --rsd-batch 64)
 grep -q '"rsd_weight":2,"rsd_batch":64' <<<"$out" || fail "rsd options: $out"
 out=$(run --recipe nosmog --rsd-batch 100 --position deepwalk:4,walks=1,length=5)
-grep -q '"recipe":"nosmog","position":"deepwalk:4,walks=1,length=5","rsd_weight":1,"rsd_batch":100' \
+grep -q '"recipe":"nosmog","position":"deepwalk:4,walks=1,length=5","rsd_weight":3,"rsd_batch":100' \
   <<<"$out" || fail "recipe with overrides: $out"
 grep -q '"student_params":359' <<<"$out" || fail "recipe student with 36 inputs: $out"
 out=$(run --rsd-weight 0 --recipe=nosmog --epochs 1)
