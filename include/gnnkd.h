@@ -1442,7 +1442,8 @@ GNNKD_API const char *gnnkd_recipe_name(int k);
  * student mlp:64 trained with gnnkd_train_options_for(method, select),
  * temperature 1, alpha 0.9, no centring, transfer set all nodes; LSP:
  * weight 1, rbf, tau 1, the kernel's sigma, the last hidden layers, no self
- * loops, KL(student || teacher). O(1). */
+ * loops, KL(student || teacher); no position features, no adversarial
+ * augmentation, no similarity distillation (rsd_weight 0, rsd_batch 512). O(1). */
 GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
                                              gnnkd_select select);
 
