@@ -68,7 +68,7 @@ static void distill_help(FILE *f) {
             "  --rsd-batch B           nodes a batch (512)\n"
             "Recipes:\n"
             "  --recipe R              nosmog: kd + --position deepwalk:64 + --rsd-weight 3\n"
-            "                          (validated on Cora, CiteSeer, PubMed; README); options\n"
+            "                          (validated on Cora and CiteSeer; README); options\n"
             "                          given explicitly override the recipe's\n\n"
             "Distributed (a build with MPI):\n"
             "  --partitioned DIR       mpirun -np P gnnkd distill --partitioned DIR: teacher\n"
