@@ -66,7 +66,15 @@ static void distill_help(FILE *f) {
             "  --adv-eps E             adversarial augmentation: PGD within |delta| <= E on the\n"
             "                          student's input (0: off)\n"
             "  --adv-steps K           PGD steps of E/4 (5)\n"
-            "  --adv-weight W          weight of the perturbed loss (0.1)\n\n"
+            "  --adv-weight W          weight of the perturbed loss (0.1)\n"
+            "  --rsd-weight W          similarity distillation: W * mean (S_s - S_t)^2 of the\n"
+            "                          cosine similarities of the hidden rows (the layers of\n"
+            "                          --lsp-layer, --lsp-teacher-layer) on random batches (0)\n"
+            "  --rsd-batch B           nodes a batch (512)\n"
+            "Recipes:\n"
+            "  --recipe R              nosmog: kd + --position deepwalk:64 + --rsd-weight 3\n"
+            "                          (validated on Cora and CiteSeer; README); options\n"
+            "                          given explicitly override the recipe's\n\n"
             "Distributed (a build with MPI):\n"
             "  --partitioned DIR       mpirun -np P gnnkd distill --partitioned DIR: teacher\n"
             "                          and student trained over the parts of DIR (gnnkd\n"
@@ -109,6 +117,9 @@ typedef struct {
     const char *position, *position_save;
     double adv_eps, adv_weight;
     long adv_steps;
+    double rsd_weight;
+    long rsd_batch;
+    const char *recipe;
     const char *partitioned;
 } distill_args;
 
@@ -160,7 +171,10 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 3102: return cli_float("distill", "adv-eps", arg, 0.0, 1e6, &a->adv_eps) ? 0 : 3;
     case 3103: return cli_int("distill", "adv-steps", arg, 1, 1000, &a->adv_steps) ? 0 : 3;
     case 3104: return cli_float("distill", "adv-weight", arg, 0.0, 1e6, &a->adv_weight) ? 0 : 3;
-    case 3105:
+    case 3105: return cli_float("distill", "rsd-weight", arg, 0.0, 1e6, &a->rsd_weight) ? 0 : 3;
+    case 3106: return cli_int("distill", "rsd-batch", arg, 1, 1 << 20, &a->rsd_batch) ? 0 : 3;
+    case 3107: return 0; // read before the others (recipe_of)
+    case 3108:
         if (gnnkd_select_parse(&a->teacher_select, arg, msg) == GNNKD_OK) return 0;
         fprintf(stderr, "gnnkd distill: --teacher-select: %s\n", msg);
         return 3;
@@ -176,6 +190,18 @@ static double typed(float f) {
     char buf[32];
     snprintf(buf, sizeof buf, "%g", (double)f);
     return strtod(buf, NULL);
+}
+
+/* The text of the last --recipe R or --recipe=R in argv, or NULL: read
+ * first, so that the options given explicitly override the recipe's. */
+static const char *recipe_of(int argc, char **argv) {
+    const char *r = NULL;
+    for (int k = 1; k < argc; k++) {
+        if (!strcmp(argv[k], "--")) break;
+        if (!strcmp(argv[k], "--recipe") && k + 1 < argc) r = argv[++k];
+        else if (!strncmp(argv[k], "--recipe=", 9)) r = argv[k] + 9;
+    }
+    return r;
 }
 
 /* Parses argv into a; 0 on success, otherwise 1 + the exit code. */
@@ -207,13 +233,24 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"adv-eps", required_argument, 0, 3102},
         {"adv-steps", required_argument, 0, 3103},
         {"adv-weight", required_argument, 0, 3104},
-        {"teacher-select", required_argument, 0, 3105},
+        {"rsd-weight", required_argument, 0, 3105},
+        {"rsd-batch", required_argument, 0, 3106},
+        {"recipe", required_argument, 0, 3107},
+        {"teacher-select", required_argument, 0, 3108},
         {"partitioned", required_argument, 0, 'D'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     gnnkd_distill_options def;
     gnnkd_distill_options_default(&def, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
     memset(a, 0, sizeof *a);
+    a->recipe = recipe_of(argc, argv);
+    if (a->recipe) {
+        char msg[GNNKD_MSG_LEN];
+        if (gnnkd_recipe_apply(&def, a->recipe, msg) != GNNKD_OK) {
+            fprintf(stderr, "gnnkd distill: --recipe: %s\n", msg);
+            return 3;
+        }
+    }
     cli_run_defaults(&a->run);
     a->ensemble = def.ensemble;
     a->teacher_select = def.teacher_train.select;
@@ -235,6 +272,9 @@ static int parse_args(distill_args *a, int argc, char **argv) {
     a->adv_eps = typed(def.adv_eps);
     a->adv_steps = def.adv_steps;
     a->adv_weight = typed(def.adv_weight);
+    a->rsd_weight = typed(def.rsd_weight);
+    a->rsd_batch = def.rsd_batch;
+    const int recipe_position = def.position.dim > 0;
     int c, r;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -263,11 +303,11 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         cli_check_output("distill", "save-teacher", a->save_teacher) ||
         cli_check_output("distill", "position-save", a->position_save))
         return 3;
-    if (a->position && a->run.save_logits) { // the full dataset has no position columns
+    if ((a->position || recipe_position) && a->run.save_logits) { // the full dataset has no position columns
         fprintf(stderr, "gnnkd distill: --save-logits does not go with --position\n");
         return 3;
     }
-    if (a->position_save && !a->position) {
+    if (a->position_save && !a->position && !recipe_position) {
         fprintf(stderr, "gnnkd distill: --position-save needs --position\n");
         return 3;
     }
@@ -314,6 +354,9 @@ static int parse_munge(gnnkd_distill_options *o, const char *text) {
 /* The library's options for the command line a (ctx: the hook's). */
 static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_args *a, char *msg) {
     gnnkd_distill_options_default(o, a->method, a->run.train.select);
+    // the named recipe's values, then the fields below (the user's, or the recipe's via a)
+    if (a->recipe && gnnkd_recipe_apply(o, a->recipe, msg) != GNNKD_OK) return GNNKD_EINVAL;
+    o->method = a->method;
     o->student_train = a->run.train; // the recipe's, with the user's options on top
     o->ensemble = (int)a->ensemble;
     o->teacher_files = a->nfiles ? a->files : NULL;
@@ -344,6 +387,8 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->adv_eps = (float)a->adv_eps;
     o->adv_steps = (int)a->adv_steps;
     o->adv_weight = (float)a->adv_weight;
+    o->rsd_weight = (float)a->rsd_weight;
+    o->rsd_batch = (int32_t)a->rsd_batch;
     o->position_save = a->position_save;
     if (rc == GNNKD_OK && a->position) {
         size_t len = strlen(a->position);
@@ -511,7 +556,16 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddStringToObject(root, "transfer", transfer);
     cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer + o->munge);
     cJSON_AddNumberToObject(root, "pseudo_nodes", o->munge);
-    if (a->position) cJSON_AddStringToObject(root, "position", a->position);
+    if (a->recipe) cJSON_AddStringToObject(root, "recipe", a->recipe);
+    if (a->position) {
+        cJSON_AddStringToObject(root, "position", a->position);
+    } else if (o->position.dim > 0) { // the recipe's
+        char pos[32];
+        snprintf(pos, sizeof pos, "deepwalk:%d", o->position.dim);
+        cJSON_AddStringToObject(root, "position", pos);
+    }
+    cJSON_AddNumberToObject(root, "rsd_weight", typed(o->rsd_weight));
+    cJSON_AddNumberToObject(root, "rsd_batch", o->rsd_batch);
     cJSON_AddNumberToObject(root, "adv_eps", typed(o->adv_eps));
     cJSON_AddNumberToObject(root, "adv_steps", o->adv_steps);
     cJSON_AddNumberToObject(root, "adv_weight", typed(o->adv_weight));

@@ -8,6 +8,7 @@
 #define GKD_DISTILL_LSP_H
 
 #include "core/internal.h"
+#include "distill/rsd.h"
 
 /* What a method holds: a soft logit target (KD or compression), a KD term,
  * a local-structure term. */
@@ -88,9 +89,10 @@ const float *gkd_teacher_hidden(const gnnkd_teacher *t, int j, int32_t *width);
 
 /* gnnkd_train with the local-structure term lsp (NULL: none) of weight
  * lsp_weight on m's tapped hidden layer (gkd_model_set_tap), lsp->logq
- * filled. */
+ * filled, and the similarity term rsd (NULL: none) of weight rsd_weight on
+ * the same tap, its batches drawn from (o->seed, epoch). */
 int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, const gnnkd_graph *g,
               const gnnkd_train_options *o, const gnnkd_objective *obj, gkd_lsp *lsp,
-              float lsp_weight, char *msg);
+              float lsp_weight, gkd_rsd *rsd, float rsd_weight, char *msg);
 
 #endif /* GKD_DISTILL_LSP_H */

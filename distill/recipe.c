@@ -152,6 +152,45 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->adv_eps = 0.0f;
     o->adv_steps = 5;     // NOSMOG's PGD
     o->adv_weight = 0.1f;
+    o->rsd_weight = 0.0f;
+    o->rsd_batch = 512; // NOSMOG's --batch_size
+}
+
+/* ---- named recipes ---------------------------------------------------------------- */
+
+/* NOSMOG's three ingredients at the values chosen on validation accuracy
+ * (GLNN protocol, transductive, gcn:64 teacher; the grid is in README). */
+static void recipe_nosmog(gnnkd_distill_options *o) {
+    o->method = GNNKD_METHOD_KD;
+    gnnkd_deepwalk_options_default(&o->position); // deepwalk:64, NOSMOG's Cora walks
+    o->rsd_weight = 3.0f;
+    o->rsd_batch = 512;
+    o->adv_eps = 0.0f;
+}
+
+static const struct {
+    const char *name;
+    void (*apply)(gnnkd_distill_options *o);
+} RECIPES[] = {
+    {"nosmog", recipe_nosmog},
+};
+
+const char *gnnkd_recipe_name(int k) {
+    return k >= 0 && k < GKD_COUNT(RECIPES) ? RECIPES[k].name : NULL;
+}
+
+gnnkd_status gnnkd_recipe_apply(gnnkd_distill_options *o, const char *text, char *msg) {
+    GKD_CLEAR_MSG;
+    const char *names[GKD_COUNT(RECIPES)];
+    for (int k = 0; k < GKD_COUNT(RECIPES); k++) names[k] = RECIPES[k].name;
+    int k = 0, rc = parse_name(&k, names, GKD_COUNT(RECIPES), text, "recipe", msg);
+    if (rc != GNNKD_OK) return rc;
+    if (o == NULL) {
+        gkd_msg(msg, "gnnkd_recipe_apply: o must not be NULL");
+        return GNNKD_EINVAL;
+    }
+    RECIPES[k].apply(o);
+    return GNNKD_OK;
 }
 
 float gnnkd_lsp_default_sigma(gnnkd_lsp_kernel k) {
@@ -211,14 +250,15 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
     GKD_CHECK(files || o->ensemble >= 1, GNNKD_EINVAL,
               "gnnkd_distill_teacher: no teacher files and an ensemble of %d", o->ensemble);
     GKD_TRY(gnnkd_teacher_new(&out, d->n, d->nclass, msg));
-    const int structure = gkd_method_lsp(o->method);
+    const int structure = gkd_method_lsp(o->method) || o->rsd_weight > 0.0f;
     for (int f = 0; files && f < o->nteacher_files; f++) {
         const char *path = o->teacher_files[f];
         GKD_TRY(gnnkd_teacher_add_file(out, path, d, g, msg));
         if (!structure) continue;
         GKD_CHECK(!gkd_ends_with(path, ".npy"), GNNKD_EINVAL,
                   "%s: %s reads the teacher's hidden layer, so it needs a model file, not "
-                  "logits", path, gnnkd_method_name(o->method));
+                  "logits", path, gkd_method_lsp(o->method) ? gnnkd_method_name(o->method)
+                                                            : "similarity distillation");
         GKD_TRY(gnnkd_model_load(&m, path, msg));
         GKD_TRY(add_structure(out, m, o, d, g, msg));
         gnnkd_model_free(&m);
@@ -254,12 +294,14 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
         free(nodes);                                                                      \
         gnnkd_model_free(&m);                                                             \
         gkd_lsp_free(&l);                                                                 \
+        gkd_rsd_free(&rs);                                                                \
         free(sum);                                                                        \
     } while (0)
     float *target = NULL, *sum = NULL;
     int32_t *nodes = NULL, nnodes = 0;
     gnnkd_model *m = NULL;
     gkd_lsp *l = NULL;
+    gkd_rsd *rs = NULL;
     GKD_CHECK(r != NULL && o != NULL && d != NULL, GNNKD_EINVAL,
               "gnnkd_distill_student: r, o and d must not be NULL");
     const int soft = gkd_method_soft(o->method), structure = gkd_method_lsp(o->method);
@@ -280,13 +322,33 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     gnnkd_train_options so = o->student_train;
     so.seed = seed;
     GKD_TRY(gnnkd_model_new(&m, &o->student, d->nfeat, d->nclass, seed, msg));
+    if (structure || o->rsd_weight > 0.0f) {
+        int tap = 0;
+        GKD_TRY(lsp_layer_of(&tap, gnnkd_model_get_spec(m), o->lsp_layer, "LSP layer", msg));
+        GKD_TRY(gkd_model_set_tap(m, tap, o->lsp_preact, msg));
+    }
+    if (o->rsd_weight > 0.0f) {
+        const float *hidden[GKD_TEACHER_MAX_HIDDEN];
+        int32_t width = 0, w = 0;
+        int members = 0;
+        GKD_CHECK(isfinite(o->rsd_weight) && o->rsd_batch >= 1, GNNKD_EINVAL,
+                  "similarity distillation: weight %g, batch %d: the weight must be finite, the "
+                  "batch at least 1", (double)o->rsd_weight, o->rsd_batch);
+        GKD_CHECK(t != NULL && gkd_teacher_hidden(t, 0, &width) != NULL, GNNKD_EINVAL,
+                  "gnnkd_distill_student: the teacher keeps no hidden layer (gnnkd_distill_teacher "
+                  "keeps it when rsd_weight > 0)");
+        for (; members < GKD_TEACHER_MAX_HIDDEN &&
+               (hidden[members] = gkd_teacher_hidden(t, members, &w)) != NULL; members++)
+            GKD_CHECK(w == width, GNNKD_EINVAL, "similarity distillation: the teacher's members "
+                      "have hidden layers of widths %d and %d", width, w);
+        GKD_TRY(gkd_rsd_new(&rs, hidden, members, d->n, width, gkd_model_tap_width(m), o->rsd_batch,
+                            msg));
+    }
     if (structure) {
-        int tap = 0, members = 0;
+        int members = 0;
         int32_t width = 0;
         GKD_CHECK(o->lsp_weight >= 0.0f && isfinite(o->lsp_weight), GNNKD_EINVAL,
                   "LSP weight must be non-negative, got %g", (double)o->lsp_weight);
-        GKD_TRY(lsp_layer_of(&tap, gnnkd_model_get_spec(m), o->lsp_layer, "LSP layer", msg));
-        GKD_TRY(gkd_model_set_tap(m, tap, o->lsp_preact, msg));
         gkd_lsp_form form = gkd_lsp_form_of(o);
         GKD_TRY(gkd_lsp_new(&l, &d->adj, &form, msg));
         GKD_CHECK(gkd_teacher_hidden(t, 0, &width) != NULL, GNNKD_EINVAL,
@@ -303,7 +365,7 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
         for (int64_t k = 0; k < nnz; k++) l->logq[k] = logf(fmaxf(sum[k] / (float)members, FLT_MIN));
     }
     GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH || o->adv_eps != 0.0f ? &obj : NULL,
-                      l, o->lsp_weight, msg));
+                      l, o->lsp_weight, rs, o->rsd_weight, msg));
     (void)gkd_model_set_tap(m, 0, 0, NULL); // the caller's model keeps no hidden layer
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;

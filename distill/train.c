@@ -30,7 +30,7 @@ static int cmp_double(const void *a, const void *b) {
 /* Checks that the model, dataset, graph and objective fit together. */
 static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_graph *g,
                         const gnnkd_train_options *o, const gnnkd_objective *obj,
-                        const gkd_lsp *lsp, char *msg) {
+                        const gkd_lsp *lsp, const gkd_rsd *rsd, char *msg) {
 #define GKD_FREE_ALL
     const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
     GKD_CHECK(s->dims[0] == d->nfeat && s->dims[s->nlayers] == d->nclass, GNNKD_EINVAL,
@@ -58,6 +58,11 @@ static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_grap
         GKD_CHECK(lsp != NULL && lsp->n == d->n && gkd_model_tap_width(m) > 0, GNNKD_EINVAL,
                   "%s needs the teacher's local structure over the dataset's nodes: train "
                   "through gnnkd_distill_student", gnnkd_method_name(obj->method));
+    if (rsd)
+        GKD_CHECK(rsd->n == d->n && gkd_model_tap_width(m) == rsd->ds, GNNKD_EINVAL,
+                  "similarity distillation needs the teacher's hidden layer over the dataset's "
+                  "%d nodes (it has %d) and the student's tapped layer: train through "
+                  "gnnkd_distill_student", d->n, rsd->n);
     if (obj)
         GKD_CHECK(obj->adv_eps == 0.0f ||
                       (isfinite(obj->adv_eps) && obj->adv_eps > 0.0f && obj->adv_steps >= 1 &&
@@ -165,12 +170,12 @@ gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_data
                          const gnnkd_graph *g, const gnnkd_train_options *o,
                          const gnnkd_objective *obj, char *msg) {
     GKD_CLEAR_MSG;
-    return gkd_train(m, r, d, g, o, obj, NULL, 0.0f, msg);
+    return gkd_train(m, r, d, g, o, obj, NULL, 0.0f, NULL, 0.0f, msg);
 }
 
 int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, const gnnkd_graph *g,
               const gnnkd_train_options *o, const gnnkd_objective *obj, gkd_lsp *lsp,
-              float lsp_weight, char *msg) {
+              float lsp_weight, gkd_rsd *rsd, float rsd_weight, char *msg) {
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(dlogits);                                                                    \
@@ -184,18 +189,18 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     } while (0)
     float *dlogits = NULL, *best = NULL, *dtap = NULL, *xadv = NULL, *delta = NULL, *xgrad = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
-    GKD_TRY(check_inputs(m, d, g, o, obj, lsp, msg));
+    GKD_TRY(check_inputs(m, d, g, o, obj, lsp, rsd, msg));
     const int32_t C = d->nclass;
     const int64_t nparams = gnnkd_model_num_params(m);
     const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
     const float soft_w = gkd_method_soft(method) ? obj->alpha : 0.0f;
     const int structure = gkd_method_lsp(method);
-    const int32_t D = structure ? gkd_model_tap_width(m) : 0;
+    const int32_t D = structure || rsd ? gkd_model_tap_width(m) : 0;
     const float hard_w = 1.0f - soft_w;
     const int32_t ntrain = d->nsplit[GNNKD_TRAIN];
 
     GKD_ALLOC(dlogits, (int64_t)d->n * C);
-    if (structure) GKD_ALLOC(dtap, (int64_t)d->n * D);
+    if (structure || rsd) GKD_ALLOC(dtap, (int64_t)d->n * D);
     GKD_ALLOC(val_loss, o->epochs);
     GKD_ALLOC(step_seconds, o->epochs);
     if (o->select == GNNKD_SELECT_VAL_ACC) GKD_ALLOC(best, nparams);
@@ -250,6 +255,20 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
                 double e = (double)gnnkd_csr_nnz(&lsp->s);
                 gkd_profile_add(prof, GNNKD_PROFILE_ADJACENCY, gkd_now() - t1, 10.0 * e * D,
                                 8.0 * e * D + 24.0 * e, "LSP loss and gradient (n,%d)", D);
+            }
+        }
+        if (rsd) { // after LSP, which overwrites dtap
+            double t1 = prof ? gkd_now() : 0.0;
+            if (!structure) memset(dtap, 0, (size_t)d->n * D * sizeof *dtap);
+            gkd_rsd_shuffle(rsd, o->seed, epoch);
+            loss += rsd_weight * gkd_rsd_loss(dtap, rsd, gkd_model_tap(m), rsd_weight);
+            if (prof) {
+                double b = gkd_rsd_rows(rsd), rows = (double)gkd_rsd_batches(rsd) * b;
+                gkd_profile_add(prof, GNNKD_PROFILE_GEMM, gkd_now() - t1,
+                                2.0 * rows * b * (2.0 * D + rsd->members * rsd->dt),
+                                4.0 * rows * (2.0 * D + rsd->dt) + 12.0 * rows * b,
+                                "similarity distillation (%d batches of %d)",
+                                gkd_rsd_batches(rsd), (int)b);
             }
         }
         loss += l2;

@@ -1422,6 +1422,15 @@ typedef struct {
     float adv_eps;
     int adv_steps;
     float adv_weight;
+    /* Representation similarity distillation (NOSMOG), off while rsd_weight
+     * is 0: each epoch the nodes are shuffled into n / rsd_batch batches
+     * (one of all n if fewer), and the loss gains rsd_weight times the
+     * batches' mean of mean((S_s - S_t)^2), S the b x b cosine similarities
+     * of the student's and the teacher's hidden rows in the batch (layers
+     * lsp_layer and lsp_teacher_layer; an ensemble's S_t is its members'
+     * mean). Teacher members trained here or model files; not with MUNGE. */
+    float rsd_weight;                  /* (0) */
+    int32_t rsd_batch;                 /* (512, NOSMOG's) */
     /* Called after each trained member (not for files), if not NULL, with
      * the member's model (still owned by the runner), its index j and seed;
      * a status other than GNNKD_OK stops the run with that status (the hook
@@ -1430,12 +1439,24 @@ typedef struct {
     void *member_ctx;
 } gnnkd_distill_options;
 
+/* Named recipes: a recipe sets the fields of o its method needs (options
+ * given explicitly afterwards override them). "nosmog": the MLP student of
+ * NOSMOG (Tian et al., ICLR 2023) by KD with DeepWalk position features
+ * and similarity distillation at the validated values (README; adversarial
+ * augmentation stays off: it did not help on validation). GNNKD_EINVAL naming text and the recipes if text is
+ * none of them. O(1); nothing is allocated. */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_recipe_apply(gnnkd_distill_options *o, const char *text,
+                                                          char *msg);
+/* The k-th recipe's name (k from 0), NULL past the last. Static strings. */
+GNNKD_API const char *gnnkd_recipe_name(int k);
+
 /* The defaults of a distillation by method whose student selects its
  * weights by select: teacher gcn:64 trained with Kipf's recipe, one member,
  * student mlp:64 trained with gnnkd_train_options_for(method, select),
  * temperature 1, alpha 0.9, no centring, transfer set all nodes; LSP:
  * weight 1, rbf, tau 1, the kernel's sigma, the last hidden layers, no self
- * loops, KL(student || teacher). O(1). */
+ * loops, KL(student || teacher); no position features, no adversarial
+ * augmentation, no similarity distillation (rsd_weight 0, rsd_batch 512). O(1). */
 GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
                                              gnnkd_select select);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gnnkd distill with NOSMOG's student inputs on a small synthetic graph:
 # position features (computed, saved, reused bit for bit at one thread),
-# adversarial augmentation, both together in the inductive setting, and
+# adversarial augmentation, similarity distillation, the recipe, both together in the inductive setting, and
 # the errors of bad options (each names its option). Needs GNNKD_BIN.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -25,6 +25,16 @@ grep -q '"adv_eps":0.05,"adv_steps":2,"adv_weight":0.5' <<<"$out" || fail "adv o
 out=$(run --setting inductive --position deepwalk:4,walks=1,length=5 --adv-eps 0.01)
 grep -q '"test_acc_ind"' <<<"$out" || fail "inductive run: $out"
 
+# similarity distillation, and the recipe with an explicit option over its value
+out=$(run --rsd-weight 2 --rsd-batch 64)
+grep -q '"rsd_weight":2,"rsd_batch":64' <<<"$out" || fail "rsd options: $out"
+out=$(run --recipe nosmog --rsd-batch 100 --position deepwalk:4,walks=1,length=5)
+grep -q '"recipe":"nosmog","position":"deepwalk:4,walks=1,length=5","rsd_weight":3,"rsd_batch":100' \
+  <<<"$out" || fail "recipe with overrides: $out"
+grep -q '"student_params":359' <<<"$out" || fail "recipe student with 36 inputs: $out"
+out=$(run --rsd-weight 0 --recipe=nosmog --epochs 1)
+grep -q '"recipe":"nosmog","position":"deepwalk:64","rsd_weight":0,' <<<"$out" || fail "recipe, rsd off: $out"
+
 check_err() { # expected-text option...
   local want=$1; shift
   if run "$@" >/dev/null 2>"$tmp/err"; then fail "$* was accepted"; fi
@@ -38,4 +48,7 @@ check_err "position-save needs --position" --position-save "$tmp/x.npy"
 check_err "missing.npy" --position "$tmp/missing.npy"
 check_err "save-logits does not go with --position" --position deepwalk:4 --save-logits "$tmp/l.npy"
 check_err "cannot be combined" --position deepwalk:4 --transfer munge:10
+check_err "recipe 'glnn': expected nosmog" --recipe glnn
+check_err "rsd-batch" --rsd-weight 1 --rsd-batch 0
+check_err "save-logits does not go with --position" --recipe nosmog --save-logits "$tmp/l.npy"
 echo "sh_nosmog: ok"

@@ -479,6 +479,38 @@ done:
     return rc;
 }
 
+/* NOSMOG's similarity distillation: an ensemble of two trained teachers
+ * and a model file, their hidden layers, a student on its tap in batches. */
+static int sc_rsd(ctx *c) {
+    char *msg = c->msg, p[4096];
+    const char *files[1];
+    int rc = GNNKD_OK;
+    gnnkd_dataset *d = NULL;
+    gnnkd_graph *g = NULL;
+    gnnkd_model *m = NULL;
+    gnnkd_distill_options o;
+    gnnkd_distill_result r;
+    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
+    o.teacher_train.epochs = o.student_train.epochs = 2;
+    o.ensemble = 2;
+    o.rsd_weight = 1.0f;
+    o.rsd_batch = 4;
+    STEP(gnnkd_dataset_load_dir(&d, at(p, c->data, "tiny"), msg));
+    STEP(gnnkd_graph_new(&g, &d->adj, msg));
+    STEP(gnnkd_distill(&r, &m, &o, 1, d, g, msg));
+    STEP(gnnkd_model_save(m, at(p, c->tmp, "rsd-teacher.bin"), msg));
+    gnnkd_model_free(&m);
+    files[0] = p;
+    o.teacher_files = files;
+    o.nteacher_files = 1;
+    STEP(gnnkd_distill(&r, NULL, &o, 2, d, g, msg));
+done:
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+    return rc;
+}
+
 /* ---- the brutal loop ------------------------------------------------------------ */
 
 /* Runs scenario once without failures, then once failing its k-th wrapped
@@ -544,3 +576,4 @@ Test(alloc, lsp, .timeout = 300) { cr_assert_geq(every_failure("lsp", sc_lsp), 9
 Test(alloc, partitions, .timeout = 300) { cr_assert_geq(every_failure("partitions", sc_partition), 30); }
 Test(alloc, setting_and_munge, .timeout = 300) { cr_assert_geq(every_failure("setting", sc_setting), 40); }
 Test(alloc, nosmog_inputs, .timeout = 300) { cr_assert_geq(every_failure("nosmog", sc_nosmog), 40); }
+Test(alloc, rsd, .timeout = 300) { cr_assert_geq(every_failure("rsd", sc_rsd), 60); }

@@ -1,0 +1,189 @@
+/* rsd.c — NOSMOG's representation similarity distillation: on each batch
+ * of nodes, the squared difference between the teacher's and the student's
+ * cosine-similarity matrices of a hidden layer, and its gradient w.r.t.
+ * the student's rows. The similarity matrices are b x b, so the two widths
+ * need not agree; their products go through BLAS. */
+#include "distill/rsd.h"
+#include "gnn/gnn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+void gkd_rsd_free(gkd_rsd **r) {
+    if (r == NULL || *r == NULL) return;
+    free((*r)->t);
+    free((*r)->perm);
+    free((*r)->us);
+    free((*r)->norm);
+    free((*r)->st);
+    free((*r)->ss);
+    free((*r)->du);
+    free((*r)->ut);
+    GKD_FREE(*r);
+}
+
+/* dst (rows, d) = src's rows scaled to unit length (zero rows stay zero);
+ * len (rows), if not NULL, their lengths. */
+static void unit_rows(float *dst, float *len, const float *src, int64_t rows, int32_t d) {
+#pragma omp parallel for schedule(static) if (rows * d > gkd_tuning.par_min)
+    for (int64_t i = 0; i < rows; i++) {
+        const float *s = src + i * d;
+        float *o = dst + i * d;
+        double sq = 0.0;
+        for (int32_t c = 0; c < d; c++) sq += (double)s[c] * s[c];
+        const float l = (float)sqrt(sq), inv = l > 0.0f ? 1.0f / l : 0.0f;
+        for (int32_t c = 0; c < d; c++) o[c] = s[c] * inv;
+        if (len) len[i] = l;
+    }
+}
+
+int gkd_rsd_new(gkd_rsd **r, const float *const *hidden, int members, int32_t n, int32_t dt,
+                int32_t ds, int32_t batch, char *msg) {
+#define GKD_FREE_ALL gkd_rsd_free(&out)
+    gkd_rsd *out = NULL;
+    *r = NULL;
+    GKD_CHECK(n >= 1 && dt >= 1 && ds >= 1 && batch >= 1 && members >= 1, GNNKD_EINVAL,
+              "RSD: %d nodes, teacher width %d, student width %d, batch %d, %d members: each "
+              "must be at least 1", n, dt, ds, batch, members);
+    GKD_ALLOC(out, 1);
+    out->n = n, out->dt = dt, out->ds = ds, out->batch = batch, out->members = members;
+    const int64_t b = n < batch ? n : batch;
+    GKD_ALLOC(out->t, (int64_t)members * n * dt);
+    GKD_ALLOC(out->perm, n);
+    GKD_ALLOC(out->us, b * ds);
+    GKD_ALLOC(out->norm, b);
+    GKD_ALLOC(out->st, b * b);
+    GKD_ALLOC(out->ss, b * b);
+    GKD_ALLOC(out->du, b * ds);
+    GKD_ALLOC(out->ut, b * dt);
+    for (int j = 0; j < members; j++)
+        unit_rows(out->t + (int64_t)j * n * dt, NULL, hidden[j], n, dt);
+    for (int32_t i = 0; i < n; i++) out->perm[i] = i;
+    *r = out;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+void gkd_rsd_shuffle(gkd_rsd *r, uint64_t seed, int epoch) {
+    const uint64_t key = gkd_key(seed, 0x525344u /* "RSD" */, (uint64_t)epoch);
+    for (int32_t i = 0; i < r->n; i++) r->perm[i] = i;
+    for (int32_t i = r->n - 1; i > 0; i--) { // Fisher-Yates
+        int32_t j = (int32_t)(gkd_uniform(key, (uint64_t)i) * (float)(i + 1));
+        if (j > i) j = i;
+        int32_t v = r->perm[i];
+        r->perm[i] = r->perm[j];
+        r->perm[j] = v;
+    }
+}
+
+/* st (b, b) = the members' mean of U_t U_t^T over the batch's rows idx. */
+static void teacher_sim(gkd_rsd *r, const int32_t *idx, int32_t b) {
+    const int32_t dt = r->dt;
+    for (int j = 0; j < r->members; j++) {
+        const float *t = r->t + (int64_t)j * r->n * dt;
+        for (int32_t k = 0; k < b; k++)
+            memcpy(r->ut + (int64_t)k * dt, t + (int64_t)idx[k] * dt, (size_t)dt * sizeof(float));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, b, dt, 1.0f / (float)r->members,
+                    r->ut, dt, r->ut, dt, j == 0 ? 0.0f : 1.0f, r->st, b);
+    }
+}
+
+double gkd_rsd_loss(float *dz, gkd_rsd *r, const float *z, float weight) {
+    const int32_t nb = gkd_rsd_batches(r), b = gkd_rsd_rows(r), ds = r->ds;
+    const int64_t bb = (int64_t)b * b;
+    double total = 0.0;
+    for (int32_t q = 0; q < nb; q++) {
+        const int32_t *idx = r->perm + (int64_t)q * b;
+        for (int32_t k = 0; k < b; k++)
+            memcpy(r->du + (int64_t)k * ds, z + (int64_t)idx[k] * ds, (size_t)ds * sizeof(float));
+        unit_rows(r->us, r->norm, r->du, b, ds);
+        teacher_sim(r, idx, b);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, b, ds, 1.0f, r->us, ds, r->us, ds,
+                    0.0f, r->ss, b);
+        // ss = dL/dS_s = 2 (S_s - S_t) / b^2, scaled by weight / nb
+        const float g = 2.0f * weight / ((float)bb * (float)nb);
+        double sum = 0.0;
+#pragma omp parallel for reduction(+ : sum) schedule(static) if (bb > gkd_tuning.par_min)
+        for (int64_t e = 0; e < bb; e++) {
+            const float diff = r->ss[e] - r->st[e];
+            sum += (double)diff * diff;
+            r->ss[e] = g * diff;
+        }
+        total += sum / (double)bb;
+        if (dz == NULL) continue;
+        // dU = (G + G^T) U_s = 2 G U_s (G symmetric)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, ds, b, 2.0f, r->ss, b, r->us, ds,
+                    0.0f, r->du, ds);
+        // through u = h / |h|: dh = (du - u (u . du)) / |h|; batches are disjoint rows
+#pragma omp parallel for schedule(static) if ((int64_t)b * ds > gkd_tuning.par_min)
+        for (int32_t k = 0; k < b; k++) {
+            if (r->norm[k] <= 0.0f) continue;
+            const float *u = r->us + (int64_t)k * ds, *du = r->du + (int64_t)k * ds;
+            float dot = 0.0f, inv = 1.0f / r->norm[k];
+            for (int32_t c = 0; c < ds; c++) dot += u[c] * du[c];
+            float *o = dz + (int64_t)idx[k] * ds;
+            for (int32_t c = 0; c < ds; c++) o[c] += (du[c] - u[c] * dot) * inv;
+        }
+    }
+    return total / nb;
+}
+
+double gkd_rsd_loss_ref(float *dz, const gkd_rsd *r, const float *z, float weight) {
+    const int32_t nb = gkd_rsd_batches(r), b = gkd_rsd_rows(r), ds = r->ds, dt = r->dt;
+    double *us = calloc((size_t)b * ds, sizeof *us), *len = calloc((size_t)b, sizeof *len);
+    double *st = calloc((size_t)b * b, sizeof *st), *du = calloc((size_t)b * ds, sizeof *du);
+    double total = NAN;
+    if (us == NULL || len == NULL || st == NULL || du == NULL) goto done;
+    total = 0.0;
+    for (int32_t q = 0; q < nb; q++) {
+        const int32_t *idx = r->perm + (int64_t)q * b;
+        for (int32_t k = 0; k < b; k++) {
+            const float *h = z + (int64_t)idx[k] * ds;
+            double sq = 0.0;
+            for (int32_t c = 0; c < ds; c++) sq += (double)h[c] * h[c];
+            len[k] = sqrt(sq);
+            for (int32_t c = 0; c < ds; c++) us[k * ds + c] = len[k] > 0.0 ? h[c] / len[k] : 0.0;
+        }
+        for (int32_t i = 0; i < b; i++)
+            for (int32_t j = 0; j < b; j++) {
+                double s = 0.0;
+                for (int m = 0; m < r->members; m++) {
+                    const float *t = r->t + (int64_t)m * r->n * dt;
+                    for (int32_t c = 0; c < dt; c++)
+                        s += (double)t[(int64_t)idx[i] * dt + c] * t[(int64_t)idx[j] * dt + c];
+                }
+                st[(int64_t)i * b + j] = s / r->members;
+            }
+        memset(du, 0, (size_t)b * ds * sizeof *du);
+        double sum = 0.0;
+        for (int32_t i = 0; i < b; i++)
+            for (int32_t j = 0; j < b; j++) {
+                double s = 0.0;
+                for (int32_t c = 0; c < ds; c++) s += us[i * ds + c] * us[j * ds + c];
+                const double diff = s - st[(int64_t)i * b + j];
+                sum += diff * diff;
+                // d diff^2 / d u_i = 2 diff u_j, and the same for u_j
+                const double g = 2.0 * diff * weight / ((double)b * b * nb);
+                for (int32_t c = 0; c < ds; c++) {
+                    du[i * ds + c] += g * us[j * ds + c];
+                    du[j * ds + c] += g * us[i * ds + c];
+                }
+            }
+        total += sum / ((double)b * b);
+        for (int32_t k = 0; dz && k < b; k++) {
+            if (len[k] <= 0.0) continue;
+            double dot = 0.0;
+            for (int32_t c = 0; c < ds; c++) dot += us[k * ds + c] * du[k * ds + c];
+            for (int32_t c = 0; c < ds; c++)
+                dz[(int64_t)idx[k] * ds + c] += (float)((du[k * ds + c] - us[k * ds + c] * dot) / len[k]);
+        }
+    }
+    total /= nb;
+done:
+    free(us);
+    free(len);
+    free(st);
+    free(du);
+    return total;
+}
