@@ -23,7 +23,12 @@ static void distill_help(FILE *f) {
             "  --ensemble K            train K teachers per seed and average them (1)\n"
             "  --save-teacher PATH     save the trained teacher(s)\n"
             "Student and method:\n"
-            "  --student S             any model, as --teacher (mlp:64)\n"
+            "  --student S             any model, as --teacher (mlp:64), or cpf:K[,H]: CPF's\n"
+            "                          label-propagation student (needs the graph to predict)\n"
+            "  --recipe R              a preset the other options override: cpf (the student\n"
+            "                          cpf:8,64, dropout 0.8, attention dropout 0.2, kd, lr\n"
+            "                          0.001, weight decay 0.01 on all layers, 500 epochs,\n"
+            "                          patience 50: CPF's code)\n"
             "  --dropout P             dropout of students and trained teachers (0.5; 0.6\n"
             "                          for gat)\n"
             "  --student-dropout P     the student's dropout alone (overrides --dropout)\n"
@@ -77,7 +82,7 @@ static void distill_help(FILE *f) {
 }
 
 static int is_spec(const char *s) {
-    for (int k = GNNKD_MODEL_GCN; k <= GNNKD_MODEL_SAGE; k++) {
+    for (int k = GNNKD_MODEL_GCN; k <= GNNKD_MODEL_CPF; k++) {
         const char *name = gnnkd_model_kind_name((gnnkd_model_kind)k);
         size_t len = strlen(name);
         if (!strncmp(s, name, len) && (s[len] == '\0' || s[len] == ':')) return 1;
@@ -104,6 +109,7 @@ typedef struct {
     double adv_eps, adv_weight;
     long adv_steps;
     const char *partitioned;
+    const char *recipe;
 } distill_args;
 
 /* 0: go on; otherwise 1 + the exit code (help or a usage error). */
@@ -154,6 +160,7 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 3103: return cli_int("distill", "adv-steps", arg, 1, 1000, &a->adv_steps) ? 0 : 3;
     case 3104: return cli_float("distill", "adv-weight", arg, 0.0, 1e6, &a->adv_weight) ? 0 : 3;
     case 'D': a->partitioned = arg; return 0;
+    case 3200: a->recipe = arg; return 0;
     case 'h': distill_help(stdout); return 1;
     default: distill_help(stderr); return 3;
     }
@@ -196,6 +203,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"adv-steps", required_argument, 0, 3103},
         {"adv-weight", required_argument, 0, 3104},
         {"partitioned", required_argument, 0, 'D'},
+        {"recipe", required_argument, 0, 3200},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     gnnkd_distill_options def;
@@ -316,13 +324,18 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->lsp_reverse = a->lsp_reverse;
     o->transfer_path = a->transfer;
     int rc = GNNKD_OK;
-    if (a->transfer && !strncmp(a->transfer, "munge:", 6)) {
+    if (a->recipe && (rc = gnnkd_distill_recipe(o, a->recipe, msg)) != GNNKD_OK) {
+        char inner[GNNKD_MSG_LEN - 32];
+        snprintf(inner, sizeof inner, "%s", msg);
+        snprintf(msg, GNNKD_MSG_LEN, "--recipe: %s", inner);
+    }
+    if (rc == GNNKD_OK && a->transfer && !strncmp(a->transfer, "munge:", 6)) {
         o->transfer_path = NULL;
         if (!parse_munge(o, a->transfer)) {
             snprintf(msg, GNNKD_MSG_LEN, "--transfer '%s': expected munge:N[,p=P][,s=S]", a->transfer);
             rc = GNNKD_EINVAL;
         }
-    } else if (a->transfer) {
+    } else if (rc == GNNKD_OK && a->transfer) {
         rc = gnnkd_transfer_parse(&o->transfer, a->transfer, msg);
     }
     o->adv_eps = (float)a->adv_eps;

@@ -111,6 +111,16 @@ void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method method, gnnkd_
 void gnnkd_train_options_for_model(gnnkd_train_options *o, const gnnkd_model_spec *spec,
                                    gnnkd_method method, gnnkd_select select) {
     gnnkd_train_options_for(o, method, select);
+    if (spec != NULL && spec->kind == GNNKD_MODEL_CPF) {
+        // CPF's code (spawn_worker.py, train.conf.yaml): Adam 1e-3, decay
+        // 0.01 on every parameter, 500 epochs, a window of 50
+        o->lr = 1e-3f;
+        o->weight_decay = 0.01f;
+        o->decay_all_layers = 1;
+        o->epochs = 500;
+        if (select == GNNKD_SELECT_VAL_ACC) o->patience = 50;
+        return;
+    }
     if (spec == NULL || spec->kind != GNNKD_MODEL_GAT) return;
     // Veličković et al.: decay on every layer; their PubMed model (8 output
     // heads) a larger step and decay
@@ -151,6 +161,36 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->adv_eps = 0.0f;
     o->adv_steps = 5;     // NOSMOG's PGD
     o->adv_weight = 0.1f;
+}
+
+/* ---- recipes: named presets of the options ------------------------------------- */
+
+/* CPF's student, for KD on the teacher's soft labels (the training nodes
+ * are clamped: their terms carry no gradient), with its kind's training
+ * defaults (gnnkd_train_options_for_model). */
+static void recipe_cpf(gnnkd_distill_options *o) {
+    (void)!gnnkd_model_spec_parse(&o->student, "cpf", NULL); // the recipe's own text
+    gnnkd_train_options_for_model(&o->student_train, &o->student, o->method,
+                                  o->student_train.select);
+}
+
+typedef struct {
+    const char *name;
+    void (*apply)(gnnkd_distill_options *o);
+} gkd_recipe;
+
+static const gkd_recipe RECIPES[] = {
+    {"cpf", recipe_cpf},
+};
+
+gnnkd_status gnnkd_distill_recipe(gnnkd_distill_options *o, const char *name, char *msg) {
+    GKD_CLEAR_MSG;
+    const char *names[GKD_COUNT(RECIPES)];
+    for (int k = 0; k < GKD_COUNT(RECIPES); k++) names[k] = RECIPES[k].name;
+    int k = 0, rc = parse_name(&k, names, GKD_COUNT(RECIPES), name, "recipe", msg);
+    if (rc != GNNKD_OK || o == NULL) return rc == GNNKD_OK ? GNNKD_EINVAL : rc;
+    RECIPES[k].apply(o);
+    return GNNKD_OK;
 }
 
 float gnnkd_lsp_default_sigma(gnnkd_lsp_kernel k) {

@@ -773,7 +773,8 @@ typedef enum {
     GNNKD_MODEL_GCN = 0,  /* Kipf & Welling 2017: Â X W */
     GNNKD_MODEL_MLP = 1,  /* the features alone */
     GNNKD_MODEL_GAT = 2,  /* Veličković et al. 2018: attention over in-neighbours */
-    GNNKD_MODEL_SAGE = 3  /* Hamilton et al. 2017: root weight + mean aggregator */
+    GNNKD_MODEL_SAGE = 3, /* Hamilton et al. 2017: root weight + mean aggregator */
+    GNNKD_MODEL_CPF = 4   /* Yang et al. 2021: label propagation gated with an MLP */
 } gnnkd_model_kind;
 
 /* The shape of a model: nlayers weight layers; layer l maps dims[l] to
@@ -790,17 +791,30 @@ typedef enum {
  * on alpha, and out_i = sum_j alpha_ij W_k h_j + b.
  * SAGE layer: out_i = W_self h_i + W_neigh mean_{j in N(i)} h_j + b (the
  * mean is 0 for an isolated node). heads and attn_dropout are 0 for the
- * other kinds. */
+ * other kinds.
+ *
+ * CPF (Yang, Liu & Shi, WWW 2021, their inductive PLP student): the layers
+ * are a feature-transformation MLP f(x) (dims as an MLP's); on top, steps
+ * rounds of label propagation over the graph with self loops, from h_0 =
+ * the one-hot label of a training node (d->split[GNNKD_TRAIN]), 1/C for
+ * every other node:
+ *   alpha_ij = softmax over j in N(i) + i of a . x_j (attention dropout
+ *              attn_dropout on alpha when training),
+ *   z_i = g_i sum_j alpha_ij h_j + (1 - g_i) f(x)_i, g_i = sigmoid(w . x_i + c),
+ *   h_k,i = ReLU(z_i), then a training node's h clamped to its one-hot label.
+ * The output (the "logits") is h_steps. a, w and c follow the last layer's
+ * weights (gkd_layer_shape_of). The graph is needed at inference. */
 typedef struct {
     gnnkd_model_kind kind;
     int nlayers;
     int32_t dims[GNNKD_MAX_LAYERS + 1];
     float dropout;
     int32_t heads[GNNKD_MAX_LAYERS]; /* GAT: heads of layer l */
-    float attn_dropout;              /* GAT: dropout on the attention weights */
+    float attn_dropout;              /* GAT, CPF: dropout on the attention weights */
+    int32_t steps;                   /* CPF: propagation steps (0 for the other kinds) */
 } gnnkd_model_spec;
 
-/* "gcn", "mlp", "gat", "sage" (and "?"). Static strings; O(1). */
+/* "gcn", "mlp", "gat", "sage", "cpf" (and "?"). Static strings; O(1). */
 GNNKD_API const char *gnnkd_model_kind_name(gnnkd_model_kind k);
 
 /* Parses a model's text:
@@ -813,6 +827,9 @@ GNNKD_API const char *gnnkd_model_kind_name(gnnkd_model_kind k);
  *   "gat" = gat:8x8, dropout and attn_dropout 0.6: Veličković et al.'s
  *   Cora/CiteSeer model. "gat:8x8/8" is their PubMed model, and its
  *   recipe (gnnkd_train_options_for_model) differs.
+ *   "cpf:K[,H,...]": CPF's student, K propagation steps and a
+ *   feature-transformation MLP of hidden widths H (default 64); "cpf" =
+ *   cpf:8,64, dropout 0.8 and attn_dropout 0.2 (CPF's code, Cora).
  * dims[0] and dims[nlayers] are left 0 for gnnkd_model_new. Anything else
  * (another kind, an empty, zero, negative or non-numeric width or head
  * count, spaces, more than GNNKD_MAX_LAYERS - 1 hidden layers) is
@@ -1353,6 +1370,9 @@ GNNKD_API void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method meth
  *     more than one output head (gat:8x8/8, their PubMed model) lr 0.01
  *     and weight decay 1e-3. A student of KD or compression gets no decay,
  *     as for every kind.
+ *   - cpf: CPF's code, lr 1e-3, weight decay 0.01 on every layer (for any
+ *     method), at most 500 epochs, patience 50 when selecting by
+ *     validation accuracy.
  *   - gcn, mlp, sage: gnnkd_train_options_for unchanged.
  * O(1). */
 GNNKD_API void gnnkd_train_options_for_model(gnnkd_train_options *o, const gnnkd_model_spec *spec,
@@ -1425,6 +1445,16 @@ typedef struct {
  * loops, KL(student || teacher). O(1). */
 GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
                                              gnnkd_select select);
+
+/* Applies the named recipe, a preset of some of o's fields, on top of what
+ * o holds (set the rest, or override the recipe's, after the call):
+ *   "cpf": the student "cpf" (gnnkd_model_spec_parse) and the training
+ *   options gnnkd_train_options_for_model gives it (for o->method, KD by
+ *   default: the teacher's soft labels; the clamped training nodes add no
+ *   gradient).
+ * GNNKD_EINVAL naming the recipes for an unknown name (o unchanged). O(1). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_recipe(gnnkd_distill_options *o,
+                                                           const char *name, char *msg);
 
 /* The sigma of kernel k when lsp_sigma is 0: 100 for l1 (the authors'
  * code's scale), 1 otherwise (the paper's rbf; linear and poly have none).
