@@ -26,7 +26,7 @@ static void distill_help(FILE *f) {
             "  --student S             any model, as --teacher (mlp:64), or cpf:K[,H]: CPF's\n"
             "                          label-propagation student (needs the graph to predict)\n"
             "  --recipe R              a preset the other options override: cpf (the student\n"
-            "                          cpf:8,64, dropout 0.8, attention dropout 0.2, lr 0.001,\n"
+            "                          cpf:8,64, dropout 0.8, attention dropout 0.2, lr 0.01,\n"
             "                          500 epochs, no weight decay, patience 500)\n"
             "  --dropout P             dropout of students and trained teachers (0.5; 0.6\n"
             "                          for gat)\n"

@@ -1372,12 +1372,12 @@ GNNKD_API void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method meth
  *     more than one output head (gat:8x8/8, their PubMed model) lr 0.01
  *     and weight decay 1e-3. A student of KD or compression gets no decay,
  *     as for every kind.
- *   - cpf: CPF's code's lr 1e-3 and 500 epochs; no weight decay (any
- *     method; decay_all_layers set, as their decay is on every parameter)
- *     and no early stop when selecting by validation accuracy (patience
- *     500): CPF's decay 0.01 and window of 50 stop the student near its
- *     start under gnnkd's KD loss (Cora validation 0.41 and 0.44, 0.84
- *     without them).
+ *   - cpf: CPF's code's 500 epochs and the largest lr of its search,
+ *     0.01; no weight decay (any method; decay_all_layers set, as their
+ *     decay is on every parameter) and no early stop when selecting by
+ *     validation accuracy (patience 500): CPF's decay 0.01 and window of
+ *     50 stop the student near its start under gnnkd's KD loss. Chosen on
+ *     validation accuracy (docs: README, CPF's student).
  *   - gcn, mlp, sage: gnnkd_train_options_for unchanged.
  * O(1). */
 GNNKD_API void gnnkd_train_options_for_model(gnnkd_train_options *o, const gnnkd_model_spec *spec,

@@ -195,7 +195,7 @@ Test(cpf, spec_texts_and_recipe) {
     gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
     cr_assert_eq(gnnkd_distill_recipe(&o, "cpf", msg), GNNKD_OK, "%s", msg);
     cr_assert(o.student.kind == GNNKD_MODEL_CPF && o.student.steps == 8 && o.method == GNNKD_METHOD_KD);
-    cr_assert(o.student_train.lr == 1e-3f && o.student_train.weight_decay == 0.0f &&
+    cr_assert(o.student_train.lr == 1e-2f && o.student_train.weight_decay == 0.0f &&
               o.student_train.decay_all_layers == 1 && o.student_train.epochs == 500 &&
               o.student_train.patience == 500);
     cr_assert_eq(gnnkd_distill_recipe(&o, "cfp", msg), GNNKD_EINVAL);
