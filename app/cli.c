@@ -185,6 +185,7 @@ void cli_run_for_model(cli_run *o, const gnnkd_model_spec *spec, gnnkd_method me
     if (!o->epochs_set) o->train.epochs = base.epochs;
     if (!o->weight_decay_set) o->train.weight_decay = base.weight_decay;
     if (!o->decay_all_set) o->train.decay_all_layers = base.decay_all_layers;
+    if (!o->patience_set) o->train.patience = base.patience;
 }
 
 void cli_run_path(char *buf, size_t len, const char *path, int runs, unsigned long long seed) {

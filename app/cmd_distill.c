@@ -26,7 +26,8 @@ static void distill_help(FILE *f) {
             "                          val-acc (the default), val-loss (Kipf's early\n"
             "                          stopping: calibrated soft targets) or last\n"
             "Student and method:\n"
-            "  --student S             any model, as --teacher (mlp:64)\n"
+            "  --student S             any model, as --teacher (mlp:64), or cpf:K[,H]: CPF's\n"
+            "                          label-propagation student (needs the graph to predict)\n"
             "  --dropout P             dropout of students and trained teachers (0.5; 0.6\n"
             "                          for gat)\n"
             "  --student-dropout P     the student's dropout alone (overrides --dropout)\n"
@@ -72,9 +73,12 @@ static void distill_help(FILE *f) {
             "                          --lsp-layer, --lsp-teacher-layer) on random batches (0)\n"
             "  --rsd-batch B           nodes a batch (512)\n"
             "Recipes:\n"
-            "  --recipe R              nosmog: kd + --position deepwalk:64 + --rsd-weight 3\n"
-            "                          (validated on Cora and CiteSeer; README); options\n"
-            "                          given explicitly override the recipe's\n\n"
+            "  --recipe R              a preset; options given explicitly override its values:\n"
+            "                          nosmog: kd + --position deepwalk:64 + --rsd-weight 3\n"
+            "                          (validated on Cora and CiteSeer; README);\n"
+            "                          cpf: the student cpf:8,64, dropout 0.8, attention\n"
+            "                          dropout 0.2, lr 0.01, 500 epochs, no weight decay,\n"
+            "                          patience 500\n\n"
             "Distributed (a build with MPI):\n"
             "  --partitioned DIR       mpirun -np P gnnkd distill --partitioned DIR: teacher\n"
             "                          and student trained over the parts of DIR (gnnkd\n"
@@ -90,7 +94,7 @@ static void distill_help(FILE *f) {
 }
 
 static int is_spec(const char *s) {
-    for (int k = GNNKD_MODEL_GCN; k <= GNNKD_MODEL_SAGE; k++) {
+    for (int k = GNNKD_MODEL_GCN; k <= GNNKD_MODEL_CPF; k++) {
         const char *name = gnnkd_model_kind_name((gnnkd_model_kind)k);
         size_t len = strlen(name);
         if (!strncmp(s, name, len) && (s[len] == '\0' || s[len] == ':')) return 1;
@@ -381,7 +385,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
             snprintf(msg, GNNKD_MSG_LEN, "--transfer '%s': expected munge:N[,p=P][,s=S]", a->transfer);
             rc = GNNKD_EINVAL;
         }
-    } else if (a->transfer) {
+    } else if (rc == GNNKD_OK && a->transfer) {
         rc = gnnkd_transfer_parse(&o->transfer, a->transfer, msg);
     }
     o->adv_eps = (float)a->adv_eps;

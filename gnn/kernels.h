@@ -512,6 +512,10 @@ struct gnnkd_model {
     const gnnkd_csr *fwd_xs;        /* the first layer's input: sparse */
     const float *fwd_xval, *fwd_x0; /* or dense */
     float *dx; /* gnnkd_model_input_grad's output during its backward pass, else NULL */
+
+    /* CPF: the propagation's buffers (cpf.c), made with the workspace; it
+     * uses sl and rev as a GAT does. */
+    struct gkd_cpf *cpf;
 };
 
 /* Checks a complete spec and counts its parameters (GNNKD_EINVAL if bad). */
@@ -534,5 +538,19 @@ void gkd_gat_layer_backward(gnnkd_model *m, const float *dz, int l, int32_t n);
 
 /* SAGE (sage.c): m->invdeg from adj. */
 void gkd_sage_structure(gnnkd_model *m, const gnnkd_csr *adj);
+
+/* CPF (cpf.c). The parameters after the last layer's W: the attention
+ * vector a (nfeat), the gate's w (nfeat) and c (1). */
+static inline int64_t gkd_cpf_extra(const gnnkd_model_spec *s) { return 2 * (int64_t)s->dims[0] + 1; }
+/* m->cpf's buffers for n nodes over m->sl (built before); GNNKD_ENOMEM. */
+int gkd_cpf_alloc(gnnkd_model *m, int32_t n, char *msg);
+void gkd_cpf_free(gnnkd_model *m);
+/* The propagation on top of the MLP's output m->logits (n, C): returns the
+ * model's output (n, C), owned by m->cpf. Clamps d's training nodes;
+ * attention dropout when training, masks keyed by key. */
+const float *gkd_cpf_forward(gnnkd_model *m, const gnnkd_dataset *d, int training, uint64_t key);
+/* Backward from dout (n, C): accumulates a's, w's and c's gradients and
+ * returns the gradient of the MLP's output (n, C), owned by m->cpf. */
+const float *gkd_cpf_backward(gnnkd_model *m, const float *dout, const gnnkd_dataset *d);
 
 #endif /* GNNKD_KERNELS_H */

@@ -79,7 +79,11 @@ gnnkd_status gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int3
         float ra = sqrtf(6.0f / (float)(sh.heads + sh.f));
         uint64_t key = gkd_key(seed, GKD_INIT_STREAM, (uint64_t)l);
         int64_t nW = (int64_t)s.dims[l] * sh.lin;
-        for (int64_t e = 0; e < sh.nw; e++)
+        // CPF's attention vector: their xavier_normal with ReLU's gain, as a
+        // uniform of that variance; the gate starts at 1/2 (their zeros)
+        if (s.kind == GNNKD_MODEL_CPF) ra = sqrtf(12.0f / (float)(1 + s.dims[0]));
+        const int64_t nA = s.kind == GNNKD_MODEL_CPF ? nW + s.dims[0] : sh.nw;
+        for (int64_t e = 0; e < nA; e++)
             (*m)->w[l][e] = (e < nW ? r : ra) * (2.0f * gkd_uniform(key, (uint64_t)e) - 1.0f);
     }
     return GNNKD_OK;
@@ -98,6 +102,7 @@ void gnnkd_model_free(gnnkd_model **m) {
     free((*m)->sl.rowptr);
     free((*m)->sl.colidx);
     free((*m)->rev);
+    gkd_cpf_free(*m);
     free(*m);
     *m = NULL;
 }
@@ -170,7 +175,12 @@ static int is_sparse(const gnnkd_dataset *d) { return d->x.rowptr != NULL; }
 
 /* The kinds that read d->adj (GCN reads Â from its graph object). */
 static int graph_kind(const gnnkd_model_spec *s) {
-    return s->kind == GNNKD_MODEL_GAT || s->kind == GNNKD_MODEL_SAGE;
+    return s->kind == GNNKD_MODEL_GAT || s->kind == GNNKD_MODEL_SAGE || s->kind == GNNKD_MODEL_CPF;
+}
+
+/* The kinds whose layers are an MLP's (CPF's propagation follows them). */
+static int mlp_layers(const gnnkd_model_spec *s) {
+    return s->kind == GNNKD_MODEL_MLP || s->kind == GNNKD_MODEL_CPF;
 }
 
 static int check_data(const gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_graph *g,
@@ -219,6 +229,7 @@ static void workspace_free(gnnkd_model *m) {
     GKD_FREE(m->sl.rowptr);
     GKD_FREE(m->sl.colidx);
     GKD_FREE(m->rev);
+    gkd_cpf_free(m);
     m->ws_adj = NULL;
     m->tapbuf = NULL;
     m->have_forward = 0;
@@ -242,9 +253,13 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
         m->ws_tap_preact == m->tap_preact)
         return GNNKD_OK;
     workspace_free(m);
-    if (gat) {
+    if (gat || s->kind == GNNKD_MODEL_CPF) {
         int rc = gkd_gat_structure(m, &d->adj, msg);
-        if (rc != GNNKD_OK) return rc;
+        if (rc == GNNKD_OK && !gat) rc = gkd_cpf_alloc(m, d->n, msg);
+        if (rc != GNNKD_OK) {
+            workspace_free(m);
+            return rc;
+        }
     }
 
     int64_t n = d->n, maxd = 0, maxlin = 0, maxh = 0, total = 0;
@@ -264,7 +279,7 @@ static int workspace(gnnkd_model *m, const gnnkd_dataset *d, char *msg) {
     }
     total += n * s->dims[L]; // the logits
     int64_t sz_xin = s->dropout > 0.0f ? (nnz >= 0 ? nnz : rows * s->dims[0]) : 0;
-    int64_t sz_t = s->kind != GNNKD_MODEL_MLP ? n * maxlin : 0;
+    int64_t sz_t = !mlp_layers(s) ? n * maxlin : 0;
     int64_t lin0 = gkd_layer_shape_of(s, 0).lin;
     int nparts = nnz >= 0 && gkd_spmm_t_partials(n, s->dims[0]) ? threads - 1 : 0;
     int64_t sz_partial = (int64_t)nparts * s->dims[0] * lin0;
@@ -354,7 +369,8 @@ static void aggregate_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
  * for an MLP, else into the layer's own buffer. */
 static float *linear_target(gnnkd_model *m, float *out, int l) {
     switch (m->spec.kind) {
-    case GNNKD_MODEL_MLP: return out;
+    case GNNKD_MODEL_MLP:
+    case GNNKD_MODEL_CPF: return out;
     case GNNKD_MODEL_GAT: return m->lin[l];
     default: return m->t;
     }
@@ -365,7 +381,7 @@ static void layer_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat, int
                           const gnnkd_csr *xs, const float *xval, const float *inp,
                           const gnnkd_dataset *d, const gkd_epilogue *ep) {
     int32_t n = d->n, i = m->spec.dims[l], lin = gkd_layer_shape_of(&m->spec, l).lin;
-    int mlp = m->spec.kind == GNNKD_MODEL_MLP;
+    int mlp = mlp_layers(&m->spec);
     gkd_linear_forward(linear_target(m, out, l), xs, xval, inp, m->w[l], n, i, lin,
                        mlp ? ep : NULL, m->profile);
     if (m->spec.kind == GNNKD_MODEL_GCN || m->spec.kind == GNNKD_MODEL_SAGE)
@@ -380,7 +396,7 @@ static void dropped_forward(gnnkd_model *m, float *out, const gnnkd_csr *ahat,
                             const gnnkd_dataset *d, uint64_t key, const gkd_epilogue *ep) {
     int32_t n = d->n, i = m->spec.dims[0], o = gkd_layer_shape_of(&m->spec, 0).lin;
     float p = m->spec.dropout;
-    int mlp = m->spec.kind == GNNKD_MODEL_MLP;
+    int mlp = mlp_layers(&m->spec);
     float *xw = linear_target(m, out, 0);
     const gkd_epilogue *xep = mlp ? ep : NULL;
     gnnkd_profile *prof = m->profile;
@@ -476,6 +492,12 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
     m->fwd_xval = xval;
     m->fwd_x0 = x0;
     *logits = m->logits;
+    if (s->kind == GNNKD_MODEL_CPF)
+        GKD_PROFILED(m->profile, GNNKD_PROFILE_ADJACENCY,
+                     4.0 * (double)gnnkd_csr_nnz(&m->sl) * s->dims[L] * s->steps,
+                     (12.0 + 4.0 * s->dims[L]) * (double)gnnkd_csr_nnz(&m->sl) * s->steps,
+                     *logits = gkd_cpf_forward(m, d, training, gkd_key(seed, step, 2 * GNNKD_MAX_LAYERS + 2)),
+                     "CPF propagation (%d steps, n,%d)", s->steps, s->dims[L]);
     return GNNKD_OK;
 }
 
@@ -596,6 +618,12 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
     // has no such gate: its layers sum their own bias gradients, and dh
     // goes through ELU and dropout after the product.
     const float *dz = dlogits;
+    if (s->kind == GNNKD_MODEL_CPF)
+        GKD_PROFILED(m->profile, GNNKD_PROFILE_ADJACENCY,
+                     8.0 * (double)gnnkd_csr_nnz(&m->sl) * s->dims[s->nlayers] * s->steps,
+                     (16.0 + 8.0 * s->dims[s->nlayers]) * (double)gnnkd_csr_nnz(&m->sl) * s->steps,
+                     dz = gkd_cpf_backward(m, dlogits, d), "CPF propagation backward (%d steps)",
+                     s->steps);
     const float scale = m->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f;
     for (int l = s->nlayers - 1; l >= 0; l--) {
         int32_t i = s->dims[l], lin = gkd_layer_shape_of(s, l).lin;
@@ -638,11 +666,11 @@ gnnkd_status gnnkd_model_input_grad(gnnkd_model *m, float *dx, const float *dlog
         gkd_msg(msg, "gnnkd_model_input_grad: m and dx must not be NULL");
         return GNNKD_EINVAL;
     }
-    if (m->spec.kind == GNNKD_MODEL_GAT || !m->have_forward || m->fwd_xs != NULL ||
-        m->fwd_dropout) {
+    const int other = m->spec.kind == GNNKD_MODEL_GAT || m->spec.kind == GNNKD_MODEL_CPF;
+    if (other || !m->have_forward || m->fwd_xs != NULL || m->fwd_dropout) {
         gkd_msg(msg, "gnnkd_model_input_grad: needs a forward pass of a %s over dense "
                 "features without dropout%s", gnnkd_model_kind_name(m->spec.kind),
-                m->spec.kind == GNNKD_MODEL_GAT ? " (and a model other than gat)" : "");
+                other ? " (and a model other than gat or cpf)" : "");
         return GNNKD_EINVAL;
     }
     // the first layer's backward writes its input gradient (dX = G W^T) here

@@ -6,7 +6,9 @@
  *   (gkd_layer_shape's layout); uint32 crc32 (zlib) of every byte before it.
  * Version 1 (GCN and MLP only) is the same without feature_norm, heads and
  * attn_dropout; it is still read, as GNNKD_FEATURES_ROW_SUM (the program's
- * only choice without --raw-features when version 1 was written). */
+ * only choice without --raw-features when version 1 was written).
+ * Version 3 (written for CPF models only; the other kinds stay version 2)
+ * adds int32 steps after attn_dropout. */
 #include "gnn/kernels.h"
 
 #include <errno.h>
@@ -15,12 +17,13 @@
 #include <zlib.h>
 
 #define GKD_MAGIC "GNNKDMDL"
-#define GKD_MODEL_VERSION 2u
+#define GKD_MODEL_VERSION 3u
 
 /* Bytes in a file of format version, nlayers layers and nparams parameters. */
 static int64_t file_size(uint32_t version, int nlayers, int64_t nparams) {
     return 8 + 4 + 4 + 4 + 4 * (int64_t)(nlayers + 1) + 4 +
-           (version >= 2 ? 4 + 4 * (int64_t)nlayers + 4 : 0) + 8 + 4 * nparams + 4;
+           (version >= 2 ? 4 + 4 * (int64_t)nlayers + 4 : 0) + (version >= 3 ? 4 : 0) + 8 +
+           4 * nparams + 4;
 }
 
 gnnkd_feature_norm gnnkd_model_get_feature_norm(const gnnkd_model *m) { return m->feature_norm; }
@@ -72,11 +75,12 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
     if (m == NULL || path == NULL)
         GKD_FAIL(GNNKD_EINVAL, "gnnkd_model_save: m and path must not be NULL");
     const gnnkd_model_spec *s = &m->spec;
-    int64_t size = file_size(GKD_MODEL_VERSION, s->nlayers, m->nparams);
+    const uint32_t version = s->kind == GNNKD_MODEL_CPF ? 3u : 2u; // older readers keep the rest
+    int64_t size = file_size(version, s->nlayers, m->nparams);
     GKD_ALLOC(buf, size);
     uint8_t *p = buf;
     memcpy(p, GKD_MAGIC, 8);
-    p = put_u32(p + 8, GKD_MODEL_VERSION);
+    p = put_u32(p + 8, version);
     p = put_u32(p, (uint32_t)s->kind);
     p = put_u32(p, (uint32_t)s->nlayers);
     for (int l = 0; l <= s->nlayers; l++) p = put_u32(p, (uint32_t)s->dims[l]);
@@ -84,6 +88,7 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
     p = put_u32(p, (uint32_t)m->feature_norm);
     for (int l = 0; l < s->nlayers; l++) p = put_u32(p, (uint32_t)s->heads[l]);
     p = put_f32(p, s->attn_dropout);
+    if (version >= 3) p = put_u32(p, (uint32_t)s->steps);
     p = put_u64(p, (uint64_t)m->nparams);
     for (int64_t e = 0; e < m->nparams; e++) p = put_f32(p, m->params[e]);
     put_u32(p, checksum(buf, size - 4));
@@ -154,7 +159,10 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
     GKD_CHECK(version >= 1 && version <= GKD_MODEL_VERSION, GNNKD_EDATA,
              "%s: model file version %u; this gnnkd reads versions 1 to %u", path, version,
              GKD_MODEL_VERSION);
-    GKD_CHECK(kind <= GNNKD_MODEL_SAGE, GNNKD_EDATA, "%s: unknown model kind %u", path, kind);
+    GKD_CHECK(kind <= GNNKD_MODEL_CPF, GNNKD_EDATA, "%s: unknown model kind %u", path, kind);
+    GKD_CHECK((kind == GNNKD_MODEL_CPF) == (version >= 3), GNNKD_EDATA,
+             "%s: a %s model in a version %u file", path,
+             gnnkd_model_kind_name((gnnkd_model_kind)kind), version);
     GKD_CHECK(version >= 2 || kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP, GNNKD_EDATA,
              "%s: a %s model in a version %u file", path,
              gnnkd_model_kind_name((gnnkd_model_kind)kind), version);
@@ -181,6 +189,10 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
                  "%s: unknown feature normalisation %u", path, norm);
         for (int l = 0; l < s.nlayers; l++, p += 4) s.heads[l] = (int32_t)get_u32(p);
         s.attn_dropout = get_f32(p);
+        p += 4;
+    }
+    if (version >= 3) {
+        s.steps = (int32_t)get_u32(p);
         p += 4;
     }
     int64_t nparams = (int64_t)get_u64(p), expect = 0;

@@ -12,10 +12,12 @@
 
 /* ---- specifications ------------------------------------------------------------ */
 
-static const char *const KIND_NAMES[] = {"gcn", "mlp", "gat", "sage"};
+static const char *const KIND_NAMES[] = {"gcn", "mlp", "gat", "sage", "cpf"};
 #define GKD_NKINDS ((int)(sizeof KIND_NAMES / sizeof KIND_NAMES[0]))
 /* Head counts beyond this are surely a typo. */
 #define GKD_MAX_HEADS 256
+/* CPF's code searches 5..10 propagation steps; beyond this is surely a typo. */
+#define GKD_MAX_STEPS 1000
 
 const char *gnnkd_model_kind_name(gnnkd_model_kind k) {
     return (int)k >= 0 && (int)k < GKD_NKINDS ? KIND_NAMES[k] : "?";
@@ -52,22 +54,39 @@ gnnkd_status gnnkd_model_spec_parse(gnnkd_model_spec *spec, const char *text, ch
     for (int k = 0; k < GKD_NKINDS; k++)
         if (klen == strlen(KIND_NAMES[k]) && !strncmp(text, KIND_NAMES[k], klen)) kind = k;
     if (kind < 0) {
-        gkd_msg(msg, "model '%s': the kind must be gcn, mlp, gat or sage (e.g. gcn:16, "
-                     "mlp:256,256, gat:8x8, sage:64)", text);
+        gkd_msg(msg, "model '%s': the kind must be gcn, mlp, gat, sage or cpf (e.g. gcn:16, "
+                     "mlp:256,256, gat:8x8, sage:64, cpf:8)", text);
         return GNNKD_EINVAL;
     }
     spec->kind = (gnnkd_model_kind)kind;
-    const int gat = kind == GNNKD_MODEL_GAT;
-    spec->dropout = gat ? 0.6f : 0.5f;
+    const int gat = kind == GNNKD_MODEL_GAT, cpf = kind == GNNKD_MODEL_CPF;
+    spec->dropout = gat ? 0.6f : cpf ? 0.8f : 0.5f;
     if (gat) spec->attn_dropout = 0.6f;
+    if (cpf) spec->attn_dropout = 0.2f, spec->steps = 8; // CPF's code, GCN teacher on Cora
     if (colon == NULL) { // the kinds' papers: Kipf & Welling, Veličković et al.
-        const int32_t width[] = {16, 64, 8 * 8, 64};
+        const int32_t width[] = {16, 64, 8 * 8, 64, 64};
         spec->nlayers = 2;
         spec->dims[1] = width[kind];
         if (gat) spec->heads[0] = 8, spec->heads[1] = 1;
         return GNNKD_OK;
     }
     const char *p = colon + 1;
+    if (cpf) { // cpf:K[,H...]: the steps, then the MLP's widths (64 if none)
+        long k;
+        int rc = read_count(&k, &p, GKD_MAX_STEPS, text, "the propagation steps", msg);
+        if (rc) return rc;
+        spec->steps = (int32_t)k;
+        if (*p == '\0') {
+            spec->nlayers = 2;
+            spec->dims[1] = 64;
+            return GNNKD_OK;
+        }
+        if (*p != ',') {
+            gkd_msg(msg, "model '%s': a CPF student is cpf:STEPS[,HIDDEN...] (e.g. cpf:8,64)", text);
+            return GNNKD_EINVAL;
+        }
+        p++;
+    }
     int nhidden = 0;
     for (;;) {
         long v, heads = 1;
@@ -116,6 +135,8 @@ void gnnkd_model_spec_format(char *buf, size_t len, const gnnkd_model_spec *spec
     if (buf == NULL || len == 0) return;
     const int gat = spec->kind == GNNKD_MODEL_GAT, L = spec->nlayers;
     size_t used = (size_t)snprintf(buf, len, "%s:", gnnkd_model_kind_name(spec->kind));
+    if (spec->kind == GNNKD_MODEL_CPF && used < len)
+        used += (size_t)snprintf(buf + used, len - used, "%d,", spec->steps);
     for (int l = 1; l < L && used < len; l++) {
         if (gat && spec->heads[l - 1] > 0)
             used += (size_t)snprintf(buf + used, len - used, l > 1 ? ",%dx%d" : "%dx%d",
@@ -139,6 +160,8 @@ gkd_layer_shape gkd_layer_shape_of(const gnnkd_model_spec *s, int l) {
         sh.lin = 2 * s->dims[l + 1]; // [W_self | W_neigh]
     }
     sh.nw = (int64_t)s->dims[l] * sh.lin + (s->kind == GNNKD_MODEL_GAT ? 2 * (int64_t)sh.lin : 0);
+    if (s->kind == GNNKD_MODEL_CPF && l == s->nlayers - 1)
+        sh.nw += gkd_cpf_extra(s); // [W | a | w | c]: the attention and gate vectors
     return sh;
 }
 
@@ -161,6 +184,12 @@ int gkd_model_spec_check(int64_t *nparams, const gnnkd_model_spec *s, char *msg)
     const int gat = s->kind == GNNKD_MODEL_GAT;
     if (gat && !(s->attn_dropout >= 0.0f && s->attn_dropout < 1.0f)) {
         gkd_msg(msg, "model: attention dropout %g is not in [0, 1)", (double)s->attn_dropout);
+        return GNNKD_EINVAL;
+    }
+    if (s->kind == GNNKD_MODEL_CPF && (s->steps < 1 || s->steps > GKD_MAX_STEPS ||
+                                       !(s->attn_dropout >= 0.0f && s->attn_dropout < 1.0f))) {
+        gkd_msg(msg, "model: CPF with %d propagation steps (1..%d) and attention dropout %g",
+                s->steps, GKD_MAX_STEPS, (double)s->attn_dropout);
         return GNNKD_EINVAL;
     }
     int64_t total = 0;

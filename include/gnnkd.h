@@ -781,7 +781,8 @@ typedef enum {
     GNNKD_MODEL_GCN = 0,  /* Kipf & Welling 2017: Â X W */
     GNNKD_MODEL_MLP = 1,  /* the features alone */
     GNNKD_MODEL_GAT = 2,  /* Veličković et al. 2018: attention over in-neighbours */
-    GNNKD_MODEL_SAGE = 3  /* Hamilton et al. 2017: root weight + mean aggregator */
+    GNNKD_MODEL_SAGE = 3, /* Hamilton et al. 2017: root weight + mean aggregator */
+    GNNKD_MODEL_CPF = 4   /* Yang et al. 2021: label propagation gated with an MLP */
 } gnnkd_model_kind;
 
 /* The shape of a model: nlayers weight layers; layer l maps dims[l] to
@@ -798,17 +799,30 @@ typedef enum {
  * on alpha, and out_i = sum_j alpha_ij W_k h_j + b.
  * SAGE layer: out_i = W_self h_i + W_neigh mean_{j in N(i)} h_j + b (the
  * mean is 0 for an isolated node). heads and attn_dropout are 0 for the
- * other kinds. */
+ * other kinds.
+ *
+ * CPF (Yang, Liu & Shi, WWW 2021, their inductive PLP student): the layers
+ * are a feature-transformation MLP f(x) (dims as an MLP's); on top, steps
+ * rounds of label propagation over the graph with self loops, from h_0 =
+ * the one-hot label of a training node (d->split[GNNKD_TRAIN]), 1/C for
+ * every other node:
+ *   alpha_ij = softmax over j in N(i) + i of a . x_j (attention dropout
+ *              attn_dropout on alpha when training),
+ *   z_i = g_i sum_j alpha_ij h_j + (1 - g_i) f(x)_i, g_i = sigmoid(w . x_i + c),
+ *   h_k,i = ReLU(z_i), then a training node's h clamped to its one-hot label.
+ * The output (the "logits") is h_steps. a, w and c follow the last layer's
+ * weights (gkd_layer_shape_of). The graph is needed at inference. */
 typedef struct {
     gnnkd_model_kind kind;
     int nlayers;
     int32_t dims[GNNKD_MAX_LAYERS + 1];
     float dropout;
     int32_t heads[GNNKD_MAX_LAYERS]; /* GAT: heads of layer l */
-    float attn_dropout;              /* GAT: dropout on the attention weights */
+    float attn_dropout;              /* GAT, CPF: dropout on the attention weights */
+    int32_t steps;                   /* CPF: propagation steps (0 for the other kinds) */
 } gnnkd_model_spec;
 
-/* "gcn", "mlp", "gat", "sage" (and "?"). Static strings; O(1). */
+/* "gcn", "mlp", "gat", "sage", "cpf" (and "?"). Static strings; O(1). */
 GNNKD_API const char *gnnkd_model_kind_name(gnnkd_model_kind k);
 
 /* Parses a model's text:
@@ -821,6 +835,9 @@ GNNKD_API const char *gnnkd_model_kind_name(gnnkd_model_kind k);
  *   "gat" = gat:8x8, dropout and attn_dropout 0.6: Veličković et al.'s
  *   Cora/CiteSeer model. "gat:8x8/8" is their PubMed model, and its
  *   recipe (gnnkd_train_options_for_model) differs.
+ *   "cpf:K[,H,...]": CPF's student, K propagation steps and a
+ *   feature-transformation MLP of hidden widths H (default 64); "cpf" =
+ *   cpf:8,64, dropout 0.8 and attn_dropout 0.2 (CPF's code, Cora).
  * dims[0] and dims[nlayers] are left 0 for gnnkd_model_new. Anything else
  * (another kind, an empty, zero, negative or non-numeric width or head
  * count, spaces, more than GNNKD_MAX_LAYERS - 1 hidden layers) is
@@ -954,16 +971,18 @@ GNNKD_API void gnnkd_infer_free(gnnkd_infer **w);
  * logits (the caller's), computed as a server answering queries would: a
  * GCN of L layers from the nodes' L-hop receptive field only (every layer
  * runs on the field, never on the whole graph), an MLP from the nodes' own
- * feature rows. Nodes may repeat. Equal to the rows of gnnkd_model_forward
+ * feature rows, a CPF model of K steps from the K-hop field of d->adj (its
+ * MLP on the (K-1)-hop part; d's training nodes clamped). Nodes may repeat. Equal to the rows of gnnkd_model_forward
  * (training 0) up to float rounding (the sums run in another order).
  * *field (may be NULL) receives the number of distinct nodes read. m, d and
  * g are borrowed, read only. Errors: GNNKD_EINVAL for a node outside
- * 0..n-1, a model that does not fit d, a GCN without d's graph, or a GAT
- * or SAGE model (not served node by node: their layers run on the whole
- * graph with gnnkd_model_forward);
+ * 0..n-1, a model that does not fit d, a GCN without d's graph (CPF: d->adj),
+ * or a GAT or SAGE model (not served node by node: their layers run on the
+ * whole graph with gnnkd_model_forward);
  * GNNKD_ENOMEM when the workspace must grow. Cost: O(field's nnz(Â) h +
- * field's nnz(X) dims[1] + field sum dims[l] dims[l+1]); the workspace holds
- * 2 n int32 plus 3 field max(dims[1..]) floats. */
+ * field's nnz(X) dims[1] + field sum dims[l] dims[l+1]) (CPF: plus K field
+ * nnz(A) C); the workspace holds 3 n int32 plus 3 field max(dims[1..])
+ * floats (CPF: and 2 field (C + 1)). */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_forward_nodes(float *logits, int64_t *field,
                                                                  gnnkd_infer *w,
                                                                  const gnnkd_model *m,
@@ -1365,6 +1384,12 @@ GNNKD_API void gnnkd_train_options_for(gnnkd_train_options *o, gnnkd_method meth
  *     more than one output head (gat:8x8/8, their PubMed model) lr 0.01
  *     and weight decay 1e-3. A student of KD or compression gets no decay,
  *     as for every kind.
+ *   - cpf: CPF's code's 500 epochs and the largest lr of its search,
+ *     0.01; no weight decay (any method; decay_all_layers set, as their
+ *     decay is on every parameter) and no early stop when selecting by
+ *     validation accuracy (patience 500): CPF's decay 0.01 and window of
+ *     50 stop the student near its start under gnnkd's KD loss. Chosen on
+ *     validation accuracy (docs: README, CPF's student).
  *   - gcn, mlp, sage: gnnkd_train_options_for unchanged.
  * O(1). */
 GNNKD_API void gnnkd_train_options_for_model(gnnkd_train_options *o, const gnnkd_model_spec *spec,
@@ -1439,12 +1464,18 @@ typedef struct {
     void *member_ctx;
 } gnnkd_distill_options;
 
-/* Named recipes: a recipe sets the fields of o its method needs (options
- * given explicitly afterwards override them). "nosmog": the MLP student of
- * NOSMOG (Tian et al., ICLR 2023) by KD with DeepWalk position features
- * and similarity distillation at the validated values (README; adversarial
- * augmentation stays off: it did not help on validation). GNNKD_EINVAL naming text and the recipes if text is
- * none of them. O(1); nothing is allocated. */
+/* Named recipes: a recipe sets the fields of o its method needs, on top of
+ * what o holds (options given explicitly afterwards override them):
+ *   "nosmog": the MLP student of NOSMOG (Tian et al., ICLR 2023) by KD
+ *   with DeepWalk position features and similarity distillation at the
+ *   values validated in README (adversarial augmentation stays off; its
+ *   own options turn it on);
+ *   "cpf": the student "cpf" (gnnkd_model_spec_parse) and the training
+ *   options gnnkd_train_options_for_model gives it (for o->method, KD by
+ *   default: the teacher's soft labels; the clamped training nodes add no
+ *   gradient).
+ * GNNKD_EINVAL naming text and the recipes if text is none of them (o
+ * unchanged). O(1); nothing is allocated. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_recipe_apply(gnnkd_distill_options *o, const char *text,
                                                           char *msg);
 /* The k-th recipe's name (k from 0), NULL past the last. Static strings. */

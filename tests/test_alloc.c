@@ -266,14 +266,17 @@ done:
 }
 
 /* Models: a GCN trained, evaluated, saved and loaded; an MLP's forward and
- * backward on dense features. */
+ * backward on dense features; a CPF student trained, saved, loaded and
+ * served node by node. */
 static int sc_models(ctx *c) {
     char *msg = c->msg, p[4096];
     int rc = GNNKD_OK;
     gnnkd_dataset *d = NULL, *syn = NULL;
     gnnkd_graph *g = NULL;
-    gnnkd_model *t = NULL, *loaded = NULL, *mlp = NULL;
+    gnnkd_model *t = NULL, *loaded = NULL, *mlp = NULL, *cpf = NULL, *cpf2 = NULL;
+    gnnkd_infer *w = NULL;
     float *logits = NULL, *dl = NULL;
+    int32_t node = 0;
     gnnkd_model_spec spec;
     gnnkd_train_options o;
     gnnkd_train_result r;
@@ -296,7 +299,18 @@ static int sc_models(ctx *c) {
     dl = __real_calloc((size_t)syn->n * syn->nclass, sizeof *dl);
     dl[0] = 1.0f;
     STEP(gnnkd_model_backward(mlp, dl, syn, NULL, msg));
+    // CPF: its propagation's buffers, its file, its node-level inference
+    STEP(gnnkd_model_spec_parse(&spec, "cpf:3,4", msg));
+    STEP(gnnkd_model_new(&cpf, &spec, d->nfeat, d->nclass, 3, msg));
+    STEP(gnnkd_train(cpf, &r, d, g, &o, NULL, msg));
+    STEP(gnnkd_model_save(cpf, at(p, c->tmp, "cpf.bin"), msg));
+    STEP(gnnkd_model_load(&cpf2, p, msg));
+    STEP(gnnkd_infer_new(&w, msg));
+    STEP(gnnkd_model_forward_nodes(logits, NULL, w, cpf2, d, g, &node, 1, msg));
 done:
+    gnnkd_infer_free(&w);
+    gnnkd_model_free(&cpf);
+    gnnkd_model_free(&cpf2);
     __real_free(dl);
     __real_free(logits);
     gnnkd_model_free(&mlp);

@@ -9,12 +9,7 @@
 #include <string.h>
 
 #include "distill/rsd.h"
-
-static float *random_array(int64_t len, uint64_t seed) {
-    float *x = malloc(sizeof *x * (size_t)(len > 0 ? len : 1));
-    for (int64_t e = 0; e < len; e++) x[e] = 2.0f * gkd_uniform(seed, (uint64_t)e) - 1.0f;
-    return x;
-}
+#include "tests/common.h"
 
 static gkd_rsd *new_rsd(const float *const *t, int members, int32_t n, int32_t dt, int32_t ds,
                         int32_t batch) {
@@ -54,7 +49,7 @@ Test(rsd, loss_by_hand) {
  * batch of all the nodes when fewer than two fit. The permutation is one,
  * and the same for a (seed, epoch). */
 Test(rsd, batches_and_shuffle) {
-    float *zt = random_array(10 * 3, 1);
+    float *zt = test_random_array(10 * 3, 1, 1.0f);
     const float *t[] = {zt};
     gkd_rsd *r = new_rsd(t, 1, 10, 3, 4, 3);
     cr_assert_eq(gkd_rsd_batches(r), 3);
@@ -91,8 +86,8 @@ Test(rsd, batches_and_shuffle) {
 Test(rsd, gradient_and_reference) {
     const int32_t n = 43, dt = 5, ds = 7, b = 13;
     const float w = 0.7f;
-    float *t0 = random_array((int64_t)n * dt, 11), *t1 = random_array((int64_t)n * dt, 12);
-    float *z = random_array((int64_t)n * ds, 13);
+    float *t0 = test_random_array((int64_t)n * dt, 11, 1.0f), *t1 = test_random_array((int64_t)n * dt, 12, 1.0f);
+    float *z = test_random_array((int64_t)n * ds, 13, 1.0f);
     memset(z + 4 * ds, 0, (size_t)ds * sizeof *z);
     const float *t[] = {t0, t1};
     gkd_rsd *r = new_rsd(t, 2, n, dt, ds, b);
