@@ -6,6 +6,7 @@
  * different order on different ranks, and the ranks' weights would drift).
  * Without MPI (GNNKD_MPI off) the functions are stubs that say so. */
 #include "dist/dist.h"
+#include "distill/loss.h"
 #include "gnn/gnn.h"
 
 #include <math.h>

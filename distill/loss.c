@@ -2,6 +2,7 @@
  * cross-entropy, Hinton's temperature-softened KD term and the logit-matching
  * compression term. Each returns the mean over a row list and, if asked,
  * accumulates weight * gradient into dlogits. */
+#include "distill/loss.h"
 #include "gnn/gnn.h"
 
 #include <math.h>

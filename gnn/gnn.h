@@ -83,20 +83,6 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
 /* Resets Adam's moments and step (before training a loaded model again). */
 void gkd_model_reset_adam(gnnkd_model *m);
 
-/* ---- the losses over part of a mean (distill/loss.c, for dist/) ------------
- * gnnkd_loss_ce, _kd and _compress over the nidx rows idx of a mean over
- * denom rows (the other rows on other processes): the gradient weight /
- * denom, the return the rows' terms over denom. With denom = nidx they are
- * the public functions; a process's rows get the single process's bits. */
-double gkd_loss_ce_of(float *dlogits, const float *logits, const int32_t *label,
-                      const int32_t *idx, int64_t nidx, int64_t denom, int32_t C, float weight);
-double gkd_loss_kd_of(float *dlogits, double *kl, const float *logits, const float *q,
-                      const int32_t *idx, int64_t nidx, int64_t denom, int32_t C, float T,
-                      float weight);
-double gkd_loss_compress_of(float *dlogits, const float *logits, const float *t,
-                            const int32_t *idx, int64_t nidx, int64_t denom, int32_t C,
-                            float weight);
-
 /* ---- a model over one part of a partitioned graph (gnn/part.c) ------------
  * The forward and backward passes of gnnkd_model_forward / _backward for
  * GCNs and MLPs over the n rows a process owns, computing the same function
