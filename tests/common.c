@@ -56,3 +56,13 @@ void test_assert_close(const float *a, const float *b, int64_t len, double tol, 
         cr_assert(fabs((double)a[e] - b[e]) <= tol * (1.0 + fabs((double)b[e])),
                   "%s: element %lld: %g vs reference %g", what, (long long)e, a[e], b[e]);
 }
+
+double test_half_squared_error(const float *z, const float *target, int64_t len, float *dz) {
+    double s = 0.0;
+    for (int64_t e = 0; e < len; e++) {
+        const double r = (double)z[e] - target[e];
+        s += 0.5 * r * r;
+        if (dz) dz[e] = (float)r;
+    }
+    return s;
+}

@@ -30,4 +30,8 @@ void test_random_adj(gnnkd_csr *a, int32_t n, double density, uint64_t seed);
  * naming what and the element. */
 void test_assert_close(const float *a, const float *b, int64_t len, double tol, const char *what);
 
+/* 0.5 |z - target|^2 over len floats, in double: the loss of the
+ * finite-difference checks; its gradient z - target into dz if not NULL. */
+double test_half_squared_error(const float *z, const float *target, int64_t len, float *dz);
+
 #endif /* GKD_TESTS_COMMON_H */

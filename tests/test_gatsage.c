@@ -179,14 +179,7 @@ static double fd_loss(fd_case *c, float *dlogits) {
     const float *z = NULL;
     char msg[GNNKD_MSG_LEN];
     cr_assert_eq(gnnkd_model_forward(c->m, &z, c->d, NULL, c->training, 5, 3, msg), GNNKD_OK, "%s", msg);
-    int64_t len = (int64_t)c->d->n * c->d->nclass;
-    double s = 0.0;
-    for (int64_t e = 0; e < len; e++) {
-        double r = (double)z[e] - c->target[e];
-        s += 0.5 * r * r;
-        if (dlogits) dlogits[e] = (float)r;
-    }
-    return s;
+    return test_half_squared_error(z, c->target, (int64_t)c->d->n * c->d->nclass, dlogits);
 }
 
 /* Every parameter's gradient from the backward pass against central

@@ -35,12 +35,7 @@ static void forward(layer *c) {
 
 static double loss(layer *c) {
     forward(c);
-    double s = 0.0;
-    for (int64_t e = 0; e < (int64_t)c->n * c->o; e++) {
-        double r = (double)c->out[e] - c->target[e];
-        s += 0.5 * r * r;
-    }
-    return s;
+    return test_half_squared_error(c->out, c->target, (int64_t)c->n * c->o, NULL);
 }
 
 /* The analytic gradients: dout = out - target, then the layer's backward. */
@@ -48,7 +43,7 @@ static void backward(layer *c, float *dinp, float *dw, float *db) {
     int64_t len = (int64_t)c->n * c->o;
     forward(c);
     float *dout = malloc(sizeof *dout * (size_t)len), *gt = calloc((size_t)len, sizeof *gt);
-    for (int64_t e = 0; e < len; e++) dout[e] = c->out[e] - c->target[e];
+    test_half_squared_error(c->out, c->target, len, dout);
     switch (c->kind) {
     case DENSE: gkd_dense_backward(dinp, dw, db, NULL, 0, dout, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL, NULL); break;
     case GCN: gkd_gcn_backward(dinp, dw, db, gt, NULL, 0, dout, c->ahat, c->xs, c->xval, c->inp, c->w, c->n, c->i, c->o, NULL, NULL); break;
