@@ -59,15 +59,15 @@ static int take_per_class(int32_t *s[3], int32_t ns[3], int32_t *rest, int32_t *
     for (int32_t c = 0; c < d->nclass; c++) got[c] = 0;
     for (int32_t i = 0; i < m; i++) got[d->label[l[i]]]++;
     for (int32_t c = 0; c < d->nclass; c++)
-        GKD_CHECK(got[c] >= tpc + vpc, GNNKD_EINVAL,
-                 "split: class %d has %d labelled nodes, fewer than the %d asked for (%d train + "
-                 "%d validation per class)", c, got[c], tpc + vpc, tpc, vpc);
+        GKD_CHECK(got[c] >= (int64_t)tpc + vpc, GNNKD_EINVAL, // quotas near INT32_MAX each
+                 "split: class %d has %d labelled nodes, fewer than the %lld asked for (%d train + "
+                 "%d validation per class)", c, got[c], (long long)tpc + vpc, tpc, vpc);
     memset(got, 0, (size_t)d->nclass * sizeof *got);
     *nrest = 0;
     for (int32_t i = 0; i < m; i++) {
         int32_t c = d->label[l[i]], k = got[c]++;
         if (k < tpc) s[GNNKD_TRAIN][ns[GNNKD_TRAIN]++] = l[i];
-        else if (k < tpc + vpc) s[GNNKD_VAL][ns[GNNKD_VAL]++] = l[i];
+        else if (k - tpc < vpc) s[GNNKD_VAL][ns[GNNKD_VAL]++] = l[i];
         else rest[(*nrest)++] = l[i];
     }
     GKD_FREE_ALL;
