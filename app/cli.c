@@ -80,6 +80,9 @@ const char *CLI_RUN_HELP =
     "  --patience N            early-stopping window (100 for val-acc, 10 for val-loss;\n"
     "                          0 = never stop early)\n"
     "  --seed N                seed of weights and dropout (0)\n"
+    "  --reproducible          exact (fixed-point) weight-gradient sums: the same bits\n"
+    "                          on any thread count and any number of MPI ranks (GCN,\n"
+    "                          MLP; a slower backward pass)\n"
     "  --runs N                N runs with seeds seed, seed+1, ... (1)\n"
     "  --threads N             OpenMP threads (default: 1 for small graphs and\n"
     "                          models; for large, the cores no other process keeps\n"
@@ -145,6 +148,7 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
     case 1110: o->save_logits = arg; return 1;
     case 1111: o->json = 1; return 1;
     case 1112: o->quiet = 1; return 1;
+    case 1113: o->train.reproducible = 1; return 1;
     default: return 0;
     }
 }

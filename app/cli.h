@@ -132,7 +132,8 @@ typedef struct {
     {"save", required_argument, 0, 1109},                              \
     {"save-logits", required_argument, 0, 1110},                       \
     {"json", no_argument, 0, 1111},                                    \
-    {"quiet", no_argument, 0, 1112}
+    {"quiet", no_argument, 0, 1112},                                   \
+    {"reproducible", no_argument, 0, 1113}
 
 extern const char *CLI_RUN_HELP;
 

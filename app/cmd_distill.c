@@ -425,6 +425,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     if (rc == GNNKD_OK) { // each model's recipe; the user's options on the student's
         gnnkd_train_options_for_model(&o->teacher_train, &o->teacher, GNNKD_METHOD_SCRATCH,
                                       a->teacher_select);
+        o->teacher_train.reproducible = a->run.train.reproducible;
         cli_run run = a->run;
         cli_run_for_model(&run, &o->student, a->method);
         o->student_train = run.train;

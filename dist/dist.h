@@ -8,7 +8,7 @@
 
 #include "core/internal.h"
 
-#define GKD_PART_VERSION 1
+#define GKD_PART_VERSION 2 /* 2: Â's rows in global column order */
 
 /* The parts of a partition: part k owns order[first[k] .. first[k + 1])
  * (ascending node ids), owned[k] of them, and its halo is node[ptr[k] ..

@@ -149,18 +149,50 @@ static int exchange(void *ctx, float *rows, int32_t width, float *scratch, char 
     return GNNKD_OK;
 }
 
-/* buf (count) = the sum of every rank's buf, the same bits on every rank. */
-static int sum_all(void *buf, int count, MPI_Datatype t, char *msg) {
+/* buf (count) = op over every rank's buf, the same bits on every rank. */
+static int reduce_all(void *buf, int count, MPI_Datatype t, MPI_Op op, char *msg) {
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    int rc = MPI_Reduce(rank == 0 ? MPI_IN_PLACE : buf, rank == 0 ? buf : NULL, count, t, MPI_SUM,
-                        0, MPI_COMM_WORLD);
+    int rc = MPI_Reduce(rank == 0 ? MPI_IN_PLACE : buf, rank == 0 ? buf : NULL, count, t, op, 0,
+                        MPI_COMM_WORLD);
     if (rc == MPI_SUCCESS) rc = MPI_Bcast(buf, count, t, 0, MPI_COMM_WORLD);
     if (rc != MPI_SUCCESS) {
         gkd_msg(msg, "MPI reduction of %d values failed (%d)", count, rc);
         return GNNKD_EINTERNAL;
     }
     return GNNKD_OK;
+}
+
+static int sum_all(void *buf, int count, MPI_Datatype t, char *msg) {
+    return reduce_all(buf, count, t, MPI_SUM, msg);
+}
+
+/* MPI's op for gkd_exact integers, each two 64-bit words (low first):
+ * integer adds, whatever order the reduction takes. */
+static void exact_add(void *in, void *inout, int *len, MPI_Datatype *t) {
+    (void)t;
+    for (int k = 0; k < *len; k++) {
+        uint64_t a[2], b[2];
+        memcpy(a, (const char *)in + 16 * (size_t)k, sizeof a);
+        memcpy(b, (char *)inout + 16 * (size_t)k, sizeof b);
+        b[0] += a[0];
+        b[1] += a[1] + (b[0] < a[0]); // the carry
+        memcpy((char *)inout + 16 * (size_t)k, b, sizeof b);
+    }
+}
+
+/* buf (count) = the exact sum of every rank's buf. */
+static int sum_exact(gkd_exact *buf, int count, char *msg) {
+    _Static_assert(sizeof(gkd_exact) == 16, "gkd_exact is two 64-bit words");
+    MPI_Datatype t;
+    MPI_Op op;
+    MPI_Type_contiguous(2, MPI_UINT64_T, &t);
+    MPI_Type_commit(&t);
+    MPI_Op_create(exact_add, 1, &op);
+    int rc = reduce_all(buf, count, t, op, msg);
+    MPI_Op_free(&op);
+    MPI_Type_free(&t);
+    return rc;
 }
 
 /* ---- training ------------------------------------------------------------------- */
@@ -309,6 +341,7 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
     do {                                                                                   \
         dist_free(&t);                                                                     \
         free(step_seconds);                                                                \
+        if (m) (void)gkd_model_set_exact(m, 0, NULL);                                      \
     } while (0)
     if (m == NULL || r == NULL || p == NULL || o == NULL)
         GKD_FAIL(GNNKD_EINVAL, "gnnkd_train_part: m, r, p and o must not be NULL");
@@ -356,6 +389,7 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
         GKD_CHECK(val_loss != NULL, GNNKD_ENOMEM, "out of memory");
     }
     gnnkd_model_set_feature_norm(m, p->feature_norm);
+    GKD_TRY(gkd_model_set_exact(m, o->reproducible, msg));
     gkd_model_reset_adam(m);
     gkd_model_zero_grad(m);
     double l2 = gkd_model_l2(m, o);
@@ -372,8 +406,10 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
         double loss = step_loss(t.dlogits, z, p, soft ? obj : NULL, ntransfer_total);
         if ((rc = gkd_part_backward(t.ws, m, &t.in, t.dlogits, msg)) != GNNKD_OK) break;
         // the loss rides along with the gradients: one reduction a step
-        float *g = gkd_model_grads(m);
-        if ((rc = sum_all(g, (int)nparams, MPI_FLOAT, msg)) != GNNKD_OK) break;
+        gkd_exact *gx = gkd_model_exact(m); // exact sums: the integers, rounded by Adam
+        rc = gx ? sum_exact(gx, (int)nparams, msg)
+                : sum_all(gkd_model_grads(m), (int)nparams, MPI_FLOAT, msg);
+        if (rc != GNNKD_OK) break;
         if ((rc = sum_all(&loss, 1, MPI_DOUBLE, msg)) != GNNKD_OK) break;
         loss += l2;
         if (!isfinite(loss)) {

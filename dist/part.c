@@ -108,7 +108,12 @@ static int header(gkd_text *t, const char *magic, char *msg) {
                 GKD_PART_VERSION);
         return GNNKD_EDATA;
     }
-    int rc = ints(&v, 1, rest, GKD_PART_VERSION, GKD_PART_VERSION, t, key, msg);
+    int rc = ints(&v, 1, rest, 1, INT32_MAX, t, key, msg);
+    if (rc == GNNKD_OK && v != GKD_PART_VERSION) {
+        gkd_msg(msg, "%s:%lld: format version %lld, this gnnkd reads %d: run gnnkd partition "
+                "again", t->path, (long long)t->line, (long long)v, GKD_PART_VERSION);
+        return GNNKD_EDATA;
+    }
     return rc;
 }
 
@@ -336,9 +341,10 @@ static void *take(const uint8_t **at, int64_t count, size_t size) {
     return p;
 }
 
-/* A CSR of nrows rows (rowptr, colidx, val: nnz) in [0, ncols), columns
- * ascending, values finite. */
-static int check_csr(const gnnkd_csr *a, int64_t nnz, const char *path, char *msg) {
+/* A CSR of nrows rows (rowptr, colidx, val: nnz) in [0, ncols), values
+ * finite, columns ascending: by id[column] if id is not NULL. */
+static int check_csr(const gnnkd_csr *a, const int32_t *id, int64_t nnz, const char *path,
+                     char *msg) {
     if (a->rowptr[0] != 0 || a->rowptr[a->nrows] != nnz) {
         gkd_msg(msg, "%s: row offsets run %lld..%lld, expected 0..%lld", path,
                 (long long)a->rowptr[0], (long long)a->rowptr[a->nrows], (long long)nnz);
@@ -352,9 +358,11 @@ static int check_csr(const gnnkd_csr *a, int64_t nnz, const char *path, char *ms
     for (int32_t r = 0; r < a->nrows; r++)
         for (int64_t e = a->rowptr[r]; e < a->rowptr[r + 1]; e++) {
             int32_t c = a->colidx[e];
-            if (c < 0 || c >= a->ncols || (e > a->rowptr[r] && c <= a->colidx[e - 1])) {
-                gkd_msg(msg, "%s: row %d: column %d out of range 0..%d or not ascending", path,
-                        r, c, a->ncols - 1);
+            int up = c >= 0 && c < a->ncols &&
+                     (e == a->rowptr[r] || (id ? id[c] > id[a->colidx[e - 1]] : c > a->colidx[e - 1]));
+            if (!up) {
+                gkd_msg(msg, "%s: row %d: column %d out of range 0..%d or not ascending%s", path,
+                        r, c, a->ncols - 1, id ? " by node id" : "");
                 return GNNKD_EDATA;
             }
             if (!isfinite(a->val[e])) {
@@ -485,7 +493,7 @@ gnnkd_status gnnkd_part_load(gnnkd_part **out, const char *dir, int32_t k, char 
     TAKE(p->ahat.rowptr, owned + 1);
     TAKE(p->ahat.colidx, m.annz);
     TAKE(p->ahat.val, m.annz);
-    GKD_TRY(check_csr(&p->ahat, m.annz, path, msg));
+    GKD_TRY(check_csr(&p->ahat, p->global, m.annz, path, msg));
 
     // features.bin
     READ(F_FEAT);
@@ -496,7 +504,7 @@ gnnkd_status gnnkd_part_load(gnnkd_part **out, const char *dir, int32_t k, char 
         TAKE(p->x.colidx, m.fnnz);
         TAKE(p->x.val, m.fnnz);
         TAKE(p->xoff, owned);
-        GKD_TRY(check_csr(&p->x, m.fnnz, path, msg));
+        GKD_TRY(check_csr(&p->x, NULL, m.fnnz, path, msg));
         for (int64_t r = 0; r < owned; r++)
             GKD_CHECK(p->xoff[r] >= 0 && p->xoff[r] <= INT64_MAX / 2, GNNKD_EDATA,
                       "%s: row %lld: offset %lld in the whole feature matrix out of range", path,

@@ -372,7 +372,8 @@ static int write_part(const char *pdir, const gnnkd_dataset *d, const gnnkd_csr 
     put(&w, send, 4 * nsend);
     DONE_FILE;
 
-    // Â's owned rows with local columns, sorted
+    // Â's owned rows with local columns, in the global rows' order: each
+    // row sums its terms in the single process's order
     GKD_ALLOC(rp, (int64_t)owned + 1);
     for (int32_t q = 0; q < owned; q++) {
         int32_t i = mine[q];
@@ -384,12 +385,9 @@ static int write_part(const char *pdir, const gnnkd_dataset *d, const gnnkd_csr 
     for (int32_t q = 0; q < owned; q++) {
         int32_t i = mine[q];
         int64_t a = ahat->rowptr[i], o = rp[q];
-        for (int64_t e = 0; e < rp[q + 1] - o; e++) { // insertion by local column
-            int32_t c = loc[ahat->colidx[a + e]];
-            float v = ahat->val[a + e];
-            int64_t j = o + e;
-            for (; j > o && lcol[j - 1] > c; j--) lcol[j] = lcol[j - 1], lval[j] = lval[j - 1];
-            lcol[j] = c, lval[j] = v;
+        for (int64_t e = 0; e < rp[q + 1] - o; e++) {
+            lcol[o + e] = loc[ahat->colidx[a + e]];
+            lval[o + e] = ahat->val[a + e];
         }
     }
     GKD_TRY(writer_open(&w, pdir, "adjacency.bin", msg));

@@ -186,6 +186,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         free(xadv);                                                                       \
         free(delta);                                                                      \
         free(xgrad);                                                                      \
+        (void)gkd_model_set_exact(m, 0, NULL);                                            \
     } while (0)
     float *dlogits = NULL, *best = NULL, *dtap = NULL, *xadv = NULL, *delta = NULL, *xgrad = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
@@ -221,6 +222,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         dt = &view;
     }
     gnnkd_model_set_feature_norm(m, d->feature_norm); // the one place a model learns it
+    GKD_TRY(gkd_model_set_exact(m, o->reproducible, msg));
     gkd_model_reset_adam(m);
     gkd_model_zero_grad(m); // then each Adam step leaves them zero
     double l2 = gkd_model_l2(m, o); // then each Adam step returns it

@@ -83,6 +83,21 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
 /* Resets Adam's moments and step (before training a loaded model again). */
 void gkd_model_reset_adam(gnnkd_model *m);
 
+/* ---- reproducible gradients (exact.c) --------------------------------------
+ * A fixed-point sum: an integer in units of 2^-64, two's complement in 128
+ * bits. With exact sums on (gkd_model_set_exact), every backward pass adds
+ * the weight and bias gradients of a GCN or MLP into gkd_model_exact's
+ * (nparams) integers as well as into the float gradients, and
+ * gkd_model_adam_step first replaces the float gradients by the rounded
+ * integers (and zeroes them): processes sum the integers, not the floats. */
+typedef __int128 gkd_exact;
+
+/* Turns exact sums on (allocating nparams integers) or off. GNNKD_EINVAL
+ * naming the kind for a model other than GCN or MLP, GNNKD_ENOMEM. */
+int gkd_model_set_exact(gnnkd_model *m, int on, char *msg);
+/* The (nparams) integers, or NULL with exact sums off. */
+gkd_exact *gkd_model_exact(gnnkd_model *m);
+
 /* ---- a model over one part of a partitioned graph (gnn/part.c) ------------
  * The forward and backward passes of gnnkd_model_forward / _backward for
  * GCNs and MLPs over the n rows a process owns, computing the same function

@@ -290,6 +290,18 @@ void gkd_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *parti
 /* out (len) = max(inp, 0); out may be inp. dinp += dout where inp > 0.
  * The models do these in gkd_epilogue and gkd_gate; these are the tests'
  * references (as is gkd_dropout_backward). */
+/* ---- exact sums (exact.c) ---------------------------------------------------- */
+
+/* acc (i, o) += X^T g exactly (gkd_exact units), X (n, i) sparse (xs, xval;
+ * NULL values are ones) or dense x, g (n, o). O(nnz(X) o) or O(n i o),
+ * threads over blocks of columns. */
+void gkd_exact_xtg(gkd_exact *acc, const gnnkd_csr *xs, const float *xval, const float *x,
+                   const float *g, int64_t n, int32_t i, int32_t o);
+/* acc (o) += the column sums of g (n, o), exactly. */
+void gkd_exact_colsum(gkd_exact *acc, const float *g, int64_t n, int32_t o);
+/* out (len) = acc rounded to float (through double); acc zeroed. */
+void gkd_exact_round(float *out, gkd_exact *acc, int64_t len);
+
 void gkd_relu_forward(float *out, const float *inp, int64_t len);
 void gkd_relu_backward(float *dinp, const float *dout, const float *inp, int64_t len);
 
@@ -457,6 +469,7 @@ struct gnnkd_model {
     float *params, *grads, *adam_m, *adam_v; /* (nparams) each */
     float *w[GNNKD_MAX_LAYERS], *b[GNNKD_MAX_LAYERS];   /* into params */
     float *dw[GNNKD_MAX_LAYERS], *db[GNNKD_MAX_LAYERS]; /* into grads */
+    gkd_exact *exact; /* (nparams) exact gradient sums, or NULL (gkd_model_set_exact) */
 
     /* The workspace, one allocation sized by the first forward over n nodes
      * (feature nnz, thread count) and reused until those change. */

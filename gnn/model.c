@@ -95,6 +95,7 @@ void gnnkd_model_free(gnnkd_model **m) {
     free((*m)->grads);
     free((*m)->adam_m);
     free((*m)->adam_v);
+    free((*m)->exact);
     free((*m)->ws);
     free((*m)->xd.rowptr);
     free((*m)->xd.colidx);
@@ -115,7 +116,28 @@ float *gkd_model_grads(gnnkd_model *m) { return m->grads; }
 
 void gkd_model_zero_grad(gnnkd_model *m) {
     memset(m->grads, 0, sizeof *m->grads * (size_t)m->nparams);
+    if (m->exact) memset(m->exact, 0, sizeof *m->exact * (size_t)m->nparams);
 }
+
+int gkd_model_set_exact(gnnkd_model *m, int on, char *msg) {
+    free(m->exact);
+    m->exact = NULL;
+    if (!on) return GNNKD_OK;
+    const gnnkd_model_kind k = m->spec.kind;
+    if (k != GNNKD_MODEL_GCN && k != GNNKD_MODEL_MLP) {
+        gkd_msg(msg, "reproducible training: %s models are not supported (GCN and MLP are)",
+                gnnkd_model_kind_name(k));
+        return GNNKD_EINVAL;
+    }
+    m->exact = gkd_calloc((size_t)m->nparams, sizeof *m->exact);
+    if (m->exact == NULL) {
+        gkd_msg(msg, "out of memory for %lld exact gradient sums", (long long)m->nparams);
+        return GNNKD_ENOMEM;
+    }
+    return GNNKD_OK;
+}
+
+gkd_exact *gkd_model_exact(gnnkd_model *m) { return m->exact; }
 
 void gkd_model_reset_adam(gnnkd_model *m) {
     memset(m->adam_m, 0, sizeof *m->adam_m * (size_t)m->nparams);
@@ -128,6 +150,7 @@ static double adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t);
 
 double gkd_model_adam_step(gnnkd_model *m, const gnnkd_train_options *o, int t) {
     double l2 = 0.0;
+    if (m->exact) gkd_exact_round(m->grads, m->exact, m->nparams);
     GKD_PROFILED(m->profile, GNNKD_PROFILE_ELEMENTWISE, 12.0 * (double)m->nparams,
                  32.0 * (double)m->nparams, l2 = adam_step(m, o, t), "adam (%lld params)",
                  (long long)m->nparams);
@@ -501,6 +524,24 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
     return GNNKD_OK;
 }
 
+/* Layer l's weight and bias gradients, X^T gz and the column sums of dz,
+ * added exactly into m->exact; a dropped dense input is redrawn in blocks
+ * of rows, as its float pass does. */
+static void exact_layer(gnnkd_model *m, int l, const float *dz, const float *gz,
+                        const gnnkd_csr *xs, const float *inp, int32_t n, int32_t i, int32_t o) {
+    gkd_exact *aw = m->exact + (m->w[l] - m->params), *ab = m->exact + (m->b[l] - m->params);
+    gkd_exact_colsum(ab, dz, n, o);
+    if (l > 0 || xs || !m->fwd_dropout) {
+        gkd_exact_xtg(aw, xs, xs ? m->fwd_xval : NULL, inp, gz, n, i, o);
+        return;
+    }
+    for (int64_t r0 = 0; r0 < n; r0 += m->xin_rows) {
+        int64_t rows = n - r0 < m->xin_rows ? n - r0 : m->xin_rows;
+        gkd_dropout_range(m->xin, inp + r0 * i, r0 * i, rows * i, m->spec.dropout, m->fwd_key0);
+        gkd_exact_xtg(aw, NULL, NULL, m->xin, gz + r0 * o, rows, i, o);
+    }
+}
+
 /* The gradient of layer l's linear map X W from dz, the gradient of its
  * output before the epilogue (and db[l] if the caller asks): Â dz for a GCN,
  * [dz | mean^T dz] for SAGE, the attention's backward pass for GAT, all in
@@ -634,6 +675,7 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
         const gkd_gate gate = {scale, l > 0 ? m->db[l - 1] : NULL},
                        *lg = l > 0 && !gat ? &gate : NULL;
         const float *gz = linear_grad(m, dz, db, ahat, d, l);
+        if (m->exact) exact_layer(m, l, dz, gz, lxs, inp, n, i, lin);
         if (l == 0 && !xs && m->fwd_dropout) // dropped dense features
             GKD_PROFILED(m->profile, GNNKD_PROFILE_GEMM, 2.0 * n * i * lin + (double)n * i,
                          8.0 * n * i + 4.0 * ((double)n * lin + 2.0 * i * lin),

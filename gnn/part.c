@@ -171,6 +171,25 @@ int gkd_part_forward(const float **logits, gkd_part_ws *w, gnnkd_model *m,
     return GNNKD_OK;
 }
 
+/* model.c's exact_layer over the part's rows: dense dropped features
+ * redrawn at their global row ids. */
+static void exact_layer(gkd_part_ws *w, gnnkd_model *m, const gkd_part_input *in, int l,
+                        const float *dz, const float *gz) {
+    const int32_t n = in->n, i = m->spec.dims[l], o = m->spec.dims[l + 1];
+    gkd_exact *aw = m->exact + (m->w[l] - m->params), *ab = m->exact + (m->b[l] - m->params);
+    gkd_exact_colsum(ab, dz, n, o);
+    if (l > 0 || w->xs || !w->fwd_dropout) {
+        gkd_exact_xtg(aw, l == 0 ? w->xs : NULL, l == 0 ? w->xval : NULL,
+                      l == 0 ? w->x0 : w->h[l], gz, n, i, o);
+        return;
+    }
+    for (int64_t r0 = 0; r0 < n; r0 += w->rows) {
+        int64_t rows = n - r0 < w->rows ? n - r0 : w->rows;
+        drop_dense_rows(w->buf, w->x0, in->global, r0, rows, i, m->spec.dropout, w->key0);
+        gkd_exact_xtg(aw, NULL, NULL, w->buf, gz + r0 * o, rows, i, o);
+    }
+}
+
 int gkd_part_backward(gkd_part_ws *w, gnnkd_model *m, const gkd_part_input *in,
                       const float *dlogits, char *msg) {
     const gnnkd_model_spec *s = &m->spec;
@@ -189,6 +208,7 @@ int gkd_part_backward(gkd_part_ws *w, gnnkd_model *m, const gkd_part_input *in,
             gkd_spmm(w->gt, in->ahat, in->ahat->val, w->full, o, NULL);
             gz = w->gt;
         }
+        if (m->exact) exact_layer(w, m, in, l, dz, gz);
         float *dh = l == 0 ? NULL : gcn ? w->full : dz == w->g1 ? w->g2 : w->g1;
         const gkd_gate gate = {scale, l > 0 ? m->db[l - 1] : NULL};
         if (l == 0 && !w->xs && w->fwd_dropout) {

@@ -1182,6 +1182,12 @@ typedef struct {
     int patience;                 /* early-stopping window */
     gnnkd_select select;
     uint64_t seed;                /* weights and dropout */
+    /* 1: the weight and bias gradients are summed exactly (fixed point, 128
+     * bits), so a run's bits do not depend on the order of the sums: the
+     * thread count, or the ranks of gnnkd_train_part, give the same model as
+     * one thread. GCN and MLP only; costs a second pass over the products
+     * X^T G in the backward pass. 0: float sums (the default). */
+    int reproducible;
     /* Called after every epoch if not NULL, on the calling thread; returning
      * non-zero stops training. progress_ctx is passed through, not kept. */
     int (*progress)(void *ctx, const gnnkd_epoch_info *e);
