@@ -280,6 +280,13 @@ Test(partition, damaged_and_foreign_parts_refused) {
     cr_assert_eq(gnnkd_part_load(&p, other, 1, msg), GNNKD_EDATA);
     cr_assert(strstr(msg, "part-1/manifest.txt:") && strstr(msg, "owned: expected an integer"),
               "%s", msg);
+    // a part written by an older gnnkd (format 1: Â's rows in local column order)
+    snprintf(cmd, sizeof cmd, "sed -i '1s/^gnnkd-part .*/gnnkd-part 1/' %s/part-0/manifest.txt",
+             other);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(gnnkd_part_load(&p, other, 0, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "part-0/manifest.txt:1: format version 1, this gnnkd reads 2: run "
+                          "gnnkd partition again"), "%s", msg);
     // a missing part
     snprintf(cmd, sizeof cmd, "rm -rf %s/part-2", other);
     cr_assert_eq(system(cmd), 0);
