@@ -816,6 +816,32 @@ static void sage_scatter(float *restrict g, const gnnkd_csr *a, const float *res
     }
 }
 
+/* ---- exact sums: the hot loop of exact.c --------------------------------------------- */
+
+/* s (i blocks of [A | B], o each) += the parts of x g' of rows r0 .. r1:
+ * kernels.h says how a term is cut. */
+static void exact_rows(double *restrict s, const gnnkd_csr *xs, const float *restrict xval,
+                       const float *restrict x, const float *restrict g, int64_t r0, int64_t r1,
+                       int32_t i, int32_t o) {
+    const double R = GKD_EXACT_ROUND;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *restrict gr = g + r * o;
+        const int64_t k0 = xs ? xs->rowptr[r] : 0, k1 = xs ? xs->rowptr[r + 1] : i;
+        for (int64_t k = k0; k < k1; k++) {
+            const float xk = xs ? (xval ? xval[k] : 1.0f) : x[r * i + k];
+            if (xk == 0.0f) continue; // after ReLU and dropout, most dense ones are
+            const double xv = (double)xk * GKD_EXACT_SCALE_A;
+            double *restrict sa = s + 2 * (xs ? (int64_t)xs->colidx[k] : k) * o;
+            double *restrict sb = sa + o;
+            for (int32_t c = 0; c < o; c++) {
+                double p = xv * gr[c], a = (p + R) - R; // p - a: exact, p's low bits
+                sa[c] += a;
+                sb[c] += ((p - a) * GKD_EXACT_SCALE_B + R) - R;
+            }
+        }
+    }
+}
+
 /* ---- this copy's table ------------------------------------------------------------ */
 
 #define GKD_CAT_(a, b) a##b
@@ -839,4 +865,5 @@ const gkd_kernels GKD_CAT(gkd_kernels_isa, GKD_ISA_LEVEL) = {
     .elu_dropout_backward = elu_dropout_backward,
     .sage_aggregate = sage_aggregate,
     .sage_scatter = sage_scatter,
+    .exact_rows = exact_rows,
 };

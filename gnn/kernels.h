@@ -67,6 +67,8 @@ typedef struct {
                            int32_t o, const gkd_epilogue *ep);
     void (*sage_scatter)(float *g, const gnnkd_csr *a, const float *invdeg, const float *dz,
                          int32_t o);
+    void (*exact_rows)(double *s, const gnnkd_csr *xs, const float *xval, const float *x,
+                       const float *g, int64_t r0, int64_t r1, int32_t i, int32_t o);
 } gkd_kernels;
 
 extern const gkd_kernels gkd_kernels_isa0; /* baseline: the build's own flags */
@@ -292,13 +294,38 @@ void gkd_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *parti
  * references (as is gkd_dropout_backward). */
 /* ---- exact sums (exact.c) ---------------------------------------------------- */
 
+/* A term p (a product x g of two floats, exact in double, or a bias
+ * gradient g) is cut into two integers by rounding: p 2^18 = A + B 2^-42 (to
+ * 2^-61), so |A| <= 2^42 and |B| <= 2^41 while |p| <= 2^24, and the sums of
+ * GKD_EXACT_ROWS of them are exact in double: the hot loop is float adds
+ * and multiplies that vectorise, and every GKD_EXACT_ROWS rows the sums go
+ * into the 128-bit integer, in units of 2^-60. */
+#define GKD_EXACT_ROWS 1024
+#define GKD_EXACT_SCALE_A 0x1p18
+#define GKD_EXACT_SCALE_B 0x1p42
+#define GKD_EXACT_ROUND 0x1.8p52 /* (v + it) - it rounds v to an integer, |v| < 2^51 */
+
+/* s += the parts of the terms x[r][k] g[r][c] of rows r0 .. r1 - 1: s holds
+ * i blocks [A sums (o) | B sums (o)], one per row k of X^T g. X is (n, i)
+ * sparse (xs, xval; NULL values are ones) or dense x; g is (n, o). */
+static inline void gkd_exact_rows(double *s, const gnnkd_csr *xs, const float *xval,
+                                  const float *x, const float *g, int64_t r0, int64_t r1,
+                                  int32_t i, int32_t o) {
+    gkd_active->exact_rows(s, xs, xval, x, g, r0, r1, i, o);
+}
+void gkd_exact_rows_ref(double *s, const gnnkd_csr *xs, const float *xval, const float *x,
+                        const float *g, int64_t r0, int64_t r1, int32_t i, int32_t o);
+
 /* acc (i, o) += X^T g exactly (gkd_exact units), X (n, i) sparse (xs, xval;
- * NULL values are ones) or dense x, g (n, o). O(nnz(X) o) or O(n i o),
- * threads over blocks of columns. */
-void gkd_exact_xtg(gkd_exact *acc, const gnnkd_csr *xs, const float *xval, const float *x,
-                   const float *g, int64_t n, int32_t i, int32_t o);
-/* acc (o) += the column sums of g (n, o), exactly. */
-void gkd_exact_colsum(gkd_exact *acc, const float *g, int64_t n, int32_t o);
+ * NULL values are ones) or dense x, g (n, o). part: threads blocks of
+ * gkd_exact_part_len(i, o) zeros, left zero. O(nnz(X) o) or O(n i o)
+ * vectorised float operations; threads over rows. */
+int64_t gkd_exact_part_len(int32_t i, int32_t o);
+void gkd_exact_xtg(gkd_exact *acc, double *part, int threads, const gnnkd_csr *xs,
+                   const float *xval, const float *x, const float *g, int64_t n, int32_t i,
+                   int32_t o);
+/* acc (o) += the column sums of g (n, o), exactly; part: 2 o zeros, left zero. */
+void gkd_exact_colsum(gkd_exact *acc, double *part, const float *g, int64_t n, int32_t o);
 /* out (len) = acc rounded to float (through double); acc zeroed. */
 void gkd_exact_round(float *out, gkd_exact *acc, int64_t len);
 
@@ -470,6 +497,8 @@ struct gnnkd_model {
     float *w[GNNKD_MAX_LAYERS], *b[GNNKD_MAX_LAYERS];   /* into params */
     float *dw[GNNKD_MAX_LAYERS], *db[GNNKD_MAX_LAYERS]; /* into grads */
     gkd_exact *exact; /* (nparams) exact gradient sums, or NULL (gkd_model_set_exact) */
+    double *exact_part; /* exact_threads blocks of the largest layer's gkd_exact_part_len */
+    int exact_threads;
 
     /* The workspace, one allocation sized by the first forward over n nodes
      * (feature nnz, thread count) and reused until those change. */

@@ -186,3 +186,20 @@ void gkd_elu_dropout_backward_ref(float *dh, const float *h, const float *z, int
         dh[e] = p > 0.0f ? gkd_keep_or_zero(g, gkd_mask_bits(key, e), threshold) : g;
     }
 }
+
+/* exact_rows term by term: the parts by nearbyint (ties to even, as the
+ * kernel's rounding by addition), no skipped zeros. */
+void gkd_exact_rows_ref(double *s, const gnnkd_csr *xs, const float *xval, const float *x,
+                        const float *g, int64_t r0, int64_t r1, int32_t i, int32_t o) {
+    for (int64_t r = r0; r < r1; r++)
+        for (int32_t k = 0; k < i; k++) {
+            float xk = x ? x[r * i + k] : 0.0f;
+            for (int64_t e = xs ? xs->rowptr[r] : 0; xs && e < xs->rowptr[r + 1]; e++)
+                if (xs->colidx[e] == k) xk = xval ? xval[e] : 1.0f;
+            for (int32_t c = 0; c < o; c++) {
+                double p = (double)xk * g[r * o + c] * GKD_EXACT_SCALE_A, a = nearbyint(p);
+                s[2 * (int64_t)k * o + c] += a;
+                s[2 * (int64_t)k * o + o + c] += nearbyint((p - a) * GKD_EXACT_SCALE_B);
+            }
+        }
+}

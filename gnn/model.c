@@ -96,6 +96,7 @@ void gnnkd_model_free(gnnkd_model **m) {
     free((*m)->adam_m);
     free((*m)->adam_v);
     free((*m)->exact);
+    free((*m)->exact_part);
     free((*m)->ws);
     free((*m)->xd.rowptr);
     free((*m)->xd.colidx);
@@ -121,17 +122,28 @@ void gkd_model_zero_grad(gnnkd_model *m) {
 
 int gkd_model_set_exact(gnnkd_model *m, int on, char *msg) {
     free(m->exact);
+    free(m->exact_part);
     m->exact = NULL;
+    m->exact_part = NULL;
     if (!on) return GNNKD_OK;
-    const gnnkd_model_kind k = m->spec.kind;
-    if (k != GNNKD_MODEL_GCN && k != GNNKD_MODEL_MLP) {
+    const gnnkd_model_spec *s = &m->spec;
+    if (s->kind != GNNKD_MODEL_GCN && s->kind != GNNKD_MODEL_MLP) {
         gkd_msg(msg, "reproducible training: %s models are not supported (GCN and MLP are)",
-                gnnkd_model_kind_name(k));
+                gnnkd_model_kind_name(s->kind));
         return GNNKD_EINVAL;
     }
+    int64_t len = 0;
+    for (int l = 0; l < s->nlayers; l++) {
+        int64_t k = gkd_exact_part_len(s->dims[l], s->dims[l + 1]);
+        len = k > len ? k : len;
+    }
+    m->exact_threads = omp_get_max_threads();
     m->exact = gkd_calloc((size_t)m->nparams, sizeof *m->exact);
-    if (m->exact == NULL) {
-        gkd_msg(msg, "out of memory for %lld exact gradient sums", (long long)m->nparams);
+    m->exact_part = gkd_calloc((size_t)(len * m->exact_threads), sizeof *m->exact_part);
+    if (m->exact == NULL || m->exact_part == NULL) {
+        gkd_model_set_exact(m, 0, NULL);
+        gkd_msg(msg, "out of memory for exact gradient sums of %lld parameters",
+                (long long)m->nparams);
         return GNNKD_ENOMEM;
     }
     return GNNKD_OK;
@@ -530,15 +542,16 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
 static void exact_layer(gnnkd_model *m, int l, const float *dz, const float *gz,
                         const gnnkd_csr *xs, const float *inp, int32_t n, int32_t i, int32_t o) {
     gkd_exact *aw = m->exact + (m->w[l] - m->params), *ab = m->exact + (m->b[l] - m->params);
-    gkd_exact_colsum(ab, dz, n, o);
+    double *part = m->exact_part;
+    gkd_exact_colsum(ab, part, dz, n, o);
     if (l > 0 || xs || !m->fwd_dropout) {
-        gkd_exact_xtg(aw, xs, xs ? m->fwd_xval : NULL, inp, gz, n, i, o);
+        gkd_exact_xtg(aw, part, m->exact_threads, xs, xs ? m->fwd_xval : NULL, inp, gz, n, i, o);
         return;
     }
     for (int64_t r0 = 0; r0 < n; r0 += m->xin_rows) {
         int64_t rows = n - r0 < m->xin_rows ? n - r0 : m->xin_rows;
         gkd_dropout_range(m->xin, inp + r0 * i, r0 * i, rows * i, m->spec.dropout, m->fwd_key0);
-        gkd_exact_xtg(aw, NULL, NULL, m->xin, gz + r0 * o, rows, i, o);
+        gkd_exact_xtg(aw, part, m->exact_threads, NULL, NULL, m->xin, gz + r0 * o, rows, i, o);
     }
 }
 

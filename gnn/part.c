@@ -177,16 +177,17 @@ static void exact_layer(gkd_part_ws *w, gnnkd_model *m, const gkd_part_input *in
                         const float *dz, const float *gz) {
     const int32_t n = in->n, i = m->spec.dims[l], o = m->spec.dims[l + 1];
     gkd_exact *aw = m->exact + (m->w[l] - m->params), *ab = m->exact + (m->b[l] - m->params);
-    gkd_exact_colsum(ab, dz, n, o);
+    double *part = m->exact_part;
+    gkd_exact_colsum(ab, part, dz, n, o);
     if (l > 0 || w->xs || !w->fwd_dropout) {
-        gkd_exact_xtg(aw, l == 0 ? w->xs : NULL, l == 0 ? w->xval : NULL,
+        gkd_exact_xtg(aw, part, m->exact_threads, l == 0 ? w->xs : NULL, l == 0 ? w->xval : NULL,
                       l == 0 ? w->x0 : w->h[l], gz, n, i, o);
         return;
     }
     for (int64_t r0 = 0; r0 < n; r0 += w->rows) {
         int64_t rows = n - r0 < w->rows ? n - r0 : w->rows;
         drop_dense_rows(w->buf, w->x0, in->global, r0, rows, i, m->spec.dropout, w->key0);
-        gkd_exact_xtg(aw, NULL, NULL, w->buf, gz + r0 * o, rows, i, o);
+        gkd_exact_xtg(aw, part, m->exact_threads, NULL, NULL, w->buf, gz + r0 * o, rows, i, o);
     }
 }
 
