@@ -586,6 +586,17 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddNumberToObject(root, "student_params", (double)last->student_params);
     cJSON_AddNumberToObject(root, "seed", (double)a->run.train.seed);
     cJSON_AddNumberToObject(root, "threads", gnnkd_get_threads());
+    // the student's optimiser and selection: a result file must name its whole recipe
+    const gnnkd_train_options *st = &o->student_train;
+    cJSON *sj = cJSON_CreateObject();
+    cJSON_AddNumberToObject(sj, "lr", typed(st->lr));
+    cJSON_AddNumberToObject(sj, "weight_decay", typed(st->weight_decay));
+    cJSON_AddBoolToObject(sj, "decay_all", st->decay_all_layers);
+    cJSON_AddNumberToObject(sj, "max_epochs", st->epochs);
+    cJSON_AddNumberToObject(sj, "patience", st->patience);
+    cJSON_AddStringToObject(sj, "select", gnnkd_select_name(st->select));
+    cJSON_AddBoolToObject(sj, "raw_features", a->data.raw_features);
+    cJSON_AddItemToObject(root, "student_train", sj);
     cli_json_add_runs(root, runs);
     cli_json_print(root);
 }

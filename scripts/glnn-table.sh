@@ -8,6 +8,10 @@
 #   scripts/glnn-table.sh munge [OUT]   KD students with N = 0, n, 5n, 20n pseudo-nodes
 #   scripts/glnn-table.sh glnn  [OUT]   KD students with GLNN's student recipe
 #                                       (chosen on validation, docs/results/glnn-grid.md)
+#   scripts/glnn-table.sh tuned [OUT]   GLNN's student with decay 1e-3, 256 hidden,
+#                                       patience 100 (chosen on validation,
+#                                       docs/results/production/student-grid.md):
+#                                       scratch, KD and compression, gcn:64 teacher
 #   scripts/glnn-table.sh print [OUT]   only the tables of what OUT holds
 #   scripts/glnn-table.sh merge OUT/NAME.json RUN.json...
 #                                       one row from runs made apart (each
@@ -77,6 +81,35 @@ jobs_glnn() {
         for t in $teachers; do
             echo "$ds-$(tag_of "$t")-kd-glnn distill --dataset $f --teacher $t --method kd $glnn_student"
         done
+    done
+}
+
+# GLNN's student, its decay lowered to 1e-3, 256 hidden, patience 100: the
+# best mean validation accuracy of the Cora grid (runs 0-9)
+tuned_student="--student mlp:256 --student-dropout 0.6 --weight-decay 1e-3 --decay-all --alpha 1 \
+--raw-features --epochs 500 --patience 100"
+tuned_scratch="--model mlp:256 --dropout 0.6 --weight-decay 1e-3 --decay-all --raw-features --epochs 500 \
+--patience 100"
+
+jobs_tuned() {
+    for ds in $datasets; do
+        f=$(file_of "$ds")
+        echo "$ds-scratch-tuned train --dataset $f $tuned_scratch"
+        for m in kd compress; do
+            echo "$ds-gcn-64-$m-tuned distill --dataset $f --teacher gcn:64 --method $m $tuned_student"
+        done
+    done
+}
+
+print_tuned() {
+    echo "| dataset | model | tran | ind | prod |"
+    echo "|---|---|---:|---:|---:|"
+    for ds in $datasets; do
+        echo "| **$ds** | | | | |"
+        row "$out/$ds-gcn-64-kd-tuned.json" "teacher gcn:64, raw features" teacher
+        row "$out/$ds-scratch-tuned.json" "mlp:256 from scratch"
+        row "$out/$ds-gcn-64-kd-tuned.json" "KD from gcn:64"
+        row "$out/$ds-gcn-64-compress-tuned.json" "compression from gcn:64"
     done
 }
 
@@ -185,6 +218,7 @@ merge) [ $# -ge 3 ] || { echo "usage: $0 merge OUT/NAME.json RUN.json..." >&2; e
 main) jobs_main | run_jobs; print_main ;;
 munge) jobs_munge | run_jobs; print_munge ;;
 glnn) jobs_glnn | run_jobs; print_glnn ;;
-print) print_main; echo; print_munge; echo; print_glnn ;;
-*) echo "usage: $0 main|munge|glnn|print [OUT] | merge OUT/NAME.json RUN.json..." >&2; exit 2 ;;
+tuned) jobs_tuned | run_jobs; print_tuned ;;
+print) print_main; echo; print_munge; echo; print_glnn; echo; print_tuned ;;
+*) echo "usage: $0 main|munge|glnn|tuned|print [OUT] | merge OUT/NAME.json RUN.json..." >&2; exit 2 ;;
 esac
