@@ -13,7 +13,7 @@
 #include <omp.h>
 #include <string.h>
 
-/* A part's sum as an integer: beyond 2^62 (terms beyond 2^24, which the
+/* A part's sum as an integer: beyond 2^62 (terms beyond 2^20, which the
  * doubles no longer sum exactly: training has diverged) it saturates, and a
  * NaN sum counts 0 — finite, defined, if no longer exact. */
 static inline int64_t whole(double v) {
@@ -26,7 +26,7 @@ static void flush(gkd_exact *acc, double *s, int64_t rows, int32_t o) {
     for (int64_t k = 0; k < rows; k++) {
         double *sa = s + 2 * k * o, *sb = sa + o;
         for (int32_t c = 0; c < o; c++) {
-            acc[k * o + c] += (gkd_exact)whole(sa[c]) * ((gkd_exact)1 << 42) + whole(sb[c]);
+            acc[k * o + c] += (gkd_exact)whole(sa[c]) * ((gkd_exact)1 << 39) + whole(sb[c]);
             sa[c] = sb[c] = 0.0;
         }
     }
@@ -79,9 +79,9 @@ void gkd_exact_colsum(gkd_exact *acc, double *part, const float *g, int64_t n, i
 }
 
 void gkd_exact_round(float *out, gkd_exact *acc, int64_t len) {
-    // int128 to double rounds to nearest; the scaling by 2^-60 is exact
+    // int128 to double rounds to nearest; the scaling by 2^-57 is exact
     for (int64_t e = 0; e < len; e++) {
-        out[e] = (float)((double)acc[e] * 0x1p-60);
+        out[e] = (float)((double)acc[e] * 0x1p-57);
         acc[e] = 0;
     }
 }

@@ -84,7 +84,7 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
 void gkd_model_reset_adam(gnnkd_model *m);
 
 /* ---- reproducible gradients (exact.c) --------------------------------------
- * A fixed-point sum: an integer in units of 2^-60, two's complement in 128
+ * A fixed-point sum: an integer in units of 2^-57, two's complement in 128
  * bits. With exact sums on (gkd_model_set_exact), every backward pass adds
  * the weight and bias gradients of a GCN or MLP into gkd_model_exact's
  * (nparams) integers as well as into the float gradients, and

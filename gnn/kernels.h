@@ -295,14 +295,14 @@ void gkd_gcn_backward(float *dinp, float *dw, float *db, float *gt, float *parti
 /* ---- exact sums (exact.c) ---------------------------------------------------- */
 
 /* A term p (a product x g of two floats, exact in double, or a bias
- * gradient g) is cut into two integers by rounding: p 2^18 = A + B 2^-42 (to
- * 2^-61), so |A| <= 2^42 and |B| <= 2^41 while |p| <= 2^24, and the sums of
+ * gradient g) is cut into two integers by rounding: p 2^18 = A + B 2^-39 (to
+ * 2^-58), so |A| <= 2^38 and |B| <= 2^38 while |p| <= 2^20, and the sums of
  * GKD_EXACT_ROWS of them are exact in double: the hot loop is float adds
  * and multiplies that vectorise, and every GKD_EXACT_ROWS rows the sums go
- * into the 128-bit integer, in units of 2^-60. */
-#define GKD_EXACT_ROWS 1024
+ * into the 128-bit integer, in units of 2^-57. */
+#define GKD_EXACT_ROWS 16384
 #define GKD_EXACT_SCALE_A 0x1p18
-#define GKD_EXACT_SCALE_B 0x1p42
+#define GKD_EXACT_SCALE_B 0x1p39
 #define GKD_EXACT_ROUND 0x1.8p52 /* (v + it) - it rounds v to an integer, |v| < 2^51 */
 
 /* s += the parts of the terms x[r][k] g[r][c] of rows r0 .. r1 - 1: s holds
