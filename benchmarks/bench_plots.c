@@ -69,7 +69,7 @@ static const char *method_color(const bench_grid *g, int m) {
 }
 
 static const char *method_name(const bench_grid *g, int m) {
-    return gnnkd_method_name(BENCH_METHODS[g->method[m]].method);
+    return bench_method_name(&BENCH_METHODS[g->method[m]]);
 }
 
 /* A title "cora, teacher gcn:64" (no teacher part if the grid trains none). */

@@ -177,7 +177,7 @@ static void add_config(cJSON *o, const bench_summary *s, int d, int t, int st, i
     if (bm->needs_teacher) cJSON_AddStringToObject(o, "teacher", g->teacher[t]);
     else cJSON_AddNullToObject(o, "teacher");
     cJSON_AddStringToObject(o, "student", g->student[st]);
-    cJSON_AddStringToObject(o, "method", gnnkd_method_name(bm->method));
+    cJSON_AddStringToObject(o, "method", bench_method_name(bm));
     for (int a = 0; a < BENCH_NAXES; a++)
         add_number_or_null(o, BENCH_AXES[a].column, idx[a] >= 0 ? g->value[a][idx[a]] : NAN);
     cJSON_AddNumberToObject(o, "seeds", b->n);
@@ -208,9 +208,9 @@ static cJSON *settings_json(const bench_summary *s) {
     arr = cJSON_AddArrayToObject(set, "methods");
     cJSON *wd = cJSON_AddObjectToObject(set, "weight_decay");
     for (int m = 0; m < g->nmethods; m++) {
-        gnnkd_method method = BENCH_METHODS[g->method[m]].method;
-        cJSON_AddItemToArray(arr, cJSON_CreateString(gnnkd_method_name(method)));
-        cJSON_AddNumberToObject(wd, gnnkd_method_name(method), bench_weight_decay(g, method));
+        const bench_method *bm = &BENCH_METHODS[g->method[m]];
+        cJSON_AddItemToArray(arr, cJSON_CreateString(bench_method_name(bm)));
+        cJSON_AddNumberToObject(wd, bench_method_name(bm), bench_weight_decay(g, bm->method));
     }
     for (int a = 0; a < BENCH_NAXES; a++)
         cJSON_AddItemToObject(set, BENCH_AXES[a].option, cJSON_CreateDoubleArray(g->value[a], g->nvalues[a]));
@@ -312,7 +312,7 @@ static const char *pp(char *buf, size_t len, double diff) {
 
 /* The method of the grid's method m as a table heading. */
 static const char *method_title(const bench_grid *g, int m) {
-    return gnnkd_method_name(BENCH_METHODS[g->method[m]].method);
+    return bench_method_name(&BENCH_METHODS[g->method[m]]);
 }
 
 /* The score columns: "test acc" or "tran | ind | prod" (header, rule or cells). */
