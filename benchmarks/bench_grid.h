@@ -43,8 +43,9 @@ extern const bench_axis BENCH_AXES[BENCH_NAXES];
  * the grid's position features, and the axes of its grid, a bit per axis;
  * the product of their values is its configurations, each chosen by
  * validation accuracy. A method without a teacher (scratch) is trained once
- * per seed. An ingredient of NOSMOG is a method of its own, alone with KD or
- * all together ("nosmog"): NOSMOG's ingredients serve a graph-free student,
+ * per seed. An ingredient of NOSMOG is a method of its own, alone with KD,
+ * as the recipe (nosmog: position features and similarity distillation) or
+ * all three (nosmog+adv): NOSMOG's ingredients serve a graph-free student,
  * so those methods train MLP students only. */
 typedef struct {
     const char *name; /* NULL: the library's (gnnkd_method_name) */

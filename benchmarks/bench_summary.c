@@ -507,7 +507,8 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
 
     fprintf(f, "\n## Plots\n\n");
     if (plots)
-        fprintf(f, "![Test accuracy against temperature](plots/accuracy_vs_temperature.svg)\n\n"
+        fprintf(f, "![Test accuracy by student and method](plots/accuracy_by_method.svg)\n\n"
+                   "![Test accuracy against temperature](plots/accuracy_vs_temperature.svg)\n\n"
                    "![Test accuracy against student size](plots/accuracy_vs_size.svg)\n\n"
                    "![Validation accuracy during training, seed %ld](plots/curves.svg)\n\n"
                    "PNG versions, the data and the gnuplot script are in plots/.\n",

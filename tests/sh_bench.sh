@@ -46,9 +46,9 @@ check_rows() {
     local rows
     rows=$(($(wc -l <"$out/results.csv") - 1))
     [ "$rows" -eq "$expected" ] || fail "$1: results.csv has $rows rows, expected $expected"
-    [ -z "$(tail -n +2 "$out/results.csv" | cut -d, -f1-10 | sort | uniq -d)" ] ||
+    [ -z "$(tail -n +2 "$out/results.csv" | cut -d, -f1-12 | sort | uniq -d)" ] ||
         fail "$1: results.csv repeats a key"
-    awk -F, 'NR > 1 && NF != 26 { exit 1 }' "$out/results.csv" || fail "$1: a row without 26 fields"
+    awk -F, 'NR > 1 && NF != 28 { exit 1 }' "$out/results.csv" || fail "$1: a row without 28 fields"
     # transductive: tran is the test accuracy, prod = tran, ind is not defined
     awk -F, -v a="$test_acc" -v t="$tran" -v i="$ind" -v p="$prod" -v ti="$t_ind" -v tp="$t_prod" -v ta="$t_acc" \
         'NR > 1 && ($t != $a || $p != $a || $i != "nan" || $ti != "nan" || $tp != $ta) { exit 1 }' \
