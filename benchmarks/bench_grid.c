@@ -72,6 +72,12 @@ int bench_needs_hidden(const bench_grid *g) {
     return 0;
 }
 
+int bench_needs_position(const bench_grid *g) {
+    for (int m = 0; m < g->nmethods; m++)
+        if (BENCH_METHODS[g->method[m]].position) return 1;
+    return 0;
+}
+
 int bench_needs_teacher(const bench_grid *g) {
     for (int m = 0; m < g->nmethods; m++)
         if (BENCH_METHODS[g->method[m]].needs_teacher) return 1;

@@ -105,6 +105,8 @@ int bench_needs_teacher(const bench_grid *g);
 /* 1 if a method of g reads the teacher's hidden layer (LSP, similarity
  * distillation). */
 int bench_needs_hidden(const bench_grid *g);
+/* 1 if a method of g reads the position features. */
+int bench_needs_position(const bench_grid *g);
 /* Whether configuration k trains student st (a method may be for MLPs only). */
 int bench_config_trains(const bench_grid *g, int st, int k);
 int bench_nconfigs(const bench_grid *g);

@@ -143,6 +143,14 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
 #undef UTIL_FREE_ALL
 }
 
+/* How student st is trained when distilled (its kind's recipe, the grid's
+ * options on top). */
+static void student_text(char *buf, size_t len, const bench_grid *g, int st) {
+    gnnkd_train_options o;
+    bench_student_train(&o, g, GNNKD_METHOD_KD, &g->student_spec[st]);
+    bench_training_text(buf, len, o.select, o.patience, o.epochs, o.weight_decay);
+}
+
 /* ---- summary.json -------------------------------------------------------------- */
 
 static cJSON *mean_std(double mean, double std) {
@@ -224,6 +232,13 @@ static cJSON *settings_json(const bench_summary *s) {
     cJSON_AddNumberToObject(set, "patience", g->patience);
     cJSON_AddNumberToObject(set, "epochs", g->epochs);
     cJSON_AddStringToObject(set, "transfer", "all");
+    cJSON *training = cJSON_AddObjectToObject(set, "student_training");
+    for (int st = 0; st < g->nstudents; st++) {
+        char text[BENCH_TRAINING_LEN];
+        student_text(text, sizeof text, g, st);
+        cJSON_AddStringToObject(training, g->student[st], text);
+    }
+    if (bench_needs_position(g)) cJSON_AddStringToObject(set, "position", g->position_text);
     cJSON_AddStringToObject(set, "compress_target", "teacher logits, each row centred to zero mean");
     cJSON_AddStringToObject(set, "choice",
                             "each method's hyper-parameters per dataset, teacher and student by mean "
@@ -435,6 +450,19 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
                                               : ", keeping the last weights",
             (double)bench_weight_decay(g, GNNKD_METHOD_SCRATCH), (double)bench_weight_decay(g, GNNKD_METHOD_KD),
             g->seed0, g->seed0 + g->seeds - 1);
+    for (int st = 0; st < g->nstudents; st++) {
+        char text[BENCH_TRAINING_LEN], plain[BENCH_TRAINING_LEN];
+        student_text(text, sizeof text, g, st);
+        bench_training_text(plain, sizeof plain, g->select, g->patience, g->epochs,
+                            bench_weight_decay(g, GNNKD_METHOD_KD));
+        if (strcmp(text, plain))
+            fprintf(f, "Student %s by its kind's recipe when distilled: %s.\n\n", g->student[st], text);
+    }
+    if (bench_needs_position(g))
+        fprintf(f, "Position features (%s): %s, computed once per dataset and seed on the observed "
+                   "graph (a held-out node gets its observed neighbours' mean), standardised per "
+                   "column, appended to the student's features.\n\n",
+                "kd+position, nosmog, nosmog+adv", g->position_text);
 
     fprintf(f, "## Chosen settings\n\n"
                "| dataset | teacher | student | method | setting | val acc | %s | gain over scratch | gap to teacher |\n"
