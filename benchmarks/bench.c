@@ -102,6 +102,8 @@ static void bench_help(FILE *f) {
             "  --out DIR               the results folder; must be new or empty\n"
             "                          (results/YYYYmmdd-HHMMSS)\n"
             "  --resume DIR            continue a run in DIR, skipping the rows it has\n"
+            "  --report-only           with --resume: train nothing, write the reports from the\n"
+            "                          rows DIR has (a stopped run: each entry says its seeds)\n"
             "  --threads N             OpenMP threads in all (all cores)\n"
             "  --jobs J                seeds trained at once, one thread each (--threads); with\n"
             "                          --jobs 1 each kernel uses every thread (large graphs)\n"
@@ -924,7 +926,7 @@ typedef struct {
     cli_data data, each[BENCH_MAX_LIST]; /* each dataset's options */
     char names[512];                     /* each[i].dataset points into it */
     const char *out, *resume;
-    int plots, quiet;
+    int plots, quiet, report_only;
     int teacher_epochs[BENCH_MAX_LIST]; /* each teacher's recipe's most epochs */
     int max_teacher_epochs;
     long threads, jobs;
@@ -989,6 +991,7 @@ static int parse_one(bench_args *a, int c, const char *arg, bench_seen *seen) {
     case 'j': return cli_int("bench", "threads", arg, 0, 4096, &a->threads) ? 0 : 3;
     case 'J': return cli_int("bench", "jobs", arg, 0, 4096, &a->jobs) ? 0 : 3;
     case 'P': a->plots = 0; return 0;
+    case 'Y': a->report_only = 1; return 0;
     case 'Q': a->quiet = 1; return 0;
     case 'h': bench_help(stdout); return 1;
     default: bench_help(stderr); return 3;
@@ -1099,6 +1102,7 @@ static int parse_args(bench_args *a, int argc, char **argv) {
         {"threads", required_argument, 0, 'j'},
         {"jobs", required_argument, 0, 'J'},
         {"no-plots", no_argument, 0, 'P'},
+        {"report-only", no_argument, 0, 'Y'},
         {"quiet", no_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'}};
     enum { NFIXED = sizeof fixed / sizeof fixed[0] };
@@ -1120,6 +1124,10 @@ static int parse_args(bench_args *a, int argc, char **argv) {
     }
     if (optind < argc) {
         fprintf(stderr, "gnnkd bench: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 3;
+    }
+    if (a->report_only && !a->resume) {
+        fprintf(stderr, "gnnkd bench: --report-only needs --resume DIR (the run to report)\n");
         return 3;
     }
     if (a->out && a->resume) {
@@ -1269,7 +1277,7 @@ int cmd_bench(int argc, char **argv) {
 
     int rc = open_datasets(bd, a, msg);
     if (rc == GNNKD_OK) rc = prepare_run(&r, &rows, &env, dir, sizeof dir, a, msg);
-    if (rc == GNNKD_OK) rc = run_jobs(&r, bd, a, msg);
+    if (rc == GNNKD_OK && !a->report_only) rc = run_jobs(&r, bd, a, msg);
     rc = close_run(&r, rc, msg);
     env.rows_run = (int)r.rows_run;
     if (rc == GNNKD_OK) rc = report(&rows, &sum, &env, &r, dir, a, msg);

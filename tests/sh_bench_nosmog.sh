@@ -107,6 +107,24 @@ ind() { for m in kd kd+position nosmog; do cells "$tmp/$1" $m mlp:16 test_acc_in
 [ "$(ind transductive | sort -u)" = nan ] || fail "glnn+transductive: a row with an inductive score"
 [ "$(ind inductive | grep -c nan)" -eq 0 ] || fail "glnn+inductive: a row without an inductive score"
 
+# ---- --report-only: the reports of a stopped run, from the rows it has -----------------------
+out=$tmp/inductive
+# seed 1's rows go (transfer, seed and split seed: "all,1,1"; a quoted field comes before)
+awk 'NR == 1 || !/,all,1,1,/' "$out/results.csv" >"$tmp/seed0.csv"
+[ "$(grep -c ',all,0,0,' "$tmp/seed0.csv")" -eq 13 ] || fail "report-only: not 13 rows of seed 0"
+cp "$tmp/seed0.csv" "$out/results.csv"
+rows0=$(wc -l <"$out/results.csv")
+"$GNNKD_BIN" bench "${data[@]}" "${grid[@]}" --setting inductive --methods "$methods" --resume "$out" \
+    --report-only >/dev/null 2>"$tmp/stderr" || fail "--report-only: $(cat "$tmp/stderr")"
+[ "$(wc -l <"$out/results.csv")" -eq "$rows0" ] || fail "--report-only trained rows"
+[ "$(jq .rows_run "$out/env.json")" = 0 ] || fail "--report-only: rows_run is $(jq .rows_run "$out/env.json")"
+[ "$(jq '[.selected[].seeds] | unique == [1]' "$out/summary.json")" = true ] ||
+    fail "--report-only: the selected entries are not of one seed: $(jq -c '[.selected[].seeds]' "$out/summary.json")"
+if "$GNNKD_BIN" bench "${data[@]}" --report-only --out "$tmp/bad" >/dev/null 2>"$tmp/stderr"; then
+    fail "--report-only without --resume was accepted"
+fi
+grep -q -- '--report-only needs --resume' "$tmp/stderr" || fail "--report-only alone: $(cat "$tmp/stderr")"
+
 # ---- usage errors name the option -------------------------------------------------------
 if "$GNNKD_BIN" bench "${data[@]}" --position deepwalk:0 --out "$tmp/bad" >/dev/null 2>"$tmp/stderr"; then
     fail "--position deepwalk:0 was accepted"
