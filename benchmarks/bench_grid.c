@@ -59,7 +59,13 @@ int bench_method_find(const char *text, char *msg) {
 }
 
 int bench_config_trains(const bench_grid *g, int st, int k) {
-    return !bench_config_method(g, k)->mlp_only || g->student_spec[st].kind == GNNKD_MODEL_MLP;
+    const bench_method *bm = bench_config_method(g, k);
+    const gnnkd_model_kind kind = g->student_spec[st].kind;
+    // a CPF student clamps its training nodes to their labels: without the
+    // teacher's soft labels nothing trains it
+    if (kind == GNNKD_MODEL_CPF && (bm->method == GNNKD_METHOD_SCRATCH || bm->method == GNNKD_METHOD_LSP))
+        return 0;
+    return !bm->mlp_only || kind == GNNKD_MODEL_MLP;
 }
 
 int bench_needs_hidden(const bench_grid *g) {

@@ -107,7 +107,8 @@ int bench_needs_teacher(const bench_grid *g);
 int bench_needs_hidden(const bench_grid *g);
 /* 1 if a method of g reads the position features. */
 int bench_needs_position(const bench_grid *g);
-/* Whether configuration k trains student st (a method may be for MLPs only). */
+/* Whether configuration k trains student st: a method may be for MLPs only,
+ * and a CPF student learns from soft labels only. */
 int bench_config_trains(const bench_grid *g, int st, int k);
 int bench_nconfigs(const bench_grid *g);
 /* Configuration k: its method (an index into g->method) and each axis's
