@@ -116,7 +116,7 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
                 for (int k = 0; k < s->nconf; k++) {
                     bench_stat *b = bench_stat_at(s, d, ti, st, k);
                     stat_carve(b, s->pool, (size_t)(b - s->stat), S);
-                    for (int si = 0; si < S; si++) {
+                    for (int si = 0; si < S && bench_config_trains(g, st, k); si++) {
                         bench_row_key(&key, g, d, ti, st, k, si);
                         const bench_row *r = bench_table_find(t, &key);
                         if (r) stat_add(b, r, extra, S, s->score);
