@@ -81,7 +81,7 @@ static void bench_help(FILE *f) {
     }
     fprintf(f,
             "  --position deepwalk:D[,walks=W,length=L,window=K,epochs=E,negatives=N,lr=R,seed=S]\n"
-            "                          the position features of kd+position and nosmog, computed\n"
+            "                          the position features of kd+position, nosmog(+adv), made\n"
             "                          once per dataset and seed on the observed graph, as\n"
             "                          gnnkd distill --position does (--recipe nosmog's)\n"
             "  --seeds N               seeds seed, seed+1, ... (10); with --protocol glnn seed\n"
