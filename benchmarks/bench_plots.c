@@ -59,7 +59,7 @@ static void figure_end(FILE *gp) { fprintf(gp, "  unset multiplot\n  set output\
 
 /* A panel that has nothing to show. */
 static void empty_panel(FILE *gp) {
-    fprintf(gp, "  set label 1 'no data' at graph 0.5,0.5 center\n"
+    fprintf(gp, "  unset logscale\n  set label 1 'no data' at graph 0.5,0.5 center\n"
                 "  plot [0:1][0:1] 2 notitle\n  unset label 1\n");
 }
 
@@ -416,8 +416,8 @@ static int method_panel(FILE *gp, const bench_summary *s, int d, int t, const ch
     int rc = close_data(f, dir, name, msg);
     if (rc != GNNKD_OK) return rc;
     if (nbars == 0) {
-        empty_panel(gp);
         fprintf(gp, "  set xtics autofreq norotate\n");
+        empty_panel(gp);
         return GNNKD_OK;
     }
     fprintf(gp, "  set xrange [-0.7:%d.7]\n  unset xlabel\n  set ylabel '%s (%%)'\n  set boxwidth 0.7\n"
