@@ -14,7 +14,7 @@ tran=$dir/transductive/summary.json
 ind=$dir/inductive/summary.json
 for f in "$tran" "$ind"; do [ -f "$f" ] || { echo "nosmog-bench-table.sh: no $f" >&2; exit 1; }; done
 
-echo '| graph | model | method | chosen (transductive) | transductive test | chosen (inductive) | tran | ind | prod | seeds |'
+echo '| graph | model | method | chosen (transductive) | transductive test | chosen (inductive) | tran | ind | prod | seeds (tran. / ind.) |'
 echo '|---|---|---|---|---:|---|---:|---:|---:|---:|'
 jq -r -n --slurpfile t "$tran" --slurpfile i "$ind" '
   def f1: (. * 1000 | round) as $r | "\($r / 10 | floor).\($r % 10)"; # a fraction in % to 0.1
@@ -28,6 +28,6 @@ jq -r -n --slurpfile t "$tran" --slurpfile i "$ind" '
   ($i[0].selected | map({(key): .}) | add // {}) as $ind
   | ($i[0].teachers | map({(.dataset): .}) | add // {}) as $tind
   | $t[0].teachers[] as $tt
-  | ( "| \($tt.dataset) | \($tt.teacher) | teacher | | \(pct($tt.test_acc)) | | \(pct($tind[$tt.dataset].test_acc_tran)) | \(pct($tind[$tt.dataset].test_acc_ind)) | \(pct($tind[$tt.dataset].test_acc_prod)) | \($tt.seeds) |" ),
+  | ( "| \($tt.dataset) | \($tt.teacher) | teacher | | \(pct($tt.test_acc)) | | \(pct($tind[$tt.dataset].test_acc_tran)) | \(pct($tind[$tt.dataset].test_acc_ind)) | \(pct($tind[$tt.dataset].test_acc_prod)) | \($tt.seeds) / \($tind[$tt.dataset].seeds // 0) |" ),
     ( $t[0].selected[] | select(.dataset == $tt.dataset) | . as $s | ($ind[$s | key]) as $x
-      | "| \($s.dataset) | \($s.student) | \($s.method) | \($s | conf) | \(pct($s.test_acc)) | \(if $x then ($x | conf) else "–" end) | \(pct($x.test_acc_tran)) | \(pct($x.test_acc_ind)) | \(pct($x.test_acc_prod)) | \($s.seeds) |" )'
+      | "| \($s.dataset) | \($s.student) | \($s.method) | \($s | conf) | \(pct($s.test_acc)) | \(if $x then ($x | conf) else "–" end) | \(pct($x.test_acc_tran)) | \(pct($x.test_acc_ind)) | \(pct($x.test_acc_prod)) | \($s.seeds) / \($x.seeds // 0) |" )'
