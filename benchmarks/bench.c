@@ -36,18 +36,18 @@ static void method_list(char *buf, size_t len, unsigned axis_mask) {
     for (int k = 0; k < BENCH_NMETHODS && used < len; k++) {
         if (axis_mask && !(BENCH_METHODS[k].axes & axis_mask)) continue;
         used += (size_t)snprintf(buf + used, len - used, "%s%s", n == 0 ? "" : n == count - 1 ? " and " : ", ",
-                                 gnnkd_method_name(BENCH_METHODS[k].method));
+                                 bench_method_name(&BENCH_METHODS[k]));
         n++;
     }
 }
 
 static void bench_help(FILE *f) {
-    char list[256], opt[64], defaults[128] = "";
+    char list[512], opt[64], defaults[128] = "";
     method_list(list, sizeof list, 0);
     for (int k = 0; k < BENCH_NMETHODS; k++)
         if (BENCH_METHODS[k].by_default)
             snprintf(defaults + strlen(defaults), sizeof defaults - strlen(defaults), "%s%s",
-                     defaults[0] ? "," : "", gnnkd_method_name(BENCH_METHODS[k].method));
+                     defaults[0] ? "," : "", bench_method_name(&BENCH_METHODS[k]));
     fprintf(f,
             "usage: gnnkd bench [options]\n\n"
             "Distillation against compression on citation graphs: for every dataset and\n"
@@ -56,7 +56,14 @@ static void bench_help(FILE *f) {
             "knowledge distillation (Hinton et al.) for every temperature and alpha, by\n"
             "compression (regression on the teacher's centred logits) for every alpha,\n"
             "by LSP (Yang et al.; alone or with KD) for every beta and tau, on request;\n"
-            "transfer set: all nodes. Each method's hyper-parameters are chosen per\n"
+            "on request too, NOSMOG's ingredients (Tian et al.) with KD, for MLP students:\n"
+            "kd+position (DeepWalk position features, --position), kd+rsd (similarity\n"
+            "distillation, every rsd weight), kd+adv (adversarial augmentation, every\n"
+            "eps), nosmog (gnnkd distill --recipe nosmog: position features and rsd, the\n"
+            "axes on top) and nosmog+adv (all three). A CPF student (--students\n"
+            "mlp:64,cpf:2) trains by its kind's recipe (gnnkd distill --recipe cpf: KD\n"
+            "on the teacher's soft labels).\n"
+            "Transfer set: all nodes. Each method's hyper-parameters are chosen per\n"
             "dataset, teacher and student by mean validation accuracy.\n"
             "Writes results.csv, summary.json, summary.md, env.json and plots (gnuplot).\n\n"
             "Grid:\n"
@@ -73,6 +80,10 @@ static void bench_help(FILE *f) {
         fprintf(f, "  --%-21s values of %s for %s (%s)\n", opt, BENCH_AXES[a].column, list, BENCH_AXES[a].values);
     }
     fprintf(f,
+            "  --position deepwalk:D[,walks=W,length=L,window=K,epochs=E,negatives=N,lr=R,seed=S]\n"
+            "                          the position features of kd+position, nosmog(+adv), made\n"
+            "                          once per dataset and seed on the observed graph, as\n"
+            "                          gnnkd distill --position does (--recipe nosmog's)\n"
             "  --seeds N               seeds seed, seed+1, ... (10); with --protocol glnn seed\n"
             "                          k also draws split k (split seed --split-seed + k)\n"
             "  --seed S                the first seed (0)\n"
@@ -82,14 +93,17 @@ static void bench_help(FILE *f) {
             "Students' training:\n"
             "  --select val-acc|val-loss  model selection of the students (as gnnkd train:\n"
             "                          val-acc, the weights of the best validation accuracy)\n"
-            "  --epochs N              at most N epochs (200)\n"
-            "  --patience N            early-stopping window (100 for val-acc, 10 for val-loss)\n"
+            "  --epochs N              at most N epochs (each kind's recipe: 200, cpf 500)\n"
+            "  --patience N            early-stopping window (100 for val-acc, 10 for val-loss;\n"
+            "                          cpf: its epochs)\n"
             "  --weight-decay X        L2 on the first layer (as gnnkd distill: 0 for distilled\n"
             "                          students, whose soft targets regularise; 5e-4 for scratch)\n"
             "Run:\n"
             "  --out DIR               the results folder; must be new or empty\n"
             "                          (results/YYYYmmdd-HHMMSS)\n"
             "  --resume DIR            continue a run in DIR, skipping the rows it has\n"
+            "  --report-only           with --resume: train nothing, write the reports from the\n"
+            "                          rows DIR has (a stopped run: each entry says its seeds)\n"
             "  --threads N             OpenMP threads in all (all cores)\n"
             "  --jobs J                seeds trained at once, one thread each (--threads); with\n"
             "                          --jobs 1 each kernel uses every thread (large graphs)\n"
@@ -310,6 +324,11 @@ typedef struct {
                                its split redrawn for each seed it trains */
     double teacher_ms;  /* the current teacher's inference time */
     gnnkd_setting_acc teacher_acc; /* and its scores in the setting */
+    /* the current seed's position features: its dataset with them
+     * appended and that dataset's setting (the same split and held-out
+     * nodes as the seed's), made by the first job that needs them */
+    gnnkd_dataset *pos_data;
+    gnnkd_setting *pos_setting;
     bench_curve curve;  /* of the current training, kept for the first seed */
     int recording;
     int last_epoch;     /* of the current training */
@@ -321,7 +340,7 @@ typedef struct {
  * section. rows is read-only while they run (new rows go to the file only). */
 struct bench_run {
     const bench_grid *g;
-    const gnnkd_model_spec *tspec, *sspec; /* the grid's teachers and students */
+    const gnnkd_model_spec *tspec; /* the grid's teachers (students: g->student_spec) */
     const int *teacher_epochs;             /* each teacher's most epochs (its recipe's) */
     const cli_data *data_opts;             /* each dataset's options */
     const bench_table *rows;
@@ -536,17 +555,25 @@ static int students_left(const bench_run *r, int di, int ti, int si) {
     int left = 0;
     for (int st = 0; st < g->nstudents; st++)
         for (int k = 0; k < bench_nconfigs(g); k++) {
-            if (bench_config_method(g, k)->needs_teacher != (ti >= 0)) continue;
+            if (bench_config_method(g, k)->needs_teacher != (ti >= 0) || !bench_config_trains(g, st, k)) continue;
             bench_row_key(&key, g, di, ti < 0 ? 0 : ti, st, k, si);
             left += !have(r, &key);
         }
     return left;
 }
 
-/* The configurations with a teacher (1) or without (0). */
-static int nconfigs_of(const bench_grid *g, int with_teacher) {
+/* The configurations of student st with a teacher (1) or without (0). */
+static int nconfigs_of(const bench_grid *g, int st, int with_teacher) {
     int n = 0;
-    for (int k = 0; k < bench_nconfigs(g); k++) n += bench_config_method(g, k)->needs_teacher == with_teacher;
+    for (int k = 0; k < bench_nconfigs(g); k++)
+        n += bench_config_method(g, k)->needs_teacher == with_teacher && bench_config_trains(g, st, k);
+    return n;
+}
+
+/* The student jobs of one teacher (1) or of none (0). */
+static long student_jobs(const bench_grid *g, int with_teacher) {
+    long n = 0;
+    for (int st = 0; st < g->nstudents; st++) n += nconfigs_of(g, st, with_teacher);
     return n;
 }
 
@@ -555,11 +582,18 @@ static int teachers_trained(const bench_grid *g) { return bench_needs_teacher(g)
 
 /* The jobs and estimated work of one seed of dataset di. */
 static long seed_jobs(const bench_grid *g) {
-    return (long)g->nstudents * nconfigs_of(g, 0) + (long)teachers_trained(g) * (1 + g->nstudents * nconfigs_of(g, 1));
+    return student_jobs(g, 0) + (long)teachers_trained(g) * (1 + student_jobs(g, 1));
+}
+
+/* The most epochs of student st (its kind's recipe, or --epochs). */
+static int student_epochs(const bench_grid *g, int st) {
+    gnnkd_train_options o;
+    bench_student_train(&o, g, GNNKD_METHOD_KD, &g->student_spec[st]);
+    return o.epochs;
 }
 
 static double student_cost(const bench_run *r, int st, const bench_data *bd) {
-    return job_cost(&r->sspec[st], r->g->epochs, bd->d, bd->g);
+    return job_cost(&r->g->student_spec[st], student_epochs(r->g, st), bd->d, bd->g);
 }
 
 static double teacher_cost(const bench_run *r, int ti, const bench_data *bd) {
@@ -570,9 +604,45 @@ static double seed_work(const bench_run *r, const bench_data *bd) {
     const bench_grid *g = r->g;
     double w = 0;
     for (int st = 0; st < g->nstudents; st++)
-        w += (nconfigs_of(g, 0) + teachers_trained(g) * nconfigs_of(g, 1)) * student_cost(r, st, bd);
+        w += (nconfigs_of(g, st, 0) + teachers_trained(g) * nconfigs_of(g, st, 1)) * student_cost(r, st, bd);
     for (int ti = 0; ti < teachers_trained(g); ti++) w += teacher_cost(r, ti, bd);
     return w;
+}
+
+static void position_free(bench_worker *w) {
+    gnnkd_setting_free(&w->pos_setting);
+    gnnkd_dataset_free(&w->pos_data);
+}
+
+/* The position features of the current seed (seed: the students'), once:
+ * as gnnkd_distill_in makes them (DeepWalk on the observed graph, seeded
+ * position.seed + seed, standardised), appended to the full dataset, whose
+ * setting is then made again: the same split, kind and seed draw the same
+ * held-out nodes, which is checked. */
+static int position_setting(bench_worker *w, long seed, long split_seed, char *msg) {
+    if (w->pos_setting) return GNNKD_OK;
+    const bench_grid *g = w->run->g;
+    const gnnkd_setting *s = w->data->s;
+    gnnkd_deepwalk_options dw = g->position;
+    float *pos = NULL;
+    int32_t k = 0, nheld = 0, nheld2 = 0;
+    dw.seed = g->position.seed + (uint64_t)seed;
+    int rc = gnnkd_position_features(&pos, &k, s, &dw, NULL, 1, msg);
+    if (rc == GNNKD_OK) rc = gnnkd_dataset_append_columns(&w->pos_data, gnnkd_setting_full(s), pos, k, msg);
+    free(pos);
+    if (rc == GNNKD_OK)
+        rc = gnnkd_setting_new(&w->pos_setting, w->pos_data, gnnkd_setting_get_kind(s), gnnkd_setting_fraction(s),
+                               (uint64_t)split_seed, msg);
+    if (rc == GNNKD_OK) {
+        const int32_t *held = gnnkd_setting_held_out(s, &nheld);
+        const int32_t *held2 = gnnkd_setting_held_out(w->pos_setting, &nheld2);
+        if (nheld != nheld2 || (nheld > 0 && memcmp(held, held2, (size_t)nheld * sizeof *held))) {
+            util_msg(msg, "bench: the setting with position features holds out other nodes than seed %ld's", seed);
+            rc = GNNKD_EINVAL;
+        }
+    }
+    if (rc != GNNKD_OK) position_free(w);
+    return rc;
 }
 
 /* Trains the student of job (st, k) from t (NULL without a teacher) into row. */
@@ -580,7 +650,7 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
                        char *msg) {
     const bench_grid *g = w->run->g;
     const bench_data *bd = w->data;
-    const gnnkd_model_spec *sspec = &w->run->sspec[st];
+    const gnnkd_model_spec *sspec = &g->student_spec[st];
     gnnkd_distill_options o;
     gnnkd_train_result res;
     gnnkd_model *sm = NULL;
@@ -589,12 +659,21 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
     o.student_train.progress = on_epoch;
     o.student_train.progress_ctx = w;
     bench_config_text(conf, sizeof conf, g, k);
-    job_begin(w, student_cost(w->run, st, bd), g->epochs, "%s seed %ld %s%s%s %s %s", row->dataset, seed,
-              t ? row->teacher : "", t ? " -> " : "", row->student, row->method, conf);
+    job_begin(w, student_cost(w->run, st, bd), student_epochs(g, st), "%s seed %ld %s%s%s %s %s", row->dataset,
+              seed, t ? row->teacher : "", t ? " -> " : "", row->student, row->method, conf);
     gnnkd_setting_acc acc;
-    int rc = gnnkd_distill_student(&sm, &res, &o, t, (uint64_t)seed, bd->od, bd->og, msg);
-    if (rc == GNNKD_OK) rc = gnnkd_setting_evaluate(&acc, sm, bd->s, msg);
-    if (rc == GNNKD_OK) rc = time_forward(&row->inference_ms, sm, bd->d, bd->g, msg);
+    const gnnkd_setting *s = bd->s; /* the student's setting: with position features or not */
+    int rc = GNNKD_OK;
+    if (bench_config_method(g, k)->position) {
+        rc = position_setting(w, seed, row->split_seed, msg);
+        s = w->pos_setting;
+    }
+    if (rc == GNNKD_OK)
+        rc = gnnkd_distill_student(&sm, &res, &o, t, (uint64_t)seed, gnnkd_setting_observed(s),
+                                   gnnkd_setting_observed_graph(s), msg);
+    if (rc == GNNKD_OK) rc = gnnkd_setting_evaluate(&acc, sm, s, msg);
+    if (rc == GNNKD_OK)
+        rc = time_forward(&row->inference_ms, sm, gnnkd_setting_full(s), gnnkd_setting_full_graph(s), msg);
     if (rc == GNNKD_OK) {
         row->tran = acc.tran;
         row->ind = acc.ind;
@@ -618,7 +697,7 @@ static int run_students(bench_worker *w, int di, int ti, int si, const gnnkd_tea
     bench_row row;
     for (int st = 0; st < g->nstudents; st++)
         for (int k = 0; k < bench_nconfigs(g); k++) {
-            if (bench_config_method(g, k)->needs_teacher != (ti >= 0)) continue;
+            if (bench_config_method(g, k)->needs_teacher != (ti >= 0) || !bench_config_trains(g, st, k)) continue;
             bench_row_key(&row, g, di, ti < 0 ? 0 : ti, st, k, si);
             if (have(r, &row)) {
                 job_skip(w->run, 1, student_cost(r, st, w->data));
@@ -654,7 +733,8 @@ static int run_teacher(bench_worker *w, gnnkd_teacher **t, bench_row *row, int d
     bench_teacher_key(row, g, di, ti, si);
     job_begin(w, teacher_cost(r, ti, bd), r->teacher_epochs[ti], "%s seed %ld teacher %s", row->dataset, row->seed, row->student);
     gnnkd_distill_options o;
-    // a teacher of LSP students keeps its hidden layer (gnnkd_distill_teacher)
+    // a teacher of LSP or similarity-distilled students keeps its hidden layer
+    // (gnnkd_distill_teacher; the same layer for both)
     gnnkd_distill_options_default(&o, bench_needs_hidden(g) ? GNNKD_METHOD_KD_LSP : GNNKD_METHOD_KD,
                                   g->select);
     o.teacher = *tspec;
@@ -692,7 +772,11 @@ static int run_teacher(bench_worker *w, gnnkd_teacher **t, bench_row *row, int d
 /* One seed of dataset di: the students without a teacher, then every
  * teacher and its students, each job unless results.csv has its row. */
 static int run_seed(bench_worker *w, int di, int si, const bench_data *bd, char *msg) {
-#define UTIL_FREE_ALL gnnkd_teacher_free(&t)
+#define UTIL_FREE_ALL                                                                       \
+    do {                                                                                  \
+        gnnkd_teacher_free(&t);                                                           \
+        position_free(w);                                                                 \
+    } while (0)
     bench_run *r = w->run;
     const bench_grid *g = r->g;
     gnnkd_teacher *t = NULL;
@@ -717,8 +801,8 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd, char 
         bench_teacher_key(&key, g, di, ti, si);
         if (students_left(r, di, ti, si) == 0 && have(r, &key)) {
             double work = teacher_cost(r, ti, bd);
-            for (int st = 0; st < g->nstudents; st++) work += nconfigs_of(g, 1) * student_cost(r, st, bd);
-            job_skip(r, 1 + (long)g->nstudents * nconfigs_of(g, 1), work);
+            for (int st = 0; st < g->nstudents; st++) work += nconfigs_of(g, st, 1) * student_cost(r, st, bd);
+            job_skip(r, 1 + student_jobs(g, 1), work);
             continue;
         }
         UTIL_TRY(run_teacher(w, &t, &trow, di, ti, si, msg));
@@ -734,6 +818,7 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd, char 
 static void workers_free(bench_run *r) {
     for (int w = 0; r->worker && w < r->nworkers; w++) {
         free(r->worker[w].curve.train_loss);
+        position_free(&r->worker[w]);
         for (int d = 0; r->worker[w].own && d < r->g->ndatasets; d++) data_free(&r->worker[w].own[d]);
         free(r->worker[w].own);
     }
@@ -837,11 +922,11 @@ static int check_resume(const bench_grid *g, const bench_table *rows, const char
 /* The command line of gnnkd bench. */
 typedef struct {
     bench_grid grid;
-    gnnkd_model_spec tspec[BENCH_MAX_LIST], sspec[BENCH_MAX_LIST];
+    gnnkd_model_spec tspec[BENCH_MAX_LIST];
     cli_data data, each[BENCH_MAX_LIST]; /* each dataset's options */
     char names[512];                     /* each[i].dataset points into it */
     const char *out, *resume;
-    int plots, quiet;
+    int plots, quiet, report_only;
     int teacher_epochs[BENCH_MAX_LIST]; /* each teacher's recipe's most epochs */
     int max_teacher_epochs;
     long threads, jobs;
@@ -852,7 +937,7 @@ enum { OPT_AXIS = 3000 }; /* + the axis: its values */
 /* What parse_one notes besides the grid. */
 typedef struct {
     const char *datasets, *teacher, *teachers;
-    int quick, seeds_set, patience_set;
+    int quick, seeds_set;
 } bench_seen;
 
 /* One option of the grid or the run; 0: taken, otherwise 1 + the exit code. */
@@ -870,7 +955,14 @@ static int parse_one(bench_args *a, int c, const char *arg, bench_seen *seen) {
     case 'D': seen->datasets = arg; return 0;
     case 'T': seen->teacher = arg; return 0;
     case 'K': seen->teachers = arg; return 0;
-    case 's': return parse_specs("students", arg, g->student, &g->nstudents, a->sspec) ? 0 : 3;
+    case 's': return parse_specs("students", arg, g->student, &g->nstudents, g->student_spec) ? 0 : 3;
+    case 'X':
+        if (gnnkd_deepwalk_options_parse(&g->position, arg, msg) != GNNKD_OK ||
+            snprintf(g->position_text, sizeof g->position_text, "%s", arg) >= (int)sizeof g->position_text) {
+            fprintf(stderr, "gnnkd bench: --position: %s\n", msg[0] ? msg : "too long");
+            return 3;
+        }
+        return 0;
     case 'M': return parse_methods(arg, g) ? 0 : 3;
     case 'n':
         if (!cli_int("bench", "seeds", arg, 1, 100000, &v)) return 3;
@@ -887,11 +979,11 @@ static int parse_one(bench_args *a, int c, const char *arg, bench_seen *seen) {
         return 3;
     case 'e':
         if (!cli_int("bench", "epochs", arg, 1, 1000000, &v)) return 3;
-        g->epochs = (int)v;
+        g->epochs = (int)v, g->epochs_set = 1;
         return 0;
     case 'p':
         if (!cli_int("bench", "patience", arg, 0, 1000000, &v)) return 3;
-        g->patience = (int)v, seen->patience_set = 1;
+        g->patience = (int)v, g->patience_set = 1;
         return 0;
     case 'w': return cli_float("bench", "weight-decay", arg, 0.0, 100.0, &g->weight_decay) ? 0 : 3;
     case 'o': a->out = arg; return 0;
@@ -899,6 +991,7 @@ static int parse_one(bench_args *a, int c, const char *arg, bench_seen *seen) {
     case 'j': return cli_int("bench", "threads", arg, 0, 4096, &a->threads) ? 0 : 3;
     case 'J': return cli_int("bench", "jobs", arg, 0, 4096, &a->jobs) ? 0 : 3;
     case 'P': a->plots = 0; return 0;
+    case 'Y': a->report_only = 1; return 0;
     case 'Q': a->quiet = 1; return 0;
     case 'h': bench_help(stdout); return 1;
     default: bench_help(stderr); return 3;
@@ -949,7 +1042,12 @@ static void grid_defaults(bench_args *a) {
     g->nmethods = 0;
     for (int k = 0; k < BENCH_NMETHODS; k++)
         if (BENCH_METHODS[k].by_default) g->method[g->nmethods++] = k;
-    (void)!parse_specs("students", "gcn:8,mlp:64", g->student, &g->nstudents, a->sspec);
+    (void)!parse_specs("students", "gcn:8,mlp:64", g->student, &g->nstudents, g->student_spec);
+    /* the position features of the recipe nosmog: one decision, the library's */
+    gnnkd_distill_options nosmog = def;
+    (void)!gnnkd_recipe_apply(&nosmog, "nosmog", NULL);
+    g->position = nosmog.position;
+    snprintf(g->position_text, sizeof g->position_text, "deepwalk:%d", (int)g->position.dim);
     a->tspec[0] = def.teacher;
     gnnkd_model_spec_format(g->teacher[0], BENCH_SPEC_LEN, &def.teacher);
     g->nteachers = 1;
@@ -998,11 +1096,13 @@ static int parse_args(bench_args *a, int argc, char **argv) {
         {"epochs", required_argument, 0, 'e'},
         {"patience", required_argument, 0, 'p'},
         {"weight-decay", required_argument, 0, 'w'},
+        {"position", required_argument, 0, 'X'},
         {"out", required_argument, 0, 'o'},
         {"resume", required_argument, 0, 'r'},
         {"threads", required_argument, 0, 'j'},
         {"jobs", required_argument, 0, 'J'},
         {"no-plots", no_argument, 0, 'P'},
+        {"report-only", no_argument, 0, 'Y'},
         {"quiet", no_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'}};
     enum { NFIXED = sizeof fixed / sizeof fixed[0] };
@@ -1026,6 +1126,10 @@ static int parse_args(bench_args *a, int argc, char **argv) {
         fprintf(stderr, "gnnkd bench: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 3;
     }
+    if (a->report_only && !a->resume) {
+        fprintf(stderr, "gnnkd bench: --report-only needs --resume DIR (the run to report)\n");
+        return 3;
+    }
     if (a->out && a->resume) {
         fprintf(stderr, "gnnkd bench: give --out for a new run or --resume for an old one, not both\n");
         return 3;
@@ -1033,11 +1137,15 @@ static int parse_args(bench_args *a, int argc, char **argv) {
     g->glnn = a->data.glnn;
     g->split_seed = a->data.split_seed;
     g->inductive = g->glnn || (a->data.setting && a->data.setting_kind == GNNKD_SETTING_INDUCTIVE);
-    if (g->glnn) snprintf(g->setting, sizeof g->setting, "glnn");
+    if (g->glnn && a->data.setting && a->data.setting_kind == GNNKD_SETTING_TRANSDUCTIVE)
+        g->inductive = 0; /* the protocol's splits, every node observed */
+    if (g->glnn && a->data.setting)
+        snprintf(g->setting, sizeof g->setting, g->inductive ? "glnn+inductive:%g" : "glnn+transductive", a->data.setting_fraction);
+    else if (g->glnn) snprintf(g->setting, sizeof g->setting, "glnn");
     else if (g->inductive) snprintf(g->setting, sizeof g->setting, "inductive:%g", a->data.setting_fraction);
     if (!split_datasets(a, seen.datasets)) return 3;
     if (seen.quick && !seen.seeds_set) g->seeds = 2;
-    if (!seen.patience_set) { /* the library's window for the rule */
+    if (!g->patience_set) { /* the library's window for the rule */
         gnnkd_train_options rule;
         gnnkd_train_options_for(&rule, GNNKD_METHOD_SCRATCH, g->select);
         g->patience = rule.patience;
@@ -1159,15 +1267,17 @@ int cmd_bench(int argc, char **argv) {
     memset(bd, 0, sizeof bd);
     bench_table rows = {0};
     bench_summary sum = {0};
-    bench_run r = {.g = &a->grid, .tspec = a->tspec, .sspec = a->sspec, .teacher_epochs = a->teacher_epochs,
+    bench_run r = {.g = &a->grid, .tspec = a->tspec, .teacher_epochs = a->teacher_epochs,
                    .data_opts = a->each,
                    .rows = &rows, .start = env.start};
-    r.max_epochs = a->grid.epochs > a->max_teacher_epochs ? a->grid.epochs : a->max_teacher_epochs;
+    r.max_epochs = a->max_teacher_epochs;
+    for (int st = 0; st < a->grid.nstudents; st++)
+        if (student_epochs(&a->grid, st) > r.max_epochs) r.max_epochs = student_epochs(&a->grid, st);
     r.show = !a->quiet && isatty(2);
 
     int rc = open_datasets(bd, a, msg);
     if (rc == GNNKD_OK) rc = prepare_run(&r, &rows, &env, dir, sizeof dir, a, msg);
-    if (rc == GNNKD_OK) rc = run_jobs(&r, bd, a, msg);
+    if (rc == GNNKD_OK && !a->report_only) rc = run_jobs(&r, bd, a, msg);
     rc = close_run(&r, rc, msg);
     env.rows_run = (int)r.rows_run;
     if (rc == GNNKD_OK) rc = report(&rows, &sum, &env, &r, dir, a, msg);

@@ -11,38 +11,76 @@ static void set_temperature(gnnkd_distill_options *o, double v) { o->temperature
 static void set_alpha(gnnkd_distill_options *o, double v) { o->alpha = (float)v; }
 static void set_beta(gnnkd_distill_options *o, double v) { o->lsp_weight = (float)v; }
 static void set_tau(gnnkd_distill_options *o, double v) { o->lsp_tau = (float)v; }
+static void set_rsd(gnnkd_distill_options *o, double v) { o->rsd_weight = (float)v; }
+static void set_adv(gnnkd_distill_options *o, double v) { o->adv_eps = (float)v; }
 
 const bench_axis BENCH_AXES[BENCH_NAXES] = {
     [BENCH_AXIS_T] = {"T", "temperatures", "T", "1,2,4,8", 1e-3, 1e6, set_temperature},
     [BENCH_AXIS_ALPHA] = {"alpha", "alphas", "α", "0.5,0.9", 0.0, 1.0, set_alpha},
     [BENCH_AXIS_BETA] = {"beta", "lsp-weights", "β", "1", 1e-6, 1e6, set_beta},
     [BENCH_AXIS_TAU] = {"tau", "lsp-taus", "τ", "1,0.1,0.03", 1e-4, 1e4, set_tau},
+    [BENCH_AXIS_RSD] = {"rsd_weight", "rsd-weights", "rsd", "1,3", 1e-6, 1e6, set_rsd},
+    [BENCH_AXIS_ADV] = {"adv_eps", "adv-eps", "ε", "0.002,0.01", 1e-6, 10.0, set_adv},
 };
 
 #define AXIS(a) (1u << (a))
+#define KD_AXES (AXIS(BENCH_AXIS_T) | AXIS(BENCH_AXIS_ALPHA))
+#define LSP_AXES (AXIS(BENCH_AXIS_BETA) | AXIS(BENCH_AXIS_TAU))
 const bench_method BENCH_METHODS[] = {
-    {GNNKD_METHOD_SCRATCH, 0, 0, 1},
-    {GNNKD_METHOD_KD, AXIS(BENCH_AXIS_T) | AXIS(BENCH_AXIS_ALPHA), 1, 1},
-    {GNNKD_METHOD_COMPRESS, AXIS(BENCH_AXIS_ALPHA), 1, 1},
-    {GNNKD_METHOD_LSP, AXIS(BENCH_AXIS_BETA) | AXIS(BENCH_AXIS_TAU), 1, 0},
-    {GNNKD_METHOD_KD_LSP, AXIS(BENCH_AXIS_T) | AXIS(BENCH_AXIS_ALPHA) | AXIS(BENCH_AXIS_BETA) | AXIS(BENCH_AXIS_TAU), 1, 0},
+    /* name, method, recipe, position, axes, needs_teacher, by_default, mlp_only */
+    {NULL, GNNKD_METHOD_SCRATCH, NULL, 0, 0, 0, 1, 0},
+    {NULL, GNNKD_METHOD_KD, NULL, 0, KD_AXES, 1, 1, 0},
+    {NULL, GNNKD_METHOD_COMPRESS, NULL, 0, AXIS(BENCH_AXIS_ALPHA), 1, 1, 0},
+    {NULL, GNNKD_METHOD_LSP, NULL, 0, LSP_AXES, 1, 0, 0},
+    {NULL, GNNKD_METHOD_KD_LSP, NULL, 0, KD_AXES | LSP_AXES, 1, 0, 0},
+    {"kd+position", GNNKD_METHOD_KD, NULL, 1, KD_AXES, 1, 0, 1},
+    {"kd+rsd", GNNKD_METHOD_KD, NULL, 0, KD_AXES | AXIS(BENCH_AXIS_RSD), 1, 0, 1},
+    {"kd+adv", GNNKD_METHOD_KD, NULL, 0, KD_AXES | AXIS(BENCH_AXIS_ADV), 1, 0, 1},
+    /* the recipe (position features and similarity distillation), then all
+     * three; the axes on top of the recipe's values */
+    {"nosmog", GNNKD_METHOD_KD, "nosmog", 1, KD_AXES | AXIS(BENCH_AXIS_RSD), 1, 0, 1},
+    {"nosmog+adv", GNNKD_METHOD_KD, "nosmog", 1, KD_AXES | AXIS(BENCH_AXIS_RSD) | AXIS(BENCH_AXIS_ADV), 1, 0, 1},
 };
 const int BENCH_NMETHODS = (int)(sizeof BENCH_METHODS / sizeof BENCH_METHODS[0]);
 
+const char *bench_method_name(const bench_method *m) {
+    return m->name ? m->name : gnnkd_method_name(m->method);
+}
+
 int bench_method_find(const char *text, char *msg) {
-    gnnkd_method m;
-    if (gnnkd_method_parse(&m, text, msg) != GNNKD_OK) return -1;
-    for (int k = 0; k < BENCH_NMETHODS; k++)
-        if (BENCH_METHODS[k].method == m) return k;
-    snprintf(msg, GNNKD_MSG_LEN, "method '%s' is not in the benchmark's grid", text);
+    char list[256] = "";
+    for (int k = 0; k < BENCH_NMETHODS; k++) {
+        if (!strcmp(bench_method_name(&BENCH_METHODS[k]), text)) return k;
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                 bench_method_name(&BENCH_METHODS[k]));
+    }
+    snprintf(msg, GNNKD_MSG_LEN, "method '%s' is not in the benchmark's grid (%s)", text, list);
     return -1;
+}
+
+int bench_config_trains(const bench_grid *g, int st, int k) {
+    const bench_method *bm = bench_config_method(g, k);
+    const gnnkd_model_kind kind = g->student_spec[st].kind;
+    // a CPF student clamps its training nodes to their labels: without the
+    // teacher's soft labels nothing trains it
+    if (kind == GNNKD_MODEL_CPF && (bm->method == GNNKD_METHOD_SCRATCH || bm->method == GNNKD_METHOD_LSP))
+        return 0;
+    return !bm->mlp_only || kind == GNNKD_MODEL_MLP;
 }
 
 int bench_needs_hidden(const bench_grid *g) {
     for (int m = 0; m < g->nmethods; m++) {
-        const gnnkd_method method = BENCH_METHODS[g->method[m]].method;
-        if (method == GNNKD_METHOD_LSP || method == GNNKD_METHOD_KD_LSP) return 1;
+        const bench_method *bm = &BENCH_METHODS[g->method[m]];
+        if (bm->method == GNNKD_METHOD_LSP || bm->method == GNNKD_METHOD_KD_LSP ||
+            (bm->axes & AXIS(BENCH_AXIS_RSD)))
+            return 1;
     }
+    return 0;
+}
+
+int bench_needs_position(const bench_grid *g) {
+    for (int m = 0; m < g->nmethods; m++)
+        if (BENCH_METHODS[g->method[m]].position) return 1;
     return 0;
 }
 
@@ -100,16 +138,25 @@ float bench_weight_decay(const bench_grid *g, gnnkd_method method) {
     return o.weight_decay;
 }
 
+void bench_student_train(gnnkd_train_options *o, const bench_grid *g, gnnkd_method method,
+                         const gnnkd_model_spec *spec) {
+    gnnkd_train_options_for_model(o, spec, method, g->select);
+    if (g->epochs_set) o->epochs = g->epochs;
+    if (g->patience_set) o->patience = g->patience;
+    if (g->weight_decay >= 0) o->weight_decay = (float)g->weight_decay;
+}
+
 void bench_student_options(gnnkd_distill_options *o, const bench_grid *g, int config,
                            const gnnkd_model_spec *student) {
     int m, idx[BENCH_NAXES];
     bench_config(g, config, &m, idx);
-    const gnnkd_method method = BENCH_METHODS[g->method[m]].method;
-    gnnkd_distill_options_default(o, method, g->select);
+    const bench_method *bm = &BENCH_METHODS[g->method[m]];
+    gnnkd_distill_options_default(o, bm->method, g->select);
+    // the table's recipe names are the library's
+    if (bm->recipe) (void)!gnnkd_recipe_apply(o, bm->recipe, NULL);
+    o->method = bm->method;
     o->student = *student;
-    o->student_train.epochs = g->epochs;
-    o->student_train.patience = g->patience;
-    o->student_train.weight_decay = bench_weight_decay(g, method);
+    bench_student_train(&o->student_train, g, bm->method, student);
     for (int a = 0; a < BENCH_NAXES; a++)
         if (idx[a] >= 0) BENCH_AXES[a].apply(o, g->value[a][idx[a]]);
     o->center = 1; /* centred logits: the limit of KD as T grows, where the two methods meet */

@@ -4,7 +4,9 @@
  *   accuracy_vs_temperature  KD's test accuracy against T (at the chosen
  *                            alpha), scratch and compression as bands
  *   accuracy_vs_size         test accuracy against student parameters
- *   curves                   validation accuracy per epoch, first seed */
+ *   curves                   validation accuracy per epoch, first seed
+ *   accuracy_by_method       every student and method side by side (chosen
+ *                            settings), the teacher as a line */
 #include "bench_plots.h"
 
 #include <errno.h>
@@ -57,19 +59,20 @@ static void figure_end(FILE *gp) { fprintf(gp, "  unset multiplot\n  set output\
 
 /* A panel that has nothing to show. */
 static void empty_panel(FILE *gp) {
-    fprintf(gp, "  set label 1 'no data' at graph 0.5,0.5 center\n"
+    fprintf(gp, "  unset logscale\n  set label 1 'no data' at graph 0.5,0.5 center\n"
                 "  plot [0:1][0:1] 2 notitle\n  unset label 1\n");
 }
 
 /* A colour per method of BENCH_METHODS, the same in every figure. */
 static const char *method_color(const bench_grid *g, int m) {
     static const char *const COLOR[] = {"#7f7f7f", "#d62728", "#2ca02c", "#1f77b4",
-                                        "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"};
+                                        "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+                                        "#bcbd22", "#17becf", "#000080"};
     return COLOR[g->method[m] % (int)(sizeof COLOR / sizeof COLOR[0])];
 }
 
 static const char *method_name(const bench_grid *g, int m) {
-    return gnnkd_method_name(BENCH_METHODS[g->method[m]].method);
+    return bench_method_name(&BENCH_METHODS[g->method[m]]);
 }
 
 /* A title "cora, teacher gcn:64" (no teacher part if the grid trains none). */
@@ -375,6 +378,68 @@ static int curves_panel(FILE *gp, const bench_summary *s, int d, int t, int cap,
     return rc;
 }
 
+/* ---- (d) every method side by side ----------------------------------------------- */
+
+/* One bar per student and method at its chosen setting: (x, mean, std) of
+ * the headline score in percent, a block per method (its colour), then the
+ * teacher (x range, mean). */
+static int method_panel(FILE *gp, const bench_summary *s, int d, int t, const char *dir, char *msg) {
+    const bench_grid *g = s->grid;
+    char name[64], label[160];
+    const int sc = s->score;
+    panel_title(gp, s, d, t, NULL);
+    snprintf(name, sizeof name, "methods_%d_%d.dat", d, t);
+    FILE *f = open_data(dir, name, msg);
+    if (f == NULL) return GNNKD_EIO;
+    int present[BENCH_MAX_LIST] = {0}, nbars = 0;
+    fprintf(gp, "  set xtics rotate by -35 left (");
+    for (int m = 0; m < g->nmethods; m++) {
+        fprintf(f, "%s# %s: x, mean, std\n", m ? "\n\n" : "", method_name(g, m));
+        for (int st = 0; st < g->nstudents; st++) {
+            int k = bench_chosen(s, d, t, st, m);
+            const bench_stat *b = k >= 0 ? bench_stat_at(s, d, t, st, k) : NULL;
+            if (b == NULL || b->n == 0) continue;
+            fprintf(f, "%d %.4f %.4f\n", nbars, 100 * b->mean[sc], 100 * b->std[sc]);
+            snprintf(label, sizeof label, "%s %s", g->student[st], method_name(g, m));
+            fprintf(gp, "%s", nbars ? ", " : "");
+            gp_str(gp, label);
+            fprintf(gp, " %d", nbars++);
+            present[m] = 1;
+        }
+        if (!present[m]) fprintf(f, "nan nan nan\n");
+    }
+    fprintf(gp, ")\n");
+    const bench_stat *tb = bench_teacher_at(s, d, t);
+    fprintf(f, "\n\n# teacher: x, mean\n");
+    if (tb->n > 0) fprintf(f, "-0.5 %.4f\n%d.5 %.4f\n", 100 * tb->mean[sc], nbars - 1, 100 * tb->mean[sc]);
+    else fprintf(f, "nan nan\n");
+    int rc = close_data(f, dir, name, msg);
+    if (rc != GNNKD_OK) return rc;
+    if (nbars == 0) {
+        fprintf(gp, "  set xtics autofreq norotate\n");
+        empty_panel(gp);
+        return GNNKD_OK;
+    }
+    fprintf(gp, "  set xrange [-0.7:%d.7]\n  unset xlabel\n  set ylabel '%s (%%)'\n  set boxwidth 0.7\n"
+                "  set style fill solid 0.5\n  set key below\n",
+            nbars - 1, s->score == BENCH_PROD ? "test accuracy, prod" : "test accuracy");
+    const char *sep = "  plot ";
+    for (int m = 0; m < g->nmethods; m++) {
+        if (!present[m]) continue;
+        fprintf(gp, "%s'%s' index %d using 1:2:3 with boxerrorbars lc rgb '%s' notitle", sep, name, m,
+                method_color(g, m));
+        sep = ", \\\n       ";
+    }
+    if (tb->n > 0) {
+        fprintf(gp, "%s'%s' index %d using 1:2 with lines lc rgb 'black' dt 3 title ", sep, name, g->nmethods);
+        snprintf(label, sizeof label, "teacher %s", g->teacher[t]);
+        gp_str(gp, label);
+    }
+    fprintf(gp, "\n  set xrange [*:*]\n  set xtics autofreq norotate\n  unset boxwidth\n"
+                "  set style fill empty\n  set ylabel\n");
+    return GNNKD_OK;
+}
+
 /* ---- the script ------------------------------------------------------------------- */
 
 static int write_script(const bench_summary *s, const char *dir, int cap, char *msg) {
@@ -419,6 +484,14 @@ static int write_script(const bench_summary *s, const char *dir, int cap, char *
     for (int t = 0; rc == GNNKD_OK && t < nt; t++)
         for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++) rc = curves_panel(gp, s, d, t, cap, dir, msg);
     figure_end(gp);
+
+    snprintf(title, sizeof title, "%s by student and method (chosen settings, mean ± std over %d seed%s)",
+             s->score == BENCH_PROD ? "Test accuracy (prod)" : "Test accuracy", g->seeds, plural);
+    figure_begin(gp, "accuracy_by_method", 120 + 60 * g->nstudents * g->nmethods, 420 * g->ndatasets * nt + 40,
+                 g->ndatasets * nt, 1, title);
+    for (int d = 0; rc == GNNKD_OK && d < g->ndatasets; d++)
+        for (int t = 0; rc == GNNKD_OK && t < nt; t++) rc = method_panel(gp, s, d, t, dir, msg);
+    figure_end(gp);
     int rc2 = gnnkd_output_close(gp, tmp, path, rc == GNNKD_OK, msg);
     return rc != GNNKD_OK ? rc : rc2;
 }
@@ -448,8 +521,8 @@ int bench_plots_write(const bench_summary *s, const char *dir, int cap, int *mad
         return GNNKD_OK;
     }
     /* gnuplot may succeed and still draw nothing (an unknown terminal) */
-    const char *images[] = {"accuracy_vs_temperature", "accuracy_vs_size", "curves"};
-    for (int i = 0; i < 3; i++)
+    const char *images[] = {"accuracy_vs_temperature", "accuracy_vs_size", "curves", "accuracy_by_method"};
+    for (int i = 0; i < 4; i++)
         for (int k = 0; k < 2; k++) {
             char path[PATH_LEN];
             struct stat st;

@@ -116,7 +116,7 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
                 for (int k = 0; k < s->nconf; k++) {
                     bench_stat *b = bench_stat_at(s, d, ti, st, k);
                     stat_carve(b, s->pool, (size_t)(b - s->stat), S);
-                    for (int si = 0; si < S; si++) {
+                    for (int si = 0; si < S && bench_config_trains(g, st, k); si++) {
                         bench_row_key(&key, g, d, ti, st, k, si);
                         const bench_row *r = bench_table_find(t, &key);
                         if (r) stat_add(b, r, extra, S, s->score);
@@ -141,6 +141,14 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
     free(extra);
     return GNNKD_OK;
 #undef UTIL_FREE_ALL
+}
+
+/* How student st is trained when distilled (its kind's recipe, the grid's
+ * options on top). */
+static void student_text(char *buf, size_t len, const bench_grid *g, int st) {
+    gnnkd_train_options o;
+    bench_student_train(&o, g, GNNKD_METHOD_KD, &g->student_spec[st]);
+    bench_training_text(buf, len, o.select, o.patience, o.epochs, o.weight_decay);
 }
 
 /* ---- summary.json -------------------------------------------------------------- */
@@ -177,7 +185,7 @@ static void add_config(cJSON *o, const bench_summary *s, int d, int t, int st, i
     if (bm->needs_teacher) cJSON_AddStringToObject(o, "teacher", g->teacher[t]);
     else cJSON_AddNullToObject(o, "teacher");
     cJSON_AddStringToObject(o, "student", g->student[st]);
-    cJSON_AddStringToObject(o, "method", gnnkd_method_name(bm->method));
+    cJSON_AddStringToObject(o, "method", bench_method_name(bm));
     for (int a = 0; a < BENCH_NAXES; a++)
         add_number_or_null(o, BENCH_AXES[a].column, idx[a] >= 0 ? g->value[a][idx[a]] : NAN);
     cJSON_AddNumberToObject(o, "seeds", b->n);
@@ -208,9 +216,9 @@ static cJSON *settings_json(const bench_summary *s) {
     arr = cJSON_AddArrayToObject(set, "methods");
     cJSON *wd = cJSON_AddObjectToObject(set, "weight_decay");
     for (int m = 0; m < g->nmethods; m++) {
-        gnnkd_method method = BENCH_METHODS[g->method[m]].method;
-        cJSON_AddItemToArray(arr, cJSON_CreateString(gnnkd_method_name(method)));
-        cJSON_AddNumberToObject(wd, gnnkd_method_name(method), bench_weight_decay(g, method));
+        const bench_method *bm = &BENCH_METHODS[g->method[m]];
+        cJSON_AddItemToArray(arr, cJSON_CreateString(bench_method_name(bm)));
+        cJSON_AddNumberToObject(wd, bench_method_name(bm), bench_weight_decay(g, bm->method));
     }
     for (int a = 0; a < BENCH_NAXES; a++)
         cJSON_AddItemToObject(set, BENCH_AXES[a].option, cJSON_CreateDoubleArray(g->value[a], g->nvalues[a]));
@@ -224,6 +232,13 @@ static cJSON *settings_json(const bench_summary *s) {
     cJSON_AddNumberToObject(set, "patience", g->patience);
     cJSON_AddNumberToObject(set, "epochs", g->epochs);
     cJSON_AddStringToObject(set, "transfer", "all");
+    cJSON *training = cJSON_AddObjectToObject(set, "student_training");
+    for (int st = 0; st < g->nstudents; st++) {
+        char text[BENCH_TRAINING_LEN];
+        student_text(text, sizeof text, g, st);
+        cJSON_AddStringToObject(training, g->student[st], text);
+    }
+    if (bench_needs_position(g)) cJSON_AddStringToObject(set, "position", g->position_text);
     cJSON_AddStringToObject(set, "compress_target", "teacher logits, each row centred to zero mean");
     cJSON_AddStringToObject(set, "choice",
                             "each method's hyper-parameters per dataset, teacher and student by mean "
@@ -312,7 +327,7 @@ static const char *pp(char *buf, size_t len, double diff) {
 
 /* The method of the grid's method m as a table heading. */
 static const char *method_title(const bench_grid *g, int m) {
-    return gnnkd_method_name(BENCH_METHODS[g->method[m]].method);
+    return bench_method_name(&BENCH_METHODS[g->method[m]]);
 }
 
 /* The score columns: "test acc" or "tran | ind | prod" (header, rule or cells). */
@@ -435,6 +450,19 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
                                               : ", keeping the last weights",
             (double)bench_weight_decay(g, GNNKD_METHOD_SCRATCH), (double)bench_weight_decay(g, GNNKD_METHOD_KD),
             g->seed0, g->seed0 + g->seeds - 1);
+    for (int st = 0; st < g->nstudents; st++) {
+        char text[BENCH_TRAINING_LEN], plain[BENCH_TRAINING_LEN];
+        student_text(text, sizeof text, g, st);
+        bench_training_text(plain, sizeof plain, g->select, g->patience, g->epochs,
+                            bench_weight_decay(g, GNNKD_METHOD_KD));
+        if (strcmp(text, plain))
+            fprintf(f, "Student %s by its kind's recipe when distilled: %s.\n\n", g->student[st], text);
+    }
+    if (bench_needs_position(g))
+        fprintf(f, "Position features (%s): %s, computed once per dataset and seed on the observed "
+                   "graph (a held-out node gets its observed neighbours' mean), standardised per "
+                   "column, appended to the student's features.\n\n",
+                "kd+position, nosmog, nosmog+adv", g->position_text);
 
     fprintf(f, "## Chosen settings\n\n"
                "| dataset | teacher | student | method | setting | val acc | %s | gain over scratch | gap to teacher |\n"
@@ -507,7 +535,8 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
 
     fprintf(f, "\n## Plots\n\n");
     if (plots)
-        fprintf(f, "![Test accuracy against temperature](plots/accuracy_vs_temperature.svg)\n\n"
+        fprintf(f, "![Test accuracy by student and method](plots/accuracy_by_method.svg)\n\n"
+                   "![Test accuracy against temperature](plots/accuracy_vs_temperature.svg)\n\n"
                    "![Test accuracy against student size](plots/accuracy_vs_size.svg)\n\n"
                    "![Validation accuracy during training, seed %ld](plots/curves.svg)\n\n"
                    "PNG versions, the data and the gnuplot script are in plots/.\n",

@@ -34,12 +34,17 @@ void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int teacher, 
     key_common(r, g, dataset, seed);
     snprintf(r->teacher, sizeof r->teacher, "%s", bm->needs_teacher ? g->teacher[teacher] : BENCH_NO_TEACHER);
     snprintf(r->student, sizeof r->student, "%s", g->student[student]);
-    snprintf(r->method, sizeof r->method, "%s", gnnkd_method_name(bm->method));
+    snprintf(r->method, sizeof r->method, "%s", bench_method_name(bm));
     for (int a = 0; a < BENCH_NAXES; a++)
         if (idx[a] >= 0) snprintf(r->axis[a], sizeof r->axis[a], "%g", g->value[a][idx[a]]);
-    bench_training_text(r->training, sizeof r->training, g->select, g->patience, g->epochs,
-                        bench_weight_decay(g, bm->method));
+    gnnkd_train_options o;
+    bench_student_train(&o, g, bm->method, &g->student_spec[student]);
+    bench_training_text(r->training, sizeof r->training, o.select, o.patience, o.epochs, o.weight_decay);
     add_setting(r, g);
+    if (bm->position) {
+        size_t used = strlen(r->training);
+        snprintf(r->training + used, sizeof r->training - used, " position=%s", g->position_text);
+    }
 }
 
 void bench_teacher_key(bench_row *r, const bench_grid *g, int dataset, int teacher, int seed) {

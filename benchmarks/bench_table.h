@@ -19,7 +19,7 @@ typedef struct {
     char dataset[BENCH_NAME_LEN], teacher[BENCH_SPEC_LEN], student[BENCH_SPEC_LEN];
     char method[16], axis[BENCH_NAXES][BENCH_NUM_LEN], transfer[16];
     long seed, split_seed;
-    char training[96];
+    char training[BENCH_TRAINING_LEN];
     double val_acc, test_acc;
     /* the setting's scores (gnnkd_setting_acc); transductive: tran =
      * test_acc, ind NaN, prod = tran */

@@ -43,7 +43,7 @@ done
 [ "$(count "$out" "method=scratch")" -eq 2 ] || fail "two teachers: scratch not once per seed"
 [ "$(rows "$out" "method=scratch" | cut -d, -f2 | sort -u)" = none ] ||
     fail "two teachers: a scratch row names a teacher"
-[ "$(rows "$out" "method=scratch" | cut -d, -f10 | sort | tr '\n' ' ')" = "0 1 " ] ||
+[ "$(rows "$out" "method=scratch" | cut -d, -f12 | sort | tr '\n' ' ')" = "0 1 " ] ||
     fail "two teachers: the scratch rows are not seeds 0 and 1"
 s=$out/summary.json
 [ "$(jq '[.teachers[].teacher] | sort == ["gcn:16", "mlp:32"]' "$s")" = true ] || fail "summary.json: teachers"
@@ -62,7 +62,7 @@ cp "$tmp/cut.csv" "$out/results.csv"
 "$GNNKD_BIN" bench "${data[@]}" "${small[@]}" --teachers gcn:16,mlp:32 --resume "$out" >/dev/null \
     2>"$tmp/stderr" || fail "resume: $(cat "$tmp/stderr")"
 [ "$(($(wc -l <"$out/results.csv") - 1))" -eq 18 ] || fail "resume: not 18 rows"
-[ -z "$(tail -n +2 "$out/results.csv" | cut -d, -f1-10 | sort | uniq -d)" ] || fail "resume: a key twice"
+[ -z "$(tail -n +2 "$out/results.csv" | cut -d, -f1-12 | sort | uniq -d)" ] || fail "resume: a key twice"
 [ "$(head -n 8 "$out/results.csv")" = "$(cat "$tmp/cut.csv")" ] || fail "resume: the kept rows changed"
 [ "$(jq .rows_run "$out/env.json")" = 11 ] || fail "resume: rows_run is $(jq .rows_run "$out/env.json"), not 11"
 # another --split-seed would mix two splits
@@ -130,7 +130,7 @@ out=$tmp/glnn
 checkprod "$out" 0.2
 # seed k on split 5 + k: the teacher's validation accuracy comes from two different splits
 ss=$(csv_col "$out/results.csv" split_seed)
-[ "$(awk -F, -v s="$ss" 'NR > 1 { print $10 + 5 == $s }' "$out/results.csv" | sort -u)" = 1 ] ||
+[ "$(awk -F, -v s="$ss" 'NR > 1 { print $12 + 5 == $s }' "$out/results.csv" | sort -u)" = 1 ] ||
     fail "--protocol glnn: split_seed is not --split-seed + seed"
 [ "$(jq -r .settings.setting "$out/summary.json")" = glnn ] || fail "--protocol glnn: summary.json setting"
 for m in teacher scratch kd compress; do
@@ -142,8 +142,8 @@ grep -q '| tran | ind | prod |' "$out/summary.md" || fail "summary.md: no tran /
 # the same options give the same split: a second run is identical, row for row
 "$GNNKD_BIN" bench "${data[@]}" "${small[@]}" --protocol glnn --split-seed 5 --out "$tmp/glnn2" \
     >/dev/null 2>&1 || fail "--protocol glnn, second run"
-cut -d, -f1-17 "$out/results.csv" >"$tmp/a"
-cut -d, -f1-17 "$tmp/glnn2/results.csv" >"$tmp/b"
+cut -d, -f1-19 "$out/results.csv" >"$tmp/a"
+cut -d, -f1-19 "$tmp/glnn2/results.csv" >"$tmp/b"
 cmp -s <(sort "$tmp/a") <(sort "$tmp/b") || fail "--protocol glnn: two runs of the same options differ"
 # the inductive setting with another fraction
 out=$tmp/ind
