@@ -184,7 +184,8 @@ static void recipe_nosmog(gnnkd_distill_options *o) {
 
 /* CPF's student, for KD on the teacher's soft labels (the training nodes
  * are clamped: their terms carry no gradient), with its kind's training
- * defaults (gnnkd_train_options_for_model). */
+ * defaults (gnnkd_train_options_for_model); cpf:8,64 is the one setting
+ * validated on every graph (grid: docs/results/cpf.md). */
 static void recipe_cpf(gnnkd_distill_options *o) {
     (void)!gnnkd_model_spec_parse(&o->student, "cpf", NULL); // the recipe's own text
     gnnkd_train_options_for_model(&o->student_train, &o->student, o->method,
