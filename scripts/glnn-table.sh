@@ -11,7 +11,8 @@
 #   scripts/glnn-table.sh tuned [OUT]   GLNN's student with decay 1e-3, 256 hidden,
 #                                       patience 100 (chosen on validation,
 #                                       docs/results/production/student-grid.md):
-#                                       scratch, KD and compression, gcn:64 teacher
+#                                       scratch, KD and compression, gcn:64 teacher;
+#                                       KD from sage:64 with the same student
 #   scripts/glnn-table.sh print [OUT]   only the tables of what OUT holds
 #   scripts/glnn-table.sh merge OUT/NAME.json RUN.json...
 #                                       one row from runs made apart (each
@@ -98,6 +99,7 @@ jobs_tuned() {
         for m in kd compress; do
             echo "$ds-gcn-64-$m-tuned distill --dataset $f --teacher gcn:64 --method $m $tuned_student"
         done
+        echo "$ds-sage-64-kd-tuned distill --dataset $f --teacher sage:64 --method kd $tuned_student"
     done
 }
 
@@ -110,6 +112,8 @@ print_tuned() {
         row "$out/$ds-scratch-tuned.json" "mlp:256 from scratch"
         row "$out/$ds-gcn-64-kd-tuned.json" "KD from gcn:64"
         row "$out/$ds-gcn-64-compress-tuned.json" "compression from gcn:64"
+        row "$out/$ds-sage-64-kd-tuned.json" "teacher sage:64, raw features" teacher
+        row "$out/$ds-sage-64-kd-tuned.json" "KD from sage:64"
     done
 }
 
