@@ -168,6 +168,8 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->adv_weight = 0.1f;
     o->rsd_weight = 0.0f;
     o->rsd_batch = 512; // NOSMOG's --batch_size
+    o->rsd_dot = 0;
+    o->rsd_projector = 0;
 }
 
 /* ---- named recipes ---------------------------------------------------------------- */
@@ -365,8 +367,11 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
                (hidden[members] = gkd_teacher_hidden(t, members, &w)) != NULL; members++)
             GKD_CHECK(w == width, GNNKD_EINVAL, "similarity distillation: the teacher's members "
                       "have hidden layers of widths %d and %d", width, w);
-        GKD_TRY(gkd_rsd_new(&rs, hidden, members, d->n, width, gkd_model_tap_width(m), o->rsd_batch,
-                            msg));
+        GKD_TRY((o->rsd_dot ? gkd_rsd_new_dot : gkd_rsd_new)(&rs, hidden, members, d->n, width,
+                                                             gkd_model_tap_width(m), o->rsd_batch,
+                                                             msg));
+        if (o->rsd_projector)
+            GKD_TRY(gkd_rsd_set_projector(rs, gkd_key(seed, 0x525344u, 1), so.lr, msg));
     }
     if (structure) {
         int members = 0;

@@ -1453,9 +1453,15 @@ typedef struct {
      * batches' mean of mean((S_s - S_t)^2), S the b x b cosine similarities
      * of the student's and the teacher's hidden rows in the batch (layers
      * lsp_layer and lsp_teacher_layer; an ensemble's S_t is its members'
-     * mean). Teacher members trained here or model files; not with MUNGE. */
+     * mean). Teacher members trained here or model files; not with MUNGE.
+     * rsd_dot: S the dot products of the rows as they are (NOSMOG's code)
+     * instead of cosines; rsd_projector: the student's rows pass first
+     * through NOSMOG's projector relu(z W^T + b) (W (ds, ds), trained
+     * alongside by Adam at the student's lr, no decay, not saved). */
     float rsd_weight;                  /* (0) */
     int32_t rsd_batch;                 /* (512, NOSMOG's) */
+    int rsd_dot;                       /* (0: cosine) */
+    int rsd_projector;                 /* (0) */
     /* Called after each trained member (not for files), if not NULL, with
      * the member's model (still owned by the runner), its index j and seed;
      * a status other than GNNKD_OK stops the run with that status (the hook
