@@ -78,8 +78,9 @@ static void distill_help(FILE *f) {
             "                          projector relu(W z + b) first (0)\n"
             "Recipes:\n"
             "  --recipe R              a preset; options given explicitly override its values:\n"
-            "                          nosmog: kd + --position deepwalk:64 + --rsd-weight 3\n"
-            "                          (validated on Cora and CiteSeer; README);\n"
+            "                          nosmog: kd + --position deepwalk:64 + --rsd-weight 3,\n"
+            "                          500 epochs, patience 500 (validated on Cora and\n"
+            "                          CiteSeer; docs/results/nosmog.md);\n"
             "                          cpf: the student cpf:8,64, dropout 0.8, attention\n"
             "                          dropout 0.2, lr 0.01, 500 epochs, no weight decay,\n"
             "                          patience 500\n\n"
@@ -447,6 +448,15 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
                                       a->teacher_select);
         cli_run run = a->run;
         cli_run_for_model(&run, &o->student, a->method);
+        // a recipe's own training values for its student, where the user set none
+        gnnkd_distill_options rec;
+        gnnkd_distill_options_default(&rec, a->method, run.train.select);
+        rec.student_train = run.train;
+        if (a->recipe && gnnkd_recipe_apply(&rec, a->recipe, NULL) == GNNKD_OK &&
+            rec.student.kind == o->student.kind) {
+            if (!run.epochs_set) run.train.epochs = rec.student_train.epochs;
+            if (!run.patience_set) run.train.patience = rec.student_train.patience;
+        }
         o->student_train = run.train;
     }
     ctx->a = a;

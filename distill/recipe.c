@@ -175,9 +175,12 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
 /* ---- named recipes ---------------------------------------------------------------- */
 
 /* NOSMOG's three ingredients at the values chosen on validation accuracy
- * (GLNN protocol, transductive, gcn:64 teacher; the grid is in README). */
+ * (GLNN protocol, transductive, gcn:64 teacher; the grids are in README and
+ * docs/results/nosmog.md): 500 epochs watched to the end won on both graphs. */
 static void recipe_nosmog(gnnkd_distill_options *o) {
     o->method = GNNKD_METHOD_KD;
+    o->student_train.epochs = 500;
+    if (o->student_train.select == GNNKD_SELECT_VAL_ACC) o->student_train.patience = 500;
     gnnkd_deepwalk_options_default(&o->position); // deepwalk:64, NOSMOG's Cora walks
     o->rsd_weight = 3.0f;
     o->rsd_batch = 512;

@@ -35,6 +35,10 @@ grep -q '"student_params":359' <<<"$out" || fail "recipe student with 36 inputs:
 out=$(run --rsd-weight 2 --rsd-similarity dot --rsd-projector 1 --lsp-preact)
 grep -q '"rsd_weight":2,"rsd_batch":512,"rsd_similarity":"dot","rsd_projector":true' <<<"$out" \
   || fail "NOSMOG's similarity form: $out"
+# the recipe's 500 epochs, watched to the end, unless --epochs says otherwise
+out=$("$GNNKD_BIN" distill --dataset "$data" --teacher gcn:8 --student mlp:8 --threads 1 --quiet \
+  --json --recipe nosmog --position deepwalk:4,walks=1,length=5 --rsd-weight 0)
+grep -q '"epochs":{"mean":500,' <<<"$out" || fail "recipe's epochs: $out"
 out=$(run --rsd-weight 0 --recipe=nosmog --epochs 1)
 grep -q '"recipe":"nosmog","position":"deepwalk:64","rsd_weight":0,' <<<"$out" || fail "recipe, rsd off: $out"
 
