@@ -72,10 +72,15 @@ static void distill_help(FILE *f) {
             "                          cosine similarities of the hidden rows (the layers of\n"
             "                          --lsp-layer, --lsp-teacher-layer) on random batches (0)\n"
             "  --rsd-batch B           nodes a batch (512)\n"
+            "  --rsd-similarity S      cosine (the default) or dot: dot products of the rows\n"
+            "                          as they are (NOSMOG's code)\n"
+            "  --rsd-projector 0|1     1: the student's rows pass through NOSMOG's trained\n"
+            "                          projector relu(W z + b) first (0)\n"
             "Recipes:\n"
             "  --recipe R              a preset; options given explicitly override its values:\n"
-            "                          nosmog: kd + --position deepwalk:64 + --rsd-weight 3\n"
-            "                          (validated on Cora and CiteSeer; README);\n"
+            "                          nosmog: kd + --position deepwalk:64 + --rsd-weight 3,\n"
+            "                          500 epochs, patience 500 (validated on Cora and\n"
+            "                          CiteSeer; docs/results/nosmog.md);\n"
             "                          cpf: the student cpf:8,64, dropout 0.8, attention\n"
             "                          dropout 0.2, lr 0.01, 500 epochs, no weight decay,\n"
             "                          patience 500\n\n"
@@ -123,6 +128,8 @@ typedef struct {
     long adv_steps;
     double rsd_weight;
     long rsd_batch;
+    int rsd_dot;
+    long rsd_projector;
     const char *recipe;
     const char *partitioned;
 } distill_args;
@@ -178,6 +185,14 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 3105: return cli_float("distill", "rsd-weight", arg, 0.0, 1e6, &a->rsd_weight) ? 0 : 3;
     case 3106: return cli_int("distill", "rsd-batch", arg, 1, 1 << 20, &a->rsd_batch) ? 0 : 3;
     case 3107: return 0; // read before the others (recipe_of)
+    case 3109:
+        if (!strcmp(arg, "cosine") || !strcmp(arg, "dot")) {
+            a->rsd_dot = arg[0] == 'd';
+            return 0;
+        }
+        fprintf(stderr, "gnnkd distill: --rsd-similarity '%s': expected cosine or dot\n", arg);
+        return 3;
+    case 3110: return cli_int("distill", "rsd-projector", arg, 0, 1, &a->rsd_projector) ? 0 : 3;
     case 3108:
         if (gnnkd_select_parse(&a->teacher_select, arg, msg) == GNNKD_OK) return 0;
         fprintf(stderr, "gnnkd distill: --teacher-select: %s\n", msg);
@@ -239,6 +254,8 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"adv-weight", required_argument, 0, 3104},
         {"rsd-weight", required_argument, 0, 3105},
         {"rsd-batch", required_argument, 0, 3106},
+        {"rsd-similarity", required_argument, 0, 3109},
+        {"rsd-projector", required_argument, 0, 3110},
         {"recipe", required_argument, 0, 3107},
         {"teacher-select", required_argument, 0, 3108},
         {"partitioned", required_argument, 0, 'D'},
@@ -278,6 +295,8 @@ static int parse_args(distill_args *a, int argc, char **argv) {
     a->adv_weight = typed(def.adv_weight);
     a->rsd_weight = typed(def.rsd_weight);
     a->rsd_batch = def.rsd_batch;
+    a->rsd_dot = def.rsd_dot;
+    a->rsd_projector = def.rsd_projector;
     const int recipe_position = def.position.dim > 0;
     int c, r;
     optind = 1;
@@ -393,6 +412,8 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->adv_weight = (float)a->adv_weight;
     o->rsd_weight = (float)a->rsd_weight;
     o->rsd_batch = (int32_t)a->rsd_batch;
+    o->rsd_dot = a->rsd_dot;
+    o->rsd_projector = (int)a->rsd_projector;
     o->position_save = a->position_save;
     if (rc == GNNKD_OK && a->position) {
         size_t len = strlen(a->position);
@@ -428,6 +449,15 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
         o->teacher_train.reproducible = a->run.train.reproducible;
         cli_run run = a->run;
         cli_run_for_model(&run, &o->student, a->method);
+        // a recipe's own training values for its student, where the user set none
+        gnnkd_distill_options rec;
+        gnnkd_distill_options_default(&rec, a->method, run.train.select);
+        rec.student_train = run.train;
+        if (a->recipe && gnnkd_recipe_apply(&rec, a->recipe, NULL) == GNNKD_OK &&
+            rec.student.kind == o->student.kind) {
+            if (!run.epochs_set) run.train.epochs = rec.student_train.epochs;
+            if (!run.patience_set) run.train.patience = rec.student_train.patience;
+        }
         o->student_train = run.train;
     }
     ctx->a = a;
@@ -571,6 +601,8 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     }
     cJSON_AddNumberToObject(root, "rsd_weight", typed(o->rsd_weight));
     cJSON_AddNumberToObject(root, "rsd_batch", o->rsd_batch);
+    cJSON_AddStringToObject(root, "rsd_similarity", o->rsd_dot ? "dot" : "cosine");
+    cJSON_AddBoolToObject(root, "rsd_projector", o->rsd_projector);
     cJSON_AddNumberToObject(root, "adv_eps", typed(o->adv_eps));
     cJSON_AddNumberToObject(root, "adv_steps", o->adv_steps);
     cJSON_AddNumberToObject(root, "adv_weight", typed(o->adv_weight));

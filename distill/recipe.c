@@ -168,14 +168,19 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->adv_weight = 0.1f;
     o->rsd_weight = 0.0f;
     o->rsd_batch = 512; // NOSMOG's --batch_size
+    o->rsd_dot = 0;
+    o->rsd_projector = 0;
 }
 
 /* ---- named recipes ---------------------------------------------------------------- */
 
 /* NOSMOG's three ingredients at the values chosen on validation accuracy
- * (GLNN protocol, transductive, gcn:64 teacher; the grid is in README). */
+ * (GLNN protocol, transductive, gcn:64 teacher; the grids are in README and
+ * docs/results/nosmog.md): 500 epochs watched to the end won on both graphs. */
 static void recipe_nosmog(gnnkd_distill_options *o) {
     o->method = GNNKD_METHOD_KD;
+    o->student_train.epochs = 500;
+    if (o->student_train.select == GNNKD_SELECT_VAL_ACC) o->student_train.patience = 500;
     gnnkd_deepwalk_options_default(&o->position); // deepwalk:64, NOSMOG's Cora walks
     o->rsd_weight = 3.0f;
     o->rsd_batch = 512;
@@ -366,8 +371,11 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
                (hidden[members] = gkd_teacher_hidden(t, members, &w)) != NULL; members++)
             GKD_CHECK(w == width, GNNKD_EINVAL, "similarity distillation: the teacher's members "
                       "have hidden layers of widths %d and %d", width, w);
-        GKD_TRY(gkd_rsd_new(&rs, hidden, members, d->n, width, gkd_model_tap_width(m), o->rsd_batch,
-                            msg));
+        GKD_TRY((o->rsd_dot ? gkd_rsd_new_dot : gkd_rsd_new)(&rs, hidden, members, d->n, width,
+                                                             gkd_model_tap_width(m), o->rsd_batch,
+                                                             msg));
+        if (o->rsd_projector)
+            GKD_TRY(gkd_rsd_set_projector(rs, gkd_key(seed, 0x525344u, 1), so.lr, msg));
     }
     if (structure) {
         int members = 0;

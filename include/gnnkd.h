@@ -1459,9 +1459,15 @@ typedef struct {
      * batches' mean of mean((S_s - S_t)^2), S the b x b cosine similarities
      * of the student's and the teacher's hidden rows in the batch (layers
      * lsp_layer and lsp_teacher_layer; an ensemble's S_t is its members'
-     * mean). Teacher members trained here or model files; not with MUNGE. */
+     * mean). Teacher members trained here or model files; not with MUNGE.
+     * rsd_dot: S the dot products of the rows as they are (NOSMOG's code)
+     * instead of cosines; rsd_projector: the student's rows pass first
+     * through NOSMOG's projector relu(z W^T + b) (W (ds, ds), trained
+     * alongside by Adam at the student's lr, no decay, not saved). */
     float rsd_weight;                  /* (0) */
     int32_t rsd_batch;                 /* (512, NOSMOG's) */
+    int rsd_dot;                       /* (0: cosine) */
+    int rsd_projector;                 /* (0) */
     /* Called after each trained member (not for files), if not NULL, with
      * the member's model (still owned by the runner), its index j and seed;
      * a status other than GNNKD_OK stops the run with that status (the hook
@@ -1474,8 +1480,10 @@ typedef struct {
  * what o holds (options given explicitly afterwards override them):
  *   "nosmog": the MLP student of NOSMOG (Tian et al., ICLR 2023) by KD
  *   with DeepWalk position features and similarity distillation at the
- *   values validated in README (adversarial augmentation stays off; its
- *   own options turn it on);
+ *   values validated in README, trained 500 epochs and selected over all
+ *   of them (student_train.epochs and, for selection by validation
+ *   accuracy, patience 500); adversarial augmentation stays off (its own
+ *   options turn it on);
  *   "cpf": the student "cpf" (gnnkd_model_spec_parse) and the training
  *   options gnnkd_train_options_for_model gives it (for o->method, KD by
  *   default: the teacher's soft labels; the clamped training nodes add no

@@ -32,6 +32,13 @@ out=$(run --recipe nosmog --rsd-batch 100 --position deepwalk:4,walks=1,length=5
 grep -q '"recipe":"nosmog","position":"deepwalk:4,walks=1,length=5","rsd_weight":3,"rsd_batch":100' \
   <<<"$out" || fail "recipe with overrides: $out"
 grep -q '"student_params":359' <<<"$out" || fail "recipe student with 36 inputs: $out"
+out=$(run --rsd-weight 2 --rsd-similarity dot --rsd-projector 1 --lsp-preact)
+grep -q '"rsd_weight":2,"rsd_batch":512,"rsd_similarity":"dot","rsd_projector":true' <<<"$out" \
+  || fail "NOSMOG's similarity form: $out"
+# the recipe's 500 epochs, watched to the end, unless --epochs says otherwise
+out=$("$GNNKD_BIN" distill --dataset "$data" --teacher gcn:8 --student mlp:8 --threads 1 --quiet \
+  --json --recipe nosmog --position deepwalk:4,walks=1,length=5 --rsd-weight 0)
+grep -q '"epochs":{"mean":500,' <<<"$out" || fail "recipe's epochs: $out"
 out=$(run --rsd-weight 0 --recipe=nosmog --epochs 1)
 grep -q '"recipe":"nosmog","position":"deepwalk:64","rsd_weight":0,' <<<"$out" || fail "recipe, rsd off: $out"
 
@@ -50,5 +57,7 @@ check_err "save-logits does not go with --position" --position deepwalk:4 --save
 check_err "cannot be combined" --position deepwalk:4 --transfer munge:10
 check_err "recipe 'glnn': expected nosmog" --recipe glnn
 check_err "rsd-batch" --rsd-weight 1 --rsd-batch 0
+check_err "rsd-similarity 'cos': expected cosine or dot" --rsd-similarity cos
+check_err "rsd-projector" --rsd-projector 2
 check_err "save-logits does not go with --position" --recipe nosmog --save-logits "$tmp/l.npy"
 echo "sh_nosmog: ok"

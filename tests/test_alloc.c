@@ -517,6 +517,7 @@ static int sc_rsd(ctx *c) {
     files[0] = p;
     o.teacher_files = files;
     o.nteacher_files = 1;
+    o.rsd_dot = o.rsd_projector = 1; // NOSMOG's form, with the projector's buffers
     STEP(gnnkd_distill(&r, NULL, &o, 2, d, g, msg));
 done:
     gnnkd_model_free(&m);

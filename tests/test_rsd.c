@@ -31,7 +31,7 @@ Test(rsd, loss_by_hand) {
     gkd_rsd_shuffle(r, 7, 1);
     const double a = 1.0 / sqrt(2.0), want = (2.0 + 4.0 * (1.0 + a) * (1.0 + a)) / 9.0;
     cr_assert_float_eq(gkd_rsd_loss(NULL, r, zs, 1.0f), want, 1e-6);
-    cr_assert_float_eq(gkd_rsd_loss_ref(NULL, r, zs, 1.0f), want, 1e-12);
+    cr_assert_float_eq(gkd_rsd_loss_ref(NULL, NULL, NULL, r, zs, 1.0f), want, 1e-12);
     // an ensemble's S_t is the members' mean: teacher rows -1, -2, 1 give the
     // same units negated, S_t unchanged; rows 1, 1, 1 give all ones
     static const float zt2[] = {3, 3, 3};
@@ -94,7 +94,7 @@ Test(rsd, gradient_and_reference) {
     gkd_rsd_shuffle(r, 3, 9);
     float *dz = calloc((size_t)n * ds, sizeof *dz), *dref = calloc((size_t)n * ds, sizeof *dref);
     for (int64_t e = 0; e < (int64_t)n * ds; e++) dz[e] = dref[e] = 0.25f; // both accumulate
-    const double fast = gkd_rsd_loss(dz, r, z, w), ref = gkd_rsd_loss_ref(dref, r, z, w);
+    const double fast = gkd_rsd_loss(dz, r, z, w), ref = gkd_rsd_loss_ref(dref, NULL, NULL, r, z, w);
     cr_assert_float_eq(fast, ref, 1e-5 * fabs(ref) + 1e-7);
     cr_assert_gt(ref, 1e-3);
     int left_out = 0;
@@ -110,9 +110,9 @@ Test(rsd, gradient_and_reference) {
         if (e / ds == 4) continue; // the zero row: the cosine has no derivative there
         const float keep = z[e];
         z[e] = keep + h;
-        const double up = gkd_rsd_loss_ref(NULL, r, z, w);
+        const double up = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
         z[e] = keep - h;
-        const double down = gkd_rsd_loss_ref(NULL, r, z, w);
+        const double down = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
         z[e] = keep;
         const double fd = w * (up - down) / (2.0 * h);
         cr_assert_float_eq(dref[e] - 0.25f, fd, 2e-4 + 1e-3 * fabs(fd), "z[%lld]: %g, fd %g",
@@ -124,6 +124,90 @@ Test(rsd, gradient_and_reference) {
     free(z);
     free(dz);
     free(dref);
+}
+
+/* NOSMOG's form: dot products, and its projector relu(z W^T + b) of the
+ * student's rows: dz, dW and db of the reference against central
+ * differences, the BLAS passes against the reference, and the Adam step
+ * that a call with a gradient ends with (one with none changes nothing). */
+Test(rsd, projector_gradient_and_reference) {
+    const int32_t n = 29, dt = 4, ds = 6, b = 9;
+    const float w = 0.3f;
+    char msg[GNNKD_MSG_LEN] = "";
+    float *t0 = test_random_array((int64_t)n * dt, 21, 1.0f), *z = test_random_array((int64_t)n * ds, 22, 1.0f);
+    const float *t[] = {t0};
+    gkd_rsd *r = NULL, *c = NULL;
+    cr_assert_eq(gkd_rsd_new_dot(&r, t, 1, n, dt, ds, b, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(r->cosine, 0);
+    cr_assert_eq(gkd_rsd_set_projector(r, 5, 0.01f, msg), GNNKD_OK, "%s", msg);
+    gkd_rsd_shuffle(r, 3, 4);
+    const int64_t nw = (int64_t)ds * ds;
+    double *dw = calloc((size_t)nw, sizeof *dw), *db = calloc((size_t)ds, sizeof *db);
+    float *dz = calloc((size_t)n * ds, sizeof *dz), *dref = calloc((size_t)n * ds, sizeof *dref);
+    const double ref = gkd_rsd_loss_ref(dref, dw, db, r, z, w);
+    cr_assert_gt(ref, 1e-3);
+    const float h = 1e-3f;
+    for (int64_t e = 0; e < (int64_t)n * ds; e++) {
+        const float keep = z[e];
+        z[e] = keep + h;
+        const double up = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
+        z[e] = keep - h;
+        const double down = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
+        z[e] = keep;
+        const double fd = w * (up - down) / (2.0 * h);
+        cr_assert_float_eq(dref[e], fd, 2e-4 + 1e-3 * fabs(fd), "z[%lld]: %g, fd %g", (long long)e,
+                           (double)dref[e], fd);
+    }
+    const float hp = 1e-4f;
+    for (int64_t e = 0; e < nw + ds; e++) { // w's entries, then bias's
+        float *p = e < nw ? r->w + e : r->bias + (e - nw);
+        const float keep = *p;
+        *p = keep + hp;
+        const double up = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
+        *p = keep - hp;
+        const double down = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
+        *p = keep;
+        const double fd = w * (up - down) / (2.0 * hp), an = e < nw ? dw[e] : db[e - nw];
+        cr_assert_float_eq(an, fd, 2e-4 + 1e-3 * fabs(fd), "projector %lld: %g, fd %g",
+                           (long long)e, an, fd);
+    }
+    // the BLAS passes: the same loss and gradients, then one Adam step of
+    // lr against the sign of each gradient (Adam's first step)
+    float *w0 = malloc((size_t)(nw + ds) * sizeof *w0);
+    memcpy(w0, r->w, (size_t)(nw + ds) * sizeof *w0);
+    // (each call once: the assertion macros may evaluate their arguments twice)
+    const double plain = gkd_rsd_loss(NULL, r, z, w);
+    cr_assert_float_eq(plain, ref, 1e-5 * ref);
+    cr_assert_eq(memcmp(w0, r->w, (size_t)(nw + ds) * sizeof *w0), 0, "no gradient, no step");
+    const double fast = gkd_rsd_loss(dz, r, z, w);
+    cr_assert_float_eq(fast, ref, 1e-5 * ref);
+    for (int64_t e = 0; e < (int64_t)n * ds; e++)
+        cr_assert_float_eq(dz[e], dref[e], 1e-5 + 1e-4 * fabs(dref[e]), "dz[%lld] %g, reference %g",
+                           (long long)e, (double)dz[e], (double)dref[e]);
+    cr_assert_eq(r->step, 1);
+    int moved = 0;
+    for (int64_t e = 0; e < nw + ds; e++) {
+        const double g = e < nw ? dw[e] : db[e - nw];
+        if (fabs(g) < 1e-6) continue;
+        cr_assert_float_eq(r->w[e], w0[e] - (g > 0 ? 0.01f : -0.01f), 1e-5, "projector %lld",
+                           (long long)e);
+        moved++;
+    }
+    cr_assert_gt(moved, nw / 2);
+    // cosine with a projector: the BLAS passes against the reference
+    cr_assert_eq(gkd_rsd_new(&c, t, 1, n, dt, ds, b, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gkd_rsd_set_projector(c, 6, 0.01f, msg), GNNKD_OK, "%s", msg);
+    gkd_rsd_shuffle(c, 3, 5);
+    memset(dz, 0, (size_t)n * ds * sizeof *dz);
+    memset(dref, 0, (size_t)n * ds * sizeof *dref);
+    const double cref = gkd_rsd_loss_ref(dref, NULL, NULL, c, z, w);
+    const double cfast = gkd_rsd_loss(dz, c, z, w);
+    cr_assert_float_eq(cfast, cref, 1e-5 * cref + 1e-7);
+    for (int64_t e = 0; e < (int64_t)n * ds; e++)
+        cr_assert_float_eq(dz[e], dref[e], 1e-5 + 1e-4 * fabs(dref[e]), "cosine dz[%lld]", (long long)e);
+    gkd_rsd_free(&r);
+    gkd_rsd_free(&c);
+    free(t0), free(z), free(dw), free(db), free(dz), free(dref), free(w0);
 }
 
 Test(rsd, recipes) {
@@ -139,6 +223,8 @@ Test(rsd, recipes) {
     cr_assert_eq(o.method, GNNKD_METHOD_KD);
     cr_assert_eq(o.position.dim, 64);
     cr_assert_gt(o.rsd_weight, 0.0f);
+    cr_assert_eq(o.student_train.epochs, 500);
+    cr_assert_eq(o.student_train.patience, 500, "watched to the end");
     cr_assert_eq(gnnkd_recipe_apply(&o, "glnn", msg), GNNKD_EINVAL);
     cr_assert(strstr(msg, "recipe 'glnn'") != NULL && strstr(msg, "nosmog") != NULL, "%s", msg);
 }
