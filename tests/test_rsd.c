@@ -22,6 +22,18 @@ static gkd_rsd *new_rsd(const float *const *t, int members, int32_t n, int32_t d
 /* Student rows (1, 0), (0, 2), (1, 1): unit rows e1, e2, (e1 + e2) / sqrt 2.
  * Teacher rows 1, 2, -1 (width 1): units 1, 1, -1. One batch of the three:
  * S_s - S_t = [[0, -1, 1 + a], [-1, 0, 1 + a], [1 + a, 1 + a, 0]], a = 1 / sqrt 2. */
+/* w times the central difference of the reference loss at *p (an entry of
+ * z or of the projector), step h; *p is restored. */
+static double central_difference(float *p, float h, gkd_rsd *r, const float *z, float w) {
+    const float keep = *p;
+    *p = keep + h;
+    const double up = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
+    *p = keep - h;
+    const double down = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
+    *p = keep;
+    return w * (up - down) / (2.0 * h);
+}
+
 Test(rsd, loss_by_hand) {
     static const float zs[] = {1, 0, 0, 2, 1, 1}, zt[] = {1, 2, -1};
     const float *t[] = {zt};
@@ -108,13 +120,7 @@ Test(rsd, gradient_and_reference) {
     const float h = 1e-3f;
     for (int64_t e = 0; e < (int64_t)n * ds; e++) {
         if (e / ds == 4) continue; // the zero row: the cosine has no derivative there
-        const float keep = z[e];
-        z[e] = keep + h;
-        const double up = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
-        z[e] = keep - h;
-        const double down = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
-        z[e] = keep;
-        const double fd = w * (up - down) / (2.0 * h);
+        const double fd = central_difference(z + e, h, r, z, w);
         cr_assert_float_eq(dref[e] - 0.25f, fd, 2e-4 + 1e-3 * fabs(fd), "z[%lld]: %g, fd %g",
                            (long long)e, (double)(dref[e] - 0.25f), fd);
     }
@@ -148,26 +154,14 @@ Test(rsd, projector_gradient_and_reference) {
     cr_assert_gt(ref, 1e-3);
     const float h = 1e-3f;
     for (int64_t e = 0; e < (int64_t)n * ds; e++) {
-        const float keep = z[e];
-        z[e] = keep + h;
-        const double up = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
-        z[e] = keep - h;
-        const double down = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
-        z[e] = keep;
-        const double fd = w * (up - down) / (2.0 * h);
+        const double fd = central_difference(z + e, h, r, z, w);
         cr_assert_float_eq(dref[e], fd, 2e-4 + 1e-3 * fabs(fd), "z[%lld]: %g, fd %g", (long long)e,
                            (double)dref[e], fd);
     }
     const float hp = 1e-4f;
     for (int64_t e = 0; e < nw + ds; e++) { // w's entries, then bias's
         float *p = e < nw ? r->w + e : r->bias + (e - nw);
-        const float keep = *p;
-        *p = keep + hp;
-        const double up = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
-        *p = keep - hp;
-        const double down = gkd_rsd_loss_ref(NULL, NULL, NULL, r, z, w);
-        *p = keep;
-        const double fd = w * (up - down) / (2.0 * hp), an = e < nw ? dw[e] : db[e - nw];
+        const double fd = central_difference(p, hp, r, z, w), an = e < nw ? dw[e] : db[e - nw];
         cr_assert_float_eq(an, fd, 2e-4 + 1e-3 * fabs(fd), "projector %lld: %g, fd %g",
                            (long long)e, an, fd);
     }
