@@ -433,6 +433,39 @@ static void matmul_forward_narrow(float *restrict out, const float *restrict inp
     }
 }
 
+/* out (n, o) = inp (n, i) w (i, o), each row alone: its k terms added in
+ * order into o lanes (gkd_rows_alone). */
+static void matmul_forward_rows(float *restrict out, const float *restrict inp,
+                                const float *restrict w, int64_t n, int32_t i, int32_t o) {
+#pragma omp parallel for schedule(static) if (n * i * o > gkd_tuning.par_min)
+    for (int64_t r = 0; r < n; r++) {
+        float *restrict y = out + r * o;
+        memset(y, 0, sizeof *y * (size_t)o);
+        for (int32_t k = 0; k < i; k++) {
+            const float x = inp[r * i + k];
+            const float *restrict wk = w + (int64_t)k * o;
+#pragma omp simd
+            for (int32_t c = 0; c < o; c++) y[c] += x * wk[c];
+        }
+    }
+}
+
+/* dinp (n, i) = dout (n, o) w^T, each row alone (gkd_rows_alone). */
+static void matmul_dinp_rows(float *restrict dinp, const float *restrict dout,
+                             const float *restrict w, int64_t n, int32_t i, int32_t o) {
+#pragma omp parallel for schedule(static) if (n * i * o > gkd_tuning.par_min)
+    for (int64_t r = 0; r < n; r++) {
+        const float *restrict g = dout + r * o;
+        for (int32_t k = 0; k < i; k++) {
+            const float *restrict wk = w + (int64_t)k * o;
+            float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+            for (int32_t c = 0; c < o; c++) acc += g[c] * wk[c];
+            dinp[r * i + k] = acc;
+        }
+    }
+}
+
 static void matmul_forward(float *out, const float *inp, const float *w, int64_t n, int32_t i,
                            int32_t o) {
     // out is (n, o), inp is (n, i), w is (i, o)
@@ -443,6 +476,10 @@ static void matmul_forward(float *out, const float *inp, const float *w, int64_t
     }
     if (narrow(i, o)) {
         matmul_forward_narrow(out, inp, w, n, i, o);
+        return;
+    }
+    if (gkd_rows_alone) {
+        matmul_forward_rows(out, inp, w, n, i, o);
         return;
     }
     int nt = blas_begin(n, i, o);
@@ -521,8 +558,9 @@ static void matmul_backward(float *dinp, float *dw, const float *dout, const flo
         return;
     }
     // beta 0: dinp is overwritten, no zeroing pass before
+    if (dinp && gkd_rows_alone) matmul_dinp_rows(dinp, dout, w, n, i, o);
     int nt = blas_begin(n, i, o);
-    if (dinp)
+    if (dinp && !gkd_rows_alone)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, i, o, 1.0f, dout, o, w, o,
                     0.0f, dinp, i);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i, o, (int)n, 1.0f, inp, i, dout, o,

@@ -75,6 +75,13 @@ extern const gkd_kernels gkd_kernels_isa0; /* baseline: the build's own flags */
 extern const gkd_kernels gkd_kernels_isa1, gkd_kernels_isa2; /* x86-64-v3, x86-64-v4 (x86 only) */
 extern const gkd_kernels *gkd_active; /* the copy in use */
 
+/* Set on the calling thread by a model's passes (its rows_alone): the dense
+ * products then compute each row by itself in one fixed order, so its bits
+ * depend neither on the thread count nor on the rows around it, and a
+ * part's rows come out as the whole graph's. OpenBLAS's AVX-512 kernels
+ * round a row by where its block starts, so it serves only the others. */
+extern _Thread_local int gkd_rows_alone;
+
 /* ---- dropout masks ------------------------------------------------------- */
 
 /* The mask: element e is kept when a 32-bit hash of (key, e) is at least
@@ -499,6 +506,7 @@ struct gnnkd_model {
     gkd_exact *exact; /* (nparams) exact gradient sums, or NULL (gkd_model_set_exact) */
     double *exact_part; /* exact_threads blocks of the largest layer's gkd_exact_part_len */
     int exact_threads;
+    int rows_alone; /* dense products row by row (gkd_rows_alone): set with exact sums, kept */
 
     /* The workspace, one allocation sized by the first forward over n nodes
      * (feature nnz, thread count) and reused until those change. */

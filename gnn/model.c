@@ -132,6 +132,8 @@ int gkd_model_set_exact(gnnkd_model *m, int on, char *msg) {
                 gnnkd_model_kind_name(s->kind));
         return GNNKD_EINVAL;
     }
+    // kept after training: the logits a partitioned run compares come later
+    m->rows_alone = 1;
     int64_t len = 0;
     for (int l = 0; l < s->nlayers; l++) {
         int64_t k = gkd_exact_part_len(s->dims[l], s->dims[l + 1]);
@@ -467,6 +469,7 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
     int rc = check_data(m, d, g, "gnnkd_model_forward", msg);
     if (rc == GNNKD_OK) rc = workspace(m, d, msg);
     if (rc != GNNKD_OK) return rc;
+    gkd_rows_alone = m->rows_alone;
     const gnnkd_model_spec *s = &m->spec;
     int L = s->nlayers, drop = training && s->dropout > 0.0f;
     const int gat = s->kind == GNNKD_MODEL_GAT;
@@ -649,6 +652,7 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
         gkd_msg(msg, "gnnkd_model_backward: m and dlogits must not be NULL");
         return GNNKD_EINVAL;
     }
+    gkd_rows_alone = m->rows_alone;
     if (dtap && m->tap <= 0) {
         gkd_msg(msg, "gnnkd_model_backward: a hidden layer's gradient, and no layer tapped");
         return GNNKD_EINVAL;

@@ -129,6 +129,7 @@ int gkd_part_forward(const float **logits, gkd_part_ws *w, gnnkd_model *m,
     const gnnkd_model_spec *s = &m->spec;
     const int L = s->nlayers, gcn = s->kind == GNNKD_MODEL_GCN;
     const int drop = training && s->dropout > 0.0f;
+    gkd_rows_alone = m->rows_alone;
     const int32_t n = in->n;
     const float p = s->dropout;
     const uint64_t key0 = gkd_key(seed, step, 0);
@@ -194,6 +195,7 @@ static void exact_layer(gkd_part_ws *w, gnnkd_model *m, const gkd_part_input *in
 int gkd_part_backward(gkd_part_ws *w, gnnkd_model *m, const gkd_part_input *in,
                       const float *dlogits, char *msg) {
     const gnnkd_model_spec *s = &m->spec;
+    gkd_rows_alone = m->rows_alone;
     const int L = s->nlayers, gcn = s->kind == GNNKD_MODEL_GCN;
     const int32_t n = in->n;
     const float p = s->dropout, scale = w->fwd_dropout ? 1.0f / (1.0f - p) : 1.0f;

@@ -15,6 +15,7 @@
 static const gnnkd_tuning defaults = GKD_TUNING_DEFAULTS;
 
 gnnkd_tuning gkd_tuning = GKD_TUNING_DEFAULTS;
+_Thread_local int gkd_rows_alone;
 const gkd_kernels *gkd_active = &gkd_kernels_isa0;
 
 #ifndef GKD_ISA_MAX

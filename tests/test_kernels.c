@@ -184,6 +184,42 @@ Test(kernels, matmul_matches_reference) {
     }
 }
 
+/* With gkd_rows_alone the dense products compute each row by itself: the
+ * reference's values, and a block of rows taken from the middle (as a
+ * part's rows are) gives the same bits as the whole, on 1 and 2 threads.
+ * (OpenBLAS's AVX-512 kernels fail this.) */
+Test(kernels, matmul_rows_alone_by_position) {
+    int32_t n = 1500, i = 40, o = 64; // not narrow: OpenBLAS's shape otherwise
+    cr_assert_gt((int64_t)n * i * o, gkd_tuning.par_min);
+    float *inp = test_random_array((int64_t)n * i, 41, 1.0f), *w = test_random_array((int64_t)i * o, 42, 1.0f);
+    float *dout = test_random_array((int64_t)n * o, 43, 1.0f);
+    float *out = malloc(sizeof(float) * (size_t)n * o), *outr = malloc(sizeof(float) * (size_t)n * o);
+    float *part = malloc(sizeof(float) * (size_t)n * o), *dinp = malloc(sizeof(float) * (size_t)n * i);
+    float *dinpr = malloc(sizeof(float) * (size_t)n * i), *dpart = malloc(sizeof(float) * (size_t)n * i);
+    float *dw = calloc((size_t)i * o, sizeof(float));
+    const int64_t r0 = 333, rows = 777; // an odd block in the middle
+    gkd_rows_alone = 1;
+    for (int threads = 1; threads <= 2; threads++) {
+        gnnkd_set_threads(threads);
+        gkd_matmul_forward(out, inp, w, n, i, o);
+        gkd_matmul_forward(part, inp + r0 * i, w, rows, i, o);
+        cr_assert(memcmp(out + r0 * o, part, sizeof(float) * (size_t)rows * o) == 0,
+                  "forward: a block's rows differ from the whole's on %d threads", threads);
+        gkd_matmul_backward(dinp, dw, dout, inp, w, n, i, o, NULL);
+        gkd_matmul_backward(dpart, dw, dout + r0 * o, inp + r0 * i, w, rows, i, o, NULL);
+        cr_assert(memcmp(dinp + r0 * i, dpart, sizeof(float) * (size_t)rows * i) == 0,
+                  "dinp: a block's rows differ from the whole's on %d threads", threads);
+    }
+    gkd_rows_alone = 0;
+    gnnkd_set_threads(0);
+    gkd_matmul_forward_ref(outr, inp, w, n, i, o);
+    test_assert_close(out, outr, (int64_t)n * o, 1e-5, "rows-alone forward");
+    gkd_matmul_backward_ref(dinpr, dw, dout, inp, w, n, i, o);
+    test_assert_close(dinp, dinpr, (int64_t)n * i, 1e-5, "rows-alone dinp");
+    free(inp), free(w), free(dout), free(out), free(outr), free(part), free(dinp), free(dinpr);
+    free(dpart), free(dw);
+}
+
 /* Row r of (A x) is sum_k A(r, k) x(k, :); check one value by hand. */
 Test(kernels, spmm_small_by_hand) {
     int64_t rowptr[4] = {0, 2, 2, 3};
