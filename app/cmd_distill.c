@@ -56,6 +56,7 @@ static void distill_help(FILE *f) {
             "  --lsp-self-loop         count node i among its own neighbours\n"
             "  --lsp-reverse           KL(teacher || student), as the authors' code\n"
             "  --lsp-preact            both layers before their ReLU/ELU, as the authors' code\n"
+            "  --lsp-hops R            neighbours j within R edges of i (1: the paper's N(i))\n"
             "  Teacher files must be model files (the hidden layer), not .npy logits.\n\n"
             "NOSMOG's student inputs (Tian et al. 2023):\n"
             "  --position deepwalk:D[,walks=W,length=L,window=K,epochs=E,negatives=N,lr=R,seed=S]\n"
@@ -120,7 +121,7 @@ typedef struct {
     double temperature, alpha, dropout, student_dropout;
     int center;
     double lsp_weight, lsp_tau, lsp_sigma;
-    long lsp_layer, lsp_teacher_layer;
+    long lsp_layer, lsp_teacher_layer, lsp_hops;
     gnnkd_lsp_kernel lsp_kernel;
     int lsp_self_loop, lsp_reverse, lsp_preact;
     const char *position, *position_save;
@@ -177,6 +178,7 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 2006: a->lsp_self_loop = 1; return 0;
     case 2007: a->lsp_reverse = 1; return 0;
     case 2008: a->lsp_preact = 1; return 0;
+    case 2009: return cli_int("distill", "lsp-hops", arg, 1, GNNKD_LSP_MAX_HOPS, &a->lsp_hops) ? 0 : 3;
     case 3100: a->position = arg; return 0;
     case 3101: a->position_save = arg; return 0;
     case 3102: return cli_float("distill", "adv-eps", arg, 0.0, 1e6, &a->adv_eps) ? 0 : 3;
@@ -247,6 +249,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"lsp-self-loop", no_argument, 0, 2006},
         {"lsp-reverse", no_argument, 0, 2007},
         {"lsp-preact", no_argument, 0, 2008},
+        {"lsp-hops", required_argument, 0, 2009},
         {"position", required_argument, 0, 3100},
         {"position-save", required_argument, 0, 3101},
         {"adv-eps", required_argument, 0, 3102},
@@ -286,6 +289,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
     a->lsp_sigma = typed(def.lsp_sigma);
     a->lsp_layer = def.lsp_layer;
     a->lsp_teacher_layer = def.lsp_teacher_layer;
+    a->lsp_hops = def.lsp_hops;
     a->lsp_kernel = def.lsp_kernel;
     a->lsp_self_loop = def.lsp_self_loop;
     a->lsp_reverse = def.lsp_reverse;
@@ -393,6 +397,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->lsp_sigma = (float)a->lsp_sigma;
     o->lsp_layer = (int)a->lsp_layer;
     o->lsp_teacher_layer = (int)a->lsp_teacher_layer;
+    o->lsp_hops = (int)a->lsp_hops;
     o->lsp_self_loop = a->lsp_self_loop;
     o->lsp_reverse = a->lsp_reverse;
     o->lsp_preact = a->lsp_preact;
@@ -545,10 +550,10 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
                          stext, (long long)last->student_params, gnnkd_method_name(a->method),
                          a->temperature, a->alpha, transfer);
         if (lsp && n > 0 && (size_t)n < sizeof title)
-            snprintf(title + n, sizeof title - (size_t)n, ", LSP %s beta=%g tau=%g sigma=%g%s%s%s",
+            snprintf(title + n, sizeof title - (size_t)n, ", LSP %s beta=%g tau=%g sigma=%g hops=%ld%s%s%s",
                      gnnkd_lsp_kernel_name(a->lsp_kernel), a->lsp_weight, a->lsp_tau, form_sigma,
-                     a->lsp_self_loop ? " self-loop" : "", a->lsp_reverse ? " reverse" : "",
-                     a->lsp_preact ? " preact" : "");
+                     a->lsp_hops, a->lsp_self_loop ? " self-loop" : "",
+                     a->lsp_reverse ? " reverse" : "", a->lsp_preact ? " preact" : "");
         cli_runs_print(stdout, title, runs);
         return;
     }
@@ -586,6 +591,7 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
         cJSON_AddBoolToObject(lj, "self_loop", a->lsp_self_loop);
         cJSON_AddBoolToObject(lj, "reverse", a->lsp_reverse);
         cJSON_AddBoolToObject(lj, "preact", a->lsp_preact);
+        cJSON_AddNumberToObject(lj, "hops", a->lsp_hops);
         cJSON_AddItemToObject(root, "lsp", lj);
     }
     cJSON_AddStringToObject(root, "transfer", transfer);

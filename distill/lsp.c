@@ -1,5 +1,6 @@
 /* lsp.c — LSP's local-structure loss (Yang et al., CVPR 2020): the
- * neighbourhoods of a graph, each node's distribution over its neighbours
+ * neighbourhoods of a graph (its edges, or the nodes within a few hops, by
+ * gnn/graph.c), each node's distribution over its neighbours
  * in an embedding space (rbf, linear, poly, or the L1 form of the authors'
  * code), and the KL divergence between the student's and the teacher's with
  * its gradient w.r.t. the student's embeddings: a per-edge pass over rows,
@@ -13,9 +14,10 @@
 #include <string.h>
 
 gkd_lsp_form gkd_lsp_form_of(const gnnkd_distill_options *o) {
-    gkd_lsp_form f = {o->lsp_kernel, o->lsp_tau, o->lsp_sigma, o->lsp_self_loop != 0,
-                      o->lsp_reverse != 0};
+    gkd_lsp_form f = {o->lsp_kernel,         o->lsp_tau, o->lsp_sigma, o->lsp_self_loop != 0,
+                      o->lsp_reverse != 0, o->lsp_hops};
     if (f.sigma == 0.0f) f.sigma = gnnkd_lsp_default_sigma(f.kernel);
+    if (f.hops == 0) f.hops = 1;
     return f;
 }
 
@@ -33,8 +35,13 @@ void gkd_lsp_free(gkd_lsp **l) {
 }
 
 int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, char *msg) {
-#define GKD_FREE_ALL gkd_lsp_free(&out)
+#define GKD_FREE_ALL                                                                        \
+    do {                                                                                   \
+        gkd_lsp_free(&out);                                                                \
+        gnnkd_csr_clear(&wide);                                                            \
+    } while (0)
     gkd_lsp *out = NULL;
+    gnnkd_csr wide = {0};
     *l = NULL;
     GKD_CHECK((int)form->kernel >= GNNKD_LSP_RBF && form->kernel <= GNNKD_LSP_L1, GNNKD_EINVAL,
               "LSP: unknown kernel %d", (int)form->kernel);
@@ -42,8 +49,14 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
               "LSP: tau must be positive, got %g", (double)form->tau);
     GKD_CHECK(form->sigma > 0.0f && isfinite(form->sigma), GNNKD_EINVAL,
               "LSP: sigma must be positive, got %g", (double)form->sigma);
+    GKD_CHECK(form->hops >= 1 && form->hops <= GNNKD_LSP_MAX_HOPS, GNNKD_EINVAL,
+              "LSP: hops must be in 1..%d, got %d", GNNKD_LSP_MAX_HOPS, form->hops);
     GKD_CHECK(adj != NULL && adj->rowptr != NULL && adj->nrows == adj->ncols, GNNKD_EINVAL,
               "LSP: the local structure needs the graph's (n, n) adjacency");
+    if (form->hops > 1) { // the neighbourhoods are the nodes within hops edges
+        GKD_TRY(gkd_graph_hops(&wide, adj, form->hops, GKD_LSP_MAX_PAIRS, msg));
+        adj = &wide;
+    }
     const int32_t n = adj->nrows;
     const int64_t nnz = gnnkd_csr_nnz(adj) + (form->self_loop ? n : 0);
     GKD_ALLOC(out, 1);
@@ -88,6 +101,7 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
         }
     free(cursor);
     GKD_CHECK(symmetric, GNNKD_EINVAL, "LSP: the graph's adjacency is not symmetric");
+    gnnkd_csr_clear(&wide);
     *l = out;
     return GNNKD_OK;
 #undef GKD_FREE_ALL

@@ -32,13 +32,19 @@ typedef struct {
     gnnkd_lsp_kernel kernel;
     float tau, sigma;
     int self_loop, reverse;
+    int hops; /* the neighbourhood's radius in edges (>= 1) */
 } gkd_lsp_form;
 
-/* The form of o's options (sigma 0 made the kernel's default). */
+/* The most pairs (i, j) a neighbourhood may hold: 28 bytes each in
+ * gkd_lsp, about 7.5 GB at the limit. */
+#define GKD_LSP_MAX_PAIRS ((int64_t)1 << 28)
+
+/* The form of o's options (sigma 0 made the kernel's default, hops 0 one). */
 gkd_lsp_form gkd_lsp_form_of(const gnnkd_distill_options *o);
 
 /* The neighbourhoods of an n-node graph and the loss's scratch. s holds
- * row i's neighbours j (the graph's edges, and i itself with self loops;
+ * row i's neighbours j (the nodes within form.hops edges of i, and i
+ * itself with self loops;
  * columns ascending, no values), rev[k] the index of edge k's reverse (the
  * graph is symmetric). Per edge (nnz of s): logq the log of the teacher's
  * LS; ls, the student's; g, its loss gradient w.r.t. the kernel values,
@@ -53,9 +59,10 @@ typedef struct {
     double *kl;
 } gkd_lsp;
 
-/* A new gkd_lsp over the symmetric adjacency adj (no self loops), logq
- * zero. GNNKD_EINVAL for a bad form (tau or sigma not positive, unknown
- * kernel); GNNKD_ENOMEM. Free with gkd_lsp_free. */
+/* A new gkd_lsp over the symmetric adjacency adj (self loops ignored),
+ * logq zero. GNNKD_EINVAL for a bad form (tau or sigma not positive,
+ * unknown kernel, hops outside 1..GNNKD_LSP_MAX_HOPS) or neighbourhoods
+ * that could pass GKD_LSP_MAX_PAIRS; GNNKD_ENOMEM. Free with gkd_lsp_free. */
 int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, char *msg);
 void gkd_lsp_free(gkd_lsp **l);
 

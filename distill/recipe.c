@@ -161,6 +161,7 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->lsp_self_loop = 0;
     o->lsp_reverse = 0;
     o->lsp_preact = 0;
+    o->lsp_hops = 1;
     gnnkd_deepwalk_options_default(&o->position);
     o->position.dim = 0; // no position features unless asked
     o->adv_eps = 0.0f;

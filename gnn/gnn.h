@@ -83,6 +83,14 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
 /* Resets Adam's moments and step (before training a loaded model again). */
 void gkd_model_reset_adam(gnnkd_model *m);
 
+/* The pattern of the nodes within hops (>= 1) edges of each node of the
+ * square adjacency adj, without the node itself (the off-diagonal of (A +
+ * I)^hops, by GraphBLAS's boolean products): rows sorted, val NULL;
+ * release with gnnkd_csr_clear. GNNKD_EINVAL for a malformed adj or when a
+ * product's work, which bounds its entries, would pass max_pairs (checked
+ * before it is formed); GNNKD_ENOMEM. (graph.c) */
+int gkd_graph_hops(gnnkd_csr *out, const gnnkd_csr *adj, int hops, int64_t max_pairs, char *msg);
+
 /* ---- reproducible gradients (exact.c) --------------------------------------
  * A fixed-point sum: an integer in units of 2^-57, two's complement in 128
  * bits. With exact sums on (gkd_model_set_exact), every backward pass adds

@@ -22,46 +22,47 @@ struct gnnkd_graph {
                     "%s: GraphBLAS error %d in %s", __func__, (int)grb_info_, #call);      \
     } while (0)
 
-static int check_square_csr(const gnnkd_csr *a, char *msg) {
+static int check_square_csr(const gnnkd_csr *a, const char *who, char *msg) {
     if (a == NULL || a->nrows < 0 || a->nrows != a->ncols || (a->nrows > 0 && !a->rowptr)) {
-        gkd_msg(msg, "gnnkd_graph_new: the adjacency must be a square CSR matrix");
+        gkd_msg(msg, "%s: the adjacency must be a square CSR matrix", who);
         return GNNKD_EINVAL;
     }
     if (a->nrows == 0) return GNNKD_OK;
     if (a->rowptr[0] != 0) {
-        gkd_msg(msg, "gnnkd_graph_new: rowptr[0] is %lld, not 0", (long long)a->rowptr[0]);
+        gkd_msg(msg, "%s: rowptr[0] is %lld, not 0", who, (long long)a->rowptr[0]);
         return GNNKD_EINVAL;
     }
     // rowptr first: only a monotone rowptr bounds every row by rowptr[n]
     for (int32_t r = 0; r < a->nrows; r++)
         if (a->rowptr[r + 1] < a->rowptr[r]) {
-            gkd_msg(msg, "gnnkd_graph_new: rowptr decreases at row %d", r);
+            gkd_msg(msg, "%s: rowptr decreases at row %d", who, r);
             return GNNKD_EINVAL;
         }
     for (int32_t r = 0; r < a->nrows; r++)
         for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++)
             if (a->colidx[k] < 0 || a->colidx[k] >= a->ncols) {
-                gkd_msg(msg, "gnnkd_graph_new: row %d has column %d outside 0..%d", r,
-                       a->colidx[k], a->ncols - 1);
+                gkd_msg(msg, "%s: row %d has column %d outside 0..%d", who, r, a->colidx[k],
+                       a->ncols - 1);
                 return GNNKD_EINVAL;
             }
     return GNNKD_OK;
 }
 
 /* GraphBLAS does not promise sorted rows on export; the kernels and the
- * header do. Rows are short, and already sorted in practice. */
+ * header do. Rows are already sorted in practice: an insertion sort costs
+ * one pass then. val may be NULL (a pattern). */
 static void sort_rows(gnnkd_csr *a) {
     for (int32_t r = 0; r < a->nrows; r++)
         for (int64_t k = a->rowptr[r] + 1; k < a->rowptr[r + 1]; k++) {
             int32_t c = a->colidx[k];
-            float v = a->val[k];
+            float v = a->val ? a->val[k] : 0.0f;
             int64_t j = k;
             for (; j > a->rowptr[r] && a->colidx[j - 1] > c; j--) {
                 a->colidx[j] = a->colidx[j - 1];
-                a->val[j] = a->val[j - 1];
+                if (a->val) a->val[j] = a->val[j - 1];
             }
             a->colidx[j] = c;
-            a->val[j] = v;
+            if (a->val) a->val[j] = v;
         }
 }
 
@@ -90,7 +91,7 @@ gnnkd_status gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     } while (0)
     if (g == NULL) GKD_FAIL(GNNKD_EINVAL, "gnnkd_graph_new: g is NULL");
     *g = NULL;
-    GKD_TRY(check_square_csr(adj, msg));
+    GKD_TRY(check_square_csr(adj, "gnnkd_graph_new", msg));
     GKD_TRY(gkd_grb_begin(msg));
     grb = 1;
     GrB_Index n = (GrB_Index)adj->nrows;
@@ -157,6 +158,99 @@ gnnkd_status gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     *g = out;
     out = NULL;
     GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+int gkd_graph_hops(gnnkd_csr *out, const gnnkd_csr *adj, int hops, int64_t max_pairs, char *msg) {
+    GrB_Index *ti = NULL, *ap = NULL, *ai = NULL;
+    bool *ax = NULL;
+    GrB_Matrix b = NULL, p = NULL, q = NULL;
+    GrB_Vector deg = NULL, w = NULL;
+    int grb = 0;
+#define GKD_FREE_ALL                                                                        \
+    do {                                                                                   \
+        free(ti);                                                                          \
+        free(ap);                                                                          \
+        free(ai);                                                                          \
+        free(ax);                                                                          \
+        GrB_free(&b);                                                                      \
+        GrB_free(&p);                                                                      \
+        GrB_free(&q);                                                                      \
+        GrB_free(&deg);                                                                    \
+        GrB_free(&w);                                                                      \
+        if (grb) gkd_grb_end();                                                            \
+        gnnkd_csr_clear(out);                                                              \
+    } while (0)
+    memset(out, 0, sizeof *out);
+    GKD_TRY(check_square_csr(adj, "gkd_graph_hops", msg));
+    GKD_CHECK(hops >= 1, GNNKD_EINVAL, "gkd_graph_hops: %d hops (at least 1)", hops);
+    GKD_TRY(gkd_grb_begin(msg));
+    grb = 1;
+    const GrB_Index n = (GrB_Index)adj->nrows, nnz = (GrB_Index)gnnkd_csr_nnz(adj);
+
+    // B = the pattern of A + I; row i of P = B^r holds the nodes within r edges of i
+    GKD_ALLOC(ti, nnz + n + 1);
+    GKD_ALLOC(ai, nnz + n + 1);
+    GKD_ALLOC(ax, nnz + n + 1);
+    for (GrB_Index r = 0, k = 0; r < n; r++) {
+        for (int64_t e = adj->rowptr[r]; e < adj->rowptr[r + 1]; e++, k++)
+            ti[k] = r, ai[k] = (GrB_Index)adj->colidx[e], ax[k] = true;
+        ti[nnz + r] = ai[nnz + r] = r, ax[nnz + r] = true;
+    }
+    GRB_TRY(GrB_Matrix_new(&b, GrB_BOOL, n, n));
+    GRB_TRY(GrB_Matrix_build_BOOL(b, ti, ai, ax, nnz + n, GrB_LOR));
+    GKD_FREE(ti);
+    GKD_FREE(ai);
+    GKD_FREE(ax);
+    GRB_TRY(GrB_Matrix_dup(&p, b));
+    GRB_TRY(GrB_Vector_new(&deg, GrB_INT64, n));
+    GRB_TRY(GrB_Vector_new(&w, GrB_INT64, n));
+    GRB_TRY(GrB_Matrix_reduce_Monoid(deg, NULL, NULL, GrB_PLUS_MONOID_INT64, b, NULL));
+    for (int r = 1; r < hops; r++) {
+        // nnz(P B) <= sum_i sum_{k in P_i} deg(k), the product's work: refuse before forming it
+        int64_t work = 0;
+        GrB_Index before = 0, after = 0;
+        GRB_TRY(GrB_mxv(w, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_INT64, p, deg, NULL));
+        GRB_TRY(GrB_Vector_reduce_INT64(&work, NULL, GrB_PLUS_MONOID_INT64, w, NULL));
+        GKD_CHECK((double)work <= (double)max_pairs || (double)n * n <= (double)max_pairs,
+                  GNNKD_EINVAL, "%d hops: their neighbourhoods could hold up to %lld pairs of nodes "
+                  "on this graph, over the limit of %lld: ask for fewer hops", hops,
+                  (long long)work, (long long)max_pairs);
+        GRB_TRY(GrB_Matrix_nvals(&before, p));
+        GRB_TRY(GrB_Matrix_new(&q, GrB_BOOL, n, n));
+        GRB_TRY(GrB_mxm(q, NULL, NULL, GxB_ANY_PAIR_BOOL, p, b, NULL));
+        GrB_free(&p);
+        p = q, q = NULL;
+        GRB_TRY(GrB_Matrix_nvals(&after, p));
+        if (after == before) break; // every component is reached
+    }
+    GRB_TRY(GrB_Matrix_select_INT64(p, NULL, NULL, GrB_OFFDIAG, p, 0, NULL));
+    GRB_TRY(GrB_Matrix_wait(p, GrB_MATERIALIZE));
+
+    // export as CSR, converting GraphBLAS's 64-bit indices
+    GrB_Index np = 0, ni = 0, nx = 0;
+    GRB_TRY(GrB_Matrix_exportSize(&np, &ni, &nx, GrB_CSR_FORMAT, p));
+    GKD_ALLOC(ap, np);
+    GKD_ALLOC(ai, ni + 1);
+    GKD_ALLOC(ax, nx + 1);
+    GRB_TRY(GrB_Matrix_export_BOOL(ap, ai, ax, &np, &ni, &nx, GrB_CSR_FORMAT, p));
+    GKD_CHECK(np == n + 1 && ap[n] == ni, GNNKD_EINTERNAL,
+              "gkd_graph_hops: GraphBLAS exported an inconsistent CSR matrix");
+    out->nrows = out->ncols = (int32_t)n;
+    GKD_ALLOC(out->rowptr, n + 1);
+    GKD_ALLOC(out->colidx, ni + 1);
+    for (GrB_Index r = 0; r <= n; r++) out->rowptr[r] = (int64_t)ap[r];
+    for (GrB_Index k = 0; k < ni; k++) out->colidx[k] = (int32_t)ai[k];
+    sort_rows(out);
+    free(ap);
+    free(ai);
+    free(ax);
+    GrB_free(&b);
+    GrB_free(&p);
+    GrB_free(&deg);
+    GrB_free(&w);
+    gkd_grb_end();
     return GNNKD_OK;
 #undef GKD_FREE_ALL
 }

@@ -1167,6 +1167,9 @@ typedef enum {
     GNNKD_LSP_L1 = 3      /* exp(-||z_i - z_j||_1 / sigma): the authors' code */
 } gnnkd_lsp_kernel;
 
+/* The widest neighbourhood of LSP's local structure, in edges. */
+#define GNNKD_LSP_MAX_HOPS 16
+
 /* What one epoch reports to a progress callback. */
 typedef struct {
     int epoch;
@@ -1439,6 +1442,8 @@ typedef struct {
     int lsp_self_loop;           /* j = i is a neighbour too (0) */
     int lsp_reverse;             /* (0) */
     int lsp_preact;              /* both layers before their ReLU/ELU, as the authors' code (0) */
+    int lsp_hops;                /* j within this many edges of i, 1..GNNKD_LSP_MAX_HOPS (1: the
+                                  * paper's N(i); 0 counts as 1) */
     /* Position features (NOSMOG; only gnnkd_distill_in applies them): with
      * position.dim > 0 or a position_file, the student's input is its
      * features with gnnkd_position_features' columns appended (the teacher's

@@ -12,7 +12,7 @@ tiny="$GNNKD_TEST_DATA/tiny"
 out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --student mlp:4 --method lsp \
   --epochs 3 --json)
 grep -q '"method":"lsp"' <<<"$out" || fail "the method's name: $out"
-grep -q '"lsp":{"weight":1,"kernel":"rbf","tau":1,"sigma":1,"layer":1,"teacher_layer":1,"self_loop":false,"reverse":false,"preact":false}' <<<"$out" ||
+grep -q '"lsp":{"weight":1,"kernel":"rbf","tau":1,"sigma":1,"layer":1,"teacher_layer":1,"self_loop":false,"reverse":false,"preact":false,"hops":1}' <<<"$out" ||
   fail "the LSP defaults: $out"
 grep -q '"seconds_per_epoch":{"median":' <<<"$out" || fail "seconds per epoch: $out"
 for k in rbf linear poly l1; do
@@ -25,6 +25,9 @@ for k in rbf linear poly l1; do
     grep -q "\"layer\":1,\"teacher_layer\":1,\"self_loop\":true,\"reverse\":true,\"preact\":$preact" <<<"$out" ||
     fail "kd+lsp $k: $out"
 done
+# two hops: the tiny graph's pairs within two edges, named in the JSON
+grep -q '"preact":false,"hops":2}' <<<"$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 \
+  --student mlp:4 --method lsp --lsp-hops 2 --epochs 2 --json)" || fail "--lsp-hops 2"
 grep -q '"sigma":1,' <<<"$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --student mlp:4 \
   --method lsp --lsp-kernel l1 --lsp-sigma 1 --epochs 2 --json)" || fail "--lsp-sigma"
 
@@ -46,6 +49,7 @@ check_error() { # expected-text args...
 check_error "--lsp-kernel: LSP kernel 'gauss': expected rbf, linear, poly or l1" --method lsp --lsp-kernel gauss
 check_error "--lsp-layer 2: the student mlp:4 has hidden layers 1..1" --student mlp:4 --method lsp --lsp-layer 2
 check_error "--lsp-tau" --method lsp --lsp-tau 0
+check_error "--lsp-hops takes a whole number from 1 to 16, got '0'" --method lsp --lsp-hops 0
 check_error "needs a model file, not logits" --teacher "$tmp/t.npy" --method kd+lsp
 check_error "munge: not with lsp" --method lsp --transfer munge:10
 echo "lsp ok"

@@ -431,7 +431,8 @@ done:
 }
 
 /* LSP: an ensemble of two trained teachers and a model file, their local
- * structures, and a kd+lsp student on its hidden-layer tap. */
+ * structures (the graph's edges, then two hops), and a kd+lsp student on
+ * its hidden-layer tap. */
 static int sc_lsp(ctx *c) {
     char *msg = c->msg, p[4096];
     const char *files[1];
@@ -455,6 +456,7 @@ static int sc_lsp(ctx *c) {
     o.teacher_files = files;
     o.nteacher_files = 1;
     o.method = GNNKD_METHOD_LSP;
+    o.lsp_hops = 2; // the neighbourhoods of two hops too
     STEP(gnnkd_distill(&r, NULL, &o, 2, d, g, msg));
 done:
     gnnkd_model_free(&m);

@@ -15,13 +15,18 @@
 #include "gnn/gnn.h"
 #include "tests/common.h"
 
-static gkd_lsp *new_lsp(const gnnkd_csr *a, gnnkd_lsp_kernel k, float tau, float sigma, int self,
-                        int reverse) {
-    gkd_lsp_form form = {k, tau, sigma, self, reverse};
+static gkd_lsp *new_lsp_hops(const gnnkd_csr *a, gnnkd_lsp_kernel k, float tau, float sigma,
+                             int self, int reverse, int hops) {
+    gkd_lsp_form form = {k, tau, sigma, self, reverse, hops};
     gkd_lsp *l = NULL;
     char msg[GNNKD_MSG_LEN];
     cr_assert_eq(gkd_lsp_new(&l, a, &form, msg), GNNKD_OK, "%s", msg);
     return l;
+}
+
+static gkd_lsp *new_lsp(const gnnkd_csr *a, gnnkd_lsp_kernel k, float tau, float sigma, int self,
+                        int reverse) {
+    return new_lsp_hops(a, k, tau, sigma, self, reverse, 1);
 }
 
 /* The teacher's side: logq of the LS of random embeddings (width D). */
@@ -100,7 +105,7 @@ Test(lsp, rejects_a_bad_form_and_an_asymmetric_graph) {
     gnnkd_csr a = {4, 4, (int64_t *)PATH_ROWPTR, (int32_t *)PATH_COLIDX, NULL};
     char msg[GNNKD_MSG_LEN] = "";
     gkd_lsp *l = NULL;
-    gkd_lsp_form bad = {GNNKD_LSP_RBF, 0.0f, 1.0f, 0, 0};
+    gkd_lsp_form bad = {GNNKD_LSP_RBF, 0.0f, 1.0f, 0, 0, 1};
     cr_assert_eq(gkd_lsp_new(&l, &a, &bad, msg), GNNKD_EINVAL);
     cr_assert(strstr(msg, "tau") != NULL, "%s", msg);
     bad.tau = 1.0f, bad.sigma = -1.0f;
@@ -113,19 +118,99 @@ Test(lsp, rejects_a_bad_form_and_an_asymmetric_graph) {
     msg[0] = '\0';
     cr_assert_eq(gkd_lsp_new(&l, &one_way, &bad, msg), GNNKD_EINVAL);
     cr_assert(strstr(msg, "not symmetric") != NULL, "%s", msg);
+    bad.hops = 0;
+    msg[0] = '\0';
+    cr_assert_eq(gkd_lsp_new(&l, &a, &bad, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "hops") != NULL, "%s", msg);
+    bad.hops = GNNKD_LSP_MAX_HOPS + 1;
+    cr_assert_eq(gkd_lsp_new(&l, &a, &bad, msg), GNNKD_EINVAL);
     cr_assert_null(l);
+}
+
+/* ---- neighbourhoods of several hops ---------------------------------------------- */
+
+/* Row i of the nodes within hops edges of i (not i), by breadth-first
+ * search: the oracle of gkd_graph_hops. Returns the row's length. */
+static int32_t bfs_row(int32_t *row, const gnnkd_csr *a, int32_t i, int hops) {
+    const int32_t n = a->nrows;
+    int32_t *dist = malloc(sizeof *dist * (size_t)n), *queue = malloc(sizeof *queue * (size_t)n);
+    for (int32_t v = 0; v < n; v++) dist[v] = -1;
+    int32_t head = 0, tail = 0, len = 0;
+    dist[i] = 0, queue[tail++] = i;
+    while (head < tail) {
+        int32_t u = queue[head++];
+        if (dist[u] == hops) continue;
+        for (int64_t k = a->rowptr[u]; k < a->rowptr[u + 1]; k++)
+            if (dist[a->colidx[k]] < 0) dist[a->colidx[k]] = dist[u] + 1, queue[tail++] = a->colidx[k];
+    }
+    for (int32_t v = 0; v < n; v++)
+        if (v != i && dist[v] > 0) row[len++] = v;
+    free(dist), free(queue);
+    return len;
+}
+
+Test(lsp, hops_pattern_matches_breadth_first_search) {
+    const int32_t n = 70;
+    gnnkd_csr a;
+    test_random_adj(&a, n, 0.04, 41); // isolated nodes (every i % 4 == 1) and small components
+    int32_t *row = malloc(sizeof *row * (size_t)n);
+    char msg[GNNKD_MSG_LEN] = "";
+    int64_t last = 0;
+    for (int hops = 1; hops <= 6; hops++) {
+        gnnkd_csr h;
+        cr_assert_eq(gkd_graph_hops(&h, &a, hops, GKD_LSP_MAX_PAIRS, msg), GNNKD_OK, "%s", msg);
+        cr_assert(h.nrows == n && h.ncols == n && h.val == NULL);
+        for (int32_t i = 0; i < n; i++) {
+            int32_t len = bfs_row(row, &a, i, hops);
+            cr_assert_eq(h.rowptr[i + 1] - h.rowptr[i], len, "hops %d row %d: %lld entries, BFS %d",
+                         hops, i, (long long)(h.rowptr[i + 1] - h.rowptr[i]), len);
+            for (int32_t t = 0; t < len; t++)
+                cr_assert_eq(h.colidx[h.rowptr[i] + t], row[t], "hops %d row %d entry %d", hops, i, t);
+        }
+        cr_assert_geq(gnnkd_csr_nnz(&h), last, "a wider radius never loses a pair");
+        if (hops == 2) cr_assert_gt(gnnkd_csr_nnz(&h), gnnkd_csr_nnz(&a), "two hops reach further");
+        last = gnnkd_csr_nnz(&h);
+        gnnkd_csr_clear(&h);
+    }
+    // the bound is checked before the product: a limit below it refuses, naming the hops
+    gnnkd_csr h;
+    msg[0] = '\0';
+    cr_assert_eq(gkd_graph_hops(&h, &a, 3, gnnkd_csr_nnz(&a), msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "3 hops") != NULL, "%s", msg);
+    cr_assert_null(h.rowptr);
+    free(row);
+    gnnkd_csr_clear(&a);
+}
+
+/* Path 0 - 1 - 2 and isolated 3 within two hops, no self loops: rows {1, 2},
+ * {0, 2}, {0, 1} and {}; rbf, sigma 1, tau 1: k01 = -1/2, k02 = -5/2, k12 =
+ * -1, so p01 = 1 / (1 + e^-2), p10 = 1 / (1 + e^-1/2), p20 = 1 / (1 + e^3/2)
+ * against the teacher's 1/4 on each row's first neighbour. */
+Test(lsp, loss_by_hand_over_two_hops) {
+    gnnkd_csr a = {4, 4, (int64_t *)PATH_ROWPTR, (int32_t *)PATH_COLIDX, NULL};
+    gkd_lsp *l = new_lsp_hops(&a, GNNKD_LSP_RBF, 1.0f, 1.0f, 0, 0, 2);
+    const int64_t rowptr[] = {0, 2, 4, 6, 6};
+    const int32_t colidx[] = {1, 2, 0, 2, 0, 1};
+    for (int i = 0; i <= 4; i++) cr_assert_eq(l->s.rowptr[i], rowptr[i]);
+    for (int k = 0; k < 6; k++) cr_assert_eq(l->s.colidx[k], colidx[k]);
+    for (int k = 0; k < 6; k++) l->logq[k] = logf(k % 2 ? 0.75f : 0.25f);
+    double want = (kl2(1.0 / (1.0 + exp(-2.0)), 0.25, 0) + kl2(1.0 / (1.0 + exp(-0.5)), 0.25, 0) +
+                   kl2(1.0 / (1.0 + exp(1.5)), 0.25, 0)) / 4.0;
+    double got = gkd_lsp_loss(NULL, l, PATH_Z, 2, 1.0f);
+    cr_assert(fabs(got - want) < 1e-6 * (1.0 + want), "loss %.9g, by hand %.9g", got, want);
+    gkd_lsp_free(&l);
 }
 
 /* ---- the gradient and the fast passes ------------------------------------------- */
 
 /* dz of gkd_lsp_loss against central differences of the reference's loss,
  * every element of z. */
-static void check_gradient(gnnkd_lsp_kernel k, int self, int reverse) {
+static void check_gradient(gnnkd_lsp_kernel k, int self, int reverse, int hops) {
     const int32_t n = 13, D = 3;
     gnnkd_csr a;
-    test_random_adj(&a, n, 0.4, 21);
+    test_random_adj(&a, n, hops > 1 ? 0.15 : 0.4, 21);
     // sigma keeps each kernel's values of order one on embeddings in [-1, 1]
-    gkd_lsp *l = new_lsp(&a, k, 0.7f, k == GNNKD_LSP_L1 ? 2.0f : 0.8f, self, reverse);
+    gkd_lsp *l = new_lsp_hops(&a, k, 0.7f, k == GNNKD_LSP_L1 ? 2.0f : 0.8f, self, reverse, hops);
     random_target(l, 4, 22); // another width than the student's
     float *z = test_random_array((int64_t)n * D, 23, 1.0f);
     float *dz = malloc(sizeof *dz * (size_t)n * D);
@@ -144,8 +229,8 @@ static void check_gradient(gnnkd_lsp_kernel k, int self, int reverse) {
         z[e] = keep;
         double fd = w * (up - down) / (double)((keep + eps) - (keep - eps));
         cr_assert(fabs(fd - dz[e]) <= 2e-3 * fmax(fabs(fd), fabs((double)dz[e])) + 2e-5,
-                  "%s self %d reverse %d: dz[%lld] = %g, finite differences %g",
-                  gnnkd_lsp_kernel_name(k), self, reverse, (long long)e, dz[e], fd);
+                  "%s self %d reverse %d hops %d: dz[%lld] = %g, finite differences %g",
+                  gnnkd_lsp_kernel_name(k), self, reverse, hops, (long long)e, dz[e], fd);
         nonzero += fabs(dz[e]) > 1e-6;
         if (e / D % 4 == 1) // isolated nodes get nothing
             cr_assert(dz[e] == 0.0f, "isolated node %lld: %g", (long long)(e / D), dz[e]);
@@ -158,19 +243,23 @@ static void check_gradient(gnnkd_lsp_kernel k, int self, int reverse) {
 
 Test(lsp, rbf_gradient) {
     for (int self = 0; self < 2; self++)
-        for (int rev = 0; rev < 2; rev++) check_gradient(GNNKD_LSP_RBF, self, rev);
+        for (int rev = 0; rev < 2; rev++)
+            for (int hops = 1; hops <= 2; hops++) check_gradient(GNNKD_LSP_RBF, self, rev, hops);
 }
 Test(lsp, linear_gradient) {
     for (int self = 0; self < 2; self++)
-        for (int rev = 0; rev < 2; rev++) check_gradient(GNNKD_LSP_LINEAR, self, rev);
+        for (int rev = 0; rev < 2; rev++)
+            for (int hops = 1; hops <= 2; hops++) check_gradient(GNNKD_LSP_LINEAR, self, rev, hops);
 }
 Test(lsp, poly_gradient) {
     for (int self = 0; self < 2; self++)
-        for (int rev = 0; rev < 2; rev++) check_gradient(GNNKD_LSP_POLY, self, rev);
+        for (int rev = 0; rev < 2; rev++)
+            for (int hops = 1; hops <= 2; hops++) check_gradient(GNNKD_LSP_POLY, self, rev, hops);
 }
 Test(lsp, l1_gradient) {
     for (int self = 0; self < 2; self++)
-        for (int rev = 0; rev < 2; rev++) check_gradient(GNNKD_LSP_L1, self, rev);
+        for (int rev = 0; rev < 2; rev++)
+            for (int hops = 1; hops <= 2; hops++) check_gradient(GNNKD_LSP_L1, self, rev, hops);
 }
 
 /* The fast passes against the reference on larger random graphs, over the
