@@ -79,6 +79,11 @@ const char *CLI_RUN_HELP =
     "                          epoch and the last weights (needs no validation set)\n"
     "  --patience N            early-stopping window (100 for val-acc, 10 for val-loss;\n"
     "                          0 = never stop early)\n"
+    "  --batch B               mini-batches: max(1, m / B) Adam steps an epoch over\n"
+    "                          slices of the shuffled transfer (or training) nodes\n"
+    "                          (0: one full-batch step, the default)\n"
+    "  --hidden-dropout-only   dropout after the hidden layers, not on the input\n"
+    "                          features (GLNN's and NOSMOG's MLP)\n"
     "  --seed N                seed of weights and dropout (0)\n"
     "  --reproducible          exact (fixed-point) weight-gradient sums: the same bits\n"
     "                          on any thread count and any number of MPI ranks (GCN,\n"
@@ -149,6 +154,12 @@ int cli_run_option(const char *cmd, cli_run *o, int code, const char *arg) {
     case 1111: o->json = 1; return 1;
     case 1112: o->quiet = 1; return 1;
     case 1113: o->train.reproducible = 1; return 1;
+    case 1114:
+        if (!cli_int(cmd, "batch", arg, 0, 2147483647L, &v)) return -1;
+        o->train.batch = (int32_t)v;
+        o->batch_set = 1;
+        return 1;
+    case 1115: o->train.hidden_dropout_only = o->hidden_dropout_set = 1; return 1;
     default: return 0;
     }
 }

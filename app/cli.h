@@ -111,6 +111,7 @@ int cli_float(const char *cmd, const char *opt, const char *arg, double lo, doub
 typedef struct {
     gnnkd_train_options train;
     int select_set, patience_set, weight_decay_set, lr_set, epochs_set, decay_all_set;
+    int batch_set, hidden_dropout_set;
     int runs;                 /* --runs: seeds seed, seed+1, ... */
     int threads;              /* --threads (0: all cores) */
     int json;                 /* --json */
@@ -133,7 +134,9 @@ typedef struct {
     {"save-logits", required_argument, 0, 1110},                       \
     {"json", no_argument, 0, 1111},                                    \
     {"quiet", no_argument, 0, 1112},                                   \
-    {"reproducible", no_argument, 0, 1113}
+    {"reproducible", no_argument, 0, 1113},                            \
+    {"batch", required_argument, 0, 1114},                             \
+    {"hidden-dropout-only", no_argument, 0, 1115}
 
 extern const char *CLI_RUN_HELP;
 

@@ -462,6 +462,9 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
             rec.student.kind == o->student.kind) {
             if (!run.epochs_set) run.train.epochs = rec.student_train.epochs;
             if (!run.patience_set) run.train.patience = rec.student_train.patience;
+            if (!run.batch_set) run.train.batch = rec.student_train.batch;
+            if (!run.hidden_dropout_set)
+                run.train.hidden_dropout_only = rec.student_train.hidden_dropout_only;
         }
         o->student_train = run.train;
     }
@@ -633,6 +636,8 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddNumberToObject(sj, "max_epochs", st->epochs);
     cJSON_AddNumberToObject(sj, "patience", st->patience);
     cJSON_AddStringToObject(sj, "select", gnnkd_select_name(st->select));
+    cJSON_AddNumberToObject(sj, "batch", st->batch);
+    cJSON_AddBoolToObject(sj, "hidden_dropout_only", st->hidden_dropout_only);
     cJSON_AddBoolToObject(sj, "raw_features", a->data.raw_features);
     cJSON_AddItemToObject(root, "student_train", sj);
     cli_json_add_runs(root, runs);

@@ -388,6 +388,10 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
         val_loss = gkd_calloc((size_t)o->epochs, sizeof *val_loss);
         GKD_CHECK(val_loss != NULL, GNNKD_ENOMEM, "out of memory");
     }
+    GKD_CHECK(o->batch == 0 && !o->hidden_dropout_only, GNNKD_EINVAL,
+              "partitioned training takes full-batch steps with dropout on the input too: "
+              "batch %d and hidden_dropout_only %d are not supported", o->batch,
+              o->hidden_dropout_only);
     gnnkd_model_set_feature_norm(m, p->feature_norm);
     GKD_TRY(gkd_model_set_exact(m, o->reproducible, msg));
     gkd_model_reset_adam(m);

@@ -145,12 +145,14 @@ static void projector_step(gkd_rsd *r) {
     }
 }
 
-double gkd_rsd_loss(float *dz, gkd_rsd *r, const float *z, float weight) {
-    const int32_t nb = gkd_rsd_batches(r), b = gkd_rsd_rows(r), ds = r->ds;
+double gkd_rsd_loss_part(float *dz, gkd_rsd *r, const float *z, float weight, int32_t q0,
+                         int32_t q1) {
+    const int32_t nb = q1 - q0, b = gkd_rsd_rows(r), ds = r->ds;
     const int64_t bb = (int64_t)b * b;
     double total = 0.0;
+    if (nb <= 0) return 0.0;
     if (dz && r->w) memset(r->dw, 0, ((size_t)ds * ds + ds) * sizeof *r->dw);
-    for (int32_t q = 0; q < nb; q++) {
+    for (int32_t q = q0; q < q1; q++) {
         const int32_t *idx = r->perm + (int64_t)q * b;
         for (int32_t k = 0; k < b; k++)
             memcpy(r->zb + (int64_t)k * ds, z + (int64_t)idx[k] * ds, (size_t)ds * sizeof(float));

@@ -63,7 +63,12 @@ void gkd_rsd_shuffle(gkd_rsd *r, uint64_t seed, int epoch);
  * theirs, and the call ends with the projector's Adam step (a call with
  * dz NULL changes nothing). GEMMs through BLAS; O(n b (ds + members dt) +
  * n ds^2). */
-double gkd_rsd_loss(float *dz, gkd_rsd *r, const float *z, float weight);
+static inline double gkd_rsd_loss(float *dz, gkd_rsd *r, const float *z, float weight);
+/* The same over the epoch's batches q0 .. q1-1 alone, their mean (one
+ * mini-batch step's share, gnnkd_train_options.batch); 0 and nothing
+ * changed for an empty range. */
+double gkd_rsd_loss_part(float *dz, gkd_rsd *r, const float *z, float weight, int32_t q0,
+                         int32_t q1);
 /* The same by the definitions, serial and in double, with no Adam step:
  * the tests' oracle (dw, db, if not NULL, get the projector's gradients
  * added). */
@@ -73,6 +78,9 @@ double gkd_rsd_loss_ref(float *dz, double *dw, double *db, const gkd_rsd *r, con
 /* The number of batches an epoch: max(1, n / batch). */
 static inline int32_t gkd_rsd_batches(const gkd_rsd *r) {
     return r->n / r->batch > 1 ? r->n / r->batch : 1;
+}
+static inline double gkd_rsd_loss(float *dz, gkd_rsd *r, const float *z, float weight) {
+    return gkd_rsd_loss_part(dz, r, z, weight, 0, gkd_rsd_batches(r));
 }
 /* The rows of a batch: min(n, batch). */
 static inline int32_t gkd_rsd_rows(const gkd_rsd *r) { return r->n < r->batch ? r->n : r->batch; }

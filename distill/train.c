@@ -52,8 +52,11 @@ static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_grap
             GKD_CHECK(i >= 0 && i < d->n && d->label[i] >= 0 && d->label[i] < d->nclass,
                      GNNKD_EINVAL, "dataset %s: split node %d has no valid label", d->name, i);
         }
-    GKD_CHECK(o->epochs > 0 && o->lr > 0.0f && o->patience >= 0, GNNKD_EINVAL,
-             "training options: epochs and lr must be positive, patience non-negative");
+    GKD_CHECK(o->epochs > 0 && o->lr > 0.0f && o->patience >= 0 && o->batch >= 0, GNNKD_EINVAL,
+             "training options: epochs and lr must be positive, patience and batch non-negative");
+    GKD_CHECK(o->batch == 0 || obj == NULL || !gkd_method_lsp(obj->method), GNNKD_EINVAL,
+              "mini-batches (batch %d) do not go with %s: its structure term covers every "
+              "node", o->batch, gnnkd_method_name(obj ? obj->method : GNNKD_METHOD_SCRATCH));
     if (obj && gkd_method_lsp(obj->method))
         GKD_CHECK(lsp != NULL && lsp->n == d->n && gkd_model_tap_width(m) > 0, GNNKD_EINVAL,
                   "%s needs the teacher's local structure over the dataset's nodes: train "
@@ -101,25 +104,47 @@ gnnkd_status gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits
 #undef GKD_FREE_ALL
 }
 
-/* Zeroes dlogits and adds the gradient of the step's loss (without the
- * decay term); returns the loss. */
+/* The nodes of one Adam step: the hard term's training nodes, the soft
+ * term's transfer nodes, and the similarity term's batches q0 .. q1-1. */
+typedef struct {
+    const int32_t *train, *transfer;
+    int32_t ntrain, ntransfer, q0, q1;
+} step_nodes;
+
+/* Zeroes dlogits and adds the gradient of the step's loss over b's nodes
+ * (without the decay term); returns the loss. */
 static double step_loss(float *dlogits, const float *z, const gnnkd_dataset *d,
                         const gnnkd_objective *obj, gnnkd_method method, float hard_w,
-                        float soft_w) {
+                        float soft_w, const step_nodes *b) {
     const int32_t C = d->nclass;
-    const int32_t *train = d->split[GNNKD_TRAIN];
-    const int32_t ntrain = d->nsplit[GNNKD_TRAIN];
     memset(dlogits, 0, (size_t)d->n * C * sizeof(float));
     double loss = 0.0;
-    if (hard_w > 0.0f) loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, train, ntrain, C, hard_w);
+    if (hard_w > 0.0f && b->ntrain > 0)
+        loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, b->train, b->ntrain, C, hard_w);
+    if (b->ntransfer == 0) return loss;
     if (gkd_method_kd(method))
-        loss += soft_w * gnnkd_loss_kd(dlogits, NULL, z, obj->target, obj->transfer,
-                                       obj->ntransfer, C, obj->temperature, soft_w);
+        loss += soft_w * gnnkd_loss_kd(dlogits, NULL, z, obj->target, b->transfer, b->ntransfer,
+                                       C, obj->temperature, soft_w);
     else if (method == GNNKD_METHOD_COMPRESS)
-        loss += soft_w * gnnkd_loss_compress(dlogits, z, obj->target, obj->transfer,
-                                             obj->ntransfer, C, soft_w);
+        loss += soft_w * gnnkd_loss_compress(dlogits, z, obj->target, b->transfer, b->ntransfer,
+                                             C, soft_w);
     return loss;
 }
+
+/* perm (len) = a permutation of src (len) drawn from key (Fisher-Yates). */
+static void shuffle(int32_t *perm, const int32_t *src, int32_t len, uint64_t key) {
+    memcpy(perm, src, (size_t)len * sizeof *perm);
+    for (int32_t i = len - 1; i > 0; i--) {
+        int32_t j = (int32_t)(gkd_uniform(key, (uint64_t)i) * (float)(i + 1));
+        if (j > i) j = i;
+        int32_t v = perm[i];
+        perm[i] = perm[j];
+        perm[j] = v;
+    }
+}
+
+/* The k-th of K equal slices of len: [k len / K, (k + 1) len / K). */
+static int32_t slice_lo(int32_t len, int k, int K) { return (int32_t)((int64_t)k * len / K); }
 
 /* x (n, nfeat) = d's features, dense, + delta (n, nfeat) if not NULL. */
 static void fill_features(float *x, const gnnkd_dataset *d, const float *delta) {
@@ -143,10 +168,10 @@ static void fill_features(float *x, const gnnkd_dataset *d, const float *delta) 
 static int pgd(float *delta, float *x, float *grad, float *dlogits, gnnkd_model *m,
                const gnnkd_dataset *d, const gnnkd_dataset *dt, const gnnkd_graph *g,
                const gnnkd_objective *obj, gnnkd_method method, float hard_w, float soft_w,
-               uint64_t seed, int epoch, char *msg) {
+               const step_nodes *b, uint64_t seed, uint64_t stepid, char *msg) {
     const int64_t len = (int64_t)d->n * d->nfeat;
     const float eps = obj->adv_eps, step = obj->adv_eps / 4.0f;
-    const uint64_t key = gkd_key(seed, 0x414456u /* "ADV" */, (uint64_t)epoch);
+    const uint64_t key = gkd_key(seed, 0x414456u /* "ADV" */, stepid);
     int rc = GNNKD_OK;
     for (int64_t e = 0; e < len; e++) delta[e] = eps * (2.0f * gkd_uniform(key, (uint64_t)e) - 1.0f);
     for (int s = 0; rc == GNNKD_OK && s < obj->adv_steps; s++) {
@@ -154,7 +179,7 @@ static int pgd(float *delta, float *x, float *grad, float *dlogits, gnnkd_model 
         fill_features(x, d, delta);
         rc = gnnkd_model_forward(m, &z, dt, g, 0, 0, 0, msg);
         if (rc != GNNKD_OK) break;
-        step_loss(dlogits, z, dt, obj, method, hard_w, soft_w);
+        step_loss(dlogits, z, dt, obj, method, hard_w, soft_w, b);
         rc = gnnkd_model_input_grad(m, grad, dlogits, dt, g, msg);
         for (int64_t e = 0; rc == GNNKD_OK && e < len; e++) {
             float v = delta[e] + (grad[e] > 0.0f ? step : grad[e] < 0.0f ? -step : 0.0f);
@@ -186,9 +211,13 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         free(xadv);                                                                       \
         free(delta);                                                                      \
         free(xgrad);                                                                      \
+        free(ptrain);                                                                     \
+        free(ptransfer);                                                                  \
         (void)gkd_model_set_exact(m, 0, NULL);                                            \
+        gkd_model_set_input_dropout(m, 1);                                                \
     } while (0)
     float *dlogits = NULL, *best = NULL, *dtap = NULL, *xadv = NULL, *delta = NULL, *xgrad = NULL;
+    int32_t *ptrain = NULL, *ptransfer = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
     GKD_TRY(check_inputs(m, d, g, o, obj, lsp, rsd, msg));
     const int32_t C = d->nclass;
@@ -199,6 +228,14 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     const int32_t D = structure || rsd ? gkd_model_tap_width(m) : 0;
     const float hard_w = 1.0f - soft_w;
     const int32_t ntrain = d->nsplit[GNNKD_TRAIN];
+    const int32_t ntransfer = gkd_method_soft(method) ? obj->ntransfer : 0;
+    // mini-batches: K steps an epoch over slices of permuted node lists
+    const int32_t nbatched = ntransfer > 0 ? ntransfer : ntrain;
+    const int K = o->batch > 0 && nbatched / o->batch > 1 ? (int)(nbatched / o->batch) : 1;
+    if (K > 1) {
+        GKD_ALLOC(ptrain, ntrain);
+        if (ntransfer > 0) GKD_ALLOC(ptransfer, ntransfer);
+    }
 
     GKD_ALLOC(dlogits, (int64_t)d->n * C);
     if (structure || rsd) GKD_ALLOC(dtap, (int64_t)d->n * D);
@@ -222,6 +259,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         dt = &view;
     }
     gnnkd_model_set_feature_norm(m, d->feature_norm); // the one place a model learns it
+    gkd_model_set_input_dropout(m, !o->hidden_dropout_only);
     GKD_TRY(gkd_model_set_exact(m, o->reproducible, msg));
     gkd_model_reset_adam(m);
     gkd_model_zero_grad(m); // then each Adam step leaves them zero
@@ -232,61 +270,79 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     int epoch = 0;
     while (epoch < o->epochs) {
         epoch++;
-        /* one training step: forward with dropout, loss, backward, Adam */
-        double t0 = gkd_now();
-        const float *z = NULL;
-        if (adv)
-            GKD_TRY(pgd(delta, xadv, xgrad, dlogits, m, d, dt, g, obj, method, hard_w, soft_w,
-                        o->seed, epoch, msg));
-        GKD_TRY(gnnkd_model_forward(m, &z, dt, g, 1, o->seed, (uint64_t)epoch, msg));
-        double loss = 0.0;
+        /* K training steps: forward with dropout, loss, backward, Adam */
+        double t0 = gkd_now(), loss = 0.0;
+        if (K > 1) {
+            const uint64_t key = gkd_key(o->seed, 0x424154u /* "BAT" */, (uint64_t)epoch);
+            shuffle(ptrain, d->split[GNNKD_TRAIN], ntrain, gkd_key(key, 0, 0));
+            if (ntransfer > 0) shuffle(ptransfer, obj->transfer, ntransfer, gkd_key(key, 1, 0));
+        }
+        if (rsd) gkd_rsd_shuffle(rsd, o->seed, epoch);
+        const int32_t nq = rsd ? gkd_rsd_batches(rsd) : 0;
         gnnkd_profile *prof = gkd_model_profile(m);
-        if (prof == NULL) {
-            loss = step_loss(dlogits, z, d, obj, method, hard_w, soft_w);
-        } else {
-            double t1 = gkd_now();
-            loss = step_loss(dlogits, z, d, obj, method, hard_w, soft_w);
-            int64_t rows = ntrain + (gkd_method_soft(method) ? obj->ntransfer : 0);
-            gkd_profile_add(prof, GNNKD_PROFILE_ELEMENTWISE, gkd_now() - t1, 4.0 * rows * C,
-                            4.0 * d->n * C + 8.0 * rows * C, "loss, zero dlogits (n,%d)", C);
-        }
-        if (structure) {
-            double t1 = prof ? gkd_now() : 0.0;
-            loss += lsp_weight * gkd_lsp_loss(dtap, lsp, gkd_model_tap(m), D, lsp_weight);
-            if (prof) {
-                double e = (double)gnnkd_csr_nnz(&lsp->s);
-                gkd_profile_add(prof, GNNKD_PROFILE_ADJACENCY, gkd_now() - t1, 10.0 * e * D,
-                                8.0 * e * D + 24.0 * e, "LSP loss and gradient (n,%d)", D);
+        for (int k = 0; k < K; k++) {
+            // K = 1: the lists as given; step k > 0 draws masks of its own
+            const uint64_t stepid = (uint64_t)epoch + ((uint64_t)k << 40);
+            const int32_t r0 = slice_lo(ntrain, k, K), s0 = slice_lo(ntransfer, k, K);
+            const step_nodes b = {
+                K > 1 ? ptrain + r0 : d->split[GNNKD_TRAIN],
+                K > 1 ? ptransfer + s0 : ntransfer > 0 ? obj->transfer : NULL,
+                slice_lo(ntrain, k + 1, K) - r0, slice_lo(ntransfer, k + 1, K) - s0,
+                slice_lo(nq, k, K), slice_lo(nq, k + 1, K)};
+            const float *z = NULL;
+            if (adv)
+                GKD_TRY(pgd(delta, xadv, xgrad, dlogits, m, d, dt, g, obj, method, hard_w, soft_w,
+                            &b, o->seed, stepid, msg));
+            GKD_TRY(gnnkd_model_forward(m, &z, dt, g, 1, o->seed, stepid, msg));
+            double sloss = 0.0;
+            if (prof == NULL) {
+                sloss = step_loss(dlogits, z, d, obj, method, hard_w, soft_w, &b);
+            } else {
+                double t1 = gkd_now();
+                sloss = step_loss(dlogits, z, d, obj, method, hard_w, soft_w, &b);
+                int64_t rows = b.ntrain + b.ntransfer;
+                gkd_profile_add(prof, GNNKD_PROFILE_ELEMENTWISE, gkd_now() - t1, 4.0 * rows * C,
+                                4.0 * d->n * C + 8.0 * rows * C, "loss, zero dlogits (n,%d)", C);
             }
-        }
-        if (rsd) { // after LSP, which overwrites dtap
-            double t1 = prof ? gkd_now() : 0.0;
-            if (!structure) memset(dtap, 0, (size_t)d->n * D * sizeof *dtap);
-            gkd_rsd_shuffle(rsd, o->seed, epoch);
-            loss += rsd_weight * gkd_rsd_loss(dtap, rsd, gkd_model_tap(m), rsd_weight);
-            if (prof) {
-                double b = gkd_rsd_rows(rsd), rows = (double)gkd_rsd_batches(rsd) * b;
-                gkd_profile_add(prof, GNNKD_PROFILE_GEMM, gkd_now() - t1,
-                                2.0 * rows * b * (2.0 * D + rsd->members * rsd->dt),
-                                4.0 * rows * (2.0 * D + rsd->dt) + 12.0 * rows * b,
-                                "similarity distillation (%d batches of %d)",
-                                gkd_rsd_batches(rsd), (int)b);
+            if (structure) {
+                double t1 = prof ? gkd_now() : 0.0;
+                sloss += lsp_weight * gkd_lsp_loss(dtap, lsp, gkd_model_tap(m), D, lsp_weight);
+                if (prof) {
+                    double e = (double)gnnkd_csr_nnz(&lsp->s);
+                    gkd_profile_add(prof, GNNKD_PROFILE_ADJACENCY, gkd_now() - t1, 10.0 * e * D,
+                                    8.0 * e * D + 24.0 * e, "LSP loss and gradient (n,%d)", D);
+                }
             }
+            if (rsd) { // after LSP, which overwrites dtap
+                double t1 = prof ? gkd_now() : 0.0;
+                if (!structure) memset(dtap, 0, (size_t)d->n * D * sizeof *dtap);
+                sloss += rsd_weight * gkd_rsd_loss_part(dtap, rsd, gkd_model_tap(m), rsd_weight,
+                                                        b.q0, b.q1);
+                if (prof) {
+                    double bs = gkd_rsd_rows(rsd), rows = (double)(b.q1 - b.q0) * bs;
+                    gkd_profile_add(prof, GNNKD_PROFILE_GEMM, gkd_now() - t1,
+                                    2.0 * rows * bs * (2.0 * D + rsd->members * rsd->dt),
+                                    4.0 * rows * (2.0 * D + rsd->dt) + 12.0 * rows * bs,
+                                    "similarity distillation (%d batches of %d)", b.q1 - b.q0,
+                                    (int)bs);
+                }
+            }
+            sloss += l2;
+            GKD_CHECK(isfinite(sloss), GNNKD_ENUMERIC,
+                     "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, sloss);
+            GKD_TRY(gkd_model_backward_tap(m, dlogits, dtap, dt, g, msg));
+            if (adv) { // the perturbed pass, with dropout masks of their own
+                const float aw = obj->adv_weight;
+                fill_features(xadv, d, delta);
+                GKD_TRY(gnnkd_model_forward(m, &z, dt, g, 1, o->seed, ((uint64_t)1 << 32) + stepid,
+                                            msg));
+                sloss += step_loss(dlogits, z, dt, obj, method, aw * hard_w, aw * soft_w, &b);
+                GKD_TRY(gnnkd_model_backward(m, dlogits, dt, g, msg));
+                fill_features(xadv, d, NULL);
+            }
+            l2 = gkd_model_adam_step(m, o, (epoch - 1) * K + k + 1);
+            loss += sloss / K;
         }
-        loss += l2;
-        GKD_CHECK(isfinite(loss), GNNKD_ENUMERIC,
-                 "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, loss);
-        GKD_TRY(gkd_model_backward_tap(m, dlogits, dtap, dt, g, msg));
-        if (adv) { // the perturbed pass, with dropout masks of their own
-            const float aw = obj->adv_weight;
-            fill_features(xadv, d, delta);
-            GKD_TRY(gnnkd_model_forward(m, &z, dt, g, 1, o->seed,
-                                        ((uint64_t)1 << 32) + (uint64_t)epoch, msg));
-            loss += step_loss(dlogits, z, dt, obj, method, aw * hard_w, aw * soft_w);
-            GKD_TRY(gnnkd_model_backward(m, dlogits, dt, g, msg));
-            fill_features(xadv, d, NULL);
-        }
-        l2 = gkd_model_adam_step(m, o, epoch);
         step_seconds[epoch - 1] = gkd_now() - t0;
 
         /* validation, without dropout, and without the profile: it records

@@ -80,6 +80,11 @@ const float *gkd_model_tap(const gnnkd_model *m);
 int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dtap,
                            const gnnkd_dataset *d, const gnnkd_graph *g, char *msg);
 
+/* on 1 (a new model's setting): training forward passes drop the input
+ * features as every layer's input; 0: only the hidden layers' outputs, as
+ * GLNN's and NOSMOG's MLP (gnnkd_train_options.hidden_dropout_only). */
+void gkd_model_set_input_dropout(gnnkd_model *m, int on);
+
 /* Resets Adam's moments and step (before training a loaded model again). */
 void gkd_model_reset_adam(gnnkd_model *m);
 

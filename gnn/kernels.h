@@ -555,8 +555,12 @@ struct gnnkd_model {
     int tap, ws_tap, tap_preact, ws_tap_preact;
     float *tapbuf;
 
+    /* 1: dropout after the hidden layers only, never on the input features
+     * (GLNN's and NOSMOG's MLP; gkd_model_set_input_dropout). */
+    int no_input_dropout;
+
     /* What the last forward did, for backward. */
-    int have_forward, fwd_dropout, fwd_training;
+    int have_forward, fwd_dropout, fwd_drop_input, fwd_training;
     uint64_t fwd_key0; /* the input's mask */
     uint64_t fwd_attn_key[GNNKD_MAX_LAYERS], fwd_drop_key[GNNKD_MAX_LAYERS]; /* GAT's masks */
     const gnnkd_csr *fwd_xs;        /* the first layer's input: sparse */

@@ -153,6 +153,12 @@ int gkd_model_set_exact(gnnkd_model *m, int on, char *msg) {
 
 gkd_exact *gkd_model_exact(gnnkd_model *m) { return m->exact; }
 
+void gkd_model_set_input_dropout(gnnkd_model *m, int on) {
+    if (m->no_input_dropout == !on) return;
+    m->no_input_dropout = !on;
+    m->have_forward = 0; // the last forward's masks are not this setting's
+}
+
 void gkd_model_reset_adam(gnnkd_model *m) {
     memset(m->adam_m, 0, sizeof *m->adam_m * (size_t)m->nparams);
     memset(m->adam_v, 0, sizeof *m->adam_v * (size_t)m->nparams);
@@ -472,6 +478,7 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
     gkd_rows_alone = m->rows_alone;
     const gnnkd_model_spec *s = &m->spec;
     int L = s->nlayers, drop = training && s->dropout > 0.0f;
+    const int drop_in = drop && !m->no_input_dropout;
     const int gat = s->kind == GNNKD_MODEL_GAT;
     int32_t n = d->n;
     float p = s->dropout;
@@ -495,7 +502,7 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
         const int tapped = !gat && hidden && l + 1 == m->tap;
         const int keep = tapped && (drop || m->tap_preact);
         if (keep) ep.p = 0.0f, ep.relu = !m->tap_preact;
-        if (l == 0 && drop) {
+        if (l == 0 && drop_in) {
             dropped_forward(m, out, ahat, d, key0, &ep);
             if (xs) xs = &m->xd, xval = m->xd.val;
         } else {
@@ -524,6 +531,7 @@ gnnkd_status gnnkd_model_forward(gnnkd_model *m, const float **logits, const gnn
     }
     m->have_forward = 1;
     m->fwd_dropout = drop;
+    m->fwd_drop_input = drop_in;
     m->fwd_training = training != 0;
     m->fwd_key0 = key0;
     m->fwd_xs = xs;
@@ -547,7 +555,7 @@ static void exact_layer(gnnkd_model *m, int l, const float *dz, const float *gz,
     gkd_exact *aw = m->exact + (m->w[l] - m->params), *ab = m->exact + (m->b[l] - m->params);
     double *part = m->exact_part;
     gkd_exact_colsum(ab, part, dz, n, o);
-    if (l > 0 || xs || !m->fwd_dropout) {
+    if (l > 0 || xs || !m->fwd_drop_input) {
         gkd_exact_xtg(aw, part, m->exact_threads, xs, xs ? m->fwd_xval : NULL, inp, gz, n, i, o);
         return;
     }
@@ -693,7 +701,7 @@ int gkd_model_backward_tap(gnnkd_model *m, const float *dlogits, const float *dt
                        *lg = l > 0 && !gat ? &gate : NULL;
         const float *gz = linear_grad(m, dz, db, ahat, d, l);
         if (m->exact) exact_layer(m, l, dz, gz, lxs, inp, n, i, lin);
-        if (l == 0 && !xs && m->fwd_dropout) // dropped dense features
+        if (l == 0 && !xs && m->fwd_drop_input) // dropped dense features
             GKD_PROFILED(m->profile, GNNKD_PROFILE_GEMM, 2.0 * n * i * lin + (double)n * i,
                          8.0 * n * i + 4.0 * ((double)n * lin + 2.0 * i * lin),
                          gkd_dropout_matmul_backward(m->dw[0], m->xin, m->xin_rows, gz, inp, m->w[0], n,

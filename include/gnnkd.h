@@ -1191,6 +1191,19 @@ typedef struct {
      * one thread. GCN and MLP only; costs a second pass over the products
      * X^T G in the backward pass. 0: float sums (the default). */
     int reproducible;
+    /* Mini-batch steps. 0 (the default): one full-batch Adam step an
+     * epoch. B > 0: K = max(1, m / B) steps an epoch, m the transfer set's
+     * size (the training set's without a soft term): step k takes the k-th
+     * of K equal slices of a fresh permutation of the transfer set and of
+     * the training set, each term the mean over its slice (the similarity
+     * term, NOSMOG's RSD, over the k-th of K slices of its own batches),
+     * as GLNN's and NOSMOG's batches over all nodes. The model still runs
+     * over all n nodes a step, so an epoch costs K full-batch steps; K = 1
+     * is the full-batch step to the bit. Not with LSP. */
+    int32_t batch;
+    /* 1: dropout on the hidden layers' outputs only, not on the input
+     * features (GLNN's and NOSMOG's MLP); 0: on both (the default). */
+    int hidden_dropout_only;
     /* Called after every epoch if not NULL, on the calling thread; returning
      * non-zero stops training. progress_ctx is passed through, not kept. */
     int (*progress)(void *ctx, const gnnkd_epoch_info *e);

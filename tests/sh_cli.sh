@@ -59,11 +59,11 @@ grep -q '"setting":"inductive:0.25"' <<<"$out" || { echo "FAIL: setting in $out"
 out=$("$GNNKD_BIN" distill --dataset "$syn2" --protocol glnn --teacher gcn:8 --epochs 10 --json --quiet)
 has_keys "$out" test_acc_tran test_acc_ind test_acc_prod teacher_test_acc_tran teacher_test_acc_ind teacher_test_acc_prod
 # the student's whole recipe is in the file: the KD defaults, then the options given
-grep -q '"student_train":{"lr":0.01,"weight_decay":0,"decay_all":false,"max_epochs":10,"patience":100,"select":"val-acc","raw_features":false}' \
+grep -q '"student_train":{"lr":0.01,"weight_decay":0,"decay_all":false,"max_epochs":10,"patience":100,"select":"val-acc","batch":0,"hidden_dropout_only":false,"raw_features":false}' \
   <<<"$out" || { echo "FAIL: student_train in $out"; exit 1; }
 out=$("$GNNKD_BIN" distill --dataset "$syn2" --protocol glnn --teacher gcn:8 --epochs 10 --lr 0.005 --weight-decay 1e-3 \
   --decay-all --patience 50 --raw-features --json --quiet)
-grep -q '"student_train":{"lr":0.005,"weight_decay":0.001,"decay_all":true,"max_epochs":10,"patience":50,"select":"val-acc","raw_features":true}' \
+grep -q '"student_train":{"lr":0.005,"weight_decay":0.001,"decay_all":true,"max_epochs":10,"patience":50,"select":"val-acc","batch":0,"hidden_dropout_only":false,"raw_features":true}' \
   <<<"$out" || { echo "FAIL: student_train with options in $out"; exit 1; }
 out=$("$GNNKD_BIN" distill --dataset "$syn2" --setting inductive --teacher gcn:8 --epochs 10 --transfer munge:100 --json --quiet)
 grep -q '"pseudo_nodes":100' <<<"$out" || { echo "FAIL: pseudo_nodes in $out"; exit 1; }

@@ -42,6 +42,14 @@ grep -q '"epochs":{"mean":500,' <<<"$out" || fail "recipe's epochs: $out"
 out=$(run --rsd-weight 0 --recipe=nosmog --epochs 1)
 grep -q '"recipe":"nosmog","position":"deepwalk:64","rsd_weight":0,' <<<"$out" || fail "recipe, rsd off: $out"
 
+# NOSMOG's student training: mini-batches, dropout after the hidden layer only; a
+# batch of every node is the full-batch step (the same accuracy to the digit)
+out=$(run --recipe nosmog --rsd-batch 100 --batch 100 --hidden-dropout-only --epochs 3)
+grep -q '"batch":100,"hidden_dropout_only":true' <<<"$out" || fail "batch options: $out"
+full=$(run --rsd-weight 1 --rsd-batch 100)
+whole=$(run --rsd-weight 1 --rsd-batch 100 --batch 100000)
+[ "$(acc "$full")" = "$(acc "$whole")" ] || fail "batch of all nodes: $(acc "$whole"), full $(acc "$full")"
+
 check_err() { # expected-text option...
   local want=$1; shift
   if run "$@" >/dev/null 2>"$tmp/err"; then fail "$* was accepted"; fi
@@ -59,5 +67,8 @@ check_err "recipe 'glnn': expected nosmog" --recipe glnn
 check_err "rsd-batch" --rsd-weight 1 --rsd-batch 0
 check_err "rsd-similarity 'cos': expected cosine or dot" --rsd-similarity cos
 check_err "rsd-projector" --rsd-projector 2
+check_err "\-\-batch takes a whole number" --batch -1
+check_err "\-\-batch takes a whole number" --batch 12x
+check_err "mini-batches (batch 8) do not go with lsp" --method lsp --batch 8
 check_err "save-logits does not go with --position" --recipe nosmog --save-logits "$tmp/l.npy"
 echo "sh_nosmog: ok"

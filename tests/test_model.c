@@ -630,12 +630,18 @@ Test(model, cora_forward_by_hand) {
 
 /* The training-mode backward (dropout on, a fixed mask) against central
  * differences of the training cross-entropy on a few parameters of every
- * array: the largest gradients of W1 and W2, and entries of b1 and b2. */
-Test(model, cora_backward_finite_differences) {
+ * array: the largest gradients of W1 and W2, and entries of b1 and b2;
+ * the fixture's gcn:16, or an mlp:16 dropping its hidden layer only. */
+static void backward_fd(int mlp_hidden_only) {
     gnnkd_graph *g = NULL;
     gnnkd_model *m = NULL;
     gnnkd_dataset *d = cora_fixture(&g, &m);
     char msg[GNNKD_MSG_LEN] = "";
+    if (mlp_hidden_only) {
+        gnnkd_model_free(&m);
+        m = make_model("mlp:16", d->nfeat, d->nclass, 0.5f, 0);
+        gkd_model_set_input_dropout(m, 0);
+    }
     const int32_t F = d->nfeat, h = 16, C = d->nclass;
     const int32_t *tr = d->split[GNNKD_TRAIN], ntr = d->nsplit[GNNKD_TRAIN];
     float *p = gkd_model_params(m), *grad = gkd_model_grads(m);
@@ -680,6 +686,40 @@ Test(model, cora_backward_finite_differences) {
                   grad[e], fd[0], eps[0], fd[1], eps[1]);
     }
     free(dl);
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+}
+
+Test(model, cora_backward_finite_differences) { backward_fd(0); }
+Test(model, cora_backward_hidden_dropout_only_finite_differences) { backward_fd(1); }
+
+/* With the input dropout off, a training pass drops the hidden layer only:
+ * the first layer's pre-activations are the evaluation pass's to the bit
+ * (and differ with it on), the logits are not. */
+Test(model, hidden_dropout_only_keeps_the_input) {
+    gnnkd_graph *g = NULL;
+    gnnkd_model *m = NULL;
+    gnnkd_dataset *d = cora_fixture(&g, &m);
+    gnnkd_model_free(&m);
+    char msg[GNNKD_MSG_LEN] = "";
+    m = make_model("mlp:16", d->nfeat, d->nclass, 0.5f, 3);
+    cr_assert_eq(gkd_model_set_tap(m, 1, 1, msg), GNNKD_OK, "%s", msg);
+    const size_t nh = (size_t)d->n * 16, nz = (size_t)d->n * d->nclass;
+    float *h0 = malloc(nh * sizeof *h0), *z0 = malloc(nz * sizeof *z0);
+    const float *z = NULL;
+    cr_assert_eq(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
+    memcpy(h0, gkd_model_tap(m), nh * sizeof *h0);
+    memcpy(z0, z, nz * sizeof *z0);
+    for (int on = 0; on < 2; on++) {
+        gkd_model_set_input_dropout(m, on);
+        cr_assert_eq(gnnkd_model_forward(m, &z, d, g, 1, 5, 9, msg), GNNKD_OK, "%s", msg);
+        const int same_h = memcmp(h0, gkd_model_tap(m), nh * sizeof *h0) == 0;
+        cr_assert_eq(same_h, !on, "input dropout %d: the hidden pre-activations %s", on,
+                     same_h ? "kept" : "changed");
+        cr_assert(memcmp(z0, z, nz * sizeof *z0) != 0, "input dropout %d: no dropout at all", on);
+    }
+    free(h0), free(z0);
     gnnkd_model_free(&m);
     gnnkd_graph_free(&g);
     gnnkd_dataset_free(&d);

@@ -92,6 +92,28 @@ Test(rsd, batches_and_shuffle) {
     free(zt);
 }
 
+/* A mini-batch step's share (gkd_rsd_loss_part): batches 0 and 1..2 of 3;
+ * the loss is the mean of their batch losses (1/3 and 2/3 of the epoch's
+ * weighted sum), the gradients add up to the epoch's at those weights, and
+ * an empty range is 0 and changes nothing. */
+Test(rsd, parts_make_the_epoch) {
+    const int32_t n = 10, dt = 3, ds = 4;
+    float *zt = test_random_array(n * dt, 1, 1.0f), *z = test_random_array(n * ds, 2, 1.0f);
+    const float *t[] = {zt};
+    gkd_rsd *r = new_rsd(t, 1, n, dt, ds, 3);
+    gkd_rsd_shuffle(r, 5, 2);
+    float dall[40] = {0}, d1[40] = {0}, d2[40] = {0}, d0[40] = {0};
+    const double all = gkd_rsd_loss(dall, r, z, 0.5f);
+    const double l1 = gkd_rsd_loss_part(d1, r, z, 0.5f, 0, 1), l2 = gkd_rsd_loss_part(d2, r, z, 0.5f, 1, 3);
+    cr_assert_float_eq(all, l1 / 3.0 + 2.0 * l2 / 3.0, 1e-6, "epoch %g, parts %g and %g", all, l1, l2);
+    for (int e = 0; e < n * ds; e++)
+        cr_assert_float_eq(dall[e], d1[e] / 3.0f + 2.0f * d2[e] / 3.0f, 1e-6, "dz[%d]", e);
+    cr_assert_eq(gkd_rsd_loss_part(d0, r, z, 0.5f, 2, 2), 0.0);
+    for (int e = 0; e < n * ds; e++) cr_assert_eq(d0[e], 0.0f);
+    gkd_rsd_free(&r);
+    free(zt), free(z);
+}
+
 /* Two members of width 5, a student of width 7 with a zero row, 3 batches
  * of 13 (4 nodes left out): dz against central differences of the
  * reference, and the BLAS passes against the reference. */

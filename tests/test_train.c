@@ -199,3 +199,85 @@ Test(train, kd_at_high_temperature_meets_compression, .timeout = 600) {
     gnnkd_graph_free(&g);
     gnnkd_dataset_free(&d);
 }
+
+/* Mini-batches (o.batch): a batch of at least the transfer set (one step an
+ * epoch, K = 1) is the full-batch step to the bit, with dropout on the
+ * hidden layer only at p = 0 too; K = 2 steps an epoch take a different
+ * path and still learn the teacher. */
+Test(train, minibatch_of_everything_is_full_batch, .timeout = 300) {
+    gnnkd_dataset *d = load("cora");
+    gnnkd_graph *g = NULL;
+    char msg[GNNKD_MSG_LEN] = "";
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    o.epochs = 40;
+    gnnkd_model *tm = model("gcn:16", d, 0);
+    gnnkd_train_result r;
+    cr_assert_eq(gnnkd_train(tm, &r, d, g, &o, NULL, msg), GNNKD_OK, "%s", msg);
+    gnnkd_teacher *t = NULL;
+    cr_assert_eq(gnnkd_teacher_new(&t, d->n, d->nclass, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_add_model(t, tm, d, g, NULL), GNNKD_OK);
+    int32_t *all = NULL, nall = 0;
+    cr_assert_eq(gnnkd_transfer_nodes(&all, &nall, d, GNNKD_TRANSFER_ALL, NULL, NULL), GNNKD_OK);
+    float *target = malloc((size_t)d->n * d->nclass * sizeof *target);
+    cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_KD, 1.0f, 0, NULL), GNNKD_OK);
+    gnnkd_objective obj = {GNNKD_METHOD_KD, 0.9f, 1.0f, target, all, nall};
+
+    // batch 0 (full), then nall and 2^30 (K = 1), then nall / 2 (K = 2);
+    // the last two with the hidden-only dropout of a dropout-free student
+    const int32_t batch[] = {0, nall, 1 << 30, nall / 2};
+    float *first = NULL;
+    int64_t np = 0;
+    double acc[4];
+    for (int k = 0; k < 4; k++) {
+        gnnkd_model_spec s;
+        gnnkd_model *m = NULL;
+        cr_assert_eq(gnnkd_model_spec_parse(&s, "mlp:32", msg), GNNKD_OK, "%s", msg);
+        s.dropout = k == 2 ? 0.0f : 0.5f;
+        cr_assert_eq(gnnkd_model_new(&m, &s, d->nfeat, d->nclass, 3, msg), GNNKD_OK, "%s", msg);
+        o.seed = 3;
+        o.batch = batch[k];
+        o.hidden_dropout_only = k == 2;
+        cr_assert_eq(gnnkd_train(m, &r, d, g, &o, &obj, msg), GNNKD_OK, "%s", msg);
+        acc[k] = r.acc[GNNKD_VAL];
+        np = gnnkd_model_num_params(m);
+        if (k == 0) {
+            first = malloc(np * sizeof *first);
+            memcpy(first, gkd_model_params(m), np * sizeof *first);
+        } else if (k == 1) {
+            cr_assert_arr_eq(first, gkd_model_params(m), np * sizeof *first, "batch %d", batch[k]);
+        } else {
+            cr_assert(memcmp(first, gkd_model_params(m), np * sizeof *first) != 0, "batch %d",
+                      batch[k]);
+        }
+        if (k == 2) { // the same student without dropout at all, full batch: the same bits
+            gnnkd_model *m0 = NULL;
+            gnnkd_train_options o0 = o;
+            o0.batch = 0;
+            o0.hidden_dropout_only = 0;
+            cr_assert_eq(gnnkd_model_new(&m0, &s, d->nfeat, d->nclass, 3, msg), GNNKD_OK, "%s", msg);
+            cr_assert_eq(gnnkd_train(m0, &r, d, g, &o0, &obj, msg), GNNKD_OK, "%s", msg);
+            cr_assert_arr_eq(gkd_model_params(m0), gkd_model_params(m), np * sizeof(float));
+            gnnkd_model_free(&m0);
+        }
+        gnnkd_model_free(&m);
+    }
+    cr_log_info("KD mlp:32, 40 epochs, validation: full batch %.4f, two steps an epoch %.4f", acc[0],
+                acc[3]);
+    cr_assert_gt(acc[3], 0.6, "two steps an epoch: validation %.4f", acc[3]);
+    // LSP's structure term covers every node: no mini-batches
+    gnnkd_objective lsp = obj;
+    lsp.method = GNNKD_METHOD_LSP;
+    gnnkd_model *m = model("mlp:32", d, 3);
+    o.batch = 64;
+    o.hidden_dropout_only = 0;
+    cr_assert_eq(gnnkd_train(m, &r, d, g, &o, &lsp, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "mini-batches") != NULL, "%s", msg);
+    gnnkd_model_free(&m);
+    free(first), free(target), free(all);
+    gnnkd_teacher_free(&t);
+    gnnkd_model_free(&tm);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+}
