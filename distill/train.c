@@ -112,7 +112,10 @@ static double step_loss(float *dlogits, const float *z, const gnnkd_dataset *d,
     memset(dlogits, 0, (size_t)d->n * C * sizeof(float));
     double loss = 0.0;
     if (hard_w > 0.0f) loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, train, ntrain, C, hard_w);
-    if (gkd_method_kd(method))
+    if (method == GNNKD_METHOD_EUCLID)
+        loss += soft_w * gnnkd_loss_euclid(dlogits, z, obj->target, obj->transfer,
+                                           obj->ntransfer, C, obj->temperature, soft_w);
+    else if (gkd_method_kd(method))
         loss += soft_w * gnnkd_loss_kd(dlogits, NULL, z, obj->target, obj->transfer,
                                        obj->ntransfer, C, obj->temperature, soft_w);
     else if (method == GNNKD_METHOD_COMPRESS)
