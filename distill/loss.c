@@ -1,7 +1,8 @@
 /* loss.c — the training objectives over logits (n, C): hard-label
- * cross-entropy, Hinton's temperature-softened KD term and the logit-matching
- * compression term. Each returns the mean over a row list and, if asked,
- * accumulates weight * gradient into dlogits. */
+ * cross-entropy, Hinton's temperature-softened KD term, the logit-matching
+ * compression term and CPF's Euclidean term. Each returns its value over a
+ * row list (a mean but for CPF's) and, if asked, accumulates weight *
+ * gradient into dlogits. */
 #include "distill/loss.h"
 #include "gnn/gnn.h"
 
@@ -107,6 +108,39 @@ double gkd_loss_compress_of(float *dlogits, const float *logits, const float *t,
         }
     }
     return total / ((double)C * (double)denom);
+}
+
+double gnnkd_loss_euclid(float *dlogits, const float *logits, const float *q,
+                         const int32_t *idx, int64_t nidx, int32_t C, float T, float weight) {
+    double sum = 0.0;
+#pragma omp parallel for schedule(static) reduction(+ : sum) if (nidx * C > gkd_tuning.loss_par_min)
+    for (int64_t k = 0; k < nidx; k++) {
+        const float *s = logits + (int64_t)idx[k] * C, *qi = q + (int64_t)idx[k] * C;
+        double lse = logsumexp(s, C, T);
+        for (int32_t j = 0; j < C; j++) {
+            double e = exp((double)s[j] / T - lse) - qi[j];
+            sum += e * e;
+        }
+    }
+    const double loss = sqrt(sum);
+    if (dlogits == NULL || loss == 0.0) return loss;
+    const double g = (double)weight / ((double)T * loss);
+    // d loss / d p = (p - q) / loss; through the softmax: p (g - <p, g>) / T
+#pragma omp parallel for schedule(static) if (nidx * C > gkd_tuning.loss_par_min)
+    for (int64_t k = 0; k < nidx; k++) {
+        const float *s = logits + (int64_t)idx[k] * C, *qi = q + (int64_t)idx[k] * C;
+        float *ds = dlogits + (int64_t)idx[k] * C;
+        double lse = logsumexp(s, C, T), pg = 0.0;
+        for (int32_t j = 0; j < C; j++) {
+            double p = exp((double)s[j] / T - lse);
+            pg += p * (p - qi[j]);
+        }
+        for (int32_t j = 0; j < C; j++) {
+            double p = exp((double)s[j] / T - lse);
+            ds[j] += (float)(g * p * (p - qi[j] - pg));
+        }
+    }
+    return loss;
 }
 
 double gnnkd_accuracy(const float *logits, const int32_t *label, const int32_t *idx,

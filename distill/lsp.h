@@ -13,10 +13,12 @@
 /* What a method holds: a soft logit target (KD or compression), a KD term,
  * a local-structure term. */
 static inline int gkd_method_soft(gnnkd_method m) {
-    return m == GNNKD_METHOD_KD || m == GNNKD_METHOD_COMPRESS || m == GNNKD_METHOD_KD_LSP;
+    return m == GNNKD_METHOD_KD || m == GNNKD_METHOD_COMPRESS || m == GNNKD_METHOD_KD_LSP ||
+           m == GNNKD_METHOD_EUCLID;
 }
+/* the target is the teacher's softmax at T */
 static inline int gkd_method_kd(gnnkd_method m) {
-    return m == GNNKD_METHOD_KD || m == GNNKD_METHOD_KD_LSP;
+    return m == GNNKD_METHOD_KD || m == GNNKD_METHOD_KD_LSP || m == GNNKD_METHOD_EUCLID;
 }
 static inline int gkd_method_lsp(gnnkd_method m) {
     return m == GNNKD_METHOD_LSP || m == GNNKD_METHOD_KD_LSP;

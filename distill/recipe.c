@@ -12,7 +12,8 @@
 
 /* ---- names ----------------------------------------------------------------------- */
 
-static const char *const METHOD_NAMES[] = {"scratch", "kd", "compress", "lsp", "kd+lsp"};
+static const char *const METHOD_NAMES[] = {"scratch", "kd", "compress", "lsp", "kd+lsp",
+                                             "euclid"};
 static const char *const LSP_KERNEL_NAMES[] = {"rbf", "linear", "poly", "l1"};
 static const char *const SELECT_NAMES[] = {"val-loss", "val-acc", "last"};
 static const char *const TRANSFER_NAMES[] = {"all", "train", "unlabeled", "file", "no-val"};
@@ -338,7 +339,7 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     const int soft = gkd_method_soft(o->method), structure = gkd_method_lsp(o->method);
     GKD_CHECK(o->method == GNNKD_METHOD_SCRATCH || t != NULL, GNNKD_EINVAL,
               "gnnkd_distill_student: %s needs a teacher", gnnkd_method_name(o->method));
-    GKD_CHECK(o->method >= GNNKD_METHOD_SCRATCH && o->method <= GNNKD_METHOD_KD_LSP,
+    GKD_CHECK(o->method >= GNNKD_METHOD_SCRATCH && o->method <= GNNKD_METHOD_EUCLID,
               GNNKD_EINVAL, "gnnkd_distill_student: unknown method %d", (int)o->method);
     gnnkd_objective obj = {o->method, o->alpha, o->temperature, NULL, NULL, 0,
                            o->adv_eps, o->adv_steps, o->adv_weight};

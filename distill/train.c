@@ -122,7 +122,10 @@ static double step_loss(float *dlogits, const float *z, const gnnkd_dataset *d,
     if (hard_w > 0.0f && b->ntrain > 0)
         loss += hard_w * gnnkd_loss_ce(dlogits, z, d->label, b->train, b->ntrain, C, hard_w);
     if (b->ntransfer == 0) return loss;
-    if (gkd_method_kd(method))
+    if (method == GNNKD_METHOD_EUCLID) // one norm over the step's transfer nodes
+        loss += soft_w * gnnkd_loss_euclid(dlogits, z, obj->target, b->transfer, b->ntransfer, C,
+                                           obj->temperature, soft_w);
+    else if (gkd_method_kd(method))
         loss += soft_w * gnnkd_loss_kd(dlogits, NULL, z, obj->target, b->transfer, b->ntransfer,
                                        C, obj->temperature, soft_w);
     else if (method == GNNKD_METHOD_COMPRESS)

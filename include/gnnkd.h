@@ -1130,6 +1130,15 @@ GNNKD_API double gnnkd_loss_kd(float *dlogits, double *kl, const float *logits, 
 GNNKD_API double gnnkd_loss_compress(float *dlogits, const float *logits, const float *t,
                                      const int32_t *idx, int64_t nidx, int32_t C, float weight);
 
+/* CPF's distillation loss (Yang, Liu & Shi 2021, their code's): the
+ * Euclidean distance ||softmax(s/T) - q||_2 over all nidx rows together (one
+ * square root of the whole sum, not a mean), q (n, C) as for KD. Gradient:
+ * weight * (1/T) p (g - <p, g>) row by row, g = (p - q) / loss; none at
+ * loss 0. */
+GNNKD_API double gnnkd_loss_euclid(float *dlogits, const float *logits, const float *q,
+                                   const int32_t *idx, int64_t nidx, int32_t C, float T,
+                                   float weight);
+
 /* Row-wise softmax(z / T) of z (n, C) into the caller's p (n, C). */
 GNNKD_API void gnnkd_softmax(float *p, const float *z, int64_t n, int32_t C, float T);
 
@@ -1156,7 +1165,8 @@ typedef enum {
     GNNKD_METHOD_KD = 1,       /* Hinton et al. 2015 */
     GNNKD_METHOD_COMPRESS = 2, /* Bucilua et al. 2006, logit regression */
     GNNKD_METHOD_LSP = 3,      /* Yang et al. 2020: local structure + hard labels */
-    GNNKD_METHOD_KD_LSP = 4    /* KD and the local structure term together */
+    GNNKD_METHOD_KD_LSP = 4,   /* KD and the local structure term together */
+    GNNKD_METHOD_EUCLID = 5    /* CPF's (Yang et al. 2021): ||softmax(s/T) - q||_2 */
 } gnnkd_method;
 
 /* The similarity kernel of LSP's local structure (gnnkd_distill_options). */

@@ -48,6 +48,10 @@ grep -q '"method":"compress"' <<<"$out"
 out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:8 --save-teacher "$tmp/t.bin" --epochs 5 --json)
 grep -q '"method":"kd"' <<<"$out"
 test -f "$tmp/t.bin"
+# CPF's Euclidean loss from the saved teacher, on the unlabelled nodes as CPF
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/t.bin" --recipe cpf --method euclid \
+  --transfer unlabeled --epochs 5 --json)
+grep -q '"method":"euclid"' <<<"$out"
 # the inductive setting: tran/ind/prod for train and distill, logits over
 # every node of the dataset (its own numbering), and the usage errors
 syn2="synthetic:nodes=400,classes=3,features=12,degree=4,val=60,test=200"

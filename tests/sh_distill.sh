@@ -17,7 +17,7 @@ test -f "$tmp/t-seed3.bin" && test -f "$tmp/t-seed7922.bin" || fail "member seed
 grep -q '"alpha":0.9,' <<<"$out" && grep -q '"temperature":1,' <<<"$out" &&
   grep -q '"transfer":"all"' <<<"$out" || fail "the recipe's defaults: $out"
 
-for bad in "--method distil:expected scratch, kd, compress, lsp or kd+lsp" "--select val_acc:expected val-loss, val-acc or last"; do
+for bad in "--method distil:expected scratch, kd, compress, lsp, kd+lsp or euclid" "--select val_acc:expected val-loss, val-acc or last"; do
   opt=${bad%%:*}
   if "$GNNKD_BIN" distill --dataset "$tiny" $opt 2>"$tmp/err"; then fail "$opt was accepted"; fi
   grep -q "${bad#*:}" "$tmp/err" || fail "$opt: $(cat "$tmp/err")"

@@ -44,6 +44,35 @@ Test(loss, compress_hand_value) {
     cr_assert_float_eq(ds[2], 0.5 * -2.0 / 3.0, 1e-7);
 }
 
+/* p = softmax(s / 2) = (0.1863, 0.3072, 0.5065), loss = |p - q|_2,
+ * gradient weight * p (g - <p, g>) / T with g = (p - q) / loss. */
+Test(loss, euclid_hand_value) {
+    const float s[3] = {1, 2, 3}, q[3] = {0.2f, 0.3f, 0.5f};
+    const int32_t idx[1] = {0};
+    float ds[3] = {0};
+    double l = gnnkd_loss_euclid(ds, s, q, idx, 1, 3, 2.0f, 0.5f);
+    cr_assert_float_eq(l, 0.01675758890506362, 1e-6);
+    cr_assert_float_eq(ds[0], 0.5 * -0.0924013965791726, 1e-5);
+    cr_assert_float_eq(ds[1], 0.5 * 0.0389674565721838, 1e-5);
+    cr_assert_float_eq(ds[2], 0.5 * 0.053433940006988805, 1e-5);
+}
+
+/* One square root over all rows, not a mean of the rows' distances. */
+Test(loss, euclid_is_one_norm_over_rows) {
+    const float s[6] = {1, 2, 3, 0, -1, 2}, q[6] = {0.2f, 0.3f, 0.5f, 0.6f, 0.1f, 0.3f};
+    const int32_t both[2] = {0, 1};
+    double a = gnnkd_loss_euclid(NULL, s, q, both, 1, 3, 1.0f, 1.0f);
+    double b = gnnkd_loss_euclid(NULL, s, q, both + 1, 1, 3, 1.0f, 1.0f);
+    double ab = gnnkd_loss_euclid(NULL, s, q, both, 2, 3, 1.0f, 1.0f);
+    cr_assert_float_eq(ab, sqrt(a * a + b * b), 1e-7);
+    /* an exact match (softmax(0, 0) = (1/2, 1/2)): loss 0 and no gradient,
+     * not 0 / 0 */
+    const float z0[2] = {0, 0}, half[2] = {0.5f, 0.5f};
+    float d[2] = {0};
+    cr_assert_eq(gnnkd_loss_euclid(d, z0, half, both, 1, 2, 1.0f, 1.0f), 0.0);
+    cr_assert(d[0] == 0.0f && d[1] == 0.0f);
+}
+
 /* Random logits (n, C) in [-a, a] from a small LCG. */
 static void fill(float *x, int n, float a, unsigned *state) {
     for (int i = 0; i < n; i++) {
@@ -65,6 +94,9 @@ static double kl_fn(float *d, const float *z, const void *aux, const int32_t *id
     double kl;
     gnnkd_loss_kd(d, &kl, z, aux, idx, n, C, 3.0f, 1.0f);
     return kl;
+}
+static double euclid_fn(float *d, const float *z, const void *aux, const int32_t *idx, int n) {
+    return gnnkd_loss_euclid(d, z, aux, idx, n, C, 3.0f, 1.0f);
 }
 static double mse_fn(float *d, const float *z, const void *aux, const int32_t *idx, int n) {
     return gnnkd_loss_compress(d, z, aux, idx, n, C, 1.0f);
@@ -103,6 +135,7 @@ Test(loss, gradients_match_finite_differences) {
     check_gradient(kd_fn, q);
     check_gradient(kl_fn, q); /* KL has the same gradient as the soft CE */
     check_gradient(mse_fn, t);
+    check_gradient(euclid_fn, q);
 }
 
 /* d/ds_ij of CE(softmax(t/T), softmax(s/T)) is (1/T)(p_ij - q_ij): the KD loss

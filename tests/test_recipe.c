@@ -11,7 +11,7 @@
 
 Test(recipe, names_round_trip) {
     char msg[GNNKD_MSG_LEN] = "stale";
-    for (int m = 0; m <= GNNKD_METHOD_KD_LSP; m++) {
+    for (int m = 0; m <= GNNKD_METHOD_EUCLID; m++) {
         gnnkd_method back = GNNKD_METHOD_SCRATCH;
         cr_assert_eq(gnnkd_method_parse(&back, gnnkd_method_name((gnnkd_method)m), msg), GNNKD_OK);
         cr_assert_eq((int)back, m);
