@@ -26,6 +26,25 @@ static gnnkd_model *model(const char *text, const gnnkd_dataset *d, uint64_t see
     return m;
 }
 
+/* A gcn:16 teacher (seed 0) trained for `epochs` epochs, in a teacher of
+ * its own, and every node as the transfer set. The caller frees all three. */
+static gnnkd_teacher *teacher(gnnkd_model **tm, int32_t **all, int32_t *nall,
+                              const gnnkd_dataset *d, const gnnkd_graph *g, int epochs) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    o.epochs = epochs;
+    gnnkd_train_result r;
+    *tm = model("gcn:16", d, 0);
+    cr_assert_eq(gnnkd_train(*tm, &r, d, g, &o, NULL, msg), GNNKD_OK, "%s", msg);
+    gnnkd_teacher *t = NULL;
+    cr_assert_eq(gnnkd_teacher_new(&t, d->n, d->nclass, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_add_model(t, *tm, d, g, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_transfer_nodes(all, nall, d, GNNKD_TRANSFER_ALL, NULL, NULL), GNNKD_OK);
+    cr_assert_eq(*nall, d->n);
+    return t;
+}
+
 /* Two Adam steps on every parameter of a small MLP, against the update
  * written out by hand (Kingma & Ba, Algorithm 1), weight decay on layer 0 only. */
 Test(train, adam_matches_hand_computed_steps) {
@@ -151,17 +170,12 @@ Test(train, kd_at_high_temperature_meets_compression, .timeout = 600) {
     gnnkd_graph *g = NULL;
     char msg[GNNKD_MSG_LEN] = "";
     cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
+    gnnkd_model *tm = NULL;
+    int32_t *all = NULL, nall = 0;
+    gnnkd_teacher *t = teacher(&tm, &all, &nall, d, g, 200);
     gnnkd_train_options o;
     gnnkd_train_options_default(&o);
-    gnnkd_model *tm = model("gcn:16", d, 0);
     gnnkd_train_result r;
-    cr_assert_eq(gnnkd_train(tm, &r, d, g, &o, NULL, msg), GNNKD_OK, "%s", msg);
-    gnnkd_teacher *t = NULL;
-    cr_assert_eq(gnnkd_teacher_new(&t, d->n, d->nclass, NULL), GNNKD_OK);
-    cr_assert_eq(gnnkd_teacher_add_model(t, tm, d, g, NULL), GNNKD_OK);
-    int32_t *all = NULL, nall = 0;
-    cr_assert_eq(gnnkd_transfer_nodes(&all, &nall, d, GNNKD_TRANSFER_ALL, NULL, NULL), GNNKD_OK);
-    cr_assert_eq(nall, d->n);
 
     const size_t nc = (size_t)d->n * d->nclass;
     float *target = malloc(nc * sizeof *target), *z[2];
@@ -209,17 +223,13 @@ Test(train, minibatch_of_everything_is_full_batch, .timeout = 300) {
     gnnkd_graph *g = NULL;
     char msg[GNNKD_MSG_LEN] = "";
     cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
+    gnnkd_model *tm = NULL;
+    int32_t *all = NULL, nall = 0;
+    gnnkd_teacher *t = teacher(&tm, &all, &nall, d, g, 40);
     gnnkd_train_options o;
     gnnkd_train_options_default(&o);
     o.epochs = 40;
-    gnnkd_model *tm = model("gcn:16", d, 0);
     gnnkd_train_result r;
-    cr_assert_eq(gnnkd_train(tm, &r, d, g, &o, NULL, msg), GNNKD_OK, "%s", msg);
-    gnnkd_teacher *t = NULL;
-    cr_assert_eq(gnnkd_teacher_new(&t, d->n, d->nclass, NULL), GNNKD_OK);
-    cr_assert_eq(gnnkd_teacher_add_model(t, tm, d, g, NULL), GNNKD_OK);
-    int32_t *all = NULL, nall = 0;
-    cr_assert_eq(gnnkd_transfer_nodes(&all, &nall, d, GNNKD_TRANSFER_ALL, NULL, NULL), GNNKD_OK);
     float *target = malloc((size_t)d->n * d->nclass * sizeof *target);
     cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_KD, 1.0f, 0, NULL), GNNKD_OK);
     gnnkd_objective obj = {GNNKD_METHOD_KD, 0.9f, 1.0f, target, all, nall};
