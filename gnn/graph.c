@@ -66,10 +66,51 @@ static void sort_rows(gnnkd_csr *a) {
         }
 }
 
+/* m (square) as sorted CSR in *out, GraphBLAS's 64-bit indices converted:
+ * FP32 values, or a pattern (out->val NULL) when m is BOOL. m is left as
+ * it was; on failure *out is cleared. */
+static int export_csr(gnnkd_csr *out, GrB_Matrix m, int pattern, char *msg) {
+    GrB_Index *ap = NULL, *ai = NULL, n = 0, np = 0, ni = 0, nx = 0;
+    bool *bx = NULL;
+#define GKD_FREE_ALL                                                                        \
+    do {                                                                                   \
+        free(ap);                                                                          \
+        free(ai);                                                                          \
+        free(bx);                                                                          \
+        gnnkd_csr_clear(out);                                                              \
+    } while (0)
+    memset(out, 0, sizeof *out);
+    GRB_TRY(GrB_Matrix_wait(m, GrB_MATERIALIZE));
+    GRB_TRY(GrB_Matrix_nrows(&n, m));
+    GRB_TRY(GrB_Matrix_exportSize(&np, &ni, &nx, GrB_CSR_FORMAT, m));
+    GKD_ALLOC(ap, np);
+    GKD_ALLOC(ai, ni + 1);
+    if (pattern) {
+        GKD_ALLOC(bx, nx + 1);
+        GRB_TRY(GrB_Matrix_export_BOOL(ap, ai, bx, &np, &ni, &nx, GrB_CSR_FORMAT, m));
+    } else {
+        GKD_ALLOC(out->val, nx + 1);
+        GRB_TRY(GrB_Matrix_export_FP32(ap, ai, out->val, &np, &ni, &nx, GrB_CSR_FORMAT, m));
+    }
+    GKD_CHECK(np == n + 1 && ap[n] == ni && (pattern || ni == nx), GNNKD_EINTERNAL,
+              "GraphBLAS exported an inconsistent CSR matrix");
+    out->nrows = out->ncols = (int32_t)n;
+    GKD_ALLOC(out->rowptr, n + 1);
+    GKD_ALLOC(out->colidx, ni + 1);
+    for (GrB_Index r = 0; r <= n; r++) out->rowptr[r] = (int64_t)ap[r];
+    for (GrB_Index k = 0; k < ni; k++) out->colidx[k] = (int32_t)ai[k];
+    sort_rows(out);
+    free(ap);
+    free(ai);
+    free(bx);
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
 gnnkd_status gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     GKD_CLEAR_MSG;
     gnnkd_graph *out = NULL;
-    GrB_Index *ti = NULL, *tj = NULL, *ap = NULL, *ai = NULL;
+    GrB_Index *ti = NULL, *tj = NULL;
     float *tx = NULL;
     GrB_Matrix a = NULL, d = NULL, ad = NULL, ahat = NULL;
     GrB_Vector deg = NULL;
@@ -79,8 +120,6 @@ gnnkd_status gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
         free(ti);                                                                          \
         free(tj);                                                                          \
         free(tx);                                                                          \
-        free(ap);                                                                          \
-        free(ai);                                                                          \
         GrB_free(&a);                                                                      \
         GrB_free(&d);                                                                      \
         GrB_free(&ad);                                                                     \
@@ -135,25 +174,8 @@ gnnkd_status gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
     GRB_TRY(GrB_Matrix_new(&ahat, GrB_FP32, n, n));
     GRB_TRY(GrB_mxm(ahat, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, d, ad, NULL));
     GrB_free(&ad);
-    GRB_TRY(GrB_Matrix_wait(ahat, GrB_MATERIALIZE));
-
-    // export a copy as CSR, converting GraphBLAS's 64-bit indices
-    GrB_Index np = 0, ni = 0, nx = 0;
-    GRB_TRY(GrB_Matrix_exportSize(&np, &ni, &nx, GrB_CSR_FORMAT, ahat));
-    GKD_ALLOC(ap, np);
-    GKD_ALLOC(ai, ni);
-    GKD_ALLOC(out->csr.val, nx);
-    GRB_TRY(GrB_Matrix_export_FP32(ap, ai, out->csr.val, &np, &ni, &nx, GrB_CSR_FORMAT,
-                                   ahat));
+    GKD_TRY(export_csr(&out->csr, ahat, 0, msg));
     GrB_free(&ahat);
-    GKD_CHECK(np == n + 1 && ni == nx && ap[n] == nx, GNNKD_EINTERNAL,
-             "gnnkd_graph_new: GraphBLAS exported an inconsistent CSR matrix");
-    out->csr.nrows = out->csr.ncols = (int32_t)n;
-    GKD_ALLOC(out->csr.rowptr, n + 1);
-    GKD_ALLOC(out->csr.colidx, ni);
-    for (GrB_Index r = 0; r <= n; r++) out->csr.rowptr[r] = (int64_t)ap[r];
-    for (GrB_Index k = 0; k < ni; k++) out->csr.colidx[k] = (int32_t)ai[k];
-    sort_rows(&out->csr);
 
     *g = out;
     out = NULL;
@@ -163,7 +185,7 @@ gnnkd_status gnnkd_graph_new(gnnkd_graph **g, const gnnkd_csr *adj, char *msg) {
 }
 
 int gkd_graph_hops(gnnkd_csr *out, const gnnkd_csr *adj, int hops, int64_t max_pairs, char *msg) {
-    GrB_Index *ti = NULL, *ap = NULL, *ai = NULL;
+    GrB_Index *ti = NULL, *ai = NULL;
     bool *ax = NULL;
     GrB_Matrix b = NULL, p = NULL, q = NULL;
     GrB_Vector deg = NULL, w = NULL;
@@ -171,7 +193,6 @@ int gkd_graph_hops(gnnkd_csr *out, const gnnkd_csr *adj, int hops, int64_t max_p
 #define GKD_FREE_ALL                                                                        \
     do {                                                                                   \
         free(ti);                                                                          \
-        free(ap);                                                                          \
         free(ai);                                                                          \
         free(ax);                                                                          \
         GrB_free(&b);                                                                      \
@@ -226,26 +247,7 @@ int gkd_graph_hops(gnnkd_csr *out, const gnnkd_csr *adj, int hops, int64_t max_p
         if (after == before) break; // every component is reached
     }
     GRB_TRY(GrB_Matrix_select_INT64(p, NULL, NULL, GrB_OFFDIAG, p, 0, NULL));
-    GRB_TRY(GrB_Matrix_wait(p, GrB_MATERIALIZE));
-
-    // export as CSR, converting GraphBLAS's 64-bit indices
-    GrB_Index np = 0, ni = 0, nx = 0;
-    GRB_TRY(GrB_Matrix_exportSize(&np, &ni, &nx, GrB_CSR_FORMAT, p));
-    GKD_ALLOC(ap, np);
-    GKD_ALLOC(ai, ni + 1);
-    GKD_ALLOC(ax, nx + 1);
-    GRB_TRY(GrB_Matrix_export_BOOL(ap, ai, ax, &np, &ni, &nx, GrB_CSR_FORMAT, p));
-    GKD_CHECK(np == n + 1 && ap[n] == ni, GNNKD_EINTERNAL,
-              "gkd_graph_hops: GraphBLAS exported an inconsistent CSR matrix");
-    out->nrows = out->ncols = (int32_t)n;
-    GKD_ALLOC(out->rowptr, n + 1);
-    GKD_ALLOC(out->colidx, ni + 1);
-    for (GrB_Index r = 0; r <= n; r++) out->rowptr[r] = (int64_t)ap[r];
-    for (GrB_Index k = 0; k < ni; k++) out->colidx[k] = (int32_t)ai[k];
-    sort_rows(out);
-    free(ap);
-    free(ai);
-    free(ax);
+    GKD_TRY(export_csr(out, p, 1, msg));
     GrB_free(&b);
     GrB_free(&p);
     GrB_free(&deg);
