@@ -26,23 +26,40 @@ static gnnkd_model *model(const char *text, const gnnkd_dataset *d, uint64_t see
     return m;
 }
 
-/* A gcn:16 teacher (seed 0) trained for `epochs` epochs, in a teacher of
- * its own, and every node as the transfer set. The caller frees all three. */
-static gnnkd_teacher *teacher(gnnkd_model **tm, int32_t **all, int32_t *nall,
-                              const gnnkd_dataset *d, const gnnkd_graph *g, int epochs) {
+/* Cora, its graph, a gcn:16 teacher (seed 0) trained for `epochs` epochs
+ * in a teacher of its own, and every node as the transfer set. */
+typedef struct {
+    gnnkd_dataset *d;
+    gnnkd_graph *g;
+    gnnkd_model *tm;
+    gnnkd_teacher *t;
+    int32_t *all, nall;
+} kd_setup;
+
+static kd_setup kd_setup_new(int epochs) {
     char msg[GNNKD_MSG_LEN] = "";
+    kd_setup s = {.d = load("cora")};
+    cr_assert_eq(gnnkd_graph_new(&s.g, &s.d->adj, NULL), GNNKD_OK);
     gnnkd_train_options o;
     gnnkd_train_options_default(&o);
     o.epochs = epochs;
     gnnkd_train_result r;
-    *tm = model("gcn:16", d, 0);
-    cr_assert_eq(gnnkd_train(*tm, &r, d, g, &o, NULL, msg), GNNKD_OK, "%s", msg);
-    gnnkd_teacher *t = NULL;
-    cr_assert_eq(gnnkd_teacher_new(&t, d->n, d->nclass, NULL), GNNKD_OK);
-    cr_assert_eq(gnnkd_teacher_add_model(t, *tm, d, g, NULL), GNNKD_OK);
-    cr_assert_eq(gnnkd_transfer_nodes(all, nall, d, GNNKD_TRANSFER_ALL, NULL, NULL), GNNKD_OK);
-    cr_assert_eq(*nall, d->n);
-    return t;
+    s.tm = model("gcn:16", s.d, 0);
+    cr_assert_eq(gnnkd_train(s.tm, &r, s.d, s.g, &o, NULL, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_teacher_new(&s.t, s.d->n, s.d->nclass, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_add_model(s.t, s.tm, s.d, s.g, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_transfer_nodes(&s.all, &s.nall, s.d, GNNKD_TRANSFER_ALL, NULL, NULL),
+                 GNNKD_OK);
+    cr_assert_eq(s.nall, s.d->n);
+    return s;
+}
+
+static void kd_setup_free(kd_setup *s) {
+    free(s->all);
+    gnnkd_teacher_free(&s->t);
+    gnnkd_model_free(&s->tm);
+    gnnkd_graph_free(&s->g);
+    gnnkd_dataset_free(&s->d);
 }
 
 /* Two Adam steps on every parameter of a small MLP, against the update
@@ -166,13 +183,11 @@ Test(train, val_acc_selection_keeps_best_weights) {
  * compression's: an MLP student trained by KD at T = 1000 (alpha = 1) and one
  * trained by compression on centred logits end with near-identical predictions. */
 Test(train, kd_at_high_temperature_meets_compression, .timeout = 600) {
-    gnnkd_dataset *d = load("cora");
-    gnnkd_graph *g = NULL;
+    kd_setup ks = kd_setup_new(200);
+    const gnnkd_dataset *d = ks.d;
+    const gnnkd_graph *g = ks.g;
+    const int32_t *all = ks.all, nall = ks.nall;
     char msg[GNNKD_MSG_LEN] = "";
-    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
-    gnnkd_model *tm = NULL;
-    int32_t *all = NULL, nall = 0;
-    gnnkd_teacher *t = teacher(&tm, &all, &nall, d, g, 200);
     gnnkd_train_options o;
     gnnkd_train_options_default(&o);
     gnnkd_train_result r;
@@ -185,7 +200,7 @@ Test(train, kd_at_high_temperature_meets_compression, .timeout = 600) {
     o.patience = 0;
     o.select = GNNKD_SELECT_VAL_LOSS; /* both end after exactly 100 epochs */
     for (int k = 0; k < 2; k++) {
-        cr_assert_eq(gnnkd_teacher_targets(target, t, methods[k], 1000.0f, 1, NULL), GNNKD_OK);
+        cr_assert_eq(gnnkd_teacher_targets(target, ks.t, methods[k], 1000.0f, 1, NULL), GNNKD_OK);
         gnnkd_objective obj = {methods[k], 1.0f, 1000.0f, target, all, nall};
         gnnkd_model *s = model("mlp:64", d, 1);
         cr_assert_eq(gnnkd_train(s, &r, d, g, &o, &obj, msg), GNNKD_OK, "%s", msg);
@@ -207,11 +222,8 @@ Test(train, kd_at_high_temperature_meets_compression, .timeout = 600) {
                 acc[1], same, d->n);
     cr_assert_geq(same, 0.97 * d->n);
     cr_assert_lt(fabs(acc[0] - acc[1]), 0.01);
-    free(z[0]), free(z[1]), free(target), free(all);
-    gnnkd_teacher_free(&t);
-    gnnkd_model_free(&tm);
-    gnnkd_graph_free(&g);
-    gnnkd_dataset_free(&d);
+    free(z[0]), free(z[1]), free(target);
+    kd_setup_free(&ks);
 }
 
 /* Mini-batches (o.batch): a batch of at least the transfer set (one step an
@@ -219,19 +231,17 @@ Test(train, kd_at_high_temperature_meets_compression, .timeout = 600) {
  * hidden layer only at p = 0 too; K = 2 steps an epoch take a different
  * path and still learn the teacher. */
 Test(train, minibatch_of_everything_is_full_batch, .timeout = 300) {
-    gnnkd_dataset *d = load("cora");
-    gnnkd_graph *g = NULL;
+    kd_setup ks = kd_setup_new(40);
+    const gnnkd_dataset *d = ks.d;
+    const gnnkd_graph *g = ks.g;
+    const int32_t *all = ks.all, nall = ks.nall;
     char msg[GNNKD_MSG_LEN] = "";
-    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
-    gnnkd_model *tm = NULL;
-    int32_t *all = NULL, nall = 0;
-    gnnkd_teacher *t = teacher(&tm, &all, &nall, d, g, 40);
     gnnkd_train_options o;
     gnnkd_train_options_default(&o);
     o.epochs = 40;
     gnnkd_train_result r;
     float *target = malloc((size_t)d->n * d->nclass * sizeof *target);
-    cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_KD, 1.0f, 0, NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_targets(target, ks.t, GNNKD_METHOD_KD, 1.0f, 0, NULL), GNNKD_OK);
     gnnkd_objective obj = {GNNKD_METHOD_KD, 0.9f, 1.0f, target, all, nall};
 
     // batch 0 (full), then nall and 2^30 (K = 1), then nall / 2 (K = 2);
@@ -285,9 +295,6 @@ Test(train, minibatch_of_everything_is_full_batch, .timeout = 300) {
     cr_assert_eq(gnnkd_train(m, &r, d, g, &o, &lsp, msg), GNNKD_EINVAL);
     cr_assert(strstr(msg, "mini-batches") != NULL, "%s", msg);
     gnnkd_model_free(&m);
-    free(first), free(target), free(all);
-    gnnkd_teacher_free(&t);
-    gnnkd_model_free(&tm);
-    gnnkd_graph_free(&g);
-    gnnkd_dataset_free(&d);
+    free(first), free(target);
+    kd_setup_free(&ks);
 }
