@@ -163,35 +163,124 @@ static void fill_features(float *x, const gnnkd_dataset *d, const float *delta) 
             x[i * F + d->x.colidx[p]] += d->x.val ? d->x.val[p] : 1.0f;
 }
 
+/* What one run of gkd_train holds fixed: its inputs, the objective's
+ * weights and the workspaces that every step reuses. */
+typedef struct {
+    gnnkd_model *m;
+    const gnnkd_dataset *d, *dt; // dt: d, or a dense view of its features (adversarial)
+    const gnnkd_graph *g;
+    const gnnkd_train_options *o;
+    const gnnkd_objective *obj;
+    gnnkd_method method;
+    float hard_w, soft_w;
+    gkd_lsp *lsp; // NULL unless the method has the structure term
+    float lsp_weight;
+    gkd_rsd *rsd; // NULL without similarity distillation
+    float rsd_weight;
+    int32_t D;                   // the tapped hidden layer's width (LSP, RSD), else 0
+    float *dlogits, *dtap;       // (n, C), (n, D)
+    float *xadv, *delta, *xgrad; // (n, F) each, adversarial only
+} trainer;
+
 /* PGD (Madry et al. 2018) as NOSMOG runs it: delta uniform in the L-inf
  * ball of radius eps, then steps ascents of eps / 4 along the sign of the
  * loss's input gradient, each clipped back to the ball. The model runs
- * without dropout; its parameter gradients are left zero. On return x
+ * without dropout; its parameter gradients are left zero. On return xadv
  * holds the clean features again. */
-static int pgd(float *delta, float *x, float *grad, float *dlogits, gnnkd_model *m,
-               const gnnkd_dataset *d, const gnnkd_dataset *dt, const gnnkd_graph *g,
-               const gnnkd_objective *obj, gnnkd_method method, float hard_w, float soft_w,
-               const step_nodes *b, uint64_t seed, uint64_t stepid, char *msg) {
-    const int64_t len = (int64_t)d->n * d->nfeat;
-    const float eps = obj->adv_eps, step = obj->adv_eps / 4.0f;
-    const uint64_t key = gkd_key(seed, 0x414456u /* "ADV" */, stepid);
+static int pgd(const trainer *t, const step_nodes *b, uint64_t stepid, char *msg) {
+    const int64_t len = (int64_t)t->d->n * t->d->nfeat;
+    const float eps = t->obj->adv_eps, step = t->obj->adv_eps / 4.0f;
+    const uint64_t key = gkd_key(t->o->seed, 0x414456u /* "ADV" */, stepid);
+    float *delta = t->delta, *grad = t->xgrad;
     int rc = GNNKD_OK;
     for (int64_t e = 0; e < len; e++) delta[e] = eps * (2.0f * gkd_uniform(key, (uint64_t)e) - 1.0f);
-    for (int s = 0; rc == GNNKD_OK && s < obj->adv_steps; s++) {
+    for (int s = 0; rc == GNNKD_OK && s < t->obj->adv_steps; s++) {
         const float *z = NULL;
-        fill_features(x, d, delta);
-        rc = gnnkd_model_forward(m, &z, dt, g, 0, 0, 0, msg);
+        fill_features(t->xadv, t->d, delta);
+        rc = gnnkd_model_forward(t->m, &z, t->dt, t->g, 0, 0, 0, msg);
         if (rc != GNNKD_OK) break;
-        step_loss(dlogits, z, dt, obj, method, hard_w, soft_w, b);
-        rc = gnnkd_model_input_grad(m, grad, dlogits, dt, g, msg);
+        step_loss(t->dlogits, z, t->dt, t->obj, t->method, t->hard_w, t->soft_w, b);
+        rc = gnnkd_model_input_grad(t->m, grad, t->dlogits, t->dt, t->g, msg);
         for (int64_t e = 0; rc == GNNKD_OK && e < len; e++) {
             float v = delta[e] + (grad[e] > 0.0f ? step : grad[e] < 0.0f ? -step : 0.0f);
             delta[e] = v > eps ? eps : v < -eps ? -eps : v;
         }
     }
-    gkd_model_zero_grad(m);
-    fill_features(x, d, NULL);
+    gkd_model_zero_grad(t->m);
+    fill_features(t->xadv, t->d, NULL);
     return rc;
+}
+
+/* The hidden-layer terms of a step: sets dtap (n, D) to their gradient at
+ * the model's tapped layer and returns their weighted loss. LSP covers
+ * every node; similarity distillation takes the step's batches. */
+static double hidden_loss(const trainer *t, const step_nodes *b, gnnkd_profile *prof) {
+    const int32_t n = t->d->n, D = t->D;
+    const float *tap = gkd_model_tap(t->m);
+    double loss = 0.0, t1 = prof ? gkd_now() : 0.0;
+    if (t->lsp) {
+        loss += t->lsp_weight * gkd_lsp_loss(t->dtap, t->lsp, tap, D, t->lsp_weight);
+        if (prof) {
+            double e = (double)gnnkd_csr_nnz(&t->lsp->s);
+            gkd_profile_add(prof, GNNKD_PROFILE_ADJACENCY, gkd_now() - t1, 10.0 * e * D,
+                            8.0 * e * D + 24.0 * e, "LSP loss and gradient (n,%d)", D);
+            t1 = gkd_now();
+        }
+    } else {
+        memset(t->dtap, 0, (size_t)n * D * sizeof *t->dtap);
+    }
+    if (t->rsd) { // after LSP, which overwrites dtap
+        loss += t->rsd_weight * gkd_rsd_loss_part(t->dtap, t->rsd, tap, t->rsd_weight, b->q0, b->q1);
+        if (prof) {
+            double bs = gkd_rsd_rows(t->rsd), rows = (double)(b->q1 - b->q0) * bs;
+            gkd_profile_add(prof, GNNKD_PROFILE_GEMM, gkd_now() - t1,
+                            2.0 * rows * bs * (2.0 * D + t->rsd->members * t->rsd->dt),
+                            4.0 * rows * (2.0 * D + t->rsd->dt) + 12.0 * rows * bs,
+                            "similarity distillation (%d batches of %d)", b->q1 - b->q0, (int)bs);
+        }
+    }
+    return loss;
+}
+
+/* One Adam step over b's nodes: PGD (adversarial), the forward pass with
+ * dropout, the losses, backward (then the perturbed pass), Adam. l2 is the
+ * weight-decay term, returned by the previous step; adam_t counts steps
+ * from 1. Sets *loss to the step's loss. */
+static int train_step(const trainer *t, const step_nodes *b, int epoch, uint64_t stepid,
+                      int adam_t, double *l2, double *loss, char *msg) {
+#define GKD_FREE_ALL
+    gnnkd_model *m = t->m;
+    const gnnkd_dataset *d = t->d, *dt = t->dt;
+    gnnkd_profile *prof = gkd_model_profile(m);
+    const float *z = NULL;
+    if (t->xadv) GKD_TRY(pgd(t, b, stepid, msg));
+    GKD_TRY(gnnkd_model_forward(m, &z, dt, t->g, 1, t->o->seed, stepid, msg));
+    double t1 = prof ? gkd_now() : 0.0;
+    double sloss = step_loss(t->dlogits, z, d, t->obj, t->method, t->hard_w, t->soft_w, b);
+    if (prof) {
+        const int32_t C = d->nclass;
+        int64_t rows = b->ntrain + b->ntransfer;
+        gkd_profile_add(prof, GNNKD_PROFILE_ELEMENTWISE, gkd_now() - t1, 4.0 * rows * C,
+                        4.0 * d->n * C + 8.0 * rows * C, "loss, zero dlogits (n,%d)", C);
+    }
+    if (t->dtap) sloss += hidden_loss(t, b, prof);
+    sloss += *l2;
+    GKD_CHECK(isfinite(sloss), GNNKD_ENUMERIC,
+              "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, sloss);
+    GKD_TRY(gkd_model_backward_tap(m, t->dlogits, t->dtap, dt, t->g, msg));
+    if (t->xadv) { // the perturbed pass, with dropout masks of its own
+        const float aw = t->obj->adv_weight;
+        fill_features(t->xadv, d, t->delta);
+        GKD_TRY(gnnkd_model_forward(m, &z, dt, t->g, 1, t->o->seed, ((uint64_t)1 << 32) + stepid,
+                                    msg));
+        sloss += step_loss(t->dlogits, z, dt, t->obj, t->method, aw * t->hard_w, aw * t->soft_w, b);
+        GKD_TRY(gnnkd_model_backward(m, t->dlogits, dt, t->g, msg));
+        fill_features(t->xadv, d, NULL);
+    }
+    *l2 = gkd_model_adam_step(m, t->o, adam_t);
+    *loss = sloss;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
 }
 
 gnnkd_status gnnkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d,
@@ -206,30 +295,32 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
               float lsp_weight, gkd_rsd *rsd, float rsd_weight, char *msg) {
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
-        free(dlogits);                                                                    \
-        free(dtap);                                                                       \
+        free(t.dlogits);                                                                  \
+        free(t.dtap);                                                                     \
+        free(t.xadv);                                                                     \
+        free(t.delta);                                                                    \
+        free(t.xgrad);                                                                    \
         free(best);                                                                       \
         free(val_loss);                                                                   \
         free(step_seconds);                                                               \
-        free(xadv);                                                                       \
-        free(delta);                                                                      \
-        free(xgrad);                                                                      \
         free(ptrain);                                                                     \
         free(ptransfer);                                                                  \
         (void)gkd_model_set_exact(m, 0, NULL);                                            \
         gkd_model_set_input_dropout(m, 1);                                                \
     } while (0)
-    float *dlogits = NULL, *best = NULL, *dtap = NULL, *xadv = NULL, *delta = NULL, *xgrad = NULL;
+    trainer t = {0};
+    float *best = NULL;
     int32_t *ptrain = NULL, *ptransfer = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
     GKD_TRY(check_inputs(m, d, g, o, obj, lsp, rsd, msg));
-    const int32_t C = d->nclass;
     const int64_t nparams = gnnkd_model_num_params(m);
     const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
     const float soft_w = gkd_method_soft(method) ? obj->alpha : 0.0f;
     const int structure = gkd_method_lsp(method);
-    const int32_t D = structure || rsd ? gkd_model_tap_width(m) : 0;
-    const float hard_w = 1.0f - soft_w;
+    t = (trainer){.m = m, .d = d, .dt = d, .g = g, .o = o, .obj = obj, .method = method,
+                  .hard_w = 1.0f - soft_w, .soft_w = soft_w, .lsp = structure ? lsp : NULL,
+                  .lsp_weight = lsp_weight, .rsd = rsd, .rsd_weight = rsd_weight,
+                  .D = structure || rsd ? gkd_model_tap_width(m) : 0};
     const int32_t ntrain = d->nsplit[GNNKD_TRAIN];
     const int32_t ntransfer = gkd_method_soft(method) ? obj->ntransfer : 0;
     // mini-batches: K steps an epoch over slices of permuted node lists
@@ -240,27 +331,26 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         if (ntransfer > 0) GKD_ALLOC(ptransfer, ntransfer);
     }
 
-    GKD_ALLOC(dlogits, (int64_t)d->n * C);
-    if (structure || rsd) GKD_ALLOC(dtap, (int64_t)d->n * D);
+    GKD_ALLOC(t.dlogits, (int64_t)d->n * d->nclass);
+    if (t.D > 0) GKD_ALLOC(t.dtap, (int64_t)d->n * t.D);
     GKD_ALLOC(val_loss, o->epochs);
     GKD_ALLOC(step_seconds, o->epochs);
     if (o->select == GNNKD_SELECT_VAL_ACC) GKD_ALLOC(best, nparams);
     // adversarial augmentation: the model sees a dense view dt of d's
     // features throughout (clean or perturbed in place), so its workspace
     // keeps one shape
-    const int adv = obj != NULL && obj->adv_eps > 0.0f;
     gnnkd_dataset view = *d;
-    const gnnkd_dataset *dt = d;
-    if (adv) {
+    if (obj != NULL && obj->adv_eps > 0.0f) {
         const int64_t len = (int64_t)d->n * d->nfeat;
-        GKD_ALLOC(xadv, len);
-        GKD_ALLOC(delta, len);
-        GKD_ALLOC(xgrad, len);
+        GKD_ALLOC(t.xadv, len);
+        GKD_ALLOC(t.delta, len);
+        GKD_ALLOC(t.xgrad, len);
         memset(&view.x, 0, sizeof view.x);
-        view.xdense = xadv;
-        fill_features(xadv, d, NULL);
-        dt = &view;
+        view.xdense = t.xadv;
+        fill_features(t.xadv, d, NULL);
+        t.dt = &view;
     }
+    const gnnkd_dataset *dt = t.dt;
     gnnkd_model_set_feature_norm(m, d->feature_norm); // the one place a model learns it
     gkd_model_set_input_dropout(m, !o->hidden_dropout_only);
     GKD_TRY(gkd_model_set_exact(m, o->reproducible, msg));
@@ -273,7 +363,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     int epoch = 0;
     while (epoch < o->epochs) {
         epoch++;
-        /* K training steps: forward with dropout, loss, backward, Adam */
+        /* K training steps over slices of the shuffled lists */
         double t0 = gkd_now(), loss = 0.0;
         if (K > 1) {
             const uint64_t key = gkd_key(o->seed, 0x424154u /* "BAT" */, (uint64_t)epoch);
@@ -282,7 +372,6 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         }
         if (rsd) gkd_rsd_shuffle(rsd, o->seed, epoch);
         const int32_t nq = rsd ? gkd_rsd_batches(rsd) : 0;
-        gnnkd_profile *prof = gkd_model_profile(m);
         for (int k = 0; k < K; k++) {
             // K = 1: the lists as given; step k > 0 draws masks of its own
             const uint64_t stepid = (uint64_t)epoch + ((uint64_t)k << 40);
@@ -292,58 +381,8 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
                 K > 1 ? ptransfer + s0 : ntransfer > 0 ? obj->transfer : NULL,
                 slice_lo(ntrain, k + 1, K) - r0, slice_lo(ntransfer, k + 1, K) - s0,
                 slice_lo(nq, k, K), slice_lo(nq, k + 1, K)};
-            const float *z = NULL;
-            if (adv)
-                GKD_TRY(pgd(delta, xadv, xgrad, dlogits, m, d, dt, g, obj, method, hard_w, soft_w,
-                            &b, o->seed, stepid, msg));
-            GKD_TRY(gnnkd_model_forward(m, &z, dt, g, 1, o->seed, stepid, msg));
             double sloss = 0.0;
-            if (prof == NULL) {
-                sloss = step_loss(dlogits, z, d, obj, method, hard_w, soft_w, &b);
-            } else {
-                double t1 = gkd_now();
-                sloss = step_loss(dlogits, z, d, obj, method, hard_w, soft_w, &b);
-                int64_t rows = b.ntrain + b.ntransfer;
-                gkd_profile_add(prof, GNNKD_PROFILE_ELEMENTWISE, gkd_now() - t1, 4.0 * rows * C,
-                                4.0 * d->n * C + 8.0 * rows * C, "loss, zero dlogits (n,%d)", C);
-            }
-            if (structure) {
-                double t1 = prof ? gkd_now() : 0.0;
-                sloss += lsp_weight * gkd_lsp_loss(dtap, lsp, gkd_model_tap(m), D, lsp_weight);
-                if (prof) {
-                    double e = (double)gnnkd_csr_nnz(&lsp->s);
-                    gkd_profile_add(prof, GNNKD_PROFILE_ADJACENCY, gkd_now() - t1, 10.0 * e * D,
-                                    8.0 * e * D + 24.0 * e, "LSP loss and gradient (n,%d)", D);
-                }
-            }
-            if (rsd) { // after LSP, which overwrites dtap
-                double t1 = prof ? gkd_now() : 0.0;
-                if (!structure) memset(dtap, 0, (size_t)d->n * D * sizeof *dtap);
-                sloss += rsd_weight * gkd_rsd_loss_part(dtap, rsd, gkd_model_tap(m), rsd_weight,
-                                                        b.q0, b.q1);
-                if (prof) {
-                    double bs = gkd_rsd_rows(rsd), rows = (double)(b.q1 - b.q0) * bs;
-                    gkd_profile_add(prof, GNNKD_PROFILE_GEMM, gkd_now() - t1,
-                                    2.0 * rows * bs * (2.0 * D + rsd->members * rsd->dt),
-                                    4.0 * rows * (2.0 * D + rsd->dt) + 12.0 * rows * bs,
-                                    "similarity distillation (%d batches of %d)", b.q1 - b.q0,
-                                    (int)bs);
-                }
-            }
-            sloss += l2;
-            GKD_CHECK(isfinite(sloss), GNNKD_ENUMERIC,
-                     "epoch %d: the training loss is %g (try a smaller learning rate)", epoch, sloss);
-            GKD_TRY(gkd_model_backward_tap(m, dlogits, dtap, dt, g, msg));
-            if (adv) { // the perturbed pass, with dropout masks of their own
-                const float aw = obj->adv_weight;
-                fill_features(xadv, d, delta);
-                GKD_TRY(gnnkd_model_forward(m, &z, dt, g, 1, o->seed, ((uint64_t)1 << 32) + stepid,
-                                            msg));
-                sloss += step_loss(dlogits, z, dt, obj, method, aw * hard_w, aw * soft_w, &b);
-                GKD_TRY(gnnkd_model_backward(m, dlogits, dt, g, msg));
-                fill_features(xadv, d, NULL);
-            }
-            l2 = gkd_model_adam_step(m, o, (epoch - 1) * K + k + 1);
+            GKD_TRY(train_step(&t, &b, epoch, stepid, (epoch - 1) * K + k + 1, &l2, &sloss, msg));
             loss += sloss / K;
         }
         step_seconds[epoch - 1] = gkd_now() - t0;
@@ -351,6 +390,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         /* validation, without dropout, and without the profile: it records
          * training steps */
         gnnkd_train_result now;
+        gnnkd_profile *prof = gkd_model_profile(m);
         gnnkd_model_set_profile(m, NULL);
         int vrc = gnnkd_evaluate(m, &now, NULL, dt, g, msg);
         gnnkd_model_set_profile(m, prof);
