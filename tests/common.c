@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "core/internal.h"
@@ -49,6 +50,40 @@ void test_random_adj(gnnkd_csr *a, int32_t n, double density, uint64_t seed) {
                 a->colidx[a->rowptr[r + 1]++] = j;
         }
     }
+}
+
+gnnkd_dataset *test_small_dataset(int32_t n, int32_t f, int32_t c, int sparse) {
+    gnnkd_dataset *d = NULL;
+    cr_assert_eq(gnnkd_dataset_new(&d, NULL), GNNKD_OK);
+    d->n = n, d->nfeat = f, d->nclass = c;
+    snprintf(d->name, sizeof d->name, "small");
+    test_random_adj(&d->adj, n, 0.3, 11);
+    if (sparse) {
+        d->x.nrows = n, d->x.ncols = f;
+        d->x.rowptr = calloc((size_t)n + 1, sizeof *d->x.rowptr);
+        d->x.colidx = calloc((size_t)n * f + 1, sizeof *d->x.colidx);
+        d->x.val = calloc((size_t)n * f + 1, sizeof *d->x.val);
+        cr_assert(d->x.rowptr != NULL && d->x.colidx != NULL && d->x.val != NULL);
+        for (int32_t r = 0; r < n; r++) {
+            d->x.rowptr[r + 1] = d->x.rowptr[r];
+            for (int32_t j = 0; j < f; j++)
+                if (r != 2 && gkd_uniform(12, (uint64_t)r * f + j) < 0.5) {
+                    d->x.val[d->x.rowptr[r + 1]] = gkd_uniform(13, (uint64_t)r * f + j);
+                    d->x.colidx[d->x.rowptr[r + 1]++] = j;
+                }
+        }
+    } else {
+        d->xdense = test_random_array((int64_t)n * f, 14, 1.0f);
+    }
+    d->label = calloc((size_t)n, sizeof *d->label);
+    cr_assert(d->label != NULL);
+    for (int32_t i = 0; i < n; i++) d->label[i] = i % c;
+    static const int32_t train[] = {0, 1, 5, 6};
+    d->split[GNNKD_TRAIN] = malloc(sizeof train);
+    cr_assert(d->split[GNNKD_TRAIN] != NULL);
+    memcpy(d->split[GNNKD_TRAIN], train, sizeof train);
+    d->nsplit[GNNKD_TRAIN] = 4;
+    return d;
 }
 
 void test_assert_close(const float *a, const float *b, int64_t len, double tol, const char *what) {

@@ -26,6 +26,13 @@ float *test_random_array(int64_t len, uint64_t seed, float scale);
  * Released with gnnkd_csr_clear. */
 void test_random_adj(gnnkd_csr *a, int32_t n, double density, uint64_t seed);
 
+/* A small dataset of the whole-model gradient checks: n nodes, f features
+ * (dense, or sparse with row 2 empty), c classes with labels i % c,
+ * test_random_adj's graph at density 0.3 (isolated nodes included), and
+ * training nodes 0, 1 (isolated), 5 and 6 (n >= 7). Released with
+ * gnnkd_dataset_free. */
+gnnkd_dataset *test_small_dataset(int32_t n, int32_t f, int32_t c, int sparse);
+
 /* Fails the calling test at the first element with |a - b| > tol (1 + |b|),
  * naming what and the element. */
 void test_assert_close(const float *a, const float *b, int64_t len, double tol, const char *what);

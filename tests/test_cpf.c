@@ -13,51 +13,6 @@
 #include "gnn/kernels.h"
 #include "tests/common.h"
 
-/* A small dataset: n nodes, f features (dense, or sparse with row 2
- * empty), c classes, a random symmetric graph where every fourth node
- * (from 1) is isolated, and training nodes 0, 1 (isolated), 5 and 6. */
-static gnnkd_dataset *small_dataset(int32_t n, int32_t f, int32_t c, int sparse) {
-    gnnkd_dataset *d = NULL;
-    cr_assert_eq(gnnkd_dataset_new(&d, NULL), GNNKD_OK);
-    d->n = n, d->nfeat = f, d->nclass = c;
-    snprintf(d->name, sizeof d->name, "small");
-    gnnkd_csr *a = &d->adj;
-    a->nrows = a->ncols = n;
-    a->rowptr = calloc((size_t)n + 1, sizeof *a->rowptr);
-    a->colidx = calloc((size_t)n * n + 1, sizeof *a->colidx);
-    for (int32_t r = 0; r < n; r++) {
-        a->rowptr[r + 1] = a->rowptr[r];
-        for (int32_t j = 0; j < n; j++) {
-            int32_t lo = r < j ? r : j, hi = r < j ? j : r;
-            if (r != j && r % 4 != 1 && j % 4 != 1 && gkd_uniform(11, (uint64_t)lo * n + hi) < 0.3)
-                a->colidx[a->rowptr[r + 1]++] = j;
-        }
-    }
-    if (sparse) {
-        d->x.nrows = n, d->x.ncols = f;
-        d->x.rowptr = calloc((size_t)n + 1, sizeof *d->x.rowptr);
-        d->x.colidx = calloc((size_t)n * f + 1, sizeof *d->x.colidx);
-        d->x.val = calloc((size_t)n * f + 1, sizeof *d->x.val);
-        for (int32_t r = 0; r < n; r++) {
-            d->x.rowptr[r + 1] = d->x.rowptr[r];
-            for (int32_t j = 0; j < f; j++)
-                if (r != 2 && gkd_uniform(12, (uint64_t)r * f + j) < 0.5) {
-                    d->x.val[d->x.rowptr[r + 1]] = gkd_uniform(13, (uint64_t)r * f + j);
-                    d->x.colidx[d->x.rowptr[r + 1]++] = j;
-                }
-        }
-    } else {
-        d->xdense = test_random_array((int64_t)n * f, 14, 1.0f);
-    }
-    d->label = calloc((size_t)n, sizeof *d->label);
-    for (int32_t i = 0; i < n; i++) d->label[i] = i % c;
-    const int32_t train[] = {0, 1, 5, 6};
-    d->split[GNNKD_TRAIN] = malloc(sizeof train);
-    memcpy(d->split[GNNKD_TRAIN], train, sizeof train);
-    d->nsplit[GNNKD_TRAIN] = 4;
-    return d;
-}
-
 typedef struct {
     gnnkd_model *m;
     gnnkd_dataset *d;
@@ -82,7 +37,7 @@ static void check_model(const char *spec_text, int sparse, int training) {
     cr_assert_eq(gnnkd_model_spec_parse(&s, spec_text, msg), GNNKD_OK, "%s", msg);
     s.dropout = training ? 0.3f : 0.0f;
     s.attn_dropout = training ? 0.4f : 0.0f;
-    fd_case fc = {NULL, small_dataset(n, f, c, sparse), test_random_array((int64_t)n * c, 15, 1.0f), training};
+    fd_case fc = {NULL, test_small_dataset(n, f, c, sparse), test_random_array((int64_t)n * c, 15, 1.0f), training};
     for (int64_t e = 0; e < (int64_t)n * c; e++) fc.target[e] += 1.0f; // above the ReLU's kink
     cr_assert_eq(gnnkd_model_new(&fc.m, &s, f, c, 17, msg), GNNKD_OK, "%s", msg);
     float *params = gkd_model_params(fc.m), *grads = gkd_model_grads(fc.m);
@@ -131,7 +86,7 @@ Test(cpf, backward_dropouts_sparse) { check_model("cpf:4,5", 1, 1); }
  * from both. */
 Test(cpf, clamps_training_nodes) {
     char msg[GNNKD_MSG_LEN];
-    gnnkd_dataset *d = small_dataset(14, 5, 3, 0);
+    gnnkd_dataset *d = test_small_dataset(14, 5, 3, 0);
     gnnkd_model_spec s;
     cr_assert_eq(gnnkd_model_spec_parse(&s, "cpf:5,4", msg), GNNKD_OK);
     gnnkd_model *m = NULL;
@@ -198,7 +153,7 @@ Test(cpf, file_round_trip) {
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     close(fd);
-    gnnkd_dataset *d = small_dataset(14, 5, 3, 1);
+    gnnkd_dataset *d = test_small_dataset(14, 5, 3, 1);
     gnnkd_model_spec s;
     cr_assert_eq(gnnkd_model_spec_parse(&s, "cpf:4,6", msg), GNNKD_OK);
     gnnkd_model *m = NULL, *r = NULL;

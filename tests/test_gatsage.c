@@ -140,34 +140,6 @@ Test(gatsage, sage_kernels_match_reference) {
 
 /* ---- whole models against finite differences ------------------------------- */
 
-/* A small dataset: n nodes, f features (dense, or sparse with row 2
- * empty), c classes, random_adj's graph (isolated nodes included). */
-static gnnkd_dataset *small_dataset(int32_t n, int32_t f, int32_t c, int sparse) {
-    gnnkd_dataset *d = NULL;
-    cr_assert_eq(gnnkd_dataset_new(&d, NULL), GNNKD_OK);
-    d->n = n, d->nfeat = f, d->nclass = c;
-    snprintf(d->name, sizeof d->name, "small");
-    test_random_adj(&d->adj, n, 0.3, 11);
-    if (sparse) {
-        d->x.nrows = n, d->x.ncols = f;
-        d->x.rowptr = calloc((size_t)n + 1, sizeof *d->x.rowptr);
-        d->x.colidx = calloc((size_t)n * f + 1, sizeof *d->x.colidx);
-        d->x.val = calloc((size_t)n * f + 1, sizeof *d->x.val);
-        for (int32_t r = 0; r < n; r++) {
-            d->x.rowptr[r + 1] = d->x.rowptr[r];
-            for (int32_t j = 0; j < f; j++)
-                if (r != 2 && gkd_uniform(12, (uint64_t)r * f + j) < 0.5) {
-                    d->x.val[d->x.rowptr[r + 1]] = gkd_uniform(13, (uint64_t)r * f + j);
-                    d->x.colidx[d->x.rowptr[r + 1]++] = j;
-                }
-        }
-    } else {
-        d->xdense = test_random_array((int64_t)n * f, 14, 1.0f);
-    }
-    d->label = calloc((size_t)n, sizeof *d->label);
-    return d;
-}
-
 typedef struct {
     gnnkd_model *m;
     gnnkd_dataset *d;
@@ -192,7 +164,7 @@ static void check_model(const char *spec_text, int sparse, int training, float a
     cr_assert_eq(gnnkd_model_spec_parse(&s, spec_text, msg), GNNKD_OK, "%s", msg);
     s.dropout = training ? 0.3f : 0.0f;
     if (s.kind == GNNKD_MODEL_GAT) s.attn_dropout = attn;
-    fd_case fc = {NULL, small_dataset(n, f, c, sparse), test_random_array((int64_t)n * c, 15, 1.0f), training};
+    fd_case fc = {NULL, test_small_dataset(n, f, c, sparse), test_random_array((int64_t)n * c, 15, 1.0f), training};
     cr_assert_eq(gnnkd_model_new(&fc.m, &s, f, c, 17, msg), GNNKD_OK, "%s", msg);
     float *params = gkd_model_params(fc.m), *grads = gkd_model_grads(fc.m);
     int64_t np = gnnkd_model_num_params(fc.m);
@@ -295,7 +267,7 @@ Test(gatsage, files_and_inference) {
         int fd = mkstemp(path);
         cr_assert_geq(fd, 0);
         close(fd);
-        gnnkd_dataset *d = small_dataset(14, 5, 3, 1);
+        gnnkd_dataset *d = test_small_dataset(14, 5, 3, 1);
         gnnkd_model_spec s;
         cr_assert_eq(gnnkd_model_spec_parse(&s, specs[k], msg), GNNKD_OK);
         gnnkd_model *m = NULL, *r = NULL;

@@ -299,19 +299,6 @@ Test(lsp, fast_matches_reference_on_random_graphs) {
     gnnkd_csr_clear(&a);
 }
 
-/* ---- through whole models ------------------------------------------------------- */
-
-static gnnkd_dataset *small_dataset(int32_t n, int32_t f, int32_t c) {
-    gnnkd_dataset *d = NULL;
-    cr_assert_eq(gnnkd_dataset_new(&d, NULL), GNNKD_OK);
-    d->n = n, d->nfeat = f, d->nclass = c;
-    snprintf(d->name, sizeof d->name, "small");
-    test_random_adj(&d->adj, n, 0.3, 11);
-    d->xdense = test_random_array((int64_t)n * f, 14, 1.0f);
-    d->label = calloc((size_t)n, sizeof *d->label);
-    return d;
-}
-
 typedef struct {
     gnnkd_model *m;
     gnnkd_dataset *d;
@@ -344,7 +331,7 @@ static void check_model(const char *spec_text, int layer, int training, int prea
     cr_assert_eq(gnnkd_model_spec_parse(&s, spec_text, msg), GNNKD_OK, "%s", msg);
     s.dropout = training ? 0.3f : 0.0f;
     if (s.kind == GNNKD_MODEL_GAT) s.attn_dropout = 0.0f;
-    fd_case fc = {NULL, small_dataset(n, f, c), NULL, NULL, test_random_array((int64_t)n * c, 15, 1.0f), NULL,
+    fd_case fc = {NULL, test_small_dataset(n, f, c, 0), NULL, NULL, test_random_array((int64_t)n * c, 15, 1.0f), NULL,
                   training};
     cr_assert_eq(gnnkd_graph_new(&fc.g, &fc.d->adj, msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(gnnkd_model_new(&fc.m, &s, f, c, 17, msg), GNNKD_OK, "%s", msg);
@@ -419,7 +406,7 @@ Test(lsp, tap_keeps_the_forward_pass) {
     const char *specs[] = {"gcn:6", "mlp:6,5", "gat:2x3", "sage:6"};
     char msg[GNNKD_MSG_LEN];
     for (int k = 0; k < 4; k++) {
-        gnnkd_dataset *d = small_dataset(14, 5, 3);
+        gnnkd_dataset *d = test_small_dataset(14, 5, 3, 0);
         gnnkd_graph *g = NULL;
         cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
         gnnkd_model_spec s;
@@ -466,7 +453,7 @@ Test(lsp, preact_tap_is_before_the_relu) {
     const char *specs[] = {"mlp:6", "gcn:6,4"};
     char msg[GNNKD_MSG_LEN];
     for (int k = 0; k < 2; k++) {
-        gnnkd_dataset *d = small_dataset(14, 5, 3);
+        gnnkd_dataset *d = test_small_dataset(14, 5, 3, 0);
         gnnkd_graph *g = NULL;
         cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
         gnnkd_model_spec s;
