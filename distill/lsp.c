@@ -4,12 +4,14 @@
  * in an embedding space (rbf, linear, poly, or the L1 form of the authors'
  * code), and the KL divergence between the student's and the teacher's with
  * its gradient w.r.t. the student's embeddings: a per-edge pass over rows,
- * then a gather through the reverse edges (no atomics). The passes stay
- * here, not among gnn/'s hot kernels: they cost O(nnz D) per epoch against
- * the model's O(nnz(X) D), and a plain serial _ref is their oracle. */
+ * then a gather through the reverse edges (no atomics). The per-row passes
+ * are hot kernels, one copy per ISA (gnn/kernels.c, through gnn.h); this
+ * file builds the neighbourhoods, runs the passes over the rows, and keeps
+ * the plain serial _ref that is their oracle. */
 #include "distill/lsp.h"
 #include "gnn/gnn.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -27,9 +29,10 @@ void gkd_lsp_free(gkd_lsp **l) {
     free((*l)->s.colidx);
     free((*l)->rev);
     free((*l)->logq);
-    free((*l)->ls);
-    free((*l)->g);
+    free((*l)->logqt);
+    free((*l)->r);
     free((*l)->f);
+    free((*l)->lse);
     free((*l)->kl);
     GKD_FREE(*l);
 }
@@ -67,9 +70,10 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
     GKD_ALLOC(out->s.colidx, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->rev, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->logq, nnz > 0 ? nnz : 1);
-    GKD_ALLOC(out->ls, nnz > 0 ? nnz : 1);
-    GKD_ALLOC(out->g, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->logqt, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->r, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->f, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->lse, n > 0 ? n : 1);
     GKD_ALLOC(out->kl, n > 0 ? n : 1);
     int64_t e = 0;
     for (int32_t i = 0; i < n; i++) { // adj's columns ascend, without i: merge i in
@@ -107,122 +111,18 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
 #undef GKD_FREE_ALL
 }
 
-/* ---- the per-edge passes ---------------------------------------------------------- */
+/* ---- driving the per-edge passes (gnn/kernels.c) ---------------------------------- */
 
-/* How many edges ahead the passes prefetch a neighbour's row. */
-#define GKD_LSP_AHEAD 8
-
-/* The kernel of z_i and z_j (D each) by l's form, and *f its factor in
- * dk/dz_i = f * direction (gather_row's). The sums are SIMD reductions:
- * their order depends on the build, never on the thread count. */
-static inline float kernel(float *f, const gkd_lsp_form *form, const float *restrict zi,
-                           const float *restrict zj, int32_t D) {
-    float acc = 0.0f;
-    switch (form->kernel) {
-    case GNNKD_LSP_RBF: {
-#pragma omp simd reduction(+ : acc)
-        for (int32_t c = 0; c < D; c++) acc += (zi[c] - zj[c]) * (zi[c] - zj[c]);
-        *f = 1.0f / (form->sigma * form->sigma);
-        return -0.5f * acc * *f;
-    }
-    case GNNKD_LSP_L1: {
-#pragma omp simd reduction(+ : acc)
-        for (int32_t c = 0; c < D; c++) acc += fabsf(zi[c] - zj[c]);
-        float k = gkd_exp_neg(-acc / form->sigma);
-        *f = k / form->sigma;
-        return k;
-    }
-    default: {
-#pragma omp simd reduction(+ : acc)
-        for (int32_t c = 0; c < D; c++) acc += zi[c] * zj[c];
-        if (form->kernel == GNNKD_LSP_LINEAR) {
-            *f = 1.0f;
-            return acc;
-        }
-        float b = acc + GKD_LSP_POLY_C; // degree 2
-        *f = 2.0f * b;
-        return b * b;
-    }
-    }
-}
-
-/* Row i: lp[k] = log LS_ij over its edges k, p[k] = LS_ij, and f[k] the
- * kernels' factors; one exponential an edge. */
-static void row_ls(float *lp, float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
-                   int32_t i) {
-    const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
-    if (k0 == k1) return;
-    const float *zi = z + (int64_t)i * D, inv = 1.0f / l->form.tau;
-    float mx = -INFINITY;
-    const int64_t nnz = l->s.rowptr[l->n];
-    for (int64_t k = k0; k < k1; k++) {
-        // the neighbours' rows are random reads: ask for the next rows' early
-        if (k + GKD_LSP_AHEAD < nnz) __builtin_prefetch(z + (int64_t)l->s.colidx[k + GKD_LSP_AHEAD] * D);
-        lp[k] = inv * kernel(&f[k], &l->form, zi, z + (int64_t)l->s.colidx[k] * D, D);
-        mx = lp[k] > mx ? lp[k] : mx;
-    }
-    float sum = 0.0f;
-    for (int64_t k = k0; k < k1; k++) sum += p[k] = gkd_exp_neg(lp[k] - mx);
-    const float lse = mx + logf(sum), inv_sum = 1.0f / sum;
-    for (int64_t k = k0; k < k1; k++) lp[k] -= lse, p[k] *= inv_sum;
+void gkd_lsp_set_target(gkd_lsp *l, const float *q) {
+    const int64_t nnz = gnnkd_csr_nnz(&l->s);
+    for (int64_t k = 0; k < nnz; k++) l->logq[k] = logf(fmaxf(q[k], FLT_MIN));
+    for (int64_t k = 0; k < nnz; k++) l->logqt[k] = l->logq[l->rev[k]];
 }
 
 void gkd_lsp_distribution(float *ls, const gkd_lsp *l, const float *z, int32_t D) {
     const int64_t nnz = gnnkd_csr_nnz(&l->s);
-    // l->g is scratch for the logarithms here
 #pragma omp parallel for schedule(dynamic, 256) if (nnz * D > gkd_tuning.par_min)
-    for (int32_t i = 0; i < l->n; i++) row_ls(l->g, ls, l->f, l, z, D, i);
-}
-
-/* Row i of the loss: l->ls = log LS^s, l->kl[i] the row's KL, and l->g =
- * scale * dKL/dk (the kernel values) * f, the edge's part of the gather. */
-static void loss_row(gkd_lsp *l, const float *z, int32_t D, int32_t i, float scale) {
-    const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
-    float *lp = l->ls, *g = l->g;
-    const float *lq = l->logq;
-    row_ls(lp, g, l->f, l, z, D, i); // g holds p until it is overwritten
-    double kl = 0.0;
-    if (!l->form.reverse) { // KL(p || q): dKL/ds = p (log p - log q - KL)
-        for (int64_t k = k0; k < k1; k++) kl += (double)g[k] * (lp[k] - lq[k]);
-        for (int64_t k = k0; k < k1; k++) g[k] = scale * l->f[k] * g[k] * (lp[k] - lq[k] - (float)kl);
-    } else { // KL(q || p): dKL/ds = p - q
-        for (int64_t k = k0; k < k1; k++) {
-            const float q = gkd_exp_neg(lq[k]);
-            kl += (double)q * (lq[k] - lp[k]);
-            g[k] = scale * l->f[k] * (g[k] - q);
-        }
-    }
-    l->kl[i] = kl;
-}
-
-/* dz_i = sum over row i's edges k of (g[k] + g[rev k]) * the direction of
- * dk(z_i, z_j)/dz_i: z_j - z_i (rbf), z_j (linear, poly), sign(z_j - z_i)
- * (l1). Every kernel is symmetric, so edge (j, i)'s part w.r.t. its second
- * argument is the same direction at g[rev k]. */
-static void gather_row(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i) {
-    float *restrict di = dz + (int64_t)i * D;
-    const float *restrict zi = z + (int64_t)i * D;
-    memset(di, 0, (size_t)D * sizeof *di);
-    float wsum = 0.0f;
-    const int64_t nnz = l->s.rowptr[l->n];
-    for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) {
-        if (k + GKD_LSP_AHEAD < nnz) {
-            __builtin_prefetch(z + (int64_t)l->s.colidx[k + GKD_LSP_AHEAD] * D);
-            __builtin_prefetch(l->g + l->rev[k + GKD_LSP_AHEAD]);
-        }
-        const float w = l->g[k] + l->g[l->rev[k]];
-        const float *restrict zj = z + (int64_t)l->s.colidx[k] * D;
-        if (l->form.kernel == GNNKD_LSP_L1)
-#pragma omp simd
-            for (int32_t c = 0; c < D; c++)
-                di[c] += zj[c] > zi[c] ? w : zj[c] < zi[c] ? -w : 0.0f;
-        else
-#pragma omp simd
-            for (int32_t c = 0; c < D; c++) di[c] += w * zj[c];
-        wsum += w;
-    }
-    if (l->form.kernel == GNNKD_LSP_RBF)
-        for (int32_t c = 0; c < D; c++) di[c] -= wsum * zi[c];
+    for (int32_t i = 0; i < l->n; i++) gkd_lsp_row_ls(ls, l->f, l, z, D, i);
 }
 
 double gkd_lsp_loss(float *dz, gkd_lsp *l, const float *z, int32_t D, float weight) {
@@ -232,10 +132,10 @@ double gkd_lsp_loss(float *dz, gkd_lsp *l, const float *z, int32_t D, float weig
 #pragma omp parallel if (par)
     {
 #pragma omp for schedule(dynamic, 256)
-        for (int32_t i = 0; i < l->n; i++) loss_row(l, z, D, i, scale);
+        for (int32_t i = 0; i < l->n; i++) gkd_lsp_row_loss(l, z, D, i);
         if (dz) {
 #pragma omp for schedule(dynamic, 256)
-            for (int32_t i = 0; i < l->n; i++) gather_row(dz, l, z, D, i);
+            for (int32_t i = 0; i < l->n; i++) gkd_lsp_row_gather(dz, l, z, D, i, scale);
         }
     }
     double sum = 0.0;

@@ -9,6 +9,7 @@
 
 #include "core/internal.h"
 #include "distill/rsd.h"
+#include "gnn/gnn.h"
 
 /* What a method holds: a soft logit target (KD or compression), a KD term,
  * a local-structure term. */
@@ -24,19 +25,6 @@ static inline int gkd_method_lsp(gnnkd_method m) {
     return m == GNNKD_METHOD_LSP || m == GNNKD_METHOD_KD_LSP;
 }
 
-/* The polynomial kernel's offset and degree: (z_i . z_j + 1)^2. */
-#define GKD_LSP_POLY_C 1.0f
-#define GKD_LSP_POLY_DEGREE 2
-
-/* The local structure's form: kernel, tau, sigma (already the kernel's
- * default if it was 0), self loops, the KL's direction. */
-typedef struct {
-    gnnkd_lsp_kernel kernel;
-    float tau, sigma;
-    int self_loop, reverse;
-    int hops; /* the neighbourhood's radius in edges (>= 1) */
-} gkd_lsp_form;
-
 /* The most pairs (i, j) a neighbourhood may hold: 28 bytes each in
  * gkd_lsp, about 7.5 GB at the limit. */
 #define GKD_LSP_MAX_PAIRS ((int64_t)1 << 28)
@@ -44,35 +32,22 @@ typedef struct {
 /* The form of o's options (sigma 0 made the kernel's default, hops 0 one). */
 gkd_lsp_form gkd_lsp_form_of(const gnnkd_distill_options *o);
 
-/* The neighbourhoods of an n-node graph and the loss's scratch. s holds
- * row i's neighbours j (the nodes within form.hops edges of i, and i
- * itself with self loops;
- * columns ascending, no values), rev[k] the index of edge k's reverse (the
- * graph is symmetric). Per edge (nnz of s): logq the log of the teacher's
- * LS; ls, the student's; g, its loss gradient w.r.t. the kernel values,
- * then the weight of the edge in the gather; f, the kernel's own factor.
- * kl (n) the rows' divergences, summed in order. */
-typedef struct {
-    gkd_lsp_form form;
-    int32_t n;
-    gnnkd_csr s;
-    int64_t *rev;
-    float *logq, *ls, *g, *f;
-    double *kl;
-} gkd_lsp;
-
 /* A new gkd_lsp over the symmetric adjacency adj (self loops ignored),
- * logq zero. GNNKD_EINVAL for a bad form (tau or sigma not positive,
+ * its target zero (gkd_lsp_set_target). GNNKD_EINVAL for a bad form (tau or sigma not positive,
  * unknown kernel, hops outside 1..GNNKD_LSP_MAX_HOPS) or neighbourhoods
  * that could pass GKD_LSP_MAX_PAIRS; GNNKD_ENOMEM. Free with gkd_lsp_free. */
 int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, char *msg);
 void gkd_lsp_free(gkd_lsp **l);
 
+/* The teacher's LS q (nnz of l->s), kept as logq = log max(q, FLT_MIN)
+ * and its transpose logqt: the loss reads both. */
+void gkd_lsp_set_target(gkd_lsp *l, const float *q);
+
 /* ls (nnz of l->s) = LS of the embeddings z (n, D): each row's softmax of
  * k(z_i, z_j) / tau. Row-parallel. */
 void gkd_lsp_distribution(float *ls, const gkd_lsp *l, const float *z, int32_t D);
 
-/* The mean over the n nodes of KL(LS^s_i || exp(logq)_i) (the reverse
+/* The mean over the n nodes of KL(LS^s_i || q_i) (the reverse
  * with form.reverse) for the student's embeddings z (n, D); rows without
  * neighbours count 0. dz (n, D), if not NULL, is overwritten with weight *
  * its gradient. Deterministic on any thread count: per-edge passes over
@@ -97,7 +72,7 @@ const float *gkd_teacher_hidden(const gnnkd_teacher *t, int j, int32_t *width);
 /* ---- the trainer (train.c) ---------------------------------------------------- */
 
 /* gnnkd_train with the local-structure term lsp (NULL: none) of weight
- * lsp_weight on m's tapped hidden layer (gkd_model_set_tap), lsp->logq
+ * lsp_weight on m's tapped hidden layer (gkd_model_set_tap), lsp's target
  * filled, and the similarity term rsd (NULL: none) of weight rsd_weight on
  * the same tap, its batches drawn from (o->seed, epoch). */
 int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, const gnnkd_graph *g,

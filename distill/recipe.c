@@ -394,10 +394,11 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
         GKD_ALLOC(sum, nnz + 1);
         const float *z;
         for (members = 0; (z = gkd_teacher_hidden(t, members, &width)) != NULL; members++) {
-            gkd_lsp_distribution(l->ls, l, z, width); // l->ls is scratch until training
-            for (int64_t k = 0; k < nnz; k++) sum[k] += l->ls[k];
+            gkd_lsp_distribution(l->r, l, z, width); // l->r is scratch until training
+            for (int64_t k = 0; k < nnz; k++) sum[k] += l->r[k];
         }
-        for (int64_t k = 0; k < nnz; k++) l->logq[k] = logf(fmaxf(sum[k] / (float)members, FLT_MIN));
+        for (int64_t k = 0; k < nnz; k++) sum[k] /= (float)members;
+        gkd_lsp_set_target(l, sum);
     }
     GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH || o->adv_eps != 0.0f ? &obj : NULL,
                       l, o->lsp_weight, rs, o->rsd_weight, msg));

@@ -1,7 +1,8 @@
 /*
  * gnn.h — what gnn/ offers the layers above it inside the library (the
  * trainer in distill/): the flat parameter arrays, the optimiser step, a
- * hidden layer's tap for a loss on it, and a fast exponential.
+ * hidden layer's tap for a loss on it, a fast exponential, and LSP's
+ * per-edge passes.
  * Kernels stay private to gnn/ (kernels.h).
  */
 #ifndef GKD_GNN_H
@@ -35,6 +36,54 @@ static inline float gkd_exp_neg(float x) {
     memcpy(&scale, &bits, sizeof scale);
     return y * scale;
 }
+
+/* ---- LSP's neighbourhoods and their per-edge passes ------------------------ */
+
+/* distill/lsp.c builds a gkd_lsp and drives the passes over its rows; the
+ * passes are hot kernels, compiled once per ISA copy (kernels.c). */
+
+/* The polynomial kernel's offset and degree: (z_i . z_j + 1)^2. */
+#define GKD_LSP_POLY_C 1.0f
+#define GKD_LSP_POLY_DEGREE 2
+
+/* The local structure's form: kernel, tau, sigma (already the kernel's
+ * default if it was 0), self loops, the KL's direction. */
+typedef struct {
+    gnnkd_lsp_kernel kernel;
+    float tau, sigma;
+    int self_loop, reverse;
+    int hops; /* the neighbourhood's radius in edges (>= 1) */
+} gkd_lsp_form;
+
+/* The neighbourhoods of an n-node graph and the loss's scratch. s holds
+ * row i's neighbours j (the nodes within form.hops edges of i, and i
+ * itself with self loops; columns ascending, no values), rev[k] the index
+ * of edge k's reverse (the graph is symmetric). Per edge k = (i, j) (nnz
+ * of s): logq = log q_ij, the teacher's LS, and logqt = log q_ji (both set
+ * by gkd_lsp_set_target); r = k(z_i, z_j) / tau, the student's kernel
+ * values, and f the kernel's factor (both symmetric in i and j). Per row
+ * (n): lse the log-sum-exp of its r, kl its divergence. Row j's side of an
+ * edge is thus at hand in row i's pass, without reading row j's edges. */
+typedef struct {
+    gkd_lsp_form form;
+    int32_t n;
+    gnnkd_csr s;
+    int64_t *rev;
+    float *logq, *logqt, *r, *f, *lse;
+    double *kl;
+} gkd_lsp;
+
+/* Row i's LS of the embeddings z (n, D): p[k] = LS_ij over its edges k
+ * (softmax of k(z_i, z_j) / tau); f[k] the kernels' factors. */
+void gkd_lsp_row_ls(float *p, float *f, const gkd_lsp *l, const float *z, int32_t D, int32_t i);
+/* Row i of the loss: l->r and l->f over its edges, l->lse[i], and l->kl[i]
+ * = KL(LS^s_i || q_i) (the reverse with form.reverse). */
+void gkd_lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i);
+/* dz_i (D) = scale * the gradient of the summed KL w.r.t. z_i, after every
+ * row's gkd_lsp_row_loss: over row i's edges k, (dKL_i/dk_ij + dKL_j/dk_ji)
+ * times dk(z_i, z_j)/dz_i. */
+void gkd_lsp_row_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i,
+                        float scale);
 
 /* ---- model internals shared with the trainer (gnn/model.c) ----------------- */
 

@@ -1,6 +1,7 @@
 /* kernels.c — the hot paths: sparse times dense (forward and transposed),
- * the dense GEMMs, the elementwise passes and Adam. Their plain reference
- * versions, for the tests, are in kernels_ref.c.
+ * the dense GEMMs, the elementwise passes, Adam and LSP's per-edge passes.
+ * Their plain reference versions, for the tests, are in kernels_ref.c (LSP's
+ * in distill/lsp.c).
  *
  * This file is compiled once per gnnkd_isa level (CMakeLists.txt), with
  * GKD_ISA_LEVEL set and that level's -march: every function is static, and
@@ -880,6 +881,147 @@ static void exact_rows(double *restrict s, const gnnkd_csr *xs, const float *res
     }
 }
 
+/* ---- LSP's per-edge passes (distill/lsp.c drives them; gnn.h) --------------------- */
+
+/* How many edges ahead the passes prefetch a neighbour's row. */
+#define GKD_LSP_AHEAD 16
+
+/* Asks for the D floats of row (every 64-byte line: a row of 64 floats
+ * spans four). */
+static inline void lsp_prefetch_row(const float *row, int32_t D) {
+    for (int32_t c = 0; c < D; c += 16) __builtin_prefetch(row + c);
+}
+
+/* The kernel of z_i and z_j (D each) by form, and *f its factor in
+ * dk/dz_i = f * direction (lsp_row_gather's); inv_s2 = 1 / sigma^2 (rbf),
+ * hoisted out of the edge loop. The sums are SIMD reductions: their order
+ * depends on the copy, never on the thread count. */
+static inline __attribute__((always_inline)) float lsp_kernel(float *f, const gkd_lsp_form *form, float inv_s2,
+                               const float *restrict zi, const float *restrict zj, int32_t D) {
+    float acc = 0.0f;
+    switch (form->kernel) {
+    case GNNKD_LSP_RBF: {
+#pragma omp simd reduction(+ : acc)
+        for (int32_t c = 0; c < D; c++) acc += (zi[c] - zj[c]) * (zi[c] - zj[c]);
+        *f = inv_s2;
+        return -0.5f * acc * inv_s2;
+    }
+    case GNNKD_LSP_L1: {
+#pragma omp simd reduction(+ : acc)
+        for (int32_t c = 0; c < D; c++) acc += fabsf(zi[c] - zj[c]);
+        float k = gkd_exp_neg(-acc / form->sigma);
+        *f = k / form->sigma;
+        return k;
+    }
+    default: {
+#pragma omp simd reduction(+ : acc)
+        for (int32_t c = 0; c < D; c++) acc += zi[c] * zj[c];
+        if (form->kernel == GNNKD_LSP_LINEAR) {
+            *f = 1.0f;
+            return acc;
+        }
+        float b = acc + GKD_LSP_POLY_C; // degree 2
+        *f = 2.0f * b;
+        return b * b;
+    }
+    }
+}
+
+/* Row i's kernel values r[k] = k(z_i, z_j) / tau over its edges k and their
+ * factors f[k]; returns the row's log-sum-exp (0 for a row without edges). */
+static float lsp_row_raw(float *r, float *f, const gkd_lsp *l, const float *z, int32_t D,
+                         int32_t i) {
+    const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
+    if (k0 == k1) return 0.0f;
+    const float *zi = z + (int64_t)i * D, inv = 1.0f / l->form.tau;
+    const float inv_s2 = 1.0f / (l->form.sigma * l->form.sigma);
+    float mx = -INFINITY;
+    const int64_t nnz = l->s.rowptr[l->n];
+    for (int64_t k = k0; k < k1; k++) {
+        // the neighbours' rows are random reads: ask for the next rows' early
+        if (k + GKD_LSP_AHEAD < nnz) lsp_prefetch_row(z + (int64_t)l->s.colidx[k + GKD_LSP_AHEAD] * D, D);
+        r[k] = inv * lsp_kernel(&f[k], &l->form, inv_s2, zi, z + (int64_t)l->s.colidx[k] * D, D);
+        mx = r[k] > mx ? r[k] : mx;
+    }
+    float sum = 0.0f;
+    for (int64_t k = k0; k < k1; k++) sum += gkd_exp_neg(r[k] - mx);
+    return mx + logf(sum);
+}
+
+/* gkd_lsp_row_ls: one exponential an edge, after the kernels'. */
+static void lsp_row_ls(float *p, float *f, const gkd_lsp *l, const float *z, int32_t D, int32_t i) {
+    const float lse = lsp_row_raw(p, f, l, z, D, i);
+    for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) p[k] = gkd_exp_neg(p[k] - lse);
+}
+
+/* gkd_lsp_row_loss: log p_ij = r_ij - lse_i. */
+static void lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i) {
+    const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
+    const float lse = lsp_row_raw(l->r, l->f, l, z, D, i);
+    const float *r = l->r, *lq = l->logq;
+    double kl = 0.0;
+    if (!l->form.reverse) // KL(p || q)
+        for (int64_t k = k0; k < k1; k++) {
+            const float lp = r[k] - lse;
+            kl += (double)gkd_exp_neg(lp) * (lp - lq[k]);
+        }
+    else // KL(q || p)
+        for (int64_t k = k0; k < k1; k++) kl += (double)gkd_exp_neg(lq[k]) * (lq[k] - (r[k] - lse));
+    l->lse[i] = lse;
+    l->kl[i] = kl;
+}
+
+/* gkd_lsp_row_gather. The weight of edge k = (i, j) is scale f_ij (dKL_i/ds_ij
+ * + dKL_j/ds_ji), with dKL/ds = p (log p - log q - KL) for KL(p || q) and
+ * p - q for KL(q || p); row j's side comes from r_ij = r_ji, lse_j, kl_j and
+ * logqt, so no pass reads another row's edges. The weights go into f's row
+ * (free after the loss pass) in a vector loop, then the direction of
+ * dk/dz_i: z_j - z_i (rbf), z_j (linear, poly), sign(z_j - z_i) (l1). */
+static void lsp_row_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i,
+                           float scale) {
+    const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
+    float *restrict di = dz + (int64_t)i * D, *restrict w = l->f;
+    const float *restrict zi = z + (int64_t)i * D;
+    const float *restrict r = l->r, *restrict lq = l->logq, *restrict lqt = l->logqt;
+    const float *restrict lse = l->lse;
+    const int32_t *restrict col = l->s.colidx;
+    const float lse_i = lse[i];
+    if (l->form.reverse) {
+#pragma omp simd
+        for (int64_t k = k0; k < k1; k++)
+            w[k] = scale * w[k] *
+                   (gkd_exp_neg(r[k] - lse_i) - gkd_exp_neg(lq[k]) +
+                    gkd_exp_neg(r[k] - lse[col[k]]) - gkd_exp_neg(lqt[k]));
+    } else {
+        const double *restrict kl = l->kl;
+        const float kl_i = (float)kl[i];
+#pragma omp simd
+        for (int64_t k = k0; k < k1; k++) {
+            const float lpi = r[k] - lse_i, lpj = r[k] - lse[col[k]];
+            w[k] = scale * w[k] *
+                   (gkd_exp_neg(lpi) * (lpi - lq[k] - kl_i) +
+                    gkd_exp_neg(lpj) * (lpj - lqt[k] - (float)kl[col[k]]));
+        }
+    }
+    memset(di, 0, (size_t)D * sizeof *di);
+    float wsum = 0.0f;
+    for (int64_t k = k0; k < k1; k++) {
+        if (k + GKD_LSP_AHEAD < k1) lsp_prefetch_row(z + (int64_t)col[k + GKD_LSP_AHEAD] * D, D);
+        const float wk = w[k];
+        const float *restrict zj = z + (int64_t)col[k] * D;
+        if (l->form.kernel == GNNKD_LSP_L1)
+#pragma omp simd
+            for (int32_t c = 0; c < D; c++)
+                di[c] += zj[c] > zi[c] ? wk : zj[c] < zi[c] ? -wk : 0.0f;
+        else
+#pragma omp simd
+            for (int32_t c = 0; c < D; c++) di[c] += wk * zj[c];
+        wsum += wk;
+    }
+    if (l->form.kernel == GNNKD_LSP_RBF)
+        for (int32_t c = 0; c < D; c++) di[c] -= wsum * zi[c];
+}
+
 /* ---- this copy's table ------------------------------------------------------------ */
 
 #define GKD_CAT_(a, b) a##b
@@ -904,4 +1046,7 @@ const gkd_kernels GKD_CAT(gkd_kernels_isa, GKD_ISA_LEVEL) = {
     .sage_aggregate = sage_aggregate,
     .sage_scatter = sage_scatter,
     .exact_rows = exact_rows,
+    .lsp_row_ls = lsp_row_ls,
+    .lsp_row_loss = lsp_row_loss,
+    .lsp_row_gather = lsp_row_gather,
 };

@@ -69,6 +69,12 @@ typedef struct {
                          int32_t o);
     void (*exact_rows)(double *s, const gnnkd_csr *xs, const float *xval, const float *x,
                        const float *g, int64_t r0, int64_t r1, int32_t i, int32_t o);
+    /* LSP's per-edge passes over one row (gnn.h's gkd_lsp_row_*) */
+    void (*lsp_row_ls)(float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
+                       int32_t i);
+    void (*lsp_row_loss)(gkd_lsp *l, const float *z, int32_t D, int32_t i);
+    void (*lsp_row_gather)(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i,
+                           float scale);
 } gkd_kernels;
 
 extern const gkd_kernels gkd_kernels_isa0; /* baseline: the build's own flags */

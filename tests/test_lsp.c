@@ -1,8 +1,8 @@
 /* test_lsp.c — LSP's local-structure loss (distill/lsp.c): its value
  * against closed forms on a small graph (each kernel, both directions,
  * self loops), its gradient against finite differences and the fast passes
- * against the serial reference (random graphs with isolated nodes, one and
- * two threads), a model's hidden-layer tap (gnn/model.c) with the loss
+ * against the serial reference in each copy of the hot kernels (random
+ * graphs with isolated nodes, one and two threads), a model's hidden-layer tap (gnn/model.c) with the loss
  * through whole GCN, MLP, SAGE and GAT models against finite differences
  * of their parameters, and the options of the recipe. */
 #include <criterion/criterion.h>
@@ -14,6 +14,7 @@
 #include "distill/lsp.h"
 #include "gnn/gnn.h"
 #include "tests/common.h"
+#include "tests/forced_isa.h"
 
 static gkd_lsp *new_lsp_hops(const gnnkd_csr *a, gnnkd_lsp_kernel k, float tau, float sigma,
                              int self, int reverse, int hops) {
@@ -29,12 +30,12 @@ static gkd_lsp *new_lsp(const gnnkd_csr *a, gnnkd_lsp_kernel k, float tau, float
     return new_lsp_hops(a, k, tau, sigma, self, reverse, 1);
 }
 
-/* The teacher's side: logq of the LS of random embeddings (width D). */
+/* The teacher's side: the LS of random embeddings (width D). */
 static void random_target(gkd_lsp *l, int32_t D, uint64_t seed) {
     float *zt = test_random_array((int64_t)l->n * D, seed, 1.0f);
     float *q = malloc(sizeof *q * (size_t)(gnnkd_csr_nnz(&l->s) + 1));
     gkd_lsp_distribution(q, l, zt, D);
-    for (int64_t k = 0; k < gnnkd_csr_nnz(&l->s); k++) l->logq[k] = logf(q[k]);
+    gkd_lsp_set_target(l, q);
     free(q);
     free(zt);
 }
@@ -64,8 +65,8 @@ Test(lsp, loss_by_hand_without_self_loops) {
                 const float tau = t ? 0.5f : 1.0f;
                 gkd_lsp *l = new_lsp(&a, (gnnkd_lsp_kernel)k, tau, 1.0f, 0, reverse);
                 cr_assert_eq(gnnkd_csr_nnz(&l->s), 4);
-                l->logq[0] = 0.0f, l->logq[3] = 0.0f; // rows 0 and 2: one neighbour
-                l->logq[1] = logf(0.25f), l->logq[2] = logf(0.75f);
+                const float q[] = {1.0f, 0.25f, 0.75f, 1.0f}; // rows 0 and 2: one neighbour
+                gkd_lsp_set_target(l, q);
                 double p10 = 1.0 / (1.0 + exp((k12[k] - k10[k]) / tau));
                 double want = kl2(p10, 0.25, reverse) / 4.0; // mean over 4 nodes
                 double got = gkd_lsp_loss(NULL, l, PATH_Z, 2, 1.0f);
@@ -193,7 +194,8 @@ Test(lsp, loss_by_hand_over_two_hops) {
     const int32_t colidx[] = {1, 2, 0, 2, 0, 1};
     for (int i = 0; i <= 4; i++) cr_assert_eq(l->s.rowptr[i], rowptr[i]);
     for (int k = 0; k < 6; k++) cr_assert_eq(l->s.colidx[k], colidx[k]);
-    for (int k = 0; k < 6; k++) l->logq[k] = logf(k % 2 ? 0.75f : 0.25f);
+    const float q[] = {0.25f, 0.75f, 0.25f, 0.75f, 0.25f, 0.75f};
+    gkd_lsp_set_target(l, q);
     double want = (kl2(1.0 / (1.0 + exp(-2.0)), 0.25, 0) + kl2(1.0 / (1.0 + exp(-0.5)), 0.25, 0) +
                    kl2(1.0 / (1.0 + exp(1.5)), 0.25, 0)) / 4.0;
     double got = gkd_lsp_loss(NULL, l, PATH_Z, 2, 1.0f);
