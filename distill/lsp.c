@@ -28,9 +28,12 @@ void gkd_lsp_free(gkd_lsp **l) {
     free((*l)->s.rowptr);
     free((*l)->s.colidx);
     free((*l)->rev);
+    free((*l)->q);
     free((*l)->logq);
+    free((*l)->qt);
     free((*l)->logqt);
     free((*l)->r);
+    free((*l)->p);
     free((*l)->f);
     free((*l)->lse);
     free((*l)->kl);
@@ -69,9 +72,12 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
     GKD_ALLOC(out->s.rowptr, (int64_t)n + 1);
     GKD_ALLOC(out->s.colidx, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->rev, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->q, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->logq, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->qt, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->logqt, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->r, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->p, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->f, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->lse, n > 0 ? n : 1);
     GKD_ALLOC(out->kl, n > 0 ? n : 1);
@@ -116,13 +122,14 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
 void gkd_lsp_set_target(gkd_lsp *l, const float *q) {
     const int64_t nnz = gnnkd_csr_nnz(&l->s);
     for (int64_t k = 0; k < nnz; k++) l->logq[k] = logf(fmaxf(q[k], FLT_MIN));
-    for (int64_t k = 0; k < nnz; k++) l->logqt[k] = l->logq[l->rev[k]];
+    for (int64_t k = 0; k < nnz; k++) l->q[k] = expf(l->logq[k]);
+    for (int64_t k = 0; k < nnz; k++) l->logqt[k] = l->logq[l->rev[k]], l->qt[k] = l->q[l->rev[k]];
 }
 
 void gkd_lsp_distribution(float *ls, const gkd_lsp *l, const float *z, int32_t D) {
     const int64_t nnz = gnnkd_csr_nnz(&l->s);
 #pragma omp parallel for schedule(dynamic, 256) if (nnz * D > gkd_tuning.par_min)
-    for (int32_t i = 0; i < l->n; i++) gkd_lsp_row_ls(ls, l->f, l, z, D, i);
+    for (int32_t i = 0; i < l->n; i++) (void)gkd_lsp_row_raw(l->r, ls, l->f, l, z, D, i);
 }
 
 double gkd_lsp_loss(float *dz, gkd_lsp *l, const float *z, int32_t D, float weight) {

@@ -25,8 +25,8 @@ static inline int gkd_method_lsp(gnnkd_method m) {
     return m == GNNKD_METHOD_LSP || m == GNNKD_METHOD_KD_LSP;
 }
 
-/* The most pairs (i, j) a neighbourhood may hold: 28 bytes each in
- * gkd_lsp, about 7.5 GB at the limit. */
+/* The most pairs (i, j) a neighbourhood may hold: 40 bytes each in
+ * gkd_lsp, about 10.7 GB at the limit. */
 #define GKD_LSP_MAX_PAIRS ((int64_t)1 << 28)
 
 /* The form of o's options (sigma 0 made the kernel's default, hops 0 one). */

@@ -394,8 +394,8 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
         GKD_ALLOC(sum, nnz + 1);
         const float *z;
         for (members = 0; (z = gkd_teacher_hidden(t, members, &width)) != NULL; members++) {
-            gkd_lsp_distribution(l->r, l, z, width); // l->r is scratch until training
-            for (int64_t k = 0; k < nnz; k++) sum[k] += l->r[k];
+            gkd_lsp_distribution(l->p, l, z, width); // l->p is scratch until training
+            for (int64_t k = 0; k < nnz; k++) sum[k] += l->p[k];
         }
         for (int64_t k = 0; k < nnz; k++) sum[k] /= (float)members;
         gkd_lsp_set_target(l, sum);

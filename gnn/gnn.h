@@ -59,24 +59,27 @@ typedef struct {
  * row i's neighbours j (the nodes within form.hops edges of i, and i
  * itself with self loops; columns ascending, no values), rev[k] the index
  * of edge k's reverse (the graph is symmetric). Per edge k = (i, j) (nnz
- * of s): logq = log q_ij, the teacher's LS, and logqt = log q_ji (both set
- * by gkd_lsp_set_target); r = k(z_i, z_j) / tau, the student's kernel
- * values, and f the kernel's factor (both symmetric in i and j). Per row
- * (n): lse the log-sum-exp of its r, kl its divergence. Row j's side of an
- * edge is thus at hand in row i's pass, without reading row j's edges. */
+ * of s), set by gkd_lsp_set_target: q = q_ij, the teacher's LS, logq its
+ * logarithm, qt = q_ji and logqt their transposes; per epoch: r = k(z_i,
+ * z_j) / tau, the student's kernel values, and f the kernel's factor (both
+ * symmetric in i and j), p = p_ij, the student's LS. Per row (n): lse the
+ * log-sum-exp of its r, kl its divergence. Row j's side of an edge is thus
+ * at hand in row i's pass, without reading row j's edges. */
 typedef struct {
     gkd_lsp_form form;
     int32_t n;
     gnnkd_csr s;
     int64_t *rev;
-    float *logq, *logqt, *r, *f, *lse;
+    float *q, *logq, *qt, *logqt, *r, *p, *f, *lse;
     double *kl;
 } gkd_lsp;
 
-/* Row i's LS of the embeddings z (n, D): p[k] = LS_ij over its edges k
- * (softmax of k(z_i, z_j) / tau); f[k] the kernels' factors. */
-void gkd_lsp_row_ls(float *p, float *f, const gkd_lsp *l, const float *z, int32_t D, int32_t i);
-/* Row i of the loss: l->r and l->f over its edges, l->lse[i], and l->kl[i]
+/* Row i over its edges k of the embeddings z (n, D): r[k] = k(z_i, z_j) /
+ * tau, p[k] = LS_ij (their softmax), f[k] the kernels' factors (dk/dz_i =
+ * f * direction); returns the row's log-sum-exp (0 without edges). */
+float gkd_lsp_row_raw(float *r, float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
+                      int32_t i);
+/* Row i of the loss: l->r, l->p and l->f over its edges, l->lse[i], and l->kl[i]
  * = KL(LS^s_i || q_i) (the reverse with form.reverse). */
 void gkd_lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i);
 /* dz_i (D) = scale * the gradient of the summed KL w.r.t. z_i, after every

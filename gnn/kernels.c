@@ -927,9 +927,8 @@ static inline __attribute__((always_inline)) float lsp_kernel(float *f, const gk
     }
 }
 
-/* Row i's kernel values r[k] = k(z_i, z_j) / tau over its edges k and their
- * factors f[k]; returns the row's log-sum-exp (0 for a row without edges). */
-static float lsp_row_raw(float *r, float *f, const gkd_lsp *l, const float *z, int32_t D,
+/* gkd_lsp_row_raw: one exponential an edge, after the kernels'. */
+static float lsp_row_raw(float *r, float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
                          int32_t i) {
     const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
     if (k0 == k1) return 0.0f;
@@ -944,29 +943,22 @@ static float lsp_row_raw(float *r, float *f, const gkd_lsp *l, const float *z, i
         mx = r[k] > mx ? r[k] : mx;
     }
     float sum = 0.0f;
-    for (int64_t k = k0; k < k1; k++) sum += gkd_exp_neg(r[k] - mx);
+    for (int64_t k = k0; k < k1; k++) sum += p[k] = gkd_exp_neg(r[k] - mx);
+    const float inv_sum = 1.0f / sum;
+    for (int64_t k = k0; k < k1; k++) p[k] *= inv_sum;
     return mx + logf(sum);
-}
-
-/* gkd_lsp_row_ls: one exponential an edge, after the kernels'. */
-static void lsp_row_ls(float *p, float *f, const gkd_lsp *l, const float *z, int32_t D, int32_t i) {
-    const float lse = lsp_row_raw(p, f, l, z, D, i);
-    for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) p[k] = gkd_exp_neg(p[k] - lse);
 }
 
 /* gkd_lsp_row_loss: log p_ij = r_ij - lse_i. */
 static void lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i) {
     const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
-    const float lse = lsp_row_raw(l->r, l->f, l, z, D, i);
-    const float *r = l->r, *lq = l->logq;
+    const float lse = lsp_row_raw(l->r, l->p, l->f, l, z, D, i);
+    const float *r = l->r, *p = l->p, *lq = l->logq, *q = l->q;
     double kl = 0.0;
     if (!l->form.reverse) // KL(p || q)
-        for (int64_t k = k0; k < k1; k++) {
-            const float lp = r[k] - lse;
-            kl += (double)gkd_exp_neg(lp) * (lp - lq[k]);
-        }
+        for (int64_t k = k0; k < k1; k++) kl += (double)p[k] * (r[k] - lse - lq[k]);
     else // KL(q || p)
-        for (int64_t k = k0; k < k1; k++) kl += (double)gkd_exp_neg(lq[k]) * (lq[k] - (r[k] - lse));
+        for (int64_t k = k0; k < k1; k++) kl += (double)q[k] * (lq[k] - (r[k] - lse));
     l->lse[i] = lse;
     l->kl[i] = kl;
 }
@@ -974,33 +966,30 @@ static void lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i) {
 /* gkd_lsp_row_gather. The weight of edge k = (i, j) is scale f_ij (dKL_i/ds_ij
  * + dKL_j/ds_ji), with dKL/ds = p (log p - log q - KL) for KL(p || q) and
  * p - q for KL(q || p); row j's side comes from r_ij = r_ji, lse_j, kl_j and
- * logqt, so no pass reads another row's edges. The weights go into f's row
- * (free after the loss pass) in a vector loop, then the direction of
- * dk/dz_i: z_j - z_i (rbf), z_j (linear, poly), sign(z_j - z_i) (l1). */
+ * the transposed target, one exponential an edge, so no pass reads another
+ * row's edges. The weights go into f's row (free after the loss pass), then
+ * the direction of dk/dz_i: z_j - z_i (rbf), z_j (linear, poly),
+ * sign(z_j - z_i) (l1). */
 static void lsp_row_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i,
                            float scale) {
     const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
     float *restrict di = dz + (int64_t)i * D, *restrict w = l->f;
     const float *restrict zi = z + (int64_t)i * D;
-    const float *restrict r = l->r, *restrict lq = l->logq, *restrict lqt = l->logqt;
-    const float *restrict lse = l->lse;
+    const float *restrict r = l->r, *restrict p = l->p, *restrict lse = l->lse;
     const int32_t *restrict col = l->s.colidx;
     const float lse_i = lse[i];
     if (l->form.reverse) {
-#pragma omp simd
+        const float *restrict q = l->q, *restrict qt = l->qt;
         for (int64_t k = k0; k < k1; k++)
-            w[k] = scale * w[k] *
-                   (gkd_exp_neg(r[k] - lse_i) - gkd_exp_neg(lq[k]) +
-                    gkd_exp_neg(r[k] - lse[col[k]]) - gkd_exp_neg(lqt[k]));
+            w[k] = scale * w[k] * (p[k] - q[k] + gkd_exp_neg(r[k] - lse[col[k]]) - qt[k]);
     } else {
+        const float *restrict lq = l->logq, *restrict lqt = l->logqt;
         const double *restrict kl = l->kl;
         const float kl_i = (float)kl[i];
-#pragma omp simd
         for (int64_t k = k0; k < k1; k++) {
             const float lpi = r[k] - lse_i, lpj = r[k] - lse[col[k]];
             w[k] = scale * w[k] *
-                   (gkd_exp_neg(lpi) * (lpi - lq[k] - kl_i) +
-                    gkd_exp_neg(lpj) * (lpj - lqt[k] - (float)kl[col[k]]));
+                   (p[k] * (lpi - lq[k] - kl_i) + gkd_exp_neg(lpj) * (lpj - lqt[k] - (float)kl[col[k]]));
         }
     }
     memset(di, 0, (size_t)D * sizeof *di);
@@ -1046,7 +1035,7 @@ const gkd_kernels GKD_CAT(gkd_kernels_isa, GKD_ISA_LEVEL) = {
     .sage_aggregate = sage_aggregate,
     .sage_scatter = sage_scatter,
     .exact_rows = exact_rows,
-    .lsp_row_ls = lsp_row_ls,
+    .lsp_row_raw = lsp_row_raw,
     .lsp_row_loss = lsp_row_loss,
     .lsp_row_gather = lsp_row_gather,
 };

@@ -70,8 +70,8 @@ typedef struct {
     void (*exact_rows)(double *s, const gnnkd_csr *xs, const float *xval, const float *x,
                        const float *g, int64_t r0, int64_t r1, int32_t i, int32_t o);
     /* LSP's per-edge passes over one row (gnn.h's gkd_lsp_row_*) */
-    void (*lsp_row_ls)(float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
-                       int32_t i);
+    float (*lsp_row_raw)(float *r, float *p, float *f, const gkd_lsp *l, const float *z,
+                         int32_t D, int32_t i);
     void (*lsp_row_loss)(gkd_lsp *l, const float *z, int32_t D, int32_t i);
     void (*lsp_row_gather)(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i,
                            float scale);

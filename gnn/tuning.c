@@ -19,8 +19,9 @@ _Thread_local int gkd_rows_alone;
 const gkd_kernels *gkd_active = &gkd_kernels_isa0;
 
 /* gnn.h's entries to LSP's passes, for distill/lsp.c: the copy in use. */
-void gkd_lsp_row_ls(float *p, float *f, const gkd_lsp *l, const float *z, int32_t D, int32_t i) {
-    gkd_active->lsp_row_ls(p, f, l, z, D, i);
+float gkd_lsp_row_raw(float *r, float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
+                      int32_t i) {
+    return gkd_active->lsp_row_raw(r, p, f, l, z, D, i);
 }
 void gkd_lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i) {
     gkd_active->lsp_row_loss(l, z, D, i);
