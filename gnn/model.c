@@ -627,30 +627,38 @@ const float *gkd_model_tap(const gnnkd_model *m) {
 /* dz (n, w) += dtap times the activation's derivative at the tapped layer,
  * read off its output a: ReLU' = (a > 0); ELU' = 1 for z > 0, else a + 1;
  * 1 without a (a pre-activation tap). db (w, or NULL) += the column sums
- * of what was added (the bias gradient the gate summed for the rest of dz). */
+ * of what was added (the bias gradient the gate summed for the rest of dz):
+ * then one serial pass, the same bits on any thread count, and dtap and a
+ * are read once. */
 static void tap_backward(float *restrict dz, float *restrict db, const float *restrict dtap,
                          const float *restrict a, const float *restrict z, int32_t n, int32_t w) {
-#pragma omp parallel for schedule(static) if ((int64_t)n * w > gkd_tuning.par_min)
-    for (int32_t i = 0; i < n; i++) {
-        const int64_t r = (int64_t)i * w;
-        // the masks as 0/1 factors, not branches: the loops vectorise
-        if (a == NULL)
-#pragma omp simd
-            for (int32_t c = 0; c < w; c++) dz[r + c] += dtap[r + c];
-        else if (z)
+    const int64_t len = (int64_t)n * w;
+    if (db) { // gcn, mlp, sage: ReLU or no activation (a gat's ELU tap passes no db)
+        for (int32_t i = 0; i < n; i++) {
+            const int64_t r = (int64_t)i * w;
 #pragma omp simd
             for (int32_t c = 0; c < w; c++) {
-                const float pos = (float)(z[r + c] > 0.0f);
-                dz[r + c] += dtap[r + c] * (pos + (1.0f - pos) * (a[r + c] + 1.0f));
+                const float v = dtap[r + c] * (a ? (float)(a[r + c] > 0.0f) : 1.0f);
+                dz[r + c] += v;
+                db[c] += v;
             }
-        else
-#pragma omp simd
-            for (int32_t c = 0; c < w; c++) dz[r + c] += dtap[r + c] * (float)(a[r + c] > 0.0f);
+        }
+        return;
     }
-    for (int32_t i = 0; db && i < n; i++) { // serial: the same bits on any thread count
-        const int64_t r = (int64_t)i * w;
-#pragma omp simd
-        for (int32_t c = 0; c < w; c++) db[c] += dtap[r + c] * (a ? (float)(a[r + c] > 0.0f) : 1.0f);
+    // one flat pass over the n w elements (the rows are contiguous); the
+    // masks as 0/1 factors, not branches: the loops vectorise
+    if (a == NULL) {
+#pragma omp parallel for simd schedule(static) if (len > gkd_tuning.par_min)
+        for (int64_t e = 0; e < len; e++) dz[e] += dtap[e];
+    } else if (z) {
+#pragma omp parallel for simd schedule(static) if (len > gkd_tuning.par_min)
+        for (int64_t e = 0; e < len; e++) {
+            const float pos = (float)(z[e] > 0.0f);
+            dz[e] += dtap[e] * (pos + (1.0f - pos) * (a[e] + 1.0f));
+        }
+    } else {
+#pragma omp parallel for simd schedule(static) if (len > gkd_tuning.par_min)
+        for (int64_t e = 0; e < len; e++) dz[e] += dtap[e] * (float)(a[e] > 0.0f);
     }
 }
 
