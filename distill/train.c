@@ -222,8 +222,9 @@ static double hidden_loss(const trainer *t, const step_nodes *b, gnnkd_profile *
         loss += t->lsp_weight * gkd_lsp_loss(t->dtap, t->lsp, tap, D, t->lsp_weight);
         if (prof) {
             double e = (double)gnnkd_csr_nnz(&t->lsp->s);
+            // two neighbour rows an edge, and about 48 bytes of per-edge arrays
             gkd_profile_add(prof, GNNKD_PROFILE_ADJACENCY, gkd_now() - t1, 10.0 * e * D,
-                            8.0 * e * D + 24.0 * e, "LSP loss and gradient (n,%d)", D);
+                            8.0 * e * D + 48.0 * e, "LSP loss and gradient (n,%d)", D);
             t1 = gkd_now();
         }
     } else {

@@ -42,9 +42,8 @@ static inline float gkd_exp_neg(float x) {
 /* distill/lsp.c builds a gkd_lsp and drives the passes over its rows; the
  * passes are hot kernels, compiled once per ISA copy (kernels.c). */
 
-/* The polynomial kernel's offset and degree: (z_i . z_j + 1)^2. */
+/* The polynomial kernel's offset: (z_i . z_j + 1)^2. */
 #define GKD_LSP_POLY_C 1.0f
-#define GKD_LSP_POLY_DEGREE 2
 
 /* The local structure's form: kernel, tau, sigma (already the kernel's
  * default if it was 0), self loops, the KL's direction. */

@@ -632,7 +632,6 @@ const float *gkd_model_tap(const gnnkd_model *m) {
  * are read once. */
 static void tap_backward(float *restrict dz, float *restrict db, const float *restrict dtap,
                          const float *restrict a, const float *restrict z, int32_t n, int32_t w) {
-    const int64_t len = (int64_t)n * w;
     if (db) { // gcn, mlp, sage: ReLU or no activation (a gat's ELU tap passes no db)
         for (int32_t i = 0; i < n; i++) {
             const int64_t r = (int64_t)i * w;
@@ -647,6 +646,7 @@ static void tap_backward(float *restrict dz, float *restrict db, const float *re
     }
     // one flat pass over the n w elements (the rows are contiguous); the
     // masks as 0/1 factors, not branches: the loops vectorise
+    const int64_t len = (int64_t)n * w;
     if (a == NULL) {
 #pragma omp parallel for simd schedule(static) if (len > gkd_tuning.par_min)
         for (int64_t e = 0; e < len; e++) dz[e] += dtap[e];
