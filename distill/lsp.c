@@ -4,7 +4,7 @@
  * in an embedding space (rbf, linear, poly, or the L1 form of the authors'
  * code), and the KL divergence between the student's and the teacher's with
  * its gradient w.r.t. the student's embeddings: a per-edge pass over rows,
- * then a gather through the reverse edges (no atomics). The per-row passes
+ * then a gather over rows (no atomics). The per-row passes
  * are hot kernels, one copy per ISA (gnn/kernels.c, through gnn.h); this
  * file builds the neighbourhoods, runs the passes over the rows, and keeps
  * the plain serial _ref that is their oracle. */
@@ -27,7 +27,6 @@ void gkd_lsp_free(gkd_lsp **l) {
     if (l == NULL || *l == NULL) return;
     free((*l)->s.rowptr);
     free((*l)->s.colidx);
-    free((*l)->rev);
     free((*l)->q);
     free((*l)->logq);
     free((*l)->qt);
@@ -71,7 +70,6 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
     out->s.nrows = out->s.ncols = n;
     GKD_ALLOC(out->s.rowptr, (int64_t)n + 1);
     GKD_ALLOC(out->s.colidx, nnz > 0 ? nnz : 1);
-    GKD_ALLOC(out->rev, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->q, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->logq, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->qt, nnz > 0 ? nnz : 1);
@@ -93,8 +91,8 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
         if (!self) out->s.colidx[e++] = i;
         out->s.rowptr[i + 1] = e;
     }
-    // rev by a cursor per row (rows and columns ascend); a missing reverse
-    // is an asymmetric graph
+    // every edge's reverse, by a cursor per row (rows and columns ascend): a
+    // missing one is an asymmetric graph
     int64_t *cursor = NULL;
     GKD_ALLOC(cursor, n > 0 ? n : 1);
     for (int32_t j = 0; j < n; j++) cursor[j] = out->s.rowptr[j];
@@ -107,7 +105,6 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
                 symmetric = 0;
                 break;
             }
-            out->rev[k] = c;
         }
     free(cursor);
     GKD_CHECK(symmetric, GNNKD_EINVAL, "LSP: the graph's adjacency is not symmetric");
@@ -119,11 +116,23 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
 
 /* ---- driving the per-edge passes (gnn/kernels.c) ---------------------------------- */
 
-void gkd_lsp_set_target(gkd_lsp *l, const float *q) {
+int gkd_lsp_set_target(gkd_lsp *l, const float *q, char *msg) {
+#define GKD_FREE_ALL free(cursor)
     const int64_t nnz = gnnkd_csr_nnz(&l->s);
+    int64_t *cursor = NULL;
+    GKD_ALLOC(cursor, l->n > 0 ? l->n : 1);
     for (int64_t k = 0; k < nnz; k++) l->logq[k] = logf(fmaxf(q[k], FLT_MIN));
     for (int64_t k = 0; k < nnz; k++) l->q[k] = expf(l->logq[k]);
-    for (int64_t k = 0; k < nnz; k++) l->logqt[k] = l->logq[l->rev[k]], l->qt[k] = l->q[l->rev[k]];
+    // the transposes: row j's columns ascend, so a cursor per row meets (j, i) as i ascends
+    for (int32_t j = 0; j < l->n; j++) cursor[j] = l->s.rowptr[j];
+    for (int32_t i = 0; i < l->n; i++)
+        for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) {
+            const int64_t c = cursor[l->s.colidx[k]]++;
+            l->logqt[k] = l->logq[c], l->qt[k] = l->q[c];
+        }
+    GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
 }
 
 void gkd_lsp_distribution(float *ls, const gkd_lsp *l, const float *z, int32_t D) {

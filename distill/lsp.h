@@ -25,8 +25,8 @@ static inline int gkd_method_lsp(gnnkd_method m) {
     return m == GNNKD_METHOD_LSP || m == GNNKD_METHOD_KD_LSP;
 }
 
-/* The most pairs (i, j) a neighbourhood may hold: 40 bytes each in
- * gkd_lsp, about 10.7 GB at the limit. */
+/* The most pairs (i, j) a neighbourhood may hold: 32 bytes each in
+ * gkd_lsp, about 8.6 GB at the limit. */
 #define GKD_LSP_MAX_PAIRS ((int64_t)1 << 28)
 
 /* The form of o's options (sigma 0 made the kernel's default, hops 0 one). */
@@ -35,13 +35,14 @@ gkd_lsp_form gkd_lsp_form_of(const gnnkd_distill_options *o);
 /* A new gkd_lsp over the symmetric adjacency adj (self loops ignored),
  * its target zero (gkd_lsp_set_target). GNNKD_EINVAL for a bad form (tau or sigma not positive,
  * unknown kernel, hops outside 1..GNNKD_LSP_MAX_HOPS) or neighbourhoods
- * that could pass GKD_LSP_MAX_PAIRS; GNNKD_ENOMEM. Free with gkd_lsp_free. */
+ * that pass GKD_LSP_MAX_PAIRS (gkd_graph_hops); GNNKD_ENOMEM. Free with gkd_lsp_free. */
 int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, char *msg);
 void gkd_lsp_free(gkd_lsp **l);
 
-/* The teacher's LS q (nnz of l->s), kept as logq = log max(q, FLT_MIN)
- * and its transpose logqt: the loss reads both. */
-void gkd_lsp_set_target(gkd_lsp *l, const float *q);
+/* The teacher's LS q (nnz of l->s), kept as logq = log max(q, FLT_MIN),
+ * q = exp(logq) and their transposes logqt, qt: the loss reads them all.
+ * GNNKD_ENOMEM (an n-long cursor). */
+int gkd_lsp_set_target(gkd_lsp *l, const float *q, char *msg);
 
 /* ls (nnz of l->s) = LS of the embeddings z (n, D): each row's softmax of
  * k(z_i, z_j) / tau. Row-parallel. */
@@ -51,7 +52,7 @@ void gkd_lsp_distribution(float *ls, const gkd_lsp *l, const float *z, int32_t D
  * with form.reverse) for the student's embeddings z (n, D); rows without
  * neighbours count 0. dz (n, D), if not NULL, is overwritten with weight *
  * its gradient. Deterministic on any thread count: per-edge passes over
- * rows, and the gradient gathered through rev, without atomics. O(nnz D). */
+ * rows, and the gradient gathered over rows, without atomics. O(nnz D). */
 double gkd_lsp_loss(float *dz, gkd_lsp *l, const float *z, int32_t D, float weight);
 /* The same by the definitions, serial and in double: the tests' oracle. */
 double gkd_lsp_loss_ref(float *dz, const gkd_lsp *l, const float *z, int32_t D, float weight);

@@ -398,7 +398,7 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
             for (int64_t k = 0; k < nnz; k++) sum[k] += l->p[k];
         }
         for (int64_t k = 0; k < nnz; k++) sum[k] /= (float)members;
-        gkd_lsp_set_target(l, sum);
+        GKD_TRY(gkd_lsp_set_target(l, sum, msg));
     }
     GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH || o->adv_eps != 0.0f ? &obj : NULL,
                       l, o->lsp_weight, rs, o->rsd_weight, msg));

@@ -56,8 +56,7 @@ typedef struct {
 
 /* The neighbourhoods of an n-node graph and the loss's scratch. s holds
  * row i's neighbours j (the nodes within form.hops edges of i, and i
- * itself with self loops; columns ascending, no values), rev[k] the index
- * of edge k's reverse (the graph is symmetric). Per edge k = (i, j) (nnz
+ * itself with self loops; columns ascending, no values; symmetric). Per edge k = (i, j) (nnz
  * of s), set by gkd_lsp_set_target: q = q_ij, the teacher's LS, logq its
  * logarithm, qt = q_ji and logqt their transposes; per epoch: r = k(z_i,
  * z_j) / tau, the student's kernel values, and f the kernel's factor (both
@@ -68,7 +67,6 @@ typedef struct {
     gkd_lsp_form form;
     int32_t n;
     gnnkd_csr s;
-    int64_t *rev;
     float *q, *logq, *qt, *logqt, *r, *p, *f, *lse;
     double *kl;
 } gkd_lsp;
@@ -142,9 +140,10 @@ void gkd_model_reset_adam(gnnkd_model *m);
 /* The pattern of the nodes within hops (>= 1) edges of each node of the
  * square adjacency adj, without the node itself (the off-diagonal of (A +
  * I)^hops, by GraphBLAS's boolean products): rows sorted, val NULL;
- * release with gnnkd_csr_clear. GNNKD_EINVAL for a malformed adj or when a
- * product's work, which bounds its entries, would pass max_pairs (checked
- * before it is formed); GNNKD_ENOMEM. (graph.c) */
+ * release with gnnkd_csr_clear. GNNKD_EINVAL for a malformed adj, when a
+ * product's bound on its entries (its work, at most n^2) passes 4 max_pairs
+ * (checked before it is formed) or when its entries pass max_pairs
+ * (after); GNNKD_ENOMEM. (graph.c) */
 int gkd_graph_hops(gnnkd_csr *out, const gnnkd_csr *adj, int hops, int64_t max_pairs, char *msg);
 
 /* ---- reproducible gradients (exact.c) --------------------------------------

@@ -35,7 +35,17 @@ static void random_target(gkd_lsp *l, int32_t D, uint64_t seed) {
     float *zt = test_random_array((int64_t)l->n * D, seed, 1.0f);
     float *q = malloc(sizeof *q * (size_t)(gnnkd_csr_nnz(&l->s) + 1));
     gkd_lsp_distribution(q, l, zt, D);
-    gkd_lsp_set_target(l, q);
+    char msg[GNNKD_MSG_LEN] = "";
+    cr_assert_eq(gkd_lsp_set_target(l, q, msg), GNNKD_OK, "%s", msg);
+    for (int32_t i = 0; i < l->n; i++) // the transposes against a search of row j for i
+        for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) {
+            const int32_t j = l->s.colidx[k];
+            int64_t c = l->s.rowptr[j];
+            while (c < l->s.rowptr[j + 1] && l->s.colidx[c] != i) c++;
+            cr_assert_lt(c, l->s.rowptr[j + 1], "edge (%d, %d) has no reverse", i, j);
+            cr_assert(l->qt[k] == l->q[c] && l->logqt[k] == l->logq[c], "edge (%d, %d)", i, j);
+            cr_assert_float_eq(l->q[k], q[k], 1e-6f * q[k] + 1e-30f);
+        }
     free(q);
     free(zt);
 }
@@ -66,7 +76,8 @@ Test(lsp, loss_by_hand_without_self_loops) {
                 gkd_lsp *l = new_lsp(&a, (gnnkd_lsp_kernel)k, tau, 1.0f, 0, reverse);
                 cr_assert_eq(gnnkd_csr_nnz(&l->s), 4);
                 const float q[] = {1.0f, 0.25f, 0.75f, 1.0f}; // rows 0 and 2: one neighbour
-                gkd_lsp_set_target(l, q);
+                char msg[GNNKD_MSG_LEN] = "";
+                cr_assert_eq(gkd_lsp_set_target(l, q, msg), GNNKD_OK, "%s", msg);
                 double p10 = 1.0 / (1.0 + exp((k12[k] - k10[k]) / tau));
                 double want = kl2(p10, 0.25, reverse) / 4.0; // mean over 4 nodes
                 double got = gkd_lsp_loss(NULL, l, PATH_Z, 2, 1.0f);
@@ -85,12 +96,14 @@ Test(lsp, distribution_by_hand_with_self_loops) {
     const int32_t colidx[] = {0, 1, 0, 1, 2, 1, 2, 3};
     for (int i = 0; i <= 4; i++) cr_assert_eq(l->s.rowptr[i], rowptr[i]);
     for (int k = 0; k < 8; k++) cr_assert_eq(l->s.colidx[k], colidx[k]);
-    for (int i = 0; i < 4; i++) // edge k = (i, j): rev[k] = (j, i)
-        for (int64_t k = rowptr[i]; k < rowptr[i + 1]; k++) {
-            int64_t r = l->rev[k];
-            cr_assert(r >= rowptr[colidx[k]] && r < rowptr[colidx[k] + 1] && colidx[r] == i,
-                      "edge %lld: reverse %lld", (long long)k, (long long)r);
-        }
+    // the target's transpose: edge k = (i, j) holds q at (j, i), reverses 0 2 1 3 5 4 6 7
+    const float q[] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f};
+    const float qt[] = {0.1f, 0.3f, 0.2f, 0.4f, 0.6f, 0.5f, 0.7f, 0.8f};
+    char msg[GNNKD_MSG_LEN] = "";
+    cr_assert_eq(gkd_lsp_set_target(l, q, msg), GNNKD_OK, "%s", msg);
+    for (int k = 0; k < 8; k++)
+        cr_assert(fabsf(l->qt[k] - qt[k]) < 1e-7f && fabsf(l->logqt[k] - logf(qt[k])) < 1e-6f,
+                  "edge %d: qt %g, want %g", k, l->qt[k], qt[k]);
     float ls[8];
     gkd_lsp_distribution(ls, l, PATH_Z, 2);
     // row 1 with sigma 2: k11 = 0, k10 = -1/8, k12 = -2/8
@@ -173,12 +186,38 @@ Test(lsp, hops_pattern_matches_breadth_first_search) {
         last = gnnkd_csr_nnz(&h);
         gnnkd_csr_clear(&h);
     }
-    // the bound is checked before the product: a limit below it refuses, naming the hops
-    gnnkd_csr h;
+    // the limit is on the pairs a product holds (with the diagonal), not on its work:
+    // three hops pass at exactly their count and are refused, naming the hops, one below
+    gnnkd_csr h, h2;
+    cr_assert_eq(gkd_graph_hops(&h2, &a, 2, GKD_LSP_MAX_PAIRS, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gkd_graph_hops(&h, &a, 3, GKD_LSP_MAX_PAIRS, msg), GNNKD_OK, "%s", msg);
+    int64_t held = gnnkd_csr_nnz(&h) + n, work = 0; // (A + I)^3 holds every diagonal entry
+    for (int32_t i = 0; i < n; i++) // the product (A + I)^2 (A + I): sum over row i's entries of deg + 1
+        for (int64_t e = h2.rowptr[i] - 1; e < h2.rowptr[i + 1]; e++) {
+            int32_t k = e < h2.rowptr[i] ? i : h2.colidx[e];
+            work += a.rowptr[k + 1] - a.rowptr[k] + 1;
+        }
+    cr_assert_lt(held, work, "the test needs a product whose work passes its pairs");
+    gnnkd_csr_clear(&h);
+    cr_assert_eq(gkd_graph_hops(&h, &a, 3, held, msg), GNNKD_OK, "%s", msg);
+    gnnkd_csr_clear(&h);
     msg[0] = '\0';
-    cr_assert_eq(gkd_graph_hops(&h, &a, 3, gnnkd_csr_nnz(&a), msg), GNNKD_EINVAL);
+    cr_assert_eq(gkd_graph_hops(&h, &a, 3, held - 1, msg), GNNKD_EINVAL);
     cr_assert(strstr(msg, "3 hops") != NULL, "%s", msg);
     cr_assert_null(h.rowptr);
+    // a bound past 4 times the limit refuses before the product is formed: two hops, whose
+    // work is sum_k deg_B(k)^2 (below n^2 here), against a limit a quarter of it
+    int64_t work2 = 0;
+    for (int32_t k = 0; k < n; k++)
+        work2 += (a.rowptr[k + 1] - a.rowptr[k] + 1) * (a.rowptr[k + 1] - a.rowptr[k] + 1);
+    cr_assert_lt(work2, (int64_t)n * n);
+    msg[0] = '\0';
+    cr_assert_eq(gkd_graph_hops(&h, &a, 2, work2 / 4 - 1, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "could hold") != NULL && strstr(msg, "2 hops") != NULL, "%s", msg);
+    msg[0] = '\0'; // just within: formed, then refused by its count
+    cr_assert_eq(gkd_graph_hops(&h, &a, 2, work2 / 4 + 1, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "neighbourhoods hold") != NULL, "%s", msg);
+    gnnkd_csr_clear(&h2);
     free(row);
     gnnkd_csr_clear(&a);
 }
@@ -195,7 +234,8 @@ Test(lsp, loss_by_hand_over_two_hops) {
     for (int i = 0; i <= 4; i++) cr_assert_eq(l->s.rowptr[i], rowptr[i]);
     for (int k = 0; k < 6; k++) cr_assert_eq(l->s.colidx[k], colidx[k]);
     const float q[] = {0.25f, 0.75f, 0.25f, 0.75f, 0.25f, 0.75f};
-    gkd_lsp_set_target(l, q);
+    char msg[GNNKD_MSG_LEN] = "";
+    cr_assert_eq(gkd_lsp_set_target(l, q, msg), GNNKD_OK, "%s", msg);
     double want = (kl2(1.0 / (1.0 + exp(-2.0)), 0.25, 0) + kl2(1.0 / (1.0 + exp(-0.5)), 0.25, 0) +
                    kl2(1.0 / (1.0 + exp(1.5)), 0.25, 0)) / 4.0;
     double got = gkd_lsp_loss(NULL, l, PATH_Z, 2, 1.0f);
