@@ -27,15 +27,14 @@ void gkd_lsp_free(gkd_lsp **l) {
     if (l == NULL || *l == NULL) return;
     free((*l)->s.rowptr);
     free((*l)->s.colidx);
-    free((*l)->q);
-    free((*l)->logq);
-    free((*l)->qt);
-    free((*l)->logqt);
+    free((*l)->tq);
+    free((*l)->tqt);
     free((*l)->r);
     free((*l)->p);
     free((*l)->f);
     free((*l)->lse);
     free((*l)->kl);
+    free((*l)->qlq);
     GKD_FREE(*l);
 }
 
@@ -70,15 +69,14 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
     out->s.nrows = out->s.ncols = n;
     GKD_ALLOC(out->s.rowptr, (int64_t)n + 1);
     GKD_ALLOC(out->s.colidx, nnz > 0 ? nnz : 1);
-    GKD_ALLOC(out->q, nnz > 0 ? nnz : 1);
-    GKD_ALLOC(out->logq, nnz > 0 ? nnz : 1);
-    GKD_ALLOC(out->qt, nnz > 0 ? nnz : 1);
-    GKD_ALLOC(out->logqt, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->tq, nnz > 0 ? nnz : 1);
+    GKD_ALLOC(out->tqt, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->r, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->p, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->f, nnz > 0 ? nnz : 1);
     GKD_ALLOC(out->lse, n > 0 ? n : 1);
     GKD_ALLOC(out->kl, n > 0 ? n : 1);
+    GKD_ALLOC(out->qlq, n > 0 ? n : 1);
     int64_t e = 0;
     for (int32_t i = 0; i < n; i++) { // adj's columns ascend, without i: merge i in
         int self = !form->self_loop;
@@ -118,18 +116,22 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
 
 int gkd_lsp_set_target(gkd_lsp *l, const float *q, char *msg) {
 #define GKD_FREE_ALL free(cursor)
-    const int64_t nnz = gnnkd_csr_nnz(&l->s);
     int64_t *cursor = NULL;
     GKD_ALLOC(cursor, l->n > 0 ? l->n : 1);
-    for (int64_t k = 0; k < nnz; k++) l->logq[k] = logf(fmaxf(q[k], FLT_MIN));
-    for (int64_t k = 0; k < nnz; k++) l->q[k] = expf(l->logq[k]);
-    // the transposes: row j's columns ascend, so a cursor per row meets (j, i) as i ascends
+    for (int32_t i = 0; i < l->n; i++) {
+        double qlq = 0.0;
+        for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) {
+            const float lq = logf(fmaxf(q[k], FLT_MIN)), qk = expf(lq);
+            l->tq[k] = l->form.reverse ? qk : lq;
+            qlq += (double)qk * lq;
+        }
+        l->qlq[i] = qlq;
+    }
+    // the transpose: row j's columns ascend, so a cursor per row meets (j, i) as i ascends
     for (int32_t j = 0; j < l->n; j++) cursor[j] = l->s.rowptr[j];
     for (int32_t i = 0; i < l->n; i++)
-        for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++) {
-            const int64_t c = cursor[l->s.colidx[k]]++;
-            l->logqt[k] = l->logq[c], l->qt[k] = l->q[c];
-        }
+        for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++)
+            l->tqt[k] = l->tq[cursor[l->s.colidx[k]]++];
     GKD_FREE_ALL;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
@@ -182,6 +184,11 @@ static double kernel_ref(double *da, const gkd_lsp_form *form, const float *a, c
     return form->kernel == GNNKD_LSP_LINEAR ? acc : (acc + GKD_LSP_POLY_C) * (acc + GKD_LSP_POLY_C);
 }
 
+/* log q of edge k from the target as its direction keeps it. */
+static double target_log(const gkd_lsp *l, int64_t k) {
+    return l->form.reverse ? log((double)l->tq[k]) : (double)l->tq[k];
+}
+
 double gkd_lsp_loss_ref(float *dz, const gkd_lsp *l, const float *z, int32_t D, float weight) {
     const gkd_lsp_form *form = &l->form;
     const int32_t n = l->n;
@@ -205,12 +212,12 @@ double gkd_lsp_loss_ref(float *dz, const gkd_lsp *l, const float *z, int32_t D, 
         }
         for (int64_t t = 0; t < deg; t++) sum += exp(s[t] - mx);
         for (int64_t t = 0; t < deg; t++) {
-            double lp = s[t] - mx - log(sum), lq = l->logq[k0 + t];
+            double lp = s[t] - mx - log(sum), lq = target_log(l, k0 + t);
             kl += form->reverse ? exp(lq) * (lq - lp) : exp(lp) * (lp - lq);
         }
         total += kl;
         for (int64_t t = 0; t < deg; t++) {
-            double lp = s[t] - mx - log(sum), lq = l->logq[k0 + t];
+            double lp = s[t] - mx - log(sum), lq = target_log(l, k0 + t);
             g[t] = form->reverse ? exp(lp) - exp(lq) : exp(lp) * (lp - lq - kl);
             g[t] *= weight / ((double)n * form->tau);
         }

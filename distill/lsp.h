@@ -25,8 +25,8 @@ static inline int gkd_method_lsp(gnnkd_method m) {
     return m == GNNKD_METHOD_LSP || m == GNNKD_METHOD_KD_LSP;
 }
 
-/* The most pairs (i, j) a neighbourhood may hold: 32 bytes each in
- * gkd_lsp, about 8.6 GB at the limit. */
+/* The most pairs (i, j) a neighbourhood may hold: 24 bytes each in
+ * gkd_lsp, about 6.4 GB at the limit. */
 #define GKD_LSP_MAX_PAIRS ((int64_t)1 << 28)
 
 /* The form of o's options (sigma 0 made the kernel's default, hops 0 one). */
@@ -39,9 +39,10 @@ gkd_lsp_form gkd_lsp_form_of(const gnnkd_distill_options *o);
 int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, char *msg);
 void gkd_lsp_free(gkd_lsp **l);
 
-/* The teacher's LS q (nnz of l->s), kept as logq = log max(q, FLT_MIN),
- * q = exp(logq) and their transposes logqt, qt: the loss reads them all.
- * GNNKD_ENOMEM (an n-long cursor). */
+/* The teacher's LS q (nnz of l->s), kept off log(0) as the form's direction
+ * reads it (l->tq: log max(q, FLT_MIN), or its exp in reverse), with its
+ * transpose l->tqt and each row's sum q log q. GNNKD_ENOMEM (an n-long
+ * cursor). */
 int gkd_lsp_set_target(gkd_lsp *l, const float *q, char *msg);
 
 /* ls (nnz of l->s) = LS of the embeddings z (n, D): each row's softmax of

@@ -56,19 +56,21 @@ typedef struct {
 
 /* The neighbourhoods of an n-node graph and the loss's scratch. s holds
  * row i's neighbours j (the nodes within form.hops edges of i, and i
- * itself with self loops; columns ascending, no values; symmetric). Per edge k = (i, j) (nnz
- * of s), set by gkd_lsp_set_target: q = q_ij, the teacher's LS, logq its
- * logarithm, qt = q_ji and logqt their transposes; per epoch: r = k(z_i,
- * z_j) / tau, the student's kernel values, and f the kernel's factor (both
- * symmetric in i and j), p = p_ij, the student's LS. Per row (n): lse the
- * log-sum-exp of its r, kl its divergence. Row j's side of an edge is thus
- * at hand in row i's pass, without reading row j's edges. */
+ * itself with self loops; columns ascending, no values; symmetric). Per
+ * edge k = (i, j) (nnz of s), set by gkd_lsp_set_target: tq, the teacher's
+ * LS q_ij in the form its direction reads (log q for KL(p || q), q for
+ * KL(q || p)), and tqt = tq at (j, i); per epoch: r = k(z_i, z_j) / tau,
+ * the student's kernel values, and f the kernel's factor (both symmetric
+ * in i and j), p = p_ij, the student's LS. Per row (n): lse the
+ * log-sum-exp of its r, kl its divergence, and (reverse) qlq = sum_j q_ij
+ * log q_ij. Row j's side of an edge is thus at hand in row i's pass,
+ * without reading row j's edges. */
 typedef struct {
     gkd_lsp_form form;
     int32_t n;
     gnnkd_csr s;
-    float *q, *logq, *qt, *logqt, *r, *p, *f, *lse;
-    double *kl;
+    float *tq, *tqt, *r, *p, *f, *lse;
+    double *kl, *qlq;
 } gkd_lsp;
 
 /* Row i over its edges k of the embeddings z (n, D): r[k] = k(z_i, z_j) /
@@ -141,7 +143,7 @@ void gkd_model_reset_adam(gnnkd_model *m);
  * square adjacency adj, without the node itself (the off-diagonal of (A +
  * I)^hops, by GraphBLAS's boolean products): rows sorted, val NULL;
  * release with gnnkd_csr_clear. GNNKD_EINVAL for a malformed adj, when a
- * product's bound on its entries (its work, at most n^2) passes 4 max_pairs
+ * product's bound on its entries (its work, at most n^2) passes 3 max_pairs
  * (checked before it is formed) or when its entries pass max_pairs
  * (after); GNNKD_ENOMEM. (graph.c) */
 int gkd_graph_hops(gnnkd_csr *out, const gnnkd_csr *adj, int hops, int64_t max_pairs, char *msg);

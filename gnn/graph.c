@@ -231,16 +231,16 @@ int gkd_graph_hops(gnnkd_csr *out, const gnnkd_csr *adj, int hops, int64_t max_p
     GRB_TRY(GrB_Matrix_reduce_Monoid(deg, NULL, NULL, GrB_PLUS_MONOID_INT64, b, NULL));
     for (int r = 1; r < hops; r++) {
         // nnz(P B) <= min(work, n^2), work = sum_i sum_{k in P_i} deg(k). The product's pattern
-        // costs about 8 bytes a pair against gkd_lsp's 32, so it is formed while that bound is
-        // within 4 max_pairs, and refused after if its actual pairs pass max_pairs.
+        // costs about 8 bytes a pair against gkd_lsp's 24, so it is formed while that bound is
+        // within 3 max_pairs, and refused after if its actual pairs pass max_pairs.
         int64_t work = 0;
         GrB_Index before = 0, after = 0;
         GRB_TRY(GrB_mxv(w, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_INT64, p, deg, NULL));
         GRB_TRY(GrB_Vector_reduce_INT64(&work, NULL, GrB_PLUS_MONOID_INT64, w, NULL));
         const double bound = fmin((double)work, (double)n * n);
-        GKD_CHECK(bound <= 4.0 * (double)max_pairs, GNNKD_EINVAL,
+        GKD_CHECK(bound <= 3.0 * (double)max_pairs, GNNKD_EINVAL,
                   "%d hops: their neighbourhoods could hold up to %.0f pairs of nodes on this "
-                  "graph, over 4 times the limit of %lld: ask for fewer hops", hops, bound,
+                  "graph, over 3 times the limit of %lld: ask for fewer hops", hops, bound,
                   (long long)max_pairs);
         GRB_TRY(GrB_Matrix_nvals(&before, p));
         GRB_TRY(GrB_Matrix_new(&q, GrB_BOOL, n, n));

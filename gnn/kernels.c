@@ -972,12 +972,14 @@ static float lsp_row_raw(float *r, float *p, float *f, const gkd_lsp *l, const f
 static void lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i) {
     const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
     const float lse = lsp_row_raw(l->r, l->p, l->f, l, z, D, i);
-    const float *r = l->r, *p = l->p, *lq = l->logq, *q = l->q;
+    const float *r = l->r, *p = l->p, *tq = l->tq;
     double kl = 0.0;
-    if (!l->form.reverse) // KL(p || q)
-        for (int64_t k = k0; k < k1; k++) kl += (double)p[k] * (r[k] - lse - lq[k]);
-    else // KL(q || p)
-        for (int64_t k = k0; k < k1; k++) kl += (double)q[k] * (lq[k] - (r[k] - lse));
+    if (!l->form.reverse) { // KL(p || q), tq = log q
+        for (int64_t k = k0; k < k1; k++) kl += (double)p[k] * (r[k] - lse - tq[k]);
+    } else { // KL(q || p) = sum q log q - sum q log p, tq = q
+        for (int64_t k = k0; k < k1; k++) kl -= (double)tq[k] * (r[k] - lse);
+        kl += l->qlq[i];
+    }
     l->lse[i] = lse;
     l->kl[i] = kl;
 }
@@ -998,11 +1000,11 @@ static void lsp_row_gather(float *dz, const gkd_lsp *l, const float *z, int32_t 
     const int32_t *restrict col = l->s.colidx;
     const float lse_i = lse[i];
     if (l->form.reverse) {
-        const float *restrict q = l->q, *restrict qt = l->qt;
+        const float *restrict q = l->tq, *restrict qt = l->tqt;
         for (int64_t k = k0; k < k1; k++)
             w[k] = scale * w[k] * (p[k] - q[k] + gkd_exp_neg(r[k] - lse[col[k]]) - qt[k]);
     } else {
-        const float *restrict lq = l->logq, *restrict lqt = l->logqt;
+        const float *restrict lq = l->tq, *restrict lqt = l->tqt;
         const double *restrict kl = l->kl;
         const float kl_i = (float)kl[i];
         for (int64_t k = k0; k < k1; k++) {
