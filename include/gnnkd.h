@@ -1466,7 +1466,8 @@ typedef struct {
     int lsp_reverse;             /* (0) */
     int lsp_preact;              /* both layers before their ReLU/ELU, as the authors' code (0) */
     int lsp_hops;                /* j within this many edges of i, 1..GNNKD_LSP_MAX_HOPS (1: the
-                                  * paper's N(i); 0 counts as 1) */
+                                  * paper's N(i); 0 counts as 1). The pairs (i, j) cost 24
+                                  * bytes each; more than 2^28 of them is GNNKD_EINVAL */
     /* Position features (NOSMOG; only gnnkd_distill_in applies them): with
      * position.dim > 0 or a position_file, the student's input is its
      * features with gnnkd_position_features' columns appended (the teacher's
