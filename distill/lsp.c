@@ -38,6 +38,22 @@ void gkd_lsp_free(gkd_lsp **l) {
     GKD_FREE(*l);
 }
 
+/* dst[k] = src at the reverse of edge k = (i, j), that is (j, i) (dst NULL:
+ * only find them), by a cursor per row: row j's columns ascend, so its
+ * cursor meets (j, i) as i ascends. 0 if an edge has no reverse (s is not
+ * symmetric). cursor: n entries of scratch. */
+static int transpose_edges(float *dst, const float *src, const gnnkd_csr *s, int64_t *cursor) {
+    for (int32_t j = 0; j < s->nrows; j++) cursor[j] = s->rowptr[j];
+    for (int32_t i = 0; i < s->nrows; i++)
+        for (int64_t k = s->rowptr[i]; k < s->rowptr[i + 1]; k++) {
+            const int32_t j = s->colidx[k];
+            const int64_t c = cursor[j]++;
+            if (c >= s->rowptr[j + 1] || s->colidx[c] != i) return 0;
+            if (dst) dst[k] = src[c];
+        }
+    return 1;
+}
+
 int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, char *msg) {
 #define GKD_FREE_ALL                                                                        \
     do {                                                                                   \
@@ -89,21 +105,9 @@ int gkd_lsp_new(gkd_lsp **l, const gnnkd_csr *adj, const gkd_lsp_form *form, cha
         if (!self) out->s.colidx[e++] = i;
         out->s.rowptr[i + 1] = e;
     }
-    // every edge's reverse, by a cursor per row (rows and columns ascend): a
-    // missing one is an asymmetric graph
     int64_t *cursor = NULL;
     GKD_ALLOC(cursor, n > 0 ? n : 1);
-    for (int32_t j = 0; j < n; j++) cursor[j] = out->s.rowptr[j];
-    int symmetric = 1;
-    for (int32_t i = 0; i < n && symmetric; i++)
-        for (int64_t k = out->s.rowptr[i]; k < out->s.rowptr[i + 1]; k++) {
-            int32_t j = out->s.colidx[k];
-            int64_t c = cursor[j]++;
-            if (c >= out->s.rowptr[j + 1] || out->s.colidx[c] != i) {
-                symmetric = 0;
-                break;
-            }
-        }
+    const int symmetric = transpose_edges(NULL, NULL, &out->s, cursor);
     free(cursor);
     GKD_CHECK(symmetric, GNNKD_EINVAL, "LSP: the graph's adjacency is not symmetric");
     gnnkd_csr_clear(&wide);
@@ -127,11 +131,7 @@ int gkd_lsp_set_target(gkd_lsp *l, const float *q, char *msg) {
         }
         l->qlq[i] = qlq;
     }
-    // the transpose: row j's columns ascend, so a cursor per row meets (j, i) as i ascends
-    for (int32_t j = 0; j < l->n; j++) cursor[j] = l->s.rowptr[j];
-    for (int32_t i = 0; i < l->n; i++)
-        for (int64_t k = l->s.rowptr[i]; k < l->s.rowptr[i + 1]; k++)
-            l->tqt[k] = l->tq[cursor[l->s.colidx[k]]++];
+    (void)transpose_edges(l->tqt, l->tq, &l->s, cursor); // symmetric: checked by gkd_lsp_new
     GKD_FREE_ALL;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
