@@ -137,10 +137,17 @@ int gkd_lsp_set_target(gkd_lsp *l, const float *q, char *msg) {
 #undef GKD_FREE_ALL
 }
 
+/* The passes take rows a block at a time, the blocks dealt out as threads
+ * free up (rows differ in length by orders of magnitude over a few hops). */
+#define GKD_LSP_ROWS 256
+#define GKD_LSP_BLOCKS(n) (((n) + GKD_LSP_ROWS - 1) / GKD_LSP_ROWS)
+#define GKD_LSP_END(b, n) ((b) + 1 < GKD_LSP_BLOCKS(n) ? ((b) + 1) * GKD_LSP_ROWS : (n))
+
 void gkd_lsp_distribution(float *ls, const gkd_lsp *l, const float *z, int32_t D) {
     const int64_t nnz = gnnkd_csr_nnz(&l->s);
-#pragma omp parallel for schedule(dynamic, 256) if (nnz * D > gkd_tuning.par_min)
-    for (int32_t i = 0; i < l->n; i++) (void)gkd_lsp_row_raw(l->r, ls, l->f, l, z, D, i);
+#pragma omp parallel for schedule(dynamic, 1) if (nnz * D > gkd_tuning.par_min)
+    for (int32_t b = 0; b < GKD_LSP_BLOCKS(l->n); b++)
+        gkd_lsp_rows_raw(ls, l, z, D, b * GKD_LSP_ROWS, GKD_LSP_END(b, l->n));
 }
 
 double gkd_lsp_loss(float *dz, gkd_lsp *l, const float *z, int32_t D, float weight) {
@@ -149,11 +156,13 @@ double gkd_lsp_loss(float *dz, gkd_lsp *l, const float *z, int32_t D, float weig
     const int par = nnz * D > gkd_tuning.par_min;
 #pragma omp parallel if (par)
     {
-#pragma omp for schedule(dynamic, 256)
-        for (int32_t i = 0; i < l->n; i++) gkd_lsp_row_loss(l, z, D, i);
+#pragma omp for schedule(dynamic, 1)
+        for (int32_t b = 0; b < GKD_LSP_BLOCKS(l->n); b++)
+            gkd_lsp_rows_loss(l, z, D, b * GKD_LSP_ROWS, GKD_LSP_END(b, l->n));
         if (dz) {
-#pragma omp for schedule(dynamic, 256)
-            for (int32_t i = 0; i < l->n; i++) gkd_lsp_row_gather(dz, l, z, D, i, scale);
+#pragma omp for schedule(dynamic, 1)
+            for (int32_t b = 0; b < GKD_LSP_BLOCKS(l->n); b++)
+                gkd_lsp_rows_gather(dz, l, z, D, b * GKD_LSP_ROWS, GKD_LSP_END(b, l->n), scale);
         }
     }
     double sum = 0.0;

@@ -73,19 +73,22 @@ typedef struct {
     double *kl, *qlq;
 } gkd_lsp;
 
-/* Row i over its edges k of the embeddings z (n, D): r[k] = k(z_i, z_j) /
- * tau, p[k] = LS_ij (their softmax), f[k] the kernels' factors (dk/dz_i =
- * f * direction); returns the row's log-sum-exp (0 without edges). */
-float gkd_lsp_row_raw(float *r, float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
-                      int32_t i);
-/* Row i of the loss: l->r, l->p and l->f over its edges, l->lse[i], and l->kl[i]
- * = KL(LS^s_i || q_i) (the reverse with form.reverse). */
-void gkd_lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i);
-/* dz_i (D) = scale * the gradient of the summed KL w.r.t. z_i, after every
- * row's gkd_lsp_row_loss: over row i's edges k, (dKL_i/dk_ij + dKL_j/dk_ji)
- * times dk(z_i, z_j)/dz_i. */
-void gkd_lsp_row_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i,
-                        float scale);
+/* Rows i0..i1-1 over their edges k of the embeddings z (n, D): l->r[k] =
+ * k(z_i, z_j) / tau, p[k] = LS_ij (their softmax), l->f[k] the kernels'
+ * factors (dk/dz_i = f * direction). A range, not a row, a call: PubMed's
+ * rows hold 4.5 edges on average, and a call and the form's constants a
+ * row cost as much as the edges. */
+void gkd_lsp_rows_raw(float *p, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
+                      int32_t i1);
+/* The loss over rows i0..i1-1: l->r, l->p and l->f over their edges,
+ * l->lse[i], and l->kl[i] = KL(LS^s_i || q_i) (the reverse with
+ * form.reverse). */
+void gkd_lsp_rows_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i0, int32_t i1);
+/* dz_i (D) = scale * the gradient of the summed KL w.r.t. z_i for rows
+ * i0..i1-1, after every row's loss: over row i's edges k, (dKL_i/dk_ij +
+ * dKL_j/dk_ji) times dk(z_i, z_j)/dz_i. */
+void gkd_lsp_rows_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
+                         int32_t i1, float scale);
 
 /* ---- model internals shared with the trainer (gnn/model.c) ----------------- */
 

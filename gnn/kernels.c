@@ -946,13 +946,21 @@ static inline __attribute__((always_inline)) float lsp_kernel(float *f, const gk
     }
 }
 
-/* gkd_lsp_row_raw: one exponential an edge, after the kernels'. */
-static float lsp_row_raw(float *r, float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
-                         int32_t i) {
+/* Row i's kernel values r, factors f and softmax p over its edges;
+ * returns its log-sum-exp (0 without edges) and, if kl is given, sets *kl
+ * to the row's KL(p || q) (KL(q || p) with form.reverse), log p_ij = r_ij -
+ * lse_i. inv = 1 / tau and inv_s2 = 1 / sigma^2 come from the caller, once
+ * for a range of rows. One exponential an edge, after the kernels'. */
+static inline __attribute__((always_inline)) float lsp_row_raw(float *r, float *p, float *f,
+                                                               double *kl, const gkd_lsp *l,
+                                                               const float *z, int32_t D, int32_t i,
+                                                               float inv, float inv_s2) {
     const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
-    if (k0 == k1) return 0.0f;
-    const float *zi = z + (int64_t)i * D, inv = 1.0f / l->form.tau;
-    const float inv_s2 = 1.0f / (l->form.sigma * l->form.sigma);
+    if (k0 == k1) {
+        if (kl) *kl = l->form.reverse ? l->qlq[i] : 0.0;
+        return 0.0f;
+    }
+    const float *zi = z + (int64_t)i * D;
     float mx = -INFINITY;
     const int64_t nnz = l->s.rowptr[l->n];
     for (int64_t k = k0; k < k1; k++) {
@@ -963,46 +971,81 @@ static float lsp_row_raw(float *r, float *p, float *f, const gkd_lsp *l, const f
     }
     float sum = 0.0f;
     for (int64_t k = k0; k < k1; k++) sum += p[k] = gkd_exp_neg(r[k] - mx);
-    const float inv_sum = 1.0f / sum;
-    for (int64_t k = k0; k < k1; k++) p[k] *= inv_sum;
-    return mx + logf(sum);
-}
-
-/* gkd_lsp_row_loss: log p_ij = r_ij - lse_i. */
-static void lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i) {
-    const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
-    const float lse = lsp_row_raw(l->r, l->p, l->f, l, z, D, i);
-    const float *r = l->r, *p = l->p, *tq = l->tq;
-    double kl = 0.0;
-    if (!l->form.reverse) { // KL(p || q), tq = log q
-        for (int64_t k = k0; k < k1; k++) kl += (double)p[k] * (r[k] - lse - tq[k]);
-    } else { // KL(q || p) = sum q log q - sum q log p, tq = q
-        for (int64_t k = k0; k < k1; k++) kl -= (double)tq[k] * (r[k] - lse);
-        kl += l->qlq[i];
+    const float inv_sum = 1.0f / sum, lse = mx + logf(sum);
+    if (!kl) {
+        for (int64_t k = k0; k < k1; k++) p[k] *= inv_sum;
+        return lse;
     }
-    l->lse[i] = lse;
-    l->kl[i] = kl;
+    const float *tq = l->tq;
+    double acc = 0.0;
+    if (!l->form.reverse) { // KL(p || q), tq = log q
+        for (int64_t k = k0; k < k1; k++) {
+            p[k] *= inv_sum;
+            acc += (double)p[k] * (r[k] - lse - tq[k]);
+        }
+    } else { // KL(q || p) = sum q log q - sum q log p, tq = q
+        for (int64_t k = k0; k < k1; k++) {
+            p[k] *= inv_sum;
+            acc -= (double)tq[k] * (r[k] - lse);
+        }
+        acc += l->qlq[i];
+    }
+    *kl = acc;
+    return lse;
 }
 
-/* gkd_lsp_row_gather. The weight of edge k = (i, j) is scale f_ij (dKL_i/ds_ij
- * + dKL_j/ds_ji), with dKL/ds = p (log p - log q - KL) for KL(p || q) and
- * p - q for KL(q || p); row j's side comes from r_ij = r_ji, lse_j, kl_j and
- * the transposed target, one exponential an edge, so no pass reads another
- * row's edges. The weights go into f's row (free after the loss pass), then
- * the direction of dk/dz_i: z_j - z_i (rbf), z_j (linear, poly),
- * sign(z_j - z_i) (l1). */
-static void lsp_row_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i,
-                           float scale) {
+/* The passes over rows i0..i1-1 (gnn.h's gkd_lsp_rows_*). Each comes in a
+ * copy with D = GKD_LSP_W fixed, which the compiler unrolls, for a narrow
+ * layer (a gcn:8 student's): at a few edges a row, the loops' set-up over
+ * D costs as much as the edges (a third of the pass on PubMed). */
+static inline __attribute__((always_inline)) void lsp_rows_raw_at(float *p, const gkd_lsp *l,
+                                                                  const float *z, int32_t D,
+                                                                  int32_t i0, int32_t i1) {
+    const float inv = 1.0f / l->form.tau, inv_s2 = 1.0f / (l->form.sigma * l->form.sigma);
+    for (int32_t i = i0; i < i1; i++) (void)lsp_row_raw(l->r, p, l->f, NULL, l, z, D, i, inv, inv_s2);
+}
+static void lsp_rows_raw(float *p, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
+                         int32_t i1) {
+    if (D == GKD_LSP_W) lsp_rows_raw_at(p, l, z, GKD_LSP_W, i0, i1);
+    else lsp_rows_raw_at(p, l, z, D, i0, i1);
+}
+
+static inline __attribute__((always_inline)) void lsp_rows_loss_at(gkd_lsp *l, const float *z,
+                                                                   int32_t D, int32_t i0,
+                                                                   int32_t i1) {
+    const float inv = 1.0f / l->form.tau, inv_s2 = 1.0f / (l->form.sigma * l->form.sigma);
+    for (int32_t i = i0; i < i1; i++)
+        l->lse[i] = lsp_row_raw(l->r, l->p, l->f, &l->kl[i], l, z, D, i, inv, inv_s2);
+}
+static void lsp_rows_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i0, int32_t i1) {
+    if (D == GKD_LSP_W) lsp_rows_loss_at(l, z, GKD_LSP_W, i0, i1);
+    else lsp_rows_loss_at(l, z, D, i0, i1);
+}
+
+/* Row i of gkd_lsp_rows_gather. The weight of edge k = (i, j) is scale f_ij
+ * (dKL_i/ds_ij + dKL_j/ds_ji), with dKL/ds = p (log p - log q - KL) for
+ * KL(p || q) and p - q for KL(q || p); row j's side comes from r_ij = r_ji,
+ * lse_j, kl_j and the transposed target, one exponential an edge, so no pass
+ * reads another row's edges. The weights go into f's row (free after the
+ * loss pass), then the direction of dk/dz_i: z_j - z_i (rbf), z_j (linear,
+ * poly), sign(z_j - z_i) (l1), summed a block of GKD_LSP_W columns at a
+ * time in registers. */
+static inline __attribute__((always_inline)) void lsp_row_gather(float *dz, const gkd_lsp *l,
+                                                                 const float *z, int32_t D,
+                                                                 int32_t i, float scale) {
     const int64_t k0 = l->s.rowptr[i], k1 = l->s.rowptr[i + 1];
     float *restrict di = dz + (int64_t)i * D, *restrict w = l->f;
     const float *restrict zi = z + (int64_t)i * D;
     const float *restrict r = l->r, *restrict p = l->p, *restrict lse = l->lse;
     const int32_t *restrict col = l->s.colidx;
     const float lse_i = lse[i];
+    float wsum = 0.0f;
     if (l->form.reverse) {
         const float *restrict q = l->tq, *restrict qt = l->tqt;
-        for (int64_t k = k0; k < k1; k++)
+        for (int64_t k = k0; k < k1; k++) {
             w[k] = scale * w[k] * (p[k] - q[k] + gkd_exp_neg(r[k] - lse[col[k]]) - qt[k]);
+            wsum += w[k];
+        }
     } else {
         const float *restrict lq = l->tq, *restrict lqt = l->tqt;
         const double *restrict kl = l->kl;
@@ -1011,31 +1054,46 @@ static void lsp_row_gather(float *dz, const gkd_lsp *l, const float *z, int32_t 
             const float lpi = r[k] - lse_i, lpj = r[k] - lse[col[k]];
             w[k] = scale * w[k] *
                    (p[k] * (lpi - lq[k] - kl_i) + gkd_exp_neg(lpj) * (lpj - lqt[k] - (float)kl[col[k]]));
+            wsum += w[k];
         }
     }
-    memset(di, 0, (size_t)D * sizeof *di);
-    float wsum = 0.0f;
-    for (int64_t k = k0; k < k1; k++) {
-        if (k + GKD_LSP_AHEAD < k1) lsp_prefetch_row(z + (int64_t)col[k + GKD_LSP_AHEAD] * D, D);
-        const float wk = w[k];
-        const float *restrict zj = z + (int64_t)col[k] * D;
-        int32_t c = 0;
-        if (l->form.kernel == GNNKD_LSP_L1) {
-            for (; c + GKD_LSP_W <= D; c += GKD_LSP_W)
+    const int l1 = l->form.kernel == GNNKD_LSP_L1, rbf = l->form.kernel == GNNKD_LSP_RBF;
+    int32_t c = 0;
+    for (; c + GKD_LSP_W <= D; c += GKD_LSP_W) {
+        float acc[GKD_LSP_W] = {0};
+        for (int64_t k = k0; k < k1; k++) {
+            if (c == 0 && k + GKD_LSP_AHEAD < k1)
+                lsp_prefetch_row(z + (int64_t)col[k + GKD_LSP_AHEAD] * D, D);
+            const float wk = w[k];
+            const float *restrict zj = z + (int64_t)col[k] * D + c;
+            if (l1) {
 #pragma omp simd
-                for (int32_t u = c; u < c + GKD_LSP_W; u++)
-                    di[u] += zj[u] > zi[u] ? wk : zj[u] < zi[u] ? -wk : 0.0f;
-            for (; c < D; c++) di[c] += zj[c] > zi[c] ? wk : zj[c] < zi[c] ? -wk : 0.0f;
-        } else {
-            for (; c + GKD_LSP_W <= D; c += GKD_LSP_W)
+                for (int32_t u = 0; u < GKD_LSP_W; u++)
+                    acc[u] += zj[u] > zi[c + u] ? wk : zj[u] < zi[c + u] ? -wk : 0.0f;
+            } else {
 #pragma omp simd
-                for (int32_t u = c; u < c + GKD_LSP_W; u++) di[u] += wk * zj[u];
-            for (; c < D; c++) di[c] += wk * zj[c];
+                for (int32_t u = 0; u < GKD_LSP_W; u++) acc[u] += wk * zj[u];
+            }
         }
-        wsum += wk;
+#pragma omp simd
+        for (int32_t u = 0; u < GKD_LSP_W; u++) di[c + u] = rbf ? acc[u] - wsum * zi[c + u] : acc[u];
     }
-    if (l->form.kernel == GNNKD_LSP_RBF)
-        for (int32_t c = 0; c < D; c++) di[c] -= wsum * zi[c];
+    for (; c < D; c++) { // the columns past the last whole block
+        float acc = 0.0f;
+        for (int64_t k = k0; k < k1; k++) {
+            const float zj = z[(int64_t)col[k] * D + c];
+            acc += l1 ? (zj > zi[c] ? w[k] : zj < zi[c] ? -w[k] : 0.0f) : w[k] * zj;
+        }
+        di[c] = rbf ? acc - wsum * zi[c] : acc;
+    }
+}
+
+static void lsp_rows_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
+                            int32_t i1, float scale) {
+    if (D == GKD_LSP_W)
+        for (int32_t i = i0; i < i1; i++) lsp_row_gather(dz, l, z, GKD_LSP_W, i, scale);
+    else
+        for (int32_t i = i0; i < i1; i++) lsp_row_gather(dz, l, z, D, i, scale);
 }
 
 /* ---- this copy's table ------------------------------------------------------------ */
@@ -1062,7 +1120,7 @@ const gkd_kernels GKD_CAT(gkd_kernels_isa, GKD_ISA_LEVEL) = {
     .sage_aggregate = sage_aggregate,
     .sage_scatter = sage_scatter,
     .exact_rows = exact_rows,
-    .lsp_row_raw = lsp_row_raw,
-    .lsp_row_loss = lsp_row_loss,
-    .lsp_row_gather = lsp_row_gather,
+    .lsp_rows_raw = lsp_rows_raw,
+    .lsp_rows_loss = lsp_rows_loss,
+    .lsp_rows_gather = lsp_rows_gather,
 };

@@ -69,12 +69,12 @@ typedef struct {
                          int32_t o);
     void (*exact_rows)(double *s, const gnnkd_csr *xs, const float *xval, const float *x,
                        const float *g, int64_t r0, int64_t r1, int32_t i, int32_t o);
-    /* LSP's per-edge passes over one row (gnn.h's gkd_lsp_row_*) */
-    float (*lsp_row_raw)(float *r, float *p, float *f, const gkd_lsp *l, const float *z,
-                         int32_t D, int32_t i);
-    void (*lsp_row_loss)(gkd_lsp *l, const float *z, int32_t D, int32_t i);
-    void (*lsp_row_gather)(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i,
-                           float scale);
+    /* LSP's per-edge passes over rows i0..i1-1 (gnn.h's gkd_lsp_rows_*) */
+    void (*lsp_rows_raw)(float *p, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
+                         int32_t i1);
+    void (*lsp_rows_loss)(gkd_lsp *l, const float *z, int32_t D, int32_t i0, int32_t i1);
+    void (*lsp_rows_gather)(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
+                            int32_t i1, float scale);
 } gkd_kernels;
 
 extern const gkd_kernels gkd_kernels_isa0; /* baseline: the build's own flags */

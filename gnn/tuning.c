@@ -19,16 +19,16 @@ _Thread_local int gkd_rows_alone;
 const gkd_kernels *gkd_active = &gkd_kernels_isa0;
 
 /* gnn.h's entries to LSP's passes, for distill/lsp.c: the copy in use. */
-float gkd_lsp_row_raw(float *r, float *p, float *f, const gkd_lsp *l, const float *z, int32_t D,
-                      int32_t i) {
-    return gkd_active->lsp_row_raw(r, p, f, l, z, D, i);
+void gkd_lsp_rows_raw(float *p, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
+                      int32_t i1) {
+    gkd_active->lsp_rows_raw(p, l, z, D, i0, i1);
 }
-void gkd_lsp_row_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i) {
-    gkd_active->lsp_row_loss(l, z, D, i);
+void gkd_lsp_rows_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i0, int32_t i1) {
+    gkd_active->lsp_rows_loss(l, z, D, i0, i1);
 }
-void gkd_lsp_row_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i,
-                        float scale) {
-    gkd_active->lsp_row_gather(dz, l, z, D, i, scale);
+void gkd_lsp_rows_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
+                         int32_t i1, float scale) {
+    gkd_active->lsp_rows_gather(dz, l, z, D, i0, i1, scale);
 }
 
 #ifndef GKD_ISA_MAX

@@ -306,11 +306,12 @@ Test(lsp, l1_gradient) {
 }
 
 /* The fast passes against the reference on larger random graphs, over the
- * parallel threshold, with one and two threads: the same bits each time. */
-Test(lsp, fast_matches_reference_on_random_graphs) {
-    const int32_t n = 400, D = 16;
+ * parallel threshold, with one and two threads: the same bits each time.
+ * Widths: 8 (the passes' copy with D fixed), 13 (a block and a tail), 16. */
+static void check_fast_matches_reference(int32_t D) {
+    const int32_t n = 400;
     gnnkd_csr a;
-    test_random_adj(&a, n, 0.03, 31);
+    test_random_adj(&a, n, 0.05, 31);
     float *z = test_random_array((int64_t)n * D, 32, 0.5f);
     float *dz = malloc(sizeof *dz * (size_t)n * D), *dz2 = malloc(sizeof *dz2 * (size_t)n * D);
     float *ref = malloc(sizeof *ref * (size_t)n * D);
@@ -326,10 +327,10 @@ Test(lsp, fast_matches_reference_on_random_graphs) {
             double two = gkd_lsp_loss(dz2, l, z, D, 2.0f);
             gnnkd_set_threads(0);
             cr_assert(one == two && !memcmp(dz, dz2, sizeof *dz * (size_t)n * D),
-                      "%s: the same bits on one and two threads", gnnkd_lsp_kernel_name((gnnkd_lsp_kernel)k));
+                      "%s D %d: the same bits on one and two threads", gnnkd_lsp_kernel_name((gnnkd_lsp_kernel)k), D);
             double want = gkd_lsp_loss_ref(ref, l, z, D, 2.0f);
-            cr_assert(fabs(one - want) <= 1e-5 * (1.0 + want), "%s v %d: loss %.9g, reference %.9g",
-                      gnnkd_lsp_kernel_name((gnnkd_lsp_kernel)k), v, one, want);
+            cr_assert(fabs(one - want) <= 1e-5 * (1.0 + want), "%s v %d D %d: loss %.9g, reference %.9g",
+                      gnnkd_lsp_kernel_name((gnnkd_lsp_kernel)k), v, D, one, want);
             double scale = 0.0;
             for (int64_t e = 0; e < (int64_t)n * D; e++) scale = fmax(scale, fabs((double)ref[e]));
             cr_assert_gt(scale, 0.0);
@@ -340,6 +341,12 @@ Test(lsp, fast_matches_reference_on_random_graphs) {
         }
     free(z), free(dz), free(dz2), free(ref);
     gnnkd_csr_clear(&a);
+}
+
+Test(lsp, fast_matches_reference_on_random_graphs) {
+    check_fast_matches_reference(8);
+    check_fast_matches_reference(13);
+    check_fast_matches_reference(16);
 }
 
 typedef struct {
