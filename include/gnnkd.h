@@ -1508,11 +1508,11 @@ typedef struct {
 /* Named recipes: a recipe sets the fields of o its method needs, on top of
  * what o holds (options given explicitly afterwards override them):
  *   "nosmog": the MLP student of NOSMOG (Tian et al., ICLR 2023) by KD
- *   with DeepWalk position features and similarity distillation at the
- *   values validated in README, trained 500 epochs and selected over all
- *   of them (student_train.epochs and, for selection by validation
- *   accuracy, patience 500); adversarial augmentation stays off (its own
- *   options turn it on);
+ *   (temperature 0.5) with DeepWalk position features and similarity
+ *   distillation at the values validated in README, trained 500 epochs
+ *   and selected over all of them (student_train.epochs and, for
+ *   selection by validation accuracy, patience 500); adversarial
+ *   augmentation stays off (its own options turn it on);
  *   "cpf": the student "cpf" (gnnkd_model_spec_parse) and the training
  *   options gnnkd_train_options_for_model gives it (for o->method, KD by
  *   default: the teacher's soft labels; the clamped training nodes add no
