@@ -75,9 +75,9 @@ typedef struct {
 
 /* Rows i0..i1-1 over their edges k of the embeddings z (n, D): l->r[k] =
  * k(z_i, z_j) / tau, p[k] = LS_ij (their softmax), l->f[k] the kernels'
- * factors (dk/dz_i = f * direction). A range, not a row, a call: PubMed's
- * rows hold 4.5 edges on average, and a call and the form's constants a
- * row cost as much as the edges. */
+ * factors (dk/dz_i = f * direction). Each pass takes a range of rows a
+ * call: PubMed's rows hold 4.5 edges on average, and a call a row (with the
+ * form's constants) cost as much as the edges. */
 void gkd_lsp_rows_raw(float *p, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
                       int32_t i1);
 /* The loss over rows i0..i1-1: l->r, l->p and l->f over their edges,

@@ -663,7 +663,7 @@ static void tap_backward(float *restrict dz, float *restrict db, const float *re
         for (; c < w; c++)
             for (int32_t i = 0; i < n; i++) {
                 const int64_t r = (int64_t)i * w + c;
-                const float v = dtap[r] * (a ? (float)(a[r] > 0.0f) : 1.0f);
+                const float d = dtap[r], v = a == NULL || a[r] > 0.0f ? d : 0.0f;
                 dz[r] += v;
                 db[c] += v;
             }
