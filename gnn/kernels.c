@@ -1028,8 +1028,7 @@ static void lsp_rows_loss(gkd_lsp *l, const float *z, int32_t D, int32_t i0, int
  * lse_j, kl_j and the transposed target, one exponential an edge, so no pass
  * reads another row's edges. The weights go into f's row (free after the
  * loss pass), then the direction of dk/dz_i: z_j - z_i (rbf), z_j (linear,
- * poly), sign(z_j - z_i) (l1), summed a block of GKD_LSP_W columns at a
- * time in registers. */
+ * poly), sign(z_j - z_i) (l1). */
 static inline __attribute__((always_inline)) void lsp_row_gather(float *dz, const gkd_lsp *l,
                                                                  const float *z, int32_t D,
                                                                  int32_t i, float scale) {
@@ -1057,35 +1056,28 @@ static inline __attribute__((always_inline)) void lsp_row_gather(float *dz, cons
             wsum += w[k];
         }
     }
-    const int l1 = l->form.kernel == GNNKD_LSP_L1, rbf = l->form.kernel == GNNKD_LSP_RBF;
-    int32_t c = 0;
-    for (; c + GKD_LSP_W <= D; c += GKD_LSP_W) {
-        float acc[GKD_LSP_W] = {0};
-        for (int64_t k = k0; k < k1; k++) {
-            if (c == 0 && k + GKD_LSP_AHEAD < k1)
-                lsp_prefetch_row(z + (int64_t)col[k + GKD_LSP_AHEAD] * D, D);
-            const float wk = w[k];
-            const float *restrict zj = z + (int64_t)col[k] * D + c;
-            if (l1) {
+    // each neighbour's row read once, into di (registers when D is fixed)
+    memset(di, 0, (size_t)D * sizeof *di);
+    for (int64_t k = k0; k < k1; k++) {
+        if (k + GKD_LSP_AHEAD < k1) lsp_prefetch_row(z + (int64_t)col[k + GKD_LSP_AHEAD] * D, D);
+        const float wk = w[k];
+        const float *restrict zj = z + (int64_t)col[k] * D;
+        int32_t c = 0;
+        if (l->form.kernel == GNNKD_LSP_L1) {
+            for (; c + GKD_LSP_W <= D; c += GKD_LSP_W)
 #pragma omp simd
-                for (int32_t u = 0; u < GKD_LSP_W; u++)
-                    acc[u] += zj[u] > zi[c + u] ? wk : zj[u] < zi[c + u] ? -wk : 0.0f;
-            } else {
+                for (int32_t u = c; u < c + GKD_LSP_W; u++)
+                    di[u] += zj[u] > zi[u] ? wk : zj[u] < zi[u] ? -wk : 0.0f;
+            for (; c < D; c++) di[c] += zj[c] > zi[c] ? wk : zj[c] < zi[c] ? -wk : 0.0f;
+        } else {
+            for (; c + GKD_LSP_W <= D; c += GKD_LSP_W)
 #pragma omp simd
-                for (int32_t u = 0; u < GKD_LSP_W; u++) acc[u] += wk * zj[u];
-            }
+                for (int32_t u = c; u < c + GKD_LSP_W; u++) di[u] += wk * zj[u];
+            for (; c < D; c++) di[c] += wk * zj[c];
         }
-#pragma omp simd
-        for (int32_t u = 0; u < GKD_LSP_W; u++) di[c + u] = rbf ? acc[u] - wsum * zi[c + u] : acc[u];
     }
-    for (; c < D; c++) { // the columns past the last whole block
-        float acc = 0.0f;
-        for (int64_t k = k0; k < k1; k++) {
-            const float zj = z[(int64_t)col[k] * D + c];
-            acc += l1 ? (zj > zi[c] ? w[k] : zj < zi[c] ? -w[k] : 0.0f) : w[k] * zj;
-        }
-        di[c] = rbf ? acc - wsum * zi[c] : acc;
-    }
+    if (l->form.kernel == GNNKD_LSP_RBF)
+        for (int32_t c = 0; c < D; c++) di[c] -= wsum * zi[c];
 }
 
 static void lsp_rows_gather(float *dz, const gkd_lsp *l, const float *z, int32_t D, int32_t i0,
