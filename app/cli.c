@@ -259,11 +259,15 @@ int cli_save_run(gnnkd_model *m, const cli_run *run, uint64_t seed, const gnnkd_
     }
     if (rc == GNNKD_OK && run->save_logits) {
         float *logits = malloc((size_t)d->n * (size_t)d->nclass * sizeof *logits);
+        gnnkd_dataset *pd = NULL;
         gnnkd_train_result again;
         cli_run_path(path, sizeof path, run->save_logits, run->runs, (unsigned long long)seed);
         if (logits == NULL) snprintf(msg, GNNKD_MSG_LEN, "--save-logits %.300s: out of memory", path);
-        rc = logits ? gnnkd_evaluate(m, &again, logits, d, g, msg) : GNNKD_ENOMEM;
+        rc = logits ? GNNKD_OK : GNNKD_ENOMEM;
+        if (rc == GNNKD_OK) rc = cli_position_for_model(&pd, d, m, "the student", d->name, msg);
+        if (rc == GNNKD_OK) rc = gnnkd_evaluate(m, &again, logits, pd ? pd : d, g, msg);
         if (rc == GNNKD_OK) rc = gnnkd_npy_write(path, logits, d->n, d->nclass, msg);
+        gnnkd_dataset_free(&pd);
         free(logits);
     }
     return rc;

@@ -81,6 +81,13 @@ int cli_data_for_model(cli_data *data, const gnnkd_model *m, const char *load, c
 int cli_features_for_model(gnnkd_dataset *d, const gnnkd_model *m, const char *load,
                            const char *what, char *msg);
 
+/* A student with position rows (gnnkd_model_position) reads them after the
+ * features of the dataset it was distilled on: *out is d with them
+ * appended (gnnkd_dataset_free), or NULL when m has none (use d). A
+ * dataset of another node count is GNNKD_EINVAL naming load and what. */
+int cli_position_for_model(gnnkd_dataset **out, const gnnkd_dataset *d, const gnnkd_model *m,
+                           const char *load, const char *what, char *msg);
+
 /* After GNNKD_ENOMEM, puts "what: " (printf-style) before msg: the user
  * learns which option or file asked for the memory. Returns status. */
 int cli_oom_context(int status, char *msg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -202,6 +202,20 @@ int cli_features_for_model(gnnkd_dataset *d, const gnnkd_model *m, const char *l
     return GNNKD_EINVAL;
 }
 
+int cli_position_for_model(gnnkd_dataset **out, const gnnkd_dataset *d, const gnnkd_model *m,
+                           const char *load, const char *what, char *msg) {
+    int32_t n = 0, dim = 0;
+    const float *rows = gnnkd_model_position(m, &n, &dim);
+    *out = NULL;
+    if (rows == NULL) return GNNKD_OK;
+    if (n != d->n) {
+        snprintf(msg, GNNKD_MSG_LEN, "%s: position rows of %d nodes, but %s has %d (the student "
+                 "reads the rows of the dataset it was distilled on)", load, n, what, d->n);
+        return GNNKD_EINVAL;
+    }
+    return gnnkd_dataset_append_columns(out, d, rows, dim, msg);
+}
+
 int cli_require_test_set(const gnnkd_dataset *d, char *msg) {
     if (d->nclass == 0) {
         snprintf(msg, GNNKD_MSG_LEN, "dataset %s has no labels: give --labels FILE with --graph "

@@ -335,10 +335,6 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         cli_check_output("distill", "save-teacher", a->save_teacher) ||
         cli_check_output("distill", "position-save", a->position_save))
         return 3;
-    if ((a->position || recipe_position) && a->run.save_logits) { // the full dataset has no position columns
-        fprintf(stderr, "gnnkd distill: --save-logits does not go with --position\n");
-        return 3;
-    }
     if (a->position_save && !a->position && !recipe_position) {
         fprintf(stderr, "gnnkd distill: --position-save needs --position\n");
         return 3;

@@ -17,7 +17,10 @@ static void predict_help(FILE *f) {
             "and the same is done to these rows. One output row a node, in the order of\n"
             "the feature rows: node (the row, from 0), class, then the probability of each\n"
             "class. An MLP needs nothing else; a graph model (gcn) also needs the dataset\n"
-            "it knows and the new nodes' edges to it.\n\n"
+            "it knows and the new nodes' edges to it; a student with position features\n"
+            "(distill --position, --recipe nosmog) the new nodes' edges to the nodes it\n"
+            "knows (the model file holds their position rows; a new node gets the mean of\n"
+            "its known neighbours' rows, zero without one).\n\n"
             "  --load PATH             the model file (gnnkd train/distill --save)\n"
             "  --features FILE         the new nodes' raw features: .mtx or .npy, one row a node\n"
             "  --out FILE              .csv (header node,class,p0,p1,...) or .npy (float32,\n"
@@ -25,8 +28,9 @@ static void predict_help(FILE *f) {
             "                          on stdout\n"
             "  --dataset NAME|DIR      graph models: the known nodes (see gnnkd train --help)\n"
             "  --data-dir DIR          where NAME is looked up (overrides $GNNKD_DATA)\n"
-            "  --edges FILE            graph models: lines 'NEW KNOWN', NEW a row of\n"
-            "                          --features, KNOWN a node of --dataset; '#' comments\n"
+            "  --edges FILE            graph models and position students: lines 'NEW KNOWN',\n"
+            "                          NEW a row of --features, KNOWN a node of --dataset (of\n"
+            "                          the distilled dataset, in its numbering); '#' comments\n"
             "  --threads N             threads (0: all cores)\n\n"
             "Example: gnnkd predict --load student.model --features new.mtx --out new.csv\n");
 }
@@ -101,11 +105,20 @@ static int predict(const predict_opts *o, int32_t *nnew, int32_t *nclass, float 
     } while (0)
     UTIL_TRY(gnnkd_model_load(&m, o->load, msg));
     const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
-    const int32_t F = s->dims[0], C = s->dims[s->nlayers];
+    int32_t pn = 0, pdim = 0;
+    float *prow = NULL;
+    const int position = gnnkd_model_position(m, &pn, &pdim) != NULL;
+    const int32_t F = s->dims[0] - pdim, C = s->dims[s->nlayers];
     const int graph_model = s->kind != GNNKD_MODEL_MLP;
-    UTIL_CHECK(graph_model || (o->data.dataset == NULL && o->edges == NULL), GNNKD_EINVAL,
+    UTIL_CHECK(graph_model || !position || (o->data.dataset == NULL && o->edges != NULL),
+               GNNKD_EINVAL, "%s is an MLP with position features: it needs the new nodes' edges "
+               "to the %d nodes it knows (--edges FILE), not --dataset", o->load, pn);
+    UTIL_CHECK(graph_model || position || (o->data.dataset == NULL && o->edges == NULL),
+               GNNKD_EINVAL,
                "%s is an MLP: it predicts from the feature rows alone (drop --dataset and --edges)",
                o->load);
+    UTIL_CHECK(!graph_model || !position, GNNKD_EINVAL, "%s: a %s model with position features: "
+               "only MLP students are served with them", o->load, gnnkd_model_kind_name(s->kind));
     UTIL_CHECK(!graph_model || (o->data.dataset != NULL && o->edges != NULL), GNNKD_EINVAL,
                "%s is a graph model: it needs the dataset it knows (--dataset) and the new "
                "nodes' edges to it (--edges FILE)", o->load);
@@ -130,6 +143,20 @@ static int predict(const predict_opts *o, int32_t *nnew, int32_t *nclass, float 
         UTIL_TRY(gnnkd_graph_new(&g, &d->adj, msg));
         for (int32_t i = 0; i < k; i++) nodes[i] = n + i;
         UTIL_TRY(gnnkd_model_forward_nodes(logits, NULL, w, m, d, g, nodes, k, msg));
+    } else if (position) { // the features, then each node's known neighbours' mean row
+        gnnkd_dataset *both = NULL;
+        int64_t ne = 0;
+        UTIL_TRY(gnnkd_edges_read(&u, &v, &ne, o->edges, k, pn, msg));
+        UTIL_ALLOC(prow, (int64_t)k * pdim);
+        int rc = gnnkd_model_position_rows(prow, m, k, u, v, ne, msg);
+        if (rc == GNNKD_OK) rc = gnnkd_dataset_append_columns(&both, add, prow, pdim, msg);
+        free(prow);
+        UTIL_TRY(rc);
+        gnnkd_dataset_free(&add);
+        add = both;
+        add->nclass = C;
+        for (int32_t i = 0; i < k; i++) nodes[i] = i;
+        UTIL_TRY(gnnkd_model_forward_nodes(logits, NULL, w, m, add, NULL, nodes, k, msg));
     } else {
         add->nclass = C;
         for (int32_t i = 0; i < k; i++) nodes[i] = i;

@@ -330,6 +330,9 @@ int cmd_eval(int argc, char **argv) {
     if (rc == GNNKD_OK) rc = open_data(&d, &g, &data, s->kind == GNNKD_MODEL_GCN, msg);
     if (rc == GNNKD_OK) rc = cli_features_for_model(d, m, load, d->name, msg);
     if (rc == GNNKD_OK) cli_set_threads((int)threads, d, s);
+    gnnkd_dataset *pd = NULL; // a position student: d with its rows
+    if (rc == GNNKD_OK) rc = cli_position_for_model(&pd, d, m, load, d->name, msg);
+    if (pd) gnnkd_dataset_free(&d), d = pd;
     if (rc == GNNKD_OK && (s->dims[0] != d->nfeat || s->dims[s->nlayers] != d->nclass)) {
         snprintf(msg, sizeof msg, "%s: the model maps %d features to %d classes; dataset %s has %d and %d",
                  load, s->dims[0], s->dims[s->nlayers], d->name, d->nfeat, d->nclass);

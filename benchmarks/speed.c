@@ -76,7 +76,10 @@ static void speed_help(FILE *f) {
             "  --student-model PATH    a trained MLP student (e.g. gnnkd distill --save) instead\n"
             "                          of --student; an MLP student is also exported as C\n"
             "                          (float and int8), compiled with cc -O2 (CC), checked\n"
-            "                          on every node and timed on the same queries\n\n"
+            "                          on every node and timed on the same queries; a\n"
+            "                          student with position rows (distill --position) is\n"
+            "                          timed with them, and its one hop for a new node (the\n"
+            "                          mean of its neighbours' rows) apart\n\n"
             "Distributed (a build with MPI; one model, one thread count, 1 by default):\n"
             "  --partitioned DIR       mpirun -np P gnnkd bench-speed --partitioned DIR: the\n"
             "                          training epoch over the parts of DIR (gnnkd partition),\n"
@@ -486,11 +489,13 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     const char *dataset = arg;
     gnnkd_dataset *d = NULL;
     gnnkd_graph *g = NULL;
+    gnnkd_dataset *dp = NULL; // a position student's input: d and its rows
     gnnkd_model *student = NULL, *teacher = NULL;
     int32_t *perm = NULL;
 #define UTIL_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_dataset_free(&d);                                                           \
+        gnnkd_dataset_free(&dp);                                                          \
         gnnkd_graph_free(&g);                                                             \
         gnnkd_model_free(&student);                                                       \
         gnnkd_model_free(&teacher);                                                       \
@@ -505,13 +510,16 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     }
     UTIL_TRY(cli_open_dataset(&d, &data, msg));
     UTIL_TRY(gnnkd_graph_new(&g, &d->adj, msg));
+    int32_t pn = 0, pdim = 0;
+    const float *pos = student ? gnnkd_model_position(student, &pn, &pdim) : NULL;
     if (o->student_file) {
         UTIL_TRY(cli_features_for_model(d, student, o->student_file, d->name, msg));
         const gnnkd_model_spec *ss = gnnkd_model_get_spec(student);
-        UTIL_CHECK(ss->dims[0] == d->nfeat && ss->dims[ss->nlayers] == d->nclass, GNNKD_EINVAL,
-                   "%s: the model maps %d features to %d classes; %s has %d and %d",
-                   o->student_file, ss->dims[0], ss->dims[ss->nlayers], dataset, d->nfeat,
+        UTIL_CHECK(ss->dims[0] == d->nfeat + pdim && ss->dims[ss->nlayers] == d->nclass,
+                   GNNKD_EINVAL, "%s: the model maps %d features to %d classes; %s has %d and %d",
+                   o->student_file, ss->dims[0] - pdim, ss->dims[ss->nlayers], dataset, d->nfeat,
                    d->nclass);
+        UTIL_TRY(cli_position_for_model(&dp, d, student, o->student_file, dataset, msg));
     } else {
         UTIL_TRY(gnnkd_model_new(&student, &o->student, d->nfeat, d->nclass, o->seed, msg));
         // what a student trained on d would carry, so the export normalises as one
@@ -531,11 +539,12 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
         perm[i] = perm[j];
         perm[j] = t;
     }
-    speed_latency rs, rt;
-    UTIL_TRY(speed_latency_measure(&rs, student, d, g, perm, nq, msg));
+    speed_latency rs, rt, rp;
+    UTIL_TRY(speed_latency_measure(&rs, student, dp ? dp : d, g, perm, nq, msg));
     UTIL_TRY(speed_latency_measure(&rt, teacher, d, g, perm, nq, msg));
+    if (pos) UTIL_TRY(speed_position_measure(&rp, student, d, perm, nq, msg));
     cJSON *ex = NULL;
-    if (gnnkd_model_get_spec(student)->kind == GNNKD_MODEL_MLP) {
+    if (gnnkd_model_get_spec(student)->kind == GNNKD_MODEL_MLP && !pos) { // export refuses rows
         ex = speed_export_measure(student, d, perm, nq, msg);
         if (ex == NULL) { // msg says why
             UTIL_FREE_ALL;
@@ -552,6 +561,16 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
                                             : "fresh (latency does not depend on training)");
     cJSON_AddItemToObject(res, "student", json_latency_model(student, &rs));
     cJSON_AddItemToObject(res, "teacher", json_latency_model(teacher, &rt));
+    if (pos) {
+        cJSON *pj = cJSON_CreateObject();
+        cJSON_AddNumberToObject(pj, "columns", pdim);
+        cJSON_AddNumberToObject(pj, "median_us", rp.median_us);
+        cJSON_AddNumberToObject(pj, "p99_us", rp.p99_us);
+        cJSON_AddNumberToObject(pj, "mean_us", rp.mean_us);
+        cJSON_AddNumberToObject(pj, "nodes_read_median", rp.hood_median);
+        cJSON_AddNumberToObject(pj, "nodes_read_max", rp.hood_max);
+        cJSON_AddItemToObject(res, "position_lookup", pj);
+    }
     cJSON_AddNumberToObject(res, "speedup_median", rt.median_us / rs.median_us);
     cJSON_AddNumberToObject(res, "speedup_p99", rt.p99_us / rs.p99_us);
     if (ex) cJSON_AddItemToObject(res, "export", ex);
@@ -628,6 +647,13 @@ static void print_latency(FILE *f, const cJSON *r, int md) {
                 str(ms[i], "model"), num(ms[i], "median_us"), num(ms[i], "p99_us"),
                 num(ms[i], "nodes_read_median"), num(ms[i], "nodes_read_max"),
                 num(ms[i], "full_graph_ms"));
+    const cJSON *pl = cJSON_GetObjectItemCaseSensitive(r, "position_lookup");
+    if (pl)
+        fprintf(f, "%s  a new node's %.0f position columns (the mean of its neighbours' rows, "
+                   "before the student): median %.2f us, p99 %.2f us, %.0f nodes read (median; "
+                   "max %.0f)\n",
+                md ? "\n" : "", num(pl, "columns"), num(pl, "median_us"), num(pl, "p99_us"),
+                num(pl, "nodes_read_median"), num(pl, "nodes_read_max"));
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(r, "export");
     if (ex)
         fprintf(f, md ? "\nSide by side, %d rounds over the same nodes (load average %.1f, then "

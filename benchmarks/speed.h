@@ -47,6 +47,13 @@ typedef struct {
 int speed_latency_measure(speed_latency *r, gnnkd_model *m, const gnnkd_dataset *d,
                           const gnnkd_graph *g, const int32_t *query, int32_t nquery, char *msg);
 
+/* A position student's one hop (gnnkd_model_position_rows): each query
+ * node v served as a new node whose edges are its edges in d, its row the
+ * mean of its neighbours' rows; each query timed alone (nodes read: its
+ * degree). full_graph_ms and max_abs_diff stay 0. */
+int speed_position_measure(speed_latency *r, const gnnkd_model *m, const gnnkd_dataset *d,
+                           const int32_t *query, int32_t nquery, char *msg);
+
 /* ---- the exported student (speed_export.c) ------------------------------- */
 
 /* The MLP m exported as C (float and int8), compiled with `cc -O2` (CC if

@@ -48,7 +48,8 @@ gnnkd_status gnnkd_position_features(float **pos, int32_t *k, const gnnkd_settin
         const float *src = file ? file + (int64_t)i * dim : obs_emb + (int64_t)r * dim;
         memcpy(out + (int64_t)i * dim, src, (size_t)dim * sizeof *out);
     }
-    // a held-out node: the mean of its observed neighbours (zero if none)
+    // a held-out node: the mean of its observed neighbours; without one, the
+    // observed nodes' mean (below), as gnnkd_model_position_rows serves it
     GKD_ALLOC(held, n);
     for (int32_t h = 0; h < nheld; h++) held[hid[h]] = 1;
     for (int32_t h = 0; h < nheld; h++) {
@@ -63,13 +64,16 @@ gnnkd_status gnnkd_position_features(float **pos, int32_t *k, const gnnkd_settin
             for (int32_t c = 0; c < dim; c++) row[c] += out[(int64_t)j * dim + c];
         }
         for (int32_t c = 0; cnt > 0 && c < dim; c++) row[c] /= (float)cnt;
+        if (cnt == 0) held[i] = 2;
     }
-    if (standardize) {
-        for (int32_t c = 0; c < dim; c++) {
-            double sum = 0.0, sq = 0.0;
-            for (int32_t i = 0; i < n; i++)
-                if (!held[i]) sum += out[(int64_t)i * dim + c];
-            const double mean = sum / (double)nobs;
+    for (int32_t c = 0; c < dim; c++) {
+        double sum = 0.0, sq = 0.0;
+        for (int32_t i = 0; i < n; i++)
+            if (!held[i]) sum += out[(int64_t)i * dim + c];
+        const double mean = nobs > 0 ? sum / (double)nobs : 0.0;
+        for (int32_t h = 0; h < nheld; h++)
+            if (held[hid[h]] == 2) out[(int64_t)hid[h] * dim + c] = standardize ? 0.0f : (float)mean;
+        if (standardize) {
             for (int32_t i = 0; i < n; i++)
                 if (!held[i]) {
                     double v = out[(int64_t)i * dim + c] - mean;
@@ -78,7 +82,8 @@ gnnkd_status gnnkd_position_features(float **pos, int32_t *k, const gnnkd_settin
             const double sd = sqrt(sq / (double)nobs);
             const double scale = sd > 0.0 ? 1.0 / sd : 1.0;
             for (int32_t i = 0; i < n; i++)
-                out[(int64_t)i * dim + c] = (float)((out[(int64_t)i * dim + c] - mean) * scale);
+                if (held[i] != 2)
+                    out[(int64_t)i * dim + c] = (float)((out[(int64_t)i * dim + c] - mean) * scale);
         }
     }
     *pos = out;

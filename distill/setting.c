@@ -339,6 +339,8 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
                                        gnnkd_setting_observed(&sp), gobs, msg));
     dr->student_params = gnnkd_model_num_params(m);
     GKD_TRY(gnnkd_setting_evaluate(&r->student, m, &sp, msg));
+    if (pos) // the student ships with its known nodes' rows (gnnkd_model_position_rows)
+        GKD_TRY(gnnkd_model_set_position(m, pos, s->full->n, sp.full->nfeat - s->full->nfeat, msg));
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;

@@ -461,6 +461,10 @@ gnnkd_status gnnkd_model_export_c(gnnkd_export_info *info, const gnnkd_model *m,
              "model's prediction for a node reads its neighbours' features through the graph, "
              "which a function of one feature row does not have (distil it into an MLP: "
              "gnnkd distill --student mlp:64)", path);
+    GKD_CHECK(m->pos == NULL, GNNKD_EINVAL,
+              "%s: this MLP reads %d position columns after its features, the mean of a node's "
+              "known neighbours' rows, which a function of one feature row does not have (serve "
+              "it with gnnkd predict --edges, or distil without --position)", path, m->pos_dim);
     const char *prefix = o->prefix ? o->prefix : "student";
     GKD_CHECK(is_identifier(prefix), GNNKD_EINVAL,
              "export: the name '%s' is not a C identifier (letters, digits, _; at most 64)", prefix);

@@ -505,6 +505,11 @@ gkd_layer_shape gkd_layer_shape_of(const gnnkd_model_spec *s, int l);
 struct gnnkd_model {
     gnnkd_model_spec spec; /* complete: dims[0] and dims[nlayers] filled in */
     gnnkd_feature_norm feature_norm; /* of the features it was trained on */
+    /* position features (gnnkd_model_set_position): the last pos_dim input
+     * columns are position columns; pos (pos_n, pos_dim) the known nodes'
+     * rows, or NULL */
+    float *pos;
+    int32_t pos_n, pos_dim;
     int64_t nparams;
     float *params, *grads, *adam_m, *adam_v; /* (nparams) each */
     float *w[GNNKD_MAX_LAYERS], *b[GNNKD_MAX_LAYERS];   /* into params */

@@ -92,6 +92,7 @@ gnnkd_status gnnkd_model_new(gnnkd_model **m, const gnnkd_model_spec *spec, int3
 void gnnkd_model_free(gnnkd_model **m) {
     if (m == NULL || *m == NULL) return;
     free((*m)->params);
+    free((*m)->pos);
     free((*m)->grads);
     free((*m)->adam_m);
     free((*m)->adam_v);

@@ -8,7 +8,9 @@
  * attn_dropout; it is still read, as GNNKD_FEATURES_ROW_SUM (the program's
  * only choice without --raw-features when version 1 was written).
  * Version 3 (written for CPF models only; the other kinds stay version 2)
- * adds int32 steps after attn_dropout. */
+ * adds int32 steps after attn_dropout. Version 4 (written for models with
+ * position rows only, of any kind) adds int32 pos_n, int32 pos_dim after
+ * steps and float pos[pos_n * pos_dim] after params. */
 #include "gnn/kernels.h"
 
 #include <errno.h>
@@ -17,19 +19,82 @@
 #include <zlib.h>
 
 #define GKD_MAGIC "GNNKDMDL"
-#define GKD_MODEL_VERSION 3u
+#define GKD_MODEL_VERSION 4u
 
-/* Bytes in a file of format version, nlayers layers and nparams parameters. */
-static int64_t file_size(uint32_t version, int nlayers, int64_t nparams) {
+/* Bytes in a file of format version, nlayers layers, nparams parameters
+ * and npos position values. */
+static int64_t file_size(uint32_t version, int nlayers, int64_t nparams, int64_t npos) {
     return 8 + 4 + 4 + 4 + 4 * (int64_t)(nlayers + 1) + 4 +
-           (version >= 2 ? 4 + 4 * (int64_t)nlayers + 4 : 0) + (version >= 3 ? 4 : 0) + 8 +
-           4 * nparams + 4;
+           (version >= 2 ? 4 + 4 * (int64_t)nlayers + 4 : 0) + (version >= 3 ? 4 : 0) +
+           (version >= 4 ? 8 + 4 * npos : 0) + 8 + 4 * nparams + 4;
 }
 
 gnnkd_feature_norm gnnkd_model_get_feature_norm(const gnnkd_model *m) { return m->feature_norm; }
 
 void gnnkd_model_set_feature_norm(gnnkd_model *m, gnnkd_feature_norm f) {
     if (m && (f == GNNKD_FEATURES_RAW || f == GNNKD_FEATURES_ROW_SUM)) m->feature_norm = f;
+}
+
+const float *gnnkd_model_position(const gnnkd_model *m, int32_t *n, int32_t *dim) {
+    const int has = m != NULL && m->pos != NULL;
+    if (n) *n = has ? m->pos_n : 0;
+    if (dim) *dim = has ? m->pos_dim : 0;
+    return has ? m->pos : NULL;
+}
+
+gnnkd_status gnnkd_model_set_position(gnnkd_model *m, const float *rows, int32_t n, int32_t dim,
+                                      char *msg) {
+    GKD_CLEAR_MSG;
+    float *copy = NULL;
+#define GKD_FREE_ALL free(copy)
+    GKD_CHECK(m != NULL, GNNKD_EINVAL, "gnnkd_model_set_position: m must not be NULL");
+    if (rows != NULL) {
+        GKD_CHECK(n >= 1 && dim >= 1 && dim < m->spec.dims[0], GNNKD_EINVAL,
+                  "position rows: %d x %d; expected at least one row and 1..%d columns (the "
+                  "model has %d inputs)", n, dim, m->spec.dims[0] - 1, m->spec.dims[0]);
+        const int64_t len = (int64_t)n * dim;
+        for (int64_t e = 0; e < len; e++)
+            GKD_CHECK(isfinite(rows[e]), GNNKD_EINVAL, "position rows: row %lld, column %lld is "
+                      "not finite", (long long)(e / dim), (long long)(e % dim));
+        GKD_ALLOC(copy, len);
+        memcpy(copy, rows, (size_t)len * sizeof *copy);
+    }
+    free(m->pos);
+    m->pos = copy;
+    m->pos_n = rows ? n : 0;
+    m->pos_dim = rows ? dim : 0;
+    copy = NULL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+gnnkd_status gnnkd_model_position_rows(float *rows, const gnnkd_model *m, int32_t k,
+                                       const int32_t *u, const int32_t *v, int64_t ne, char *msg) {
+    GKD_CLEAR_MSG;
+    int32_t *cnt = NULL;
+#define GKD_FREE_ALL free(cnt)
+    GKD_CHECK(m != NULL && m->pos != NULL, GNNKD_EINVAL,
+              "gnnkd_model_position_rows: the model has no position rows");
+    GKD_CHECK(k >= 0 && ne >= 0 && (k == 0 || rows != NULL) && (ne == 0 || (u && v)),
+              GNNKD_EINVAL, "gnnkd_model_position_rows: %d nodes, %lld edges, and NULL arrays",
+              k, (long long)ne);
+    const int32_t D = m->pos_dim;
+    GKD_ALLOC(cnt, k + 1);
+    memset(rows, 0, (size_t)((int64_t)k * D) * sizeof *rows);
+    for (int64_t e = 0; e < ne; e++) {
+        GKD_CHECK(u[e] >= 0 && u[e] < k && v[e] >= 0 && v[e] < m->pos_n, GNNKD_EINVAL,
+                  "edge %lld: %d -> %d; expected a new node 0..%d and a known node 0..%d",
+                  (long long)e, u[e], v[e], k - 1, m->pos_n - 1);
+        float *row = rows + (int64_t)u[e] * D;
+        const float *src = m->pos + (int64_t)v[e] * D;
+        for (int32_t c = 0; c < D; c++) row[c] += src[c];
+        cnt[u[e]]++;
+    }
+    for (int32_t i = 0; i < k; i++)
+        for (int32_t c = 0; cnt[i] > 0 && c < D; c++) rows[(int64_t)i * D + c] /= (float)cnt[i];
+    GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
 }
 
 static uint8_t *put_u32(uint8_t *p, uint32_t v) {
@@ -75,8 +140,10 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
     if (m == NULL || path == NULL)
         GKD_FAIL(GNNKD_EINVAL, "gnnkd_model_save: m and path must not be NULL");
     const gnnkd_model_spec *s = &m->spec;
-    const uint32_t version = s->kind == GNNKD_MODEL_CPF ? 3u : 2u; // older readers keep the rest
-    int64_t size = file_size(version, s->nlayers, m->nparams);
+    // the lowest version that holds the model: older readers keep the rest
+    const uint32_t version = m->pos ? 4u : s->kind == GNNKD_MODEL_CPF ? 3u : 2u;
+    const int64_t npos = m->pos ? (int64_t)m->pos_n * m->pos_dim : 0;
+    int64_t size = file_size(version, s->nlayers, m->nparams, npos);
     GKD_ALLOC(buf, size);
     uint8_t *p = buf;
     memcpy(p, GKD_MAGIC, 8);
@@ -89,8 +156,10 @@ gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path, char *msg)
     for (int l = 0; l < s->nlayers; l++) p = put_u32(p, (uint32_t)s->heads[l]);
     p = put_f32(p, s->attn_dropout);
     if (version >= 3) p = put_u32(p, (uint32_t)s->steps);
+    if (version >= 4) p = put_u32(put_u32(p, (uint32_t)m->pos_n), (uint32_t)m->pos_dim);
     p = put_u64(p, (uint64_t)m->nparams);
     for (int64_t e = 0; e < m->nparams; e++) p = put_f32(p, m->params[e]);
+    for (int64_t e = 0; e < npos; e++) p = put_f32(p, m->pos[e]);
     put_u32(p, checksum(buf, size - 4));
 
     char tmp[GKD_PATH_LEN + 32];
@@ -160,7 +229,7 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
              "%s: model file version %u; this gnnkd reads versions 1 to %u", path, version,
              GKD_MODEL_VERSION);
     GKD_CHECK(kind <= GNNKD_MODEL_CPF, GNNKD_EDATA, "%s: unknown model kind %u", path, kind);
-    GKD_CHECK((kind == GNNKD_MODEL_CPF) == (version >= 3), GNNKD_EDATA,
+    GKD_CHECK(version == 4 || (kind == GNNKD_MODEL_CPF) == (version == 3), GNNKD_EDATA,
              "%s: a %s model in a version %u file", path,
              gnnkd_model_kind_name((gnnkd_model_kind)kind), version);
     GKD_CHECK(version >= 2 || kind == GNNKD_MODEL_GCN || kind == GNNKD_MODEL_MLP, GNNKD_EDATA,
@@ -168,7 +237,8 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
              gnnkd_model_kind_name((gnnkd_model_kind)kind), version);
     GKD_CHECK(nlayers >= 2 && nlayers <= GNNKD_MAX_LAYERS, GNNKD_EDATA,
              "%s: %u layers; 2..%d are supported", path, nlayers, GNNKD_MAX_LAYERS);
-    GKD_CHECK(len >= file_size(version, (int)nlayers, 0), GNNKD_EDATA, "%s: truncated header", path);
+    GKD_CHECK(len >= file_size(version, (int)nlayers, 0, 0), GNNKD_EDATA, "%s: truncated header",
+              path);
 
     gnnkd_model_spec s;
     memset(&s, 0, sizeof s);
@@ -195,15 +265,25 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
         s.steps = (int32_t)get_u32(p);
         p += 4;
     }
+    int32_t pos_n = 0, pos_dim = 0;
+    if (version >= 4) {
+        pos_n = (int32_t)get_u32(p);
+        pos_dim = (int32_t)get_u32(p + 4);
+        p += 8;
+        GKD_CHECK(pos_n >= 1 && pos_dim >= 1 && pos_dim < s.dims[0], GNNKD_EDATA,
+                  "%s: %d x %d position rows for a model of %d inputs", path, pos_n, pos_dim,
+                  s.dims[0]);
+    }
+    const int64_t npos = (int64_t)pos_n * pos_dim;
     int64_t nparams = (int64_t)get_u64(p), expect = 0;
     p += 8;
     char why[GNNKD_MSG_LEN] = "";
     GKD_CHECK(gkd_model_spec_check(&expect, &s, why) == GNNKD_OK, GNNKD_EDATA, "%s: %s", path, why);
     GKD_CHECK(nparams == expect, GNNKD_EDATA, "%s: %lld parameters, but the shape has %lld",
              path, (long long)nparams, (long long)expect);
-    GKD_CHECK(len == file_size(version, s.nlayers, nparams), GNNKD_EDATA,
+    GKD_CHECK(len == file_size(version, s.nlayers, nparams, npos), GNNKD_EDATA,
              "%s: %lld bytes, expected %lld (truncated or trailing data)", path, (long long)len,
-             (long long)file_size(version, s.nlayers, nparams));
+             (long long)file_size(version, s.nlayers, nparams, npos));
     GKD_CHECK(checksum(buf, len - 4) == get_u32(buf + len - 4), GNNKD_EDATA,
              "%s: checksum mismatch (the file is corrupted)", path);
 
@@ -214,6 +294,17 @@ gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path, char *msg) {
         GKD_CHECK(isfinite(out->params[e]), GNNKD_EDATA,
                   "%s: parameter %lld is %g: the model is not usable", path, (long long)e,
                   (double)out->params[e]);
+    }
+    if (npos > 0) {
+        GKD_ALLOC(out->pos, npos);
+        for (int64_t e = 0; e < npos; e++, p += 4) {
+            out->pos[e] = get_f32(p);
+            GKD_CHECK(isfinite(out->pos[e]), GNNKD_EDATA, "%s: position row %lld, column %lld "
+                      "is %g", path, (long long)(e / pos_dim), (long long)(e % pos_dim),
+                      (double)out->pos[e]);
+        }
+        out->pos_n = pos_n;
+        out->pos_dim = pos_dim;
     }
     *m = out;
     out = NULL;

@@ -936,6 +936,34 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_input_grad(gnnkd_model *m, fl
 GNNKD_API gnnkd_feature_norm gnnkd_model_get_feature_norm(const gnnkd_model *m);
 GNNKD_API void gnnkd_model_set_feature_norm(gnnkd_model *m, gnnkd_feature_norm f);
 
+/* Position features (NOSMOG; gnnkd_position_features): a student trained
+ * with position columns reads, after its nf = dims[0] - dim feature
+ * columns, dim columns that place the node in the graph. The model keeps
+ * the rows of the n nodes it knows, so that it can be shipped alone: a new
+ * node's row is the mean of its known neighbours' rows
+ * (gnnkd_model_position_rows), one hop of lookup instead of a graph model's
+ * L-hop field. gnnkd_distill_in sets them (every node of the setting's full
+ * dataset, in its numbering: the held-out nodes' rows are their observed
+ * neighbours' mean); model files keep them.
+ * gnnkd_model_position: the block (n, dim), row-major, owned by m, and its
+ * sizes; NULL (and zeros) when m has none. O(1).
+ * gnnkd_model_set_position: copies rows (n, dim) into m, replacing any
+ * block; rows NULL removes it. GNNKD_EINVAL unless 1 <= dim < dims[0],
+ * n >= 1 and every value is finite; GNNKD_ENOMEM. O(n dim).
+ * gnnkd_model_position_rows: the rows (k, dim) of k new nodes given by
+ * their edges (u[e] a new node 0..k-1, v[e] a known node 0..n-1, as
+ * gnnkd_edges_read reads them; an edge given twice counts twice): each the
+ * mean of its known neighbours' rows, zero without one (the column mean of
+ * standardised rows). GNNKD_EINVAL if m has no block or an id is out of
+ * range. O(k dim + ne dim). */
+GNNKD_API const float *gnnkd_model_position(const gnnkd_model *m, int32_t *n, int32_t *dim);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_set_position(gnnkd_model *m, const float *rows,
+                                                                int32_t n, int32_t dim, char *msg);
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_position_rows(float *rows, const gnnkd_model *m,
+                                                                 int32_t k, const int32_t *u,
+                                                                 const int32_t *v, int64_t ne,
+                                                                 char *msg);
+
 /* Saves m: magic, version, shape, feature normalisation, parameters and a
  * CRC-32, written to a temporary file and renamed (the format is in
  * gnn/model_io.c). GNNKD_EIO if it cannot be written. */
@@ -1734,9 +1762,11 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_setting_evaluate(gnnkd_setting_acc 
  * NULL when path is given) or, if path is not NULL, their rows of the .npy
  * file path ((full n, k) float32/64, e.g. one saved by an earlier run). A
  * held-out node (inductive setting) gets the mean of its observed
- * neighbours' rows, zero if it has none: a student with position features
- * thus needs one hop of the graph at inference for a new node (the sum of
- * its neighbours' rows, O(degree k)). With standardize, every column is
+ * neighbours' rows, or the observed nodes' mean if it has none (the zero
+ * row once standardised, as gnnkd_model_position_rows serves a new node):
+ * a student with position features thus needs one hop of the graph at
+ * inference for a new node (the sum of its neighbours' rows, O(degree k)).
+ * With standardize, every column is
  * then centred and scaled to unit variance by its mean and deviation over
  * the observed nodes (a column constant there is only centred), which
  * puts the embedding on the scale of normalised features. Errors:
@@ -1769,7 +1799,9 @@ typedef struct {
  * are unlabelled nodes: transfer set all or unlabeled; teacher files are
  * GNNKD_EINVAL). Inductive: teacher files and a transfer file are
  * GNNKD_EINVAL (they would carry the full graph's numbering into the
- * observed one). Errors: as gnnkd_distill; GNNKD_ENOMEM. *student as for
+ * observed one). With position features the student keeps every node's
+ * position row (gnnkd_model_set_position), so that it predicts alone.
+ * Errors: as gnnkd_distill; GNNKD_ENOMEM. *student as for
  * gnnkd_distill. O(gnnkd_distill + the members' forward passes over d). */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r,
                                                         gnnkd_model **student,

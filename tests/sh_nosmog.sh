@@ -61,7 +61,6 @@ check_err "adv-eps" --adv-eps -0.1
 check_err "adv-steps" --adv-eps 0.1 --adv-steps 0
 check_err "position-save needs --position" --position-save "$tmp/x.npy"
 check_err "missing.npy" --position "$tmp/missing.npy"
-check_err "save-logits does not go with --position" --position deepwalk:4 --save-logits "$tmp/l.npy"
 check_err "cannot be combined" --position deepwalk:4 --transfer munge:10
 check_err "recipe 'glnn': expected nosmog" --recipe glnn
 check_err "rsd-batch" --rsd-weight 1 --rsd-batch 0
@@ -70,5 +69,44 @@ check_err "rsd-projector" --rsd-projector 2
 check_err "\-\-batch takes a whole number" --batch -1
 check_err "\-\-batch takes a whole number" --batch 12x
 check_err "mini-batches (batch 8) do not go with lsp" --method lsp --batch 8
-check_err "save-logits does not go with --position" --recipe nosmog --save-logits "$tmp/l.npy"
+# a position student ships with its rows: its logits saved, and predict serves
+# new nodes from their features and edges alone (a new node whose one edge is
+# to known node i, with i's features, is node i: the same probabilities)
+tiny="$GNNKD_TEST_DATA/tiny"
+"$GNNKD_BIN" distill --dataset "$tiny" --teacher gcn:4 --student mlp:4 --epochs 5 --threads 1 \
+  --quiet --position deepwalk:4,walks=2,length=5 --save "$tmp/p.model" --save-logits "$tmp/p.npy" \
+  >/dev/null || fail "distill a position student"
+printf '# new known\n0 0\n1 1\n2 2\n3 3\n4 4\n5 5\n' >"$tmp/self.txt"
+"$GNNKD_BIN" predict --load "$tmp/p.model" --features "$tiny/features.mtx" --edges "$tmp/self.txt" \
+  --out "$tmp/p.csv" || fail "predict with a position student"
+python3 - "$tmp/p.npy" "$tmp/p.csv" <<'PY' || fail "predict differs from the saved logits"
+import ast, math, struct, sys
+data = open(sys.argv[1], "rb").read()
+hlen = struct.unpack("<H", data[8:10])[0]
+rows, cols = ast.literal_eval(data[10:10 + hlen].decode())["shape"]
+z = struct.unpack("<%df" % (rows * cols), data[10 + hlen:10 + hlen + 4 * rows * cols])
+csv = [l.split(",") for l in open(sys.argv[2]).read().split()[1:]]
+assert len(csv) == rows == 6, (len(csv), rows)
+for i, line in enumerate(csv):
+    x = z[i * cols:(i + 1) * cols]
+    e = [math.exp(v - max(x)) for v in x]
+    for c in range(cols):
+        assert abs(float(line[2 + c]) - e[c] / sum(e)) < 1e-5, (i, c, line, x)
+PY
+"$GNNKD_BIN" eval --dataset "$tiny" --load "$tmp/p.model" --save-logits "$tmp/e.npy" >/dev/null &&
+  python3 "$(dirname "$0")/npy_compare.py" "$tmp/p.npy" "$tmp/e.npy" 1e-6 >/dev/null ||
+  fail "eval of a position student differs from distill's logits"
+run --position deepwalk:4,walks=1,length=5 --save "$tmp/s.model" >/dev/null
+if "$GNNKD_BIN" eval --dataset "$tiny" --load "$tmp/s.model" >/dev/null 2>"$tmp/err"; then
+  fail "eval on another dataset"; fi
+grep -q "s.model: position rows of 300 nodes, but tiny has 6" "$tmp/err" || fail "eval: $(cat "$tmp/err")"
+pred() { "$GNNKD_BIN" predict --load "$tmp/p.model" --features "$tiny/features.mtx" "$@"; }
+if pred >/dev/null 2>"$tmp/err"; then fail "position student without --edges"; fi
+grep -q "position features: it needs the new nodes' edges to the 6 nodes it knows (--edges FILE)" \
+  "$tmp/err" || fail "no --edges: $(cat "$tmp/err")"
+printf '0 6\n' >"$tmp/far.txt"
+if pred --edges "$tmp/far.txt" >/dev/null 2>"$tmp/err"; then fail "edge to node 6 accepted"; fi
+grep -q "far.txt:1" "$tmp/err" || fail "edge out of range: $(cat "$tmp/err")"
+if "$GNNKD_BIN" export --load "$tmp/p.model" --out "$tmp/p.c" 2>"$tmp/err"; then fail "exported"; fi
+grep -q "reads 4 position columns" "$tmp/err" || fail "export: $(cat "$tmp/err")"
 echo "sh_nosmog: ok"

@@ -89,6 +89,21 @@ for v in ("library", "float", "int8"):
 EOF
 done
 
+# A student with position rows: served with them, its one hop timed apart
+"$GNNKD_BIN" distill --dataset synthetic --teacher gcn:8 --student mlp:8 --epochs 3 --quiet \
+  --threads 1 --position deepwalk:4,walks=1,length=5 --save "$tmp/pos.model" >/dev/null ||
+  fail "distill a position student"
+"$GNNKD_BIN" bench-speed --dataset synthetic --student-model "$tmp/pos.model" --latency-only \
+  --latency-nodes 100 --json >"$tmp/pos.json" 2>"$tmp/err" || { cat "$tmp/err" >&2; fail "position latency"; }
+python3 - "$tmp/pos.json" <<'EOF' || fail "position latency JSON"
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+p = r["position_lookup"]
+assert p["columns"] == 4 and 0 < p["median_us"] <= p["p99_us"], p
+assert 1 <= p["nodes_read_median"] <= p["nodes_read_max"], p
+assert r["student"]["max_abs_diff"] < 1e-3 and "export" not in r, r
+EOF
+
 # The help text is printed whole (it is a printf format).
 "$GNNKD_BIN" bench-speed --help >"$tmp/help" || fail "--help exited $?"
 grep -q 'cpu share below 100% says' "$tmp/help" && grep -q '^Example:' "$tmp/help" ||

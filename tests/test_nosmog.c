@@ -5,9 +5,11 @@
  * against finite differences. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/internal.h"
 
@@ -137,6 +139,9 @@ Test(position, observed_graph_only) {
     uint8_t *is_held = calloc((size_t)d->n, 1);
     for (int32_t h = 0; h < nheld; h++) is_held[held[h]] = 1;
     int with_neighbours = 0;
+    double obs_mean[8] = {0}; // a held-out node without observed neighbours gets it
+    for (int32_t r = 0; r < nobs; r++)
+        for (int32_t c = 0; c < k; c++) obs_mean[c] += pos[(int64_t)ids[r] * k + c] / nobs;
     for (int32_t h = 0; h < nheld; h++) {
         const int32_t i = held[h];
         double mean[8] = {0};
@@ -149,10 +154,11 @@ Test(position, observed_graph_only) {
         }
         with_neighbours += cnt > 0;
         for (int32_t c = 0; c < k; c++)
-            cr_assert_float_eq(pos[(int64_t)i * k + c], cnt ? mean[c] / cnt : 0.0, 1e-5,
+            cr_assert_float_eq(pos[(int64_t)i * k + c], cnt ? mean[c] / cnt : obs_mean[c], 1e-5,
                                "held-out node %d, column %d", i, c);
     }
-    cr_assert(with_neighbours > 0);
+    cr_assert(with_neighbours > 0 && with_neighbours < nheld, "%d of %d held-out nodes have "
+              "observed neighbours", with_neighbours, nheld);
     // standardised: zero mean and unit deviation over the observed rows
     cr_assert_eq(gnnkd_position_features(&std, &k, s, &o, NULL, 1, msg), GNNKD_OK, "%s", msg);
     for (int32_t c = 0; c < k; c++) {
@@ -255,3 +261,110 @@ static void input_grad_fd(const char *spec_text) {
 Test(input_grad, mlp_against_finite_differences) { input_grad_fd("mlp:16"); }
 Test(input_grad, gcn_against_finite_differences) { input_grad_fd("gcn:16"); }
 Test(input_grad, sage_against_finite_differences) { input_grad_fd("sage:8"); }
+
+/* A position student keeps every node's row: saved and loaded bit for bit,
+ * a held-out node's row recomputed from its edges to the observed nodes
+ * (gnnkd_model_position_rows) is the one it was scored with, and the rows
+ * of new nodes are their known neighbours' means, by hand. */
+Test(position, student_ships_with_its_rows) {
+    gnnkd_dataset *d = NULL, *pd = NULL;
+    gnnkd_setting *s = NULL;
+    gnnkd_model *m = NULL, *back = NULL;
+    char msg[GNNKD_MSG_LEN] = "", dir[] = "/tmp/gnnkd_test_pos_XXXXXX", path[96];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/student.model", dir);
+    cr_assert_eq(gnnkd_dataset_synthetic(&d, "synthetic:nodes=300,degree=4,features=16,train-per-class=5", msg),
+                 GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_setting_new(&s, d, GNNKD_SETTING_INDUCTIVE, 0.3, 5, msg), GNNKD_OK, "%s", msg);
+    gnnkd_distill_options o;
+    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
+    cr_assert_eq(gnnkd_model_spec_parse(&o.teacher, "gcn:8", msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_model_spec_parse(&o.student, "mlp:8", msg), GNNKD_OK);
+    o.teacher_train.epochs = o.student_train.epochs = 20;
+    gnnkd_deepwalk_options_default(&o.position);
+    o.position.dim = 4, o.position.walks = 2, o.position.length = 10;
+    omp_set_num_threads(1);
+    gnnkd_distill_setting_result r;
+    cr_assert_eq(gnnkd_distill_in(&r, &m, &o, 1, s, msg), GNNKD_OK, "%s", msg);
+    int32_t n = 0, k = 0;
+    const float *block = gnnkd_model_position(m, &n, &k);
+    cr_assert(block != NULL && n == d->n && k == 4 && gnnkd_model_get_spec(m)->dims[0] == 20,
+              "%d x %d rows, %d inputs", n, k, gnnkd_model_get_spec(m)->dims[0]);
+    cr_assert_eq(gnnkd_model_save(m, path, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_model_load(&back, path, msg), GNNKD_OK, "%s", msg);
+    int32_t n2 = 0, k2 = 0;
+    const float *rows = gnnkd_model_position(back, &n2, &k2);
+    cr_assert(n2 == n && k2 == k && memcmp(rows, block, sizeof *rows * (size_t)(n * k)) == 0,
+              "the loaded rows differ");
+
+    // the held-out nodes' rows, from their edges to observed nodes alone
+    int32_t nheld = 0;
+    const int32_t *held = gnnkd_setting_held_out(s, &nheld);
+    uint8_t *is_held = calloc((size_t)d->n, 1);
+    for (int32_t h = 0; h < nheld; h++) is_held[held[h]] = 1;
+    int32_t *u = calloc((size_t)d->adj.rowptr[d->n] + 1, sizeof *u);
+    int32_t *v = calloc((size_t)d->adj.rowptr[d->n] + 1, sizeof *v);
+    float *got = calloc((size_t)nheld * k, sizeof *got), *all = malloc(sizeof *all * (size_t)(n * k));
+    int64_t ne = 0;
+    for (int32_t h = 0; h < nheld; h++)
+        for (int64_t p = d->adj.rowptr[held[h]]; p < d->adj.rowptr[held[h] + 1]; p++)
+            if (!is_held[d->adj.colidx[p]]) u[ne] = h, v[ne++] = d->adj.colidx[p];
+    cr_assert(ne > 0);
+    cr_assert_eq(gnnkd_model_position_rows(got, back, nheld, u, v, ne, msg), GNNKD_OK, "%s", msg);
+    memcpy(all, rows, sizeof *all * (size_t)(n * k));
+    for (int32_t h = 0; h < nheld; h++)
+        for (int32_t c = 0; c < k; c++) {
+            cr_assert_float_eq(got[(int64_t)h * k + c], rows[(int64_t)held[h] * k + c], 1e-5,
+                               "held-out node %d, column %d", held[h], c);
+            all[(int64_t)held[h] * k + c] = got[(int64_t)h * k + c];
+        }
+    // and the loaded student, given those rows, scores the setting's ind
+    const float *logits = NULL;
+    cr_assert_eq(gnnkd_dataset_append_columns(&pd, d, all, k, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_model_forward(back, &logits, pd, NULL, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
+    cr_assert_float_eq(gnnkd_accuracy(logits, d->label, held, nheld, d->nclass), r.student.ind, 1e-9);
+
+    // new nodes by hand: node 0 has known neighbours 2 and 5, node 1 has 2, node 2 none
+    const int32_t hu[] = {0, 1, 0}, hv[] = {2, 2, 5};
+    float three[12];
+    cr_assert_eq(gnnkd_model_position_rows(three, back, 3, hu, hv, 3, msg), GNNKD_OK, "%s", msg);
+    for (int32_t c = 0; c < k; c++) {
+        cr_assert_float_eq(three[c], 0.5f * (rows[2 * k + c] + rows[5 * k + c]), 1e-6);
+        cr_assert_eq(three[k + c], rows[2 * k + c]);
+        cr_assert_eq(three[2 * k + c], 0.0f);
+    }
+    const int32_t bad[] = {n};
+    msg[0] = '\0';
+    cr_assert_eq(gnnkd_model_position_rows(three, back, 3, hu, bad, 1, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "known node 0..299") != NULL, "%s", msg);
+    // bad blocks: as many columns as inputs, a NaN; NULL removes the rows
+    msg[0] = '\0';
+    cr_assert_eq(gnnkd_model_set_position(back, rows, n, 20, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "1..19 columns") != NULL, "%s", msg);
+    all[7] = NAN;
+    msg[0] = '\0';
+    cr_assert_eq(gnnkd_model_set_position(back, all, n, k, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "row 1, column 3 is not finite") != NULL, "%s", msg);
+    cr_assert_eq(gnnkd_model_set_position(back, NULL, 0, 0, msg), GNNKD_OK, "%s", msg);
+    cr_assert_null(gnnkd_model_position(back, &n2, &k2));
+    cr_assert(n2 == 0 && k2 == 0);
+    // a version-4 file cut short is refused, naming its size
+    FILE *f = fopen(path, "r+b");
+    cr_assert_not_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fclose(f);
+    cr_assert_eq(truncate(path, len - 8), 0);
+    gnnkd_model_free(&back);
+    msg[0] = '\0';
+    cr_assert_eq(gnnkd_model_load(&back, path, msg), GNNKD_EDATA);
+    cr_assert(strstr(msg, "truncated or trailing data") != NULL, "%s", msg);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    free(is_held), free(u), free(v), free(got), free(all);
+    gnnkd_model_free(&m);
+    gnnkd_dataset_free(&pd);
+    gnnkd_setting_free(&s);
+    gnnkd_dataset_free(&d);
+}
