@@ -20,7 +20,7 @@ static void predict_help(FILE *f) {
             "it knows and the new nodes' edges to it; a student with position features\n"
             "(distill --position, --recipe nosmog) the new nodes' edges to the nodes it\n"
             "knows (the model file holds their position rows; a new node gets the mean of\n"
-            "its known neighbours' rows, zero without one).\n\n"
+            "its known neighbours' rows, the known nodes' mean without one).\n\n"
             "  --load PATH             the model file (gnnkd train/distill --save)\n"
             "  --features FILE         the new nodes' raw features: .mtx or .npy, one row a node\n"
             "  --out FILE              .csv (header node,class,p0,p1,...) or .npy (float32,\n"
@@ -106,7 +106,6 @@ static int predict(const predict_opts *o, int32_t *nnew, int32_t *nclass, float 
     UTIL_TRY(gnnkd_model_load(&m, o->load, msg));
     const gnnkd_model_spec *s = gnnkd_model_get_spec(m);
     int32_t pn = 0, pdim = 0;
-    float *prow = NULL;
     const int position = gnnkd_model_position(m, &pn, &pdim) != NULL;
     const int32_t F = s->dims[0] - pdim, C = s->dims[s->nlayers];
     const int graph_model = s->kind != GNNKD_MODEL_MLP;
@@ -143,21 +142,20 @@ static int predict(const predict_opts *o, int32_t *nnew, int32_t *nclass, float 
         UTIL_TRY(gnnkd_graph_new(&g, &d->adj, msg));
         for (int32_t i = 0; i < k; i++) nodes[i] = n + i;
         UTIL_TRY(gnnkd_model_forward_nodes(logits, NULL, w, m, d, g, nodes, k, msg));
-    } else if (position) { // the features, then each node's known neighbours' mean row
-        gnnkd_dataset *both = NULL;
-        int64_t ne = 0;
-        UTIL_TRY(gnnkd_edges_read(&u, &v, &ne, o->edges, k, pn, msg));
-        UTIL_ALLOC(prow, (int64_t)k * pdim);
-        int rc = gnnkd_model_position_rows(prow, m, k, u, v, ne, msg);
-        if (rc == GNNKD_OK) rc = gnnkd_dataset_append_columns(&both, add, prow, pdim, msg);
-        free(prow);
-        UTIL_TRY(rc);
-        gnnkd_dataset_free(&add);
-        add = both;
-        add->nclass = C;
-        for (int32_t i = 0; i < k; i++) nodes[i] = i;
-        UTIL_TRY(gnnkd_model_forward_nodes(logits, NULL, w, m, add, NULL, nodes, k, msg));
     } else {
+        if (position) { // the features, then each node's known neighbours' mean row
+            gnnkd_dataset *both = NULL;
+            float *prow = NULL;
+            int64_t ne = 0;
+            UTIL_TRY(gnnkd_edges_read(&u, &v, &ne, o->edges, k, pn, msg));
+            UTIL_ALLOC(prow, (int64_t)k * pdim);
+            int rc = gnnkd_model_position_rows(prow, m, k, u, v, ne, msg);
+            if (rc == GNNKD_OK) rc = gnnkd_dataset_append_columns(&both, add, prow, pdim, msg);
+            free(prow);
+            UTIL_TRY(rc);
+            gnnkd_dataset_free(&add);
+            add = both;
+        }
         add->nclass = C;
         for (int32_t i = 0; i < k; i++) nodes[i] = i;
         UTIL_TRY(gnnkd_model_forward_nodes(logits, NULL, w, m, add, NULL, nodes, k, msg));

@@ -476,6 +476,8 @@ static int sc_nosmog(ctx *c) {
     gnnkd_model *m = NULL;
     gnnkd_distill_options o;
     gnnkd_distill_setting_result r;
+    float row[4];
+    const int32_t edge[2] = {0, 7}; // new node 0 -- known node 7
     snprintf(path, sizeof path, "%s/pos.npy", c->tmp);
     gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
     o.teacher_train.epochs = o.student_train.epochs = 2;
@@ -488,6 +490,12 @@ static int sc_nosmog(ctx *c) {
     STEP(gnnkd_dataset_synthetic(&d, spec, msg));
     STEP(gnnkd_setting_new(&s, d, GNNKD_SETTING_INDUCTIVE, 0.3, 1, msg));
     STEP(gnnkd_distill_in(&r, &m, &o, 1, s, msg));
+    // the student ships with its rows: a model file, and a new node's row
+    snprintf(path, sizeof path, "%s/pos.model", c->tmp);
+    STEP(gnnkd_model_save(m, path, msg));
+    gnnkd_model_free(&m);
+    STEP(gnnkd_model_load(&m, path, msg));
+    STEP(gnnkd_model_position_rows(row, m, 1, edge, edge + 1, 1, msg));
 done:
     gnnkd_model_free(&m);
     gnnkd_setting_free(&s);
