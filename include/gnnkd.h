@@ -964,18 +964,21 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_position_rows(float *rows, co
                                                                  const int32_t *v, int64_t ne,
                                                                  char *msg);
 
-/* Saves m: magic, version, shape, feature normalisation, parameters and a
- * CRC-32, written to a temporary file and renamed (the format is in
- * gnn/model_io.c). GNNKD_EIO if it cannot be written. */
+/* Saves m: magic, version, shape, feature normalisation, parameters, the
+ * position rows if m has them, and a CRC-32, written to a temporary file
+ * and renamed (the format is in gnn/model_io.c: the lowest version that
+ * holds m). GNNKD_EIO if it cannot be written. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_save(const gnnkd_model *m, const char *path,
                                                        char *msg);
 
-/* Loads a model written by gnnkd_model_save (format version 2, or version
+/* Loads a model written by gnnkd_model_save (format versions 2 to 4: 3
+ * adds CPF's step count, 4 the position rows; or version
  * 1, written before models recorded their feature normalisation: those are
  * taken as GNNKD_FEATURES_ROW_SUM, what the gnnkd program then always did
  * without --raw-features); a bad magic, version, shape, normalisation,
  * length, checksum or a NaN/infinite parameter is GNNKD_EDATA ("path:
- * reason"), an unreadable file or one that is not a regular file GNNKD_EIO.
+ * reason"; so is a non-finite position value), an unreadable file or one
+ * that is not a regular file GNNKD_EIO.
  * Adam's moments start at zero.
  * Ownership: a new model, freed with gnnkd_model_free. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_load(gnnkd_model **m, const char *path,
