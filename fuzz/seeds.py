@@ -96,7 +96,21 @@ def model(kind, dims, dropout=0.5):
     return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
 
 
+# version 4: an MLP whose last 2 of 5 inputs are position columns, rows of 3 nodes
+def model_v4(dims, pos_n, pos_dim):
+    nparams = sum(dims[l] * dims[l + 1] + dims[l + 1] for l in range(len(dims) - 1))
+    body = b"GNNKDMDL" + struct.pack("<III", 4, 1, len(dims) - 1)
+    body += struct.pack("<%di" % len(dims), *dims) + struct.pack("<fI", 0.5, 1)  # dropout, norm
+    body += struct.pack("<%di" % (len(dims) - 1), *([1] * (len(dims) - 1)))  # heads
+    body += struct.pack("<fiii", 0.0, 0, pos_n, pos_dim)  # attn dropout, steps, rows
+    body += struct.pack("<q", nparams)
+    body += struct.pack("<%df" % nparams, *[0.01 * (i % 7 - 3) for i in range(nparams)])
+    body += struct.pack("<%df" % (pos_n * pos_dim), *[0.5 * (i % 3 - 1) for i in range(pos_n * pos_dim)])
+    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
 seed("fuzz_model", "gcn_4_3_2", model(0, [4, 3, 2]))
+seed("fuzz_model", "mlp_5_4_3_pos", model_v4([5, 4, 3], 3, 2))
 seed("fuzz_model", "mlp_5_4_4_3", model(1, [5, 4, 4, 3], 0.0))
 seed("fuzz_model", "magic", b"GNNKDMDL")
 
