@@ -460,8 +460,9 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
     }
     if (bench_needs_position(g))
         fprintf(f, "Position features (%s): %s, computed once per dataset and seed on the observed "
-                   "graph (a held-out node gets its observed neighbours' mean), standardised per "
-                   "column, appended to the student's features.\n\n",
+                   "graph (a held-out node gets its observed neighbours' mean, the observed "
+                   "nodes' mean without one), standardised per column, appended to the "
+                   "student's features.\n\n",
                 "kd+position, nosmog, nosmog+adv", g->position_text);
 
     fprintf(f, "## Chosen settings\n\n"
