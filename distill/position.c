@@ -71,8 +71,6 @@ gnnkd_status gnnkd_position_features(float **pos, int32_t *k, const gnnkd_settin
         for (int32_t i = 0; i < n; i++)
             if (!held[i]) sum += out[(int64_t)i * dim + c];
         const double mean = nobs > 0 ? sum / (double)nobs : 0.0;
-        for (int32_t h = 0; h < nheld; h++)
-            if (held[hid[h]] == 2) out[(int64_t)hid[h] * dim + c] = standardize ? 0.0f : (float)mean;
         if (standardize) {
             for (int32_t i = 0; i < n; i++)
                 if (!held[i]) {
@@ -82,9 +80,10 @@ gnnkd_status gnnkd_position_features(float **pos, int32_t *k, const gnnkd_settin
             const double sd = sqrt(sq / (double)nobs);
             const double scale = sd > 0.0 ? 1.0 / sd : 1.0;
             for (int32_t i = 0; i < n; i++)
-                if (held[i] != 2)
-                    out[(int64_t)i * dim + c] = (float)((out[(int64_t)i * dim + c] - mean) * scale);
+                out[(int64_t)i * dim + c] = (float)((out[(int64_t)i * dim + c] - mean) * scale);
         }
+        for (int32_t h = 0; h < nheld; h++)
+            if (held[hid[h]] == 2) out[(int64_t)hid[h] * dim + c] = standardize ? 0.0f : (float)mean;
     }
     *pos = out;
     *k = dim;

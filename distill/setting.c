@@ -310,11 +310,11 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     /* position features: the student's datasets (observed and full) with
      * the setting's position columns appended; sp is s with them */
     gnnkd_setting sp = *s;
+    int32_t k = 0; // position columns
     if (o->position.dim > 0 || o->position_file != NULL) {
         gnnkd_deepwalk_options dw = o->position;
         dw.seed = o->position.seed + seed;
         const char *file = o->position_file;
-        int32_t k = 0;
         if (o->position_save) { // the raw block, then read back: one DeepWalk
             GKD_TRY(gnnkd_position_features(&pos, &k, s, file ? NULL : &dw, file, 0, msg));
             GKD_TRY(gnnkd_npy_write(o->position_save, pos, s->full->n, k, msg));
@@ -340,7 +340,7 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     dr->student_params = gnnkd_model_num_params(m);
     GKD_TRY(gnnkd_setting_evaluate(&r->student, m, &sp, msg));
     if (pos) // the student ships with its known nodes' rows (gnnkd_model_position_rows)
-        GKD_TRY(gnnkd_model_set_position(m, pos, s->full->n, sp.full->nfeat - s->full->nfeat, msg));
+        GKD_TRY(gnnkd_model_set_position(m, pos, s->full->n, k, msg));
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;
