@@ -548,7 +548,7 @@ gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r, gnnkd_model **student,
         r->teacher_members = o->ensemble;
         GKD_TRY(teacher_acc(r->teacher_acc, t, p, msg));
         GKD_ALLOC(target, (int64_t)p->owned * C);
-        GKD_TRY(gnnkd_teacher_targets(target, t, o->method, o->temperature, o->center, msg));
+        GKD_TRY(gnnkd_teacher_targets(target, t, o->method, o->temperature, gkd_target_flags(o), msg));
         GKD_ALLOC(rows, p->owned);
         uint8_t *train = (uint8_t *)z; // scratch: owned bytes fit in owned x C floats
         memset(train, 0, (size_t)p->owned);

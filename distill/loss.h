@@ -5,7 +5,14 @@
 #ifndef GKD_DISTILL_LOSS_H
 #define GKD_DISTILL_LOSS_H
 
+#include "gnnkd.h"
+
 #include <stdint.h>
+
+/* The gnnkd_teacher_targets flags of o: the one place its fields map to them. */
+static inline int gkd_target_flags(const gnnkd_distill_options *o) {
+    return (o->center ? GNNKD_TARGET_CENTER : 0) | (o->standardise ? GNNKD_TARGET_STANDARDISE : 0);
+}
 
 /* gnnkd_loss_ce, _kd and _compress over the nidx rows idx of a mean over
  * denom rows (the other rows on other processes): the gradient weight /

@@ -3,6 +3,7 @@
  * for KD, logits for compression). */
 #include "distill/lsp.h"
 
+#include <math.h>
 #include <string.h>
 
 struct gnnkd_teacher {
@@ -113,11 +114,29 @@ gnnkd_status gnnkd_teacher_add_file(gnnkd_teacher *t, const char *path, const gn
 #undef GKD_FREE_ALL
 }
 
+/* zs (n, C) = the rows of z (n, C) z-scored: (z - mean) / sd over each row's
+ * C entries; a constant row becomes zeros. */
+static void standardise_rows(float *zs, const float *z, int64_t n, int32_t C) {
+    for (int64_t i = 0; i < n; i++) {
+        const float *r = z + i * C;
+        double mean = 0.0, var = 0.0;
+        for (int32_t j = 0; j < C; j++) mean += r[j];
+        mean /= C;
+        for (int32_t j = 0; j < C; j++) var += (r[j] - mean) * (r[j] - mean);
+        const double sd = sqrt(var / C) + 1e-12;
+        for (int32_t j = 0; j < C; j++) zs[i * C + j] = (float)((r[j] - mean) / sd);
+    }
+}
+
 gnnkd_status gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_method method,
-                                   float T, int center, char *msg) {
+                                   float T, int flags, char *msg) {
     GKD_CLEAR_MSG;
-#define GKD_FREE_ALL free(p)
-    float *p = NULL;
+#define GKD_FREE_ALL                                                                       \
+    do {                                                                                  \
+        free(p);                                                                          \
+        free(zs);                                                                         \
+    } while (0)
+    float *p = NULL, *zs = NULL;
     GKD_CHECK(t->members > 0, GNNKD_EINVAL, "teacher: no members");
     GKD_CHECK(gkd_method_soft(method), GNNKD_EINVAL,
               "teacher: %s has no soft targets", gnnkd_method_name(method));
@@ -127,13 +146,15 @@ gnnkd_status gnnkd_teacher_targets(float *target, const gnnkd_teacher *t, gnnkd_
     const float w = 1.0f / (float)t->members;
     memset(target, 0, (size_t)one * sizeof(float));
     if (gkd_method_kd(method)) GKD_ALLOC(p, one);
+    if (flags & GNNKD_TARGET_STANDARDISE) GKD_ALLOC(zs, one);
     for (int k = 0; k < t->members; k++) {
         const float *z = t->logits + (size_t)k * (size_t)one;
+        if (zs) standardise_rows(zs, z, t->n, t->C), z = zs;
         if (p) gnnkd_softmax(p, z, t->n, t->C, T);
         const float *src = p ? p : z;
         for (int64_t i = 0; i < one; i++) target[i] += w * src[i];
     }
-    if (method == GNNKD_METHOD_COMPRESS && center) {
+    if (method == GNNKD_METHOD_COMPRESS && (flags & GNNKD_TARGET_CENTER)) {
         for (int64_t i = 0; i < t->n; i++) {
             float *row = target + i * t->C;
             double mean = 0.0;

@@ -1357,14 +1357,24 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_teacher_add_file(gnnkd_teacher *t, 
 /* The number of members added. */
 GNNKD_API int gnnkd_teacher_members(const gnnkd_teacher *t);
 
+/* Flags of gnnkd_teacher_targets. */
+enum {
+    GNNKD_TARGET_CENTER = 1,     /* compression: centre each target row to zero mean */
+    GNNKD_TARGET_STANDARDISE = 2 /* each member's logit row z-scored (mean 0, standard
+                                  * deviation 1 over its C entries) before the target:
+                                  * a per-node temperature T * sd_i (logit standardisation,
+                                  * Sun et al. 2024, on the teacher's side), so a teacher
+                                  * kept at an early, flat epoch still gives its ranking */
+};
+
 /* The distillation target (n, C) for a method: for KD the mean of the
- * members' softmax(z / T); for compression the mean of their logits, each row
- * centred to zero mean if center is set. GNNKD_EINVAL without members or
- * for T <= 0 with KD; GNNKD_ENOMEM. Ownership: written into the caller's
- * target array (n, C). */
+ * members' softmax(z / T); for compression the mean of their logits. flags:
+ * GNNKD_TARGET_* (0 for none). GNNKD_EINVAL without members or for T <= 0
+ * with KD; GNNKD_ENOMEM. Ownership: written into the caller's target array
+ * (n, C). */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_teacher_targets(float *target, const gnnkd_teacher *t,
                                                             gnnkd_method method, float T,
-                                                            int center, char *msg);
+                                                            int flags, char *msg);
 
 /* *acc = the accuracy of the ensemble (argmax of the mean softmax at T = 1)
  * on the rows idx. GNNKD_EINVAL without members; GNNKD_ENOMEM (it needs an
@@ -1474,6 +1484,8 @@ typedef struct {
     float temperature;                 /* KD (1) */
     float alpha;                       /* weight of the soft term (0.9) */
     int center;                        /* compression: centre the logit rows (0) */
+    int standardise;                   /* z-score the teacher's logit rows first
+                                        * (GNNKD_TARGET_STANDARDISE) (0) */
     gnnkd_transfer transfer;           /* (GNNKD_TRANSFER_ALL) */
     const char *transfer_path;         /* for GNNKD_TRANSFER_FILE (borrowed) */
     /* MUNGE pseudo-nodes added to the transfer set (gnnkd_munge; only

@@ -32,6 +32,14 @@ out=$(run --recipe nosmog --rsd-batch 100 --position deepwalk:4,walks=1,length=5
 grep -q '"recipe":"nosmog","position":"deepwalk:4,walks=1,length=5","rsd_weight":3,"rsd_batch":100' \
   <<<"$out" || fail "recipe with overrides: $out"
 grep -q '"student_params":359' <<<"$out" || fail "recipe student with 36 inputs: $out"
+grep -q '"temperature":1,.*"standardise_logits":true' <<<"$out" || fail "recipe's targets: $out"
+# standardised targets are a different objective: another student, and the recipe's can be turned off
+run --save-logits "$tmp/plain.npy" >/dev/null
+std=$(run --standardise-logits 1 --save-logits "$tmp/std.npy")
+grep -q '"standardise_logits":true' <<<"$std" || fail "--standardise-logits 1: $std"
+! cmp -s "$tmp/plain.npy" "$tmp/std.npy" || fail "standardised targets changed nothing"
+out=$(run --recipe nosmog --standardise-logits 0 --epochs 1)
+grep -q '"standardise_logits":false' <<<"$out" || fail "recipe, standardisation off: $out"
 out=$(run --rsd-weight 2 --rsd-similarity dot --rsd-projector 1 --lsp-preact)
 grep -q '"rsd_weight":2,"rsd_batch":512,"rsd_similarity":"dot","rsd_projector":true' <<<"$out" \
   || fail "NOSMOG's similarity form: $out"

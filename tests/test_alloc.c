@@ -356,6 +356,7 @@ static int sc_distill(ctx *c) {
     STEP(gnnkd_teacher_add_logits(te, z, msg));
     STEP(gnnkd_teacher_targets(target, te, GNNKD_METHOD_COMPRESS, 1.0f, 1, msg));
     STEP(gnnkd_teacher_targets(target, te, GNNKD_METHOD_KD, 2.0f, 0, msg));
+    STEP(gnnkd_teacher_targets(target, te, GNNKD_METHOD_KD, 2.0f, GNNKD_TARGET_STANDARDISE, msg));
     const gnnkd_transfer kinds[3] = {GNNKD_TRANSFER_ALL, GNNKD_TRANSFER_TRAIN, GNNKD_TRANSFER_FILE};
     FILE *f = fopen(at(tf, c->tmp, "transfer.txt"), "w");
     if (f == NULL || fputs("0\n2\n5\n", f) < 0 || fclose(f) != 0) abort();

@@ -230,6 +230,48 @@ Test(teacher, ensemble_averages_probabilities_and_logits) {
     gnnkd_teacher_free(&t);
 }
 
+Test(teacher, standardised_targets_by_hand) {
+    /* rows 0 and 1 rank the classes alike at scales 1 and 1e-3 (a teacher kept
+     * at a flat early epoch); z-scored, both are (-sqrt(1.5), 0, sqrt(1.5)):
+     * softmax at T 1 (0.062556, 0.212896, 0.724548), at T 2 (0.160049,
+     * 0.295258, 0.544693). Row 2 is constant: the uniform target, no NaN. */
+    const float z[9] = {1, 2, 3, 1e-3f, 2e-3f, 3e-3f, 4, 4, 4};
+    const float t1[3] = {0.0625558f, 0.2128959f, 0.7245483f}, t2[3] = {0.1600486f, 0.2952582f, 0.5446932f};
+    float target[9], plain[9];
+    char msg[GNNKD_MSG_LEN];
+    gnnkd_teacher *t = NULL;
+    cr_assert_eq(gnnkd_teacher_new(&t, 3, 3, msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_add_logits(t, z, msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_KD, 1.0f, GNNKD_TARGET_STANDARDISE, msg),
+                 GNNKD_OK, "%s", msg);
+    for (int j = 0; j < 3; j++) {
+        cr_assert_float_eq(target[j], t1[j], 2e-6);
+        cr_assert_float_eq(target[3 + j], t1[j], 2e-6);
+        cr_assert_float_eq(target[6 + j], 1.0f / 3.0f, 1e-7);
+    }
+    /* unstandardised, the flat row says almost nothing */
+    cr_assert_eq(gnnkd_teacher_targets(plain, t, GNNKD_METHOD_KD, 1.0f, 0, msg), GNNKD_OK);
+    cr_assert_lt(plain[5] - plain[3], 0.001f);
+    cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_KD, 2.0f, GNNKD_TARGET_STANDARDISE, msg),
+                 GNNKD_OK);
+    for (int j = 0; j < 3; j++) cr_assert_float_eq(target[3 + j], t2[j], 2e-6);
+    /* compression's target is the z-scored logits themselves */
+    cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_COMPRESS, 1.0f, GNNKD_TARGET_STANDARDISE, msg),
+                 GNNKD_OK);
+    cr_assert_float_eq(target[3], -1.2247449f, 1e-5);
+    cr_assert_float_eq(target[4], 0.0f, 1e-5);
+    cr_assert_float_eq(target[5], 1.2247449f, 1e-5);
+    /* an ensemble averages its members' standardised targets */
+    const float b[9] = {30, 0, 0, 0, 0, 30, 1, 1, 2};
+    cr_assert_eq(gnnkd_teacher_add_logits(t, b, msg), GNNKD_OK);
+    cr_assert_eq(gnnkd_teacher_targets(target, t, GNNKD_METHOD_KD, 1.0f, GNNKD_TARGET_STANDARDISE, msg),
+                 GNNKD_OK);
+    /* b's row 0 z-scored: (sqrt(2), -sqrt(2)/2, -sqrt(2)/2); softmax (0.806617, 0.096692, 0.096692) */
+    const float b0[3] = {0.8066165f, 0.0966917f, 0.0966917f};
+    for (int j = 0; j < 3; j++) cr_assert_float_eq(target[j], 0.5f * (t1[j] + b0[j]), 2e-6);
+    gnnkd_teacher_free(&t);
+}
+
 Test(teacher, accuracy_is_a_status_and_a_value) {
     /* mean softmax of (1, 2, 3) and (3, 0, 0) is about (0.50, 0.15, 0.36): class 0 */
     const float a[3] = {1, 2, 3}, b[3] = {3, 0, 0};

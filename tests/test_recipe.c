@@ -75,6 +75,7 @@ Test(recipe, defaults_per_method_and_rule) {
     cr_assert_eq(d.alpha, 0.9f);
     cr_assert_eq(d.ensemble, 1);
     cr_assert_eq(d.center, 0);
+    cr_assert_eq(d.standardise, 0);
     cr_assert_eq(d.transfer, GNNKD_TRANSFER_ALL);
     cr_assert_eq(gnnkd_distill_member_seed(5, 0), 5u);
     cr_assert_eq(gnnkd_distill_member_seed(5, 2), 5u + 2 * 7919u);

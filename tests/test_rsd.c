@@ -237,7 +237,8 @@ Test(rsd, recipes) {
     cr_assert_null(gnnkd_recipe_name(-1));
     cr_assert_eq(gnnkd_recipe_apply(&o, "nosmog", msg), GNNKD_OK, "%s", msg);
     cr_assert_eq(o.method, GNNKD_METHOD_KD);
-    cr_assert_eq(o.temperature, 0.5f);
+    cr_assert_eq(o.temperature, 1.0f);
+    cr_assert_eq(o.standardise, 1);
     cr_assert_eq(o.position.dim, 64);
     cr_assert_gt(o.rsd_weight, 0.0f);
     cr_assert_eq(o.student_train.epochs, 500);
