@@ -121,6 +121,7 @@ awk 'BEGIN{print "# new known"; for (i = 0; i < 40; i++) { if (i % 4 == 0) conti
 "$GNNKD_BIN" export --load "$tmp/p.model" --out "$tmp/p.c" 2>"$tmp/err" &&
   "$GNNKD_BIN" export --load "$tmp/p.model" --out "$tmp/q.c" --int8 2>>"$tmp/err" ||
   fail "export of a position student: $(cat "$tmp/err")"
+grep -q "position rows of 6 nodes x 4 columns, 96 bytes" "$tmp/err" || fail "export: $(cat "$tmp/err")"
 grep -q "int student_predict_new(const float \*x, const int32_t \*nbr, int nnbr, float \*probs);" \
   "$tmp/p.h" && grep -q "#define STUDENT_NNODES 6" "$tmp/q.h" || fail "export header: $(cat "$tmp/p.h")"
 cat >"$tmp/driver.c" <<'C'
