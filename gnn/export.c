@@ -41,8 +41,8 @@ static void export_info(gnnkd_export_info *info, const gnnkd_model *m) {
     info->int8_bytes = q + info->pos_bytes_int8;
     // two float rows and layer 0's 64-column gather buffer (idx, val); for
     // int8 also an int32 accumulator row (or a later layer's int16 levels),
-    // and one more for the position part of layer 0
-    const int64_t fwd = 2 * 4 * widest + 64 * 8, fwd8 = (Q ? 4 : 3) * 4 * widest + 64 * 8;
+    // and for the position part of layer 0 one more and its int16 levels
+    const int64_t fwd = 2 * 4 * widest + 64 * 8, fwd8 = (Q ? 4 : 3) * 4 * widest + 64 * 8 + 2 * Q;
     // PREFIX_logits_new holds a position row while the lookup (int8: its
     // int64 column sums), then the forward, runs
     info->stack_bytes = fwd + 4 * Q;
@@ -375,12 +375,14 @@ static const char INT8_COMMON[] =
     "    return a;\n"
     "}\n\n";
 
-/* Layer 0 gathers rows of q0 (@I, @O); later layers, dense and short, are
+/* Layer 0 gathers rows of q0 (@F, @O); later layers, dense and short, are
  * dot products with the rows of their transposed q (@O, @I). A position
- * student's layer 0 sums its position part apart, on scales of its own. */
+ * student's layer 0 sums its position part apart, on scales of its own, as
+ * dot products too: a position row is dense (measured on PubMed's student,
+ * gathering its rows made the int8 export slower than the float one). */
 static const char INT8_LAYER0[] =
     "/* layer 0, part of a row: acc (@O) += entries val[j] r (j < nnz), each rounded to\n"
-    " * an int8 level, times the int8 rows of q0 (@I, @O) at columns idx[j]; two\n"
+    " * an int8 level, times the int8 rows of q0 (@F, @O) at columns idx[j]; two\n"
     " * entries at a time, as two products fit an int16. */\n"
     "static void P_gather0(int32_t *restrict acc, const int32_t *idx, const float *val, int nnz,\n"
     "                      float r) {\n"
@@ -397,19 +399,21 @@ static const char INT8_LAYER0[] =
     "    }\n"
     "}\n\n"
     "@{/* layer 0, the position part: accp (@O) = the row pos (@Q) times r, rounded to\n"
-    " * int8 levels, times the int8 rows @F.. of q0, two rows at a time. */\n"
+    " * int8 levels (|pos r| <= 127: no clamp; branch-free, as a position row's signs\n"
+    " * are unpredictable), dot the int8 rows of qp0 (@O, @Q: w0's position rows\n"
+    " * transposed, as the row is dense). */\n"
     "static void P_position0(int32_t *restrict accp, const float *restrict pos, float r) {\n"
+    "    int16_t qp[@Q];\n"
     "    int k, c;\n"
-    "    for (c = 0; c < @O; c++) accp[c] = 0;\n"
-    "    for (k = 0; k + 1 < @Q; k += 2) {\n"
-    "        const int16_t qa = (int16_t)P_level(pos[k] * r), qb = (int16_t)P_level(pos[k + 1] * r);\n"
-    "        const int8_t *ka = P_q0 + (long)(@F + k) * @O, *kb = ka + @O;\n"
-    "        for (c = 0; c < @O; c++) accp[c] += (int16_t)(qa * ka[c] + qb * kb[c]);\n"
+    "    for (k = 0; k < @Q; k++) {\n"
+    "        const float t = pos[k] * r;\n"
+    "        qp[k] = (int16_t)(int)(t + (t >= 0.0f ? 0.5f : -0.5f));\n"
     "    }\n"
-    "    if (k < @Q) {\n"
-    "        const int16_t qa = (int16_t)P_level(pos[k] * r);\n"
-    "        const int8_t *ka = P_q0 + (long)(@F + k) * @O;\n"
-    "        for (c = 0; c < @O; c++) accp[c] += (int16_t)(qa * ka[c]);\n"
+    "    for (c = 0; c < @O; c++) {\n"
+    "        const int8_t *qc = P_qp0 + (long)c * @Q;\n"
+    "        int32_t acc = 0;\n"
+    "        for (k = 0; k < @Q; k++) acc += qp[k] * qc[k];\n"
+    "        accp[c] = acc;\n"
     "    }\n"
     "}\n\n@}"
     "/* y[c] = acc[c] sx scale0[c]@{ + accp[c] sp scale_pos0[c]@} + b0[c], ReLU if @R. */\n"
@@ -654,12 +658,20 @@ static int write_source(FILE *f, const char *name, const char *P, const char *U,
             // a position student's layer 0: the feature and the position rows apart
             quantise(q, scale, m->w[l], F, oo);
             if (F < i) quantise(q + (int64_t)F * oo, scale + oo, m->w[l] + (int64_t)F * oo, i - F, oo);
-            // layer 0 as (i, o); later layers transposed, (o, i)
-            fprintf(f, "static const int8_t %s_q%d[%lld] = {", P, l, (long long)i * oo);
-            for (int64_t e = 0; e < (int64_t)i * oo; e++)
+            // layer 0's feature rows as (F, o); later layers, and layer 0's
+            // position rows (qp0), transposed, (o, i)
+            fprintf(f, "static const int8_t %s_q%d[%lld] = {", P, l, (long long)F * oo);
+            for (int64_t e = 0; e < (int64_t)F * oo; e++)
                 fprintf(f, e % 16 ? " %d," : "\n    %d,",
                         l == 0 ? q[e] : q[(e % i) * oo + e / i]);
             fputs("\n};\n", f);
+            if (F < i) {
+                const int64_t np = (int64_t)(i - F) * oo;
+                fprintf(f, "static const int8_t %s_qp0[%lld] = {", P, (long long)np);
+                for (int64_t e = 0; e < np; e++)
+                    fprintf(f, e % 16 ? " %d," : "\n    %d,", q[(int64_t)(F + e % (i - F)) * oo + e / (i - F)]);
+                fputs("\n};\n", f);
+            }
             put_floats(f, "float", P, "s", l, scale, oo);
             if (F < i) put_floats(f, "float", P, "sp", l, scale + oo, oo);
             free(q), free(scale);

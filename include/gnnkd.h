@@ -1046,9 +1046,10 @@ GNNKD_API void gnnkd_export_options_default(gnnkd_export_options *o);
  * stack_bytes and stack_bytes_int8: at most the bytes of local arrays one
  * call puts on the stack, float and int8 (2, resp. 3, float rows of the
  * widest layer output, plus 512 for a 64-column gather of a dense row's
- * nonzeros; a position student's int8 layer 0 adds a fourth row, and its
- * _new functions hold a position row, 4 dim, beside the larger of the
- * forward and the lookup's, 8 dim for int8, column sums). */
+ * nonzeros; a position student's int8 layer 0 adds a fourth row and 2 dim
+ * for the position row's int16 levels, and its _new functions hold a
+ * position row, 4 dim, beside the larger of the forward and the lookup's
+ * column sums, 8 dim for int8). */
 typedef struct {
     int64_t float_bytes, int8_bytes;
     int64_t stack_bytes, stack_bytes_int8;
