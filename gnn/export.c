@@ -498,8 +498,7 @@ static const char COMMON_TAIL[] =
     "int P_predict(const float *x@{, const float *pos@}, float *probs) {\n"
     "    return P_softmax(probs, P_logits(x@{, pos@}, probs));\n"
     "}\n\n"
-    "int P_predict_sparse(const int32_t *idx, const float *val, int nnz@{, const float *pos@},\n"
-    "                     float *probs) {\n"
+    "int P_predict_sparse(const int32_t *idx, const float *val, int nnz@{, const float *pos@}, float *probs) {\n"
     "    return P_softmax(probs, P_logits_sparse(idx, val, nnz@{, pos@}, probs));\n"
     "}\n";
 
