@@ -1,5 +1,6 @@
-/* cmd_export.c — `gnnkd export`: a saved MLP student as standalone C99
- * (gnnkd_model_export_c does the work). */
+/* cmd_export.c — `gnnkd export`: a saved MLP student, with its position
+ * rows if it has them, as standalone C99 (gnnkd_model_export_c does the
+ * work). */
 #include "cli.h"
 
 #include <string.h>
@@ -11,11 +12,18 @@ static void export_help(FILE *f) {
             "(FILE.h): the weights as static const arrays and PREFIX_predict(x, probs),\n"
             "PREFIX_predict_sparse(idx, val, nnz, probs) (and _logits twins) over one node's\n"
             "RAW feature row; they apply the feature normalisation the model was trained\n"
-            "with. Needs only a C99 compiler and libm; no allocation, no mutable globals.\n"
+            "with. A student with position features (distill --position, --recipe nosmog)\n"
+            "also takes the node's position row, PREFIX_predict(x, pos, probs), and the\n"
+            "source holds the rows of the nodes it was distilled on (int8 with --int8):\n"
+            "PREFIX_position(node, pos) gives a known node's, PREFIX_position_new(nbr,\n"
+            "nnbr, pos) a new node's (the mean of its known neighbours' rows, as predict\n"
+            "--edges does), PREFIX_predict_new(x, nbr, nnbr, probs) both steps at once.\n"
+            "Needs only a C99 compiler and libm; no allocation, no mutable globals.\n"
             "Graph models (gcn) are refused: their predictions read the graph.\n\n"
             "  --load PATH             the model file (gnnkd train/distill --save)\n"
             "  --out FILE.c            the source to write (and FILE.h)\n"
             "  --int8                  int8 weights, per output channel, symmetric; int32 sums\n"
+            "                          (a position student's rows: int8, a scale a column)\n"
             "  --name PREFIX           the functions' prefix (student)\n\n"
             "Example: gnnkd export --load student.model --out student.c --int8\n");
 }
@@ -53,6 +61,12 @@ int cmd_export(int argc, char **argv) {
     gnnkd_export_info info;
     int rc = gnnkd_model_load(&m, load, msg);
     if (rc == GNNKD_OK) rc = gnnkd_model_export_c(&info, m, out, &eo, msg);
+    int32_t pn = 0, pdim = 0;
+    if (rc == GNNKD_OK && gnnkd_model_position(m, &pn, &pdim) != NULL)
+        fprintf(stderr, "gnnkd export: %s: position rows of %d nodes x %d columns, %lld bytes "
+                        "(float32 %lld, int8 %lld), counted below\n",
+                out, pn, pdim, (long long)(eo.int8 ? info.pos_bytes_int8 : info.pos_bytes),
+                (long long)info.pos_bytes, (long long)info.pos_bytes_int8);
     if (rc == GNNKD_OK)
         fprintf(stderr, "gnnkd export: %s (%s weights, %lld bytes; float32 %lld, int8 %lld), "
                         "features %s, stack %lld bytes a call\n",

@@ -79,7 +79,8 @@ static void speed_help(FILE *f) {
             "                          on every node and timed on the same queries; a\n"
             "                          student with position rows (distill --position) is\n"
             "                          timed with them, and its one hop for a new node (the\n"
-            "                          mean of its neighbours' rows) apart\n\n"
+            "                          mean of its neighbours' rows) apart; its export also\n"
+            "                          serving each query as a new node from its edges\n\n"
             "Distributed (a build with MPI; one model, one thread count, 1 by default):\n"
             "  --partitioned DIR       mpirun -np P gnnkd bench-speed --partitioned DIR: the\n"
             "                          training epoch over the parts of DIR (gnnkd partition),\n"
@@ -544,8 +545,8 @@ static int latency_child(cJSON **out, const speed_opts *o, const void *arg, char
     UTIL_TRY(speed_latency_measure(&rt, teacher, d, g, perm, nq, msg));
     if (pos) UTIL_TRY(speed_position_measure(&rp, student, d, perm, nq, msg));
     cJSON *ex = NULL;
-    if (gnnkd_model_get_spec(student)->kind == GNNKD_MODEL_MLP && !pos) { // export refuses rows
-        ex = speed_export_measure(student, d, perm, nq, msg);
+    if (gnnkd_model_get_spec(student)->kind == GNNKD_MODEL_MLP) {
+        ex = speed_export_measure(student, d, dp, perm, nq, msg);
         if (ex == NULL) { // msg says why
             UTIL_FREE_ALL;
             return GNNKD_EINTERNAL;
@@ -663,10 +664,12 @@ static void print_latency(FILE *f, const cJSON *r, int md) {
                         "%.1f); export compiled with %s:\n",
                 (int)num(ex, "rounds"), num(ex, "loadavg_before"), num(ex, "loadavg_after"),
                 str(ex, "compiler"), str(st, "model"));
-    static const char *const which[3] = {"library", "float", "int8"},
-                             *const label[3] = {"in-library", "float export", "int8 export"};
-    for (int i = 0; ex && i < 3; i++) {
+    static const char *const which[5] = {"library", "float", "int8", "float_new", "int8_new"},
+                             *const label[5] = {"in-library", "float export", "int8 export",
+                                                "float, new node", "int8, new node"};
+    for (int i = 0; ex && i < 5; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(ex, which[i]), *m;
+        if (v == NULL) continue; // the new-node rows: position students only
         char meds[256] = "";
         size_t used = 0;
         cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(v, "round_medians_us"))
@@ -674,17 +677,27 @@ static void print_latency(FILE *f, const cJSON *r, int md) {
                 used += (size_t)snprintf(meds + used, sizeof meds - used, "%s%.2f", used ? " " : "",
                                          m->valuedouble);
         fprintf(f, md ? "| %s | %.2f | %.2f | %s |\n"
-                      : "    %-13s median %9.2f us  p99 %9.2f us  (round medians %s)\n",
+                      : "    %-15s median %9.2f us  p99 %9.2f us  (round medians %s)\n",
                 label[i], num(v, "median_us"), num(v, "p99_us"), meds);
     }
     if (ex)
         fprintf(f, "%s  export: float = library class on %.0f of %.0f nodes, max |logit diff| %.2g; "
                    "int8 agrees on %.2f%%, test accuracy %.4f (library %.4f); %.0f bytes float, "
-                   "%.0f int8\n",
+                   "%.0f int8; source %.0f / %.0f bytes, compiled in %.1f / %.1f s\n",
                 md ? "\n" : "", num(ex, "float_same_class"), num(ex, "nodes_checked"),
                 num(ex, "float_max_abs_logit_diff"), 100.0 * num(ex, "int8_agreement"),
                 num(ex, "test_acc_int8"), num(ex, "test_acc_library"), num(ex, "float_bytes"),
-                num(ex, "int8_bytes"));
+                num(ex, "int8_bytes"), num(ex, "float_source_bytes"), num(ex, "int8_source_bytes"),
+                num(ex, "float_compile_seconds"), num(ex, "int8_compile_seconds"));
+    const cJSON *nn = ex ? cJSON_GetObjectItemCaseSensitive(ex, "new_nodes") : NULL;
+    if (nn)
+        fprintf(f, "%s  each node as a new node (its row the mean of its neighbours'): float "
+                   "export against the library's row, max |logit diff| %.2g; int8 agrees on "
+                   "%.2f%%; test accuracy float %.4f, int8 %.4f; the rows table %.0f bytes "
+                   "float, %.0f int8\n",
+                md ? "\n" : "", num(nn, "float_max_abs_logit_diff"),
+                100.0 * num(nn, "int8_agreement"), num(nn, "test_acc_float"),
+                num(nn, "test_acc_int8"), num(nn, "pos_bytes"), num(nn, "pos_bytes_int8"));
     fprintf(f, "%s  %s is %.1fx faster at the median, %.1fx at p99\n\n", md ? "\n" : "",
             str(st, "model"), num(r, "speedup_median"), num(r, "speedup_p99"));
 }

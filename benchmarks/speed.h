@@ -60,10 +60,13 @@ int speed_position_measure(speed_latency *r, const gnnkd_model *m, const gnnkd_d
  * set) into shared objects and loaded: checked on every node of d against
  * the library's eval logits (float: max |diff| and same class; int8:
  * agreement with float, test accuracy), then each query timed alone after
- * a warm pass. A JSON object, or NULL with msg (no compiler, not an MLP). */
+ * a warm pass. A student with position rows reads dp (d with its rows
+ * appended: the library's input; NULL otherwise) and is checked and timed
+ * also for each node served as a new node from its edges in d. A JSON
+ * object, or NULL with msg (no compiler, not an MLP). */
 struct cJSON;
-struct cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const int32_t *query,
-                                   int32_t nquery, char *msg);
+struct cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_dataset *dp,
+                                   const int32_t *query, int32_t nquery, char *msg);
 
 /* ---- distributed training (speed_dist.c) --------------------------------- */
 

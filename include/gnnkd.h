@@ -1035,14 +1035,25 @@ typedef struct {
 /* *o = float32 weights, prefix "student". O(1). */
 GNNKD_API void gnnkd_export_options_default(gnnkd_export_options *o);
 
-/* What an export takes: the parameters' bytes as float32 (4 per
- * parameter) and as int8 (1 per weight, plus float32 scales and biases,
- * 4 each per output), and at most the bytes of local arrays one call puts
- * on the stack, float and int8 (2, resp. 3, float rows of the widest layer
- * output, plus 512 for a 64-column gather of a dense row's nonzeros). */
+/* What an export takes. float_bytes: the parameters as float32 (4 per
+ * parameter) plus, for a student with position rows, the rows table as
+ * float32 (4 n dim); int8_bytes: 1 per weight, plus float32 scales and
+ * biases (4 each per output; layer 0 of a position student has a second
+ * set of scales, 4 dims[1], for its position rows), plus the rows table as
+ * int8 (n dim, and 4 dim of column scales). pos_bytes and pos_bytes_int8
+ * are the rows table's share of each (0 without rows). These count the
+ * static const data an export holds; its code is a few kilobytes more.
+ * stack_bytes and stack_bytes_int8: at most the bytes of local arrays one
+ * call puts on the stack, float and int8 (2, resp. 3, float rows of the
+ * widest layer output, plus 512 for a 64-column gather of a dense row's
+ * nonzeros; a position student's int8 layer 0 adds a fourth row and 2 dim
+ * for the position row's int16 levels, and its _new functions hold a
+ * position row, 4 dim, beside the larger of the forward and the lookup's
+ * column sums, 8 dim for int8). */
 typedef struct {
     int64_t float_bytes, int8_bytes;
     int64_t stack_bytes, stack_bytes_int8;
+    int64_t pos_bytes, pos_bytes_int8;
 } gnnkd_export_info;
 
 /* Writes the MLP m as one self-contained C99 source, path (ending in .c),
@@ -1059,6 +1070,29 @@ typedef struct {
  * nonzeros), each returning the predicted class (-1 for a sparse column out
  * of range): they apply m's recorded feature normalisation
  * (gnnkd_model_get_feature_norm) themselves, then the layers, in eval mode.
+ * A student with position rows (gnnkd_model_set_position) reads the node's
+ * position row too, PREFIX_NPOS floats used as given (they are
+ * standardised already), after the features:
+ *   int PREFIX_logits(const float *x, const float *pos, float *logits);
+ *   int PREFIX_logits_sparse(const int32_t *idx, const float *val, int nnz,
+ *                            const float *pos, float *logits);
+ * and the same for the two _predict; the source also holds the
+ * PREFIX_NNODES known nodes' rows as a table (float32, or int8 per column
+ * with o->int8) and
+ *   int PREFIX_position(int32_t node, float *pos);
+ *   int PREFIX_position_new(const int32_t *nbr, int nnbr, float *pos);
+ *   int PREFIX_logits_new(const float *x, const int32_t *nbr, int nnbr,
+ *                         float *logits);
+ *   int PREFIX_logits_new_sparse(const int32_t *idx, const float *val,
+ *                                int nnz, const int32_t *nbr, int nnbr,
+ *                                float *logits);
+ *   (and PREFIX_predict_new, PREFIX_predict_new_sparse, with probs)
+ * a known node's row; a new node's, the mean of its known neighbours'
+ * rows nbr[0 .. nnbr) (a repeated id counts again; none: the zero row), as
+ * gnnkd_model_position_rows computes it; and a new node's answer in one
+ * call. The lookups return 0, the _new forward passes the class, and all
+ * return -1, writing nothing, for an id outside 0..PREFIX_NNODES-1 or
+ * nnbr < 0.
  * They need only a C99 compiler and libm: no allocation, no global mutable
  * state, a fixed stack use stated (with the model's sizes) in the header
  * comment. With o->int8, each weight matrix is quantised per output
@@ -1066,16 +1100,21 @@ typedef struct {
  * input row per row: layer 0's symmetric (levels -127..127, max |x| / 127),
  * a later layer's (a ReLU's output) to levels 0..255 (max x / 255);
  * products sum in int32; scales, biases and the activations between layers
- * stay float. The float export's logits equal
+ * stay float. A position student's layer 0 quantises its position part
+ * apart: its weight rows with per-channel scales of their own, the
+ * position row with its own per-row scale (max |pos| / 127), as a second
+ * int32 sum. The float export's logits equal
  * gnnkd_evaluate's up to float rounding (the sums run in their order for
  * sparse rows). o NULL: the defaults. info (may be NULL) receives the sizes,
  * also on failure if m is not NULL. Both files are written to temporary
- * names and renamed. Errors: GNNKD_EINVAL for a model that is not an MLP
- * (a graph model's prediction reads the graph: the message says so), a
- * prefix that is not an identifier, a path not ending in .c, a
- * non-finite parameter, or with int8 a first layer of more than 133144
- * inputs or a later one of more than 66313 (int32 sums could overflow); GNNKD_EIO if a file cannot be written;
- * GNNKD_ENOMEM. O(nparams). Ownership: m and o are read only. */
+ * names and renamed; the source is written as it is generated (no buffer
+ * of the rows table's size). Errors: GNNKD_EINVAL for a model that is not
+ * an MLP (a graph model's prediction reads the graph: the message says
+ * so), a prefix that is not an identifier, a path not ending in .c, a
+ * non-finite parameter or position value, or with int8 a first layer of
+ * more than 133144 inputs or a later one of more than 66313 (int32 sums
+ * could overflow); GNNKD_EIO if a file cannot be written; GNNKD_ENOMEM.
+ * O(nparams + n dim). Ownership: m and o are read only. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_model_export_c(gnnkd_export_info *info,
                                                            const gnnkd_model *m,
                                                            const char *path,

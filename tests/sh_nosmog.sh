@@ -2,7 +2,8 @@
 # gnnkd distill with NOSMOG's student inputs on a small synthetic graph:
 # position features (computed, saved, reused bit for bit at one thread),
 # adversarial augmentation, similarity distillation, the recipe, both together in the inductive setting, and
-# the errors of bad options (each names its option). Needs GNNKD_BIN.
+# the errors of bad options (each names its option); a position student saved, served by predict and
+# exported as C that answers as predict does. Needs GNNKD_BIN.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
@@ -115,6 +116,79 @@ grep -q "position features: it needs the new nodes' edges to the 6 nodes it know
 printf '0 6\n' >"$tmp/far.txt"
 if pred --edges "$tmp/far.txt" >/dev/null 2>"$tmp/err"; then fail "edge to node 6 accepted"; fi
 grep -q "far.txt:1" "$tmp/err" || fail "edge out of range: $(cat "$tmp/err")"
-if "$GNNKD_BIN" export --load "$tmp/p.model" --out "$tmp/p.c" 2>"$tmp/err"; then fail "exported"; fi
-grep -q "reads 4 position columns" "$tmp/err" || fail "export: $(cat "$tmp/err")"
+# the exported student (float and int8) serves new nodes from their features
+# and their known neighbours as predict --edges does: 40 new rows (one all
+# zero), some without neighbours, some with a neighbour given twice
+awk 'BEGIN{srand(7); print "%%MatrixMarket matrix coordinate real general"; n=0
+  for (i = 1; i <= 40; i++) for (j = 1; j <= 4; j++) if (i != 9 && rand() < 0.6) { r[++n] = i " " j " " int(rand() * 100) / 10 }
+  print 40, 4, n; for (k = 1; k <= n; k++) print r[k]}' >"$tmp/new.mtx"
+awk 'BEGIN{print "# new known"; for (i = 0; i < 40; i++) { if (i % 4 == 0) continue
+  if (i % 4 == 1) { print i, i % 6; print i, i % 6; print i, (i + 3) % 6 } else { print i, i % 6; print i, (i * 5 + 1) % 6 } }}' >"$tmp/new-edges.txt"
+"$GNNKD_BIN" predict --load "$tmp/p.model" --features "$tmp/new.mtx" --edges "$tmp/new-edges.txt" \
+  --out "$tmp/new.npy" || fail "predict new nodes"
+"$GNNKD_BIN" export --load "$tmp/p.model" --out "$tmp/p.c" 2>"$tmp/err" &&
+  "$GNNKD_BIN" export --load "$tmp/p.model" --out "$tmp/q.c" --int8 2>>"$tmp/err" ||
+  fail "export of a position student: $(cat "$tmp/err")"
+grep -q "position rows of 6 nodes x 4 columns, 96 bytes" "$tmp/err" || fail "export: $(cat "$tmp/err")"
+grep -q "int student_predict_new(const float \*x, const int32_t \*nbr, int nnbr, float \*probs);" \
+  "$tmp/p.h" && grep -q "#define STUDENT_NNODES 6" "$tmp/q.h" || fail "export header: $(cat "$tmp/p.h")"
+cat >"$tmp/driver.c" <<'C'
+/* reads a MatrixMarket feature file and an edge file ("NEW KNOWN" lines, '#'
+ * comments); prints each new node's class and probabilities */
+#include <stdio.h>
+#include <string.h>
+#include HDR
+enum { MAXN = 64, MAXE = 256 };
+int main(int argc, char **argv) {
+    static float x[MAXN][STUDENT_NFEAT];
+    static int32_t nbr[MAXN][MAXE];
+    static int deg[MAXN];
+    float probs[STUDENT_NCLASS], v;
+    char line[256];
+    int rows = 0, cols, nnz, i, j, c, got = 0;
+    FILE *f = fopen(argv[1], "r"), *e = fopen(argv[2], "r");
+    if (argc != 3 || !f || !e) return 2;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '%') continue;
+        if (!got++) { if (sscanf(line, "%d %d %d", &rows, &cols, &nnz) != 3 || rows > MAXN || cols != STUDENT_NFEAT) return 2; continue; }
+        if (sscanf(line, "%d %d %f", &i, &j, &v) != 3) return 2;
+        x[i - 1][j - 1] = v;
+    }
+    while (fgets(line, sizeof line, e))
+        if (line[0] != '#' && sscanf(line, "%d %d", &i, &j) == 2) nbr[i][deg[i]++] = j;
+    for (i = 0; i < rows; i++) {
+        const int k = student_predict_new(x[i], deg[i] ? nbr[i] : NULL, deg[i], probs);
+        if (k < 0) return 3;
+        printf("%d,%d", i, k);
+        for (c = 0; c < STUDENT_NCLASS; c++) printf(",%.9g", (double)probs[c]);
+        printf("\n");
+    }
+    return 0;
+}
+C
+for v in p q; do
+  cc -std=c99 -O2 -Wall -Wextra -Werror -pedantic -DHDR="\"$v.h\"" -I"$tmp" -o "$tmp/drive-$v" \
+    "$tmp/driver.c" "$tmp/$v.c" -lm || fail "the $v export and its driver do not compile"
+  "$tmp/drive-$v" "$tmp/new.mtx" "$tmp/new-edges.txt" >"$tmp/drive-$v.csv" || fail "driver $v"
+done
+python3 - "$tmp/new.npy" "$tmp/drive-p.csv" "$tmp/drive-q.csv" <<'PY' || fail "the export differs from predict"
+import ast, struct, sys
+data = open(sys.argv[1], "rb").read()
+hlen = struct.unpack("<H", data[8:10])[0]
+rows, cols = ast.literal_eval(data[10:10 + hlen].decode())["shape"]
+z = struct.unpack("<%df" % (rows * cols), data[10 + hlen:10 + hlen + 4 * rows * cols])
+fl = [l.split(",") for l in open(sys.argv[2]).read().split()]
+q8 = [l.split(",") for l in open(sys.argv[3]).read().split()]
+assert rows == len(fl) == len(q8) == 40, (rows, len(fl), len(q8))
+for i in range(rows):
+    want = z[i * cols:(i + 1) * cols]  # node, class, probabilities
+    assert int(fl[i][1]) == int(want[1]), (i, fl[i], want)
+    for c in range(cols - 2):
+        assert abs(float(fl[i][2 + c]) - want[2 + c]) < 1e-5, (i, c, fl[i], want)
+    assert abs(sum(float(p) for p in q8[i][2:]) - 1) < 1e-5, (i, q8[i])
+PY
+printf '0 6\n' >"$tmp/far-edges.txt"
+"$tmp/drive-p" "$tmp/new.mtx" "$tmp/far-edges.txt" >/dev/null && fail "the export took known node 6 of 6"
+if "$GNNKD_BIN" export --load "$tmp/p.model" --out "$tmp/no/such/p.c" 2>"$tmp/err"; then fail "exported"; fi
+grep -q "no/such/p" "$tmp/err" || fail "export to a missing folder: $(cat "$tmp/err")"
 echo "sh_nosmog: ok"

@@ -467,7 +467,8 @@ done:
 }
 
 /* NOSMOG's student inputs: DeepWalk position features (saved and read
- * back) and adversarial augmentation, in the inductive setting. */
+ * back) and adversarial augmentation, in the inductive setting; the
+ * student exported as C with its rows (float, int8). */
 static int sc_nosmog(ctx *c) {
     static const char *spec = "synthetic:nodes=60,classes=3,features=6,degree=3,train-per-class=4,val=10,test=20";
     char *msg = c->msg, path[4200];
@@ -497,6 +498,13 @@ static int sc_nosmog(ctx *c) {
     gnnkd_model_free(&m);
     STEP(gnnkd_model_load(&m, path, msg));
     STEP(gnnkd_model_position_rows(row, m, 1, edge, edge + 1, 1, msg));
+    // and as standalone C, its rows a table (int8: quantised per column)
+    gnnkd_export_options eo;
+    gnnkd_export_options_default(&eo);
+    snprintf(path, sizeof path, "%s/pos.c", c->tmp);
+    STEP(gnnkd_model_export_c(NULL, m, path, &eo, msg));
+    eo.int8 = 1;
+    STEP(gnnkd_model_export_c(NULL, m, path, &eo, msg));
 done:
     gnnkd_model_free(&m);
     gnnkd_setting_free(&s);

@@ -2,8 +2,9 @@
  * with a strict C99 compiler, its float logits equal gnnkd_evaluate's on
  * every node (from the raw feature rows: the export normalises them itself),
  * dense and sparse; int8 agrees with float and computes what its header
- * states (checked against a plain implementation of the scheme); graph
- * models and bad names are refused; training records the feature
+ * states (checked against a plain implementation of the scheme); a student
+ * with position rows answers for known and new nodes as the library does;
+ * graph models and bad names are refused; training records the feature
  * normalisation. */
 #include <criterion/criterion.h>
 #include <dlfcn.h>
@@ -178,54 +179,73 @@ Test(export, cora_row_normalised, .init = make_dir, .fini = remove_dir) {
 
 /* The int8 scheme the header states, written plainly: weights per output
  * column symmetric (scale max |w| / 127), layer 0's input per row symmetric
- * (levels -127..127), later inputs per row to levels 0..255, int32 sums. */
-static void int8_reference(float *z, const gnnkd_model *m, const float *x0) {
+ * (levels -127..127), later inputs per row to levels 0..255, int32 sums. A
+ * position student's layer 0 (pos not NULL: the position row after the
+ * x0's features) is two such sums, the features' and the position row's,
+ * each with its own input scale and its own weight scales. */
+static void int8_reference(float *z, const gnnkd_model *m, const float *x0, const float *pos) {
     const gnnkd_model_spec *sp = &m->spec;
-    float in[256], out[256];
+    const int Q = pos ? m->pos_dim : 0, F = sp->dims[0] - Q;
+    int widest = 0;
+    for (int l = 0; l <= sp->nlayers; l++) widest = sp->dims[l] > widest ? sp->dims[l] : widest;
+    float *in = malloc(sizeof *in * (size_t)widest), *out = malloc(sizeof *out * (size_t)widest);
+    int32_t *q = malloc(sizeof *q * (size_t)widest);
     float s = 1.0f;
     if (m->feature_norm == GNNKD_FEATURES_ROW_SUM) {
         double sum = 0.0;
-        for (int k = 0; k < sp->dims[0]; k++) sum += x0[k];
+        for (int k = 0; k < F; k++) sum += x0[k];
         if (sum != 0.0) s = (float)(1.0 / sum);
     }
-    memcpy(in, x0, sizeof *in * (size_t)sp->dims[0]);
+    memcpy(in, x0, sizeof *in * (size_t)F);
+    if (Q) memcpy(in + F, pos, sizeof *in * (size_t)Q);
     for (int l = 0; l < sp->nlayers; l++) {
         const int I = sp->dims[l], O = sp->dims[l + 1];
-        int32_t q[256];
-        float amax = 0.0f, sx;
-        for (int k = 0; k < I; k++) amax = fmaxf(amax, fabsf(in[k]));
-        if (l == 0) {
-            amax *= fabsf(s);
-            const float r = amax > 0.0f ? s * (127.0f / amax) : 0.0f;
-            for (int k = 0; k < I; k++) {
-                const float t = in[k] * r;
-                q[k] = (int32_t)(t >= 0.0f ? t + 0.5f : t - 0.5f);
-                cr_assert(q[k] >= -127 && q[k] <= 127);
-            }
-            sx = amax / 127.0f;
-        } else {
-            const float inv = amax > 0.0f ? 255.0f / amax : 0.0f;
-            for (int k = 0; k < I; k++) {
-                cr_assert(in[k] >= 0.0f);
-                q[k] = (int32_t)(in[k] * inv + 0.5f);
-                cr_assert(q[k] >= 0 && q[k] <= 255);
+        // the parts of the input: [lo[p], hi[p]), each quantised on its own
+        const int nparts = l == 0 && Q ? 2 : 1, lo[2] = {0, F}, hi[2] = {l == 0 ? F : I, I};
+        float sx[2] = {0.0f, 0.0f};
+        for (int p = 0; p < nparts; p++) {
+            float amax = 0.0f;
+            for (int k = lo[p]; k < hi[p]; k++) amax = fmaxf(amax, fabsf(in[k]));
+            if (l == 0) {
+                const float sp0 = p == 0 ? s : 1.0f; // the features' normalisation only
+                amax *= fabsf(sp0);
+                const float r = amax > 0.0f ? sp0 * (127.0f / amax) : 0.0f;
+                for (int k = lo[p]; k < hi[p]; k++) {
+                    const float t = in[k] * r;
+                    q[k] = (int32_t)(t >= 0.0f ? t + 0.5f : t - 0.5f);
+                    cr_assert(q[k] >= -127 && q[k] <= 127);
+                }
+                sx[p] = amax / 127.0f;
+            } else {
+                const float inv = amax > 0.0f ? 255.0f / amax : 0.0f;
+                for (int k = 0; k < I; k++) {
+                    cr_assert(in[k] >= 0.0f);
+                    q[k] = (int32_t)(in[k] * inv + 0.5f);
+                    cr_assert(q[k] >= 0 && q[k] <= 255);
+                }
+                sx[p] = amax / 255.0f;
             }
         }
         for (int c = 0; c < O; c++) {
-            float wmax = 0.0f;
-            for (int k = 0; k < I; k++) wmax = fmaxf(wmax, fabsf(m->w[l][(int64_t)k * O + c]));
-            const float scale = wmax > 0.0f ? wmax / 127.0f : 1.0f, winv = wmax > 0.0f ? 127.0f / wmax : 0.0f;
-            int32_t acc = 0;
-            for (int k = 0; k < I; k++) {
-                const float t = roundf(m->w[l][(int64_t)k * O + c] * winv);
-                acc += q[k] * (int32_t)(t > 127.0f ? 127 : t < -127.0f ? -127 : t);
+            float y = 0.0f;
+            for (int p = 0; p < nparts; p++) {
+                float wmax = 0.0f;
+                for (int k = lo[p]; k < hi[p]; k++) wmax = fmaxf(wmax, fabsf(m->w[l][(int64_t)k * O + c]));
+                const float scale = wmax > 0.0f ? wmax / 127.0f : 1.0f, winv = wmax > 0.0f ? 127.0f / wmax : 0.0f;
+                int32_t acc = 0;
+                for (int k = lo[p]; k < hi[p]; k++) {
+                    const float t = roundf(m->w[l][(int64_t)k * O + c] * winv);
+                    acc += q[k] * (int32_t)(t > 127.0f ? 127 : t < -127.0f ? -127 : t);
+                }
+                y = p == 0 ? (float)acc * (sx[0] * scale) : y + (float)acc * (sx[1] * scale);
             }
-            out[c] = (float)acc * ((l == 0 ? sx : amax / 255.0f) * scale) + m->b[l][c];
+            out[c] = y + m->b[l][c];
             if (l < sp->nlayers - 1 && !(out[c] > 0.0f)) out[c] = 0.0f;
         }
         memcpy(in, out, sizeof *in * (size_t)O);
     }
     memcpy(z, in, sizeof *z * (size_t)sp->dims[sp->nlayers]);
+    free(in), free(out), free(q);
 }
 
 /* The int8 export computes its stated scheme, dense and sparse, for a
@@ -260,7 +280,7 @@ Test(export, int8_scheme, .init = make_dir, .fini = remove_dir) {
                 x[k] = signed_rows && (hsh & 1) ? -v : v;
                 idx[nnz] = k, val[nnz++] = x[k];
             }
-            int8_reference(want, m, x);
+            int8_reference(want, m, x, NULL);
             const int cls = lq(x, z), cls_s = sq(idx, val, nnz, zs);
             cr_assert_eq(cls, argmax(want, C), "%s row %d: class %d, the scheme says %d", name, i,
                          cls, argmax(want, C));
@@ -322,6 +342,248 @@ Test(export, inductive_held_out, .init = make_dir, .fini = remove_dir) {
     free(x), free(val), free(idx);
     gnnkd_model_free(&m);
     gnnkd_setting_free(&st);
+    gnnkd_dataset_free(&d);
+    gnnkd_dataset_free(&raw);
+}
+
+/* A position student's export: the model reads Cora's features, then Q
+ * position columns (standardised, a little of the label in them, so that
+ * the model leans on them). */
+typedef int (*pos_logits_fn)(const float *x, const float *pos, float *logits);
+typedef int (*pos_sparse_fn)(const int32_t *idx, const float *val, int nnz, const float *pos,
+                             float *logits);
+typedef int (*row_fn)(int32_t node, float *pos);
+typedef int (*row_new_fn)(const int32_t *nbr, int nnbr, float *pos);
+typedef int (*new_fn)(const float *x, const int32_t *nbr, int nnbr, float *logits);
+typedef int (*new_sparse_fn)(const int32_t *idx, const float *val, int nnz, const int32_t *nbr,
+                             int nnbr, float *logits);
+
+/* The functions of one position student's export. */
+typedef struct {
+    void *h;
+    pos_logits_fn logits, predict;
+    pos_sparse_fn logits_sparse;
+    row_fn position;
+    row_new_fn position_new;
+    new_fn logits_new, predict_new;
+    new_sparse_fn logits_new_sparse, predict_new_sparse;
+} pos_export;
+
+static pos_export open_pos_export(const gnnkd_model *m, const char *name, int int8,
+                                  gnnkd_export_info *info) {
+    pos_export e;
+    e.h = export_and_open(m, name, int8, info);
+    e.logits = (pos_logits_fn)sym(e.h, name, "logits");
+    e.predict = (pos_logits_fn)sym(e.h, name, "predict");
+    e.logits_sparse = (pos_sparse_fn)sym(e.h, name, "logits_sparse");
+    e.position = (row_fn)sym(e.h, name, "position");
+    e.position_new = (row_new_fn)sym(e.h, name, "position_new");
+    e.logits_new = (new_fn)sym(e.h, name, "logits_new");
+    e.predict_new = (new_fn)sym(e.h, name, "predict_new");
+    e.logits_new_sparse = (new_sparse_fn)sym(e.h, name, "logits_new_sparse");
+    e.predict_new_sparse = (new_sparse_fn)sym(e.h, name, "predict_new_sparse");
+    return e;
+}
+
+/* The text of dir/name. */
+static char *slurp(const char *name) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    char *text = calloc(1 << 20, 1);
+    size_t got = fread(text, 1, (1 << 20) - 1, f);
+    fclose(f);
+    cr_assert_gt(got, 0);
+    return text;
+}
+
+/* Float export against the library's forward on [normalised features |
+ * position row], for every node of Cora by its id (PREFIX_position) and as
+ * a new node (PREFIX_position_new: its neighbours, none, a neighbour twice)
+ * against gnnkd_model_position_rows; int8 agrees with float and computes
+ * its stated scheme; bad ids and columns are refused, writing nothing. */
+Test(export, position_student, .init = make_dir, .fini = remove_dir, .timeout = 120) {
+    enum { Q = 8 };
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *raw = NULL, *d = NULL, *dp = NULL, *dn = NULL;
+    const char *root = test_citation_root("cora");
+    cr_assert_eq(gnnkd_dataset_open(&raw, "cora", root, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_open(&d, "cora", root, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_normalize_features(d, msg), GNNKD_OK, "%s", msg);
+    const int32_t n = d->n, F = d->nfeat, C = d->nclass;
+    // standardised columns: a hash's noise plus 1.5 in the label's column
+    float *rows = malloc(sizeof *rows * (size_t)n * Q);
+    for (int32_t c = 0; c < Q; c++) {
+        double sum = 0.0, sq = 0.0;
+        for (int32_t i = 0; i < n; i++) {
+            const uint32_t h = (uint32_t)(i * 7919 + c * 104729 + 17) * 2654435761u;
+            float v = (float)((h >> 8) & 0xffff) / 65536.0f - 0.5f + (float)(h >> 28) / 16.0f;
+            v += d->label[i] % Q == c ? 1.5f : 0.0f;
+            rows[(int64_t)i * Q + c] = v, sum += v, sq += (double)v * v;
+        }
+        const double mean = sum / n, sd = sqrt(sq / n - mean * mean);
+        for (int32_t i = 0; i < n; i++)
+            rows[(int64_t)i * Q + c] = (float)((rows[(int64_t)i * Q + c] - mean) / sd);
+    }
+    cr_assert_eq(gnnkd_dataset_append_columns(&dp, d, rows, Q, msg), GNNKD_OK, "%s", msg);
+    gnnkd_model *m = train_mlp(dp, "mlp:32");
+    cr_assert_eq(gnnkd_model_set_position(m, rows, n, Q, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_model_get_feature_norm(m), GNNKD_FEATURES_ROW_SUM);
+    const float *fw = NULL;
+    float *ref = malloc(sizeof *ref * (size_t)n * C), *refn = malloc(sizeof *refn * (size_t)n * C);
+    cr_assert_eq(gnnkd_model_forward(m, &fw, dp, NULL, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
+    memcpy(ref, fw, sizeof *ref * (size_t)n * C);
+
+    // each node also as a new node: i % 4 == 0 without neighbours, 1 with
+    // one neighbour given twice and another, else its own neighbours
+    int32_t *nbr_at = malloc(sizeof *nbr_at * ((size_t)n + 1)), *u = NULL, *v = NULL;
+    const int64_t cap = d->adj.rowptr[n] + 3 * (int64_t)n;
+    u = malloc(sizeof *u * (size_t)cap), v = malloc(sizeof *v * (size_t)cap);
+    int64_t ne = 0;
+    for (int32_t i = 0; i < n; i++) {
+        nbr_at[i] = (int32_t)ne;
+        if (i % 4 == 1) {
+            const int32_t a = (int32_t)(((int64_t)i * 7919) % n), b = (int32_t)(((int64_t)i * 104729 + 1) % n);
+            u[ne] = i, v[ne++] = a, u[ne] = i, v[ne++] = a, u[ne] = i, v[ne++] = b;
+        } else if (i % 4 != 0) {
+            for (int64_t p = d->adj.rowptr[i]; p < d->adj.rowptr[i + 1]; p++) u[ne] = i, v[ne++] = d->adj.colidx[p];
+        }
+    }
+    nbr_at[n] = (int32_t)ne;
+    float *prow = malloc(sizeof *prow * (size_t)n * Q);
+    cr_assert_eq(gnnkd_model_position_rows(prow, m, n, u, v, ne, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_dataset_append_columns(&dn, d, prow, Q, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_model_forward(m, &fw, dn, NULL, 0, 0, 0, msg), GNNKD_OK, "%s", msg);
+    memcpy(refn, fw, sizeof *refn * (size_t)n * C);
+
+    gnnkd_export_info info, info8;
+    pos_export ef = open_pos_export(m, "posf", 0, &info), eq = open_pos_export(m, "posq", 1, &info8);
+    // the sizes count the rows table: float32, or int8 with a scale a column
+    cr_assert_eq(info.pos_bytes, 4 * (int64_t)n * Q);
+    cr_assert_eq(info.float_bytes, 4 * gnnkd_model_num_params(m) + info.pos_bytes);
+    cr_assert_eq(info8.pos_bytes_int8, (int64_t)n * Q + 4 * Q);
+    cr_assert_eq(info8.int8_bytes, (int64_t)(F + Q) * 32 + 3 * 4 * 32 + 32 * C + 8 * C + info8.pos_bytes_int8);
+    char *hdr = slurp("posf.h"), *hdr8 = slurp("posq.h");
+    cr_assert(strstr(hdr, "#define POSF_NFEAT 1433") && strstr(hdr, "#define POSF_NPOS 8") &&
+              strstr(hdr, "#define POSF_NNODES 2708") &&
+              strstr(hdr, "int posf_logits(const float *x, const float *pos, float *logits);") &&
+              strstr(hdr, "int posf_position_new(const int32_t *nbr, int nnbr, float *pos);"), "%s", hdr);
+    cr_assert(strstr(hdr8, "scales of its own") && strstr(hdr8, "int8 levels"), "%s", hdr8);
+    free(hdr), free(hdr8);
+
+    float colscale[Q]; // the int8 table's step, a column
+    for (int32_t c = 0; c < Q; c++) {
+        float a = 0.0f;
+        for (int32_t i = 0; i < n; i++) a = fmaxf(a, fabsf(rows[(int64_t)i * Q + c]));
+        colscale[c] = a / 127.0f;
+    }
+    float *x = malloc(sizeof *x * (size_t)F), *val = malloc(sizeof *val * (size_t)F);
+    int32_t *idx = malloc(sizeof *idx * (size_t)F);
+    float pos[Q], pos8[Q], z[16], zs[16], zq[16], zqs[16], p[16], want[16];
+    double scale = 0.0, maxdiff = 0.0, maxdiff_new = 0.0, worst8 = 0.0;
+    for (int64_t e = 0; e < (int64_t)n * C; e++) scale = fmax(scale, fmax(fabs(ref[e]), fabs(refn[e])));
+    int32_t agree = 0, agree_new = 0, correct_f = 0, correct_q = 0, ntest = d->nsplit[GNNKD_TEST];
+    char *is_test = calloc((size_t)n, 1);
+    for (int32_t t = 0; t < ntest; t++) is_test[d->split[GNNKD_TEST][t]] = 1;
+    for (int32_t i = 0; i < n; i++) {
+        const int nnz = gnnkd_dataset_feature_row(raw, i, x, idx, val);
+        // a known node, by its id
+        cr_assert_eq(ef.position(i, pos), 0);
+        cr_assert(memcmp(pos, rows + (int64_t)i * Q, sizeof pos) == 0, "node %d: the float row", i);
+        cr_assert_eq(eq.position(i, pos8), 0);
+        for (int32_t c = 0; c < Q; c++)
+            cr_assert_leq(fabsf(pos8[c] - pos[c]), 0.5f * colscale[c] * (1.0f + 1e-5f) + 1e-6f,
+                          "node %d, column %d: int8 row %g, float %g", i, c, pos8[c], pos[c]);
+        const float *zr = ref + (int64_t)i * C;
+        const int cls = ef.logits(x, pos, z), cls_s = ef.logits_sparse(idx, val, nnz, pos, zs);
+        const int cls_q = eq.logits(x, pos8, zq), cls_qs = eq.logits_sparse(idx, val, nnz, pos8, zqs);
+        for (int c = 0; c < C; c++) {
+            maxdiff = fmax(maxdiff, fmax(fabs((double)z[c] - zr[c]), fabs((double)zs[c] - zr[c])));
+            cr_assert_float_eq(zq[c], zqs[c], 1e-4, "node %d: int8 dense and sparse differ", i);
+        }
+        cr_assert(cls == argmax(zr, C) && cls_s == cls, "node %d: classes %d %d, library %d", i, cls,
+                  cls_s, argmax(zr, C));
+        cr_assert_eq(cls_qs, cls_q);
+        agree += cls_q == cls;
+        if (is_test[i]) correct_f += cls == d->label[i], correct_q += cls_q == d->label[i];
+        if (i % 7 == 0) { // the int8 scheme, as the header states it
+            int8_reference(want, m, x, pos8);
+            cr_assert_eq(cls_q, argmax(want, C), "node %d: int8 class %d, the scheme says %d", i, cls_q,
+                         argmax(want, C));
+            for (int c = 0; c < C; c++)
+                worst8 = fmax(worst8, fabs((double)zq[c] - want[c]) / (1e-5 * (1.0 + fabs((double)want[c]))));
+        }
+
+        // the same features as a new node
+        const int32_t *nbr = i % 4 == 0 ? NULL : v + nbr_at[i];
+        const int nn = nbr_at[i + 1] - nbr_at[i];
+        const float *want_row = prow + (int64_t)i * Q, *zn = refn + (int64_t)i * C;
+        cr_assert_eq(ef.position_new(nbr, nn, pos), 0);
+        cr_assert_eq(eq.position_new(nbr, nn, pos8), 0);
+        for (int32_t c = 0; c < Q; c++) {
+            cr_assert_float_eq(pos[c], want_row[c], 1e-6, "new node %d (%d neighbours), column %d", i, nn, c);
+            cr_assert_leq(fabsf(pos8[c] - want_row[c]), 0.5f * colscale[c] * (1.0f + 1e-5f) + 1e-6f,
+                          "new node %d, column %d: int8 %g, float %g", i, c, pos8[c], want_row[c]);
+            if (nn == 0) cr_assert(pos[c] == 0.0f && pos8[c] == 0.0f, "new node %d: no neighbours", i);
+        }
+        const int nc = ef.logits_new(x, nbr, nn, z), nc_s = ef.logits_new_sparse(idx, val, nnz, nbr, nn, zs);
+        const int nc_p = ef.predict_new(x, nbr, nn, p);
+        double psum = 0.0;
+        for (int c = 0; c < C; c++) {
+            maxdiff_new = fmax(maxdiff_new, fmax(fabs((double)z[c] - zn[c]), fabs((double)zs[c] - zn[c])));
+            psum += p[c];
+        }
+        cr_assert(nc == argmax(zn, C) && nc_s == nc && nc_p == nc, "new node %d: classes %d %d %d, "
+                  "library %d", i, nc, nc_s, nc_p, argmax(zn, C));
+        cr_assert_float_eq(psum, 1.0, 1e-5, "new node %d: probabilities sum to %g", i, psum);
+        const int nq = eq.logits_new(x, nbr, nn, zq);
+        cr_assert_eq(eq.logits_new_sparse(idx, val, nnz, nbr, nn, zqs), nq);
+        cr_assert_eq(eq.predict_new_sparse(idx, val, nnz, nbr, nn, p), nq);
+        agree_new += nq == nc;
+    }
+    cr_log_info("position student: max |logit diff| %g known, %g new (logits up to %g); int8 agrees "
+                "on %d and %d of %d nodes", maxdiff, maxdiff_new, scale, agree, agree_new, n);
+    cr_assert_leq(maxdiff, 1e-5 * fmax(1.0, scale), "known nodes: max |logit difference| %g", maxdiff);
+    cr_assert_leq(maxdiff_new, 1e-5 * fmax(1.0, scale), "new nodes: max |logit difference| %g", maxdiff_new);
+    cr_assert_leq(worst8, 1.0, "int8 logits off the stated scheme by %g tolerances", worst8);
+    cr_assert_geq(agree, 0.99 * n, "int8 agrees with float on %d of %d known nodes", agree, n);
+    cr_assert_geq(agree_new, 0.99 * n, "int8 agrees with float on %d of %d new nodes", agree_new, n);
+    cr_assert_leq(correct_f - correct_q, (int32_t)(0.01 * ntest) + 1, "int8 loses %d of %d test nodes",
+                  correct_f - correct_q, ntest);
+
+    // refusals: an id out of range, nnbr < 0, a column out of range (a
+    // position column is no feature column); nothing written
+    const int32_t bad[] = {0, n}, neg[] = {-1}, one[] = {3};
+    const pos_export *both[2] = {&ef, &eq};
+    gnnkd_dataset_feature_row(raw, 0, x, idx, val);
+    for (int k = 0; k < 2; k++) {
+        const pos_export *e = both[k];
+        for (int c = 0; c < Q; c++) pos[c] = 42.0f;
+        for (int c = 0; c < C; c++) z[c] = 42.0f;
+        cr_assert_eq(e->position(n, pos), -1);
+        cr_assert_eq(e->position(-1, pos), -1);
+        cr_assert_eq(e->position_new(bad, 2, pos), -1);
+        cr_assert_eq(e->position_new(neg, 1, pos), -1);
+        cr_assert_eq(e->position_new(one, -1, pos), -1);
+        cr_assert_eq(e->logits_new(x, bad, 2, z), -1);
+        cr_assert_eq(e->predict_new(x, neg, 1, z), -1);
+        cr_assert_eq(e->logits_new_sparse(idx, val, 1, bad, 2, z), -1);
+        cr_assert_eq(e->predict_new_sparse(idx, val, 1, one, -1, z), -1);
+        idx[0] = F; // the first position column
+        cr_assert_eq(e->logits_new_sparse(idx, val, 1, one, 1, z), -1);
+        cr_assert_eq(e->logits_sparse(idx, val, 1, rows, z), -1);
+        idx[0] = 0;
+        for (int c = 0; c < Q; c++) cr_assert(pos[c] == 42.0f, "a refused lookup wrote its row");
+        for (int c = 0; c < C; c++) cr_assert(z[c] == 42.0f, "a refused call wrote its logits");
+    }
+    dlclose(ef.h);
+    dlclose(eq.h);
+    free(is_test), free(x), free(val), free(idx), free(rows), free(prow), free(ref), free(refn);
+    free(nbr_at), free(u), free(v);
+    gnnkd_model_free(&m);
+    gnnkd_dataset_free(&dn);
+    gnnkd_dataset_free(&dp);
     gnnkd_dataset_free(&d);
     gnnkd_dataset_free(&raw);
 }
