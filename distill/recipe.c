@@ -186,8 +186,8 @@ static void recipe_nosmog(gnnkd_distill_options *o) {
     // the teacher's logit rows z-scored, at T 1: a teacher kept at an early,
     // near-flat epoch (4 of CiteSeer's 10 runs) still teaches its ranking; it
     // led T 0.5 without it on the mean validation accuracy of Cora and
-    // CiteSeer, both settings, and ends the collapse of CiteSeer's split 1
-    // (docs/results/nosmog.md)
+    // CiteSeer in both settings and PubMed's transductive, and ends the
+    // collapse of CiteSeer's split 1 (docs/results/nosmog.md)
     o->temperature = 1.0f;
     o->standardise = 1;
     o->student_train.epochs = 500;
