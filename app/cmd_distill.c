@@ -95,7 +95,7 @@ static void distill_help(FILE *f) {
             "                          docs/results/nosmog.md);\n"
             "                          cpf: the student cpf:8,64, dropout 0.8, attention\n"
             "                          dropout 0.2, lr 0.01, 500 epochs, no weight decay,\n"
-            "                          patience 500\n\n"
+            "                          patience 500, --standardise-logits 1\n\n"
             "Distributed (a build with MPI):\n"
             "  --partitioned DIR       mpirun -np P gnnkd distill --partitioned DIR: teacher\n"
             "                          and student trained over the parts of DIR (gnnkd\n"

@@ -206,6 +206,10 @@ static void recipe_cpf(gnnkd_distill_options *o) {
     (void)!gnnkd_model_spec_parse(&o->student, "cpf", NULL); // the recipe's own text
     gnnkd_train_options_for_model(&o->student_train, &o->student, o->method,
                                   o->student_train.select);
+    // the teacher's logit rows z-scored, as nosmog's: the mean validation
+    // accuracy of Cora, CiteSeer and PubMed rose from 79.27 to 79.55
+    // (docs/results/cpf.md)
+    o->standardise = 1;
 }
 
 static const struct {
