@@ -137,7 +137,10 @@ Test(cpf, spec_texts_and_recipe) {
     gnnkd_distill_options o;
     gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
     cr_assert_eq(gnnkd_recipe_apply(&o, "cpf", msg), GNNKD_OK, "%s", msg);
-    cr_assert(o.student.kind == GNNKD_MODEL_CPF && o.student.steps == 8 && o.method == GNNKD_METHOD_KD);
+    gnnkd_model_spec_format(text, sizeof text, &o.student);
+    cr_assert_str_eq(text, "cpf:8,128");
+    cr_assert(o.student.kind == GNNKD_MODEL_CPF && o.method == GNNKD_METHOD_EUCLID &&
+              o.transfer == GNNKD_TRANSFER_UNLABELED);
     cr_assert(o.student_train.lr == 1e-2f && o.student_train.weight_decay == 0.0f &&
               o.student_train.decay_all_layers == 1 && o.student_train.epochs == 500 &&
               o.student_train.patience == 500);
