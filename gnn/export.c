@@ -78,18 +78,26 @@ static void put_floats(FILE *f, const char *type_name, const char *prefix, const
     fputs("\n};\n", f);
 }
 
+/* The int8 step of a column whose largest |value| is amax: amax / 127 (1
+ * for an all-zero column). */
+static float int8_step(float amax) { return amax > 0.0f ? amax / 127.0f : 1.0f; }
+
+/* t, a value in steps, as its int8 level: rounded, within -127..127. */
+static int int8_level(float t) {
+    t = roundf(t);
+    return (int)(t > 127.0f ? 127 : t < -127.0f ? -127 : t);
+}
+
 /* Per-output-channel symmetric int8: column c of w (i, o) is q[., c] scale[c]
- * with scale[c] = max_k |w[k, c]| / 127 (1 for an all-zero column). */
+ * with scale[c] = int8_step(max_k |w[k, c]|). */
 static void quantise(int8_t *q, float *scale, const float *w, int32_t i, int32_t o) {
     for (int32_t c = 0; c < o; c++) {
         float amax = 0.0f;
         for (int32_t k = 0; k < i; k++) amax = fmaxf(amax, fabsf(w[(int64_t)k * o + c]));
-        scale[c] = amax > 0.0f ? amax / 127.0f : 1.0f;
+        scale[c] = int8_step(amax);
         const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-        for (int32_t k = 0; k < i; k++) {
-            float t = roundf(w[(int64_t)k * o + c] * inv);
-            q[(int64_t)k * o + c] = (int8_t)(t > 127.0f ? 127 : t < -127.0f ? -127 : t);
-        }
+        for (int32_t k = 0; k < i; k++)
+            q[(int64_t)k * o + c] = (int8_t)int8_level(w[(int64_t)k * o + c] * inv);
     }
 }
 
@@ -622,12 +630,10 @@ static void put_rows(FILE *f, const char *P, const gnnkd_model *m, int int8, flo
     }
     for (int32_t c = 0; c < Q; c++) colscale[c] = 0.0f;
     for (int64_t e = 0; e < len; e++) colscale[e % Q] = fmaxf(colscale[e % Q], fabsf(m->pos[e]));
-    for (int32_t c = 0; c < Q; c++) colscale[c] = colscale[c] > 0.0f ? colscale[c] / 127.0f : 1.0f;
+    for (int32_t c = 0; c < Q; c++) colscale[c] = int8_step(colscale[c]);
     fprintf(f, "static const int8_t %s_rows[%lld] = {", P, (long long)len);
-    for (int64_t e = 0; e < len; e++) {
-        const float t = roundf(m->pos[e] / colscale[e % Q]);
-        fprintf(f, e % 16 ? " %d," : "\n    %d,", (int)(t > 127.0f ? 127 : t < -127.0f ? -127 : t));
-    }
+    for (int64_t e = 0; e < len; e++)
+        fprintf(f, e % 16 ? " %d," : "\n    %d,", int8_level(m->pos[e] / colscale[e % Q]));
     fputs("\n};\n", f);
     put_floats(f, "float", P, "rows_scale", -1, colscale, Q);
 }
