@@ -157,6 +157,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_
     compiled cf = {0}, cq = {0};
     float *full_copy = NULL, *x = NULL, *val = NULL, *row = NULL;
     int32_t *idx = NULL, *from = NULL;
+    char *is_test = NULL;
     double *us = NULL;
     gnnkd_infer *w = NULL;
     cJSON *res = NULL;
@@ -170,6 +171,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_
             (void)util_run_program(rm, NULL, NULL, NULL, 0);                               \
         }                                                                                 \
         free(full_copy), free(x), free(val), free(idx), free(us), free(row), free(from);  \
+        free(is_test);                                                                    \
         gnnkd_infer_free(&w);                                                             \
         cJSON_Delete(res);                                                                \
     } while (0)
@@ -210,7 +212,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_
     if (!(full_copy = malloc(sizeof *full_copy * (size_t)n * C)) ||
         !(x = malloc(sizeof *x * (size_t)F)) || !(val = malloc(sizeof *val * (size_t)F)) ||
         !(idx = malloc(sizeof *idx * (size_t)F)) || !(row = malloc(sizeof *row * 1024)) ||
-        !(from = calloc((size_t)maxdeg, sizeof *from)) ||
+        !(from = calloc((size_t)maxdeg, sizeof *from)) || !(is_test = calloc((size_t)n, 1)) ||
         !(us = malloc(sizeof *us * (size_t)nvar * SPEED_EXPORT_ROUNDS * (size_t)nquery))) {
         util_msg(msg, "bench-speed: out of memory");
         UTIL_FREE_ALL;
@@ -228,12 +230,6 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_
     double maxdiff = 0.0, maxdiff_new = 0.0;
     int32_t same = 0, agree = 0, agree_new = 0, ntest = d->nsplit[GNNKD_TEST], ok_lib = 0, ok_q = 0;
     int32_t ok_new_f = 0, ok_new_q = 0;
-    char *is_test = calloc((size_t)n, 1);
-    if (is_test == NULL) {
-        util_msg(msg, "bench-speed: out of memory");
-        UTIL_FREE_ALL;
-        return NULL;
-    }
     for (int32_t t = 0; t < ntest; t++) is_test[d->split[GNNKD_TEST][t]] = 1;
     for (int32_t i = 0; i < n; i++) {
         const int nnz = gnnkd_dataset_feature_row(d, i, x, idx, val);
@@ -250,12 +246,7 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_
         if (is_test[i]) ok_lib += kr == d->label[i], ok_q += kq == d->label[i];
         if (!position) continue;
         const int64_t a = d->adj.rowptr[i], deg = d->adj.rowptr[i + 1] - a;
-        int rc = gnnkd_model_position_rows(row, m, 1, from, d->adj.colidx + a, deg, msg);
-        if (rc != GNNKD_OK) {
-            free(is_test);
-            UTIL_FREE_ALL;
-            return NULL;
-        }
+        FAIL_NULL(gnnkd_model_position_rows(row, m, 1, from, d->adj.colidx + a, deg, msg));
         (void)(sparse ? cf.logits_sparse_pos(idx, val, nnz, row, zr2) : cf.logits_pos(x, row, zr2));
         const int nf = new_logits(&cf, sparse, idx, val, nnz, x, d, i, zf);
         const int nq = new_logits(&cq, sparse, idx, val, nnz, x, d, i, zq);
@@ -263,7 +254,6 @@ cJSON *speed_export_measure(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_
         agree_new += nq == nf;
         if (is_test[i]) ok_new_f += nf == d->label[i], ok_new_q += nq == d->label[i];
     }
-    free(is_test);
 
     res = cJSON_CreateObject();
     char ccline[256];
