@@ -61,9 +61,10 @@ static void bench_help(FILE *f) {
             "distillation, every rsd weight), kd+adv (adversarial augmentation, every\n"
             "eps), nosmog (gnnkd distill --recipe nosmog: position features and rsd, the\n"
             "axes on top) and nosmog+adv (all three). A CPF student (--students\n"
-            "mlp:64,cpf:2) trains by its kind's recipe (gnnkd distill --recipe cpf: KD\n"
-            "on the teacher's soft labels).\n"
-            "Transfer set: all nodes. Each method's hyper-parameters are chosen per\n"
+            "mlp:64,cpf:8,128) trains by its kind's training (500 epochs) with every\n"
+            "method but scratch and LSP, and by cpf (gnnkd distill --recipe cpf: CPF's\n"
+            "loss on the unlabelled nodes, standardised teacher logits).\n"
+            "Transfer set: all nodes (cpf: its recipe's). Each method's hyper-parameters are chosen per\n"
             "dataset, teacher and student by mean validation accuracy.\n"
             "Writes results.csv, summary.json, summary.md, env.json and plots (gnuplot).\n\n"
             "Grid:\n"
@@ -585,15 +586,28 @@ static long seed_jobs(const bench_grid *g) {
     return student_jobs(g, 0) + (long)teachers_trained(g) * (1 + student_jobs(g, 1));
 }
 
-/* The most epochs of student st (its kind's recipe, or --epochs). */
-static int student_epochs(const bench_grid *g, int st) {
+/* The epochs of student st by configuration k (its kind's and its
+ * recipe's, or --epochs). */
+static int config_epochs(const bench_grid *g, int st, int k) {
     gnnkd_train_options o;
-    bench_student_train(&o, g, GNNKD_METHOD_KD, &g->student_spec[st]);
+    bench_student_train(&o, g, bench_config_method(g, k), &g->student_spec[st]);
     return o.epochs;
 }
 
-static double student_cost(const bench_run *r, int st, const bench_data *bd) {
-    return job_cost(&r->g->student_spec[st], student_epochs(r->g, st), bd->d, bd->g);
+static double config_cost(const bench_run *r, int st, int k, const bench_data *bd) {
+    return job_cost(&r->g->student_spec[st], config_epochs(r->g, st, k), bd->d, bd->g);
+}
+
+/* The estimated work of one seed's student jobs with a teacher (1) or
+ * without (0). */
+static double students_cost(const bench_run *r, const bench_data *bd, int with_teacher) {
+    const bench_grid *g = r->g;
+    double w = 0;
+    for (int st = 0; st < g->nstudents; st++)
+        for (int k = 0; k < bench_nconfigs(g); k++)
+            if (bench_config_method(g, k)->needs_teacher == with_teacher && bench_config_trains(g, st, k))
+                w += config_cost(r, st, k, bd);
+    return w;
 }
 
 static double teacher_cost(const bench_run *r, int ti, const bench_data *bd) {
@@ -602,9 +616,7 @@ static double teacher_cost(const bench_run *r, int ti, const bench_data *bd) {
 
 static double seed_work(const bench_run *r, const bench_data *bd) {
     const bench_grid *g = r->g;
-    double w = 0;
-    for (int st = 0; st < g->nstudents; st++)
-        w += (nconfigs_of(g, st, 0) + teachers_trained(g) * nconfigs_of(g, st, 1)) * student_cost(r, st, bd);
+    double w = students_cost(r, bd, 0) + teachers_trained(g) * students_cost(r, bd, 1);
     for (int ti = 0; ti < teachers_trained(g); ti++) w += teacher_cost(r, ti, bd);
     return w;
 }
@@ -659,7 +671,7 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
     o.student_train.progress = on_epoch;
     o.student_train.progress_ctx = w;
     bench_config_text(conf, sizeof conf, g, k);
-    job_begin(w, student_cost(w->run, st, bd), student_epochs(g, st), "%s seed %ld %s%s%s %s %s", row->dataset,
+    job_begin(w, config_cost(w->run, st, k, bd), o.student_train.epochs, "%s seed %ld %s%s%s %s %s", row->dataset,
               seed, t ? row->teacher : "", t ? " -> " : "", row->student, row->method, conf);
     gnnkd_setting_acc acc;
     const gnnkd_setting *s = bd->s; /* the student's setting: with position features or not */
@@ -700,7 +712,7 @@ static int run_students(bench_worker *w, int di, int ti, int si, const gnnkd_tea
             if (bench_config_method(g, k)->needs_teacher != (ti >= 0) || !bench_config_trains(g, st, k)) continue;
             bench_row_key(&row, g, di, ti < 0 ? 0 : ti, st, k, si);
             if (have(r, &row)) {
-                job_skip(w->run, 1, student_cost(r, st, w->data));
+                job_skip(w->run, 1, config_cost(r, st, k, w->data));
                 continue;
             }
             int rc = run_student(w, &row, st, k, t, row.seed, msg);
@@ -800,9 +812,7 @@ static int run_seed(bench_worker *w, int di, int si, const bench_data *bd, char 
     for (int ti = 0; ti < teachers_trained(g); ti++) {
         bench_teacher_key(&key, g, di, ti, si);
         if (students_left(r, di, ti, si) == 0 && have(r, &key)) {
-            double work = teacher_cost(r, ti, bd);
-            for (int st = 0; st < g->nstudents; st++) work += nconfigs_of(g, st, 1) * student_cost(r, st, bd);
-            job_skip(r, 1 + student_jobs(g, 1), work);
+            job_skip(r, 1 + student_jobs(g, 1), teacher_cost(r, ti, bd) + students_cost(r, bd, 1));
             continue;
         }
         UTIL_TRY(run_teacher(w, &t, &trow, di, ti, si, msg));
@@ -1272,7 +1282,8 @@ int cmd_bench(int argc, char **argv) {
                    .rows = &rows, .start = env.start};
     r.max_epochs = a->max_teacher_epochs;
     for (int st = 0; st < a->grid.nstudents; st++)
-        if (student_epochs(&a->grid, st) > r.max_epochs) r.max_epochs = student_epochs(&a->grid, st);
+        for (int k = 0; k < bench_nconfigs(&a->grid); k++)
+            if (config_epochs(&a->grid, st, k) > r.max_epochs) r.max_epochs = config_epochs(&a->grid, st, k);
     r.show = !a->quiet && isatty(2);
 
     int rc = open_datasets(bd, a, msg);

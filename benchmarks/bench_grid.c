@@ -27,19 +27,21 @@ const bench_axis BENCH_AXES[BENCH_NAXES] = {
 #define KD_AXES (AXIS(BENCH_AXIS_T) | AXIS(BENCH_AXIS_ALPHA))
 #define LSP_AXES (AXIS(BENCH_AXIS_BETA) | AXIS(BENCH_AXIS_TAU))
 const bench_method BENCH_METHODS[] = {
-    /* name, method, recipe, position, axes, needs_teacher, by_default, mlp_only */
-    {NULL, GNNKD_METHOD_SCRATCH, NULL, 0, 0, 0, 1, 0},
-    {NULL, GNNKD_METHOD_KD, NULL, 0, KD_AXES, 1, 1, 0},
-    {NULL, GNNKD_METHOD_COMPRESS, NULL, 0, AXIS(BENCH_AXIS_ALPHA), 1, 1, 0},
-    {NULL, GNNKD_METHOD_LSP, NULL, 0, LSP_AXES, 1, 0, 0},
-    {NULL, GNNKD_METHOD_KD_LSP, NULL, 0, KD_AXES | LSP_AXES, 1, 0, 0},
-    {"kd+position", GNNKD_METHOD_KD, NULL, 1, KD_AXES, 1, 0, 1},
-    {"kd+rsd", GNNKD_METHOD_KD, NULL, 0, KD_AXES | AXIS(BENCH_AXIS_RSD), 1, 0, 1},
-    {"kd+adv", GNNKD_METHOD_KD, NULL, 0, KD_AXES | AXIS(BENCH_AXIS_ADV), 1, 0, 1},
+    /* name, method, recipe, position, axes, needs_teacher, by_default, kind */
+    {NULL, GNNKD_METHOD_SCRATCH, NULL, 0, 0, 0, 1, -1},
+    {NULL, GNNKD_METHOD_KD, NULL, 0, KD_AXES, 1, 1, -1},
+    {NULL, GNNKD_METHOD_COMPRESS, NULL, 0, AXIS(BENCH_AXIS_ALPHA), 1, 1, -1},
+    {NULL, GNNKD_METHOD_LSP, NULL, 0, LSP_AXES, 1, 0, -1},
+    {NULL, GNNKD_METHOD_KD_LSP, NULL, 0, KD_AXES | LSP_AXES, 1, 0, -1},
+    {"kd+position", GNNKD_METHOD_KD, NULL, 1, KD_AXES, 1, 0, GNNKD_MODEL_MLP},
+    {"kd+rsd", GNNKD_METHOD_KD, NULL, 0, KD_AXES | AXIS(BENCH_AXIS_RSD), 1, 0, GNNKD_MODEL_MLP},
+    {"kd+adv", GNNKD_METHOD_KD, NULL, 0, KD_AXES | AXIS(BENCH_AXIS_ADV), 1, 0, GNNKD_MODEL_MLP},
     /* the recipe (position features and similarity distillation), then all
      * three; the axes on top of the recipe's values */
-    {"nosmog", GNNKD_METHOD_KD, "nosmog", 1, KD_AXES | AXIS(BENCH_AXIS_RSD), 1, 0, 1},
-    {"nosmog+adv", GNNKD_METHOD_KD, "nosmog", 1, KD_AXES | AXIS(BENCH_AXIS_RSD) | AXIS(BENCH_AXIS_ADV), 1, 0, 1},
+    {"nosmog", GNNKD_METHOD_KD, "nosmog", 1, KD_AXES | AXIS(BENCH_AXIS_RSD), 1, 0, GNNKD_MODEL_MLP},
+    {"nosmog+adv", GNNKD_METHOD_KD, "nosmog", 1, KD_AXES | AXIS(BENCH_AXIS_RSD) | AXIS(BENCH_AXIS_ADV), 1, 0, GNNKD_MODEL_MLP},
+    /* the CPF student by its recipe (CPF's loss on the unlabelled nodes) */
+    {"cpf", GNNKD_METHOD_EUCLID, "cpf", 0, 0, 1, 0, GNNKD_MODEL_CPF},
 };
 const int BENCH_NMETHODS = (int)(sizeof BENCH_METHODS / sizeof BENCH_METHODS[0]);
 
@@ -65,7 +67,7 @@ int bench_config_trains(const bench_grid *g, int st, int k) {
     // teacher's soft labels nothing trains it
     if (kind == GNNKD_MODEL_CPF && (bm->method == GNNKD_METHOD_SCRATCH || bm->method == GNNKD_METHOD_LSP))
         return 0;
-    return !bm->mlp_only || kind == GNNKD_MODEL_MLP;
+    return bm->kind < 0 || kind == (gnnkd_model_kind)bm->kind;
 }
 
 int bench_needs_hidden(const bench_grid *g) {
@@ -138,25 +140,32 @@ float bench_weight_decay(const bench_grid *g, gnnkd_method method) {
     return o.weight_decay;
 }
 
-void bench_student_train(gnnkd_train_options *o, const bench_grid *g, gnnkd_method method,
+void bench_method_options(gnnkd_distill_options *o, const bench_grid *g, const bench_method *bm,
+                          const gnnkd_model_spec *spec) {
+    const gnnkd_method method = bm ? bm->method : GNNKD_METHOD_KD;
+    gnnkd_distill_options_default(o, method, g->select);
+    gnnkd_train_options_for_model(&o->student_train, spec, method, g->select);
+    // the table's recipe names are the library's
+    if (bm && bm->recipe) (void)!gnnkd_recipe_apply(o, bm->recipe, NULL);
+    o->method = method;
+    o->student = *spec; // the grid's student, whatever the recipe's
+    if (g->epochs_set) o->student_train.epochs = g->epochs;
+    if (g->patience_set) o->student_train.patience = g->patience;
+    if (g->weight_decay >= 0) o->student_train.weight_decay = (float)g->weight_decay;
+}
+
+void bench_student_train(gnnkd_train_options *o, const bench_grid *g, const bench_method *bm,
                          const gnnkd_model_spec *spec) {
-    gnnkd_train_options_for_model(o, spec, method, g->select);
-    if (g->epochs_set) o->epochs = g->epochs;
-    if (g->patience_set) o->patience = g->patience;
-    if (g->weight_decay >= 0) o->weight_decay = (float)g->weight_decay;
+    gnnkd_distill_options d;
+    bench_method_options(&d, g, bm, spec);
+    *o = d.student_train;
 }
 
 void bench_student_options(gnnkd_distill_options *o, const bench_grid *g, int config,
                            const gnnkd_model_spec *student) {
     int m, idx[BENCH_NAXES];
     bench_config(g, config, &m, idx);
-    const bench_method *bm = &BENCH_METHODS[g->method[m]];
-    gnnkd_distill_options_default(o, bm->method, g->select);
-    // the table's recipe names are the library's
-    if (bm->recipe) (void)!gnnkd_recipe_apply(o, bm->recipe, NULL);
-    o->method = bm->method;
-    o->student = *student;
-    bench_student_train(&o->student_train, g, bm->method, student);
+    bench_method_options(o, g, &BENCH_METHODS[g->method[m]], student);
     for (int a = 0; a < BENCH_NAXES; a++)
         if (idx[a] >= 0) BENCH_AXES[a].apply(o, g->value[a][idx[a]]);
     o->center = 1; /* centred logits: the limit of KD as T grows, where the two methods meet */

@@ -46,7 +46,8 @@ extern const bench_axis BENCH_AXES[BENCH_NAXES];
  * per seed. An ingredient of NOSMOG is a method of its own, alone with KD,
  * as the recipe (nosmog: position features and similarity distillation) or
  * all three (nosmog+adv): NOSMOG's ingredients serve a graph-free student,
- * so those methods train MLP students only. */
+ * so those methods train MLP students only; cpf (the recipe) trains CPF
+ * students only. */
 typedef struct {
     const char *name; /* NULL: the library's (gnnkd_method_name) */
     gnnkd_method method;
@@ -55,7 +56,7 @@ typedef struct {
     unsigned axes;
     int needs_teacher;
     int by_default; /* in the grid without --methods (LSP: on request, its grid is large) */
-    int mlp_only;   /* students of kind mlp only */
+    int kind;       /* students of this gnnkd_model_kind only, or -1: any */
 } bench_method;
 extern const bench_method BENCH_METHODS[];
 extern const int BENCH_NMETHODS;
@@ -117,14 +118,19 @@ void bench_config(const bench_grid *g, int k, int *m, int idx[BENCH_NAXES]);
 const bench_method *bench_config_method(const bench_grid *g, int k);
 /* The weight decay of a student trained by method. */
 float bench_weight_decay(const bench_grid *g, gnnkd_method method);
-/* The training options of student spec by method: its kind's recipe
- * (gnnkd_train_options_for_model: a CPF student's is not an MLP's), with
- * the grid's selection rule and the epochs, patience and weight decay given
- * to gnnkd bench on top. */
-void bench_student_train(gnnkd_train_options *o, const bench_grid *g, gnnkd_method method,
+/* Method bm's options for student spec (bm NULL: KD), before the grid's
+ * axes: the library's defaults, the training of the student's kind
+ * (gnnkd_train_options_for_model: a CPF student's is not an MLP's) with
+ * the grid's selection rule, bm's recipe on top (nosmog's 500 epochs,
+ * cpf's loss and transfer set), then the epochs, patience and weight decay
+ * given to gnnkd bench. */
+void bench_method_options(gnnkd_distill_options *o, const bench_grid *g, const bench_method *bm,
+                          const gnnkd_model_spec *spec);
+/* Its training options alone. */
+void bench_student_train(gnnkd_train_options *o, const bench_grid *g, const bench_method *bm,
                          const gnnkd_model_spec *spec);
-/* The options of the student of configuration config: the library's recipe
- * for its method and the grid's selection rule, with the grid's epochs,
+/* The options of the student of configuration config: the library's
+ * defaults for its method, its recipe's, the grid's selection rule, epochs,
  * patience and weight decay, the configuration's axis values, and centred
  * logits for compression. */
 void bench_student_options(gnnkd_distill_options *o, const bench_grid *g, int config,

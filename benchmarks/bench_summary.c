@@ -147,8 +147,27 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
  * options on top). */
 static void student_text(char *buf, size_t len, const bench_grid *g, int st) {
     gnnkd_train_options o;
-    bench_student_train(&o, g, GNNKD_METHOD_KD, &g->student_spec[st]);
+    bench_student_train(&o, g, NULL, &g->student_spec[st]);
     bench_training_text(buf, len, o.select, o.patience, o.epochs, o.weight_decay);
+}
+
+/* The first student that method bm trains, or -1. */
+static int method_student(const bench_grid *g, const bench_method *bm) {
+    for (int st = 0; st < g->nstudents; st++)
+        if (bm->kind < 0 || g->student_spec[st].kind == (gnnkd_model_kind)bm->kind) return st;
+    return -1;
+}
+
+/* What method bm's recipe sets for student st, as text. */
+static void recipe_text(char *buf, size_t len, const bench_grid *g, const bench_method *bm, int st) {
+    gnnkd_distill_options o;
+    char train[BENCH_TRAINING_LEN];
+    bench_method_options(&o, g, bm, &g->student_spec[st]);
+    bench_training_text(train, sizeof train, o.student_train.select, o.student_train.patience,
+                        o.student_train.epochs, o.student_train.weight_decay);
+    snprintf(buf, len, "loss %s, T %g, alpha %g, transfer set %s, teacher logit rows %s; %s",
+             gnnkd_method_name(o.method), (double)o.temperature, (double)o.alpha,
+             gnnkd_transfer_name(o.transfer), o.standardise ? "standardised" : "as they are", train);
 }
 
 /* ---- summary.json -------------------------------------------------------------- */
@@ -232,6 +251,16 @@ static cJSON *settings_json(const bench_summary *s) {
     cJSON_AddNumberToObject(set, "patience", g->patience);
     cJSON_AddNumberToObject(set, "epochs", g->epochs);
     cJSON_AddStringToObject(set, "transfer", "all");
+    cJSON *recipes = NULL;
+    for (int m = 0; m < g->nmethods; m++) {
+        const bench_method *bm = &BENCH_METHODS[g->method[m]];
+        const int st = method_student(g, bm);
+        if (bm->recipe == NULL || st < 0) continue;
+        char text[BENCH_TRAINING_LEN + 192];
+        recipe_text(text, sizeof text, g, bm, st);
+        if (recipes == NULL) recipes = cJSON_AddObjectToObject(set, "recipes");
+        cJSON_AddStringToObject(recipes, bench_method_name(bm), text);
+    }
     cJSON *training = cJSON_AddObjectToObject(set, "student_training");
     for (int st = 0; st < g->nstudents; st++) {
         char text[BENCH_TRAINING_LEN];
@@ -442,7 +471,8 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
         fprintf(f, "Teacher %s, trained per seed by its kind's recipe (%s).\n", g->teacher[t], g->teacher_training[t]);
     fprintf(f,
             "\nStudents: at most %d epochs, model selection %s (patience %d)%s; weight decay %g from "
-            "scratch, %g when distilled. Seeds %ld to %ld. Transfer set: all nodes. Compression "
+            "scratch, %g when distilled. Seeds %ld to %ld. Transfer set: all nodes (a recipe's "
+            "own below). Compression "
             "regresses the teacher's logits, each row centred to zero mean: the limit KD approaches "
             "as T grows.\n\n",
             g->epochs, gnnkd_select_name(g->select), g->patience,
@@ -457,6 +487,15 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
                             bench_weight_decay(g, GNNKD_METHOD_KD));
         if (strcmp(text, plain))
             fprintf(f, "Student %s by its kind's recipe when distilled: %s.\n\n", g->student[st], text);
+    }
+    for (int m = 0; m < g->nmethods; m++) {
+        const bench_method *bm = &BENCH_METHODS[g->method[m]];
+        const int st = method_student(g, bm);
+        if (bm->recipe == NULL || st < 0) continue;
+        char text[BENCH_TRAINING_LEN + 192];
+        recipe_text(text, sizeof text, g, bm, st);
+        fprintf(f, "Method %s: `gnnkd distill --recipe %s` (%s), the grid's axes on top.\n\n",
+                bench_method_name(bm), bm->recipe, text);
     }
     if (bench_needs_position(g))
         fprintf(f, "Position features (%s): %s, computed once per dataset and seed on the observed "

@@ -37,9 +37,11 @@ void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int teacher, 
     snprintf(r->method, sizeof r->method, "%s", bench_method_name(bm));
     for (int a = 0; a < BENCH_NAXES; a++)
         if (idx[a] >= 0) snprintf(r->axis[a], sizeof r->axis[a], "%g", g->value[a][idx[a]]);
-    gnnkd_train_options o;
-    bench_student_train(&o, g, bm->method, &g->student_spec[student]);
-    bench_training_text(r->training, sizeof r->training, o.select, o.patience, o.epochs, o.weight_decay);
+    gnnkd_distill_options o;
+    bench_method_options(&o, g, bm, &g->student_spec[student]);
+    snprintf(r->transfer, sizeof r->transfer, "%s", gnnkd_transfer_name(o.transfer));
+    const gnnkd_train_options *t = &o.student_train;
+    bench_training_text(r->training, sizeof r->training, t->select, t->patience, t->epochs, t->weight_decay);
     add_setting(r, g);
     if (bm->position) {
         size_t used = strlen(r->training);

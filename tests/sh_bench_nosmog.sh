@@ -1,10 +1,10 @@
 #!/bin/bash
 # sh_bench_nosmog.sh — `gnnkd bench` with NOSMOG's ingredients (kd+position,
 # kd+rsd, kd+adv, the recipe nosmog, all three as nosmog+adv) and a CPF
-# student on a small
-# synthetic graph (no data needed): the rows each method writes, for MLP
-# students only, with their axis values; a CPF student trained by its kind's
-# recipe; the GLNN protocol in both settings; what the summary selects.
+# student by KD and by its recipe (cpf) on a small synthetic graph (no data
+# needed): the rows each method writes, for MLP students only, with their
+# axis values; the recipes' own training, equal to gnnkd distill --recipe's;
+# the GLNN protocol in both settings; what the summary selects.
 set -euo pipefail
 
 : "${GNNKD_BIN:?GNNKD_BIN must name the gnnkd program}"
@@ -17,7 +17,7 @@ data=(--dataset synthetic:nodes=400)
 grid=(--protocol glnn --seeds 2 --teacher gcn:16 --students mlp:16,cpf:2 --temperatures 1 --alphas 0.9
       --rsd-weights 1,3 --adv-eps 0.01 --position deepwalk:8,walks=2,length=10 --epochs 20 --threads 1
       --jobs 1 --quiet --no-plots)
-methods=scratch,kd,kd+position,kd+rsd,kd+adv,nosmog,nosmog+adv
+methods=scratch,kd,kd+position,kd+rsd,kd+adv,nosmog,nosmog+adv,cpf
 
 # rows OUT METHOD STUDENT: the rows of OUT/results.csv of that method and
 # student, as written; cells OUT METHOD STUDENT COLUMN: their values of
@@ -46,9 +46,9 @@ for setting in inductive transductive; do
     head -n 1 "$csv" | grep -q ',tau,rsd_weight,adv_eps,transfer,seed,' ||
         fail "$setting: results.csv has no rsd_weight and adv_eps columns: $(head -n 1 "$csv")"
     # per seed: teacher; mlp: scratch, kd, kd+position, 2 kd+rsd, 1 kd+adv, 2 nosmog,
-    # 2 nosmog+adv; cpf: kd (it clamps its training nodes: hard labels alone train nothing)
-    [ "$(($(wc -l <"$csv") - 1))" -eq $((2 * (1 + 10 + 1))) ] ||
-        fail "$setting: $(($(wc -l <"$csv") - 1)) rows, expected 24"
+    # 2 nosmog+adv; cpf: kd and cpf (it clamps its training nodes: hard labels alone train nothing)
+    [ "$(($(wc -l <"$csv") - 1))" -eq $((2 * (1 + 10 + 2))) ] ||
+        fail "$setting: $(($(wc -l <"$csv") - 1)) rows, expected 26"
     for m in scratch kd kd+position kd+adv; do
         [ "$(count "$out" "$m" mlp:16)" -eq 2 ] || fail "$setting: not 2 mlp:16 rows of $m"
     done
@@ -61,6 +61,14 @@ for setting in inductive transductive; do
     for m in kd+position kd+rsd kd+adv nosmog nosmog+adv; do
         [ "$(count "$out" "$m" cpf:2,64)" -eq 0 ] || fail "$setting: a cpf row of $m"
     done
+    [ "$(count "$out" cpf cpf:2,64)" -eq 2 ] || fail "$setting: not 2 cpf rows of the recipe cpf"
+    [ "$(count "$out" cpf mlp:16)" -eq 0 ] || fail "$setting: the recipe cpf trained an MLP"
+    # each recipe's own: cpf's transfer set, nosmog's patience (its 500 epochs, here cut to 20)
+    [ "$(cells "$out" cpf cpf:2,64 transfer | sort -u)" = unlabeled ] ||
+        fail "$setting: the recipe cpf's transfer set: $(cells "$out" cpf cpf:2,64 transfer | sort -u)"
+    [ "$(cells "$out" kd cpf:2,64 transfer | sort -u)" = all ] || fail "$setting: kd's transfer set"
+    [ "$(cells "$out" nosmog mlp:16 training | grep -c '^select=val-acc patience=500 epochs=20 ')" -eq 4 ] ||
+        fail "$setting: nosmog not trained by its recipe: $(cells "$out" nosmog mlp:16 training | head -n 1)"
     # each method's axes filled, the others empty
     axes() { paste -d, <(cells "$out" "$1" mlp:16 rsd_weight) <(cells "$out" "$1" mlp:16 adv_eps) | sort -u | tr '\n' ' '; }
     [ "$(axes kd+position)" = ", " ] || fail "$setting: kd+position has rsd/adv values: $(axes kd+position)"
@@ -95,8 +103,10 @@ for setting in inductive transductive; do
     [ "$(jq '[.selected[] | select(.student == "mlp:16") | .method] | sort ==
         ["kd", "kd+adv", "kd+position", "kd+rsd", "nosmog", "nosmog+adv", "scratch"]' "$s")" = true ] ||
         fail "$setting: summary.json does not select each method once for mlp:16"
-    [ "$(jq '[.selected[] | select(.student == "cpf:2,64") | .method] == ["kd"]' "$s")" = true ] ||
-        fail "$setting: summary.json does not select kd alone for the cpf student"
+    [ "$(jq '[.selected[] | select(.student == "cpf:2,64") | .method] | sort == ["cpf", "kd"]' "$s")" = true ] ||
+        fail "$setting: summary.json does not select kd and cpf for the cpf student"
+    [ "$(jq -r .settings.recipes.cpf "$s" | grep -c '^loss euclid, T 1, alpha 0.9, transfer set unlabeled, teacher logit rows standardised; ')" -eq 1 ] ||
+        fail "$setting: summary.json's recipe cpf: $(jq -r .settings.recipes.cpf "$s")"
     [ "$(jq -r .settings.setting "$s")" = "glnn+$setting$([ $setting = inductive ] && echo :0.2)" ] ||
         fail "$setting: summary.json setting is $(jq -r .settings.setting "$s")"
     grep -q '| synthetic:nodes=400 | gcn:16 | mlp:16 | nosmog+adv | T=1, α=0.9, rsd=[13], ε=0.01 |' "$out/summary.md" ||
@@ -107,11 +117,28 @@ ind() { for m in kd kd+position nosmog; do cells "$tmp/$1" $m mlp:16 test_acc_in
 [ "$(ind transductive | sort -u)" = nan ] || fail "glnn+transductive: a row with an inductive score"
 [ "$(ind inductive | grep -c nan)" -eq 0 ] || fail "glnn+inductive: a row without an inductive score"
 
+# the bench's recipe rows are gnnkd distill --recipe's: the same model on the same split and seed
+for r in nosmog:mlp:16 cpf:cpf:2,64; do
+    m=${r%%:*} st=${r#*:}
+    extra=()
+    [ "$m" = nosmog ] && extra=(--rsd-weight 1 --position deepwalk:8,walks=2,length=10)
+    "$GNNKD_BIN" distill "${data[@]}" --protocol glnn --setting transductive --teacher gcn:16 --student "$st" \
+        --recipe "$m" "${extra[@]}" --epochs 20 --runs 1 --seed 1 --split-seed 1 --threads 1 --json \
+        >"$tmp/d.json" 2>"$tmp/stderr" || fail "distill --recipe $m: $(cat "$tmp/stderr")"
+    want=$(jq -r '"\(.val_acc.mean) \(.test_acc.mean)"' "$tmp/d.json")
+    got=$(paste -d' ' <(cells "$tmp/transductive" "$m" "$st" seed) <(cells "$tmp/transductive" "$m" "$st" rsd_weight) \
+        <(cells "$tmp/transductive" "$m" "$st" val_acc) <(cells "$tmp/transductive" "$m" "$st" test_acc) |
+        awk '$1 == 1 && ($2 == 1 || NF == 3) { print $(NF - 1), $NF }')
+    awk -v a="$want" -v b="$got" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        exit !(x[1] - y[1] < 1e-5 && y[1] - x[1] < 1e-5 && x[2] - y[2] < 1e-5 && y[2] - x[2] < 1e-5) }' ||
+        fail "bench's $m (seed 1, val test: $got) is not gnnkd distill --recipe $m's ($want)"
+done
+
 # ---- --report-only: the reports of a stopped run, from the rows it has -----------------------
 out=$tmp/inductive
 # seed 1's rows go (transfer, seed and split seed: "all,1,1"; a quoted field comes before)
-awk 'NR == 1 || !/,all,1,1,/' "$out/results.csv" >"$tmp/seed0.csv"
-[ "$(grep -c ',all,0,0,' "$tmp/seed0.csv")" -eq 12 ] || fail "report-only: not 12 rows of seed 0"
+awk 'NR == 1 || !/,(all|unlabeled),1,1,/' "$out/results.csv" >"$tmp/seed0.csv"
+[ "$(grep -Ec ',(all|unlabeled),0,0,' "$tmp/seed0.csv")" -eq 13 ] || fail "report-only: not 13 rows of seed 0"
 cp "$tmp/seed0.csv" "$out/results.csv"
 rows0=$(wc -l <"$out/results.csv")
 "$GNNKD_BIN" bench "${data[@]}" "${grid[@]}" --setting inductive --methods "$methods" --resume "$out" \
@@ -133,7 +160,7 @@ grep -q -- '--position' "$tmp/stderr" || fail "--position deepwalk:0: $(cat "$tm
 if "$GNNKD_BIN" bench "${data[@]}" --methods kd+nothing --out "$tmp/bad" >/dev/null 2>"$tmp/stderr"; then
     fail "--methods kd+nothing was accepted"
 fi
-grep -q "method 'kd+nothing' is not in the benchmark's grid (.*kd+position.*nosmog+adv)" "$tmp/stderr" ||
+grep -q "method 'kd+nothing' is not in the benchmark's grid (.*kd+position.*nosmog+adv, cpf)" "$tmp/stderr" ||
     fail "--methods kd+nothing: $(cat "$tmp/stderr")"
 if "$GNNKD_BIN" bench "${data[@]}" --adv-eps 0 --out "$tmp/bad" >/dev/null 2>"$tmp/stderr"; then
     fail "--adv-eps 0 was accepted"
