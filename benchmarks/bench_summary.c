@@ -151,15 +151,13 @@ static void student_text(char *buf, size_t len, const bench_grid *g, int st) {
     bench_training_text(buf, len, o.select, o.patience, o.epochs, o.weight_decay);
 }
 
-/* The first student that method bm trains, or -1. */
-static int method_student(const bench_grid *g, const bench_method *bm) {
-    for (int st = 0; st < g->nstudents; st++)
-        if (bm->kind < 0 || g->student_spec[st].kind == (gnnkd_model_kind)bm->kind) return st;
-    return -1;
-}
-
-/* What method bm's recipe sets for student st, as text. */
-static void recipe_text(char *buf, size_t len, const bench_grid *g, const bench_method *bm, int st) {
+/* If method m of the grid has a recipe and a student to train: 1, and
+ * buf what the recipe sets for the first such student; else 0. */
+static int recipe_text(char *buf, size_t len, const bench_grid *g, int m) {
+    const bench_method *bm = &BENCH_METHODS[g->method[m]];
+    int st = 0;
+    while (st < g->nstudents && bm->kind >= 0 && g->student_spec[st].kind != (gnnkd_model_kind)bm->kind) st++;
+    if (bm->recipe == NULL || st == g->nstudents) return 0;
     gnnkd_distill_options o;
     char train[BENCH_TRAINING_LEN];
     bench_method_options(&o, g, bm, &g->student_spec[st]);
@@ -168,6 +166,7 @@ static void recipe_text(char *buf, size_t len, const bench_grid *g, const bench_
     snprintf(buf, len, "loss %s, T %g, alpha %g, transfer set %s, teacher logit rows %s; %s",
              gnnkd_method_name(o.method), (double)o.temperature, (double)o.alpha,
              gnnkd_transfer_name(o.transfer), o.standardise ? "standardised" : "as they are", train);
+    return 1;
 }
 
 /* ---- summary.json -------------------------------------------------------------- */
@@ -253,13 +252,10 @@ static cJSON *settings_json(const bench_summary *s) {
     cJSON_AddStringToObject(set, "transfer", "all");
     cJSON *recipes = NULL;
     for (int m = 0; m < g->nmethods; m++) {
-        const bench_method *bm = &BENCH_METHODS[g->method[m]];
-        const int st = method_student(g, bm);
-        if (bm->recipe == NULL || st < 0) continue;
         char text[BENCH_TRAINING_LEN + 192];
-        recipe_text(text, sizeof text, g, bm, st);
+        if (!recipe_text(text, sizeof text, g, m)) continue;
         if (recipes == NULL) recipes = cJSON_AddObjectToObject(set, "recipes");
-        cJSON_AddStringToObject(recipes, bench_method_name(bm), text);
+        cJSON_AddStringToObject(recipes, bench_method_name(&BENCH_METHODS[g->method[m]]), text);
     }
     cJSON *training = cJSON_AddObjectToObject(set, "student_training");
     for (int st = 0; st < g->nstudents; st++) {
@@ -490,12 +486,10 @@ static void markdown(FILE *f, const bench_summary *s, int plots) {
     }
     for (int m = 0; m < g->nmethods; m++) {
         const bench_method *bm = &BENCH_METHODS[g->method[m]];
-        const int st = method_student(g, bm);
-        if (bm->recipe == NULL || st < 0) continue;
         char text[BENCH_TRAINING_LEN + 192];
-        recipe_text(text, sizeof text, g, bm, st);
-        fprintf(f, "Method %s: `gnnkd distill --recipe %s` (%s), the grid's axes on top.\n\n",
-                bench_method_name(bm), bm->recipe, text);
+        if (recipe_text(text, sizeof text, g, m))
+            fprintf(f, "Method %s: `gnnkd distill --recipe %s` (%s), the grid's axes on top.\n\n",
+                    bench_method_name(bm), bm->recipe, text);
     }
     if (bench_needs_position(g))
         fprintf(f, "Position features (%s): %s, computed once per dataset and seed on the observed "
