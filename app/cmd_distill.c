@@ -72,7 +72,8 @@ static void distill_help(FILE *f) {
             "                          a held-out node gets its observed neighbours' mean\n"
             "                          (the observed nodes' mean without one); the student\n"
             "                          keeps every node's row (gnnkd predict --edges);\n"
-            "                          or FILE.npy: a saved (n, D) block instead of DeepWalk\n"
+            "                          or FILE.npy: a saved (n, D) block instead of DeepWalk;\n"
+            "                          or none: no position features (a recipe's off)\n"
             "  --position-save FILE.npy  write the raw block (last run's)\n"
             "  --adv-eps E             adversarial augmentation: PGD within |delta| <= E on the\n"
             "                          student's input (0: off)\n"
@@ -346,8 +347,9 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         cli_check_output("distill", "save-teacher", a->save_teacher) ||
         cli_check_output("distill", "position-save", a->position_save))
         return 3;
-    if (a->position_save && !a->position && !recipe_position) {
-        fprintf(stderr, "gnnkd distill: --position-save needs --position\n");
+    const int no_position = a->position && !strcmp(a->position, "none");
+    if (a->position_save && (no_position || (!a->position && !recipe_position))) {
+        fprintf(stderr, "gnnkd distill: --position-save needs position features (--position)\n");
         return 3;
     }
     return 0;
@@ -435,7 +437,9 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->position_save = a->position_save;
     if (rc == GNNKD_OK && a->position) {
         size_t len = strlen(a->position);
-        if (len > 4 && !strcmp(a->position + len - 4, ".npy")) {
+        if (!strcmp(a->position, "none")) {
+            o->position.dim = 0; // a recipe's off
+        } else if (len > 4 && !strcmp(a->position + len - 4, ".npy")) {
             o->position_file = a->position;
         } else if ((rc = gnnkd_deepwalk_options_parse(&o->position, a->position, msg)) != GNNKD_OK) {
             char inner[GNNKD_MSG_LEN - 32];
@@ -615,7 +619,7 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer + o->munge);
     cJSON_AddNumberToObject(root, "pseudo_nodes", o->munge);
     if (a->recipe) cJSON_AddStringToObject(root, "recipe", a->recipe);
-    if (a->position) {
+    if (a->position && strcmp(a->position, "none")) {
         cJSON_AddStringToObject(root, "position", a->position);
     } else if (o->position.dim > 0) { // the recipe's
         char pos[32];

@@ -41,6 +41,10 @@ grep -q '"standardise_logits":true' <<<"$std" || fail "--standardise-logits 1: $
 ! cmp -s "$tmp/plain.npy" "$tmp/std.npy" || fail "standardised targets changed nothing"
 out=$(run --recipe nosmog --standardise-logits 0 --epochs 1)
 grep -q '"standardise_logits":false' <<<"$out" || fail "recipe, standardisation off: $out"
+# and its position features: the plain student's 32 inputs (8 hidden, 7 classes: 327 weights)
+out=$(run --recipe nosmog --position none --epochs 1)
+grep -q '"student_params":327' <<<"$out" || fail "recipe, position features off: $out"
+! grep -q '"position"' <<<"$out" || fail "recipe, position features off, reports one: $out"
 out=$(run --rsd-weight 2 --rsd-similarity dot --rsd-projector 1 --lsp-preact)
 grep -q '"rsd_weight":2,"rsd_batch":512,"rsd_similarity":"dot","rsd_projector":true' <<<"$out" \
   || fail "NOSMOG's similarity form: $out"
@@ -68,7 +72,8 @@ check_err "--position.*deepwalk:0.*dimension" --position deepwalk:0
 check_err "--position.*unknown key 'walk'" --position deepwalk:8,walk=3
 check_err "adv-eps" --adv-eps -0.1
 check_err "adv-steps" --adv-eps 0.1 --adv-steps 0
-check_err "position-save needs --position" --position-save "$tmp/x.npy"
+check_err "position-save needs position features" --position-save "$tmp/x.npy"
+check_err "position-save needs position features" --recipe nosmog --position none --position-save "$tmp/x.npy"
 check_err "missing.npy" --position "$tmp/missing.npy"
 check_err "cannot be combined" --position deepwalk:4 --transfer munge:10
 check_err "recipe 'glnn': expected nosmog" --recipe glnn
