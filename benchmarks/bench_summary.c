@@ -369,17 +369,31 @@ static void score_cells(FILE *f, const bench_summary *s, const bench_stat *b) {
     for (int sc = BENCH_TRAN; sc <= BENCH_PROD; sc++) fprintf(f, " %s |", pct(a, sizeof a, b->mean[sc], b->std[sc], b->n));
 }
 
+/* Whether method m of the grid trains student st (a method may be for one
+ * kind of student only). */
+static int method_trains(const bench_grid *g, int st, int m) {
+    for (int k = 0; k < bench_nconfigs(g); k++) {
+        int mk, idx[BENCH_NAXES];
+        bench_config(g, k, &mk, idx);
+        if (mk == m && bench_config_trains(g, st, k)) return 1;
+    }
+    return 0;
+}
+
 /* Transductive: a row per (dataset, teacher), a column per student and
- * method; scratch, which has no teacher, in the first row of its dataset. */
+ * method that trains it; scratch, which has no teacher, in the first row of
+ * its dataset. */
 static void headline_wide(FILE *f, const bench_summary *s) {
     const bench_grid *g = s->grid;
     char a[64], b[96];
     fprintf(f, "| dataset | teacher | teacher acc |");
     for (int st = 0; st < g->nstudents; st++)
-        for (int m = 0; m < g->nmethods; m++) fprintf(f, " %s %s |", g->student[st], method_title(g, m));
+        for (int m = 0; m < g->nmethods; m++)
+            if (method_trains(g, st, m)) fprintf(f, " %s %s |", g->student[st], method_title(g, m));
     fprintf(f, "\n|---|---|---:|");
     for (int st = 0; st < g->nstudents; st++)
-        for (int m = 0; m < g->nmethods; m++) fprintf(f, "---:|");
+        for (int m = 0; m < g->nmethods; m++)
+            if (method_trains(g, st, m)) fprintf(f, "---:|");
     fprintf(f, "\n");
     const int nrows = bench_needs_teacher(g) ? s->nt : 1;
     for (int d = 0; d < g->ndatasets; d++)
@@ -389,6 +403,7 @@ static void headline_wide(FILE *f, const bench_summary *s) {
                     pct(a, sizeof a, tb->mean[BENCH_TEST], tb->std[BENCH_TEST], tb->n));
             for (int st = 0; st < g->nstudents; st++)
                 for (int m = 0; m < g->nmethods; m++) {
+                    if (!method_trains(g, st, m)) continue;
                     int k = bench_chosen(s, d, t, st, m);
                     const bench_stat *x = k >= 0 ? bench_stat_at(s, d, t, st, k) : NULL;
                     if (x && !shown(s, t, k)) {

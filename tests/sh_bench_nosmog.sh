@@ -112,6 +112,10 @@ for setting in inductive transductive; do
     grep -q '| synthetic:nodes=400 | gcn:16 | mlp:16 | nosmog+adv | T=1, α=0.9, rsd=[13], ε=0.01 |' "$out/summary.md" ||
         fail "$setting: summary.md has no nosmog+adv line"
 done
+# the transductive table's columns: each student with the methods that train it
+head=$(grep -m 1 '^| dataset | teacher | teacher acc |' "$tmp/transductive/summary.md")
+grep -q '| mlp:16 nosmog+adv | cpf:2,64 kd | cpf:2,64 cpf |$' <<<"$head" || fail "summary.md's columns: $head"
+! grep -Eq 'mlp:16 cpf |cpf:2,64 (scratch|kd\+|nosmog)' <<<"$head" || fail "summary.md has untrained columns: $head"
 # transductive: every node observed, so ind is not defined
 ind() { for m in kd kd+position nosmog; do cells "$tmp/$1" $m mlp:16 test_acc_ind; done; }
 [ "$(ind transductive | sort -u)" = nan ] || fail "glnn+transductive: a row with an inductive score"
