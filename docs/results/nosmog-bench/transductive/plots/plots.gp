@@ -24,12 +24,12 @@ do for [fmt in 'svg png'] {
        'temperature_0_0_0.dat' index 1 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 7 title 'kd α=0.9', \
        'temperature_0_0_0.dat' index 2 using 1:2:3 with yerrorlines lc rgb '#ff7f0e' pt 7 title 'kd+position α=0.9', \
        'temperature_0_0_0.dat' index 3 using 1:2:3 with yerrorlines lc rgb '#8c564b' pt 7 title 'kd+rsd α=0.9 rsd=1', \
-       'temperature_0_0_0.dat' index 4 using 1:2:3 with yerrorlines lc rgb '#bcbd22' pt 7 title 'nosmog α=0.9 rsd=1', \
-       'temperature_0_0_0.dat' index 5 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
+       'temperature_0_0_0.dat' index 4 using 1:2:3 with yerrorlines lc rgb '#bcbd22' pt 7 title 'nosmog α=0.9 rsd=3', \
+       'temperature_0_0_0.dat' index 6 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
   unset logscale x
   set xrange [*:*]
   set xtics autofreq
-  set title 'cora, teacher gcn:64, student cpf:8,64'
+  set title 'cora, teacher gcn:64, student cpf:8,128'
   set logscale x 2
   set xrange [0.8:1.25]
   set xtics ('1' 1)
@@ -37,7 +37,9 @@ do for [fmt in 'svg png'] {
   set ylabel 'test accuracy (%)'
   set key below maxrows 3
   plot 'temperature_0_0_1.dat' index 1 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 7 title 'kd α=0.9', \
-       'temperature_0_0_1.dat' index 5 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
+       'temperature_0_0_1.dat' index 5 using 1:3:4 with filledcurves fc rgb '#000080' fs transparent solid 0.2 notitle, \
+       '' index 5 using 1:2 with lines lc rgb '#000080' dt 2 title 'cpf', \
+       'temperature_0_0_1.dat' index 6 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
   unset logscale x
   set xrange [*:*]
   set xtics autofreq
@@ -54,11 +56,11 @@ do for [fmt in 'svg png'] {
        'temperature_1_0_0.dat' index 2 using 1:2:3 with yerrorlines lc rgb '#ff7f0e' pt 7 title 'kd+position α=0.9', \
        'temperature_1_0_0.dat' index 3 using 1:2:3 with yerrorlines lc rgb '#8c564b' pt 7 title 'kd+rsd α=0.9 rsd=1', \
        'temperature_1_0_0.dat' index 4 using 1:2:3 with yerrorlines lc rgb '#bcbd22' pt 7 title 'nosmog α=0.9 rsd=3', \
-       'temperature_1_0_0.dat' index 5 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
+       'temperature_1_0_0.dat' index 6 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
   unset logscale x
   set xrange [*:*]
   set xtics autofreq
-  set title 'citeseer, teacher gcn:64, student cpf:8,64'
+  set title 'citeseer, teacher gcn:64, student cpf:8,128'
   set logscale x 2
   set xrange [0.8:1.25]
   set xtics ('1' 1)
@@ -66,7 +68,9 @@ do for [fmt in 'svg png'] {
   set ylabel 'test accuracy (%)'
   set key below maxrows 3
   plot 'temperature_1_0_1.dat' index 1 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 7 title 'kd α=0.9', \
-       'temperature_1_0_1.dat' index 5 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
+       'temperature_1_0_1.dat' index 5 using 1:3:4 with filledcurves fc rgb '#000080' fs transparent solid 0.2 notitle, \
+       '' index 5 using 1:2 with lines lc rgb '#000080' dt 2 title 'cpf', \
+       'temperature_1_0_1.dat' index 6 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
   unset logscale x
   set xrange [*:*]
   set xtics autofreq
@@ -81,13 +85,13 @@ do for [fmt in 'svg png'] {
        '' index 0 using 1:2 with lines lc rgb '#7f7f7f' dt 2 title 'scratch', \
        'temperature_2_0_0.dat' index 1 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 7 title 'kd α=0.9', \
        'temperature_2_0_0.dat' index 2 using 1:2:3 with yerrorlines lc rgb '#ff7f0e' pt 7 title 'kd+position α=0.9', \
-       'temperature_2_0_0.dat' index 3 using 1:2:3 with yerrorlines lc rgb '#8c564b' pt 7 title 'kd+rsd α=0.9 rsd=1', \
-       'temperature_2_0_0.dat' index 4 using 1:2:3 with yerrorlines lc rgb '#bcbd22' pt 7 title 'nosmog α=0.9 rsd=1', \
-       'temperature_2_0_0.dat' index 5 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
+       'temperature_2_0_0.dat' index 3 using 1:2:3 with yerrorlines lc rgb '#8c564b' pt 7 title 'kd+rsd α=0.9 rsd=3', \
+       'temperature_2_0_0.dat' index 4 using 1:2:3 with yerrorlines lc rgb '#bcbd22' pt 7 title 'nosmog α=0.9 rsd=3', \
+       'temperature_2_0_0.dat' index 6 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
   unset logscale x
   set xrange [*:*]
   set xtics autofreq
-  set title 'pubmed, teacher gcn:64, student cpf:8,64'
+  set title 'pubmed, teacher gcn:64, student cpf:8,128'
   set logscale x 2
   set xrange [0.8:1.25]
   set xtics ('1' 1)
@@ -95,7 +99,9 @@ do for [fmt in 'svg png'] {
   set ylabel 'test accuracy (%)'
   set key below maxrows 3
   plot 'temperature_2_0_1.dat' index 1 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 7 title 'kd α=0.9', \
-       'temperature_2_0_1.dat' index 5 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
+       'temperature_2_0_1.dat' index 5 using 1:3:4 with filledcurves fc rgb '#000080' fs transparent solid 0.2 notitle, \
+       '' index 5 using 1:2 with lines lc rgb '#000080' dt 2 title 'cpf', \
+       'temperature_2_0_1.dat' index 6 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher'
   unset logscale x
   set xrange [*:*]
   set xtics autofreq
@@ -119,8 +125,9 @@ do for [fmt in 'svg png'] {
        'size_0_0.dat' index 2 using 1:2:3 with yerrorlines lc rgb '#ff7f0e' pt 7 dt 1 title 'mlp kd+position', \
        'size_0_0.dat' index 3 using 1:2:3 with yerrorlines lc rgb '#8c564b' pt 7 dt 1 title 'mlp kd+rsd', \
        'size_0_0.dat' index 4 using 1:2:3 with yerrorlines lc rgb '#bcbd22' pt 7 dt 1 title 'mlp nosmog', \
-       'size_0_0.dat' index 6 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 9 dt 2 title 'cpf kd', \
-       'size_0_0.dat' index 10 using 1:2:3 with yerrorbars lc rgb 'black' pt 5 title 'teacher gcn:64'
+       'size_0_0.dat' index 7 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 9 dt 2 title 'cpf kd', \
+       'size_0_0.dat' index 11 using 1:2:3 with yerrorlines lc rgb '#000080' pt 9 dt 2 title 'cpf cpf', \
+       'size_0_0.dat' index 12 using 1:2:3 with yerrorbars lc rgb 'black' pt 5 title 'teacher gcn:64'
   unset logscale x
   set format x '% h'
   set offsets 0, 0, 0, 0
@@ -136,8 +143,9 @@ do for [fmt in 'svg png'] {
        'size_1_0.dat' index 2 using 1:2:3 with yerrorlines lc rgb '#ff7f0e' pt 7 dt 1 title 'mlp kd+position', \
        'size_1_0.dat' index 3 using 1:2:3 with yerrorlines lc rgb '#8c564b' pt 7 dt 1 title 'mlp kd+rsd', \
        'size_1_0.dat' index 4 using 1:2:3 with yerrorlines lc rgb '#bcbd22' pt 7 dt 1 title 'mlp nosmog', \
-       'size_1_0.dat' index 6 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 9 dt 2 title 'cpf kd', \
-       'size_1_0.dat' index 10 using 1:2:3 with yerrorbars lc rgb 'black' pt 5 title 'teacher gcn:64'
+       'size_1_0.dat' index 7 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 9 dt 2 title 'cpf kd', \
+       'size_1_0.dat' index 11 using 1:2:3 with yerrorlines lc rgb '#000080' pt 9 dt 2 title 'cpf cpf', \
+       'size_1_0.dat' index 12 using 1:2:3 with yerrorbars lc rgb 'black' pt 5 title 'teacher gcn:64'
   unset logscale x
   set format x '% h'
   set offsets 0, 0, 0, 0
@@ -153,8 +161,9 @@ do for [fmt in 'svg png'] {
        'size_2_0.dat' index 2 using 1:2:3 with yerrorlines lc rgb '#ff7f0e' pt 7 dt 1 title 'mlp kd+position', \
        'size_2_0.dat' index 3 using 1:2:3 with yerrorlines lc rgb '#8c564b' pt 7 dt 1 title 'mlp kd+rsd', \
        'size_2_0.dat' index 4 using 1:2:3 with yerrorlines lc rgb '#bcbd22' pt 7 dt 1 title 'mlp nosmog', \
-       'size_2_0.dat' index 6 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 9 dt 2 title 'cpf kd', \
-       'size_2_0.dat' index 10 using 1:2:3 with yerrorbars lc rgb 'black' pt 5 title 'teacher gcn:64'
+       'size_2_0.dat' index 7 using 1:2:3 with yerrorlines lc rgb '#d62728' pt 9 dt 2 title 'cpf kd', \
+       'size_2_0.dat' index 11 using 1:2:3 with yerrorlines lc rgb '#000080' pt 9 dt 2 title 'cpf cpf', \
+       'size_2_0.dat' index 12 using 1:2:3 with yerrorbars lc rgb 'black' pt 5 title 'teacher gcn:64'
   unset logscale x
   set format x '% h'
   set offsets 0, 0, 0, 0
@@ -175,8 +184,9 @@ do for [fmt in 'svg png'] {
        'curves_0_0.dat' index 2 using 1:2 with lines lc rgb '#d62728' dt 1 title 'mlp:64 kd (T=1, α=0.9)', \
        'curves_0_0.dat' index 3 using 1:2 with lines lc rgb '#ff7f0e' dt 1 title 'mlp:64 kd+position (T=1, α=0.9)', \
        'curves_0_0.dat' index 4 using 1:2 with lines lc rgb '#8c564b' dt 1 title 'mlp:64 kd+rsd (T=1, α=0.9, rsd=1)', \
-       'curves_0_0.dat' index 5 using 1:2 with lines lc rgb '#bcbd22' dt 1 title 'mlp:64 nosmog (T=1, α=0.9, rsd=1)', \
-       'curves_0_0.dat' index 7 using 1:2 with lines lc rgb '#d62728' dt 2 title 'cpf:8,64 kd (T=1, α=0.9)'
+       'curves_0_0.dat' index 5 using 1:2 with lines lc rgb '#bcbd22' dt 1 title 'mlp:64 nosmog (T=1, α=0.9, rsd=3)', \
+       'curves_0_0.dat' index 8 using 1:2 with lines lc rgb '#d62728' dt 2 title 'cpf:8,128 kd (T=1, α=0.9)', \
+       'curves_0_0.dat' index 12 using 1:2 with lines lc rgb '#000080' dt 2 title 'cpf:8,128 cpf'
   set title 'citeseer, teacher gcn:64'
   set xlabel 'epoch'
   set ylabel 'validation accuracy (%)'
@@ -187,7 +197,8 @@ do for [fmt in 'svg png'] {
        'curves_1_0.dat' index 3 using 1:2 with lines lc rgb '#ff7f0e' dt 1 title 'mlp:64 kd+position (T=1, α=0.9)', \
        'curves_1_0.dat' index 4 using 1:2 with lines lc rgb '#8c564b' dt 1 title 'mlp:64 kd+rsd (T=1, α=0.9, rsd=1)', \
        'curves_1_0.dat' index 5 using 1:2 with lines lc rgb '#bcbd22' dt 1 title 'mlp:64 nosmog (T=1, α=0.9, rsd=3)', \
-       'curves_1_0.dat' index 7 using 1:2 with lines lc rgb '#d62728' dt 2 title 'cpf:8,64 kd (T=1, α=0.9)'
+       'curves_1_0.dat' index 8 using 1:2 with lines lc rgb '#d62728' dt 2 title 'cpf:8,128 kd (T=1, α=0.9)', \
+       'curves_1_0.dat' index 12 using 1:2 with lines lc rgb '#000080' dt 2 title 'cpf:8,128 cpf'
   set title 'pubmed, teacher gcn:64'
   set xlabel 'epoch'
   set ylabel 'validation accuracy (%)'
@@ -196,20 +207,21 @@ do for [fmt in 'svg png'] {
        'curves_2_0.dat' index 1 using 1:2 with lines lc rgb '#7f7f7f' dt 1 title 'mlp:64 scratch', \
        'curves_2_0.dat' index 2 using 1:2 with lines lc rgb '#d62728' dt 1 title 'mlp:64 kd (T=1, α=0.9)', \
        'curves_2_0.dat' index 3 using 1:2 with lines lc rgb '#ff7f0e' dt 1 title 'mlp:64 kd+position (T=1, α=0.9)', \
-       'curves_2_0.dat' index 4 using 1:2 with lines lc rgb '#8c564b' dt 1 title 'mlp:64 kd+rsd (T=1, α=0.9, rsd=1)', \
-       'curves_2_0.dat' index 5 using 1:2 with lines lc rgb '#bcbd22' dt 1 title 'mlp:64 nosmog (T=1, α=0.9, rsd=1)', \
-       'curves_2_0.dat' index 7 using 1:2 with lines lc rgb '#d62728' dt 2 title 'cpf:8,64 kd (T=1, α=0.9)'
+       'curves_2_0.dat' index 4 using 1:2 with lines lc rgb '#8c564b' dt 1 title 'mlp:64 kd+rsd (T=1, α=0.9, rsd=3)', \
+       'curves_2_0.dat' index 5 using 1:2 with lines lc rgb '#bcbd22' dt 1 title 'mlp:64 nosmog (T=1, α=0.9, rsd=3)', \
+       'curves_2_0.dat' index 8 using 1:2 with lines lc rgb '#d62728' dt 2 title 'cpf:8,128 kd (T=1, α=0.9)', \
+       'curves_2_0.dat' index 12 using 1:2 with lines lc rgb '#000080' dt 2 title 'cpf:8,128 cpf'
   unset multiplot
   set output
 }
 
 do for [fmt in 'svg png'] {
-  eval terminal(fmt, 720, 1300)
+  eval terminal(fmt, 840, 1300)
   set output 'accuracy_by_method.'.fmt
   set multiplot layout 3,1 title 'Test accuracy by student and method (chosen settings, mean ± std over 10 seeds)'
   set title 'cora, teacher gcn:64'
-  set xtics rotate by -35 left ('mlp:64 scratch' 0, 'mlp:64 kd' 1, 'cpf:8,64 kd' 2, 'mlp:64 kd+position' 3, 'mlp:64 kd+rsd' 4, 'mlp:64 nosmog' 5)
-  set xrange [-0.7:5.7]
+  set xtics rotate by -35 left ('mlp:64 scratch' 0, 'mlp:64 kd' 1, 'cpf:8,128 kd' 2, 'mlp:64 kd+position' 3, 'mlp:64 kd+rsd' 4, 'mlp:64 nosmog' 5, 'cpf:8,128 cpf' 6)
+  set xrange [-0.7:6.7]
   unset xlabel
   set ylabel 'test accuracy (%)'
   set boxwidth 0.7
@@ -220,15 +232,16 @@ do for [fmt in 'svg png'] {
        'methods_0_0.dat' index 2 using 1:2:3 with boxerrorbars lc rgb '#ff7f0e' notitle, \
        'methods_0_0.dat' index 3 using 1:2:3 with boxerrorbars lc rgb '#8c564b' notitle, \
        'methods_0_0.dat' index 4 using 1:2:3 with boxerrorbars lc rgb '#bcbd22' notitle, \
-       'methods_0_0.dat' index 5 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher gcn:64'
+       'methods_0_0.dat' index 5 using 1:2:3 with boxerrorbars lc rgb '#000080' notitle, \
+       'methods_0_0.dat' index 6 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher gcn:64'
   set xrange [*:*]
   set xtics autofreq norotate
   unset boxwidth
   set style fill empty
   set ylabel
   set title 'citeseer, teacher gcn:64'
-  set xtics rotate by -35 left ('mlp:64 scratch' 0, 'mlp:64 kd' 1, 'cpf:8,64 kd' 2, 'mlp:64 kd+position' 3, 'mlp:64 kd+rsd' 4, 'mlp:64 nosmog' 5)
-  set xrange [-0.7:5.7]
+  set xtics rotate by -35 left ('mlp:64 scratch' 0, 'mlp:64 kd' 1, 'cpf:8,128 kd' 2, 'mlp:64 kd+position' 3, 'mlp:64 kd+rsd' 4, 'mlp:64 nosmog' 5, 'cpf:8,128 cpf' 6)
+  set xrange [-0.7:6.7]
   unset xlabel
   set ylabel 'test accuracy (%)'
   set boxwidth 0.7
@@ -239,15 +252,16 @@ do for [fmt in 'svg png'] {
        'methods_1_0.dat' index 2 using 1:2:3 with boxerrorbars lc rgb '#ff7f0e' notitle, \
        'methods_1_0.dat' index 3 using 1:2:3 with boxerrorbars lc rgb '#8c564b' notitle, \
        'methods_1_0.dat' index 4 using 1:2:3 with boxerrorbars lc rgb '#bcbd22' notitle, \
-       'methods_1_0.dat' index 5 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher gcn:64'
+       'methods_1_0.dat' index 5 using 1:2:3 with boxerrorbars lc rgb '#000080' notitle, \
+       'methods_1_0.dat' index 6 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher gcn:64'
   set xrange [*:*]
   set xtics autofreq norotate
   unset boxwidth
   set style fill empty
   set ylabel
   set title 'pubmed, teacher gcn:64'
-  set xtics rotate by -35 left ('mlp:64 scratch' 0, 'mlp:64 kd' 1, 'cpf:8,64 kd' 2, 'mlp:64 kd+position' 3, 'mlp:64 kd+rsd' 4, 'mlp:64 nosmog' 5)
-  set xrange [-0.7:5.7]
+  set xtics rotate by -35 left ('mlp:64 scratch' 0, 'mlp:64 kd' 1, 'cpf:8,128 kd' 2, 'mlp:64 kd+position' 3, 'mlp:64 kd+rsd' 4, 'mlp:64 nosmog' 5, 'cpf:8,128 cpf' 6)
+  set xrange [-0.7:6.7]
   unset xlabel
   set ylabel 'test accuracy (%)'
   set boxwidth 0.7
@@ -258,7 +272,8 @@ do for [fmt in 'svg png'] {
        'methods_2_0.dat' index 2 using 1:2:3 with boxerrorbars lc rgb '#ff7f0e' notitle, \
        'methods_2_0.dat' index 3 using 1:2:3 with boxerrorbars lc rgb '#8c564b' notitle, \
        'methods_2_0.dat' index 4 using 1:2:3 with boxerrorbars lc rgb '#bcbd22' notitle, \
-       'methods_2_0.dat' index 5 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher gcn:64'
+       'methods_2_0.dat' index 5 using 1:2:3 with boxerrorbars lc rgb '#000080' notitle, \
+       'methods_2_0.dat' index 6 using 1:2 with lines lc rgb 'black' dt 3 title 'teacher gcn:64'
   set xrange [*:*]
   set xtics autofreq norotate
   unset boxwidth
