@@ -151,12 +151,23 @@ static void student_text(char *buf, size_t len, const bench_grid *g, int st) {
     bench_training_text(buf, len, o.select, o.patience, o.epochs, o.weight_decay);
 }
 
+/* Whether method m of the grid trains student st (a method may be for one
+ * kind of student only). */
+static int method_trains(const bench_grid *g, int st, int m) {
+    for (int k = 0; k < bench_nconfigs(g); k++) {
+        int mk, idx[BENCH_NAXES];
+        bench_config(g, k, &mk, idx);
+        if (mk == m && bench_config_trains(g, st, k)) return 1;
+    }
+    return 0;
+}
+
 /* If method m of the grid has a recipe and a student to train: 1, and
  * buf what the recipe sets for the first such student; else 0. */
 static int recipe_text(char *buf, size_t len, const bench_grid *g, int m) {
     const bench_method *bm = &BENCH_METHODS[g->method[m]];
     int st = 0;
-    while (st < g->nstudents && bm->kind >= 0 && g->student_spec[st].kind != (gnnkd_model_kind)bm->kind) st++;
+    while (st < g->nstudents && !method_trains(g, st, m)) st++;
     if (bm->recipe == NULL || st == g->nstudents) return 0;
     gnnkd_distill_options o;
     char train[BENCH_TRAINING_LEN];
@@ -367,17 +378,6 @@ static void score_cells(FILE *f, const bench_summary *s, const bench_stat *b) {
         return;
     }
     for (int sc = BENCH_TRAN; sc <= BENCH_PROD; sc++) fprintf(f, " %s |", pct(a, sizeof a, b->mean[sc], b->std[sc], b->n));
-}
-
-/* Whether method m of the grid trains student st (a method may be for one
- * kind of student only). */
-static int method_trains(const bench_grid *g, int st, int m) {
-    for (int k = 0; k < bench_nconfigs(g); k++) {
-        int mk, idx[BENCH_NAXES];
-        bench_config(g, k, &mk, idx);
-        if (mk == m && bench_config_trains(g, st, k)) return 1;
-    }
-    return 0;
 }
 
 /* Transductive: a row per (dataset, teacher), a column per student and
