@@ -138,7 +138,8 @@ typedef struct {
     long lsp_layer, lsp_teacher_layer, lsp_hops;
     gnnkd_lsp_kernel lsp_kernel;
     int lsp_self_loop, lsp_reverse, lsp_preact;
-    const char *position, *position_save;
+    const char *position, *position_save; /* position NULL with position_off: --position none */
+    int position_off;
     double adv_eps, adv_weight;
     long adv_steps;
     double rsd_weight;
@@ -194,7 +195,10 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 2007: a->lsp_reverse = 1; return 0;
     case 2008: a->lsp_preact = 1; return 0;
     case 2009: return cli_int("distill", "lsp-hops", arg, 1, GNNKD_LSP_MAX_HOPS, &a->lsp_hops) ? 0 : 3;
-    case 3100: a->position = arg; return 0;
+    case 3100: // the last --position wins; none turns a recipe's off
+        a->position_off = !strcmp(arg, "none");
+        a->position = a->position_off ? NULL : arg;
+        return 0;
     case 3101: a->position_save = arg; return 0;
     case 3102: return cli_float("distill", "adv-eps", arg, 0.0, 1e6, &a->adv_eps) ? 0 : 3;
     case 3103: return cli_int("distill", "adv-steps", arg, 1, 1000, &a->adv_steps) ? 0 : 3;
@@ -347,8 +351,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         cli_check_output("distill", "save-teacher", a->save_teacher) ||
         cli_check_output("distill", "position-save", a->position_save))
         return 3;
-    const int no_position = a->position && !strcmp(a->position, "none");
-    if (a->position_save && (no_position || (!a->position && !recipe_position))) {
+    if (a->position_save && !a->position && (a->position_off || !recipe_position)) {
         fprintf(stderr, "gnnkd distill: --position-save needs position features (--position)\n");
         return 3;
     }
@@ -435,11 +438,10 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->rsd_dot = a->rsd_dot;
     o->rsd_projector = (int)a->rsd_projector;
     o->position_save = a->position_save;
+    if (a->position_off) o->position.dim = 0; // a recipe's off
     if (rc == GNNKD_OK && a->position) {
         size_t len = strlen(a->position);
-        if (!strcmp(a->position, "none")) {
-            o->position.dim = 0; // a recipe's off
-        } else if (len > 4 && !strcmp(a->position + len - 4, ".npy")) {
+        if (len > 4 && !strcmp(a->position + len - 4, ".npy")) {
             o->position_file = a->position;
         } else if ((rc = gnnkd_deepwalk_options_parse(&o->position, a->position, msg)) != GNNKD_OK) {
             char inner[GNNKD_MSG_LEN - 32];
@@ -619,7 +621,7 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddNumberToObject(root, "transfer_nodes", ntransfer + o->munge);
     cJSON_AddNumberToObject(root, "pseudo_nodes", o->munge);
     if (a->recipe) cJSON_AddStringToObject(root, "recipe", a->recipe);
-    if (a->position && strcmp(a->position, "none")) {
+    if (a->position) {
         cJSON_AddStringToObject(root, "position", a->position);
     } else if (o->position.dim > 0) { // the recipe's
         char pos[32];
