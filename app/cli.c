@@ -275,7 +275,7 @@ int cli_save_run(gnnkd_model *m, const cli_run *run, uint64_t seed, const gnnkd_
 
 int cli_runs_new(cli_runs *r, int n) {
     memset(r, 0, sizeof *r);
-    double *all = calloc((size_t)n * 8, sizeof(double));
+    double *all = calloc((size_t)n * 9, sizeof(double));
     if (all == NULL) return GNNKD_ENOMEM;
     r->test_acc = all;
     r->val_acc = all + n;
@@ -285,6 +285,7 @@ int cli_runs_new(cli_runs *r, int n) {
     r->tran = all + 5 * n;
     r->ind = all + 6 * n;
     r->prod = all + 7 * n;
+    r->val_cross = all + 8 * n;
     return GNNKD_OK;
 }
 
@@ -296,6 +297,7 @@ void cli_runs_free(cli_runs *r) {
 void cli_runs_add(cli_runs *r, const gnnkd_train_result *res) {
     r->test_acc[r->n] = res->acc[GNNKD_TEST];
     r->val_acc[r->n] = res->acc[GNNKD_VAL];
+    r->val_cross[r->n] = res->val_acc_cross;
     r->epochs[r->n] = res->epochs;
     r->train_seconds[r->n] = res->train_seconds;
     r->epoch_seconds[r->n] = res->epoch_seconds_median;
@@ -327,6 +329,8 @@ void cli_json_add_runs(cJSON *root, const cli_runs *r) {
         cJSON_AddItemToObject(root, "test_acc_prod", cli_json_stat(r->prod, r->n));
     }
     cJSON_AddItemToObject(root, "val_acc", cli_json_stat(r->val_acc, r->n));
+    if (r->n > 0 && !isnan(r->val_cross[0]))
+        cJSON_AddItemToObject(root, "val_acc_cross", cli_json_stat(r->val_cross, r->n));
     cJSON_AddItemToObject(root, "epochs", cli_json_stat(r->epochs, r->n));
     cJSON_AddItemToObject(root, "train_seconds", cli_json_stat(r->train_seconds, r->n));
     cJSON *spe = cJSON_CreateObject();
@@ -378,6 +382,10 @@ void cli_runs_print(FILE *f, const char *title, const cli_runs *r) {
     }
     cli_mean_std(r->val_acc, r->n, &m, &s);
     fprintf(f, "  val accuracy    %.4f ± %.4f\n", m, s);
+    if (r->n > 0 && !isnan(r->val_cross[0])) {
+        cli_mean_std(r->val_cross, r->n, &m, &s);
+        fprintf(f, "  val, cross-fit  %.4f ± %.4f (each half's epoch, scored on the other)\n", m, s);
+    }
     cli_mean_std(r->epochs, r->n, &m, &s);
     fprintf(f, "  epochs          %.1f ± %.1f\n", m, s);
     fprintf(f, "  s/epoch         %.5f (median)\n", cli_median(r->epoch_seconds, r->n));

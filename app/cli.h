@@ -201,6 +201,7 @@ typedef struct {
     double *test_acc, *val_acc, *epochs, *train_seconds, *epoch_seconds;
     int inductive;               /* report tran / ind / prod */
     double *tran, *ind, *prod;   /* the setting's scores */
+    double *val_cross;           /* gnnkd_train_result.val_acc_cross (NaN: none) */
 } cli_runs;
 int cli_runs_new(cli_runs *r, int n);
 void cli_runs_free(cli_runs *r);

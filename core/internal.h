@@ -105,6 +105,23 @@ enum { GKD_SELECT_KEEP = 1, GKD_SELECT_STOP = 2 };
 int gkd_select_epoch(gkd_selection *s, const gnnkd_train_options *o, int epoch, double acc,
                      double loss);
 
+/* The cross-fitted validation accuracy (gnnkd_train_result.val_acc_cross):
+ * the validation list's even and odd positions are two halves; each picks
+ * its epoch by gkd_select_epoch's rule on its own nodes (the best accuracy,
+ * ties to the lower mean cross-entropy) and is scored by the other half's
+ * accuracy at that epoch. */
+typedef struct {
+    double best_acc[2], best_loss[2], score[2];
+} gkd_cross_val;
+#define GKD_CROSS_VAL_INIT ((gkd_cross_val){{-1.0, -1.0}, {1e300, 1e300}, {0.0, 0.0}})
+/* Records an epoch's logits z (n, C) of the validation nodes val (nval),
+ * labels label. O(nval C). */
+void gkd_cross_val_epoch(gkd_cross_val *x, const float *z, const int32_t *label,
+                         const int32_t *val, int32_t nval, int32_t C);
+/* The mean of the two halves' scores; NaN before any epoch or with fewer
+ * than 2 validation nodes. */
+double gkd_cross_val_value(const gkd_cross_val *x, int32_t nval);
+
 /* ---- threads ----------------------------------------------------------------- */
 
 /* Runnable threads of other processes now (core/util.c), 0 if unknown. */

@@ -214,3 +214,35 @@ int gkd_select_epoch(gkd_selection *s, const gnnkd_train_options *o, int epoch, 
     }
     return 0;
 }
+
+void gkd_cross_val_epoch(gkd_cross_val *x, const float *z, const int32_t *label,
+                         const int32_t *val, int32_t nval, int32_t C) {
+    double ok[2] = {0.0, 0.0}, loss[2] = {0.0, 0.0}, count[2] = {0.0, 0.0};
+    for (int32_t q = 0; q < nval; q++) {
+        const float *r = z + (int64_t)val[q] * C;
+        const int32_t y = label[val[q]];
+        int32_t top = 0;
+        float mx = r[0];
+        for (int32_t c = 1; c < C; c++)
+            if (r[c] > mx) mx = r[c], top = c;
+        double sum = 0.0;
+        for (int32_t c = 0; c < C; c++) sum += exp((double)r[c] - mx);
+        ok[q & 1] += top == y;
+        loss[q & 1] += log(sum) - ((double)r[y] - mx);
+        count[q & 1] += 1.0;
+    }
+    for (int h = 0; h < 2; h++) {
+        if (count[h] == 0.0 || count[1 - h] == 0.0) continue;
+        const double acc = ok[h] / count[h], l = loss[h] / count[h];
+        if (acc > x->best_acc[h] || (acc == x->best_acc[h] && l < x->best_loss[h])) {
+            x->best_acc[h] = acc;
+            x->best_loss[h] = l;
+            x->score[h] = ok[1 - h] / count[1 - h];
+        }
+    }
+}
+
+double gkd_cross_val_value(const gkd_cross_val *x, int32_t nval) {
+    if (nval < 2 || x->best_acc[0] < 0.0 || x->best_acc[1] < 0.0) return NAN;
+    return (x->score[0] + x->score[1]) / 2.0;
+}

@@ -447,6 +447,7 @@ gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_train_result *r, gnnkd_dist_
     GKD_TRY(evaluate(&t, m, p, r, msg));
     r->epochs = epoch;
     r->best_epoch = sel_state.best_epoch;
+    r->val_acc_cross = NAN; // the ranks' logits are never gathered
     r->train_seconds = MPI_Wtime() - t_start;
     // each step averaged over the ranks (its collectives end it together on all)
     GKD_TRY(sum_all(step_seconds, epoch, MPI_DOUBLE, msg));

@@ -304,6 +304,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         free(best);                                                                       \
         free(val_loss);                                                                   \
         free(step_seconds);                                                               \
+        free(zval);                                                                       \
         free(ptrain);                                                                     \
         free(ptransfer);                                                                  \
         (void)gkd_model_set_exact(m, 0, NULL);                                            \
@@ -313,6 +314,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     float *best = NULL;
     int32_t *ptrain = NULL, *ptransfer = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
+    float *zval = NULL; // (n, C) each epoch's logits, for the cross-fitted validation accuracy
     GKD_TRY(check_inputs(m, d, g, o, obj, lsp, rsd, msg));
     const int64_t nparams = gnnkd_model_num_params(m);
     const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
@@ -336,7 +338,10 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     if (t.D > 0) GKD_ALLOC(t.dtap, (int64_t)d->n * t.D);
     GKD_ALLOC(val_loss, o->epochs);
     GKD_ALLOC(step_seconds, o->epochs);
-    if (o->select == GNNKD_SELECT_VAL_ACC) GKD_ALLOC(best, nparams);
+    if (o->select == GNNKD_SELECT_VAL_ACC) {
+        GKD_ALLOC(best, nparams);
+        GKD_ALLOC(zval, (int64_t)d->n * d->nclass);
+    }
     // adversarial augmentation: the model sees a dense view dt of d's
     // features throughout (clean or perturbed in place), so its workspace
     // keeps one shape
@@ -361,6 +366,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
 
     double t_start = gkd_now();
     gkd_selection sel_state = GKD_SELECTION_INIT(val_loss);
+    gkd_cross_val cross = GKD_CROSS_VAL_INIT;
     int epoch = 0;
     while (epoch < o->epochs) {
         epoch++;
@@ -393,9 +399,12 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         gnnkd_train_result now;
         gnnkd_profile *prof = gkd_model_profile(m);
         gnnkd_model_set_profile(m, NULL);
-        int vrc = gnnkd_evaluate(m, &now, NULL, dt, g, msg);
+        int vrc = gnnkd_evaluate(m, &now, zval, dt, g, msg);
         gnnkd_model_set_profile(m, prof);
         GKD_TRY(vrc);
+        if (zval)
+            gkd_cross_val_epoch(&cross, zval, d->label, d->split[GNNKD_VAL], d->nsplit[GNNKD_VAL],
+                                d->nclass);
         if (o->progress) {
             gnnkd_epoch_info e = {epoch, loss, now.loss[GNNKD_VAL], now.acc[GNNKD_VAL],
                                   now.acc[GNNKD_TRAIN], gkd_now() - t_start};
@@ -416,6 +425,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     GKD_TRY(erc);
     r->epochs = epoch;
     r->best_epoch = sel_state.best_epoch;
+    r->val_acc_cross = zval ? gkd_cross_val_value(&cross, d->nsplit[GNNKD_VAL]) : NAN;
     r->train_seconds = gkd_now() - t_start;
     qsort(step_seconds, (size_t)epoch, sizeof(double), cmp_double);
     r->epoch_seconds_median = step_seconds[epoch / 2];

@@ -1332,6 +1332,17 @@ typedef struct {
     double train_seconds;    /* wall time of the whole call */
     double epoch_seconds_median;  /* the median training step */
     double epoch_seconds_min, epoch_seconds_max; /* the fastest and slowest step */
+    /* The cross-fitted validation accuracy, to compare settings: the
+     * validation list's even and odd positions are two halves; each picks
+     * an epoch by the selection rule on its own nodes (best accuracy, ties
+     * to the lower loss) and is scored by the other half's accuracy there;
+     * the mean of the two scores. acc[GNNKD_VAL] is read at the epoch chosen
+     * by those same nodes, so noisier training raises it more (by 2-3
+     * points on Cora and CiteSeer, docs/results/nosmog.md); this one is not
+     * raised by the choice. GNNKD_SELECT_VAL_ACC in gnnkd_train (NaN under
+     * the other rules, with fewer than 2 validation nodes, and from
+     * gnnkd_train_part). */
+    double val_acc_cross;
 } gnnkd_train_result;
 
 /* Trains m on d (and g for GCNs) with Adam, dropout, weight decay and early

@@ -23,6 +23,9 @@ has_keys "$out" dataset model train_acc val_acc test_acc
 # nor equal, so that a wrong model, split or file is seen.
 syn="synthetic:nodes=300,classes=3,features=12,degree=4,snr=1,train-per-class=10,val=60,test=120"
 out=$("$GNNKD_BIN" train --dataset "$syn" --epochs 20 --runs 2 --json --save "$tmp/s.bin")
+# the cross-fitted validation accuracy (60 validation nodes; the tiny graph has
+# too few and leaves it out)
+has_keys "$out" val_acc_cross
 # value JSON KEY: the number after "KEY": (a flat value)
 value() { grep -o "\"$2\":[-0-9.eE+]*" <<<"$1" | head -n 1 | cut -d: -f2; }
 # run_value JSON KEY SEED: element SEED of KEY's "values" array

@@ -298,3 +298,48 @@ Test(train, minibatch_of_everything_is_full_batch, .timeout = 300) {
     free(first), free(target);
     kd_setup_free(&ks);
 }
+
+/* The cross-fitted validation accuracy by hand: four validation nodes of
+ * class 0, halves {n0, n2} (even positions) and {n1, n3}; two classes, the
+ * logits of a correct node (2, 0) or, more sure, (4, 0), of a wrong one
+ * (0, 2). Epoch 1: n0 and n3 right, each half at 0.5, each scored 0.5 by
+ * the other. Epoch 2: the even half all right (1.0, its best: scored by the
+ * odd half's 0.0). Epoch 3: the odd half all right (scored 0.0). Epoch 4:
+ * the even half all right again, more sure (a tie in accuracy won by the
+ * lower loss: scored by the odd half's 0.5). Value (0.5 + 0.0) / 2, where
+ * the best full-set accuracy of any epoch is 0.75. */
+Test(train, cross_fitted_validation_by_hand) {
+    const int32_t label[4] = {0, 0, 0, 0}, val[4] = {0, 1, 2, 3};
+    const float R[2] = {2.0f, 0.0f}, S[2] = {4.0f, 0.0f}, W[2] = {0.0f, 2.0f};
+    const float *epochs[4][4] = {{R, W, W, R}, {R, W, R, W}, {W, R, W, R}, {S, R, S, W}};
+    gkd_cross_val x = GKD_CROSS_VAL_INIT;
+    cr_assert(isnan(gkd_cross_val_value(&x, 4)), "no epoch yet: NaN");
+    float z[8];
+    const double expect[4] = {0.5, 0.25, 0.0, 0.25};
+    for (int e = 0; e < 4; e++) {
+        for (int i = 0; i < 4; i++) memcpy(z + 2 * i, epochs[e][i], sizeof R);
+        gkd_cross_val_epoch(&x, z, label, val, 4, 2);
+        cr_assert_float_eq(gkd_cross_val_value(&x, 4), expect[e], 1e-12, "after epoch %d", e + 1);
+    }
+    cr_assert(isnan(gkd_cross_val_value(&x, 1)), "one validation node: NaN");
+}
+
+/* gnnkd_train fills it under best-accuracy selection only, a fraction. */
+Test(train, cross_fitted_validation_from_training) {
+    gnnkd_dataset *d = load("cora");
+    gnnkd_graph *g = NULL;
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, NULL), GNNKD_OK);
+    gnnkd_train_options o;
+    gnnkd_train_options_default(&o);
+    o.epochs = 30;
+    gnnkd_model *m = model("gcn:16", d, 1);
+    gnnkd_train_result r;
+    cr_assert_eq(gnnkd_train(m, &r, d, g, &o, NULL, NULL), GNNKD_OK);
+    cr_assert(r.val_acc_cross > 0.5 && r.val_acc_cross <= 1.0, "cross-fitted %g", r.val_acc_cross);
+    o.select = GNNKD_SELECT_VAL_LOSS;
+    cr_assert_eq(gnnkd_train(m, &r, d, g, &o, NULL, NULL), GNNKD_OK);
+    cr_assert(isnan(r.val_acc_cross));
+    gnnkd_model_free(&m);
+    gnnkd_graph_free(&g);
+    gnnkd_dataset_free(&d);
+}
