@@ -191,12 +191,17 @@ uint32_t gkd_crc32(uint32_t crc, const void *p, int64_t len) {
     return (uint32_t)c;
 }
 
+/* The rule of GNNKD_SELECT_VAL_ACC: the best validation accuracy; ties go
+ * to the lower validation loss. */
+static int better_epoch(double acc, double loss, double best_acc, double best_loss) {
+    return acc > best_acc || (acc == best_acc && loss < best_loss);
+}
+
 int gkd_select_epoch(gkd_selection *s, const gnnkd_train_options *o, int epoch, double acc,
                      double loss) {
     if (s->val_loss) s->val_loss[epoch - 1] = loss;
     if (o->select == GNNKD_SELECT_VAL_ACC) {
-        // the best validation accuracy; ties go to the lower validation loss
-        if (acc > s->best_acc || (acc == s->best_acc && loss < s->best_loss)) {
+        if (better_epoch(acc, loss, s->best_acc, s->best_loss)) {
             s->best_acc = acc;
             s->best_loss = loss;
             s->best_epoch = epoch;
@@ -234,7 +239,7 @@ void gkd_cross_val_epoch(gkd_cross_val *x, const float *z, const int32_t *label,
     for (int h = 0; h < 2; h++) {
         if (count[h] == 0.0 || count[1 - h] == 0.0) continue;
         const double acc = ok[h] / count[h], l = loss[h] / count[h];
-        if (acc > x->best_acc[h] || (acc == x->best_acc[h] && l < x->best_loss[h])) {
+        if (better_epoch(acc, l, x->best_acc[h], x->best_loss[h])) {
             x->best_acc[h] = acc;
             x->best_loss[h] = l;
             x->score[h] = ok[1 - h] / count[1 - h];

@@ -89,16 +89,25 @@ static int check_inputs(gnnkd_model *m, const gnnkd_dataset *d, const gnnkd_grap
 #undef GKD_FREE_ALL
 }
 
+/* gnnkd_evaluate's scores, and *z the model's own logits (n, C), borrowed
+ * until its next pass. */
+static int evaluate(gnnkd_model *m, gnnkd_train_result *r, const float **z,
+                    const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
+    int rc = gnnkd_model_forward(m, z, d, g, 0, 0, 0, msg);
+    if (rc != GNNKD_OK) return rc;
+    for (int sp = 0; sp < 3; sp++) {
+        r->acc[sp] = gnnkd_accuracy(*z, d->label, d->split[sp], d->nsplit[sp], d->nclass);
+        r->loss[sp] = gnnkd_loss_ce(NULL, *z, d->label, d->split[sp], d->nsplit[sp], d->nclass, 1.0f);
+    }
+    return GNNKD_OK;
+}
+
 gnnkd_status gnnkd_evaluate(gnnkd_model *m, gnnkd_train_result *r, float *logits,
                             const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
     GKD_CLEAR_MSG;
 #define GKD_FREE_ALL
     const float *z = NULL;
-    GKD_TRY(gnnkd_model_forward(m, &z, d, g, 0, 0, 0, msg));
-    for (int sp = 0; sp < 3; sp++) {
-        r->acc[sp] = gnnkd_accuracy(z, d->label, d->split[sp], d->nsplit[sp], d->nclass);
-        r->loss[sp] = gnnkd_loss_ce(NULL, z, d->label, d->split[sp], d->nsplit[sp], d->nclass, 1.0f);
-    }
+    GKD_TRY(evaluate(m, r, &z, d, g, msg));
     if (logits) memcpy(logits, z, (size_t)d->n * (size_t)d->nclass * sizeof(float));
     return GNNKD_OK;
 #undef GKD_FREE_ALL
@@ -304,7 +313,6 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         free(best);                                                                       \
         free(val_loss);                                                                   \
         free(step_seconds);                                                               \
-        free(zval);                                                                       \
         free(ptrain);                                                                     \
         free(ptransfer);                                                                  \
         (void)gkd_model_set_exact(m, 0, NULL);                                            \
@@ -314,7 +322,6 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     float *best = NULL;
     int32_t *ptrain = NULL, *ptransfer = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
-    float *zval = NULL; // (n, C) each epoch's logits, for the cross-fitted validation accuracy
     GKD_TRY(check_inputs(m, d, g, o, obj, lsp, rsd, msg));
     const int64_t nparams = gnnkd_model_num_params(m);
     const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
@@ -338,10 +345,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     if (t.D > 0) GKD_ALLOC(t.dtap, (int64_t)d->n * t.D);
     GKD_ALLOC(val_loss, o->epochs);
     GKD_ALLOC(step_seconds, o->epochs);
-    if (o->select == GNNKD_SELECT_VAL_ACC) {
-        GKD_ALLOC(best, nparams);
-        GKD_ALLOC(zval, (int64_t)d->n * d->nclass);
-    }
+    if (o->select == GNNKD_SELECT_VAL_ACC) GKD_ALLOC(best, nparams);
     // adversarial augmentation: the model sees a dense view dt of d's
     // features throughout (clean or perturbed in place), so its workspace
     // keeps one shape
@@ -399,11 +403,12 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         gnnkd_train_result now;
         gnnkd_profile *prof = gkd_model_profile(m);
         gnnkd_model_set_profile(m, NULL);
-        int vrc = gnnkd_evaluate(m, &now, zval, dt, g, msg);
+        const float *zv = NULL;
+        int vrc = evaluate(m, &now, &zv, dt, g, msg);
         gnnkd_model_set_profile(m, prof);
         GKD_TRY(vrc);
-        if (zval)
-            gkd_cross_val_epoch(&cross, zval, d->label, d->split[GNNKD_VAL], d->nsplit[GNNKD_VAL],
+        if (best)
+            gkd_cross_val_epoch(&cross, zv, d->label, d->split[GNNKD_VAL], d->nsplit[GNNKD_VAL],
                                 d->nclass);
         if (o->progress) {
             gnnkd_epoch_info e = {epoch, loss, now.loss[GNNKD_VAL], now.acc[GNNKD_VAL],
@@ -425,7 +430,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     GKD_TRY(erc);
     r->epochs = epoch;
     r->best_epoch = sel_state.best_epoch;
-    r->val_acc_cross = zval ? gkd_cross_val_value(&cross, d->nsplit[GNNKD_VAL]) : NAN;
+    r->val_acc_cross = best ? gkd_cross_val_value(&cross, d->nsplit[GNNKD_VAL]) : NAN;
     r->train_seconds = gkd_now() - t_start;
     qsort(step_seconds, (size_t)epoch, sizeof(double), cmp_double);
     r->epoch_seconds_median = step_seconds[epoch / 2];
