@@ -691,6 +691,7 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
         row->ind = acc.ind;
         row->prod = acc.prod;
         row->val_acc = res.acc[GNNKD_VAL];
+        row->val_acc_cross = res.val_acc_cross;
         row->test_acc = res.acc[GNNKD_TEST];
         row->epochs = res.epochs;
         row->train_seconds = res.train_seconds;
@@ -766,6 +767,7 @@ static int run_teacher(bench_worker *w, gnnkd_teacher **t, bench_row *row, int d
     if (rc == GNNKD_OK)
         rc = gnnkd_teacher_accuracy(&row->val_acc, *t, bd->od->label, bd->od->split[GNNKD_VAL],
                                     bd->od->nsplit[GNNKD_VAL], msg);
+    row->val_acc_cross = NAN; // the teacher's training result stays inside gnnkd_distill_teacher
     if (rc != GNNKD_OK) return rc;
     row->tran = w->teacher_acc.tran;
     row->ind = w->teacher_acc.ind;

@@ -45,8 +45,9 @@ static double finite_mean(const double *x, int n) {
     return k ? sum / k : NAN;
 }
 
-/* Adds row r to b (as its n-th seed); extra: (3, seeds) scratch for the
- * validation accuracy, inference times and the teacher's score. */
+/* Adds row r to b (as its n-th seed); extra: (5, seeds) scratch for the
+ * validation accuracy, inference times, the teacher's score and the
+ * cross-fitted validation accuracy. */
 static void stat_add(bench_stat *b, const bench_row *r, double *extra, int seeds, int score) {
     const int n = b->n;
     b->score[BENCH_TEST][n] = r->test_acc;
@@ -57,6 +58,7 @@ static void stat_add(bench_stat *b, const bench_row *r, double *extra, int seeds
     extra[seeds + n] = r->inference_ms;
     extra[2 * seeds + n] = r->teacher_inference_ms;
     extra[3 * seeds + n] = score == BENCH_PROD ? r->teacher_prod : r->teacher_test_acc;
+    extra[4 * seeds + n] = r->val_acc_cross;
     b->epochs += r->epochs;
     b->train_seconds += r->train_seconds;
     b->student_params = r->student_params;
@@ -72,6 +74,7 @@ static void stat_finish(bench_stat *b, const double *extra, int seeds) {
     b->inference_ms = cli_median(extra + seeds, n);
     b->teacher_inference_ms = cli_median(extra + 2 * seeds, n);
     b->teacher_mean = finite_mean(extra + 3 * seeds, n);
+    b->val_cross_mean = finite_mean(extra + 4 * seeds, n);
     b->epochs /= n;
     b->train_seconds /= n;
 }
@@ -99,7 +102,7 @@ int bench_summary_compute(bench_summary *s, const bench_grid *g, const bench_tab
     UTIL_ALLOC(s->teacher, nteach);
     UTIL_ALLOC(s->best, (size_t)nd * nt * ns * g->nmethods);
     UTIL_ALLOC(s->pool, (ngroups + nteach) * BENCH_NSCORES * S);
-    UTIL_ALLOC(extra, 4 * (size_t)S);
+    UTIL_ALLOC(extra, 5 * (size_t)S);
 
     bench_row key;
     for (int d = 0; d < nd; d++)
@@ -220,6 +223,7 @@ static void add_config(cJSON *o, const bench_summary *s, int d, int t, int st, i
     cJSON_AddNumberToObject(o, "seeds", b->n);
     add_scores(o, s, b);
     cJSON_AddItemToObject(o, "val_acc", mean_std(b->val_mean, b->val_std));
+    add_number_or_null(o, "val_acc_cross", b->val_cross_mean);
     add_number_or_null(o, "teacher_score", b->teacher_mean);
     add_number_or_null(o, "gap_to_teacher", b->mean[s->score] - b->teacher_mean);
     add_number_or_null(o, "gain_over_scratch",

@@ -19,6 +19,7 @@ typedef struct {
     double *score[BENCH_NSCORES];    /* (n) each */
     double mean[BENCH_NSCORES], std[BENCH_NSCORES];
     double val_mean, val_std;
+    double val_cross_mean; /* of val_acc_cross over the rows that have it (NaN: none) */
     double teacher_mean;   /* the headline score of the teachers of the same seeds (NaN: none) */
     double inference_ms, teacher_inference_ms; /* medians over the rows */
     double epochs, train_seconds;              /* means */

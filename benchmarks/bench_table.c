@@ -100,8 +100,8 @@ const bench_row *bench_table_find(const bench_table *t, const bench_row *key) {
 static const char *CSV_TAIL =
     "split_seed,training,val_acc,test_acc,test_acc_tran,test_acc_ind,test_acc_prod,epochs,"
     "train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,teacher_acc_ind,"
-    "teacher_acc_prod,teacher_inference_ms";
-enum { CSV_FIELDS = BENCH_KEY_FIELDS + 16 };
+    "teacher_acc_prod,teacher_inference_ms,val_acc_cross";
+enum { CSV_FIELDS = BENCH_KEY_FIELDS + 17 };
 
 /* "dataset,teacher,student,method,T,alpha,transfer,seed" */
 static void key_header(char *buf, size_t len) {
@@ -218,10 +218,10 @@ int bench_csv_append(FILE *f, const bench_row *r, const char *path, char *msg) {
     key_fields(f, r);
     fprintf(f, ",%ld,", r->split_seed);
     bench_csv_field(f, r->training);
-    fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,%d,%.6g,%.6g,%lld,%lld,%.6g,%.6g,%.6g,%.6g\n", r->val_acc,
-            r->test_acc, r->tran, r->ind, r->prod, r->epochs, r->train_seconds, r->inference_ms,
-            r->student_params, r->teacher_params, r->teacher_test_acc, r->teacher_ind,
-            r->teacher_prod, r->teacher_inference_ms);
+    fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,%d,%.6g,%.6g,%lld,%lld,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+            r->val_acc, r->test_acc, r->tran, r->ind, r->prod, r->epochs, r->train_seconds,
+            r->inference_ms, r->student_params, r->teacher_params, r->teacher_test_acc,
+            r->teacher_ind, r->teacher_prod, r->teacher_inference_ms, r->val_acc_cross);
     if (ferror(f) || fflush(f) != 0) {
         util_msg(msg, "%s: %s", path, strerror(errno));
         return GNNKD_EIO;
@@ -267,7 +267,7 @@ static int parse_row(bench_row *r, char **f) {
          parse_double(f[11], &r->inference_ms) && parse_ll(f[12], &r->student_params) &&
          parse_ll(f[13], &r->teacher_params) && parse_double(f[14], &r->teacher_test_acc) &&
          parse_double(f[15], &r->teacher_ind) && parse_double(f[16], &r->teacher_prod) &&
-         parse_double(f[17], &r->teacher_inference_ms);
+         parse_double(f[17], &r->teacher_inference_ms) && parse_double(f[18], &r->val_acc_cross);
     r->seed = ok ? (long)seed : 0;
     r->split_seed = ok ? (long)split_seed : 0;
     r->epochs = ok ? (int)epochs : 0;

@@ -21,6 +21,7 @@ typedef struct {
     long seed, split_seed;
     char training[BENCH_TRAINING_LEN];
     double val_acc, test_acc;
+    double val_acc_cross; /* gnnkd_train_result.val_acc_cross (NaN: a teacher's row) */
     /* the setting's scores (gnnkd_setting_acc); transductive: tran =
      * test_acc, ind NaN, prod = tran */
     double tran, ind, prod;

@@ -30,7 +30,7 @@ grep -q '^| cora |' "$out/summary.md" || fail "summary.md has no headline row fo
 grep -q '^| cora |' "$tmp/stdout" || fail "the headline table was not printed"
 
 # ---- results.csv: the header, then one row per job of the grid ---------------
-header='dataset,teacher,student,method,T,alpha,beta,tau,rsd_weight,adv_eps,transfer,seed,split_seed,training,val_acc,test_acc,test_acc_tran,test_acc_ind,test_acc_prod,epochs,train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,teacher_acc_ind,teacher_acc_prod,teacher_inference_ms'
+header='dataset,teacher,student,method,T,alpha,beta,tau,rsd_weight,adv_eps,transfer,seed,split_seed,training,val_acc,test_acc,test_acc_tran,test_acc_ind,test_acc_prod,epochs,train_seconds,inference_ms,student_params,teacher_params,teacher_test_acc,teacher_acc_ind,teacher_acc_prod,teacher_inference_ms,val_acc_cross'
 [ "$(head -n 1 "$out/results.csv")" = "$header" ] || fail "results.csv: unexpected header"
 # 2 seeds x (2 students from scratch + the teacher + 2 students x (2 T x 2 alpha
 # for KD + 2 alpha for compression))
@@ -48,7 +48,7 @@ check_rows() {
     [ "$rows" -eq "$expected" ] || fail "$1: results.csv has $rows rows, expected $expected"
     [ -z "$(tail -n +2 "$out/results.csv" | cut -d, -f1-12 | sort | uniq -d)" ] ||
         fail "$1: results.csv repeats a key"
-    awk -F, 'NR > 1 && NF != 28 { exit 1 }' "$out/results.csv" || fail "$1: a row without 28 fields"
+    awk -F, 'NR > 1 && NF != 29 { exit 1 }' "$out/results.csv" || fail "$1: a row without 29 fields"
     # transductive: tran is the test accuracy, prod = tran, ind is not defined
     awk -F, -v a="$test_acc" -v t="$tran" -v i="$ind" -v p="$prod" -v ti="$t_ind" -v tp="$t_prod" -v ta="$t_acc" \
         'NR > 1 && ($t != $a || $p != $a || $i != "nan" || $ti != "nan" || $tp != $ta) { exit 1 }' \
