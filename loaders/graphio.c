@@ -156,31 +156,42 @@ static int check_edgelist_ids(const char *path, char *msg) {
 
 /* Reads the graph file with igraph into d's adjacency (d->n set). */
 /* Pajek's "*Vertices N" and DIMACS's "p max N M" declare the node count, and
- * igraph allocates for it: beyond 16 per line of the file + 1024 it is taken
- * for a malformed file (a graph that large would need more lines). */
+ * igraph allocates for it; igraph's DIMACS reader also makes a node of every
+ * id up to the largest of its "a U V" and "n ID" lines, declared or not.
+ * Beyond 16 per line of the file + 1024 either is taken for a malformed file
+ * (a graph that large would need more lines). */
 static int check_declared_nodes(const char *path, fmt_t fmt, char *msg) {
     gkd_text t;
     int rc = gkd_text_open(&t, path, msg);
-    int64_t declared = -1, at = 0, lines = 0;
+    int64_t declared = -1, at = 0, top = -1, top_line = 0, lines = 0;
     char word[16];
     for (char *line; rc == GNNKD_OK && (line = gkd_text_next(&t)) != NULL;) {
         if (gkd_is_blank(line)) continue;
         lines++;
         const char *s = line;
         while (*s == ' ' || *s == '\t') s++;
-        long long n = -1;
+        long long n = -1, u = -1, v = -1;
         if (fmt == FMT_PAJEK && strncasecmp(s, "*vertices", 9) == 0) {
             s += 9;
             if (!gkd_parse_int(&s, &declared)) declared = -1;
             else at = t.line;
         } else if (fmt == FMT_DIMACS && s[0] == 'p' && sscanf(s, "p %15s %lld", word, &n) == 2) {
             declared = n, at = t.line;
+        } else if (fmt == FMT_DIMACS && ((s[0] == 'a' && sscanf(s + 1, "%lld %lld", &u, &v) == 2) ||
+                                         (s[0] == 'n' && sscanf(s + 1, "%lld", &u) == 1))) {
+            if (v > u) u = v;
+            if (u > top) top = u, top_line = t.line;
         }
     }
     int64_t bound = GKD_EDGELIST_IDS_PER_EDGE * lines + GKD_EDGELIST_IDS_MARGIN;
     if (rc == GNNKD_OK && declared >= bound) {
         gkd_msg(msg, "%s:%lld: declares %lld nodes in a file of %lld lines: at most %d per line + %d "
                      "(%lld here)", path, (long long)at, (long long)declared, (long long)lines,
+                GKD_EDGELIST_IDS_PER_EDGE, GKD_EDGELIST_IDS_MARGIN, (long long)bound);
+        rc = GNNKD_EDATA;
+    } else if (rc == GNNKD_OK && top >= bound) {
+        gkd_msg(msg, "%s:%lld: node id %lld in a file of %lld lines: ids must be below %d per line "
+                     "+ %d (%lld here)", path, (long long)top_line, (long long)top, (long long)lines,
                 GKD_EDGELIST_IDS_PER_EDGE, GKD_EDGELIST_IDS_MARGIN, (long long)bound);
         rc = GNNKD_EDATA;
     }

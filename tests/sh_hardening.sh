@@ -101,6 +101,13 @@ printf '*Vertices 200000000\n*Edges\n1 2\n' >"$tmp/big.net"
 expect "pajek *Vertices 200000000" 2 "big.net:1: declares 200000000 nodes" limited "$GNNKD_BIN" info --graph "$tmp/big.net"
 printf 'p max 200000000 1\na 1 2 1\n' >"$tmp/big.dimacs"
 expect "dimacs p max 200000000" 2 "big.dimacs:1: declares 200000000 nodes" limited "$GNNKD_BIN" info --graph "$tmp/big.dimacs"
+# igraph's DIMACS reader makes a node of every id up to an arc's, declared or not
+printf 'p max 3 1\na 1 100000000 1\n' >"$tmp/far.dimacs"
+expect "dimacs arc to node 100000000" 2 "far.dimacs:2: node id 100000000 in a file of 2 lines" limited "$GNNKD_BIN" info --graph "$tmp/far.dimacs"
+printf 'p max 3 1\nn 50000000 s\na 1 2 1\n' >"$tmp/farn.dimacs"
+expect "dimacs node line 50000000" 2 "farn.dimacs:2: node id 50000000" limited "$GNNKD_BIN" info --graph "$tmp/farn.dimacs"
+printf 'p max 3 1\na 1 1055 1\n' >"$tmp/near.dimacs"  # 2 lines: ids up to 16 * 2 + 1024 - 1 = 1055
+expect "dimacs arc within the bound" 0 "" "$GNNKD_BIN" info --graph "$tmp/near.dimacs"
 expect "--graph FIFO" 2 "not a regular file" limited "$GNNKD_BIN" info --graph "$tmp/model-fifo" --format edgelist
 cp -r "$tiny" "$tmp/classes1M" && echo 1000000 >"$tmp/classes1M/classes.txt"
 expect "classes.txt = 1000000" 2 "classes.txt:1: 1000000 classes for the 6 nodes" limited "$GNNKD_BIN" train --dataset "$tmp/classes1M" --epochs 2
