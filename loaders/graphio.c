@@ -157,7 +157,8 @@ static int check_edgelist_ids(const char *path, char *msg) {
 /* Reads the graph file with igraph into d's adjacency (d->n set). */
 /* Pajek's "*Vertices N" and DIMACS's "p max N M" declare the node count, and
  * igraph allocates for it; igraph's DIMACS reader also makes a node of every
- * id up to the largest of its "a U V" and "n ID" lines, declared or not.
+ * id up to the largest of its "a U V", "e U V" and "n ID" lines, declared or
+ * not.
  * Beyond 16 per line of the file + 1024 either is taken for a malformed file
  * (a graph that large would need more lines). */
 static int check_declared_nodes(const char *path, fmt_t fmt, char *msg) {
@@ -177,8 +178,9 @@ static int check_declared_nodes(const char *path, fmt_t fmt, char *msg) {
             else at = t.line;
         } else if (fmt == FMT_DIMACS && s[0] == 'p' && sscanf(s, "p %15s %lld", word, &n) == 2) {
             declared = n, at = t.line;
-        } else if (fmt == FMT_DIMACS && ((s[0] == 'a' && sscanf(s + 1, "%lld %lld", &u, &v) == 2) ||
-                                         (s[0] == 'n' && sscanf(s + 1, "%lld", &u) == 1))) {
+        } else if (fmt == FMT_DIMACS &&
+                   (((s[0] == 'a' || s[0] == 'e') && sscanf(s + 1, "%lld %lld", &u, &v) == 2) ||
+                    (s[0] == 'n' && sscanf(s + 1, "%lld", &u) == 1))) {
             if (v > u) u = v;
             if (u > top) top = u, top_line = t.line;
         }

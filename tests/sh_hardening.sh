@@ -104,6 +104,8 @@ expect "dimacs p max 200000000" 2 "big.dimacs:1: declares 200000000 nodes" limit
 # igraph's DIMACS reader makes a node of every id up to an arc's, declared or not
 printf 'p max 3 1\na 1 100000000 1\n' >"$tmp/far.dimacs"
 expect "dimacs arc to node 100000000" 2 "far.dimacs:2: node id 100000000 in a file of 2 lines" limited "$GNNKD_BIN" info --graph "$tmp/far.dimacs"
+printf 'p edge 3 1\ne 1 100000000\n' >"$tmp/fare.dimacs"
+expect "dimacs edge to node 100000000" 2 "fare.dimacs:2: node id 100000000" limited "$GNNKD_BIN" info --graph "$tmp/fare.dimacs"
 printf 'p max 3 1\nn 50000000 s\na 1 2 1\n' >"$tmp/farn.dimacs"
 expect "dimacs node line 50000000" 2 "farn.dimacs:2: node id 50000000" limited "$GNNKD_BIN" info --graph "$tmp/farn.dimacs"
 printf 'p max 3 1\na 1 1055 1\n' >"$tmp/near.dimacs"  # 2 lines: ids up to 16 * 2 + 1024 - 1 = 1055
