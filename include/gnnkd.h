@@ -448,8 +448,9 @@ typedef struct {
  *     must be at most 16 per edge + 1024 (a larger id is GNNKD_EDATA: one
  *     stray id would otherwise make every id below it a node).
  *   - pajek, dimacs: vertex k (1-based, as numbered in the file) is row k-1;
- *     the declared node count ("*Vertices N", "p max N M") must be at most
- *     16 per line of the file + 1024 (GNNKD_EDATA otherwise).
+ *     the declared node count ("*Vertices N", "p max N M") and, in dimacs,
+ *     every id of an "a U V", "e U V" or "n ID" line must be at most 16 per
+ *     line of the file + 1024 (GNNKD_EDATA otherwise).
  *   - ncol, lgl (the names), graphml (the node id attribute), gml (the id
  *     key): if every name is a decimal integer, rows follow the names in
  *     ascending numeric order (so names 0..n-1 or 1..n keep their order);
