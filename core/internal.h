@@ -111,16 +111,18 @@ int gkd_select_epoch(gkd_selection *s, const gnnkd_train_options *o, int epoch, 
  * ties to the lower mean cross-entropy) and is scored by the other half's
  * accuracy at that epoch. */
 typedef struct {
+    int32_t *half[2], n[2]; /* the halves' node ids (one allocation, half[0]'s) */
     double best_acc[2], best_loss[2], score[2];
 } gkd_cross_val;
-#define GKD_CROSS_VAL_INIT ((gkd_cross_val){{-1.0, -1.0}, {1e300, 1e300}, {0.0, 0.0}})
-/* Records an epoch's logits z (n, C) of the validation nodes val (nval),
- * labels label. O(nval C). */
-void gkd_cross_val_epoch(gkd_cross_val *x, const float *z, const int32_t *label,
-                         const int32_t *val, int32_t nval, int32_t C);
+/* Splits val (nval) into the halves. GNNKD_ENOMEM; free with
+ * gkd_cross_val_free (also after a failed or no init of a zeroed x). */
+int gkd_cross_val_init(gkd_cross_val *x, const int32_t *val, int32_t nval, char *msg);
+void gkd_cross_val_free(gkd_cross_val *x);
+/* Records an epoch's logits z (n, C), labels label. O(nval C). */
+void gkd_cross_val_epoch(gkd_cross_val *x, const float *z, const int32_t *label, int32_t C);
 /* The mean of the two halves' scores; NaN before any epoch or with fewer
  * than 2 validation nodes. */
-double gkd_cross_val_value(const gkd_cross_val *x, int32_t nval);
+double gkd_cross_val_value(const gkd_cross_val *x);
 
 /* ---- threads ----------------------------------------------------------------- */
 

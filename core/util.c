@@ -220,34 +220,40 @@ int gkd_select_epoch(gkd_selection *s, const gnnkd_train_options *o, int epoch, 
     return 0;
 }
 
-void gkd_cross_val_epoch(gkd_cross_val *x, const float *z, const int32_t *label,
-                         const int32_t *val, int32_t nval, int32_t C) {
-    double ok[2] = {0.0, 0.0}, loss[2] = {0.0, 0.0}, count[2] = {0.0, 0.0};
-    for (int32_t q = 0; q < nval; q++) {
-        const float *r = z + (int64_t)val[q] * C;
-        const int32_t y = label[val[q]];
-        int32_t top = 0;
-        float mx = r[0];
-        for (int32_t c = 1; c < C; c++)
-            if (r[c] > mx) mx = r[c], top = c;
-        double sum = 0.0;
-        for (int32_t c = 0; c < C; c++) sum += exp((double)r[c] - mx);
-        ok[q & 1] += top == y;
-        loss[q & 1] += log(sum) - ((double)r[y] - mx);
-        count[q & 1] += 1.0;
+int gkd_cross_val_init(gkd_cross_val *x, const int32_t *val, int32_t nval, char *msg) {
+    *x = (gkd_cross_val){.best_acc = {-1.0, -1.0}, .best_loss = {1e300, 1e300}};
+    x->half[0] = malloc(((size_t)nval + 1) * sizeof *x->half[0]);
+    if (x->half[0] == NULL) {
+        gkd_msg(msg, "out of memory for %d validation nodes", nval);
+        return GNNKD_ENOMEM;
     }
+    x->n[0] = (nval + 1) / 2;
+    x->n[1] = nval / 2;
+    x->half[1] = x->half[0] + x->n[0];
+    for (int32_t q = 0; q < nval; q++) x->half[q & 1][q / 2] = val[q];
+    return GNNKD_OK;
+}
+
+void gkd_cross_val_free(gkd_cross_val *x) {
+    free(x->half[0]);
+    x->half[0] = x->half[1] = NULL;
+}
+
+void gkd_cross_val_epoch(gkd_cross_val *x, const float *z, const int32_t *label, int32_t C) {
+    if (x->n[0] == 0 || x->n[1] == 0) return;
+    double acc[2];
+    for (int h = 0; h < 2; h++) acc[h] = gnnkd_accuracy(z, label, x->half[h], x->n[h], C);
     for (int h = 0; h < 2; h++) {
-        if (count[h] == 0.0 || count[1 - h] == 0.0) continue;
-        const double acc = ok[h] / count[h], l = loss[h] / count[h];
-        if (better_epoch(acc, l, x->best_acc[h], x->best_loss[h])) {
-            x->best_acc[h] = acc;
-            x->best_loss[h] = l;
-            x->score[h] = ok[1 - h] / count[1 - h];
+        const double loss = gnnkd_loss_ce(NULL, z, label, x->half[h], x->n[h], C, 1.0f);
+        if (better_epoch(acc[h], loss, x->best_acc[h], x->best_loss[h])) {
+            x->best_acc[h] = acc[h];
+            x->best_loss[h] = loss;
+            x->score[h] = acc[1 - h];
         }
     }
 }
 
-double gkd_cross_val_value(const gkd_cross_val *x, int32_t nval) {
-    if (nval < 2 || x->best_acc[0] < 0.0 || x->best_acc[1] < 0.0) return NAN;
+double gkd_cross_val_value(const gkd_cross_val *x) {
+    if (x->n[0] == 0 || x->n[1] == 0 || x->best_acc[0] < 0.0 || x->best_acc[1] < 0.0) return NAN;
     return (x->score[0] + x->score[1]) / 2.0;
 }

@@ -313,6 +313,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         free(best);                                                                       \
         free(val_loss);                                                                   \
         free(step_seconds);                                                               \
+        gkd_cross_val_free(&cross);                                                       \
         free(ptrain);                                                                     \
         free(ptransfer);                                                                  \
         (void)gkd_model_set_exact(m, 0, NULL);                                            \
@@ -322,6 +323,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     float *best = NULL;
     int32_t *ptrain = NULL, *ptransfer = NULL;
     double *val_loss = NULL, *step_seconds = NULL;
+    gkd_cross_val cross = {0};
     GKD_TRY(check_inputs(m, d, g, o, obj, lsp, rsd, msg));
     const int64_t nparams = gnnkd_model_num_params(m);
     const gnnkd_method method = obj ? obj->method : GNNKD_METHOD_SCRATCH;
@@ -345,7 +347,10 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     if (t.D > 0) GKD_ALLOC(t.dtap, (int64_t)d->n * t.D);
     GKD_ALLOC(val_loss, o->epochs);
     GKD_ALLOC(step_seconds, o->epochs);
-    if (o->select == GNNKD_SELECT_VAL_ACC) GKD_ALLOC(best, nparams);
+    if (o->select == GNNKD_SELECT_VAL_ACC) {
+        GKD_ALLOC(best, nparams);
+        GKD_TRY(gkd_cross_val_init(&cross, d->split[GNNKD_VAL], d->nsplit[GNNKD_VAL], msg));
+    }
     // adversarial augmentation: the model sees a dense view dt of d's
     // features throughout (clean or perturbed in place), so its workspace
     // keeps one shape
@@ -370,7 +375,6 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
 
     double t_start = gkd_now();
     gkd_selection sel_state = GKD_SELECTION_INIT(val_loss);
-    gkd_cross_val cross = GKD_CROSS_VAL_INIT;
     int epoch = 0;
     while (epoch < o->epochs) {
         epoch++;
@@ -407,9 +411,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
         int vrc = evaluate(m, &now, &zv, dt, g, msg);
         gnnkd_model_set_profile(m, prof);
         GKD_TRY(vrc);
-        if (best)
-            gkd_cross_val_epoch(&cross, zv, d->label, d->split[GNNKD_VAL], d->nsplit[GNNKD_VAL],
-                                d->nclass);
+        if (best) gkd_cross_val_epoch(&cross, zv, d->label, d->nclass);
         if (o->progress) {
             gnnkd_epoch_info e = {epoch, loss, now.loss[GNNKD_VAL], now.acc[GNNKD_VAL],
                                   now.acc[GNNKD_TRAIN], gkd_now() - t_start};
@@ -430,7 +432,7 @@ int gkd_train(gnnkd_model *m, gnnkd_train_result *r, const gnnkd_dataset *d, con
     GKD_TRY(erc);
     r->epochs = epoch;
     r->best_epoch = sel_state.best_epoch;
-    r->val_acc_cross = best ? gkd_cross_val_value(&cross, d->nsplit[GNNKD_VAL]) : NAN;
+    r->val_acc_cross = best ? gkd_cross_val_value(&cross) : NAN;
     r->train_seconds = gkd_now() - t_start;
     qsort(step_seconds, (size_t)epoch, sizeof(double), cmp_double);
     r->epoch_seconds_median = step_seconds[epoch / 2];

@@ -317,14 +317,19 @@ Test(train, cross_fitted_validation_by_hand) {
     const int32_t label[4] = {0, 0, 0, 0}, val[4] = {0, 1, 2, 3};
     const float R[2] = {2.0f, 0.0f}, S[2] = {4.0f, 0.0f}, W[2] = {0.0f, 2.0f};
     const float *epochs[4][4] = {{R, W, W, R}, {R, W, R, W}, {W, R, W, R}, {S, R, S, W}};
-    gkd_cross_val x = GKD_CROSS_VAL_INIT;
-    cr_assert(isnan(gkd_cross_val_value(&x, 4)), "no epoch yet: NaN");
+    gkd_cross_val x, one;
+    cr_assert_eq(gkd_cross_val_init(&x, val, 4, NULL), GNNKD_OK);
+    cr_assert(isnan(gkd_cross_val_value(&x)), "no epoch yet: NaN");
     float z[8];
     const double expect[4] = {0.5, 0.25, 0.0, 0.25};
     for (int e = 0; e < 4; e++) {
         for (int i = 0; i < 4; i++) memcpy(z + 2 * i, epochs[e][i], sizeof R);
-        gkd_cross_val_epoch(&x, z, label, val, 4, 2);
-        cr_assert_float_eq(gkd_cross_val_value(&x, 4), expect[e], 1e-12, "after epoch %d", e + 1);
+        gkd_cross_val_epoch(&x, z, label, 2);
+        cr_assert_float_eq(gkd_cross_val_value(&x), expect[e], 1e-12, "after epoch %d", e + 1);
     }
-    cr_assert(isnan(gkd_cross_val_value(&x, 1)), "one validation node: NaN");
+    cr_assert_eq(gkd_cross_val_init(&one, val, 1, NULL), GNNKD_OK);
+    gkd_cross_val_epoch(&one, z, label, 2);
+    cr_assert(isnan(gkd_cross_val_value(&one)), "one validation node: NaN");
+    gkd_cross_val_free(&x);
+    gkd_cross_val_free(&one);
 }
