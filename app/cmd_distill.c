@@ -87,6 +87,9 @@ static void distill_help(FILE *f) {
             "                          as they are (NOSMOG's code)\n"
             "  --rsd-projector 0|1     1: the student's rows pass through NOSMOG's trained\n"
             "                          projector relu(W z + b) first (0)\n"
+            "  --generations G         born-again students: G in turn, each after the first\n"
+            "                          taught by the one before with the same options; the\n"
+            "                          last is the student (1..16; 1)\n"
             "Recipes:\n"
             "  --recipe R              a preset; options given explicitly override its values:\n"
             "                          nosmog: kd with --standardise-logits 1 at\n"
@@ -146,6 +149,7 @@ typedef struct {
     long rsd_batch;
     int rsd_dot;
     long rsd_projector;
+    long generations;
     const char *recipe;
     const char *partitioned;
 } distill_args;
@@ -214,6 +218,8 @@ static int parse_one(distill_args *a, int c, const char *arg) {
         fprintf(stderr, "gnnkd distill: --rsd-similarity '%s': expected cosine or dot\n", arg);
         return 3;
     case 3110: return cli_int("distill", "rsd-projector", arg, 0, 1, &a->rsd_projector) ? 0 : 3;
+    case 3112:
+        return cli_int("distill", "generations", arg, 1, GNNKD_MAX_GENERATIONS, &a->generations) ? 0 : 3;
     case 3108:
         if (gnnkd_select_parse(&a->teacher_select, arg, msg) == GNNKD_OK) return 0;
         fprintf(stderr, "gnnkd distill: --teacher-select: %s\n", msg);
@@ -279,6 +285,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"rsd-batch", required_argument, 0, 3106},
         {"rsd-similarity", required_argument, 0, 3109},
         {"rsd-projector", required_argument, 0, 3110},
+        {"generations", required_argument, 0, 3112},
         {"recipe", required_argument, 0, 3107},
         {"teacher-select", required_argument, 0, 3108},
         {"partitioned", required_argument, 0, 'D'},
@@ -322,6 +329,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
     a->rsd_batch = def.rsd_batch;
     a->rsd_dot = def.rsd_dot;
     a->rsd_projector = def.rsd_projector;
+    a->generations = def.generations;
     const int recipe_position = def.position.dim > 0;
     int c, r;
     optind = 1;
@@ -437,6 +445,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->rsd_batch = (int32_t)a->rsd_batch;
     o->rsd_dot = a->rsd_dot;
     o->rsd_projector = (int)a->rsd_projector;
+    o->generations = (int)a->generations;
     o->position_save = a->position_save;
     if (a->position_off) o->position.dim = 0; // a recipe's off
     if (rc == GNNKD_OK && a->position) {
@@ -632,6 +641,7 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddNumberToObject(root, "rsd_batch", o->rsd_batch);
     cJSON_AddStringToObject(root, "rsd_similarity", o->rsd_dot ? "dot" : "cosine");
     cJSON_AddBoolToObject(root, "rsd_projector", o->rsd_projector);
+    cJSON_AddNumberToObject(root, "generations", o->generations);
     cJSON_AddNumberToObject(root, "adv_eps", typed(o->adv_eps));
     cJSON_AddNumberToObject(root, "adv_steps", o->adv_steps);
     cJSON_AddNumberToObject(root, "adv_weight", typed(o->adv_weight));

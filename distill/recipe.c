@@ -174,6 +174,7 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->rsd_batch = 512; // NOSMOG's --batch_size
     o->rsd_dot = 0;
     o->rsd_projector = 0;
+    o->generations = 1;
 }
 
 /* ---- named recipes ---------------------------------------------------------------- */
@@ -262,15 +263,13 @@ static int lsp_layer_of(int *tap, const gnnkd_model_spec *spec, int layer, const
     return GNNKD_EINVAL;
 }
 
-/* Keeps the hidden layer of teacher member m (o->lsp_teacher_layer) on d
- * in t. */
-static int add_structure(gnnkd_teacher *t, gnnkd_model *m, const gnnkd_distill_options *o,
+/* Keeps hidden layer `layer` (0: the last) of teacher member m on d in t. */
+static int add_structure(gnnkd_teacher *t, gnnkd_model *m, int layer, const gnnkd_distill_options *o,
                          const gnnkd_dataset *d, const gnnkd_graph *g, char *msg) {
 #define GKD_FREE_ALL gkd_model_set_tap(m, 0, 0, NULL)
     int tap = 0;
     const float *logits = NULL;
-    GKD_TRY(lsp_layer_of(&tap, gnnkd_model_get_spec(m), o->lsp_teacher_layer,
-                         "LSP teacher layer", msg));
+    GKD_TRY(lsp_layer_of(&tap, gnnkd_model_get_spec(m), layer, "LSP teacher layer", msg));
     GKD_TRY(gkd_model_set_tap(m, tap, o->lsp_preact, msg));
     GKD_TRY(gnnkd_model_forward(m, &logits, d, g, 0, 0, 0, msg));
     GKD_TRY(gkd_teacher_add_hidden(t, gkd_model_tap(m), gkd_model_tap_width(m), msg));
@@ -307,7 +306,7 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
                   "logits", path, gkd_method_lsp(o->method) ? gnnkd_method_name(o->method)
                                                             : "similarity distillation");
         GKD_TRY(gnnkd_model_load(&m, path, msg));
-        GKD_TRY(add_structure(out, m, o, d, g, msg));
+        GKD_TRY(add_structure(out, m, o->lsp_teacher_layer, o, d, g, msg));
         gnnkd_model_free(&m);
     }
     for (int j = 0; !files && j < o->ensemble; j++) {
@@ -317,7 +316,7 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
         GKD_TRY(gnnkd_model_new(&m, &o->teacher, d->nfeat, d->nclass, to.seed, msg));
         GKD_TRY(gnnkd_train(m, &res, d, g, &to, NULL, msg));
         GKD_TRY(gnnkd_teacher_add_model(out, m, d, g, msg));
-        if (structure) GKD_TRY(add_structure(out, m, o, d, g, msg));
+        if (structure) GKD_TRY(add_structure(out, m, o->lsp_teacher_layer, o, d, g, msg));
         if (o->member_trained) GKD_TRY(o->member_trained(o->member_ctx, m, j, to.seed, msg));
         total += gnnkd_model_num_params(m);
         gnnkd_model_free(&m);
@@ -330,11 +329,11 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
 #undef GKD_FREE_ALL
 }
 
-gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
-                                   const gnnkd_distill_options *o, const gnnkd_teacher *t,
-                                   uint64_t seed, const gnnkd_dataset *d, const gnnkd_graph *g,
-                                   char *msg) {
-    GKD_CLEAR_MSG;
+/* One generation: a student taught by t (gnnkd_distill_student's contract). */
+static gnnkd_status student_of(gnnkd_model **student, gnnkd_train_result *r,
+                               const gnnkd_distill_options *o, const gnnkd_teacher *t,
+                               uint64_t seed, const gnnkd_dataset *d, const gnnkd_graph *g,
+                               char *msg) {
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         free(target);                                                                     \
@@ -418,6 +417,41 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     GKD_TRY(gkd_train(m, r, d, g, &so, o->method != GNNKD_METHOD_SCRATCH || o->adv_eps != 0.0f ? &obj : NULL,
                       l, o->lsp_weight, rs, o->rsd_weight, msg));
     (void)gkd_model_set_tap(m, 0, 0, NULL); // the caller's model keeps no hidden layer
+    if (student) *student = m, m = NULL;
+    GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
+                                   const gnnkd_distill_options *o, const gnnkd_teacher *t,
+                                   uint64_t seed, const gnnkd_dataset *d, const gnnkd_graph *g,
+                                   char *msg) {
+    GKD_CLEAR_MSG;
+#define GKD_FREE_ALL                                                                       \
+    do {                                                                                  \
+        gnnkd_model_free(&m);                                                             \
+        gnnkd_teacher_free(&prev);                                                        \
+    } while (0)
+    gnnkd_model *m = NULL;
+    gnnkd_teacher *prev = NULL; // generation k's student, teaching generation k + 1
+    GKD_CHECK(o != NULL && d != NULL, GNNKD_EINVAL, "gnnkd_distill_student: o and d must not be NULL");
+    GKD_CHECK(o->generations >= 1 && o->generations <= GNNKD_MAX_GENERATIONS, GNNKD_EINVAL,
+              "generations: %d, expected 1..%d", o->generations, GNNKD_MAX_GENERATIONS);
+    GKD_CHECK(o->generations == 1 || gkd_method_soft(o->method), GNNKD_EINVAL,
+              "generations: %d needs soft targets to pass on, not %s", o->generations,
+              gnnkd_method_name(o->method));
+    const int structure = gkd_method_lsp(o->method) || o->rsd_weight > 0.0f;
+    for (int k = 1; k <= o->generations; k++) {
+        GKD_TRY(student_of(&m, r, o, prev ? prev : t, seed, d, g, msg));
+        if (k == o->generations) break;
+        gnnkd_teacher_free(&prev);
+        GKD_TRY(gnnkd_teacher_new(&prev, d->n, d->nclass, msg));
+        GKD_TRY(gnnkd_teacher_add_model(prev, m, d, g, msg));
+        if (structure) // a student teaches from the layer the next one is matched at
+            GKD_TRY(add_structure(prev, m, o->lsp_layer, o, d, g, msg));
+        gnnkd_model_free(&m);
+    }
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;

@@ -1591,6 +1591,13 @@ typedef struct {
     int32_t rsd_batch;                 /* (512, NOSMOG's) */
     int rsd_dot;                       /* (0: cosine) */
     int rsd_projector;                 /* (0) */
+    /* Born-again generations (Furlanello et al. 2018): gnnkd_distill_student
+     * trains this many students in turn, each after the first taught by the
+     * one before it (its logits on every node and, for LSP and similarity
+     * distillation, its hidden layer lsp_layer) with every other option as
+     * given; all start from the same seed, and the last is the student.
+     * 1..GNNKD_MAX_GENERATIONS; above 1 needs a soft-target method. (1) */
+    int generations;
     /* Called after each trained member (not for files), if not NULL, with
      * the member's model (still owned by the runner), its index j and seed;
      * a status other than GNNKD_OK stops the run with that status (the hook
@@ -1598,6 +1605,9 @@ typedef struct {
     gnnkd_status (*member_trained)(void *ctx, gnnkd_model *m, int j, uint64_t seed, char *msg);
     void *member_ctx;
 } gnnkd_distill_options;
+
+/* The most generations gnnkd_distill_options allows. */
+#define GNNKD_MAX_GENERATIONS 16
 
 /* Named recipes: a recipe sets the fields of o its method needs, on top of
  * what o holds (options given explicitly afterwards override them):
@@ -1624,7 +1634,8 @@ GNNKD_API const char *gnnkd_recipe_name(int k);
  * temperature 1, alpha 0.9, no centring, transfer set all nodes; LSP:
  * weight 1, rbf, tau 1, the kernel's sigma, the last hidden layers, no self
  * loops, KL(student || teacher); no position features, no adversarial
- * augmentation, no similarity distillation (rsd_weight 0, rsd_batch 512). O(1). */
+ * augmentation, no similarity distillation (rsd_weight 0, rsd_batch 512),
+ * one generation. O(1). */
 GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
                                              gnnkd_select select);
 
@@ -1684,12 +1695,15 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, 
 /* A student of spec o->student seeded seed, trained on d with
  * o->student_train (its seed replaced by seed) and the objective of
  * o->method from t (the targets and transfer set are built here; t is
- * borrowed and not read for GNNKD_METHOD_SCRATCH, NULL is fine then).
+ * borrowed and not read for GNNKD_METHOD_SCRATCH, NULL is fine then);
+ * with o->generations > 1, the last of that many, each taught by the one
+ * before (*r is the last one's).
  * *student (may be NULL: the model is freed) receives the trained model,
  * owned by the caller (gnnkd_model_free). Errors: GNNKD_EINVAL for an
- * objective out of range or a missing teacher, and those of
- * gnnkd_transfer_nodes, gnnkd_teacher_targets and gnnkd_train; nothing is
- * left allocated on failure. O(training + n C). */
+ * objective out of range, a missing teacher or generations out of range,
+ * and those of gnnkd_transfer_nodes, gnnkd_teacher_targets and
+ * gnnkd_train; nothing is left allocated on failure.
+ * O(generations * (training + n C)). */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_student(gnnkd_model **student,
                                                              gnnkd_train_result *r,
                                                              const gnnkd_distill_options *o,

@@ -60,3 +60,17 @@ if "$GNNKD_BIN" distill --dataset "$tiny" --teacher-select best 2>"$tmp/err"; th
 fi
 grep -q "teacher-select: .*expected val-loss, val-acc or last" "$tmp/err" || fail "--teacher-select best: $(cat "$tmp/err")"
 echo "distill recipe ok"
+# born-again generations: --generations 2 is a second distill from the first student's logits
+gen() { "$GNNKD_BIN" distill --dataset "$tiny" --epochs 5 --seed 2 --threads 1 --quiet "$@"; }
+gen --teacher gcn:4 --save-logits "$tmp/g1.npy" >/dev/null
+gen --teacher "$tmp/g1.npy" --save-logits "$tmp/g2.npy" >/dev/null
+out=$(gen --teacher gcn:4 --generations 2 --save-logits "$tmp/b2.npy" --json)
+grep -q '"generations":2' <<<"$out" || fail "generations in the JSON: $out"
+cmp -s "$tmp/g2.npy" "$tmp/b2.npy" || fail "--generations 2 is not a distill from the first student"
+cmp -s "$tmp/g1.npy" "$tmp/b2.npy" && fail "--generations 2 left the first student unchanged"
+for bad in 0 17 2x; do
+  if gen --generations $bad 2>"$tmp/err"; then fail "--generations $bad was accepted"; fi
+  grep -q -- "--generations" "$tmp/err" || fail "--generations $bad: $(cat "$tmp/err")"
+done
+if gen --method scratch --generations 2 2>"$tmp/err"; then fail "scratch with 2 generations"; fi
+grep -q "generations: 2 needs soft targets" "$tmp/err" || fail "scratch generations: $(cat "$tmp/err")"
