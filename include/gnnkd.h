@@ -2120,8 +2120,10 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_tr
  * gnnkd_distill. r as gnnkd_distill's (the teacher's accuracy over all
  * ranks' rows); *student (may be NULL) the student on every rank; ds and
  * logits (the student's) as for gnnkd_train_part. Errors: those of
- * gnnkd_train_part; GNNKD_EINVAL for teacher files, MUNGE or a transfer
- * file. Ownership: *student is new (gnnkd_model_free). */
+ * gnnkd_train_part; GNNKD_EINVAL for teacher files, MUNGE, a transfer
+ * file, a method other than scratch, kd and compress, position features,
+ * adversarial augmentation, similarity distillation or more than one
+ * generation. Ownership: *student is new (gnnkd_model_free). */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r,
                                                          gnnkd_model **student,
                                                          gnnkd_dist_stats *ds, float *logits,

@@ -102,4 +102,11 @@ mpi 2 "$bin" train --partitioned "$tmp/cora-3" --epochs 5 --quiet >"$tmp/np.out"
   && fail "2 ranks on 3 parts ran"
 grep -q "has 3 parts and the job 2 ranks: run mpirun -np 3" "$tmp/np.out" \
   || { cat "$tmp/np.out"; fail "the rank count's message"; }
+# what is not distributed is refused by name, not ignored
+for opt in "--rsd-weight 1" "--generations 2"; do
+  mpi 2 "$bin" distill --partitioned "$tmp/cora-2" --epochs 3 --quiet $opt >"$tmp/nd.out" 2>&1 \
+    && fail "distill --partitioned $opt ran"
+  grep -q "similarity distillation and generations are not distributed" "$tmp/nd.out" \
+    || { cat "$tmp/nd.out"; fail "distill --partitioned $opt: the message"; }
+done
 echo "mpi_train: ok"
