@@ -1612,15 +1612,16 @@ typedef struct {
 /* Named recipes: a recipe sets the fields of o its method needs, on top of
  * what o holds (options given explicitly afterwards override them):
  *   "nosmog": the MLP student of NOSMOG (Tian et al., ICLR 2023) by KD
- *   (temperature 0.5) with DeepWalk position features and similarity
- *   distillation at the values validated in README, trained 500 epochs
- *   and selected over all of them (student_train.epochs and, for
- *   selection by validation accuracy, patience 500); adversarial
- *   augmentation stays off (its own options turn it on);
- *   "cpf": the student "cpf" (gnnkd_model_spec_parse) and the training
- *   options gnnkd_train_options_for_model gives it (for o->method, KD by
- *   default: the teacher's soft labels; the clamped training nodes add no
- *   gradient).
+ *   on the teacher's z-scored logits (standardise 1, temperature 1) with
+ *   DeepWalk position features and similarity distillation at the values
+ *   validated in README, trained 500 epochs and selected over all of them
+ *   (student_train.epochs and, for selection by validation accuracy,
+ *   patience 500), two generations; adversarial augmentation stays off
+ *   (its own options turn it on);
+ *   "cpf": the student "cpf:8,128" (gnnkd_model_spec_parse) with the
+ *   training options gnnkd_train_options_for_model gives it, on CPF's loss
+ *   (GNNKD_METHOD_EUCLID) over the unlabelled nodes, standardise 1, two
+ *   generations.
  * GNNKD_EINVAL naming text and the recipes if text is none of them (o
  * unchanged). O(1); nothing is allocated. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_recipe_apply(gnnkd_distill_options *o, const char *text,

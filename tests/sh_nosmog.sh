@@ -34,6 +34,9 @@ grep -q '"recipe":"nosmog","position":"deepwalk:4,walks=1,length=5","rsd_weight"
   <<<"$out" || fail "recipe with overrides: $out"
 grep -q '"student_params":359' <<<"$out" || fail "recipe student with 36 inputs: $out"
 grep -q '"temperature":1,.*"standardise_logits":true' <<<"$out" || fail "recipe's targets: $out"
+grep -q '"generations":2' <<<"$out" || fail "recipe's two generations: $out"
+out=$(run --recipe nosmog --generations 1 --epochs 1)
+grep -q '"generations":1' <<<"$out" || fail "recipe, one generation: $out"
 # standardised targets are a different objective: another student, and the recipe's can be turned off
 run --save-logits "$tmp/plain.npy" >/dev/null
 std=$(run --standardise-logits 1 --save-logits "$tmp/std.npy")

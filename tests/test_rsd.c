@@ -243,6 +243,7 @@ Test(rsd, recipes) {
     cr_assert_gt(o.rsd_weight, 0.0f);
     cr_assert_eq(o.student_train.epochs, 500);
     cr_assert_eq(o.student_train.patience, 500, "watched to the end");
+    cr_assert_eq(o.generations, 2);
     cr_assert_eq(gnnkd_recipe_apply(&o, "glnn", msg), GNNKD_EINVAL);
     cr_assert(strstr(msg, "recipe 'glnn'") != NULL && strstr(msg, "nosmog") != NULL, "%s", msg);
 }
