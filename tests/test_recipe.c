@@ -78,6 +78,7 @@ Test(recipe, defaults_per_method_and_rule) {
     cr_assert_eq(d.center, 0);
     cr_assert_eq(d.standardise, 0);
     cr_assert_eq(d.transfer, GNNKD_TRANSFER_ALL);
+    cr_assert_eq(d.generations, 1);
     cr_assert_eq(gnnkd_distill_member_seed(5, 0), 5u);
     cr_assert_eq(gnnkd_distill_member_seed(5, 2), 5u + 2 * 7919u);
 }
@@ -89,6 +90,14 @@ static gnnkd_dataset *small(void) {
                                              "train-per-class=10,val=60,test=100,seed=3", msg),
                  GNNKD_OK, "%s", msg);
     return d;
+}
+
+/* KD from gcn:8 to mlp:8, each trained for epochs. */
+static void gcn_to_mlp(gnnkd_distill_options *o, int epochs) {
+    gnnkd_distill_options_default(o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
+    cr_assert_eq(gnnkd_model_spec_parse(&o->teacher, "gcn:8", NULL), GNNKD_OK);
+    cr_assert_eq(gnnkd_model_spec_parse(&o->student, "mlp:8", NULL), GNNKD_OK);
+    o->teacher_train.epochs = o->student_train.epochs = epochs;
 }
 
 typedef struct {
@@ -112,12 +121,9 @@ Test(recipe, runner_equals_the_steps_by_hand) {
     gnnkd_graph *g = NULL;
     cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
     gnnkd_distill_options o;
-    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
-    cr_assert_eq(gnnkd_model_spec_parse(&o.teacher, "gcn:8", msg), GNNKD_OK);
-    cr_assert_eq(gnnkd_model_spec_parse(&o.student, "mlp:8", msg), GNNKD_OK);
+    gcn_to_mlp(&o, 30);
     o.ensemble = 2;
     o.temperature = 2.0f;
-    o.teacher_train.epochs = o.student_train.epochs = 30;
     hook_log log = {0};
     o.member_trained = hook;
     o.member_ctx = &log;
@@ -254,10 +260,7 @@ Test(recipe, generations_by_hand) {
     gnnkd_graph *g = NULL;
     cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
     gnnkd_distill_options o;
-    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
-    cr_assert_eq(gnnkd_model_spec_parse(&o.teacher, "gcn:8", msg), GNNKD_OK);
-    cr_assert_eq(gnnkd_model_spec_parse(&o.student, "mlp:8", msg), GNNKD_OK);
-    o.teacher_train.epochs = o.student_train.epochs = 25;
+    gcn_to_mlp(&o, 25);
     o.rsd_weight = 1.0f;
     o.rsd_batch = 64;
     o.standardise = 1;
