@@ -101,7 +101,7 @@ static void distill_help(FILE *f) {
             "                          --transfer unlabeled (CPF's loss), dropout 0.8,\n"
             "                          attention dropout 0.2, lr 0.01, 500 epochs, no weight\n"
             "                          decay, patience 500, --standardise-logits 1,\n"
-            "                          --generations 2\n\n"
+            "                          --generations 1\n\n"
             "Distributed (a build with MPI):\n"
             "  --partitioned DIR       mpirun -np P gnnkd distill --partitioned DIR: teacher\n"
             "                          and student trained over the parts of DIR (gnnkd\n"

@@ -1620,8 +1620,8 @@ typedef struct {
  *   (its own options turn it on);
  *   "cpf": the student "cpf:8,128" (gnnkd_model_spec_parse) with the
  *   training options gnnkd_train_options_for_model gives it, on CPF's loss
- *   (GNNKD_METHOD_EUCLID) over the unlabelled nodes, standardise 1, two
- *   generations.
+ *   (GNNKD_METHOD_EUCLID) over the unlabelled nodes, standardise 1, one
+ *   generation.
  * GNNKD_EINVAL naming text and the recipes if text is none of them (o
  * unchanged). O(1); nothing is allocated. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_recipe_apply(gnnkd_distill_options *o, const char *text,

@@ -55,6 +55,8 @@ test -f "$tmp/t.bin"
 out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/t.bin" --recipe cpf --method euclid \
   --transfer unlabeled --epochs 5 --json)
 grep -q '"method":"euclid"' <<<"$out"
+grep -q '"generations":1' <<<"$out"
+out=$("$GNNKD_BIN" distill --dataset "$tiny" --teacher "$tmp/t.bin" --recipe cpf --generations 2 --epochs 5 --json)
 grep -q '"generations":2' <<<"$out"
 # the inductive setting: tran/ind/prod for train and distill, logits over
 # every node of the dataset (its own numbering), and the usage errors
