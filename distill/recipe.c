@@ -182,9 +182,9 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
 /* NOSMOG's three ingredients at the values chosen on validation accuracy
  * (GLNN protocol, transductive, gcn:64 teacher; the grids are in README and
  * docs/results/nosmog.md): 500 epochs watched to the end won on both graphs;
- * a second generation led one on the mean validation accuracy of the five
- * columns (Cora and CiteSeer in both settings, PubMed's transductive) and
- * on their cross-fitted score (docs/results/nosmog.md, "Born-again"). */
+ * a second generation tied one on the mean validation accuracy of the six
+ * columns (three graphs, both settings; +0.01) and led their cross-fitted
+ * score by 0.37 (docs/results/nosmog.md, "Born-again"). */
 static void recipe_nosmog(gnnkd_distill_options *o) {
     o->method = GNNKD_METHOD_KD;
     // the teacher's logit rows z-scored, at T 1: a teacher kept at an early,
