@@ -98,10 +98,11 @@ static void distill_help(FILE *f) {
             "                          500, --generations 2 (validated on Cora,\n"
             "                          CiteSeer and PubMed; docs/results/nosmog.md);\n"
             "                          cpf: the student cpf:8,128 by --method euclid\n"
-            "                          --transfer unlabeled (CPF's loss), dropout 0.8,\n"
+            "                          --transfer unlabeled (CPF's loss), --student-dropout\n"
+            "                          0.5 (CPF's 0.8; kept for any cpf student named),\n"
             "                          attention dropout 0.2, lr 0.01, 500 epochs, no weight\n"
             "                          decay, patience 500, --standardise-logits 1,\n"
-            "                          --generations 1\n\n"
+            "                          --generations 1 (docs/results/cpf.md)\n\n"
             "Distributed (a build with MPI):\n"
             "  --partitioned DIR       mpirun -np P gnnkd distill --partitioned DIR: teacher\n"
             "                          and student trained over the parts of DIR (gnnkd\n"
@@ -494,6 +495,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
             if (!run.batch_set) run.train.batch = rec.student_train.batch;
             if (!run.hidden_dropout_set)
                 run.train.hidden_dropout_only = rec.student_train.hidden_dropout_only;
+            if (a->dropout < 0 && a->student_dropout < 0) o->student.dropout = rec.student.dropout;
         }
         o->student_train = run.train;
     }

@@ -148,7 +148,10 @@ void bench_method_options(gnnkd_distill_options *o, const bench_grid *g, const b
     // the table's recipe names are the library's
     if (bm && bm->recipe) (void)!gnnkd_recipe_apply(o, bm->recipe, NULL);
     o->method = method;
+    const float dropout = o->student.dropout; // a recipe's, for a student of its kind
+    const int same_kind = bm && bm->recipe && o->student.kind == spec->kind;
     o->student = *spec; // the grid's student, whatever the recipe's
+    if (same_kind) o->student.dropout = dropout;
     if (g->epochs_set) o->student_train.epochs = g->epochs;
     if (g->patience_set) o->student_train.patience = g->patience;
     if (g->weight_decay >= 0) o->student_train.weight_decay = (float)g->weight_decay;

@@ -47,6 +47,10 @@ void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int teacher, 
         size_t used = strlen(r->training);
         snprintf(r->training + used, sizeof r->training - used, " position=%s", g->position_text);
     }
+    if (o.student.dropout != g->student_spec[student].dropout) { // a recipe's own
+        size_t used = strlen(r->training);
+        snprintf(r->training + used, sizeof r->training - used, " dropout=%g", (double)o.student.dropout);
+    }
 }
 
 void bench_teacher_key(bench_row *r, const bench_grid *g, int dataset, int teacher, int seed) {

@@ -1618,8 +1618,9 @@ typedef struct {
  *   (student_train.epochs and, for selection by validation accuracy,
  *   patience 500), two generations; adversarial augmentation stays off
  *   (its own options turn it on);
- *   "cpf": the student "cpf:8,128" (gnnkd_model_spec_parse) with the
- *   training options gnnkd_train_options_for_model gives it, on CPF's loss
+ *   "cpf": the student "cpf:8,128" (gnnkd_model_spec_parse) at dropout
+ *   0.5 (the spec's default is CPF's 0.8) with the training options
+ *   gnnkd_train_options_for_model gives it, on CPF's loss
  *   (GNNKD_METHOD_EUCLID) over the unlabelled nodes, standardise 1, one
  *   generation.
  * GNNKD_EINVAL naming text and the recipes if text is none of them (o
