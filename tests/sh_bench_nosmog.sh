@@ -73,6 +73,11 @@ for setting in inductive transductive; do
     [ "$(cells "$out" kd cpf:2,64 training | grep -c 'dropout=')" -eq 0 ] || fail "$setting: kd's cpf dropout"
     [ "$(cells "$out" nosmog mlp:16 training | grep -c '^select=val-acc patience=500 epochs=20 ')" -eq 4 ] ||
         fail "$setting: nosmog not trained by its recipe: $(cells "$out" nosmog mlp:16 training | head -n 1)"
+    # its two generations, recorded so that a resume cannot mix them with one
+    [ "$(cells "$out" nosmog mlp:16 training | grep -c ' generations=2 position=')" -eq 4 ] ||
+        fail "$setting: nosmog's generations: $(cells "$out" nosmog mlp:16 training | head -n 1)"
+    [ "$(cells "$out" kd+position mlp:16 training | grep -c 'generations=')" -eq 0 ] ||
+        fail "$setting: kd+position records generations"
     # each method's axes filled, the others empty
     axes() { paste -d, <(cells "$out" "$1" mlp:16 rsd_weight) <(cells "$out" "$1" mlp:16 adv_eps) | sort -u | tr '\n' ' '; }
     [ "$(axes kd+position)" = ", " ] || fail "$setting: kd+position has rsd/adv values: $(axes kd+position)"
