@@ -133,6 +133,15 @@ void bench_training_text(char *buf, size_t len, gnnkd_select select, int patienc
              patience, epochs, weight_decay);
 }
 
+void bench_recipe_text_append(char *buf, size_t len, const gnnkd_distill_options *o,
+                              const gnnkd_model_spec *spec) {
+    size_t used = strlen(buf);
+    if (o->generations != 1 && used < len)
+        used += (size_t)snprintf(buf + used, len - used, " generations=%d", o->generations);
+    if (o->student.dropout != spec->dropout && used < len)
+        snprintf(buf + used, len - used, " dropout=%g", (double)o->student.dropout);
+}
+
 float bench_weight_decay(const bench_grid *g, gnnkd_method method) {
     if (g->weight_decay >= 0) return (float)g->weight_decay;
     gnnkd_train_options o;

@@ -138,6 +138,12 @@ void bench_student_options(gnnkd_distill_options *o, const bench_grid *g, int co
 /* "select=val-acc patience=100 epochs=200 weight_decay=0": how a model is trained. */
 void bench_training_text(char *buf, size_t len, gnnkd_select select, int patience, int epochs,
                          double weight_decay);
+/* Appends to buf what o's recipe sets beyond bench_training_text:
+ * " generations=G" (G > 1) and " dropout=P" (where it differs from spec's,
+ * the student the grid names). A resume compares these texts, so it cannot mix
+ * rows trained before and after a recipe changes. */
+void bench_recipe_text_append(char *buf, size_t len, const gnnkd_distill_options *o,
+                              const gnnkd_model_spec *spec);
 /* Configuration k's axis values as text, "T=2, α=0.9" ("" for none). */
 const char *bench_config_text(char *buf, size_t len, const bench_grid *g, int k);
 

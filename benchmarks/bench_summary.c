@@ -177,14 +177,10 @@ static int recipe_text(char *buf, size_t len, const bench_grid *g, int m) {
     bench_method_options(&o, g, bm, &g->student_spec[st]);
     bench_training_text(train, sizeof train, o.student_train.select, o.student_train.patience,
                         o.student_train.epochs, o.student_train.weight_decay);
-    char generations[32] = "", dropout[32] = "";
-    if (o.generations != 1) snprintf(generations, sizeof generations, " generations=%d", o.generations);
-    if (o.student.dropout != g->student_spec[st].dropout)
-        snprintf(dropout, sizeof dropout, " dropout=%g", (double)o.student.dropout);
-    snprintf(buf, len, "loss %s, T %g, alpha %g, transfer set %s, teacher logit rows %s; %s%s%s",
+    bench_recipe_text_append(train, sizeof train, &o, &g->student_spec[st]);
+    snprintf(buf, len, "loss %s, T %g, alpha %g, transfer set %s, teacher logit rows %s; %s",
              gnnkd_method_name(o.method), (double)o.temperature, (double)o.alpha,
-             gnnkd_transfer_name(o.transfer), o.standardise ? "standardised" : "as they are", train,
-             generations, dropout);
+             gnnkd_transfer_name(o.transfer), o.standardise ? "standardised" : "as they are", train);
     return 1;
 }
 

@@ -43,17 +43,10 @@ void bench_row_key(bench_row *r, const bench_grid *g, int dataset, int teacher, 
     const gnnkd_train_options *t = &o.student_train;
     bench_training_text(r->training, sizeof r->training, t->select, t->patience, t->epochs, t->weight_decay);
     add_setting(r, g);
-    if (o.generations != 1) { // a recipe's own, as the dropout below
-        size_t used = strlen(r->training);
-        snprintf(r->training + used, sizeof r->training - used, " generations=%d", o.generations);
-    }
+    bench_recipe_text_append(r->training, sizeof r->training, &o, &g->student_spec[student]);
     if (bm->position) {
         size_t used = strlen(r->training);
         snprintf(r->training + used, sizeof r->training - used, " position=%s", g->position_text);
-    }
-    if (o.student.dropout != g->student_spec[student].dropout) { // a recipe's own
-        size_t used = strlen(r->training);
-        snprintf(r->training + used, sizeof r->training - used, " dropout=%g", (double)o.student.dropout);
     }
 }
 
