@@ -90,6 +90,10 @@ static void distill_help(FILE *f) {
             "  --generations G         born-again students: G in turn, each after the first\n"
             "                          taught by the one before with the same options; the\n"
             "                          last is the student (1..16; 1)\n"
+            "  --assistant R           a teacher assistant (Mirzadeh et al. 2020): the teacher\n"
+            "                          teaches a student of recipe R (its own defaults and\n"
+            "                          position features), which teaches this student in the\n"
+            "                          teacher's place; none: no assistant (a recipe's off)\n"
             "Recipes:\n"
             "  --recipe R              a preset; options given explicitly override its values:\n"
             "                          nosmog: kd with --standardise-logits 1 at\n"
@@ -152,6 +156,8 @@ typedef struct {
     int rsd_dot;
     long rsd_projector;
     long generations;
+    const char *assistant; /* NULL with assistant_set: --assistant none */
+    int assistant_set;
     const char *recipe;
     const char *partitioned;
 } distill_args;
@@ -222,6 +228,15 @@ static int parse_one(distill_args *a, int c, const char *arg) {
     case 3110: return cli_int("distill", "rsd-projector", arg, 0, 1, &a->rsd_projector) ? 0 : 3;
     case 3112:
         return cli_int("distill", "generations", arg, 1, GNNKD_MAX_GENERATIONS, &a->generations) ? 0 : 3;
+    case 3113: { // a recipe's name, checked now; none turns a recipe's assistant off
+        gnnkd_distill_options scratch;
+        gnnkd_distill_options_default(&scratch, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
+        a->assistant_set = 1;
+        a->assistant = strcmp(arg, "none") ? arg : NULL;
+        if (a->assistant == NULL || gnnkd_recipe_apply(&scratch, arg, msg) == GNNKD_OK) return 0;
+        fprintf(stderr, "gnnkd distill: --assistant: %s, or none\n", msg);
+        return 3;
+    }
     case 3108:
         if (gnnkd_select_parse(&a->teacher_select, arg, msg) == GNNKD_OK) return 0;
         fprintf(stderr, "gnnkd distill: --teacher-select: %s\n", msg);
@@ -288,6 +303,7 @@ static int parse_args(distill_args *a, int argc, char **argv) {
         {"rsd-similarity", required_argument, 0, 3109},
         {"rsd-projector", required_argument, 0, 3110},
         {"generations", required_argument, 0, 3112},
+        {"assistant", required_argument, 0, 3113},
         {"recipe", required_argument, 0, 3107},
         {"teacher-select", required_argument, 0, 3108},
         {"partitioned", required_argument, 0, 'D'},
@@ -448,6 +464,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
     o->rsd_dot = a->rsd_dot;
     o->rsd_projector = (int)a->rsd_projector;
     o->generations = (int)a->generations;
+    if (a->assistant_set) o->assistant = a->assistant;
     o->position_save = a->position_save;
     if (a->position_off) o->position.dim = 0; // a recipe's off
     if (rc == GNNKD_OK && a->position) {
@@ -514,7 +531,7 @@ static int prepare(gnnkd_distill_options *o, distill_ctx *ctx, const distill_arg
  * runs, the last result into *last, the last run's transfer-set size into
  * *ntransfer. */
 static int run_all(gnnkd_distill_setting_result *last, double *tacc, cli_runs *tset,
-                   cli_runs *runs, int32_t *ntransfer, gnnkd_distill_options *o, distill_ctx *ctx,
+                   cli_runs *runs, cli_runs *aruns, int32_t *ntransfer, gnnkd_distill_options *o, distill_ctx *ctx,
                    gnnkd_dataset *d, char *msg) {
     const distill_args *a = ctx->a;
     const cli_run *run = &a->run;
@@ -549,6 +566,10 @@ static int run_all(gnnkd_distill_setting_result *last, double *tacc, cli_runs *t
             cli_runs_add_acc(runs, &last->student);
             tset->n++;
             cli_runs_add_acc(tset, &last->teacher);
+            if (o->assistant) {
+                cli_runs_add(aruns, &last->assistant_result);
+                cli_runs_add_acc(aruns, &last->assistant);
+            }
         }
         gnnkd_model_free(&m);
     }
@@ -558,8 +579,10 @@ static int run_all(gnnkd_distill_setting_result *last, double *tacc, cli_runs *t
 }
 
 static void report(const distill_args *a, const gnnkd_distill_options *o,
-                   const gnnkd_distill_result *last, const double *tacc, const cli_runs *tset,
-                   const cli_runs *runs, const gnnkd_dataset *d, int32_t ntransfer) {
+                   const gnnkd_distill_setting_result *lastset, const double *tacc,
+                   const cli_runs *tset, const cli_runs *runs, const cli_runs *aruns,
+                   const gnnkd_dataset *d, int32_t ntransfer) {
+    const gnnkd_distill_result *last = &lastset->r;
     char settext[64];
     cli_setting_text(settext, sizeof settext, &a->data);
     const int lsp = a->method == GNNKD_METHOD_LSP || a->method == GNNKD_METHOD_KD_LSP;
@@ -588,6 +611,12 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
                      gnnkd_lsp_kernel_name(a->lsp_kernel), a->lsp_weight, a->lsp_tau, form_sigma,
                      a->lsp_hops, a->lsp_self_loop ? " self-loop" : "",
                      a->lsp_reverse ? " reverse" : "", a->lsp_preact ? " preact" : "");
+        if (o->assistant) {
+            char atitle[128];
+            snprintf(atitle, sizeof atitle, "assistant by recipe %s (%lld parameters)",
+                     o->assistant, (long long)lastset->assistant_params);
+            cli_runs_print(stdout, atitle, aruns);
+        }
         cli_runs_print(stdout, title, runs);
         return;
     }
@@ -645,6 +674,13 @@ static void report(const distill_args *a, const gnnkd_distill_options *o,
     cJSON_AddStringToObject(root, "rsd_similarity", o->rsd_dot ? "dot" : "cosine");
     cJSON_AddBoolToObject(root, "rsd_projector", o->rsd_projector);
     cJSON_AddNumberToObject(root, "generations", o->generations);
+    if (o->assistant) {
+        cJSON *aj = cJSON_CreateObject();
+        cJSON_AddStringToObject(aj, "recipe", o->assistant);
+        cJSON_AddNumberToObject(aj, "params", (double)lastset->assistant_params);
+        cli_json_add_runs(aj, aruns);
+        cJSON_AddItemToObject(root, "assistant", aj);
+    }
     cJSON_AddNumberToObject(root, "adv_eps", typed(o->adv_eps));
     cJSON_AddNumberToObject(root, "adv_steps", o->adv_steps);
     cJSON_AddNumberToObject(root, "adv_weight", typed(o->adv_weight));
@@ -690,7 +726,8 @@ static int distill_partitioned(distill_args *a) {
     cli_runs runs = {0}, tset = {0};
     gnnkd_distill_options o;
     distill_ctx ctx;
-    gnnkd_distill_result last = {0};
+    gnnkd_distill_setting_result lastset = {0};
+    gnnkd_distill_result *last = &lastset.r;
     gnnkd_dist_stats ds = {0};
     int rc = gnnkd_mpi_init(&rank, &size, msg);
     if (rc != GNNKD_OK) return cli_fail("distill", rc, msg);
@@ -725,7 +762,7 @@ static int distill_partitioned(distill_args *a) {
         o.student_train.progress = cli_progress_cb;
         o.student_train.progress_ctx = &sprog;
         snprintf(ctx.label, sizeof ctx.label, "teacher 1");
-        rc = gnnkd_distill_part(&last, &m, &ds, logits, &o, seed, p, msg);
+        rc = gnnkd_distill_part(last, &m, &ds, logits, &o, seed, p, msg);
         cli_progress_done(&sprog);
         if (rc == GNNKD_OK && rank == 0 && a->run.save) {
             cli_run_path(path, sizeof path, a->run.save, a->run.runs, (unsigned long long)seed);
@@ -736,8 +773,8 @@ static int distill_partitioned(distill_args *a) {
             rc = gnnkd_npy_write(path, logits, p->nodes, p->nclass, msg);
         }
         if (rc != GNNKD_OK) FAIL_RANK();
-        tacc[k] = last.teacher_acc[GNNKD_TEST];
-        cli_runs_add(&runs, &last.student);
+        tacc[k] = last->teacher_acc[GNNKD_TEST];
+        cli_runs_add(&runs, &last->student);
         gnnkd_model_free(&m);
     }
 #undef FAIL_RANK
@@ -750,7 +787,7 @@ static int distill_partitioned(distill_args *a) {
         int32_t nt = o.transfer == GNNKD_TRANSFER_ALL     ? p->nodes
                      : o.transfer == GNNKD_TRANSFER_TRAIN ? ntrain
                                                           : p->nodes - ntrain;
-        report(a, &o, &last, tacc, &tset, &runs, &d, nt);
+        report(a, &o, &lastset, tacc, &tset, &runs, NULL, &d, nt);
         if (!a->run.json)
             printf("halo exchange (student): %.3f MB per epoch, %.2f s in all (mean over ranks)\n",
                    ds.bytes_per_epoch / 1e6, ds.exchange_seconds);
@@ -777,21 +814,23 @@ int cmd_distill(int argc, char **argv) {
     gnnkd_dataset *d = NULL;
     int32_t ntnodes = 0;
     double *tacc = NULL;
-    cli_runs runs = {0}, tset = {0};
+    cli_runs runs = {0}, tset = {0}, aruns = {0};
     int rc = prepare(&o, &ctx, &a, msg);
     if (rc == GNNKD_OK) rc = cli_open_dataset(&d, &a.data, msg);
     if (rc == GNNKD_OK && !a.data.glnn) rc = cli_require_test_set(d, msg); // glnn draws its own
     if (rc == GNNKD_OK) cli_set_threads(a.run.threads, d, a.nfiles ? &o.student : &o.teacher);
     if (rc == GNNKD_OK) rc = cli_runs_new(&runs, a.run.runs);
     if (rc == GNNKD_OK) rc = cli_runs_new(&tset, a.run.runs);
-    runs.inductive = tset.inductive =
+    if (rc == GNNKD_OK) rc = cli_runs_new(&aruns, a.run.runs);
+    runs.inductive = tset.inductive = aruns.inductive =
         a.data.glnn || (a.data.setting && a.data.setting_kind == GNNKD_SETTING_INDUCTIVE);
     if (rc == GNNKD_OK && !(tacc = calloc((size_t)a.run.runs, sizeof *tacc))) rc = GNNKD_ENOMEM;
-    if (rc == GNNKD_OK) rc = run_all(&last, tacc, &tset, &runs, &ntnodes, &o, &ctx, d, msg);
-    if (rc == GNNKD_OK) report(&a, &o, &last.r, tacc, &tset, &runs, d, ntnodes);
+    if (rc == GNNKD_OK) rc = run_all(&last, tacc, &tset, &runs, &aruns, &ntnodes, &o, &ctx, d, msg);
+    if (rc == GNNKD_OK) report(&a, &o, &last, tacc, &tset, &runs, &aruns, d, ntnodes);
     free(tacc);
     cli_runs_free(&runs);
     cli_runs_free(&tset);
+    cli_runs_free(&aruns);
     gnnkd_dataset_free(&d);
     return rc == GNNKD_OK ? 0 : cli_fail("distill", rc, msg);
 }

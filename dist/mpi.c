@@ -527,9 +527,9 @@ gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r, gnnkd_model **student,
               GNNKD_EINVAL, "gnnkd_distill_part: method %s: scratch, kd or compress",
               gnnkd_method_name(o->method));
     GKD_CHECK(o->adv_eps == 0.0f && o->position.dim == 0 && o->position_file == NULL &&
-                  o->rsd_weight == 0.0f && o->generations == 1,
+                  o->rsd_weight == 0.0f && o->generations == 1 && o->assistant == NULL,
               GNNKD_EINVAL, "gnnkd_distill_part: position features, adversarial augmentation, "
-              "similarity distillation and generations are not distributed");
+              "similarity distillation, generations and an assistant are not distributed");
     memset(r, 0, sizeof *r);
     const int32_t C = p->nclass;
     const int soft = o->method != GNNKD_METHOD_SCRATCH;

@@ -25,6 +25,18 @@ static inline int gkd_method_lsp(gnnkd_method m) {
     return m == GNNKD_METHOD_LSP || m == GNNKD_METHOD_KD_LSP;
 }
 
+/* The options of o's assistant (gnnkd_distill_options.assistant states
+ * them). GNNKD_EINVAL naming the recipes for an unknown name. */
+gnnkd_status gkd_assistant_options(gnnkd_distill_options *a, const gnnkd_distill_options *o,
+                                   char *msg);
+
+/* *t (new) is model m as a teacher on d: its logits and, when o's method
+ * or similarity distillation reads structure, its hidden layer `layer`
+ * (0: its last). Nothing is left allocated on failure. */
+gnnkd_status gkd_teacher_of_model(gnnkd_teacher **t, gnnkd_model *m, int layer,
+                                  const gnnkd_distill_options *o, const gnnkd_dataset *d,
+                                  const gnnkd_graph *g, char *msg);
+
 /* The most pairs (i, j) a neighbourhood may hold: 24 bytes each in
  * gkd_lsp, about 6.4 GB at the limit. */
 #define GKD_LSP_MAX_PAIRS ((int64_t)1 << 28)

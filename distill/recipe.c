@@ -175,6 +175,7 @@ void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method
     o->rsd_dot = 0;
     o->rsd_projector = 0;
     o->generations = 1;
+    o->assistant = NULL;
 }
 
 /* ---- named recipes ---------------------------------------------------------------- */
@@ -256,6 +257,31 @@ float gnnkd_lsp_default_sigma(gnnkd_lsp_kernel k) {
     return k == GNNKD_LSP_L1 ? 100.0f : 1.0f;
 }
 
+gnnkd_status gkd_assistant_options(gnnkd_distill_options *a, const gnnkd_distill_options *o,
+                                   char *msg) {
+    gnnkd_distill_options_default(a, GNNKD_METHOD_KD, o->student_train.select);
+    gnnkd_status rc = gnnkd_recipe_apply(a, o->assistant, msg);
+    if (rc != GNNKD_OK) {
+        char inner[GNNKD_MSG_LEN - 16];
+        snprintf(inner, sizeof inner, "%s", msg ? msg : "");
+        if (msg) msg[0] = '\0'; // the same error, named as the assistant's
+        gkd_msg(msg, "assistant: %s", inner);
+        return rc;
+    }
+    a->teacher = o->teacher; // the teacher's fields are the run's
+    a->ensemble = o->ensemble;
+    a->teacher_files = o->teacher_files;
+    a->nteacher_files = o->nteacher_files;
+    a->teacher_train = o->teacher_train;
+    a->member_trained = o->member_trained;
+    a->member_ctx = o->member_ctx;
+    a->student_train.progress = o->student_train.progress;
+    a->student_train.progress_ctx = o->student_train.progress_ctx;
+    a->student_train.reproducible = o->student_train.reproducible;
+    a->assistant = NULL; // one assistant, not a chain
+    return GNNKD_OK;
+}
+
 uint64_t gnnkd_distill_member_seed(uint64_t seed, int j) { return seed + 7919u * (uint64_t)j; }
 
 /* ---- the runner ------------------------------------------------------------------ */
@@ -335,6 +361,18 @@ gnnkd_status gnnkd_distill_teacher(gnnkd_teacher **t, int64_t *params,
     *t = out;
     out = NULL;
     GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+gnnkd_status gkd_teacher_of_model(gnnkd_teacher **t, gnnkd_model *m, int layer,
+                                  const gnnkd_distill_options *o, const gnnkd_dataset *d,
+                                  const gnnkd_graph *g, char *msg) {
+#define GKD_FREE_ALL gnnkd_teacher_free(t)
+    GKD_TRY(gnnkd_teacher_new(t, d->n, d->nclass, msg));
+    GKD_TRY(gnnkd_teacher_add_model(*t, m, d, g, msg));
+    if (gkd_method_lsp(o->method) || o->rsd_weight > 0.0f)
+        GKD_TRY(add_structure(*t, m, layer, o, d, g, msg));
     return GNNKD_OK;
 #undef GKD_FREE_ALL
 }
@@ -451,15 +489,12 @@ gnnkd_status gnnkd_distill_student(gnnkd_model **student, gnnkd_train_result *r,
     GKD_CHECK(o->generations == 1 || gkd_method_soft(o->method), GNNKD_EINVAL,
               "generations: %d needs soft targets to pass on, not %s", o->generations,
               gnnkd_method_name(o->method));
-    const int structure = gkd_method_lsp(o->method) || o->rsd_weight > 0.0f;
     for (int k = 1; k <= o->generations; k++) {
         GKD_TRY(student_of(&m, r, o, prev ? prev : t, seed, d, g, msg));
         if (k == o->generations) break;
         gnnkd_teacher_free(&prev);
-        GKD_TRY(gnnkd_teacher_new(&prev, d->n, d->nclass, msg));
-        GKD_TRY(gnnkd_teacher_add_model(prev, m, d, g, msg));
-        if (structure) // a student teaches from the layer the next one is matched at
-            GKD_TRY(add_structure(prev, m, o->lsp_layer, o, d, g, msg));
+        // a student teaches from the layer the next one is matched at
+        GKD_TRY(gkd_teacher_of_model(&prev, m, o->lsp_layer, o, d, g, msg));
         gnnkd_model_free(&m);
     }
     if (student) *student = m, m = NULL;
@@ -493,6 +528,8 @@ gnnkd_status gnnkd_distill(gnnkd_distill_result *r, gnnkd_model **student,
               "gnnkd_distill: MUNGE pseudo-nodes need gnnkd_distill_in");
     GKD_CHECK(o == NULL || (o->position.dim == 0 && o->position_file == NULL), GNNKD_EINVAL,
               "gnnkd_distill: position features need gnnkd_distill_in");
+    GKD_CHECK(o == NULL || o->assistant == NULL, GNNKD_EINVAL,
+              "gnnkd_distill: an assistant needs gnnkd_distill_in");
     memset(r, 0, sizeof *r);
     GKD_TRY(gnnkd_distill_teacher(&t, &r->teacher_params, o, seed, d, g, msg));
     r->teacher_members = gnnkd_teacher_members(t);

@@ -227,6 +227,87 @@ static gnnkd_status member_hook(void *ctx, gnnkd_model *m, int j, uint64_t seed,
     return rc;
 }
 
+/* s with o's position columns appended to its datasets: the setting a
+ * student with position features trains and is scored in (s itself, p->pos
+ * NULL, without them). */
+typedef struct {
+    gnnkd_setting s;             /* s, its datasets swapped for full and observed */
+    float *pos;                  /* (full n, k) the columns as appended */
+    int32_t k;
+    gnnkd_dataset *full, *observed; /* observed: inductive only */
+} positioned;
+
+static void positioned_free(positioned *p) {
+    free(p->pos);
+    gnnkd_dataset_free(&p->full);
+    gnnkd_dataset_free(&p->observed);
+    p->pos = NULL;
+}
+
+static gnnkd_status positioned_new(positioned *p, const gnnkd_distill_options *o, uint64_t seed,
+                                   const gnnkd_setting *s, char *msg) {
+    float *obs_pos = NULL;
+#define GKD_FREE_ALL                                                                       \
+    do {                                                                                  \
+        free(obs_pos);                                                                    \
+        positioned_free(p);                                                               \
+    } while (0)
+    memset(p, 0, sizeof *p);
+    p->s = *s;
+    if (o->position.dim == 0 && o->position_file == NULL) return GNNKD_OK;
+    gnnkd_deepwalk_options dw = o->position;
+    dw.seed = o->position.seed + seed;
+    const char *file = o->position_file;
+    if (o->position_save) { // the raw block, then read back: one DeepWalk
+        GKD_TRY(gnnkd_position_features(&p->pos, &p->k, s, file ? NULL : &dw, file, 0, msg));
+        GKD_TRY(gnnkd_npy_write(o->position_save, p->pos, s->full->n, p->k, msg));
+        free(p->pos);
+        p->pos = NULL;
+        file = o->position_save;
+    }
+    GKD_TRY(gnnkd_position_features(&p->pos, &p->k, s, file ? NULL : &dw, file, 1, msg));
+    const int64_t k = p->k;
+    GKD_TRY(gnnkd_dataset_append_columns(&p->full, s->full, p->pos, p->k, msg));
+    p->s.full = p->full;
+    if (s->kind == GNNKD_SETTING_INDUCTIVE) {
+        const gnnkd_dataset *obs = s->observed;
+        GKD_ALLOC(obs_pos, (int64_t)obs->n * k);
+        for (int32_t v = 0; v < obs->n; v++)
+            memcpy(obs_pos + (int64_t)v * k, p->pos + (int64_t)s->obs_id[v] * k,
+                   (size_t)k * sizeof *obs_pos);
+        GKD_TRY(gnnkd_dataset_append_columns(&p->observed, obs, obs_pos, p->k, msg));
+        p->s.observed = p->observed;
+    }
+    free(obs_pos);
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
+/* The assistant of o (o->assistant set) taught by *t on s's observed nodes
+ * and scored in s; *t is then replaced by it, as o's student reads it. */
+static gnnkd_status assist(gnnkd_teacher **t, gnnkd_distill_setting_result *r,
+                           const gnnkd_distill_options *a, const gnnkd_distill_options *o,
+                           uint64_t seed, const gnnkd_setting *s, char *msg) {
+    gnnkd_model *m = NULL;
+    positioned pa = {0};
+#define GKD_FREE_ALL                                                                       \
+    do {                                                                                  \
+        gnnkd_model_free(&m);                                                             \
+        positioned_free(&pa);                                                             \
+    } while (0)
+    GKD_TRY(positioned_new(&pa, a, seed, s, msg));
+    const gnnkd_dataset *obs = gnnkd_setting_observed(&pa.s);
+    const gnnkd_graph *gobs = gnnkd_setting_observed_graph(s);
+    GKD_TRY(gnnkd_distill_student(&m, &r->assistant_result, a, *t, seed, obs, gobs, msg));
+    r->assistant_params = gnnkd_model_num_params(m);
+    GKD_TRY(gnnkd_setting_evaluate(&r->assistant, m, &pa.s, msg));
+    gnnkd_teacher_free(t);
+    GKD_TRY(gkd_teacher_of_model(t, m, o->lsp_teacher_layer, o, obs, gobs, msg));
+    GKD_FREE_ALL;
+    return GNNKD_OK;
+#undef GKD_FREE_ALL
+}
+
 gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **student,
                               const gnnkd_distill_options *o, uint64_t seed,
                               const gnnkd_setting *s, char *msg) {
@@ -235,14 +316,11 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     gnnkd_model *m = NULL;
     gnnkd_dataset *aug = NULL;
     gnnkd_graph *gaug = NULL;
-    float *buf = NULL, *pos = NULL, *obs_pos = NULL;
-    gnnkd_dataset *pfull = NULL, *pobs = NULL;
+    float *buf = NULL;
+    positioned ps = {0};
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
-        free(pos);                                                                        \
-        free(obs_pos);                                                                    \
-        gnnkd_dataset_free(&pfull);                                                       \
-        gnnkd_dataset_free(&pobs);                                                        \
+        positioned_free(&ps);                                                             \
         gnnkd_teacher_free(&t);                                                           \
         gnnkd_teacher_free(&tfull);                                                       \
         gnnkd_teacher_free(&taug);                                                        \
@@ -262,7 +340,7 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
               "inductive setting: a transfer file is not supported (use all, train or unlabeled)");
     const gnnkd_dataset *obs = gnnkd_setting_observed(s);
     const gnnkd_graph *gobs = gnnkd_setting_observed_graph(s);
-    gnnkd_distill_options oo = *o;
+    gnnkd_distill_options oo = *o, ao;
     member_ctx ctx = {s, NULL, NULL, NULL, NULL, NULL, o};
     if (inductive) {
         GKD_TRY(gnnkd_teacher_new(&tfull, s->full->n, s->full->nclass, msg));
@@ -272,6 +350,9 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     GKD_CHECK(o->munge == 0 || (o->position.dim == 0 && o->position_file == NULL), GNNKD_EINVAL,
               "position features and MUNGE pseudo-nodes cannot be combined (pseudo-nodes have "
               "no position)");
+    GKD_CHECK(o->munge == 0 || o->assistant == NULL, GNNKD_EINVAL,
+              "an assistant and MUNGE pseudo-nodes cannot be combined (the teacher labels the "
+              "pseudo-nodes, the assistant does not)");
     if (o->munge > 0) {
         GKD_CHECK(o->student.kind == GNNKD_MODEL_MLP, GNNKD_EINVAL,
                   "munge: the student must be an MLP (pseudo-nodes are no part of the graph)");
@@ -296,8 +377,11 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
         oo.member_trained = member_hook;
         oo.member_ctx = &ctx;
     }
+    // the teacher keeps the structure its own student reads: the assistant's, if any
+    if (o->assistant) GKD_TRY(gkd_assistant_options(&ao, &oo, msg));
     gnnkd_distill_result *dr = &r->r;
-    GKD_TRY(gnnkd_distill_teacher(&t, &dr->teacher_params, &oo, seed, obs, gobs, msg));
+    GKD_TRY(gnnkd_distill_teacher(&t, &dr->teacher_params, o->assistant ? &ao : &oo, seed, obs,
+                                  gobs, msg));
     dr->teacher_members = gnnkd_teacher_members(t);
     for (int sp = 0; sp < 3; sp++)
         GKD_TRY(gnnkd_teacher_accuracy(&dr->teacher_acc[sp], t, obs->label, obs->split[sp],
@@ -307,40 +391,15 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
         GKD_TRY(gnnkd_teacher_accuracy(&r->teacher.ind, tfull, s->full->label, s->held, s->nheld,
                                        msg));
     combine(&r->teacher, s);
-    /* position features: the student's datasets (observed and full) with
-     * the setting's position columns appended; sp is s with them */
-    gnnkd_setting sp = *s;
-    int32_t k = 0; // position columns
-    if (o->position.dim > 0 || o->position_file != NULL) {
-        gnnkd_deepwalk_options dw = o->position;
-        dw.seed = o->position.seed + seed;
-        const char *file = o->position_file;
-        if (o->position_save) { // the raw block, then read back: one DeepWalk
-            GKD_TRY(gnnkd_position_features(&pos, &k, s, file ? NULL : &dw, file, 0, msg));
-            GKD_TRY(gnnkd_npy_write(o->position_save, pos, s->full->n, k, msg));
-            free(pos);
-            pos = NULL;
-            file = o->position_save;
-        }
-        GKD_TRY(gnnkd_position_features(&pos, &k, s, file ? NULL : &dw, file, 1, msg));
-        GKD_TRY(gnnkd_dataset_append_columns(&pfull, s->full, pos, k, msg));
-        sp.full = pfull;
-        if (inductive) {
-            GKD_ALLOC(obs_pos, (int64_t)obs->n * k);
-            for (int32_t v = 0; v < obs->n; v++)
-                memcpy(obs_pos + (int64_t)v * k, pos + (int64_t)s->obs_id[v] * k,
-                       (size_t)k * sizeof *pos);
-            GKD_TRY(gnnkd_dataset_append_columns(&pobs, obs, obs_pos, k, msg));
-            sp.observed = pobs;
-        }
-    }
+    if (o->assistant) GKD_TRY(assist(&t, r, &ao, &oo, seed, s, msg));
+    GKD_TRY(positioned_new(&ps, o, seed, s, msg));
     if (aug) GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, taug, seed, aug, gaug, msg));
     else GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, t, seed,
-                                       gnnkd_setting_observed(&sp), gobs, msg));
+                                       gnnkd_setting_observed(&ps.s), gobs, msg));
     dr->student_params = gnnkd_model_num_params(m);
-    GKD_TRY(gnnkd_setting_evaluate(&r->student, m, &sp, msg));
-    if (pos) // the student ships with its known nodes' rows (gnnkd_model_position_rows)
-        GKD_TRY(gnnkd_model_set_position(m, pos, s->full->n, k, msg));
+    GKD_TRY(gnnkd_setting_evaluate(&r->student, m, &ps.s, msg));
+    if (ps.pos) // the student ships with its known nodes' rows (gnnkd_model_position_rows)
+        GKD_TRY(gnnkd_model_set_position(m, ps.pos, s->full->n, ps.k, msg));
     if (student) *student = m, m = NULL;
     GKD_FREE_ALL;
     return GNNKD_OK;

@@ -1598,6 +1598,18 @@ typedef struct {
      * given; all start from the same seed, and the last is the student.
      * 1..GNNKD_MAX_GENERATIONS; above 1 needs a soft-target method. (1) */
     int generations;
+    /* A teacher assistant (Mirzadeh et al. 2020; CPF's --assistant; only
+     * gnnkd_distill_in applies it): the name of a recipe
+     * (gnnkd_recipe_apply), or NULL for none. The teacher then teaches a
+     * student of that recipe, the assistant, which teaches this student in
+     * the teacher's place: its logits on the observed nodes and, for LSP or
+     * similarity distillation, its hidden layer lsp_teacher_layer. The
+     * assistant's options are gnnkd_distill_options_default(KD, the
+     * student's select), then the recipe, with o's teacher fields, the
+     * student's progress callback and reproducible flag, and no assistant
+     * of its own; position features are its recipe's (this student's are
+     * o's). Not with MUNGE. (NULL) */
+    const char *assistant;
     /* Called after each trained member (not for files), if not NULL, with
      * the member's model (still owned by the runner), its index j and seed;
      * a status other than GNNKD_OK stops the run with that status (the hook
@@ -1637,7 +1649,7 @@ GNNKD_API const char *gnnkd_recipe_name(int k);
  * weight 1, rbf, tau 1, the kernel's sigma, the last hidden layers, no self
  * loops, KL(student || teacher); no position features, no adversarial
  * augmentation, no similarity distillation (rsd_weight 0, rsd_batch 512),
- * one generation. O(1). */
+ * one generation, no assistant. O(1). */
 GNNKD_API void gnnkd_distill_options_default(gnnkd_distill_options *o, gnnkd_method method,
                                              gnnkd_select select);
 
@@ -1868,6 +1880,11 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_position_features(float **pos, int3
 typedef struct {
     gnnkd_distill_result r;
     gnnkd_setting_acc teacher, student;
+    /* with o->assistant (zero otherwise): the assistant's selected weights,
+     * its parameters and its scores in the setting */
+    gnnkd_train_result assistant_result;
+    int64_t assistant_params;
+    gnnkd_setting_acc assistant;
 } gnnkd_distill_setting_result;
 
 /* One run of the recipe in setting s: gnnkd_distill over the observed
@@ -1883,8 +1900,13 @@ typedef struct {
  * GNNKD_EINVAL (they would carry the full graph's numbering into the
  * observed one). With position features the student keeps every node's
  * position row (gnnkd_model_set_position), so that it predicts alone.
- * Errors: as gnnkd_distill; GNNKD_ENOMEM. *student as for
- * gnnkd_distill. O(gnnkd_distill + the members' forward passes over d). */
+ * With o->assistant, the assistant is trained after the teacher, on the
+ * observed nodes with its own position features, and scored in s; then
+ * this student learns from it (the teacher's scores stay the teacher's).
+ * Errors: as gnnkd_distill; GNNKD_EINVAL for an unknown assistant recipe
+ * or one with MUNGE; GNNKD_ENOMEM. *student as for gnnkd_distill.
+ * O(gnnkd_distill + the assistant's training + the members' forward
+ * passes over d). */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r,
                                                         gnnkd_model **student,
                                                         const gnnkd_distill_options *o,
@@ -2124,8 +2146,8 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_train_part(gnnkd_model *m, gnnkd_tr
  * logits (the student's) as for gnnkd_train_part. Errors: those of
  * gnnkd_train_part; GNNKD_EINVAL for teacher files, MUNGE, a transfer
  * file, a method other than scratch, kd and compress, position features,
- * adversarial augmentation, similarity distillation or more than one
- * generation. Ownership: *student is new (gnnkd_model_free). */
+ * adversarial augmentation, similarity distillation, more than one
+ * generation or an assistant. Ownership: *student is new (gnnkd_model_free). */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_part(gnnkd_distill_result *r,
                                                          gnnkd_model **student,
                                                          gnnkd_dist_stats *ds, float *logits,

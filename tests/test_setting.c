@@ -150,9 +150,11 @@ static int same_file(const char *a, const char *b) {
     return same;
 }
 
-/* Distils on d in kind, saving the teacher and the student under dir/tag. */
-static void distill_saving(gnnkd_distill_setting_result *r, const gnnkd_dataset *d,
-                           gnnkd_setting_kind kind, const char *dir, const char *tag) {
+/* Distils on d in kind, through the assistant of recipe assistant (NULL:
+ * none), saving the teacher and the student under dir/tag. */
+static void distill_saving_via(gnnkd_distill_setting_result *r, const gnnkd_dataset *d,
+                               gnnkd_setting_kind kind, const char *dir, const char *tag,
+                               const char *assistant) {
     char msg[GNNKD_MSG_LEN] = "", path[256];
     gnnkd_setting *s = NULL;
     gnnkd_model *m = NULL;
@@ -161,6 +163,7 @@ static void distill_saving(gnnkd_distill_setting_result *r, const gnnkd_dataset 
     gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
     cr_assert_eq(gnnkd_model_spec_parse(&o.teacher, "gcn:16", msg), GNNKD_OK);
     o.teacher_train.epochs = o.student_train.epochs = 40;
+    o.assistant = assistant;
     save_ctx ctx;
     snprintf(ctx.path, sizeof ctx.path, "%s/%s-teacher.bin", dir, tag);
     o.member_trained = save_member;
@@ -170,6 +173,11 @@ static void distill_saving(gnnkd_distill_setting_result *r, const gnnkd_dataset 
     cr_assert_eq(gnnkd_model_save(m, path, msg), GNNKD_OK, "%s", msg);
     gnnkd_model_free(&m);
     gnnkd_setting_free(&s);
+}
+
+static void distill_saving(gnnkd_distill_setting_result *r, const gnnkd_dataset *d,
+                           gnnkd_setting_kind kind, const char *dir, const char *tag) {
+    distill_saving_via(r, d, kind, dir, tag, NULL);
 }
 
 Test(setting, held_out_changes_leave_weights_bit_identical) {
@@ -312,5 +320,72 @@ Test(setting, glnn_protocol_split_per_run) {
         }
         gnnkd_setting_free(&s);
     }
+    gnnkd_dataset_free(&d);
+}
+
+/* An assistant (NOSMOG's student, with its own DeepWalk position features)
+ * sees no held-out node either: the student it teaches is bit-identical
+ * when they change, and the assistant is scored in the setting. */
+Test(setting, assistant_sees_no_held_out_node, .timeout = 600) {
+    gnnkd_set_threads(1); // DeepWalk's Hogwild updates are deterministic at one thread only
+    char dir[] = "/tmp/gnnkd-assist-XXXXXX", a[300], b[300];
+    cr_assert_not_null(mkdtemp(dir));
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *d1 = open_synthetic(SPEC), *d2 = open_synthetic(SPEC);
+    gnnkd_setting *s = NULL;
+    cr_assert_eq(gnnkd_setting_new(&s, d1, GNNKD_SETTING_INDUCTIVE, 0.3, 11, msg), GNNKD_OK, "%s", msg);
+    int32_t nheld;
+    const int32_t *held = gnnkd_setting_held_out(s, &nheld);
+    tamper(d2, held, nheld);
+    gnnkd_setting_free(&s);
+    gnnkd_distill_setting_result r1, r2, r0;
+    distill_saving_via(&r1, d1, GNNKD_SETTING_INDUCTIVE, dir, "a1", "nosmog");
+    distill_saving_via(&r2, d2, GNNKD_SETTING_INDUCTIVE, dir, "a2", "nosmog");
+    distill_saving_via(&r0, d1, GNNKD_SETTING_INDUCTIVE, dir, "a0", NULL);
+    snprintf(a, sizeof a, "%s/a1-student.bin", dir);
+    snprintf(b, sizeof b, "%s/a2-student.bin", dir);
+    cr_assert(same_file(a, b), "the assistant's student saw a held-out node");
+    snprintf(b, sizeof b, "%s/a0-student.bin", dir);
+    cr_assert(!same_file(a, b), "the assistant taught nothing: the teacher's own student");
+    cr_assert_gt(r1.assistant_params, 0);
+    cr_assert_eq(r0.assistant_params, 0);
+    cr_assert_eq(r1.assistant.tran, r2.assistant.tran);
+    cr_assert(r1.assistant.ind >= 0 && r1.assistant.ind <= 1);
+    cr_assert_eq(r1.assistant_result.epochs, 500, "the recipe's epochs, not the student's 40");
+    cr_assert_eq(r1.teacher.tran, r0.teacher.tran, "the teacher's scores stay the teacher's");
+    const char *tags[] = {"a0", "a1", "a2"}, *who[] = {"teacher", "student"};
+    for (int t = 0; t < 3; t++)
+        for (int w = 0; w < 2; w++) {
+            snprintf(a, sizeof a, "%s/%s-%s.bin", dir, tags[t], who[w]);
+            unlink(a);
+        }
+    rmdir(dir);
+    gnnkd_dataset_free(&d1);
+    gnnkd_dataset_free(&d2);
+}
+
+Test(setting, assistant_errors_name_it) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_dataset *d = open_synthetic(SPEC);
+    gnnkd_graph *g = NULL;
+    gnnkd_setting *s = NULL;
+    cr_assert_eq(gnnkd_graph_new(&g, &d->adj, msg), GNNKD_OK, "%s", msg);
+    cr_assert_eq(gnnkd_setting_new(&s, d, GNNKD_SETTING_TRANSDUCTIVE, 0, 1, msg), GNNKD_OK, "%s", msg);
+    gnnkd_distill_options o;
+    gnnkd_distill_options_default(&o, GNNKD_METHOD_KD, GNNKD_SELECT_VAL_ACC);
+    o.teacher_train.epochs = o.student_train.epochs = 2;
+    gnnkd_distill_setting_result r;
+    gnnkd_distill_result dr;
+    o.assistant = "nosmogg";
+    cr_assert_eq(gnnkd_distill_in(&r, NULL, &o, 1, s, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "assistant") && strstr(msg, "nosmogg"), "%s", msg);
+    o.assistant = "cpf";
+    cr_assert_eq(gnnkd_distill(&dr, NULL, &o, 1, d, g, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "assistant"), "%s", msg);
+    o.munge = 20;
+    cr_assert_eq(gnnkd_distill_in(&r, NULL, &o, 1, s, msg), GNNKD_EINVAL);
+    cr_assert(strstr(msg, "assistant") && strstr(msg, "MUNGE"), "%s", msg);
+    gnnkd_setting_free(&s);
+    gnnkd_graph_free(&g);
     gnnkd_dataset_free(&d);
 }
