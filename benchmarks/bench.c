@@ -666,6 +666,8 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
     gnnkd_distill_options o;
     gnnkd_train_result res;
     gnnkd_model *sm = NULL;
+    gnnkd_teacher *ta = NULL; // a recipe's assistant, taught by t
+    gnnkd_distill_setting_result ar;
     char conf[96];
     bench_student_options(&o, g, k, sspec);
     o.student_train.progress = on_epoch;
@@ -680,9 +682,11 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
         rc = position_setting(w, seed, row->split_seed, msg);
         s = w->pos_setting;
     }
+    if (rc == GNNKD_OK && o.assistant)
+        rc = gnnkd_distill_assistant(&ta, &ar, &o, t, (uint64_t)seed, bd->s, msg);
     if (rc == GNNKD_OK)
-        rc = gnnkd_distill_student(&sm, &res, &o, t, (uint64_t)seed, gnnkd_setting_observed(s),
-                                   gnnkd_setting_observed_graph(s), msg);
+        rc = gnnkd_distill_student(&sm, &res, &o, ta ? ta : t, (uint64_t)seed,
+                                   gnnkd_setting_observed(s), gnnkd_setting_observed_graph(s), msg);
     if (rc == GNNKD_OK) rc = gnnkd_setting_evaluate(&acc, sm, s, msg);
     if (rc == GNNKD_OK)
         rc = time_forward(&row->inference_ms, sm, gnnkd_setting_full(s), gnnkd_setting_full_graph(s), msg);
@@ -698,6 +702,7 @@ static int run_student(bench_worker *w, bench_row *row, int st, int k, const gnn
         row->student_params = gnnkd_model_num_params(sm);
     }
     gnnkd_model_free(&sm);
+    gnnkd_teacher_free(&ta);
     return rc;
 }
 

@@ -76,6 +76,15 @@ int bench_needs_hidden(const bench_grid *g) {
         if (bm->method == GNNKD_METHOD_LSP || bm->method == GNNKD_METHOD_KD_LSP ||
             (bm->axes & AXIS(BENCH_AXIS_RSD)))
             return 1;
+        // a recipe's assistant learns from the teacher: the structure its own recipe reads
+        gnnkd_distill_options o, a;
+        gnnkd_distill_options_default(&o, bm->method, g->select);
+        if (!bm->recipe || gnnkd_recipe_apply(&o, bm->recipe, NULL) != GNNKD_OK || !o.assistant)
+            continue;
+        gnnkd_distill_options_default(&a, GNNKD_METHOD_KD, g->select);
+        if (gnnkd_recipe_apply(&a, o.assistant, NULL) == GNNKD_OK &&
+            (a.rsd_weight > 0.0f || a.method == GNNKD_METHOD_LSP || a.method == GNNKD_METHOD_KD_LSP))
+            return 1;
     }
     return 0;
 }
@@ -139,7 +148,9 @@ void bench_recipe_text_append(char *buf, size_t len, const gnnkd_distill_options
     if (o->generations != 1 && used < len)
         used += (size_t)snprintf(buf + used, len - used, " generations=%d", o->generations);
     if (o->student.dropout != spec->dropout && used < len)
-        snprintf(buf + used, len - used, " dropout=%g", (double)o->student.dropout);
+        used += (size_t)snprintf(buf + used, len - used, " dropout=%g", (double)o->student.dropout);
+    if (o->assistant && used < len)
+        snprintf(buf + used, len - used, " assistant=%s", o->assistant);
 }
 
 float bench_weight_decay(const bench_grid *g, gnnkd_method method) {

@@ -104,7 +104,7 @@ typedef struct {
 /* Whether the grid's methods need teachers at all. */
 int bench_needs_teacher(const bench_grid *g);
 /* 1 if a method of g reads the teacher's hidden layer (LSP, similarity
- * distillation). */
+ * distillation), itself or through its recipe's assistant. */
 int bench_needs_hidden(const bench_grid *g);
 /* 1 if a method of g reads the position features. */
 int bench_needs_position(const bench_grid *g);
@@ -139,8 +139,8 @@ void bench_student_options(gnnkd_distill_options *o, const bench_grid *g, int co
 void bench_training_text(char *buf, size_t len, gnnkd_select select, int patience, int epochs,
                          double weight_decay);
 /* Appends to buf what o's recipe sets beyond bench_training_text:
- * " generations=G" (G > 1) and " dropout=P" (where it differs from spec's,
- * the student the grid names). A resume compares these texts, so it cannot mix
+ * " generations=G" (G > 1), " dropout=P" (where it differs from spec's,
+ * the student the grid names) and " assistant=R". A resume compares these texts, so it cannot mix
  * rows trained before and after a recipe changes. */
 void bench_recipe_text_append(char *buf, size_t len, const gnnkd_distill_options *o,
                               const gnnkd_model_spec *spec);

@@ -283,26 +283,30 @@ static gnnkd_status positioned_new(positioned *p, const gnnkd_distill_options *o
 #undef GKD_FREE_ALL
 }
 
-/* The assistant of o (o->assistant set) taught by *t on s's observed nodes
- * and scored in s; *t is then replaced by it, as o's student reads it. */
-static gnnkd_status assist(gnnkd_teacher **t, gnnkd_distill_setting_result *r,
-                           const gnnkd_distill_options *a, const gnnkd_distill_options *o,
-                           uint64_t seed, const gnnkd_setting *s, char *msg) {
+gnnkd_status gnnkd_distill_assistant(gnnkd_teacher **out, gnnkd_distill_setting_result *r,
+                                     const gnnkd_distill_options *o, const gnnkd_teacher *t,
+                                     uint64_t seed, const gnnkd_setting *s, char *msg) {
+    GKD_CLEAR_MSG;
     gnnkd_model *m = NULL;
     positioned pa = {0};
+    gnnkd_distill_options a;
 #define GKD_FREE_ALL                                                                       \
     do {                                                                                  \
         gnnkd_model_free(&m);                                                             \
         positioned_free(&pa);                                                             \
     } while (0)
-    GKD_TRY(positioned_new(&pa, a, seed, s, msg));
+    GKD_CHECK(out != NULL && r != NULL && o != NULL && o->assistant != NULL && t != NULL &&
+                  s != NULL, GNNKD_EINVAL,
+              "gnnkd_distill_assistant: out, r, o, o->assistant, t and s must not be NULL");
+    *out = NULL;
+    GKD_TRY(gkd_assistant_options(&a, o, msg));
+    GKD_TRY(positioned_new(&pa, &a, seed, s, msg));
     const gnnkd_dataset *obs = gnnkd_setting_observed(&pa.s);
     const gnnkd_graph *gobs = gnnkd_setting_observed_graph(s);
-    GKD_TRY(gnnkd_distill_student(&m, &r->assistant_result, a, *t, seed, obs, gobs, msg));
+    GKD_TRY(gnnkd_distill_student(&m, &r->assistant_result, &a, t, seed, obs, gobs, msg));
     r->assistant_params = gnnkd_model_num_params(m);
     GKD_TRY(gnnkd_setting_evaluate(&r->assistant, m, &pa.s, msg));
-    gnnkd_teacher_free(t);
-    GKD_TRY(gkd_teacher_of_model(t, m, o->lsp_teacher_layer, o, obs, gobs, msg));
+    GKD_TRY(gkd_teacher_of_model(out, m, o->lsp_teacher_layer, o, obs, gobs, msg));
     GKD_FREE_ALL;
     return GNNKD_OK;
 #undef GKD_FREE_ALL
@@ -312,7 +316,7 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
                               const gnnkd_distill_options *o, uint64_t seed,
                               const gnnkd_setting *s, char *msg) {
     GKD_CLEAR_MSG;
-    gnnkd_teacher *t = NULL, *tfull = NULL, *taug = NULL;
+    gnnkd_teacher *t = NULL, *tfull = NULL, *taug = NULL, *ta = NULL;
     gnnkd_model *m = NULL;
     gnnkd_dataset *aug = NULL;
     gnnkd_graph *gaug = NULL;
@@ -322,6 +326,7 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     do {                                                                                  \
         positioned_free(&ps);                                                             \
         gnnkd_teacher_free(&t);                                                           \
+        gnnkd_teacher_free(&ta);                                                          \
         gnnkd_teacher_free(&tfull);                                                       \
         gnnkd_teacher_free(&taug);                                                        \
         gnnkd_model_free(&m);                                                             \
@@ -391,10 +396,10 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
         GKD_TRY(gnnkd_teacher_accuracy(&r->teacher.ind, tfull, s->full->label, s->held, s->nheld,
                                        msg));
     combine(&r->teacher, s);
-    if (o->assistant) GKD_TRY(assist(&t, r, &ao, &oo, seed, s, msg));
+    if (o->assistant) GKD_TRY(gnnkd_distill_assistant(&ta, r, &oo, t, seed, s, msg));
     GKD_TRY(positioned_new(&ps, o, seed, s, msg));
     if (aug) GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, taug, seed, aug, gaug, msg));
-    else GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, t, seed,
+    else GKD_TRY(gnnkd_distill_student(&m, &dr->student, &oo, ta ? ta : t, seed,
                                        gnnkd_setting_observed(&ps.s), gobs, msg));
     dr->student_params = gnnkd_model_num_params(m);
     GKD_TRY(gnnkd_setting_evaluate(&r->student, m, &ps.s, msg));

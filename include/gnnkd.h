@@ -1913,6 +1913,23 @@ GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_re
                                                         uint64_t seed, const gnnkd_setting *s,
                                                         char *msg);
 
+/* The assistant of o (o->assistant) trained in setting s from teacher t
+ * (over s's observed nodes; with the structure its recipe reads, as
+ * gnnkd_distill_teacher keeps it for the assistant's options), seeded
+ * seed, as gnnkd_distill_in trains it: *out (new, gnnkd_teacher_free) is
+ * the assistant as the teacher of o's student, over the observed nodes;
+ * r->assistant_result, assistant_params and assistant receive its
+ * results (r's other fields are not touched). For a caller that trains
+ * one teacher for many students. Errors: GNNKD_EINVAL for NULL arguments
+ * or an unknown recipe, and those of gnnkd_distill_student; *out is NULL
+ * on failure. O(the assistant's training). */
+GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_distill_assistant(gnnkd_teacher **out,
+                                                               gnnkd_distill_setting_result *r,
+                                                               const gnnkd_distill_options *o,
+                                                               const gnnkd_teacher *t,
+                                                               uint64_t seed,
+                                                               const gnnkd_setting *s, char *msg);
+
 /* ======================================================================== */
 /* dist: graph partitions for distributed training (dist/)                  */
 /* ======================================================================== */
