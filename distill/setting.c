@@ -385,8 +385,15 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     // the teacher keeps the structure its own student reads: the assistant's, if any
     if (o->assistant) GKD_TRY(gkd_assistant_options(&ao, &oo, msg));
     gnnkd_distill_result *dr = &r->r;
-    GKD_TRY(gnnkd_distill_teacher(&t, &dr->teacher_params, o->assistant ? &ao : &oo, seed, obs,
-                                  gobs, msg));
+    gnnkd_status rc = gnnkd_distill_teacher(&t, &dr->teacher_params, o->assistant ? &ao : &oo,
+                                            seed, obs, gobs, msg);
+    if (rc != GNNKD_OK && o->assistant && msg) { // what the assistant needs of the teacher
+        char inner[GNNKD_MSG_LEN - 64];
+        snprintf(inner, sizeof inner, "%s", msg);
+        msg[0] = '\0';
+        gkd_msg(msg, "the teacher of assistant %s: %s", o->assistant, inner);
+    }
+    GKD_TRY(rc);
     dr->teacher_members = gnnkd_teacher_members(t);
     for (int sp = 0; sp < 3; sp++)
         GKD_TRY(gnnkd_teacher_accuracy(&dr->teacher_acc[sp], t, obs->label, obs->split[sp],

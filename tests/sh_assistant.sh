@@ -50,5 +50,7 @@ out=$(run --teacher gcn:8 "${cpf[@]}" --assistant nosmog --assistant none)
 grep -q '"assistant"' <<<"$out" && fail "--assistant none kept one: $out"
 
 expect_fail "--assistant" run --teacher gcn:8 "${cpf[@]}" --assistant nosmogg
+# NOSMOG's assistant reads the teacher's hidden layer: logits cannot teach it
+expect_fail "the teacher of assistant nosmog" run --teacher "$tmp/ns.npy" "${cpf[@]}" --assistant nosmog
 expect_fail "MUNGE" run --teacher gcn:8 --student mlp:8 --transfer munge:50 --assistant cpf
 true
