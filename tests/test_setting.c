@@ -180,17 +180,38 @@ static void distill_saving(gnnkd_distill_setting_result *r, const gnnkd_dataset 
     distill_saving_via(r, d, kind, dir, tag, NULL);
 }
 
+/* Removes dir with the files distill_saving wrote under tags. */
+static void remove_saved(const char *dir, const char *const *tags, int ntags) {
+    char path[300];
+    const char *who[] = {"teacher", "student"};
+    for (int t = 0; t < ntags; t++)
+        for (int w = 0; w < 2; w++) {
+            snprintf(path, sizeof path, "%s/%s-%s.bin", dir, tags[t], who[w]);
+            unlink(path);
+        }
+    rmdir(dir);
+}
+
+/* Two copies of SPEC, the second with the held-out nodes of its inductive
+ * setting (fraction 0.3, seed 11) tampered with. */
+static void tampered_pair(gnnkd_dataset **d1, gnnkd_dataset **d2) {
+    char msg[GNNKD_MSG_LEN] = "";
+    gnnkd_setting *s = NULL;
+    int32_t nheld;
+    *d1 = open_synthetic(SPEC);
+    *d2 = open_synthetic(SPEC);
+    cr_assert_eq(gnnkd_setting_new(&s, *d1, GNNKD_SETTING_INDUCTIVE, 0.3, 11, msg), GNNKD_OK, "%s", msg);
+    const int32_t *held = gnnkd_setting_held_out(s, &nheld);
+    tamper(*d2, held, nheld);
+    gnnkd_setting_free(&s);
+}
+
 Test(setting, held_out_changes_leave_weights_bit_identical) {
     char dir[] = "/tmp/gnnkd-setting-XXXXXX", a[300], b[300];
     cr_assert_not_null(mkdtemp(dir));
     char msg[GNNKD_MSG_LEN] = "";
-    gnnkd_dataset *d1 = open_synthetic(SPEC), *d2 = open_synthetic(SPEC);
-    gnnkd_setting *s = NULL;
-    cr_assert_eq(gnnkd_setting_new(&s, d1, GNNKD_SETTING_INDUCTIVE, 0.3, 11, msg), GNNKD_OK, "%s", msg);
-    int32_t nheld;
-    const int32_t *held = gnnkd_setting_held_out(s, &nheld);
-    tamper(d2, held, nheld);
-    gnnkd_setting_free(&s);
+    gnnkd_dataset *d1 = NULL, *d2 = NULL;
+    tampered_pair(&d1, &d2);
 
     gnnkd_distill_setting_result r1, r2;
     distill_saving(&r1, d1, GNNKD_SETTING_INDUCTIVE, dir, "ind1");
@@ -214,12 +235,7 @@ Test(setting, held_out_changes_leave_weights_bit_identical) {
         cr_assert(!same_file(a, b), "the transductive %s should see the change", who[w]);
     }
     const char *tags[] = {"ind1", "ind2", "tr1", "tr2"};
-    for (int t = 0; t < 4; t++)
-        for (int w = 0; w < 2; w++) {
-            snprintf(a, sizeof a, "%s/%s-%s.bin", dir, tags[t], who[w]);
-            unlink(a);
-        }
-    rmdir(dir);
+    remove_saved(dir, tags, 4);
     gnnkd_dataset_free(&d1);
     gnnkd_dataset_free(&d2);
 }
@@ -331,13 +347,8 @@ Test(setting, assistant_sees_no_held_out_node, .timeout = 600) {
     char dir[] = "/tmp/gnnkd-assist-XXXXXX", a[300], b[300];
     cr_assert_not_null(mkdtemp(dir));
     char msg[GNNKD_MSG_LEN] = "";
-    gnnkd_dataset *d1 = open_synthetic(SPEC), *d2 = open_synthetic(SPEC);
-    gnnkd_setting *s = NULL;
-    cr_assert_eq(gnnkd_setting_new(&s, d1, GNNKD_SETTING_INDUCTIVE, 0.3, 11, msg), GNNKD_OK, "%s", msg);
-    int32_t nheld;
-    const int32_t *held = gnnkd_setting_held_out(s, &nheld);
-    tamper(d2, held, nheld);
-    gnnkd_setting_free(&s);
+    gnnkd_dataset *d1 = NULL, *d2 = NULL;
+    tampered_pair(&d1, &d2);
     gnnkd_distill_setting_result r1, r2, r0;
     distill_saving_via(&r1, d1, GNNKD_SETTING_INDUCTIVE, dir, "a1", "nosmog");
     distill_saving_via(&r2, d2, GNNKD_SETTING_INDUCTIVE, dir, "a2", "nosmog");
@@ -353,13 +364,8 @@ Test(setting, assistant_sees_no_held_out_node, .timeout = 600) {
     cr_assert(r1.assistant.ind >= 0 && r1.assistant.ind <= 1);
     cr_assert_eq(r1.assistant_result.epochs, 500, "the recipe's epochs, not the student's 40");
     cr_assert_eq(r1.teacher.tran, r0.teacher.tran, "the teacher's scores stay the teacher's");
-    const char *tags[] = {"a0", "a1", "a2"}, *who[] = {"teacher", "student"};
-    for (int t = 0; t < 3; t++)
-        for (int w = 0; w < 2; w++) {
-            snprintf(a, sizeof a, "%s/%s-%s.bin", dir, tags[t], who[w]);
-            unlink(a);
-        }
-    rmdir(dir);
+    const char *tags[] = {"a0", "a1", "a2"};
+    remove_saved(dir, tags, 3);
     gnnkd_dataset_free(&d1);
     gnnkd_dataset_free(&d2);
 }
