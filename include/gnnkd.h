@@ -1634,7 +1634,7 @@ typedef struct {
  *   0.5 (the spec's default is CPF's 0.8) with the training options
  *   gnnkd_train_options_for_model gives it, on CPF's loss
  *   (GNNKD_METHOD_EUCLID) over the unlabelled nodes, standardise 1, one
- *   generation.
+ *   generation, taught by the assistant "nosmog" (the field assistant).
  * GNNKD_EINVAL naming text and the recipes if text is none of them (o
  * unchanged). O(1); nothing is allocated. */
 GNNKD_API GNNKD_NODISCARD gnnkd_status gnnkd_recipe_apply(gnnkd_distill_options *o, const char *text,

@@ -148,6 +148,7 @@ Test(cpf, spec_texts_and_recipe) {
               o.student_train.decay_all_layers == 1 && o.student_train.epochs == 500 &&
               o.student_train.patience == 500);
     cr_assert(o.standardise == 1 && o.temperature == 1.0f && o.generations == 1);
+    cr_assert(o.assistant && !strcmp(o.assistant, "nosmog"), "assistant %s", o.assistant);
     cr_assert_eq(gnnkd_recipe_apply(&o, "cfp", msg), GNNKD_EINVAL);
     cr_assert(strstr(msg, "'cfp'") && strstr(msg, "cpf"), "%s", msg);
 }
