@@ -103,10 +103,10 @@ mpi 2 "$bin" train --partitioned "$tmp/cora-3" --epochs 5 --quiet >"$tmp/np.out"
 grep -q "has 3 parts and the job 2 ranks: run mpirun -np 3" "$tmp/np.out" \
   || { cat "$tmp/np.out"; fail "the rank count's message"; }
 # what is not distributed is refused by name, not ignored
-for opt in "--rsd-weight 1" "--generations 2"; do
+for opt in "--rsd-weight 1" "--generations 2" "--assistant nosmog"; do
   mpi 2 "$bin" distill --partitioned "$tmp/cora-2" --epochs 3 --quiet $opt >"$tmp/nd.out" 2>&1 \
     && fail "distill --partitioned $opt ran"
-  grep -q "similarity distillation and generations are not distributed" "$tmp/nd.out" \
+  grep -q "similarity distillation, generations and an assistant are not distributed" "$tmp/nd.out" \
     || { cat "$tmp/nd.out"; fail "distill --partitioned $opt: the message"; }
 done
 echo "mpi_train: ok"
