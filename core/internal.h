@@ -22,6 +22,9 @@
  * GKD_FAIL after a failed call does not overwrite the deeper reason
  * (LAGraph's LG_ERROR_MSG). A buffer passed as msg must start empty. */
 void gkd_msg(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* msg becomes "what: " + msg (truncated to GNNKD_MSG_LEN): a deeper error
+ * named as the part of a larger step it belongs to. */
+void gkd_msg_prepend(char *msg, const char *what);
 
 /* Every public function clears msg on entry (LAGraph's LG_CLEAR_MSG): a
  * caller never reads a stale message after a success, and gkd_msg can keep

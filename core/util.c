@@ -131,6 +131,14 @@ void gkd_msg(char *msg, const char *fmt, ...) {
     va_end(ap);
 }
 
+void gkd_msg_prepend(char *msg, const char *what) {
+    if (msg == NULL) return;
+    char inner[GNNKD_MSG_LEN];
+    snprintf(inner, sizeof inner, "%s", msg);
+    int room = GNNKD_MSG_LEN - 3 - (int)strlen(what); // the message's tail is what gives way
+    snprintf(msg, GNNKD_MSG_LEN, "%s: %.*s", what, room > 0 ? room : 0, inner);
+}
+
 void *gkd_calloc(size_t count, size_t size) {
     if (count == 0) count = 1;
     if (size != 0 && count > SIZE_MAX / size) return NULL;

@@ -266,10 +266,7 @@ gnnkd_status gkd_assistant_options(gnnkd_distill_options *a, const gnnkd_distill
     gnnkd_distill_options_default(a, GNNKD_METHOD_KD, o->student_train.select);
     gnnkd_status rc = gnnkd_recipe_apply(a, o->assistant, msg);
     if (rc != GNNKD_OK) {
-        char inner[GNNKD_MSG_LEN - 16];
-        snprintf(inner, sizeof inner, "%s", msg ? msg : "");
-        if (msg) msg[0] = '\0'; // the same error, named as the assistant's
-        gkd_msg(msg, "assistant: %s", inner);
+        gkd_msg_prepend(msg, "assistant");
         return rc;
     }
     a->teacher = o->teacher; // the teacher's fields are the run's

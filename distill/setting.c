@@ -387,11 +387,10 @@ gnnkd_status gnnkd_distill_in(gnnkd_distill_setting_result *r, gnnkd_model **stu
     gnnkd_distill_result *dr = &r->r;
     gnnkd_status rc = gnnkd_distill_teacher(&t, &dr->teacher_params, o->assistant ? &ao : &oo,
                                             seed, obs, gobs, msg);
-    if (rc != GNNKD_OK && o->assistant && msg) { // what the assistant needs of the teacher
-        char inner[GNNKD_MSG_LEN - 64];
-        snprintf(inner, sizeof inner, "%s", msg);
-        msg[0] = '\0';
-        gkd_msg(msg, "the teacher of assistant %s: %s", o->assistant, inner);
+    if (rc != GNNKD_OK && o->assistant) { // what the assistant needs of the teacher
+        char what[64];
+        snprintf(what, sizeof what, "the teacher of assistant %s", o->assistant);
+        gkd_msg_prepend(msg, what);
     }
     GKD_TRY(rc);
     dr->teacher_members = gnnkd_teacher_members(t);
