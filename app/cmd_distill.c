@@ -103,7 +103,7 @@ static void distill_help(FILE *f) {
             "                          CiteSeer and PubMed; docs/results/nosmog.md);\n"
             "                          cpf: the student cpf:8,128 by --method euclid\n"
             "                          --transfer unlabeled (CPF's loss), --student-dropout\n"
-            "                          0.5 (CPF's 0.8; kept for any cpf student named),\n"
+            "                          0.3 (CPF's 0.8; kept for any cpf student named),\n"
             "                          attention dropout 0.2, lr 0.01, 500 epochs, no weight\n"
             "                          decay, patience 500, --standardise-logits 1,\n"
             "                          --generations 1, --assistant nosmog\n"

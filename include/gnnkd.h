@@ -1631,7 +1631,7 @@ typedef struct {
  *   patience 500), two generations; adversarial augmentation stays off
  *   (its own options turn it on);
  *   "cpf": the student "cpf:8,128" (gnnkd_model_spec_parse) at dropout
- *   0.5 (the spec's default is CPF's 0.8) with the training options
+ *   0.3 (the spec's default is CPF's 0.8) with the training options
  *   gnnkd_train_options_for_model gives it, on CPF's loss
  *   (GNNKD_METHOD_EUCLID) over the unlabelled nodes, standardise 1, one
  *   generation, taught by the assistant "nosmog" (the field assistant).

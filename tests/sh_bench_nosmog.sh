@@ -67,8 +67,8 @@ for setting in inductive transductive; do
     [ "$(cells "$out" cpf cpf:2,64 transfer | sort -u)" = unlabeled ] ||
         fail "$setting: the recipe cpf's transfer set: $(cells "$out" cpf cpf:2,64 transfer | sort -u)"
     [ "$(cells "$out" kd cpf:2,64 transfer | sort -u)" = all ] || fail "$setting: kd's transfer set"
-    # and its dropout (0.5, the kind's 0.8) and assistant, recorded so that a resume cannot mix the two
-    [ "$(cells "$out" cpf cpf:2,64 training | grep -c ' dropout=0.5 assistant=nosmog$')" -eq 2 ] ||
+    # and its dropout (0.3, the kind's 0.8) and assistant, recorded so that a resume cannot mix the two
+    [ "$(cells "$out" cpf cpf:2,64 training | grep -c ' dropout=0.3 assistant=nosmog$')" -eq 2 ] ||
         fail "$setting: the recipe cpf's dropout: $(cells "$out" cpf cpf:2,64 training | head -n 1)"
     [ "$(cells "$out" kd cpf:2,64 training | grep -c 'dropout=')" -eq 0 ] || fail "$setting: kd's cpf dropout"
     [ "$(cells "$out" nosmog mlp:16 training | grep -c '^select=val-acc patience=500 epochs=20 ')" -eq 4 ] ||
@@ -114,7 +114,7 @@ for setting in inductive transductive; do
         fail "$setting: summary.json does not select each method once for mlp:16"
     [ "$(jq '[.selected[] | select(.student == "cpf:2,64") | .method] | sort == ["cpf", "kd"]' "$s")" = true ] ||
         fail "$setting: summary.json does not select kd and cpf for the cpf student"
-    [ "$(jq -r .settings.recipes.cpf "$s" | grep -c '^loss euclid, T 1, alpha 0.9, transfer set unlabeled, teacher logit rows standardised; .* dropout=0.5 assistant=nosmog$')" -eq 1 ] ||
+    [ "$(jq -r .settings.recipes.cpf "$s" | grep -c '^loss euclid, T 1, alpha 0.9, transfer set unlabeled, teacher logit rows standardised; .* dropout=0.3 assistant=nosmog$')" -eq 1 ] ||
         fail "$setting: summary.json's recipe cpf: $(jq -r .settings.recipes.cpf "$s")"
     [ "$(jq -r .settings.setting "$s")" = "glnn+$setting$([ $setting = inductive ] && echo :0.2)" ] ||
         fail "$setting: summary.json setting is $(jq -r .settings.setting "$s")"

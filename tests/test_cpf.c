@@ -140,7 +140,7 @@ Test(cpf, spec_texts_and_recipe) {
     cr_assert_eq(gnnkd_recipe_apply(&o, "cpf", msg), GNNKD_OK, "%s", msg);
     gnnkd_model_spec_format(text, sizeof text, &o.student);
     cr_assert_str_eq(text, "cpf:8,128");
-    cr_assert(o.student.dropout == 0.5f && o.student.attn_dropout == 0.2f, "dropout %g",
+    cr_assert(o.student.dropout == 0.3f && o.student.attn_dropout == 0.2f, "dropout %g",
               (double)o.student.dropout);
     cr_assert(o.student.kind == GNNKD_MODEL_CPF && o.method == GNNKD_METHOD_EUCLID &&
               o.transfer == GNNKD_TRANSFER_UNLABELED);
